@@ -1,0 +1,55 @@
+/* Error codes: names and messages from the one table in vivarium/common.h. */
+#include <stdio.h>
+
+#include "core.h"
+
+int viv_version(void)
+{
+    return VIV_VERSION_MAJOR * 10000 + VIV_VERSION_MINOR * 100 + VIV_VERSION_PATCH;
+}
+
+const char *viv_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+#define XX(name, val, msg)                                                                 \
+    case val:                                                                              \
+        return msg;
+        VIV_ERRNO_MAP(XX)
+#undef XX
+    default:
+        return "unknown error";
+    }
+}
+
+const char *viv_err_name(int err)
+{
+    switch (err) {
+    case 0:
+        return "VIV_OK";
+#define XX(name, val, msg)                                                                 \
+    case val:                                                                              \
+        return "VIV_" #name;
+        VIV_ERRNO_MAP(XX)
+#undef XX
+    default:
+        return "VIV_EUNKNOWN";
+    }
+}
+
+int viv__err(viv_sim_t *sim, int err, const char *fmt, ...)
+{
+    if (sim) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sim->errmsg, sizeof(sim->errmsg), fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+const char *viv_sim_errmsg(const viv_sim_t *sim)
+{
+    return sim ? sim->errmsg : "";
+}

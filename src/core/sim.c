@@ -1,0 +1,269 @@
+/* The simulation: creation, the owned-object registry, the event table and the drivers. */
+#include <string.h>
+
+#include "core.h"
+
+void *viv__default_alloc(void *ud, void *ptr, size_t old_size, size_t new_size);
+
+#define EV_NONE UINT32_MAX
+
+int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
+{
+    if (!out)
+        return VIV_EINVAL;
+    viv_sim_opts def = VIV_SIM_OPTS_INIT;
+    if (!opts)
+        opts = &def;
+    viv_alloc_fn alloc = opts->alloc ? opts->alloc : viv__default_alloc;
+    viv_sim_t *sim = alloc(opts->alloc_ud, NULL, 0, sizeof(*sim));
+    if (!sim)
+        return VIV_ENOMEM;
+    memset(sim, 0, sizeof(*sim));
+    sim->alloc = alloc;
+    sim->alloc_ud = opts->alloc_ud;
+    sim->seed = opts->seed;
+    sim->ev_free = EV_NONE;
+    sim->fp = viv__fp_fold(UINT64_C(0x6a09e667f3bcc908), opts->seed);
+    sim->objs.prev = sim->objs.next = &sim->objs;
+    viv__sched_init(&sim->q);
+    *out = sim;
+    return 0;
+}
+
+void viv__frame_pool_fini(viv_sim_t *sim);
+
+void viv_sim_free(viv_sim_t *sim)
+{
+    if (!sim)
+        return;
+    /* Destroy owned objects newest first: an object never outlives what it was built on. */
+    while (sim->objs.prev != &sim->objs) {
+        viv__obj *o = sim->objs.prev;
+        viv__obj_unregister(sim, o);
+        o->destroy(o);
+    }
+    viv__sched_fini(sim, &sim->q);
+    viv__free(sim, sim->ev, sim->ev_cap * sizeof(*sim->ev));
+    viv__frame_pool_fini(sim);
+    sim->alloc(sim->alloc_ud, sim, sizeof(*sim), 0);
+}
+
+viv_time_t viv_sim_now(const viv_sim_t *sim) { return sim ? sim->now : 0; }
+uint64_t viv_sim_seed(const viv_sim_t *sim) { return sim ? sim->seed : 0; }
+size_t viv_sim_pending(const viv_sim_t *sim) { return sim ? sim->pending : 0; }
+uint64_t viv_sim_events(const viv_sim_t *sim) { return sim ? sim->dispatched : 0; }
+uint64_t viv_sim_fingerprint(const viv_sim_t *sim) { return sim ? sim->fp : 0; }
+
+void viv__fp_mix(viv_sim_t *sim, uint64_t x) { sim->fp = viv__fp_fold(sim->fp, x); }
+
+void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
+{
+    uint64_t h = sim->fp;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 | (uint64_t)p[i + 2] << 16 |
+                     (uint64_t)p[i + 3] << 24 | (uint64_t)p[i + 4] << 32 |
+                     (uint64_t)p[i + 5] << 40 | (uint64_t)p[i + 6] << 48 |
+                     (uint64_t)p[i + 7] << 56;
+        h = viv__fp_fold(h, w);
+    }
+    uint64_t tail = n; /* the length, so that trailing zero bytes still count */
+    for (int shift = 8; i < n; i++, shift += 8)
+        tail ^= (uint64_t)p[i] << (shift & 63);
+    sim->fp = viv__fp_fold(h, tail);
+}
+
+void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))
+{
+    obj->destroy = destroy;
+    obj->next = &sim->objs;
+    obj->prev = sim->objs.prev;
+    sim->objs.prev->next = obj;
+    sim->objs.prev = obj;
+}
+
+void viv__obj_unregister(viv_sim_t *sim, viv__obj *obj)
+{
+    (void)sim;
+    obj->prev->next = obj->next;
+    obj->next->prev = obj->prev;
+    obj->prev = obj->next = obj;
+}
+
+uint64_t viv__next_id(viv_sim_t *sim) { return ++sim->next_obj_id; }
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
+{
+    if (sim->ev_free != EV_NONE) {
+        *out = sim->ev_free;
+        sim->ev_free = sim->ev[*out].next_free;
+        return 0;
+    }
+    if (sim->ev_len == sim->ev_cap) {
+        uint32_t ncap = sim->ev_cap ? sim->ev_cap * 2 : 64;
+        if (ncap <= sim->ev_cap || ncap > UINT32_MAX / 2)
+            return VIV_ENOMEM;
+        viv__event *n =
+            viv__realloc(sim, sim->ev, sim->ev_cap * sizeof(*n), (size_t)ncap * sizeof(*n));
+        if (!n)
+            return VIV_ENOMEM;
+        sim->ev = n;
+        sim->ev_cap = ncap;
+    }
+    *out = sim->ev_len++;
+    sim->ev[*out].gen = 0;
+    return 0;
+}
+
+static void ev_slot_put(viv_sim_t *sim, uint32_t slot)
+{
+    viv__event *e = &sim->ev[slot];
+    e->fn = NULL;
+    e->user = NULL;
+    e->next_free = sim->ev_free;
+    sim->ev_free = slot;
+}
+
+static int schedule(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_event_fn fn,
+                    void *user)
+{
+    uint32_t slot;
+    if (ev_slot_get(sim, &slot) < 0)
+        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
+    if (viv__sched_push(sim, &sim->q, at, sim->seq, slot) < 0) {
+        ev_slot_put(sim, slot);
+        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event queue");
+    }
+    sim->seq++;
+    viv__event *e = &sim->ev[slot];
+    e->gen++; /* generations count from 1, so no id is ever 0 */
+    e->fn = fn;
+    e->user = user;
+    sim->pending++;
+    if (id_out)
+        *id_out = (uint64_t)e->gen << 32 | slot;
+    return 0;
+}
+
+int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_event_fn fn,
+                        void *user)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, fn != NULL, "NULL callback");
+    if (at < sim->now)
+        return viv__err(sim, VIV_EINVAL,
+                        "viv_sim_schedule_at: time %llu ns is before now (%llu ns)",
+                        (unsigned long long)at, (unsigned long long)sim->now);
+    return schedule(id_out, sim, at, fn, user);
+}
+
+int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
+                           viv_event_fn fn, void *user)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, fn != NULL, "NULL callback");
+    VIV__CHECK(sim, delay <= VIV_TIME_NEVER - 1 - sim->now, "now + delay overflows");
+    return schedule(id_out, sim, sim->now + delay, fn, user);
+}
+
+int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    uint32_t slot = (uint32_t)id;
+    uint32_t gen = (uint32_t)(id >> 32);
+    if (gen == 0 || slot >= sim->ev_len || gen > sim->ev[slot].gen)
+        return viv__err(sim, VIV_EINVAL, "viv_sim_cancel: event id %#llx was never issued",
+                        (unsigned long long)id);
+    viv__event *e = &sim->ev[slot];
+    if (gen != e->gen || e->fn == NULL)
+        return 0; /* already ran or already cancelled */
+    e->fn = NULL; /* the slot is reclaimed when the queue pops it */
+    sim->pending--;
+    return 1;
+}
+
+/* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is due.
+ * Cancelled entries on the way are reclaimed. */
+static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
+{
+    for (;;) {
+        if (viv__sched_len(&sim->q) == 0)
+            return 0;
+        const viv__qent *top = viv__sched_peek(&sim->q);
+        if (top->time > limit)
+            return 0;
+        viv__qent qe;
+        viv__sched_pop(&sim->q, &qe);
+        viv__event *e = &sim->ev[qe.slot];
+        viv_event_fn fn = e->fn;
+        void *user = e->user;
+        ev_slot_put(sim, qe.slot);
+        if (!fn)
+            continue; /* cancelled */
+        sim->pending--;
+        sim->now = qe.time;
+        sim->dispatched++;
+        sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, qe.time), qe.seq);
+        fn(sim, user);
+        return 1;
+    }
+}
+
+static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
+{
+    if (sim->running)
+        return viv__err(sim, VIV_ESTATE, "the simulation is already running (called from a "
+                                         "callback)");
+    sim->running = 1;
+    sim->stop = 0;
+    while (!sim->stop && dispatch_one(sim, limit))
+        ;
+    if (set_clock && !sim->stop)
+        sim->now = limit;
+    sim->running = 0;
+    sim->stop = 0;
+    return 0;
+}
+
+int viv_sim_step(viv_sim_t *sim)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    if (sim->running)
+        return viv__err(sim, VIV_ESTATE, "viv_sim_step: called from a callback");
+    sim->running = 1;
+    int r = dispatch_one(sim, VIV_TIME_NEVER);
+    sim->running = 0;
+    sim->stop = 0;
+    return r;
+}
+
+int viv_sim_run(viv_sim_t *sim)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    return run(sim, VIV_TIME_NEVER, false);
+}
+
+int viv_sim_run_until(viv_sim_t *sim, viv_time_t t)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    if (t < sim->now)
+        return viv__err(sim, VIV_EINVAL, "viv_sim_run_until: time %llu ns is before now "
+                                         "(%llu ns)",
+                        (unsigned long long)t, (unsigned long long)sim->now);
+    return run(sim, t, true);
+}
+
+int viv_sim_run_for(viv_sim_t *sim, viv_time_t d)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, d <= VIV_TIME_NEVER - sim->now, "now + duration overflows");
+    return run(sim, sim->now + d, true);
+}
+
+void viv_sim_stop(viv_sim_t *sim)
+{
+    if (sim && sim->running)
+        sim->stop = 1;
+}

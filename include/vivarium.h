@@ -8,5 +8,6 @@
 #include "vivarium/common.h"
 #include "vivarium/sim.h"
 #include "vivarium/rng.h"
+#include "vivarium/addr.h"
 
 #endif

@@ -9,5 +9,11 @@
 #include "vivarium/sim.h"
 #include "vivarium/rng.h"
 #include "vivarium/addr.h"
+#include "vivarium/frame.h"
+#include "vivarium/node.h"
+#include "vivarium/link.h"
+#include "vivarium/hub.h"
+#include "vivarium/switch.h"
+#include "vivarium/sys/device.h"
 
 #endif

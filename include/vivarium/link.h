@@ -1,0 +1,289 @@
+/**
+ * @file vivarium/link.h
+ * @brief Full-duplex links: rate, delay, drop-tail queue, MTU, impairments, faults, intercepts.
+ *
+ * @defgroup viv_link Links
+ * @brief The cables between ports.
+ *
+ * A link joins port A and port B. It has two independent directions, ::VIV_LINK_AB (frames
+ * sent by A's node) and ::VIV_LINK_BA, each with its own ::viv_link_params, queue, counters
+ * and state.
+ *
+ * **Timing.** Each direction has one transmitter. A frame of B bytes handed to an idle
+ * transmitter at time t starts at t, occupies it for the serialization time
+ * `ceil((B + overhead_bytes) * 8 * 10^9 / rate_bps)` ns, and arrives at the far port that long
+ * after t plus `delay_ns` (plus jitter, if set). B counts the frame from the Ethernet header
+ * to the end of the payload; `overhead_bytes` stands for what the medium adds (Ethernet:
+ * 7 bytes preamble + 1 start delimiter + 4 FCS + 12 inter-frame gap = 24 bytes, the default).
+ * Padding short frames to the Ethernet minimum is the sender's job (hosts do it).
+ * Frames wait in a FIFO drop-tail queue while the transmitter is busy; a frame that finds
+ * the queue full (`queue_frames` waiting frames, or `queue_bytes` waiting bytes) is dropped
+ * and counted. The frame being transmitted is not in the queue.
+ *
+ * **Impairments**, each drawn from the direction's own seeded stream at the moment the frame
+ * starts transmission, in this order: MTU check (a frame whose payload exceeds `mtu` is
+ * dropped), independent loss, Gilbert-Elliott burst loss, corruption (one random bit of a
+ * private copy is flipped, so checksums catch it), duplication (a second copy follows), jitter,
+ * reordering. A lost frame still occupies the transmitter. Parameters may be changed while the
+ * simulation runs; a change applies to frames that start transmission afterwards.
+ *
+ * **Faults.** viv_link_set_up() cuts or restores a direction (or both). Cutting drops every
+ * frame waiting in the queue, in transmission and in flight (counted in `drop_cut`); frames
+ * handed to a cut direction are dropped too.
+ *
+ * **Intercepts.** A program can see every frame at the instant it would arrive at the far
+ * port and decide its fate (::viv_intercept_cb); viv_link_drop_nth() covers the common test
+ * case "drop the Nth frame that matches".
+ * @{
+ */
+#ifndef VIVARIUM_LINK_H
+#define VIVARIUM_LINK_H
+
+#include "frame.h"
+#include "node.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A direction of a link. */
+typedef enum viv_link_dir {
+    VIV_LINK_AB = 0,  /**< from port A to port B */
+    VIV_LINK_BA = 1,  /**< from port B to port A */
+    VIV_LINK_BOTH = 2 /**< both directions (only where a function says so) */
+} viv_link_dir;
+
+/** ::viv_link_params.overhead_bytes value meaning "no per-frame overhead at all". */
+#define VIV_LINK_OVERHEAD_NONE UINT32_MAX
+
+/** Gilbert-Elliott two-state burst loss. Off while `p_good_bad` is 0. */
+typedef struct viv_burst_loss {
+    double p_good_bad; /**< per frame, probability of moving from the good to the bad state */
+    double p_bad_good; /**< per frame, probability of moving from the bad to the good state */
+    double loss_good;  /**< loss probability in the good state */
+    double loss_bad;   /**< loss probability in the bad state */
+} viv_burst_loss;
+
+/** The parameters of one direction. Zero fields mean the documented default. */
+typedef struct viv_link_params {
+    uint64_t rate_bps;         /**< bit rate; default 1,000,000,000 */
+    viv_time_t delay_ns;       /**< propagation delay; default 0 */
+    uint32_t queue_frames;     /**< queue limit in frames; default 100 */
+    uint64_t queue_bytes;      /**< queue limit in bytes; default none */
+    uint32_t mtu;              /**< largest payload after the Ethernet header; default 1500 */
+    uint32_t overhead_bytes;   /**< per-frame medium overhead; default 24 (Ethernet) */
+    double loss;               /**< independent loss probability, 0..1 */
+    viv_burst_loss burst;      /**< burst loss, off by default */
+    double corrupt;            /**< probability of flipping one bit of a frame */
+    double duplicate;          /**< probability of delivering a frame twice */
+    viv_time_t jitter_ns;      /**< extra delay drawn uniformly from [0, jitter_ns] */
+    int jitter_reorder;        /**< 0: jitter keeps frames in order; 1: it may reorder them */
+    double reorder;            /**< probability of holding a frame back by reorder_delay_ns */
+    viv_time_t reorder_delay_ns; /**< how long a reordered frame is held back */
+} viv_link_params;
+
+/** Initialiser for ::viv_link_params with every default. */
+#define VIV_LINK_PARAMS_INIT {0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0, 0, 0}
+
+/** Counters of one direction of a link. */
+typedef struct viv_link_stats {
+    uint64_t tx_frames;      /**< frames that started transmission */
+    uint64_t tx_bytes;       /**< their bytes */
+    uint64_t rx_frames;      /**< frames delivered to the far port (duplicates included) */
+    uint64_t rx_bytes;       /**< their bytes */
+    uint64_t drop_queue;     /**< dropped because the queue was full */
+    uint64_t drop_mtu;       /**< dropped because the payload exceeded the MTU */
+    uint64_t drop_loss;      /**< lost by independent loss */
+    uint64_t drop_burst;     /**< lost by burst loss */
+    uint64_t drop_cut;       /**< lost to a cut: queued, in flight, or sent while cut */
+    uint64_t drop_intercept; /**< dropped by an intercept or a drop rule */
+    uint64_t corrupted;      /**< frames with a bit flipped */
+    uint64_t duplicated;     /**< extra copies made */
+    uint64_t reordered;      /**< frames held back by the reorder impairment */
+    uint32_t queue_frames;   /**< frames waiting now */
+    uint64_t queue_bytes;    /**< bytes waiting now */
+    uint32_t queue_peak;     /**< most frames ever waiting */
+} viv_link_stats_t;
+
+/** What an intercept decides for a frame. */
+typedef enum viv_verdict {
+    VIV_VERDICT_DELIVER = 0,   /**< deliver it now */
+    VIV_VERDICT_DROP = 1,      /**< drop it (counted in drop_intercept) */
+    VIV_VERDICT_DELAY = 2,     /**< deliver it after *delay_ns more, without asking again */
+    VIV_VERDICT_DUPLICATE = 3, /**< deliver it now, and a second copy right after */
+    VIV_VERDICT_CORRUPT = 4    /**< flip one random bit, then deliver it */
+} viv_verdict;
+
+/**
+ * An intercept: sees each frame of a direction at the instant it would arrive.
+ * @param link the link.
+ * @param dir the direction.
+ * @param frame the frame's bytes (read-only, valid during the call).
+ * @param len their count.
+ * @param info the parsed summary.
+ * @param[out] delay_ns for ::VIV_VERDICT_DELAY, how much longer to hold the frame.
+ * @param user the pointer given to viv_link_set_intercept().
+ * @return the verdict.
+ *
+ * Callback timing: called from the link's arrival event, never from an API call. It may call
+ * any API, including viv_link_set_intercept() and viv_link_set_up() on this link.
+ */
+typedef viv_verdict (*viv_intercept_cb)(viv_link_t *link, viv_link_dir dir,
+                                         const uint8_t *frame, size_t len,
+                                         const viv_frame_info *info, viv_time_t *delay_ns,
+                                         void *user);
+
+/** Which frames a drop rule counts. Zero fields match anything. */
+typedef struct viv_frame_match {
+    uint16_t ethertype;     /**< EtherType */
+    uint8_t ip_proto;       /**< IPv4 protocol */
+    viv_ip4_t ip_src;       /**< IPv4 source */
+    viv_ip4_t ip_dst;       /**< IPv4 destination */
+    uint16_t sport;         /**< UDP/TCP source port */
+    uint16_t dport;         /**< UDP/TCP destination port */
+    uint8_t tcp_flags_set;  /**< TCP flags that must all be set */
+    uint8_t tcp_flags_clear; /**< TCP flags that must all be clear */
+} viv_frame_match;
+
+/** Initialiser for ::viv_frame_match matching every frame. */
+#define VIV_FRAME_MATCH_INIT {0, 0, 0, 0, 0, 0, 0, 0}
+
+/**
+ * Whether a frame summary satisfies a match.
+ * @param m the match.
+ * @param info the summary.
+ * @return 1 or 0 (0 for NULL arguments).
+ */
+VIV_API int viv_frame_match_test(const viv_frame_match *m, const viv_frame_info *info);
+
+/**
+ * Plug a new link between two free ports.
+ * @param[out] out receives the link.
+ * @param sim the simulation.
+ * @param a port A.
+ * @param b port B (of another node, or another port of the same node).
+ * @param params the parameters of both directions, or NULL for the defaults.
+ * @return 0, or VIV_EINVAL (NULL, the same port twice, ports of another simulation, bad
+ *         parameters), VIV_EBUSY (a port already has a link), VIV_ENOMEM.
+ *
+ * Ownership: the simulation owns the link; viv_link_free() unplugs it earlier.
+ */
+VIV_API int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
+                         const viv_link_params *params);
+
+/**
+ * Unplug and free a link. Frames on it are dropped.
+ * @param link the link, or NULL.
+ */
+VIV_API void viv_link_free(viv_link_t *link);
+
+/**
+ * Set the parameters of one or both directions.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB, ::VIV_LINK_BA or ::VIV_LINK_BOTH.
+ * @param params the parameters (zero fields: defaults).
+ * @return 0, or VIV_EINVAL (probabilities outside 0..1, bad direction, NULL).
+ */
+VIV_API int viv_link_set_params(viv_link_t *link, viv_link_dir dir,
+                                const viv_link_params *params);
+
+/**
+ * Read the parameters of one direction, with defaults filled in.
+ * @param[out] out receives them.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_params_get(viv_link_params *out, const viv_link_t *link, viv_link_dir dir);
+
+/**
+ * Set the independent loss probability of one or both directions.
+ * @param link the link.
+ * @param dir a direction or ::VIV_LINK_BOTH.
+ * @param loss 0..1.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss);
+
+/**
+ * Set the propagation delay of one or both directions.
+ * @param link the link.
+ * @param dir a direction or ::VIV_LINK_BOTH.
+ * @param delay_ns the delay.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns);
+
+/**
+ * Set the rate of one or both directions.
+ * @param link the link.
+ * @param dir a direction or ::VIV_LINK_BOTH.
+ * @param rate_bps bits per second, > 0.
+ * @return 0, or VIV_EINVAL (0 rate).
+ */
+VIV_API int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps);
+
+/**
+ * Cut or restore one or both directions. Cutting drops what is queued, in transmission and
+ * in flight (counted in drop_cut).
+ * @param link the link.
+ * @param dir a direction or ::VIV_LINK_BOTH.
+ * @param up 0 to cut, 1 to restore.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up);
+
+/**
+ * Whether a direction is up.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
+ * @return 1 or 0 (0 for bad arguments).
+ */
+VIV_API int viv_link_is_up(const viv_link_t *link, viv_link_dir dir);
+
+/**
+ * Read the counters of one direction.
+ * @param[out] out receives them.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir dir);
+
+/**
+ * One of the link's ports.
+ * @param link the link.
+ * @param which 0 for A, 1 for B.
+ * @return the port (borrowed), or NULL.
+ */
+VIV_API viv_port_t *viv_link_port(const viv_link_t *link, int which);
+
+/**
+ * Install (or remove, with NULL @p cb) the intercept of one or both directions.
+ * @param link the link.
+ * @param dir a direction or ::VIV_LINK_BOTH.
+ * @param cb the intercept, or NULL.
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb,
+                                   void *user);
+
+/**
+ * Drop the @p nth frame (counting from 1) of a direction that matches @p match, once. Rules
+ * are checked at arrival, before the intercept, in the order they were added; a frame that a
+ * rule counts but does not drop goes on to the next rule.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
+ * @param match which frames count (copied).
+ * @param nth 1 for the first matching frame, 2 for the second...
+ * @return 0, or VIV_EINVAL (NULL, nth 0), VIV_ENOMEM.
+ */
+VIV_API int viv_link_drop_nth(viv_link_t *link, viv_link_dir dir, const viv_frame_match *match,
+                              uint32_t nth);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif

@@ -1,0 +1,103 @@
+/* Layer 2 internals: nodes, ports, links and the taps that captures hang on ports and links.
+ *
+ * A node kind (host, hub, switch, device) embeds struct viv_node as its first member and gives
+ * a viv__node_ops whose rx receives each frame that arrives on one of its ports. A node sends
+ * with viv__port_send(), which hands the frame to the direction of the link leaving the port. */
+#ifndef VIV_L2_L2_H
+#define VIV_L2_L2_H
+
+#include "core/core.h"
+#include "vivarium/frame.h"
+#include "vivarium/link.h"
+#include "vivarium/node.h"
+
+typedef struct viv__linkdir viv__linkdir;
+
+/* A tap sees frames at a port (sent and received) or on a link direction (as they start
+ * transmission). Captures are taps; so could be traces. dir: 0 sent/on the wire, 1 received. */
+typedef struct viv__tap {
+    void (*fn)(void *ctx, viv_time_t t, const uint8_t *bytes, uint32_t len, int dir);
+    void *ctx;
+    struct viv__tap *next;
+} viv__tap;
+
+typedef struct viv__node_ops {
+    const char *kind; /* "host", "hub", "switch", "device" */
+    /* A frame arrived on port p. The callee owns the reference to f. */
+    void (*rx)(struct viv_node *n, struct viv_port *p, viv__frame *f);
+    /* The node was switched on or off (optional). */
+    void (*power)(struct viv_node *n, int up);
+    /* Free the kind's own state (the node's ports are freed by viv__node_fini). */
+    void (*destroy)(struct viv_node *n);
+} viv__node_ops;
+
+struct viv_port {
+    struct viv_node *node;
+    uint32_t index;
+    struct viv_link *link;
+    viv__linkdir *out; /* the link direction leaving this port */
+    viv_port_stats_t stats;
+    viv__tap *taps;
+    void *owner_data; /* per-port state of the node kind (a host's interface, say) */
+};
+
+struct viv_node {
+    viv__obj obj;
+    viv_sim_t *sim;
+    const viv__node_ops *ops;
+    uint64_t id;
+    char name[32];
+    struct viv_port **ports; /* each port allocated on its own, so pointers stay valid */
+    uint32_t nports;
+    int up;
+};
+
+/* Initialise a node with nports ports and register it with the simulation. name may be NULL
+ * (a name is made from the kind and the id). Returns 0 or VIV_ENOMEM. */
+int viv__node_init(struct viv_node *n, viv_sim_t *sim, const viv__node_ops *ops,
+                   uint32_t nports, const char *name);
+/* Add one port to a node (hosts and routers grow interfaces). Returns the new port's index,
+ * or VIV_ENOMEM. Existing port pointers stay valid. */
+int viv__node_add_port(struct viv_node *n);
+/* Unplug every link, free the ports, unregister; the caller then frees the node memory. */
+void viv__node_fini(struct viv_node *n);
+/* Free a node of any kind: ops->destroy then viv__node_fini, then the memory of size. */
+void viv__node_free(struct viv_node *n, size_t size);
+
+/* Send a frame out of a port; consumes the reference. Counts and drops when the node is off,
+ * the port is unplugged, or the link direction refuses it. */
+void viv__port_send(struct viv_port *p, viv__frame *f);
+
+/* Hand a frame to a link direction (the port's out); consumes the reference. */
+void viv__linkdir_send(viv__linkdir *d, viv__frame *f);
+
+/* Taps. */
+int viv__tap_add(viv_sim_t *sim, viv__tap **list, void (*fn)(void *, viv_time_t, const uint8_t *,
+                                                               uint32_t, int),
+                 void *ctx);
+void viv__tap_remove(viv_sim_t *sim, viv__tap **list, void *ctx);
+void viv__tap_free_all(viv_sim_t *sim, viv__tap **list);
+static inline void viv__tap_run(const viv__tap *t, viv_time_t now, const viv__frame *f, int dir)
+{
+    for (; t; t = t->next)
+        t->fn(t->ctx, now, f->data + f->head, f->len, dir);
+}
+/* Link direction taps (captures on a link). */
+viv__tap **viv__link_taps(struct viv_link *l, viv_link_dir dir);
+
+/* Deterministic locally administered unicast MAC 02:00:xx:xx:xx:xx from a simulation-unique
+ * number. */
+viv_mac_t viv__mac_from_id(uint64_t id);
+static inline int viv__mac_is_group(const viv_mac_t *m) { return m->b[0] & 1; }
+static inline int viv__mac_eq(const viv_mac_t *a, const viv_mac_t *b)
+{
+    return a->b[0] == b->b[0] && a->b[1] == b->b[1] && a->b[2] == b->b[2] &&
+           a->b[3] == b->b[3] && a->b[4] == b->b[4] && a->b[5] == b->b[5];
+}
+static inline uint64_t viv__mac_u64(const viv_mac_t *m)
+{
+    return (uint64_t)m->b[0] << 40 | (uint64_t)m->b[1] << 32 | (uint64_t)m->b[2] << 24 |
+           (uint64_t)m->b[3] << 16 | (uint64_t)m->b[4] << 8 | m->b[5];
+}
+
+#endif

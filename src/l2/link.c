@@ -1,0 +1,627 @@
+/* Links: two independent directions, each a transmitter with a drop-tail queue, a propagation
+ * delay, seeded impairments, faults, drop rules and an intercept.
+ *
+ * Events per frame: one arrival event; plus one transmitter event when the frame had to wait
+ * in the queue. Every event belongs to this link (its user pointer is a direction or an
+ * in-flight entry of this link), as DESIGN.md requires for distributed runs later. */
+#include <string.h>
+
+#include "l2.h"
+
+/* A frame in transmission or in flight, waiting for its arrival event. */
+typedef struct txent {
+    viv__frame *f;
+    struct viv__linkdir *d;
+    viv_event_id ev;
+    struct txent *prev, *next;
+    int judged; /* the drop rules and intercept have seen it */
+} txent;
+
+typedef struct droprule {
+    viv_frame_match m;
+    uint32_t nth;
+    uint32_t seen;
+    struct droprule *next;
+} droprule;
+
+struct viv__linkdir {
+    struct viv_link *link;
+    viv_link_dir dir;
+    struct viv_port *from, *to;
+    viv_link_params p; /* defaults resolved */
+    uint32_t overhead; /* resolved overhead bytes */
+    int up;
+    viv_rng_t rng;
+    int ge_bad;
+
+    viv_time_t busy_until;
+    viv_event_id txdone_ev;
+    int txdone_pending;
+
+    viv__frame **q; /* ring buffer */
+    uint32_t q_head, q_len, q_cap;
+    uint64_t q_bytes;
+
+    txent flight; /* sentinel of the in-flight list */
+    viv_time_t last_arrival;
+
+    viv_link_stats_t st;
+    viv_intercept_cb icb;
+    void *iuser;
+    droprule *rules;
+    viv__tap *taps;
+};
+
+struct viv_link {
+    viv__obj obj;
+    viv_sim_t *sim;
+    uint64_t id;
+    struct viv__linkdir d[2];
+    txent *free_ents;
+};
+
+#define DEFAULT_RATE 1000000000u
+#define DEFAULT_QUEUE 100u
+#define DEFAULT_MTU 1500u
+#define DEFAULT_OVERHEAD 24u
+#define ETH_HDR 14u
+
+static void arrive(viv_sim_t *sim, void *user);
+static void txdone(viv_sim_t *sim, void *user);
+
+/* ---- parameters ------------------------------------------------------------------------ */
+
+static int prob_ok(double p) { return p >= 0.0 && p <= 1.0; }
+
+static int params_check(viv_sim_t *sim, const viv_link_params *p)
+{
+    if (!prob_ok(p->loss) || !prob_ok(p->corrupt) || !prob_ok(p->duplicate) ||
+        !prob_ok(p->reorder) || !prob_ok(p->burst.p_good_bad) || !prob_ok(p->burst.p_bad_good) ||
+        !prob_ok(p->burst.loss_good) || !prob_ok(p->burst.loss_bad))
+        return viv__err(sim, VIV_EINVAL, "link parameters: a probability is outside 0..1");
+    if (p->jitter_ns == VIV_TIME_NEVER || p->reorder_delay_ns == VIV_TIME_NEVER ||
+        p->delay_ns == VIV_TIME_NEVER)
+        return viv__err(sim, VIV_EINVAL, "link parameters: infinite delay");
+    if (p->mtu != 0 && p->mtu < 68)
+        return viv__err(sim, VIV_EINVAL, "link parameters: MTU %u is below IPv4's minimum 68",
+                        p->mtu);
+    return 0;
+}
+
+static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
+{
+    d->p = *p;
+    if (!d->p.rate_bps)
+        d->p.rate_bps = DEFAULT_RATE;
+    if (!d->p.queue_frames)
+        d->p.queue_frames = DEFAULT_QUEUE;
+    if (!d->p.mtu)
+        d->p.mtu = DEFAULT_MTU;
+    if (!d->p.overhead_bytes)
+        d->p.overhead_bytes = DEFAULT_OVERHEAD;
+    d->overhead = d->p.overhead_bytes == VIV_LINK_OVERHEAD_NONE ? 0 : d->p.overhead_bytes;
+}
+
+static viv_time_t ser_time(const struct viv__linkdir *d, uint32_t len)
+{
+    uint64_t bits = ((uint64_t)len + d->overhead) * 8u;
+    uint64_t rate = d->p.rate_bps;
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 u128;
+    u128 num = (u128)bits * 1000000000u + rate - 1;
+    return (viv_time_t)(num / rate);
+#else
+    uint64_t q = bits / rate, r = bits % rate;
+    return q * 1000000000u + (viv_time_t)((double)r * 1e9 / (double)rate + 0.999999999);
+#endif
+}
+
+/* ---- in-flight entries ----------------------------------------------------------------- */
+
+static txent *ent_get(struct viv_link *l)
+{
+    txent *e = l->free_ents;
+    if (e) {
+        l->free_ents = e->next;
+        return e;
+    }
+    return viv__alloc(l->sim, sizeof(*e));
+}
+
+static void ent_put(struct viv_link *l, txent *e)
+{
+    e->next = l->free_ents;
+    l->free_ents = e;
+}
+
+static void flight_link(struct viv__linkdir *d, txent *e)
+{
+    e->next = &d->flight;
+    e->prev = d->flight.prev;
+    d->flight.prev->next = e;
+    d->flight.prev = e;
+}
+
+static void flight_unlink(txent *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+}
+
+/* Schedule the arrival of f (a reference the entry takes over) at time t. */
+static int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+{
+    struct viv_link *l = d->link;
+    txent *e = ent_get(l);
+    if (!e) {
+        viv__frame_unref(l->sim, f);
+        return VIV_ENOMEM;
+    }
+    e->f = f;
+    e->d = d;
+    e->judged = judged;
+    if (viv_sim_schedule_at(&e->ev, l->sim, t, arrive, e) < 0) {
+        viv__frame_unref(l->sim, f);
+        ent_put(l, e);
+        return VIV_ENOMEM;
+    }
+    flight_link(d, e);
+    return 0;
+}
+
+/* ---- transmission ---------------------------------------------------------------------- */
+
+static int chance(viv_rng_t *r, double p)
+{
+    return p > 0 && (p >= 1 || viv_rng_uniform(r) < p);
+}
+
+static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
+{
+    f = viv__frame_writable(d->link->sim, f);
+    if (f && f->len) {
+        uint64_t bit = viv_rng_below(&d->rng, (uint64_t)f->len * 8u);
+        viv__frame_bytes(f)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    return f;
+}
+
+/* Start transmitting f now: the transmitter is idle. Consumes f. */
+static void tx_start(struct viv__linkdir *d, viv__frame *f)
+{
+    viv_sim_t *sim = d->link->sim;
+    viv_time_t now = sim->now;
+    viv_time_t end = now + ser_time(d, f->len);
+    d->busy_until = end;
+    d->st.tx_frames++;
+    d->st.tx_bytes += f->len;
+    if (d->taps)
+        viv__tap_run(d->taps, now, f, 0);
+    /* The fingerprint covers every frame on a wire: when, which direction, what bytes. */
+    sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, now), d->link->id * 2 + (uint64_t)d->dir);
+    viv__fp_bytes(sim, viv__frame_bytes(f), f->len);
+
+    const viv_link_params *p = &d->p;
+    if (chance(&d->rng, p->loss)) {
+        d->st.drop_loss++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    if (p->burst.p_good_bad > 0) {
+        if (d->ge_bad ? chance(&d->rng, p->burst.p_bad_good) : chance(&d->rng, p->burst.p_good_bad))
+            d->ge_bad = !d->ge_bad;
+        if (chance(&d->rng, d->ge_bad ? p->burst.loss_bad : p->burst.loss_good)) {
+            d->st.drop_burst++;
+            viv__frame_unref(sim, f);
+            return;
+        }
+    }
+    if (chance(&d->rng, p->corrupt)) {
+        d->st.corrupted++;
+        if (!(f = corrupt_frame(d, f)))
+            return;
+    }
+    int dup = chance(&d->rng, p->duplicate);
+    viv_time_t arrival = end + p->delay_ns;
+    if (p->jitter_ns) {
+        arrival += viv_rng_below(&d->rng, p->jitter_ns + 1);
+        if (!p->jitter_reorder && arrival < d->last_arrival)
+            arrival = d->last_arrival;
+    }
+    if (arrival > d->last_arrival)
+        d->last_arrival = arrival;
+    if (chance(&d->rng, p->reorder)) {
+        d->st.reordered++;
+        arrival += p->reorder_delay_ns;
+    }
+    if (dup) {
+        d->st.duplicated++;
+        launch(d, viv__frame_ref(f), arrival, 0);
+    }
+    launch(d, f, arrival, 0);
+}
+
+static void schedule_txdone(struct viv__linkdir *d)
+{
+    if (!d->txdone_pending &&
+        viv_sim_schedule_at(&d->txdone_ev, d->link->sim, d->busy_until, txdone, d) == 0)
+        d->txdone_pending = 1;
+}
+
+static void txdone(viv_sim_t *sim, void *user)
+{
+    struct viv__linkdir *d = user;
+    (void)sim;
+    d->txdone_pending = 0;
+    if (!d->q_len)
+        return;
+    viv__frame *f = d->q[d->q_head];
+    d->q_head = (d->q_head + 1) % d->q_cap;
+    d->q_len--;
+    d->q_bytes -= f->len;
+    tx_start(d, f);
+    if (d->q_len)
+        schedule_txdone(d);
+}
+
+static int queue_push(struct viv__linkdir *d, viv__frame *f)
+{
+    if (d->q_len == d->q_cap) {
+        uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
+        viv__frame **nq = viv__alloc(d->link->sim, ncap * sizeof(*nq));
+        if (!nq)
+            return VIV_ENOMEM;
+        for (uint32_t i = 0; i < d->q_len; i++)
+            nq[i] = d->q[(d->q_head + i) % d->q_cap];
+        viv__free(d->link->sim, d->q, d->q_cap * sizeof(*nq));
+        d->q = nq;
+        d->q_cap = ncap;
+        d->q_head = 0;
+    }
+    d->q[(d->q_head + d->q_len) % d->q_cap] = f;
+    d->q_len++;
+    d->q_bytes += f->len;
+    if (d->q_len > d->st.queue_peak)
+        d->st.queue_peak = d->q_len;
+    return 0;
+}
+
+void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
+{
+    viv_sim_t *sim = d->link->sim;
+    if (VIV__UNLIKELY(!d->up)) {
+        d->st.drop_cut++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    if (VIV__UNLIKELY(f->len > d->p.mtu + ETH_HDR)) {
+        d->st.drop_mtu++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    if (sim->now >= d->busy_until && d->q_len == 0) {
+        tx_start(d, f);
+        return;
+    }
+    if (d->q_len >= d->p.queue_frames ||
+        (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes) || queue_push(d, f) < 0) {
+        d->st.drop_queue++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    schedule_txdone(d);
+}
+
+/* ---- arrival --------------------------------------------------------------------------- */
+
+static void deliver(struct viv__linkdir *d, viv__frame *f)
+{
+    viv_sim_t *sim = d->link->sim;
+    struct viv_port *to = d->to;
+    d->st.rx_frames++;
+    d->st.rx_bytes += f->len;
+    if (!to->node->up) {
+        to->stats.drop_down++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    to->stats.rx_frames++;
+    to->stats.rx_bytes += f->len;
+    if (to->taps)
+        viv__tap_run(to->taps, sim->now, f, 1);
+    to->node->ops->rx(to->node, to, f);
+}
+
+/* Drop rules and the intercept. Returns 1 if the frame was dealt with (dropped or delayed). */
+static int judge(struct viv__linkdir *d, viv__frame **fp)
+{
+    viv__frame *f = *fp;
+    viv_sim_t *sim = d->link->sim;
+    viv_frame_info info;
+    viv_frame_info_parse(&info, viv__frame_bytes(f), f->len);
+    for (droprule *r = d->rules; r; r = r->next) {
+        if (r->seen >= r->nth || !viv_frame_match_test(&r->m, &info))
+            continue;
+        if (++r->seen == r->nth) {
+            d->st.drop_intercept++;
+            viv__frame_unref(sim, f);
+            return 1;
+        }
+    }
+    if (!d->icb)
+        return 0;
+    viv_time_t delay = 0;
+    viv_verdict v = d->icb(d->link, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
+    switch (v) {
+    case VIV_VERDICT_DROP:
+        d->st.drop_intercept++;
+        viv__frame_unref(sim, f);
+        return 1;
+    case VIV_VERDICT_DELAY:
+        if (delay > VIV_TIME_NEVER - 1 - sim->now)
+            delay = VIV_TIME_NEVER - 1 - sim->now;
+        launch(d, f, sim->now + delay, 1);
+        return 1;
+    case VIV_VERDICT_DUPLICATE:
+        d->st.duplicated++;
+        launch(d, viv__frame_ref(f), sim->now, 1);
+        return 0;
+    case VIV_VERDICT_CORRUPT:
+        d->st.corrupted++;
+        if (!(*fp = corrupt_frame(d, f)))
+            return 1;
+        return 0;
+    case VIV_VERDICT_DELIVER:
+    default:
+        return 0;
+    }
+}
+
+static void arrive(viv_sim_t *sim, void *user)
+{
+    txent *e = user;
+    struct viv__linkdir *d = e->d;
+    viv__frame *f = e->f;
+    int judged = e->judged;
+    (void)sim;
+    flight_unlink(e);
+    ent_put(d->link, e);
+    if (!judged && (d->rules || d->icb) && judge(d, &f))
+        return;
+    deliver(d, f);
+}
+
+/* ---- faults ---------------------------------------------------------------------------- */
+
+static void dir_flush(struct viv__linkdir *d)
+{
+    viv_sim_t *sim = d->link->sim;
+    while (d->q_len) {
+        viv__frame *f = d->q[d->q_head];
+        d->q_head = (d->q_head + 1) % d->q_cap;
+        d->q_len--;
+        d->q_bytes -= f->len;
+        d->st.drop_cut++;
+        viv__frame_unref(sim, f);
+    }
+    while (d->flight.next != &d->flight) {
+        txent *e = d->flight.next;
+        flight_unlink(e);
+        viv_sim_cancel(sim, e->ev);
+        viv__frame_unref(sim, e->f);
+        d->st.drop_cut++;
+        ent_put(d->link, e);
+    }
+    if (d->txdone_pending) {
+        viv_sim_cancel(sim, d->txdone_ev);
+        d->txdone_pending = 0;
+    }
+    if (d->busy_until > sim->now)
+        d->busy_until = sim->now;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+static void link_release(struct viv_link *l)
+{
+    viv_sim_t *sim = l->sim;
+    for (int i = 0; i < 2; i++) {
+        struct viv__linkdir *d = &l->d[i];
+        dir_flush(d);
+        viv__free(sim, d->q, d->q_cap * sizeof(*d->q));
+        while (d->rules) {
+            droprule *r = d->rules;
+            d->rules = r->next;
+            viv__free(sim, r, sizeof(*r));
+        }
+        viv__tap_free_all(sim, &d->taps);
+        d->from->link = NULL;
+        d->from->out = NULL;
+    }
+    while (l->free_ents) {
+        txent *e = l->free_ents;
+        l->free_ents = e->next;
+        viv__free(sim, e, sizeof(*e));
+    }
+    viv__free(sim, l, sizeof(*l));
+}
+
+static void link_obj_destroy(viv__obj *o) { link_release((struct viv_link *)o); }
+
+int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
+                 const viv_link_params *params)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, out != NULL && a != NULL && b != NULL, "NULL argument");
+    VIV__CHECK(sim, a != b, "a link needs two different ports");
+    VIV__CHECK(sim, a->node->sim == sim && b->node->sim == sim,
+               "ports belong to another simulation");
+    if (a->link || b->link)
+        return viv__err(sim, VIV_EBUSY, "viv_link_new: port %s/%u already has a link",
+                        a->link ? a->node->name : b->node->name,
+                        a->link ? a->index : b->index);
+    viv_link_params def = VIV_LINK_PARAMS_INIT;
+    if (!params)
+        params = &def;
+    int rc = params_check(sim, params);
+    if (rc < 0)
+        return rc;
+    struct viv_link *l = viv__zalloc(sim, sizeof(*l));
+    if (!l)
+        return viv__err(sim, VIV_ENOMEM, "viv_link_new: out of memory");
+    l->sim = sim;
+    l->id = viv__next_id(sim);
+    for (int i = 0; i < 2; i++) {
+        struct viv__linkdir *d = &l->d[i];
+        d->link = l;
+        d->dir = (viv_link_dir)i;
+        d->from = i == 0 ? a : b;
+        d->to = i == 0 ? b : a;
+        d->up = 1;
+        d->flight.next = d->flight.prev = &d->flight;
+        params_apply(d, params);
+        viv__rng_component(&d->rng, sim, VIV__RNG_LINK, l->id, (uint32_t)i);
+    }
+    a->link = b->link = l;
+    a->out = &l->d[0];
+    b->out = &l->d[1];
+    viv__obj_register(sim, &l->obj, link_obj_destroy);
+    *out = l;
+    return 0;
+}
+
+void viv_link_free(viv_link_t *link)
+{
+    if (!link)
+        return;
+    viv__obj_unregister(link->sim, &link->obj);
+    link_release(link);
+}
+
+#define FOR_DIRS(link, dir, body)                                                          \
+    do {                                                                                   \
+        for (int i_ = 0; i_ < 2; i_++) {                                                   \
+            if ((dir) != VIV_LINK_BOTH && (int)(dir) != i_)                                \
+                continue;                                                                  \
+            struct viv__linkdir *d = &(link)->d[i_];                                       \
+            body;                                                                          \
+        }                                                                                  \
+    } while (0)
+
+#define CHECK_LINK_DIR(link, dir, both_ok)                                                 \
+    do {                                                                                   \
+        if (!(link))                                                                       \
+            return VIV_EINVAL;                                                             \
+        if ((unsigned)(dir) > ((both_ok) ? 2u : 1u))                                       \
+            return viv__err((link)->sim, VIV_EINVAL, "%s: bad link direction %d",          \
+                            __func__, (int)(dir));                                         \
+    } while (0)
+
+int viv_link_set_params(viv_link_t *link, viv_link_dir dir, const viv_link_params *params)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    VIV__CHECK(link->sim, params != NULL, "NULL parameters");
+    int rc = params_check(link->sim, params);
+    if (rc < 0)
+        return rc;
+    FOR_DIRS(link, dir, params_apply(d, params));
+    return 0;
+}
+
+int viv_link_params_get(viv_link_params *out, const viv_link_t *link, viv_link_dir dir)
+{
+    CHECK_LINK_DIR(link, dir, 0);
+    VIV__CHECK(link->sim, out != NULL, "NULL out");
+    *out = link->d[dir].p;
+    return 0;
+}
+
+int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    VIV__CHECK(link->sim, prob_ok(loss), "loss probability outside 0..1");
+    FOR_DIRS(link, dir, d->p.loss = loss);
+    return 0;
+}
+
+int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    VIV__CHECK(link->sim, delay_ns != VIV_TIME_NEVER, "infinite delay");
+    FOR_DIRS(link, dir, d->p.delay_ns = delay_ns);
+    return 0;
+}
+
+int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    VIV__CHECK(link->sim, rate_bps > 0, "zero rate");
+    FOR_DIRS(link, dir, d->p.rate_bps = rate_bps);
+    return 0;
+}
+
+int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    FOR_DIRS(link, dir, {
+        if (!up)
+            dir_flush(d);
+        d->up = up ? 1 : 0;
+    });
+    return 0;
+}
+
+int viv_link_is_up(const viv_link_t *link, viv_link_dir dir)
+{
+    if (!link || (unsigned)dir > 1)
+        return 0;
+    return link->d[dir].up;
+}
+
+int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir dir)
+{
+    CHECK_LINK_DIR(link, dir, 0);
+    VIV__CHECK(link->sim, out != NULL, "NULL out");
+    const struct viv__linkdir *d = &link->d[dir];
+    *out = d->st;
+    out->queue_frames = d->q_len;
+    out->queue_bytes = d->q_bytes;
+    return 0;
+}
+
+viv_port_t *viv_link_port(const viv_link_t *link, int which)
+{
+    if (!link || which < 0 || which > 1)
+        return NULL;
+    return link->d[which].from;
+}
+
+int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb, void *user)
+{
+    CHECK_LINK_DIR(link, dir, 1);
+    FOR_DIRS(link, dir, {
+        d->icb = cb;
+        d->iuser = user;
+    });
+    return 0;
+}
+
+int viv_link_drop_nth(viv_link_t *link, viv_link_dir dir, const viv_frame_match *match,
+                      uint32_t nth)
+{
+    CHECK_LINK_DIR(link, dir, 0);
+    VIV__CHECK(link->sim, match != NULL, "NULL match");
+    VIV__CHECK(link->sim, nth > 0, "nth counts from 1");
+    droprule *r = viv__zalloc(link->sim, sizeof(*r));
+    if (!r)
+        return viv__err(link->sim, VIV_ENOMEM, "viv_link_drop_nth: out of memory");
+    r->m = *match;
+    r->nth = nth;
+    droprule **pp = &link->d[dir].rules;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = r;
+    return 0;
+}
+
+viv__tap **viv__link_taps(struct viv_link *l, viv_link_dir dir) { return &l->d[dir].taps; }

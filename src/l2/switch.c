@@ -1,0 +1,360 @@
+/* Learning switches. The MAC table is an open-addressing hash table (linear probing,
+ * backward-shift deletion) that grows up to the configured capacity. Hashing only finds
+ * entries: every listing is sorted, so nothing depends on hash order. Aging is lazy: an entry
+ * older than the aging time is treated as absent and removed when next touched. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "l2.h"
+#include "vivarium/switch.h"
+
+typedef struct macslot {
+    uint64_t key; /* MAC as 48 bits, plus bit 63 set when the slot is used */
+    uint32_t port;
+    viv_time_t seen;
+} macslot;
+
+#define USED (UINT64_C(1) << 63)
+
+struct viv_switch {
+    struct viv_node node;
+    viv_time_t aging;
+    uint32_t capacity;
+    macslot *slots;
+    uint32_t nslots; /* power of two */
+    uint32_t count;
+    viv_switch_stats_t st;
+};
+
+static uint32_t slot_of(const struct viv_switch *sw, uint64_t key)
+{
+    uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
+    return (uint32_t)(h >> 32) & (sw->nslots - 1);
+}
+
+static macslot *table_find(struct viv_switch *sw, uint64_t key)
+{
+    if (!sw->nslots)
+        return NULL;
+    for (uint32_t i = slot_of(sw, key);; i = (i + 1) & (sw->nslots - 1)) {
+        macslot *s = &sw->slots[i];
+        if (!(s->key & USED))
+            return NULL;
+        if (s->key == key)
+            return s;
+    }
+}
+
+static void table_remove(struct viv_switch *sw, macslot *s)
+{
+    uint32_t mask = sw->nslots - 1;
+    uint32_t i = (uint32_t)(s - sw->slots);
+    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+    for (uint32_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        macslot *t = &sw->slots[j];
+        if (!(t->key & USED))
+            break;
+        uint32_t home = slot_of(sw, t->key);
+        /* t may move to i if its home is not in the cyclic range (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            sw->slots[i] = *t;
+            i = j;
+        }
+    }
+    sw->slots[i].key = 0;
+    sw->count--;
+}
+
+static int expired(const struct viv_switch *sw, const macslot *s)
+{
+    return sw->node.sim->now - s->seen >= sw->aging;
+}
+
+static int table_grow(struct viv_switch *sw)
+{
+    uint32_t n = sw->nslots ? sw->nslots * 2 : 64;
+    macslot *ns = viv__zalloc(sw->node.sim, n * sizeof(*ns));
+    if (!ns)
+        return VIV_ENOMEM;
+    macslot *old = sw->slots;
+    uint32_t oldn = sw->nslots;
+    sw->slots = ns;
+    sw->nslots = n;
+    for (uint32_t k = 0; k < oldn; k++) {
+        if (!(old[k].key & USED))
+            continue;
+        uint32_t i = slot_of(sw, old[k].key);
+        while (ns[i].key & USED)
+            i = (i + 1) & (n - 1);
+        ns[i] = old[k];
+    }
+    viv__free(sw->node.sim, old, oldn * sizeof(*old));
+    return 0;
+}
+
+static void purge_expired(struct viv_switch *sw)
+{
+    for (uint32_t i = 0; i < sw->nslots;) {
+        macslot *s = &sw->slots[i];
+        if ((s->key & USED) && expired(sw, s)) {
+            table_remove(sw, s); /* a later entry may have shifted into i: look again */
+            sw->st.aged++;
+        } else {
+            i++;
+        }
+    }
+}
+
+static void learn(struct viv_switch *sw, uint64_t key, uint32_t port)
+{
+    viv_time_t now = sw->node.sim->now;
+    macslot *s = table_find(sw, key);
+    if (s) {
+        if (expired(sw, s)) {
+            sw->st.aged++;
+            sw->st.learned++;
+        } else if (s->port != port) {
+            sw->st.moved++;
+        }
+        s->port = port;
+        s->seen = now;
+        return;
+    }
+    if (sw->count >= sw->capacity) {
+        purge_expired(sw);
+        if (sw->count >= sw->capacity) {
+            sw->st.learn_full++;
+            return;
+        }
+    }
+    if ((sw->count + 1) * 2 > sw->nslots && table_grow(sw) < 0) {
+        sw->st.learn_full++; /* out of memory: behave as a full table */
+        return;
+    }
+    uint32_t i = slot_of(sw, key);
+    while (sw->slots[i].key & USED)
+        i = (i + 1) & (sw->nslots - 1);
+    sw->slots[i] = (macslot){key, port, now};
+    sw->count++;
+    sw->st.learned++;
+}
+
+static uint64_t mac48(const uint8_t *p)
+{
+    return (uint64_t)viv_rd16be(p) << 32 | viv_rd32be(p + 2);
+}
+
+static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
+{
+    struct viv_switch *sw = (struct viv_switch *)n;
+    sw->st.rx_frames++;
+    if (VIV__UNLIKELY(f->len < 14)) { /* only a program's device can send this */
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    const uint8_t *b = viv__frame_bytes(f);
+    /* The group bit is the least significant bit of the first byte of an address. */
+    if (!(b[6] & 1))
+        learn(sw, mac48(b + 6) | USED, in->index);
+    if (!(b[0] & 1)) {
+        macslot *s = table_find(sw, mac48(b) | USED);
+        if (s && expired(sw, s)) {
+            table_remove(sw, s);
+            sw->st.aged++;
+            s = NULL;
+        }
+        if (s) {
+            if (s->port == in->index) {
+                sw->st.filtered++;
+                viv__frame_unref(n->sim, f);
+            } else {
+                sw->st.forwarded++;
+                viv__port_send(n->ports[s->port], f);
+            }
+            return;
+        }
+    }
+    sw->st.flooded++;
+    for (uint32_t i = 0; i < n->nports; i++) {
+        struct viv_port *p = n->ports[i];
+        if (p != in && p->out)
+            viv__port_send(p, viv__frame_ref(f));
+    }
+    viv__frame_unref(n->sim, f);
+}
+
+static void table_clear(struct viv_switch *sw)
+{
+    if (sw->slots)
+        memset(sw->slots, 0, sw->nslots * sizeof(*sw->slots));
+    sw->count = 0;
+}
+
+static void switch_power(struct viv_node *n, int up)
+{
+    (void)up;
+    table_clear((struct viv_switch *)n);
+}
+
+static void switch_destroy(struct viv_node *n)
+{
+    struct viv_switch *sw = (struct viv_switch *)n;
+    viv__free(n->sim, sw->slots, sw->nslots * sizeof(*sw->slots));
+    viv__node_free(n, sizeof(*sw));
+}
+
+static const viv__node_ops switch_ops = {"sw", switch_rx, switch_power, switch_destroy};
+
+int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
+                   const viv_switch_opts *opts)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, out != NULL, "NULL out");
+    VIV__CHECK(sim, nports >= 1 && nports <= 4096, "a switch has 1..4096 ports");
+    viv_switch_opts def = VIV_SWITCH_OPTS_INIT;
+    if (!opts)
+        opts = &def;
+    VIV__CHECK(sim, opts->capacity <= (1u << 24), "MAC table capacity above 16M entries");
+    struct viv_switch *sw = viv__zalloc(sim, sizeof(*sw));
+    if (!sw)
+        return viv__err(sim, VIV_ENOMEM, "viv_switch_new: out of memory");
+    if (viv__node_init(&sw->node, sim, &switch_ops, nports, opts->name) < 0) {
+        viv__free(sim, sw, sizeof(*sw));
+        return viv__err(sim, VIV_ENOMEM, "viv_switch_new: out of memory");
+    }
+    sw->aging = opts->aging_ns ? opts->aging_ns : VIV_S(300);
+    sw->capacity = opts->capacity ? opts->capacity : 8192;
+    *out = sw;
+    return 0;
+}
+
+void viv_switch_free(viv_switch_t *sw)
+{
+    if (sw)
+        switch_destroy(&sw->node);
+}
+
+viv_node_t *viv_switch_node(viv_switch_t *sw) { return sw ? &sw->node : NULL; }
+viv_port_t *viv_switch_port(viv_switch_t *sw, uint32_t index)
+{
+    return sw ? viv_node_port(&sw->node, index) : NULL;
+}
+
+int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns)
+{
+    if (!sw)
+        return VIV_EINVAL;
+    VIV__CHECK(sw->node.sim, aging_ns > 0, "zero aging time");
+    sw->aging = aging_ns;
+    return 0;
+}
+
+int viv_switch_clear(viv_switch_t *sw)
+{
+    if (!sw)
+        return VIV_EINVAL;
+    table_clear(sw);
+    return 0;
+}
+
+int viv_switch_stats(viv_switch_stats_t *out, const viv_switch_t *sw)
+{
+    if (!out || !sw)
+        return VIV_EINVAL;
+    *out = sw->st;
+    return 0;
+}
+
+static int row_cmp(const viv_mac_entry *a, const viv_mac_entry *b)
+{
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return memcmp(a->mac.b, b->mac.b, 6);
+}
+
+/* Collect the live rows sorted by (port, MAC) into rows (allocated by the caller to count). */
+static uint32_t collect(const struct viv_switch *sw, viv_mac_entry *rows)
+{
+    uint32_t n = 0;
+    viv_time_t now = sw->node.sim->now;
+    for (uint32_t i = 0; i < sw->nslots; i++) {
+        const macslot *s = &sw->slots[i];
+        if (!(s->key & USED) || expired(sw, s))
+            continue;
+        viv_mac_entry e;
+        for (int k = 0; k < 6; k++)
+            e.mac.b[k] = (uint8_t)(s->key >> (40 - 8 * k));
+        e.port = s->port;
+        e.age_ns = now - s->seen;
+        /* Insertion sort: tables are listed rarely and are small in practice. */
+        uint32_t j = n++;
+        while (j > 0 && row_cmp(&e, &rows[j - 1]) < 0) {
+            rows[j] = rows[j - 1];
+            j--;
+        }
+        rows[j] = e;
+    }
+    return n;
+}
+
+static uint32_t live_count(const struct viv_switch *sw)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sw->nslots; i++)
+        if ((sw->slots[i].key & USED) && !expired(sw, &sw->slots[i]))
+            n++;
+    return n;
+}
+
+int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap)
+{
+    if (!sw || (cap && !rows))
+        return VIV_EINVAL;
+    uint32_t total = live_count(sw);
+    if (total == 0)
+        return 0;
+    viv_sim_t *sim = sw->node.sim;
+    viv_mac_entry *all = viv__alloc(sim, total * sizeof(*all));
+    if (!all)
+        return viv__err(sim, VIV_ENOMEM, "viv_switch_mac_table: out of memory");
+    collect(sw, all);
+    memcpy(rows, all, (cap < total ? cap : total) * sizeof(*all));
+    viv__free(sim, all, total * sizeof(*all));
+    return (int)total;
+}
+
+int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
+{
+    if (!sw || (cap && !buf))
+        return VIV_EINVAL;
+    viv_sim_t *sim = sw->node.sim;
+    uint32_t total = live_count(sw);
+    viv_mac_entry *all = total ? viv__alloc(sim, total * sizeof(*all)) : NULL;
+    if (total && !all)
+        return viv__err(sim, VIV_ENOMEM, "viv_switch_mac_table_text: out of memory");
+    if (total)
+        collect(sw, all);
+    size_t len = 0;
+#define PUT(...)                                                                           \
+    do {                                                                                   \
+        int n_ = snprintf(buf ? buf + (len < cap ? len : cap) : NULL,                      \
+                          len < cap ? cap - len : 0, __VA_ARGS__);                         \
+        if (n_ > 0)                                                                        \
+            len += (size_t)n_;                                                             \
+    } while (0)
+    PUT("          Mac Address Table (%s)\n", sw->node.name);
+    PUT("-------------------------------------------\n");
+    PUT("Mac Address          Type       Port   Age(s)\n");
+    PUT("-----------------    -------    ----   ------\n");
+    for (uint32_t i = 0; i < total; i++) {
+        char mac[VIV_MAC_STRLEN];
+        viv_mac_format(&all[i].mac, mac, sizeof mac);
+        PUT("%-17s    DYNAMIC    %4u   %6llu\n", mac, all[i].port,
+            (unsigned long long)(all[i].age_ns / 1000000000u));
+    }
+    PUT("Total Mac Addresses for this criterion: %u\n", total);
+#undef PUT
+    viv__free(sim, all, total * sizeof(*all));
+    return (int)len;
+}

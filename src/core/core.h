@@ -32,16 +32,10 @@
 typedef struct viv__obj {
     struct viv__obj *prev, *next;
     void (*destroy)(struct viv__obj *obj);
+    uint32_t tag; /* what the object is, for walks over the simulation (VIV__TAG_*) */
 } viv__obj;
 
-/* One slot of the event table. A slot is pending while gen matches the id's generation and
- * fn is not NULL; a cancelled event keeps its slot (fn == NULL) until the queue pops it. */
-typedef struct viv__event {
-    viv_event_fn fn;
-    void *user;
-    uint32_t gen;
-    uint32_t next_free;
-} viv__event;
+enum { VIV__TAG_NONE = 0, VIV__TAG_NODE = 1, VIV__TAG_LINK = 2 };
 
 /* A frame: one contiguous buffer with headroom and a reference count. The bytes of the frame
  * are data[head .. head + len). A frame shared by several holders (a hub's flood) is
@@ -66,7 +60,7 @@ struct viv_sim {
     uint64_t seed;
     viv_time_t now;
 
-    /* Events. */
+    /* Events: the event table (viv__event, in sched.h) and the queue over it. */
     viv__sched q;
     viv__event *ev;
     uint32_t ev_len, ev_cap;

@@ -58,6 +58,8 @@ struct viv_link {
     uint64_t id;
     struct viv__linkdir d[2];
     txent *free_ents;
+    int in_cb; /* an intercept of this link is running */
+    int dead;  /* freed from inside that intercept: unplugged, memory not yet released */
 };
 
 #define DEFAULT_RATE 1000000000u
@@ -68,6 +70,13 @@ struct viv_link {
 
 static void arrive(viv_sim_t *sim, void *user);
 static void txdone(viv_sim_t *sim, void *user);
+static void link_mem_free(struct viv_link *l);
+
+/* a + b, saturating short of VIV_TIME_NEVER so that an arrival can always be scheduled. */
+static viv_time_t time_add(viv_time_t a, viv_time_t b)
+{
+    return b >= VIV_TIME_NEVER - 1 - a ? VIV_TIME_NEVER - 1 : a + b;
+}
 
 /* ---- parameters ------------------------------------------------------------------------ */
 
@@ -222,9 +231,9 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f)
             return;
     }
     int dup = chance(&d->rng, p->duplicate);
-    viv_time_t arrival = end + p->delay_ns;
+    viv_time_t arrival = time_add(end, p->delay_ns);
     if (p->jitter_ns) {
-        arrival += viv_rng_below(&d->rng, p->jitter_ns + 1);
+        arrival = time_add(arrival, viv_rng_below(&d->rng, p->jitter_ns + 1));
         if (!p->jitter_reorder && arrival < d->last_arrival)
             arrival = d->last_arrival;
     }
@@ -232,7 +241,7 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f)
         d->last_arrival = arrival;
     if (chance(&d->rng, p->reorder)) {
         d->st.reordered++;
-        arrival += p->reorder_delay_ns;
+        arrival = time_add(arrival, p->reorder_delay_ns);
     }
     if (dup) {
         d->st.duplicated++;
@@ -351,16 +360,30 @@ static int judge(struct viv__linkdir *d, viv__frame **fp)
     if (!d->icb)
         return 0;
     viv_time_t delay = 0;
-    viv_verdict v = d->icb(d->link, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
+    struct viv_link *l = d->link;
+    l->in_cb++;
+    viv_verdict v = d->icb(l, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
+    l->in_cb--;
+    if (l->dead) {
+        /* The intercept freed the link (or a node it plugs into): the frame dies with it. */
+        viv__frame_unref(sim, f);
+        if (!l->in_cb)
+            link_mem_free(l);
+        return 1;
+    }
+    if (!d->up) {
+        /* The intercept cut this direction: the arriving frame is lost like every other. */
+        d->st.drop_cut++;
+        viv__frame_unref(sim, f);
+        return 1;
+    }
     switch (v) {
     case VIV_VERDICT_DROP:
         d->st.drop_intercept++;
         viv__frame_unref(sim, f);
         return 1;
     case VIV_VERDICT_DELAY:
-        if (delay > VIV_TIME_NEVER - 1 - sim->now)
-            delay = VIV_TIME_NEVER - 1 - sim->now;
-        launch(d, f, sim->now + delay, 1);
+        launch(d, f, time_add(sim->now, delay), 1);
         return 1;
     case VIV_VERDICT_DUPLICATE:
         d->st.duplicated++;
@@ -418,11 +441,14 @@ static void dir_flush(struct viv__linkdir *d)
     }
     if (d->busy_until > sim->now)
         d->busy_until = sim->now;
+    /* Nothing is in flight any more: jitter need not keep later frames behind lost ones. */
+    d->last_arrival = sim->now;
 }
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
-static void link_release(struct viv_link *l)
+/* Unplug a link from its ports and drop everything on it; the link's memory stays. */
+static void link_unplug(struct viv_link *l)
 {
     viv_sim_t *sim = l->sim;
     for (int i = 0; i < 2; i++) {
@@ -435,15 +461,29 @@ static void link_release(struct viv_link *l)
             viv__free(sim, r, sizeof(*r));
         }
         viv__tap_free_all(sim, &d->taps);
+        d->q = NULL;
+        d->q_cap = 0;
+        d->icb = NULL;
         d->from->link = NULL;
         d->from->out = NULL;
     }
+}
+
+static void link_mem_free(struct viv_link *l)
+{
+    viv_sim_t *sim = l->sim;
     while (l->free_ents) {
         txent *e = l->free_ents;
         l->free_ents = e->next;
         viv__free(sim, e, sizeof(*e));
     }
     viv__free(sim, l, sizeof(*l));
+}
+
+static void link_release(struct viv_link *l)
+{
+    link_unplug(l);
+    link_mem_free(l);
 }
 
 static void link_obj_destroy(viv__obj *o) { link_release((struct viv_link *)o); }
@@ -486,15 +526,23 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     a->out = &l->d[0];
     b->out = &l->d[1];
     viv__obj_register(sim, &l->obj, link_obj_destroy);
+    l->obj.tag = VIV__TAG_LINK;
     *out = l;
     return 0;
 }
 
 void viv_link_free(viv_link_t *link)
 {
-    if (!link)
+    if (!link || link->dead)
         return;
     viv__obj_unregister(link->sim, &link->obj);
+    if (link->in_cb) {
+        /* Called from this link's intercept: unplug now, release once the intercept returns
+         * (judge() does it), since the arrival in progress still holds the link. */
+        link_unplug(link);
+        link->dead = 1;
+        return;
+    }
     link_release(link);
 }
 

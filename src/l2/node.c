@@ -50,6 +50,7 @@ int viv__node_init(struct viv_node *n, viv_sim_t *sim, const viv__node_ops *ops,
         n->nports = nports;
     }
     viv__obj_register(sim, &n->obj, node_obj_destroy);
+    n->obj.tag = VIV__TAG_NODE;
     return 0;
 }
 

@@ -1,0 +1,414 @@
+/* Hosts: interfaces and addresses, frame reception, the Ethernet send path, counters. */
+#include <stdio.h>
+#include <string.h>
+
+#include "l3.h"
+
+static const viv__node_ops host_ops;
+
+viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i)
+{
+    return i < h->nifaces ? h->ifaces[i] : NULL;
+}
+
+static int in_prefix(viv_ip4_t ip, viv_ip4_t net, uint8_t len)
+{
+    viv_ip4_t m = viv_ip4_mask(len);
+    return (ip & m) == (net & m);
+}
+
+int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip)
+{
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+            if (in_prefix(ip, h->ifaces[i]->addrs[k].ip, h->ifaces[i]->addrs[k].len))
+                return (int)i;
+    return -1;
+}
+
+int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip)
+{
+    for (uint32_t k = 0; k < ifc->naddrs; k++) {
+        const viv__ifaddr *a = &ifc->addrs[k];
+        if (a->len >= 31)
+            continue; /* point-to-point prefixes have no broadcast address */
+        viv_ip4_t m = viv_ip4_mask(a->len);
+        if (ip == ((a->ip & m) | ~m))
+            return 1;
+    }
+    return 0;
+}
+
+int viv__host_l4_register(struct viv_host *h, const viv__l4_proto *p)
+{
+    for (uint32_t i = 0; i < h->nl4; i++)
+        if (h->l4[i].proto == p->proto)
+            return VIV_EEXIST;
+    if (h->nl4 == VIV__MAX_L4)
+        return VIV_ENOSPC;
+    h->l4[h->nl4++] = *p;
+    return 0;
+}
+
+const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto)
+{
+    for (uint32_t i = 0; i < h->nl4; i++)
+        if (h->l4[i].proto == proto)
+            return &h->l4[i];
+    return NULL;
+}
+
+void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
+{
+    o->destroy = destroy;
+    o->next = &h->objs;
+    o->prev = h->objs.prev;
+    h->objs.prev->next = o;
+    h->objs.prev = o;
+}
+
+void viv__hostobj_remove(viv__hostobj *o)
+{
+    o->prev->next = o->next;
+    o->next->prev = o->prev;
+    o->next = o->prev = o;
+}
+
+void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst,
+                        uint16_t ethertype, viv__frame *f)
+{
+    viv__iface *ifc = h->ifaces[iface];
+    /* Pad to the Ethernet minimum: the padding follows the L3 packet, whose own length
+     * field says where it ends. */
+    if (f->len + VIV__ETH_HDR_LEN < VIV__ETH_MIN_FRAME) {
+        uint32_t pad = VIV__ETH_MIN_FRAME - VIV__ETH_HDR_LEN - f->len;
+        if (f->head + f->len + pad > f->cap) {
+            viv__frame_unref(h->node.sim, f);
+            return;
+        }
+        memset(viv__frame_bytes(f) + f->len, 0, pad);
+        f->len += pad;
+    }
+    uint8_t *b = viv__frame_push(f, VIV__ETH_HDR_LEN);
+    if (!b) {
+        viv__frame_unref(h->node.sim, f);
+        return;
+    }
+    struct viv__eth_repr e = {*dst, ifc->mac, ethertype};
+    viv__eth_emit(&e, b, f->len);
+    viv__port_send(ifc->port, f);
+}
+
+/* ---- reception ------------------------------------------------------------------------- */
+
+static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
+{
+    struct viv_host *h = (struct viv_host *)n;
+    viv__iface *ifc = p->owner_data;
+    h->st.rx_frames++;
+    struct viv__eth_repr e;
+    int rc = viv__eth_parse(viv__frame_bytes(f), f->len, &e);
+    if (rc < 0) {
+        h->st.rx_bad_frame++;
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    int group = viv__mac_is_group(&e.dst);
+    if (!group && !viv__mac_eq(&e.dst, &ifc->mac)) {
+        h->st.rx_not_mine++;
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    viv__frame_pull(f, VIV__ETH_HDR_LEN);
+    switch (e.ethertype) {
+    case VIV__ETHERTYPE_ARP:
+        viv__arp_input(h, ifc->index, f);
+        break;
+    case VIV__ETHERTYPE_IPV4:
+        viv__ip_input(h, ifc->index, group, f);
+        break;
+    default:
+        h->st.rx_bad_frame++;
+        viv__frame_unref(n->sim, f);
+        break;
+    }
+}
+
+static void host_power(struct viv_node *n, int up)
+{
+    struct viv_host *h = (struct viv_host *)n;
+    if (!up) /* a host that loses power forgets its neighbours */
+        for (uint32_t i = 0; i < h->nifaces; i++)
+            viv__arp_flush_iface(h, i);
+}
+
+static void host_destroy(struct viv_node *n)
+{
+    struct viv_host *h = (struct viv_host *)n;
+    viv_sim_t *sim = n->sim;
+    for (uint32_t i = h->nl4; i-- > 0;)
+        if (h->l4[i].destroy)
+            h->l4[i].destroy(h->l4[i].ctx, h);
+    while (h->objs.next != &h->objs) {
+        viv__hostobj *o = h->objs.next;
+        viv__hostobj_remove(o);
+        o->destroy(o);
+    }
+    viv__arp_fini(h);
+    viv__route_fini(h);
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        viv__free(sim, h->ifaces[i], sizeof(viv__iface));
+    viv__free(sim, h->ifaces, h->nifaces * sizeof(*h->ifaces));
+    viv__node_free(n, sizeof(*h));
+}
+
+static const viv__node_ops host_ops = {"host", host_rx, host_power, host_destroy};
+
+/* ---- public ---------------------------------------------------------------------------- */
+
+int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, out != NULL, "NULL out");
+    viv_host_opts def = VIV_HOST_OPTS_INIT;
+    if (!opts)
+        opts = &def;
+    struct viv_host *h = viv__zalloc(sim, sizeof(*h));
+    if (!h)
+        return viv__err(sim, VIV_ENOMEM, "viv_host_new: out of memory");
+    if (viv__node_init(&h->node, sim, &host_ops, 0, opts->name) < 0) {
+        viv__free(sim, h, sizeof(*h));
+        return viv__err(sim, VIV_ENOMEM, "viv_host_new: out of memory");
+    }
+    h->opts = *opts;
+    h->opts.name = NULL;
+    if (!h->opts.default_ttl)
+        h->opts.default_ttl = 64;
+    if (!h->opts.arp_reachable_ns)
+        h->opts.arp_reachable_ns = VIV_S(60);
+    if (!h->opts.arp_retry_ns)
+        h->opts.arp_retry_ns = VIV_S(1);
+    if (!h->opts.arp_attempts)
+        h->opts.arp_attempts = 3;
+    if (!h->opts.arp_queue)
+        h->opts.arp_queue = 3;
+    h->forwarding = opts->forwarding ? 1 : 0;
+    h->objs.next = h->objs.prev = &h->objs;
+    viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.id, 0);
+    h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
+    h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);
+    *out = h;
+    return 0;
+}
+
+void viv_host_free(viv_host_t *host)
+{
+    if (host)
+        host_destroy(&host->node);
+}
+
+viv_node_t *viv_host_node(viv_host_t *host) { return host ? &host->node : NULL; }
+viv_sim_t *viv_host_sim(const viv_host_t *host) { return host ? host->node.sim : NULL; }
+uint32_t viv_host_iface_count(const viv_host_t *host) { return host ? host->nifaces : 0; }
+
+int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
+{
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    viv_iface_opts def = VIV_IFACE_OPTS_INIT;
+    if (!opts)
+        opts = &def;
+    VIV__CHECK(sim, opts->mtu == 0 || (opts->mtu >= 68 && opts->mtu <= 65535),
+               "MTU outside 68..65535");
+    static const viv_mac_t zero = {{0, 0, 0, 0, 0, 0}};
+    VIV__CHECK(sim, viv__mac_eq(&opts->mac, &zero) || !viv__mac_is_group(&opts->mac),
+               "an interface MAC must be unicast");
+    viv__iface *ifc = viv__zalloc(sim, sizeof(*ifc));
+    viv__iface **arr = ifc ? viv__realloc(sim, h->ifaces, h->nifaces * sizeof(*arr),
+                                          (h->nifaces + 1) * sizeof(*arr))
+                           : NULL;
+    if (!arr) {
+        viv__free(sim, ifc, sizeof(*ifc));
+        return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
+    }
+    h->ifaces = arr;
+    int idx = viv__node_add_port(&h->node);
+    if (idx < 0) {
+        viv__free(sim, ifc, sizeof(*ifc));
+        return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
+    }
+    ifc->index = (uint32_t)idx;
+    ifc->port = h->node.ports[idx];
+    ifc->port->owner_data = ifc;
+    ifc->mtu = opts->mtu ? opts->mtu : 1500;
+    ifc->mac = viv__mac_eq(&opts->mac, &zero) ? viv__mac_from_id(viv__next_id(sim)) : opts->mac;
+    if (opts->name && opts->name[0])
+        snprintf(ifc->name, sizeof ifc->name, "%s", opts->name);
+    else
+        snprintf(ifc->name, sizeof ifc->name, "eth%d", idx);
+    h->ifaces[h->nifaces++] = ifc;
+    return idx;
+}
+
+viv_port_t *viv_host_port(viv_host_t *host, uint32_t iface)
+{
+    viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
+    return ifc ? ifc->port : NULL;
+}
+
+int viv_host_mac(viv_mac_t *out, const viv_host_t *host, uint32_t iface)
+{
+    const viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
+    if (!out || !ifc)
+        return host ? viv__err(host->node.sim, VIV_EINVAL, "viv_host_mac: bad argument")
+                    : VIV_EINVAL;
+    *out = ifc->mac;
+    return 0;
+}
+
+const char *viv_host_iface_name(const viv_host_t *host, uint32_t iface)
+{
+    const viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
+    return ifc ? ifc->name : "";
+}
+
+int viv_host_has_addr(const viv_host_t *h, viv_ip4_t ip)
+{
+    if (!h)
+        return 0;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+            if (h->ifaces[i]->addrs[k].ip == ip)
+                return 1;
+    return 0;
+}
+
+int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefix_len)
+{
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    viv__iface *ifc = viv__host_iface(h, iface);
+    VIV__CHECK(sim, ifc != NULL, "no such interface");
+    VIV__CHECK(sim, prefix_len <= 32, "prefix length above 32");
+    VIV__CHECK(sim, ip != VIV_IP4_ANY && ip != VIV_IP4_BROADCAST && (ip >> 28) != 0xe &&
+                        (ip >> 28) != 0xf,
+               "not a unicast address");
+    viv_ip4_t m = viv_ip4_mask(prefix_len);
+    if (prefix_len <= 30 && ((ip & ~m) == 0 || (ip & ~m) == ~m))
+        return viv__err(sim, VIV_EINVAL,
+                        "viv_host_add_addr: the network or broadcast address of its prefix");
+    if (viv_host_has_addr(h, ip))
+        return viv__err(sim, VIV_EEXIST, "viv_host_add_addr: %s already has this address",
+                        h->node.name);
+    if (ifc->naddrs == VIV__MAX_ADDRS)
+        return viv__err(sim, VIV_ENOSPC, "viv_host_add_addr: at most %d addresses per interface",
+                        VIV__MAX_ADDRS);
+    /* The connected route, unless this interface already has one for the prefix. */
+    int have_route = 0;
+    for (uint32_t k = 0; k < ifc->naddrs; k++)
+        if (ifc->addrs[k].len == prefix_len && (ifc->addrs[k].ip & m) == (ip & m))
+            have_route = 1;
+    if (!have_route) {
+        viv_route r = {ip & m, prefix_len, 0, iface, 0, VIV_ROUTE_CONNECTED, ip};
+        int rc = viv__route_insert(h, &r);
+        if (rc < 0)
+            return viv__err(sim, rc, "viv_host_add_addr: %s", viv_strerror(rc));
+    }
+    ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
+    return 0;
+}
+
+typedef struct conn_match {
+    uint32_t iface;
+    viv_ip4_t net;
+    uint8_t len;
+} conn_match;
+
+static int is_conn(const viv_route *r, const void *arg)
+{
+    const conn_match *c = arg;
+    return r->origin == VIV_ROUTE_CONNECTED && r->iface == c->iface && r->dst == c->net &&
+           r->prefix_len == c->len;
+}
+
+int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
+{
+    if (!h)
+        return VIV_EINVAL;
+    for (uint32_t i = 0; i < h->nifaces; i++) {
+        viv__iface *ifc = h->ifaces[i];
+        for (uint32_t k = 0; k < ifc->naddrs; k++) {
+            if (ifc->addrs[k].ip != ip)
+                continue;
+            uint8_t len = ifc->addrs[k].len;
+            memmove(&ifc->addrs[k], &ifc->addrs[k + 1],
+                    (ifc->naddrs - k - 1) * sizeof(ifc->addrs[0]));
+            ifc->naddrs--;
+            viv_ip4_t m = viv_ip4_mask(len);
+            int other = 0;
+            for (uint32_t j = 0; j < ifc->naddrs; j++)
+                if (ifc->addrs[j].len == len && (ifc->addrs[j].ip & m) == (ip & m))
+                    other = 1;
+            if (!other) {
+                conn_match c = {i, ip & m, len};
+                viv__route_remove_if(h, is_conn, &c);
+            }
+            return 0;
+        }
+    }
+    return viv__err(h->node.sim, VIV_ENOENT, "viv_host_del_addr: no such address");
+}
+
+int viv_host_addr(viv_ip4_t *out, uint8_t *prefix_len_out, const viv_host_t *h, uint32_t iface)
+{
+    const viv__iface *ifc = h ? viv__host_iface(h, iface) : NULL;
+    if (!out || !ifc)
+        return VIV_EINVAL;
+    if (!ifc->naddrs)
+        return VIV_ENOENT;
+    *out = ifc->addrs[0].ip;
+    if (prefix_len_out)
+        *prefix_len_out = ifc->addrs[0].len;
+    return 0;
+}
+
+int viv_host_set_forwarding(viv_host_t *h, int on)
+{
+    if (!h)
+        return VIV_EINVAL;
+    h->forwarding = on ? 1 : 0;
+    return 0;
+}
+
+int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
+{
+    if (!out || !h)
+        return VIV_EINVAL;
+    *out = h->st;
+    return 0;
+}
+
+int viv_router_new(viv_host_t **out, viv_sim_t *sim, uint32_t nifaces, const viv_host_opts *opts)
+{
+    VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, nifaces <= 4096, "more than 4096 interfaces");
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    if (opts)
+        o = *opts;
+    o.forwarding = 1;
+    viv_host_t *h;
+    int rc = viv_host_new(&h, sim, &o);
+    if (rc < 0)
+        return rc;
+    for (uint32_t i = 0; i < nifaces; i++) {
+        rc = viv_host_add_iface(h, NULL);
+        if (rc < 0) {
+            viv_host_free(h);
+            return rc;
+        }
+    }
+    *out = h;
+    return 0;
+}

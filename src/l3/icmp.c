@@ -1,0 +1,177 @@
+/* ICMP: the echo responder, error generation with RFC 1122/1812's restraints, and dispatch of
+ * replies and errors to pings and transports. */
+#include <string.h>
+
+#include "core/bytes.h"
+#include "l3.h"
+
+static int is_error_type(uint8_t t)
+{
+    return t == VIV__ICMP_DEST_UNREACH || t == VIV__ICMP_TIME_EXCEEDED || t == 4 /* quench */ ||
+           t == 5 /* redirect */ || t == 12 /* parameter problem */;
+}
+
+static int is_bcast_or_mcast(const struct viv_host *h, viv_ip4_t ip)
+{
+    if (ip == VIV_IP4_BROADCAST || (ip >> 28) == 0xe || (ip >> 28) == 0xf)
+        return 1;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        if (viv__iface_is_bcast(h->ifaces[i], ip))
+            return 1;
+    return 0;
+}
+
+static void icmp_send(struct viv_host *h, const struct viv__icmp_repr *m, viv_ip4_t src,
+                      viv_ip4_t dst, uint8_t ttl)
+{
+    size_t n = viv__icmp_len(m);
+    viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, (uint32_t)n);
+    if (!f)
+        return;
+    viv__icmp_emit(m, viv__frame_bytes(f), n);
+    h->st.icmp_tx++;
+    viv__ip_output(h, f, src, dst, VIV__IP_PROTO_ICMP, ttl, 0, -1);
+}
+
+void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
+                     const uint8_t *pkt, size_t pkt_len, int l2_bcast)
+{
+    struct viv__ipv4_repr ip;
+    if (viv__ipv4_parse(pkt, pkt_len, &ip) < 0)
+        return;
+    /* RFC 1122 3.2.2: no error about an error, a broadcast or multicast (as IP or link-layer
+     * destination), a packet whose source is not a unique host, or a later fragment. */
+    if (l2_bcast || is_bcast_or_mcast(h, ip.dst) || ip.src == VIV_IP4_ANY ||
+        is_bcast_or_mcast(h, ip.src) || viv__ipv4_frag_kind(&ip) == VIV__IPV4_FRAG_LATER)
+        return;
+    if (ip.proto == VIV__IP_PROTO_ICMP && ip.payload_len >= 1 &&
+        is_error_type(pkt[ip.hdr_len]))
+        return;
+    /* The quote: the original header and the first 8 bytes of its payload. */
+    size_t quote = (size_t)ip.hdr_len + (ip.payload_len < 8 ? ip.payload_len : 8);
+    struct viv__icmp_repr m = {0};
+    m.type = type;
+    m.code = code;
+    m.next_hop_mtu = (type == VIV__ICMP_DEST_UNREACH && code == VIV__ICMP_UNREACH_FRAG_NEEDED)
+                         ? mtu
+                         : 0;
+    m.data = pkt;
+    m.data_len = quote;
+    h->st.icmp_errors_tx++;
+    /* The source is chosen by the route back: the interface the error leaves by. */
+    icmp_send(h, &m, VIV_IP4_ANY, ip.src, 0);
+}
+
+/* Read the quoted IP header of an error leniently: the quote is a truncated packet, so its
+ * total length and checksum say nothing; only the header must fit with 8 bytes after it. */
+static int parse_quote(const uint8_t *q, size_t n, struct viv__ipv4_repr *out, size_t *hl)
+{
+    if (n < 20 || (q[0] >> 4) != 4)
+        return -1;
+    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
+    if (ihl < 20 || ihl + 8 > n)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->ttl = q[8];
+    out->proto = q[9];
+    out->src = viv_rd32be(q + 12);
+    out->dst = viv_rd32be(q + 16);
+    out->hdr_len = (uint8_t)ihl;
+    *hl = ihl;
+    return 0;
+}
+
+static viv__echo_user *echo_user(struct viv_host *h, uint16_t ident)
+{
+    for (viv__echo_user *u = h->echo_users; u; u = u->next)
+        if (u->ident == ident)
+            return u;
+    return NULL;
+}
+
+void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                     int l2_bcast, viv__frame *f)
+{
+    viv_sim_t *sim = h->node.sim;
+    struct viv__icmp_repr m;
+    (void)iface;
+    h->st.icmp_rx++;
+    int rc = viv__icmp_parse(viv__frame_bytes(f), f->len, &m);
+    if (rc < 0 && rc != VIV__W_UNSUPPORTED) {
+        h->st.icmp_bad++;
+        viv__frame_unref(sim, f);
+        return;
+    }
+    if (rc == VIV__W_UNSUPPORTED) { /* a type vivarium does not act on: counted only */
+        viv__frame_unref(sim, f);
+        return;
+    }
+    switch (m.type) {
+    case VIV__ICMP_ECHO_REQUEST:
+        /* Broadcast pings are ignored, as Linux does by default. */
+        if (!l2_bcast) {
+            struct viv__icmp_repr r = m;
+            r.type = VIV__ICMP_ECHO_REPLY;
+            r.code = 0;
+            icmp_send(h, &r, ip->dst, ip->src, 0);
+        }
+        break;
+    case VIV__ICMP_ECHO_REPLY: {
+        viv__echo_user *u = echo_user(h, m.ident);
+        if (u)
+            u->reply(u->ctx, ip, &m, f->len);
+        break;
+    }
+    case VIV__ICMP_DEST_UNREACH:
+    case VIV__ICMP_TIME_EXCEEDED: {
+        struct viv__ipv4_repr q;
+        size_t hl;
+        if (parse_quote(m.data, m.data_len, &q, &hl) < 0 || !viv_host_has_addr(h, q.src)) {
+            h->st.icmp_bad++;
+            break;
+        }
+        const uint8_t *l4 = m.data + hl;
+        size_t l4_len = m.data_len - hl;
+        if (q.proto == VIV__IP_PROTO_ICMP) {
+            if (l4[0] != VIV__ICMP_ECHO_REQUEST)
+                break;
+            viv__echo_user *u = echo_user(h, viv_rd16be(l4 + 4));
+            if (u)
+                u->error(u->ctx, ip, &m, f->len, viv_rd16be(l4 + 6));
+        } else {
+            const viv__l4_proto *p = viv__host_l4(h, q.proto);
+            if (p && p->error)
+                p->error(p->ctx, h, m.type, m.code, m.next_hop_mtu, ip->src, &q, l4, l4_len);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    viv__frame_unref(sim, f);
+}
+
+int viv__echo_user_add(struct viv_host *h, viv__echo_user *u)
+{
+    /* Identifiers come from the host's stream; skip any in use. */
+    for (int tries = 0; tries < 65536; tries++) {
+        uint16_t id = h->next_echo_ident++;
+        if (!echo_user(h, id)) {
+            u->ident = id;
+            u->next = h->echo_users;
+            h->echo_users = u;
+            return 0;
+        }
+    }
+    return VIV_EAGAIN;
+}
+
+void viv__echo_user_remove(struct viv_host *h, viv__echo_user *u)
+{
+    for (viv__echo_user **pp = &h->echo_users; *pp; pp = &(*pp)->next) {
+        if (*pp == u) {
+            *pp = u->next;
+            return;
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/* Layer 3 internals: the host structure (interfaces, addresses, routes, ARP cache), IPv4 in
+ * and out, ICMP, and the hooks through which transport protocols plug into a host.
+ *
+ * Upward delivery goes through viv__l4_proto handlers that layer 4 registers on a host; layer 3
+ * never includes a layer-4 header. */
+#ifndef VIV_L3_L3_H
+#define VIV_L3_L3_H
+
+#include "l2/l2.h"
+#include "vivarium/host.h"
+#include "vivarium/icmp.h"
+#include "vivarium/router.h"
+#include "wire/wire.h"
+
+#define VIV__MAX_ADDRS 8 /* addresses per interface */
+
+typedef struct viv__ifaddr {
+    viv_ip4_t ip;
+    uint8_t len;
+} viv__ifaddr;
+
+typedef struct viv__iface {
+    struct viv_port *port;
+    uint32_t index;
+    char name[16];
+    viv_mac_t mac;
+    uint32_t mtu;
+    viv__ifaddr addrs[VIV__MAX_ADDRS];
+    uint32_t naddrs;
+} viv__iface;
+
+typedef struct viv__rt {
+    viv_route r;
+    uint64_t order; /* insertion order, the last tie-breaker */
+} viv__rt;
+
+typedef struct viv__arp {
+    viv_ip4_t ip;
+    uint32_t iface;
+    viv_mac_t mac;
+    viv_arp_state state;
+    viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
+    uint32_t attempts;    /* requests sent in the current resolution or probe */
+    viv_event_id timer;
+    int timer_armed;
+    viv__frame **queue; /* packets waiting (head at the IP header), oldest first */
+    uint32_t nqueue;
+    struct viv_host *host;
+} viv__arp;
+
+/* A transport protocol plugged into a host. */
+typedef struct viv__l4_proto {
+    uint8_t proto;
+    void *ctx;
+    /* A packet for this host. f's head is at the transport header and f->len is the IP
+     * payload length. l2_bcast: it arrived as a link-layer broadcast or multicast. Consumes f. */
+    void (*input)(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                  int l2_bcast, viv__frame *f);
+    /* An ICMP error about a packet this host sent: quoted is the original IP header as parsed
+     * (src, dst, proto) and l4/l4_len the quoted transport bytes (at least 8). */
+    void (*error)(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
+                  viv_ip4_t from, const struct viv__ipv4_repr *quoted, const uint8_t *l4,
+                  size_t l4_len);
+    /* The host is being freed. */
+    void (*destroy)(void *ctx, struct viv_host *h);
+} viv__l4_proto;
+
+#define VIV__MAX_L4 4
+
+/* Something the host owns and frees with itself (pings, traceroutes). */
+typedef struct viv__hostobj {
+    struct viv__hostobj *prev, *next;
+    void (*destroy)(struct viv__hostobj *o);
+} viv__hostobj;
+
+/* ICMP echo users (ping, traceroute) see replies and errors by identifier. */
+typedef struct viv__echo_user {
+    uint16_t ident;
+    void *ctx;
+    void (*reply)(void *ctx, const struct viv__ipv4_repr *ip, const struct viv__icmp_repr *icmp,
+                  size_t icmp_len);
+    void (*error)(void *ctx, const struct viv__ipv4_repr *ip, const struct viv__icmp_repr *icmp,
+                  size_t icmp_len, uint16_t quoted_seq);
+    struct viv__echo_user *next;
+} viv__echo_user;
+
+struct viv_host {
+    struct viv_node node;
+    viv_host_opts opts; /* defaults resolved; name not kept */
+    int forwarding;
+    viv__iface **ifaces;
+    uint32_t nifaces;
+    viv__rt *routes; /* sorted in lookup order */
+    uint32_t nroutes, routes_cap;
+    uint64_t route_order;
+    viv__arp **arp; /* sorted by (iface, ip) */
+    uint32_t narp, arp_cap;
+    viv__l4_proto l4[VIV__MAX_L4];
+    uint32_t nl4;
+    viv__hostobj objs; /* sentinel */
+    viv__echo_user *echo_users;
+    uint16_t next_echo_ident;
+    uint16_t ip_ident;
+    viv_rng_t rng;
+    viv_ip_stats_t st;
+    void *l4_state[VIV__MAX_L4]; /* per-protocol state a transport keeps on the host */
+};
+
+/* ---- host.c ---------------------------------------------------------------------------- */
+viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
+/* The interface (index) with a connected prefix containing ip, or -1. */
+int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
+/* Whether ip is the directed broadcast of a subnet on interface ifc. */
+int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
+int viv__host_l4_register(struct viv_host *h, const viv__l4_proto *p);
+const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto);
+void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *));
+void viv__hostobj_remove(viv__hostobj *o);
+/* Put an Ethernet header in front of f (head at the L3 header), pad and send. Consumes f. */
+void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst,
+                        uint16_t ethertype, viv__frame *f);
+
+/* ---- route.c --------------------------------------------------------------------------- */
+/* Longest-prefix match; fills *out (with src). Returns 0 or VIV_ENETUNREACH. */
+int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out);
+int viv__route_insert(struct viv_host *h, const viv_route *r);
+/* Remove routes matching the predicate; returns how many. */
+int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),
+                         const void *arg);
+void viv__route_fini(struct viv_host *h);
+
+/* ---- arp.c ----------------------------------------------------------------------------- */
+void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
+/* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
+ * while resolving. Consumes f. */
+void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);
+void viv__arp_fini(struct viv_host *h);
+void viv__arp_flush_iface(struct viv_host *h, uint32_t iface);
+
+/* ---- ipv4.c ---------------------------------------------------------------------------- */
+void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame *f);
+/* The source address for a packet to dst (the outgoing interface's primary address).
+ * Returns 0, VIV_ENETUNREACH, or VIV_EADDRNOTAVAIL (the interface has no address). */
+int viv__ip_select_src(const struct viv_host *h, viv_ip4_t dst, viv_ip4_t *src_out);
+/* Send a packet: f's head is at the transport header (or ICMP message) and f->len is the IP
+ * payload; the IPv4 header is pushed here. src must be one of the host's addresses (or ANY to
+ * choose). iface >= 0 forces the interface (broadcasts); -1 routes. Consumes f.
+ * Returns 0 (sent or waiting for ARP), VIV_ENETUNREACH, VIV_EMSGSIZE, VIV_EADDRNOTAVAIL,
+ * VIV_ENOMEM. */
+int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
+                   uint8_t proto, uint8_t ttl, uint8_t tos, int iface);
+/* An IP packet given up by ARP (head at the IP header): count it and send host unreachable
+ * to its source (or to the local transport). Consumes f. */
+void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code, uint32_t in_iface);
+
+/* ---- icmp.c ---------------------------------------------------------------------------- */
+void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                     int l2_bcast, viv__frame *f);
+/* Send an ICMP error about the packet pkt (an IPv4 packet, pkt_len bytes from its header),
+ * applying RFC 1122/1812's rules on when not to. l2_bcast: pkt arrived as a link-layer
+ * broadcast. */
+void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
+                     const uint8_t *pkt, size_t pkt_len, int l2_bcast);
+int viv__echo_user_add(struct viv_host *h, viv__echo_user *u);
+void viv__echo_user_remove(struct viv_host *h, viv__echo_user *u);
+
+#endif

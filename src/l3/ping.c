@@ -1,0 +1,472 @@
+/* Ping and traceroute over ICMP echo. Both are host objects: freed with their host, and safe
+ * to free from inside their own callback (the free is deferred until the callback returns). */
+#include <string.h>
+
+#include "l3.h"
+
+/* ---- ping ------------------------------------------------------------------------------ */
+
+typedef struct ping_req {
+    viv_time_t sent_at;
+    viv_event_id timeout_ev;
+    int state; /* 0 not sent, 1 waiting, 2 answered or timed out */
+    uint32_t idx;
+    struct viv_ping *p;
+} ping_req;
+
+struct viv_ping {
+    viv__hostobj obj;
+    viv__echo_user eu;
+    struct viv_host *h;
+    viv_ip4_t dst;
+    viv_ping_opts o;
+    viv_ping_cb cb;
+    void *user;
+    ping_req *req; /* o.count entries; request i has sequence number i + 1 */
+    uint32_t next; /* next request to send */
+    uint32_t settled;
+    viv_event_id send_ev;
+    int send_armed;
+    viv_ping_stats_t st;
+    int in_cb, dead, done;
+};
+
+static void ping_release(struct viv_ping *p)
+{
+    viv_sim_t *sim = p->h->node.sim;
+    if (p->send_armed)
+        viv_sim_cancel(sim, p->send_ev);
+    for (uint32_t i = 0; i < p->o.count; i++)
+        if (p->req[i].state == 1)
+            viv_sim_cancel(sim, p->req[i].timeout_ev);
+    viv__echo_user_remove(p->h, &p->eu);
+    viv__free(sim, p->req, p->o.count * sizeof(*p->req));
+    viv__free(sim, p, sizeof(*p));
+}
+
+static void ping_obj_destroy(viv__hostobj *o) { ping_release((struct viv_ping *)o); }
+
+/* Call the user; returns 0 if the ping was freed meanwhile (then touch nothing). */
+static int ping_emit(struct viv_ping *p, const viv_ping_result *r)
+{
+    if (!p->cb)
+        return 1;
+    p->in_cb++;
+    p->cb(p, r, p->user);
+    p->in_cb--;
+    if (p->dead && !p->in_cb) {
+        viv__hostobj_remove(&p->obj);
+        ping_release(p);
+        return 0;
+    }
+    return !p->dead;
+}
+
+static void ping_settle(struct viv_ping *p, uint32_t i, const viv_ping_result *r)
+{
+    p->req[i].state = 2;
+    p->settled++;
+    if (!ping_emit(p, r))
+        return;
+    if (p->settled == p->o.count && !p->done) {
+        p->done = 1;
+        viv_ping_result d = {0};
+        d.event = VIV_PING_DONE;
+        ping_emit(p, &d);
+    }
+}
+
+static void ping_timeout(viv_sim_t *sim, void *user);
+
+static void ping_send_next(viv_sim_t *sim, void *user)
+{
+    struct viv_ping *p = user;
+    p->send_armed = 0;
+    uint32_t i = p->next++;
+    ping_req *rq = &p->req[i];
+    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + p->o.size);
+    if (f) {
+        /* The data: a fixed pattern, so that replies can be compared byte for byte. */
+        uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
+        for (uint32_t k = 0; k < p->o.size; k++)
+            data[k] = (uint8_t)(k + 0x10);
+        struct viv__icmp_repr m = {0};
+        m.type = VIV__ICMP_ECHO_REQUEST;
+        m.ident = p->eu.ident;
+        m.seq = (uint16_t)(i + 1);
+        m.data = data;
+        m.data_len = p->o.size;
+        viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + p->o.size);
+    }
+    rq->sent_at = sim->now;
+    rq->state = 1;
+    p->st.sent++;
+    int rc = f ? (p->h->st.icmp_tx++,
+                  viv__ip_output(p->h, f, VIV_IP4_ANY, p->dst, VIV__IP_PROTO_ICMP, p->o.ttl, 0,
+                                 -1))
+               : VIV_ENOMEM;
+    if (p->next < p->o.count &&
+        viv_sim_schedule_after(&p->send_ev, sim, p->o.interval_ns, ping_send_next, p) == 0)
+        p->send_armed = 1;
+    if (rc < 0) {
+        /* Not sent at all (no route, too big): reported as an error at once. */
+        p->st.errors++;
+        viv_ping_result r = {0};
+        r.event = VIV_PING_ERROR;
+        r.seq = (uint16_t)(i + 1);
+        r.icmp_type = VIV__ICMP_DEST_UNREACH;
+        r.icmp_code = rc == VIV_EMSGSIZE ? VIV__ICMP_UNREACH_FRAG_NEEDED : VIV__ICMP_UNREACH_NET;
+        ping_settle(p, i, &r);
+        return;
+    }
+    viv_sim_schedule_after(&rq->timeout_ev, sim, p->o.timeout_ns, ping_timeout, rq);
+}
+
+static void ping_timeout(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    ping_req *rq = user;
+    struct viv_ping *p = rq->p;
+    uint32_t i = rq->idx;
+    if (rq->state != 1)
+        return;
+    p->st.timeouts++;
+    viv_ping_result r = {0};
+    r.event = VIV_PING_TIMEOUT;
+    r.seq = (uint16_t)(i + 1);
+    ping_settle(p, i, &r);
+}
+
+static int ping_find_req(struct viv_ping *p, uint16_t seq, uint32_t *idx)
+{
+    if (seq == 0 || seq > p->o.count)
+        return 0;
+    *idx = (uint32_t)seq - 1;
+    return p->req[*idx].state == 1;
+}
+
+static void ping_on_reply(void *ctx, const struct viv__ipv4_repr *ip,
+                          const struct viv__icmp_repr *m, size_t len)
+{
+    struct viv_ping *p = ctx;
+    uint32_t i;
+    if (ip->src != p->dst || !ping_find_req(p, m->seq, &i))
+        return; /* a duplicate or a stray reply */
+    viv_sim_t *sim = p->h->node.sim;
+    viv_sim_cancel(sim, p->req[i].timeout_ev);
+    viv_time_t rtt = sim->now - p->req[i].sent_at;
+    p->st.received++;
+    if (p->st.received == 1 || rtt < p->st.rtt_min_ns)
+        p->st.rtt_min_ns = rtt;
+    if (rtt > p->st.rtt_max_ns)
+        p->st.rtt_max_ns = rtt;
+    p->st.rtt_sum_ns += rtt;
+    viv_ping_result r = {0};
+    r.event = VIV_PING_REPLY;
+    r.seq = m->seq;
+    r.from = ip->src;
+    r.rtt_ns = rtt;
+    r.ttl = ip->ttl;
+    r.icmp_type = m->type;
+    r.icmp_code = m->code;
+    r.bytes = (uint32_t)len;
+    ping_settle(p, i, &r);
+}
+
+static void ping_on_error(void *ctx, const struct viv__ipv4_repr *ip,
+                          const struct viv__icmp_repr *m, size_t len, uint16_t seq)
+{
+    struct viv_ping *p = ctx;
+    uint32_t i;
+    if (!ping_find_req(p, seq, &i))
+        return;
+    viv_sim_t *sim = p->h->node.sim;
+    viv_sim_cancel(sim, p->req[i].timeout_ev);
+    p->st.errors++;
+    viv_ping_result r = {0};
+    r.event = VIV_PING_ERROR;
+    r.seq = seq;
+    r.from = ip->src;
+    r.rtt_ns = sim->now - p->req[i].sent_at;
+    r.ttl = ip->ttl;
+    r.icmp_type = m->type;
+    r.icmp_code = m->code;
+    r.bytes = (uint32_t)len;
+    ping_settle(p, i, &r);
+}
+
+int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_ping_opts *opts,
+                   viv_ping_cb cb, void *user)
+{
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    viv_ping_opts o = VIV_PING_OPTS_INIT;
+    if (opts)
+        o = *opts;
+    if (!o.count)
+        o.count = 4;
+    if (!o.interval_ns)
+        o.interval_ns = VIV_S(1);
+    if (!o.timeout_ns)
+        o.timeout_ns = VIV_S(1);
+    if (!o.size && !(opts && opts->size))
+        o.size = 56;
+    VIV__CHECK(sim, o.size <= 65507, "echo data above 65507 bytes");
+    VIV__CHECK(sim, o.count <= 65535, "more than 65535 requests");
+    struct viv_ping *p = viv__zalloc(sim, sizeof(*p));
+    ping_req *arr = p ? viv__zalloc(sim, o.count * sizeof(*arr)) : NULL;
+    if (!arr) {
+        viv__free(sim, p, sizeof(*p));
+        return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
+    }
+    for (uint32_t i = 0; i < o.count; i++) {
+        arr[i].idx = i;
+        arr[i].p = p;
+    }
+    p->h = h;
+    p->dst = dst;
+    p->o = o;
+    p->cb = cb;
+    p->user = user;
+    p->req = arr;
+    p->eu.ctx = p;
+    p->eu.reply = ping_on_reply;
+    p->eu.error = ping_on_error;
+    if (viv__echo_user_add(h, &p->eu) < 0 ||
+        viv_sim_schedule_after(&p->send_ev, sim, 0, ping_send_next, p) < 0) {
+        viv__echo_user_remove(h, &p->eu);
+        viv__free(sim, arr, o.count * sizeof(*arr));
+        viv__free(sim, p, sizeof(*p));
+        return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
+    }
+    p->send_armed = 1;
+    viv__hostobj_add(h, &p->obj, ping_obj_destroy);
+    if (out)
+        *out = p;
+    return 0;
+}
+
+void viv_ping_free(viv_ping_t *p)
+{
+    if (!p || p->dead)
+        return;
+    if (p->in_cb) {
+        p->dead = 1;
+        return;
+    }
+    viv__hostobj_remove(&p->obj);
+    ping_release(p);
+}
+
+int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
+{
+    if (!out || !p)
+        return VIV_EINVAL;
+    *out = p->st;
+    return 0;
+}
+
+/* ---- traceroute ------------------------------------------------------------------------ */
+
+struct viv_traceroute {
+    viv__hostobj obj;
+    viv__echo_user eu;
+    struct viv_host *h;
+    viv_ip4_t dst;
+    viv_traceroute_opts o;
+    viv_traceroute_cb cb;
+    void *user;
+    uint8_t ttl, probe;  /* the probe in flight (ttl from 1, probe from 1) */
+    uint16_t seq;        /* its sequence number */
+    viv_time_t sent_at;
+    viv_event_id ev;     /* its timeout, or the event that sends the next probe */
+    int waiting;         /* a probe is in flight */
+    int hop_ends;        /* this hop reached the destination or an unreachable */
+    int in_cb, dead;
+};
+
+static void tr_release(struct viv_traceroute *t)
+{
+    viv_sim_cancel(t->h->node.sim, t->ev);
+    viv__echo_user_remove(t->h, &t->eu);
+    viv__free(t->h->node.sim, t, sizeof(*t));
+}
+
+static void tr_obj_destroy(viv__hostobj *o) { tr_release((struct viv_traceroute *)o); }
+
+static int tr_emit(struct viv_traceroute *t, const viv_trace_result *r)
+{
+    if (!t->cb)
+        return 1;
+    t->in_cb++;
+    t->cb(t, r, t->user);
+    t->in_cb--;
+    if (t->dead && !t->in_cb) {
+        viv__hostobj_remove(&t->obj);
+        tr_release(t);
+        return 0;
+    }
+    return !t->dead;
+}
+
+static void tr_send(viv_sim_t *sim, void *user);
+static void tr_timeout(viv_sim_t *sim, void *user);
+
+/* The probe in flight is settled: report it and go on (or finish). */
+static void tr_settle(struct viv_traceroute *t, const viv_trace_result *r)
+{
+    viv_sim_t *sim = t->h->node.sim;
+    t->waiting = 0;
+    viv_sim_cancel(sim, t->ev);
+    if (r->kind == VIV_TRACE_REACHED || r->kind == VIV_TRACE_UNREACHABLE)
+        t->hop_ends = 1;
+    if (!tr_emit(t, r))
+        return;
+    if (t->probe < t->o.probes) {
+        t->probe++;
+    } else if (t->hop_ends || t->ttl >= t->o.max_hops) {
+        viv_trace_result d = {0};
+        d.kind = VIV_TRACE_DONE;
+        d.ttl = t->ttl;
+        tr_emit(t, &d);
+        return;
+    } else {
+        t->ttl++;
+        t->probe = 1;
+    }
+    viv_sim_schedule_after(&t->ev, sim, 0, tr_send, t);
+}
+
+static void tr_send(viv_sim_t *sim, void *user)
+{
+    struct viv_traceroute *t = user;
+    t->seq++;
+    t->sent_at = sim->now;
+    t->waiting = 1;
+    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + t->o.size);
+    int rc = VIV_ENOMEM;
+    if (f) {
+        uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
+        for (uint32_t k = 0; k < t->o.size; k++)
+            data[k] = (uint8_t)(k + 0x40);
+        struct viv__icmp_repr m = {0};
+        m.type = VIV__ICMP_ECHO_REQUEST;
+        m.ident = t->eu.ident;
+        m.seq = t->seq;
+        m.data = data;
+        m.data_len = t->o.size;
+        viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + t->o.size);
+        t->h->st.icmp_tx++;
+        rc = viv__ip_output(t->h, f, VIV_IP4_ANY, t->dst, VIV__IP_PROTO_ICMP, t->ttl, 0, -1);
+    }
+    if (rc < 0) {
+        viv_trace_result r = {0};
+        r.kind = VIV_TRACE_UNREACHABLE;
+        r.ttl = t->ttl;
+        r.probe = t->probe;
+        r.icmp_code = rc == VIV_EMSGSIZE ? VIV__ICMP_UNREACH_FRAG_NEEDED : VIV__ICMP_UNREACH_NET;
+        tr_settle(t, &r);
+        return;
+    }
+    viv_sim_schedule_after(&t->ev, sim, t->o.timeout_ns, tr_timeout, t);
+}
+
+static void tr_timeout(viv_sim_t *sim, void *user)
+{
+    struct viv_traceroute *t = user;
+    (void)sim;
+    viv_trace_result r = {0};
+    r.kind = VIV_TRACE_TIMEOUT;
+    r.ttl = t->ttl;
+    r.probe = t->probe;
+    tr_settle(t, &r);
+}
+
+static void tr_on_reply(void *ctx, const struct viv__ipv4_repr *ip,
+                        const struct viv__icmp_repr *m, size_t len)
+{
+    struct viv_traceroute *t = ctx;
+    (void)len;
+    if (!t->waiting || m->seq != t->seq || ip->src != t->dst)
+        return;
+    viv_trace_result r = {0};
+    r.kind = VIV_TRACE_REACHED;
+    r.ttl = t->ttl;
+    r.probe = t->probe;
+    r.from = ip->src;
+    r.rtt_ns = t->h->node.sim->now - t->sent_at;
+    tr_settle(t, &r);
+}
+
+static void tr_on_error(void *ctx, const struct viv__ipv4_repr *ip,
+                        const struct viv__icmp_repr *m, size_t len, uint16_t seq)
+{
+    struct viv_traceroute *t = ctx;
+    (void)len;
+    if (!t->waiting || seq != t->seq)
+        return;
+    viv_trace_result r = {0};
+    r.kind = m->type == VIV__ICMP_TIME_EXCEEDED ? VIV_TRACE_HOP : VIV_TRACE_UNREACHABLE;
+    r.ttl = t->ttl;
+    r.probe = t->probe;
+    r.from = ip->src;
+    r.rtt_ns = t->h->node.sim->now - t->sent_at;
+    r.icmp_code = m->code;
+    tr_settle(t, &r);
+}
+
+int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
+                         const viv_traceroute_opts *opts, viv_traceroute_cb cb, void *user)
+{
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    viv_traceroute_opts o = VIV_TRACEROUTE_OPTS_INIT;
+    if (opts)
+        o = *opts;
+    if (!o.max_hops)
+        o.max_hops = 30;
+    if (!o.probes)
+        o.probes = 3;
+    if (!o.timeout_ns)
+        o.timeout_ns = VIV_S(1);
+    if (!o.size)
+        o.size = 32;
+    VIV__CHECK(sim, o.size <= 65507, "echo data above 65507 bytes");
+    struct viv_traceroute *t = viv__zalloc(sim, sizeof(*t));
+    if (!t)
+        return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");
+    t->h = h;
+    t->dst = dst;
+    t->o = o;
+    t->cb = cb;
+    t->user = user;
+    t->ttl = 1;
+    t->probe = 1;
+    t->eu.ctx = t;
+    t->eu.reply = tr_on_reply;
+    t->eu.error = tr_on_error;
+    if (viv__echo_user_add(h, &t->eu) < 0 ||
+        viv_sim_schedule_after(&t->ev, sim, 0, tr_send, t) < 0) {
+        viv__echo_user_remove(h, &t->eu);
+        viv__free(sim, t, sizeof(*t));
+        return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");
+    }
+    viv__hostobj_add(h, &t->obj, tr_obj_destroy);
+    if (out)
+        *out = t;
+    return 0;
+}
+
+void viv_traceroute_free(viv_traceroute_t *t)
+{
+    if (!t || t->dead)
+        return;
+    if (t->in_cb) {
+        t->dead = 1;
+        return;
+    }
+    viv__hostobj_remove(&t->obj);
+    tr_release(t);
+}

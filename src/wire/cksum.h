@@ -1,0 +1,38 @@
+/* The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+ *
+ * A checksum is computed in three steps: start an accumulator at 0 (or at the pseudo-header
+ * sum from viv__cksum_pseudo()), add the bytes with viv__cksum_add(), possibly in several
+ * chunks, and fold and complement it with viv__cksum_finish(). Verifying is the same sum
+ * taken over the bytes including the checksum field: the packet is intact exactly when
+ * viv__cksum_finish() of that sum is 0. */
+#ifndef VIV_WIRE_CKSUM_H
+#define VIV_WIRE_CKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vivarium/addr.h"
+
+/* Add n bytes at p (any alignment) to a partial sum and return the new partial sum. The bytes
+ * are taken as big-endian 16-bit words. Chunks chain: add(add(0, a, na), b, nb) equals the sum
+ * over a followed by b, provided every chunk but the last has an even length (an odd chunk
+ * ends with half a word, which is padded with a zero byte). One call takes up to 2^34 bytes;
+ * each call adds less than 2^19 to the partial sum, which is folded only by
+ * viv__cksum_finish(), so chains of any practical length cannot overflow it. */
+uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n);
+
+/* Fold a partial sum to 16 bits and complement it: the value for the checksum field. */
+uint16_t viv__cksum_finish(uint64_t acc);
+
+/* The partial sum of the IPv4 pseudo-header used by UDP and TCP (RFC 768, RFC 9293):
+ * source and destination addresses, zero, protocol, and the transport length. */
+uint64_t viv__cksum_pseudo(viv_ip4_t src, viv_ip4_t dst, uint8_t proto, uint16_t len);
+
+/* The checksum of n bytes: viv__cksum_finish(viv__cksum_add(0, p, n)). */
+uint16_t viv__cksum(const uint8_t *p, size_t n);
+
+/* RFC 1624 incremental update: the new checksum field after one 16-bit word covered by it
+ * changes from old_word to new_word, by HC' = ~(~HC + ~m + m') (equation 3). */
+uint16_t viv__cksum_update16(uint16_t cksum, uint16_t old_word, uint16_t new_word);
+
+#endif

@@ -1,0 +1,50 @@
+/* Ethernet II frames. */
+#include "wire.h"
+
+#include <string.h>
+
+#include "core/bytes.h"
+
+enum {
+    ETH_OFF_DST = 0,
+    ETH_OFF_SRC = 6,
+    ETH_OFF_TYPE = 12,
+};
+
+/* Values of the type field below this are 802.3 lengths, not ethertypes. */
+#define ETH_MIN_ETHERTYPE 0x0600
+
+int viv__eth_parse(const uint8_t *buf, size_t len, struct viv__eth_repr *out)
+{
+    if (len < VIV__ETH_HDR_LEN)
+        return VIV__W_TRUNCATED;
+    uint16_t type = viv_rd16be(buf + ETH_OFF_TYPE);
+    if (type == VIV__ETHERTYPE_VLAN || type == VIV__ETHERTYPE_QINQ || type < ETH_MIN_ETHERTYPE)
+        return VIV__W_UNSUPPORTED;
+    memcpy(out->dst.b, buf + ETH_OFF_DST, 6);
+    memcpy(out->src.b, buf + ETH_OFF_SRC, 6);
+    out->ethertype = type;
+    return VIV__W_OK;
+}
+
+size_t viv__eth_len(const struct viv__eth_repr *r)
+{
+    (void)r;
+    return VIV__ETH_HDR_LEN;
+}
+
+int viv__eth_emit(const struct viv__eth_repr *r, uint8_t *buf, size_t len)
+{
+    if (len < VIV__ETH_HDR_LEN)
+        return VIV__W_TRUNCATED;
+    memcpy(buf + ETH_OFF_DST, r->dst.b, 6);
+    memcpy(buf + ETH_OFF_SRC, r->src.b, 6);
+    viv_wr16be(buf + ETH_OFF_TYPE, r->ethertype);
+    return VIV__W_OK;
+}
+
+size_t viv__eth_pad_len(size_t payload_len)
+{
+    size_t min_payload = VIV__ETH_MIN_FRAME - VIV__ETH_HDR_LEN;
+    return payload_len < min_payload ? min_payload - payload_len : 0;
+}

@@ -1,0 +1,56 @@
+/* UDP datagrams (RFC 768). */
+#include "wire.h"
+
+#include "core/bytes.h"
+
+enum {
+    UDP_OFF_SRC = 0,
+    UDP_OFF_DST = 2,
+    UDP_OFF_LEN = 4,
+    UDP_OFF_CKSUM = 6,
+};
+
+int viv__udp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, viv_ip4_t dst_ip,
+                   struct viv__udp_repr *out)
+{
+    if (len < VIV__UDP_HDR_LEN)
+        return VIV__W_TRUNCATED;
+    uint16_t ulen = viv_rd16be(buf + UDP_OFF_LEN);
+    if (ulen < VIV__UDP_HDR_LEN)
+        return VIV__W_MALFORMED;
+    if (ulen > len)
+        return VIV__W_TRUNCATED;
+    if (viv_rd16be(buf + UDP_OFF_CKSUM) != 0) {
+        uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, ulen);
+        if (viv__cksum_finish(viv__cksum_add(acc, buf, ulen)) != 0)
+            return VIV__W_CHECKSUM;
+    }
+    out->src_port = viv_rd16be(buf + UDP_OFF_SRC);
+    out->dst_port = viv_rd16be(buf + UDP_OFF_DST);
+    out->payload_len = (uint16_t)(ulen - VIV__UDP_HDR_LEN);
+    return VIV__W_OK;
+}
+
+size_t viv__udp_len(const struct viv__udp_repr *r)
+{
+    (void)r;
+    return VIV__UDP_HDR_LEN;
+}
+
+int viv__udp_emit(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip, uint8_t *buf,
+                  size_t len)
+{
+    size_t ulen = VIV__UDP_HDR_LEN + (size_t)r->payload_len;
+    if (ulen > 0xffffu)
+        return VIV__W_MALFORMED;
+    if (len != ulen)
+        return VIV__W_TRUNCATED;
+    viv_wr16be(buf + UDP_OFF_SRC, r->src_port);
+    viv_wr16be(buf + UDP_OFF_DST, r->dst_port);
+    viv_wr16be(buf + UDP_OFF_LEN, (uint16_t)ulen);
+    viv_wr16be(buf + UDP_OFF_CKSUM, 0);
+    uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, (uint16_t)ulen);
+    uint16_t ck = viv__cksum_finish(viv__cksum_add(acc, buf, ulen));
+    viv_wr16be(buf + UDP_OFF_CKSUM, ck == 0 ? 0xffff : ck);
+    return VIV__W_OK;
+}

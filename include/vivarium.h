@@ -15,5 +15,11 @@
 #include "vivarium/hub.h"
 #include "vivarium/switch.h"
 #include "vivarium/sys/device.h"
+#include "vivarium/host.h"
+#include "vivarium/router.h"
+#include "vivarium/icmp.h"
+#include "vivarium/socket.h"
+#include "vivarium/udp.h"
+#include "vivarium/pcap.h"
 
 #endif

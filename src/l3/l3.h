@@ -10,6 +10,7 @@
 #include "vivarium/host.h"
 #include "vivarium/icmp.h"
 #include "vivarium/router.h"
+#include "vivarium/socket.h"
 #include "wire/wire.h"
 
 #define VIV__MAX_ADDRS 8 /* addresses per interface */
@@ -63,6 +64,8 @@ typedef struct viv__l4_proto {
                   size_t l4_len);
     /* The host is being freed. */
     void (*destroy)(void *ctx, struct viv_host *h);
+    /* netstat rows of this protocol's sockets, in creation order (snprintf-like count). */
+    int (*netstat)(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap);
 } viv__l4_proto;
 
 #define VIV__MAX_L4 4
@@ -128,6 +131,19 @@ int viv__route_insert(struct viv_host *h, const viv_route *r);
 int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),
                          const void *arg);
 void viv__route_fini(struct viv_host *h);
+/* A host's routing table with its computed routes replaced, built aside (see route.c). */
+typedef struct viv__rt_plan {
+    viv__rt *routes;
+    uint32_t n, cap;
+    uint32_t added;
+    uint64_t order;
+} viv__rt_plan;
+/* rows: the new computed routes in table order. Returns 0 or VIV_ENOMEM. */
+int viv__route_plan_computed(const struct viv_host *h, const viv_route *rows, uint32_t n,
+                             viv__rt_plan *out);
+void viv__route_plan_commit(struct viv_host *h, viv__rt_plan *p);
+void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p);
+
 
 /* ---- arp.c ----------------------------------------------------------------------------- */
 void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);

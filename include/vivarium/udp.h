@@ -1,0 +1,226 @@
+/**
+ * @file vivarium/udp.h
+ * @brief UDP sockets: bind, connect, sendto/recvfrom, broadcast, ICMP errors.
+ *
+ * @defgroup viv_udp UDP sockets
+ * @brief Datagrams with their boundaries kept, as BSD sockets give them.
+ *
+ * **Setup.** viv_udp_new() creates a socket on a host; viv_udp_bind() gives it a local
+ * address (a specific address of the host, or ::VIV_IP4_ANY) and port (0 picks an ephemeral
+ * one). A second bind of a port already bound on the host fails with ::VIV_EADDRINUSE unless
+ * both sockets set `reuse_addr` (then unicast goes to the most specific match, the earliest
+ * bound among equals, and broadcasts to all). Sending from an unbound socket binds it to an
+ * ephemeral port first.
+ *
+ * **Connected sockets.** viv_udp_connect() sets a default destination and makes the socket
+ * receive only datagrams from that peer. An ICMP error about a datagram it sent (port
+ * unreachable, host or network unreachable) is stored on it and signalled with
+ * ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable becomes
+ * ::VIV_ECONNREFUSED), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
+ * BSD sockets do.
+ *
+ * **Sending** copies the data and sends at once: UDP never blocks, so a socket is always
+ * writable. A datagram is one IPv4 packet (vivarium does not fragment): more than the
+ * outgoing MTU minus 28 bytes fails with ::VIV_EMSGSIZE. Checksums are always sent.
+ * Broadcast (255.255.255.255 or a subnet's directed broadcast) needs `broadcast` set, else
+ * ::VIV_EACCES.
+ *
+ * **Receiving.** Datagrams wait in a queue of at most `rcvbuf_bytes` payload bytes; one that
+ * does not fit is dropped and counted (`rx_queue_full`). Datagrams with a bad checksum are
+ * dropped and counted on the host. A datagram to a port nobody has bound draws ICMP port
+ * unreachable. viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
+ * buffer is truncated and reported with ::VIV_MSG_TRUNC. Zero-length datagrams are
+ * datagrams.
+ *
+ * Callback timing: ::VIV_EV_READABLE when the queue becomes non-empty, ::VIV_EV_ERROR when an
+ * error is stored, ::VIV_EV_WRITABLE once after creation; always from an event, never from
+ * inside an API call. Freeing a socket inside its own callback is allowed.
+ * @{
+ */
+#ifndef VIVARIUM_UDP_H
+#define VIVARIUM_UDP_H
+
+#include "socket.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A UDP socket (opaque). */
+typedef struct viv_udp viv_udp_t;
+
+/**
+ * A UDP socket's callback.
+ * @param s the socket.
+ * @param events ::viv_sock_event bits.
+ * @param user the pointer given to viv_udp_new().
+ */
+typedef void (*viv_udp_cb)(viv_udp_t *s, uint32_t events, void *user);
+
+/** Options for viv_udp_new(). Zero fields mean defaults. */
+typedef struct viv_udp_opts {
+    uint32_t rcvbuf_bytes; /**< receive queue limit in payload bytes; default 212992 */
+    int reuse_addr;        /**< 1: share a bound port with other reuse_addr sockets */
+    int broadcast;         /**< 1: allowed to send to broadcast addresses */
+    uint8_t ttl;           /**< TTL of sent datagrams; default the host's */
+    uint8_t tos;           /**< type-of-service byte (DSCP and ECN); default 0 */
+} viv_udp_opts;
+
+/** Initialiser for ::viv_udp_opts with every default. */
+#define VIV_UDP_OPTS_INIT {0, 0, 0, 0, 0}
+
+/** Counters of a UDP socket. */
+typedef struct viv_udp_stats {
+    uint64_t tx_datagrams;  /**< datagrams sent */
+    uint64_t tx_bytes;      /**< their payload bytes */
+    uint64_t rx_datagrams;  /**< datagrams queued for the application */
+    uint64_t rx_bytes;      /**< their payload bytes */
+    uint64_t rx_queue_full; /**< datagrams dropped: the receive queue was full */
+    uint64_t rx_truncated;  /**< datagrams cut short by a small receive buffer */
+} viv_udp_stats_t;
+
+/** Host-wide UDP counters. */
+typedef struct viv_udp_host_stats {
+    uint64_t rx_datagrams;  /**< datagrams received by the host */
+    uint64_t rx_bad;        /**< malformed (bad length) */
+    uint64_t rx_checksum;   /**< bad checksum */
+    uint64_t rx_no_port;    /**< for a port nobody has bound (answered with port unreachable) */
+    uint64_t rx_filtered;   /**< refused by every matching connected socket (wrong peer) */
+    uint64_t tx_datagrams;  /**< datagrams sent by the host */
+} viv_udp_host_stats_t;
+
+/**
+ * Create a UDP socket on a host.
+ * @param[out] out receives the socket.
+ * @param host the host.
+ * @param opts options, or NULL.
+ * @param cb the callback, or NULL.
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ *
+ * Ownership: the host owns the socket; viv_udp_free() closes it earlier.
+ */
+VIV_API int viv_udp_new(viv_udp_t **out, viv_host_t *host, const viv_udp_opts *opts,
+                        viv_udp_cb cb, void *user);
+
+/**
+ * Close and free a socket; queued datagrams are discarded, no callback follows. Safe inside
+ * its own callback.
+ * @param s the socket, or NULL.
+ */
+VIV_API void viv_udp_free(viv_udp_t *s);
+
+/**
+ * Bind to a local address and port.
+ * @param s the socket.
+ * @param addr the address (::VIV_IP4_ANY or one of the host's) and port (0: ephemeral).
+ * @return 0, or VIV_EINVAL (already bound, NULL), VIV_EADDRNOTAVAIL (not the host's address),
+ *         VIV_EADDRINUSE, VIV_EAGAIN (no ephemeral port free).
+ */
+VIV_API int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr);
+
+/**
+ * Set the default destination and receive only from it; NULL disconnects. Binds to an
+ * ephemeral port first if needed.
+ * @param s the socket.
+ * @param peer the peer (address not 0.0.0.0, port not 0), or NULL.
+ * @return 0, or VIV_EINVAL, VIV_ENETUNREACH (no route), VIV_EAGAIN.
+ */
+VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
+
+/**
+ * Send one datagram (the data is copied).
+ * @param s the socket.
+ * @param buf the data (may be NULL when @p len is 0).
+ * @param len its length, 0 .. 65507 (and within the path MTU).
+ * @param dst the destination, or NULL for the connected peer.
+ * @return @p len, or VIV_EINVAL, VIV_ENOTCONN (NULL @p dst on an unconnected socket),
+ *         VIV_EMSGSIZE, VIV_ENETUNREACH, VIV_EACCES (broadcast not allowed),
+ *         VIV_ECONNREFUSED (a stored error, returned once), VIV_ENOMEM.
+ */
+VIV_API int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len,
+                           const viv_sockaddr_t *dst);
+
+/**
+ * Send one datagram to the connected peer: viv_udp_sendto(s, buf, len, NULL).
+ * @param s the socket.
+ * @param buf the data.
+ * @param len its length.
+ * @return as viv_udp_sendto().
+ */
+VIV_API int viv_udp_send(viv_udp_t *s, const void *buf, size_t len);
+
+/**
+ * Receive one datagram.
+ * @param s the socket.
+ * @param buf where to copy it (may be NULL when @p cap is 0).
+ * @param cap the buffer's size; a longer datagram is truncated.
+ * @param[out] from receives the sender, or NULL.
+ * @param[out] flags receives ::viv_msg_flag bits (::VIV_MSG_TRUNC), or NULL.
+ * @return the bytes copied, or VIV_EAGAIN (nothing queued), VIV_EINVAL,
+ *         VIV_ECONNREFUSED (a stored error, returned once).
+ */
+VIV_API int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
+                             uint32_t *flags);
+
+/**
+ * Receive one datagram: viv_udp_recvfrom(s, buf, cap, NULL, NULL).
+ * @param s the socket.
+ * @param buf where to copy it.
+ * @param cap its size.
+ * @return as viv_udp_recvfrom().
+ */
+VIV_API int viv_udp_recv(viv_udp_t *s, void *buf, size_t cap);
+
+/**
+ * The length of the next queued datagram, without receiving it.
+ * @param s the socket.
+ * @return the length, or VIV_EAGAIN (nothing queued), VIV_EINVAL.
+ */
+VIV_API int viv_udp_peek_len(const viv_udp_t *s);
+
+/**
+ * Read and clear the stored asynchronous error (like SO_ERROR).
+ * @param s the socket.
+ * @return 0 if none, else the error (VIV_ECONNREFUSED, VIV_EHOSTUNREACH, VIV_ENETUNREACH,
+ *         VIV_EMSGSIZE); VIV_EINVAL for NULL.
+ */
+VIV_API int viv_udp_error(viv_udp_t *s);
+
+/**
+ * The socket's local address.
+ * @param[out] out receives it (0.0.0.0:0 when unbound).
+ * @param s the socket.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_udp_local(viv_sockaddr_t *out, const viv_udp_t *s);
+
+/**
+ * The connected peer.
+ * @param[out] out receives it.
+ * @param s the socket.
+ * @return 0, or VIV_ENOTCONN, VIV_EINVAL.
+ */
+VIV_API int viv_udp_peer(viv_sockaddr_t *out, const viv_udp_t *s);
+
+/**
+ * Read a socket's counters.
+ * @param[out] out receives them.
+ * @param s the socket.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_udp_stats(viv_udp_stats_t *out, const viv_udp_t *s);
+
+/**
+ * Read a host's UDP counters.
+ * @param[out] out receives them.
+ * @param host the host.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_host_udp_stats(viv_udp_host_stats_t *out, const viv_host_t *host);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif

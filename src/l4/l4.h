@@ -1,0 +1,43 @@
+/* Layer 4 internals: what UDP and TCP sockets share. A socket's events are posted, never
+ * delivered from inside the API call that raised them, and a socket freed inside its own
+ * callback is reclaimed after the callback returns. */
+#ifndef VIV_L4_L4_H
+#define VIV_L4_L4_H
+
+#include "core/map.h"
+#include "l3/l3.h"
+#include "vivarium/socket.h"
+
+typedef struct viv__sock {
+    struct viv_host *h;
+    uint32_t pending;  /* event bits raised and not yet delivered */
+    viv_event_id notify_ev;
+    int notify_armed;
+    int in_cb;
+    int dead;          /* freed by the program; reclaimed when the callback returns */
+    /* Deliver events to the program's callback. */
+    void (*deliver)(struct viv__sock *s, uint32_t events);
+    /* Free the socket's memory (it is already detached from every table). */
+    void (*release)(struct viv__sock *s);
+} viv__sock;
+
+void viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock *, uint32_t),
+                    void (*release)(viv__sock *));
+/* Raise event bits: delivered by an event at the current instant. */
+void viv__sock_raise(viv__sock *s, uint32_t events);
+/* The program freed the socket (already detached): release now, or after its callback. */
+void viv__sock_close(viv__sock *s);
+/* The host is being freed: release without callbacks. */
+void viv__sock_destroy(viv__sock *s);
+
+/* Ephemeral ports: the next free port of [49152, 65535] after *cursor for which in_use is
+ * false. Returns the port, or 0 if none is free. */
+uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *ctx, uint16_t port),
+                             void *ctx);
+/* A host's starting point for ephemeral ports of one protocol, from its random stream. */
+uint16_t viv__ephemeral_start(struct viv_host *h);
+
+#define VIV__EPHEMERAL_LO 49152u
+#define VIV__EPHEMERAL_HI 65535u
+
+#endif

@@ -1,0 +1,83 @@
+/* netstat: every socket of a host, TCP first then UDP, as rows or as `netstat -an` text. */
+#include <stdio.h>
+#include <string.h>
+
+#include "l4.h"
+
+const char *viv_tcp_state_name(viv_tcp_state s)
+{
+    static const char *const names[] = {"CLOSED",     "LISTEN",     "SYN_SENT",  "SYN_RECV",
+                                        "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT",
+                                        "CLOSING",    "LAST_ACK",   "TIME_WAIT"};
+    return (unsigned)s < VIV__ARRAY_LEN(names) ? names[s] : "UNKNOWN";
+}
+
+int viv_host_netstat(const viv_host_t *h, viv_sock_info *rows, size_t cap)
+{
+    if (!h || (cap && !rows))
+        return VIV_EINVAL;
+    static const uint8_t order[] = {VIV__IP_PROTO_TCP, VIV__IP_PROTO_UDP};
+    size_t n = 0;
+    for (size_t k = 0; k < VIV__ARRAY_LEN(order); k++) {
+        const viv__l4_proto *p = viv__host_l4(h, order[k]);
+        if (!p || !p->netstat)
+            continue;
+        int c = p->netstat(p->ctx, h, n < cap ? rows + n : NULL, n < cap ? cap - n : 0);
+        if (c > 0)
+            n += (size_t)c;
+    }
+    return (int)n;
+}
+
+static void addr_text(const viv_sockaddr_t *a, int any_port_star, char *out, size_t cap)
+{
+    char ip[VIV_IP4_STRLEN];
+    viv_ip4_format(a->ip, ip, sizeof ip);
+    if (a->port == 0 && any_port_star)
+        snprintf(out, cap, "%s:*", ip);
+    else
+        snprintf(out, cap, "%s:%u", ip, a->port);
+}
+
+int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t cap)
+{
+    if (!h || (cap && !buf))
+        return VIV_EINVAL;
+    int total = viv_host_netstat(h, NULL, 0);
+    if (total < 0)
+        return total;
+    viv_sim_t *sim = h->node.sim;
+    viv_sock_info *rows = total ? viv__alloc(sim, (size_t)total * sizeof(*rows)) : NULL;
+    if (total && !rows)
+        return viv__err(sim, VIV_ENOMEM, "viv_host_netstat_text: out of memory");
+    viv_host_netstat(h, rows, (size_t)total);
+    size_t len = 0;
+#define PUT(...)                                                                           \
+    do {                                                                                   \
+        int n_ = snprintf(buf ? buf + (len < cap ? len : cap) : NULL,                      \
+                          len < cap ? cap - len : 0, __VA_ARGS__);                         \
+        if (n_ > 0)                                                                        \
+            len += (size_t)n_;                                                             \
+    } while (0)
+    int timers = (flags & VIV_NETSTAT_TIMERS) != 0;
+    PUT("Active Internet connections (servers and established)\n");
+    PUT("Proto Recv-Q Send-Q Local Address           Foreign Address         State      %s\n",
+        timers ? " Timer" : "");
+    for (int i = 0; i < total; i++) {
+        const viv_sock_info *r = &rows[i];
+        char la[32], ra[32];
+        addr_text(&r->local, 1, la, sizeof la);
+        addr_text(&r->remote, 1, ra, sizeof ra);
+        PUT("%-5s %6u %6u %-23s %-23s %-11s", r->proto == VIV_SOCK_TCP ? "tcp" : "udp",
+            r->recv_q, r->send_q, la, ra, r->state_name);
+        if (timers) {
+            static const char *const kinds[] = {"off", "on", "keepalive", "timewait"};
+            unsigned long long cs = r->timer_ns / 10000000u; /* hundredths of a second */
+            PUT(" %s (%llu.%02llu/%u/0)", kinds[r->timer & 3], cs / 100, cs % 100, r->retries);
+        }
+        PUT("\n");
+    }
+#undef PUT
+    viv__free(sim, rows, (size_t)total * sizeof(*rows));
+    return (int)len;
+}

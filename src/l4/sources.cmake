@@ -1,0 +1,1 @@
+set(VIV_SRC_LAYER netstat.c sock.c udp.c)

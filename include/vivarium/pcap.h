@@ -36,6 +36,7 @@
 #define VIVARIUM_PCAP_H
 
 #include "common.h"
+#include "link.h"
 #include "sim.h"
 
 #ifdef __cplusplus
@@ -113,6 +114,27 @@ VIV_API int viv_pcap_flush(viv_pcap_t *cap);
  * Ownership: @p cap is invalid afterwards.
  */
 VIV_API void viv_pcap_close(viv_pcap_t *cap);
+
+/**
+ * Record every frame a port sends (when it hands it to the link) and receives (when it
+ * arrives), like tcpdump on an interface. A capture may be attached to several ports and
+ * links; it is detached from all of them when closed.
+ * @param cap the capture.
+ * @param port the port (of any node: a host's interface, a switch port...).
+ * @return 0, or VIV_EINVAL (NULL, another simulation's port), VIV_EEXIST (already attached
+ *         there), VIV_ENOMEM.
+ */
+VIV_API int viv_pcap_attach_port(viv_pcap_t *cap, viv_port_t *port);
+
+/**
+ * Record every frame that starts transmission on a link direction (or both), as a tap on
+ * the cable would see it, lost frames included.
+ * @param cap the capture.
+ * @param link the link.
+ * @param dir ::VIV_LINK_AB, ::VIV_LINK_BA or ::VIV_LINK_BOTH.
+ * @return 0, or VIV_EINVAL, VIV_EEXIST, VIV_ENOMEM.
+ */
+VIV_API int viv_pcap_attach_link(viv_pcap_t *cap, viv_link_t *link, viv_link_dir dir);
 
 #ifdef __cplusplus
 }

@@ -1,1 +1,1 @@
-set(VIV_SRC_LAYER frameinfo.c hub.c link.c node.c switch.c device.c)
+set(VIV_SRC_LAYER capture.c frameinfo.c hub.c link.c node.c switch.c device.c)

@@ -46,6 +46,8 @@ struct viv_pcap {
     uint32_t snaplen;
     uint64_t frames;
     int err; /* 0, or VIV_EIO once the file has failed */
+    /* Set by whoever attached the capture somewhere: removes it from there on close. */
+    void (*detach)(viv_sim_t *sim, void *cap);
 };
 
 /* Release everything; the capture is already out of the registry. */
@@ -164,7 +166,14 @@ void viv_pcap_close(viv_pcap_t *cap)
     if (!cap)
         return;
     viv__obj_unregister(cap->sim, &cap->obj);
+    if (cap->detach)
+        cap->detach(cap->sim, cap);
     pcap_destroy(&cap->obj);
+}
+
+void viv__pcap_set_detach(viv_pcap_t *cap, void (*detach)(viv_sim_t *sim, void *cap))
+{
+    cap->detach = detach;
 }
 
 void viv__pcap_tap(void *ctx, viv_time_t t, const uint8_t *bytes, uint32_t len, int dir)

@@ -6,8 +6,8 @@
  * direction. It cannot report errors to anyone: an I/O error puts the capture in error (see
  * viv__pcap_error()), and later viv_pcap_flush()/viv_pcap_write() calls return VIV_EIO.
  *
- * Whoever attaches a capture must also detach it before the capture is closed; the capture
- * does not know where it is attached. */
+ * Whoever attaches a capture also registers, with viv__pcap_set_detach(), how to detach it:
+ * the capture does not know where it is attached. */
 #ifndef VIV_TRACE_PCAP_H
 #define VIV_TRACE_PCAP_H
 
@@ -21,6 +21,10 @@ void viv__pcap_tap(void *cap, viv_time_t t, const uint8_t *bytes, uint32_t len, 
 
 /* The capture's error: 0, or VIV_EIO once a write or flush has failed. */
 int viv__pcap_error(const viv_pcap_t *cap);
+
+/* Whoever attaches the capture registers how to detach it from everywhere; viv_pcap_close()
+ * calls it before freeing the capture. */
+void viv__pcap_set_detach(viv_pcap_t *cap, void (*detach)(viv_sim_t *sim, void *cap));
 
 /* The simulation that owns the capture. */
 viv_sim_t *viv__pcap_sim(const viv_pcap_t *cap);

@@ -39,7 +39,8 @@ enum { VIV__TAG_NONE = 0, VIV__TAG_NODE = 1, VIV__TAG_LINK = 2 };
 
 /* A frame: one contiguous buffer with headroom and a reference count. The bytes of the frame
  * are data[head .. head + len). A frame shared by several holders (a hub's flood) is
- * immutable; viv__frame_writable() copies it when someone else still holds it. */
+ * immutable, its head and len included: a holder that needs to push, pull or write first
+ * takes viv__frame_writable(), which copies only when someone else still holds the frame. */
 typedef struct viv__frame {
     uint32_t refs;
     uint32_t cap;  /* bytes of data[] */

@@ -163,7 +163,7 @@ static void host_destroy(struct viv_node *n)
     viv__route_fini(h);
     for (uint32_t i = 0; i < h->nifaces; i++)
         viv__free(sim, h->ifaces[i], sizeof(viv__iface));
-    viv__free(sim, h->ifaces, h->nifaces * sizeof(*h->ifaces));
+    viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
     viv__node_free(n, sizeof(*h));
 }
 
@@ -230,14 +230,20 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     VIV__CHECK(sim, viv__mac_eq(&opts->mac, &zero) || !viv__mac_is_group(&opts->mac),
                "an interface MAC must be unicast");
     viv__iface *ifc = viv__zalloc(sim, sizeof(*ifc));
-    viv__iface **arr = ifc ? viv__realloc(sim, h->ifaces, h->nifaces * sizeof(*arr),
-                                          (h->nifaces + 1) * sizeof(*arr))
-                           : NULL;
-    if (!arr) {
-        viv__free(sim, ifc, sizeof(*ifc));
-        return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
+    if (ifc && h->nifaces == h->ifaces_cap) {
+        uint32_t ncap = h->ifaces_cap ? h->ifaces_cap * 2 : 2;
+        viv__iface **arr = viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr),
+                                        ncap * sizeof(*arr));
+        if (!arr) {
+            viv__free(sim, ifc, sizeof(*ifc));
+            ifc = NULL;
+        } else {
+            h->ifaces = arr;
+            h->ifaces_cap = ncap;
+        }
     }
-    h->ifaces = arr;
+    if (!ifc)
+        return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     int idx = viv__node_add_port(&h->node);
     if (idx < 0) {
         viv__free(sim, ifc, sizeof(*ifc));

@@ -92,7 +92,7 @@ struct viv_host {
     viv_host_opts opts; /* defaults resolved; name not kept */
     int forwarding;
     viv__iface **ifaces;
-    uint32_t nifaces;
+    uint32_t nifaces, ifaces_cap;
     viv__rt *routes; /* sorted in lookup order */
     uint32_t nroutes, routes_cap;
     uint64_t route_order;

@@ -18,14 +18,22 @@
  * Padding short frames to the Ethernet minimum is the sender's job (hosts do it).
  * Frames wait in a FIFO drop-tail queue while the transmitter is busy; a frame that finds
  * the queue full (`queue_frames` waiting frames, or `queue_bytes` waiting bytes) is dropped
- * and counted. The frame being transmitted is not in the queue.
+ * and counted. The frame being transmitted is not in the queue. A frame whose payload (what
+ * follows the 14-byte Ethernet header) exceeds `mtu` is refused as it is handed to the link,
+ * like a NIC refusing an oversized frame: counted in `drop_mtu`, it never waits in the queue
+ * or occupies the transmitter.
  *
  * **Impairments**, each drawn from the direction's own seeded stream at the moment the frame
- * starts transmission, in this order: MTU check (a frame whose payload exceeds `mtu` is
- * dropped), independent loss, Gilbert-Elliott burst loss, corruption (one random bit of a
- * private copy is flipped, so checksums catch it), duplication (a second copy follows), jitter,
- * reordering. A lost frame still occupies the transmitter. Parameters may be changed while the
- * simulation runs; a change applies to frames that start transmission afterwards.
+ * starts transmission, in this order: independent loss, Gilbert-Elliott burst loss (the state
+ * moves first, then the loss of the new state applies), corruption (one random bit of a
+ * private copy is flipped, so checksums catch it), duplication (a second copy follows at the
+ * same instant), jitter, reordering. A lost frame still occupies the transmitter. With
+ * `jitter_reorder` 0 a frame never arrives before the frame sent ahead of it (it is held back
+ * to that frame's arrival, which stays within its own jitter range); the reorder impairment
+ * adds `reorder_delay_ns` on top, so later frames overtake the held one. A probability of 0
+ * draws nothing from the stream. Parameters may be changed while the simulation runs; a change
+ * applies to frames that start transmission afterwards (a frame already in transmission or in
+ * flight keeps the rate and delay it started with).
  *
  * **Faults.** viv_link_set_up() cuts or restores a direction (or both). Cutting drops every
  * frame waiting in the queue, in transmission and in flight (counted in `drop_cut`); frames
@@ -126,7 +134,10 @@ typedef enum viv_verdict {
  * @return the verdict.
  *
  * Callback timing: called from the link's arrival event, never from an API call. It may call
- * any API, including viv_link_set_intercept() and viv_link_set_up() on this link.
+ * any API, including viv_link_set_intercept(), viv_link_set_up() and viv_link_free() on this
+ * link (or free a node the link plugs into). If it cuts the frame's direction, the frame is
+ * dropped whatever the verdict (counted in drop_cut); if it frees the link, the frame is
+ * dropped with it.
  */
 typedef viv_verdict (*viv_intercept_cb)(viv_link_t *link, viv_link_dir dir,
                                          const uint8_t *frame, size_t len,

@@ -13,8 +13,9 @@
  * - **Forwarding.** A unicast destination found in the table on port q != p goes out of q
  *   alone; found on p itself, the frame is dropped (filtered). Broadcast, multicast and
  *   unknown unicast destinations are flooded out of every port except p.
- * - **Aging.** An entry not refreshed for the aging time (default 300 s) is removed: it no
- *   longer forwards and no longer appears in the table.
+ * - **Aging.** An entry not refreshed for the aging time (default 300 s) is removed at that
+ *   instant (`now - last seen >= aging`): it no longer forwards, no longer appears in the
+ *   table and is counted in `aged`. Frames *to* a station do not refresh its entry.
  * - **Capacity.** The table holds at most `capacity` entries (default 8192). When it is full,
  *   expired entries are purged first; if none is expired, the new address is not learned
  *   (frames to it keep being flooded) and `learn_full` counts it.
@@ -59,7 +60,7 @@ typedef struct viv_switch_stats {
     uint64_t filtered;   /**< frames dropped: destination on the ingress port */
     uint64_t learned;    /**< new table entries */
     uint64_t moved;      /**< entries whose port changed */
-    uint64_t aged;       /**< entries removed by aging */
+    uint64_t aged;       /**< entries removed by aging (including by viv_switch_set_aging()) */
     uint64_t learn_full; /**< addresses not learned because the table was full */
 } viv_switch_stats_t;
 
@@ -98,7 +99,8 @@ VIV_API viv_node_t *viv_switch_node(viv_switch_t *sw);
 VIV_API viv_port_t *viv_switch_port(viv_switch_t *sw, uint32_t index);
 
 /**
- * Set the aging time (applies at once to every entry).
+ * Set the aging time. It applies at once to every entry: a shorter time removes entries now
+ * older than it; entries already removed under the old time stay removed.
  * @param sw the switch.
  * @param aging_ns the aging time, > 0.
  * @return 0, or VIV_EINVAL.

@@ -184,8 +184,20 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     viv__frame_unref(n->sim, f);
 }
 
+/* Entries past their aging time that lazy aging has not removed yet. For every observer they
+ * are gone already, so the aged counter includes them. */
+static uint32_t expired_count(const struct viv_switch *sw)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sw->nslots; i++)
+        if ((sw->slots[i].key & USED) && expired(sw, &sw->slots[i]))
+            n++;
+    return n;
+}
+
 static void table_clear(struct viv_switch *sw)
 {
+    sw->st.aged += expired_count(sw);
     if (sw->slots)
         memset(sw->slots, 0, sw->nslots * sizeof(*sw->slots));
     sw->count = 0;
@@ -246,6 +258,8 @@ int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns)
     if (!sw)
         return VIV_EINVAL;
     VIV__CHECK(sw->node.sim, aging_ns > 0, "zero aging time");
+    /* Entries that expired under the old time are gone: a longer time must not revive them. */
+    purge_expired(sw);
     sw->aging = aging_ns;
     return 0;
 }
@@ -260,9 +274,11 @@ int viv_switch_clear(viv_switch_t *sw)
 
 int viv_switch_stats(viv_switch_stats_t *out, const viv_switch_t *sw)
 {
-    if (!out || !sw)
+    if (!sw)
         return VIV_EINVAL;
+    VIV__CHECK(sw->node.sim, out != NULL, "NULL out");
     *out = sw->st;
+    out->aged += expired_count(sw);
     return 0;
 }
 
@@ -309,11 +325,12 @@ static uint32_t live_count(const struct viv_switch *sw)
 
 int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap)
 {
-    if (!sw || (cap && !rows))
+    if (!sw)
         return VIV_EINVAL;
+    VIV__CHECK(sw->node.sim, rows != NULL || cap == 0, "NULL rows with a nonzero capacity");
     uint32_t total = live_count(sw);
-    if (total == 0)
-        return 0;
+    if (total == 0 || cap == 0)
+        return (int)total;
     viv_sim_t *sim = sw->node.sim;
     viv_mac_entry *all = viv__alloc(sim, total * sizeof(*all));
     if (!all)
@@ -326,8 +343,9 @@ int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap
 
 int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
 {
-    if (!sw || (cap && !buf))
+    if (!sw)
         return VIV_EINVAL;
+    VIV__CHECK(sw->node.sim, buf != NULL || cap == 0, "NULL buffer with a nonzero capacity");
     viv_sim_t *sim = sw->node.sim;
     uint32_t total = live_count(sw);
     viv_mac_entry *all = total ? viv__alloc(sim, total * sizeof(*all)) : NULL;

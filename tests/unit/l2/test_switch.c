@@ -1,0 +1,602 @@
+/* Learning switches: learning, forwarding, flooding, filtering, moves, aging, capacity,
+ * chains, power and the table listings, with exact counts at every station. */
+#include "l2_test.h"
+
+#include <stdio.h>
+
+#define GBPS UINT64_C(1000000000)
+#define ETH_OVH 24u
+#define SER100 l2t_ser(100, ETH_OVH, GBPS)
+
+/* A switch with stations s[i] on port i for i < plugged (MAC l2t_mac(i + 1)). */
+typedef struct lan {
+    viv_switch_t *sw;
+    l2t_station s[8];
+    viv_link_t *l[8];
+    uint32_t plugged;
+} lan;
+
+static void lan_init(lan *n, viv_sim_t *sim, uint32_t nports, uint32_t plugged,
+                     const viv_switch_opts *o, uint32_t first_id)
+{
+    memset(n, 0, sizeof(*n));
+    assert_int_equal(viv_switch_new(&n->sw, sim, nports, o), 0);
+    n->plugged = plugged;
+    for (uint32_t i = 0; i < plugged; i++) {
+        l2t_station_init(&n->s[i], sim, first_id + i, 1);
+        n->l[i] = l2t_link(sim, l2t_port(&n->s[i], 0), viv_switch_port(n->sw, i), NULL);
+    }
+}
+
+static void lan_fini(lan *n)
+{
+    for (uint32_t i = 0; i < n->plugged; i++)
+        l2t_station_fini(&n->s[i]);
+}
+
+static viv_switch_stats_t sstats(viv_switch_t *sw)
+{
+    viv_switch_stats_t st;
+    assert_int_equal(viv_switch_stats(&st, sw), 0);
+    return st;
+}
+
+/* Assert the table is exactly these rows (MAC, port, age). */
+typedef struct row {
+    viv_mac_t mac;
+    uint32_t port;
+    viv_time_t age;
+} row;
+
+static void table_is(viv_switch_t *sw, const row *want, int n)
+{
+    viv_mac_entry rows[16];
+    assert_int_equal(viv_switch_mac_table(sw, rows, 16), n);
+    for (int i = 0; i < n; i++) {
+        assert_true(l2t_mac_eq(&rows[i].mac, &want[i].mac));
+        assert_int_equal(rows[i].port, want[i].port);
+        assert_int_equal(rows[i].age_ns, want[i].age);
+    }
+}
+
+/* Receive counts of the stations, in order. */
+static void counts_are(const lan *n, const size_t *want)
+{
+    for (uint32_t i = 0; i < n->plugged; i++)
+        assert_int_equal(n->s[i].n, want[i]);
+}
+
+static void test_switch__learns_and_forwards_to_the_one_port(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 4, 4, NULL, 1);
+    l2t_sendev e0 = {&n.s[0], n.s[1].mac, 100, 0}; /* unknown yet: flooded */
+    l2t_sendev e1 = {&n.s[1], n.s[0].mac, 100, 1}; /* known: port 0 alone */
+    l2t_sendev e2 = {&n.s[2], n.s[1].mac, 100, 2}; /* known: port 1 alone */
+    l2t_send_at(sim, &e0, 0);
+    l2t_send_at(sim, &e1, VIV_US(10));
+    l2t_send_at(sim, &e2, VIV_US(20));
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){1, 2, 1, 1});
+    assert_int_equal(n.s[0].rx[0].seq, 1);
+    assert_int_equal(n.s[0].rx[0].t, VIV_US(10) + 2 * SER100);
+    assert_int_equal(n.s[1].rx[0].seq, 0);
+    assert_int_equal(n.s[1].rx[1].seq, 2);
+    assert_int_equal(n.s[3].rx[0].seq, 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.rx_frames, 3);
+    assert_int_equal(st.flooded, 1);
+    assert_int_equal(st.forwarded, 2);
+    assert_int_equal(st.learned, 3);
+    assert_int_equal(st.filtered, 0);
+    assert_int_equal(st.moved, 0);
+    assert_int_equal(st.aged, 0);
+    /* Rows sorted by port, with ages from the instant each frame fully arrived. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    const row want[3] = {{n.s[0].mac, 0, VIV_S(1) - SER100},
+                         {n.s[1].mac, 1, VIV_S(1) - VIV_US(10) - SER100},
+                         {n.s[2].mac, 2, VIV_S(1) - VIV_US(20) - SER100}};
+    table_is(n.sw, want, 3);
+    /* Port counters of the switch. */
+    viv_port_stats_t p3 = l2t_pstats(viv_switch_port(n.sw, 3));
+    assert_int_equal(p3.tx_frames, 1);
+    assert_int_equal(p3.rx_frames, 0);
+    viv_port_stats_t p1 = l2t_pstats(viv_switch_port(n.sw, 1));
+    assert_int_equal(p1.tx_frames, 2);
+    assert_int_equal(p1.rx_frames, 1);
+    /* snprintf-like counts: fewer rows than entries. */
+    viv_mac_entry one[1];
+    assert_int_equal(viv_switch_mac_table(n.sw, one, 1), 3);
+    assert_true(l2t_mac_eq(&one[0].mac, &n.s[0].mac));
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 3);
+    lan_fini(&n);
+}
+
+static void test_switch__floods_broadcast_multicast_and_unknown_unicast(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 5, 4, NULL, 1);
+    /* Everyone speaks once, so every station is known. */
+    for (uint32_t i = 0; i < 4; i++)
+        l2t_send(&n.s[i], &n.s[(i + 1) % 4].mac, 64, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        l2t_station_fini(&n.s[i]);
+    viv_switch_stats_t before = sstats(n.sw);
+
+    viv_mac_t bcast = l2t_broadcast();
+    viv_mac_t mcast = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
+    viv_mac_t stranger = l2t_mac(77);
+    l2t_send(&n.s[0], &bcast, 64, 10);
+    l2t_send(&n.s[1], &mcast, 64, 11);
+    l2t_send(&n.s[2], &stranger, 64, 12);
+    l2t_send(&n.s[3], &n.s[2].mac, 64, 13); /* known: to station 2 alone */
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){2, 2, 3, 3});
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.flooded - before.flooded, 3);
+    assert_int_equal(st.forwarded - before.forwarded, 1);
+    assert_int_equal(st.learned, 4);
+    /* Port 4 has no link: a flood skips it without counting. */
+    viv_port_stats_t p4 = l2t_pstats(viv_switch_port(n.sw, 4));
+    assert_int_equal(p4.tx_frames + p4.drop_unplugged, 0);
+    /* The stranger is still unknown, and group addresses never enter the table. */
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 4);
+    lan_fini(&n);
+}
+
+static void test_switch__drops_frames_for_the_ingress_port(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    /* s0 and s1 share a hub on switch port 0; s2 is on port 1. */
+    viv_switch_t *sw;
+    viv_hub_t *hub;
+    assert_int_equal(viv_switch_new(&sw, sim, 2, NULL), 0);
+    assert_int_equal(viv_hub_new(&hub, sim, 3, NULL), 0);
+    l2t_station s[3];
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_station_init(&s[i], sim, i + 1, 1);
+    l2t_link(sim, l2t_port(&s[0], 0), viv_hub_port(hub, 0), NULL);
+    l2t_link(sim, l2t_port(&s[1], 0), viv_hub_port(hub, 1), NULL);
+    l2t_link(sim, viv_hub_port(hub, 2), viv_switch_port(sw, 0), NULL);
+    l2t_link(sim, l2t_port(&s[2], 0), viv_switch_port(sw, 1), NULL);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&s[1], &bcast, 64, 0); /* the switch learns s1 on port 0 */
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(s[2].n, 1);
+    l2t_send(&s[0], &s[1].mac, 64, 1); /* the hub delivers it; the switch must not */
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(s[1].n, 1);
+    assert_int_equal(s[1].rx[0].seq, 1);
+    assert_int_equal(s[2].n, 1);
+    viv_switch_stats_t st = sstats(sw);
+    assert_int_equal(st.filtered, 1);
+    assert_int_equal(st.forwarded, 0);
+    assert_int_equal(st.flooded, 1);
+    assert_int_equal(st.rx_frames, 2);
+    assert_int_equal(l2t_pstats(viv_switch_port(sw, 1)).tx_frames, 1);
+    assert_int_equal(l2t_pstats(viv_switch_port(sw, 0)).tx_frames, 0);
+    /* Both stations behind port 0, sorted by MAC. */
+    viv_mac_entry rows[4];
+    assert_int_equal(viv_switch_mac_table(sw, rows, 4), 2);
+    assert_true(l2t_mac_eq(&rows[0].mac, &s[0].mac));
+    assert_true(l2t_mac_eq(&rows[1].mac, &s[1].mac));
+    assert_int_equal(rows[0].port, 0);
+    assert_int_equal(rows[1].port, 0);
+    for (int i = 0; i < 3; i++)
+        l2t_station_fini(&s[i]);
+}
+
+static void test_switch__follows_a_station_that_moves(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 5, 3, NULL, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&n.s[0], &bcast, 100, 0);
+    l2t_send(&n.s[1], &bcast, 100, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    /* Station 0 is re-cabled from port 0 to port 4. */
+    viv_link_free(n.l[0]);
+    n.l[0] = l2t_link(sim, l2t_port(&n.s[0], 0), viv_switch_port(n.sw, 4), NULL);
+    const viv_time_t t = viv_sim_now(sim);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 2);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.moved, 1);
+    assert_int_equal(st.learned, 2);
+    assert_int_equal(st.forwarded, 1);
+    const row want[2] = {{n.s[1].mac, 1, 0}, {n.s[0].mac, 4, viv_sim_now(sim) - t - SER100}};
+    /* s1's entry is older; read ages at a fixed instant. */
+    viv_mac_entry rows[4];
+    assert_int_equal(viv_switch_mac_table(n.sw, rows, 4), 2);
+    assert_true(l2t_mac_eq(&rows[0].mac, &want[0].mac));
+    assert_int_equal(rows[0].port, 1);
+    assert_true(l2t_mac_eq(&rows[1].mac, &want[1].mac));
+    assert_int_equal(rows[1].port, 4);
+    assert_int_equal(rows[1].age_ns, want[1].age);
+    /* Frames to station 0 now go out of port 4 alone. */
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_station_fini(&n.s[i]);
+    l2t_send(&n.s[2], &n.s[0].mac, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){1, 0, 0});
+    assert_int_equal(l2t_pstats(viv_switch_port(n.sw, 4)).tx_frames, 1);
+    /* Port 0 carried s1's broadcast before the move, nothing after. */
+    assert_int_equal(l2t_pstats(viv_switch_port(n.sw, 0)).tx_frames, 1);
+    lan_fini(&n);
+}
+
+static void test_switch__aging_is_refreshed_only_by_frames_from_the_station(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.aging_ns = VIV_S(1);
+    lan_init(&n, sim, 4, 4, &o, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    /* s0 speaks at 0 (learned at SER100). s1 then sends *to* s0 at 0.5 s and 0.9 s: those
+     * frames do not refresh s0's entry. s1 speaks, so its own entry is refreshed. */
+    l2t_sendev a = {&n.s[0], bcast, 100, 0};
+    l2t_sendev b1 = {&n.s[1], n.s[0].mac, 100, 1};
+    l2t_sendev b2 = {&n.s[1], n.s[0].mac, 100, 2};
+    l2t_send_at(sim, &a, 0);
+    l2t_send_at(sim, &b1, VIV_MS(500));
+    l2t_send_at(sim, &b2, VIV_MS(900));
+    assert_int_equal(viv_sim_run_until(sim, SER100 + VIV_S(1) - 1), 0);
+    row want1[2] = {{n.s[0].mac, 0, VIV_S(1) - 1},
+                    {n.s[1].mac, 1, SER100 + VIV_S(1) - 1 - VIV_MS(900) - SER100}};
+    table_is(n.sw, want1, 2);
+    assert_int_equal(sstats(n.sw).aged, 0);
+    /* One nanosecond later s0's entry is gone; s1's (refreshed at 0.9 s) stays. */
+    assert_int_equal(viv_sim_run_until(sim, SER100 + VIV_S(1)), 0);
+    row want2[1] = {{n.s[1].mac, 1, VIV_S(1) - VIV_MS(900)}};
+    table_is(n.sw, want2, 1);
+    assert_int_equal(sstats(n.sw).aged, 1);
+    /* The forwarded frames to s0 went to port 0 alone; now s0 is unknown: flooded. */
+    assert_int_equal(n.s[2].n, 1);
+    assert_int_equal(n.s[3].n, 1);
+    l2t_send(&n.s[1], &n.s[0].mac, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(n.s[0].n, 3);
+    assert_int_equal(n.s[2].n, 2);
+    assert_int_equal(n.s[3].n, 2);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.aged, 1);
+    assert_int_equal(st.forwarded, 2);
+    assert_int_equal(st.flooded, 2);
+    /* s1's entry was refreshed when its last frame reached the switch (one hop before it
+     * reached the stations, which is now): it lives exactly one aging time from then. */
+    const viv_time_t seen = viv_sim_now(sim) - SER100;
+    assert_int_equal(viv_sim_run_until(sim, seen + VIV_S(1) - 1), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 1);
+    assert_int_equal(viv_sim_run_until(sim, seen + VIV_S(1)), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
+    assert_int_equal(sstats(n.sw).aged, 2);
+    /* A station seen again after aging is learned anew. */
+    l2t_send(&n.s[0], &bcast, 100, 4);
+    assert_int_equal(viv_sim_run(sim), 0);
+    st = sstats(n.sw);
+    assert_int_equal(st.learned, 3);
+    assert_int_equal(st.aged, 2);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 1);
+    lan_fini(&n);
+}
+
+static void test_switch__set_aging_applies_at_once_and_never_revives(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.aging_ns = VIV_S(1);
+    lan_init(&n, sim, 3, 3, &o, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&n.s[0], &bcast, 100, 0);
+    l2t_sendev later = {&n.s[1], bcast, 100, 1};
+    l2t_send_at(sim, &later, VIV_MS(1500));
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(2)), 0);
+    /* s0 expired at 1 s + ser; s1, seen at 1.5 s + ser, is live. */
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 1);
+    assert_int_equal(viv_switch_set_aging(n.sw, VIV_S(10)), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 1);
+    assert_int_equal(sstats(n.sw).aged, 1);
+    /* A shorter time removes s1 (age 0.5 s - ser) at once. */
+    assert_int_equal(viv_switch_set_aging(n.sw, VIV_MS(400)), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
+    assert_int_equal(sstats(n.sw).aged, 2);
+    assert_int_equal(viv_switch_set_aging(n.sw, 0), VIV_EINVAL);
+    assert_true(viv_sim_errmsg(sim)[0] != '\0');
+    lan_fini(&n);
+}
+
+static void test_switch__group_sources_are_never_learned(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 3, 3, NULL, 1);
+    uint8_t f[64];
+    viv_mac_t msrc = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x05}};
+    viv_mac_t bsrc = l2t_broadcast();
+    l2t_frame(f, sizeof f, &n.s[1].mac, &msrc, L2T_ETHERTYPE, 0);
+    assert_int_equal(viv_device_send(n.s[0].dev, 0, f, sizeof f), 0);
+    l2t_frame(f, sizeof f, &n.s[1].mac, &bsrc, L2T_ETHERTYPE, 1);
+    assert_int_equal(viv_device_send(n.s[0].dev, 0, f, sizeof f), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.learned, 0);
+    assert_int_equal(st.learn_full, 0);
+    assert_int_equal(st.flooded, 2);
+    counts_are(&n, (size_t[]){0, 2, 2});
+    lan_fini(&n);
+}
+
+static void test_switch__full_table_learns_nothing_new(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.capacity = 2;
+    o.aging_ns = VIV_S(1);
+    lan_init(&n, sim, 4, 4, &o, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&n.s[0], &bcast, 100, 0);
+    l2t_send(&n.s[1], &bcast, 100, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    l2t_send(&n.s[2], &bcast, 100, 2); /* the table is full */
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.learned, 2);
+    assert_int_equal(st.learn_full, 1);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 2);
+    for (uint32_t i = 0; i < 4; i++)
+        l2t_station_fini(&n.s[i]);
+    /* Frames to the unlearned station keep being flooded. */
+    l2t_send(&n.s[0], &n.s[2].mac, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 1, 1, 1});
+    assert_int_equal(sstats(n.sw).flooded, 4);
+    /* Once s1's entry has expired, there is room: an expired entry is purged for s2. */
+    assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_MS(600)), 0);
+    l2t_send(&n.s[0], &bcast, 100, 4); /* refresh s0 only */
+    assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_MS(600)), 0);
+    l2t_send(&n.s[2], &bcast, 100, 5);
+    assert_int_equal(viv_sim_run(sim), 0);
+    st = sstats(n.sw);
+    assert_int_equal(st.learned, 3);
+    assert_int_equal(st.learn_full, 1);
+    assert_int_equal(st.aged, 1);
+    viv_mac_entry rows[4];
+    assert_int_equal(viv_switch_mac_table(n.sw, rows, 4), 2);
+    assert_true(l2t_mac_eq(&rows[0].mac, &n.s[0].mac));
+    assert_true(l2t_mac_eq(&rows[1].mac, &n.s[2].mac));
+    assert_int_equal(rows[1].port, 2);
+    lan_fini(&n);
+}
+
+static void test_switch__two_switches_in_a_chain(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan a, b;
+    lan_init(&a, sim, 3, 2, NULL, 1); /* s0 = 02:..:01, s1 = 02:..:02 */
+    lan_init(&b, sim, 3, 2, NULL, 3); /* s2 = 02:..:03, s3 = 02:..:04 */
+    l2t_link(sim, viv_switch_port(a.sw, 2), viv_switch_port(b.sw, 2), NULL);
+    l2t_sendev e0 = {&a.s[0], b.s[1].mac, 100, 0}; /* unknown everywhere: flooded twice */
+    l2t_sendev e1 = {&b.s[1], a.s[0].mac, 100, 1}; /* known on both: forwarded twice */
+    l2t_sendev e2 = {&a.s[1], b.s[1].mac, 100, 2}; /* known on both: forwarded twice */
+    l2t_send_at(sim, &e0, 0);
+    l2t_send_at(sim, &e1, VIV_US(10));
+    l2t_send_at(sim, &e2, VIV_US(20));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(a.s[0].n, 1);
+    assert_int_equal(a.s[0].rx[0].t, VIV_US(10) + 3 * SER100);
+    assert_int_equal(a.s[1].n, 1);
+    assert_int_equal(b.s[0].n, 1);
+    assert_int_equal(b.s[1].n, 2);
+    assert_int_equal(b.s[1].rx[0].t, 3 * SER100);
+    viv_switch_stats_t sa = sstats(a.sw), sb = sstats(b.sw);
+    assert_int_equal(sa.rx_frames, 3);
+    assert_int_equal(sa.flooded, 1);
+    assert_int_equal(sa.forwarded, 2);
+    assert_int_equal(sa.learned, 3);
+    assert_int_equal(sb.rx_frames, 3);
+    assert_int_equal(sb.flooded, 1);
+    assert_int_equal(sb.forwarded, 2);
+    assert_int_equal(sb.learned, 3);
+    viv_mac_entry r[4];
+    assert_int_equal(viv_switch_mac_table(a.sw, r, 4), 3);
+    assert_true(l2t_mac_eq(&r[0].mac, &a.s[0].mac) && r[0].port == 0);
+    assert_true(l2t_mac_eq(&r[1].mac, &a.s[1].mac) && r[1].port == 1);
+    assert_true(l2t_mac_eq(&r[2].mac, &b.s[1].mac) && r[2].port == 2);
+    assert_int_equal(viv_switch_mac_table(b.sw, r, 4), 3);
+    assert_true(l2t_mac_eq(&r[0].mac, &b.s[1].mac) && r[0].port == 1);
+    assert_true(l2t_mac_eq(&r[1].mac, &a.s[0].mac) && r[1].port == 2);
+    assert_true(l2t_mac_eq(&r[2].mac, &a.s[1].mac) && r[2].port == 2);
+    lan_fini(&a);
+    lan_fini(&b);
+}
+
+static void test_switch__off_clears_the_table_and_drops(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 3, 3, NULL, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&n.s[0], &bcast, 100, 0);
+    l2t_send(&n.s[1], &bcast, 100, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 2);
+    viv_node_t *node = viv_switch_node(n.sw);
+    assert_int_equal(viv_node_set_up(node, 0), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 2);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(n.s[1].n, 1);
+    assert_int_equal(l2t_pstats(viv_switch_port(n.sw, 0)).drop_down, 1);
+    assert_int_equal(sstats(n.sw).rx_frames, 2);
+    /* On again: the table starts empty, so a frame to s1 is flooded. */
+    assert_int_equal(viv_node_set_up(node, 1), 0);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(n.s[1].n, 2);
+    assert_int_equal(n.s[2].n, 3);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 1);
+    /* viv_switch_clear forgets too. */
+    assert_int_equal(viv_switch_clear(n.sw), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
+    lan_fini(&n);
+}
+
+static void test_switch__text_table(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.name = "core1";
+    lan_init(&n, sim, 12, 3, &o, 1);
+    viv_link_free(n.l[2]);
+    n.l[2] = l2t_link(sim, l2t_port(&n.s[2], 0), viv_switch_port(n.sw, 11), NULL);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_sendev e[3] = {
+        {&n.s[2], bcast, 100, 0}, {&n.s[0], bcast, 100, 1}, {&n.s[1], bcast, 100, 2}};
+    l2t_send_at(sim, &e[0], 0);
+    l2t_send_at(sim, &e[1], VIV_S(2));
+    l2t_send_at(sim, &e[2], VIV_S(5));
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(70)), 0);
+    char buf[1024];
+    int len = viv_switch_mac_table_text(n.sw, buf, sizeof buf);
+    const char *want = "          Mac Address Table (core1)\n"
+                       "-------------------------------------------\n"
+                       "Mac Address          Type       Port   Age(s)\n"
+                       "-----------------    -------    ----   ------\n"
+                       "02:00:00:00:00:01    DYNAMIC       0       67\n"
+                       "02:00:00:00:00:02    DYNAMIC       1       64\n"
+                       "02:00:00:00:00:03    DYNAMIC      11       69\n"
+                       "Total Mac Addresses for this criterion: 3\n";
+    assert_string_equal(buf, want);
+    assert_int_equal(len, (int)strlen(want));
+    /* snprintf-like: the full length whatever the capacity, truncated and terminated. */
+    assert_int_equal(viv_switch_mac_table_text(n.sw, NULL, 0), len);
+    char small[20];
+    assert_int_equal(viv_switch_mac_table_text(n.sw, small, sizeof small), len);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_memory_equal(small, want, sizeof small - 1);
+    /* An empty table. */
+    assert_int_equal(viv_switch_clear(n.sw), 0);
+    len = viv_switch_mac_table_text(n.sw, buf, sizeof buf);
+    assert_int_equal(len, (int)strlen(buf));
+    assert_non_null(strstr(buf, "Total Mac Addresses for this criterion: 0\n"));
+    assert_null(strstr(buf, "DYNAMIC"));
+    lan_fini(&n);
+}
+
+/* Send one frame from port 0 of `from` with source MAC 02:00:00:01:hi:lo for each i. */
+static void speak_as(l2t_station *from, const uint32_t *ids, uint32_t n)
+{
+    viv_mac_t bcast = l2t_broadcast();
+    uint8_t f[64];
+    for (uint32_t k = 0; k < n; k++) {
+        viv_mac_t src = l2t_mac(0x10000 + ids[k]);
+        l2t_frame(f, sizeof f, &bcast, &src, L2T_ETHERTYPE, ids[k]);
+        assert_int_equal(viv_device_send(from->dev, 0, f, sizeof f), 0);
+    }
+}
+
+static void test_switch__large_table_survives_purges(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 500 };
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.capacity = N;
+    o.aging_ns = VIV_S(1);
+    lan_init(&n, sim, 2, 2, &o, 1);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = 2 * N;
+    assert_int_equal(viv_link_set_params(n.l[0], VIV_LINK_BOTH, &lp), 0);
+    assert_int_equal(viv_link_set_params(n.l[1], VIV_LINK_BOTH, &lp), 0);
+    static uint32_t ids[N];
+    for (uint32_t i = 0; i < N; i++)
+        ids[i] = i;
+    speak_as(&n.s[0], ids, N);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), N);
+    /* Refresh the even ones; the odd ones expire; then N/2 new stations arrive and take the
+     * room the purge makes (many deletions in the middle of probe chains). */
+    uint32_t even[N / 2], fresh[N / 2];
+    for (uint32_t i = 0; i < N / 2; i++) {
+        even[i] = 2 * i;
+        fresh[i] = N + i;
+    }
+    assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_MS(600)), 0);
+    speak_as(&n.s[0], even, N / 2);
+    assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_MS(600)), 0);
+    speak_as(&n.s[0], fresh, N / 2);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.learned, N + N / 2);
+    assert_int_equal(st.aged, N / 2);
+    assert_int_equal(st.learn_full, 0);
+    static viv_mac_entry rows[N + 10];
+    assert_int_equal(viv_switch_mac_table(n.sw, rows, N + 10), N);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t want = i < N / 2 ? 2 * i : N + (i - N / 2);
+        viv_mac_t m = l2t_mac(0x10000 + want);
+        assert_true(l2t_mac_eq(&rows[i].mac, &m));
+        assert_int_equal(rows[i].port, 0);
+    }
+    /* Every listed station is found: a frame to each is forwarded, never flooded. */
+    const uint64_t flooded = st.flooded;
+    uint8_t f[64];
+    for (uint32_t i = 0; i < N; i++) {
+        l2t_frame(f, sizeof f, &rows[i].mac, &n.s[1].mac, L2T_ETHERTYPE, i);
+        assert_int_equal(viv_device_send(n.s[1].dev, 0, f, sizeof f), 0);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    st = sstats(n.sw);
+    assert_int_equal(st.flooded, flooded);
+    assert_int_equal(st.forwarded, N);
+    lan_fini(&n);
+}
+
+static void test_switch__free_with_frames_in_flight_leaks_nothing(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 3, 3, NULL, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    for (uint32_t i = 0; i < 20; i++)
+        l2t_send(&n.s[0], &bcast, 1000, i);
+    assert_int_equal(viv_sim_run_until(sim, VIV_US(50)), 0);
+    assert_true(n.s[1].n > 0 && n.s[1].n < 20);
+    viv_switch_free(n.sw);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    viv_switch_free(NULL);
+    lan_fini(&n);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_switch__learns_and_forwards_to_the_one_port),
+        T(test_switch__floods_broadcast_multicast_and_unknown_unicast),
+        T(test_switch__drops_frames_for_the_ingress_port),
+        T(test_switch__follows_a_station_that_moves),
+        T(test_switch__aging_is_refreshed_only_by_frames_from_the_station),
+        T(test_switch__set_aging_applies_at_once_and_never_revives),
+        T(test_switch__group_sources_are_never_learned),
+        T(test_switch__full_table_learns_nothing_new),
+        T(test_switch__two_switches_in_a_chain),
+        T(test_switch__off_clears_the_table_and_drops),
+        T(test_switch__text_table),
+        T(test_switch__large_table_survives_purges),
+        T(test_switch__free_with_frames_in_flight_leaks_nothing),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

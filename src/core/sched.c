@@ -1,73 +1,303 @@
-/* The event queue: a 4-ary min-heap of (time, seq, slot) entries. */
+/* The event queue: a calendar queue with equal-time groups and self-tuning day width. See
+ * sched.h for the layout. */
 #include "sched.h"
 
 #include "core.h"
 
-#define ARITY 4
+/* The calendar doubles when it holds more than this many events per bucket on average, and
+ * halves below a quarter of that. */
+#define SCHED_LOAD 1u
+/* A day is about this many typical gaps between the earliest distinct times. Measured on the
+ * hold model (docs/performance.md): a small calendar, which stays in cache, does best with
+ * wide days (fewer mispredicted list steps per push); a large one, where every node touched
+ * is a cache miss, with days of about one gap (short lists, and the empty days a pop skips
+ * cost only a read of the bucket array). */
+#define SCHED_WIDE_GAPS 3.0
+#define SCHED_NARROW_GAPS 1.0
+#define SCHED_NARROW_FROM (1u << 16) /* buckets */
+/* Distinct times sampled to estimate the gap. */
+#define SCHED_SAMPLES 32u
+/* Re-tune when pushes and pops cost more than this many steps each on average. */
+#define SCHED_COST_LIMIT 8u
 
-static inline bool qent_lt(const viv__qent *a, const viv__qent *b)
+static void set_thresholds(viv__sched *q)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    q->grow_at = (size_t)q->nb * SCHED_LOAD;
+    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
 }
 
 void viv__sched_init(viv__sched *q)
 {
-    q->heap = NULL;
+    q->bucket = q->small;
+    q->nb = VIV__SCHED_MIN_BUCKETS;
+    q->shift = 10; /* 1 us days until the first estimate */
+    q->cur = 0;
+    q->day = 0;
     q->len = 0;
-    q->cap = 0;
+    q->ops = 0;
+    q->cost = 0;
+    q->resizes = 0;
+    q->ops_total = 0;
+    q->cost_total = 0;
+    for (uint32_t i = 0; i < VIV__SCHED_MIN_BUCKETS; i++)
+        q->small[i] = VIV__QNIL;
+    set_thresholds(q);
 }
 
 void viv__sched_fini(struct viv_sim *sim, viv__sched *q)
 {
-    viv__free(sim, q->heap, q->cap * sizeof(*q->heap));
+    if (q->bucket != q->small)
+        viv__free(sim, q->bucket, (size_t)q->nb * sizeof(*q->bucket));
     viv__sched_init(q);
 }
 
-int viv__sched_push(struct viv_sim *sim, viv__sched *q, uint64_t time, uint64_t seq,
-                    uint32_t slot)
+/* Link leader ev[x] (a time no other leader has) into its bucket, in time order. */
+static inline void link_leader(viv__sched *q, viv__event *ev, uint32_t x)
 {
-    if (q->len == q->cap) {
-        size_t ncap = q->cap ? q->cap * 2 : 64;
-        viv__qent *n = viv__realloc(sim, q->heap, q->cap * sizeof(*n), ncap * sizeof(*n));
-        if (!n)
-            return VIV_ENOMEM;
-        q->heap = n;
-        q->cap = ncap;
-    }
-    viv__qent e = {time, seq, slot};
-    size_t i = q->len++;
-    while (i > 0) {
-        size_t parent = (i - 1) / ARITY;
-        if (!qent_lt(&e, &q->heap[parent]))
-            break;
-        q->heap[i] = q->heap[parent];
-        i = parent;
-    }
-    q->heap[i] = e;
-    return 0;
+    uint64_t t = ev[x].time;
+    uint32_t *p = &q->bucket[(t >> q->shift) & (q->nb - 1)];
+    uint32_t h;
+    while ((h = *p) != VIV__QNIL && ev[h].time < t)
+        p = &ev[h].next;
+    ev[x].next = h;
+    *p = x;
 }
 
-void viv__sched_pop(viv__sched *q, viv__qent *out)
+/* Keep the n smallest of the times offered in s[0..n), sorted; *k counts those held. */
+static inline void sample_time(uint64_t *s, uint32_t *k, uint64_t t)
 {
-    *out = q->heap[0];
-    viv__qent last = q->heap[--q->len];
-    size_t n = q->len;
-    if (n == 0)
-        return;
-    size_t i = 0;
-    for (;;) {
-        size_t c = i * ARITY + 1;
-        if (c >= n)
-            break;
-        size_t best = c;
-        size_t end = c + ARITY < n ? c + ARITY : n;
-        for (size_t k = c + 1; k < end; k++)
-            if (qent_lt(&q->heap[k], &q->heap[best]))
-                best = k;
-        if (!qent_lt(&q->heap[best], &last))
-            break;
-        q->heap[i] = q->heap[best];
-        i = best;
+    uint32_t i = *k;
+    if (i == SCHED_SAMPLES) {
+        if (t >= s[SCHED_SAMPLES - 1])
+            return;
+        i--;
+    } else {
+        (*k)++;
     }
-    q->heap[i] = last;
+    while (i > 0 && s[i - 1] > t) {
+        s[i] = s[i - 1];
+        i--;
+    }
+    s[i] = t;
+}
+
+/* The day width (as a shift) for sorted distinct times s[0..k): a few typical gaps, where
+ * gaps more than twice the mean are left out as outliers (Brown's estimate). It is at least
+ * floor_ns, a width with which the earlier half of the queue takes about one day per
+ * distinct time: on a skewed distribution, whose dense front says little about the rest,
+ * that keeps the empty days a pop skips to O(1) per event on average. */
+static uint32_t estimate_shift(const uint64_t *s, uint32_t k, uint32_t old, uint32_t nb,
+                               double floor_ns)
+{
+    if (k < 2)
+        return old;
+    double mean = (double)(s[k - 1] - s[0]) / (double)(k - 1);
+    double sum = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 1; i < k; i++) {
+        double g = (double)(s[i] - s[i - 1]);
+        if (g <= 2 * mean) {
+            sum += g;
+            n++;
+        }
+    }
+    double gaps = nb >= SCHED_NARROW_FROM ? SCHED_NARROW_GAPS : SCHED_WIDE_GAPS;
+    double w = gaps * (n ? sum / n : mean);
+    if (w < floor_ns)
+        w = floor_ns;
+    uint32_t shift = 0;
+    while (shift < 63 && w >= (double)(UINT64_C(2) << shift))
+        shift++;
+    return shift;
+}
+
+/* Rebuild the calendar with nb buckets and a fresh day width. Returns false (and changes
+ * nothing) if the new bucket array cannot be allocated. */
+static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t nb)
+{
+    if (nb < VIV__SCHED_MIN_BUCKETS)
+        nb = VIV__SCHED_MIN_BUCKETS;
+    uint32_t *nbk = q->bucket;
+    if (nb != q->nb) {
+        if (nb == VIV__SCHED_MIN_BUCKETS) {
+            nbk = q->small;
+        } else {
+            nbk = viv__alloc(sim, (size_t)nb * sizeof(*nbk));
+            if (!nbk)
+                return false;
+        }
+    }
+    q->cost_total += q->len + q->nb; /* the rebuild's own work */
+    /* Unhook every leader (with its equal-time group) into one list and sample the
+     * earliest distinct times. */
+    uint32_t all = VIV__QNIL;
+    uint64_t s[SCHED_SAMPLES];
+    uint32_t k = 0;
+    /* Also a spread sample of times (every stride-th leader), for the median. */
+    uint64_t m[SCHED_SAMPLES];
+    uint32_t km = 0;
+    size_t stride = q->len / SCHED_SAMPLES + 1, leaders = 0;
+    for (uint32_t b = 0; b < q->nb; b++) {
+        uint32_t h = q->bucket[b];
+        while (h != VIV__QNIL) {
+            uint32_t nx = ev[h].next;
+            ev[h].next = all;
+            all = h;
+            sample_time(s, &k, ev[h].time);
+            if (leaders++ % stride == 0 && km < SCHED_SAMPLES)
+                m[km++] = ev[h].time;
+            h = nx;
+        }
+    }
+    double floor_ns = 0;
+    if (km > 0 && k > 0) {
+        /* The median of the spread sample, by partial insertion sort. */
+        for (uint32_t i = 1; i < km; i++)
+            for (uint32_t j = i; j > 0 && m[j - 1] > m[j]; j--) {
+                uint64_t t = m[j];
+                m[j] = m[j - 1];
+                m[j - 1] = t;
+            }
+        floor_ns = (double)(m[km / 2] - s[0]) / (double)(leaders / 2 + 1);
+    }
+    if (nbk != q->bucket && q->bucket != q->small)
+        viv__free(sim, q->bucket, (size_t)q->nb * sizeof(*q->bucket));
+    q->bucket = nbk;
+    q->nb = nb;
+    q->shift = estimate_shift(s, k, q->shift, nb, floor_ns);
+    for (uint32_t b = 0; b < nb; b++)
+        nbk[b] = VIV__QNIL;
+    while (all != VIV__QNIL) {
+        uint32_t nx = ev[all].next;
+        link_leader(q, ev, all);
+        all = nx;
+    }
+    q->day = k ? s[0] >> q->shift : 0;
+    q->cur = (uint32_t)q->day & (nb - 1);
+    q->ops_total += q->ops;
+    q->cost_total += q->cost;
+    q->ops = 0;
+    q->cost = 0;
+    q->resizes++;
+    set_thresholds(q);
+    return true;
+}
+
+/* Every 2 nb operations, re-tune if they cost too much on average. */
+static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (VIV__LIKELY(++q->ops < 2 * (uint64_t)q->nb))
+        return;
+    if (q->cost > SCHED_COST_LIMIT * q->ops && rebuild(sim, q, ev, q->nb))
+        return;
+    q->ops_total += q->ops;
+    q->cost_total += q->cost;
+    q->ops = 0;
+    q->cost = 0;
+}
+
+void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint64_t t = e->time;
+    uint64_t d = t >> q->shift;
+    if (VIV__UNLIKELY(d < q->day || q->len == 0)) {
+        /* Earlier than the current day (the driver ran to a limit, then scheduled before
+         * the next event) or the first event: the calendar starts from its day. */
+        q->day = d;
+        q->cur = (uint32_t)d & (q->nb - 1);
+    }
+    uint32_t *p = &q->bucket[d & (q->nb - 1)];
+    uint32_t h, steps = 0;
+    while ((h = *p) != VIV__QNIL && ev[h].time < t) {
+        p = &ev[h].next;
+        steps++;
+    }
+    if (h != VIV__QNIL && ev[h].time == t) {
+        /* Join the group at this time, after its newest event. */
+        uint32_t newest = ev[h].same;
+        if (newest == VIV__QNIL) {
+            e->same = slot;
+        } else {
+            e->same = ev[newest].same;
+            ev[newest].same = slot;
+        }
+        ev[h].same = slot;
+    } else {
+        e->next = h;
+        e->same = VIV__QNIL;
+        *p = slot;
+    }
+    q->cost += steps;
+    q->len++;
+    if (VIV__UNLIKELY(q->len > q->grow_at)) {
+        if (q->nb > UINT32_MAX / 4 || !rebuild(sim, q, ev, q->nb * 2))
+            q->grow_at = q->len * 2; /* try again later */
+        return;
+    }
+    check_cost(sim, q, ev);
+}
+
+/* The bucket whose head is the least queued time; moves the current day there. */
+static uint32_t find_min(viv__sched *q, const viv__event *ev)
+{
+    uint32_t mask = q->nb - 1;
+    uint32_t b = q->cur;
+    uint64_t day = q->day;
+    for (uint32_t k = 0; k <= mask; k++) {
+        uint32_t h = q->bucket[b];
+        if (h != VIV__QNIL && (ev[h].time >> q->shift) <= day) {
+            q->cur = b;
+            q->day = day;
+            q->cost += k;
+            return b;
+        }
+        b = (b + 1) & mask;
+        day++;
+    }
+    /* Nothing due within a year: search directly for the least head. */
+    uint32_t best = VIV__QNIL;
+    for (uint32_t i = 0; i <= mask; i++) {
+        uint32_t h = q->bucket[i];
+        if (h != VIV__QNIL && (best == VIV__QNIL || ev[h].time < ev[q->bucket[best]].time))
+            best = i;
+    }
+    q->cur = best;
+    q->day = ev[q->bucket[best]].time >> q->shift;
+    q->cost += 2 * (uint64_t)q->nb;
+    return best;
+}
+
+uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint64_t limit)
+{
+    if (q->len == 0)
+        return VIV__QNIL;
+    uint32_t b = find_min(q, ev);
+    uint32_t h = q->bucket[b];
+    viv__event *e = &ev[h];
+    if (e->time > limit)
+        return VIV__QNIL;
+    uint32_t newest = e->same;
+    if (newest == VIV__QNIL) {
+        q->bucket[b] = e->next;
+    } else {
+        /* The oldest of the rest of the group becomes the leader. */
+        uint32_t oldest = ev[newest].same;
+        if (oldest == newest) {
+            ev[oldest].same = VIV__QNIL;
+        } else {
+            ev[newest].same = ev[oldest].same;
+            ev[oldest].same = newest;
+        }
+        ev[oldest].next = e->next;
+        q->bucket[b] = oldest;
+    }
+    q->len--;
+    if (VIV__UNLIKELY(q->len < q->shrink_at)) {
+        if (!rebuild(sim, q, ev, q->nb / 2))
+            q->shrink_at = q->len / 2; /* try again later */
+        return h;
+    }
+    check_cost(sim, q, ev);
+    return h;
 }

@@ -76,6 +76,7 @@ void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))
 {
     obj->destroy = destroy;
+    obj->tag = VIV__TAG_NONE;
     obj->next = &sim->objs;
     obj->prev = sim->objs.prev;
     sim->objs.prev->next = obj;
@@ -98,7 +99,7 @@ static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
 {
     if (sim->ev_free != EV_NONE) {
         *out = sim->ev_free;
-        sim->ev_free = sim->ev[*out].next_free;
+        sim->ev_free = sim->ev[*out].next;
         return 0;
     }
     if (sim->ev_len == sim->ev_cap) {
@@ -117,12 +118,11 @@ static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
     return 0;
 }
 
-static void ev_slot_put(viv_sim_t *sim, uint32_t slot)
+static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 {
     viv__event *e = &sim->ev[slot];
     e->fn = NULL;
-    e->user = NULL;
-    e->next_free = sim->ev_free;
+    e->next = sim->ev_free;
     sim->ev_free = slot;
 }
 
@@ -130,17 +130,15 @@ static int schedule(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_eve
                     void *user)
 {
     uint32_t slot;
-    if (ev_slot_get(sim, &slot) < 0)
+    if (VIV__UNLIKELY(ev_slot_get(sim, &slot) < 0))
         return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
-    if (viv__sched_push(sim, &sim->q, at, sim->seq, slot) < 0) {
-        ev_slot_put(sim, slot);
-        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event queue");
-    }
-    sim->seq++;
     viv__event *e = &sim->ev[slot];
+    e->time = at;
+    e->seq = sim->seq++;
     e->gen++; /* generations count from 1, so no id is ever 0 */
     e->fn = fn;
     e->user = user;
+    viv__sched_push(sim, &sim->q, sim->ev, slot);
     sim->pending++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
@@ -189,23 +187,21 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
 static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
 {
     for (;;) {
-        if (viv__sched_len(&sim->q) == 0)
+        uint32_t slot = viv__sched_pop(sim, &sim->q, sim->ev, limit);
+        if (slot == VIV__QNIL)
             return 0;
-        const viv__qent *top = viv__sched_peek(&sim->q);
-        if (top->time > limit)
-            return 0;
-        viv__qent qe;
-        viv__sched_pop(&sim->q, &qe);
-        viv__event *e = &sim->ev[qe.slot];
+        viv__event *e = &sim->ev[slot];
         viv_event_fn fn = e->fn;
         void *user = e->user;
-        ev_slot_put(sim, qe.slot);
+        viv_time_t t = e->time;
+        uint64_t seq = e->seq;
+        ev_slot_put(sim, slot);
         if (!fn)
             continue; /* cancelled */
         sim->pending--;
-        sim->now = qe.time;
+        sim->now = t;
         sim->dispatched++;
-        sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, qe.time), qe.seq);
+        sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, t), seq);
         fn(sim, user);
         return 1;
     }

@@ -101,6 +101,15 @@ int viv__err(viv_sim_t *sim, int err, const char *fmt, ...) VIV__PRINTF(3, 4);
             return viv__err((sim), VIV_EINVAL, "%s: %s", __func__, (what));               \
     } while (0)
 
+/* Text output with snprintf semantics: appends while there is room, always counts the full
+ * length, so a caller can size a buffer from a first call with cap 0. */
+typedef struct viv__sb {
+    char *buf; /* may be NULL when cap is 0 */
+    size_t cap;
+    size_t len; /* the full length, even past cap */
+} viv__sb;
+void viv__sb_printf(viv__sb *sb, const char *fmt, ...) VIV__PRINTF(2, 3);
+
 /* Fingerprint mixing: fold a 64-bit word, or a byte string, into the run's fingerprint. */
 static inline uint64_t viv__fp_fold(uint64_t h, uint64_t x)
 {

@@ -53,3 +53,16 @@ const char *viv_sim_errmsg(const viv_sim_t *sim)
 {
     return sim ? sim->errmsg : "";
 }
+
+void viv__sb_printf(viv__sb *sb, const char *fmt, ...)
+{
+    char dummy[1];
+    char *dst = sb->len < sb->cap ? sb->buf + sb->len : dummy;
+    size_t room = sb->len < sb->cap ? sb->cap - sb->len : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(room ? dst : dummy, room ? room : sizeof dummy, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        sb->len += (size_t)n;
+}

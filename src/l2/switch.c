@@ -353,14 +353,8 @@ int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
         return viv__err(sim, VIV_ENOMEM, "viv_switch_mac_table_text: out of memory");
     if (total)
         collect(sw, all);
-    size_t len = 0;
-#define PUT(...)                                                                           \
-    do {                                                                                   \
-        int n_ = snprintf(buf ? buf + (len < cap ? len : cap) : NULL,                      \
-                          len < cap ? cap - len : 0, __VA_ARGS__);                         \
-        if (n_ > 0)                                                                        \
-            len += (size_t)n_;                                                             \
-    } while (0)
+    viv__sb sb = {buf, cap, 0};
+#define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     PUT("          Mac Address Table (%s)\n", sw->node.name);
     PUT("-------------------------------------------\n");
     PUT("Mac Address          Type       Port   Age(s)\n");
@@ -374,5 +368,5 @@ int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
     PUT("Total Mac Addresses for this criterion: %u\n", total);
 #undef PUT
     viv__free(sim, all, total * sizeof(*all));
-    return (int)len;
+    return (int)sb.len;
 }

@@ -312,22 +312,16 @@ int viv_host_arp_table_text(const viv_host_t *h, char *buf, size_t cap)
 {
     if (!h || (cap && !buf))
         return VIV_EINVAL;
-    size_t len = 0;
+    viv__sb sb = {buf, cap, 0};
     for (uint32_t i = 0; i < h->narp; i++) {
         const viv__arp *e = h->arp[i];
         char ip[VIV_IP4_STRLEN], mac[VIV_MAC_STRLEN];
         viv_ip4_format(e->ip, ip, sizeof ip);
         viv_mac_format(&e->mac, mac, sizeof mac);
-        int n;
-        char *p = buf ? buf + (len < cap ? len : cap) : NULL;
-        size_t room = len < cap ? cap - len : 0;
         if (e->state == VIV_ARP_INCOMPLETE)
-            n = snprintf(p, room, "? (%s) at <incomplete> on %s\n", ip, h->ifaces[e->iface]->name);
+            viv__sb_printf(&sb, "? (%s) at <incomplete> on %s\n", ip, h->ifaces[e->iface]->name);
         else
-            n = snprintf(p, room, "? (%s) at %s [ether] on %s\n", ip, mac,
-                         h->ifaces[e->iface]->name);
-        if (n > 0)
-            len += (size_t)n;
+            viv__sb_printf(&sb, "? (%s) at %s [ether] on %s\n", ip, mac, h->ifaces[e->iface]->name);
     }
-    return (int)len;
+    return (int)sb.len;
 }

@@ -51,14 +51,8 @@ int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t
     if (total && !rows)
         return viv__err(sim, VIV_ENOMEM, "viv_host_netstat_text: out of memory");
     viv_host_netstat(h, rows, (size_t)total);
-    size_t len = 0;
-#define PUT(...)                                                                           \
-    do {                                                                                   \
-        int n_ = snprintf(buf ? buf + (len < cap ? len : cap) : NULL,                      \
-                          len < cap ? cap - len : 0, __VA_ARGS__);                         \
-        if (n_ > 0)                                                                        \
-            len += (size_t)n_;                                                             \
-    } while (0)
+    viv__sb sb = {buf, cap, 0};
+#define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     int timers = (flags & VIV_NETSTAT_TIMERS) != 0;
     PUT("Active Internet connections (servers and established)\n");
     PUT("Proto Recv-Q Send-Q Local Address           Foreign Address         State      %s\n",
@@ -79,5 +73,5 @@ int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t
     }
 #undef PUT
     viv__free(sim, rows, (size_t)total * sizeof(*rows));
-    return (int)len;
+    return (int)sb.len;
 }

@@ -20,7 +20,8 @@
  * - viv_rng_below(n) rejects draws below `2^64 mod n`, then returns `draw mod n` (unbiased).
  * - viv_rng_exp(mean) is `-mean * ln(1 - u)` with u from viv_rng_uniform() and a natural
  *   logarithm computed by vivarium itself from IEEE-754 additions, multiplications and
- *   divisions only (no libm), so the result is bit-identical on every machine.
+ *   divisions only (no libm; a 128-entry table and short polynomials, see src/core/rng.c),
+ *   so the result is bit-identical on every machine.
  *
  * Stream ids with the top bit set (`>= 2^63`) are reserved for the library's components.
  * @{

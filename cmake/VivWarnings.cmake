@@ -8,6 +8,13 @@ endif()
 # Floating-point contraction (fused multiply-add) would make random draws differ between
 # machines; vivarium promises bit-identical runs, so it is off everywhere.
 set(VIV_FP_FLAGS -ffp-contract=off)
+# Exported functions may be inlined into their callers inside the library (a user cannot
+# interpose them anyway: every symbol is ours), which matters for the per-event calls.
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-fno-semantic-interposition VIV_HAVE_NO_SEM_INTERPOSITION)
+if(VIV_HAVE_NO_SEM_INTERPOSITION)
+  list(APPEND VIV_FP_FLAGS -fno-semantic-interposition)
+endif()
 
 if(VIV_SANITIZE)
   set(VIV_SAN_FLAGS -fsanitize=${VIV_SANITIZE} -fno-omit-frame-pointer

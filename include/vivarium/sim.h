@@ -212,7 +212,10 @@ VIV_API uint64_t viv_sim_events(const viv_sim_t *sim);
 
 /**
  * The fingerprint of the run so far: a 64-bit hash folded over every dispatched event
- * (its time and scheduling order) and every frame put on a wire (time, port, bytes).
+ * (its time and scheduling order) and every frame put on a wire (time, link direction,
+ * length, and its first 64 bytes: every header up to TCP's options, whose UDP, TCP and ICMP
+ * checksums in turn cover the payload; frames of a program's own devices are covered by
+ * their first 64 bytes and length).
  *
  * Two runs of the same program with the same seed have the same fingerprint at the same
  * point, on every machine; any difference in what happened changes it (with the

@@ -46,6 +46,11 @@ typedef struct viv__frame {
     uint32_t cap;  /* bytes of data[] */
     uint32_t head; /* offset of the first byte of the frame in data[] */
     uint32_t len;  /* bytes in the frame */
+    /* The transport checksum (UDP, TCP) is known to be good: the frame's transport bytes are
+     * exactly what the sending stack emitted and checksummed. A receiver may then skip
+     * recomputing it. Anything that could change those bytes (corruption, a program's
+     * device) yields a frame without the flag, which is verified like any other. */
+    uint8_t csum_ok;
     struct viv__frame *next_free;
     uint8_t data[];
 } viv__frame;
@@ -119,6 +124,9 @@ static inline uint64_t viv__fp_fold(uint64_t h, uint64_t x)
     return h;
 }
 void viv__fp_mix(viv_sim_t *sim, uint64_t x);
+/* Bytes of each frame on a wire that the fingerprint reads: every header (Ethernet, IPv4,
+ * ICMP/UDP/TCP with options), whose checksums in turn cover the payload. */
+#define VIV__FP_FRAME_BYTES 64u
 void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n);
 
 /* Owned objects. Registration cannot fail. Unregistering does not call destroy. */

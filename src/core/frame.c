@@ -29,6 +29,7 @@ viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len)
         f->cap = need;
     }
     f->refs = 1;
+    f->csum_ok = 0;
     f->head = headroom;
     f->len = len;
     f->next_free = NULL;
@@ -81,6 +82,8 @@ viv__frame *viv__frame_writable(viv_sim_t *sim, viv__frame *f)
     if (f->refs == 1)
         return f;
     viv__frame *c = viv__frame_from(sim, f->head, viv__frame_bytes(f), f->len);
+    if (c)
+        c->csum_ok = f->csum_ok; /* the same bytes */
     viv__frame_unref(sim, f);
     return c;
 }

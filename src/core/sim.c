@@ -56,21 +56,50 @@ uint64_t viv_sim_fingerprint(const viv_sim_t *sim) { return sim ? sim->fp : 0; }
 
 void viv__fp_mix(viv_sim_t *sim, uint64_t x) { sim->fp = viv__fp_fold(sim->fp, x); }
 
+/* A word of 8 bytes read as little-endian on every machine (one load where the host is
+ * little-endian), so that fingerprints agree across byte orders. */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+static inline uint64_t lane(uint64_t v, uint64_t w)
+{
+    v ^= w * UINT64_C(0xc2b2ae3d27d4eb4f);
+    v = (v << 31) | (v >> 33);
+    return v * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/* Frames are hashed in four independent lanes of 8-byte words (the multiplications of one
+ * 32-byte block do not wait on each other), then the lanes, the tail and the length are
+ * folded into the running fingerprint. */
 void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
 {
-    uint64_t h = sim->fp;
+    uint64_t a = UINT64_C(0x243f6a8885a308d3), b = UINT64_C(0x13198a2e03707344),
+             c = UINT64_C(0xa4093822299f31d0), d = UINT64_C(0x082efa98ec4e6c89);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 | (uint64_t)p[i + 2] << 16 |
-                     (uint64_t)p[i + 3] << 24 | (uint64_t)p[i + 4] << 32 |
-                     (uint64_t)p[i + 5] << 40 | (uint64_t)p[i + 6] << 48 |
-                     (uint64_t)p[i + 7] << 56;
-        h = viv__fp_fold(h, w);
+    for (; i + 32 <= n; i += 32) {
+        a = lane(a, load_le64(p + i));
+        b = lane(b, load_le64(p + i + 8));
+        c = lane(c, load_le64(p + i + 16));
+        d = lane(d, load_le64(p + i + 24));
     }
-    uint64_t tail = n; /* the length, so that trailing zero bytes still count */
-    for (int shift = 8; i < n; i++, shift += 8)
-        tail ^= (uint64_t)p[i] << (shift & 63);
-    sim->fp = viv__fp_fold(h, tail);
+    for (; i + 8 <= n; i += 8)
+        a = lane(a, load_le64(p + i));
+    uint64_t tail = 0;
+    for (int shift = 0; i < n; i++, shift += 8)
+        tail |= (uint64_t)p[i] << shift;
+    uint64_t h = viv__fp_fold(sim->fp, a);
+    h = viv__fp_fold(h, b);
+    h = viv__fp_fold(h, c);
+    h = viv__fp_fold(h, d);
+    h = viv__fp_fold(h, tail);
+    sim->fp = viv__fp_fold(h, n); /* the length, so that trailing zero bytes still count */
 }
 
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))

@@ -188,6 +188,8 @@ static int chance(viv_rng_t *r, double p)
 static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
 {
     f = viv__frame_writable(d->link->sim, f);
+    if (f)
+        f->csum_ok = 0; /* the receiver's checksums must catch this */
     if (f && f->len) {
         uint64_t bit = viv_rng_below(&d->rng, (uint64_t)f->len * 8u);
         viv__frame_bytes(f)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -208,7 +210,8 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f)
         viv__tap_run(d->taps, now, f, 0);
     /* The fingerprint covers every frame on a wire: when, which direction, what bytes. */
     sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, now), d->link->id * 2 + (uint64_t)d->dir);
-    viv__fp_bytes(sim, viv__frame_bytes(f), f->len);
+    viv__fp_bytes(sim, viv__frame_bytes(f), f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
+    viv__fp_mix(sim, f->len);
 
     const viv_link_params *p = &d->p;
     if (chance(&d->rng, p->loss)) {

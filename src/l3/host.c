@@ -106,11 +106,6 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     struct viv_host *h = (struct viv_host *)n;
     viv__iface *ifc = p->owner_data;
     h->st.rx_frames++;
-    /* A flooded frame is shared by every port it went out of, and the stack below moves the
-     * frame's head as it strips headers: work on a private copy. Unicast frames have one
-     * holder and are never copied. */
-    if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f)))
-        return;
     struct viv__eth_repr e;
     int rc = viv__eth_parse(viv__frame_bytes(f), f->len, &e);
     if (rc < 0) {
@@ -124,6 +119,11 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
         viv__frame_unref(n->sim, f);
         return;
     }
+    /* A flooded frame is shared by every port it went out of, and the stack below moves the
+     * frame's head as it strips headers: work on a private copy. Unicast frames have one
+     * holder and are never copied, nor are frames this host does not accept. */
+    if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f)))
+        return;
     viv__frame_pull(f, VIV__ETH_HDR_LEN);
     switch (e.ethertype) {
     case VIV__ETHERTYPE_ARP:

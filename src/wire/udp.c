@@ -10,8 +10,7 @@ enum {
     UDP_OFF_CKSUM = 6,
 };
 
-int viv__udp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, viv_ip4_t dst_ip,
-                   struct viv__udp_repr *out)
+int viv__udp_parse_lengths(const uint8_t *buf, size_t len, struct viv__udp_repr *out)
 {
     if (len < VIV__UDP_HDR_LEN)
         return VIV__W_TRUNCATED;
@@ -20,14 +19,24 @@ int viv__udp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, viv_ip4_t d
         return VIV__W_MALFORMED;
     if (ulen > len)
         return VIV__W_TRUNCATED;
-    if (viv_rd16be(buf + UDP_OFF_CKSUM) != 0) {
-        uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, ulen);
-        if (viv__cksum_finish(viv__cksum_add(acc, buf, ulen)) != 0)
-            return VIV__W_CHECKSUM;
-    }
     out->src_port = viv_rd16be(buf + UDP_OFF_SRC);
     out->dst_port = viv_rd16be(buf + UDP_OFF_DST);
     out->payload_len = (uint16_t)(ulen - VIV__UDP_HDR_LEN);
+    return VIV__W_OK;
+}
+
+int viv__udp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, viv_ip4_t dst_ip,
+                   struct viv__udp_repr *out)
+{
+    int rc = viv__udp_parse_lengths(buf, len, out);
+    if (rc < 0)
+        return rc;
+    size_t ulen = (size_t)out->payload_len + VIV__UDP_HDR_LEN;
+    if (viv_rd16be(buf + UDP_OFF_CKSUM) != 0) {
+        uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, (uint16_t)ulen);
+        if (viv__cksum_finish(viv__cksum_add(acc, buf, ulen)) != 0)
+            return VIV__W_CHECKSUM;
+    }
     return VIV__W_OK;
 }
 

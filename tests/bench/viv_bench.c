@@ -169,6 +169,180 @@ static int mode_hold(int argc, char **argv)
     return 0;
 }
 
+
+/* ---- lan and hub: UDP traffic between hosts on one switch or one hub ------------------- */
+
+/* A host's sender: every interval, one datagram of `size` bytes to a uniformly random
+ * destination among dests (the first after a uniformly random offset within the first
+ * interval), `count` times; as ns-3's RandomUdpSender in shared/bench does. */
+typedef struct udp_sender {
+    viv_udp_t *sock;
+    viv_rng_t rng;
+    viv_sockaddr_t *dests;
+    uint32_t ndests;
+    viv_time_t interval;
+    uint64_t count, done;
+    uint64_t *sent, *failed;
+} udp_sender;
+
+static uint8_t payload[65536];
+
+static void sender_fire(viv_sim_t *sim, void *user)
+{
+    udp_sender *s = user;
+    uint32_t k = s->ndests == 1 ? 0 : (uint32_t)viv_rng_below(&s->rng, s->ndests);
+    if (viv_udp_sendto(s->sock, payload, 1000, &s->dests[k]) >= 0)
+        (*s->sent)++;
+    else
+        (*s->failed)++;
+    if (++s->done < s->count)
+        viv_sim_schedule_after(NULL, sim, s->interval, sender_fire, s);
+}
+
+typedef struct sink_stats {
+    viv_sim_t *sim;
+    uint64_t delivered;
+    viv_time_t last; /* time of the last delivery */
+} sink_stats;
+
+static void sink_cb(viv_udp_t *sock, uint32_t events, void *user)
+{
+    sink_stats *st = user;
+    uint8_t buf[2048];
+    if (!(events & VIV_EV_READABLE))
+        return;
+    while (viv_udp_recv(sock, buf, sizeof buf) >= 0) {
+        st->delivered++;
+        st->last = viv_sim_now(st->sim);
+    }
+}
+
+typedef struct lan_cfg {
+    const char *mode;
+    uint32_t hosts;
+    int use_hub;
+    uint64_t rate_bps;
+    viv_time_t delay_ns;
+    viv_time_t interval_ns;
+    uint64_t per_host;
+    viv_time_t start_ns;
+    int ring; /* 1: host i sends to host i+1 only; 0: to a random other host */
+    uint64_t seed;
+} lan_cfg;
+
+static int run_lan(const lan_cfg *c)
+{
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = c->seed;
+    viv_sim_t *sim;
+    if (viv_sim_new(&sim, &so) < 0)
+        return 1;
+    double t0 = wall_seconds();
+    viv_hub_t *hub = NULL;
+    viv_switch_t *sw = NULL;
+    int rc = c->use_hub ? viv_hub_new(&hub, sim, c->hosts, NULL)
+                        : viv_switch_new(&sw, sim, c->hosts, NULL);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = c->rate_bps;
+    lp.delay_ns = c->delay_ns;
+    lp.queue_frames = 1000;
+    viv_host_t **h = calloc(c->hosts, sizeof(*h));
+    udp_sender *snd = calloc(c->hosts, sizeof(*snd));
+    viv_sockaddr_t *addrs = calloc(c->hosts, sizeof(*addrs));
+    sink_stats sink = {sim, 0, 0};
+    uint64_t sent = 0, failed = 0;
+    for (uint32_t i = 0; rc >= 0 && i < c->hosts; i++) {
+        viv_link_t *l;
+        viv_udp_t *rx;
+        viv_sockaddr_t any = {VIV_IP4_ANY, 9};
+        addrs[i] = (viv_sockaddr_t){VIV_IP4(10, 0, 0, 1 + i), 9};
+        if ((rc = viv_host_new(&h[i], sim, NULL)) < 0 || (rc = viv_host_add_iface(h[i], NULL)) < 0 ||
+            (rc = viv_link_new(&l, sim, viv_host_port(h[i], 0),
+                               hub ? viv_hub_port(hub, i) : viv_switch_port(sw, i), &lp)) < 0 ||
+            (rc = viv_host_add_addr(h[i], 0, addrs[i].ip, 24)) < 0 ||
+            (rc = viv_udp_new(&rx, h[i], NULL, sink_cb, &sink)) < 0 ||
+            (rc = viv_udp_bind(rx, &any)) < 0 ||
+            (rc = viv_udp_new(&snd[i].sock, h[i], NULL, NULL, NULL)) < 0)
+            break;
+    }
+    for (uint32_t i = 0; rc >= 0 && i < c->hosts; i++) {
+        udp_sender *s = &snd[i];
+        s->dests = calloc(c->hosts, sizeof(*s->dests));
+        for (uint32_t j = 0; j < c->hosts; j++)
+            if (c->ring ? j == (i + 1) % c->hosts : j != i)
+                s->dests[s->ndests++] = addrs[j];
+        viv_sim_rng(&s->rng, sim, 100 + i);
+        s->interval = c->interval_ns;
+        s->count = c->per_host;
+        s->sent = &sent;
+        s->failed = &failed;
+        rc = viv_sim_schedule_at(NULL, sim, c->start_ns + viv_rng_below(&s->rng, c->interval_ns),
+                                 sender_fire, s);
+    }
+    double t1 = wall_seconds();
+    if (rc >= 0)
+        rc = viv_sim_run(sim);
+    double t2 = wall_seconds();
+    if (rc < 0) {
+        fprintf(stderr, "viv_bench %s: %s\n", c->mode, viv_sim_errmsg(sim));
+    } else {
+        double run_s = t2 - t1;
+        printf("mode=%s hosts=%u size=1000 sent=%llu send_failed=%llu delivered=%llu "
+               "last_delivery_ns=%llu setup_s=%.4f seconds=%.4f events=%llu delivered_per_wall_s=%.0f "
+               "events_per_sec=%.0f peak_rss_kb=%ld\n",
+               c->mode, c->hosts, (unsigned long long)sent, (unsigned long long)failed,
+               (unsigned long long)sink.delivered, (unsigned long long)sink.last, t1 - t0,
+               run_s, (unsigned long long)viv_sim_events(sim), (double)sink.delivered / run_s,
+               (double)viv_sim_events(sim) / run_s, peak_rss_kb());
+    }
+    viv_sim_free(sim);
+    for (uint32_t i = 0; i < c->hosts; i++)
+        free(snd[i].dests);
+    free(snd);
+    free(h);
+    free(addrs);
+    return rc < 0 ? 1 : 0;
+}
+
+/* lan: 32 hosts on one learning switch, 1 Gbit/s 1 us cables; each host sends 31,250
+ * datagrams of 1000 bytes, one every 50 us from 1 ms on, each to a random other host
+ * (1,000,000 in all; ARP on). ns-3's s2_switched_lan is the same workload on CSMA. */
+static int mode_lan(int argc, char **argv)
+{
+    uint64_t seed = 1, hosts = 32, per_host = 31250;
+    bench_opt opts[] = {
+        {"--seed", &seed, 0, 0},
+        {"--hosts", &hosts, 0, 0},
+        {"--per-host", &per_host, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0 || hosts < 2 || hosts > 250)
+        return 2;
+    lan_cfg c = {"lan", (uint32_t)hosts, 0, 1000000000u, VIV_US(1), VIV_US(50), per_host,
+                 VIV_MS(1), 0, seed};
+    return run_lan(&c);
+}
+
+/* hub: 8 hosts on one hub, 100 Mbit/s 1 us cables; host i sends 10 Mbit/s of 1000-byte
+ * datagrams (one every 800 us) to host i+1 for 10 simulated seconds. ns-3's s4_hub is the same
+ * workload on one shared CSMA channel; vivarium's hub repeats onto full-duplex cables. */
+static int mode_hub(int argc, char **argv)
+{
+    uint64_t seed = 1, hosts = 8, seconds = 10;
+    bench_opt opts[] = {
+        {"--seed", &seed, 0, 0},
+        {"--hosts", &hosts, 0, 0},
+        {"--seconds", &seconds, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0 || hosts < 2 || hosts > 250)
+        return 2;
+    viv_time_t interval = VIV_US(800); /* 1000 bytes * 8 / 10 Mbit/s */
+    lan_cfg c = {"hub", (uint32_t)hosts, 1, 100000000u, VIV_US(1), interval,
+                 VIV_S(seconds) / interval, 0, 1, seed};
+    return run_lan(&c);
+}
+
 /* ---- the table of modes ---------------------------------------------------------------- */
 
 typedef struct bench_mode {
@@ -179,6 +353,8 @@ typedef struct bench_mode {
 
 static const bench_mode modes[] = {
     {"hold", "hold --pending N --events E [--seed S]", mode_hold},
+    {"lan", "lan [--hosts 32] [--per-host 31250] [--seed S]", mode_lan},
+    {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
 };
 
 static int usage(void)

@@ -9,7 +9,8 @@
 #include "vivarium/socket.h"
 
 typedef struct viv__sock {
-    struct viv_host *h;
+    struct viv_host *h; /* NULL once the host is freed (the socket may outlive it briefly) */
+    viv_sim_t *sim;
     uint32_t pending;  /* event bits raised and not yet delivered */
     viv_event_id notify_ev;
     int notify_armed;
@@ -27,7 +28,9 @@ void viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock 
 void viv__sock_raise(viv__sock *s, uint32_t events);
 /* The program freed the socket (already detached): release now, or after its callback. */
 void viv__sock_close(viv__sock *s);
-/* The host is being freed: release without callbacks. */
+/* The host is being freed: release without callbacks. If the socket's callback is running
+ * (it freed the host), the release waits until the callback returns; release must then not
+ * touch the host. */
 void viv__sock_destroy(viv__sock *s);
 
 /* Ephemeral ports: the next free port of [49152, 65535] after *cursor for which in_use is

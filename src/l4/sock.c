@@ -5,6 +5,7 @@ void viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock 
                     void (*release)(viv__sock *))
 {
     s->h = h;
+    s->sim = h->node.sim;
     s->pending = 0;
     s->notify_armed = 0;
     s->in_cb = 0;
@@ -35,7 +36,7 @@ void viv__sock_raise(viv__sock *s, uint32_t events)
         return;
     s->pending |= events;
     if (!s->notify_armed &&
-        viv_sim_schedule_after(&s->notify_ev, s->h->node.sim, 0, sock_notify, s) == 0)
+        viv_sim_schedule_after(&s->notify_ev, s->sim, 0, sock_notify, s) == 0)
         s->notify_armed = 1;
 }
 
@@ -43,7 +44,7 @@ void viv__sock_close(viv__sock *s)
 {
     s->dead = 1;
     if (s->notify_armed) {
-        viv_sim_cancel(s->h->node.sim, s->notify_ev);
+        viv_sim_cancel(s->sim, s->notify_ev);
         s->notify_armed = 0;
     }
     if (!s->in_cb)
@@ -53,9 +54,13 @@ void viv__sock_close(viv__sock *s)
 void viv__sock_destroy(viv__sock *s)
 {
     if (s->notify_armed)
-        viv_sim_cancel(s->h->node.sim, s->notify_ev);
+        viv_sim_cancel(s->sim, s->notify_ev);
     s->notify_armed = 0;
-    s->release(s);
+    s->dead = 1;
+    s->h = NULL;
+    /* A callback of this socket freed the host: sock_notify releases it when it returns. */
+    if (!s->in_cb)
+        s->release(s);
 }
 
 uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *, uint16_t), void *ctx)

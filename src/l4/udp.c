@@ -151,7 +151,7 @@ static void queue_clear(struct viv_udp *s)
 static void udp_release(viv__sock *b)
 {
     struct viv_udp *s = (struct viv_udp *)b;
-    viv__free(s->uh->h->node.sim, s, sizeof(*s));
+    viv__free(b->sim, s, sizeof(*s)); /* the host may be gone already */
 }
 
 /* Detach a socket from every table of its host and drop its queue. */
@@ -377,6 +377,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
         memcpy(b + VIV__UDP_HDR_LEN, buf, len);
     struct viv__udp_repr u = {s->local.port, dst->port, (uint16_t)len};
     viv__udp_emit(&u, src, dst->ip, b, VIV__UDP_HDR_LEN + len);
+    f->csum_ok = 1;
     int rc = viv__ip_output(h, f, src, dst->ip, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos,
                             bcast ? iface : -1);
     if (rc < 0)
@@ -424,14 +425,15 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
         viv__sock_raise(&s->base, VIV_EV_READABLE);
 }
 
-/* How well a socket matches a datagram: -1 not at all; higher is more specific. */
-static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4_t dst,
-                 int bcast)
+/* How well a socket matches a datagram: -1 not at all, -2 refused by a connected socket's
+ * peer filter; higher is more specific. A socket bound to a unicast address does not hear
+ * broadcasts (the destination is not its address), as with BSD and Linux. */
+static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4_t dst)
 {
     int score = 0;
     if (s->local.ip != VIV_IP4_ANY) {
         if (s->local.ip != dst)
-            return bcast && s->local.ip == VIV_IP4_ANY ? 0 : -1;
+            return -1;
         score += 1;
     }
     if (s->connected) {
@@ -450,7 +452,8 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     struct viv__udp_repr u;
     (void)iface;
     uh->st.rx_datagrams++;
-    int rc = viv__udp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &u);
+    int rc = f->csum_ok ? viv__udp_parse_lengths(viv__frame_bytes(f), f->len, &u)
+                        : viv__udp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &u);
     if (rc < 0) {
         if (rc == VIV__W_CHECKSUM)
             uh->st.rx_checksum++;
@@ -465,7 +468,7 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     struct viv_udp *best = NULL;
     int best_score = -1, filtered = 0;
     for (struct viv_udp *s = port_first(uh, u.dst_port); s; s = s->next_on_port) {
-        int sc = match(s, ip->src, u.src_port, ip->dst, bcast);
+        int sc = match(s, ip->src, u.src_port, ip->dst);
         if (sc == -2)
             filtered = 1;
         if (sc < 0)

@@ -39,6 +39,9 @@ void viv__sched_init(viv__sched *q)
     q->resizes = 0;
     q->ops_total = 0;
     q->cost_total = 0;
+    q->backoff = 0;
+    q->retuned = 0;
+    q->since_rebuild = 0;
     for (uint32_t i = 0; i < VIV__SCHED_MIN_BUCKETS; i++)
         q->small[i] = VIV__QNIL;
     set_thresholds(q);
@@ -179,17 +182,31 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
     q->ops = 0;
     q->cost = 0;
     q->resizes++;
+    q->since_rebuild = 0;
     set_thresholds(q);
     return true;
 }
 
-/* Every 2 nb operations, re-tune if they cost too much on average. */
+/* Every 2 nb operations, re-tune if they cost too much on average. A distribution that no
+ * day width suits (bursts far apart, say) would otherwise be re-tuned again and again for
+ * nothing: after a re-tuning that did not bring the cost down, the next check waits twice
+ * as long (up to 2^10 times), and a good window resets the wait. */
 static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    if (VIV__LIKELY(++q->ops < 2 * (uint64_t)q->nb))
+    if (VIV__LIKELY(++q->ops < ((2 * (uint64_t)q->nb) << q->backoff)))
         return;
-    if (q->cost > SCHED_COST_LIMIT * q->ops && rebuild(sim, q, ev, q->nb))
-        return;
+    if (q->cost > SCHED_COST_LIMIT * q->ops) {
+        int futile = q->retuned; /* the previous window was right after a re-tuning */
+        if (rebuild(sim, q, ev, q->nb)) {
+            q->retuned = 1;
+            if (futile && q->backoff < 10)
+                q->backoff++;
+            return;
+        }
+    } else {
+        q->backoff = 0;
+    }
+    q->retuned = 0;
     q->ops_total += q->ops;
     q->cost_total += q->cost;
     q->ops = 0;
@@ -293,8 +310,16 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
         q->bucket[b] = oldest;
     }
     q->len--;
-    if (VIV__UNLIKELY(q->len < q->shrink_at)) {
-        if (!rebuild(sim, q, ev, q->nb / 2))
+    /* A queue whose length swings with bursts must not rebuild on every swing: shrink only
+     * nb pops after the last rebuild (its O(nb + len) is then spread over them), or at once
+     * when the queue is far too big (it drained). Shrink straight to the size that fits. */
+    q->since_rebuild++;
+    if (VIV__UNLIKELY(q->len < q->shrink_at) &&
+        (q->since_rebuild >= (uint64_t)q->nb || q->len < q->nb / 16)) {
+        uint32_t nb = q->nb / 2;
+        while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
+            nb /= 2;
+        if (!rebuild(sim, q, ev, nb))
             q->shrink_at = q->len / 2; /* try again later */
         return h;
     }

@@ -60,6 +60,9 @@ typedef struct viv__sched {
     uint64_t ops;     /* pushes and pops since the last tuning check */
     uint64_t cost;    /* list steps and empty days visited since then */
     uint64_t resizes;    /* rebuilds so far (resizes and re-tunings) */
+    uint32_t backoff;    /* re-tuning checks are 2 nb << backoff operations apart */
+    uint32_t retuned;    /* the current window started with a re-tuning */
+    uint64_t since_rebuild; /* pops since the last rebuild */
     uint64_t ops_total;  /* operations and their cost over the queue's life, updated every */
     uint64_t cost_total; /* tuning check (for tests: the cost per operation stays bounded) */
     uint32_t small[VIV__SCHED_MIN_BUCKETS];

@@ -8,6 +8,8 @@
 
 #include "l2.h"
 
+struct tapent;
+
 /* A frame in transmission or in flight, waiting for its arrival event. */
 typedef struct txent {
     viv__frame *f;
@@ -16,6 +18,14 @@ typedef struct txent {
     struct txent *prev, *next;
     int judged; /* the drop rules and intercept have seen it */
 } txent;
+
+/* A frame waiting for the transmitter. Its start time is known when it is queued (the queue
+ * is FIFO and the transmitter's timing is exact), so a waiting frame needs no event of its
+ * own: it leaves the queue when the clock reaches its start. */
+typedef struct qent {
+    viv_time_t start;
+    uint32_t len;
+} qent;
 
 typedef struct droprule {
     viv_frame_match m;
@@ -34,12 +44,12 @@ struct viv__linkdir {
     viv_rng_t rng;
     int ge_bad;
 
-    viv_time_t busy_until;
-    viv_event_id txdone_ev;
-    int txdone_pending;
+    viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
+    uint32_t ser_len;      /* the last frame length serialised, and its time (a cache) */
+    viv_time_t ser_ns;
 
-    viv__frame **q; /* ring buffer */
-    uint32_t q_head, q_len, q_cap;
+    struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
+    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started */
     uint64_t q_bytes;
 
     txent flight; /* sentinel of the in-flight list */
@@ -50,6 +60,7 @@ struct viv__linkdir {
     void *iuser;
     droprule *rules;
     viv__tap *taps;
+    struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
 
 struct viv_link {
@@ -69,7 +80,6 @@ struct viv_link {
 #define ETH_HDR 14u
 
 static void arrive(viv_sim_t *sim, void *user);
-static void txdone(viv_sim_t *sim, void *user);
 static void link_mem_free(struct viv_link *l);
 
 /* a + b, saturating short of VIV_TIME_NEVER so that an arrival can always be scheduled. */
@@ -109,9 +119,10 @@ static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
     if (!d->p.overhead_bytes)
         d->p.overhead_bytes = DEFAULT_OVERHEAD;
     d->overhead = d->p.overhead_bytes == VIV_LINK_OVERHEAD_NONE ? 0 : d->p.overhead_bytes;
+    d->ser_ns = 0; /* the serialisation cache is stale */
 }
 
-static viv_time_t ser_time(const struct viv__linkdir *d, uint32_t len)
+static viv_time_t ser_time_calc(const struct viv__linkdir *d, uint32_t len)
 {
     uint64_t bits = ((uint64_t)len + d->overhead) * 8u;
     uint64_t rate = d->p.rate_bps;
@@ -123,6 +134,16 @@ static viv_time_t ser_time(const struct viv__linkdir *d, uint32_t len)
     uint64_t q = bits / rate, r = bits % rate;
     return q * 1000000000u + (viv_time_t)((double)r * 1e9 / (double)rate + 0.999999999);
 #endif
+}
+
+/* Serialisation time, remembering the last length: traffic is mostly frames of one size. */
+static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
+{
+    if (len != d->ser_len || !d->ser_ns) {
+        d->ser_len = len;
+        d->ser_ns = ser_time_calc(d, len);
+    }
+    return d->ser_ns;
 }
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
@@ -197,20 +218,73 @@ static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
     return f;
 }
 
-/* Start transmitting f now: the transmitter is idle. Consumes f. */
-static void tx_start(struct viv__linkdir *d, viv__frame *f)
+/* A capture hung on a link sees a frame when its transmission starts; for a frame that waits
+ * in the queue, that is an event of its own (only while captures are attached). */
+struct tapent {
+    struct viv__linkdir *d;
+    viv__frame *f;
+    viv_event_id ev;
+    struct tapent *prev, *next;
+};
+
+static void tapent_release(viv_sim_t *sim, struct tapent *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        t->d->tap_pending = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    viv__frame_unref(sim, t->f);
+    viv__free(sim, t, sizeof(*t));
+}
+
+static void tap_later(viv_sim_t *sim, void *user)
+{
+    struct tapent *t = user;
+    viv__tap_run(t->d->taps, sim->now, t->f, 0);
+    tapent_release(sim, t);
+}
+
+/* Run the link's taps on f at start: now, or from an event at start. */
+static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv_sim_t *sim = d->link->sim;
-    viv_time_t now = sim->now;
-    viv_time_t end = now + ser_time(d, f->len);
+    if (start == sim->now) {
+        viv__tap_run(d->taps, start, f, 0);
+        return;
+    }
+    struct tapent *t = viv__alloc(sim, sizeof(*t));
+    if (!t)
+        return; /* out of memory: the capture misses this frame, nothing else changes */
+    t->d = d;
+    t->f = viv__frame_ref(f);
+    t->prev = NULL;
+    t->next = d->tap_pending;
+    if (viv_sim_schedule_at(&t->ev, sim, start, tap_later, t) < 0) {
+        viv__frame_unref(sim, t->f);
+        viv__free(sim, t, sizeof(*t));
+        return;
+    }
+    if (d->tap_pending)
+        d->tap_pending->prev = t;
+    d->tap_pending = t;
+}
+
+/* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
+static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    viv_sim_t *sim = d->link->sim;
+    viv_time_t end = time_add(start, ser_time(d, f->len));
     d->busy_until = end;
     d->st.tx_frames++;
     d->st.tx_bytes += f->len;
     if (d->taps)
-        viv__tap_run(d->taps, now, f, 0);
+        tap_at(d, f, start);
     /* The fingerprint covers every frame on a wire: when, which direction, what bytes. */
-    sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, now), d->link->id * 2 + (uint64_t)d->dir);
-    viv__fp_bytes(sim, viv__frame_bytes(f), f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
+    sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, start), d->link->id * 2 + (uint64_t)d->dir);
+    viv__fp_bytes(sim, viv__frame_bytes(f),
+                  f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
     viv__fp_mix(sim, f->len);
 
     const viv_link_params *p = &d->p;
@@ -253,34 +327,21 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f)
     launch(d, f, arrival, 0);
 }
 
-static void schedule_txdone(struct viv__linkdir *d)
+/* Forget the waiting frames whose transmission has started by now. */
+static void queue_advance(struct viv__linkdir *d, viv_time_t now)
 {
-    if (!d->txdone_pending &&
-        viv_sim_schedule_at(&d->txdone_ev, d->link->sim, d->busy_until, txdone, d) == 0)
-        d->txdone_pending = 1;
+    while (d->q_len && d->q[d->q_head].start <= now) {
+        d->q_bytes -= d->q[d->q_head].len;
+        d->q_head = (d->q_head + 1) % d->q_cap;
+        d->q_len--;
+    }
 }
 
-static void txdone(viv_sim_t *sim, void *user)
-{
-    struct viv__linkdir *d = user;
-    (void)sim;
-    d->txdone_pending = 0;
-    if (!d->q_len)
-        return;
-    viv__frame *f = d->q[d->q_head];
-    d->q_head = (d->q_head + 1) % d->q_cap;
-    d->q_len--;
-    d->q_bytes -= f->len;
-    tx_start(d, f);
-    if (d->q_len)
-        schedule_txdone(d);
-}
-
-static int queue_push(struct viv__linkdir *d, viv__frame *f)
+static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
 {
     if (d->q_len == d->q_cap) {
         uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
-        viv__frame **nq = viv__alloc(d->link->sim, ncap * sizeof(*nq));
+        qent *nq = viv__alloc(d->link->sim, ncap * sizeof(*nq));
         if (!nq)
             return VIV_ENOMEM;
         for (uint32_t i = 0; i < d->q_len; i++)
@@ -290,9 +351,9 @@ static int queue_push(struct viv__linkdir *d, viv__frame *f)
         d->q_cap = ncap;
         d->q_head = 0;
     }
-    d->q[(d->q_head + d->q_len) % d->q_cap] = f;
+    d->q[(d->q_head + d->q_len) % d->q_cap] = (qent){start, len};
     d->q_len++;
-    d->q_bytes += f->len;
+    d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
         d->st.queue_peak = d->q_len;
     return 0;
@@ -311,17 +372,22 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         viv__frame_unref(sim, f);
         return;
     }
-    if (sim->now >= d->busy_until && d->q_len == 0) {
-        tx_start(d, f);
+    viv_time_t now = sim->now;
+    if (now >= d->busy_until) {
+        d->q_len = 0; /* everything queued has started */
+        d->q_bytes = 0;
+        tx_start(d, f, now);
         return;
     }
+    queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
-        (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes) || queue_push(d, f) < 0) {
+        (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes) ||
+        queue_push(d, d->busy_until, f->len) < 0) {
         d->st.drop_queue++;
         viv__frame_unref(sim, f);
         return;
     }
-    schedule_txdone(d);
+    tx_start(d, f, d->busy_until);
 }
 
 /* ---- arrival --------------------------------------------------------------------------- */
@@ -422,13 +488,20 @@ static void arrive(viv_sim_t *sim, void *user)
 static void dir_flush(struct viv__linkdir *d)
 {
     viv_sim_t *sim = d->link->sim;
-    while (d->q_len) {
-        viv__frame *f = d->q[d->q_head];
-        d->q_head = (d->q_head + 1) % d->q_cap;
-        d->q_len--;
-        d->q_bytes -= f->len;
-        d->st.drop_cut++;
-        viv__frame_unref(sim, f);
+    /* Waiting frames are in flight already (their arrival is scheduled) and are counted
+     * there; they never started transmission. */
+    for (uint32_t i = 0; i < d->q_len; i++) {
+        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
+        if (e->start > sim->now) {
+            d->st.tx_frames--;
+            d->st.tx_bytes -= e->len;
+        }
+    }
+    d->q_len = 0;
+    d->q_bytes = 0;
+    while (d->tap_pending) { /* those frames will never be on the wire */
+        viv_sim_cancel(sim, d->tap_pending->ev);
+        tapent_release(sim, d->tap_pending);
     }
     while (d->flight.next != &d->flight) {
         txent *e = d->flight.next;
@@ -437,10 +510,6 @@ static void dir_flush(struct viv__linkdir *d)
         viv__frame_unref(sim, e->f);
         d->st.drop_cut++;
         ent_put(d->link, e);
-    }
-    if (d->txdone_pending) {
-        viv_sim_cancel(sim, d->txdone_ev);
-        d->txdone_pending = 0;
     }
     if (d->busy_until > sim->now)
         d->busy_until = sim->now;
@@ -607,7 +676,10 @@ int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps)
 {
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, rate_bps > 0, "zero rate");
-    FOR_DIRS(link, dir, d->p.rate_bps = rate_bps);
+    FOR_DIRS(link, dir, {
+        d->p.rate_bps = rate_bps;
+        d->ser_ns = 0; /* the serialisation cache is stale */
+    });
     return 0;
 }
 
@@ -635,8 +707,20 @@ int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir d
     VIV__CHECK(link->sim, out != NULL, "NULL out");
     const struct viv__linkdir *d = &link->d[dir];
     *out = d->st;
-    out->queue_frames = d->q_len;
-    out->queue_bytes = d->q_bytes;
+    /* Waiting frames leave the queue as the clock reaches their start; until then they have
+     * not started transmission either. */
+    viv_time_t now = link->sim->now;
+    out->queue_frames = 0;
+    out->queue_bytes = 0;
+    for (uint32_t i = 0; i < d->q_len; i++) {
+        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
+        if (e->start > now) {
+            out->queue_frames++;
+            out->queue_bytes += e->len;
+        }
+    }
+    out->tx_frames -= out->queue_frames;
+    out->tx_bytes -= out->queue_bytes;
     return 0;
 }
 

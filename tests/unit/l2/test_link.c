@@ -426,11 +426,19 @@ static void test_link__parameter_changes_apply_to_later_frames(void **state)
     assert_int_equal(viv_sim_run(sim), 0);
     const viv_time_t ser_fast = l2t_ser(1000, ETH_OVH, GBPS);
     const viv_time_t ser_slow = l2t_ser(1000, ETH_OVH, 100000000);
+    (void)ser_slow;
     assert_int_equal(p.b.n, 2);
-    /* Frame 0 started before the change: old rate, old delay. */
+    /* Both frames were handed over before the change: as in Linux netem, a frame's timing
+     * is fixed when it is handed to the link, so both keep the old rate and delay. */
     assert_int_equal(p.b.rx[0].t, ser_fast);
-    /* Frame 1 started after it: new rate and new delay. */
-    assert_int_equal(p.b.rx[1].t, ser_fast + ser_slow + VIV_MS(2));
+    assert_int_equal(p.b.rx[1].t, 2 * ser_fast);
+    /* A frame handed over after the change gets the new rate and delay. */
+    l2t_sendev later = {&p.a, p.b.mac, 1000, 3};
+    const viv_time_t t3 = viv_sim_now(sim) + 1000;
+    l2t_send_at(sim, &later, t3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 3);
+    assert_int_equal(p.b.rx[2].t, t3 + ser_slow + VIV_MS(2));
     /* The other direction got the delay but kept its rate. */
     assert_int_equal(p.a.n, 1);
     assert_int_equal(p.a.rx[0].t, 200 + ser_fast + VIV_MS(2));
@@ -452,7 +460,7 @@ static void test_link__parameter_changes_apply_to_later_frames(void **state)
     for (uint32_t i = 0; i < 4; i++)
         l2t_send(&p.a, &p.b.mac, 100, 10 + i);
     assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(p.b.n, 4);
+    assert_int_equal(p.b.n, 5); /* 3 before, 2 of these 4 */
     assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).drop_queue, 2);
     pair_fini(&p);
 }

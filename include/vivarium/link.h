@@ -23,8 +23,10 @@
  * like a NIC refusing an oversized frame: counted in `drop_mtu`, it never waits in the queue
  * or occupies the transmitter.
  *
- * **Impairments**, each drawn from the direction's own seeded stream at the moment the frame
- * starts transmission, in this order: independent loss, Gilbert-Elliott burst loss (the state
+ * **A frame's timing and fate are fixed when it is handed to the link**, as in Linux's netem:
+ * the queue is FIFO and the transmitter exact, so its start, its end and its arrival are
+ * known then. The impairments are drawn at that moment from the direction's own seeded
+ * stream, in this order: independent loss, Gilbert-Elliott burst loss (the state
  * moves first, then the loss of the new state applies), corruption (one random bit of a
  * private copy is flipped, so checksums catch it), duplication (a second copy follows at the
  * same instant), jitter, reordering. A lost frame still occupies the transmitter. With
@@ -32,8 +34,10 @@
  * to that frame's arrival, which stays within its own jitter range); the reorder impairment
  * adds `reorder_delay_ns` on top, so later frames overtake the held one. A probability of 0
  * draws nothing from the stream. Parameters may be changed while the simulation runs; a change
- * applies to frames that start transmission afterwards (a frame already in transmission or in
- * flight keeps the rate and delay it started with).
+ * applies to frames handed to the link afterwards (frames already waiting, in transmission or
+ * in flight keep the timing they were given). Counters of transmission (`tx_frames`,
+ * `tx_bytes`) count a waiting frame once its transmission has started; a capture on a link
+ * sees each frame at the instant its transmission starts.
  *
  * **Faults.** viv_link_set_up() cuts or restores a direction (or both). Cutting drops every
  * frame waiting in the queue, in transmission and in flight (counted in `drop_cut`); frames

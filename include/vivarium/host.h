@@ -263,7 +263,11 @@ VIV_API int viv_host_set_forwarding(viv_host_t *host, int on);
  *        that reaches @p gateway.
  * @param metric lower wins among routes of the same prefix.
  * @return 0, or VIV_EINVAL (bad prefix, bad interface, -1 with an unreachable gateway),
- *         VIV_EEXIST (same prefix, gateway and metric), VIV_ENOMEM.
+ *         VIV_EEXIST (a static or connected route with the same prefix, gateway, interface
+ *         and metric), VIV_ENOMEM.
+ *
+ * A route that viv_sim_compute_routes() added and that is identical to this one becomes
+ * static (it keeps its place in the table), so later computations keep it.
  */
 VIV_API int viv_host_route_add(viv_host_t *host, viv_ip4_t dst, uint8_t prefix_len,
                                viv_ip4_t gateway, int iface, uint32_t metric);

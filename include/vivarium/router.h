@@ -113,9 +113,17 @@ VIV_API viv_ip4_t viv_subnet_broadcast(const viv_subnet_t *subnet);
  * routers; ties go to the router created first, then its lowest interface). Routes an
  * earlier call computed are replaced; connected and static routes are kept (a static route
  * of the same prefix wins by being added first at equal metric: computed routes get metric
- * 100).
+ * 100; a computed route identical to a static one is not added).
+ *
+ * Only hosts with forwarding on that are switched on carry traffic onward. An interface
+ * counts only while its link is up both ways and the node at the other end is on. Devices
+ * (sys/device.h) are opaque: nothing is assumed to cross them. A prefix the host has an
+ * address in (even on an unplugged interface) gets no computed route.
+ *
+ * The cost is one breadth-first search per host over subnets and routers: 1,000 hosts in
+ * 10 switched subnets behind one router take a few milliseconds.
  * @param sim the simulation.
- * @return the number of routes added, or VIV_EINVAL, VIV_ENOMEM.
+ * @return the number of routes added, or VIV_EINVAL, VIV_ENOMEM (then no table changed).
  */
 VIV_API int viv_sim_compute_routes(viv_sim_t *sim);
 

@@ -294,8 +294,9 @@ static viv_arp_state arp_state_now(const struct viv_host *h, const viv__arp *e)
 
 int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
 {
-    if (!h || (cap && !rows))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
     for (uint32_t i = 0; i < h->narp && i < cap; i++) {
         const viv__arp *e = h->arp[i];
         rows[i].ip = e->ip;
@@ -310,8 +311,9 @@ int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
 
 int viv_host_arp_table_text(const viv_host_t *h, char *buf, size_t cap)
 {
-    if (!h || (cap && !buf))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");
     viv__sb sb = {buf, cap, 0};
     for (uint32_t i = 0; i < h->narp; i++) {
         const viv__arp *e = h->arp[i];

@@ -374,11 +374,14 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
 
 int viv_host_addr(viv_ip4_t *out, uint8_t *prefix_len_out, const viv_host_t *h, uint32_t iface)
 {
-    const viv__iface *ifc = h ? viv__host_iface(h, iface) : NULL;
-    if (!out || !ifc)
+    if (!h)
         return VIV_EINVAL;
+    const viv__iface *ifc = viv__host_iface(h, iface);
+    VIV__CHECK(h->node.sim, out != NULL, "NULL out");
+    VIV__CHECK(h->node.sim, ifc != NULL, "no such interface");
     if (!ifc->naddrs)
-        return VIV_ENOENT;
+        return viv__err(h->node.sim, VIV_ENOENT, "viv_host_addr: %s has no address",
+                        ifc->name);
     *out = ifc->addrs[0].ip;
     if (prefix_len_out)
         *prefix_len_out = ifc->addrs[0].len;

@@ -213,7 +213,9 @@ int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t d
             return VIV_ENETUNREACH;
         }
         out = r.iface;
-        if (r.gateway)
+        /* A broadcast leaves as a link-layer broadcast even by a route via a gateway (the
+         * default route, typically): the gateway is not its recipient. */
+        if (r.gateway && dst != VIV_IP4_BROADCAST && !viv__iface_is_bcast(h->ifaces[out], dst))
             nh = r.gateway;
         if (src == VIV_IP4_ANY)
             src = r.src;

@@ -58,6 +58,83 @@ int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *, cons
     return (int)removed;
 }
 
+/* Whether a route equals (prefix, gateway, metric, interface) a route that is not computed.
+ * Hosts have a handful of such routes; computed ones are skipped. */
+static int route_same_as_kept(const struct viv_host *h, const viv_route *r)
+{
+    for (uint32_t k = 0; k < h->nroutes; k++) {
+        const viv_route *o = &h->routes[k].r;
+        if (o->origin != VIV_ROUTE_COMPUTED && o->dst == r->dst &&
+            o->prefix_len == r->prefix_len && o->gateway == r->gateway &&
+            o->metric == r->metric && o->iface == r->iface)
+            return 1;
+    }
+    return 0;
+}
+
+/* Replacing the computed routes of a host is split in two: the new table is built aside
+ * (which may fail for memory), then installed (which cannot), so that viv_sim_compute_routes()
+ * changes every host or none. rows are in table order (longest prefix first, then metric). */
+int viv__route_plan_computed(const struct viv_host *h, const viv_route *rows, uint32_t n,
+                             viv__rt_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < h->nroutes; i++)
+        kept += h->routes[i].r.origin != VIV_ROUTE_COMPUTED;
+    uint32_t cap = kept + n < 8 ? 8 : kept + n;
+    viv__rt *arr = viv__alloc(h->node.sim, cap * sizeof(*arr));
+    if (!arr)
+        return VIV_ENOMEM;
+    /* Merge the kept routes (already in order) with the new ones (in order, and younger than
+     * every kept route). A new route identical to a kept one is left out. */
+    uint32_t i = 0, j = 0, w = 0, added = 0;
+    uint64_t order = h->route_order;
+    for (;;) {
+        while (i < h->nroutes && h->routes[i].r.origin == VIV_ROUTE_COMPUTED)
+            i++;
+        while (j < n && route_same_as_kept(h, &rows[j]))
+            j++;
+        if (i == h->nroutes && j == n)
+            break;
+        viv__rt cand = {{0}, 0};
+        if (j < n) {
+            cand.r = rows[j];
+            cand.order = order + 1;
+        }
+        if (j == n || (i < h->nroutes && rt_before(&h->routes[i], &cand))) {
+            arr[w++] = h->routes[i++];
+        } else {
+            arr[w++] = cand;
+            order++;
+            added++;
+            j++;
+        }
+    }
+    out->routes = arr;
+    out->n = w;
+    out->cap = cap;
+    out->added = added;
+    out->order = order;
+    return 0;
+}
+
+void viv__route_plan_commit(struct viv_host *h, viv__rt_plan *p)
+{
+    viv__free(h->node.sim, h->routes, h->routes_cap * sizeof(*h->routes));
+    h->routes = p->routes;
+    h->nroutes = p->n;
+    h->routes_cap = p->cap;
+    h->route_order = p->order;
+    p->routes = NULL;
+}
+
+void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p)
+{
+    viv__free(h->node.sim, p->routes, p->cap * sizeof(*p->routes));
+    p->routes = NULL;
+}
+
 void viv__route_fini(struct viv_host *h)
 {
     viv__free(h->node.sim, h->routes, h->routes_cap * sizeof(*h->routes));
@@ -116,6 +193,17 @@ int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4
     VIV__CHECK(sim, (uint32_t)iface < h->nifaces, "no such interface");
     viv_route r = {dst & viv_ip4_mask(prefix_len), prefix_len, gateway, (uint32_t)iface,
                    metric, VIV_ROUTE_STATIC, 0};
+    /* The same route computed by viv_sim_compute_routes() becomes the program's own: static,
+     * so that the next computation keeps it. */
+    for (uint32_t i = 0; i < h->nroutes; i++) {
+        viv_route *o = &h->routes[i].r;
+        if (o->origin == VIV_ROUTE_COMPUTED && o->dst == r.dst &&
+            o->prefix_len == r.prefix_len && o->gateway == r.gateway && o->metric == r.metric &&
+            o->iface == r.iface) {
+            o->origin = VIV_ROUTE_STATIC;
+            return 0;
+        }
+    }
     int rc = viv__route_insert(h, &r);
     if (rc == VIV_EEXIST)
         return viv__err(sim, rc, "viv_host_route_add: the route exists");
@@ -142,8 +230,9 @@ static int is_prefix_noconn(const viv_route *r, const void *arg)
 
 int viv_host_route_del(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len)
 {
-    if (!h || prefix_len > 32)
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, prefix_len <= 32, "prefix length above 32");
     prefix_arg p = {dst & viv_ip4_mask(prefix_len), prefix_len};
     return viv__route_remove_if(h, is_prefix_noconn, &p);
 }
@@ -157,8 +246,9 @@ int viv_host_route_lookup(viv_route *out, const viv_host_t *h, viv_ip4_t dst)
 
 int viv_host_routes(const viv_host_t *h, viv_route *rows, size_t cap)
 {
-    if (!h || (cap && !rows))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
     for (uint32_t i = 0; i < h->nroutes && i < cap; i++) {
         rows[i] = h->routes[i].r;
         rows[i].src = route_src(h, &rows[i]);
@@ -168,16 +258,11 @@ int viv_host_routes(const viv_host_t *h, viv_route *rows, size_t cap)
 
 int viv_host_routes_text(const viv_host_t *h, char *buf, size_t cap)
 {
-    if (!h || (cap && !buf))
+    if (!h)
         return VIV_EINVAL;
-    size_t len = 0;
-#define PUT(...)                                                                           \
-    do {                                                                                   \
-        int n_ = snprintf(buf ? buf + (len < cap ? len : cap) : NULL,                      \
-                          len < cap ? cap - len : 0, __VA_ARGS__);                         \
-        if (n_ > 0)                                                                        \
-            len += (size_t)n_;                                                             \
-    } while (0)
+    VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");
+    viv__sb sb = {buf, cap, 0};
+#define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     for (uint32_t i = 0; i < h->nroutes; i++) {
         const viv_route *r = &h->routes[i].r;
         char d[VIV_IP4_STRLEN], g[VIV_IP4_STRLEN], s[VIV_IP4_STRLEN];
@@ -203,5 +288,5 @@ int viv_host_routes_text(const viv_host_t *h, char *buf, size_t cap)
         PUT("\n");
     }
 #undef PUT
-    return (int)len;
+    return (int)sb.len;
 }

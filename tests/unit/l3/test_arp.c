@@ -1,0 +1,465 @@
+/* ARP: the exchange frame by frame and what every bystander sees on a hub and on a switch;
+ * who learns what; the cache's lifetime (REACHABLE -> STALE -> PROBE -> revalidated or
+ * removed); queueing while resolving; retries; failure and the host unreachable it causes;
+ * malformed packets. */
+#include "l3_test.h"
+
+#define GBPS UINT64_C(1000000000)
+
+static const uint8_t zero6[6] = {0};
+
+/* Check that a captured frame is exactly the ARP packet described, padded to 60 bytes. */
+static void check_arp(const l3t_frame *f, const viv_mac_t *eth_dst, const viv_mac_t *eth_src,
+                      uint16_t op, const viv_mac_t *sha, viv_ip4_t spa, const uint8_t *tha,
+                      viv_ip4_t tpa)
+{
+    uint8_t want[60] = {0};
+    l3t_eth(want, eth_dst, eth_src, 0x0806);
+    viv_mac_t t;
+    memcpy(t.b, tha, 6);
+    l3t_arp(want + 14, op, sha, spa, &t, tpa);
+    assert_int_equal(f->len, 60);
+    assert_memory_equal(f->b, want, 60);
+}
+
+/* Four stations on a hub or a switch: h1, h2, h3 and a sniffing device. h1 pings h2 once. */
+typedef struct lan {
+    viv_host_t *h[3];
+    l3t_dev sniff;
+    viv_port_t *bridge_port[4];
+} lan;
+
+static void lan_build(lan *t, viv_sim_t *sim, int use_switch)
+{
+    viv_hub_t *hub = NULL;
+    viv_switch_t *sw = NULL;
+    if (use_switch)
+        assert_int_equal(viv_switch_new(&sw, sim, 4, NULL), 0);
+    else
+        assert_int_equal(viv_hub_new(&hub, sim, 4, NULL), 0);
+    for (uint32_t i = 0; i < 4; i++)
+        t->bridge_port[i] = use_switch ? viv_switch_port(sw, i) : viv_hub_port(hub, i);
+    for (int i = 0; i < 3; i++) {
+        char name[8], cidr[24];
+        snprintf(name, sizeof name, "h%d", i + 1);
+        snprintf(cidr, sizeof cidr, "10.0.0.%d/24", i + 1);
+        t->h[i] = l3t_host(sim, name, 1);
+        l3t_addr(t->h[i], 0, cidr);
+        l3t_link(sim, viv_host_port(t->h[i], 0), t->bridge_port[i], NULL);
+    }
+    l3t_dev_init(&t->sniff, sim, 99, "sniff");
+    l3t_link(sim, viv_device_port(t->sniff.dev, 0), t->bridge_port[3], NULL);
+}
+
+static void exchange(void **state, int use_switch)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan t;
+    lan_build(&t, sim, use_switch);
+    viv_mac_t m1 = l3t_host_mac(t.h[0], 0), m2 = l3t_host_mac(t.h[1], 0);
+    viv_mac_t bc = l3t_bcast_mac();
+    l3t_pings log;
+    l3t_ping(t.h[0], VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_REPLY);
+    /* The request is a broadcast from h1 asking for 10.0.0.2; every other station sees it. */
+    l3t_dev *s = &t.sniff;
+    check_arp(&s->f[0], &bc, &m1, 1, &m1, VIV_IP4(10, 0, 0, 1), zero6, VIV_IP4(10, 0, 0, 2));
+    viv_ip_stats_t st3 = l3t_stats(t.h[2]);
+    viv_port_stats_t p3 = l3t_pstats(t.bridge_port[2]);
+    if (!use_switch) {
+        /* A hub repeats the unicast reply and both echoes to the bystanders too. */
+        assert_int_equal(s->n, 4);
+        check_arp(&s->f[1], &m1, &m2, 2, &m2, VIV_IP4(10, 0, 0, 2), m1.b, VIV_IP4(10, 0, 0, 1));
+        assert_int_equal(s->f[2].info.icmp_type, 8);
+        assert_int_equal(s->f[3].info.icmp_type, 0);
+        assert_int_equal(p3.tx_frames, 4);
+        assert_int_equal(st3.rx_frames, 4);
+        assert_int_equal(st3.rx_not_mine, 3);
+    } else {
+        /* A switch floods only the broadcast: it learned h1 from it and h2 from the reply. */
+        assert_int_equal(s->n, 1);
+        assert_int_equal(p3.tx_frames, 1);
+        assert_int_equal(st3.rx_frames, 1);
+        assert_int_equal(st3.rx_not_mine, 0);
+    }
+    assert_int_equal(st3.arp_rx, 1);
+    assert_int_equal(st3.arp_replies, 0);
+    assert_int_equal(st3.ip_rx, 0);
+    /* Who learned what: h1 and h2 each other (h2 as the target of the request), the bystander
+     * nothing. */
+    viv_arp_entry e[4];
+    assert_int_equal(viv_host_arp_table(t.h[2], e, 4), 0);
+    assert_int_equal(viv_host_arp_table(t.h[0], e, 4), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 2));
+    assert_memory_equal(e[0].mac.b, m2.b, 6);
+    assert_int_equal(e[0].state, VIV_ARP_REACHABLE);
+    assert_int_equal(e[0].iface, 0);
+    assert_int_equal(e[0].queued, 0);
+    assert_int_equal(viv_host_arp_table(t.h[1], e, 4), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 1));
+    assert_memory_equal(e[0].mac.b, m1.b, 6);
+    viv_ip_stats_t st1 = l3t_stats(t.h[0]), st2 = l3t_stats(t.h[1]);
+    assert_int_equal(st1.arp_requests, 1);
+    assert_int_equal(st1.arp_replies, 0);
+    assert_int_equal(st1.arp_rx, 1);
+    assert_int_equal(st2.arp_requests, 0);
+    assert_int_equal(st2.arp_replies, 1);
+    assert_int_equal(st2.arp_rx, 1);
+    char text[256];
+    char m1s[VIV_MAC_STRLEN];
+    viv_mac_format(&m1, m1s, sizeof m1s);
+    char want[256];
+    snprintf(want, sizeof want, "? (10.0.0.1) at %s [ether] on eth0\n", m1s);
+    assert_int_equal(viv_host_arp_table_text(t.h[1], text, sizeof text), (int)strlen(want));
+    assert_string_equal(text, want);
+    l3t_dev_fini(&t.sniff);
+}
+
+static void test_arp__exchange_on_a_hub(void **state)
+{
+    exchange(state, 0);
+}
+static void test_arp__exchange_on_a_switch(void **state)
+{
+    exchange(state, 1);
+}
+
+/* A bystander that already knows the requester refreshes its entry; it creates none. */
+static void test_arp__bystanders_only_refresh(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan t;
+    lan_build(&t, sim, 0);
+    l3t_pings log;
+    /* h3 learns h1 at t = 0 (by pinging it). */
+    l3t_ping(t.h[2], VIV_IP4(10, 0, 0, 1), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(30)), 0);
+    viv_arp_entry e[4];
+    assert_int_equal(viv_host_arp_table(t.h[2], e, 4), 1);
+    viv_time_t age_before = e[0].age_ns;
+    assert_true(age_before > VIV_S(29));
+    size_t seen = t.sniff.n;
+    /* At 30 s h1 asks for h2: h3 hears it. */
+    l3t_ping(t.h[0], VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(31)), 0);
+    viv_time_t heard = t.sniff.f[seen].t; /* h3's link is like the sniffer's */
+    assert_int_equal(t.sniff.f[seen].info.arp_op, 1);
+    assert_int_equal(viv_host_arp_table(t.h[2], e, 4), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(e[0].state, VIV_ARP_REACHABLE);
+    assert_int_equal(e[0].age_ns, VIV_S(31) - heard);
+    l3t_dev_fini(&t.sniff);
+}
+
+/* Two hosts on one link; h1 trusts an entry 10 s, retries every 1 s, 3 times. */
+static void pair(viv_sim_t *sim, viv_host_t **h1, viv_host_t **h2, viv_link_t **l,
+                 const viv_host_opts *o1)
+{
+    assert_int_equal(viv_host_new(h1, sim, o1), 0);
+    assert_int_equal(viv_host_add_iface(*h1, NULL), 0);
+    *h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(*h1, 0, "10.0.0.1/24");
+    l3t_addr(*h2, 0, "10.0.0.2/24");
+    *l = l3t_link(sim, viv_host_port(*h1, 0), viv_host_port(*h2, 0), NULL);
+}
+
+static void test_arp__cache_lifetime(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h1";
+    o.arp_reachable_ns = VIV_S(10);
+    viv_host_t *h1, *h2;
+    viv_link_t *l;
+    pair(sim, &h1, &h2, &l, &o);
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l);
+    viv_mac_t m1 = l3t_host_mac(h1, 0), m2 = l3t_host_mac(h2, 0);
+    l3t_pings log;
+    l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    /* Confirmed when the reply arrived: the second frame on the link. */
+    viv_time_t confirmed = cap.f[1].t;
+    viv_arp_entry e;
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_REACHABLE);
+    assert_int_equal(e.age_ns, VIV_S(1) - confirmed);
+    /* REACHABLE until exactly 10 s after confirmation, STALE from then on. */
+    assert_int_equal(viv_sim_run_until(sim, confirmed + VIV_S(10) - 1), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_REACHABLE);
+    assert_int_equal(viv_sim_run_until(sim, confirmed + VIV_S(10)), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_STALE);
+    /* Used at 20 s: the packet goes at once with the old MAC, and a unicast request probes. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(20)), 0);
+    size_t n0 = cap.n;
+    l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(20) + 1), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_PROBE);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(21)), 0);
+    assert_int_equal(cap.n, n0 + 4);
+    /* In order of arrival: the probe, h2's answer to it, the echo (sent right after the
+     * probe, with the old MAC), the echo reply. The entry is REACHABLE again. */
+    check_arp(&cap.f[n0], &m2, &m1, 1, &m1, VIV_IP4(10, 0, 0, 1), zero6, VIV_IP4(10, 0, 0, 2));
+    assert_int_equal(cap.f[n0].t, VIV_S(20) + l3t_ser(60, GBPS));
+    check_arp(&cap.f[n0 + 1], &m1, &m2, 2, &m2, VIV_IP4(10, 0, 0, 2), m1.b, VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(cap.f[n0 + 2].info.icmp_type, 8);
+    assert_memory_equal(cap.f[n0 + 2].b, m2.b, 6);
+    assert_int_equal(cap.f[n0 + 2].t, VIV_S(20) + l3t_ser(60, GBPS) + l3t_ser(98, GBPS));
+    assert_int_equal(cap.f[n0 + 3].info.icmp_type, 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_REACHABLE);
+    assert_int_equal(e.age_ns, VIV_S(21) - cap.f[n0 + 1].t);
+    viv_ip_stats_t st = l3t_stats(h1);
+    assert_int_equal(st.arp_requests, 2);
+    /* Stale again at 40 s, and h2 is off: three unicast probes 1 s apart, then removal. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(40)), 0);
+    assert_int_equal(viv_node_set_up(viv_host_node(h2), 0), 0);
+    n0 = cap.n;
+    l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(43) - 1), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_PROBE);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(43)), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 0);
+    assert_int_equal(cap.n, n0 + 4); /* probe, echo, probe, probe */
+    const size_t probes[3] = {n0, n0 + 2, n0 + 3};
+    for (int i = 0; i < 3; i++) {
+        const l3t_frame *f = &cap.f[probes[i]];
+        check_arp(f, &m2, &m1, 1, &m1, VIV_IP4(10, 0, 0, 1), zero6, VIV_IP4(10, 0, 0, 2));
+        assert_int_equal(f->t, VIV_S(40 + i) + l3t_ser(60, GBPS));
+    }
+    st = l3t_stats(h1);
+    assert_int_equal(st.arp_requests, 5);
+    assert_int_equal(st.arp_failed, 1);
+    assert_int_equal(st.drop_arp, 0); /* nothing waited: a probing entry sends at once */
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_TIMEOUT);
+    l3t_cap_fini(&cap);
+}
+
+/* While a resolution is pending, packets wait (at most arp_queue, the oldest dropped) and one
+ * request goes out, not one per packet. */
+static void test_arp__queue_while_resolving(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h1";
+    viv_host_t *h1, *h2;
+    viv_link_t *l;
+    pair(sim, &h1, &h2, &l, &o);
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l);
+    cap.delay_arp_replies_ns = VIV_MS(10);
+    l3t_pings log;
+    memset(&log, 0, sizeof log);
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 5;
+    po.interval_ns = VIV_MS(1);
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 0, 2), &po, l3t_ping_cb, &log), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(5)), 0);
+    viv_arp_entry e;
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_INCOMPLETE);
+    assert_int_equal(e.queued, 3);
+    char text[128];
+    viv_host_arp_table_text(h1, text, sizeof text);
+    assert_string_equal(text, "? (10.0.0.2) at <incomplete> on eth0\n");
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_ip_stats_t st = l3t_stats(h1);
+    assert_int_equal(st.arp_requests, 1);
+    assert_int_equal(st.drop_arp, 2);
+    /* Requests 1 and 2 were dropped; 3, 4, 5 left together when the reply came. */
+    assert_int_equal(log.n, 5);
+    const viv_time_t arp = l3t_ser(60, GBPS), echo = l3t_ser(98, GBPS);
+    const viv_time_t t_reply = 2 * arp + VIV_MS(10); /* the delayed reply reaches h1 */
+    for (int i = 0; i < 5; i++) {
+        /* Results come as requests settle: replies at ~10 ms, timeouts at ~1 s. */
+        const viv_ping_result *r = &log.r[i < 2 ? i + 3 : i - 2];
+        assert_int_equal(r->seq, i + 1);
+        if (i < 2) {
+            assert_int_equal(r->event, VIV_PING_TIMEOUT);
+            continue;
+        }
+        assert_int_equal(r->event, VIV_PING_REPLY);
+        /* Echo k (0..2) of the burst reaches h2 after k + 1 serializations; h2's replies
+         * leave back to back, the first once the first echo has arrived. */
+        int k = i - 2;
+        viv_time_t arrive_back = t_reply + (viv_time_t)(k + 2) * echo;
+        assert_int_equal(r->rtt_ns, arrive_back - VIV_MS(i));
+    }
+    assert_int_equal(log.done, 1);
+    l3t_cap_fini(&cap);
+}
+
+/* Requests every arp_retry_ns; after arp_attempts of them, the waiting packet is dropped and
+ * its sender told: a ping reports host unreachable from its own host. */
+static void test_arp__retries_then_host_unreachable(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h1";
+    o.arp_retry_ns = VIV_MS(200);
+    o.arp_attempts = 4;
+    viv_host_t *h1;
+    assert_int_equal(viv_host_new(&h1, sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(h1, NULL), 0);
+    l3t_addr(h1, 0, "10.0.0.1/24");
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "silent");
+    l3t_link(sim, viv_host_port(h1, 0), viv_device_port(dev.dev, 0), NULL);
+    l3t_pings log;
+    memset(&log, 0, sizeof log);
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 1;
+    po.timeout_ns = VIV_S(2);
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 0, 2), &po, l3t_ping_cb, &log), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_mac_t m1 = l3t_host_mac(h1, 0), bc = l3t_bcast_mac();
+    assert_int_equal(dev.n, 4);
+    for (int i = 0; i < 4; i++) {
+        check_arp(&dev.f[i], &bc, &m1, 1, &m1, VIV_IP4(10, 0, 0, 1), zero6, VIV_IP4(10, 0, 0, 2));
+        assert_int_equal(dev.f[i].t, VIV_MS(200) * (viv_time_t)i + l3t_ser(60, GBPS));
+    }
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_ERROR);
+    assert_int_equal(log.r[0].icmp_type, 3);
+    assert_int_equal(log.r[0].icmp_code, 1);
+    assert_int_equal(log.r[0].from, VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(log.r[0].rtt_ns, VIV_MS(800));
+    viv_ip_stats_t st = l3t_stats(h1);
+    assert_int_equal(st.arp_requests, 4);
+    assert_int_equal(st.arp_failed, 1);
+    assert_int_equal(st.drop_arp, 1);
+    viv_arp_entry e;
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 0);
+    l3t_dev_fini(&dev);
+}
+
+/* A router that cannot resolve the next hop answers the sender with host unreachable, from
+ * its interface toward the sender. */
+static void test_arp__router_failure_reaches_the_sender(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1);
+    viv_host_t *r = l3t_router(sim, "r", 2);
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "silent");
+    l3t_addr(h1, 0, "10.0.1.2/24");
+    l3t_addr(r, 0, "10.0.1.1/24");
+    l3t_addr(r, 1, "10.0.2.1/24");
+    assert_int_equal(viv_host_set_gateway(h1, VIV_IP4(10, 0, 1, 1)), 0);
+    l3t_link(sim, viv_host_port(h1, 0), viv_host_port(r, 0), NULL);
+    l3t_link(sim, viv_host_port(r, 1), viv_device_port(dev.dev, 0), NULL);
+    l3t_pings log;
+    memset(&log, 0, sizeof log);
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 1;
+    po.timeout_ns = VIV_S(5);
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 2, 9), &po, l3t_ping_cb, &log), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_ERROR);
+    assert_int_equal(log.r[0].icmp_type, 3);
+    assert_int_equal(log.r[0].icmp_code, 1);
+    assert_int_equal(log.r[0].from, VIV_IP4(10, 0, 1, 1));
+    assert_int_equal(log.r[0].ttl, 64);
+    /* h1's ARP exchange with r, the echo to r, r's 3 s of trying, the error back (20 + 36
+     * bytes of IP). */
+    assert_int_equal(log.r[0].rtt_ns,
+                     2 * l3t_ser(60, GBPS) + l3t_ser(98, GBPS) + VIV_S(3) + l3t_ser(70, GBPS));
+    viv_ip_stats_t st = l3t_stats(r);
+    assert_int_equal(st.arp_requests, 3); /* h1 asked r once; r asked for 10.0.2.9 3 times */
+    assert_int_equal(st.arp_replies, 1);
+    assert_int_equal(st.arp_failed, 1);
+    assert_int_equal(st.drop_arp, 1);
+    assert_int_equal(st.icmp_errors_tx, 1);
+    assert_int_equal(st.ip_forwarded, 1);
+    l3t_dev_fini(&dev);
+}
+
+/* Malformed ARP from a device: counted in arp_bad, dropped, never answered or learned. */
+static void test_arp__malformed_and_foreign(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 1);
+    l3t_addr(h, 0, "10.0.0.1/24");
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "dev");
+    l3t_link(sim, viv_host_port(h, 0), viv_device_port(dev.dev, 0), NULL);
+    viv_mac_t hm = l3t_host_mac(h, 0), bc = l3t_bcast_mac(), z = {{0}};
+    viv_mac_t group = {{0x01, 0x00, 0x5e, 0, 0, 1}};
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 1), dip = VIV_IP4(10, 0, 0, 7);
+    uint8_t f[60];
+    /* 1: 20 bytes of ARP only. */
+    memset(f, 0, sizeof f);
+    l3t_eth(f, &bc, &dev.mac, 0x0806);
+    l3t_arp(f + 14, 1, &dev.mac, dip, &z, me);
+    l3t_dev_send(&dev, f, 34);
+    /* 2: hardware type 6. */
+    l3t_arp(f + 14, 1, &dev.mac, dip, &z, me);
+    f[15] = 6;
+    l3t_dev_send(&dev, f, 60);
+    /* 3: protocol length 16. */
+    l3t_arp(f + 14, 1, &dev.mac, dip, &z, me);
+    f[19] = 16;
+    l3t_dev_send(&dev, f, 60);
+    /* 4: operation 3. */
+    l3t_arp(f + 14, 3, &dev.mac, dip, &z, me);
+    l3t_dev_send(&dev, f, 60);
+    /* 5: a group sender address. */
+    l3t_arp(f + 14, 1, &group, dip, &z, me);
+    l3t_dev_send(&dev, f, 60);
+    /* 6: a good request for someone else: no answer, nothing learned. */
+    l3t_arp(f + 14, 1, &dev.mac, dip, &z, VIV_IP4(10, 0, 0, 99));
+    l3t_dev_send(&dev, f, 60);
+    /* 7: a good request for h, in a frame with 100 bytes of trailing padding. */
+    uint8_t big[160] = {0};
+    l3t_eth(big, &bc, &dev.mac, 0x0806);
+    l3t_arp(big + 14, 1, &dev.mac, dip, &z, me);
+    l3t_dev_send(&dev, big, sizeof big);
+    /* 8: an EtherType vivarium does not handle (IPv6). */
+    l3t_eth(f, &hm, &dev.mac, 0x86dd);
+    l3t_dev_send(&dev, f, 60);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_ip_stats_t st = l3t_stats(h);
+    assert_int_equal(st.rx_frames, 8);
+    assert_int_equal(st.arp_rx, 7);
+    assert_int_equal(st.arp_bad, 5);
+    assert_int_equal(st.arp_replies, 1);
+    assert_int_equal(st.rx_bad_frame, 1);
+    assert_int_equal(dev.n, 1);
+    check_arp(&dev.f[0], &dev.mac, &hm, 2, &hm, me, dev.mac.b, dip);
+    viv_arp_entry e[2];
+    assert_int_equal(viv_host_arp_table(h, e, 2), 1);
+    assert_int_equal(e[0].ip, dip);
+    assert_memory_equal(e[0].mac.b, dev.mac.b, 6);
+    assert_int_equal(viv_host_arp_table(NULL, e, 2), VIV_EINVAL);
+    assert_int_equal(viv_host_arp_table(h, NULL, 2), VIV_EINVAL);
+    assert_int_equal(viv_host_arp_table(h, NULL, 0), 1);
+    assert_int_equal(viv_host_arp_table_text(NULL, NULL, 0), VIV_EINVAL);
+    l3t_dev_fini(&dev);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_arp__exchange_on_a_hub),
+        T(test_arp__exchange_on_a_switch),
+        T(test_arp__bystanders_only_refresh),
+        T(test_arp__cache_lifetime),
+        T(test_arp__queue_while_resolving),
+        T(test_arp__retries_then_host_unreachable),
+        T(test_arp__router_failure_reaches_the_sender),
+        T(test_arp__malformed_and_foreign),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

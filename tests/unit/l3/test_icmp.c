@@ -1,0 +1,401 @@
+/* ICMP: the echo responder byte by byte, broadcasts ignored, malformed messages counted;
+ * ping (exact RTTs from link rates and delays, timeouts, stats, freeing from the callback,
+ * argument errors) and traceroute (the hop list, unreachable, timeouts). */
+#include "l3_test.h"
+
+#define GBPS UINT64_C(1000000000)
+
+/* A host next to a device that answers ARP for 10.0.0.7. */
+typedef struct bench {
+    l3t_dev dev;
+    viv_host_t *h;
+    viv_mac_t hm;
+} bench;
+
+static void bench_build(bench *b, viv_sim_t *sim)
+{
+    l3t_dev_init(&b->dev, sim, 7, "dev");
+    b->dev.answer_arp = VIV_IP4(10, 0, 0, 7);
+    b->h = l3t_host(sim, "h", 1);
+    l3t_addr(b->h, 0, "10.0.0.1/24");
+    l3t_link(sim, viv_device_port(b->dev.dev, 0), viv_host_port(b->h, 0), NULL);
+    b->hm = l3t_host_mac(b->h, 0);
+}
+
+static void bench_icmp(bench *b, const viv_mac_t *eth_dst, viv_ip4_t dst, const uint8_t *icmp,
+                       size_t n)
+{
+    uint8_t f[256] = {0};
+    l3t_eth(f, eth_dst, &b->dev.mac, 0x0800);
+    l3t_ip(f + 14, VIV_IP4(10, 0, 0, 7), dst, 1, 64, n, 0);
+    memcpy(f + 34, icmp, n);
+    l3t_dev_send(&b->dev, f, 34 + n < 60 ? 60 : 34 + n);
+}
+
+static const l3t_frame *bench_ip(const bench *b, size_t k)
+{
+    for (size_t i = 0; i < b->dev.n; i++)
+        if (b->dev.f[i].info.ethertype == 0x0800 && k-- == 0)
+            return &b->dev.f[i];
+    return NULL;
+}
+
+static void test_icmp__echo_reply_byte_by_byte(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim);
+    uint8_t data[20], req[28];
+    for (int i = 0; i < 20; i++)
+        data[i] = (uint8_t)(0xc0 + i);
+    l3t_icmp(req, 8, 0, 0x12340007, data, 20);
+    bench_icmp(&b, &b.hm, VIV_IP4(10, 0, 0, 1), req, 28);
+    assert_int_equal(viv_sim_run(sim), 0);
+    const l3t_frame *r = bench_ip(&b, 0);
+    assert_non_null(r);
+    assert_null(bench_ip(&b, 1));
+    assert_int_equal(r->len, 62);
+    assert_memory_equal(r->b, b.dev.mac.b, 6);
+    assert_memory_equal(r->b + 6, b.hm.b, 6);
+    const uint8_t *ip = r->b + 14;
+    assert_int_equal(ip[0], 0x45);
+    assert_int_equal(l3t_rd16(ip + 2), 48);
+    assert_int_equal(ip[8], 64);
+    assert_int_equal(ip[9], 1);
+    assert_int_equal(l3t_cksum(ip, 20), 0);
+    assert_int_equal(l3t_rd32(ip + 12), VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(l3t_rd32(ip + 16), VIV_IP4(10, 0, 0, 7));
+    uint8_t want[28];
+    l3t_icmp(want, 0, 0, 0x12340007, data, 20);
+    assert_memory_equal(ip + 20, want, 28);
+    viv_ip_stats_t st = l3t_stats(b.h);
+    assert_int_equal(st.icmp_rx, 1);
+    assert_int_equal(st.icmp_tx, 1);
+    assert_int_equal(st.icmp_errors_tx, 0);
+    l3t_dev_fini(&b.dev);
+}
+
+static void test_icmp__broadcast_echo_and_malformed(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim);
+    viv_mac_t bc = l3t_bcast_mac();
+    const viv_ip4_t h = VIV_IP4(10, 0, 0, 1);
+    uint8_t m[64];
+    /* Echo requests to the limited and the directed broadcast: no answer. */
+    l3t_icmp(m, 8, 0, 1, NULL, 8);
+    bench_icmp(&b, &bc, VIV_IP4_BROADCAST, m, 16);
+    bench_icmp(&b, &bc, VIV_IP4(10, 0, 0, 255), m, 16);
+    /* A bad checksum. */
+    l3t_icmp(m, 8, 0, 1, NULL, 8);
+    m[3] ^= 1;
+    bench_icmp(&b, &b.hm, h, m, 16);
+    /* Four bytes only. */
+    l3t_icmp(m, 8, 0, 1, NULL, 0);
+    bench_icmp(&b, &b.hm, h, m, 4);
+    /* Destination unreachable with a 20-byte quote (28 are needed). */
+    uint8_t q[28];
+    l3t_ip(q, h, VIV_IP4(10, 0, 0, 9), 17, 64, 8, 0);
+    memset(q + 20, 0, 8);
+    l3t_icmp(m, 3, 3, 0, q, 20);
+    bench_icmp(&b, &b.hm, h, m, 28);
+    /* Destination unreachable about a packet h never sent (another source). */
+    l3t_ip(q, VIV_IP4(10, 0, 0, 50), VIV_IP4(10, 0, 0, 9), 17, 64, 8, 0);
+    l3t_icmp(m, 3, 3, 0, q, 28);
+    bench_icmp(&b, &b.hm, h, m, 36);
+    /* A timestamp request: a type vivarium does not act on; counted, not bad. */
+    l3t_icmp(m, 13, 0, 0x00010001, NULL, 12);
+    bench_icmp(&b, &b.hm, h, m, 20);
+    /* An echo reply nobody waits for. */
+    l3t_icmp(m, 0, 0, 0x77770001, NULL, 8);
+    bench_icmp(&b, &b.hm, h, m, 16);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_ip_stats_t st = l3t_stats(b.h);
+    assert_int_equal(st.icmp_rx, 8);
+    assert_int_equal(st.icmp_bad, 4);
+    assert_int_equal(st.icmp_tx, 0);
+    assert_null(bench_ip(&b, 0));
+    l3t_dev_fini(&b.dev);
+}
+
+/* h1 --(10 Mb/s, 1 ms)-- r --(100 Mb/s, 5 ms)-- h2. */
+static void test_icmp__ping_rtts_are_exact(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1), *r = l3t_router(sim, "r", 2);
+    viv_host_t *h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(h1, 0, "10.0.1.2/24");
+    l3t_addr(r, 0, "10.0.1.1/24");
+    l3t_addr(r, 1, "10.0.2.1/24");
+    l3t_addr(h2, 0, "10.0.2.2/24");
+    viv_link_params p1 = VIV_LINK_PARAMS_INIT, p2 = VIV_LINK_PARAMS_INIT;
+    p1.rate_bps = 10000000;
+    p1.delay_ns = VIV_MS(1);
+    p2.rate_bps = 100000000;
+    p2.delay_ns = VIV_MS(5);
+    l3t_link(sim, viv_host_port(h1, 0), viv_host_port(r, 0), &p1);
+    l3t_link(sim, viv_host_port(r, 1), viv_host_port(h2, 0), &p2);
+    assert_int_equal(viv_sim_compute_routes(sim), 2);
+    l3t_pings log;
+    viv_ping_t *p = l3t_ping(h1, VIV_IP4(10, 0, 2, 2), 3, 0, &log);
+    assert_int_equal(viv_sim_run(sim), 0);
+    /* One way over each link: ARP frames are 60 bytes, echoes 98 (14 + 20 + 8 + 56). */
+    const viv_time_t arp1 = l3t_ser(60, 10000000) + VIV_MS(1);
+    const viv_time_t arp2 = l3t_ser(60, 100000000) + VIV_MS(5);
+    const viv_time_t echo1 = l3t_ser(98, 10000000) + VIV_MS(1);
+    const viv_time_t echo2 = l3t_ser(98, 100000000) + VIV_MS(5);
+    /* The first ping waits for two ARP exchanges (h1 -> r, r -> h2) on its way out; on the
+     * way back both answers are known (each target learned its requester). */
+    const viv_time_t first = 2 * arp1 + echo1 + 2 * arp2 + echo2 + echo2 + echo1;
+    const viv_time_t later = 2 * (echo1 + echo2);
+    assert_int_equal(first, 2 * (67200 + VIV_MS(1)) + 2 * (6720 + VIV_MS(5)) + later);
+    assert_int_equal(later, 2 * (97600 + VIV_MS(1) + 9760 + VIV_MS(5)));
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.done, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(log.r[i].event, VIV_PING_REPLY);
+        assert_int_equal(log.r[i].seq, i + 1);
+        assert_int_equal(log.r[i].from, VIV_IP4(10, 0, 2, 2));
+        assert_int_equal(log.r[i].ttl, 63);
+        assert_int_equal(log.r[i].bytes, 64);
+        assert_int_equal(log.r[i].icmp_type, 0);
+        assert_int_equal(log.r[i].rtt_ns, i == 0 ? first : later);
+    }
+    viv_ping_stats_t ps;
+    assert_int_equal(viv_ping_stats(&ps, p), 0);
+    assert_int_equal(ps.sent, 3);
+    assert_int_equal(ps.received, 3);
+    assert_int_equal(ps.errors, 0);
+    assert_int_equal(ps.timeouts, 0);
+    assert_int_equal(ps.rtt_min_ns, later);
+    assert_int_equal(ps.rtt_max_ns, first);
+    assert_int_equal(ps.rtt_sum_ns, first + 2 * later);
+    /* The last request went at 2 s; the run ends with its reply. */
+    assert_int_equal(viv_sim_now(sim), VIV_S(2) + later);
+}
+
+typedef struct freer {
+    int calls;
+    int free_at;
+} freer;
+
+static void free_in_cb(viv_ping_t *p, const viv_ping_result *r, void *user)
+{
+    freer *f = user;
+    (void)r;
+    if (++f->calls == f->free_at) {
+        viv_ping_free(p);
+        viv_ping_free(p); /* twice: harmless */
+    }
+}
+
+static void test_icmp__ping_timeouts_free_and_errors(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1), *h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(h1, 0, "10.0.0.1/24");
+    l3t_addr(h2, 0, "10.0.0.2/24");
+    viv_link_t *l = l3t_link(sim, viv_host_port(h1, 0), viv_host_port(h2, 0), NULL);
+    /* Answers dropped: every request times out, then one DONE. */
+    viv_frame_match m = VIV_FRAME_MATCH_INIT;
+    m.ip_proto = 1;
+    for (uint32_t k = 1; k <= 3; k++)
+        assert_int_equal(viv_link_drop_nth(l, VIV_LINK_BA, &m, 1), 0);
+    l3t_pings log;
+    viv_ping_t *p = l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 3, 0, &log);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.done, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(log.r[i].event, VIV_PING_TIMEOUT);
+        assert_int_equal(log.r[i].seq, i + 1);
+    }
+    viv_ping_stats_t ps;
+    assert_int_equal(viv_ping_stats(&ps, p), 0);
+    assert_int_equal(ps.timeouts, 3);
+    assert_int_equal(ps.received, 0);
+    viv_ping_free(p);
+    /* Freed inside its first callback: nothing more is called, nothing leaks. */
+    freer f = {0, 1};
+    viv_ping_opts o = VIV_PING_OPTS_INIT;
+    o.count = 5;
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 0, 2), &o, free_in_cb, &f), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(f.calls, 1);
+    /* A ping left running is freed with its host, or with the simulation. */
+    assert_int_equal(viv_ping_start(NULL, h2, VIV_IP4(10, 0, 0, 1), &o, NULL, NULL), 0);
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 0, 2), &o, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(1500)), 0);
+    viv_host_free(h2);
+    /* Arguments. */
+    viv_ping_free(NULL);
+    assert_int_equal(viv_ping_stats(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_ping_start(NULL, NULL, 1, NULL, NULL, NULL), VIV_EINVAL);
+    o.size = 65508;
+    assert_int_equal(viv_ping_start(NULL, h1, 1, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "65507"));
+    o.size = 0;
+    o.count = 65536;
+    assert_int_equal(viv_ping_start(NULL, h1, 1, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "65535"));
+    viv_traceroute_opts to = VIV_TRACEROUTE_OPTS_INIT;
+    to.size = 70000;
+    assert_int_equal(viv_traceroute_start(NULL, h1, 1, &to, NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_traceroute_start(NULL, NULL, 1, NULL, NULL, NULL), VIV_EINVAL);
+    viv_traceroute_free(NULL);
+}
+
+/* ---- traceroute ------------------------------------------------------------------------ */
+
+typedef struct trlog {
+    viv_trace_result r[64];
+    viv_time_t t[64]; /* when each result came */
+    viv_sim_t *sim;
+    size_t n;
+    int done;
+    int free_at;
+} trlog;
+
+static void tr_cb(viv_traceroute_t *t, const viv_trace_result *r, void *user)
+{
+    trlog *log = user;
+    if (r->kind == VIV_TRACE_DONE)
+        log->done++;
+    assert_true(log->n < 64);
+    log->t[log->n] = log->sim ? viv_sim_now(log->sim) : 0;
+    log->r[log->n++] = *r;
+    if (log->free_at && (size_t)log->free_at == log->n)
+        viv_traceroute_free(t);
+}
+
+/* h1 - r1 - r2 - r3 - h2, nets 10.0.k.0/24 (left .1, right .2). */
+static viv_host_t *line(viv_sim_t *sim, viv_host_t **h2_out, viv_host_t **r_out)
+{
+    viv_host_t *n[5];
+    n[0] = l3t_host(sim, "h1", 1);
+    for (int i = 1; i <= 3; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "r%d", i);
+        n[i] = l3t_router(sim, name, 2);
+        if (r_out)
+            r_out[i - 1] = n[i];
+    }
+    n[4] = l3t_host(sim, "h2", 1);
+    for (int k = 0; k < 4; k++) {
+        char cidr[24];
+        uint32_t ia = k == 0 ? 0 : 1;
+        snprintf(cidr, sizeof cidr, "10.0.%d.1/24", k);
+        l3t_addr(n[k], ia, cidr);
+        snprintf(cidr, sizeof cidr, "10.0.%d.2/24", k);
+        l3t_addr(n[k + 1], 0, cidr);
+        l3t_link(sim, viv_host_port(n[k], ia), viv_host_port(n[k + 1], 0), NULL);
+    }
+    assert_true(viv_sim_compute_routes(sim) > 0);
+    if (h2_out)
+        *h2_out = n[4];
+    return n[0];
+}
+
+static void test_icmp__traceroute_hop_list(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = line(sim, NULL, NULL);
+    trlog log = {0};
+    viv_traceroute_t *t = NULL;
+    assert_int_equal(viv_traceroute_start(&t, h1, VIV_IP4(10, 0, 3, 2), NULL, tr_cb, &log), 0);
+    assert_non_null(t);
+    assert_int_equal(viv_sim_run(sim), 0);
+    /* Three probes per hop; each router answers from its interface toward h1. */
+    const viv_ip4_t hop[4] = {VIV_IP4(10, 0, 0, 2), VIV_IP4(10, 0, 1, 2), VIV_IP4(10, 0, 2, 2),
+                              VIV_IP4(10, 0, 3, 2)};
+    assert_int_equal(log.n, 13);
+    for (int i = 0; i < 12; i++) {
+        const viv_trace_result *r = &log.r[i];
+        assert_int_equal(r->kind, i < 9 ? VIV_TRACE_HOP : VIV_TRACE_REACHED);
+        assert_int_equal(r->ttl, i / 3 + 1);
+        assert_int_equal(r->probe, i % 3 + 1);
+        assert_int_equal(r->from, hop[i / 3]);
+        assert_true(r->rtt_ns > 0);
+        if (i % 3)
+            assert_int_equal(r->rtt_ns, log.r[i - i % 3 + 1].rtt_ns);
+    }
+    /* Probe 1 of hop 1 also waited for ARP; the others did not. Probes: 14 + 20 + 8 + 32 =
+     * 74 bytes; time exceeded: 14 + 20 + 8 + 28 = 70; replies 74. 1 Gb/s, no delay. */
+    assert_int_equal(log.r[1].rtt_ns, l3t_ser(74, GBPS) + l3t_ser(70, GBPS));
+    assert_int_equal(log.r[0].rtt_ns, 2 * l3t_ser(60, GBPS) + log.r[1].rtt_ns);
+    assert_int_equal(log.r[10].rtt_ns, 8 * l3t_ser(74, GBPS));
+    assert_int_equal(log.r[12].kind, VIV_TRACE_DONE);
+    assert_int_equal(log.r[12].ttl, 4);
+    assert_int_equal(log.done, 1);
+}
+
+static void test_icmp__traceroute_unreachable_and_timeouts(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *r[3];
+    viv_host_t *h1 = line(sim, NULL, r);
+    /* h1 has no route to 10.9.0.0/16; with a default route, r1 answers net unreachable. */
+    assert_int_equal(viv_host_set_gateway(h1, VIV_IP4(10, 0, 0, 2)), 0);
+    trlog log = {0};
+    viv_traceroute_opts o = VIV_TRACEROUTE_OPTS_INIT;
+    o.probes = 2;
+    assert_int_equal(viv_traceroute_start(NULL, h1, VIV_IP4(10, 9, 0, 1), &o, tr_cb, &log), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 5);
+    assert_int_equal(log.r[0].kind, VIV_TRACE_HOP);
+    assert_int_equal(log.r[1].kind, VIV_TRACE_HOP);
+    assert_int_equal(log.r[2].kind, VIV_TRACE_UNREACHABLE);
+    assert_int_equal(log.r[2].icmp_code, 0);
+    assert_int_equal(log.r[2].from, VIV_IP4(10, 0, 0, 2));
+    assert_int_equal(log.r[2].ttl, 2);
+    assert_int_equal(log.r[3].kind, VIV_TRACE_UNREACHABLE);
+    assert_int_equal(log.r[4].kind, VIV_TRACE_DONE);
+    /* r2 goes silent: its hop shows timeouts ("*"), exactly the timeout after each probe. */
+    assert_int_equal(viv_node_set_up(viv_host_node(r[1]), 0), 0);
+    memset(&log, 0, sizeof log);
+    log.sim = sim;
+    o.max_hops = 3;
+    o.probes = 1;
+    o.timeout_ns = VIV_MS(500);
+    assert_int_equal(viv_traceroute_start(NULL, h1, VIV_IP4(10, 0, 3, 2), &o, tr_cb, &log), 0);
+    viv_time_t t0 = viv_sim_now(sim);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 4);
+    assert_int_equal(log.r[0].kind, VIV_TRACE_HOP);
+    assert_int_equal(log.r[1].kind, VIV_TRACE_TIMEOUT);
+    assert_int_equal(log.r[1].ttl, 2);
+    assert_int_equal(log.r[2].kind, VIV_TRACE_TIMEOUT);
+    assert_int_equal(log.r[3].kind, VIV_TRACE_DONE);
+    assert_int_equal(log.r[3].ttl, 3);
+    assert_int_equal(log.t[0], t0 + log.r[0].rtt_ns);
+    assert_int_equal(log.t[1], log.t[0] + VIV_MS(500));
+    assert_int_equal(log.t[2], log.t[1] + VIV_MS(500));
+    assert_int_equal(log.t[3], log.t[2]);
+    /* r1 gave up resolving r2 3 s after the first probe reached it; its host unreachable
+     * came after the traceroute had finished, and changed nothing. */
+    assert_int_equal(l3t_stats(r[0]).arp_failed, 1);
+    assert_int_equal(log.n, 4);
+    /* Freed inside its callback: no more results. */
+    assert_int_equal(viv_node_set_up(viv_host_node(r[1]), 1), 0);
+    memset(&log, 0, sizeof log);
+    log.free_at = 2;
+    assert_int_equal(viv_traceroute_start(NULL, h1, VIV_IP4(10, 0, 3, 2), NULL, tr_cb, &log), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(log.n, 2);
+    /* One left running is freed with the simulation. */
+    assert_int_equal(viv_traceroute_start(NULL, h1, VIV_IP4(10, 0, 3, 2), NULL, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run_for(sim, VIV_US(5)), 0);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_icmp__echo_reply_byte_by_byte), T(test_icmp__broadcast_echo_and_malformed),
+        T(test_icmp__ping_rtts_are_exact),     T(test_icmp__ping_timeouts_free_and_errors),
+        T(test_icmp__traceroute_hop_list),     T(test_icmp__traceroute_unreachable_and_timeouts),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

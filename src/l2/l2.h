@@ -22,7 +22,7 @@ typedef struct viv__tap {
 } viv__tap;
 
 typedef struct viv__node_ops {
-    const char *kind; /* "host", "hub", "switch", "device" */
+    const char *kind; /* "host", "hub", "sw", "dev": also the prefix of made-up names */
     /* A frame arrived on port p. The callee owns the reference to f. */
     void (*rx)(struct viv_node *n, struct viv_port *p, viv__frame *f);
     /* The node was switched on or off (optional). */

@@ -26,7 +26,7 @@ static void chain_build(chain *c, viv_sim_t *sim, int n)
     c->n = n;
     c->h1 = l3t_host(sim, "h1", 1);
     for (int i = 0; i < n; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "r%d", i + 1);
         c->r[i] = l3t_router(sim, name, 2);
     }

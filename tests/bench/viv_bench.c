@@ -343,6 +343,115 @@ static int mode_hub(int argc, char **argv)
     return run_lan(&c);
 }
 
+
+/* ---- scale: 1,000 hosts in 10 switched subnets around one router ----------------------- */
+
+/* subnets x per_subnet hosts, a switch per subnet (1 Gbit/s, 1 us cables), every switch
+ * uplinked to one core router (address .1 of each subnet). Routes are either default routes
+ * to .1 (--compute 0, ns-3's routing=static) or computed for the whole topology by
+ * viv_sim_compute_routes() (--compute 1, ns-3's routing=global, which takes 48 s there).
+ * Every host then sends `count` 1000-byte datagrams, one every 10 ms from 1 ms on, each to a
+ * random host of another subnet, as ns-3's s5_scale does. */
+static int mode_scale(int argc, char **argv)
+{
+    uint64_t seed = 1, subnets = 10, per = 100, count = 5, compute = 1;
+    bench_opt opts[] = {
+        {"--seed", &seed, 0, 0},       {"--subnets", &subnets, 0, 0},
+        {"--per-subnet", &per, 0, 0},  {"--count", &count, 0, 0},
+        {"--compute", &compute, 0, 0}, {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0 || subnets < 2 || subnets > 250 || per < 1 ||
+        per > 250)
+        return 2;
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = seed;
+    viv_sim_t *sim;
+    if (viv_sim_new(&sim, &so) < 0)
+        return 1;
+    double t0 = wall_seconds();
+    uint32_t nh = (uint32_t)(subnets * per);
+    viv_sockaddr_t *addrs = calloc(nh, sizeof(*addrs));
+    udp_sender *snd = calloc(nh, sizeof(*snd));
+    sink_stats sink = {sim, 0, 0};
+    uint64_t sent = 0, failed = 0;
+    viv_host_t *router;
+    int rc = viv_router_new(&router, sim, (uint32_t)subnets, NULL);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = 1000000000u;
+    lp.delay_ns = VIV_US(1);
+    lp.queue_frames = 1000;
+    for (uint32_t sn = 0; rc >= 0 && sn < subnets; sn++) {
+        viv_switch_t *sw;
+        viv_link_t *l;
+        viv_ip4_t gw = VIV_IP4(10, 0, sn, 1);
+        if ((rc = viv_switch_new(&sw, sim, (uint32_t)per + 1, NULL)) < 0 ||
+            (rc = viv_link_new(&l, sim, viv_host_port(router, sn), viv_switch_port(sw, 0), &lp)) <
+                0 ||
+            (rc = viv_host_add_addr(router, sn, gw, 24)) < 0)
+            break;
+        for (uint32_t k = 0; k < per; k++) {
+            uint32_t i = sn * (uint32_t)per + k;
+            viv_host_t *h;
+            viv_udp_t *rx;
+            viv_sockaddr_t any = {VIV_IP4_ANY, 9};
+            addrs[i] = (viv_sockaddr_t){VIV_IP4(10, 0, sn, 2 + k), 9};
+            if ((rc = viv_host_new(&h, sim, NULL)) < 0 || (rc = viv_host_add_iface(h, NULL)) < 0 ||
+                (rc = viv_link_new(&l, sim, viv_host_port(h, 0), viv_switch_port(sw, k + 1),
+                                   &lp)) < 0 ||
+                (rc = viv_host_add_addr(h, 0, addrs[i].ip, 24)) < 0 ||
+                (!compute && (rc = viv_host_set_gateway(h, gw)) < 0) ||
+                (rc = viv_udp_new(&rx, h, NULL, sink_cb, &sink)) < 0 ||
+                (rc = viv_udp_bind(rx, &any)) < 0 ||
+                (rc = viv_udp_new(&snd[i].sock, h, NULL, NULL, NULL)) < 0)
+                break;
+        }
+    }
+    double t_built = wall_seconds();
+    int routes = 0;
+    if (rc >= 0 && compute)
+        rc = routes = viv_sim_compute_routes(sim);
+    double t_routed = wall_seconds();
+    for (uint32_t i = 0; rc >= 0 && i < nh; i++) {
+        udp_sender *s = &snd[i];
+        uint32_t own = i / (uint32_t)per;
+        s->dests = calloc(nh, sizeof(*s->dests));
+        for (uint32_t j = 0; j < nh; j++)
+            if (j / (uint32_t)per != own)
+                s->dests[s->ndests++] = addrs[j];
+        viv_sim_rng(&s->rng, sim, 1000 + i);
+        s->interval = VIV_MS(10);
+        s->count = count;
+        s->sent = &sent;
+        s->failed = &failed;
+        rc = viv_sim_schedule_at(NULL, sim, VIV_MS(1) + viv_rng_below(&s->rng, VIV_MS(10)),
+                                 sender_fire, s);
+    }
+    long rss_setup = peak_rss_kb();
+    double t1 = wall_seconds();
+    if (rc >= 0)
+        rc = viv_sim_run(sim);
+    double t2 = wall_seconds();
+    if (rc < 0) {
+        fprintf(stderr, "viv_bench scale: %s\n", viv_sim_errmsg(sim));
+    } else {
+        printf("mode=scale subnets=%llu per_subnet=%llu hosts=%u compute=%llu routes=%d "
+               "sent=%llu send_failed=%llu delivered=%llu build_s=%.4f routing_s=%.4f "
+               "setup_s=%.4f seconds=%.4f events=%llu delivered_per_wall_s=%.0f "
+               "peak_rss_setup_kb=%ld peak_rss_kb=%ld\n",
+               (unsigned long long)subnets, (unsigned long long)per, nh,
+               (unsigned long long)compute, routes, (unsigned long long)sent,
+               (unsigned long long)failed, (unsigned long long)sink.delivered, t_built - t0,
+               t_routed - t_built, t1 - t0, t2 - t1, (unsigned long long)viv_sim_events(sim),
+               (double)sink.delivered / (t2 - t1), rss_setup, peak_rss_kb());
+    }
+    viv_sim_free(sim);
+    for (uint32_t i = 0; i < nh; i++)
+        free(snd[i].dests);
+    free(snd);
+    free(addrs);
+    return rc < 0 ? 1 : 0;
+}
+
 /* ---- the table of modes ---------------------------------------------------------------- */
 
 typedef struct bench_mode {
@@ -355,6 +464,8 @@ static const bench_mode modes[] = {
     {"hold", "hold --pending N --events E [--seed S]", mode_hold},
     {"lan", "lan [--hosts 32] [--per-host 31250] [--seed S]", mode_lan},
     {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
+    {"scale", "scale [--subnets 10] [--per-subnet 100] [--count 5] [--compute 1] [--seed S]",
+     mode_scale},
 };
 
 static int usage(void)

@@ -97,14 +97,37 @@ typedef uint64_t viv_time_t;
     XX(EPIPE, -24, "broken pipe")                                                  \
     XX(ENOTSUP, -25, "operation not supported")
 
-/** Error codes returned (negated) by failing calls. */
+/**
+ * Error codes returned by failing calls (always negative). ::VIV_ERRNO_MAP gives the same
+ * names, values and messages as a table; the library checks at build time that the two agree.
+ */
 typedef enum viv_errno {
-/** @cond VIV_INTERNAL */
-#define VIV__ERRNO_ENUM(name, val, msg) VIV_##name = (val),
-    VIV_ERRNO_MAP(VIV__ERRNO_ENUM)
-#undef VIV__ERRNO_ENUM
-    /** @endcond */
-    VIV_OK = 0 /**< success */
+    VIV_OK = 0,             /**< success */
+    VIV_EINVAL = -1,        /**< invalid argument */
+    VIV_ENOMEM = -2,        /**< out of memory */
+    VIV_ESTATE = -3,        /**< operation not valid in the object's current state */
+    VIV_ENOENT = -4,        /**< no such object */
+    VIV_EEXIST = -5,        /**< object already exists */
+    VIV_EAGAIN = -6,        /**< resource temporarily unavailable (would block) */
+    VIV_EIO = -7,           /**< input/output error */
+    VIV_EBUSY = -8,         /**< resource busy */
+    VIV_ENOSPC = -9,        /**< no space left */
+    VIV_ERANGE = -10,       /**< value out of range */
+    VIV_EADDRINUSE = -11,   /**< address already in use */
+    VIV_EADDRNOTAVAIL = -12, /**< address not available */
+    VIV_ECONNREFUSED = -13, /**< connection refused */
+    VIV_ECONNRESET = -14,   /**< connection reset by peer */
+    VIV_ECONNABORTED = -15, /**< connection aborted */
+    VIV_ETIMEDOUT = -16,    /**< connection timed out */
+    VIV_ENOTCONN = -17,     /**< socket is not connected */
+    VIV_EISCONN = -18,      /**< socket is already connected */
+    VIV_EHOSTUNREACH = -19, /**< no route to host */
+    VIV_ENETUNREACH = -20,  /**< network is unreachable */
+    VIV_EMSGSIZE = -21,     /**< message too long */
+    VIV_EACCES = -22,       /**< permission denied */
+    VIV_ESHUTDOWN = -23,    /**< cannot send after shutdown */
+    VIV_EPIPE = -24,        /**< broken pipe */
+    VIV_ENOTSUP = -25       /**< operation not supported */
 } viv_errno_t;
 
 /**

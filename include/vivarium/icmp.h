@@ -45,7 +45,7 @@ typedef struct viv_ping_result {
 } viv_ping_result;
 
 /** Totals of a ping. */
-typedef struct viv_ping_stats {
+typedef struct viv_ping_stats_t {
     uint32_t sent;        /**< requests sent */
     uint32_t received;    /**< replies received */
     uint32_t errors;      /**< ICMP errors received */

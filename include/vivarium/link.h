@@ -98,7 +98,7 @@ typedef struct viv_link_params {
 #define VIV_LINK_PARAMS_INIT {0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0, 0, 0}
 
 /** Counters of one direction of a link. */
-typedef struct viv_link_stats {
+typedef struct viv_link_stats_t {
     uint64_t tx_frames;      /**< frames that started transmission */
     uint64_t tx_bytes;       /**< their bytes */
     uint64_t rx_frames;      /**< frames delivered to the far port (duplicates included) */

@@ -34,7 +34,7 @@ typedef struct viv_port viv_port_t;
 typedef struct viv_link viv_link_t;
 
 /** Counters of one port, from the port's point of view. */
-typedef struct viv_port_stats {
+typedef struct viv_port_stats_t {
     uint64_t tx_frames;      /**< frames the node handed to the link */
     uint64_t tx_bytes;       /**< their bytes (Ethernet header to payload, no FCS) */
     uint64_t rx_frames;      /**< frames delivered to the node by the link */

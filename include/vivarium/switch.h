@@ -53,7 +53,7 @@ typedef struct viv_mac_entry {
 } viv_mac_entry;
 
 /** Counters of a switch. */
-typedef struct viv_switch_stats {
+typedef struct viv_switch_stats_t {
     uint64_t rx_frames;  /**< frames received on all ports */
     uint64_t forwarded;  /**< frames sent out of one known port */
     uint64_t flooded;    /**< frames flooded (broadcast, multicast, unknown unicast) */

@@ -70,7 +70,7 @@ typedef struct viv_udp_opts {
 #define VIV_UDP_OPTS_INIT {0, 0, 0, 0, 0}
 
 /** Counters of a UDP socket. */
-typedef struct viv_udp_stats {
+typedef struct viv_udp_stats_t {
     uint64_t tx_datagrams;  /**< datagrams sent */
     uint64_t tx_bytes;      /**< their payload bytes */
     uint64_t rx_datagrams;  /**< datagrams queued for the application */

@@ -3,6 +3,11 @@
 
 #include "core.h"
 
+/* The enum in common.h and the table must agree: each entry must name its own value. */
+#define XX(name, val, msg) typedef char viv__errno_check_##name[(VIV_##name == (val)) ? 1 : -1];
+VIV_ERRNO_MAP(XX)
+#undef XX
+
 int viv_version(void)
 {
     return VIV_VERSION_MAJOR * 10000 + VIV_VERSION_MINOR * 100 + VIV_VERSION_PATCH;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Side-by-side figures: viv_bench against ns-3 3.37 on the same workloads, alternating runs
+# in one sitting, then medians and ratios. Run on demand (minutes; never in CI):
+#
+#   tests/bench/compare.sh BUILD_DIR REF_DIR [REPS]
+#
+# BUILD_DIR holds a Release build (tests/bench/viv_bench); REF_DIR is a built copy of the
+# reference programs (see the shared bench README: cp -r shared/bench REF_DIR, make -C ns3).
+# Raw lines go to BUILD_DIR/compare-raw.txt, the summary to stdout.
+set -euo pipefail
+if [ "${1:-}" = --summary ]; then # summarise an existing raw file only
+    raw=$2
+else
+build=$1
+ref=$2
+reps=${3:-5}
+viv=$build/tests/bench/viv_bench
+ns3=$ref/ns3
+raw=$build/compare-raw.txt
+: >"$raw"
+
+pair() { # name, viv command, ns-3 command
+    local name=$1 vcmd=$2 ncmd=$3
+    for ((i = 0; i < reps; i++)); do
+        echo "case=$name sim=viv $($vcmd)" >>"$raw"
+        echo "case=$name sim=ns3 $($ncmd 2>/dev/null)" >>"$raw"
+    done
+}
+
+for n in 1000 100000 1000000; do
+    pair "hold_$n" "$viv hold --pending $n --events 5000000" \
+        "$ns3/s1_hold --scheduler=ns3::MapScheduler --pending=$n --events=5000000"
+done
+pair hub "$viv hub" "$ns3/s4_hub"
+pair scale_static "$viv scale --compute 0" "$ns3/s5_scale --routing=static"
+reps_saved=$reps
+reps=$(((reps + 1) / 2)) # ns-3 takes 25 s a run here
+pair lan "$viv lan" "$ns3/s2_switched_lan"
+reps=1 # ns-3's global routing takes about 50 s
+pair scale_routes "$viv scale --compute 1" "$ns3/s5_scale --routing=global"
+reps=$reps_saved
+fi
+
+python3 - "$raw" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    kv = dict(t.split("=", 1) for t in line.split() if "=" in t)
+    if "delivered_per_wall_s" not in kv and "delivered" in kv and "run_s" in kv:
+        kv["delivered_per_wall_s"] = str(float(kv["delivered"]) / float(kv["run_s"]))
+    rows.setdefault((kv["case"], kv["sim"]), []).append(kv)
+def med(case, sim, *keys):
+    for k in keys:
+        vals = [float(r[k]) for r in rows.get((case, sim), []) if k in r]
+        if vals:
+            return statistics.median(vals), len(vals)
+    return None, 0
+print(f"{'case':14} {'metric':22} {'vivarium':>14} {'ns-3':>14} {'ratio':>7}  runs")
+for case in dict.fromkeys(c for c, _ in rows):
+    if case.startswith("hold"):
+        metric, vk, nk = "events/s", ("events_per_sec",), ("events_per_s",)
+    else:
+        metric, vk, nk = "delivered/wall s", ("delivered_per_wall_s",), ("delivered_per_wall_s",)
+    v, nv = med(case, "viv", *vk)
+    n, nn = med(case, "ns3", *nk)
+    print(f"{case:14} {metric:22} {v:14.0f} {n:14.0f} {v / n:7.2f}  {nv}/{nn}")
+    if case.startswith("scale"):
+        vs, _ = med(case, "viv", "routing_s")
+        ns, _ = med(case, "ns3", "routing_done_s")
+        vsu, _ = med(case, "viv", "setup_s")
+        nsu, _ = med(case, "ns3", "setup_s")
+        print(f"{'':14} {'setup s (routing s)':22} {vsu:8.4f} ({vs:.4f}) {nsu:8.4f} ({ns:.4f})")
+    vm, _ = med(case, "viv", "peak_rss_kb")
+    nm, _ = med(case, "ns3", "peak_rss_kib")
+    if vm and nm:
+        print(f"{'':14} {'peak RSS kB':22} {vm:14.0f} {nm:14.0f}")
+PY

@@ -23,10 +23,12 @@
  * writable. A datagram is one IPv4 packet (vivarium does not fragment): more than the
  * outgoing MTU minus 28 bytes fails with ::VIV_EMSGSIZE. Checksums are always sent.
  * Broadcast (255.255.255.255 or a subnet's directed broadcast) needs `broadcast` set, else
- * ::VIV_EACCES.
+ * ::VIV_EACCES (from viv_udp_connect() too). A broadcast is not delivered back to sockets on
+ * the sending host itself.
  *
- * **Receiving.** Datagrams wait in a queue of at most `rcvbuf_bytes` payload bytes; one that
- * does not fit is dropped and counted (`rx_queue_full`). Datagrams with a bad checksum are
+ * **Receiving.** Datagrams wait in a queue of at most `rcvbuf_bytes` payload bytes (and at
+ * most `rcvbuf_bytes` datagrams, so that zero-length ones are bounded too); one that does not
+ * fit is dropped and counted (`rx_queue_full`). Datagrams with a bad checksum are
  * dropped and counted on the host. A datagram to a port nobody has bound draws ICMP port
  * unreachable. viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
  * buffer is truncated and reported with ::VIV_MSG_TRUNC. Zero-length datagrams are

@@ -263,6 +263,8 @@ int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr)
     return bind_to(s, addr->ip, addr->port);
 }
 
+static int is_broadcast(const struct viv_host *h, viv_ip4_t ip, int *iface);
+
 int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
 {
     if (!s || s->base.dead)
@@ -274,6 +276,9 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
         return 0;
     }
     VIV__CHECK(sim, peer->ip != VIV_IP4_ANY && peer->port != 0, "peer needs address and port");
+    int bif;
+    if (is_broadcast(s->uh->h, peer->ip, &bif) && !s->o.broadcast)
+        return viv__err(sim, VIV_EACCES, "viv_udp_connect: broadcast needs the broadcast option");
     viv_ip4_t src;
     int rc = viv__ip_select_src(s->uh->h, peer->ip, &src);
     if (rc < 0 && peer->ip != VIV_IP4_BROADCAST)
@@ -398,7 +403,8 @@ int viv_udp_send(viv_udp_t *s, const void *buf, size_t len)
 static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sport)
 {
     udp_host *uh = s->uh;
-    if (s->qbytes + f->len > s->o.rcvbuf_bytes) {
+    /* Every datagram counts at least one byte, so zero-length ones are bounded too. */
+    if (s->qbytes + f->len > s->o.rcvbuf_bytes || s->qcount >= s->o.rcvbuf_bytes) {
         s->st.rx_queue_full++;
         viv__frame_unref(uh->h->node.sim, f);
         return;

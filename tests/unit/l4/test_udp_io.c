@@ -580,9 +580,10 @@ static void test_udp__broadcast_needs_the_option(void **state)
     assert_int_equal(viv_udp_sendto(s, "x", 1, &dir), VIV_EACCES);
     assert_int_equal(viv_udp_local(&got, s), 0);
     assert_int_equal(got.port, 0);
-    /* Connecting to a broadcast address is allowed; sending then needs the option. */
-    assert_int_equal(viv_udp_connect(s, &dir), 0);
-    assert_int_equal(viv_udp_send(s, "x", 1), VIV_EACCES);
+    /* Connecting to a broadcast address needs the option too, as on Linux. */
+    assert_int_equal(viv_udp_connect(s, &dir), VIV_EACCES);
+    assert_int_equal(viv_udp_connect(s, &lim), VIV_EACCES);
+    assert_int_equal(viv_udp_send(s, "x", 1), VIV_ENOTCONN);
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
     viv_port_stats_t ps;
     assert_int_equal(viv_port_stats(&ps, viv_host_port(lan.h[0], 0)), 0);

@@ -4,6 +4,28 @@
 
 #include "l3.h"
 
+/* Send one echo request of `size` data bytes (a fixed pattern starting at `pattern`, so that
+ * replies can be compared byte for byte). Returns what viv__ip_output returns. */
+static int echo_send(struct viv_host *h, viv_ip4_t dst, uint16_t ident, uint16_t seq,
+                     uint32_t size, uint8_t ttl, uint8_t pattern)
+{
+    viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + size);
+    if (!f)
+        return VIV_ENOMEM;
+    uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
+    for (uint32_t k = 0; k < size; k++)
+        data[k] = (uint8_t)(k + pattern);
+    struct viv__icmp_repr m = {0};
+    m.type = VIV__ICMP_ECHO_REQUEST;
+    m.ident = ident;
+    m.seq = seq;
+    m.data = data; /* already in place: emit writes the header in front */
+    m.data_len = size;
+    viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + size);
+    h->st.icmp_tx++;
+    return viv__ip_output(h, f, VIV_IP4_ANY, dst, VIV__IP_PROTO_ICMP, ttl, 0, -1);
+}
+
 /* ---- ping ------------------------------------------------------------------------------ */
 
 typedef struct ping_req {
@@ -84,27 +106,10 @@ static void ping_send_next(viv_sim_t *sim, void *user)
     p->send_armed = 0;
     uint32_t i = p->next++;
     ping_req *rq = &p->req[i];
-    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + p->o.size);
-    if (f) {
-        /* The data: a fixed pattern, so that replies can be compared byte for byte. */
-        uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
-        for (uint32_t k = 0; k < p->o.size; k++)
-            data[k] = (uint8_t)(k + 0x10);
-        struct viv__icmp_repr m = {0};
-        m.type = VIV__ICMP_ECHO_REQUEST;
-        m.ident = p->eu.ident;
-        m.seq = (uint16_t)(i + 1);
-        m.data = data;
-        m.data_len = p->o.size;
-        viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + p->o.size);
-    }
     rq->sent_at = sim->now;
     rq->state = 1;
     p->st.sent++;
-    int rc = f ? (p->h->st.icmp_tx++,
-                  viv__ip_output(p->h, f, VIV_IP4_ANY, p->dst, VIV__IP_PROTO_ICMP, p->o.ttl, 0,
-                                 -1))
-               : VIV_ENOMEM;
+    int rc = echo_send(p->h, p->dst, p->eu.ident, (uint16_t)(i + 1), p->o.size, p->o.ttl, 0x10);
     if (p->next < p->o.count &&
         viv_sim_schedule_after(&p->send_ev, sim, p->o.interval_ns, ping_send_next, p) == 0)
         p->send_armed = 1;
@@ -344,22 +349,7 @@ static void tr_send(viv_sim_t *sim, void *user)
     t->seq++;
     t->sent_at = sim->now;
     t->waiting = 1;
-    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + t->o.size);
-    int rc = VIV_ENOMEM;
-    if (f) {
-        uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
-        for (uint32_t k = 0; k < t->o.size; k++)
-            data[k] = (uint8_t)(k + 0x40);
-        struct viv__icmp_repr m = {0};
-        m.type = VIV__ICMP_ECHO_REQUEST;
-        m.ident = t->eu.ident;
-        m.seq = t->seq;
-        m.data = data;
-        m.data_len = t->o.size;
-        viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + t->o.size);
-        t->h->st.icmp_tx++;
-        rc = viv__ip_output(t->h, f, VIV_IP4_ANY, t->dst, VIV__IP_PROTO_ICMP, t->ttl, 0, -1);
-    }
+    int rc = echo_send(t->h, t->dst, t->eu.ident, t->seq, t->o.size, t->ttl, 0x40);
     if (rc < 0) {
         viv_trace_result r = {0};
         r.kind = VIV_TRACE_UNREACHABLE;

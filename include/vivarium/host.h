@@ -23,7 +23,7 @@
  * leaves by. The next hop (the gateway, or the destination itself when on-link) is resolved
  * with ARP; see viv_host_opts for the cache's timing.
  *
- * **Fragmentation is not implemented.** A packet larger than the outgoing interface's MTU is
+ * **vivarium does not fragment.** A packet larger than the outgoing interface's MTU is
  * not sent: a router drops it and returns ICMP "fragmentation needed" with the next-hop MTU;
  * a local sender gets VIV_EMSGSIZE. Received fragments are counted (`drop_fragment`) and
  * dropped.

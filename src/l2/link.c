@@ -45,7 +45,7 @@ struct viv__linkdir {
     int ge_bad;
 
     viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
-    uint32_t ser_len;      /* the last frame length serialised, and its time (a cache) */
+    uint32_t ser_len;      /* a cache: the last frame length serialised, and how long it took */
     viv_time_t ser_ns;
 
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */

@@ -42,7 +42,7 @@ typedef struct viv__event {
     void *user;
     uint32_t gen;
     uint32_t next; /* queued: the next distinct time in the bucket; free: the next free slot */
-    uint32_t same; /* queued leader: the newest event of equal time (a ring of them), or QNIL */
+    uint32_t same; /* queued leader: the newest event at that instant (a ring), or QNIL */
 } viv__event;
 
 /* Buckets a queue starts with, held inside the structure (no allocation needed). */

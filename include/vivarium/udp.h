@@ -12,8 +12,9 @@
  * bound among equals, and broadcasts to all). Sending from an unbound socket binds it to an
  * ephemeral port first.
  *
- * **Connected sockets.** viv_udp_connect() sets a default destination and makes the socket
- * receive only datagrams from that peer. An ICMP error about a datagram it sent (port
+ * **Connected sockets.** viv_udp_connect() sets a default destination, fixes the local
+ * address to the one the route gives (if the socket was bound to ::VIV_IP4_ANY) and makes the
+ * socket receive only datagrams from that peer; connecting to NULL undoes all three. An ICMP error about a datagram it sent (port
  * unreachable, host or network unreachable) is stored on it and signalled with
  * ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable becomes
  * ::VIV_ECONNREFUSED), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
@@ -30,7 +31,8 @@
  * most `rcvbuf_bytes` datagrams, so that zero-length ones are bounded too); one that does not
  * fit is dropped and counted (`rx_queue_full`). Datagrams with a bad checksum are
  * dropped and counted on the host. A datagram to a port nobody has bound draws ICMP port
- * unreachable. viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
+ * unreachable (a host that has never had a UDP socket answers it too, from its IPv4 layer,
+ * and counts it there as `drop_proto`). viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
  * buffer is truncated and reported with ::VIV_MSG_TRUNC. Zero-length datagrams are
  * datagrams.
  *

@@ -31,6 +31,7 @@ struct viv_udp {
     int bound;
     viv_sockaddr_t peer;
     int connected;
+    int ip_from_connect; /* local.ip was chosen by connect, not by bind */
     int err;
     dgram *qhead, *qtail;
     uint32_t qbytes, qcount;
@@ -271,8 +272,14 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
         return VIV_EINVAL;
     viv_sim_t *sim = s->uh->h->node.sim;
     if (!peer) {
+        /* As BSD does: disconnecting forgets the peer, a pending error, and a local address
+         * that connecting (not binding) chose. */
         s->connected = 0;
         s->peer = (viv_sockaddr_t){0, 0};
+        s->err = 0;
+        if (s->ip_from_connect)
+            s->local.ip = VIV_IP4_ANY;
+        s->ip_from_connect = 0;
         return 0;
     }
     VIV__CHECK(sim, peer->ip != VIV_IP4_ANY && peer->port != 0, "peer needs address and port");
@@ -286,8 +293,10 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
     if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
         return rc;
     /* As BSD does: connecting fixes the local address to the one the route gives. */
-    if (s->local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST)
+    if (s->local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST) {
         s->local.ip = src;
+        s->ip_from_connect = 1;
+    }
     s->peer = *peer;
     s->connected = 1;
     s->err = 0;

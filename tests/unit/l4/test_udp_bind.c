@@ -367,9 +367,13 @@ static void test_udp__connect_sets_default_destination_and_filters(void **state)
     assert_int_equal(viv_udp_error(other), 0);
     assert_int_equal(viv_udp_error(peer_other_port), 0);
 
-    /* Disconnecting: anyone may send again, and send() needs a destination. */
+    /* Disconnecting: anyone may send again, send() needs a destination, and the local
+     * address that connect chose is forgotten (the port stays). */
     assert_int_equal(viv_udp_connect(c, NULL), 0);
     assert_int_equal(viv_udp_peer(&got, c), VIV_ENOTCONN);
+    assert_int_equal(viv_udp_local(&got, c), 0);
+    assert_int_equal(got.ip, VIV_IP4_ANY);
+    assert_int_equal(got.port, local.port);
     assert_int_equal(viv_udp_send(c, "x", 1), VIV_ENOTCONN);
     assert_int_equal(viv_udp_sendto(other, "now", 3, &local), 3);
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);

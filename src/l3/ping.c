@@ -38,6 +38,7 @@ typedef struct ping_req {
 
 struct viv_ping {
     viv__hostobj obj;
+    viv_sim_t *sim;
     viv__echo_user eu;
     struct viv_host *h;
     viv_ip4_t dst;
@@ -51,22 +52,50 @@ struct viv_ping {
     int send_armed;
     viv_ping_stats_t st;
     int in_cb, dead, done;
+    int orphan; /* the host was freed during a callback: only the memory is left */
 };
+
+static void ping_cancel_events(struct viv_ping *p);
+static void ping_free_memory(struct viv_ping *p);
 
 static void ping_release(struct viv_ping *p)
 {
-    viv_sim_t *sim = p->h->node.sim;
-    if (p->send_armed)
-        viv_sim_cancel(sim, p->send_ev);
-    for (uint32_t i = 0; i < p->o.count; i++)
-        if (p->req[i].state == 1)
-            viv_sim_cancel(sim, p->req[i].timeout_ev);
+    ping_cancel_events(p);
     viv__echo_user_remove(p->h, &p->eu);
-    viv__free(sim, p->req, p->o.count * sizeof(*p->req));
-    viv__free(sim, p, sizeof(*p));
+    ping_free_memory(p);
 }
 
-static void ping_obj_destroy(viv__hostobj *o) { ping_release((struct viv_ping *)o); }
+static void ping_cancel_events(struct viv_ping *p)
+{
+    if (p->send_armed)
+        viv_sim_cancel(p->sim, p->send_ev);
+    p->send_armed = 0;
+    for (uint32_t i = 0; i < p->o.count; i++)
+        if (p->req[i].state == 1) {
+            viv_sim_cancel(p->sim, p->req[i].timeout_ev);
+            p->req[i].state = 2;
+        }
+}
+
+static void ping_free_memory(struct viv_ping *p)
+{
+    viv__free(p->sim, p->req, p->o.count * sizeof(*p->req));
+    viv__free(p->sim, p, sizeof(*p));
+}
+
+/* The host is being freed. If that happens inside this ping's own callback, the ping's
+ * memory must outlive the callback: it is released when the callback returns. */
+static void ping_obj_destroy(viv__hostobj *o)
+{
+    struct viv_ping *p = (struct viv_ping *)o;
+    if (p->in_cb) {
+        ping_cancel_events(p);
+        p->dead = 1;
+        p->orphan = 1;
+        return;
+    }
+    ping_release(p);
+}
 
 /* Call the user; returns 0 if the ping was freed meanwhile (then touch nothing). */
 static int ping_emit(struct viv_ping *p, const viv_ping_result *r)
@@ -77,8 +106,12 @@ static int ping_emit(struct viv_ping *p, const viv_ping_result *r)
     p->cb(p, r, p->user);
     p->in_cb--;
     if (p->dead && !p->in_cb) {
-        viv__hostobj_remove(&p->obj);
-        ping_release(p);
+        if (p->orphan) {
+            ping_free_memory(p);
+        } else {
+            viv__hostobj_remove(&p->obj);
+            ping_release(p);
+        }
         return 0;
     }
     return !p->dead;
@@ -230,6 +263,7 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
         arr[i].p = p;
     }
     p->h = h;
+    p->sim = sim;
     p->dst = dst;
     p->o = o;
     p->cb = cb;
@@ -276,6 +310,7 @@ int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
 
 struct viv_traceroute {
     viv__hostobj obj;
+    viv_sim_t *sim;
     viv__echo_user eu;
     struct viv_host *h;
     viv_ip4_t dst;
@@ -289,6 +324,7 @@ struct viv_traceroute {
     int waiting;         /* a probe is in flight */
     int hop_ends;        /* this hop reached the destination or an unreachable */
     int in_cb, dead;
+    int orphan; /* the host was freed during a callback: only the memory is left */
 };
 
 static void tr_release(struct viv_traceroute *t)
@@ -298,7 +334,18 @@ static void tr_release(struct viv_traceroute *t)
     viv__free(t->h->node.sim, t, sizeof(*t));
 }
 
-static void tr_obj_destroy(viv__hostobj *o) { tr_release((struct viv_traceroute *)o); }
+/* The host is being freed: inside this traceroute's own callback, the memory outlives it. */
+static void tr_obj_destroy(viv__hostobj *o)
+{
+    struct viv_traceroute *t = (struct viv_traceroute *)o;
+    if (t->in_cb) {
+        viv_sim_cancel(t->sim, t->ev);
+        t->dead = 1;
+        t->orphan = 1;
+        return;
+    }
+    tr_release(t);
+}
 
 static int tr_emit(struct viv_traceroute *t, const viv_trace_result *r)
 {
@@ -308,8 +355,12 @@ static int tr_emit(struct viv_traceroute *t, const viv_trace_result *r)
     t->cb(t, r, t->user);
     t->in_cb--;
     if (t->dead && !t->in_cb) {
-        viv__hostobj_remove(&t->obj);
-        tr_release(t);
+        if (t->orphan) {
+            viv__free(t->sim, t, sizeof(*t));
+        } else {
+            viv__hostobj_remove(&t->obj);
+            tr_release(t);
+        }
         return 0;
     }
     return !t->dead;
@@ -428,6 +479,7 @@ int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
     if (!t)
         return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");
     t->h = h;
+    t->sim = sim;
     t->dst = dst;
     t->o = o;
     t->cb = cb;

@@ -388,6 +388,75 @@ static void test_icmp__traceroute_unreachable_and_timeouts(void **state)
     assert_int_equal(viv_sim_run_for(sim, VIV_US(5)), 0);
 }
 
+/* Freeing the pinging host (with its links and everything on them) from inside the ping's
+ * own callback, and a traceroute's host from inside its callback: no callback follows, no
+ * memory is touched after it is freed (ASan), nothing leaks (the fixture). */
+typedef struct killer {
+    viv_host_t *host;
+    int calls;
+} killer;
+
+static void kill_host_on_reply(viv_ping_t *p, const viv_ping_result *r, void *user)
+{
+    killer *k = user;
+    (void)p;
+    k->calls++;
+    if (r->event == VIV_PING_REPLY && k->host) {
+        viv_host_free(k->host);
+        k->host = NULL;
+    }
+}
+
+static void kill_host_on_hop(viv_traceroute_t *t, const viv_trace_result *r, void *user)
+{
+    killer *k = user;
+    (void)t;
+    (void)r;
+    k->calls++;
+    if (k->host) {
+        viv_host_free(k->host);
+        k->host = NULL;
+    }
+}
+
+static void test_icmp__host_freed_inside_ping_and_traceroute_callbacks(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1), *h2 = l3t_host(sim, "h2", 1);
+    viv_host_t *h3 = l3t_host(sim, "h3", 1), *r = l3t_router(sim, "r", 2);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 3, NULL), 0);
+    l3t_addr(h1, 0, "10.0.1.2/24");
+    l3t_addr(h3, 0, "10.0.1.3/24");
+    l3t_addr(r, 0, "10.0.1.1/24");
+    l3t_addr(r, 1, "10.0.2.1/24");
+    l3t_addr(h2, 0, "10.0.2.2/24");
+    l3t_link(sim, viv_host_port(h1, 0), viv_switch_port(sw, 0), NULL);
+    l3t_link(sim, viv_host_port(h3, 0), viv_switch_port(sw, 1), NULL);
+    l3t_link(sim, viv_host_port(r, 0), viv_switch_port(sw, 2), NULL);
+    l3t_link(sim, viv_host_port(r, 1), viv_host_port(h2, 0), NULL);
+    assert_true(viv_sim_compute_routes(sim) > 0);
+    killer kp = {h1, 0}, kt = {h3, 0};
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 5;
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 2, 2), &po, kill_host_on_reply, &kp),
+                     0);
+    assert_int_equal(
+        viv_traceroute_start(NULL, h3, VIV_IP4(10, 0, 2, 2), NULL, kill_host_on_hop, &kt), 0);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(10)), 0);
+    assert_null(kp.host);
+    assert_null(kt.host);
+    assert_int_equal(kp.calls, 1); /* the ping died with its host: no timeout, no DONE */
+    assert_int_equal(kt.calls, 1);
+    /* The rest of the network goes on. */
+    killer none = {NULL, 0};
+    assert_int_equal(viv_ping_start(NULL, r, VIV_IP4(10, 0, 2, 2), NULL, kill_host_on_reply,
+                                    &none),
+                     0);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(5)), 0);
+    assert_int_equal(none.calls, 5); /* 4 replies and DONE */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -395,6 +464,7 @@ int main(void)
         T(test_icmp__echo_reply_byte_by_byte), T(test_icmp__broadcast_echo_and_malformed),
         T(test_icmp__ping_rtts_are_exact),     T(test_icmp__ping_timeouts_free_and_errors),
         T(test_icmp__traceroute_hop_list),     T(test_icmp__traceroute_unreachable_and_timeouts),
+        T(test_icmp__host_freed_inside_ping_and_traceroute_callbacks),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

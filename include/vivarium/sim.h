@@ -90,7 +90,9 @@ VIV_API int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts);
  * pending events (which do not run). Every pointer obtained from it becomes invalid.
  * @param sim the simulation, or NULL (nothing happens).
  *
- * Must not be called from inside one of the simulation's callbacks.
+ * Called from inside one of the simulation's callbacks, it stops the run: the simulation is
+ * freed when that callback returns, and the driver call (viv_sim_run() and friends) returns
+ * then. The program must not use the simulation after the driver returns.
  */
 VIV_API void viv_sim_free(viv_sim_t *sim);
 

@@ -76,6 +76,7 @@ struct viv_sim {
     size_t pending;
     int running;
     int stop;
+    int free_requested; /* viv_sim_free was called from a callback */
 
     uint64_t fp;
 

@@ -36,6 +36,13 @@ void viv_sim_free(viv_sim_t *sim)
 {
     if (!sim)
         return;
+    if (sim->running) {
+        /* Called from one of its own callbacks: everything on the stack still needs the
+         * simulation. The driver frees it when the callback returns, and returns. */
+        sim->free_requested = 1;
+        sim->stop = 1;
+        return;
+    }
     /* Destroy owned objects newest first: an object never outlives what it was built on. */
     while (sim->objs.prev != &sim->objs) {
         viv__obj *o = sim->objs.prev;
@@ -245,9 +252,13 @@ static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
     sim->stop = 0;
     while (!sim->stop && dispatch_one(sim, limit))
         ;
+    sim->running = 0;
+    if (sim->free_requested) {
+        viv_sim_free(sim);
+        return 0;
+    }
     if (set_clock && !sim->stop)
         sim->now = limit;
-    sim->running = 0;
     sim->stop = 0;
     return 0;
 }
@@ -260,6 +271,10 @@ int viv_sim_step(viv_sim_t *sim)
     sim->running = 1;
     int r = dispatch_one(sim, VIV_TIME_NEVER);
     sim->running = 0;
+    if (sim->free_requested) {
+        viv_sim_free(sim);
+        return r;
+    }
     sim->stop = 0;
     return r;
 }

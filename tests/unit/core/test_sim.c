@@ -293,6 +293,35 @@ static void test_sim__out_of_memory_returns_enomem_and_leaks_nothing(void **stat
     }
 }
 
+static void free_sim_cb(viv_sim_t *sim, void *user)
+{
+    int *calls = user;
+    (*calls)++;
+    viv_sim_free(sim); /* from its own callback: deferred to the driver's return */
+    viv_sim_schedule_after(NULL, sim, 1, noop, NULL); /* the simulation is still usable here */
+}
+
+static void test_sim__free_from_a_callback_is_deferred_to_the_driver(void **state)
+{
+    (void)state;
+    int calls = 0;
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 3);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, 5, free_sim_cb, &calls), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, 9, free_sim_cb, &calls), 0);
+    assert_int_equal(viv_sim_run(sim), 0); /* returns with the simulation freed */
+    assert_int_equal(calls, 1);
+    assert_int_equal(a.live_blocks, 0);
+    assert_int_equal(a.live_bytes, 0);
+    /* The same through viv_sim_step. */
+    calls = 0;
+    sim = viv_test_sim_new(&a, 3);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, 5, free_sim_cb, &calls), 0);
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(calls, 1);
+    assert_int_equal(a.live_blocks, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +336,7 @@ int main(void)
         T(test_sim__error_table_names_and_messages),
         T(test_sim__fingerprint_repeats_and_tells_runs_apart),
         T(test_sim__out_of_memory_returns_enomem_and_leaks_nothing),
+        T(test_sim__free_from_a_callback_is_deferred_to_the_driver),
 #undef T
     };
     return cmocka_run_group_tests_name("core/sim", tests, NULL, NULL);

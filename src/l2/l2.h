@@ -94,10 +94,5 @@ static inline int viv__mac_eq(const viv_mac_t *a, const viv_mac_t *b)
     return a->b[0] == b->b[0] && a->b[1] == b->b[1] && a->b[2] == b->b[2] &&
            a->b[3] == b->b[3] && a->b[4] == b->b[4] && a->b[5] == b->b[5];
 }
-static inline uint64_t viv__mac_u64(const viv_mac_t *m)
-{
-    return (uint64_t)m->b[0] << 40 | (uint64_t)m->b[1] << 32 | (uint64_t)m->b[2] << 24 |
-           (uint64_t)m->b[3] << 16 | (uint64_t)m->b[4] << 8 | m->b[5];
-}
 
 #endif

@@ -327,6 +327,21 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     launch(d, f, arrival, 0);
 }
 
+/* The frames still waiting at time now (their start is ahead) and their bytes. */
+static void queue_waiting(const struct viv__linkdir *d, viv_time_t now, uint32_t *frames,
+                          uint64_t *bytes)
+{
+    *frames = 0;
+    *bytes = 0;
+    for (uint32_t i = 0; i < d->q_len; i++) {
+        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
+        if (e->start > now) {
+            (*frames)++;
+            *bytes += e->len;
+        }
+    }
+}
+
 /* Forget the waiting frames whose transmission has started by now. */
 static void queue_advance(struct viv__linkdir *d, viv_time_t now)
 {
@@ -490,13 +505,11 @@ static void dir_flush(struct viv__linkdir *d)
     viv_sim_t *sim = d->link->sim;
     /* Waiting frames are in flight already (their arrival is scheduled) and are counted
      * there; they never started transmission. */
-    for (uint32_t i = 0; i < d->q_len; i++) {
-        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
-        if (e->start > sim->now) {
-            d->st.tx_frames--;
-            d->st.tx_bytes -= e->len;
-        }
-    }
+    uint32_t wf;
+    uint64_t wb;
+    queue_waiting(d, sim->now, &wf, &wb);
+    d->st.tx_frames -= wf;
+    d->st.tx_bytes -= wb;
     d->q_len = 0;
     d->q_bytes = 0;
     while (d->tap_pending) { /* those frames will never be on the wire */
@@ -709,16 +722,7 @@ int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir d
     *out = d->st;
     /* Waiting frames leave the queue as the clock reaches their start; until then they have
      * not started transmission either. */
-    viv_time_t now = link->sim->now;
-    out->queue_frames = 0;
-    out->queue_bytes = 0;
-    for (uint32_t i = 0; i < d->q_len; i++) {
-        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
-        if (e->start > now) {
-            out->queue_frames++;
-            out->queue_bytes += e->len;
-        }
-    }
+    queue_waiting(d, link->sim->now, &out->queue_frames, &out->queue_bytes);
     out->tx_frames -= out->queue_frames;
     out->tx_bytes -= out->queue_bytes;
     return 0;

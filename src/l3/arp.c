@@ -141,13 +141,12 @@ static void arp_timer_fire(viv_sim_t *sim, void *user)
     h->st.arp_failed++;
     viv__frame **q = e->queue;
     uint32_t n = e->nqueue;
-    uint32_t iface = e->iface;
     e->queue = NULL;
     e->nqueue = 0;
     arp_delete(h, arp_find(h, e->iface, e->ip));
     for (uint32_t i = 0; i < n; i++) {
         h->st.drop_arp++;
-        viv__ip_unreachable(h, q[i], VIV__ICMP_UNREACH_HOST, iface);
+        viv__ip_unreachable(h, q[i], VIV__ICMP_UNREACH_HOST);
     }
     viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
 }

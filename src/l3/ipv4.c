@@ -37,11 +37,10 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
     viv__frame_unref(sim, f);
 }
 
-static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t in_iface,
-                       int l2_bcast, viv__frame *f)
+static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip, int l2_bcast,
+                       viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    (void)in_iface;
     if (l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
         ip->dst == VIV_IP4_ANY) {
         h->st.drop_broadcast++; /* never forwarded: link-layer broadcasts, multicast */
@@ -114,7 +113,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         viv__frame_unref(sim, f);
         return;
     }
-    ip_forward(h, &ip, iface, l2_bcast, f);
+    ip_forward(h, &ip, l2_bcast, f);
 }
 
 /* ---- loopback -------------------------------------------------------------------------- */
@@ -259,9 +258,8 @@ int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t d
     return 0;
 }
 
-void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code, uint32_t in_iface)
+void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code)
 {
-    (void)in_iface;
     /* The same path for forwarded and local packets: an ICMP error to the packet's source,
      * which for a local packet is this host (delivered by loopback to its transport). */
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, code, 0, viv__frame_bytes(f), f->len, 0);

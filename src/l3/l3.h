@@ -167,7 +167,7 @@ int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t d
                    uint8_t proto, uint8_t ttl, uint8_t tos, int iface);
 /* An IP packet given up by ARP (head at the IP header): count it and send host unreachable
  * to its source (or to the local transport). Consumes f. */
-void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code, uint32_t in_iface);
+void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code);
 
 /* ---- icmp.c ---------------------------------------------------------------------------- */
 void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,

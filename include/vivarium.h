@@ -21,5 +21,6 @@
 #include "vivarium/socket.h"
 #include "vivarium/udp.h"
 #include "vivarium/pcap.h"
+#include "vivarium/trace.h"
 
 #endif

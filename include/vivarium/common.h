@@ -61,8 +61,13 @@ typedef uint64_t viv_time_t;
 #define VIV_MS(x) ((viv_time_t)(x) * 1000000u)
 /** A duration of @p x seconds. */
 #define VIV_S(x) ((viv_time_t)(x) * 1000000000u)
-/** A time that never comes: "no deadline". */
+/** A time that never comes: "no deadline". It is not an instant: nothing can be scheduled
+ *  at it, and the clock never reaches it. */
 #define VIV_TIME_NEVER UINT64_MAX
+/** The last instant of simulated time (about 584 years). Time only moves forward: a time
+ *  computed past it is refused with ::VIV_ERANGE, or saturates at it where the API says so
+ *  (a link's arrival times, viv_sim_run_for()). */
+#define VIV_TIME_MAX (VIV_TIME_NEVER - 1)
 
 /**
  * The table of error codes: `XX(NAME, value, "message")`.

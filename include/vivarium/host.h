@@ -23,6 +23,36 @@
  * leaves by. The next hop (the gateway, or the destination itself when on-link) is resolved
  * with ARP; see viv_host_opts for the cache's timing.
  *
+ * **The ARP cache** works like Linux's neighbour table (NUD), simplified. Resolving an
+ * address creates an INCOMPLETE entry that holds up to `arp_queue` packets (the oldest is
+ * dropped when a new one does not fit) and sends one broadcast request every `arp_retry_ns`;
+ * after `arp_attempts` unanswered requests the entry is removed and each waiting packet's
+ * sender gets ICMP host unreachable. An answered entry is REACHABLE for `arp_reachable_ns`
+ * after its last confirmation, then STALE: still used, and the first packet sent through it
+ * starts a PROBE (unicast requests, on the same schedule; unanswered, the entry is removed).
+ * The target of a request learns the requester; any other station only refreshes an entry
+ * it already has (RFC 826's merge).
+ *
+ * *Aging.* An entry that is neither used to send nor confirmed for
+ * max(`arp_gc_stale_ns`, `arp_reachable_ns`) (60 s by default) is removed and counted in
+ * `arp_expired`: Linux's neighbour garbage collector removes STALE entries unused for
+ * `gc_stale_time`, and with the two times equal, as by default, the rule is the same.
+ * Entries being resolved or probed do not age: their retries end them. A failed resolution
+ * leaves nothing behind (Linux keeps a FAILED entry until the collector takes it). Aging
+ * takes no simulation event: expired entries are removed whenever the cache is used or
+ * looked at (listings, statistics), which is indistinguishable from a collector running at
+ * the instant they expire, so a host's idle cache never keeps viv_sim_run() going.
+ *
+ * *Size.* The cache holds at most `arp_max_entries` entries (1024 by default, Linux's
+ * `gc_thresh3`). When a new entry is needed and the cache is full, the least recently used
+ * or confirmed REACHABLE or STALE entry is evicted (`arp_evicted`): such an entry holds no
+ * packet, and one still needed is resolved again on its next use. If every entry is being
+ * resolved or probed, nothing is evicted and the new entry is refused (`arp_refused`), as
+ * Linux refuses with "neighbour table overflow" when its forced collection frees nothing: a
+ * packet that needed it is dropped (`drop_arp`), a requester is not learned (its request is
+ * still answered). Lookups and insertions take constant time; listings are sorted when
+ * asked for (interface, then address).
+ *
  * **vivarium does not fragment.** A packet larger than the outgoing interface's MTU is
  * not sent: a router drops it and returns ICMP "fragmentation needed" with the next-hop MTU;
  * a local sender gets VIV_EMSGSIZE. Received fragments are counted (`drop_fragment`) and
@@ -51,10 +81,15 @@ typedef struct viv_host_opts {
     viv_time_t arp_retry_ns;    /**< interval between ARP requests; default 1 s */
     uint32_t arp_attempts;      /**< requests sent before giving up; default 3 */
     uint32_t arp_queue;         /**< packets held per unresolved address; default 3 */
+    uint32_t arp_max_entries;   /**< ARP cache size (Linux's gc_thresh3); default 1024;
+                                     UINT32_MAX for no limit */
+    viv_time_t arp_gc_stale_ns; /**< an ARP entry unused this long (and STALE) is removed
+                                     (Linux's gc_stale_time); default 60 s;
+                                     ::VIV_TIME_NEVER: never */
 } viv_host_opts;
 
 /** Initialiser for ::viv_host_opts with every default. */
-#define VIV_HOST_OPTS_INIT {NULL, 0, 0, 0, 0, 0, 0}
+#define VIV_HOST_OPTS_INIT {NULL, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /** Options for viv_host_add_iface(). Zero fields mean defaults. */
 typedef struct viv_iface_opts {
@@ -112,6 +147,10 @@ typedef struct viv_ip_stats {
     uint64_t arp_requests;    /**< ARP requests sent */
     uint64_t arp_replies;     /**< ARP replies sent */
     uint64_t arp_failed;      /**< resolutions that gave up */
+    uint64_t arp_expired;     /**< entries removed after going unused (aging) */
+    uint64_t arp_evicted;     /**< entries removed to make room: the cache was full */
+    uint64_t arp_refused;     /**< new entries refused: the cache was full of entries being
+                                   resolved or probed */
     uint64_t ip_rx;           /**< IPv4 packets received */
     uint64_t ip_delivered;    /**< delivered to the host itself */
     uint64_t ip_forwarded;    /**< forwarded */
@@ -125,8 +164,10 @@ typedef struct viv_ip_stats {
     uint64_t drop_fragment;   /**< fragments (no reassembly) */
     uint64_t drop_too_big;    /**< larger than the outgoing MTU */
     uint64_t drop_broadcast;  /**< broadcasts a router must not forward */
-    uint64_t drop_arp;        /**< given up after failed ARP, or the ARP queue was full */
+    uint64_t drop_arp;        /**< given up after failed ARP, the ARP queue was full, or
+                                   the ARP cache refused the entry */
     uint64_t drop_proto;      /**< for an unknown protocol */
+    uint64_t drop_nomem;      /**< dropped because memory ran out (the allocator failed) */
     uint64_t icmp_rx;         /**< ICMP messages received */
     uint64_t icmp_bad;        /**< ICMP messages malformed or with a bad checksum */
     uint64_t icmp_tx;         /**< ICMP messages sent */
@@ -258,13 +299,17 @@ VIV_API int viv_host_set_forwarding(viv_host_t *host, int on);
  * @param host the host.
  * @param dst the destination prefix (host bits are cleared).
  * @param prefix_len 0..32 (0 with @p dst 0.0.0.0 is the default route).
- * @param gateway the next hop, or ::VIV_IP4_ANY for an on-link route.
+ * @param gateway the next hop, or ::VIV_IP4_ANY for an on-link route. A next hop is a
+ *        neighbour: a unicast address inside a connected prefix of the outgoing interface
+ *        (as for -1 below), not one of the host's own addresses, nor the network or directed
+ *        broadcast address of that prefix (prefixes up to /30).
  * @param iface the outgoing interface, or -1 to take the interface of the connected route
- *        that reaches @p gateway.
+ *        that reaches @p gateway (-1 needs a gateway).
  * @param metric lower wins among routes of the same prefix.
- * @return 0, or VIV_EINVAL (bad prefix, bad interface, -1 with an unreachable gateway),
- *         VIV_EEXIST (a static or connected route with the same prefix, gateway, interface
- *         and metric), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (bad prefix, an interface that does not exist or is below -1, a
+ *         gateway that is not a neighbour as above, including a multicast, reserved or
+ *         limited broadcast address; -1 with ::VIV_IP4_ANY), VIV_EEXIST (a static or
+ *         connected route with the same prefix, gateway, interface and metric), VIV_ENOMEM.
  *
  * A route that viv_sim_compute_routes() added and that is identical to this one becomes
  * static (it keeps its place in the table), so later computations keep it.
@@ -275,7 +320,7 @@ VIV_API int viv_host_route_add(viv_host_t *host, viv_ip4_t dst, uint8_t prefix_l
 /**
  * Add the default route via a gateway: viv_host_route_add(host, 0, 0, gateway, -1, 0).
  * @param host the host.
- * @param gateway the gateway, on a connected subnet.
+ * @param gateway the gateway, a neighbour on a connected subnet (not 0.0.0.0).
  * @return as viv_host_route_add().
  */
 VIV_API int viv_host_set_gateway(viv_host_t *host, viv_ip4_t gateway);
@@ -323,17 +368,21 @@ VIV_API int viv_host_routes_text(const viv_host_t *host, char *buf, size_t cap);
  * @param host the host.
  * @param rows where to write up to @p cap rows (may be NULL when @p cap is 0).
  * @param cap capacity of @p rows.
- * @return the number of entries, which may exceed @p cap, or VIV_EINVAL.
+ * @return the number of entries, which may exceed @p cap, or VIV_EINVAL, VIV_ENOMEM (a
+ *         cache of more than 64 entries is sorted in a temporary array).
  */
 VIV_API int viv_host_arp_table(const viv_host_t *host, viv_arp_entry *rows, size_t cap);
 
 /**
  * The ARP cache as text in the style of `arp -an`:
- * `? (10.0.1.1) at 02:00:00:00:00:03 [ether] on eth0`, or `at <incomplete>`.
+ * `? (10.0.1.1) at 02:00:00:00:00:03 [ether] on eth0`, or `at <incomplete>`, sorted as
+ * viv_host_arp_table(). Like snprintf, it writes at most @p cap bytes, always
+ * NUL-terminated when @p cap is not 0 (an empty cache gives the empty string).
  * @param host the host.
  * @param buf the buffer (may be NULL when @p cap is 0).
  * @param cap its size.
- * @return the length of the whole text (snprintf-like), or VIV_EINVAL.
+ * @return the length of the whole text (snprintf-like), or VIV_EINVAL, VIV_ENOMEM (as
+ *         viv_host_arp_table()).
  */
 VIV_API int viv_host_arp_table_text(const viv_host_t *host, char *buf, size_t cap);
 

@@ -112,18 +112,19 @@ VIV_API int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *ping);
 /** A running traceroute (opaque). */
 typedef struct viv_traceroute viv_traceroute_t;
 
-/** What a traceroute probe found. */
-typedef enum viv_trace_kind {
+/** What a traceroute probe found. (Named viv_trace_kind before 0.2; that name is now the
+ *  trace subscription's, in trace.h.) */
+typedef enum viv_traceroute_kind {
     VIV_TRACE_HOP = 0,         /**< a router answered with time exceeded */
     VIV_TRACE_REACHED = 1,     /**< the destination answered with an echo reply */
     VIV_TRACE_UNREACHABLE = 2, /**< a destination unreachable error answered */
     VIV_TRACE_TIMEOUT = 3,     /**< nothing answered within the timeout ("*") */
     VIV_TRACE_DONE = 4         /**< the traceroute has finished */
-} viv_trace_kind;
+} viv_traceroute_kind;
 
 /** One probe's result. */
 typedef struct viv_trace_result {
-    viv_trace_kind kind; /**< what it found */
+    viv_traceroute_kind kind; /**< what it found */
     uint8_t ttl;         /**< the probe's TTL (the hop number) */
     uint8_t probe;       /**< the probe number within the hop, from 1 */
     viv_ip4_t from;      /**< who answered */

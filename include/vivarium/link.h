@@ -21,23 +21,42 @@
  * and counted. The frame being transmitted is not in the queue. A frame whose payload (what
  * follows the 14-byte Ethernet header) exceeds `mtu` is refused as it is handed to the link,
  * like a NIC refusing an oversized frame: counted in `drop_mtu`, it never waits in the queue
- * or occupies the transmitter.
+ * or occupies the transmitter. The MTU is a link's only rule on length (it stands for the
+ * NICs at both ends): a frame shorter than an Ethernet header, which only
+ * viv_device_send_raw() makes, is carried like any other (hosts and switches count and drop
+ * it; hubs repeat it).
  *
  * **A frame's timing and fate are fixed when it is handed to the link**, as in Linux's netem:
  * the queue is FIFO and the transmitter exact, so its start, its end and its arrival are
  * known then. The impairments are drawn at that moment from the direction's own seeded
- * stream, in this order: independent loss, Gilbert-Elliott burst loss (the state
- * moves first, then the loss of the new state applies), corruption (one random bit of a
- * private copy is flipped, so checksums catch it), duplication (a second copy follows at the
- * same instant), jitter, reordering. A lost frame still occupies the transmitter. With
- * `jitter_reorder` 0 a frame never arrives before the frame sent ahead of it (it is held back
- * to that frame's arrival, which stays within its own jitter range); the reorder impairment
- * adds `reorder_delay_ns` on top, so later frames overtake the held one. A probability of 0
- * draws nothing from the stream. Parameters may be changed while the simulation runs; a change
- * applies to frames handed to the link afterwards (frames already waiting, in transmission or
- * in flight keep the timing they were given). Counters of transmission (`tx_frames`,
- * `tx_bytes`) count a waiting frame once its transmission has started; a capture on a link
- * sees each frame at the instant its transmission starts.
+ * stream, in this order:
+ * 1. independent loss: one draw;
+ * 2. Gilbert-Elliott burst loss, only while `burst.p_good_bad` > 0: the state moves first
+ *    (one draw), then the loss of the new state applies (one draw);
+ * 3. corruption: one draw; if it hits and the frame has a byte in the corruption range
+ *    (`corrupt_offset`, `corrupt_len`), a second draw picks one bit of that range, which is
+ *    flipped in a private copy of the frame, so checksums catch it;
+ * 4. duplication: one draw; a second copy arrives `duplicate_delay_ns` after the frame;
+ * 5. jitter, only while `jitter_ns` > 0: one draw;
+ * 6. reordering: one draw.
+ *
+ * A probability of 0 draws nothing from the stream (nor does 1), and a lost frame takes no
+ * draw after the one that lost it. `duplicate_delay_ns` and the delays take no draw, so they
+ * never change which frames are lost, duplicated or corrupted; the corruption range decides
+ * only which bit a corrupted frame gets (a frame with no byte in it takes no draw for the
+ * bit). With the fields added last at their defaults (`duplicate_delay_ns` 0, the whole
+ * frame as corruption range) a run is exactly what it was before they existed. A lost frame
+ * still occupies the transmitter. With `jitter_reorder` 0 a frame never arrives before the
+ * frame sent ahead of it (it is held back to that frame's arrival, which stays within its
+ * own jitter range); the reorder impairment adds `reorder_delay_ns` on top, so later frames
+ * overtake the held one. A duplicate's copy arrives `duplicate_delay_ns` after its frame
+ * (jitter and reordering included); a late copy holds no later frame back. With
+ * `duplicate_delay_ns` 0 the copy arrives at the same instant, just before its frame.
+ * Parameters may be changed while the simulation runs; a change applies to frames handed to
+ * the link afterwards (frames already waiting, in transmission or in flight keep the timing
+ * they were given). Counters of transmission (`tx_frames`, `tx_bytes`) count a waiting frame
+ * once its transmission has started; a capture on a link sees each frame at the instant its
+ * transmission starts.
  *
  * **Faults.** viv_link_set_up() cuts or restores a direction (or both). Cutting drops every
  * frame waiting in the queue, in transmission and in flight (counted in `drop_cut`); frames
@@ -67,6 +86,11 @@ typedef enum viv_link_dir {
 
 /** ::viv_link_params.overhead_bytes value meaning "no per-frame overhead at all". */
 #define VIV_LINK_OVERHEAD_NONE UINT32_MAX
+/** The smallest link MTU: IPv4's minimum (RFC 791). */
+#define VIV_LINK_MTU_MIN 68u
+/** The largest link MTU: the largest IPv4 packet. Past standard Ethernet (1500) and jumbo
+ *  frames (9000), for experiments; a larger MTU could carry nothing IPv4 can send. */
+#define VIV_LINK_MTU_MAX 65535u
 
 /** Gilbert-Elliott two-state burst loss. Off while `p_good_bad` is 0. */
 typedef struct viv_burst_loss {
@@ -82,7 +106,8 @@ typedef struct viv_link_params {
     viv_time_t delay_ns;       /**< propagation delay; default 0 */
     uint32_t queue_frames;     /**< queue limit in frames; default 100 */
     uint64_t queue_bytes;      /**< queue limit in bytes; default none */
-    uint32_t mtu;              /**< largest payload after the Ethernet header; default 1500 */
+    uint32_t mtu;              /**< largest payload after the Ethernet header, from
+                                    ::VIV_LINK_MTU_MIN to ::VIV_LINK_MTU_MAX; default 1500 */
     uint32_t overhead_bytes;   /**< per-frame medium overhead; default 24 (Ethernet) */
     double loss;               /**< independent loss probability, 0..1 */
     viv_burst_loss burst;      /**< burst loss, off by default */
@@ -92,10 +117,19 @@ typedef struct viv_link_params {
     int jitter_reorder;        /**< 0: jitter keeps frames in order; 1: it may reorder them */
     double reorder;            /**< probability of holding a frame back by reorder_delay_ns */
     viv_time_t reorder_delay_ns; /**< how long a reordered frame is held back */
+    viv_time_t duplicate_delay_ns; /**< how long after its frame a duplicate's copy arrives;
+                                        default 0, the same instant */
+    uint32_t corrupt_offset;   /**< the first byte of the corruption range, counted from the
+                                    first byte of the Ethernet header; default 0 */
+    uint32_t corrupt_len;      /**< the corruption range's length in bytes; default 0, up to
+                                    the end of the frame. The range is cut at the frame's end;
+                                    a frame that ends at or before `corrupt_offset` is left
+                                    intact (counted in `corrupt_skipped`). Used by the
+                                    `corrupt` impairment and by ::VIV_VERDICT_CORRUPT. */
 } viv_link_params;
 
 /** Initialiser for ::viv_link_params with every default. */
-#define VIV_LINK_PARAMS_INIT {0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0, 0, 0}
+#define VIV_LINK_PARAMS_INIT {0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /** Counters of one direction of a link. */
 typedef struct viv_link_stats_t {
@@ -109,7 +143,12 @@ typedef struct viv_link_stats_t {
     uint64_t drop_burst;     /**< lost by burst loss */
     uint64_t drop_cut;       /**< lost to a cut: queued, in flight, or sent while cut */
     uint64_t drop_intercept; /**< dropped by an intercept or a drop rule */
+    uint64_t drop_nomem;     /**< dropped because memory for it ran out (the allocator
+                                  failed): a frame is never lost without a count */
     uint64_t corrupted;      /**< frames with a bit flipped */
+    uint64_t corrupt_skipped; /**< frames chosen for corruption (by the impairment or an
+                                   intercept) with no byte in the corruption range: left
+                                   intact and delivered */
     uint64_t duplicated;     /**< extra copies made */
     uint64_t reordered;      /**< frames held back by the reorder impairment */
     uint32_t queue_frames;   /**< frames waiting now */
@@ -122,8 +161,11 @@ typedef enum viv_verdict {
     VIV_VERDICT_DELIVER = 0,   /**< deliver it now */
     VIV_VERDICT_DROP = 1,      /**< drop it (counted in drop_intercept) */
     VIV_VERDICT_DELAY = 2,     /**< deliver it after *delay_ns more, without asking again */
-    VIV_VERDICT_DUPLICATE = 3, /**< deliver it now, and a second copy right after */
-    VIV_VERDICT_CORRUPT = 4    /**< flip one random bit, then deliver it */
+    VIV_VERDICT_DUPLICATE = 3, /**< deliver it now, and a second copy *delay_ns later (0:
+                                    right after, at the same instant), without asking again */
+    VIV_VERDICT_CORRUPT = 4    /**< flip one random bit within the direction's corruption
+                                    range (::viv_link_params.corrupt_offset and
+                                    ::viv_link_params.corrupt_len), then deliver it */
 } viv_verdict;
 
 /**
@@ -133,7 +175,9 @@ typedef enum viv_verdict {
  * @param frame the frame's bytes (read-only, valid during the call).
  * @param len their count.
  * @param info the parsed summary.
- * @param[out] delay_ns for ::VIV_VERDICT_DELAY, how much longer to hold the frame.
+ * @param[out] delay_ns for ::VIV_VERDICT_DELAY, how much longer to hold the frame; for
+ *        ::VIV_VERDICT_DUPLICATE, how long after the frame its copy arrives. It is 0 when the
+ *        intercept is called.
  * @param user the pointer given to viv_link_set_intercept().
  * @return the verdict.
  *

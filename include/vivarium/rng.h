@@ -5,10 +5,19 @@
  * @defgroup viv_rng Random streams
  * @brief Deterministic random numbers, one independent stream per component.
  *
- * Every random choice vivarium makes (losses, jitter, ISNs, ephemeral ports, MAC addresses)
- * comes from a stream derived from the simulation seed and a stable component id, so adding
- * a host does not change the draws of the others. Programs can draw from their own streams
- * the same way with viv_sim_rng().
+ * Every random choice vivarium makes (losses, jitter, ISNs, ephemeral ports) comes from a
+ * stream derived from the simulation seed and the component's **name**: a node's name, and
+ * for a link the names and port numbers of its two ends, one stream per direction. Within a
+ * host each consumer has its own stream (IPv4 identification and echo identifiers,
+ * ephemeral UDP ports, and later TCP's ports and initial sequence numbers), so one never
+ * shifts another's draws. So:
+ * - components you name keep their draws whatever else exists, made before or after them;
+ * - made-up names ("host3", "sw1") count within their kind, so components of other kinds,
+ *   or of the same kind made later, change nothing; hosts made *before* an unnamed host
+ *   rename it, and change its draws: name what you want to keep fixed;
+ * - a name given twice is fine: the k-th component with a name gets a stream of its own
+ *   derived from the name and k.
+ * Programs can draw from their own streams the same way with viv_sim_rng().
  *
  * **The algorithm, so that runs can be reproduced elsewhere.** A stream is xoshiro256**
  * (Blackman and Vigna, 2018). Its state is seeded by SplitMix64: with `mix(z)` the SplitMix64

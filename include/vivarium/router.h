@@ -37,7 +37,8 @@ extern "C" {
  * @param sim the simulation.
  * @param nifaces interfaces to create (eth0...), 0..4096.
  * @param opts host options (forwarding is forced on), or NULL.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p sim, more than 4096 interfaces; nothing is
+ *         created), VIV_ENOMEM.
  */
 VIV_API int viv_router_new(viv_host_t **out, viv_sim_t *sim, uint32_t nifaces,
                            const viv_host_opts *opts);

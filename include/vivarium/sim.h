@@ -122,10 +122,11 @@ VIV_API const char *viv_sim_errmsg(const viv_sim_t *sim);
  * Schedule @p fn to run at simulated time @p at.
  * @param[out] id_out receives the event's id, or NULL if not wanted.
  * @param sim the simulation.
- * @param at the instant; not before viv_sim_now().
+ * @param at the instant; not before viv_sim_now(), at most ::VIV_TIME_MAX.
  * @param fn the callback.
  * @param user passed to @p fn; vivarium never reads it.
- * @return 0, or VIV_EINVAL (NULL @p sim or @p fn, @p at in the past), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p sim or @p fn, @p at in the past), VIV_ERANGE (@p at is
+ *         ::VIV_TIME_NEVER), VIV_ENOMEM.
  *
  * Callback timing: @p fn runs from a driver call (viv_sim_run() and friends), never from
  * this call, after every event already scheduled for the same instant.
@@ -140,7 +141,8 @@ VIV_API int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t
  * @param delay how long from now.
  * @param fn the callback.
  * @param user passed to @p fn.
- * @return 0, or VIV_EINVAL (NULL @p sim or @p fn, or now + @p delay overflows), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p sim or @p fn), VIV_ERANGE (now + @p delay is past
+ *         ::VIV_TIME_MAX: the event could never run), VIV_ENOMEM.
  *
  * Callback timing: as for viv_sim_schedule_at().
  */
@@ -175,7 +177,9 @@ VIV_API int viv_sim_run(viv_sim_t *sim);
 /**
  * Run every event due at or before @p t, then set the clock to @p t.
  *
- * If viv_sim_stop() is called first, the driver returns with the clock at the time of the
+ * With @p t = ::VIV_TIME_NEVER this is viv_sim_run(): every event runs and the clock stays
+ * at the last one's time (VIV_TIME_NEVER is no instant, so the clock never reaches it and
+ * events can still be scheduled afterwards). If viv_sim_stop() is called first, the driver returns with the clock at the time of the
  * event that stopped it.
  * @param sim the simulation.
  * @param t the instant to run to; not before viv_sim_now().
@@ -184,10 +188,11 @@ VIV_API int viv_sim_run(viv_sim_t *sim);
 VIV_API int viv_sim_run_until(viv_sim_t *sim, viv_time_t t);
 
 /**
- * Run for @p d nanoseconds of simulated time: viv_sim_run_until(now + d).
+ * Run for @p d nanoseconds of simulated time: viv_sim_run_until(now + d). Where now + @p d
+ * would pass ::VIV_TIME_MAX it saturates: viv_sim_run_until(VIV_TIME_NEVER).
  * @param sim the simulation.
  * @param d the duration.
- * @return as viv_sim_run_until(); VIV_EINVAL also if now + @p d overflows.
+ * @return as viv_sim_run_until().
  */
 VIV_API int viv_sim_run_for(viv_sim_t *sim, viv_time_t d);
 
@@ -197,6 +202,16 @@ VIV_API int viv_sim_run_for(viv_sim_t *sim, viv_time_t d);
  * @param sim the simulation (NULL is ignored).
  */
 VIV_API void viv_sim_stop(viv_sim_t *sim);
+
+/**
+ * The time of the earliest pending event: what a driver that paces the simulation against
+ * something outside it (a real network interface, a GUI, wall-clock time) waits for.
+ * @param sim the simulation (NULL gives ::VIV_TIME_NEVER).
+ * @return the time, at or after viv_sim_now(); ::VIV_TIME_NEVER if nothing is pending.
+ *
+ * Looking does not change the run.
+ */
+VIV_API viv_time_t viv_sim_next_time(const viv_sim_t *sim);
 
 /**
  * The number of events that are scheduled and not cancelled.

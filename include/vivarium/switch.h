@@ -62,6 +62,8 @@ typedef struct viv_switch_stats_t {
     uint64_t moved;      /**< entries whose port changed */
     uint64_t aged;       /**< entries removed by aging (including by viv_switch_set_aging()) */
     uint64_t learn_full; /**< addresses not learned because the table was full */
+    uint64_t rx_bad_frame; /**< frames shorter than an Ethernet header (14 bytes), dropped
+                                (counted in rx_frames too) */
 } viv_switch_stats_t;
 
 /**

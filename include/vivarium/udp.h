@@ -27,14 +27,28 @@
  * ::VIV_EACCES (from viv_udp_connect() too). A broadcast is not delivered back to sockets on
  * the sending host itself.
  *
- * **Receiving.** Datagrams wait in a queue of at most `rcvbuf_bytes` payload bytes (and at
- * most `rcvbuf_bytes` datagrams, so that zero-length ones are bounded too); one that does not
- * fit is dropped and counted (`rx_queue_full`). Datagrams with a bad checksum are
+ * **Receiving.** Datagrams wait in a receive queue bounded by `rcvbuf_bytes` (see
+ * **Receive buffer** below); one that does not fit is dropped and counted
+ * (`rx_queue_full`). Datagrams with a bad checksum are
  * dropped and counted on the host. A datagram to a port nobody has bound draws ICMP port
  * unreachable (a host that has never had a UDP socket answers it too, from its IPv4 layer,
  * and counts it there as `drop_proto`). viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
  * buffer is truncated and reported with ::VIV_MSG_TRUNC. Zero-length datagrams are
  * datagrams.
+ *
+ * **Receive buffer.** `rcvbuf_bytes` bounds the queue in two ways, as Linux's `SO_RCVBUF`
+ * does; a datagram is queued only if it keeps both:
+ * - the payload bytes waiting are at most `rcvbuf_bytes` (what netstat shows as `recv_q`);
+ * - the memory the waiting datagrams hold is at most twice `rcvbuf_bytes` (Linux doubles
+ *   `SO_RCVBUF` to leave room for bookkeeping), and never less than eight datagrams' worth
+ *   (about 16 KiB), so that a small buffer still takes a few short datagrams.
+ *
+ * A datagram's memory is its *truesize*, what it really holds: the whole frame it arrived in
+ * (a datagram stays in its frame until it is read, and every frame that fits a standard
+ * 1500-byte MTU is a 2 KiB buffer, however short its payload) plus its per-datagram record:
+ * about 2.1 KiB in all. A broadcast queued on several sockets is charged in full to each. So
+ * the default buffer (212992) queues at most 212992 payload bytes and about 200 datagrams
+ * however short they are: datagrams nobody reads pin at most 416 KiB per socket.
  *
  * Callback timing: ::VIV_EV_READABLE when the queue becomes non-empty, ::VIV_EV_ERROR when an
  * error is stored, ::VIV_EV_WRITABLE once after creation; always from an event, never from
@@ -63,7 +77,10 @@ typedef void (*viv_udp_cb)(viv_udp_t *s, uint32_t events, void *user);
 
 /** Options for viv_udp_new(). Zero fields mean defaults. */
 typedef struct viv_udp_opts {
-    uint32_t rcvbuf_bytes; /**< receive queue limit in payload bytes; default 212992 */
+    /** Receive buffer limit, default 212992: the queue holds at most this many payload
+     *  bytes, and at most twice this much memory counted as each datagram's truesize (never
+     *  less than eight datagrams' worth); see **Receive buffer** in @ref viv_udp. */
+    uint32_t rcvbuf_bytes;
     int reuse_addr;        /**< 1: share a bound port with other reuse_addr sockets */
     int broadcast;         /**< 1: allowed to send to broadcast addresses */
     uint8_t ttl;           /**< TTL of sent datagrams; default the host's */
@@ -79,7 +96,8 @@ typedef struct viv_udp_stats_t {
     uint64_t tx_bytes;      /**< their payload bytes */
     uint64_t rx_datagrams;  /**< datagrams queued for the application */
     uint64_t rx_bytes;      /**< their payload bytes */
-    uint64_t rx_queue_full; /**< datagrams dropped: the receive queue was full */
+    uint64_t rx_queue_full; /**< datagrams dropped: the receive buffer was full (payload
+                                 or memory bound), or no memory for the datagram's record */
     uint64_t rx_truncated;  /**< datagrams cut short by a small receive buffer */
 } viv_udp_stats_t;
 

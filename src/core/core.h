@@ -11,6 +11,7 @@
 #include "vivarium/rng.h"
 #include "vivarium/sim.h"
 
+#include "map.h"
 #include "sched.h"
 
 #if defined(__GNUC__)
@@ -57,8 +58,29 @@ typedef struct viv__frame {
 
 /* Frames of at most this much buffer come from the simulation's pool. */
 #define VIV__FRAME_POOL_CAP 2048u
+/* The pool keeps at most max(VIV__FRAME_POOL_KEEP, frames in use) free buffers and gives the
+ * rest back to the allocator as frames are released. A load that stays within twice what is
+ * in use (or within this reserve from idle) never allocates; after a burst drains, the pool
+ * shrinks to the reserve (64 buffers: about 133 KiB). Counts only: deterministic. */
+#define VIV__FRAME_POOL_KEEP 64u
 /* Headroom a frame built by a transport layer reserves for IPv4 and Ethernet headers. */
 #define VIV__FRAME_HEADROOM 128u
+
+/* An event owner's state: how many events it has scheduled (its events' seq), and its own
+ * fingerprint over the events it ran and the frames it put on a wire. */
+typedef struct viv__ownst {
+    uint64_t seq;
+    uint64_t fp;
+} viv__ownst;
+
+/* The owner of events the program schedules itself (viv_sim_schedule_at and _after). */
+#define VIV__OWNER_PROGRAM 0u
+/* The owner of observers' events (a capture writing a frame when its transmission starts):
+ * they run after everything else at their instant, and leave no trace in the run: they do
+ * not move the clock, count as events, enter the fingerprint or count as pending. */
+#define VIV__OWNER_OBSERVER UINT32_MAX
+
+struct viv_trace_record;
 
 struct viv_sim {
     viv_alloc_fn alloc;
@@ -71,14 +93,27 @@ struct viv_sim {
     viv__event *ev;
     uint32_t ev_len, ev_cap;
     uint32_t ev_free; /* head of the free-slot list, UINT32_MAX if empty */
-    uint64_t seq;
     uint64_t dispatched;
-    size_t pending;
+    size_t pending;     /* queued events, observers' included */
+    size_t obs_pending; /* queued observers' events */
     int running;
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
 
-    uint64_t fp;
+    /* Event owners (viv__owner_new), indexed by id: each one's event count and
+     * fingerprint. Entries of freed owners stay: their history is part of the run. */
+    viv__ownst *own; /* own_small until it outgrows it */
+    uint32_t own_len, own_cap;
+    uint64_t fp_seed; /* what the combined fingerprint starts from */
+    uint64_t obs_seq; /* observers' events so far (their seq) */
+
+    /* Stable keys: how often each name was given (hash -> count + 1), and the counters of
+     * made-up names per kind. */
+    viv__map names;
+    struct {
+        const char *kind;
+        uint64_t n;
+    } kinds[8];
 
     /* Owned objects, in registration order. */
     viv__obj objs;
@@ -86,9 +121,15 @@ struct viv_sim {
 
     /* Frame pool. */
     viv__frame *frame_free;
+    size_t frame_nfree; /* buffers on frame_free, at most max(VIV__FRAME_POOL_KEEP, live) */
     size_t frames_live;
 
     char errmsg[256];
+    viv__ownst own_small[16];
+
+    /* The trace subscription (vivarium/trace.h), or NULL. */
+    void (*trace_cb)(const struct viv_trace_record *rec, void *user);
+    void *trace_ud;
 };
 
 /* Allocation through the simulation's hook. viv__alloc returns NULL on failure. */
@@ -114,6 +155,16 @@ typedef struct viv__sb {
     size_t cap;
     size_t len; /* the full length, even past cap */
 } viv__sb;
+/* Start a builder. Like snprintf, a buffer with room holds a terminated string from the start,
+ * so that text with nothing to print is "" rather than whatever the buffer held. */
+static inline void viv__sb_init(viv__sb *sb, char *buf, size_t cap)
+{
+    sb->buf = buf;
+    sb->cap = cap;
+    sb->len = 0;
+    if (cap)
+        buf[0] = '\0';
+}
 void viv__sb_printf(viv__sb *sb, const char *fmt, ...) VIV__PRINTF(2, 3);
 
 /* Fingerprint mixing: fold a 64-bit word, or a byte string, into the run's fingerprint. */
@@ -124,11 +175,27 @@ static inline uint64_t viv__fp_fold(uint64_t h, uint64_t x)
     h ^= h >> 29;
     return h;
 }
-void viv__fp_mix(viv_sim_t *sim, uint64_t x);
+void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x);
 /* Bytes of each frame on a wire that the fingerprint reads: every header (Ethernet, IPv4,
  * ICMP/UDP/TCP with options), whose checksums in turn cover the payload. */
 #define VIV__FP_FRAME_BYTES 64u
-void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n);
+void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n);
+
+/* Event owners. Every event belongs to one owner: a node, a link direction, or the program.
+ * At one instant events run in (owner, the owner's own order), so the order never depends
+ * on how different owners' pushes interleave (see sched.h). Ids count from 1 in creation
+ * order; VIV_ENOMEM (with a message) if the table cannot grow. */
+int viv__owner_new(viv_sim_t *sim, uint32_t *id_out);
+/* Schedule fn(user) at `at` (now .. VIV_TIME_MAX) for owner. VIV_ENOMEM if no slot. */
+int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
+                  viv_event_fn fn, void *user);
+/* An observer's event (VIV__OWNER_OBSERVER) at `at`: fn must not change the simulation,
+ * only record what it sees. Cancel it with viv_sim_cancel. */
+int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
+                           viv_event_fn fn, void *user);
+/* The same, `delay` from now: VIV_ERANGE (with a message) past VIV_TIME_MAX. */
+int viv__schedule_after(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
+                        viv_time_t delay, viv_event_fn fn, void *user);
 
 /* Owned objects. Registration cannot fail. Unregistering does not call destroy. */
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *));
@@ -137,14 +204,107 @@ void viv__obj_unregister(viv_sim_t *sim, viv__obj *obj);
  * random streams, MAC addresses and names. */
 uint64_t viv__next_id(viv_sim_t *sim);
 
-/* Random stream for a library component: kind (a small constant) and its stable id. */
+/* Tracing (vivarium/trace.h). Callers test viv__tracing() first: with nobody subscribed,
+ * that test is the whole cost. node and link are the public handles (viv_node_t *,
+ * viv_link_t *); dir a viv_link_dir, reason a viv_drop_reason. */
+static inline bool viv__tracing(const viv_sim_t *sim) { return sim->trace_cb != NULL; }
+void viv__trace_init(struct viv_trace_record *r, int kind);
+void viv__trace_emit(viv_sim_t *sim, struct viv_trace_record *r);
+void viv__trace_frame(viv_sim_t *sim, int kind, const void *node, uint32_t port,
+                      const void *link, int dir, int reason, const uint8_t *bytes,
+                      uint32_t len);
+
+/* Time arithmetic that only moves forward: a + b, saturating at VIV_TIME_MAX. */
+static inline viv_time_t viv__time_add(viv_time_t a, viv_time_t b)
+{
+    return a >= VIV_TIME_MAX || b > VIV_TIME_MAX - a ? VIV_TIME_MAX : a + b;
+}
+
+/* A deadline timer: the one timer of an object whose deadline moves often (a retransmission
+ * timer re-armed on every ACK, a socket's notification, an ARP entry's retry), in the spirit
+ * of smoltcp's poll_at.
+ *
+ * The deadline lives in the timer; the timer owns one slot of the event table for its whole
+ * life, so arming it never allocates and never fails: an object that holds a timer learns
+ * of a shortage once, when it is made (viv__timer_init), never while it runs. A deadline
+ * that moves later costs nothing: the armed event runs at the old time, sees the deadline
+ * ahead and re-arms itself there. A deadline that moves earlier takes the event out of the
+ * queue and puts it back at the new time. So the queue holds at most one entry per timer,
+ * however often it is re-armed.
+ *
+ * fn runs from an event when the clock reaches the deadline; the timer is then stopped (fn
+ * may set it again, or fini it). */
+typedef struct viv__timer {
+    viv_sim_t *sim;
+    viv_time_t deadline; /* VIV_TIME_NEVER: stopped */
+    void (*fn)(struct viv__timer *t);
+    uint32_t slot;  /* the timer's event slot, VIV__QNIL before init / after fini */
+    uint32_t queued; /* the slot is in the queue, at ev[slot].time */
+} viv__timer;
+
+/* Take an event slot for t (stopped), whose events belong to owner. VIV_ENOMEM with a
+ * message if none can be had. */
+int viv__timer_init(viv__timer *t, viv_sim_t *sim, uint32_t owner, void (*fn)(viv__timer *t));
+/* Stop t and give its slot back. Harmless on a timer never initialised (zeroed, slot set to
+ * VIV__QNIL by viv__timer_clear) or already finished. */
+void viv__timer_fini(viv__timer *t);
+/* A timer that holds nothing yet: viv__timer_fini may be called on it. */
+static inline void viv__timer_clear(viv__timer *t)
+{
+    t->sim = NULL;
+    t->deadline = VIV_TIME_NEVER;
+    t->fn = NULL;
+    t->slot = VIV__QNIL;
+    t->queued = 0;
+}
+/* Fire at `at` (not before now: an earlier time means now; VIV_TIME_NEVER stops it). If the
+ * timer is already set, the new deadline replaces the old. Never fails. */
+void viv__timer_set(viv__timer *t, viv_time_t at);
+/* Fire at the earlier of its current deadline and `at`. */
+static inline void viv__timer_set_min(viv__timer *t, viv_time_t at)
+{
+    if (at < t->deadline)
+        viv__timer_set(t, at);
+}
+static inline void viv__timer_stop(viv__timer *t) { viv__timer_set(t, VIV_TIME_NEVER); }
+static inline bool viv__timer_running(const viv__timer *t) { return t->deadline != VIV_TIME_NEVER; }
+
+/* Stable keys. A component's random streams come from its key, and its key from its name
+ * (a node's; a link's from its two ends): never from creation order across kinds, so that
+ * adding a component does not change the draws of the others (rng.h). The k-th component
+ * given a name already taken gets the name's key mixed with k. VIV_ENOMEM if the table of
+ * names cannot grow. */
+int viv__name_key(viv_sim_t *sim, const char *name, uint64_t *key_out);
+/* The next number of a kind of component ("host", "sw"...), from 1: made-up names count
+ * within their kind. kind must be a string constant. */
+uint64_t viv__kind_next(viv_sim_t *sim, const char *kind);
+/* Mix words into a key (a link's from its ends' keys and ports). */
+static inline uint64_t viv__key_mix(uint64_t h, uint64_t x)
+{
+    h ^= x + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 29;
+    return h;
+}
+
+/* Random stream for a library component: kind (a small constant), its stable key, and the
+ * consumer within it (sub), so that one consumer's draws never shift another's. */
 enum {
     VIV__RNG_LINK = 1,
     VIV__RNG_HOST = 2,
     VIV__RNG_SWITCH = 3,
     VIV__RNG_DEVICE = 4,
 };
-void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t id,
+/* Consumers within a host. */
+enum {
+    VIV__RNG_SUB_IP = 0,        /* IPv4 identification and ICMP echo identifiers */
+    VIV__RNG_SUB_UDP_PORTS = 1, /* ephemeral UDP ports */
+    VIV__RNG_SUB_TCP_PORTS = 2, /* ephemeral TCP ports */
+    VIV__RNG_SUB_TCP_ISN = 3,   /* TCP initial sequence numbers */
+    VIV__RNG_SUB_ARP = 4,       /* ARP timing */
+};
+void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t key,
                         uint32_t sub);
 
 /* Frames. */
@@ -152,6 +312,8 @@ viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len);
 viv__frame *viv__frame_from(viv_sim_t *sim, uint32_t headroom, const uint8_t *bytes,
                             uint32_t len);
 static inline uint8_t *viv__frame_bytes(viv__frame *f) { return f->data + f->head; }
+/* The memory a frame holds, whatever its length: its whole buffer and header. */
+static inline size_t viv__frame_truesize(const viv__frame *f) { return sizeof(*f) + f->cap; }
 static inline viv__frame *viv__frame_ref(viv__frame *f)
 {
     f->refs++;

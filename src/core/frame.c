@@ -1,5 +1,12 @@
 /* Frames: one buffer with headroom and a reference count. Buffers of the common size come
- * from a per-simulation free list, so the frame path does not allocate in steady state. */
+ * from a per-simulation free list, so the frame path does not allocate in steady state.
+ *
+ * The free list is bounded by what is in use: it keeps at most max(VIV__FRAME_POOL_KEEP,
+ * frames in use) buffers. A load that never takes more than that from the list (a steady
+ * flow, bursts up to the reserve, or swings up to twice what is in use, like a congestion
+ * window halving and growing back) never allocates; after a burst drains, the buffers
+ * beyond the bound go back to the allocator as the burst's frames are released, at most two
+ * per release. The bound counts frames, never time, so it is deterministic. */
 #include <string.h>
 
 #include "core.h"
@@ -16,6 +23,7 @@ viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len)
         f = sim->frame_free;
         if (f) {
             sim->frame_free = f->next_free;
+            sim->frame_nfree--;
         } else {
             f = viv__alloc(sim, frame_size(VIV__FRAME_POOL_CAP));
             if (!f)
@@ -54,8 +62,18 @@ void viv__frame_unref(viv_sim_t *sim, viv__frame *f)
     if (f->cap == VIV__FRAME_POOL_CAP) {
         f->next_free = sim->frame_free;
         sim->frame_free = f;
+        sim->frame_nfree++;
     } else {
         viv__free(sim, f, frame_size(f->cap));
+    }
+    /* One frame fewer in use lowers the bound by at most one: this gives back at most two. */
+    size_t keep = sim->frames_live > VIV__FRAME_POOL_KEEP ? sim->frames_live
+                                                          : VIV__FRAME_POOL_KEEP;
+    while (sim->frame_nfree > keep) {
+        viv__frame *g = sim->frame_free;
+        sim->frame_free = g->next_free;
+        sim->frame_nfree--;
+        viv__free(sim, g, frame_size(VIV__FRAME_POOL_CAP));
     }
 }
 
@@ -97,4 +115,5 @@ void viv__frame_pool_fini(viv_sim_t *sim)
         sim->frame_free = f->next_free;
         viv__free(sim, f, frame_size(VIV__FRAME_POOL_CAP));
     }
+    sim->frame_nfree = 0;
 }

@@ -39,14 +39,12 @@ int viv_sim_rng(viv_rng_t *out, const viv_sim_t *sim, uint64_t stream)
     return 0;
 }
 
-void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t id,
+void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t key,
                         uint32_t sub)
 {
-    uint64_t stream = VIV_RNG_STREAM_LIBRARY | (uint64_t)kind << 56 | (uint64_t)sub << 40 |
-                      (id & ((UINT64_C(1) << 40) - 1));
-    viv_rng_init(out, sim->seed, stream);
+    uint64_t h = viv__key_mix(viv__key_mix(key, kind), sub);
+    viv_rng_init(out, sim->seed, VIV_RNG_STREAM_LIBRARY | (h >> 1));
 }
-
 uint64_t viv_rng_u64(viv_rng_t *r)
 {
     uint64_t *s = r->s;

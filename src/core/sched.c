@@ -54,6 +54,12 @@ void viv__sched_fini(struct viv_sim *sim, viv__sched *q)
     viv__sched_init(q);
 }
 
+/* The order of two events at one instant. */
+static inline bool key_lt(const viv__event *a, const viv__event *b)
+{
+    return a->owner < b->owner || (a->owner == b->owner && a->seq < b->seq);
+}
+
 /* Link leader ev[x] (a time no other leader has) into its bucket, in time order. */
 static inline void link_leader(viv__sched *q, viv__event *ev, uint32_t x)
 {
@@ -191,10 +197,8 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
  * day width suits (bursts far apart, say) would otherwise be re-tuned again and again for
  * nothing: after a re-tuning that did not bring the cost down, the next check waits twice
  * as long (up to 2^10 times), and a good window resets the wait. */
-static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    if (VIV__LIKELY(++q->ops < ((2 * (uint64_t)q->nb) << q->backoff)))
-        return;
     if (q->cost > SCHED_COST_LIMIT * q->ops) {
         int futile = q->retuned; /* the previous window was right after a re-tuning */
         if (rebuild(sim, q, ev, q->nb)) {
@@ -213,46 +217,56 @@ static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev
     q->cost = 0;
 }
 
-void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot)
+static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (VIV__UNLIKELY(++q->ops >= ((2 * (uint64_t)q->nb) << q->backoff)))
+        viv__sched_tune(sim, q, ev);
+}
+
+/* Slot joins the group at its time, led by ev[h] (*p names h). The leader is the group's
+ * least event; the ring behind it runs from the least of the rest to the greatest, and the
+ * leader's `same` names the greatest. Kept out of line: pushes mostly find no group. */
+uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
 {
     viv__event *e = &ev[slot];
-    uint64_t t = e->time;
-    uint64_t d = t >> q->shift;
-    if (VIV__UNLIKELY(d < q->day || q->len == 0)) {
-        /* Earlier than the current day (the driver ran to a limit, then scheduled before
-         * the next event) or the first event: the calendar starts from its day. */
-        q->day = d;
-        q->cur = (uint32_t)d & (q->nb - 1);
-    }
-    uint32_t *p = &q->bucket[d & (q->nb - 1)];
-    uint32_t h, steps = 0;
-    while ((h = *p) != VIV__QNIL && ev[h].time < t) {
-        p = &ev[h].next;
-        steps++;
-    }
-    if (h != VIV__QNIL && ev[h].time == t) {
-        /* Join the group at this time, after its newest event. */
-        uint32_t newest = ev[h].same;
+    uint32_t steps = 0;
+    uint32_t newest = ev[h].same;
+    if (VIV__UNLIKELY(key_lt(e, &ev[h]))) {
+        /* A new least: it leads, and the old leader heads the ring. */
         if (newest == VIV__QNIL) {
-            e->same = slot;
+            ev[h].same = h;
+            newest = h;
         } else {
-            e->same = ev[newest].same;
-            ev[newest].same = slot;
+            ev[h].same = ev[newest].same;
+            ev[newest].same = h;
         }
+        e->same = newest;
+        e->next = ev[h].next;
+        *p = slot;
+    } else if (newest == VIV__QNIL) {
+        e->same = slot;
+        ev[h].same = slot;
+    } else if (VIV__LIKELY(key_lt(&ev[newest], e))) {
+        e->same = ev[newest].same;
+        ev[newest].same = slot;
         ev[h].same = slot;
     } else {
-        e->next = h;
-        e->same = VIV__QNIL;
-        *p = slot;
+        uint32_t prev = newest, cur = ev[newest].same;
+        while (key_lt(&ev[cur], e)) {
+            prev = cur;
+            cur = ev[cur].same;
+            steps++;
+        }
+        ev[prev].same = slot;
+        e->same = cur;
     }
-    q->cost += steps;
-    q->len++;
-    if (VIV__UNLIKELY(q->len > q->grow_at)) {
-        if (q->nb > UINT32_MAX / 4 || !rebuild(sim, q, ev, q->nb * 2))
-            q->grow_at = q->len * 2; /* try again later */
-        return;
-    }
-    check_cost(sim, q, ev);
+    return steps;
+}
+
+void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (q->nb > UINT32_MAX / 4 || !rebuild(sim, q, ev, q->nb * 2))
+        q->grow_at = q->len * 2; /* try again later */
 }
 
 /* The bucket whose head is the least queued time; moves the current day there. */
@@ -283,6 +297,16 @@ static uint32_t find_min(viv__sched *q, const viv__event *ev)
     q->day = ev[q->bucket[best]].time >> q->shift;
     q->cost += 2 * (uint64_t)q->nb;
     return best;
+}
+
+uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev)
+{
+    if (!q->len)
+        return VIV__QNIL;
+    uint64_t cost = q->cost; /* a look is not an operation: the tuning must not see it */
+    uint32_t h = q->bucket[find_min(q, ev)];
+    q->cost = cost;
+    return h;
 }
 
 uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint64_t limit)
@@ -325,4 +349,50 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
     }
     check_cost(sim, q, ev);
     return h;
+}
+
+void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot)
+{
+    uint64_t t = ev[slot].time;
+    uint32_t *p = &q->bucket[(t >> q->shift) & (q->nb - 1)];
+    uint32_t h, steps = 0;
+    while ((h = *p) != VIV__QNIL && ev[h].time < t) {
+        p = &ev[h].next;
+        steps++;
+    }
+    /* h leads the group at time t, which holds slot. */
+    uint32_t newest = ev[h].same;
+    if (h == slot) {
+        if (newest == VIV__QNIL) {
+            *p = ev[h].next;
+        } else {
+            /* The oldest of the rest of the group becomes the leader, as in a pop. */
+            uint32_t oldest = ev[newest].same;
+            if (oldest == newest) {
+                ev[oldest].same = VIV__QNIL;
+            } else {
+                ev[newest].same = ev[oldest].same;
+                ev[oldest].same = newest;
+            }
+            ev[oldest].next = ev[h].next;
+            *p = oldest;
+        }
+    } else {
+        /* The group's ring runs from the oldest to the newest and back: find the slot's
+         * predecessor and close the ring over it. */
+        uint32_t prev = newest;
+        while (ev[prev].same != slot) {
+            prev = ev[prev].same;
+            steps++;
+        }
+        if (prev == slot) { /* the group's only member */
+            ev[h].same = VIV__QNIL;
+        } else {
+            ev[prev].same = ev[slot].same;
+            if (newest == slot)
+                ev[h].same = prev;
+        }
+    }
+    q->cost += steps;
+    q->len--;
 }

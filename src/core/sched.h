@@ -2,14 +2,16 @@
  *
  * Each event lives in one slot of the event table (viv__event), which is also its queue
  * node: the queue links slots by index and never copies them. Events are ordered by (time,
- * seq); seq is a per-simulation counter that grows with every push, so the order is total,
- * equal times pop in push order, and every run pops in the same order.
+ * owner, seq): owner names the node or link direction the event belongs to, and seq counts
+ * that owner's events, so the order is total, one owner's events at one instant pop in push
+ * order, and the order does not depend on how owners' pushes interleave. That is what lets
+ * a run cut into parts (one per process) keep exactly the order of the whole.
  *
  * Layout. Time is cut into days of 2^shift ns; day d belongs to bucket d mod nb (nb a power
  * of two), so a year of nb days wraps around the bucket array. A bucket is a list of its
  * distinct times in increasing order (whatever their year), and all events at one time hang
- * off the first of them (the leader) in push order, so a burst at one instant costs O(1) per
- * event. Popping scans buckets day by day from the current day; a year with nothing due falls
+ * off the least of them (the leader) in (owner, seq) order; an event that sorts after the
+ * group's greatest (the common case: one owner's burst at one instant) joins in O(1). Popping scans buckets day by day from the current day; a year with nothing due falls
  * back to a direct search for the least time.
  *
  * Tuning is automatic: nb doubles or halves as the queue grows or shrinks, and the day width
@@ -17,7 +19,11 @@
  * whenever pushes walk too far or pops scan too many empty days (a skewed or drifting
  * distribution). A failed allocation only postpones a resize: push and pop never fail.
  *
- * Cancellation is left to the simulation (a cancelled slot stays queued until it is popped).
+ * Removal. Any queued slot can be taken out (viv__sched_remove): cancelling an event frees
+ * its slot at once, so the queue never carries dead entries. It costs a walk of the slot's
+ * bucket up to its time (a few steps: the tuning keeps buckets short) and, for a slot that
+ * is not the first at its instant, of that instant's group.
+ *
  * The queue holds at most UINT32_MAX - 1 slots (indices are 32-bit, VIV__QNIL excluded). */
 #ifndef VIV_CORE_SCHED_H
 #define VIV_CORE_SCHED_H
@@ -31,16 +37,16 @@
 /* No slot: an empty bucket, the end of a list. */
 #define VIV__QNIL UINT32_MAX
 
-/* One slot of the event table. The simulation owns fn, user and gen; the queue owns next and
- * same while the slot is queued (the simulation reuses next for its free list). A slot is
- * pending while gen matches the id's generation and fn is not NULL; a cancelled event keeps
- * its slot (fn == NULL) until the queue pops it. */
+/* One slot of the event table. The simulation owns fn, user, gen and flags; the queue owns
+ * next and same while the slot is queued (the simulation reuses next for its free list). A
+ * slot is pending while it is queued; an id names it while gen matches the id's generation. */
 typedef struct viv__event {
     uint64_t time;
-    uint64_t seq;
+    uint64_t seq;   /* the owner's own count */
     viv_event_fn fn;
     void *user;
     uint32_t gen;
+    uint32_t owner; /* who the event belongs to (VIV__OWNER_PROGRAM, a node, a link side) */
     uint32_t next; /* queued: the next distinct time in the bucket; free: the next free slot */
     uint32_t same; /* queued leader: the newest event at that instant (a ring), or QNIL */
 } viv__event;
@@ -74,9 +80,51 @@ struct viv_sim;
 void viv__sched_init(viv__sched *q);
 /* Release the queue's memory (not the event table). */
 void viv__sched_fini(struct viv_sim *sim, viv__sched *q);
-/* Queue slot ev[slot], whose time and seq are set; seq must exceed every seq pushed before.
- * Never fails (a failed resize is retried later). */
-void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot);
+/* The out-of-line parts of a push: joining an equal-time group (returns the steps taken),
+ * growing, re-tuning. */
+uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot);
+void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+
+/* Queue slot ev[slot], whose time, owner and seq are set; (owner, seq) must be unique among
+ * queued slots. Never fails (a failed resize is retried later). Inline: it is the hot half
+ * of every event. */
+static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                   uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint64_t t = e->time;
+    uint64_t d = t >> q->shift;
+    if (d < q->day || q->len == 0) {
+        /* Earlier than the current day (the driver ran to a limit, then scheduled before
+         * the next event) or the first event: the calendar starts from its day. */
+        q->day = d;
+        q->cur = (uint32_t)d & (q->nb - 1);
+    }
+    uint32_t *p = &q->bucket[d & (q->nb - 1)];
+    uint32_t h, steps = 0;
+    while ((h = *p) != VIV__QNIL && ev[h].time < t) {
+        p = &ev[h].next;
+        steps++;
+    }
+    if (h != VIV__QNIL && ev[h].time == t) {
+        steps += viv__sched_group_join(ev, p, h, slot);
+    } else {
+        e->next = h;
+        e->same = VIV__QNIL;
+        *p = slot;
+    }
+    q->cost += steps;
+    q->len++;
+    if (q->len > q->grow_at)
+        viv__sched_grow(sim, q, ev);
+    else if (++q->ops >= ((2 * (uint64_t)q->nb) << q->backoff))
+        viv__sched_tune(sim, q, ev);
+}
+/* Take queued slot ev[slot] out of the queue. */
+void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot);
+/* The least queued slot, left queued, or VIV__QNIL. */
+uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev);
 /* Remove and return the least queued slot if its time is at most limit, else VIV__QNIL. */
 uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint64_t limit);
 static inline size_t viv__sched_len(const viv__sched *q) { return q->len; }

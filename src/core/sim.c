@@ -23,9 +23,15 @@ int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
     sim->alloc_ud = opts->alloc_ud;
     sim->seed = opts->seed;
     sim->ev_free = EV_NONE;
-    sim->fp = viv__fp_fold(UINT64_C(0x6a09e667f3bcc908), opts->seed);
+    sim->fp_seed = viv__fp_fold(UINT64_C(0x6a09e667f3bcc908), opts->seed);
+    sim->own = sim->own_small;
+    sim->own_cap = (uint32_t)VIV__ARRAY_LEN(sim->own_small);
+    sim->own_len = 1; /* VIV__OWNER_PROGRAM */
+    sim->own[0].seq = 0;
+    sim->own[0].fp = 0;
     sim->objs.prev = sim->objs.next = &sim->objs;
     viv__sched_init(&sim->q);
+    viv__map_init(&sim->names);
     *out = sim;
     return 0;
 }
@@ -50,18 +56,53 @@ void viv_sim_free(viv_sim_t *sim)
         o->destroy(o);
     }
     viv__sched_fini(sim, &sim->q);
+    viv__map_fini(sim, &sim->names);
     viv__free(sim, sim->ev, sim->ev_cap * sizeof(*sim->ev));
+    if (sim->own != sim->own_small)
+        viv__free(sim, sim->own, sim->own_cap * sizeof(*sim->own));
     viv__frame_pool_fini(sim);
     sim->alloc(sim->alloc_ud, sim, sizeof(*sim), 0);
 }
 
 viv_time_t viv_sim_now(const viv_sim_t *sim) { return sim ? sim->now : 0; }
 uint64_t viv_sim_seed(const viv_sim_t *sim) { return sim ? sim->seed : 0; }
-size_t viv_sim_pending(const viv_sim_t *sim) { return sim ? sim->pending : 0; }
+size_t viv_sim_pending(const viv_sim_t *sim) { return sim ? sim->pending - sim->obs_pending : 0; }
 uint64_t viv_sim_events(const viv_sim_t *sim) { return sim ? sim->dispatched : 0; }
-uint64_t viv_sim_fingerprint(const viv_sim_t *sim) { return sim ? sim->fp : 0; }
+/* The owners' fingerprints combined in owner order: the same value however the owners'
+ * events interleaved, and so for a run cut into parts whose owners' states are gathered. */
+uint64_t viv_sim_fingerprint(const viv_sim_t *sim)
+{
+    if (!sim)
+        return 0;
+    uint64_t h = sim->fp_seed;
+    for (uint32_t i = 0; i < sim->own_len; i++)
+        h = viv__fp_fold(viv__fp_fold(h, sim->own[i].fp), sim->own[i].seq);
+    return h;
+}
 
-void viv__fp_mix(viv_sim_t *sim, uint64_t x) { sim->fp = viv__fp_fold(sim->fp, x); }
+void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x)
+{
+    sim->own[owner].fp = viv__fp_fold(sim->own[owner].fp, x);
+}
+
+int viv__owner_new(viv_sim_t *sim, uint32_t *id_out)
+{
+    if (sim->own_len == sim->own_cap) {
+        uint32_t ncap = sim->own_cap * 2;
+        viv__ownst *n = ncap > sim->own_cap ? viv__alloc(sim, ncap * sizeof(*n)) : NULL;
+        if (!n)
+            return viv__err(sim, VIV_ENOMEM, "out of memory for an event owner");
+        memcpy(n, sim->own, sim->own_len * sizeof(*n));
+        if (sim->own != sim->own_small)
+            viv__free(sim, sim->own, sim->own_cap * sizeof(*n));
+        sim->own = n;
+        sim->own_cap = ncap;
+    }
+    sim->own[sim->own_len].seq = 0;
+    sim->own[sim->own_len].fp = 0;
+    *id_out = sim->own_len++;
+    return 0;
+}
 
 /* A word of 8 bytes read as little-endian on every machine (one load where the host is
  * little-endian), so that fingerprints agree across byte orders. */
@@ -85,7 +126,7 @@ static inline uint64_t lane(uint64_t v, uint64_t w)
 /* Frames are hashed in four independent lanes of 8-byte words (the multiplications of one
  * 32-byte block do not wait on each other), then the lanes, the tail and the length are
  * folded into the running fingerprint. */
-void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
+void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n)
 {
     uint64_t a = UINT64_C(0x243f6a8885a308d3), b = UINT64_C(0x13198a2e03707344),
              c = UINT64_C(0xa4093822299f31d0), d = UINT64_C(0x082efa98ec4e6c89);
@@ -101,12 +142,13 @@ void viv__fp_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
     uint64_t tail = 0;
     for (int shift = 0; i < n; i++, shift += 8)
         tail |= (uint64_t)p[i] << shift;
-    uint64_t h = viv__fp_fold(sim->fp, a);
+    uint64_t h = viv__fp_fold(sim->own[owner].fp, a);
     h = viv__fp_fold(h, b);
     h = viv__fp_fold(h, c);
     h = viv__fp_fold(h, d);
     h = viv__fp_fold(h, tail);
-    sim->fp = viv__fp_fold(h, n); /* the length, so that trailing zero bytes still count */
+    /* the length, so that trailing zero bytes still count */
+    sim->own[owner].fp = viv__fp_fold(h, n);
 }
 
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))
@@ -128,6 +170,38 @@ void viv__obj_unregister(viv_sim_t *sim, viv__obj *obj)
 }
 
 uint64_t viv__next_id(viv_sim_t *sim) { return ++sim->next_obj_id; }
+
+/* FNV-1a over the bytes, then a finaliser so that near names land far apart. */
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return viv__key_mix(h, 0);
+}
+
+int viv__name_key(viv_sim_t *sim, const char *name, uint64_t *key_out)
+{
+    uint64_t h = name_hash(name);
+    uintptr_t seen = (uintptr_t)viv__map_get(&sim->names, h); /* count + 1, or 0 */
+    if (viv__map_put(sim, &sim->names, h, (void *)(seen ? seen + 1 : 2)) < 0)
+        return viv__err(sim, VIV_ENOMEM, "out of memory for a name");
+    *key_out = seen ? viv__key_mix(h, seen - 1) : h;
+    return 0;
+}
+
+uint64_t viv__kind_next(viv_sim_t *sim, const char *kind)
+{
+    for (size_t i = 0; i < VIV__ARRAY_LEN(sim->kinds); i++) {
+        if (!sim->kinds[i].kind)
+            sim->kinds[i].kind = kind;
+        if (strcmp(sim->kinds[i].kind, kind) == 0)
+            return ++sim->kinds[i].n;
+    }
+    return viv__next_id(sim); /* more kinds than the table holds: unique all the same */
+}
 
 /* ---- events ---------------------------------------------------------------------------- */
 
@@ -162,23 +236,44 @@ static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
     sim->ev_free = slot;
 }
 
-static int schedule(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_event_fn fn,
-                    void *user)
+static void timer_fire(viv_sim_t *sim, void *user);
+
+int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
+                  viv_event_fn fn, void *user)
 {
     uint32_t slot;
     if (VIV__UNLIKELY(ev_slot_get(sim, &slot) < 0))
         return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
     viv__event *e = &sim->ev[slot];
-    e->time = at;
-    e->seq = sim->seq++;
+    e->owner = owner;
     e->gen++; /* generations count from 1, so no id is ever 0 */
     e->fn = fn;
     e->user = user;
+    e->time = at;
+    e->seq = VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? sim->own[owner].seq++ : sim->obs_seq++;
     viv__sched_push(sim, &sim->q, sim->ev, slot);
     sim->pending++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
     return 0;
+}
+
+int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
+                           viv_event_fn fn, void *user)
+{
+    int rc = viv__schedule(sim, VIV__OWNER_OBSERVER, id_out, at, fn, user);
+    if (rc == 0)
+        sim->obs_pending++;
+    return rc;
+}
+
+int viv__schedule_after(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
+                        viv_time_t delay, viv_event_fn fn, void *user)
+{
+    if (delay > VIV_TIME_MAX - sim->now)
+        return viv__err(sim, VIV_ERANGE, "now (%llu ns) + %llu ns is past VIV_TIME_MAX",
+                        (unsigned long long)sim->now, (unsigned long long)delay);
+    return viv__schedule(sim, owner, id_out, sim->now + delay, fn, user);
 }
 
 int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_event_fn fn,
@@ -190,7 +285,11 @@ int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv
         return viv__err(sim, VIV_EINVAL,
                         "viv_sim_schedule_at: time %llu ns is before now (%llu ns)",
                         (unsigned long long)at, (unsigned long long)sim->now);
-    return schedule(id_out, sim, at, fn, user);
+    if (at > VIV_TIME_MAX)
+        return viv__err(sim, VIV_ERANGE,
+                        "viv_sim_schedule_at: VIV_TIME_NEVER is not an instant (the last is "
+                        "VIV_TIME_MAX)");
+    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, at, fn, user);
 }
 
 int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
@@ -198,8 +297,11 @@ int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t dela
 {
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, fn != NULL, "NULL callback");
-    VIV__CHECK(sim, delay <= VIV_TIME_NEVER - 1 - sim->now, "now + delay overflows");
-    return schedule(id_out, sim, sim->now + delay, fn, user);
+    if (delay > VIV_TIME_MAX - sim->now)
+        return viv__err(sim, VIV_ERANGE,
+                        "viv_sim_schedule_after: now (%llu ns) + %llu ns is past VIV_TIME_MAX",
+                        (unsigned long long)sim->now, (unsigned long long)delay);
+    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, sim->now + delay, fn, user);
 }
 
 int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
@@ -207,19 +309,37 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     uint32_t slot = (uint32_t)id;
     uint32_t gen = (uint32_t)(id >> 32);
-    if (gen == 0 || slot >= sim->ev_len || gen > sim->ev[slot].gen)
+    if (gen == 0 || slot >= sim->ev_len || gen > sim->ev[slot].gen ||
+        sim->ev[slot].fn == timer_fire) /* a timer's slot: no id names it */
         return viv__err(sim, VIV_EINVAL, "viv_sim_cancel: event id %#llx was never issued",
                         (unsigned long long)id);
     viv__event *e = &sim->ev[slot];
     if (gen != e->gen || e->fn == NULL)
         return 0; /* already ran or already cancelled */
-    e->fn = NULL; /* the slot is reclaimed when the queue pops it */
+    /* Out of the queue at once: a cancelled event holds no slot and costs no pop. */
+    if (e->owner == VIV__OWNER_OBSERVER)
+        sim->obs_pending--;
+    viv__sched_remove(&sim->q, sim->ev, slot);
+    ev_slot_put(sim, slot);
     sim->pending--;
     return 1;
 }
 
-/* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is due.
- * Cancelled entries on the way are reclaimed. */
+/* An observer's event: it runs, and leaves no trace in the run. */
+static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
+{
+    viv__event *e = &sim->ev[slot];
+    viv_event_fn fn = e->fn;
+    void *user = e->user;
+    ev_slot_put(sim, slot);
+    sim->pending--;
+    sim->obs_pending--;
+    fn(sim, user);
+}
+
+/* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is
+ * due; observers' events on the way run but do not count. A timer's slot stays the
+ * timer's. */
 static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
 {
     for (;;) {
@@ -227,17 +347,20 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         if (slot == VIV__QNIL)
             return 0;
         viv__event *e = &sim->ev[slot];
+        if (VIV__UNLIKELY(e->owner == VIV__OWNER_OBSERVER)) {
+            dispatch_observer(sim, slot);
+            continue;
+        }
         viv_event_fn fn = e->fn;
         void *user = e->user;
         viv_time_t t = e->time;
-        uint64_t seq = e->seq;
-        ev_slot_put(sim, slot);
-        if (!fn)
-            continue; /* cancelled */
+        viv__ownst *o = &sim->own[e->owner];
+        o->fp = viv__fp_fold(viv__fp_fold(o->fp, t), e->seq);
+        if (fn != timer_fire)
+            ev_slot_put(sim, slot);
         sim->pending--;
         sim->now = t;
         sim->dispatched++;
-        sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, t), seq);
         fn(sim, user);
         return 1;
     }
@@ -257,7 +380,8 @@ static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
         viv_sim_free(sim);
         return 0;
     }
-    if (set_clock && !sim->stop)
+    /* VIV_TIME_NEVER is no instant: running until it leaves the clock at the last event. */
+    if (set_clock && !sim->stop && limit != VIV_TIME_NEVER)
         sim->now = limit;
     sim->stop = 0;
     return 0;
@@ -298,12 +422,102 @@ int viv_sim_run_until(viv_sim_t *sim, viv_time_t t)
 int viv_sim_run_for(viv_sim_t *sim, viv_time_t d)
 {
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
-    VIV__CHECK(sim, d <= VIV_TIME_NEVER - sim->now, "now + duration overflows");
-    return run(sim, sim->now + d, true);
+    /* Past the end of time, running for d is running until the end. */
+    return run(sim, d > VIV_TIME_MAX - sim->now ? VIV_TIME_NEVER : sim->now + d, true);
 }
 
 void viv_sim_stop(viv_sim_t *sim)
 {
     if (sim && sim->running)
         sim->stop = 1;
+}
+
+/* ---- deadline timers ------------------------------------------------------------------- */
+
+static void timer_push(viv_sim_t *sim, viv__timer *t, viv_time_t at)
+{
+    viv__event *e = &sim->ev[t->slot];
+    e->time = at;
+    e->seq = sim->own[e->owner].seq++;
+    viv__sched_push(sim, &sim->q, sim->ev, t->slot);
+    sim->pending++;
+    t->queued = 1;
+}
+
+static void timer_fire(viv_sim_t *sim, void *user)
+{
+    viv__timer *t = user;
+    t->queued = 0;
+    if (t->deadline == VIV_TIME_NEVER)
+        return;
+    if (t->deadline > sim->now) { /* moved later since it was armed */
+        timer_push(sim, t, t->deadline);
+        return;
+    }
+    t->deadline = VIV_TIME_NEVER;
+    t->fn(t);
+}
+
+int viv__timer_init(viv__timer *t, viv_sim_t *sim, uint32_t owner, void (*fn)(viv__timer *t))
+{
+    viv__timer_clear(t);
+    uint32_t slot;
+    if (ev_slot_get(sim, &slot) < 0)
+        return viv__err(sim, VIV_ENOMEM, "out of memory for a timer's event");
+    viv__event *e = &sim->ev[slot];
+    e->gen++; /* ids naming the slot's earlier events go stale */
+    e->owner = owner;
+    e->fn = timer_fire;
+    e->user = t;
+    t->sim = sim;
+    t->fn = fn;
+    t->slot = slot;
+    return 0;
+}
+
+void viv__timer_fini(viv__timer *t)
+{
+    if (t->slot == VIV__QNIL)
+        return;
+    viv_sim_t *sim = t->sim;
+    if (t->queued) {
+        viv__sched_remove(&sim->q, sim->ev, t->slot);
+        sim->pending--;
+    }
+    ev_slot_put(sim, t->slot);
+    viv__timer_clear(t);
+}
+
+void viv__timer_set(viv__timer *t, viv_time_t at)
+{
+    viv_sim_t *sim = t->sim;
+    if (at < sim->now)
+        at = sim->now;
+    t->deadline = at;
+    if (at == VIV_TIME_NEVER) {
+        if (t->queued) { /* out of the queue: a stopped timer costs no event */
+            viv__sched_remove(&sim->q, sim->ev, t->slot);
+            sim->pending--;
+            t->queued = 0;
+        }
+        return;
+    }
+    if (t->queued) {
+        if (sim->ev[t->slot].time <= at)
+            return; /* it fires first and re-arms itself at the deadline */
+        viv__sched_remove(&sim->q, sim->ev, t->slot);
+        sim->pending--;
+    }
+    timer_push(sim, t, at);
+}
+
+viv_time_t viv_sim_next_time(const viv_sim_t *sim)
+{
+    if (!sim)
+        return VIV_TIME_NEVER;
+    /* Peeking moves the calendar's current day forward to the least time: no queued
+     * event is earlier, so nothing observable changes. */
+    viv_sim_t *s = (viv_sim_t *)sim;
+    uint32_t slot = viv__sched_peek(&s->q, s->ev);
+    return slot == VIV__QNIL ? VIV_TIME_NEVER : s->ev[slot].time;
 }

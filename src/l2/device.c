@@ -58,6 +58,18 @@ viv_port_t *viv_device_port(viv_device_t *dev, uint32_t index)
     return dev ? viv_node_port(&dev->node, index) : NULL;
 }
 
+/* Copy len bytes into a frame and send it out of a port; the caller checked the length. */
+static int device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len,
+                       const char *fn)
+{
+    viv_sim_t *sim = dev->node.sim;
+    viv__frame *f = viv__frame_from(sim, 0, frame, (uint32_t)len);
+    if (!f)
+        return viv__err(sim, VIV_ENOMEM, "%s: out of memory", fn);
+    viv__port_send(dev->node.ports[port], f);
+    return 0;
+}
+
 int viv_device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len)
 {
     if (!dev)
@@ -67,11 +79,22 @@ int viv_device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, size
     VIV__CHECK(sim, port < dev->node.nports, "no such port");
     if (len < 14 || len > 65535)
         return viv__err(sim, VIV_EINVAL,
-                        "viv_device_send: a frame of %zu bytes (an Ethernet frame has 14..65535)",
+                        "viv_device_send: a frame of %zu bytes (an Ethernet frame has 14..65535; "
+                        "viv_device_send_raw sends any length)",
                         len);
-    viv__frame *f = viv__frame_from(sim, 0, frame, (uint32_t)len);
-    if (!f)
-        return viv__err(sim, VIV_ENOMEM, "viv_device_send: out of memory");
-    viv__port_send(dev->node.ports[port], f);
-    return 0;
+    return device_send(dev, port, frame, len, "viv_device_send");
+}
+
+int viv_device_send_raw(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len)
+{
+    if (!dev)
+        return VIV_EINVAL;
+    viv_sim_t *sim = dev->node.sim;
+    VIV__CHECK(sim, frame != NULL || len == 0, "NULL frame");
+    VIV__CHECK(sim, port < dev->node.nports, "no such port");
+    if (len > VIV_DEVICE_RAW_MAX)
+        return viv__err(sim, VIV_EINVAL,
+                        "viv_device_send_raw: a frame of %zu bytes (at most %u)", len,
+                        VIV_DEVICE_RAW_MAX);
+    return device_send(dev, port, frame, len, "viv_device_send_raw");
 }

@@ -46,6 +46,8 @@ struct viv_node {
     viv_sim_t *sim;
     const viv__node_ops *ops;
     uint64_t id;
+    uint32_t owner; /* the owner of the node's events (timers, notifications, loopback) */
+    uint64_t key;   /* its stable key, from its name: its random streams come from it */
     char name[32];
     struct viv_port **ports; /* each port allocated on its own, so pointers stay valid */
     uint32_t nports;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "l2.h"
+#include "vivarium/trace.h"
 
 struct tapent;
 
@@ -38,6 +39,7 @@ struct viv__linkdir {
     struct viv_link *link;
     viv_link_dir dir;
     struct viv_port *from, *to;
+    uint32_t owner;    /* the owner of this side's events: arrivals, captures */
     viv_link_params p; /* defaults resolved */
     uint32_t overhead; /* resolved overhead bytes */
     int up;
@@ -82,10 +84,31 @@ struct viv_link {
 static void arrive(viv_sim_t *sim, void *user);
 static void link_mem_free(struct viv_link *l);
 
-/* a + b, saturating short of VIV_TIME_NEVER so that an arrival can always be scheduled. */
-static viv_time_t time_add(viv_time_t a, viv_time_t b)
+/* Times only move forward: past the last instant they saturate there (VIV_TIME_MAX), where
+ * an arrival can still be scheduled. */
+#define time_add viv__time_add
+
+/* ---- drops ----------------------------------------------------------------------------- */
+
+/* Count a frame this direction drops, trace it with its reason, and release it (f may be
+ * NULL: a frame already lost with the memory for its copy). */
+static void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
 {
-    return b >= VIV_TIME_NEVER - 1 - a ? VIV_TIME_NEVER - 1 : a + b;
+    viv_link_stats_t *st = &d->st;
+    switch (why) {
+    case VIV_DROP_QUEUE_FULL: st->drop_queue++; break;
+    case VIV_DROP_LOSS: st->drop_loss++; break;
+    case VIV_DROP_BURST_LOSS: st->drop_burst++; break;
+    case VIV_DROP_CUT: st->drop_cut++; break;
+    case VIV_DROP_MTU: st->drop_mtu++; break;
+    case VIV_DROP_INTERCEPT: st->drop_intercept++; break;
+    default: st->drop_nomem++; break;
+    }
+    viv_sim_t *sim = d->link->sim;
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
+                         f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
+    viv__frame_unref(sim, f);
 }
 
 /* ---- parameters ------------------------------------------------------------------------ */
@@ -99,11 +122,13 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
         !prob_ok(p->burst.loss_good) || !prob_ok(p->burst.loss_bad))
         return viv__err(sim, VIV_EINVAL, "link parameters: a probability is outside 0..1");
     if (p->jitter_ns == VIV_TIME_NEVER || p->reorder_delay_ns == VIV_TIME_NEVER ||
-        p->delay_ns == VIV_TIME_NEVER)
+        p->delay_ns == VIV_TIME_NEVER || p->duplicate_delay_ns == VIV_TIME_NEVER)
         return viv__err(sim, VIV_EINVAL, "link parameters: infinite delay");
-    if (p->mtu != 0 && p->mtu < 68)
-        return viv__err(sim, VIV_EINVAL, "link parameters: MTU %u is below IPv4's minimum 68",
-                        p->mtu);
+    if (p->mtu != 0 && (p->mtu < VIV_LINK_MTU_MIN || p->mtu > VIV_LINK_MTU_MAX))
+        return viv__err(sim, VIV_EINVAL,
+                        "link parameters: MTU %u is outside %u (IPv4's minimum) to %u (the "
+                        "largest IPv4 packet)",
+                        p->mtu, VIV_LINK_MTU_MIN, VIV_LINK_MTU_MAX);
     return 0;
 }
 
@@ -184,14 +209,14 @@ static int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judge
     struct viv_link *l = d->link;
     txent *e = ent_get(l);
     if (!e) {
-        viv__frame_unref(l->sim, f);
+        dir_drop(d, VIV_DROP_NO_MEMORY, f);
         return VIV_ENOMEM;
     }
     e->f = f;
     e->d = d;
     e->judged = judged;
-    if (viv_sim_schedule_at(&e->ev, l->sim, t, arrive, e) < 0) {
-        viv__frame_unref(l->sim, f);
+    if (viv__schedule(l->sim, d->owner, &e->ev, t, arrive, e) < 0) {
+        dir_drop(d, VIV_DROP_NO_MEMORY, f);
         ent_put(l, e);
         return VIV_ENOMEM;
     }
@@ -206,23 +231,39 @@ static int chance(viv_rng_t *r, double p)
     return p > 0 && (p >= 1 || viv_rng_uniform(r) < p);
 }
 
+/* Flip one bit of f, drawn from the direction's stream within its corruption range (the
+ * bytes [corrupt_offset, corrupt_offset + corrupt_len) cut at the frame's end; corrupt_len 0
+ * runs to the end). A shared frame is copied first. A frame with no byte in the range is left
+ * as it is and counted in corrupt_skipped, with no draw. Returns the frame to go on with, or
+ * NULL when there was no memory for the copy (f is released; the caller counts the drop).
+ * With the default range (the whole frame) the draw is the one this function always made. */
 static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
 {
-    f = viv__frame_writable(d->link->sim, f);
-    if (f)
-        f->csum_ok = 0; /* the receiver's checksums must catch this */
-    if (f && f->len) {
-        uint64_t bit = viv_rng_below(&d->rng, (uint64_t)f->len * 8u);
-        viv__frame_bytes(f)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    const uint32_t off = d->p.corrupt_offset;
+    if (f->len <= off) {
+        d->st.corrupt_skipped++;
+        return f;
     }
+    uint32_t span = f->len - off;
+    if (d->p.corrupt_len && d->p.corrupt_len < span)
+        span = d->p.corrupt_len;
+    d->st.corrupted++;
+    f = viv__frame_writable(d->link->sim, f);
+    if (!f)
+        return NULL;
+    f->csum_ok = 0; /* the receiver's checksums must catch this */
+    uint64_t bit = viv_rng_below(&d->rng, (uint64_t)span * 8u);
+    viv__frame_bytes(f)[off + bit / 8] ^= (uint8_t)(1u << (bit % 8));
     return f;
 }
 
 /* A capture hung on a link sees a frame when its transmission starts; for a frame that waits
- * in the queue, that is an event of its own (only while captures are attached). */
+ * in the queue, that is an observer's event (only while captures are attached), which
+ * leaves the run exactly as it is without the capture. */
 struct tapent {
     struct viv__linkdir *d;
     viv__frame *f;
+    viv_time_t start;
     viv_event_id ev;
     struct tapent *prev, *next;
 };
@@ -239,10 +280,11 @@ static void tapent_release(viv_sim_t *sim, struct tapent *t)
     viv__free(sim, t, sizeof(*t));
 }
 
+/* An observer's event (it leaves no trace in the run; the clock stays where it is). */
 static void tap_later(viv_sim_t *sim, void *user)
 {
     struct tapent *t = user;
-    viv__tap_run(t->d->taps, sim->now, t->f, 0);
+    viv__tap_run(t->d->taps, t->start, t->f, 0);
     tapent_release(sim, t);
 }
 
@@ -259,9 +301,10 @@ static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
         return; /* out of memory: the capture misses this frame, nothing else changes */
     t->d = d;
     t->f = viv__frame_ref(f);
+    t->start = start;
     t->prev = NULL;
     t->next = d->tap_pending;
-    if (viv_sim_schedule_at(&t->ev, sim, start, tap_later, t) < 0) {
+    if (viv__schedule_observer(sim, &t->ev, start, tap_later, t) < 0) {
         viv__frame_unref(sim, t->f);
         viv__free(sim, t, sizeof(*t));
         return;
@@ -281,31 +324,31 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     d->st.tx_bytes += f->len;
     if (d->taps)
         tap_at(d, f, start);
-    /* The fingerprint covers every frame on a wire: when, which direction, what bytes. */
-    sim->fp = viv__fp_fold(viv__fp_fold(sim->fp, start), d->link->id * 2 + (uint64_t)d->dir);
-    viv__fp_bytes(sim, viv__frame_bytes(f),
+    /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
+     * fingerprint), what bytes. */
+    viv__fp_mix(sim, d->owner, start);
+    viv__fp_bytes(sim, d->owner, viv__frame_bytes(f),
                   f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
-    viv__fp_mix(sim, f->len);
+    viv__fp_mix(sim, d->owner, f->len);
 
     const viv_link_params *p = &d->p;
     if (chance(&d->rng, p->loss)) {
-        d->st.drop_loss++;
-        viv__frame_unref(sim, f);
+        dir_drop(d, VIV_DROP_LOSS, f);
         return;
     }
     if (p->burst.p_good_bad > 0) {
         if (d->ge_bad ? chance(&d->rng, p->burst.p_bad_good) : chance(&d->rng, p->burst.p_good_bad))
             d->ge_bad = !d->ge_bad;
         if (chance(&d->rng, d->ge_bad ? p->burst.loss_bad : p->burst.loss_good)) {
-            d->st.drop_burst++;
-            viv__frame_unref(sim, f);
+            dir_drop(d, VIV_DROP_BURST_LOSS, f);
             return;
         }
     }
     if (chance(&d->rng, p->corrupt)) {
-        d->st.corrupted++;
-        if (!(f = corrupt_frame(d, f)))
+        if (!(f = corrupt_frame(d, f))) {
+            dir_drop(d, VIV_DROP_NO_MEMORY, NULL); /* no memory to copy a shared frame */
             return;
+        }
     }
     int dup = chance(&d->rng, p->duplicate);
     viv_time_t arrival = time_add(end, p->delay_ns);
@@ -322,6 +365,12 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     }
     if (dup) {
         d->st.duplicated++;
+        if (p->duplicate_delay_ns) {
+            /* The copy follows later, outside the order jitter keeps: it holds nothing back. */
+            launch(d, viv__frame_ref(f), arrival, 0);
+            launch(d, f, time_add(arrival, p->duplicate_delay_ns), 0);
+            return;
+        }
         launch(d, viv__frame_ref(f), arrival, 0);
     }
     launch(d, f, arrival, 0);
@@ -378,13 +427,11 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 {
     viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(!d->up)) {
-        d->st.drop_cut++;
-        viv__frame_unref(sim, f);
+        dir_drop(d, VIV_DROP_CUT, f);
         return;
     }
     if (VIV__UNLIKELY(f->len > d->p.mtu + ETH_HDR)) {
-        d->st.drop_mtu++;
-        viv__frame_unref(sim, f);
+        dir_drop(d, VIV_DROP_MTU, f);
         return;
     }
     viv_time_t now = sim->now;
@@ -396,10 +443,12 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
     }
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
-        (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes) ||
-        queue_push(d, d->busy_until, f->len) < 0) {
-        d->st.drop_queue++;
-        viv__frame_unref(sim, f);
+        (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
+        dir_drop(d, VIV_DROP_QUEUE_FULL, f);
+        return;
+    }
+    if (queue_push(d, d->busy_until, f->len) < 0) {
+        dir_drop(d, VIV_DROP_NO_MEMORY, f);
         return;
     }
     tx_start(d, f, d->busy_until);
@@ -415,11 +464,17 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
     d->st.rx_bytes += f->len;
     if (!to->node->up) {
         to->stats.drop_down++;
+        if (VIV__UNLIKELY(viv__tracing(sim)))
+            viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, to->node, to->index, NULL, 0,
+                             VIV_DROP_NODE_DOWN, viv__frame_bytes(f), f->len);
         viv__frame_unref(sim, f);
         return;
     }
     to->stats.rx_frames++;
     to->stats.rx_bytes += f->len;
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        viv__trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
+                         viv__frame_bytes(f), f->len);
     if (to->taps)
         viv__tap_run(to->taps, sim->now, f, 1);
     to->node->ops->rx(to->node, to, f);
@@ -436,8 +491,7 @@ static int judge(struct viv__linkdir *d, viv__frame **fp)
         if (r->seen >= r->nth || !viv_frame_match_test(&r->m, &info))
             continue;
         if (++r->seen == r->nth) {
-            d->st.drop_intercept++;
-            viv__frame_unref(sim, f);
+            dir_drop(d, VIV_DROP_INTERCEPT, f);
             return 1;
         }
     }
@@ -457,26 +511,25 @@ static int judge(struct viv__linkdir *d, viv__frame **fp)
     }
     if (!d->up) {
         /* The intercept cut this direction: the arriving frame is lost like every other. */
-        d->st.drop_cut++;
-        viv__frame_unref(sim, f);
+        dir_drop(d, VIV_DROP_CUT, f);
         return 1;
     }
     switch (v) {
     case VIV_VERDICT_DROP:
-        d->st.drop_intercept++;
-        viv__frame_unref(sim, f);
+        dir_drop(d, VIV_DROP_INTERCEPT, f);
         return 1;
     case VIV_VERDICT_DELAY:
         launch(d, f, time_add(sim->now, delay), 1);
         return 1;
     case VIV_VERDICT_DUPLICATE:
         d->st.duplicated++;
-        launch(d, viv__frame_ref(f), sim->now, 1);
+        launch(d, viv__frame_ref(f), time_add(sim->now, delay), 1);
         return 0;
     case VIV_VERDICT_CORRUPT:
-        d->st.corrupted++;
-        if (!(*fp = corrupt_frame(d, f)))
+        if (!(*fp = corrupt_frame(d, f))) {
+            dir_drop(d, VIV_DROP_NO_MEMORY, NULL);
             return 1;
+        }
         return 0;
     case VIV_VERDICT_DELIVER:
     default:
@@ -520,8 +573,7 @@ static void dir_flush(struct viv__linkdir *d)
         txent *e = d->flight.next;
         flight_unlink(e);
         viv_sim_cancel(sim, e->ev);
-        viv__frame_unref(sim, e->f);
-        d->st.drop_cut++;
+        dir_drop(d, VIV_DROP_CUT, e->f);
         ent_put(d->link, e);
     }
     if (d->busy_until > sim->now)
@@ -594,6 +646,10 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     struct viv_link *l = viv__zalloc(sim, sizeof(*l));
     if (!l)
         return viv__err(sim, VIV_ENOMEM, "viv_link_new: out of memory");
+    if (viv__owner_new(sim, &l->d[0].owner) < 0 || viv__owner_new(sim, &l->d[1].owner) < 0) {
+        viv__free(sim, l, sizeof(*l));
+        return viv__err(sim, VIV_ENOMEM, "viv_link_new: out of memory");
+    }
     l->sim = sim;
     l->id = viv__next_id(sim);
     for (int i = 0; i < 2; i++) {
@@ -605,7 +661,12 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
         d->up = 1;
         d->flight.next = d->flight.prev = &d->flight;
         params_apply(d, params);
-        viv__rng_component(&d->rng, sim, VIV__RNG_LINK, l->id, (uint32_t)i);
+        /* The link's key comes from its ends (their names and ports), and each direction
+         * has its own stream. */
+        uint64_t key = viv__key_mix(viv__key_mix(viv__key_mix(a->node->key, a->index),
+                                                 b->node->key),
+                                    b->index);
+        viv__rng_component(&d->rng, sim, VIV__RNG_LINK, key, (uint32_t)i);
     }
     a->link = b->link = l;
     a->out = &l->d[0];

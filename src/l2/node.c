@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "l2.h"
+#include "vivarium/trace.h"
 
 static void node_obj_destroy(viv__obj *o)
 {
@@ -28,12 +29,19 @@ int viv__node_init(struct viv_node *n, viv_sim_t *sim, const viv__node_ops *ops,
     n->ops = ops;
     n->id = viv__next_id(sim);
     n->up = 1;
+    if (viv__owner_new(sim, &n->owner) < 0)
+        return VIV_ENOMEM;
     n->nports = 0;
     n->ports = NULL;
+    /* A made-up name counts within its kind, so that adding a hub does not rename (nor
+     * change the random draws of) every host made after it. */
     if (name && name[0])
         snprintf(n->name, sizeof n->name, "%s", name);
     else
-        snprintf(n->name, sizeof n->name, "%s%llu", ops->kind, (unsigned long long)n->id);
+        snprintf(n->name, sizeof n->name, "%s%llu", ops->kind,
+                 (unsigned long long)viv__kind_next(sim, ops->kind));
+    if (viv__name_key(sim, n->name, &n->key) < 0)
+        return VIV_ENOMEM;
     if (nports) {
         n->ports = viv__zalloc(sim, nports * sizeof(*n->ports));
         if (!n->ports)
@@ -97,18 +105,23 @@ void viv__node_free(struct viv_node *n, size_t size)
 void viv__port_send(struct viv_port *p, viv__frame *f)
 {
     viv_sim_t *sim = p->node->sim;
-    if (VIV__UNLIKELY(!p->node->up)) {
-        p->stats.drop_down++;
-        viv__frame_unref(sim, f);
-        return;
-    }
-    if (VIV__UNLIKELY(!p->out)) {
-        p->stats.drop_unplugged++;
+    if (VIV__UNLIKELY(!p->node->up || !p->out)) {
+        viv_drop_reason why = !p->node->up ? VIV_DROP_NODE_DOWN : VIV_DROP_UNPLUGGED;
+        if (why == VIV_DROP_NODE_DOWN)
+            p->stats.drop_down++;
+        else
+            p->stats.drop_unplugged++;
+        if (viv__tracing(sim))
+            viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, p->node, p->index, NULL, 0, why,
+                             viv__frame_bytes(f), f->len);
         viv__frame_unref(sim, f);
         return;
     }
     p->stats.tx_frames++;
     p->stats.tx_bytes += f->len;
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        viv__trace_frame(sim, VIV_TRACE_FRAME_TX, p->node, p->index, NULL, 0, 0,
+                         viv__frame_bytes(f), f->len);
     if (p->taps)
         viv__tap_run(p->taps, sim->now, f, 0);
     viv__linkdir_send(p->out, f);

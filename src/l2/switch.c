@@ -150,6 +150,7 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     struct viv_switch *sw = (struct viv_switch *)n;
     sw->st.rx_frames++;
     if (VIV__UNLIKELY(f->len < 14)) { /* only a program's device can send this */
+        sw->st.rx_bad_frame++;
         viv__frame_unref(n->sim, f);
         return;
     }
@@ -282,11 +283,52 @@ int viv_switch_stats(viv_switch_stats_t *out, const viv_switch_t *sw)
     return 0;
 }
 
-static int row_cmp(const viv_mac_entry *a, const viv_mac_entry *b)
+/* The listing order, (port, MAC), as one number: ports are below 2^16 and a MAC is 48 bits. */
+static uint64_t row_key(const viv_mac_entry *e)
 {
-    if (a->port != b->port)
-        return a->port < b->port ? -1 : 1;
-    return memcmp(a->mac.b, b->mac.b, 6);
+    uint64_t k = e->port;
+    for (int i = 0; i < 6; i++)
+        k = k << 8 | e->mac.b[i];
+    return k;
+}
+
+/* Move rows[i] down the max-heap rows[0 .. n) to its place. */
+static void heap_sift(viv_mac_entry *rows, uint32_t i, uint32_t n)
+{
+    viv_mac_entry e = rows[i];
+    uint64_t key = row_key(&e);
+    for (;;) {
+        uint32_t c = 2 * i + 1; /* no overflow: n is at most the capacity, 2^24 */
+        if (c >= n)
+            break;
+        uint64_t ck = row_key(&rows[c]);
+        if (c + 1 < n) {
+            uint64_t rk = row_key(&rows[c + 1]);
+            if (rk > ck) {
+                c++;
+                ck = rk;
+            }
+        }
+        if (ck <= key)
+            break;
+        rows[i] = rows[c];
+        i = c;
+    }
+    rows[i] = e;
+}
+
+/* Sort rows by (port, MAC): a heapsort, O(n log n) in place. Keys are distinct (a MAC has
+ * one entry), so the order is fully determined whatever the order the rows came in. */
+static void rows_sort(viv_mac_entry *rows, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        heap_sift(rows, i, n);
+    for (uint32_t end = n; end > 1; end--) {
+        viv_mac_entry t = rows[0];
+        rows[0] = rows[end - 1];
+        rows[end - 1] = t;
+        heap_sift(rows, 0, end - 1);
+    }
 }
 
 /* Collect the live rows sorted by (port, MAC) into rows (allocated by the caller to count). */
@@ -298,19 +340,13 @@ static uint32_t collect(const struct viv_switch *sw, viv_mac_entry *rows)
         const macslot *s = &sw->slots[i];
         if (!(s->key & USED) || expired(sw, s))
             continue;
-        viv_mac_entry e;
+        viv_mac_entry *e = &rows[n++];
         for (int k = 0; k < 6; k++)
-            e.mac.b[k] = (uint8_t)(s->key >> (40 - 8 * k));
-        e.port = s->port;
-        e.age_ns = now - s->seen;
-        /* Insertion sort: tables are listed rarely and are small in practice. */
-        uint32_t j = n++;
-        while (j > 0 && row_cmp(&e, &rows[j - 1]) < 0) {
-            rows[j] = rows[j - 1];
-            j--;
-        }
-        rows[j] = e;
+            e->mac.b[k] = (uint8_t)(s->key >> (40 - 8 * k));
+        e->port = s->port;
+        e->age_ns = now - s->seen;
     }
+    rows_sort(rows, n);
     return n;
 }
 
@@ -353,7 +389,8 @@ int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
         return viv__err(sim, VIV_ENOMEM, "viv_switch_mac_table_text: out of memory");
     if (total)
         collect(sw, all);
-    viv__sb sb = {buf, cap, 0};
+    viv__sb sb;
+    viv__sb_init(&sb, buf, cap);
 #define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     PUT("          Mac Address Table (%s)\n", sw->node.name);
     PUT("-------------------------------------------\n");

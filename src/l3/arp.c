@@ -10,8 +10,25 @@
  * entries are still used to send; PROBE revalidates with unicast requests and removes the
  * entry if they go unanswered. A request's target learns the requester (creates an entry);
  * every other station only refreshes an entry it already has (RFC 826's merge flag).
- * The cache is an array sorted by (interface, address): lookups are binary searches and
- * listings need no sort. */
+ *
+ * Storage. Entries are found through a hash map keyed by (interface, address): O(1) lookups
+ * and insertions. Nothing is ever walked in hash order: every entry is also on a list in
+ * creation order (flushes), and listings sort by (interface, address) when asked.
+ *
+ * Aging and the size limit. An idle entry (REACHABLE or STALE: no resolution or probe
+ * running, so no packet waiting) sits on the idle list, which is kept in the order of
+ * `touched` (creation, last use to send, last confirmation): every touch moves the entry to
+ * the tail at the current time, so the head is the least recently touched. An idle entry
+ * expires max(arp_gc_stale_ns, arp_reachable_ns) after its last touch (Linux's collector:
+ * STALE and unused for gc_stale_time, "used" counting confirmations too), so expiry follows
+ * list order. Expiry needs no event: expired entries are removed from the head of the idle
+ * list whenever the cache is used or looked at (arp_expire), which no one can tell from a
+ * collector running at the exact instant, and viv_sim_run() still ends when the protocol
+ * activity does. When the cache is full, the head of the idle list is evicted; with no idle
+ * entry, the new entry is refused. Entries being resolved or probed are never on the idle
+ * list: their retry timers (deadline timers, whose event slot is taken with the entry, so a
+ * retry can never fail to be scheduled) end them. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,71 +36,154 @@
 
 static const viv_mac_t mac_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
-/* Index of (iface, ip), or -(insert position) - 1. */
-static int arp_find(const struct viv_host *h, uint32_t iface, viv_ip4_t ip)
+static uint64_t arp_key(uint32_t iface, viv_ip4_t ip)
 {
-    int lo = 0, hi = (int)h->narp - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        const viv__arp *e = h->arp[mid];
-        if (e->iface == iface && e->ip == ip)
-            return mid;
-        if (e->iface < iface || (e->iface == iface && e->ip < ip))
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -lo - 1;
+    return (uint64_t)iface << 32 | ip;
 }
 
-static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip, int pos)
+static viv__arp *arp_lookup(const struct viv_host *h, uint32_t iface, viv_ip4_t ip)
+{
+    return viv__map_get(&h->arp_map, arp_key(iface, ip));
+}
+
+/* ---- aging ----------------------------------------------------------------------------- */
+
+/* When an idle entry expires; VIV_TIME_NEVER if it never does. */
+static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
+{
+    viv_time_t age = h->opts.arp_gc_stale_ns;
+    if (age < h->opts.arp_reachable_ns)
+        age = h->opts.arp_reachable_ns;
+    if (age >= VIV_TIME_NEVER - e->touched)
+        return VIV_TIME_NEVER;
+    return e->touched + age;
+}
+
+static void arp_delete(struct viv_host *h, viv__arp *e);
+
+/* Remove the idle entries that have expired by now: the head of the idle list first. */
+static void arp_expire(struct viv_host *h)
+{
+    viv__arp *e;
+    while ((e = h->arp_idle_first) && arp_expiry(h, e) <= h->node.sim->now) {
+        h->st.arp_expired++;
+        arp_delete(h, e);
+    }
+}
+
+void viv__arp_expire(struct viv_host *h) { arp_expire(h); }
+
+static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
+{
+    if (!e->idle)
+        return;
+    if (e->idle_prev)
+        e->idle_prev->idle_next = e->idle_next;
+    else
+        h->arp_idle_first = e->idle_next;
+    if (e->idle_next)
+        e->idle_next->idle_prev = e->idle_prev;
+    else
+        h->arp_idle_last = e->idle_prev;
+    e->idle_prev = e->idle_next = NULL;
+    e->idle = 0;
+}
+
+/* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
+static void arp_touch_idle(struct viv_host *h, viv__arp *e)
+{
+    e->touched = h->node.sim->now;
+    if (e->idle) {
+        if (!e->idle_next)
+            return; /* already the tail */
+        if (e->idle_prev)
+            e->idle_prev->idle_next = e->idle_next;
+        else
+            h->arp_idle_first = e->idle_next;
+        e->idle_next->idle_prev = e->idle_prev;
+    }
+    e->idle = 1;
+    e->idle_next = NULL;
+    e->idle_prev = h->arp_idle_last;
+    if (h->arp_idle_last)
+        h->arp_idle_last->idle_next = e;
+    else
+        h->arp_idle_first = e;
+    h->arp_idle_last = e;
+}
+
+/* ---- entries --------------------------------------------------------------------------- */
+
+static void arp_queue_free(struct viv_host *h, viv__arp *e)
 {
     viv_sim_t *sim = h->node.sim;
-    if (h->narp == h->arp_cap) {
-        uint32_t ncap = h->arp_cap ? h->arp_cap * 2 : 8;
-        viv__arp **n = viv__realloc(sim, h->arp, h->arp_cap * sizeof(*n), ncap * sizeof(*n));
-        if (!n)
+    for (uint32_t i = 0; i < e->nqueue; i++)
+        viv__frame_unref(sim, e->queue[i]);
+    if (e->queue)
+        viv__free(sim, e->queue, h->opts.arp_queue * sizeof(*e->queue));
+    e->queue = NULL;
+    e->nqueue = 0;
+}
+
+static void arp_delete(struct viv_host *h, viv__arp *e)
+{
+    viv__timer_fini(&e->timer);
+    arp_idle_unlink(h, e);
+    arp_queue_free(h, e);
+    viv__map_del(&h->arp_map, arp_key(e->iface, e->ip));
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        h->arp_first = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        h->arp_last = e->prev;
+    h->narp--;
+    viv__free(h->node.sim, e, sizeof(*e));
+}
+
+static void arp_timer_fire(viv__timer *t);
+
+/* A new entry for (iface, ip), not yet in any state list. When the cache is full the least
+ * recently touched idle entry makes room; with none, the entry is refused (NULL, counted in
+ * arp_refused). NULL too when memory runs out (counted in drop_nomem by the caller). */
+static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
+{
+    viv_sim_t *sim = h->node.sim;
+    if (h->narp >= h->opts.arp_max_entries) {
+        viv__arp *victim = h->arp_idle_first;
+        if (!victim) {
+            h->st.arp_refused++;
             return NULL;
-        h->arp = n;
-        h->arp_cap = ncap;
+        }
+        h->st.arp_evicted++;
+        arp_delete(h, victim);
     }
     viv__arp *e = viv__zalloc(sim, sizeof(*e));
     if (!e)
         return NULL;
-    e->queue = viv__alloc(sim, h->opts.arp_queue * sizeof(*e->queue));
-    if (!e->queue) {
+    if (viv__timer_init(&e->timer, sim, h->node.owner, arp_timer_fire) < 0) {
+        viv__free(sim, e, sizeof(*e));
+        return NULL;
+    }
+    if (viv__map_put(sim, &h->arp_map, arp_key(iface, ip), e) < 0) {
+        viv__timer_fini(&e->timer);
         viv__free(sim, e, sizeof(*e));
         return NULL;
     }
     e->ip = ip;
     e->iface = iface;
     e->host = h;
-    e->confirmed = sim->now;
-    memmove(&h->arp[pos + 1], &h->arp[pos], (h->narp - (uint32_t)pos) * sizeof(*h->arp));
-    h->arp[pos] = e;
+    e->confirmed = e->touched = sim->now;
+    e->prev = h->arp_last;
+    if (h->arp_last)
+        h->arp_last->next = e;
+    else
+        h->arp_first = e;
+    h->arp_last = e;
     h->narp++;
     return e;
-}
-
-static void arp_timer_stop(struct viv_host *h, viv__arp *e)
-{
-    if (e->timer_armed) {
-        viv_sim_cancel(h->node.sim, e->timer);
-        e->timer_armed = 0;
-    }
-}
-
-static void arp_delete(struct viv_host *h, int idx)
-{
-    viv_sim_t *sim = h->node.sim;
-    viv__arp *e = h->arp[idx];
-    arp_timer_stop(h, e);
-    for (uint32_t i = 0; i < e->nqueue; i++)
-        viv__frame_unref(sim, e->queue[i]);
-    viv__free(sim, e->queue, h->opts.arp_queue * sizeof(*e->queue));
-    viv__free(sim, e, sizeof(*e));
-    memmove(&h->arp[idx], &h->arp[idx + 1], (h->narp - (uint32_t)idx - 1) * sizeof(*h->arp));
-    h->narp--;
 }
 
 static void arp_send(struct viv_host *h, uint32_t iface, uint16_t op, const viv_mac_t *eth_dst,
@@ -114,25 +214,19 @@ static viv_ip4_t request_src(const struct viv_host *h, uint32_t iface, viv_ip4_t
     return ifc->naddrs ? ifc->addrs[0].ip : VIV_IP4_ANY;
 }
 
-static void arp_timer_fire(viv_sim_t *sim, void *user);
-
 static void arp_request(struct viv_host *h, viv__arp *e, int unicast)
 {
     static const viv_mac_t zero = {{0, 0, 0, 0, 0, 0}};
     e->attempts++;
     arp_send(h, e->iface, VIV__ARP_OP_REQUEST, unicast ? &e->mac : &mac_bcast, &zero,
              request_src(h, e->iface, e->ip), e->ip);
-    if (viv_sim_schedule_after(&e->timer, h->node.sim, h->opts.arp_retry_ns, arp_timer_fire,
-                               e) == 0)
-        e->timer_armed = 1;
+    viv__timer_set(&e->timer, viv__time_add(h->node.sim->now, h->opts.arp_retry_ns));
 }
 
-static void arp_timer_fire(viv_sim_t *sim, void *user)
+static void arp_timer_fire(viv__timer *t)
 {
-    viv__arp *e = user;
+    viv__arp *e = (viv__arp *)((char *)t - offsetof(viv__arp, timer));
     struct viv_host *h = e->host;
-    (void)sim;
-    e->timer_armed = 0;
     if (e->attempts < h->opts.arp_attempts) {
         arp_request(h, e, e->state == VIV_ARP_PROBE);
         return;
@@ -143,7 +237,7 @@ static void arp_timer_fire(viv_sim_t *sim, void *user)
     uint32_t n = e->nqueue;
     e->queue = NULL;
     e->nqueue = 0;
-    arp_delete(h, arp_find(h, e->iface, e->ip));
+    arp_delete(h, e);
     for (uint32_t i = 0; i < n; i++) {
         h->st.drop_arp++;
         viv__ip_unreachable(h, q[i], VIV__ICMP_UNREACH_HOST);
@@ -163,11 +257,16 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
     e->state = VIV_ARP_REACHABLE;
     e->confirmed = h->node.sim->now;
     e->attempts = 0;
-    arp_timer_stop(h, e);
+    viv__timer_stop(&e->timer);
+    arp_touch_idle(h, e);
+    viv__frame **q = e->queue;
     uint32_t n = e->nqueue;
+    e->queue = NULL;
     e->nqueue = 0;
     for (uint32_t i = 0; i < n; i++)
-        eth_out(h, e->iface, &e->mac, e->queue[i]);
+        eth_out(h, e->iface, &e->mac, q[i]);
+    if (q)
+        viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
 }
 
 void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
@@ -175,6 +274,7 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
     viv_sim_t *sim = h->node.sim;
     struct viv__arp_repr a;
     h->st.arp_rx++;
+    arp_expire(h);
     int rc = viv__arp_parse(viv__frame_bytes(f), f->len, &a);
     viv__frame_unref(sim, f);
     if (rc < 0 || viv__mac_is_group(&a.sha)) {
@@ -192,15 +292,17 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
         return;
     }
     /* RFC 826: if the sender is in the table, update it (merge). */
-    int idx = arp_find(h, iface, a.spa);
-    if (idx >= 0) {
-        arp_confirm(h, h->arp[idx], &a.sha);
+    viv__arp *e = arp_lookup(h, iface, a.spa);
+    if (e) {
+        arp_confirm(h, e, &a.sha);
     } else if (for_me) {
-        /* The target learns the requester: it will most likely answer it. */
-        viv__arp *e = arp_create(h, iface, a.spa, -idx - 1);
+        /* The target learns the requester: it will most likely answer it. A full cache may
+         * refuse it; the request is answered all the same. */
+        e = arp_create(h, iface, a.spa);
         if (e) {
             e->mac = a.sha;
             e->state = VIV_ARP_REACHABLE;
+            arp_touch_idle(h, e);
         }
     }
     if (for_me && a.op == VIV__ARP_OP_REQUEST)
@@ -221,13 +323,13 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
         eth_out(h, iface, &m, f);
         return;
     }
-    int idx = arp_find(h, iface, nh);
-    viv__arp *e;
-    if (idx >= 0) {
-        e = h->arp[idx];
+    arp_expire(h);
+    viv__arp *e = arp_lookup(h, iface, nh);
+    if (e) {
         switch (e->state) {
         case VIV_ARP_REACHABLE:
             if (sim->now - e->confirmed < h->opts.arp_reachable_ns) {
+                arp_touch_idle(h, e);
                 eth_out(h, iface, &e->mac, f);
                 return;
             }
@@ -236,10 +338,13 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
         case VIV_ARP_STALE:
             e->state = VIV_ARP_PROBE;
             e->attempts = 0;
+            e->touched = sim->now;
+            arp_idle_unlink(h, e); /* its probe ends it or confirms it */
             arp_request(h, e, 1);
             eth_out(h, iface, &e->mac, f);
             return;
         case VIV_ARP_PROBE:
+            e->touched = sim->now;
             eth_out(h, iface, &e->mac, f);
             return;
         case VIV_ARP_INCOMPLETE:
@@ -247,9 +352,20 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             break;
         }
     } else {
-        e = arp_create(h, iface, nh, -idx - 1);
+        uint64_t refused = h->st.arp_refused;
+        e = arp_create(h, iface, nh);
+        if (e) {
+            e->queue = viv__alloc(sim, h->opts.arp_queue * sizeof(*e->queue));
+            if (!e->queue) {
+                arp_delete(h, e);
+                e = NULL;
+            }
+        }
         if (!e) {
-            h->st.drop_arp++;
+            if (h->st.arp_refused != refused)
+                h->st.drop_arp++; /* the cache is full of entries being resolved */
+            else
+                h->st.drop_nomem++;
             viv__frame_unref(sim, f);
             return;
         }
@@ -267,21 +383,83 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
 
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface)
 {
-    for (uint32_t i = h->narp; i-- > 0;)
-        if (h->arp[i]->iface == iface)
-            arp_delete(h, (int)i);
+    for (viv__arp *e = h->arp_first, *next; e; e = next) {
+        next = e->next;
+        if (e->iface == iface)
+            arp_delete(h, e);
+    }
 }
 
 void viv__arp_fini(struct viv_host *h)
 {
-    while (h->narp)
-        arp_delete(h, (int)h->narp - 1);
-    viv__free(h->node.sim, h->arp, h->arp_cap * sizeof(*h->arp));
-    h->arp = NULL;
-    h->arp_cap = 0;
+    while (h->arp_last)
+        arp_delete(h, h->arp_last);
+    viv__map_fini(h->node.sim, &h->arp_map);
 }
 
 /* ---- public ---------------------------------------------------------------------------- */
+
+static int arp_less(const viv__arp *a, const viv__arp *b)
+{
+    return a->iface != b->iface ? a->iface < b->iface : a->ip < b->ip;
+}
+
+static void arp_sift(viv__arp **v, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && arp_less(v[c], v[c + 1]))
+            c++;
+        if (!arp_less(v[i], v[c]))
+            return;
+        viv__arp *t = v[i];
+        v[i] = v[c];
+        v[c] = t;
+        i = c;
+    }
+}
+
+/* Heapsort by (iface, ip): in place, O(n log n), and (the keys being distinct) one result
+ * whatever the order the entries came in. */
+static void arp_sort(viv__arp **v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        arp_sift(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        viv__arp *t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        arp_sift(v, 0, end);
+    }
+}
+
+#define ARP_SMALL 64u
+
+/* The entries sorted by (iface, ip), in small (ARP_SMALL slots) or in an array to give back
+ * with arp_sorted_free. Returns 0 or VIV_ENOMEM. */
+static int arp_sorted(const struct viv_host *h, viv__arp **small, viv__arp ***out)
+{
+    viv__arp **v = small;
+    if (h->narp > ARP_SMALL) {
+        v = viv__alloc(h->node.sim, (size_t)h->narp * sizeof(*v));
+        if (!v)
+            return VIV_ENOMEM;
+    }
+    size_t n = 0;
+    for (viv__arp *e = h->arp_first; e; e = e->next)
+        v[n++] = e;
+    arp_sort(v, n);
+    *out = v;
+    return 0;
+}
+
+static void arp_sorted_free(const struct viv_host *h, viv__arp **small, viv__arp **v)
+{
+    if (v != small)
+        viv__free(h->node.sim, v, (size_t)h->narp * sizeof(*v));
+}
 
 static viv_arp_state arp_state_now(const struct viv_host *h, const viv__arp *e)
 {
@@ -296,8 +474,15 @@ int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
+    /* Expired entries are gone, whether or not the cache was used since. */
+    arp_expire((struct viv_host *)h);
+    if (!cap)
+        return (int)h->narp;
+    viv__arp *small[ARP_SMALL], **v;
+    if (arp_sorted(h, small, &v) < 0)
+        return viv__err(h->node.sim, VIV_ENOMEM, "viv_host_arp_table: out of memory");
     for (uint32_t i = 0; i < h->narp && i < cap; i++) {
-        const viv__arp *e = h->arp[i];
+        const viv__arp *e = v[i];
         rows[i].ip = e->ip;
         rows[i].mac = e->mac;
         rows[i].iface = e->iface;
@@ -305,6 +490,7 @@ int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
         rows[i].age_ns = h->node.sim->now - e->confirmed;
         rows[i].queued = e->nqueue;
     }
+    arp_sorted_free(h, small, v);
     return (int)h->narp;
 }
 
@@ -313,9 +499,17 @@ int viv_host_arp_table_text(const viv_host_t *h, char *buf, size_t cap)
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");
+    arp_expire((struct viv_host *)h);
+    viv__arp *small[ARP_SMALL], **v;
+    if (arp_sorted(h, small, &v) < 0)
+        return viv__err(h->node.sim, VIV_ENOMEM, "viv_host_arp_table_text: out of memory");
+    /* viv__sb writes nothing (so no NUL) when nothing is printed: an empty text must still
+     * be a string. */
+    if (cap)
+        buf[0] = '\0';
     viv__sb sb = {buf, cap, 0};
     for (uint32_t i = 0; i < h->narp; i++) {
-        const viv__arp *e = h->arp[i];
+        const viv__arp *e = v[i];
         char ip[VIV_IP4_STRLEN], mac[VIV_MAC_STRLEN];
         viv_ip4_format(e->ip, ip, sizeof ip);
         viv_mac_format(&e->mac, mac, sizeof mac);
@@ -324,5 +518,6 @@ int viv_host_arp_table_text(const viv_host_t *h, char *buf, size_t cap)
         else
             viv__sb_printf(&sb, "? (%s) at %s [ether] on %s\n", ip, mac, h->ifaces[e->iface]->name);
     }
+    arp_sorted_free(h, small, v);
     return (int)sb.len;
 }

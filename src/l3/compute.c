@@ -541,8 +541,9 @@ static int install(ctx *c, int *added)
     if (fail)
         return VIV_ENOMEM;
     for (uint32_t h = 0; h < c->nhosts; h++) {
-        if (viv__route_plan_computed(c->hosts[h], c->rows + c->host_row_first[h], c->host_row_n[h],
-                                     &c->plans[h]) < 0) {
+        /* rows is NULL while no host has a computed route: no pointer arithmetic on it then. */
+        const viv_route *rows = c->host_row_n[h] ? c->rows + c->host_row_first[h] : NULL;
+        if (viv__route_plan_computed(c->hosts[h], rows, c->host_row_n[h], &c->plans[h]) < 0) {
             for (uint32_t k = 0; k < h; k++)
                 viv__route_plan_discard(c->hosts[k], &c->plans[k]);
             return VIV_ENOMEM;

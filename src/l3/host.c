@@ -197,9 +197,13 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
         h->opts.arp_attempts = 3;
     if (!h->opts.arp_queue)
         h->opts.arp_queue = 3;
+    if (!h->opts.arp_max_entries)
+        h->opts.arp_max_entries = 1024;
+    if (!h->opts.arp_gc_stale_ns)
+        h->opts.arp_gc_stale_ns = VIV_S(60);
     h->forwarding = opts->forwarding ? 1 : 0;
     h->objs.next = h->objs.prev = &h->objs;
-    viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.id, 0);
+    viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_IP);
     h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
     h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);
     *out = h;
@@ -398,8 +402,10 @@ int viv_host_set_forwarding(viv_host_t *h, int on)
 
 int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
 {
-    if (!out || !h)
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, out != NULL, "NULL out");
+    viv__arp_expire((struct viv_host *)h); /* entries aged out by now are counted */
     *out = h->st;
     return 0;
 }
@@ -407,6 +413,7 @@ int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
 int viv_router_new(viv_host_t **out, viv_sim_t *sim, uint32_t nifaces, const viv_host_opts *opts)
 {
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
+    VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, nifaces <= 4096, "more than 4096 interfaces");
     viv_host_opts o = VIV_HOST_OPTS_INIT;
     if (opts)

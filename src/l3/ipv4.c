@@ -162,7 +162,7 @@ static int loopback_send(struct viv_host *h, viv__frame *f)
     }
     lb->h = h;
     lb->f = f;
-    if (viv_sim_schedule_after(&lb->ev, sim, 0, loopback_fire, lb) < 0) {
+    if (viv__schedule_after(sim, h->node.owner, &lb->ev, 0, loopback_fire, lb) < 0) {
         viv__free(sim, lb, sizeof(*lb));
         viv__frame_unref(sim, f);
         return VIV_ENOMEM;

@@ -6,6 +6,7 @@
 #ifndef VIV_L3_L3_H
 #define VIV_L3_L3_H
 
+#include "core/map.h"
 #include "l2/l2.h"
 #include "vivarium/host.h"
 #include "vivarium/icmp.h"
@@ -35,18 +36,25 @@ typedef struct viv__rt {
     uint64_t order; /* insertion order, the last tie-breaker */
 } viv__rt;
 
+/* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
+ * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
+ * waiting) is also on the idle list, least recently touched first (see arp.c). */
 typedef struct viv__arp {
     viv_ip4_t ip;
     uint32_t iface;
     viv_mac_t mac;
     viv_arp_state state;
     viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
+    viv_time_t touched;   /* when it was last created, used to send, or confirmed */
     uint32_t attempts;    /* requests sent in the current resolution or probe */
-    viv_event_id timer;
-    int timer_armed;
-    viv__frame **queue; /* packets waiting (head at the IP header), oldest first */
+    viv__timer timer;     /* the next request, or giving up (INCOMPLETE, PROBE) */
+    int idle;             /* on the idle list */
+    viv__frame **queue;   /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
+                             header, oldest first); NULL in every other state */
     uint32_t nqueue;
     struct viv_host *host;
+    struct viv__arp *prev, *next;           /* all entries, in creation order */
+    struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
 } viv__arp;
 
 /* A transport protocol plugged into a host. */
@@ -96,8 +104,10 @@ struct viv_host {
     viv__rt *routes; /* sorted in lookup order */
     uint32_t nroutes, routes_cap;
     uint64_t route_order;
-    viv__arp **arp; /* sorted by (iface, ip) */
-    uint32_t narp, arp_cap;
+    viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
+    viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
+    viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
+    uint32_t narp;
     viv__l4_proto l4[VIV__MAX_L4];
     uint32_t nl4;
     viv__hostobj objs; /* sentinel */
@@ -151,6 +161,8 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);
 void viv__arp_fini(struct viv_host *h);
+/* Remove the entries that have aged out by now (aging needs no event: see arp.c). */
+void viv__arp_expire(struct viv_host *h);
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface);
 
 /* ---- ipv4.c ---------------------------------------------------------------------------- */

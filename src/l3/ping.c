@@ -144,7 +144,7 @@ static void ping_send_next(viv_sim_t *sim, void *user)
     p->st.sent++;
     int rc = echo_send(p->h, p->dst, p->eu.ident, (uint16_t)(i + 1), p->o.size, p->o.ttl, 0x10);
     if (p->next < p->o.count &&
-        viv_sim_schedule_after(&p->send_ev, sim, p->o.interval_ns, ping_send_next, p) == 0)
+        viv__schedule_after(sim, p->h->node.owner, &p->send_ev, p->o.interval_ns, ping_send_next, p) == 0)
         p->send_armed = 1;
     if (rc < 0) {
         /* Not sent at all (no route, too big): reported as an error at once. */
@@ -157,7 +157,7 @@ static void ping_send_next(viv_sim_t *sim, void *user)
         ping_settle(p, i, &r);
         return;
     }
-    viv_sim_schedule_after(&rq->timeout_ev, sim, p->o.timeout_ns, ping_timeout, rq);
+    viv__schedule_after(sim, p->h->node.owner, &rq->timeout_ev, p->o.timeout_ns, ping_timeout, rq);
 }
 
 static void ping_timeout(viv_sim_t *sim, void *user)
@@ -273,7 +273,7 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
     p->eu.reply = ping_on_reply;
     p->eu.error = ping_on_error;
     if (viv__echo_user_add(h, &p->eu) < 0 ||
-        viv_sim_schedule_after(&p->send_ev, sim, 0, ping_send_next, p) < 0) {
+        viv__schedule_after(sim, h->node.owner, &p->send_ev, 0, ping_send_next, p) < 0) {
         viv__echo_user_remove(h, &p->eu);
         viv__free(sim, arr, o.count * sizeof(*arr));
         viv__free(sim, p, sizeof(*p));
@@ -300,8 +300,9 @@ void viv_ping_free(viv_ping_t *p)
 
 int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
 {
-    if (!out || !p)
+    if (!p)
         return VIV_EINVAL;
+    VIV__CHECK(p->sim, out != NULL, "NULL out");
     *out = p->st;
     return 0;
 }
@@ -391,7 +392,7 @@ static void tr_settle(struct viv_traceroute *t, const viv_trace_result *r)
         t->ttl++;
         t->probe = 1;
     }
-    viv_sim_schedule_after(&t->ev, sim, 0, tr_send, t);
+    viv__schedule_after(sim, t->h->node.owner, &t->ev, 0, tr_send, t);
 }
 
 static void tr_send(viv_sim_t *sim, void *user)
@@ -410,7 +411,7 @@ static void tr_send(viv_sim_t *sim, void *user)
         tr_settle(t, &r);
         return;
     }
-    viv_sim_schedule_after(&t->ev, sim, t->o.timeout_ns, tr_timeout, t);
+    viv__schedule_after(sim, t->h->node.owner, &t->ev, t->o.timeout_ns, tr_timeout, t);
 }
 
 static void tr_timeout(viv_sim_t *sim, void *user)
@@ -490,7 +491,7 @@ int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
     t->eu.reply = tr_on_reply;
     t->eu.error = tr_on_error;
     if (viv__echo_user_add(h, &t->eu) < 0 ||
-        viv_sim_schedule_after(&t->ev, sim, 0, tr_send, t) < 0) {
+        viv__schedule_after(sim, h->node.owner, &t->ev, 0, tr_send, t) < 0) {
         viv__echo_user_remove(h, &t->eu);
         viv__free(sim, t, sizeof(*t));
         return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");

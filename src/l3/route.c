@@ -175,6 +175,31 @@ int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out)
 
 /* ---- public ---------------------------------------------------------------------------- */
 
+/* Why gateway cannot be the next hop of a route out of interface ifc (NULL if it can): it
+ * must be a unicast address on one of the interface's connected prefixes, not the host's own
+ * address, nor the network or broadcast address of such a prefix. */
+static const char *gateway_refusal(const struct viv_host *h, const viv__iface *ifc,
+                                   viv_ip4_t gateway)
+{
+    if (viv_host_has_addr(h, gateway))
+        return "is an address of the host itself";
+    int connected = 0;
+    for (uint32_t k = 0; k < ifc->naddrs; k++) {
+        const viv__ifaddr *a = &ifc->addrs[k];
+        viv_ip4_t m = viv_ip4_mask(a->len);
+        if ((gateway & m) != (a->ip & m))
+            continue;
+        /* The network and broadcast addresses of a prefix up to /30 name no neighbour
+         * (viv_host_add_addr refuses them as addresses for the same reason). */
+        if (a->len <= 30 && (gateway & ~m) == ~m)
+            return "is the broadcast address of a connected subnet";
+        if (a->len <= 30 && (gateway & ~m) == 0)
+            return "is the network address of a connected subnet";
+        connected = 1;
+    }
+    return connected ? NULL : "is on no connected subnet of the interface";
+}
+
 int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4_t gateway,
                        int iface, uint32_t metric)
 {
@@ -182,6 +207,13 @@ int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
     VIV__CHECK(sim, prefix_len <= 32, "prefix length above 32");
+    VIV__CHECK(sim, iface >= -1, "interface below -1 (an index, or -1 to follow the gateway)");
+    char gw[VIV_IP4_STRLEN];
+    viv_ip4_format(gateway, gw, sizeof gw);
+    /* 224/4 is multicast, 240/4 reserved (255.255.255.255 among them): no next hop there. */
+    if (gateway >= VIV_IP4(224, 0, 0, 0))
+        return viv__err(sim, VIV_EINVAL,
+                        "viv_host_route_add: gateway %s is not a unicast address", gw);
     if (iface < 0) {
         VIV__CHECK(sim, gateway != VIV_IP4_ANY, "an on-link route needs an interface");
         iface = viv__host_iface_for(h, gateway);
@@ -191,6 +223,12 @@ int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4
                             h->node.name);
     }
     VIV__CHECK(sim, (uint32_t)iface < h->nifaces, "no such interface");
+    if (gateway != VIV_IP4_ANY) {
+        const char *why = gateway_refusal(h, h->ifaces[iface], gateway);
+        if (why)
+            return viv__err(sim, VIV_EINVAL, "viv_host_route_add: gateway %s on %s/%s %s", gw,
+                            h->node.name, h->ifaces[iface]->name, why);
+    }
     viv_route r = {dst & viv_ip4_mask(prefix_len), prefix_len, gateway, (uint32_t)iface,
                    metric, VIV_ROUTE_STATIC, 0};
     /* The same route computed by viv_sim_compute_routes() becomes the program's own: static,
@@ -214,6 +252,9 @@ int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4
 
 int viv_host_set_gateway(viv_host_t *h, viv_ip4_t gateway)
 {
+    if (!h)
+        return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, gateway != VIV_IP4_ANY, "0.0.0.0 is not a gateway");
     return viv_host_route_add(h, VIV_IP4_ANY, 0, gateway, -1, 0);
 }
 
@@ -261,7 +302,8 @@ int viv_host_routes_text(const viv_host_t *h, char *buf, size_t cap)
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");
-    viv__sb sb = {buf, cap, 0};
+    viv__sb sb;
+    viv__sb_init(&sb, buf, cap);
 #define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     for (uint32_t i = 0; i < h->nroutes; i++) {
         const viv_route *r = &h->routes[i].r;

@@ -41,8 +41,9 @@ static void addr_text(const viv_sockaddr_t *a, int any_port_star, char *out, siz
 
 int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t cap)
 {
-    if (!h || (cap && !buf))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");
     int total = viv_host_netstat(h, NULL, 0);
     if (total < 0)
         return total;
@@ -51,7 +52,8 @@ int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t
     if (total && !rows)
         return viv__err(sim, VIV_ENOMEM, "viv_host_netstat_text: out of memory");
     viv_host_netstat(h, rows, (size_t)total);
-    viv__sb sb = {buf, cap, 0};
+    viv__sb sb;
+    viv__sb_init(&sb, buf, cap);
 #define PUT(...) viv__sb_printf(&sb, __VA_ARGS__)
     int timers = (flags & VIV_NETSTAT_TIMERS) != 0;
     PUT("Active Internet connections (servers and established)\n");

@@ -1,24 +1,27 @@
 /* Socket machinery shared by UDP and TCP: posted events, deferred frees, ephemeral ports. */
-#include "l4.h"
+#include <stddef.h>
 
-void viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock *, uint32_t),
-                    void (*release)(viv__sock *))
+#include "l4.h"
+#include "vivarium/trace.h"
+
+static void sock_notify(viv__timer *t);
+
+int viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock *, uint32_t),
+                   void (*release)(viv__sock *))
 {
     s->h = h;
     s->sim = h->node.sim;
     s->pending = 0;
-    s->notify_armed = 0;
     s->in_cb = 0;
     s->dead = 0;
     s->deliver = deliver;
     s->release = release;
+    return viv__timer_init(&s->notify, s->sim, h->node.owner, sock_notify);
 }
 
-static void sock_notify(viv_sim_t *sim, void *user)
+static void sock_notify(viv__timer *t)
 {
-    viv__sock *s = user;
-    (void)sim;
-    s->notify_armed = 0;
+    viv__sock *s = (viv__sock *)((char *)t - offsetof(viv__sock, notify));
     uint32_t ev = s->pending;
     s->pending = 0;
     if (!ev || s->dead)
@@ -34,28 +37,29 @@ void viv__sock_raise(viv__sock *s, uint32_t events)
 {
     if (s->dead)
         return;
+    if (VIV__UNLIKELY(viv__tracing(s->sim))) {
+        viv_trace_record r;
+        viv__trace_init(&r, VIV_TRACE_SOCKET);
+        r.node = s->h ? (const viv_node_t *)&s->h->node : NULL;
+        r.socket = s; /* every socket type embeds its viv__sock first */
+        r.events = events;
+        viv__trace_emit(s->sim, &r);
+    }
     s->pending |= events;
-    if (!s->notify_armed &&
-        viv_sim_schedule_after(&s->notify_ev, s->sim, 0, sock_notify, s) == 0)
-        s->notify_armed = 1;
+    viv__timer_set_min(&s->notify, s->sim->now);
 }
 
 void viv__sock_close(viv__sock *s)
 {
     s->dead = 1;
-    if (s->notify_armed) {
-        viv_sim_cancel(s->sim, s->notify_ev);
-        s->notify_armed = 0;
-    }
+    viv__timer_fini(&s->notify);
     if (!s->in_cb)
         s->release(s);
 }
 
 void viv__sock_destroy(viv__sock *s)
 {
-    if (s->notify_armed)
-        viv_sim_cancel(s->sim, s->notify_ev);
-    s->notify_armed = 0;
+    viv__timer_fini(&s->notify);
     s->dead = 1;
     s->h = NULL;
     /* A callback of this socket freed the host: sock_notify releases it when it returns. */
@@ -75,8 +79,12 @@ uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *, uint16_t), 
     return 0;
 }
 
-uint16_t viv__ephemeral_start(struct viv_host *h)
+uint16_t viv__ephemeral_start(struct viv_host *h, uint32_t sub)
 {
+    /* The protocol's own stream of the host: its ports never shift another consumer's
+     * draws, nor the other way round. */
+    viv_rng_t r;
+    viv__rng_component(&r, h->node.sim, VIV__RNG_HOST, h->node.key, sub);
     return (uint16_t)(VIV__EPHEMERAL_LO +
-                      viv_rng_below(&h->rng, VIV__EPHEMERAL_HI - VIV__EPHEMERAL_LO + 1));
+                      viv_rng_below(&r, VIV__EPHEMERAL_HI - VIV__EPHEMERAL_LO + 1));
 }

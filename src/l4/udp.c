@@ -1,6 +1,12 @@
 /* UDP: sockets, demultiplexing by port (a hash map to the sockets bound to each port, in bind
- * order), the receive queue (zero copy: datagrams stay in their frames until read), ICMP
- * errors for connected sockets, and netstat rows. */
+ * order), the receive queue, ICMP errors for connected sockets, and netstat rows.
+ *
+ * The receive queue is zero copy: a datagram stays in the frame it arrived in until it is
+ * read, and is charged what it really holds (its truesize: the frame's whole buffer plus
+ * its record), as a kernel charges an skb's truesize to the socket. Copying short datagrams
+ * into right-sized buffers would save memory only on queues nobody reads, at the price of an
+ * allocation and a copy per datagram on every queue; the accounting already bounds what an
+ * unread queue can pin, so the frame is kept. */
 #include <string.h>
 
 #include "l4.h"
@@ -12,12 +18,21 @@ typedef struct dgram {
     struct dgram *next;
 } dgram;
 
+/* Spare datagram records a host keeps beyond the ones its queues use (see dgram_put). */
+#define UDP_DGRAM_KEEP 64u
+
+/* A receive buffer's memory bound is never below this many full pooled datagrams, so that a
+ * small rcvbuf_bytes still queues a few short datagrams (Linux has SOCK_MIN_RCVBUF). */
+#define UDP_RCVMEM_MIN_DGRAMS 8u
+
 typedef struct udp_host {
     struct viv_host *h;
     viv__map ports; /* port -> first socket bound to it (struct viv_udp *) */
     struct viv_udp *first, *last; /* every socket, in creation order */
     uint16_t eph_cursor;
     dgram *free_dgrams;
+    size_t nfree_dgrams; /* records on free_dgrams */
+    size_t nqueued;      /* records in the host's receive queues */
     viv_udp_host_stats_t st;
 } udp_host;
 
@@ -34,7 +49,8 @@ struct viv_udp {
     int ip_from_connect; /* local.ip was chosen by connect, not by bind */
     int err;
     dgram *qhead, *qtail;
-    uint32_t qbytes, qcount;
+    uint32_t qbytes, qcount; /* payload bytes and datagrams queued */
+    uint64_t qmem;           /* their truesize (dgram_truesize) */
     viv_udp_stats_t st;
     struct viv_udp *next_on_port;
     struct viv_udp *prev_all, *next_all;
@@ -60,7 +76,7 @@ static udp_host *udp_host_get(struct viv_host *h, int create)
         return NULL;
     uh->h = h;
     viv__map_init(&uh->ports);
-    uh->eph_cursor = viv__ephemeral_start(h);
+    uh->eph_cursor = viv__ephemeral_start(h, VIV__RNG_SUB_UDP_PORTS);
     viv__l4_proto reg = {VIV__IP_PROTO_UDP, uh, udp_input, udp_error, udp_host_destroy,
                          udp_netstat};
     if (viv__host_l4_register(h, &reg) < 0) {
@@ -70,20 +86,52 @@ static udp_host *udp_host_get(struct viv_host *h, int create)
     return uh;
 }
 
+/* Datagram records come from a per-host free list (no allocation in steady state) that, like
+ * the frame pool, keeps at most max(UDP_DGRAM_KEEP, records queued) spares: after a flood
+ * drains, the records beyond that go back to the allocator. */
 static dgram *dgram_get(udp_host *uh)
 {
     dgram *d = uh->free_dgrams;
     if (d) {
         uh->free_dgrams = d->next;
-        return d;
+        uh->nfree_dgrams--;
+    } else if (!(d = viv__alloc(uh->h->node.sim, sizeof(*d)))) {
+        return NULL;
     }
-    return viv__alloc(uh->h->node.sim, sizeof(*d));
+    uh->nqueued++;
+    return d;
 }
 
 static void dgram_put(udp_host *uh, dgram *d)
 {
+    uh->nqueued--;
     d->next = uh->free_dgrams;
     uh->free_dgrams = d;
+    uh->nfree_dgrams++;
+    size_t keep = uh->nqueued > UDP_DGRAM_KEEP ? uh->nqueued : UDP_DGRAM_KEEP;
+    while (uh->nfree_dgrams > keep) { /* at most two: one fewer queued, one more spare */
+        dgram *g = uh->free_dgrams;
+        uh->free_dgrams = g->next;
+        uh->nfree_dgrams--;
+        viv__free(uh->h->node.sim, g, sizeof(*g));
+    }
+}
+
+/* What a queued datagram holds: the frame it stays in, whole, and its record. A frame shared
+ * by several sockets (a broadcast) is charged in full to each, as a kernel charges clones. */
+static uint64_t dgram_truesize(const viv__frame *f)
+{
+    return viv__frame_truesize(f) + sizeof(dgram);
+}
+
+/* The receive queue's memory bound: twice rcvbuf_bytes, as Linux doubles SO_RCVBUF to leave
+ * room for bookkeeping, and never less than UDP_RCVMEM_MIN_DGRAMS full pooled datagrams. */
+static uint64_t rcvmem_limit(const struct viv_udp *s)
+{
+    uint64_t lim = 2 * (uint64_t)s->o.rcvbuf_bytes;
+    uint64_t min = UDP_RCVMEM_MIN_DGRAMS *
+                   (uint64_t)(sizeof(viv__frame) + VIV__FRAME_POOL_CAP + sizeof(dgram));
+    return lim > min ? lim : min;
 }
 
 /* ---- port table ------------------------------------------------------------------------ */
@@ -147,6 +195,7 @@ static void queue_clear(struct viv_udp *s)
     }
     s->qtail = NULL;
     s->qbytes = s->qcount = 0;
+    s->qmem = 0;
 }
 
 static void udp_release(viv__sock *b)
@@ -185,6 +234,7 @@ static void udp_host_destroy(void *ctx, struct viv_host *h)
         uh->free_dgrams = d->next;
         viv__free(sim, d, sizeof(*d));
     }
+    uh->nfree_dgrams = 0;
     viv__map_fini(sim, &uh->ports);
     viv__free(sim, uh, sizeof(*uh));
 }
@@ -200,7 +250,10 @@ int viv_udp_new(viv_udp_t **out, viv_host_t *h, const viv_udp_opts *opts, viv_ud
     struct viv_udp *s = uh ? viv__zalloc(sim, sizeof(*s)) : NULL;
     if (!s)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_new: out of memory");
-    viv__sock_init(&s->base, h, udp_deliver, udp_release);
+    if (viv__sock_init(&s->base, h, udp_deliver, udp_release) < 0) {
+        viv__free(sim, s, sizeof(*s));
+        return viv__err(sim, VIV_ENOMEM, "viv_udp_new: out of memory");
+    }
     s->uh = uh;
     if (opts)
         s->o = *opts;
@@ -412,8 +465,10 @@ int viv_udp_send(viv_udp_t *s, const void *buf, size_t len)
 static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sport)
 {
     udp_host *uh = s->uh;
-    /* Every datagram counts at least one byte, so zero-length ones are bounded too. */
-    if (s->qbytes + f->len > s->o.rcvbuf_bytes || s->qcount >= s->o.rcvbuf_bytes) {
+    /* Two bounds: the payload (what the application will read) and the memory the queue
+     * holds, which also bounds zero-length datagrams: each holds a whole frame. */
+    uint64_t ts = dgram_truesize(f);
+    if ((uint64_t)s->qbytes + f->len > s->o.rcvbuf_bytes || s->qmem + ts > rcvmem_limit(s)) {
         s->st.rx_queue_full++;
         viv__frame_unref(uh->h->node.sim, f);
         return;
@@ -434,6 +489,7 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
     s->qtail = d;
     s->qbytes += f->len;
     s->qcount++;
+    s->qmem += ts;
     s->st.rx_datagrams++;
     s->st.rx_bytes += f->len;
     if (s->qcount == 1)
@@ -588,6 +644,7 @@ int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
         s->qtail = NULL;
     s->qbytes -= d->f->len;
     s->qcount--;
+    s->qmem -= dgram_truesize(d->f);
     viv__frame_unref(sim, d->f);
     dgram_put(s->uh, d);
     return (int)n;

@@ -161,11 +161,154 @@ static void test_oom__every_failure_after_n(void **state)
     sweep(1);
 }
 
+/* ---- convergence: after a failure, the network recovers --------------------------------
+ *
+ * Hosts A (behind a hub) and B (behind a switch), a router between them, a UDP echo server
+ * on B. Traffic runs with one allocation failing (each in turn); then, with memory back,
+ * three more datagrams are sent. A failure may cost the datagrams of its moment (each
+ * counted, or refused with VIV_ENOMEM), but never wedges anything: every later datagram
+ * is echoed, every datagram the server's socket received is signalled and read. */
+
+typedef struct conv {
+    int echoes_late;   /* echoes of the datagrams sent after the failure phase */
+    uint64_t srv_read; /* datagrams the server read */
+} conv;
+
+static void conv_srv_cb(viv_udp_t *s, uint32_t ev, void *user)
+{
+    conv *c = user;
+    uint8_t buf[64];
+    viv_sockaddr_t from;
+    int n;
+    if (ev & VIV_EV_READABLE)
+        while ((n = viv_udp_recvfrom(s, buf, sizeof buf, &from, NULL)) >= 0) {
+            c->srv_read++;
+            viv_udp_sendto(s, buf, (size_t)n, &from);
+        }
+}
+
+static void conv_cli_cb(viv_udp_t *s, uint32_t ev, void *user)
+{
+    conv *c = user;
+    uint8_t buf[64];
+    int n;
+    if (ev & VIV_EV_READABLE)
+        while ((n = viv_udp_recvfrom(s, buf, sizeof buf, NULL, NULL)) >= 0)
+            if (n == 4 && memcmp(buf, "late", 4) == 0)
+                c->echoes_late++;
+}
+
+typedef struct conv_world {
+    viv_udp_t *srv, *cli;
+    viv_host_t *b;
+} conv_world;
+
+static void conv_build(viv_sim_t *sim, conv *c, conv_world *w)
+{
+    viv_host_t *a, *rt;
+    viv_hub_t *hub;
+    viv_switch_t *sw;
+    viv_link_t *l;
+    assert_int_equal(viv_host_new(&a, sim, NULL), 0);
+    assert_int_equal(viv_host_new(&w->b, sim, NULL), 0);
+    assert_int_equal(viv_router_new(&rt, sim, 2, NULL), 0);
+    assert_int_equal(viv_hub_new(&hub, sim, 2, NULL), 0);
+    assert_int_equal(viv_switch_new(&sw, sim, 2, NULL), 0);
+    assert_int_equal(viv_host_add_iface(a, NULL), 0);
+    assert_int_equal(viv_host_add_iface(w->b, NULL), 0);
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(a, 0), viv_hub_port(hub, 0), NULL), 0);
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(rt, 0), viv_hub_port(hub, 1), NULL), 0);
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(rt, 1), viv_switch_port(sw, 0), NULL),
+                     0);
+    assert_int_equal(
+        viv_link_new(&l, sim, viv_host_port(w->b, 0), viv_switch_port(sw, 1), NULL), 0);
+    assert_int_equal(viv_host_add_addr(a, 0, VIV_IP4(10, 0, 1, 2), 24), 0);
+    assert_int_equal(viv_host_add_addr(w->b, 0, VIV_IP4(10, 0, 2, 2), 24), 0);
+    assert_int_equal(viv_host_add_addr(rt, 0, VIV_IP4(10, 0, 1, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(rt, 1, VIV_IP4(10, 0, 2, 1), 24), 0);
+    assert_int_equal(viv_host_set_gateway(a, VIV_IP4(10, 0, 1, 1)), 0);
+    assert_int_equal(viv_host_set_gateway(w->b, VIV_IP4(10, 0, 2, 1)), 0);
+    assert_int_equal(viv_udp_new(&w->srv, w->b, NULL, conv_srv_cb, c), 0);
+    assert_int_equal(viv_udp_new(&w->cli, a, NULL, conv_cli_cb, c), 0);
+    viv_sockaddr_t any = {VIV_IP4_ANY, 7};
+    assert_int_equal(viv_udp_bind(w->srv, &any), 0);
+}
+
+/* The failure phase: a burst of datagrams (sends may be refused), and time for whatever
+ * was lost to be given up (ARP gives up after its retries). */
+static void conv_traffic(viv_sim_t *sim, conv_world *w)
+{
+    viv_sockaddr_t dst = {VIV_IP4(10, 0, 2, 2), 7};
+    int n = viv_udp_sendto(w->cli, "first", 5, &dst); /* resolves the path */
+    assert_true(n == 5 || n == VIV_ENOMEM);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    for (int i = 0; i < 12; i++) {
+        n = viv_udp_sendto(w->cli, "early", 5, &dst);
+        assert_true(n == 5 || n == VIV_ENOMEM);
+        if (i % 4 == 3)
+            assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    }
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(10)), 0);
+}
+
+static void test_oom__traffic_converges_after_a_failure(void **state)
+{
+    (void)state;
+    /* Allocations the failure phase makes in a clean run. */
+    uint64_t traffic_calls;
+    {
+        viv_test_alloc a;
+        viv_sim_t *sim = viv_test_sim_new(&a, 5);
+        conv c = {0, 0};
+        conv_world w;
+        conv_build(sim, &c, &w);
+        uint64_t c0 = a.calls;
+        conv_traffic(sim, &w);
+        traffic_calls = a.calls - c0;
+        assert_int_equal(c.srv_read, 13);
+        viv_test_sim_free(sim, &a);
+    }
+    assert_true(traffic_calls > 10);
+    print_message("failure phase: %llu allocations\n", (unsigned long long)traffic_calls);
+    for (uint64_t n = 1; n <= traffic_calls; n++) {
+        viv_test_alloc a;
+        viv_sim_t *sim = viv_test_sim_new(&a, 5);
+        conv c = {0, 0};
+        conv_world w;
+        conv_build(sim, &c, &w);
+        a.fail_at = a.calls + n;
+        conv_traffic(sim, &w);
+        a.fail_at = 0;
+        if (a.failures != 1)
+            fail_msg("allocation %llu of the failure phase was not made",
+                     (unsigned long long)n);
+        /* Memory is back: the next sends work and every datagram is signalled. */
+        viv_sockaddr_t dst = {VIV_IP4(10, 0, 2, 2), 7};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(viv_udp_sendto(w.cli, "late", 4, &dst), 4);
+            assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0);
+        }
+        assert_int_equal(viv_sim_run_for(sim, VIV_S(5)), 0);
+        if (c.echoes_late != 3)
+            fail_msg("allocation %llu failing: %d of 3 later datagrams came back",
+                     (unsigned long long)n, c.echoes_late);
+        viv_udp_stats_t st;
+        assert_int_equal(viv_udp_stats(&st, w.srv), 0);
+        if (c.srv_read != st.rx_datagrams)
+            fail_msg("allocation %llu failing: the server received %llu datagrams but was "
+                     "told of %llu",
+                     (unsigned long long)n, (unsigned long long)st.rx_datagrams,
+                     (unsigned long long)c.srv_read);
+        viv_test_sim_free(sim, &a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oom__each_single_failure),
         cmocka_unit_test(test_oom__every_failure_after_n),
+        cmocka_unit_test(test_oom__traffic_converges_after_a_failure),
     };
     return cmocka_run_group_tests_name("scenario/oom", tests, NULL, NULL);
 }

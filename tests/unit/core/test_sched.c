@@ -195,6 +195,72 @@ static void test_sched__random_workloads_pop_as_a_stable_sort(void **state)
         run_workload(sim, kind, 6000, 11 + (uint64_t)kind, kind == D_SPREAD ? 64 : 8);
 }
 
+/* Take slot out of the reference: the last entry fills its place and sifts up or down. */
+static void ref_remove(ref_heap *h, uint32_t slot)
+{
+    size_t i = 0;
+    while (h->a[i].slot != slot)
+        i++;
+    ref_ent last = h->a[--h->n];
+    if (i == h->n)
+        return;
+    while (i > 0 && ref_lt(&last, &h->a[(i - 1) / 2])) {
+        h->a[i] = h->a[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && ref_lt(&h->a[c + 1], &h->a[c]))
+            c++;
+        if (!ref_lt(&h->a[c], &last))
+            break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    h->a[i] = last;
+}
+
+/* Remove the queued slot of the reference's entry k (any queued slot). */
+static void rig_remove(rig *r, size_t k)
+{
+    uint32_t slot = r->ref.a[k].slot;
+    viv__sched_remove(&r->q, r->ev, slot);
+    ref_remove(&r->ref, slot);
+    r->free_slots[r->nfree++] = slot;
+    assert_int_equal(viv__sched_len(&r->q), r->ref.n);
+}
+
+static void test_sched__removal_anywhere_keeps_the_order(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    /* Every distribution, with removals of any queued slot (leaders, the newest and the
+     * oldest of equal-time groups, lone members), through growth and shrinkage: what is
+     * left pops exactly as the reference. */
+    for (int kind = 0; kind < D_COUNT; kind++) {
+        rig r;
+        rig_init(&r, sim, 3001);
+        viv_rng_t g;
+        viv_rng_init(&g, 77, (uint64_t)kind);
+        for (int step = 0; step < 40000; step++) {
+            uint64_t op = viv_rng_below(&g, 10);
+            size_t n = viv__sched_len(&r.q);
+            if (n < 3000 && (op < 5 || n == 0))
+                rig_push(&r, r.last_time + draw_delay(&g, kind));
+            else if (op < 8)
+                rig_remove(&r, (size_t)viv_rng_below(&g, n));
+            else
+                rig_pop(&r, UINT64_MAX);
+        }
+        /* Drain half by removal, then pop the rest in order. */
+        while (viv__sched_len(&r.q) > 1000)
+            rig_remove(&r, (size_t)viv_rng_below(&g, viv__sched_len(&r.q)));
+        rig_drain(&r);
+        rig_fini(&r);
+    }
+}
+
 static void test_sched__burst_at_one_instant_keeps_push_order(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -417,6 +483,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_sched__random_workloads_pop_as_a_stable_sort),
         T(test_sched__burst_at_one_instant_keeps_push_order),
+        T(test_sched__removal_anywhere_keeps_the_order),
         T(test_sched__far_future_event_among_dense_ones),
         T(test_sched__distribution_that_changes_is_retuned),
         T(test_sched__limit_and_pushes_before_the_current_day),

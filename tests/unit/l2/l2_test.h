@@ -123,7 +123,7 @@ static inline viv_port_t *l2t_port(l2t_station *s, uint32_t i)
 /* Send a frame of len bytes with the given sequence number from port 0 to dst. */
 static inline void l2t_send(l2t_station *s, const viv_mac_t *dst, size_t len, uint32_t seq)
 {
-    assert_true(len >= 18 && len <= 65535);
+    assert_true(len >= 18 && len <= 70000);
     uint8_t *buf = malloc(len);
     assert_non_null(buf);
     l2t_frame(buf, len, dst, &s->mac, L2T_ETHERTYPE, seq);

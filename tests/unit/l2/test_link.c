@@ -270,6 +270,20 @@ static void test_link__mtu_drops_oversized_frames(void **state)
     assert_int_equal(p.a.n, 1);
     lp.mtu = 67;
     assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), VIV_EINVAL);
+    /* Regression: an MTU of UINT32_MAX was taken and wrapped (mtu + 14), so every frame was
+     * dropped as oversize. MTUs past the largest IPv4 packet are refused. */
+    lp.mtu = UINT32_MAX;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "MTU 4294967295 is outside 68"));
+    lp.mtu = VIV_LINK_MTU_MAX + 1;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), VIV_EINVAL);
+    lp.mtu = VIV_LINK_MTU_MAX;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), 0);
+    l2t_send(&p.a, &p.b.mac, 65535, 5);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 3);
+    assert_int_equal(p.b.rx[2].seq, 5);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).drop_mtu, 2);
     pair_fini(&p);
 }
 
@@ -803,6 +817,80 @@ static void test_link__huge_delays_saturate_instead_of_wrapping(void **state)
     pair_fini(&p);
 }
 
+/* Regression (hardening issue, defect 2): at the end of time a link's arithmetic wrapped and
+ * a frame vanished with no drop counted (tx=3, rx=2). Arrivals past the last instant now
+ * saturate there, and every frame is delivered or counted. */
+static void test_link__frames_at_the_end_of_time_arrive_or_are_counted(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.delay_ns = VIV_US(5);
+    pair_init(&p, sim, &lp);
+    assert_int_equal(viv_sim_run_until(sim, VIV_TIME_MAX - VIV_US(20)), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_send(&p.a, &p.b.mac, 1000, i);
+    assert_int_equal(viv_sim_run_until(sim, VIV_TIME_NEVER), 0);
+    assert_int_equal(p.b.n, 3);
+    /* The first arrives on time; the others would be past the end and arrive at it, in
+     * order. */
+    assert_int_equal(p.b.rx[0].t, VIV_TIME_MAX - VIV_US(20) + l2t_ser(1000, ETH_OVH, GBPS) +
+                                      VIV_US(5));
+    assert_int_equal(p.b.rx[2].t, VIV_TIME_MAX);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(p.b.rx[i].seq, i);
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.tx_frames, 3);
+    assert_int_equal(st.rx_frames, 3);
+    /* At the last instant itself, frames still go through, never back in time. */
+    assert_int_equal(viv_sim_now(sim), VIV_TIME_MAX);
+    l2t_send(&p.a, &p.b.mac, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 4);
+    assert_int_equal(p.b.rx[3].t, VIV_TIME_MAX);
+    st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.tx_frames, 4);
+    assert_int_equal(st.rx_frames, 4);
+    assert_int_equal(st.drop_nomem, 0);
+    pair_fini(&p);
+}
+
+/* Regression (hardening issue, defect 6): a frame that could not go on for want of memory
+ * vanished with no drop counted. */
+static void test_link__frames_lost_to_no_memory_are_counted(void **state)
+{
+    (void)state;
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 1);
+    pair p;
+    pair_init(&p, sim, NULL);
+    uint32_t sent = 0;
+    uint64_t handed = 0;
+    /* Fail every allocation from the Nth on, for growing N: every frame handed to the link
+     * is either delivered or counted, whatever failed on its way. */
+    for (uint64_t n = 1; n < 40; n++) {
+        a.fail_at = a.calls + n;
+        a.fail_all_after = 1;
+        for (int i = 0; i < 4; i++) {
+            uint8_t buf[200];
+            l2t_frame(buf, sizeof buf, &p.b.mac, &p.a.mac, L2T_ETHERTYPE, sent++);
+            int rc = viv_device_send(p.a.dev, 0, buf, sizeof buf);
+            assert_true(rc == 0 || rc == VIV_ENOMEM);
+            handed += rc == 0;
+        }
+        viv_sim_run(sim);
+        a.fail_at = 0;
+        a.fail_all_after = 0;
+    }
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_true(st.drop_nomem > 0);
+    assert_int_equal(handed, st.rx_frames + st.drop_nomem + st.drop_queue);
+    assert_true(handed < sent); /* the others were refused with VIV_ENOMEM, not lost */
+    assert_int_equal((uint64_t)p.b.n, st.rx_frames);
+    pair_fini(&p);
+    viv_test_sim_free(sim, &a);
+}
+
 static void test_link__reorder_lets_later_frames_overtake(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1129,6 +1217,8 @@ int main(void)
         T(test_link__jitter_stays_in_range_and_keeps_order),
         T(test_link__cut_frames_hold_back_nothing),
         T(test_link__huge_delays_saturate_instead_of_wrapping),
+        T(test_link__frames_at_the_end_of_time_arrive_or_are_counted),
+        T(test_link__frames_lost_to_no_memory_are_counted),
         T(test_link__reorder_lets_later_frames_overtake),
         T(test_link__intercept_sees_frames_at_arrival),
         T(test_link__intercept_verdicts),

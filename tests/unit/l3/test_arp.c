@@ -1,7 +1,7 @@
 /* ARP: the exchange frame by frame and what every bystander sees on a hub and on a switch;
  * who learns what; the cache's lifetime (REACHABLE -> STALE -> PROBE -> revalidated or
  * removed); queueing while resolving; retries; failure and the host unreachable it causes;
- * malformed packets. */
+ * malformed packets; the cache's size limit (eviction, refusal) and aging; listings. */
 #include "l3_test.h"
 
 #define GBPS UINT64_C(1000000000)
@@ -60,7 +60,8 @@ static void exchange(void **state, int use_switch)
     viv_mac_t bc = l3t_bcast_mac();
     l3t_pings log;
     l3t_ping(t.h[0], VIV_IP4(10, 0, 0, 2), 1, 0, &log);
-    assert_int_equal(viv_sim_run(sim), 0);
+    /* Not viv_sim_run(): that would go on until the caches have aged out. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
     assert_int_equal(log.n, 1);
     assert_int_equal(log.r[0].event, VIV_PING_REPLY);
     /* The request is a broadcast from h1 asking for 10.0.0.2; every other station sees it. */
@@ -427,7 +428,7 @@ static void test_arp__malformed_and_foreign(void **state)
     /* 8: an EtherType vivarium does not handle (IPv6). */
     l3t_eth(f, &hm, &dev.mac, 0x86dd);
     l3t_dev_send(&dev, f, 60);
-    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
     viv_ip_stats_t st = l3t_stats(h);
     assert_int_equal(st.rx_frames, 8);
     assert_int_equal(st.arp_rx, 7);
@@ -447,6 +448,308 @@ static void test_arp__malformed_and_foreign(void **state)
     l3t_dev_fini(&dev);
 }
 
+/* ---- the cache's size and aging ---------------------------------------------------------- */
+
+/* An ARP request from a device for `target`, sent now by sender n (address spa). */
+static void inject_request(l3t_dev *d, uint32_t n, viv_ip4_t spa, viv_ip4_t target)
+{
+    uint8_t f[60] = {0};
+    viv_mac_t bc = l3t_bcast_mac(), z = {{0}}, sha = l3t_mac(n);
+    l3t_eth(f, &bc, &sha, 0x0806);
+    l3t_arp(f + 14, 1, &sha, spa, &z, target);
+    l3t_dev_send(d, f, sizeof f);
+}
+
+static int ip_cmp(const void *a, const void *b)
+{
+    viv_ip4_t x = *(const viv_ip4_t *)a, y = *(const viv_ip4_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 5,000 distinct senders ask for a host whose cache holds 1,000: it keeps the 1,000 most
+ * recent, counts the 4,000 it evicted, and holds one ARP event. With no traffic the entries
+ * age out 60 s after each arrived; then the cache is empty and nothing is pending. */
+static void test_arp__flood_is_bounded_and_ages_out(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 5000, LIMIT = 1000 };
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h";
+    o.arp_max_entries = LIMIT;
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(h, NULL), 0);
+    l3t_addr(h, 0, "10.0.0.1/8");
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "flood");
+    viv_link_params p = VIV_LINK_PARAMS_INIT;
+    p.queue_frames = 2 * N;
+    l3t_link(sim, viv_host_port(h, 0), viv_device_port(dev.dev, 0), &p);
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 1);
+    static viv_ip4_t spa[N], want[LIMIT];
+    for (uint32_t i = 0; i < N; i++) { /* distinct, in no particular order */
+        spa[i] = VIV_IP4(10, 1, 0, 0) + ((i * 2654435761u) & 0x1fffu);
+        inject_request(&dev, 1000 + i, spa[i], me);
+    }
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(100)), 0);
+    viv_ip_stats_t st = l3t_stats(h);
+    assert_int_equal(st.arp_rx, N);
+    assert_int_equal(st.arp_replies, N); /* every request is answered */
+    assert_int_equal(st.arp_evicted, N - LIMIT);
+    assert_int_equal(st.arp_refused, 0);
+    assert_int_equal(dev.n, N);
+    /* The last LIMIT senders remain, listed by address. */
+    static viv_arp_entry rows[LIMIT + 1];
+    assert_int_equal(viv_host_arp_table(h, rows, LIMIT + 1), LIMIT);
+    memcpy(want, spa + (N - LIMIT), sizeof want);
+    qsort(want, LIMIT, sizeof *want, ip_cmp);
+    viv_time_t youngest = VIV_TIME_NEVER;
+    for (uint32_t k = 0; k < LIMIT; k++) {
+        assert_int_equal(rows[k].ip, want[k]);
+        assert_int_equal(rows[k].state, VIV_ARP_REACHABLE);
+        if (rows[k].age_ns < youngest)
+            youngest = rows[k].age_ns;
+    }
+    /* Aging takes no event: nothing is pending. */
+    assert_int_equal(viv_sim_pending(sim), 0);
+    /* Listing a cache this size sorts a temporary array: a failure is reported. */
+    viv_test_fixture *fx = *state;
+    fx->alloc.fail_at = fx->alloc.calls + 1;
+    assert_int_equal(viv_host_arp_table(h, rows, 1), VIV_ENOMEM);
+    fx->alloc.fail_at = fx->alloc.calls + 1;
+    char text[64];
+    assert_int_equal(viv_host_arp_table_text(h, text, sizeof text), VIV_ENOMEM);
+    fx->alloc.fail_at = 0;
+    assert_int_equal(viv_host_arp_table(h, NULL, 0), LIMIT); /* a count needs no sort */
+    /* The last sender arrived at t_last; each entry goes 60 s after its arrival. */
+    viv_time_t t_last = VIV_MS(100) - youngest;
+    assert_int_equal(viv_sim_run_until(sim, t_last + VIV_S(60) - 1), 0);
+    assert_int_equal(viv_host_arp_table(h, rows, 1), 1);
+    assert_int_equal(rows[0].ip, spa[N - 1]);
+    assert_int_equal(rows[0].state, VIV_ARP_REACHABLE); /* STALE and gone at the same instant */
+    assert_int_equal(l3t_stats(h).arp_expired, LIMIT - 1);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    assert_int_equal(viv_sim_run_until(sim, t_last + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(h, NULL, 0), 0);
+    assert_int_equal(l3t_stats(h).arp_expired, LIMIT);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    l3t_dev_fini(&dev);
+}
+
+/* A full cache makes room by evicting its least recently used idle entry (REACHABLE or
+ * STALE), never one that is resolving with packets waiting; when every entry is resolving,
+ * the new one is refused and its packet dropped. */
+static void test_arp__full_cache_evicts_lru_idle_then_refuses(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h";
+    o.arp_max_entries = 3;
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(h, NULL), 0);
+    l3t_addr(h, 0, "10.0.0.1/24");
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "silent");
+    l3t_link(sim, viv_host_port(h, 0), viv_device_port(dev.dev, 0), NULL);
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 1);
+    const viv_ip4_t A = VIV_IP4(10, 0, 0, 11), B = VIV_IP4(10, 0, 0, 12),
+                    C = VIV_IP4(10, 0, 0, 13), D = VIV_IP4(10, 0, 0, 14),
+                    E = VIV_IP4(10, 0, 0, 15), F = VIV_IP4(10, 0, 0, 16);
+    l3t_pings log;
+    viv_arp_entry e[4];
+    /* h learns A, then B (both ask for it), then sends to A: B is the least recently used. */
+    inject_request(&dev, 1, A, me);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(1)), 0);
+    inject_request(&dev, 2, B, me);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(2)), 0);
+    l3t_ping(h, A, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(3)), 0);
+    /* C is resolving: the cache is full. */
+    l3t_ping(h, C, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(4)), 0);
+    assert_int_equal(viv_host_arp_table(h, e, 4), 3);
+    assert_int_equal(l3t_stats(h).arp_evicted, 0);
+    /* D takes B's place, E takes A's. */
+    l3t_ping(h, D, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(5)), 0);
+    assert_int_equal(viv_host_arp_table(h, e, 4), 3);
+    assert_int_equal(e[0].ip, A);
+    assert_int_equal(e[1].ip, C);
+    assert_int_equal(e[2].ip, D);
+    l3t_ping(h, E, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(6)), 0);
+    assert_int_equal(viv_host_arp_table(h, e, 4), 3);
+    const viv_ip4_t resolving[3] = {C, D, E};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(e[i].ip, resolving[i]);
+        assert_int_equal(e[i].state, VIV_ARP_INCOMPLETE);
+        assert_int_equal(e[i].queued, 1);
+    }
+    /* Nothing idle is left: F is refused and its packet dropped. */
+    l3t_ping(h, F, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(7)), 0);
+    viv_ip_stats_t st = l3t_stats(h);
+    assert_int_equal(st.arp_evicted, 2);
+    assert_int_equal(st.arp_refused, 1);
+    assert_int_equal(st.drop_arp, 1);
+    assert_int_equal(st.arp_requests, 3); /* C, D, E; none for F */
+    assert_int_equal(viv_host_arp_table(h, e, 4), 3);
+    assert_int_equal(e[2].ip, E);
+    /* The resolutions fail as usual (3 requests, 1 s apart); then there is room again. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(4)), 0);
+    st = l3t_stats(h);
+    assert_int_equal(st.arp_failed, 3);
+    assert_int_equal(st.drop_arp, 4);
+    assert_int_equal(viv_host_arp_table(h, e, 4), 0);
+    l3t_ping(h, F, 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(4) + VIV_MS(1)), 0);
+    assert_int_equal(viv_host_arp_table(h, e, 4), 1);
+    assert_int_equal(e[0].ip, F);
+    assert_int_equal(l3t_stats(h).arp_refused, 1);
+    l3t_dev_fini(&dev);
+}
+
+/* An entry neither used nor confirmed for 60 s (by default) goes, at that exact instant; one
+ * that keeps being used stays (revalidated by probes once STALE). Aging takes no event, so
+ * viv_sim_run() ends with the last packet, not when the caches have aged out. */
+static void test_arp__unused_entries_age_out(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h1";
+    viv_host_t *h1, *h2;
+    viv_link_t *l;
+    pair(sim, &h1, &h2, &l, &o);
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l);
+    l3t_pings log;
+    assert_int_equal(viv_sim_pending(sim), 0);
+    l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(cap.n, 4); /* request, reply, echo, echo reply */
+    /* h1 last touched its entry when the reply confirmed it (and the echo left); h2 when it
+     * sent the echo reply. */
+    const viv_time_t t1 = cap.f[1].t, t2 = cap.f[2].t;
+    assert_int_equal(viv_sim_pending(sim), 0); /* aging is not an event */
+    viv_arp_entry e;
+    assert_int_equal(viv_sim_run_until(sim, t1 + VIV_S(60) - 1), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(e.state, VIV_ARP_REACHABLE);
+    assert_int_equal(viv_sim_run_until(sim, t1 + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 0);
+    assert_int_equal(l3t_stats(h1).arp_expired, 1);
+    assert_int_equal(viv_sim_run_until(sim, t2 + VIV_S(60) - 1), 0);
+    assert_int_equal(viv_host_arp_table(h2, &e, 1), 1);
+    assert_int_equal(viv_sim_run_until(sim, t2 + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(h2, &e, 1), 0);
+    assert_int_equal(l3t_stats(h2).arp_expired, 1);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    /* Used every 50 s, an entry outlives 60 s: never expired while the pings go on. */
+    memset(&log, 0, sizeof log);
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 4;
+    po.interval_ns = VIV_S(50);
+    viv_time_t t0 = viv_sim_now(sim);
+    assert_int_equal(viv_ping_start(NULL, h1, VIV_IP4(10, 0, 0, 2), &po, l3t_ping_cb, &log), 0);
+    assert_int_equal(viv_sim_run_until(sim, t0 + VIV_S(151)), 0);
+    assert_int_equal(log.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(log.r[i].event, VIV_PING_REPLY);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(l3t_stats(h1).arp_expired, 1);
+    /* The first resolution, a second one (the entry had aged out), one probe at 100 s. */
+    assert_int_equal(l3t_stats(h1).arp_requests, 3);
+    /* Run until idle: the run ends with the last reply, the caches still full; a minute
+     * later they have aged out. */
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_time_t end = viv_sim_now(sim);
+    assert_true(end < t0 + VIV_S(152)); /* the last reply, or an ARP retry a second later */
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+    assert_int_equal(viv_sim_run_until(sim, end + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(h1, &e, 1), 0);
+    assert_int_equal(viv_host_arp_table(h2, &e, 1), 0);
+    assert_int_equal(l3t_stats(h1).arp_expired, 2);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    l3t_cap_fini(&cap);
+}
+
+/* The aging time is max(arp_gc_stale_ns, arp_reachable_ns): a REACHABLE entry never goes. */
+static void test_arp__aging_time_is_the_longer_of_stale_and_reachable(void **state)
+{
+    (void)state;
+    const viv_time_t stale[2] = {VIV_S(20), VIV_S(5)};
+    const viv_time_t life[2] = {VIV_S(20), VIV_S(10)};
+    for (int k = 0; k < 2; k++) {
+        viv_test_alloc a;
+        viv_sim_t *sim = viv_test_sim_new(&a, 1);
+        viv_host_opts o = VIV_HOST_OPTS_INIT;
+        o.name = "h1";
+        o.arp_reachable_ns = VIV_S(10);
+        o.arp_gc_stale_ns = stale[k];
+        viv_host_t *h1, *h2;
+        viv_link_t *l;
+        pair(sim, &h1, &h2, &l, &o);
+        l3t_cap cap;
+        l3t_cap_start(&cap, sim, l);
+        l3t_pings log;
+        l3t_ping(h1, VIV_IP4(10, 0, 0, 2), 1, 0, &log);
+        assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+        const viv_time_t t1 = cap.f[1].t;
+        assert_int_equal(viv_sim_run_until(sim, t1 + life[k] - 1), 0);
+        viv_arp_entry e;
+        assert_int_equal(viv_host_arp_table(h1, &e, 1), 1);
+        assert_int_equal(e.state, k == 0 ? VIV_ARP_STALE : VIV_ARP_REACHABLE);
+        assert_int_equal(viv_sim_run_until(sim, t1 + life[k]), 0);
+        assert_int_equal(viv_host_arp_table(h1, NULL, 0), 0);
+        assert_int_equal(l3t_stats(h1).arp_expired, 1);
+        l3t_cap_fini(&cap);
+        viv_test_sim_free(sim, &a);
+    }
+}
+
+/* Listings are sorted by interface, then address, whatever the order entries came in; the
+ * text is a string even when the cache is empty (snprintf-like), and when cut short. */
+static void test_arp__listing_sorted_and_text_terminated(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 2);
+    l3t_addr(h, 0, "10.0.1.1/24");
+    l3t_addr(h, 1, "10.0.2.1/24");
+    l3t_dev d0, d1;
+    l3t_dev_init(&d0, sim, 7, "d0");
+    l3t_dev_init(&d1, sim, 8, "d1");
+    l3t_link(sim, viv_host_port(h, 0), viv_device_port(d0.dev, 0), NULL);
+    l3t_link(sim, viv_host_port(h, 1), viv_device_port(d1.dev, 0), NULL);
+    char text[256];
+    memset(text, 'x', sizeof text);
+    assert_int_equal(viv_host_arp_table_text(h, text, sizeof text), 0);
+    assert_string_equal(text, "");
+    assert_int_equal(viv_host_arp_table_text(h, NULL, 0), 0);
+    inject_request(&d1, 1, VIV_IP4(10, 0, 2, 5), VIV_IP4(10, 0, 2, 1));
+    inject_request(&d0, 2, VIV_IP4(10, 0, 1, 9), VIV_IP4(10, 0, 1, 1));
+    inject_request(&d0, 3, VIV_IP4(10, 0, 1, 3), VIV_IP4(10, 0, 1, 1));
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(1)), 0);
+    viv_arp_entry e[3];
+    assert_int_equal(viv_host_arp_table(h, e, 3), 3);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 1, 3));
+    assert_int_equal(e[0].iface, 0);
+    assert_int_equal(e[1].ip, VIV_IP4(10, 0, 1, 9));
+    assert_int_equal(e[2].ip, VIV_IP4(10, 0, 2, 5));
+    assert_int_equal(e[2].iface, 1);
+    const char *want = "? (10.0.1.3) at 02:aa:00:00:00:03 [ether] on eth0\n"
+                       "? (10.0.1.9) at 02:aa:00:00:00:02 [ether] on eth0\n"
+                       "? (10.0.2.5) at 02:aa:00:00:00:01 [ether] on eth1\n";
+    assert_int_equal(viv_host_arp_table_text(h, text, sizeof text), (int)strlen(want));
+    assert_string_equal(text, want);
+    memset(text, 'x', sizeof text);
+    assert_int_equal(viv_host_arp_table_text(h, text, 10), (int)strlen(want));
+    assert_string_equal(text, "? (10.0.1");
+    l3t_dev_fini(&d0);
+    l3t_dev_fini(&d1);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -459,6 +762,11 @@ int main(void)
         T(test_arp__retries_then_host_unreachable),
         T(test_arp__router_failure_reaches_the_sender),
         T(test_arp__malformed_and_foreign),
+        T(test_arp__flood_is_bounded_and_ages_out),
+        T(test_arp__full_cache_evicts_lru_idle_then_refuses),
+        T(test_arp__unused_entries_age_out),
+        T(test_arp__aging_time_is_the_longer_of_stale_and_reachable),
+        T(test_arp__listing_sorted_and_text_terminated),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,7 +171,8 @@ static void test_icmp__ping_rtts_are_exact(void **state)
     assert_int_equal(ps.rtt_min_ns, later);
     assert_int_equal(ps.rtt_max_ns, first);
     assert_int_equal(ps.rtt_sum_ns, first + 2 * later);
-    /* The last request went at 2 s; the run ends with its reply. */
+    /* The last request went at 2 s; the run ends with its reply (ARP aging, being
+     * housekeeping, keeps no event pending). */
     assert_int_equal(viv_sim_now(sim), VIV_S(2) + later);
 }
 

@@ -201,8 +201,221 @@ static void test_route__bad_arguments(void **state)
     io.mac.b[0] = 1;
     assert_int_equal(viv_host_add_iface(h, &io), VIV_EINVAL);
     assert_non_null(strstr(viv_sim_errmsg(sim), "unicast"));
-    assert_int_equal(viv_router_new(NULL, sim, 5000, NULL), VIV_EINVAL);
+    viv_host_t *r = NULL;
+    assert_int_equal(viv_router_new(&r, sim, 5000, NULL), VIV_EINVAL);
+    assert_null(r);
     assert_non_null(strstr(viv_sim_errmsg(sim), "4096"));
+}
+
+/* A gateway is a neighbour: a unicast address on a connected prefix of the route's interface,
+ * not the host's own, not a network or broadcast address; interfaces are indexes or -1. */
+static void test_route__gateway_must_be_a_neighbour(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 2);
+    l3t_addr(h, 0, "192.168.0.9/24");
+    l3t_addr(h, 1, "172.16.0.9/16");
+    viv_ip4_t net = VIV_IP4(10, 5, 0, 0);
+    /* Interfaces below -1 were taken as -1. */
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 1), -2, 0), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_host_route_add: interface below -1"));
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 1), INT32_MIN, 0),
+                     VIV_EINVAL);
+    /* Broadcast, multicast and reserved gateways, with or without an interface. */
+    static const viv_ip4_t not_unicast[] = {VIV_IP4(255, 255, 255, 255), VIV_IP4(224, 0, 0, 1),
+                                            VIV_IP4(239, 1, 2, 3), VIV_IP4(240, 0, 0, 1)};
+    for (size_t i = 0; i < VIV__ARRAY_LEN_T(not_unicast); i++) {
+        for (int ifc = -1; ifc <= 0; ifc++) {
+            assert_int_equal(viv_host_route_add(h, net, 16, not_unicast[i], ifc, 0), VIV_EINVAL);
+            assert_non_null(strstr(viv_sim_errmsg(sim), "is not a unicast address"));
+        }
+    }
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(224, 0, 0, 1), -1, 0), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim),
+                        "viv_host_route_add: gateway 224.0.0.1 is not a unicast address");
+    /* The directed broadcast and the network address of a connected subnet. */
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 255), -1, 0), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim),
+                        "viv_host_route_add: gateway 192.168.0.255 on h/eth0 is the broadcast "
+                        "address of a connected subnet");
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(172, 16, 255, 255), 1, 0), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "broadcast address of a connected subnet"));
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 0), 0, 0), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "network address of a connected subnet"));
+    /* The host's own addresses, on either interface. */
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 9), -1, 0), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_host_route_add: gateway 192.168.0.9 on "
+                                             "h/eth0 is an address of the host itself");
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(172, 16, 0, 9), 0, 0), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "an address of the host itself"));
+    assert_int_equal(viv_host_set_gateway(h, VIV_IP4(172, 16, 0, 9)), VIV_EINVAL);
+    /* A gateway on another interface's subnet than the one chosen, or on none. */
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(172, 16, 0, 1), 0, 0), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_host_route_add: gateway 172.16.0.1 on h/eth0 "
+                                             "is on no connected subnet of the interface");
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(8, 8, 8, 8), 1, 0), VIV_EINVAL);
+    /* 0.0.0.0: on-link with an interface; meaningless as a gateway to follow. */
+    assert_int_equal(viv_host_set_gateway(h, VIV_IP4_ANY), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_host_set_gateway: 0.0.0.0 is not a gateway");
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4_ANY, -1, 0), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "an on-link route needs an interface"));
+    assert_int_equal(viv_host_routes(h, NULL, 0), 2); /* nothing was added */
+    /* What stays allowed: neighbours, with the interface given or found, and on-link routes;
+     * /31 has no network or broadcast address. */
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(192, 168, 0, 1), 0, 0), 0);
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(172, 16, 0, 1), -1, 1), 0);
+    assert_int_equal(viv_host_route_add(h, net, 16, VIV_IP4(172, 16, 255, 254), 1, 2), 0);
+    assert_int_equal(viv_host_route_add(h, VIV_IP4(10, 6, 0, 0), 16, VIV_IP4_ANY, 1, 0), 0);
+    assert_int_equal(viv_host_set_gateway(h, VIV_IP4(192, 168, 0, 254)), 0);
+    viv_host_t *p2p = l3t_host(sim, "p2p", 1);
+    l3t_addr(p2p, 0, "10.9.9.0/31");
+    assert_int_equal(viv_host_set_gateway(p2p, VIV_IP4(10, 9, 9, 1)), 0);
+    assert_int_equal(viv_host_routes(h, NULL, 0), 7);
+}
+
+/* Every constructor and every call with a required out pointer refuses NULL with VIV_EINVAL
+ * and creates nothing; outs documented as optional take NULL. */
+static void test_route__null_out_is_einval(void **state)
+{
+    viv_test_fixture *fx = *state;
+    viv_sim_t *sim = fx->sim;
+    viv_host_t *h = l3t_host(sim, "h", 1);
+    l3t_addr(h, 0, "10.0.0.1/24");
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 2, NULL), 0);
+    viv_subnet_t *sub;
+    assert_int_equal(viv_subnet_new(&sub, sim, "10.0.0.0/24"), 0);
+    viv_ping_t *ping;
+    assert_int_equal(viv_ping_start(&ping, h, VIV_IP4(10, 0, 0, 2), NULL, NULL, NULL), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/null_out.pcap", VIV_TEST_TMPDIR);
+    remove(path);
+    const size_t live = fx->alloc.live_bytes;
+    const size_t pending = viv_sim_pending(sim);
+
+    assert_int_equal(viv_router_new(NULL, sim, 1, NULL), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_router_new: NULL out");
+    assert_int_equal(viv_router_new(NULL, sim, 0, NULL), VIV_EINVAL);
+    assert_int_equal(viv_router_new(NULL, NULL, 1, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_new(NULL, sim, NULL), VIV_EINVAL);
+    assert_int_equal(viv_hub_new(NULL, sim, 2, NULL), VIV_EINVAL);
+    assert_int_equal(viv_switch_new(NULL, sim, 2, NULL), VIV_EINVAL);
+    assert_int_equal(viv_device_new(NULL, sim, 1, NULL), VIV_EINVAL);
+    assert_int_equal(viv_subnet_new(NULL, sim, "10.1.0.0/16"), VIV_EINVAL);
+    assert_int_equal(viv_pcap_open(NULL, sim, path, NULL), VIV_EINVAL);
+    assert_null(fopen(path, "rb")); /* refused before the file was made */
+    assert_int_equal(viv_link_new(NULL, sim, viv_host_port(h, 0), viv_switch_port(sw, 0), NULL),
+                     VIV_EINVAL);
+    assert_int_equal(viv_udp_new(NULL, h, NULL, NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_sim_new(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_mac(NULL, h, 0), VIV_EINVAL);
+    assert_int_equal(viv_host_addr(NULL, NULL, h, 0), VIV_EINVAL);
+    assert_int_equal(viv_host_ip_stats(NULL, h), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_host_ip_stats: NULL out");
+    assert_int_equal(viv_switch_stats(NULL, sw), VIV_EINVAL);
+    assert_int_equal(viv_port_stats(NULL, viv_switch_port(sw, 1)), VIV_EINVAL);
+    assert_int_equal(viv_ping_stats(NULL, ping), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim), "viv_ping_stats: NULL out");
+    /* Nothing was made: no memory, no event. */
+    assert_int_equal(fx->alloc.live_bytes, live);
+    assert_int_equal(viv_sim_pending(sim), pending);
+
+    /* Outputs documented as optional. */
+    assert_int_equal(viv_host_route_lookup(NULL, h, VIV_IP4(10, 0, 0, 7)), 0);
+    assert_int_equal(viv_subnet_prefix(NULL, NULL, sub), 0);
+    viv_host_t *h2 = l3t_host(sim, "h2", 1);
+    assert_int_equal(viv_subnet_attach(NULL, sub, h2, 0), 0);
+    assert_int_equal(viv_host_addr(&(viv_ip4_t){0}, NULL, h2, 0), 0);
+    assert_int_equal(viv_ping_start(NULL, h, VIV_IP4(10, 0, 0, 2), NULL, NULL, NULL), 0);
+    assert_int_equal(viv_traceroute_start(NULL, h, VIV_IP4(10, 0, 0, 2), NULL, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+}
+
+/* Text printers with nothing (or only a header) to print: snprintf-like, so the buffer holds
+ * a terminated string, and cap 0 with no buffer gives the length. */
+static void test_route__text_printers_with_nothing_to_print(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 1); /* no address: no route, no neighbour */
+    viv_switch_t *sw;
+    viv_switch_opts so = VIV_SWITCH_OPTS_INIT;
+    so.name = "sw";
+    assert_int_equal(viv_switch_new(&sw, sim, 2, &so), 0);
+    static const char mac_empty[] = "          Mac Address Table (sw)\n"
+                                    "-------------------------------------------\n"
+                                    "Mac Address          Type       Port   Age(s)\n"
+                                    "-----------------    -------    ----   ------\n"
+                                    "Total Mac Addresses for this criterion: 0\n";
+    static const char netstat_empty[] =
+        "Active Internet connections (servers and established)\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n";
+    char buf[512];
+    for (int which = 0; which < 4; which++) {
+        const char *want = which == 2 ? mac_empty : which == 3 ? netstat_empty : "";
+        int n0, n;
+        memset(buf, 'X', sizeof buf);
+        switch (which) {
+        case 0:
+            n0 = viv_host_routes_text(h, NULL, 0);
+            n = viv_host_routes_text(h, buf, sizeof buf);
+            break;
+        case 1:
+            n0 = viv_host_arp_table_text(h, NULL, 0);
+            n = viv_host_arp_table_text(h, buf, sizeof buf);
+            break;
+        case 2:
+            n0 = viv_switch_mac_table_text(sw, NULL, 0);
+            n = viv_switch_mac_table_text(sw, buf, sizeof buf);
+            break;
+        default:
+            n0 = viv_host_netstat_text(h, 0, NULL, 0);
+            n = viv_host_netstat_text(h, 0, buf, sizeof buf);
+            break;
+        }
+        assert_int_equal(n0, (int)strlen(want));
+        assert_int_equal(n, n0);
+        assert_string_equal(buf, want);
+        /* One byte of room: just the terminator. */
+        memset(buf, 'X', sizeof buf);
+        switch (which) {
+        case 0:
+            n = viv_host_routes_text(h, buf, 1);
+            break;
+        case 1:
+            n = viv_host_arp_table_text(h, buf, 1);
+            break;
+        case 2:
+            n = viv_switch_mac_table_text(sw, buf, 1);
+            break;
+        default:
+            n = viv_host_netstat_text(h, 0, buf, 1);
+            break;
+        }
+        assert_int_equal(n, n0);
+        assert_int_equal(buf[0], '\0');
+        assert_int_equal(buf[1], 'X');
+    }
+}
+
+/* viv_sim_compute_routes() with no host, with only a switch, and with hosts that have nothing
+ * to route (no computed route at all: the table of found routes is never allocated). */
+static void test_route__compute_with_nothing_to_compute(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    assert_int_equal(viv_sim_compute_routes(sim), 0);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 4, NULL), 0);
+    assert_int_equal(viv_sim_compute_routes(sim), 0);
+    viv_host_t *lone = l3t_host(sim, "lone", 1);
+    assert_int_equal(viv_sim_compute_routes(sim), 0);
+    l3t_addr(lone, 0, "10.0.0.1/24");
+    viv_host_t *peer = l3t_host(sim, "peer", 1);
+    l3t_addr(peer, 0, "10.0.0.2/24");
+    l3t_link(sim, viv_host_port(lone, 0), viv_switch_port(sw, 0), NULL);
+    l3t_link(sim, viv_host_port(peer, 0), viv_switch_port(sw, 1), NULL);
+    assert_int_equal(viv_sim_compute_routes(sim), 0);
+    assert_int_equal(viv_host_routes(lone, NULL, 0), 1);
+    assert_int_equal(viv_host_routes(peer, NULL, 0), 1);
 }
 
 /* ---- the route helper: a small topology ------------------------------------------------ */
@@ -562,6 +775,10 @@ int main(void)
         T(test_route__longest_prefix_in_every_insertion_order),
         T(test_route__metric_then_age_and_text),
         T(test_route__bad_arguments),
+        T(test_route__gateway_must_be_a_neighbour),
+        T(test_route__null_out_is_einval),
+        T(test_route__text_printers_with_nothing_to_print),
+        T(test_route__compute_with_nothing_to_compute),
         T(test_route__compute_small_topology_exact_tables),
         T(test_route__compute_routes_around_a_cut),
         T(test_route__compute_ties),

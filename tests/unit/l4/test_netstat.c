@@ -67,7 +67,7 @@ static void test_netstat__rows(void **state)
     assert_int_equal(rows[2].local.port, 5353);
     assert_int_equal(rows[2].recv_q, 0);
     assert_int_equal(rows[3].local.ip, L4T_A); /* fixed by connect */
-    assert_int_equal(rows[3].local.port, 56551);
+    assert_int_equal(rows[3].local.port, 58230);
     assert_int_equal(rows[3].remote.ip, L4T_B);
     assert_int_equal(rows[3].remote.port, 9000);
     assert_int_equal(rows[3].state, VIV_TCP_ESTABLISHED);
@@ -94,7 +94,7 @@ static const char expect_an[] =
     "udp        0      0 0.0.0.0:*               0.0.0.0:*                          \n"
     "udp       42      0 0.0.0.0:53              0.0.0.0:*                          \n"
     "udp        0      0 10.0.0.1:5353           0.0.0.0:*                          \n"
-    "udp        0      0 10.0.0.1:56551          10.0.0.2:9000           ESTABLISHED\n";
+    "udp        0      0 10.0.0.1:58230          10.0.0.2:9000           ESTABLISHED\n";
 
 static const char expect_ano[] =
     "Active Internet connections (servers and established)\n"
@@ -105,7 +105,7 @@ static const char expect_ano[] =
     "off (0.00/0/0)\n"
     "udp        0      0 10.0.0.1:5353           0.0.0.0:*                           "
     "off (0.00/0/0)\n"
-    "udp        0      0 10.0.0.1:56551          10.0.0.2:9000           ESTABLISHED "
+    "udp        0      0 10.0.0.1:58230          10.0.0.2:9000           ESTABLISHED "
     "off (0.00/0/0)\n";
 
 static void test_netstat__text_an_and_ano(void **state)

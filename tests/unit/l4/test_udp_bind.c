@@ -5,7 +5,7 @@
 
 /* The first ephemeral port of host "a" in a pair built in a simulation of seed 1: found by
  * running, pinned here so that a change in the random streams is seen. */
-#define FIRST_EPHEMERAL_SEED1 56551u
+#define FIRST_EPHEMERAL_SEED1 58230u
 
 static void test_udp__bind_specific_and_any(void **state)
 {

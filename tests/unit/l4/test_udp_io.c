@@ -1,7 +1,10 @@
 /* UDP sending and receiving: datagram boundaries, zero-length datagrams, truncation,
- * viv_udp_peek_len, the receive queue limit, checksums sent and verified, size limits, no
- * route, and broadcast on the local subnet. */
+ * viv_udp_peek_len, the receive queue limit and the memory it bounds, the frame pool giving
+ * memory back, checksums sent and verified, size limits, no route, and broadcast on the
+ * local subnet. */
 #include "l4_test.h"
+
+#include "core/core.h" /* the frame pool's counters and sizes */
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -262,6 +265,320 @@ static void test_udp__receive_queue_limit_drops_and_counts(void **state)
     assert_int_equal(viv_udp_recv(rx, buf, sizeof buf), 300);
     assert_int_equal(buf[0], 'z');
     assert_int_equal(viv_udp_recv(rx, buf, sizeof buf), VIV_EAGAIN);
+}
+
+/* ---- the receive buffer's memory bound and the frame pool --------------------------------- */
+
+/* The fixture's counting allocator. */
+static viv_test_alloc *fx_alloc(void **state) { return &((viv_test_fixture *)*state)->alloc; }
+
+/* Two hosts on a 1 Gb/s cable with a 1 us delay, ARP resolved, a receiving socket on b bound
+ * to port 7 (opts as given) that nobody reads, and a sender on a. */
+typedef struct flood {
+    viv_sim_t *sim;
+    viv_host_t *a, *b;
+    viv_udp_t *tx, *rx;
+    viv_sockaddr_t dst;
+} flood;
+
+static void flood_build(flood *f, viv_sim_t *sim, const viv_udp_opts *rx_opts, viv_udp_cb cb,
+                        void *user)
+{
+    f->sim = sim;
+    f->a = l4t_host(sim, "a", L4T_A, 24);
+    f->b = l4t_host(sim, "b", L4T_B, 24);
+    l4t_link(sim, viv_host_port(f->a, 0), viv_host_port(f->b, 0), VIV_US(1));
+    assert_int_equal(viv_udp_new(&f->tx, f->a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_new(&f->rx, f->b, rx_opts, cb, user), 0);
+    viv_sockaddr_t bn = l4t_sa(VIV_IP4_ANY, 7);
+    assert_int_equal(viv_udp_bind(f->rx, &bn), 0);
+    f->dst = l4t_sa(L4T_B, 7);
+    l4t_arp_warm(sim, f->a, L4T_B);
+}
+
+/* Send n datagrams of len bytes in batches of at most 50 (the link queue holds 100 frames),
+ * letting each batch arrive before the next: a sender as fast as the wire. */
+static void flood_send(flood *f, uint32_t n, size_t len)
+{
+    static const uint8_t zeros[1472];
+    assert_true(len <= sizeof zeros);
+    for (uint32_t sent = 0; sent < n;) {
+        for (uint32_t i = 0; i < 50 && sent < n; i++, sent++)
+            assert_int_equal(viv_udp_sendto(f->tx, zeros, len, &f->dst), (int)len);
+        assert_int_equal(viv_sim_run_for(f->sim, VIV_MS(1)), 0);
+    }
+}
+
+/* The memory a queued datagram really holds: at least the whole pooled frame it stays in. */
+#define POOLED_FRAME_BYTES (sizeof(viv__frame) + VIV__FRAME_POOL_CAP)
+
+/* Regression (hostile-user review): the receive limit counted payload bytes only, and each
+ * queued datagram holds a whole pooled frame, so a flood of zero-length datagrams to a socket
+ * nobody reads pinned about 212992 frames (428 MiB). The queue now charges each datagram its
+ * truesize against twice rcvbuf_bytes: about 200 datagrams, about 416 KiB. */
+static void test_udp__zero_length_flood_pins_about_the_buffer(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    flood f;
+    flood_build(&f, sim, NULL, NULL, NULL);
+    const uint32_t n = 5000;
+    size_t pre = al->live_bytes;
+    al->peak_bytes = pre;
+    flood_send(&f, n, 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_udp_stats_t st;
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    /* Every datagram arrived, and was queued or counted as a drop. */
+    assert_int_equal(st.rx_datagrams + st.rx_queue_full, n);
+    assert_int_equal(st.rx_bytes, 0);
+    /* The memory bound is 2 * 212992 bytes; each datagram holds a pooled frame and a record
+     * (a few pointers): floor(425984 / 2104) = 202 on a 64-bit machine. */
+    const uint64_t bound = 2 * 212992;
+    assert_true(st.rx_datagrams * POOLED_FRAME_BYTES <= bound);
+    assert_true((st.rx_datagrams + 1) * (POOLED_FRAME_BYTES + 64) > bound);
+    assert_in_range(st.rx_datagrams, 196, 204);
+    /* What the flood pins: the bound, plus the free frames the pool keeps (one batch of 50
+     * in flight needed them) and a few bytes of link bookkeeping. At its peak, one batch
+     * more: frames on the wire and the receiver's copies (before the fix: 5000 frames). */
+    size_t held = al->live_bytes - pre, peak = al->peak_bytes - pre;
+    print_message("zero-length flood of %u: %llu queued, %zu bytes held, peak %zu bytes\n", n,
+                  (unsigned long long)st.rx_datagrams, held, peak);
+    assert_in_range(sim->frame_nfree, 1, 50);
+    assert_true(held <= bound + sim->frame_nfree * POOLED_FRAME_BYTES + 8192);
+    assert_true(peak <= bound + 100 * POOLED_FRAME_BYTES);
+    viv_sock_info row;
+    assert_int_equal(viv_host_netstat(f.b, &row, 1), 1);
+    assert_int_equal(row.recv_q, 0); /* netstat shows payload bytes */
+
+    /* Reading one datagram makes room for exactly one more. */
+    assert_int_equal(viv_udp_recv(f.rx, NULL, 0), 0);
+    uint64_t queued = st.rx_datagrams, dropped = st.rx_queue_full;
+    flood_send(&f, 2, 0);
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, queued + 1);
+    assert_int_equal(st.rx_queue_full, dropped + 1);
+    /* Everything queued reads back, in order, then nothing. */
+    for (uint64_t i = 0; i < queued; i++)
+        assert_int_equal(viv_udp_recv(f.rx, NULL, 0), 0);
+    assert_int_equal(viv_udp_recv(f.rx, NULL, 0), VIV_EAGAIN);
+    /* Drained, the socket holds nothing and the pool no more than its reserve. */
+    assert_int_equal(sim->frames_live, 0);
+    assert_true(sim->frame_nfree <= VIV__FRAME_POOL_KEEP);
+    assert_true(al->live_bytes <= pre + VIV__FRAME_POOL_KEEP * (POOLED_FRAME_BYTES + 64));
+}
+
+/* A small buffer still takes a few short datagrams: the memory bound is never below eight
+ * pooled datagrams, and the payload bound stays rcvbuf_bytes. */
+static void test_udp__small_buffer_takes_eight_short_datagrams(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_udp_opts o = VIV_UDP_OPTS_INIT;
+    o.rcvbuf_bytes = 1;
+    flood f;
+    flood_build(&f, sim, &o, NULL, NULL);
+    flood_send(&f, 20, 0);
+    viv_udp_stats_t st;
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, 8);
+    assert_int_equal(st.rx_queue_full, 12);
+    /* One byte of payload fits beside them? No: the memory bound is full. */
+    flood_send(&f, 1, 1);
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, 8);
+    assert_int_equal(st.rx_queue_full, 13);
+    /* Once read, one byte fits (the payload bound is 1), and a second byte does not. */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(viv_udp_recv(f.rx, NULL, 0), 0);
+    flood_send(&f, 2, 1);
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, 9);
+    assert_int_equal(st.rx_bytes, 1);
+    assert_int_equal(st.rx_queue_full, 14);
+}
+
+/* Full-size datagrams still meet the payload bound first, as before: 144 of 1472 bytes fit
+ * in the default 212992 (their memory, about 300 KiB, is within twice that). */
+static void test_udp__full_size_datagrams_meet_the_payload_bound(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    flood f;
+    flood_build(&f, sim, NULL, NULL, NULL);
+    flood_send(&f, 200, 1472);
+    viv_udp_stats_t st;
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, 144);
+    assert_int_equal(st.rx_bytes, 144 * 1472);
+    assert_int_equal(st.rx_queue_full, 56);
+    viv_sock_info row;
+    assert_int_equal(viv_host_netstat(f.b, &row, 1), 1);
+    assert_int_equal(row.recv_q, 144 * 1472);
+    /* Room for 1472 * 144 + 1024 = 212992 bytes: one datagram of 1024 more fits, exactly. */
+    flood_send(&f, 1, 1024);
+    flood_send(&f, 1, 0);
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, 146);
+    assert_int_equal(st.rx_queue_full, 56);
+    flood_send(&f, 1, 1);
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_queue_full, 57);
+}
+
+/* Regression (hostile-user review): the frame pool kept every buffer it ever had, so the
+ * memory of a flood stayed with the simulation after the flood drained. The pool now keeps
+ * at most max(VIV__FRAME_POOL_KEEP, frames in use) free buffers. */
+static void test_udp__frame_pool_gives_memory_back_after_a_flood(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    viv_udp_opts o = VIV_UDP_OPTS_INIT;
+    o.rcvbuf_bytes = 16u << 20; /* room for all of it */
+    flood f;
+    flood_build(&f, sim, &o, NULL, NULL);
+    size_t pre = al->live_bytes;
+    const uint32_t n = 3000;
+    flood_send(&f, n, 100);
+    viv_udp_stats_t st;
+    assert_int_equal(viv_udp_stats(&st, f.rx), 0);
+    assert_int_equal(st.rx_datagrams, n);
+    assert_int_equal(sim->frames_live, n);
+    size_t held = al->live_bytes - pre;
+    assert_true(held >= n * POOLED_FRAME_BYTES);
+    uint8_t buf[200];
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(viv_udp_recv(f.rx, buf, sizeof buf), 100);
+    assert_int_equal(sim->frames_live, 0);
+    assert_int_equal(sim->frame_nfree, VIV__FRAME_POOL_KEEP);
+    size_t after = al->live_bytes;
+    print_message("flood of %u: %zu bytes held; after draining %lld bytes above the start\n",
+                  n, held, (long long)after - (long long)pre);
+    /* Back to the level before the flood, give or take the pool's reserve and as many spare
+     * datagram records. */
+    assert_true(after <= pre + VIV__FRAME_POOL_KEEP * (POOLED_FRAME_BYTES + 64));
+
+    /* A second flood takes what it needs again, and gives it back again. */
+    flood_send(&f, n, 100);
+    assert_int_equal(sim->frames_live, n);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(viv_udp_recv(f.rx, buf, sizeof buf), 100);
+    assert_int_equal(sim->frame_nfree, VIV__FRAME_POOL_KEEP);
+    assert_int_equal(al->live_bytes, after);
+}
+
+/* A reader that takes everything as it comes, counting. */
+static void count_drain_cb(viv_udp_t *s, uint32_t events, void *user)
+{
+    uint32_t *n = user;
+    uint8_t buf[64];
+    if (events & VIV_EV_READABLE)
+        while (viv_udp_recv(s, buf, sizeof buf) >= 0)
+            (*n)++;
+}
+
+/* The counting allocator, also counting the allocations of one size (a pooled frame). */
+typedef struct sized_alloc {
+    viv_test_alloc base;
+    size_t size;
+    uint64_t n;
+} sized_alloc;
+
+static void *sized_alloc_fn(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    sized_alloc *a = ud;
+    if (!ptr && new_size == a->size)
+        a->n++;
+    return viv_test_alloc_fn(&a->base, ptr, old_size, new_size);
+}
+
+/* The pool still serves steady traffic: once warm, a flow read as it arrives, and repeated
+ * bursts within the pool's reserve, allocate no frame at all. (The event queue may re-tune
+ * its buckets as the load changes: that is not the frame path.) */
+static void test_udp__steady_traffic_allocates_no_frames(void **state)
+{
+    (void)state;
+    sized_alloc al;
+    memset(&al, 0, sizeof al);
+    al.size = POOLED_FRAME_BYTES;
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = 1;
+    so.alloc = sized_alloc_fn;
+    so.alloc_ud = &al;
+    viv_sim_t *sim;
+    assert_int_equal(viv_sim_new(&sim, &so), 0);
+    uint32_t got = 0;
+    flood f;
+    flood_build(&f, sim, NULL, count_drain_cb, &got);
+    uint8_t d[100] = {0};
+    /* Warm up: one burst of 50. */
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(viv_udp_sendto(f.tx, d, sizeof d, &f.dst), (int)sizeof d);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    assert_int_equal(got, 50);
+    uint64_t frames = al.n;
+    assert_true(frames > 0);
+    /* A steady flow: one datagram every 10 us, read on arrival. */
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(viv_udp_sendto(f.tx, d, sizeof d, &f.dst), (int)sizeof d);
+        assert_int_equal(viv_sim_run_for(sim, VIV_US(10)), 0);
+    }
+    /* Bursts of 50, each drained before the next. */
+    for (int b = 0; b < 20; b++) {
+        for (int i = 0; i < 50; i++)
+            assert_int_equal(viv_udp_sendto(f.tx, d, sizeof d, &f.dst), (int)sizeof d);
+        assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    }
+    assert_int_equal(got, 50 + 1000 + 1000);
+    assert_int_equal(al.n, frames);
+    viv_test_sim_free(sim, &al.base);
+}
+
+/* Every public UDP function refuses NULL handles and NULL outputs with VIV_EINVAL. */
+static void test_udp__null_handles_and_outputs_are_einval(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    viv_udp_t *s = NULL;
+    viv_sockaddr_t a = l4t_sa(L4T_B, 9);
+    uint8_t buf[4];
+    viv_udp_stats_t st;
+    viv_udp_host_stats_t hs;
+    assert_int_equal(viv_udp_new(NULL, NULL, NULL, NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_new(&s, NULL, NULL, NULL, NULL), VIV_EINVAL);
+    assert_null(s);
+    assert_int_equal(viv_udp_new(NULL, p.a, NULL, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_udp_new"));
+    viv_udp_free(NULL);
+    assert_int_equal(viv_udp_bind(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_connect(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_connect(NULL, &a), VIV_EINVAL);
+    assert_int_equal(viv_udp_sendto(NULL, NULL, 0, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_send(NULL, NULL, 0), VIV_EINVAL);
+    assert_int_equal(viv_udp_recvfrom(NULL, NULL, 0, NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_recv(NULL, NULL, 0), VIV_EINVAL);
+    assert_int_equal(viv_udp_peek_len(NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_error(NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_local(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_peer(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_peer(&a, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_stats(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_udp_stats(NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_udp_stats(&hs, NULL), VIV_EINVAL);
+    /* A real socket with NULL where an output or input is required. */
+    assert_int_equal(viv_udp_new(&s, p.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_bind(s, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_send(s, NULL, 3), VIV_EINVAL);
+    assert_int_equal(viv_udp_recv(s, NULL, sizeof buf), VIV_EINVAL);
+    assert_int_equal(viv_udp_local(NULL, s), VIV_EINVAL);
+    assert_int_equal(viv_udp_peer(NULL, s), VIV_EINVAL);
+    assert_int_equal(viv_udp_stats(NULL, s), VIV_EINVAL);
+    assert_int_equal(viv_host_udp_stats(NULL, p.a), VIV_EINVAL);
+    /* And the socket still works. */
+    assert_int_equal(viv_udp_sendto(s, "x", 1, &a), 1);
+    assert_int_equal(viv_udp_stats(&st, s), 0);
+    assert_int_equal(st.tx_datagrams, 1);
+    viv_udp_free(s);
+    (void)buf;
 }
 
 /* ---- checksums ----------------------------------------------------------------------------- */
@@ -671,6 +988,12 @@ int main(void)
         T(test_udp__datagram_boundaries_are_kept),
         T(test_udp__short_buffer_truncates_and_flags),
         T(test_udp__receive_queue_limit_drops_and_counts),
+        T(test_udp__zero_length_flood_pins_about_the_buffer),
+        T(test_udp__small_buffer_takes_eight_short_datagrams),
+        T(test_udp__full_size_datagrams_meet_the_payload_bound),
+        T(test_udp__frame_pool_gives_memory_back_after_a_flood),
+        T(test_udp__steady_traffic_allocates_no_frames),
+        T(test_udp__null_handles_and_outputs_are_einval),
         T(test_udp__checksums_are_sent),
         T(test_udp__bad_checksum_is_dropped_and_counted),
         T(test_udp__corrupted_frames_are_never_delivered_damaged),

@@ -134,7 +134,7 @@ static void test_capture__port_and_link_captures_decode_cleanly(void **state)
                              "ICMP,10.0.2.2,10.0.1.2,0,0,\n"
                              "UDP,10.0.1.2,10.0.2.2,,,7777\n"
                              "UDP,10.0.1.2,10.0.2.2,,,9999\n"
-                             "UDP,10.0.2.2,10.0.1.2,,,56551\n" /* the client's port */
+                             "UDP,10.0.2.2,10.0.1.2,,,57883\n" /* the client's port */
                              /* the error's outer and quoted addresses */
                              "ICMP,10.0.2.2,10.0.1.2,10.0.1.2,10.0.2.2,3,3,9999\n");
 

@@ -57,6 +57,33 @@
  * not sent: a router drops it and returns ICMP "fragmentation needed" with the next-hop MTU;
  * a local sender gets VIV_EMSGSIZE. Received fragments are counted (`drop_fragment`) and
  * dropped.
+ *
+ * **IP options** (RFC 791, RFC 1122 3.2.1.8, RFC 1812 5.3.13). Packets the library sends
+ * carry none, except echo replies (below). A packet a host delivers or forwards has its
+ * options checked as it arrives, before its TTL: EOL ends the list, NOP is one byte, any
+ * other option is skipped by its length and passed on unchanged. A malformed list (a length
+ * below 2 or past the header, Record Route or Timestamp twice, a pointer below its minimum,
+ * room for only part of an entry, a Timestamp overflow count that would pass 15) drops the
+ * packet (`drop_malformed`) and is answered with ICMP Parameter Problem, code 0, pointing at
+ * the byte at fault (RFC 1812 4.3.3.5; the pointers are Linux's). A full Record Route is no
+ * error: the packet goes on unrecorded.
+ * - A router forwarding a packet records its outgoing interface's address in Record Route,
+ *   and in Timestamp (flag 0: the time; 1: that address and the time; 3: the time, if the
+ *   next prespecified address is any of its addresses); a full Timestamp (flags 0 and 1)
+ *   gets its overflow count raised.
+ * - A host receiving a packet records itself the same way, with the address the packet was
+ *   sent to. An echo reply carries the request's Record Route and Timestamp so recorded
+ *   (RFC 1122 3.2.2.6, RFC 1812 4.3.3.6) and records the host again as it leaves: the
+ *   round trip seen by the sender is the one Linux's `ping -R` shows.
+ * - Timestamps are milliseconds since midnight UT, taken as simulated time modulo 24 hours
+ *   (simulated time 0 is a midnight), at the instant the packet arrives.
+ *
+ * Header checksums are recomputed whenever options change.
+ *
+ * **ICMP errors** carry no options and quote as much of the offending datagram, header and
+ * options included, as fits in a 576-byte IP datagram: at most 548 bytes, the whole of a
+ * shorter datagram (RFC 1812 4.3.2.3 for routers; hosts do the same, as Linux does: RFC 1122
+ * 3.2.2 asks for the header and at least 8 bytes).
  * @{
  */
 #ifndef VIVARIUM_HOST_H
@@ -156,7 +183,7 @@ typedef struct viv_ip_stats {
     uint64_t ip_forwarded;    /**< forwarded */
     uint64_t ip_sent;         /**< originated by the host */
     uint64_t drop_truncated;  /**< shorter than their headers say */
-    uint64_t drop_malformed;  /**< bad version, header length or total length */
+    uint64_t drop_malformed;  /**< bad version, header length, total length or options */
     uint64_t drop_checksum;   /**< bad header checksum */
     uint64_t drop_not_mine;   /**< not for this host and not forwarded */
     uint64_t drop_ttl;        /**< TTL expired in transit */
@@ -172,6 +199,19 @@ typedef struct viv_ip_stats {
     uint64_t icmp_bad;        /**< ICMP messages malformed or with a bad checksum */
     uint64_t icmp_tx;         /**< ICMP messages sent */
     uint64_t icmp_errors_tx;  /**< ICMP error messages sent (part of icmp_tx) */
+    uint64_t arp_conflicts;   /**< ARP packets (requests or replies) received with one of
+                                   the host's own addresses as the sender address and a
+                                   sender MAC that is none of the host's: another station
+                                   uses the address (RFC 5227 section 2.4, ongoing conflict
+                                   detection). Such a packet is neither learned nor
+                                   answered, as Linux drops it as a martian source; the host
+                                   keeps its address and does not defend it. Only packets
+                                   that reach the host are seen: two stations answering one
+                                   request send their replies to the requester, not to
+                                   each other, so a duplicate address shows here once one
+                                   of them broadcasts a request. The host's own ARP packets
+                                   heard again (a loop, two interfaces on one LAN) are
+                                   ignored and not counted. */
 } viv_ip_stats_t;
 
 /**

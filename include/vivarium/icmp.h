@@ -10,6 +10,13 @@
  * timeout, and each ICMP error that quotes one of its requests. A traceroute sends echo
  * requests with TTL 1, 2, 3... (several probes per TTL) and reports, for each probe, the
  * router that answered with time exceeded, or the destination's echo reply, or a timeout.
+ *
+ * Requests carry no IP options, and the RTTs and sizes reported follow from the bytes on the
+ * wire: an ICMP error quotes the whole request (up to 548 bytes; see host.h), so its
+ * ::viv_ping_result::bytes is 8 plus the request's IP length. A host answers echo requests
+ * that carry Record Route or Timestamp options with replies carrying them (see host.h).
+ * A parameter problem about a request is not reported: vivarium sends one only about
+ * malformed options, which its requests never have.
  * @{
  */
 #ifndef VIVARIUM_ICMP_H

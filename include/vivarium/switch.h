@@ -19,6 +19,17 @@
  * - **Capacity.** The table holds at most `capacity` entries (default 8192). When it is full,
  *   expired entries are purged first; if none is expired, the new address is not learned
  *   (frames to it keep being flooded) and `learn_full` counts it.
+ * - **Link state.** A port loses carrier when the link direction arriving at it is cut
+ *   (viv_link_set_up()) or its link is unplugged (viv_link_free(), or the node at the other
+ *   end freed). At that instant the switch forgets every station learned on the port, as
+ *   IEEE 802.1D flushes a port's dynamic entries when the port goes down, and counts them
+ *   in `flushed`. Frames to those stations are flooded until they speak again, so a station
+ *   re-cabled to another port is reached at once, not sent into its dead port. Restoring
+ *   the direction brings nothing back. Cutting only the direction leaving the port (switch
+ *   to station) is not seen, as a PHY senses only the carrier it receives: the entries stay
+ *   and frames forwarded to them are lost on the cut (the link's `drop_cut`). Hosts do not
+ *   react to carrier: their ARP entries on the interface stay, and age or fail their probes
+ *   as usual.
  * Switching the node off clears its table.
  * @{
  */
@@ -64,6 +75,8 @@ typedef struct viv_switch_stats_t {
     uint64_t learn_full; /**< addresses not learned because the table was full */
     uint64_t rx_bad_frame; /**< frames shorter than an Ethernet header (14 bytes), dropped
                                 (counted in rx_frames too) */
+    uint64_t flushed;    /**< entries removed because their port lost carrier (the link
+                              direction arriving at it was cut, or its link unplugged) */
 } viv_switch_stats_t;
 
 /**

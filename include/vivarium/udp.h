@@ -31,10 +31,10 @@
  * **Receive buffer** below); one that does not fit is dropped and counted
  * (`rx_queue_full`). Datagrams with a bad checksum are
  * dropped and counted on the host. A datagram to a port nobody has bound draws ICMP port
- * unreachable (a host that has never had a UDP socket answers it too, from its IPv4 layer,
- * and counts it there as `drop_proto`). viv_udp_recvfrom() returns one datagram per call; a datagram longer than the
- * buffer is truncated and reported with ::VIV_MSG_TRUNC. Zero-length datagrams are
- * datagrams.
+ * unreachable (a host that has never had a UDP socket answers it too, and counts it in the
+ * same host counters: viv_host_udp_stats()). viv_udp_recvfrom() returns one datagram per
+ * call; a datagram longer than the buffer is truncated and reported with ::VIV_MSG_TRUNC.
+ * Zero-length datagrams are datagrams.
  *
  * **Receive buffer.** `rcvbuf_bytes` bounds the queue in two ways, as Linux's `SO_RCVBUF`
  * does; a datagram is queued only if it keeps both:
@@ -97,8 +97,10 @@ typedef struct viv_udp_stats_t {
     uint64_t rx_datagrams;  /**< datagrams queued for the application */
     uint64_t rx_bytes;      /**< their payload bytes */
     uint64_t rx_queue_full; /**< datagrams dropped: the receive buffer was full (payload
-                                 or memory bound), or no memory for the datagram's record */
+                                 or memory bound) */
     uint64_t rx_truncated;  /**< datagrams cut short by a small receive buffer */
+    uint64_t rx_nomem;      /**< datagrams dropped because memory for their record ran out
+                                 (the allocator failed) */
 } viv_udp_stats_t;
 
 /** Host-wide UDP counters. */
@@ -124,6 +126,20 @@ typedef struct viv_udp_host_stats {
  */
 VIV_API int viv_udp_new(viv_udp_t **out, viv_host_t *host, const viv_udp_opts *opts,
                         viv_udp_cb cb, void *user);
+
+/**
+ * Give the socket a callback (or take it away with NULL). Events raised while the socket had
+ * none are kept, not dropped: they are delivered by an event at the current instant once a
+ * callback is set (a socket made without one and given one later still hears of the
+ * datagrams that arrived meanwhile).
+ * @param s the socket.
+ * @param cb the callback, or NULL.
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EINVAL.
+ *
+ * Callback timing: never from inside this call.
+ */
+VIV_API int viv_udp_set_cb(viv_udp_t *s, viv_udp_cb cb, void *user);
 
 /**
  * Close and free a socket; queued datagrams are discarded, no callback follows. Safe inside

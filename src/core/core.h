@@ -99,6 +99,7 @@ struct viv_sim {
     int running;
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
+    struct viv__zombie *zombies; /* objects freed during the current event, released after */
 
     /* Event owners (viv__owner_new), indexed by id: each one's event count and
      * fingerprint. Entries of freed owners stay: their history is part of the run. */
@@ -125,6 +126,7 @@ struct viv_sim {
     size_t frames_live;
 
     char errmsg[256];
+    const char *errmsg_lit; /* the last failure's message when it was a constant, else NULL */
     viv__ownst own_small[16];
 
     /* The trace subscription (vivarium/trace.h), or NULL. */
@@ -140,6 +142,15 @@ void viv__free(viv_sim_t *sim, void *ptr, size_t size);
 
 /* Record a message and return err (a negative VIV_E* code). sim may be NULL. */
 int viv__err(viv_sim_t *sim, int err, const char *fmt, ...) VIV__PRINTF(3, 4);
+
+/* The same with a constant message, for failures on hot paths (a receive finding nothing,
+ * which ends every drain loop): one store, no formatting. msg must be a string literal. */
+static inline int viv__err_lit(viv_sim_t *sim, int err, const char *msg)
+{
+    if (sim)
+        sim->errmsg_lit = msg;
+    return err;
+}
 
 /* Argument check for public functions: on failure record "func: what" and return EINVAL. */
 #define VIV__CHECK(sim, cond, what)                                                        \
@@ -196,6 +207,20 @@ int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
 /* The same, `delay` from now: VIV_ERANGE (with a message) past VIV_TIME_MAX. */
 int viv__schedule_after(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
                         viv_time_t delay, viv_event_fn fn, void *user);
+
+/* Freeing an object, even from inside its own callback. An object freed while a driver is
+ * running (from a callback: an event, a socket's, a ping's, an intercept) is detached at
+ * once (out of every table, its timers stopped, unplugged) and marked dead, but its memory
+ * is released only after the current event returns: code further up the stack that still
+ * holds it (the object's own event handler, which called the callback) sees `dead` and
+ * returns, and never touches freed memory. Freed outside a driver, it is released at once.
+ * One mechanism for every kind of object (sockets, pings, traceroutes, links). */
+typedef struct viv__zombie {
+    struct viv__zombie *next;
+    void (*release)(struct viv__zombie *z);
+} viv__zombie;
+/* Release z with release(z) now, or after the current event if a driver is running. */
+void viv__release_later(viv_sim_t *sim, viv__zombie *z, void (*release)(viv__zombie *z));
 
 /* Owned objects. Registration cannot fail. Unregistering does not call destroy. */
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *));

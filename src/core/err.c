@@ -50,13 +50,16 @@ int viv__err(viv_sim_t *sim, int err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(sim->errmsg, sizeof(sim->errmsg), fmt, ap);
         va_end(ap);
+        sim->errmsg_lit = NULL;
     }
     return err;
 }
 
 const char *viv_sim_errmsg(const viv_sim_t *sim)
 {
-    return sim ? sim->errmsg : "";
+    if (!sim)
+        return "";
+    return sim->errmsg_lit ? sim->errmsg_lit : sim->errmsg;
 }
 
 void viv__sb_printf(viv__sb *sb, const char *fmt, ...)

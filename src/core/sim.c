@@ -37,6 +37,7 @@ int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
 }
 
 void viv__frame_pool_fini(viv_sim_t *sim);
+static void reap(viv_sim_t *sim);
 
 void viv_sim_free(viv_sim_t *sim)
 {
@@ -49,6 +50,7 @@ void viv_sim_free(viv_sim_t *sim)
         sim->stop = 1;
         return;
     }
+    reap(sim); /* objects freed by the callback that freed the simulation */
     /* Destroy owned objects newest first: an object never outlives what it was built on. */
     while (sim->objs.prev != &sim->objs) {
         viv__obj *o = sim->objs.prev;
@@ -185,8 +187,9 @@ static uint64_t name_hash(const char *s)
 int viv__name_key(viv_sim_t *sim, const char *name, uint64_t *key_out)
 {
     uint64_t h = name_hash(name);
-    uintptr_t seen = (uintptr_t)viv__map_get(&sim->names, h); /* count + 1, or 0 */
-    if (viv__map_put(sim, &sim->names, h, (void *)(seen ? seen + 1 : 2)) < 0)
+    viv__mkey k = viv__mkey_u64(h);
+    uintptr_t seen = (uintptr_t)viv__map_get(&sim->names, k); /* count + 1, or 0 */
+    if (viv__map_put(sim, &sim->names, k, (void *)(seen ? seen + 1 : 2)) < 0)
         return viv__err(sim, VIV_ENOMEM, "out of memory for a name");
     *key_out = seen ? viv__key_mix(h, seen - 1) : h;
     return 0;
@@ -201,6 +204,36 @@ uint64_t viv__kind_next(viv_sim_t *sim, const char *kind)
             return ++sim->kinds[i].n;
     }
     return viv__next_id(sim); /* more kinds than the table holds: unique all the same */
+}
+
+/* ---- deferred release ------------------------------------------------------------------- */
+
+void viv__release_later(viv_sim_t *sim, viv__zombie *z, void (*release)(viv__zombie *z))
+{
+    z->release = release;
+    if (!sim->running) {
+        release(z);
+        return;
+    }
+    z->next = sim->zombies;
+    sim->zombies = z;
+}
+
+/* Release what the event just run freed, in the order it was freed. */
+static void reap(viv_sim_t *sim)
+{
+    viv__zombie *list = NULL;
+    while (sim->zombies) { /* reverse: the first freed is released first */
+        viv__zombie *z = sim->zombies;
+        sim->zombies = z->next;
+        z->next = list;
+        list = z;
+    }
+    while (list) {
+        viv__zombie *z = list;
+        list = z->next;
+        z->release(z);
+    }
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -335,6 +368,8 @@ static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
     sim->pending--;
     sim->obs_pending--;
     fn(sim, user);
+    if (sim->zombies)
+        reap(sim);
 }
 
 /* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is
@@ -362,6 +397,8 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         sim->now = t;
         sim->dispatched++;
         fn(sim, user);
+        if (VIV__UNLIKELY(sim->zombies != NULL))
+            reap(sim);
         return 1;
     }
 }

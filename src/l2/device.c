@@ -23,7 +23,7 @@ static void device_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
 
 static void device_destroy(struct viv_node *n) { viv__node_free(n, sizeof(struct viv_device)); }
 
-static const viv__node_ops device_ops = {"dev", device_rx, NULL, device_destroy};
+static const viv__node_ops device_ops = {"dev", device_rx, NULL, device_destroy, NULL};
 
 int viv_device_new(viv_device_t **out, viv_sim_t *sim, uint32_t nports,
                    const viv_device_opts *opts)

@@ -19,7 +19,7 @@ static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
 
 static void hub_destroy(struct viv_node *n) { viv__node_free(n, sizeof(struct viv_hub)); }
 
-static const viv__node_ops hub_ops = {"hub", hub_rx, NULL, hub_destroy};
+static const viv__node_ops hub_ops = {"hub", hub_rx, NULL, hub_destroy, NULL};
 
 int viv_hub_new(viv_hub_t **out, viv_sim_t *sim, uint32_t nports, const viv_hub_opts *opts)
 {

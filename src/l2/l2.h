@@ -29,6 +29,14 @@ typedef struct viv__node_ops {
     void (*power)(struct viv_node *n, int up);
     /* Free the kind's own state (the node's ports are freed by viv__node_fini). */
     void (*destroy)(struct viv_node *n);
+    /* Carrier at port p changed (optional): up 0 when the link direction arriving at p was
+     * cut or the link was unplugged (freed, or a node it plugs into freed), 1 when that
+     * direction was restored. Called synchronously from inside viv_link_set_up() and
+     * viv_link_free() (and so possibly while this node is being destroyed, after its
+     * destroy has freed its state): it must not free, send or schedule anything (a trace
+     * record is fine). Switches flush the port's MAC entries; hosts, hubs and devices
+     * ignore it. */
+    void (*link_change)(struct viv_node *n, struct viv_port *p, int up);
 } viv__node_ops;
 
 struct viv_port {
@@ -69,6 +77,14 @@ void viv__node_free(struct viv_node *n, size_t size);
 /* Send a frame out of a port; consumes the reference. Counts and drops when the node is off,
  * the port is unplugged, or the link direction refuses it. */
 void viv__port_send(struct viv_port *p, viv__frame *f);
+
+/* Tell port p's node that carrier at p was lost (up 0) or came back (1): see
+ * viv__node_ops.link_change. Links call it on every change of the direction arriving at p. */
+void viv__port_link_change(struct viv_port *p, int up);
+
+/* The serialisation time of a frame of len bytes with parameters p (link.h's formula; zero
+ * rate and overhead mean their defaults): what links use, and the testing kit too. */
+viv_time_t viv__link_ser_time(const viv_link_params *p, uint32_t len);
 
 /* Hand a frame to a link direction (the port's out); consumes the reference. */
 void viv__linkdir_send(viv__linkdir *d, viv__frame *f);

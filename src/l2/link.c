@@ -4,6 +4,7 @@
  * Events per frame: one arrival event; plus one transmitter event when the frame had to wait
  * in the queue. Every event belongs to this link (its user pointer is a direction or an
  * in-flight entry of this link), as DESIGN.md requires for distributed runs later. */
+#include <stddef.h>
 #include <string.h>
 
 #include "l2.h"
@@ -71,8 +72,8 @@ struct viv_link {
     uint64_t id;
     struct viv__linkdir d[2];
     txent *free_ents;
-    int in_cb; /* an intercept of this link is running */
-    int dead;  /* freed from inside that intercept: unplugged, memory not yet released */
+    viv__zombie z; /* its memory's release, after the event that freed it (core.h) */
+    int dead;      /* freed: unplugged, memory released once the current event is over */
 };
 
 #define DEFAULT_RATE 1000000000u
@@ -147,10 +148,15 @@ static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
     d->ser_ns = 0; /* the serialisation cache is stale */
 }
 
-static viv_time_t ser_time_calc(const struct viv__linkdir *d, uint32_t len)
+/* The formula of link.h, with parameters whose defaults may or may not be resolved: shared
+ * with the testing kit (viv_link_ser_time), so that tests expect exactly what links do. */
+viv_time_t viv__link_ser_time(const viv_link_params *p, uint32_t len)
 {
-    uint64_t bits = ((uint64_t)len + d->overhead) * 8u;
-    uint64_t rate = d->p.rate_bps;
+    uint64_t overhead = p->overhead_bytes == VIV_LINK_OVERHEAD_NONE ? 0
+                        : p->overhead_bytes                         ? p->overhead_bytes
+                                                                    : DEFAULT_OVERHEAD;
+    uint64_t bits = ((uint64_t)len + overhead) * 8u;
+    uint64_t rate = p->rate_bps ? p->rate_bps : DEFAULT_RATE;
 #if defined(__SIZEOF_INT128__)
     __extension__ typedef unsigned __int128 u128;
     u128 num = (u128)bits * 1000000000u + rate - 1;
@@ -159,6 +165,11 @@ static viv_time_t ser_time_calc(const struct viv__linkdir *d, uint32_t len)
     uint64_t q = bits / rate, r = bits % rate;
     return q * 1000000000u + (viv_time_t)((double)r * 1e9 / (double)rate + 0.999999999);
 #endif
+}
+
+static viv_time_t ser_time_calc(const struct viv__linkdir *d, uint32_t len)
+{
+    return viv__link_ser_time(&d->p, len);
 }
 
 /* Serialisation time, remembering the last length: traffic is mostly frames of one size. */
@@ -499,14 +510,11 @@ static int judge(struct viv__linkdir *d, viv__frame **fp)
         return 0;
     viv_time_t delay = 0;
     struct viv_link *l = d->link;
-    l->in_cb++;
     viv_verdict v = d->icb(l, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
-    l->in_cb--;
     if (l->dead) {
-        /* The intercept freed the link (or a node it plugs into): the frame dies with it. */
+        /* The intercept freed the link (or a node it plugs into): the frame dies with it.
+         * The link's memory lasts until this event is over. */
         viv__frame_unref(sim, f);
-        if (!l->in_cb)
-            link_mem_free(l);
         return 1;
     }
     if (!d->up) {
@@ -604,6 +612,9 @@ static void link_unplug(struct viv_link *l)
         d->from->link = NULL;
         d->from->out = NULL;
     }
+    for (int i = 0; i < 2; i++) /* each port whose incoming direction was up loses carrier */
+        if (l->d[i].up)
+            viv__port_link_change(l->d[i].to, 0);
 }
 
 static void link_mem_free(struct viv_link *l)
@@ -617,13 +628,21 @@ static void link_mem_free(struct viv_link *l)
     viv__free(sim, l, sizeof(*l));
 }
 
-static void link_release(struct viv_link *l)
+static void link_release(viv__zombie *z)
 {
-    link_unplug(l);
-    link_mem_free(l);
+    link_mem_free((struct viv_link *)((char *)z - offsetof(struct viv_link, z)));
 }
 
-static void link_obj_destroy(viv__obj *o) { link_release((struct viv_link *)o); }
+/* Unplug now; release the memory now or, inside an event (an intercept of this link freeing
+ * it, say), once that event is over. */
+static void link_kill(struct viv_link *l)
+{
+    l->dead = 1;
+    link_unplug(l);
+    viv__release_later(l->sim, &l->z, link_release);
+}
+
+static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o); }
 
 int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
                  const viv_link_params *params)
@@ -682,14 +701,7 @@ void viv_link_free(viv_link_t *link)
     if (!link || link->dead)
         return;
     viv__obj_unregister(link->sim, &link->obj);
-    if (link->in_cb) {
-        /* Called from this link's intercept: unplug now, release once the intercept returns
-         * (judge() does it), since the arrival in progress still holds the link. */
-        link_unplug(link);
-        link->dead = 1;
-        return;
-    }
-    link_release(link);
+    link_kill(link);
 }
 
 #define FOR_DIRS(link, dir, body)                                                          \
@@ -763,7 +775,10 @@ int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up)
     FOR_DIRS(link, dir, {
         if (!up)
             dir_flush(d);
+        int was = d->up;
         d->up = up ? 1 : 0;
+        if (d->up != was) /* the port this direction arrives at lost or regained carrier */
+            viv__port_link_change(d->to, d->up);
     });
     return 0;
 }

@@ -102,6 +102,12 @@ void viv__node_free(struct viv_node *n, size_t size)
     viv__free(sim, n, size);
 }
 
+void viv__port_link_change(struct viv_port *p, int up)
+{
+    if (p->node->ops->link_change)
+        p->node->ops->link_change(p->node, p, up ? 1 : 0);
+}
+
 void viv__port_send(struct viv_port *p, viv__frame *f)
 {
     viv_sim_t *sim = p->node->sim;

@@ -210,14 +210,47 @@ static void switch_power(struct viv_node *n, int up)
     table_clear((struct viv_switch *)n);
 }
 
+/* Forget every station learned on port: its link went down or was unplugged (IEEE 802.1D
+ * flushes a port's dynamic entries when the port leaves the forwarding state). An entry
+ * already past its aging time was gone for every observer, so it counts as aged. The walk
+ * is in table order, which depends only on the addresses and the table's size history:
+ * deterministic. */
+static void forget_port(struct viv_switch *sw, uint32_t port)
+{
+    for (uint32_t i = 0; i < sw->nslots;) {
+        macslot *s = &sw->slots[i];
+        if ((s->key & USED) && s->port == port) {
+            if (expired(sw, s))
+                sw->st.aged++;
+            else
+                sw->st.flushed++;
+            table_remove(sw, s); /* a later entry may have shifted into i: look again */
+        } else {
+            i++;
+        }
+    }
+}
+
+static void switch_link_change(struct viv_node *n, struct viv_port *p, int up)
+{
+    if (!up) /* carrier lost: whoever was behind the port may be anywhere now */
+        forget_port((struct viv_switch *)n, p->index);
+}
+
 static void switch_destroy(struct viv_node *n)
 {
     struct viv_switch *sw = (struct viv_switch *)n;
     viv__free(n->sim, sw->slots, sw->nslots * sizeof(*sw->slots));
+    /* Freeing the node unplugs its links, which tells this switch its ports lost carrier:
+     * the table must read as empty by then. */
+    sw->slots = NULL;
+    sw->nslots = 0;
+    sw->count = 0;
     viv__node_free(n, sizeof(*sw));
 }
 
-static const viv__node_ops switch_ops = {"sw", switch_rx, switch_power, switch_destroy};
+static const viv__node_ops switch_ops = {"sw", switch_rx, switch_power, switch_destroy,
+                                         switch_link_change};
 
 int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
                    const viv_switch_opts *opts)

@@ -27,7 +27,11 @@
  * activity does. When the cache is full, the head of the idle list is evicted; with no idle
  * entry, the new entry is refused. Entries being resolved or probed are never on the idle
  * list: their retry timers (deadline timers, whose event slot is taken with the entry, so a
- * retry can never fail to be scheduled) end them. */
+ * retry can never fail to be scheduled) end them.
+ *
+ * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
+ * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
+ * never learned nor answered. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,9 +40,9 @@
 
 static const viv_mac_t mac_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
-static uint64_t arp_key(uint32_t iface, viv_ip4_t ip)
+static viv__mkey arp_key(uint32_t iface, viv_ip4_t ip)
 {
-    return (uint64_t)iface << 32 | ip;
+    return viv__mkey_u64((uint64_t)iface << 32 | ip);
 }
 
 static viv__arp *arp_lookup(const struct viv_host *h, uint32_t iface, viv_ip4_t ip)
@@ -269,6 +273,29 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
         viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
 }
 
+/* Whether mac is the MAC of one of the host's interfaces. */
+static int host_has_mac(const struct viv_host *h, const viv_mac_t *mac)
+{
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        if (viv__mac_eq(&h->ifaces[i]->mac, mac))
+            return 1;
+    return 0;
+}
+
+/* RFC 5227 section 2.4, ongoing address conflict detection: an ARP packet heard on
+ * interface iface claims one of the host's own addresses (ip) for another station (mac).
+ * Linux drops such a packet as a martian source (its sender address is local); vivarium too
+ * learns nothing from it and answers nothing, keeps the address and does not defend it
+ * (RFC 5227's third choice, without the announcement). The one place a conflict is seen:
+ * its trace record belongs here. */
+static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const viv_mac_t *mac)
+{
+    (void)iface; /* where, who and what: for the trace record */
+    (void)ip;
+    (void)mac;
+    h->st.arp_conflicts++;
+}
+
 void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
@@ -289,6 +316,14 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
     if (a.spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
         if (for_me && a.op == VIV__ARP_OP_REQUEST)
             arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
+        return;
+    }
+    if (viv_host_has_addr(h, a.spa)) {
+        /* The sender claims one of the host's own addresses: another station's claim, or
+         * the host's own packet heard again (a loop, or two interfaces on one LAN). Neither
+         * is learned (it would put the host's own address in its cache) nor answered. */
+        if (!host_has_mac(h, &a.sha))
+            arp_conflict(h, iface, a.spa, &a.sha);
         return;
     }
     /* RFC 826: if the sender is in the table, update it (merge). */

@@ -39,23 +39,19 @@ int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip)
     return 0;
 }
 
-int viv__host_l4_register(struct viv_host *h, const viv__l4_proto *p)
-{
-    for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto == p->proto)
-            return VIV_EEXIST;
-    if (h->nl4 == VIV__MAX_L4)
-        return VIV_ENOSPC;
-    h->l4[h->nl4++] = *p;
-    return 0;
-}
-
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
         if (h->l4[i].proto == proto)
             return &h->l4[i];
     return NULL;
+}
+
+void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
+{
+    for (uint32_t i = 0; i < h->nl4; i++)
+        if (h->l4[i].proto == proto)
+            h->l4[i].ctx = ctx;
 }
 
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
@@ -122,8 +118,10 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     /* A flooded frame is shared by every port it went out of, and the stack below moves the
      * frame's head as it strips headers: work on a private copy. Unicast frames have one
      * holder and are never copied, nor are frames this host does not accept. */
-    if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f)))
+    if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f))) {
+        h->st.drop_nomem++; /* no memory for the private copy */
         return;
+    }
     viv__frame_pull(f, VIV__ETH_HDR_LEN);
     switch (e.ethertype) {
     case VIV__ETHERTYPE_ARP:
@@ -167,7 +165,7 @@ static void host_destroy(struct viv_node *n)
     viv__node_free(n, sizeof(*h));
 }
 
-static const viv__node_ops host_ops = {"host", host_rx, host_power, host_destroy};
+static const viv__node_ops host_ops = {"host", host_rx, host_power, host_destroy, NULL};
 
 /* ---- public ---------------------------------------------------------------------------- */
 
@@ -203,6 +201,12 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
         h->opts.arp_gc_stale_ns = VIV_S(60);
     h->forwarding = opts->forwarding ? 1 : 0;
     h->objs.next = h->objs.prev = &h->objs;
+    /* Every transport layer 4 provides, none with state yet: each makes its own when a
+     * socket or a packet first needs it. */
+    for (uint32_t i = 0; viv__transports[i] && h->nl4 < VIV__MAX_L4; i++) {
+        h->l4[h->nl4] = *viv__transports[i];
+        h->l4[h->nl4++].ctx = NULL;
+    }
     viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_IP);
     h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
     h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);

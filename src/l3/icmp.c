@@ -5,12 +5,6 @@
 #include "core/bytes.h"
 #include "l3.h"
 
-static int is_error_type(uint8_t t)
-{
-    return t == VIV__ICMP_DEST_UNREACH || t == VIV__ICMP_TIME_EXCEEDED || t == 4 /* quench */ ||
-           t == 5 /* redirect */ || t == 12 /* parameter problem */;
-}
-
 static int is_bcast_or_mcast(const struct viv_host *h, viv_ip4_t ip)
 {
     if (ip == VIV_IP4_BROADCAST || (ip >> 28) == 0xe || (ip >> 28) == 0xf)
@@ -26,11 +20,13 @@ static void icmp_send(struct viv_host *h, const struct viv__icmp_repr *m, viv_ip
 {
     size_t n = viv__icmp_len(m);
     viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, (uint32_t)n);
-    if (!f)
+    if (!f) {
+        h->st.drop_nomem++; /* the message could not be built */
         return;
+    }
     viv__icmp_emit(m, viv__frame_bytes(f), n);
     h->st.icmp_tx++;
-    viv__ip_output(h, f, src, dst, VIV__IP_PROTO_ICMP, ttl, 0, -1);
+    viv__ip_output(h, f, src, dst, VIV__IP_PROTO_ICMP, ttl, 0);
 }
 
 void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
@@ -45,16 +41,22 @@ void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mt
         is_bcast_or_mcast(h, ip.src) || viv__ipv4_frag_kind(&ip) == VIV__IPV4_FRAG_LATER)
         return;
     if (ip.proto == VIV__IP_PROTO_ICMP && ip.payload_len >= 1 &&
-        is_error_type(pkt[ip.hdr_len]))
+        viv__icmp_is_error(pkt[ip.hdr_len]))
         return;
-    /* The quote: the original header and the first 8 bytes of its payload. */
-    size_t quote = (size_t)ip.hdr_len + (ip.payload_len < 8 ? ip.payload_len : 8);
+    /* The quote: as much of the datagram as fits in a 576-byte error (RFC 1812 4.3.2.3, for
+     * routers; hosts do the same, as Linux does: RFC 1122 3.2.2 asks for the header and at
+     * least 8 bytes and allows more). The error itself carries no options, so the quote is
+     * at most 576 - 20 - 8 = 548 bytes, the original header with its options included; a
+     * shorter datagram is quoted whole (never its link-layer padding). */
+    size_t whole = (size_t)ip.hdr_len + ip.payload_len;
+    size_t quote = whole < VIV__ICMP_MAX_QUOTE ? whole : VIV__ICMP_MAX_QUOTE;
     struct viv__icmp_repr m = {0};
     m.type = type;
     m.code = code;
     m.next_hop_mtu = (type == VIV__ICMP_DEST_UNREACH && code == VIV__ICMP_UNREACH_FRAG_NEEDED)
                          ? mtu
                          : 0;
+    m.pointer = type == VIV__ICMP_PARAM_PROBLEM ? (uint8_t)mtu : 0;
     m.data = pkt;
     m.data_len = quote;
     h->st.icmp_errors_tx++;
@@ -79,6 +81,79 @@ static int parse_quote(const uint8_t *q, size_t n, struct viv__ipv4_repr *out, s
     out->hdr_len = (uint8_t)ihl;
     *hl = ihl;
     return 0;
+}
+
+static bool icmp_is_mine(const void *ctx, viv_ip4_t ip)
+{
+    return viv_host_has_addr(ctx, ip) != 0;
+}
+
+/* Answer an echo request that carries IP options (its header is in front of the message r
+ * was parsed from; r is the reply). RFC 1122 3.2.2.6 and RFC 1812 4.3.3.6: "If a Record
+ * Route and/or Time Stamp option is received in an ICMP Echo Request, this option (these
+ * options) SHOULD be updated to include the current host and included in the IP header of
+ * the Echo Reply message, without truncation". The reply carries the request's Record Route
+ * then Timestamp (as the host recorded them on arrival), padded with EOL to a multiple of 4
+ * bytes, and records the host once more as it leaves, with the reply's source address (the
+ * request's destination): the round trip is then what Linux's ping -R shows, the destination
+ * listed twice. Other options are not returned. An option with room for only part of that
+ * last entry makes the reply a datagram in error (RFC 791): it is not sent, as Linux does
+ * not, and counted as malformed. */
+static void echo_reply_with_options(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                                    const struct viv__icmp_repr *r)
+{
+    struct viv__ipv4_opts in, out = {0, 0};
+    uint8_t pp;
+    const uint8_t *req = ip->opts - VIV__IPV4_HDR_LEN; /* the request's header */
+    if (viv__ipv4_opts_parse(req, ip->hdr_len, false, &in, &pp) < 0) {
+        h->st.drop_malformed++; /* room for part of the next entry only */
+        return;
+    }
+    if (!in.rr && !in.ts) {
+        icmp_send(h, r, ip->dst, ip->src, 0); /* nothing to return */
+        return;
+    }
+    /* The reply's header, built aside: 20 bytes nobody reads, then the options. */
+    uint8_t hdr[VIV__IPV4_MAX_HDR_LEN] = {0};
+    size_t n = VIV__IPV4_HDR_LEN;
+    const uint8_t at[2] = {in.rr, in.ts};
+    for (int k = 0; k < 2; k++) {
+        if (!at[k])
+            continue;
+        size_t len = req[at[k] + 1];
+        memcpy(hdr + n, req + at[k], len);
+        if (k == 0)
+            out.rr = (uint8_t)n;
+        else
+            out.ts = (uint8_t)n;
+        n += len;
+    }
+    while (n % 4)
+        hdr[n++] = VIV__IPOPT_EOL;
+    size_t opts_len = n - VIV__IPV4_HDR_LEN;
+    struct viv__ipv4_stamp st = {ip->dst, h->node.sim->now, icmp_is_mine, h, false};
+    if (viv__ipv4_opts_stamp(hdr, &out, &st, &pp) < 0) {
+        h->st.drop_malformed++;
+        return;
+    }
+    viv__ip_path path;
+    int rc = viv__ip_route(h, ip->dst, ip->src, &path);
+    if (rc < 0) {
+        if (rc == VIV_ENETUNREACH)
+            h->st.drop_no_route++; /* as viv__ip_output counts it */
+        return;
+    }
+    size_t mlen = viv__icmp_len(r);
+    viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, (uint32_t)(opts_len + mlen));
+    if (!f) {
+        h->st.drop_nomem++;
+        return;
+    }
+    uint8_t *b = viv__frame_bytes(f);
+    memcpy(b, hdr + VIV__IPV4_HDR_LEN, opts_len);
+    viv__icmp_emit(r, b + opts_len, mlen);
+    h->st.icmp_tx++;
+    viv__ip_send_opts(h, f, &path, VIV__IP_PROTO_ICMP, 0, (uint8_t)opts_len);
 }
 
 static viv__echo_user *echo_user(struct viv_host *h, uint16_t ident)
@@ -113,7 +188,10 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
             struct viv__icmp_repr r = m;
             r.type = VIV__ICMP_ECHO_REPLY;
             r.code = 0;
-            icmp_send(h, &r, ip->dst, ip->src, 0);
+            if (ip->opts_len)
+                echo_reply_with_options(h, ip, &r);
+            else
+                icmp_send(h, &r, ip->dst, ip->src, 0);
         }
         break;
     case VIV__ICMP_ECHO_REPLY: {
@@ -123,7 +201,8 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         break;
     }
     case VIV__ICMP_DEST_UNREACH:
-    case VIV__ICMP_TIME_EXCEEDED: {
+    case VIV__ICMP_TIME_EXCEEDED:
+    case VIV__ICMP_PARAM_PROBLEM: {
         struct viv__ipv4_repr q;
         size_t hl;
         if (parse_quote(m.data, m.data_len, &q, &hl) < 0 || !viv_host_has_addr(h, q.src)) {
@@ -133,7 +212,9 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         const uint8_t *l4 = m.data + hl;
         size_t l4_len = m.data_len - hl;
         if (q.proto == VIV__IP_PROTO_ICMP) {
-            if (l4[0] != VIV__ICMP_ECHO_REQUEST)
+            /* Ping and traceroute send no options, the only thing vivarium answers with a
+             * parameter problem: one about their requests is not theirs to report. */
+            if (l4[0] != VIV__ICMP_ECHO_REQUEST || m.type == VIV__ICMP_PARAM_PROBLEM)
                 break;
             viv__echo_user *u = echo_user(h, viv_rd16be(l4 + 4));
             if (u)

@@ -28,17 +28,65 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         p->input(p->ctx, h, ip, iface, l2_bcast, f);
         return;
     }
-    /* Nobody here speaks this protocol. For UDP that means no socket is bound at all: the
-     * answer is port unreachable, as a UDP layer with no matching socket would give. */
+    /* Nobody here speaks this protocol. Every transport of the library is registered with
+     * every host and answers for itself even with no socket (UDP with port unreachable, TCP
+     * with a reset), so this is a protocol vivarium does not have. */
     h->st.drop_proto++;
-    uint8_t code = ip->proto == VIV__IP_PROTO_UDP ? VIV__ICMP_UNREACH_PORT
-                                                   : VIV__ICMP_UNREACH_PROTO;
-    viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, code, 0, viv__frame_bytes(f), f->len, l2_bcast);
+    viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PROTO, 0, viv__frame_bytes(f),
+                    f->len, l2_bcast);
     viv__frame_unref(sim, f);
 }
 
-static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip, int l2_bcast,
-                       viv__frame *f)
+/* ---- options (RFC 791 3.1, RFC 1122 3.2.1.8, RFC 1812 5.3.13) ---------------------------- */
+
+static bool ip_is_mine(const void *ctx, viv_ip4_t ip)
+{
+    return viv_host_has_addr(ctx, ip) != 0;
+}
+
+/* The address this host records for itself on interface iface when no route names one: the
+ * interface's primary address, else the first address of the host, else 0.0.0.0. */
+static viv_ip4_t ip_own_addr(const struct viv_host *h, uint32_t iface)
+{
+    if (h->ifaces[iface]->naddrs)
+        return h->ifaces[iface]->addrs[0].ip;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        if (h->ifaces[i]->naddrs)
+            return h->ifaces[i]->addrs[0].ip;
+    return VIV_IP4_ANY;
+}
+
+/* A packet whose options are malformed (pp: the offset of the byte at fault): counted and
+ * dropped, and answered with a Parameter Problem pointing at that byte (RFC 1812 4.3.3.5: a
+ * router MUST; RFC 1122 3.2.2.5: a host SHOULD), quoting the header as it arrived. Consumes
+ * f. */
+static void ip_options_bad(struct viv_host *h, viv__frame *f, uint8_t pp, int l2_bcast)
+{
+    h->st.drop_malformed++;
+    viv__icmp_error(h, VIV__ICMP_PARAM_PROBLEM, VIV__ICMP_PARAM_POINTER, pp,
+                    viv__frame_bytes(f), f->len, l2_bcast);
+    viv__frame_unref(h->node.sim, f);
+}
+
+/* Record this host (address me, the current time) into the Record Route and Timestamp
+ * options o of the packet at f's head, which must be writable, and fix the header checksum.
+ * Returns 0, or -1 with the packet consumed as malformed (which cannot happen to bytes that
+ * viv__ipv4_opts_parse accepted: the checks are the same). */
+static int ip_options_record(struct viv_host *h, viv__frame *f, const struct viv__ipv4_opts *o,
+                             viv_ip4_t me, int l2_bcast)
+{
+    struct viv__ipv4_stamp st = {me, h->node.sim->now, ip_is_mine, h, true};
+    uint8_t *hdr = viv__frame_bytes(f), pp;
+    if (viv__ipv4_opts_stamp(hdr, o, &st, &pp) < 0) {
+        ip_options_bad(h, f, pp, l2_bcast);
+        return -1;
+    }
+    viv__ipv4_fix_cksum(hdr);
+    return 0;
+}
+
+static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                       const struct viv__ipv4_opts *opts, int l2_bcast, viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
     if (l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
@@ -77,9 +125,18 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip, int 
     }
     /* The frame may be shared (a hub's flood): change a private copy. */
     f = viv__frame_writable(sim, f);
-    if (!f)
+    if (!f) {
+        h->st.drop_nomem++;
         return;
+    }
     viv__ipv4_dec_ttl(viv__frame_bytes(f));
+    /* RFC 791: a router "inserts its own internet address as known in the environment into
+     * which this datagram is being forwarded": the outgoing interface's (as Linux does), in
+     * Record Route and in Timestamp with flag 1. The time is the forwarding instant, which
+     * in vivarium is the arrival (RFC 1812 5.3.13.6 suggests the arrival). */
+    viv_ip4_t me = r.src != VIV_IP4_ANY ? r.src : ip_own_addr(h, r.iface);
+    if ((opts->rr || opts->ts) && ip_options_record(h, f, opts, me, 0) < 0)
+        return;
     h->st.ip_forwarded++;
     viv__arp_output(h, r.iface, r.gateway ? r.gateway : ip->dst, f);
 }
@@ -102,18 +159,43 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
     }
     f->len = (uint32_t)ip.hdr_len + ip.payload_len; /* strip Ethernet padding */
     viv__iface *ifc = h->ifaces[iface];
-    if (viv_host_has_addr(h, ip.dst) || ip.dst == VIV_IP4_BROADCAST ||
-        viv__iface_is_bcast(ifc, ip.dst)) {
-        ip_local(h, &ip, iface, l2_bcast || ip.dst == VIV_IP4_BROADCAST ||
-                                    viv__iface_is_bcast(ifc, ip.dst), f);
-        return;
-    }
-    if (!h->forwarding) {
+    int mine = viv_host_has_addr(h, ip.dst);
+    int bcast = ip.dst == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, ip.dst);
+    if (!mine && !bcast && !h->forwarding) {
         h->st.drop_not_mine++;
         viv__frame_unref(sim, f);
         return;
     }
-    ip_forward(h, &ip, l2_bcast, f);
+    /* Options are checked once, on arrival, for every packet delivered or forwarded (as
+     * Linux does, before the TTL): a malformed list is answered with Parameter Problem. */
+    struct viv__ipv4_opts opts = {0, 0};
+    uint8_t pp;
+    if (ip.opts_len &&
+        viv__ipv4_opts_parse(viv__frame_bytes(f), ip.hdr_len, true, &opts, &pp) < 0) {
+        ip_options_bad(h, f, pp, l2_bcast || bcast);
+        return;
+    }
+    if (!mine && !bcast) {
+        ip_forward(h, &ip, &opts, l2_bcast, f);
+        return;
+    }
+    if (opts.rr || opts.ts) {
+        /* The destination records itself on arrival (RFC 1122 3.2.1.8: it "MUST (if
+         * possible) add the current timestamp ... before passing the option to the transport
+         * layer or to ICMP"), with the address the packet was sent to (Linux does the same
+         * for Record Route): an echo reply then returns the whole path, and an error quotes
+         * the header as recorded. */
+        f = viv__frame_writable(sim, f);
+        if (!f) {
+            h->st.drop_nomem++;
+            return;
+        }
+        ip.opts = viv__frame_bytes(f) + VIV__IPV4_HDR_LEN; /* f may be a copy */
+        if (ip_options_record(h, f, &opts, mine ? ip.dst : ip_own_addr(h, iface),
+                              l2_bcast || bcast) < 0)
+            return;
+    }
+    ip_local(h, &ip, iface, l2_bcast || bcast, f);
 }
 
 /* ---- loopback -------------------------------------------------------------------------- */
@@ -173,89 +255,101 @@ static int loopback_send(struct viv_host *h, viv__frame *f)
 
 /* ---- origination ----------------------------------------------------------------------- */
 
-int viv__ip_select_src(const struct viv_host *h, viv_ip4_t dst, viv_ip4_t *src_out)
+int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__ip_path *out)
 {
+    memset(out, 0, sizeof(*out));
+    out->dst = dst;
+    out->next_hop = dst;
+    int iface = -1;
     if (viv_host_has_addr(h, dst)) {
-        *src_out = dst;
+        out->local = 1;
+        out->mtu = 65535;
+        out->src = src != VIV_IP4_ANY ? src : dst;
         return 0;
     }
-    viv_route r;
-    int rc = viv__route_lookup(h, dst, &r);
-    if (rc < 0)
-        return rc;
-    if (r.src == VIV_IP4_ANY)
-        return VIV_EADDRNOTAVAIL;
-    *src_out = r.src;
-    return 0;
-}
-
-int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
-                   uint8_t proto, uint8_t ttl, uint8_t tos, int iface)
-{
-    viv_sim_t *sim = h->node.sim;
-    viv_ip4_t nh = dst;
-    uint32_t out;
-    int local = viv_host_has_addr(h, dst);
+    if (dst == VIV_IP4_BROADCAST) {
+        /* The limited broadcast: the bound address's interface, or the first with one. */
+        out->bcast = 1;
+        iface = src != VIV_IP4_ANY ? viv__host_iface_for(h, src) : -1;
+        for (uint32_t i = 0; iface < 0 && i < h->nifaces; i++)
+            if (h->ifaces[i]->naddrs)
+                iface = (int)i;
+        if (iface < 0)
+            return VIV_ENETUNREACH;
+    } else {
+        for (uint32_t i = 0; i < h->nifaces && iface < 0; i++)
+            if (viv__iface_is_bcast(h->ifaces[i], dst)) {
+                iface = (int)i;
+                out->bcast = 1;
+            }
+    }
     if (iface >= 0) {
-        if ((uint32_t)iface >= h->nifaces) {
-            viv__frame_unref(sim, f);
-            return VIV_EINVAL;
-        }
-        out = (uint32_t)iface;
-    } else if (local) {
-        out = 0;
+        out->iface = (uint32_t)iface;
+        if (src == VIV_IP4_ANY && h->ifaces[iface]->naddrs)
+            src = h->ifaces[iface]->addrs[0].ip;
     } else {
         viv_route r;
-        if (viv__route_lookup(h, dst, &r) < 0) {
-            h->st.drop_no_route++;
-            viv__frame_unref(sim, f);
+        if (viv__route_lookup(h, dst, &r) < 0)
             return VIV_ENETUNREACH;
-        }
-        out = r.iface;
-        /* A broadcast leaves as a link-layer broadcast even by a route via a gateway (the
-         * default route, typically): the gateway is not its recipient. */
-        if (r.gateway && dst != VIV_IP4_BROADCAST && !viv__iface_is_bcast(h->ifaces[out], dst))
-            nh = r.gateway;
+        out->iface = r.iface;
+        if (r.gateway)
+            out->next_hop = r.gateway;
         if (src == VIV_IP4_ANY)
             src = r.src;
     }
-    if (src == VIV_IP4_ANY) {
-        if (local)
-            src = dst;
-        else if (h->ifaces[out]->naddrs)
-            src = h->ifaces[out]->addrs[0].ip;
-        else {
-            viv__frame_unref(sim, f);
-            return VIV_EADDRNOTAVAIL;
-        }
-    }
+    if (src == VIV_IP4_ANY)
+        return VIV_EADDRNOTAVAIL;
+    out->src = src;
+    out->mtu = h->ifaces[out->iface]->mtu;
+    return 0;
+}
+
+int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
+                 uint8_t ttl, uint8_t tos, int df)
+{
+    viv_sim_t *sim = h->node.sim;
     uint32_t total = f->len + VIV__IPV4_HDR_LEN;
-    if (total > 65535 || (!local && total > h->ifaces[out]->mtu)) {
+    if (total > path->mtu) {
         h->st.drop_too_big++;
         viv__frame_unref(sim, f);
         return VIV_EMSGSIZE;
     }
     uint8_t *b = viv__frame_push(f, VIV__IPV4_HDR_LEN);
     if (!b) {
+        h->st.drop_nomem++;
         viv__frame_unref(sim, f);
         return VIV_ENOMEM;
     }
     struct viv__ipv4_repr ip = {0};
-    ip.src = src;
-    ip.dst = dst;
+    ip.src = path->src;
+    ip.dst = path->dst;
     ip.proto = proto;
     ip.ttl = ttl ? ttl : h->opts.default_ttl;
     ip.dscp = (uint8_t)(tos >> 2);
     ip.ecn = (uint8_t)(tos & 3);
     ip.ident = h->ip_ident++;
-    ip.dont_frag = proto == VIV__IP_PROTO_TCP; /* TCP does path MTU discovery */
+    ip.dont_frag = df ? 1 : 0;
     ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN);
     viv__ipv4_emit(&ip, b, total);
     h->st.ip_sent++;
-    if (local)
+    if (path->local)
         return loopback_send(h, f);
-    viv__arp_output(h, out, nh, f);
+    viv__arp_output(h, path->iface, path->next_hop, f);
     return 0;
+}
+
+int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
+                   uint8_t proto, uint8_t ttl, uint8_t tos)
+{
+    viv__ip_path path;
+    int rc = viv__ip_route(h, src, dst, &path);
+    if (rc < 0) {
+        if (rc == VIV_ENETUNREACH)
+            h->st.drop_no_route++;
+        viv__frame_unref(h->node.sim, f);
+        return rc;
+    }
+    return viv__ip_send(h, f, &path, proto, ttl, tos, 0);
 }
 
 void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code)
@@ -264,4 +358,43 @@ void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code)
      * which for a local packet is this host (delivered by loopback to its transport). */
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, code, 0, viv__frame_bytes(f), f->len, 0);
     viv__frame_unref(h->node.sim, f);
+}
+
+/* ---- origination with options ---------------------------------------------------------- */
+
+int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
+                      uint8_t ttl, uint8_t opts_len)
+{
+    viv_sim_t *sim = h->node.sim;
+    uint32_t total = f->len + VIV__IPV4_HDR_LEN;
+    if (opts_len % 4 != 0 || opts_len > VIV__IPOPT_MAX_LEN || opts_len > f->len) {
+        viv__frame_unref(sim, f);
+        return VIV_EINVAL;
+    }
+    if (total > path->mtu) {
+        h->st.drop_too_big++;
+        viv__frame_unref(sim, f);
+        return VIV_EMSGSIZE;
+    }
+    uint8_t *b = viv__frame_push(f, VIV__IPV4_HDR_LEN);
+    if (!b) {
+        h->st.drop_nomem++;
+        viv__frame_unref(sim, f);
+        return VIV_ENOMEM;
+    }
+    struct viv__ipv4_repr ip = {0};
+    ip.src = path->src;
+    ip.dst = path->dst;
+    ip.proto = proto;
+    ip.ttl = ttl ? ttl : h->opts.default_ttl;
+    ip.ident = h->ip_ident++;
+    ip.opts = b + VIV__IPV4_HDR_LEN; /* already in place */
+    ip.opts_len = opts_len;
+    ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN - opts_len);
+    viv__ipv4_emit(&ip, b, total);
+    h->st.ip_sent++;
+    if (path->local)
+        return loopback_send(h, f);
+    viv__arp_output(h, path->iface, path->next_hop, f);
+    return 0;
 }

@@ -57,12 +57,19 @@ typedef struct viv__arp {
     struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
 } viv__arp;
 
-/* A transport protocol plugged into a host. */
+/* A transport protocol plugged into a host: its handlers and the host's state for it.
+ *
+ * Layer 4 provides one constant table per transport, listed in viv__transports; every host
+ * takes a copy of each entry when it is created, with ctx NULL. The transport makes its
+ * per-host state lazily, when a socket or a packet first needs it, and records it with
+ * viv__host_l4_set_ctx. Every handler is called with that ctx, NULL included: a transport
+ * with no state answers for itself (UDP with port unreachable, TCP with a reset). */
 typedef struct viv__l4_proto {
     uint8_t proto;
     void *ctx;
     /* A packet for this host. f's head is at the transport header and f->len is the IP
-     * payload length. l2_bcast: it arrived as a link-layer broadcast or multicast. Consumes f. */
+     * payload length. l2_bcast: it arrived as a link-layer broadcast or multicast, or to a
+     * limited or directed broadcast address. Consumes f. */
     void (*input)(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
                   int l2_bcast, viv__frame *f);
     /* An ICMP error about a packet this host sent: quoted is the original IP header as parsed
@@ -77,6 +84,11 @@ typedef struct viv__l4_proto {
 } viv__l4_proto;
 
 #define VIV__MAX_L4 4
+
+/* Every transport, NULL-terminated: defined by layer 4 (src/l4/demux.c), read only by host
+ * creation. A table rather than a registration call: data, so host creation cannot fail on
+ * it and layer 3 calls no layer-4 function; the one list of transports is in one place. */
+extern const viv__l4_proto *const viv__transports[VIV__MAX_L4 + 1];
 
 /* Something the host owns and frees with itself (pings, traceroutes). */
 typedef struct viv__hostobj {
@@ -108,7 +120,7 @@ struct viv_host {
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
     uint32_t narp;
-    viv__l4_proto l4[VIV__MAX_L4];
+    viv__l4_proto l4[VIV__MAX_L4]; /* viv__transports, with this host's state */
     uint32_t nl4;
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
@@ -116,7 +128,6 @@ struct viv_host {
     uint16_t ip_ident;
     viv_rng_t rng;
     viv_ip_stats_t st;
-    void *l4_state[VIV__MAX_L4]; /* per-protocol state a transport keeps on the host */
 };
 
 /* ---- host.c ---------------------------------------------------------------------------- */
@@ -125,8 +136,10 @@ viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
 int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
 /* Whether ip is the directed broadcast of a subnet on interface ifc. */
 int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
-int viv__host_l4_register(struct viv_host *h, const viv__l4_proto *p);
+/* The transport for proto (NULL if none). */
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto);
+/* Record a transport's per-host state (made lazily; see viv__l4_proto). */
+void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx);
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *));
 void viv__hostobj_remove(viv__hostobj *o);
 /* Put an Ethernet header in front of f (head at the L3 header), pad and send. Consumes f. */
@@ -167,16 +180,43 @@ void viv__arp_flush_iface(struct viv_host *h, uint32_t iface);
 
 /* ---- ipv4.c ---------------------------------------------------------------------------- */
 void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame *f);
-/* The source address for a packet to dst (the outgoing interface's primary address).
- * Returns 0, VIV_ENETUNREACH, or VIV_EADDRNOTAVAIL (the interface has no address). */
-int viv__ip_select_src(const struct viv_host *h, viv_ip4_t dst, viv_ip4_t *src_out);
-/* Send a packet: f's head is at the transport header (or ICMP message) and f->len is the IP
- * payload; the IPv4 header is pushed here. src must be one of the host's addresses (or ANY to
- * choose). iface >= 0 forces the interface (broadcasts); -1 routes. Consumes f.
- * Returns 0 (sent or waiting for ARP), VIV_ENETUNREACH, VIV_EMSGSIZE, VIV_EADDRNOTAVAIL,
+/* The one route choice of layer 3: everything about the way a packet from this host to dst
+ * takes, decided once by the transport (TCP fixes it at connect for its source address and
+ * MSS) and carried down, so that the frame path only goes down. */
+typedef struct viv__ip_path {
+    viv_ip4_t src;      /* the source address: the bound one, or the outgoing interface's */
+    viv_ip4_t dst;
+    viv_ip4_t next_hop; /* what ARP resolves: the gateway, or dst itself (on-link, broadcast) */
+    uint32_t iface;     /* the outgoing interface (0 for a local destination) */
+    uint32_t mtu;       /* the largest IP packet that may leave: the interface's MTU, 65535
+                           for a local destination */
+    uint8_t local;      /* dst is one of the host's own addresses: delivered by loopback */
+    uint8_t bcast;      /* dst is the limited broadcast or an interface's directed one */
+} viv__ip_path;
+
+/* Choose the path from src (one of the host's addresses, or VIV_IP4_ANY to choose it) to dst.
+ * A limited broadcast leaves by src's interface, else the first interface with an address;
+ * a directed broadcast by its subnet's interface; anything else by the longest-prefix
+ * route. Returns 0, VIV_ENETUNREACH (no route, no interface) or VIV_EADDRNOTAVAIL (no
+ * source address). Counts nothing: a caller that drops for it counts. */
+int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__ip_path *out);
+/* Send a packet on a chosen path: f's head is at the transport header (or ICMP message)
+ * and f->len is the IP payload; the IPv4 header is pushed here. df sets Don't Fragment.
+ * Consumes f. Returns 0 (sent or waiting for ARP), VIV_EMSGSIZE (larger than path->mtu),
  * VIV_ENOMEM. */
+int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
+                 uint8_t ttl, uint8_t tos, int df);
+/* viv__ip_route then viv__ip_send, for ICMP and ping (no socket to keep a path in); DF is
+ * off. Consumes f. Returns what they return; a packet with no route is counted in
+ * drop_no_route. */
 int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
-                   uint8_t proto, uint8_t ttl, uint8_t tos, int iface);
+                   uint8_t proto, uint8_t ttl, uint8_t tos);
+/* viv__ip_send for a packet carrying IP options (an echo reply returning a request's Record
+ * Route and Timestamp): f's head is at the options, opts_len bytes (a multiple of 4, at most
+ * 40), followed by the payload; the 20-byte fixed header is pushed in front. TOS 0, DF off.
+ * Consumes f. Returns as viv__ip_send, or VIV_EINVAL for a bad opts_len. */
+int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
+                      uint8_t ttl, uint8_t opts_len);
 /* An IP packet given up by ARP (head at the IP header): count it and send host unreachable
  * to its source (or to the local transport). Consumes f. */
 void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code);
@@ -186,7 +226,8 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
                      int l2_bcast, viv__frame *f);
 /* Send an ICMP error about the packet pkt (an IPv4 packet, pkt_len bytes from its header),
  * applying RFC 1122/1812's rules on when not to. l2_bcast: pkt arrived as a link-layer
- * broadcast. */
+ * broadcast. mtu: the next-hop MTU of fragmentation needed; for parameter problem, the
+ * pointer. The quote is as much of pkt as fits in a 576-byte datagram. */
 void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
                      const uint8_t *pkt, size_t pkt_len, int l2_bcast);
 int viv__echo_user_add(struct viv_host *h, viv__echo_user *u);

@@ -1,5 +1,7 @@
 /* Ping and traceroute over ICMP echo. Both are host objects: freed with their host, and safe
- * to free from inside their own callback (the free is deferred until the callback returns). */
+ * to free from inside their own callback (core's deferred release: the memory outlives the
+ * event that freed them). Their timers are deadline timers taken when they start. */
+#include <stddef.h>
 #include <string.h>
 
 #include "l3.h"
@@ -23,21 +25,22 @@ static int echo_send(struct viv_host *h, viv_ip4_t dst, uint16_t ident, uint16_t
     m.data_len = size;
     viv__icmp_emit(&m, viv__frame_bytes(f), VIV__ICMP_HDR_LEN + size);
     h->st.icmp_tx++;
-    return viv__ip_output(h, f, VIV_IP4_ANY, dst, VIV__IP_PROTO_ICMP, ttl, 0, -1);
+    return viv__ip_output(h, f, VIV_IP4_ANY, dst, VIV__IP_PROTO_ICMP, ttl, 0);
 }
 
 /* ---- ping ------------------------------------------------------------------------------ */
 
 typedef struct ping_req {
     viv_time_t sent_at;
-    viv_event_id timeout_ev;
-    int state; /* 0 not sent, 1 waiting, 2 answered or timed out */
-    uint32_t idx;
-    struct viv_ping *p;
+    int state; /* 0 not sent, 1 waiting, 2 answered, failed or timed out */
 } ping_req;
 
+/* A ping holds two deadline timers, taken when it starts (so that nothing it schedules
+ * later can fail): the next request, and the timeout of the oldest waiting request
+ * (requests time out in the order they were sent, all after the same timeout). */
 struct viv_ping {
     viv__hostobj obj;
+    viv__zombie z;
     viv_sim_t *sim;
     viv__echo_user eu;
     struct viv_host *h;
@@ -47,80 +50,57 @@ struct viv_ping {
     void *user;
     ping_req *req; /* o.count entries; request i has sequence number i + 1 */
     uint32_t next; /* next request to send */
+    uint32_t oldest; /* no request before it is waiting */
     uint32_t settled;
-    viv_event_id send_ev;
-    int send_armed;
+    viv__timer send, timeout;
     viv_ping_stats_t st;
-    int in_cb, dead, done;
-    int orphan; /* the host was freed during a callback: only the memory is left */
+    int dead, done;
 };
 
-static void ping_cancel_events(struct viv_ping *p);
-static void ping_free_memory(struct viv_ping *p);
-
-static void ping_release(struct viv_ping *p)
+static void ping_release(viv__zombie *z)
 {
-    ping_cancel_events(p);
-    viv__echo_user_remove(p->h, &p->eu);
-    ping_free_memory(p);
-}
-
-static void ping_cancel_events(struct viv_ping *p)
-{
-    if (p->send_armed)
-        viv_sim_cancel(p->sim, p->send_ev);
-    p->send_armed = 0;
-    for (uint32_t i = 0; i < p->o.count; i++)
-        if (p->req[i].state == 1) {
-            viv_sim_cancel(p->sim, p->req[i].timeout_ev);
-            p->req[i].state = 2;
-        }
-}
-
-static void ping_free_memory(struct viv_ping *p)
-{
+    struct viv_ping *p = (struct viv_ping *)((char *)z - offsetof(struct viv_ping, z));
     viv__free(p->sim, p->req, p->o.count * sizeof(*p->req));
     viv__free(p->sim, p, sizeof(*p));
 }
 
-/* The host is being freed. If that happens inside this ping's own callback, the ping's
- * memory must outlive the callback: it is released when the callback returns. */
-static void ping_obj_destroy(viv__hostobj *o)
+/* Detach from the host and stop; the memory goes after the current event (viv__zombie). */
+static void ping_kill(struct viv_ping *p)
 {
-    struct viv_ping *p = (struct viv_ping *)o;
-    if (p->in_cb) {
-        ping_cancel_events(p);
-        p->dead = 1;
-        p->orphan = 1;
-        return;
-    }
-    ping_release(p);
+    p->dead = 1;
+    viv__timer_fini(&p->send);
+    viv__timer_fini(&p->timeout);
+    viv__echo_user_remove(p->h, &p->eu);
+    viv__release_later(p->sim, &p->z, ping_release);
 }
 
-/* Call the user; returns 0 if the ping was freed meanwhile (then touch nothing). */
+static void ping_obj_destroy(viv__hostobj *o) { ping_kill((struct viv_ping *)o); }
+
+/* Call the user; returns 0 if the ping was freed meanwhile (then touch nothing but dead). */
 static int ping_emit(struct viv_ping *p, const viv_ping_result *r)
 {
-    if (!p->cb)
-        return 1;
-    p->in_cb++;
-    p->cb(p, r, p->user);
-    p->in_cb--;
-    if (p->dead && !p->in_cb) {
-        if (p->orphan) {
-            ping_free_memory(p);
-        } else {
-            viv__hostobj_remove(&p->obj);
-            ping_release(p);
-        }
-        return 0;
-    }
+    if (p->cb)
+        p->cb(p, r, p->user);
     return !p->dead;
+}
+
+/* The timeout follows the oldest request still waiting. */
+static void ping_timeout_update(struct viv_ping *p)
+{
+    while (p->oldest < p->next && p->req[p->oldest].state != 1)
+        p->oldest++;
+    if (p->oldest < p->next)
+        viv__timer_set(&p->timeout,
+                       viv__time_add(p->req[p->oldest].sent_at, p->o.timeout_ns));
+    else
+        viv__timer_stop(&p->timeout);
 }
 
 static void ping_settle(struct viv_ping *p, uint32_t i, const viv_ping_result *r)
 {
     p->req[i].state = 2;
     p->settled++;
+    ping_timeout_update(p);
     if (!ping_emit(p, r))
         return;
     if (p->settled == p->o.count && !p->done) {
@@ -131,21 +111,18 @@ static void ping_settle(struct viv_ping *p, uint32_t i, const viv_ping_result *r
     }
 }
 
-static void ping_timeout(viv_sim_t *sim, void *user);
-
-static void ping_send_next(viv_sim_t *sim, void *user)
+static void ping_send_next(viv__timer *tm)
 {
-    struct viv_ping *p = user;
-    p->send_armed = 0;
+    struct viv_ping *p = (struct viv_ping *)((char *)tm - offsetof(struct viv_ping, send));
+    viv_sim_t *sim = p->sim;
     uint32_t i = p->next++;
     ping_req *rq = &p->req[i];
     rq->sent_at = sim->now;
     rq->state = 1;
     p->st.sent++;
     int rc = echo_send(p->h, p->dst, p->eu.ident, (uint16_t)(i + 1), p->o.size, p->o.ttl, 0x10);
-    if (p->next < p->o.count &&
-        viv__schedule_after(sim, p->h->node.owner, &p->send_ev, p->o.interval_ns, ping_send_next, p) == 0)
-        p->send_armed = 1;
+    if (p->next < p->o.count)
+        viv__timer_set(&p->send, viv__time_add(sim->now, p->o.interval_ns));
     if (rc < 0) {
         /* Not sent at all (no route, too big): reported as an error at once. */
         p->st.errors++;
@@ -157,22 +134,22 @@ static void ping_send_next(viv_sim_t *sim, void *user)
         ping_settle(p, i, &r);
         return;
     }
-    viv__schedule_after(sim, p->h->node.owner, &rq->timeout_ev, p->o.timeout_ns, ping_timeout, rq);
+    ping_timeout_update(p);
 }
 
-static void ping_timeout(viv_sim_t *sim, void *user)
+/* The oldest waiting requests whose time is up time out, one report each. */
+static void ping_timeout(viv__timer *tm)
 {
-    (void)sim;
-    ping_req *rq = user;
-    struct viv_ping *p = rq->p;
-    uint32_t i = rq->idx;
-    if (rq->state != 1)
-        return;
-    p->st.timeouts++;
-    viv_ping_result r = {0};
-    r.event = VIV_PING_TIMEOUT;
-    r.seq = (uint16_t)(i + 1);
-    ping_settle(p, i, &r);
+    struct viv_ping *p = (struct viv_ping *)((char *)tm - offsetof(struct viv_ping, timeout));
+    while (!p->dead && p->oldest < p->next && p->req[p->oldest].state == 1 &&
+           viv__time_add(p->req[p->oldest].sent_at, p->o.timeout_ns) <= p->sim->now) {
+        uint32_t i = p->oldest;
+        p->st.timeouts++;
+        viv_ping_result r = {0};
+        r.event = VIV_PING_TIMEOUT;
+        r.seq = (uint16_t)(i + 1);
+        ping_settle(p, i, &r);
+    }
 }
 
 static int ping_find_req(struct viv_ping *p, uint16_t seq, uint32_t *idx)
@@ -191,7 +168,6 @@ static void ping_on_reply(void *ctx, const struct viv__ipv4_repr *ip,
     if (ip->src != p->dst || !ping_find_req(p, m->seq, &i))
         return; /* a duplicate or a stray reply */
     viv_sim_t *sim = p->h->node.sim;
-    viv_sim_cancel(sim, p->req[i].timeout_ev);
     viv_time_t rtt = sim->now - p->req[i].sent_at;
     p->st.received++;
     if (p->st.received == 1 || rtt < p->st.rtt_min_ns)
@@ -219,7 +195,6 @@ static void ping_on_error(void *ctx, const struct viv__ipv4_repr *ip,
     if (!ping_find_req(p, seq, &i))
         return;
     viv_sim_t *sim = p->h->node.sim;
-    viv_sim_cancel(sim, p->req[i].timeout_ev);
     p->st.errors++;
     viv_ping_result r = {0};
     r.event = VIV_PING_ERROR;
@@ -258,10 +233,6 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
         viv__free(sim, p, sizeof(*p));
         return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
     }
-    for (uint32_t i = 0; i < o.count; i++) {
-        arr[i].idx = i;
-        arr[i].p = p;
-    }
     p->h = h;
     p->sim = sim;
     p->dst = dst;
@@ -272,14 +243,17 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
     p->eu.ctx = p;
     p->eu.reply = ping_on_reply;
     p->eu.error = ping_on_error;
-    if (viv__echo_user_add(h, &p->eu) < 0 ||
-        viv__schedule_after(sim, h->node.owner, &p->send_ev, 0, ping_send_next, p) < 0) {
-        viv__echo_user_remove(h, &p->eu);
+    viv__timer_clear(&p->timeout);
+    if (viv__timer_init(&p->send, sim, h->node.owner, ping_send_next) < 0 ||
+        viv__timer_init(&p->timeout, sim, h->node.owner, ping_timeout) < 0 ||
+        viv__echo_user_add(h, &p->eu) < 0) {
+        viv__timer_fini(&p->send);
+        viv__timer_fini(&p->timeout);
         viv__free(sim, arr, o.count * sizeof(*arr));
         viv__free(sim, p, sizeof(*p));
         return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
     }
-    p->send_armed = 1;
+    viv__timer_set(&p->send, sim->now); /* the first request, from an event */
     viv__hostobj_add(h, &p->obj, ping_obj_destroy);
     if (out)
         *out = p;
@@ -290,12 +264,8 @@ void viv_ping_free(viv_ping_t *p)
 {
     if (!p || p->dead)
         return;
-    if (p->in_cb) {
-        p->dead = 1;
-        return;
-    }
     viv__hostobj_remove(&p->obj);
-    ping_release(p);
+    ping_kill(p);
 }
 
 int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
@@ -309,8 +279,10 @@ int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
 
 /* ---- traceroute ------------------------------------------------------------------------ */
 
+/* One probe at a time: one deadline timer, for the next probe or the probe's timeout. */
 struct viv_traceroute {
     viv__hostobj obj;
+    viv__zombie z;
     viv_sim_t *sim;
     viv__echo_user eu;
     struct viv_host *h;
@@ -321,61 +293,41 @@ struct viv_traceroute {
     uint8_t ttl, probe;  /* the probe in flight (ttl from 1, probe from 1) */
     uint16_t seq;        /* its sequence number */
     viv_time_t sent_at;
-    viv_event_id ev;     /* its timeout, or the event that sends the next probe */
-    int waiting;         /* a probe is in flight */
+    viv__timer timer;    /* its timeout, or the next probe */
+    int waiting;         /* a probe is in flight (the timer is its timeout) */
     int hop_ends;        /* this hop reached the destination or an unreachable */
-    int in_cb, dead;
-    int orphan; /* the host was freed during a callback: only the memory is left */
+    int dead;
 };
 
-static void tr_release(struct viv_traceroute *t)
+static void tr_release(viv__zombie *z)
 {
-    viv_sim_cancel(t->h->node.sim, t->ev);
-    viv__echo_user_remove(t->h, &t->eu);
-    viv__free(t->h->node.sim, t, sizeof(*t));
+    struct viv_traceroute *t =
+        (struct viv_traceroute *)((char *)z - offsetof(struct viv_traceroute, z));
+    viv__free(t->sim, t, sizeof(*t));
 }
 
-/* The host is being freed: inside this traceroute's own callback, the memory outlives it. */
-static void tr_obj_destroy(viv__hostobj *o)
+static void tr_kill(struct viv_traceroute *t)
 {
-    struct viv_traceroute *t = (struct viv_traceroute *)o;
-    if (t->in_cb) {
-        viv_sim_cancel(t->sim, t->ev);
-        t->dead = 1;
-        t->orphan = 1;
-        return;
-    }
-    tr_release(t);
+    t->dead = 1;
+    viv__timer_fini(&t->timer);
+    viv__echo_user_remove(t->h, &t->eu);
+    viv__release_later(t->sim, &t->z, tr_release);
 }
+
+static void tr_obj_destroy(viv__hostobj *o) { tr_kill((struct viv_traceroute *)o); }
 
 static int tr_emit(struct viv_traceroute *t, const viv_trace_result *r)
 {
-    if (!t->cb)
-        return 1;
-    t->in_cb++;
-    t->cb(t, r, t->user);
-    t->in_cb--;
-    if (t->dead && !t->in_cb) {
-        if (t->orphan) {
-            viv__free(t->sim, t, sizeof(*t));
-        } else {
-            viv__hostobj_remove(&t->obj);
-            tr_release(t);
-        }
-        return 0;
-    }
+    if (t->cb)
+        t->cb(t, r, t->user);
     return !t->dead;
 }
-
-static void tr_send(viv_sim_t *sim, void *user);
-static void tr_timeout(viv_sim_t *sim, void *user);
 
 /* The probe in flight is settled: report it and go on (or finish). */
 static void tr_settle(struct viv_traceroute *t, const viv_trace_result *r)
 {
-    viv_sim_t *sim = t->h->node.sim;
     t->waiting = 0;
-    viv_sim_cancel(sim, t->ev);
+    viv__timer_stop(&t->timer);
     if (r->kind == VIV_TRACE_REACHED || r->kind == VIV_TRACE_UNREACHABLE)
         t->hop_ends = 1;
     if (!tr_emit(t, r))
@@ -392,12 +344,22 @@ static void tr_settle(struct viv_traceroute *t, const viv_trace_result *r)
         t->ttl++;
         t->probe = 1;
     }
-    viv__schedule_after(sim, t->h->node.owner, &t->ev, 0, tr_send, t);
+    viv__timer_set(&t->timer, t->sim->now); /* the next probe, from an event */
 }
 
-static void tr_send(viv_sim_t *sim, void *user)
+static void tr_timer(viv__timer *tm)
 {
-    struct viv_traceroute *t = user;
+    struct viv_traceroute *t =
+        (struct viv_traceroute *)((char *)tm - offsetof(struct viv_traceroute, timer));
+    viv_sim_t *sim = t->sim;
+    if (t->waiting) { /* the probe's time is up */
+        viv_trace_result r = {0};
+        r.kind = VIV_TRACE_TIMEOUT;
+        r.ttl = t->ttl;
+        r.probe = t->probe;
+        tr_settle(t, &r);
+        return;
+    }
     t->seq++;
     t->sent_at = sim->now;
     t->waiting = 1;
@@ -411,18 +373,7 @@ static void tr_send(viv_sim_t *sim, void *user)
         tr_settle(t, &r);
         return;
     }
-    viv__schedule_after(sim, t->h->node.owner, &t->ev, t->o.timeout_ns, tr_timeout, t);
-}
-
-static void tr_timeout(viv_sim_t *sim, void *user)
-{
-    struct viv_traceroute *t = user;
-    (void)sim;
-    viv_trace_result r = {0};
-    r.kind = VIV_TRACE_TIMEOUT;
-    r.ttl = t->ttl;
-    r.probe = t->probe;
-    tr_settle(t, &r);
+    viv__timer_set(&t->timer, viv__time_add(sim->now, t->o.timeout_ns));
 }
 
 static void tr_on_reply(void *ctx, const struct viv__ipv4_repr *ip,
@@ -490,12 +441,13 @@ int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
     t->eu.ctx = t;
     t->eu.reply = tr_on_reply;
     t->eu.error = tr_on_error;
-    if (viv__echo_user_add(h, &t->eu) < 0 ||
-        viv__schedule_after(sim, h->node.owner, &t->ev, 0, tr_send, t) < 0) {
-        viv__echo_user_remove(h, &t->eu);
+    if (viv__timer_init(&t->timer, sim, h->node.owner, tr_timer) < 0 ||
+        viv__echo_user_add(h, &t->eu) < 0) {
+        viv__timer_fini(&t->timer);
         viv__free(sim, t, sizeof(*t));
         return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");
     }
+    viv__timer_set(&t->timer, sim->now); /* the first probe, from an event */
     viv__hostobj_add(h, &t->obj, tr_obj_destroy);
     if (out)
         *out = t;
@@ -506,10 +458,6 @@ void viv_traceroute_free(viv_traceroute_t *t)
 {
     if (!t || t->dead)
         return;
-    if (t->in_cb) {
-        t->dead = 1;
-        return;
-    }
     viv__hostobj_remove(&t->obj);
-    tr_release(t);
+    tr_kill(t);
 }

@@ -6,36 +6,43 @@
 
 static void sock_notify(viv__timer *t);
 
-int viv__sock_init(viv__sock *s, struct viv_host *h, void (*deliver)(viv__sock *, uint32_t),
-                   void (*release)(viv__sock *))
+int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
+                   viv__sock_list *list, int has_cb)
 {
+    s->ops = ops;
     s->h = h;
     s->sim = h->node.sim;
     s->pending = 0;
-    s->in_cb = 0;
+    s->handle = 1;
+    s->has_cb = has_cb ? 1 : 0;
     s->dead = 0;
-    s->deliver = deliver;
-    s->release = release;
-    return viv__timer_init(&s->notify, s->sim, h->node.owner, sock_notify);
+    if (viv__timer_init(&s->notify, s->sim, h->node.owner, sock_notify) < 0)
+        return VIV_ENOMEM;
+    s->next = NULL;
+    s->prev = list->last;
+    if (list->last)
+        list->last->next = s;
+    else
+        list->first = s;
+    list->last = s;
+    return 0;
 }
 
 static void sock_notify(viv__timer *t)
 {
     viv__sock *s = (viv__sock *)((char *)t - offsetof(viv__sock, notify));
     uint32_t ev = s->pending;
-    s->pending = 0;
-    if (!ev || s->dead)
+    if (!ev || s->dead || !s->handle || !s->has_cb)
         return;
-    s->in_cb++;
-    s->deliver(s, ev);
-    s->in_cb--;
-    if (s->dead && !s->in_cb)
-        s->release(s);
+    s->pending = 0;
+    /* If the callback frees the socket (or its host), the memory lasts until this event is
+     * over: nothing here touches it afterwards. */
+    s->ops->deliver(s, ev);
 }
 
 void viv__sock_raise(viv__sock *s, uint32_t events)
 {
-    if (s->dead)
+    if (s->dead || !s->handle)
         return;
     if (VIV__UNLIKELY(viv__tracing(s->sim))) {
         viv_trace_record r;
@@ -46,25 +53,52 @@ void viv__sock_raise(viv__sock *s, uint32_t events)
         viv__trace_emit(s->sim, &r);
     }
     s->pending |= events;
-    viv__timer_set_min(&s->notify, s->sim->now);
+    if (s->has_cb)
+        viv__timer_set_min(&s->notify, s->sim->now);
 }
 
-void viv__sock_close(viv__sock *s)
+void viv__sock_set_cb(viv__sock *s, int has_cb)
 {
-    s->dead = 1;
-    viv__timer_fini(&s->notify);
-    if (!s->in_cb)
-        s->release(s);
+    s->has_cb = has_cb ? 1 : 0;
+    if (s->has_cb && s->pending && !s->dead && s->handle)
+        viv__timer_set_min(&s->notify, s->sim->now);
 }
 
-void viv__sock_destroy(viv__sock *s)
+static void sock_free_memory(viv__zombie *z)
 {
-    viv__timer_fini(&s->notify);
+    viv__sock *s = (viv__sock *)((char *)z - offsetof(viv__sock, z));
+    s->ops->release(s);
+}
+
+void viv__sock_release(viv__sock *s, viv__sock_list *list)
+{
+    if (s->dead)
+        return;
     s->dead = 1;
-    s->h = NULL;
-    /* A callback of this socket freed the host: sock_notify releases it when it returns. */
-    if (!s->in_cb)
-        s->release(s);
+    s->handle = 0;
+    viv__timer_fini(&s->notify);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        list->first = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        list->last = s->prev;
+    s->prev = s->next = NULL;
+    viv__release_later(s->sim, &s->z, sock_free_memory);
+}
+
+void viv__sock_let_go(viv__sock *s, viv__sock_list *list)
+{
+    if (s->dead || !s->handle)
+        return;
+    s->handle = 0;
+    s->has_cb = 0;
+    s->pending = 0;
+    viv__timer_stop(&s->notify);
+    if (s->ops->orphan(s))
+        viv__sock_release(s, list);
 }
 
 uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *, uint16_t), void *ctx)

@@ -1,1 +1,1 @@
-set(VIV_SRC_LAYER netstat.c sock.c udp.c)
+set(VIV_SRC_LAYER demux.c netstat.c sock.c tcp.c udp.c)

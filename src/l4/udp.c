@@ -1,5 +1,6 @@
-/* UDP: sockets, demultiplexing by port (a hash map to the sockets bound to each port, in bind
- * order), the receive queue, ICMP errors for connected sockets, and netstat rows.
+/* UDP: sockets, demultiplexing (demux.c: connected sockets by 4-tuple, the others by local
+ * address and port, every holder of a port in bind order), the receive queue, ICMP errors for
+ * connected sockets, and netstat rows. A host with no socket answers port unreachable here.
  *
  * The receive queue is zero copy: a datagram stays in the frame it arrived in until it is
  * read, and is charged what it really holds (its truesize: the frame's whole buffer plus
@@ -7,6 +8,7 @@
  * into right-sized buffers would save memory only on queues nobody reads, at the price of an
  * allocation and a copy per datagram on every queue; the accounting already bounds what an
  * unread queue can pin, so the frame is kept. */
+#include <stddef.h>
 #include <string.h>
 
 #include "l4.h"
@@ -27,9 +29,8 @@ typedef struct dgram {
 
 typedef struct udp_host {
     struct viv_host *h;
-    viv__map ports; /* port -> first socket bound to it (struct viv_udp *) */
-    struct viv_udp *first, *last; /* every socket, in creation order */
-    uint16_t eph_cursor;
+    viv__demux dm;                /* the bound sockets */
+    viv__sock_list socks;         /* every socket, in creation order */
     dgram *free_dgrams;
     size_t nfree_dgrams; /* records on free_dgrams */
     size_t nqueued;      /* records in the host's receive queues */
@@ -42,19 +43,21 @@ struct viv_udp {
     viv_udp_opts o;
     viv_udp_cb cb;
     void *user;
-    viv_sockaddr_t local;
-    int bound;
-    viv_sockaddr_t peer;
-    int connected;
+    int bound;     /* base.local holds the bound address */
+    int connected; /* base.remote holds the peer */
     int ip_from_connect; /* local.ip was chosen by connect, not by bind */
     int err;
     dgram *qhead, *qtail;
     uint32_t qbytes, qcount; /* payload bytes and datagrams queued */
     uint64_t qmem;           /* their truesize (dgram_truesize) */
     viv_udp_stats_t st;
-    struct viv_udp *next_on_port;
-    struct viv_udp *prev_all, *next_all;
+    viv__demux_ep ep; /* in the host's demux while bound */
 };
+
+static struct viv_udp *udp_of(const viv__demux_ep *ep)
+{
+    return ep ? (struct viv_udp *)((char *)ep - offsetof(struct viv_udp, ep)) : NULL;
+}
 
 /* ---- per-host state -------------------------------------------------------------------- */
 
@@ -66,23 +69,27 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
 static void udp_host_destroy(void *ctx, struct viv_host *h);
 static int udp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap);
 
+const viv__l4_proto viv__udp_proto = {
+    .proto = VIV__IP_PROTO_UDP,
+    .input = udp_input,
+    .error = udp_error,
+    .destroy = udp_host_destroy,
+    .netstat = udp_netstat,
+};
+
+/* The host's UDP state, made when first needed (create): by a socket, or by a datagram to a
+ * host that never had one (its counters live there). */
 static udp_host *udp_host_get(struct viv_host *h, int create)
 {
     const viv__l4_proto *p = viv__host_l4(h, VIV__IP_PROTO_UDP);
-    if (p || !create)
+    if (!p || p->ctx || !create)
         return p ? p->ctx : NULL;
     udp_host *uh = viv__zalloc(h->node.sim, sizeof(*uh));
     if (!uh)
         return NULL;
     uh->h = h;
-    viv__map_init(&uh->ports);
-    uh->eph_cursor = viv__ephemeral_start(h, VIV__RNG_SUB_UDP_PORTS);
-    viv__l4_proto reg = {VIV__IP_PROTO_UDP, uh, udp_input, udp_error, udp_host_destroy,
-                         udp_netstat};
-    if (viv__host_l4_register(h, &reg) < 0) {
-        viv__free(h->node.sim, uh, sizeof(*uh));
-        return NULL;
-    }
+    viv__demux_init(&uh->dm, viv__ephemeral_start(h, VIV__RNG_SUB_UDP_PORTS));
+    viv__host_l4_set_ctx(h, VIV__IP_PROTO_UDP, uh);
     return uh;
 }
 
@@ -136,42 +143,19 @@ static uint64_t rcvmem_limit(const struct viv_udp *s)
 
 /* ---- port table ------------------------------------------------------------------------ */
 
+/* The sockets bound to a port, in bind order (follow port_next with udp_next). */
 static struct viv_udp *port_first(const udp_host *uh, uint16_t port)
 {
-    return viv__map_get(&uh->ports, port);
+    return udp_of(viv__demux_port_first(&uh->dm, port));
 }
 
-static int port_in_use(void *ctx, uint16_t port) { return port_first(ctx, port) != NULL; }
-
-static int port_attach(udp_host *uh, struct viv_udp *s)
-{
-    struct viv_udp *first = port_first(uh, s->local.port);
-    s->next_on_port = NULL;
-    if (!first)
-        return viv__map_put(uh->h->node.sim, &uh->ports, s->local.port, s);
-    while (first->next_on_port) /* bind order: the earliest bound comes first */
-        first = first->next_on_port;
-    first->next_on_port = s;
-    return 0;
-}
+static struct viv_udp *udp_next(const struct viv_udp *s) { return udp_of(s->ep.port_next); }
 
 static void port_detach(udp_host *uh, struct viv_udp *s)
 {
     if (!s->bound)
         return;
-    struct viv_udp *first = port_first(uh, s->local.port);
-    if (first == s) {
-        if (s->next_on_port)
-            viv__map_put(uh->h->node.sim, &uh->ports, s->local.port, s->next_on_port);
-        else
-            viv__map_del(&uh->ports, s->local.port);
-    } else {
-        for (struct viv_udp *p = first; p; p = p->next_on_port)
-            if (p->next_on_port == s) {
-                p->next_on_port = s->next_on_port;
-                break;
-            }
-    }
+    viv__demux_remove(&uh->dm, &s->ep);
     s->bound = 0;
 }
 
@@ -180,8 +164,7 @@ static void port_detach(udp_host *uh, struct viv_udp *s)
 static void udp_deliver(viv__sock *b, uint32_t events)
 {
     struct viv_udp *s = (struct viv_udp *)b;
-    if (s->cb)
-        s->cb(s, events, s->user);
+    s->cb(s, events, s->user);
 }
 
 static void queue_clear(struct viv_udp *s)
@@ -204,30 +187,34 @@ static void udp_release(viv__sock *b)
     viv__free(b->sim, s, sizeof(*s)); /* the host may be gone already */
 }
 
-/* Detach a socket from every table of its host and drop its queue. */
+/* Detach a socket from the demux and drop its queue. */
 static void udp_detach(struct viv_udp *s)
 {
-    udp_host *uh = s->uh;
-    port_detach(uh, s);
+    port_detach(s->uh, s);
     queue_clear(s);
-    if (s->prev_all)
-        s->prev_all->next_all = s->next_all;
-    else
-        uh->first = s->next_all;
-    if (s->next_all)
-        s->next_all->prev_all = s->prev_all;
-    else
-        uh->last = s->prev_all;
 }
+
+/* The program let go of the handle: UDP keeps nothing after that. */
+static int udp_orphan(viv__sock *b)
+{
+    udp_detach((struct viv_udp *)b);
+    return 1;
+}
+
+static const viv__sock_ops udp_sock_ops = {VIV__IP_PROTO_UDP, udp_deliver, udp_orphan,
+                                           udp_release};
 
 static void udp_host_destroy(void *ctx, struct viv_host *h)
 {
     udp_host *uh = ctx;
     viv_sim_t *sim = h->node.sim;
-    while (uh->first) {
-        struct viv_udp *s = uh->first;
+    if (!uh)
+        return;
+    while (uh->socks.first) {
+        struct viv_udp *s = (struct viv_udp *)uh->socks.first;
         udp_detach(s);
-        viv__sock_destroy(&s->base);
+        s->base.h = NULL;
+        viv__sock_release(&s->base, &uh->socks);
     }
     while (uh->free_dgrams) {
         dgram *d = uh->free_dgrams;
@@ -235,7 +222,7 @@ static void udp_host_destroy(void *ctx, struct viv_host *h)
         viv__free(sim, d, sizeof(*d));
     }
     uh->nfree_dgrams = 0;
-    viv__map_fini(sim, &uh->ports);
+    viv__demux_fini(sim, &uh->dm);
     viv__free(sim, uh, sizeof(*uh));
 }
 
@@ -250,7 +237,7 @@ int viv_udp_new(viv_udp_t **out, viv_host_t *h, const viv_udp_opts *opts, viv_ud
     struct viv_udp *s = uh ? viv__zalloc(sim, sizeof(*s)) : NULL;
     if (!s)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_new: out of memory");
-    if (viv__sock_init(&s->base, h, udp_deliver, udp_release) < 0) {
+    if (viv__sock_init(&s->base, h, &udp_sock_ops, &uh->socks, cb != NULL) < 0) {
         viv__free(sim, s, sizeof(*s));
         return viv__err(sim, VIV_ENOMEM, "viv_udp_new: out of memory");
     }
@@ -261,14 +248,18 @@ int viv_udp_new(viv_udp_t **out, viv_host_t *h, const viv_udp_opts *opts, viv_ud
         s->o.rcvbuf_bytes = 212992;
     s->cb = cb;
     s->user = user;
-    s->prev_all = uh->last;
-    if (uh->last)
-        uh->last->next_all = s;
-    else
-        uh->first = s;
-    uh->last = s;
     viv__sock_raise(&s->base, VIV_EV_WRITABLE);
     *out = s;
+    return 0;
+}
+
+int viv_udp_set_cb(viv_udp_t *s, viv_udp_cb cb, void *user)
+{
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    s->cb = cb;
+    s->user = user;
+    viv__sock_set_cb(&s->base, cb != NULL);
     return 0;
 }
 
@@ -276,8 +267,7 @@ void viv_udp_free(viv_udp_t *s)
 {
     if (!s || s->base.dead)
         return;
-    udp_detach(s);
-    viv__sock_close(&s->base);
+    viv__sock_let_go(&s->base, &s->uh->socks);
 }
 
 /* ---- binding --------------------------------------------------------------------------- */
@@ -289,19 +279,15 @@ static int bind_to(struct viv_udp *s, viv_ip4_t ip, uint16_t port)
     if (ip != VIV_IP4_ANY && !viv_host_has_addr(uh->h, ip))
         return viv__err(sim, VIV_EADDRNOTAVAIL, "udp bind: the host has no such address");
     if (port == 0) {
-        port = viv__ephemeral_port(&uh->eph_cursor, port_in_use, uh);
+        port = viv__demux_ephemeral(&uh->dm);
         if (!port)
             return viv__err(sim, VIV_EAGAIN, "udp bind: no ephemeral port is free");
-    } else {
-        for (struct viv_udp *o = port_first(uh, port); o; o = o->next_on_port) {
-            int overlap = o->local.ip == VIV_IP4_ANY || ip == VIV_IP4_ANY || o->local.ip == ip;
-            if (overlap && !(o->o.reuse_addr && s->o.reuse_addr))
-                return viv__err(sim, VIV_EADDRINUSE, "udp bind: port %u is in use", port);
-        }
+    } else if (viv__demux_bind_conflict(&uh->dm, ip, port, s->o.reuse_addr)) {
+        return viv__err(sim, VIV_EADDRINUSE, "udp bind: port %u is in use", port);
     }
-    s->local.ip = ip;
-    s->local.port = port;
-    if (port_attach(uh, s) < 0)
+    s->base.local.ip = ip;
+    s->base.local.port = port;
+    if (viv__demux_bind(sim, &uh->dm, &s->ep, ip, port, s->o.reuse_addr) < 0)
         return viv__err(sim, VIV_ENOMEM, "udp bind: out of memory");
     s->bound = 1;
     return 0;
@@ -317,7 +303,6 @@ int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr)
     return bind_to(s, addr->ip, addr->port);
 }
 
-static int is_broadcast(const struct viv_host *h, viv_ip4_t ip, int *iface);
 
 int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
 {
@@ -327,50 +312,45 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
     if (!peer) {
         /* As BSD does: disconnecting forgets the peer, a pending error, and a local address
          * that connecting (not binding) chose. */
+        if (s->connected)
+            viv__demux_disconnect(&s->uh->dm, &s->ep,
+                                  s->ip_from_connect ? VIV_IP4_ANY : s->base.local.ip);
         s->connected = 0;
-        s->peer = (viv_sockaddr_t){0, 0};
+        s->base.state = VIV_TCP_CLOSED;
+        s->base.remote = (viv_sockaddr_t){0, 0};
         s->err = 0;
         if (s->ip_from_connect)
-            s->local.ip = VIV_IP4_ANY;
+            s->base.local.ip = VIV_IP4_ANY;
         s->ip_from_connect = 0;
         return 0;
     }
     VIV__CHECK(sim, peer->ip != VIV_IP4_ANY && peer->port != 0, "peer needs address and port");
-    int bif;
-    if (is_broadcast(s->uh->h, peer->ip, &bif) && !s->o.broadcast)
+    viv__ip_path path;
+    int rc = viv__ip_route(s->uh->h, VIV_IP4_ANY, peer->ip, &path);
+    if (path.bcast && !s->o.broadcast)
         return viv__err(sim, VIV_EACCES, "viv_udp_connect: broadcast needs the broadcast option");
-    viv_ip4_t src;
-    int rc = viv__ip_select_src(s->uh->h, peer->ip, &src);
     if (rc < 0 && peer->ip != VIV_IP4_BROADCAST)
         return viv__err(sim, rc, "viv_udp_connect: %s", viv_strerror(rc));
+    viv_ip4_t src = path.src;
     if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
         return rc;
     /* As BSD does: connecting fixes the local address to the one the route gives. */
-    if (s->local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST) {
-        s->local.ip = src;
+    int fix = s->base.local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST;
+    if (viv__demux_connect(sim, &s->uh->dm, &s->ep, fix ? src : s->base.local.ip, s->base.local.port,
+                           peer->ip, peer->port) < 0)
+        return viv__err(sim, VIV_ENOMEM, "viv_udp_connect: out of memory");
+    if (fix) {
+        s->base.local.ip = src;
         s->ip_from_connect = 1;
     }
-    s->peer = *peer;
+    s->base.remote = *peer;
     s->connected = 1;
+    s->base.state = VIV_TCP_ESTABLISHED;
     s->err = 0;
     return 0;
 }
 
 /* ---- sending --------------------------------------------------------------------------- */
-
-static int is_broadcast(const struct viv_host *h, viv_ip4_t ip, int *iface)
-{
-    if (ip == VIV_IP4_BROADCAST) {
-        *iface = -1;
-        return 1;
-    }
-    for (uint32_t i = 0; i < h->nifaces; i++)
-        if (viv__iface_is_bcast(h->ifaces[i], ip)) {
-            *iface = (int)i;
-            return 1;
-        }
-    return 0;
-}
 
 static int take_error(struct viv_udp *s)
 {
@@ -390,63 +370,39 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
     if (!dst) {
         if (!s->connected)
             return viv__err(sim, VIV_ENOTCONN, "viv_udp_send: socket is not connected");
-        dst = &s->peer;
+        dst = &s->base.remote;
     }
     VIV__CHECK(sim, dst->port != 0 && dst->ip != VIV_IP4_ANY, "destination needs address and port");
     if (s->connected && s->err)
         return viv__err(sim, take_error(s), "viv_udp_sendto: pending error");
     if (len > 65507)
         return viv__err(sim, VIV_EMSGSIZE, "viv_udp_sendto: %zu bytes is above 65507", len);
-    int iface = -1;
-    int bcast = is_broadcast(h, dst->ip, &iface);
-    if (bcast && !s->o.broadcast)
+    /* The one route choice: interface, next hop, source address and MTU, decided once. */
+    viv__ip_path path;
+    int rc = viv__ip_route(h, s->base.local.ip, dst->ip, &path);
+    if (path.bcast && !s->o.broadcast)
         return viv__err(sim, VIV_EACCES, "viv_udp_sendto: broadcast needs the broadcast option");
-    viv_ip4_t src = s->local.ip;
-    uint32_t mtu = 65535;
-    if (bcast) {
-        if (iface < 0) { /* limited broadcast: the bound address's interface, or the first */
-            iface = src != VIV_IP4_ANY ? viv__host_iface_for(h, src) : -1;
-            for (uint32_t i = 0; iface < 0 && i < h->nifaces; i++)
-                if (h->ifaces[i]->naddrs)
-                    iface = (int)i;
-            if (iface < 0)
-                return viv__err(sim, VIV_ENETUNREACH, "viv_udp_sendto: no interface");
-        }
-        if (src == VIV_IP4_ANY)
-            src = h->ifaces[iface]->naddrs ? h->ifaces[iface]->addrs[0].ip : VIV_IP4_ANY;
-        mtu = h->ifaces[iface]->mtu;
-    } else if (!viv_host_has_addr(h, dst->ip)) {
-        viv_route r;
-        if (viv__route_lookup(h, dst->ip, &r) < 0)
-            return viv__err(sim, VIV_ENETUNREACH, "viv_udp_sendto: no route to host");
-        if (src == VIV_IP4_ANY)
-            src = r.src;
-        mtu = h->ifaces[r.iface]->mtu;
-    } else if (src == VIV_IP4_ANY) {
-        src = dst->ip;
-    }
-    if (src == VIV_IP4_ANY)
-        return viv__err(sim, VIV_EADDRNOTAVAIL, "viv_udp_sendto: no source address");
-    if (len + 28 > mtu)
+    if (rc == VIV_ENETUNREACH)
+        return viv__err(sim, rc, "viv_udp_sendto: %s",
+                        path.bcast ? "no interface" : "no route to host");
+    if (rc < 0)
+        return viv__err(sim, rc, "viv_udp_sendto: no source address");
+    if (len + 28 > path.mtu)
         return viv__err(sim, VIV_EMSGSIZE,
                         "viv_udp_sendto: %zu bytes do not fit the MTU of %u (no fragmentation)",
-                        len, mtu);
-    if (!s->bound) {
-        int rc = bind_to(s, VIV_IP4_ANY, 0);
-        if (rc < 0)
-            return rc;
-    }
+                        len, path.mtu);
+    if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
+        return rc;
     viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)(VIV__UDP_HDR_LEN + len));
     if (!f)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_sendto: out of memory");
     uint8_t *b = viv__frame_bytes(f);
     if (len)
         memcpy(b + VIV__UDP_HDR_LEN, buf, len);
-    struct viv__udp_repr u = {s->local.port, dst->port, (uint16_t)len};
-    viv__udp_emit(&u, src, dst->ip, b, VIV__UDP_HDR_LEN + len);
+    struct viv__udp_repr u = {s->base.local.port, dst->port, (uint16_t)len};
+    viv__udp_emit(&u, path.src, dst->ip, b, VIV__UDP_HDR_LEN + len);
     f->csum_ok = 1;
-    int rc = viv__ip_output(h, f, src, dst->ip, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos,
-                            bcast ? iface : -1);
+    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos, 0);
     if (rc < 0)
         return viv__err(sim, rc, "viv_udp_sendto: %s", viv_strerror(rc));
     s->st.tx_datagrams++;
@@ -475,7 +431,7 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
     }
     dgram *d = dgram_get(uh);
     if (!d) {
-        s->st.rx_queue_full++;
+        s->st.rx_nomem++;
         viv__frame_unref(uh->h->node.sim, f);
         return;
     }
@@ -502,13 +458,13 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
 static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4_t dst)
 {
     int score = 0;
-    if (s->local.ip != VIV_IP4_ANY) {
-        if (s->local.ip != dst)
+    if (s->base.local.ip != VIV_IP4_ANY) {
+        if (s->base.local.ip != dst)
             return -1;
         score += 1;
     }
     if (s->connected) {
-        if (s->peer.ip != src || s->peer.port != sport)
+        if (s->base.remote.ip != src || s->base.remote.port != sport)
             return -2;
         score += 2;
     }
@@ -518,10 +474,15 @@ static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4
 static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
                       uint32_t iface, int l2_bcast, viv__frame *f)
 {
-    udp_host *uh = ctx;
+    udp_host *uh = ctx ? ctx : udp_host_get(h, 1);
     viv_sim_t *sim = h->node.sim;
     struct viv__udp_repr u;
     (void)iface;
+    if (!uh) { /* a host's first datagram, and no memory for its UDP counters */
+        h->st.drop_nomem++;
+        viv__frame_unref(sim, f);
+        return;
+    }
     uh->st.rx_datagrams++;
     int rc = f->csum_ok ? viv__udp_parse_lengths(viv__frame_bytes(f), f->len, &u)
                         : viv__udp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &u);
@@ -535,35 +496,35 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     }
     viv__frame_pull(f, VIV__UDP_HDR_LEN);
     f->len = u.payload_len;
-    int bcast = l2_bcast || ip->dst == VIV_IP4_BROADCAST;
-    struct viv_udp *best = NULL;
-    int best_score = -1, filtered = 0;
-    for (struct viv_udp *s = port_first(uh, u.dst_port); s; s = s->next_on_port) {
-        int sc = match(s, ip->src, u.src_port, ip->dst);
-        if (sc == -2)
-            filtered = 1;
-        if (sc < 0)
-            continue;
-        if (bcast) { /* a broadcast goes to every matching socket */
+    if (l2_bcast || ip->dst == VIV_IP4_BROADCAST) {
+        /* A broadcast goes to every matching socket on the port, in bind order. */
+        struct viv_udp *any = NULL;
+        for (struct viv_udp *s = port_first(uh, u.dst_port); s; s = udp_next(s)) {
+            if (match(s, ip->src, u.src_port, ip->dst) < 0)
+                continue;
             enqueue(s, viv__frame_ref(f), ip->src, u.src_port);
-            best = s;
-        } else if (sc > best_score) {
-            best = s;
-            best_score = sc;
+            any = s;
         }
-    }
-    if (bcast) {
-        if (!best)
+        if (!any)
             uh->st.rx_no_port++;
         viv__frame_unref(sim, f);
         return;
     }
+    /* Unicast: the most specific socket, in O(1) (demux.c): connected to exactly this
+     * sender, then bound to this address, then to any; the earliest bound of equals. This
+     * is the highest match() score, as a walk of the port would find it. */
+    struct viv_udp *best = udp_of(viv__demux_lookup(&uh->dm, ip->dst, u.dst_port, ip->src,
+                                                    u.src_port));
     if (best) {
         enqueue(best, f, ip->src, u.src_port);
         return;
     }
-    if (filtered)
-        uh->st.rx_filtered++;
+    /* Nobody: was it refused by the peer filter of a connected socket? */
+    for (struct viv_udp *s = port_first(uh, u.dst_port); s; s = udp_next(s))
+        if (match(s, ip->src, u.src_port, ip->dst) == -2) {
+            uh->st.rx_filtered++;
+            break;
+        }
     uh->st.rx_no_port++;
     /* Port unreachable quotes the datagram as it arrived: its IP header precedes it. */
     uint8_t *pkt = viv__frame_bytes(f) - VIV__UDP_HDR_LEN - ip->hdr_len;
@@ -580,7 +541,7 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
     (void)h;
     (void)mtu;
     (void)from;
-    if (l4_len < 4)
+    if (!uh || l4_len < 4) /* no UDP socket ever: nobody to tell */
         return;
     uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]);
     uint16_t dport = (uint16_t)(l4[2] << 8 | l4[3]);
@@ -604,10 +565,10 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
     } else {
         err = VIV_EHOSTUNREACH; /* time exceeded */
     }
-    for (struct viv_udp *s = port_first(uh, sport); s; s = s->next_on_port) {
-        if (!s->connected || s->peer.ip != q->dst || s->peer.port != dport)
+    for (struct viv_udp *s = port_first(uh, sport); s; s = udp_next(s)) {
+        if (!s->connected || s->base.remote.ip != q->dst || s->base.remote.port != dport)
             continue;
-        if (s->local.ip != VIV_IP4_ANY && s->local.ip != q->src)
+        if (s->base.local.ip != VIV_IP4_ANY && s->base.local.ip != q->src)
             continue;
         s->err = err;
         viv__sock_raise(&s->base, VIV_EV_ERROR);
@@ -628,7 +589,7 @@ int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
         return viv__err(sim, take_error(s), "viv_udp_recvfrom: pending error");
     dgram *d = s->qhead;
     if (!d)
-        return VIV_EAGAIN;
+        return viv__err_lit(sim, VIV_EAGAIN, "viv_udp_recvfrom: no datagram waiting (EAGAIN)");
     size_t n = d->f->len < cap ? d->f->len : cap;
     if (n)
         memcpy(buf, viv__frame_bytes(d->f), n);
@@ -659,7 +620,10 @@ int viv_udp_peek_len(const viv_udp_t *s)
 {
     if (!s || s->base.dead)
         return VIV_EINVAL;
-    return s->qhead ? (int)s->qhead->f->len : VIV_EAGAIN;
+    if (!s->qhead)
+        return viv__err_lit(s->base.sim, VIV_EAGAIN, "viv_udp_peek_len: no datagram waiting "
+                                                     "(EAGAIN)");
+    return (int)s->qhead->f->len;
 }
 
 int viv_udp_error(viv_udp_t *s)
@@ -673,7 +637,7 @@ int viv_udp_local(viv_sockaddr_t *out, const viv_udp_t *s)
 {
     if (!out || !s)
         return VIV_EINVAL;
-    *out = s->bound ? s->local : (viv_sockaddr_t){0, 0};
+    *out = s->bound ? s->base.local : (viv_sockaddr_t){0, 0};
     return 0;
 }
 
@@ -682,8 +646,8 @@ int viv_udp_peer(viv_sockaddr_t *out, const viv_udp_t *s)
     if (!out || !s)
         return VIV_EINVAL;
     if (!s->connected)
-        return VIV_ENOTCONN;
-    *out = s->peer;
+        return viv__err_lit(s->base.sim, VIV_ENOTCONN, "viv_udp_peer: socket is not connected");
+    *out = s->base.remote;
     return 0;
 }
 
@@ -712,15 +676,16 @@ static int udp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows,
     const udp_host *uh = ctx;
     (void)h;
     size_t n = 0;
-    for (const struct viv_udp *s = uh->first; s; s = s->next_all, n++) {
+    for (const viv__sock *b = uh ? uh->socks.first : NULL; b; b = b->next, n++) {
+        const struct viv_udp *s = (const struct viv_udp *)b;
         if (n >= cap)
             continue;
         viv_sock_info *r = &rows[n];
         memset(r, 0, sizeof(*r));
         r->proto = VIV_SOCK_UDP;
-        r->local = s->bound ? s->local : (viv_sockaddr_t){0, 0};
-        r->remote = s->connected ? s->peer : (viv_sockaddr_t){0, 0};
-        r->state = s->connected ? VIV_TCP_ESTABLISHED : VIV_TCP_CLOSED;
+        r->local = s->bound ? s->base.local : (viv_sockaddr_t){0, 0};
+        r->remote = s->connected ? s->base.remote : (viv_sockaddr_t){0, 0};
+        r->state = (viv_tcp_state)s->base.state;
         r->state_name = s->connected ? "ESTABLISHED" : "";
         r->recv_q = s->qbytes;
         r->timer = VIV_TIMER_OFF;

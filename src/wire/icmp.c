@@ -10,17 +10,26 @@ enum {
     ICMP_OFF_TYPE = 0,
     ICMP_OFF_CODE = 1,
     ICMP_OFF_CKSUM = 2,
-    ICMP_OFF_REST = 4,  /* the raw body of an unknown type starts here */
-    ICMP_OFF_IDENT = 4, /* echo */
-    ICMP_OFF_SEQ = 6,   /* echo */
-    ICMP_OFF_MTU = 6,   /* destination unreachable, fragmentation needed */
-    ICMP_OFF_DATA = 8,  /* echo data or the quote */
+    ICMP_OFF_REST = 4,    /* the raw body of an unknown type starts here */
+    ICMP_OFF_IDENT = 4,   /* echo */
+    ICMP_OFF_SEQ = 6,     /* echo */
+    ICMP_OFF_MTU = 6,     /* destination unreachable, fragmentation needed */
+    ICMP_OFF_POINTER = 4, /* parameter problem */
+    ICMP_OFF_DATA = 8,    /* echo data or the quote */
 };
 
 static bool icmp_type_known(uint8_t type)
 {
     return type == VIV__ICMP_ECHO_REPLY || type == VIV__ICMP_ECHO_REQUEST ||
-           type == VIV__ICMP_DEST_UNREACH || type == VIV__ICMP_TIME_EXCEEDED;
+           type == VIV__ICMP_DEST_UNREACH || type == VIV__ICMP_TIME_EXCEEDED ||
+           type == VIV__ICMP_PARAM_PROBLEM;
+}
+
+bool viv__icmp_is_error(uint8_t type)
+{
+    return type == VIV__ICMP_DEST_UNREACH || type == 4 /* source quench */ ||
+           type == 5 /* redirect */ || type == VIV__ICMP_TIME_EXCEEDED ||
+           type == VIV__ICMP_PARAM_PROBLEM;
 }
 
 int viv__icmp_parse(const uint8_t *buf, size_t len, struct viv__icmp_repr *out)
@@ -31,7 +40,8 @@ int viv__icmp_parse(const uint8_t *buf, size_t len, struct viv__icmp_repr *out)
         return VIV__W_CHECKSUM;
     uint8_t type = buf[ICMP_OFF_TYPE];
     uint8_t code = buf[ICMP_OFF_CODE];
-    bool is_error = type == VIV__ICMP_DEST_UNREACH || type == VIV__ICMP_TIME_EXCEEDED;
+    bool is_error = type == VIV__ICMP_DEST_UNREACH || type == VIV__ICMP_TIME_EXCEEDED ||
+                    type == VIV__ICMP_PARAM_PROBLEM;
     if (is_error && len - ICMP_OFF_DATA < VIV__ICMP_MIN_QUOTE)
         return VIV__W_MALFORMED;
 
@@ -40,6 +50,7 @@ int viv__icmp_parse(const uint8_t *buf, size_t len, struct viv__icmp_repr *out)
     out->ident = 0;
     out->seq = 0;
     out->next_hop_mtu = 0;
+    out->pointer = 0;
     if (!icmp_type_known(type)) {
         out->data = buf + ICMP_OFF_REST;
         out->data_len = len - ICMP_OFF_REST;
@@ -50,6 +61,8 @@ int viv__icmp_parse(const uint8_t *buf, size_t len, struct viv__icmp_repr *out)
         out->seq = viv_rd16be(buf + ICMP_OFF_SEQ);
     } else if (type == VIV__ICMP_DEST_UNREACH && code == VIV__ICMP_UNREACH_FRAG_NEEDED) {
         out->next_hop_mtu = viv_rd16be(buf + ICMP_OFF_MTU);
+    } else if (type == VIV__ICMP_PARAM_PROBLEM) {
+        out->pointer = buf[ICMP_OFF_POINTER];
     }
     out->data = buf + ICMP_OFF_DATA;
     out->data_len = len - ICMP_OFF_DATA;
@@ -82,6 +95,10 @@ int viv__icmp_emit(const struct viv__icmp_repr *r, uint8_t *buf, size_t len)
         break;
     case VIV__ICMP_TIME_EXCEEDED:
         viv_wr32be(buf + ICMP_OFF_REST, 0);
+        break;
+    case VIV__ICMP_PARAM_PROBLEM:
+        viv_wr32be(buf + ICMP_OFF_REST, 0);
+        buf[ICMP_OFF_POINTER] = r->pointer;
         break;
     default:
         off = ICMP_OFF_REST;

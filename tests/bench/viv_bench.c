@@ -452,6 +452,27 @@ static int mode_scale(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+/* ---- rearm: a retransmission timer re-armed on every ACK (bench_rearm.c) ------------------ */
+
+int viv_bench_rearm(uint64_t acks, uint64_t gap_ns, uint64_t rto_ns, int use_timer);
+
+static int mode_rearm(int argc, char **argv)
+{
+    uint64_t acks = 1000000, gap = 12000, rto = 200000000, timer = 1;
+    bench_opt opts[] = {
+        {"--acks", &acks, 0, 0},   {"--gap-ns", &gap, 0, 0},
+        {"--rto-ns", &rto, 0, 0},  {"--timer", &timer, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0)
+        return 2;
+    if (acks == 0 || gap == 0) {
+        fprintf(stderr, "viv_bench rearm: --acks and --gap-ns must be positive\n");
+        return 2;
+    }
+    return viv_bench_rearm(acks, gap, rto, timer != 0);
+}
+
 /* ---- the table of modes ---------------------------------------------------------------- */
 
 typedef struct bench_mode {
@@ -466,6 +487,8 @@ static const bench_mode modes[] = {
     {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
     {"scale", "scale [--subnets 10] [--per-subnet 100] [--count 5] [--compute 1] [--seed S]",
      mode_scale},
+    {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
+     mode_rearm},
 };
 
 static int usage(void)

@@ -303,12 +303,61 @@ static void test_oom__traffic_converges_after_a_failure(void **state)
     }
 }
 
+/* Regression (hardening issue, defect 6a): an ARP resolution whose retry could not be
+ * scheduled stayed INCOMPLETE for ever, its packets queued, sendto having succeeded. Retries
+ * are deadline timers taken with the entry now: with every allocation failing once the
+ * entry exists, the resolution still retries (its requests take frames from the pool) and
+ * gives up on time, leaving nothing behind; with memory back, the next send works. */
+static void test_oom__arp_resolution_never_wedges(void **state)
+{
+    (void)state;
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 9);
+    viv_host_t *ha, *hb;
+    viv_link_t *l;
+    assert_int_equal(viv_host_new(&ha, sim, NULL), 0);
+    assert_int_equal(viv_host_new(&hb, sim, NULL), 0);
+    assert_int_equal(viv_host_add_iface(ha, NULL), 0);
+    assert_int_equal(viv_host_add_iface(hb, NULL), 0);
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(ha, 0), viv_host_port(hb, 0), NULL), 0);
+    assert_int_equal(viv_host_add_addr(ha, 0, VIV_IP4(10, 0, 0, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(hb, 0, VIV_IP4(10, 0, 0, 2), 24), 0);
+    conv c = {0, 0};
+    viv_udp_t *srv, *cli;
+    assert_int_equal(viv_udp_new(&srv, hb, NULL, conv_srv_cb, &c), 0);
+    assert_int_equal(viv_udp_new(&cli, ha, NULL, conv_cli_cb, &c), 0);
+    viv_sockaddr_t any = {VIV_IP4_ANY, 7}, dst = {VIV_IP4(10, 0, 0, 2), 7};
+    assert_int_equal(viv_udp_bind(srv, &any), 0);
+    assert_int_equal(viv_udp_bind(cli, &any), 0);
+    assert_int_equal(viv_node_set_up(viv_host_node(hb), 0), 0); /* nobody answers ARP */
+    assert_int_equal(viv_udp_sendto(cli, "late", 4, &dst), 4);
+    a.fail_at = a.calls + 1;
+    a.fail_all_after = 1;
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(10)), 0);
+    a.fail_at = 0;
+    a.fail_all_after = 0;
+    viv_ip_stats_t st;
+    assert_int_equal(viv_host_ip_stats(&st, ha), 0);
+    assert_int_equal(st.arp_failed, 1);             /* gave up, on time */
+    assert_int_equal(st.arp_requests, 3);           /* every retry ran (attempts: 3) */
+    assert_int_equal(viv_host_arp_table(ha, NULL, 0), 0); /* nothing left INCOMPLETE */
+    assert_int_equal(viv_sim_pending(sim), 0);
+    /* Memory is back, and so is b: the next send works. */
+    assert_int_equal(viv_node_set_up(viv_host_node(hb), 1), 0);
+    assert_int_equal(viv_udp_sendto(cli, "late", 4, &dst), 4);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0);
+    assert_int_equal(c.srv_read, 1);
+    assert_int_equal(c.echoes_late, 1);
+    viv_test_sim_free(sim, &a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oom__each_single_failure),
         cmocka_unit_test(test_oom__every_failure_after_n),
         cmocka_unit_test(test_oom__traffic_converges_after_a_failure),
+        cmocka_unit_test(test_oom__arp_resolution_never_wedges),
     };
     return cmocka_run_group_tests_name("scenario/oom", tests, NULL, NULL);
 }

@@ -394,6 +394,294 @@ static void test_device__free_link_or_node_with_frames_on_the_wire(void **state)
     l2t_station_fini(&c);
 }
 
+/* ---- raw injection: runts, empty frames and giants ------------------------------------- */
+
+/* Send len raw bytes (a test frame to dst, cut or extended with a pattern) from s's port 0. */
+static void raw_send(l2t_station *s, const viv_mac_t *dst, size_t len, uint32_t seq)
+{
+    uint8_t *buf = malloc(len > 18 ? len : 18);
+    assert_non_null(buf);
+    l2t_frame(buf, len > 18 ? len : 18, dst, &s->mac, L2T_ETHERTYPE, seq);
+    assert_int_equal(viv_device_send_raw(s->dev, 0, buf, len), 0);
+    free(buf);
+}
+
+static void test_device__send_raw_sends_any_length(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l2t_station a, b;
+    l2t_station_init(&a, sim, 1, 1);
+    l2t_station_init(&b, sim, 2, 1);
+    viv_link_t *l = l2t_link(sim, l2t_port(&a, 0), l2t_port(&b, 0), NULL);
+    /* Every length from 0 to 13, and an empty frame with no buffer at all. */
+    for (uint32_t len = 0; len < 14; len++)
+        raw_send(&a, &b.mac, len, len);
+    assert_int_equal(viv_device_send_raw(a.dev, 0, NULL, 0), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 15);
+    uint8_t want[18];
+    l2t_frame(want, sizeof want, &b.mac, &a.mac, L2T_ETHERTYPE, 0);
+    viv_time_t t = 0;
+    for (uint32_t k = 0; k < 15; k++) {
+        const l2t_rx *r = &b.rx[k];
+        const uint32_t len = k < 14 ? k : 0;
+        assert_int_equal(r->len, len);
+        assert_memory_equal(r->bytes, want, len); /* the first 14 bytes do not hold seq */
+        assert_int_equal(r->info.len, len);
+        assert_int_equal(r->info.ethertype, 0);
+        /* A runt occupies the wire for its bytes plus the medium's overhead. */
+        t += l2t_ser(len, ETH_OVH, GBPS);
+        assert_int_equal(r->t, t);
+    }
+    viv_link_stats_t st = l2t_lstats(l, VIV_LINK_AB);
+    assert_int_equal(st.tx_frames, 15);
+    assert_int_equal(st.rx_frames, 15);
+    assert_int_equal(st.rx_bytes, 13 * 14 / 2);
+    viv_port_stats_t ps = l2t_pstats(l2t_port(&a, 0));
+    assert_int_equal(ps.tx_frames, 15);
+    assert_int_equal(ps.tx_bytes, 13 * 14 / 2);
+
+    /* Giants: the link's MTU still rules. A default link takes 1514 bytes, no more. */
+    raw_send(&a, &b.mac, 1514, 100);
+    raw_send(&a, &b.mac, 1515, 101);
+    raw_send(&a, &b.mac, 65549, 102);
+    raw_send(&a, &b.mac, VIV_DEVICE_RAW_MAX, 103);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 16);
+    assert_int_equal(b.rx[15].seq, 100);
+    assert_int_equal(l2t_lstats(l, VIV_LINK_AB).drop_mtu, 3);
+    /* At the largest MTU, a frame of 65535 + 14 bytes goes through; one byte more does not. */
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.mtu = VIV_LINK_MTU_MAX;
+    assert_int_equal(viv_link_set_params(l, VIV_LINK_AB, &lp), 0);
+    raw_send(&a, &b.mac, VIV_LINK_MTU_MAX + 14, 104);
+    raw_send(&a, &b.mac, VIV_LINK_MTU_MAX + 15, 105);
+    raw_send(&a, &b.mac, VIV_DEVICE_RAW_MAX, 106);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 17);
+    assert_int_equal(b.rx[16].seq, 104);
+    assert_int_equal(b.rx[16].len, VIV_LINK_MTU_MAX + 14);
+    assert_int_equal(l2t_lstats(l, VIV_LINK_AB).drop_mtu, 5);
+
+    /* Bad arguments. */
+    uint8_t f[64];
+    l2t_frame(f, sizeof f, &b.mac, &a.mac, L2T_ETHERTYPE, 0);
+    EXPECT_EINVAL(sim, viv_device_send_raw(a.dev, 0, NULL, 1));
+    EXPECT_EINVAL(sim, viv_device_send_raw(a.dev, 1, f, 5));
+    EXPECT_EINVAL(sim, viv_device_send_raw(a.dev, UINT32_MAX, NULL, 0));
+    assert_int_equal(viv_device_send_raw(NULL, 0, f, 5), VIV_EINVAL);
+    static uint8_t big[VIV_DEVICE_RAW_MAX + 1];
+    EXPECT_EINVAL(sim, viv_device_send_raw(a.dev, 0, big, sizeof big));
+    assert_non_null(strstr(viv_sim_errmsg(sim), "at most 131072"));
+    EXPECT_EINVAL(sim, viv_device_send_raw(a.dev, 0, big, SIZE_MAX));
+    /* viv_device_send keeps its rule, and says where to go instead. */
+    EXPECT_EINVAL(sim, viv_device_send(a.dev, 0, f, 13));
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_device_send_raw"));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 17);
+    assert_int_equal(l2t_pstats(l2t_port(&a, 0)).tx_frames, 15 + 7);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    l2t_station_fini(&a);
+    l2t_station_fini(&b);
+}
+
+/* A device plugged into a host: the host's interface MAC and the link. */
+static viv_host_t *host_behind(viv_sim_t *sim, l2t_station *dev, viv_mac_t *mac,
+                               const viv_link_params *lp, viv_link_t **l)
+{
+    viv_host_t *h = NULL;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    assert_int_equal(viv_host_add_iface(h, NULL), 0);
+    assert_int_equal(viv_host_add_addr(h, 0, VIV_IP4(10, 0, 0, 2), 24), 0);
+    assert_int_equal(viv_host_mac(mac, h, 0), 0);
+    *l = l2t_link(sim, l2t_port(dev, 0), viv_host_port(h, 0), lp);
+    return h;
+}
+
+static viv_ip_stats_t ipstats(const viv_host_t *h)
+{
+    viv_ip_stats_t st;
+    assert_int_equal(viv_host_ip_stats(&st, h), 0);
+    return st;
+}
+
+static void test_device__host_counts_and_drops_runts_and_giants(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l2t_station a;
+    l2t_station_init(&a, sim, 1, 1);
+    viv_mac_t hm;
+    viv_link_t *l;
+    viv_host_t *h = host_behind(sim, &a, &hm, NULL, &l);
+    /* 0 to 13 bytes: no Ethernet header, counted as bad frames. */
+    for (uint32_t len = 0; len < 14; len++)
+        raw_send(&a, &hm, len, len);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_ip_stats_t st = ipstats(h);
+    assert_int_equal(st.rx_frames, 14);
+    assert_int_equal(st.rx_bad_frame, 14);
+    assert_int_equal(st.ip_rx, 0);
+    assert_int_equal(l2t_pstats(viv_host_port(h, 0)).rx_frames, 14);
+    assert_int_equal(a.n, 0); /* nothing answered */
+
+    /* A header and no more, with IPv4's EtherType, and 19 bytes of IPv4: both truncated. */
+    uint8_t f[64] = {0};
+    memcpy(f, hm.b, 6);
+    memcpy(f + 6, a.mac.b, 6);
+    f[12] = 0x08;
+    assert_int_equal(viv_device_send_raw(a.dev, 0, f, 14), 0);
+    assert_int_equal(viv_device_send_raw(a.dev, 0, f, 33), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    st = ipstats(h);
+    assert_int_equal(st.rx_frames, 16);
+    assert_int_equal(st.rx_bad_frame, 14);
+    assert_int_equal(st.ip_rx, 2);
+    assert_int_equal(st.drop_truncated, 2);
+    assert_int_equal(st.drop_malformed, 0);
+    assert_int_equal(st.ip_delivered, 0);
+
+    /* Giants: refused by the link at its MTU, never seen by the host. */
+    raw_send(&a, &hm, 1515, 1);
+    raw_send(&a, &hm, 65549, 2);
+    raw_send(&a, &hm, VIV_DEVICE_RAW_MAX, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(l2t_lstats(l, VIV_LINK_AB).drop_mtu, 3);
+    assert_int_equal(ipstats(h).rx_frames, 16);
+    /* Through a link of the largest MTU they reach the host, which reads the headers: a
+     * 65549-byte frame of an unknown EtherType is a bad frame, and one of IPv4 whose
+     * header is zeros is malformed. */
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.mtu = VIV_LINK_MTU_MAX;
+    assert_int_equal(viv_link_set_params(l, VIV_LINK_AB, &lp), 0);
+    raw_send(&a, &hm, VIV_LINK_MTU_MAX + 14, 4);
+    static uint8_t giant[VIV_LINK_MTU_MAX + 14];
+    memcpy(giant, f, 14);
+    assert_int_equal(viv_device_send_raw(a.dev, 0, giant, sizeof giant), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    st = ipstats(h);
+    assert_int_equal(st.rx_frames, 18);
+    assert_int_equal(st.rx_bad_frame, 15);
+    assert_int_equal(st.ip_rx, 3);
+    assert_int_equal(st.drop_truncated, 2);
+    assert_int_equal(st.drop_malformed, 1);
+    assert_int_equal(st.ip_delivered, 0);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    l2t_station_fini(&a);
+}
+
+/* A node with three ports (port 0 to station a, 1 to b, 2 to c); frames reach b and c only
+ * by the node. The links out of the node (to b and c) keep the default MTU; the link into
+ * it takes the largest. */
+static void plug_three(viv_sim_t *sim, viv_node_t *n, l2t_station *a, l2t_station *b,
+                       l2t_station *c, viv_link_t **in)
+{
+    viv_link_params big = VIV_LINK_PARAMS_INIT;
+    big.mtu = VIV_LINK_MTU_MAX;
+    l2t_station_init(a, sim, 1, 1);
+    l2t_station_init(b, sim, 2, 1);
+    l2t_station_init(c, sim, 3, 1);
+    *in = l2t_link(sim, l2t_port(a, 0), viv_node_port(n, 0), &big);
+    l2t_link(sim, l2t_port(b, 0), viv_node_port(n, 1), NULL);
+    l2t_link(sim, l2t_port(c, 0), viv_node_port(n, 2), NULL);
+}
+
+static void test_device__switch_counts_and_drops_runts_and_giants(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 3, NULL), 0);
+    l2t_station a, b, c;
+    viv_link_t *in;
+    plug_three(sim, viv_switch_node(sw), &a, &b, &c, &in);
+    for (uint32_t len = 0; len < 14; len++)
+        raw_send(&a, &b.mac, len, len);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_switch_stats_t st;
+    assert_int_equal(viv_switch_stats(&st, sw), 0);
+    assert_int_equal(st.rx_frames, 14);
+    assert_int_equal(st.rx_bad_frame, 14);
+    assert_int_equal(st.forwarded + st.flooded + st.filtered, 0);
+    assert_int_equal(st.learned, 0); /* a runt teaches nothing, not even a whole source MAC */
+    assert_int_equal(b.n + c.n, 0);
+    viv_mac_entry rows[4];
+    assert_int_equal(viv_switch_mac_table(sw, rows, 4), 0);
+
+    /* A header and no more is a frame: it is learned and flooded. */
+    raw_send(&a, &b.mac, 14, 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(b.rx[0].len, 14);
+
+    /* Giants: taken in through the big link, flooded, refused by both small ones. */
+    raw_send(&a, &b.mac, 9014, 1);
+    raw_send(&a, &b.mac, VIV_LINK_MTU_MAX + 14, 2);
+    raw_send(&a, &b.mac, VIV_LINK_MTU_MAX + 15, 3); /* too big even for the link in */
+    raw_send(&a, &b.mac, 1514, 4);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(l2t_lstats(in, VIV_LINK_AB).drop_mtu, 1);
+    assert_int_equal(viv_switch_stats(&st, sw), 0);
+    assert_int_equal(st.rx_frames, 18);
+    assert_int_equal(st.rx_bad_frame, 14);
+    assert_int_equal(st.flooded, 4);
+    viv_link_t *lb = viv_port_link(l2t_port(&b, 0)), *lc = viv_port_link(l2t_port(&c, 0));
+    /* Those links have the station at their port A: the switch sends B to A. */
+    assert_int_equal(l2t_lstats(lb, VIV_LINK_BA).drop_mtu, 2);
+    assert_int_equal(l2t_lstats(lc, VIV_LINK_BA).drop_mtu, 2);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.rx[1].seq, 4);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    l2t_station_fini(&a);
+    l2t_station_fini(&b);
+    l2t_station_fini(&c);
+}
+
+static void test_device__hub_repeats_runts_and_giants_within_the_mtu(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_hub_t *hub;
+    assert_int_equal(viv_hub_new(&hub, sim, 3, NULL), 0);
+    l2t_station a, b, c;
+    viv_link_t *in;
+    plug_three(sim, viv_hub_node(hub), &a, &b, &c, &in);
+    /* A repeater repeats bits, whatever they are: every runt reaches both other ports. */
+    for (uint32_t len = 0; len < 14; len++)
+        raw_send(&a, &b.mac, len, len);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(b.n, 14);
+    assert_int_equal(c.n, 14);
+    uint8_t want[18];
+    l2t_frame(want, sizeof want, &b.mac, &a.mac, L2T_ETHERTYPE, 0);
+    for (uint32_t k = 0; k < 14; k++) {
+        assert_int_equal(b.rx[k].len, k);
+        assert_int_equal(c.rx[k].len, k);
+        assert_memory_equal(b.rx[k].bytes, want, k);
+        assert_memory_equal(c.rx[k].bytes, want, k);
+    }
+    assert_int_equal(l2t_pstats(viv_hub_port(hub, 0)).rx_frames, 14);
+    assert_int_equal(l2t_pstats(viv_hub_port(hub, 1)).tx_frames, 14);
+    assert_int_equal(l2t_pstats(viv_hub_port(hub, 2)).tx_frames, 14);
+
+    /* Giants: repeated out of both ports, where the links refuse them. */
+    raw_send(&a, &b.mac, 9014, 1);
+    raw_send(&a, &b.mac, VIV_LINK_MTU_MAX + 15, 2);
+    raw_send(&a, &b.mac, 1514, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(l2t_lstats(in, VIV_LINK_AB).drop_mtu, 1);
+    viv_link_t *lb = viv_port_link(l2t_port(&b, 0)), *lc = viv_port_link(l2t_port(&c, 0));
+    assert_int_equal(l2t_lstats(lb, VIV_LINK_BA).drop_mtu, 1);
+    assert_int_equal(l2t_lstats(lc, VIV_LINK_BA).drop_mtu, 1);
+    assert_int_equal(b.n, 15);
+    assert_int_equal(b.rx[14].seq, 3);
+    assert_int_equal(c.n, 15);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    l2t_station_fini(&a);
+    l2t_station_fini(&b);
+    l2t_station_fini(&c);
+}
+
 /* Out of memory at every allocation of a small scenario: errors, never crashes or leaks. */
 static void test_device__out_of_memory_is_clean(void **state)
 {
@@ -448,6 +736,10 @@ int main(void)
         T(test_device__free_inside_own_callback_is_safe),
         T(test_device__free_link_or_node_with_frames_on_the_wire),
         T(test_device__out_of_memory_is_clean),
+        T(test_device__send_raw_sends_any_length),
+        T(test_device__host_counts_and_drops_runts_and_giants),
+        T(test_device__switch_counts_and_drops_runts_and_giants),
+        T(test_device__hub_repeats_runts_and_giants_within_the_mtu),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -708,6 +708,461 @@ static void test_link__corruption_flips_exactly_one_bit(void **state)
     pair_fini(&p);
 }
 
+/* ---- duplication delay and corruption ranges ------------------------------------------- */
+
+/* Send n frames of len bytes from A through a link with lp, in a simulation of its own (seed
+ * 7), and run it: the receiver's log (the caller frees it) and the link's A-to-B counters. */
+static l2t_rx *own_run(const viv_link_params *lp, uint32_t n, size_t len, size_t *nrx,
+                       viv_link_stats_t *st)
+{
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 7);
+    pair p;
+    pair_init(&p, sim, lp);
+    for (uint32_t i = 0; i < n; i++)
+        l2t_send(&p.a, &p.b.mac, len, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    *st = l2t_lstats(p.l, VIV_LINK_AB);
+    l2t_rx *rx = p.b.rx;
+    *nrx = p.b.n;
+    p.b.rx = NULL; /* the log is the caller's now */
+    pair_fini(&p);
+    viv_test_sim_free(sim, &a);
+    return rx;
+}
+
+/* The counters that the draws decide: equal when two runs took the same draws. */
+static void assert_same_fates(const viv_link_stats_t *x, const viv_link_stats_t *y)
+{
+    assert_int_equal(x->tx_frames, y->tx_frames);
+    assert_int_equal(x->rx_frames, y->rx_frames);
+    assert_int_equal(x->drop_loss, y->drop_loss);
+    assert_int_equal(x->corrupted, y->corrupted);
+    assert_int_equal(x->corrupt_skipped, y->corrupt_skipped);
+    assert_int_equal(x->duplicated, y->duplicated);
+    assert_int_equal(x->reordered, y->reordered);
+}
+
+/* For each sequence number, the log index of its first and second arrival (UINT32_MAX if
+ * none) and its number of arrivals. */
+static void index_arrivals(const l2t_rx *rx, size_t n, uint32_t nseq, uint32_t (*at)[2],
+                           uint8_t *count)
+{
+    for (uint32_t s = 0; s < nseq; s++)
+        at[s][0] = at[s][1] = UINT32_MAX, count[s] = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t s = rx[k].seq;
+        assert_true(s < nseq);
+        assert_true(count[s] < 2);
+        at[s][count[s]++] = (uint32_t)k;
+    }
+}
+
+static void test_link__duplicate_delay_moves_only_the_copy(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    const viv_time_t dd = VIV_US(30);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = N;
+    lp.delay_ns = VIV_US(5);
+    lp.loss = 0.05;
+    lp.duplicate = 0.2;
+    lp.corrupt = 0.05;
+    lp.corrupt_offset = 18; /* past the sequence number, so every arrival names its frame */
+    lp.jitter_ns = VIV_US(2); /* jitter_reorder 0: frames stay in order */
+    size_t n0, n1;
+    viv_link_stats_t s0, s1;
+    l2t_rx *r0 = own_run(&lp, N, 100, &n0, &s0);
+    lp.duplicate_delay_ns = dd;
+    l2t_rx *r1 = own_run(&lp, N, 100, &n1, &s1);
+    viv_link_params got;
+    /* The same draws: the same frames lost, duplicated and corrupted. */
+    assert_int_equal(n0, n1);
+    assert_same_fates(&s0, &s1);
+    print_message("duplicate delay: %llu copies of %u frames, %llu lost\n",
+                  (unsigned long long)s1.duplicated, (unsigned)N,
+                  (unsigned long long)s1.drop_loss);
+    /* 0.95 * 2000 * 0.2 = 380 copies expected, standard deviation about 18. */
+    assert_in_range(s1.duplicated, 380 - 4 * 18, 380 + 4 * 18);
+    static uint32_t at0[N][2], at1[N][2];
+    static uint8_t c0[N], c1[N];
+    index_arrivals(r0, n0, N, at0, c0);
+    index_arrivals(r1, n1, N, at1, c1);
+    uint32_t copies = 0;
+    viv_time_t last = 0;
+    for (uint32_t s = 0; s < N; s++) {
+        assert_int_equal(c0[s], c1[s]);
+        if (!c1[s])
+            continue;
+        /* The original keeps its arrival (a late copy holds no later frame back), and the
+         * originals still arrive in order. */
+        const l2t_rx *o = &r1[at1[s][0]];
+        assert_int_equal(o->t, r0[at0[s][0]].t);
+        assert_true(o->t >= last);
+        last = o->t;
+        assert_memory_equal(o->bytes, r0[at0[s][0]].bytes, 100);
+        if (c1[s] == 2) {
+            /* Without the delay the copy came at the same instant; with it, exactly dd
+             * later, byte for byte the same frame. */
+            assert_int_equal(r0[at0[s][1]].t, r0[at0[s][0]].t);
+            const l2t_rx *c = &r1[at1[s][1]];
+            assert_int_equal(c->t, o->t + dd);
+            assert_memory_equal(c->bytes, o->bytes, 100);
+            copies++;
+        }
+    }
+    assert_int_equal(copies, s1.duplicated);
+    free(r0);
+    free(r1);
+
+    /* The parameter reads back; an infinite one is refused. */
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 1);
+    pair p;
+    pair_init(&p, sim, &lp);
+    assert_int_equal(viv_link_params_get(&got, p.l, VIV_LINK_AB), 0);
+    assert_int_equal(got.duplicate_delay_ns, dd);
+    lp.duplicate_delay_ns = VIV_TIME_NEVER;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "infinite delay"));
+    pair_fini(&p);
+    viv_test_sim_free(sim, &a);
+}
+
+/* Where a received frame differs from the frame sent with sequence number seq: the number of
+ * flipped bits, and the position (byte * 8 + bit) of the last one. */
+static int flip_at(const l2t_rx *r, const viv_mac_t *dst, const viv_mac_t *src, uint32_t seq,
+                   uint32_t *pos)
+{
+    uint8_t want[L2T_MAXCOPY];
+    assert_true(r->len <= L2T_MAXCOPY);
+    l2t_frame(want, r->len, dst, src, L2T_ETHERTYPE, seq);
+    int n = 0;
+    for (uint32_t i = 0; i < r->len; i++) {
+        uint8_t x = want[i] ^ r->bytes[i];
+        for (uint32_t b = 0; b < 8; b++) {
+            if (x >> b & 1) {
+                n++;
+                *pos = i * 8 + b;
+            }
+        }
+    }
+    return n;
+}
+
+static void test_link__corruption_flips_only_inside_its_range(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 2000 };
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = N;
+    lp.corrupt = 1.0;
+    lp.corrupt_offset = 20;
+    lp.corrupt_len = 10;
+    pair_init(&p, sim, &lp);
+    for (uint32_t i = 0; i < N; i++)
+        l2t_send(&p.a, &p.b.mac, 64, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, N);
+    /* Every frame has exactly one bit flipped, in bytes 20..29; the headers and the sequence
+     * number are intact. */
+    uint32_t per_bit[80] = {0}, per_byte[10] = {0};
+    for (uint32_t k = 0; k < N; k++) {
+        const l2t_rx *r = &p.b.rx[k];
+        assert_int_equal(r->seq, k);
+        uint32_t pos = 0;
+        assert_int_equal(flip_at(r, &p.b.mac, &p.a.mac, k, &pos), 1);
+        assert_in_range(pos, 20 * 8, 30 * 8 - 1);
+        per_bit[pos - 160]++;
+        per_byte[(pos - 160) / 8]++;
+    }
+    /* Uniform over the range: each byte 200 expected (standard deviation 13.4), each of the
+     * 80 bits 25 (standard deviation 4.97). */
+    for (int i = 0; i < 10; i++)
+        assert_in_range(per_byte[i], 200 - 54, 200 + 54);
+    for (int i = 0; i < 80; i++)
+        assert_in_range(per_bit[i], 25 - 20, 25 + 20);
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.corrupted, N);
+    assert_int_equal(st.corrupt_skipped, 0);
+
+    /* A range past the frame's end is cut there: bytes 60..63 of 64-byte frames. */
+    lp.corrupt_offset = 60;
+    lp.corrupt_len = 100;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), 0);
+    l2t_station_fini(&p.b);
+    for (uint32_t i = 0; i < N; i++)
+        l2t_send(&p.a, &p.b.mac, 64, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, N);
+    uint32_t tail[4] = {0};
+    for (uint32_t k = 0; k < N; k++) {
+        uint32_t pos = 0;
+        assert_int_equal(flip_at(&p.b.rx[k], &p.b.mac, &p.a.mac, k, &pos), 1);
+        assert_in_range(pos, 60 * 8, 64 * 8 - 1);
+        tail[pos / 8 - 60]++;
+    }
+    /* 500 each expected, standard deviation 19.4. */
+    for (int i = 0; i < 4; i++)
+        assert_in_range(tail[i], 500 - 78, 500 + 78);
+
+    /* A frame that ends at or before the range's first byte is left intact and counted; one
+     * byte more, and that byte takes the flip. */
+    l2t_station_fini(&p.b);
+    for (uint32_t i = 0; i < 300; i++)
+        l2t_send(&p.a, &p.b.mac, 60 + i % 2, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 300);
+    for (uint32_t k = 0; k < 300; k++) {
+        uint32_t pos = 0;
+        int n = flip_at(&p.b.rx[k], &p.b.mac, &p.a.mac, k, &pos);
+        assert_int_equal(n, (int)(k % 2));
+        if (n)
+            assert_in_range(pos, 60 * 8, 61 * 8 - 1);
+    }
+    st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.corrupted, 2 * N + 150);
+    assert_int_equal(st.corrupt_skipped, 150);
+    assert_int_equal(st.rx_frames, 2 * N + 300);
+    pair_fini(&p);
+}
+
+/* Equal logs: the same frames, at the same instants, with the same bytes. */
+static void assert_same_log(const l2t_rx *x, const l2t_rx *y, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(x[k].t, y[k].t);
+        assert_int_equal(x[k].len, y[k].len);
+        assert_memory_equal(x[k].bytes, y[k].bytes, x[k].len);
+    }
+}
+
+/* The corruption range decides which bit a corrupted frame gets, never which frames are lost,
+ * duplicated, corrupted, jittered or reordered; the whole frame spelled out is the default. */
+static void test_link__corruption_range_changes_only_the_bit(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = N;
+    lp.delay_ns = VIV_US(5);
+    lp.loss = 0.1;
+    lp.duplicate = 0.1;
+    lp.corrupt = 0.3;
+    lp.jitter_ns = VIV_US(1);
+    lp.jitter_reorder = 1;
+    lp.reorder = 0.05;
+    lp.reorder_delay_ns = VIV_US(3);
+    size_t nd, nw, nb, np;
+    viv_link_stats_t sd, sw, sb, sp;
+    l2t_rx *rd = own_run(&lp, N, 64, &nd, &sd); /* the default range */
+    lp.corrupt_len = 64;
+    l2t_rx *rw = own_run(&lp, N, 64, &nw, &sw); /* the whole frame, spelled out */
+    lp.corrupt_len = 1000;
+    l2t_rx *rb = own_run(&lp, N, 64, &nb, &sb); /* longer than the frame */
+    lp.corrupt_offset = 18;
+    lp.corrupt_len = 0;
+    l2t_rx *rp = own_run(&lp, N, 64, &np, &sp); /* the payload after the sequence number */
+    assert_true(sd.corrupted > 400);
+    assert_int_equal(nd, nw);
+    assert_int_equal(nd, nb);
+    assert_int_equal(nd, np);
+    assert_same_fates(&sd, &sw);
+    assert_same_fates(&sd, &sb);
+    assert_same_fates(&sd, &sp);
+    assert_same_log(rd, rw, nd);
+    assert_same_log(rd, rb, nd);
+    /* The payload run corrupted the same arrivals, at the same instants; the sequence number
+     * is intact there, so it names the frame of both. */
+    const viv_mac_t ma = l2t_mac(1), mb = l2t_mac(2);
+    uint32_t bad = 0;
+    for (size_t k = 0; k < nd; k++) {
+        assert_int_equal(rd[k].t, rp[k].t);
+        uint32_t pos = 0;
+        int fd = bits_flipped(&rd[k], &mb, &ma, rp[k].seq);
+        int fp = flip_at(&rp[k], &mb, &ma, rp[k].seq, &pos);
+        assert_int_equal(fd, fp);
+        if (fp)
+            assert_true(pos >= 18 * 8);
+        bad += (uint32_t)fp;
+    }
+    /* Duplicates share their original's corrupted bytes: count arrivals, not frames. */
+    assert_true(bad >= sp.corrupted);
+    free(rd);
+    free(rw);
+    free(rb);
+    free(rp);
+}
+
+static viv_verdict corrupt_all(viv_link_t *l, viv_link_dir d, const uint8_t *f, size_t n,
+                               const viv_frame_info *i, viv_time_t *delay, void *u)
+{
+    (void)l, (void)d, (void)f, (void)n, (void)i, (void)delay, (void)u;
+    return VIV_VERDICT_CORRUPT;
+}
+
+static void test_link__corrupt_verdict_uses_the_range(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = 1000;
+    lp.corrupt_offset = 30; /* no corrupt impairment: only the intercept corrupts */
+    lp.corrupt_len = 4;
+    pair_init(&p, sim, &lp);
+    assert_int_equal(viv_link_set_intercept(p.l, VIV_LINK_AB, corrupt_all, NULL), 0);
+    for (uint32_t i = 0; i < 400; i++)
+        l2t_send(&p.a, &p.b.mac, i % 4 ? 64 : 30, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 400);
+    uint32_t per_byte[4] = {0};
+    for (uint32_t k = 0; k < 400; k++) {
+        uint32_t pos = 0;
+        int n = flip_at(&p.b.rx[k], &p.b.mac, &p.a.mac, k, &pos);
+        if (k % 4 == 0) {
+            assert_int_equal(n, 0); /* 30 bytes end where the range starts */
+            continue;
+        }
+        assert_int_equal(n, 1);
+        assert_in_range(pos, 30 * 8, 34 * 8 - 1);
+        per_byte[pos / 8 - 30]++;
+    }
+    for (int i = 0; i < 4; i++)
+        assert_true(per_byte[i] > 40);
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.corrupted, 300);
+    assert_int_equal(st.corrupt_skipped, 100);
+    pair_fini(&p);
+}
+
+/* Duplicate frame 0 at once and frame 1 with its copy 7 us later. */
+static viv_verdict dup_later(viv_link_t *l, viv_link_dir d, const uint8_t *f, size_t n,
+                             const viv_frame_info *i, viv_time_t *delay, void *u)
+{
+    (void)l, (void)d, (void)n, (void)i;
+    ++*(uint32_t *)u;
+    assert_int_equal(*delay, 0);
+    switch (f[17]) {
+    case 0:
+        return VIV_VERDICT_DUPLICATE;
+    case 1:
+        *delay = 7000;
+        return VIV_VERDICT_DUPLICATE;
+    default:
+        return VIV_VERDICT_DELIVER;
+    }
+}
+
+static void test_link__duplicate_verdict_may_delay_the_copy(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.delay_ns = VIV_MS(1);
+    pair_init(&p, sim, &lp);
+    uint32_t calls = 0;
+    assert_int_equal(viv_link_set_intercept(p.l, VIV_LINK_AB, dup_later, &calls), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_send(&p.a, &p.b.mac, 100, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    const viv_time_t ser = l2t_ser(100, ETH_OVH, GBPS);
+#define ARR(i) ((viv_time_t)((i) + 1) * ser + VIV_MS(1))
+    /* Copies are not asked about again. */
+    assert_int_equal(calls, 3);
+    static const uint32_t seqs[5] = {0, 0, 1, 2, 1};
+    const viv_time_t times[5] = {ARR(0), ARR(0), ARR(1), ARR(2), ARR(1) + 7000};
+    assert_int_equal(p.b.n, 5);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(p.b.rx[k].seq, seqs[k]);
+        assert_int_equal(p.b.rx[k].t, times[k]);
+    }
+#undef ARR
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.duplicated, 2);
+    assert_int_equal(st.rx_frames, 5);
+    pair_fini(&p);
+}
+
+/* A host with one interface at 10.0.0.n/24. */
+static viv_host_t *ip_host(viv_sim_t *sim, const char *name, uint8_t n)
+{
+    viv_host_t *h = NULL;
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = name;
+    assert_int_equal(viv_host_new(&h, sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(h, NULL), 0);
+    assert_int_equal(viv_host_add_addr(h, 0, VIV_IP4(10, 0, 0, n), 24), 0);
+    return h;
+}
+
+/* Corrupting only what follows the UDP and ICMP headers leaves every header intact: the
+ * frames reach the transport, whose checksum catches each one. */
+static void test_link__payload_corruption_is_caught_by_transport_checksums(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 20 };
+    viv_host_t *h1 = ip_host(sim, "h1", 1), *h2 = ip_host(sim, "h2", 2);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.corrupt = 1.0;
+    lp.corrupt_offset = 14 + 20 + 8; /* Ethernet, IPv4 and UDP (or ICMP echo) headers */
+    viv_link_t *l = l2t_link(sim, viv_host_port(h1, 0), viv_host_port(h2, 0), &lp);
+    viv_udp_t *tx, *rx;
+    assert_int_equal(viv_udp_new(&tx, h1, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_new(&rx, h2, NULL, NULL, NULL), 0);
+    viv_sockaddr_t at = {VIV_IP4(10, 0, 0, 2), 7};
+    assert_int_equal(viv_udp_bind(rx, &at), 0);
+    uint8_t data[100];
+    for (int i = 0; i < 100; i++)
+        data[i] = (uint8_t)i;
+    /* One datagram first, so that the rest do not wait for ARP (which holds only three). */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &at), (int)sizeof data);
+        if (i == 0)
+            assert_int_equal(viv_sim_run(sim), 0);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_udp_host_stats_t us;
+    assert_int_equal(viv_host_udp_stats(&us, h2), 0);
+    assert_int_equal(us.rx_checksum, N);
+    assert_int_equal(us.rx_bad, 0);
+    viv_udp_stats_t ss;
+    assert_int_equal(viv_udp_stats(&ss, rx), 0);
+    assert_int_equal(ss.rx_datagrams, 0);
+    viv_ip_stats_t is;
+    assert_int_equal(viv_host_ip_stats(&is, h2), 0);
+    assert_int_equal(is.ip_rx, N);
+    assert_int_equal(is.drop_checksum, 0);
+    assert_int_equal(is.drop_malformed, 0);
+    assert_int_equal(is.drop_truncated, 0);
+    assert_int_equal(is.rx_bad_frame, 0);
+    assert_int_equal(is.arp_bad, 0);
+    /* Every frame had a byte in the range (the ARP request's are its padding). */
+    viv_link_stats_t st = l2t_lstats(l, VIV_LINK_AB);
+    assert_int_equal(st.corrupted, st.tx_frames);
+    assert_int_equal(st.corrupted, N + 1);
+    assert_int_equal(st.corrupt_skipped, 0);
+
+    /* Echo requests: the ICMP checksum catches each one, and none is answered. */
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 5;
+    po.interval_ns = VIV_MS(1);
+    po.timeout_ns = VIV_MS(1);
+    viv_ping_t *ping;
+    assert_int_equal(viv_ping_start(&ping, h1, VIV_IP4(10, 0, 0, 2), &po, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_host_ip_stats(&is, h2), 0);
+    assert_int_equal(is.icmp_bad, 5);
+    assert_int_equal(is.icmp_tx, 0);
+    assert_int_equal(is.drop_checksum, 0);
+    viv_ping_stats_t ps;
+    assert_int_equal(viv_ping_stats(&ps, ping), 0);
+    assert_int_equal(ps.sent, 5);
+    assert_int_equal(ps.received, 0);
+    assert_int_equal(l2t_lstats(l, VIV_LINK_AB).corrupted, N + 1 + 5);
+}
+
 /* n frames of 64 bytes, one every `gap` ns from t0. */
 typedef struct ticker {
     l2t_station *s;
@@ -1214,6 +1669,12 @@ int main(void)
         T(test_link__burst_loss_matches_its_model),
         T(test_link__duplication_rate_and_copies),
         T(test_link__corruption_flips_exactly_one_bit),
+        T(test_link__duplicate_delay_moves_only_the_copy),
+        T(test_link__corruption_flips_only_inside_its_range),
+        T(test_link__corruption_range_changes_only_the_bit),
+        T(test_link__corrupt_verdict_uses_the_range),
+        T(test_link__duplicate_verdict_may_delay_the_copy),
+        T(test_link__payload_corruption_is_caught_by_transport_checksums),
         T(test_link__jitter_stays_in_range_and_keeps_order),
         T(test_link__cut_frames_hold_back_nothing),
         T(test_link__huge_delays_saturate_instead_of_wrapping),

@@ -192,18 +192,28 @@ static void test_switch__drops_frames_for_the_ingress_port(void **state)
         l2t_station_fini(&s[i]);
 }
 
+/* A station that moves while its old port keeps its link (it hung off a hub there) is
+ * followed when it speaks from its new port: its entry moves. (Had the old port lost its
+ * link, the entry would have been flushed: see the tests after this one.) */
 static void test_switch__follows_a_station_that_moves(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     lan n;
     lan_init(&n, sim, 5, 3, NULL, 1);
+    viv_hub_t *hub;
+    assert_int_equal(viv_hub_new(&hub, sim, 2, NULL), 0);
+    viv_link_free(n.l[0]); /* nothing learned yet: nothing to flush */
+    n.l[0] = l2t_link(sim, l2t_port(&n.s[0], 0), viv_hub_port(hub, 0), NULL);
+    l2t_link(sim, viv_hub_port(hub, 1), viv_switch_port(n.sw, 0), NULL);
     viv_mac_t bcast = l2t_broadcast();
     l2t_send(&n.s[0], &bcast, 100, 0);
     l2t_send(&n.s[1], &bcast, 100, 1);
     assert_int_equal(viv_sim_run(sim), 0);
-    /* Station 0 is re-cabled from port 0 to port 4. */
+    /* Station 0 is re-cabled from the hub to port 4; port 0 keeps its link to the hub. */
     viv_link_free(n.l[0]);
     n.l[0] = l2t_link(sim, l2t_port(&n.s[0], 0), viv_switch_port(n.sw, 4), NULL);
+    assert_int_equal(sstats(n.sw).flushed, 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 2);
     const viv_time_t t = viv_sim_now(sim);
     l2t_send(&n.s[0], &n.s[1].mac, 100, 2);
     assert_int_equal(viv_sim_run(sim), 0);
@@ -211,6 +221,7 @@ static void test_switch__follows_a_station_that_moves(void **state)
     assert_int_equal(st.moved, 1);
     assert_int_equal(st.learned, 2);
     assert_int_equal(st.forwarded, 1);
+    assert_int_equal(st.flushed, 0);
     const row want[2] = {{n.s[1].mac, 1, 0}, {n.s[0].mac, 4, viv_sim_now(sim) - t - SER100}};
     /* s1's entry is older; read ages at a fixed instant. */
     viv_mac_entry rows[4];
@@ -229,6 +240,214 @@ static void test_switch__follows_a_station_that_moves(void **state)
     assert_int_equal(l2t_pstats(viv_switch_port(n.sw, 4)).tx_frames, 1);
     /* Port 0 carried s1's broadcast before the move, nothing after. */
     assert_int_equal(l2t_pstats(viv_switch_port(n.sw, 0)).tx_frames, 1);
+    lan_fini(&n);
+}
+
+/* The whole table, at most 8 rows. */
+static int rows_now(viv_switch_t *sw, viv_mac_entry *rows)
+{
+    int n = viv_switch_mac_table(sw, rows, 8);
+    assert_true(n >= 0 && n <= 8);
+    return n;
+}
+
+static void row_eq(const viv_mac_entry *a, const viv_mac_entry *b)
+{
+    assert_true(l2t_mac_eq(&a->mac, &b->mac));
+    assert_int_equal(a->port, b->port);
+    assert_int_equal(a->age_ns, b->age_ns);
+}
+
+/* A station re-cabled from port 1 to port 3: unplugging its link flushes its entry at once,
+ * so the next frame to it is flooded and reaches it on port 3, instead of being forwarded
+ * into port 1, which has no link any more (it would have been counted in port 1's
+ * drop_unplugged and lost). Exact frame counts on every port. */
+static void test_switch__recabled_station_is_flooded_to_not_sent_into_its_dead_port(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 4, 3, NULL, 1); /* s0, s1, s2 on ports 0, 1, 2; port 3 free */
+    viv_mac_t bcast = l2t_broadcast();
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_send(&n.s[i], &bcast, 100, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_mac_entry before[8], after[8];
+    assert_int_equal(rows_now(n.sw, before), 3);
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_station_fini(&n.s[i]); /* forget what they received so far */
+
+    /* The move: unplugged from port 1 (its entry goes now), plugged into port 3. */
+    viv_link_free(n.l[1]);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.flushed, 1);
+    assert_int_equal(rows_now(n.sw, after), 2);
+    row_eq(&after[0], &before[0]); /* s0 and s2 untouched, ages included */
+    row_eq(&after[1], &before[2]);
+    n.l[1] = l2t_link(sim, l2t_port(&n.s[1], 0), viv_switch_port(n.sw, 3), NULL);
+
+    /* Right after the move s0 sends to s1: unknown, so flooded out of ports 2 and 3 (port 1
+     * has no link: skipped). */
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 10);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 1, 1});
+    assert_int_equal(n.s[1].rx[0].seq, 10);
+    assert_int_equal(n.s[2].rx[0].seq, 10);
+    /* s1 answers: learned on port 3 (new, not moved), forwarded to port 0 alone. */
+    l2t_send(&n.s[1], &n.s[0].mac, 100, 11);
+    assert_int_equal(viv_sim_run(sim), 0);
+    /* And from then on frames to s1 go out of port 3 alone. */
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 12);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){1, 2, 1});
+    assert_int_equal(n.s[0].rx[0].seq, 11);
+    assert_int_equal(n.s[1].rx[1].seq, 12);
+
+    /* Every port: 2 broadcasts each before the move, then 11 on port 0, 10 on port 2, 10
+     * and 12 on port 3; nothing sent into port 1 after the move, nothing dropped there. */
+    const uint64_t tx[4] = {3, 2, 3, 2};
+    for (uint32_t p = 0; p < 4; p++) {
+        viv_port_stats_t ps = l2t_pstats(viv_switch_port(n.sw, p));
+        assert_int_equal(ps.tx_frames, tx[p]);
+        assert_int_equal(ps.drop_unplugged, 0);
+    }
+    st = sstats(n.sw);
+    assert_int_equal(st.rx_frames, 6);
+    assert_int_equal(st.flooded, 4);
+    assert_int_equal(st.forwarded, 2);
+    assert_int_equal(st.learned, 4);
+    assert_int_equal(st.moved, 0);
+    assert_int_equal(st.flushed, 1);
+    assert_int_equal(st.aged, 0);
+    assert_int_equal(rows_now(n.sw, after), 3);
+    assert_true(l2t_mac_eq(&after[2].mac, &n.s[1].mac));
+    assert_int_equal(after[2].port, 3);
+    lan_fini(&n);
+}
+
+/* Cutting a link forgets the stations of its switch port (only those: the other entries keep
+ * their ports and ages); restoring it brings nothing back, and the station is learned again
+ * when it speaks. Freeing the node at the other end of a link flushes its port too. */
+static void test_switch__cut_forgets_the_port_and_restore_brings_nothing_back(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 4, 4, NULL, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_sendev e[4];
+    for (uint32_t i = 0; i < 4; i++) { /* at different times: different ages */
+        e[i] = (l2t_sendev){&n.s[i], bcast, 100, i};
+        l2t_send_at(sim, &e[i], VIV_MS(i));
+    }
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(10)), 0);
+    viv_mac_entry before[8], after[8];
+    assert_int_equal(rows_now(n.sw, before), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        l2t_station_fini(&n.s[i]);
+
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BOTH, 0), 0);
+    assert_int_equal(sstats(n.sw).flushed, 1);
+    assert_int_equal(rows_now(n.sw, after), 3);
+    row_eq(&after[0], &before[0]);
+    row_eq(&after[1], &before[2]);
+    row_eq(&after[2], &before[3]);
+    /* While cut, a frame to s1 is flooded; its copy for s1 is lost on the cut. */
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 10);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 0, 1, 1});
+    assert_int_equal(l2t_lstats(n.l[1], VIV_LINK_BA).drop_cut, 1);
+
+    /* Restored: the entry does not come back; frames to s1 are flooded until it speaks. */
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BOTH, 1), 0);
+    assert_int_equal(rows_now(n.sw, after), 3);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 11);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 1, 2, 2});
+    l2t_send(&n.s[1], &n.s[0].mac, 100, 12);
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){1, 1, 2, 2});
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.flooded, 6);
+    assert_int_equal(st.forwarded, 1);
+    assert_int_equal(st.learned, 5);
+    assert_int_equal(st.moved, 0);
+    assert_int_equal(st.flushed, 1);
+    assert_int_equal(rows_now(n.sw, after), 4);
+    assert_int_equal(after[1].port, 1);
+    assert_true(l2t_mac_eq(&after[1].mac, &n.s[1].mac));
+
+    /* The station at port 3 is freed, with its link: port 3 is flushed. */
+    viv_device_free(n.s[3].dev);
+    n.s[3].dev = NULL;
+    st = sstats(n.sw);
+    assert_int_equal(st.flushed, 2);
+    assert_int_equal(rows_now(n.sw, after), 3);
+    assert_int_equal(after[2].port, 2);
+    lan_fini(&n);
+}
+
+/* A port's carrier is the direction arriving at it. Cutting only the direction leaving the
+ * switch port keeps the entry (frames forwarded to it are lost on the cut); cutting the
+ * direction into the port flushes it, once however often it is cut. */
+static void test_switch__only_the_direction_into_the_port_is_its_carrier(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 3, 3, NULL, 1); /* links: AB is station to switch, BA switch to station */
+    viv_mac_t bcast = l2t_broadcast();
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_send(&n.s[i], &bcast, 100, i);
+    assert_int_equal(viv_sim_run(sim), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        l2t_station_fini(&n.s[i]);
+
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BA, 0), 0);
+    assert_int_equal(sstats(n.sw).flushed, 0);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 3);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 10); /* forwarded into the cut direction */
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 0, 0});
+    assert_int_equal(l2t_lstats(n.l[1], VIV_LINK_BA).drop_cut, 1);
+    assert_int_equal(sstats(n.sw).forwarded, 1);
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BA, 1), 0);
+
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_AB, 0), 0);
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_AB, 0), 0);   /* already down */
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BOTH, 0), 0); /* BA: s1's side */
+    assert_int_equal(viv_link_set_up(n.l[1], VIV_LINK_BA, 1), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.flushed, 1);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 2);
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 11); /* flooded: s1 gets it over BA */
+    assert_int_equal(viv_sim_run(sim), 0);
+    counts_are(&n, (size_t[]){0, 1, 1});
+    st = sstats(n.sw);
+    assert_int_equal(st.flooded, 4);
+    assert_int_equal(st.forwarded, 1);
+    lan_fini(&n);
+}
+
+/* An entry past its aging time was already gone for every observer (and counted in aged):
+ * a flush that removes it does not count it again as flushed. */
+static void test_switch__flush_counts_an_expired_entry_as_aged_once(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    viv_switch_opts o = VIV_SWITCH_OPTS_INIT;
+    o.aging_ns = VIV_S(1);
+    lan_init(&n, sim, 2, 2, &o, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&n.s[0], &bcast, 100, 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(2)), 0);
+    l2t_send(&n.s[1], &bcast, 100, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_switch_stats_t st = sstats(n.sw);
+    assert_int_equal(st.aged, 1); /* s0 expired lazily: still in the slots */
+    viv_link_free(n.l[0]);
+    viv_link_free(n.l[1]);
+    st = sstats(n.sw);
+    assert_int_equal(st.aged, 1);
+    assert_int_equal(st.flushed, 1);
+    assert_int_equal(viv_switch_mac_table(n.sw, NULL, 0), 0);
     lan_fini(&n);
 }
 
@@ -646,6 +865,10 @@ int main(void)
         T(test_switch__floods_broadcast_multicast_and_unknown_unicast),
         T(test_switch__drops_frames_for_the_ingress_port),
         T(test_switch__follows_a_station_that_moves),
+        T(test_switch__recabled_station_is_flooded_to_not_sent_into_its_dead_port),
+        T(test_switch__cut_forgets_the_port_and_restore_brings_nothing_back),
+        T(test_switch__only_the_direction_into_the_port_is_its_carrier),
+        T(test_switch__flush_counts_an_expired_entry_as_aged_once),
         T(test_switch__aging_is_refreshed_only_by_frames_from_the_station),
         T(test_switch__set_aging_applies_at_once_and_never_revives),
         T(test_switch__group_sources_are_never_learned),

@@ -371,10 +371,11 @@ static void test_arp__router_failure_reaches_the_sender(void **state)
     assert_int_equal(log.r[0].icmp_code, 1);
     assert_int_equal(log.r[0].from, VIV_IP4(10, 0, 1, 1));
     assert_int_equal(log.r[0].ttl, 64);
-    /* h1's ARP exchange with r, the echo to r, r's 3 s of trying, the error back (20 + 36
-     * bytes of IP). */
+    /* h1's ARP exchange with r, the echo to r, r's 3 s of trying, the error back: it quotes
+     * the whole 84-byte echo (RFC 1812 4.3.2.3), so 20 + 8 + 84 bytes of IP, a 126-byte
+     * frame. */
     assert_int_equal(log.r[0].rtt_ns,
-                     2 * l3t_ser(60, GBPS) + l3t_ser(98, GBPS) + VIV_S(3) + l3t_ser(70, GBPS));
+                     2 * l3t_ser(60, GBPS) + l3t_ser(98, GBPS) + VIV_S(3) + l3t_ser(126, GBPS));
     viv_ip_stats_t st = l3t_stats(r);
     assert_int_equal(st.arp_requests, 3); /* h1 asked r once; r asked for 10.0.2.9 3 times */
     assert_int_equal(st.arp_replies, 1);
@@ -750,6 +751,160 @@ static void test_arp__listing_sorted_and_text_terminated(void **state)
     l3t_dev_fini(&d1);
 }
 
+/* ---- address conflicts ------------------------------------------------------------------- */
+
+/* An ARP packet (target MAC zero) sent by device d to eth_dst, with sender sha and spa. */
+static void inject_arp(l3t_dev *d, const viv_mac_t *eth_dst, uint16_t op, const viv_mac_t *sha,
+                       viv_ip4_t spa, viv_ip4_t tpa)
+{
+    uint8_t f[60] = {0};
+    viv_mac_t z = {{0}};
+    l3t_eth(f, eth_dst, &d->mac, 0x0806);
+    l3t_arp(f + 14, op, sha, spa, &z, tpa);
+    l3t_dev_send(d, f, sizeof f);
+}
+
+/* RFC 5227 section 2.4: an ARP packet, request or reply, whose sender address is one of the
+ * host's own but whose sender MAC is not, is a conflict: counted, never learned (the host's
+ * own address would enter its cache, bound to the other station) and never answered. The
+ * host's own packets heard again are neither. Before, a gratuitous request for 10.0.0.5
+ * from another station made h cache "10.0.0.5 is at that station" and answer it. */
+static void test_arp__own_address_from_another_mac_is_a_conflict_never_learned(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 2);
+    l3t_addr(h, 0, "10.0.0.5/24");
+    l3t_addr(h, 1, "10.0.1.1/24");
+    l3t_dev d0, d1;
+    l3t_dev_init(&d0, sim, 7, "d0");
+    l3t_dev_init(&d1, sim, 8, "d1");
+    l3t_link(sim, viv_host_port(h, 0), viv_device_port(d0.dev, 0), NULL);
+    l3t_link(sim, viv_host_port(h, 1), viv_device_port(d1.dev, 0), NULL);
+    const viv_mac_t bc = l3t_bcast_mac(), m0 = l3t_host_mac(h, 0), m1 = l3t_host_mac(h, 1);
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 5);
+    /* Conflicts: a gratuitous request (an announcement), a reply, a request for someone
+     * else, and on eth1 a request claiming eth0's address. */
+    inject_arp(&d0, &bc, 1, &d0.mac, me, me);
+    inject_arp(&d0, &m0, 2, &d0.mac, me, me);
+    inject_arp(&d0, &bc, 1, &d0.mac, me, VIV_IP4(10, 0, 0, 9));
+    inject_arp(&d1, &bc, 1, &d1.mac, me, VIV_IP4(10, 0, 1, 1));
+    /* Not conflicts: h's own requests heard again, from eth0's and from eth1's MAC. */
+    inject_arp(&d0, &bc, 1, &m0, me, VIV_IP4(10, 0, 0, 9));
+    inject_arp(&d0, &bc, 1, &m1, me, VIV_IP4(10, 0, 0, 9));
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(1)), 0);
+    viv_ip_stats_t st = l3t_stats(h);
+    assert_int_equal(st.arp_rx, 6);
+    assert_int_equal(st.arp_conflicts, 4);
+    assert_int_equal(st.arp_bad, 0);
+    assert_int_equal(st.arp_replies, 0);
+    assert_int_equal(viv_host_arp_table(h, NULL, 0), 0);
+    assert_int_equal(d0.n + d1.n, 0);
+    /* An ordinary request still teaches and is answered. */
+    inject_arp(&d0, &bc, 1, &d0.mac, VIV_IP4(10, 0, 0, 7), me);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(2)), 0);
+    st = l3t_stats(h);
+    assert_int_equal(st.arp_conflicts, 4);
+    assert_int_equal(st.arp_replies, 1);
+    assert_int_equal(d0.n, 1);
+    check_arp(&d0.f[0], &d0.mac, &m0, 2, &m0, me, d0.mac.b, VIV_IP4(10, 0, 0, 7));
+    viv_arp_entry e[2];
+    assert_int_equal(viv_host_arp_table(h, e, 2), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 7));
+    l3t_dev_fini(&d0);
+    l3t_dev_fini(&d1);
+}
+
+/* Two hosts, A and B, are both given 10.0.0.5 behind one switch; P (10.0.0.1) pings
+ * 10.0.0.5. What P experiences: every echo is answered, "from 10.0.0.5", but by two
+ * machines. Its request reached both (flooded); both answered it, and both answers reached
+ * P, the second replacing the first in P's cache (RFC 826's merge; Linux would keep the
+ * first for its locktime, 1 s). So echo 1, waiting for the first answer, went to A, and
+ * echoes 2 to 4 to B. Neither A nor B can tell: each
+ * answer went to P alone (the switch had learned P), so neither heard the other claim the
+ * address, and no host counts a conflict (as with real hosts: nothing is said).
+ *
+ * The conflict shows once one of them broadcasts a request: A looks for an absent 10.0.0.9
+ * (3 requests, all with 10.0.0.5 as their sender address). B hears them and counts 3
+ * conflicts, learning nothing; A, who never heard B, counts none. P, a bystander with an
+ * entry for 10.0.0.5, takes A's MAC from them (the merge again): its next echoes go to A. */
+static void test_arp__duplicate_address_behind_a_switch(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 3, NULL), 0);
+    viv_host_t *p = l3t_host(sim, "P", 1), *a = l3t_host(sim, "A", 1), *b = l3t_host(sim, "B", 1);
+    l3t_addr(p, 0, "10.0.0.1/24");
+    l3t_addr(a, 0, "10.0.0.5/24");
+    l3t_addr(b, 0, "10.0.0.5/24");
+    l3t_link(sim, viv_host_port(p, 0), viv_switch_port(sw, 0), NULL);
+    l3t_link(sim, viv_host_port(a, 0), viv_switch_port(sw, 1), NULL);
+    l3t_link(sim, viv_host_port(b, 0), viv_switch_port(sw, 2), NULL);
+    const viv_mac_t ma = l3t_host_mac(a, 0), mb = l3t_host_mac(b, 0), mp = l3t_host_mac(p, 0);
+    const viv_ip4_t dup = VIV_IP4(10, 0, 0, 5);
+
+    l3t_pings log;
+    memset(&log, 0, sizeof log);
+    assert_int_equal(viv_ping_start(NULL, p, dup, NULL, l3t_ping_cb, &log), 0); /* 4, 1 s apart */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(5)), 0);
+    assert_int_equal(log.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log.r[i].event, VIV_PING_REPLY);
+        assert_int_equal(log.r[i].from, dup);
+    }
+    viv_ip_stats_t sp = l3t_stats(p), sa = l3t_stats(a), sb = l3t_stats(b);
+    assert_int_equal(sp.arp_requests, 1);
+    assert_int_equal(sp.arp_rx, 2);       /* two answers to one request */
+    assert_int_equal(sa.ip_delivered, 1); /* echo 1 */
+    assert_int_equal(sb.ip_delivered, 3); /* echoes 2, 3, 4 */
+    assert_int_equal(sa.arp_replies, 1);
+    assert_int_equal(sb.arp_replies, 1);
+    assert_int_equal(sp.arp_conflicts + sa.arp_conflicts + sb.arp_conflicts, 0);
+    viv_arp_entry e[2];
+    assert_int_equal(viv_host_arp_table(p, e, 2), 1);
+    assert_int_equal(e[0].ip, dup);
+    assert_memory_equal(e[0].mac.b, mb.b, 6);
+    for (viv_host_t **h = (viv_host_t *[]){a, b}, **end = h + 2; h < end; h++) {
+        assert_int_equal(viv_host_arp_table(*h, e, 2), 1);
+        assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 1));
+        assert_memory_equal(e[0].mac.b, mp.b, 6);
+    }
+
+    /* A broadcasts: B hears its own address claimed from A's MAC, three times. */
+    viv_ping_opts po = VIV_PING_OPTS_INIT;
+    po.count = 1;
+    assert_int_equal(viv_ping_start(NULL, a, VIV_IP4(10, 0, 0, 9), &po, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(10)), 0);
+    sa = l3t_stats(a);
+    sb = l3t_stats(b);
+    sp = l3t_stats(p);
+    assert_int_equal(sa.arp_requests, 3);
+    assert_int_equal(sa.arp_failed, 1);
+    assert_int_equal(sb.arp_rx, 4); /* P's request, A's three */
+    assert_int_equal(sb.arp_conflicts, 3);
+    assert_int_equal(sa.arp_conflicts, 0);
+    assert_int_equal(sp.arp_conflicts, 0);
+    assert_int_equal(sb.arp_replies, 1);
+    /* Nobody holds an entry for its own address; B still knows only P. */
+    assert_int_equal(viv_host_arp_table(b, e, 2), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(viv_host_arp_table(a, e, 2), 1);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 1));
+    /* P followed A's requests: 10.0.0.5 is A's MAC now, and the next echoes go to A. */
+    assert_int_equal(viv_host_arp_table(p, e, 2), 1);
+    assert_memory_equal(e[0].mac.b, ma.b, 6);
+    const uint64_t a_before = sa.ip_delivered, b_before = sb.ip_delivered;
+    memset(&log, 0, sizeof log);
+    po.count = 2;
+    assert_int_equal(viv_ping_start(NULL, p, dup, &po, l3t_ping_cb, &log), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(12)), 0);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(log.r[1].event, VIV_PING_REPLY);
+    assert_int_equal(l3t_stats(a).ip_delivered - a_before, 2);
+    assert_int_equal(l3t_stats(b).ip_delivered - b_before, 0);
+    assert_int_equal(l3t_stats(p).arp_requests, 1); /* no new resolution: the cache was sure */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -767,6 +922,8 @@ int main(void)
         T(test_arp__unused_entries_age_out),
         T(test_arp__aging_time_is_the_longer_of_stale_and_reachable),
         T(test_arp__listing_sorted_and_text_terminated),
+        T(test_arp__own_address_from_another_mac_is_a_conflict_never_learned),
+        T(test_arp__duplicate_address_behind_a_switch),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* ICMP: the echo responder byte by byte, broadcasts ignored, malformed messages counted;
  * ping (exact RTTs from link rates and delays, timeouts, stats, freeing from the callback,
- * argument errors) and traceroute (the hop list, unreachable, timeouts). */
+ * argument errors) and traceroute (the hop list, unreachable, timeouts); echo replies
+ * returning Record Route and Timestamp; error quotes up to 576 bytes, options kept. */
 #include "l3_test.h"
 
 #define GBPS UINT64_C(1000000000)
@@ -322,8 +323,11 @@ static void test_icmp__traceroute_hop_list(void **state)
             assert_int_equal(r->rtt_ns, log.r[i - i % 3 + 1].rtt_ns);
     }
     /* Probe 1 of hop 1 also waited for ARP; the others did not. Probes: 14 + 20 + 8 + 32 =
-     * 74 bytes; time exceeded: 14 + 20 + 8 + 28 = 70; replies 74. 1 Gb/s, no delay. */
-    assert_int_equal(log.r[1].rtt_ns, l3t_ser(74, GBPS) + l3t_ser(70, GBPS));
+     * 74 bytes; time exceeded quotes the whole 60-byte probe (RFC 1812 4.3.2.3: as much as
+     * fits in 576 bytes): 14 + 20 + 8 + 60 = 102; replies 74. 1 Gb/s, no delay: the error
+     * takes (102 + 24) * 8 = 1008 ns on the wire, where a 28-byte quote took 752. */
+    assert_int_equal(log.r[1].rtt_ns, l3t_ser(74, GBPS) + l3t_ser(102, GBPS));
+    assert_int_equal(l3t_ser(102, GBPS), 1008);
     assert_int_equal(log.r[0].rtt_ns, 2 * l3t_ser(60, GBPS) + log.r[1].rtt_ns);
     assert_int_equal(log.r[10].rtt_ns, 8 * l3t_ser(74, GBPS));
     assert_int_equal(log.r[12].kind, VIV_TRACE_DONE);
@@ -458,6 +462,236 @@ static void test_icmp__host_freed_inside_ping_and_traceroute_callbacks(void **st
     assert_int_equal(none.calls, 5); /* 4 replies and DONE */
 }
 
+/* ---- IP options in echo replies, and the size of error quotes ----------------------------- */
+
+/* An IPv4 header with optlen bytes of options (a multiple of 4) for payload_len bytes of
+ * payload, with its checksum. Returns the header length. */
+static size_t ipo_hdr(uint8_t *b, viv_ip4_t src, viv_ip4_t dst, uint8_t proto, uint8_t ttl,
+                      const uint8_t *opts, size_t optlen, size_t payload_len)
+{
+    size_t hl = 20 + optlen;
+    b[0] = (uint8_t)(0x40 | hl / 4);
+    b[1] = 0;
+    l3t_wr16(b + 2, (uint16_t)(hl + payload_len));
+    l3t_wr16(b + 4, 0x4242);
+    l3t_wr16(b + 6, 0);
+    b[8] = ttl;
+    b[9] = proto;
+    l3t_wr16(b + 10, 0);
+    l3t_wr32(b + 12, src);
+    l3t_wr32(b + 16, dst);
+    if (optlen)
+        memcpy(b + 20, opts, optlen);
+    l3t_wr16(b + 10, l3t_cksum(b, hl));
+    return hl;
+}
+
+/* From the bench's device to h (10.0.0.1): an echo request (ident 0x0505, sequence seq, data
+ * "optsopts") carrying the options. */
+static void bench_echo_opts(bench *b, uint16_t seq, const uint8_t *opts, size_t optlen)
+{
+    uint8_t f[128] = {0};
+    l3t_eth(f, &b->hm, &b->dev.mac, 0x0800);
+    size_t hl = ipo_hdr(f + 14, VIV_IP4(10, 0, 0, 7), VIV_IP4(10, 0, 0, 1), 1, 64, opts, optlen,
+                        16);
+    l3t_icmp(f + 14 + hl, 8, 0, 0x05050000u | seq, (const uint8_t *)"optsopts", 8);
+    l3t_dev_send(&b->dev, f, 14 + hl + 16 < 60 ? 60 : 14 + hl + 16);
+}
+
+/* RFC 1122 3.2.2.6: the reply carries the request's Record Route and Timestamp, updated with
+ * the host, "without truncation". The host recorded itself as the request arrived; it does
+ * again as the reply leaves. The reply holds Record Route then Timestamp (Linux's order), EOL
+ * padding, and none of the request's other options. */
+static void test_icmp__echo_reply_returns_record_route_and_timestamp(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim);
+    bench_echo_opts(&b, 1, NULL, 0); /* h learns the device's MAC */
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(12345)), 0);
+    b.dev.n = 0;
+    /* Timestamp (flag 0, two slots), NOP, Record Route (two slots), a Stream Identifier. */
+    const uint8_t req[28] = {68, 12, 5, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 1, 7, 11, 4,
+                             0,  0,  0, 0,    0, 0, 0, 0, 0x88, 4, 0x12, 0x34};
+    bench_echo_opts(&b, 2, req, 28);
+    /* Only options h does not act on: a plain reply. */
+    const uint8_t sid[4] = {0x88, 4, 0x12, 0x34};
+    bench_echo_opts(&b, 3, sid, 4);
+    /* A Record Route that leaves room for part of the second address only (length 10): h
+     * records itself on arrival, and its reply would be a datagram in error (RFC 791): not
+     * sent. */
+    const uint8_t short_rr[12] = {7, 10, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    bench_echo_opts(&b, 4, short_rr, 12);
+    assert_int_equal(viv_sim_run(sim), 0);
+
+    /* The request arrived 816 ns after 12.345 s ((78 + 24) bytes at 1 Gb/s): 12345 ms. */
+    assert_int_equal(l3t_ser(14 + 48 + 16, GBPS), 816);
+    const uint8_t want_opts[24] = {7,  11, 12, 10, 0, 0, 1, 10, 0, 0, 1, /* RR */
+                                   68, 12, 13, 0x00, 0, 0, 0x30, 0x39, 0, 0, 0x30, 0x39, 0};
+    const l3t_frame *r = bench_ip(&b, 0);
+    assert_non_null(r);
+    assert_int_equal(r->len, 14 + 44 + 16);
+    const uint8_t *ip = r->b + 14;
+    assert_int_equal(ip[0], 0x4b);
+    assert_int_equal(l3t_rd16(ip + 2), 44 + 16);
+    assert_int_equal(ip[8], 64);
+    assert_int_equal(ip[9], 1);
+    assert_int_equal(l3t_rd32(ip + 12), VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(l3t_rd32(ip + 16), VIV_IP4(10, 0, 0, 7));
+    assert_int_equal(l3t_cksum(ip, 44), 0);
+    assert_memory_equal(ip + 20, want_opts, 24);
+    uint8_t icmp[16];
+    l3t_icmp(icmp, 0, 0, 0x05050002, (const uint8_t *)"optsopts", 8);
+    assert_memory_equal(ip + 44, icmp, 16);
+    r = bench_ip(&b, 1);
+    assert_non_null(r);
+    assert_int_equal(r->b[14], 0x45);
+    l3t_icmp(icmp, 0, 0, 0x05050003, (const uint8_t *)"optsopts", 8);
+    assert_memory_equal(r->b + 34, icmp, 16);
+    assert_null(bench_ip(&b, 2));
+    viv_ip_stats_t st = l3t_stats(b.h);
+    assert_int_equal(st.icmp_rx, 4);
+    assert_int_equal(st.icmp_tx, 3);
+    assert_int_equal(st.drop_malformed, 1);
+    assert_int_equal(st.icmp_errors_tx, 0);
+    l3t_dev_fini(&b.dev);
+}
+
+/* Every frame of one direction of a link, whole. */
+typedef struct fullcap {
+    uint8_t f[16][1600];
+    size_t len[16];
+    size_t n;
+} fullcap;
+
+static viv_verdict fullcap_cb(viv_link_t *link, viv_link_dir dir, const uint8_t *frame,
+                              size_t len, const viv_frame_info *info, viv_time_t *delay_ns,
+                              void *user)
+{
+    fullcap *c = user;
+    (void)link;
+    (void)dir;
+    (void)delay_ns;
+    if (info->ethertype == 0x0800 && c->n < 16 && len <= 1600) {
+        memcpy(c->f[c->n], frame, len);
+        c->len[c->n++] = len;
+    }
+    return VIV_VERDICT_DELIVER;
+}
+
+/* Send from the device an IPv4 packet of total bytes (20-byte header, TTL ttl), payload
+ * bytes i & 0xff from a UDP header to port 9, into sent. */
+static void send_sized(l3t_dev *d, const viv_mac_t *to, viv_ip4_t dst, uint8_t proto,
+                       uint8_t ttl, size_t total, uint8_t *sent)
+{
+    static uint8_t f[1600];
+    memset(f, 0, sizeof f);
+    l3t_eth(f, to, &d->mac, 0x0800);
+    for (size_t i = 20; i < total; i++)
+        f[14 + i] = (uint8_t)i;
+    if (proto == 17 && total >= 28)
+        l3t_udp(f + 34, 5000, 9, f + 42, total - 28); /* checksum 0: none */
+    l3t_ip(f + 14, VIV_IP4(10, 0, 0, 7), dst, proto, ttl, total - 20, 0);
+    memcpy(sent, f + 14, total);
+    l3t_dev_send(d, f, 14 + total < 60 ? 60 : 14 + total);
+}
+
+/* RFC 1812 4.3.2.3: an error quotes as much of the datagram as fits without the error
+ * exceeding 576 bytes: 576 - 20 (IP) - 8 (ICMP) = 548 bytes; a host does the same (Linux
+ * does; RFC 1122 3.2.2 asks for the header and 8 bytes, and allows more). A shorter datagram
+ * is quoted whole, without the Ethernet padding of its frame. */
+static void test_icmp__error_quotes_up_to_576_bytes(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "dev");
+    dev.answer_arp = VIV_IP4(10, 0, 0, 7);
+    viv_host_t *h = l3t_host(sim, "h", 1);
+    l3t_addr(h, 0, "10.0.0.1/24");
+    viv_link_t *l = l3t_link(sim, viv_device_port(dev.dev, 0), viv_host_port(h, 0), NULL);
+    static fullcap cap;
+    memset(&cap, 0, sizeof cap);
+    assert_int_equal(viv_link_set_intercept(l, VIV_LINK_BA, fullcap_cb, &cap), 0);
+    viv_mac_t hm = l3t_host_mac(h, 0);
+    /* An echo first: h learns the device's MAC (its errors would wait for ARP, three at
+     * most). */
+    uint8_t echo[16];
+    l3t_icmp(echo, 8, 0, 0x00010001, NULL, 8);
+    uint8_t ef[60] = {0};
+    l3t_eth(ef, &hm, &dev.mac, 0x0800);
+    l3t_ip(ef + 14, VIV_IP4(10, 0, 0, 7), VIV_IP4(10, 0, 0, 1), 1, 64, 16, 0);
+    memcpy(ef + 34, echo, 16);
+    l3t_dev_send(&dev, ef, 60);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(cap.n, 1);
+    cap.n = 0;
+    static uint8_t sent[5][1100];
+    /* A UDP datagram of 1028 bytes, one of exactly 548, one of 549, one of 32 (in a padded
+     * 60-byte frame), and 21 bytes of an unknown protocol. */
+    const size_t total[5] = {1028, 548, 549, 32, 21};
+    const size_t want_quote[5] = {548, 548, 548, 32, 21};
+    for (int k = 0; k < 5; k++)
+        send_sized(&dev, &hm, VIV_IP4(10, 0, 0, 1), k == 4 ? 99 : 17, 64, total[k], sent[k]);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(cap.n, 5);
+    for (int k = 0; k < 5; k++) {
+        const uint8_t *ip = cap.f[k] + 14;
+        size_t q = want_quote[k];
+        assert_int_equal(cap.len[k], 14 + 20 + 8 + q < 60 ? 60 : 14 + 20 + 8 + q);
+        assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + q);
+        assert_int_equal(ip[0], 0x45);
+        assert_int_equal(l3t_cksum(ip, 20), 0);
+        assert_int_equal(ip[20], 3);
+        assert_int_equal(ip[21], k == 4 ? 2 : 3); /* protocol, port unreachable */
+        assert_int_equal(l3t_cksum(ip + 20, 8 + q), 0);
+        assert_memory_equal(ip + 28, sent[k], q);
+    }
+    assert_int_equal(l3t_rd16(cap.f[0] + 14 + 2), 576); /* exactly */
+    assert_int_equal(l3t_stats(h).icmp_errors_tx, 5);
+    l3t_dev_fini(&dev);
+}
+
+/* A router's time exceeded about a large packet whose header holds 40 bytes of options:
+ * the quote keeps the header with its options (60 bytes) and 488 bytes of payload. */
+static void test_icmp__router_quote_keeps_the_options(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "dev");
+    dev.answer_arp = VIV_IP4(10, 0, 0, 7);
+    viv_host_t *r = l3t_router(sim, "r", 2);
+    l3t_addr(r, 0, "10.0.0.1/24");
+    l3t_addr(r, 1, "10.0.2.1/24");
+    viv_link_t *l = l3t_link(sim, viv_device_port(dev.dev, 0), viv_host_port(r, 0), NULL);
+    static fullcap cap;
+    memset(&cap, 0, sizeof cap);
+    assert_int_equal(viv_link_set_intercept(l, VIV_LINK_BA, fullcap_cb, &cap), 0);
+    /* A full Record Route (nine addresses, pointer 40) and EOL, TTL 1, 1000 bytes of UDP. */
+    uint8_t opts[40] = {7, 39, 40};
+    for (int j = 0; j < 9; j++)
+        l3t_wr32(opts + 3 + 4 * j, VIV_IP4(192, 0, 2, 1 + j));
+    static uint8_t f[1200];
+    memset(f, 0, sizeof f);
+    viv_mac_t rm = l3t_host_mac(r, 0);
+    l3t_eth(f, &rm, &dev.mac, 0x0800);
+    for (size_t i = 0; i < 1008; i++)
+        f[14 + 60 + i] = (uint8_t)(i * 7);
+    size_t hl = ipo_hdr(f + 14, VIV_IP4(10, 0, 0, 7), VIV_IP4(10, 0, 2, 9), 17, 1, opts, 40,
+                        1008);
+    assert_int_equal(hl, 60);
+    l3t_dev_send(&dev, f, 14 + 60 + 1008);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(cap.n, 1);
+    const uint8_t *ip = cap.f[0] + 14;
+    assert_int_equal(cap.len[0], 14 + 576);
+    assert_int_equal(l3t_rd16(ip + 2), 576);
+    assert_int_equal(ip[20], 11);
+    assert_int_equal(l3t_cksum(ip + 20, 556), 0);
+    assert_memory_equal(ip + 28, f + 14, 548); /* 60 bytes of header, 488 of payload */
+    assert_int_equal(ip[28], 0x4f);
+    l3t_dev_fini(&dev);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -466,6 +700,9 @@ int main(void)
         T(test_icmp__ping_rtts_are_exact),     T(test_icmp__ping_timeouts_free_and_errors),
         T(test_icmp__traceroute_hop_list),     T(test_icmp__traceroute_unreachable_and_timeouts),
         T(test_icmp__host_freed_inside_ping_and_traceroute_callbacks),
+        T(test_icmp__echo_reply_returns_record_route_and_timestamp),
+        T(test_icmp__error_quotes_up_to_576_bytes),
+        T(test_icmp__router_quote_keeps_the_options),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,7 +112,8 @@ static void test_ipv4__forwarding_hop_by_hop(void **state)
 }
 
 /* Time exceeded: sent by the router where the TTL runs out, from its interface toward the
- * sender, quoting the header it received and 8 bytes of payload. */
+ * sender, quoting the packet it received: the whole 84-byte echo (20 + 8 + 56), well under
+ * the 548 bytes a 576-byte error can quote (RFC 1812 4.3.2.3). */
 static void test_ipv4__time_exceeded_contents(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -127,7 +128,7 @@ static void test_ipv4__time_exceeded_contents(void **state)
     assert_int_equal(log.r[0].icmp_code, 0);
     assert_int_equal(log.r[0].from, VIV_IP4(10, 0, 1, 2)); /* r2's eth0, toward h1 */
     assert_int_equal(log.r[0].ttl, 63);
-    assert_int_equal(log.r[0].bytes, 36);
+    assert_int_equal(log.r[0].bytes, 8 + 84); /* ICMP header and the quoted echo */
     /* What r2 received, on link 1, with TTL 1. */
     const l3t_frame *req = l3t_cap_ip(&c.cap[1], 1, 0);
     assert_int_equal(iph(req)[8], 1);
@@ -137,7 +138,8 @@ static void test_ipv4__time_exceeded_contents(void **state)
     assert_non_null(err);
     assert_int_equal(err->dir, VIV_LINK_BA);
     const uint8_t *ip = iph(err);
-    assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + 28);
+    assert_int_equal(err->len, 14 + 20 + 8 + 84);
+    assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + 84);
     assert_int_equal(l3t_cksum(ip, 20), 0);
     assert_int_equal(l3t_rd32(ip + 12), VIV_IP4(10, 0, 1, 2));
     assert_int_equal(l3t_rd32(ip + 16), VIV_IP4(10, 0, 0, 1));
@@ -145,8 +147,8 @@ static void test_ipv4__time_exceeded_contents(void **state)
     assert_int_equal(icmp[0], 11);
     assert_int_equal(icmp[1], 0);
     assert_int_equal(l3t_rd32(icmp + 4), 0);
-    assert_int_equal(l3t_cksum(icmp, 36), 0);
-    assert_memory_equal(icmp + 8, iph(req), 28);
+    assert_int_equal(l3t_cksum(icmp, 8 + 84), 0);
+    assert_memory_equal(icmp + 8, iph(req), 84);
     viv_ip_stats_t st = l3t_stats(c.r[1]);
     assert_int_equal(st.drop_ttl, 1);
     assert_int_equal(st.icmp_errors_tx, 1);
@@ -262,15 +264,17 @@ static void test_ipv4__port_and_protocol_unreachable(void **state)
     assert_int_equal(codes[1][1], 2); /* protocol */
     for (int i = 0; i < 2; i++) {
         const uint8_t *ip = iph(i ? e2 : e1);
+        /* The quote: the whole packet (RFC 1812 4.3.2.3: as much as fits in 576 bytes), 40
+         * bytes of UDP datagram or 32 of protocol 99, without the Ethernet padding. */
+        size_t n = i ? 20 + 12 : 20 + 20;
         assert_int_equal(l3t_rd32(ip + 12), h);
         assert_int_equal(l3t_rd32(ip + 16), me);
-        assert_int_equal(l3t_rd16(ip + 2), 56);
-        assert_int_equal(l3t_cksum(ip + 20, 36), 0);
-        /* The quote: the packet's header and its first 8 bytes. */
-        uint8_t want[28];
-        l3t_ip(want, me, h, i ? 99 : 17, 64, i ? 12 : 20, 0);
-        memcpy(want + 20, i ? junk : udp, 8);
-        assert_memory_equal(ip + 28, want, 28);
+        assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + n);
+        assert_int_equal(l3t_cksum(ip + 20, 8 + n), 0);
+        uint8_t want[40];
+        l3t_ip(want, me, h, i ? 99 : 17, 64, n - 20, 0);
+        memcpy(want + 20, i ? junk : udp, n - 20);
+        assert_memory_equal(ip + 28, want, n);
     }
     viv_ip_stats_t st = l3t_stats(b.h);
     assert_int_equal(st.icmp_errors_tx, 2);
@@ -575,6 +579,433 @@ static void test_ipv4__limited_broadcast_is_not_sent_to_the_gateway(void **state
     l3t_dev_fini(&d);
 }
 
+/* ---- IP options (RFC 791 3.1, RFC 1122 3.2.1.8, RFC 1812 5.3.13) ----------------------- */
+
+/* An IPv4 header with optlen bytes of options (a multiple of 4) for payload_len bytes of
+ * payload, with its checksum. Returns the header length. */
+static size_t ipo_hdr(uint8_t *b, viv_ip4_t src, viv_ip4_t dst, uint8_t proto, uint8_t ttl,
+                      const uint8_t *opts, size_t optlen, size_t payload_len)
+{
+    size_t hl = 20 + optlen;
+    b[0] = (uint8_t)(0x40 | hl / 4);
+    b[1] = 0;
+    l3t_wr16(b + 2, (uint16_t)(hl + payload_len));
+    l3t_wr16(b + 4, 0x4242);
+    l3t_wr16(b + 6, 0);
+    b[8] = ttl;
+    b[9] = proto;
+    l3t_wr16(b + 10, 0);
+    l3t_wr32(b + 12, src);
+    l3t_wr32(b + 16, dst);
+    if (optlen)
+        memcpy(b + 20, opts, optlen);
+    l3t_wr16(b + 10, l3t_cksum(b, hl));
+    return hl;
+}
+
+#define DEV_IP VIV_IP4(10, 0, 0, 7)
+#define H2_IP VIV_IP4(10, 0, 2, 2)
+
+/* dev (10.0.0.7) - r1 (10.0.0.1 | 10.0.1.1) - r2 (10.0.1.2 | 10.0.2.1) - h2 (10.0.2.2), 1 Gb/s
+ * and 3 ms per link, every link captured (A is the left end). */
+typedef struct opath {
+    l3t_dev dev;
+    viv_host_t *r1, *r2, *h2;
+    viv_link_t *l[3];
+    l3t_cap cap[3];
+    viv_mac_t r1m;
+} opath;
+
+static void opath_build(opath *p, viv_sim_t *sim)
+{
+    l3t_dev_init(&p->dev, sim, 7, "dev");
+    p->dev.answer_arp = DEV_IP;
+    p->r1 = l3t_router(sim, "r1", 2);
+    p->r2 = l3t_router(sim, "r2", 2);
+    p->h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(p->r1, 0, "10.0.0.1/24");
+    l3t_addr(p->r1, 1, "10.0.1.1/24");
+    l3t_addr(p->r2, 0, "10.0.1.2/24");
+    l3t_addr(p->r2, 1, "10.0.2.1/24");
+    l3t_addr(p->h2, 0, "10.0.2.2/24");
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = GBPS;
+    lp.delay_ns = VIV_MS(3);
+    p->l[0] = l3t_link(sim, viv_device_port(p->dev.dev, 0), viv_host_port(p->r1, 0), &lp);
+    p->l[1] = l3t_link(sim, viv_host_port(p->r1, 1), viv_host_port(p->r2, 0), &lp);
+    p->l[2] = l3t_link(sim, viv_host_port(p->r2, 1), viv_host_port(p->h2, 0), &lp);
+    assert_true(viv_sim_compute_routes(sim) > 0);
+    for (int k = 0; k < 3; k++)
+        l3t_cap_start(&p->cap[k], sim, p->l[k]);
+    p->r1m = l3t_host_mac(p->r1, 0);
+}
+
+/* Forget what was captured and received so far. */
+static void opath_clear(opath *p)
+{
+    p->dev.n = 0;
+    for (int k = 0; k < 3; k++)
+        p->cap[k].n = 0;
+}
+
+static void opath_fini(opath *p)
+{
+    l3t_dev_fini(&p->dev);
+    for (int k = 0; k < 3; k++)
+        l3t_cap_fini(&p->cap[k]);
+}
+
+/* From the device, by r1: an echo request to h2 (ident 0x0707, sequence seq, data "optsopts")
+ * carrying the options. */
+static void opath_echo(opath *p, uint16_t seq, const uint8_t *opts, size_t optlen)
+{
+    uint8_t f[128] = {0};
+    l3t_eth(f, &p->r1m, &p->dev.mac, 0x0800);
+    size_t hl = ipo_hdr(f + 14, DEV_IP, H2_IP, 1, 64, opts, optlen, 16);
+    l3t_icmp(f + 14 + hl, 8, 0, 0x07070000u | seq, (const uint8_t *)"optsopts", 8);
+    l3t_dev_send(&p->dev, f, 14 + hl + 16 < 60 ? 60 : 14 + hl + 16);
+}
+
+/* A warm-up echo without options, half a second before t, fills every ARP cache on the way
+ * (entries idle for a minute are gone), then the clock goes to t: what follows crosses each
+ * link in 3 ms plus its serialization, exactly. */
+static void opath_warm(opath *p, viv_sim_t *sim, viv_time_t t)
+{
+    assert_int_equal(viv_sim_run_until(sim, t - VIV_MS(500)), 0);
+    opath_clear(p);
+    opath_echo(p, 1, NULL, 0);
+    assert_int_equal(viv_sim_run_until(sim, t), 0);
+    assert_true(p->dev.n >= 1); /* the reply, after r1's ARP request the first time */
+    assert_int_equal(p->dev.f[p->dev.n - 1].info.icmp_type, 0);
+    opath_clear(p);
+}
+
+static const l3t_frame *dev_ip(const l3t_dev *d, size_t k)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->f[i].info.ethertype == 0x0800 && k-- == 0)
+            return &d->f[i];
+    return NULL;
+}
+
+/* A router records its outgoing interface's address, the destination records itself as the
+ * request arrives and again as the reply leaves (as Linux's ping -R shows), and the reply
+ * carries the whole round trip back. */
+static void test_ipv4__record_route_through_two_routers(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    opath p;
+    opath_build(&p, sim);
+    opath_warm(&p, sim, VIV_S(1));
+    char path[512];
+    snprintf(path, sizeof path, "%s/ipv4_record_route.pcap", VIV_TEST_TMPDIR);
+    viv_pcap_t *pc;
+    assert_int_equal(viv_pcap_open(&pc, sim, path, NULL), 0);
+    assert_int_equal(viv_pcap_attach_link(pc, p.l[1], VIV_LINK_BOTH), 0);
+    uint8_t rr[40] = {7, 39, 4}; /* nine empty slots, then EOL */
+    opath_echo(&p, 2, rr, 40);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_pcap_close(pc);
+    /* Wireshark reads the options as RFC 791 lays them out, every checksum good. */
+    const char *out = viv_test_tshark(path, "-o ip.check_checksum:TRUE -Y \"_ws.malformed || "
+                                            "_ws.expert.severity >= 0x00600000 || "
+                                            "ip.checksum.status == 0 || icmp.checksum.status "
+                                            "== 0\"");
+    if (out) {
+        assert_string_equal(out, "");
+        out = viv_test_tshark(path, "-T fields -E separator=';' -e icmp.type -e ip.opt.ptr "
+                                    "-e ip.rec_rt");
+        assert_string_equal(out, "8;8;10.0.1.1\n"
+                                 "0;24;10.0.1.1,10.0.2.1,10.0.2.2,10.0.2.2,10.0.1.2\n");
+    }
+    const viv_ip4_t want[6] = {
+        VIV_IP4(10, 0, 1, 1), /* r1, toward r2 */
+        VIV_IP4(10, 0, 2, 1), /* r2, toward h2 */
+        H2_IP,                /* h2, the request arriving */
+        H2_IP,                /* h2, the reply leaving */
+        VIV_IP4(10, 0, 1, 2), /* r2, toward r1 */
+        VIV_IP4(10, 0, 0, 1), /* r1, toward dev */
+    };
+    for (int k = 0; k < 3; k++) {
+        for (int dir = 0; dir < 2; dir++) {
+            const l3t_frame *fr = l3t_cap_ip(&p.cap[k], 1, (size_t)dir);
+            assert_non_null(fr);
+            assert_int_equal(fr->dir, dir ? VIV_LINK_BA : VIV_LINK_AB);
+            assert_int_equal(fr->len, 14 + 60 + 16);
+            const uint8_t *ip = iph(fr);
+            assert_int_equal(ip[0], 0x4f);
+            assert_int_equal(l3t_cksum(ip, 60), 0); /* recomputed at every change */
+            assert_int_equal(ip[8], 64 - (dir ? 2 - k : k));
+            /* Entries recorded by the time it crosses link k. */
+            int n = dir ? 4 + (2 - k) : k;
+            assert_int_equal(ip[20], 7);
+            assert_int_equal(ip[21], 39);
+            assert_int_equal(ip[22], 4 + 4 * n);
+            for (int j = 0; j < 9; j++)
+                assert_int_equal(l3t_rd32(ip + 23 + 4 * j), j < n ? want[j] : 0);
+            assert_int_equal(ip[59], 0); /* EOL */
+        }
+        assert_null(l3t_cap_ip(&p.cap[k], 1, 2));
+    }
+    /* The reply as the device got it: h2's echo reply with the six entries. */
+    const l3t_frame *rep = dev_ip(&p.dev, 0);
+    assert_non_null(rep);
+    assert_null(dev_ip(&p.dev, 1));
+    const uint8_t *ip = iph(rep);
+    assert_int_equal(l3t_rd16(ip + 2), 60 + 16);
+    assert_int_equal(l3t_rd32(ip + 12), H2_IP);
+    assert_int_equal(l3t_rd32(ip + 16), DEV_IP);
+    uint8_t icmp[16];
+    l3t_icmp(icmp, 0, 0, 0x07070002u, (const uint8_t *)"optsopts", 8);
+    assert_memory_equal(ip + 60, icmp, 16);
+    viv_host_t *all[3] = {p.r1, p.r2, p.h2};
+    for (int i = 0; i < 3; i++) {
+        viv_ip_stats_t st = l3t_stats(all[i]);
+        assert_int_equal(st.drop_malformed, 0);
+        assert_int_equal(st.icmp_errors_tx, 0);
+    }
+    opath_fini(&p);
+}
+
+/* One Timestamp option per flag. Each entity stamps the instant the packet reaches it (routers
+ * forward at once), in ms since midnight; the links take 3 ms plus 912 ns (90-byte frames at
+ * 1 Gb/s, with the 24 bytes of Ethernet overhead) each. */
+static void test_ipv4__timestamp_flags_through_two_routers(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    opath p;
+    opath_build(&p, sim);
+    assert_int_equal(l3t_ser(90, GBPS), 912);
+    /* Flag 0, eight slots, sent 7 ms before midnight of day 2: r1 stamps it at 86 399 996
+     * ms (3.000912 ms later), r2 at 86 399 999, h2 at 2 ms past midnight (the time wraps),
+     * as it arrives and as the reply leaves, then r2 at 5 and r1 at 8. */
+    const viv_time_t day = VIV_S(86400);
+    opath_warm(&p, sim, 2 * day - VIV_MS(7));
+    uint8_t ts0[36] = {68, 36, 5, 0x00};
+    opath_echo(&p, 2, ts0, 36);
+    assert_int_equal(viv_sim_run(sim), 0);
+    const uint32_t t0[6] = {86399996, 86399999, 2, 2, 5, 8};
+    const uint8_t *ip = iph(dev_ip(&p.dev, 0));
+    assert_int_equal(ip[0], 0x40 + (20 + 36) / 4);
+    assert_int_equal(l3t_cksum(ip, 56), 0);
+    assert_int_equal(ip[22], 5 + 4 * 6);
+    assert_int_equal(ip[23], 0x00);
+    for (int j = 0; j < 8; j++)
+        assert_int_equal(l3t_rd32(ip + 24 + 4 * j), j < 6 ? t0[j] : 0);
+    /* What r2 forwarded toward h2: two stamps so far. */
+    const uint8_t *fwd = iph(l3t_cap_ip(&p.cap[2], 1, 0));
+    assert_int_equal(fwd[22], 13);
+    assert_int_equal(l3t_rd32(fwd + 28), 86399999);
+
+    /* Flag 1, four address and time pairs: r1, r2, h2 twice fill it; r2 and r1 on the way
+     * back find it full and count themselves in the overflow field (h2's reply, a datagram
+     * it sends, does not count it). Sent at 1 s past midnight. */
+    opath_warm(&p, sim, 2 * day + VIV_S(1));
+    uint8_t ts1[36] = {68, 36, 5, 0x01};
+    opath_echo(&p, 3, ts1, 36);
+    assert_int_equal(viv_sim_run(sim), 0);
+    const viv_ip4_t a1[4] = {VIV_IP4(10, 0, 1, 1), VIV_IP4(10, 0, 2, 1), H2_IP, H2_IP};
+    const uint32_t t1[4] = {1003, 1006, 1009, 1009};
+    ip = iph(dev_ip(&p.dev, 0));
+    assert_int_equal(l3t_cksum(ip, 56), 0);
+    assert_int_equal(ip[22], 37);   /* full */
+    assert_int_equal(ip[23], 0x21); /* overflow 2, flag 1 */
+    for (int j = 0; j < 4; j++) {
+        assert_int_equal(l3t_rd32(ip + 24 + 8 * j), a1[j]);
+        assert_int_equal(l3t_rd32(ip + 28 + 8 * j), t1[j]);
+    }
+    assert_int_equal(iph(l3t_cap_ip(&p.cap[1], 1, 1))[23], 0x11); /* r2 counted itself */
+
+    /* Flag 3: the next prespecified address registers, whichever of its addresses it is
+     * (RFC 1812 5.3.13.6): r2 by 10.0.2.1, h2 as the request arrives, r1 by 10.0.0.1 on the
+     * way back; h2's reply leaving and r2 on the way back do not match 10.0.0.1, and
+     * 10.9.9.9 is nobody's. */
+    opath_warm(&p, sim, 2 * day + VIV_S(2));
+    uint8_t ts3[36] = {68, 36, 5, 0x03, 10, 0, 2, 1, 0, 0, 0, 0, 10, 0, 2, 2, 0, 0, 0, 0,
+                       10, 0, 0, 1, 0, 0, 0, 0, 10, 9, 9, 9};
+    opath_echo(&p, 4, ts3, 36);
+    assert_int_equal(viv_sim_run(sim), 0);
+    ip = iph(dev_ip(&p.dev, 0));
+    assert_int_equal(l3t_cksum(ip, 56), 0);
+    assert_int_equal(ip[22], 29);
+    assert_int_equal(ip[23], 0x03);
+    const uint32_t t3[4] = {2006, 2009, 2015, 0};
+    for (int j = 0; j < 4; j++) {
+        assert_memory_equal(ip + 24 + 8 * j, ts3 + 4 + 8 * j, 4); /* addresses unchanged */
+        assert_int_equal(l3t_rd32(ip + 28 + 8 * j), t3[j]);
+    }
+    assert_int_equal(l3t_cap_ip(&p.cap[1], 1, 0)->b[14 + 22], 5); /* r1 on the way out: no */
+    opath_fini(&p);
+}
+
+/* A Record Route with one slot: r1 fills it, and everyone after finds it full and passes
+ * the packet on unchanged (RFC 791: no error); one with no slot at all goes through as it
+ * is. Neither is answered with an error. */
+static void test_ipv4__record_route_without_room(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    opath p;
+    opath_build(&p, sim);
+    opath_warm(&p, sim, VIV_S(1));
+    const uint8_t one[8] = {7, 7, 4, 0, 0, 0, 0, 0}, none[4] = {7, 3, 4, 0};
+    opath_echo(&p, 2, one, 8);
+    opath_echo(&p, 3, none, 4);
+    assert_int_equal(viv_sim_run(sim), 0);
+    const uint8_t *ip = iph(dev_ip(&p.dev, 0));
+    const uint8_t want1[8] = {7, 7, 8, 10, 0, 1, 1, 0};
+    assert_int_equal(ip[0], 0x47);
+    assert_memory_equal(ip + 20, want1, 8);
+    assert_int_equal(l3t_cksum(ip, 28), 0);
+    ip = iph(dev_ip(&p.dev, 1));
+    assert_int_equal(ip[0], 0x46);
+    assert_memory_equal(ip + 20, none, 4);
+    assert_int_equal(l3t_cksum(ip, 24), 0);
+    assert_null(dev_ip(&p.dev, 2));
+    viv_host_t *all[3] = {p.r1, p.r2, p.h2};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(l3t_stats(all[i]).icmp_errors_tx, 0);
+        assert_int_equal(l3t_stats(all[i]).drop_malformed, 0);
+    }
+    assert_int_equal(l3t_stats(p.r1).ip_forwarded, 2 * 3); /* warm-up and both, both ways */
+    opath_fini(&p);
+}
+
+/* Malformed option lists, one for each error path: counted as malformed, dropped, and
+ * answered with Parameter Problem (code 0) whose pointer is the byte at fault (RFC 1812
+ * 4.3.3.5; the pointers are Linux's) and whose quote is the packet as it arrived. */
+static const struct {
+    const char *what;
+    uint8_t opts[12];
+    size_t n;
+    uint8_t pp;
+} bad_opts[] = {
+    {"type byte last, no length", {1, 1, 1, 7}, 4, 23},
+    {"length 0", {0x94, 0, 0, 0}, 4, 20},
+    {"length 1", {1, 0x94, 1, 0}, 4, 21},
+    {"length past the header", {1, 0x94, 4, 0}, 4, 21},
+    {"second RR", {7, 3, 4, 7, 3, 4, 0, 0}, 8, 23},
+    {"RR length 2", {7, 2, 0, 0}, 4, 21},
+    {"RR pointer 3", {7, 7, 3, 0, 0, 0, 0, 0}, 8, 22},
+    {"RR room for 3 bytes", {7, 6, 4, 0, 0, 0, 0, 0}, 8, 22},
+    {"second TS", {68, 4, 5, 0, 68, 4, 5, 0}, 8, 24},
+    {"TS length 3", {68, 3, 5, 0}, 4, 21},
+    {"TS pointer 4", {68, 8, 4, 0, 0, 0, 0, 0}, 8, 22},
+    {"TS flag 1, room for 4 bytes", {68, 8, 5, 1, 0, 0, 0, 0}, 8, 22},
+    {"TS full, overflow 15", {68, 8, 9, 0xf1, 0, 0, 0, 0}, 8, 23},
+};
+
+static void test_ipv4__malformed_options_get_parameter_problem(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim, 0);
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 7), h = VIV_IP4(10, 0, 0, 1);
+    const size_t nbad = VIV__ARRAY_LEN_T(bad_opts);
+    uint8_t echo[16];
+    l3t_icmp(echo, 8, 0, 0x00090001, NULL, 8);
+    /* A good echo first: h learns the device's MAC (its errors would wait for ARP, three at
+     * most). */
+    bench_send(&b, &b.hm, me, h, 1, 64, 0, echo, 16);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_non_null(bench_ip(&b, 0));
+    b.dev.n = 0;
+    uint8_t sent[VIV__ARRAY_LEN_T(bad_opts)][64];
+    for (size_t k = 0; k < nbad; k++) {
+        uint8_t f[128] = {0};
+        l3t_eth(f, &b.hm, &b.dev.mac, 0x0800);
+        size_t hl = ipo_hdr(f + 14, me, h, 1, 64, bad_opts[k].opts, bad_opts[k].n, 16);
+        memcpy(f + 14 + hl, echo, 16);
+        memcpy(sent[k], f + 14, hl + 16);
+        l3t_dev_send(&b.dev, f, 14 + hl + 16 < 60 ? 60 : 14 + hl + 16);
+    }
+    /* No error about a broadcast, nor about an ICMP error, whatever their options. */
+    viv_mac_t bc = l3t_bcast_mac();
+    uint8_t f[128] = {0};
+    l3t_eth(f, &bc, &b.dev.mac, 0x0800);
+    size_t hl = ipo_hdr(f + 14, me, VIV_IP4(10, 0, 0, 255), 1, 64, bad_opts[0].opts, 4, 16);
+    memcpy(f + 14 + hl, echo, 16);
+    l3t_dev_send(&b.dev, f, 60);
+    uint8_t err[36], quote[28];
+    l3t_ip(quote, h, me, 17, 64, 8, 0);
+    memset(quote + 20, 0, 8);
+    l3t_icmp(err, 3, 3, 0, quote, 28);
+    l3t_eth(f, &b.hm, &b.dev.mac, 0x0800);
+    hl = ipo_hdr(f + 14, me, h, 1, 64, bad_opts[1].opts, 4, 36);
+    memcpy(f + 14 + hl, err, 36);
+    l3t_dev_send(&b.dev, f, 14 + hl + 36);
+    assert_int_equal(viv_sim_run(sim), 0);
+
+    for (size_t k = 0; k < nbad; k++) {
+        const l3t_frame *e = bench_ip(&b, k);
+        assert_non_null(e);
+        const uint8_t *ip = iph(e);
+        size_t qlen = 20 + bad_opts[k].n + 16;
+        assert_int_equal(ip[0], 0x45); /* the error carries no options */
+        assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + qlen);
+        assert_int_equal(l3t_rd32(ip + 12), h);
+        assert_int_equal(l3t_rd32(ip + 16), me);
+        const uint8_t *icmp = ip + 20;
+        if (icmp[0] != 12 || icmp[1] != 0 || icmp[4] != bad_opts[k].pp)
+            fail_msg("%s: type %u code %u pointer %u, want 12 0 %u", bad_opts[k].what, icmp[0],
+                     icmp[1], icmp[4], bad_opts[k].pp);
+        assert_int_equal(l3t_rd16(icmp + 6), 0);
+        assert_int_equal(icmp[5], 0);
+        assert_int_equal(l3t_cksum(icmp, 8 + qlen), 0);
+        assert_memory_equal(icmp + 8, sent[k], qlen);
+    }
+    assert_null(bench_ip(&b, nbad));
+    viv_ip_stats_t st = l3t_stats(b.h);
+    assert_int_equal(st.drop_malformed, nbad + 2);
+    assert_int_equal(st.icmp_errors_tx, nbad);
+    assert_int_equal(st.ip_delivered, 1); /* the good echo only */
+    assert_int_equal(st.icmp_rx, 1);
+    l3t_dev_fini(&b.dev);
+}
+
+/* A router checks options as a packet arrives, before its TTL: a malformed list with TTL 1
+ * gets Parameter Problem, not time exceeded; one it cannot even start to record into is
+ * not forwarded. A good list with TTL 1 gets time exceeded quoting it unrecorded. */
+static void test_ipv4__malformed_options_at_a_router(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim, 1);
+    viv_host_t *far = l3t_host(sim, "far", 1);
+    l3t_addr(far, 0, "10.0.2.9/24");
+    l3t_link(sim, viv_host_port(b.h, 1), viv_host_port(far, 0), NULL);
+    const viv_ip4_t me = VIV_IP4(10, 0, 0, 7), dst = VIV_IP4(10, 0, 2, 9);
+    uint8_t echo[16];
+    l3t_icmp(echo, 8, 0, 0x00090001, NULL, 8);
+    const uint8_t bad[8] = {7, 7, 5, 0, 0, 0, 0, 0}, good[8] = {7, 7, 4, 0, 0, 0, 0, 0};
+    const uint8_t *opts[3] = {bad, bad, good};
+    const uint8_t ttl[3] = {1, 64, 1};
+    uint8_t sent[3][44];
+    for (int k = 0; k < 3; k++) {
+        uint8_t f[128] = {0};
+        l3t_eth(f, &b.hm, &b.dev.mac, 0x0800);
+        size_t hl = ipo_hdr(f + 14, me, dst, 1, ttl[k], opts[k], 8, 16);
+        memcpy(f + 14 + hl, echo, 16);
+        memcpy(sent[k], f + 14, 44);
+        l3t_dev_send(&b.dev, f, 60);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    for (int k = 0; k < 3; k++) {
+        const uint8_t *ip = iph(bench_ip(&b, (size_t)k));
+        assert_int_equal(l3t_rd32(ip + 12), VIV_IP4(10, 0, 0, 1));
+        assert_int_equal(ip[20], k < 2 ? 12 : 11);
+        assert_int_equal(ip[24], k < 2 ? 22 : 0);
+        assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + 44);
+        assert_memory_equal(ip + 28, sent[k], 44);
+    }
+    assert_null(bench_ip(&b, 3));
+    viv_ip_stats_t st = l3t_stats(b.h);
+    assert_int_equal(st.drop_malformed, 2);
+    assert_int_equal(st.drop_ttl, 1);
+    assert_int_equal(st.ip_forwarded, 0);
+    assert_int_equal(l3t_stats(far).ip_rx, 0);
+    l3t_dev_fini(&b.dev);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -590,6 +1021,11 @@ int main(void)
         T(test_ipv4__too_big),
         T(test_ipv4__malformed_headers),
         T(test_ipv4__limited_broadcast_is_not_sent_to_the_gateway),
+        T(test_ipv4__record_route_through_two_routers),
+        T(test_ipv4__timestamp_flags_through_two_routers),
+        T(test_ipv4__record_route_without_room),
+        T(test_ipv4__malformed_options_get_parameter_problem),
+        T(test_ipv4__malformed_options_at_a_router),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "l3_test.h"
 
+#include "l3/l3.h"
+
 #include <time.h>
 
 /* ---- longest prefix match -------------------------------------------------------------- */
@@ -768,11 +770,71 @@ static void test_route__compute_thousand_hosts(void **state)
     }
 }
 
+/* ---- the one route choice (viv__ip_route) ---------------------------------------------- */
+
+/* What a transport asks layer 3 once: interface, next hop, source address and MTU. */
+static void test_route__one_route_choice(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    viv_iface_opts io = VIV_IFACE_OPTS_INIT;
+    assert_int_equal(viv_host_add_iface(h, NULL), 0);
+    io.mtu = 9000;
+    assert_int_equal(viv_host_add_iface(h, &io), 1);
+    assert_int_equal(viv_host_add_addr(h, 0, VIV_IP4(10, 0, 0, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(h, 1, VIV_IP4(10, 9, 0, 1), 16), 0);
+    assert_int_equal(viv_host_add_addr(h, 1, VIV_IP4(10, 9, 7, 7), 16), 0);
+    assert_int_equal(viv_host_set_gateway(h, VIV_IP4(10, 9, 0, 254)), 0);
+    viv__ip_path p;
+    /* On-link: the destination is the next hop, the interface's primary address the
+     * source, its MTU the path's. */
+    assert_int_equal(viv__ip_route(h, VIV_IP4_ANY, VIV_IP4(10, 0, 0, 5), &p), 0);
+    assert_int_equal(p.iface, 0);
+    assert_int_equal(p.next_hop, VIV_IP4(10, 0, 0, 5));
+    assert_int_equal(p.src, VIV_IP4(10, 0, 0, 1));
+    assert_int_equal(p.mtu, 1500);
+    assert_false(p.local || p.bcast);
+    /* Through the default gateway, on the 9000-byte interface. */
+    assert_int_equal(viv__ip_route(h, VIV_IP4_ANY, VIV_IP4(192, 0, 2, 1), &p), 0);
+    assert_int_equal(p.iface, 1);
+    assert_int_equal(p.next_hop, VIV_IP4(10, 9, 0, 254));
+    assert_int_equal(p.src, VIV_IP4(10, 9, 0, 1));
+    assert_int_equal(p.mtu, 9000);
+    /* A bound source is kept. */
+    assert_int_equal(viv__ip_route(h, VIV_IP4(10, 9, 7, 7), VIV_IP4(192, 0, 2, 1), &p), 0);
+    assert_int_equal(p.src, VIV_IP4(10, 9, 7, 7));
+    /* Local: loopback, any size up to the IPv4 maximum. */
+    assert_int_equal(viv__ip_route(h, VIV_IP4_ANY, VIV_IP4(10, 9, 7, 7), &p), 0);
+    assert_true(p.local);
+    assert_int_equal(p.src, VIV_IP4(10, 9, 7, 7));
+    assert_int_equal(p.mtu, 65535);
+    /* Broadcasts: limited (by the bound address's interface), directed (by its subnet's),
+     * never through the gateway. */
+    assert_int_equal(viv__ip_route(h, VIV_IP4(10, 9, 0, 1), VIV_IP4_BROADCAST, &p), 0);
+    assert_true(p.bcast);
+    assert_int_equal(p.iface, 1);
+    assert_int_equal(p.next_hop, VIV_IP4_BROADCAST);
+    assert_int_equal(viv__ip_route(h, VIV_IP4_ANY, VIV_IP4(10, 0, 0, 255), &p), 0);
+    assert_true(p.bcast);
+    assert_int_equal(p.iface, 0);
+    assert_int_equal(p.next_hop, VIV_IP4(10, 0, 0, 255));
+    assert_int_equal(p.src, VIV_IP4(10, 0, 0, 1));
+    /* No route. */
+    viv_host_t *lone;
+    assert_int_equal(viv_host_new(&lone, sim, NULL), 0);
+    assert_int_equal(viv__ip_route(lone, VIV_IP4_ANY, VIV_IP4(192, 0, 2, 1), &p),
+                     VIV_ENETUNREACH);
+    assert_int_equal(viv__ip_route(lone, VIV_IP4_ANY, VIV_IP4_BROADCAST, &p), VIV_ENETUNREACH);
+    assert_true(p.bcast);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
     const struct CMUnitTest tests[] = {
         T(test_route__longest_prefix_in_every_insertion_order),
+        T(test_route__one_route_choice),
         T(test_route__metric_then_age_and_text),
         T(test_route__bad_arguments),
         T(test_route__gateway_must_be_a_neighbour),

@@ -63,12 +63,13 @@ static void test_udp__connected_port_unreachable_is_econnrefused(void **state)
     assert_int_equal(rec.events[0], VIV_EV_WRITABLE);
     assert_int_equal(rec.times[0], 0);
     assert_int_equal(rec.events[1], VIV_EV_ERROR);
-    /* ARP both ways, the datagram (47 bytes, padded to 60), the ICMP error (70 bytes: it
-     * quotes the 20-byte IP header and the 8-byte UDP header). */
+    /* ARP both ways, the datagram (47 bytes, padded to 60), the ICMP error (75 bytes: it
+     * quotes the whole 33-byte datagram, as RFC 1812 4.3.2.3 has up to 548 bytes quoted:
+     * (75 + 24) * 8 = 792 ns at 1 Gb/s). */
     const viv_time_t t_err = ARP_RTT + VIV_MS(1) + l4t_ser_ns(l4t_udp_frame(5)) + VIV_MS(1) +
-                             l4t_ser_ns(14 + 20 + 8 + 28);
+                             l4t_ser_ns(14 + 20 + 8 + (20 + 8 + 5));
     assert_int_equal(rec.times[1], t_err);
-    assert_int_equal(t_err, VIV_MS(4) + 2 * 672 + 672 + 752);
+    assert_int_equal(t_err, VIV_MS(4) + 2 * 672 + 672 + 792);
     assert_int_equal(viv_udp_error(c), VIV_ECONNREFUSED);
     assert_int_equal(viv_udp_error(c), 0); /* once */
     /* Cleared by reading: send works again. */

@@ -1,5 +1,5 @@
-/* ICMPv4: echo, destination unreachable (fragmentation needed), time exceeded, unknown types;
- * truncation, short quotes, checksums. */
+/* ICMPv4: echo, destination unreachable (fragmentation needed), time exceeded, parameter
+ * problem, unknown types; truncation, short quotes, checksums. */
 #include "wire_test.h"
 
 /* Echo request, ident 0x1234, sequence 7, data "abcdefgh"; checksum 0x542f. */
@@ -135,6 +135,58 @@ static void test_icmp__time_exceeded(void **state)
     free(b);
 }
 
+/* Parameter problem, pointer 22 (the pointer byte of a Record Route option with pointer 2),
+ * quoting 10.0.0.7 -> 10.0.0.1 (IHL 6, the option and padding) and the 8 bytes of an echo
+ * header; checksum 0xddff (struct.pack and a 16-bit word loop, as gen_vectors.py does). */
+static const uint8_t ICMP_PARAM_PROBLEM[40] = {
+    0x0c, 0x00, 0xdd, 0xff, 0x16, 0x00, 0x00, 0x00, 0x46, 0x00, 0x00, 0x20, 0x00, 0x01,
+    0x00, 0x00, 0x40, 0x01, 0x5c, 0xd2, 0x0a, 0x00, 0x00, 0x07, 0x0a, 0x00, 0x00, 0x01,
+    0x07, 0x03, 0x02, 0x00, 0x08, 0x00, 0xf7, 0xfe, 0x00, 0x01, 0x00, 0x00,
+};
+
+static void test_icmp__parameter_problem_carries_the_pointer(void **state)
+{
+    (void)state;
+    struct viv__icmp_repr r;
+    memset(&r, 0, sizeof r);
+    r.type = VIV__ICMP_PARAM_PROBLEM;
+    r.code = VIV__ICMP_PARAM_POINTER;
+    r.pointer = 22;
+    r.next_hop_mtu = 1400; /* not this type's: not written */
+    r.data = ICMP_PARAM_PROBLEM + 8;
+    r.data_len = 32;
+    assert_int_equal(viv__icmp_len(&r), 40);
+    uint8_t buf[40];
+    memset(buf, 0x55, sizeof buf);
+    assert_int_equal(viv__icmp_emit(&r, buf, 40), VIV__W_OK);
+    assert_memory_equal(buf, ICMP_PARAM_PROBLEM, 40);
+    uint8_t *b = wt_dup(ICMP_PARAM_PROBLEM, 40);
+    struct viv__icmp_repr p;
+    assert_int_equal(viv__icmp_parse(b, 40, &p), VIV__W_OK);
+    assert_int_equal(p.type, 12);
+    assert_int_equal(p.code, 0);
+    assert_int_equal(p.pointer, 22);
+    assert_int_equal(p.next_hop_mtu, 0);
+    assert_ptr_equal(p.data, b + 8);
+    assert_int_equal(p.data_len, 32);
+    free(b);
+    /* Other types read no pointer. */
+    b = wt_dup(ICMP_TIME_EXCEEDED, 36);
+    assert_int_equal(viv__icmp_parse(b, 36, &p), VIV__W_OK);
+    assert_int_equal(p.pointer, 0);
+    free(b);
+    /* Its quote must hold 28 bytes too. */
+    r.data_len = 27;
+    assert_int_equal(viv__icmp_emit(&r, buf, 35), VIV__W_OK);
+    assert_int_equal(viv__icmp_parse(buf, 35, &p), VIV__W_MALFORMED);
+    /* The error types, which no error is ever sent about. */
+    for (int t = 0; t < 256; t++) {
+        bool err = t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+        assert_int_equal(viv__icmp_is_error((uint8_t)t), err);
+    }
+    assert_int_equal(VIV__ICMP_MAX_QUOTE, 548);
+}
+
 static void test_icmp__unknown_type_returns_raw_body(void **state)
 {
     (void)state;
@@ -212,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_icmp__echo_emit_parse_round_trip),
         cmocka_unit_test(test_icmp__frag_needed_carries_the_mtu_and_quote),
         cmocka_unit_test(test_icmp__time_exceeded),
+        cmocka_unit_test(test_icmp__parameter_problem_carries_the_pointer),
         cmocka_unit_test(test_icmp__unknown_type_returns_raw_body),
         cmocka_unit_test(test_icmp__truncated_at_every_length),
         cmocka_unit_test(test_icmp__short_quote_is_malformed),

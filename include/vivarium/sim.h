@@ -179,7 +179,8 @@ VIV_API int viv_sim_run(viv_sim_t *sim);
  *
  * With @p t = ::VIV_TIME_NEVER this is viv_sim_run(): every event runs and the clock stays
  * at the last one's time (VIV_TIME_NEVER is no instant, so the clock never reaches it and
- * events can still be scheduled afterwards). If viv_sim_stop() is called first, the driver returns with the clock at the time of the
+ * events can still be scheduled afterwards). If viv_sim_stop() is called first, the driver
+ * returns with the clock at the time of the
  * event that stopped it.
  * @param sim the simulation.
  * @param t the instant to run to; not before viv_sim_now().

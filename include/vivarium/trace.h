@@ -88,8 +88,8 @@ typedef enum viv_drop_reason {
     VIV_DROP_TTL = 14,         /**< TTL expired in transit (drop_ttl) */
     VIV_DROP_NO_ROUTE = 15,    /**< no route to the destination (drop_no_route) */
     VIV_DROP_NO_ARP = 16,      /**< the next hop did not answer ARP (drop_arp) */
-    VIV_DROP_ARP_QUEUE = 17,   /**< pushed out of the queue of packets waiting for ARP, or
-                                    the ARP cache was full (drop_arp) */
+    VIV_DROP_ARP_QUEUE = 17,   /**< pushed out of the queue of packets waiting for ARP
+                                    (drop_arp) */
     VIV_DROP_TOO_BIG = 18,     /**< larger than the outgoing MTU (drop_too_big) */
     VIV_DROP_FRAGMENT = 19,    /**< a fragment: vivarium does not reassemble */
     VIV_DROP_BROADCAST = 20,   /**< a broadcast a router must not forward */
@@ -98,7 +98,8 @@ typedef enum viv_drop_reason {
     VIV_DROP_RX_QUEUE_FULL = 23, /**< a socket's receive queue was full */
     VIV_DROP_FILTERED = 24,    /**< a switch filtered it (its destination is on the port it
                                     came from) */
-    VIV_DROP_TABLE_FULL = 25   /**< a table it needed was full */
+    VIV_DROP_TABLE_FULL = 25   /**< a table it needed was full (the ARP cache full of
+                                    entries being resolved: drop_arp) */
 } viv_drop_reason;
 
 /** One fact. Fields a kind does not use are zero (NULL, UINT32_MAX for `port`). */

@@ -11,7 +11,8 @@
  * of two), so a year of nb days wraps around the bucket array. A bucket is a list of its
  * distinct times in increasing order (whatever their year), and all events at one time hang
  * off the least of them (the leader) in (owner, seq) order; an event that sorts after the
- * group's greatest (the common case: one owner's burst at one instant) joins in O(1). Popping scans buckets day by day from the current day; a year with nothing due falls
+ * group's greatest (the common case: one owner's burst at one instant) joins in O(1).
+ * Popping scans buckets day by day from the current day; a year with nothing due falls
  * back to a direct search for the least time.
  *
  * Tuning is automatic: nb doubles or halves as the queue grows or shrinks, and the day width

@@ -7,6 +7,7 @@
 
 #include "core/bytes.h"
 #include "l2.h"
+#include "vivarium/trace.h"
 #include "vivarium/switch.h"
 
 typedef struct macslot {
@@ -93,11 +94,28 @@ static int table_grow(struct viv_switch *sw)
     return 0;
 }
 
+/* Trace a change of the table: a station learned or moved to port, or forgotten (port
+ * UINT32_MAX). An aged entry is reported when the switch notices it (aging is lazy). */
+static void mac_trace(struct viv_switch *sw, uint64_t key, uint32_t port)
+{
+    viv_sim_t *sim = sw->node.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_MAC);
+    r.node = &sw->node;
+    r.port = port;
+    for (int i = 0; i < 6; i++)
+        r.mac.b[i] = (uint8_t)(key >> (40 - 8 * i));
+    viv__trace_emit(sim, &r);
+}
+
 static void purge_expired(struct viv_switch *sw)
 {
     for (uint32_t i = 0; i < sw->nslots;) {
         macslot *s = &sw->slots[i];
         if ((s->key & USED) && expired(sw, s)) {
+            mac_trace(sw, s->key, UINT32_MAX);
             table_remove(sw, s); /* a later entry may have shifted into i: look again */
             sw->st.aged++;
         } else {
@@ -114,8 +132,10 @@ static void learn(struct viv_switch *sw, uint64_t key, uint32_t port)
         if (expired(sw, s)) {
             sw->st.aged++;
             sw->st.learned++;
+            mac_trace(sw, key, port);
         } else if (s->port != port) {
             sw->st.moved++;
+            mac_trace(sw, key, port);
         }
         s->port = port;
         s->seen = now;
@@ -138,6 +158,7 @@ static void learn(struct viv_switch *sw, uint64_t key, uint32_t port)
     sw->slots[i] = (macslot){key, port, now};
     sw->count++;
     sw->st.learned++;
+    mac_trace(sw, key, port);
 }
 
 static uint64_t mac48(const uint8_t *p)
@@ -151,6 +172,9 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     sw->st.rx_frames++;
     if (VIV__UNLIKELY(f->len < 14)) { /* only a program's device can send this */
         sw->st.rx_bad_frame++;
+        if (viv__tracing(n->sim))
+            viv__trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
+                             VIV_DROP_BAD_FRAME, viv__frame_bytes(f), f->len);
         viv__frame_unref(n->sim, f);
         return;
     }
@@ -161,6 +185,7 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     if (!(b[0] & 1)) {
         macslot *s = table_find(sw, mac48(b) | USED);
         if (s && expired(sw, s)) {
+            mac_trace(sw, s->key, UINT32_MAX);
             table_remove(sw, s);
             sw->st.aged++;
             s = NULL;
@@ -168,6 +193,9 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
         if (s) {
             if (s->port == in->index) {
                 sw->st.filtered++;
+                if (VIV__UNLIKELY(viv__tracing(n->sim)))
+                    viv__trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
+                                     VIV_DROP_FILTERED, viv__frame_bytes(f), f->len);
                 viv__frame_unref(n->sim, f);
             } else {
                 sw->st.forwarded++;
@@ -224,6 +252,7 @@ static void forget_port(struct viv_switch *sw, uint32_t port)
                 sw->st.aged++;
             else
                 sw->st.flushed++;
+            mac_trace(sw, s->key, UINT32_MAX);
             table_remove(sw, s); /* a later entry may have shifted into i: look again */
         } else {
             i++;

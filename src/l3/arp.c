@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "l3.h"
+#include "vivarium/trace.h"
 
 static const viv_mac_t mac_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
@@ -129,8 +130,25 @@ static void arp_queue_free(struct viv_host *h, viv__arp *e)
     e->nqueue = 0;
 }
 
+/* Trace an entry's new state (-1: removed). */
+static void arp_trace(struct viv_host *h, const viv__arp *e, int state)
+{
+    viv_sim_t *sim = h->node.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_ARP);
+    r.node = &h->node;
+    r.port = e->iface;
+    r.ip = e->ip;
+    r.mac = e->mac;
+    r.state = state;
+    viv__trace_emit(sim, &r);
+}
+
 static void arp_delete(struct viv_host *h, viv__arp *e)
 {
+    arp_trace(h, e, -1);
     viv__timer_fini(&e->timer);
     arp_idle_unlink(h, e);
     arp_queue_free(h, e);
@@ -239,11 +257,12 @@ static void arp_timer_fire(viv__timer *t)
     h->st.arp_failed++;
     viv__frame **q = e->queue;
     uint32_t n = e->nqueue;
+    uint32_t e_iface = e->iface;
     e->queue = NULL;
     e->nqueue = 0;
     arp_delete(h, e);
     for (uint32_t i = 0; i < n; i++) {
-        h->st.drop_arp++;
+        viv__host_drop(h, &h->st.drop_arp, VIV_DROP_NO_ARP, e_iface, q[i]);
         viv__ip_unreachable(h, q[i], VIV__ICMP_UNREACH_HOST);
     }
     viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
@@ -259,6 +278,7 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
 {
     e->mac = *mac;
     e->state = VIV_ARP_REACHABLE;
+    arp_trace(h, e, VIV_ARP_REACHABLE);
     e->confirmed = h->node.sim->now;
     e->attempts = 0;
     viv__timer_stop(&e->timer);
@@ -290,10 +310,17 @@ static int host_has_mac(const struct viv_host *h, const viv_mac_t *mac)
  * its trace record belongs here. */
 static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const viv_mac_t *mac)
 {
-    (void)iface; /* where, who and what: for the trace record */
-    (void)ip;
-    (void)mac;
     h->st.arp_conflicts++;
+    viv_sim_t *sim = h->node.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_ADDR_CONFLICT);
+    r.node = &h->node;
+    r.port = iface;
+    r.ip = ip;
+    r.mac = *mac;
+    viv__trace_emit(sim, &r);
 }
 
 void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
@@ -303,11 +330,12 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
     h->st.arp_rx++;
     arp_expire(h);
     int rc = viv__arp_parse(viv__frame_bytes(f), f->len, &a);
-    viv__frame_unref(sim, f);
     if (rc < 0 || viv__mac_is_group(&a.sha)) {
-        h->st.arp_bad++;
+        viv__host_drop(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, f);
+        viv__frame_unref(sim, f);
         return;
     }
+    viv__frame_unref(sim, f);
     viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
     for (uint32_t k = 0; k < ifc->naddrs; k++)
@@ -337,6 +365,7 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
         if (e) {
             e->mac = a.sha;
             e->state = VIV_ARP_REACHABLE;
+            arp_trace(h, e, VIV_ARP_REACHABLE);
             arp_touch_idle(h, e);
         }
     }
@@ -372,6 +401,7 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             /* fall through - a stale entry is used and revalidated */
         case VIV_ARP_STALE:
             e->state = VIV_ARP_PROBE;
+            arp_trace(h, e, VIV_ARP_PROBE);
             e->attempts = 0;
             e->touched = sim->now;
             arp_idle_unlink(h, e); /* its probe ends it or confirms it */
@@ -397,18 +427,19 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             }
         }
         if (!e) {
-            if (h->st.arp_refused != refused)
-                h->st.drop_arp++; /* the cache is full of entries being resolved */
+            if (h->st.arp_refused != refused) /* the cache is full of entries resolving */
+                viv__host_drop(h, &h->st.drop_arp, VIV_DROP_TABLE_FULL, iface, f);
             else
-                h->st.drop_nomem++;
+                viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, iface, f);
             viv__frame_unref(sim, f);
             return;
         }
         e->state = VIV_ARP_INCOMPLETE;
+        arp_trace(h, e, VIV_ARP_INCOMPLETE);
         arp_request(h, e, 0);
     }
     if (e->nqueue == h->opts.arp_queue) { /* full: the oldest packet makes room */
-        h->st.drop_arp++;
+        viv__host_drop(h, &h->st.drop_arp, VIV_DROP_ARP_QUEUE, iface, e->queue[0]);
         viv__frame_unref(sim, e->queue[0]);
         memmove(&e->queue[0], &e->queue[1], (e->nqueue - 1) * sizeof(*e->queue));
         e->nqueue--;

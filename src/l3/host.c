@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "l3.h"
+#include "vivarium/trace.h"
 
 static const viv__node_ops host_ops;
 
@@ -52,6 +53,16 @@ void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
     for (uint32_t i = 0; i < h->nl4; i++)
         if (h->l4[i].proto == proto)
             h->l4[i].ctx = ctx;
+}
+
+void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                    const viv__frame *f)
+{
+    (*counter)++;
+    viv_sim_t *sim = h->node.sim;
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, &h->node, iface, NULL, 0, reason,
+                         f ? f->data + f->head : NULL, f ? f->len : 0);
 }
 
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
@@ -105,13 +116,13 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     struct viv__eth_repr e;
     int rc = viv__eth_parse(viv__frame_bytes(f), f->len, &e);
     if (rc < 0) {
-        h->st.rx_bad_frame++;
+        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
         viv__frame_unref(n->sim, f);
         return;
     }
     int group = viv__mac_is_group(&e.dst);
     if (!group && !viv__mac_eq(&e.dst, &ifc->mac)) {
-        h->st.rx_not_mine++;
+        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, ifc->index, f);
         viv__frame_unref(n->sim, f);
         return;
     }
@@ -119,7 +130,8 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
      * frame's head as it strips headers: work on a private copy. Unicast frames have one
      * holder and are never copied, nor are frames this host does not accept. */
     if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f))) {
-        h->st.drop_nomem++; /* no memory for the private copy */
+        /* no memory for the private copy */
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, ifc->index, NULL);
         return;
     }
     viv__frame_pull(f, VIV__ETH_HDR_LEN);
@@ -131,7 +143,7 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
         viv__ip_input(h, ifc->index, group, f);
         break;
     default:
-        h->st.rx_bad_frame++;
+        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
         viv__frame_unref(n->sim, f);
         break;
     }

@@ -4,6 +4,7 @@
 
 #include "core/bytes.h"
 #include "l3.h"
+#include "vivarium/trace.h"
 
 static int is_bcast_or_mcast(const struct viv_host *h, viv_ip4_t ip)
 {
@@ -21,7 +22,8 @@ static void icmp_send(struct viv_host *h, const struct viv__icmp_repr *m, viv_ip
     size_t n = viv__icmp_len(m);
     viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, (uint32_t)n);
     if (!f) {
-        h->st.drop_nomem++; /* the message could not be built */
+        /* the message could not be built */
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
         return;
     }
     viv__icmp_emit(m, viv__frame_bytes(f), n);
@@ -106,7 +108,8 @@ static void echo_reply_with_options(struct viv_host *h, const struct viv__ipv4_r
     uint8_t pp;
     const uint8_t *req = ip->opts - VIV__IPV4_HDR_LEN; /* the request's header */
     if (viv__ipv4_opts_parse(req, ip->hdr_len, false, &in, &pp) < 0) {
-        h->st.drop_malformed++; /* room for part of the next entry only */
+        /* room for part of the next entry only */
+        viv__host_drop(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, NULL);
         return;
     }
     if (!in.rr && !in.ts) {
@@ -133,20 +136,21 @@ static void echo_reply_with_options(struct viv_host *h, const struct viv__ipv4_r
     size_t opts_len = n - VIV__IPV4_HDR_LEN;
     struct viv__ipv4_stamp st = {ip->dst, h->node.sim->now, icmp_is_mine, h, false};
     if (viv__ipv4_opts_stamp(hdr, &out, &st, &pp) < 0) {
-        h->st.drop_malformed++;
+        viv__host_drop(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, NULL);
         return;
     }
     viv__ip_path path;
     int rc = viv__ip_route(h, ip->dst, ip->src, &path);
     if (rc < 0) {
         if (rc == VIV_ENETUNREACH)
-            h->st.drop_no_route++; /* as viv__ip_output counts it */
+            /* as viv__ip_output counts it */
+            viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, NULL);
         return;
     }
     size_t mlen = viv__icmp_len(r);
     viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, (uint32_t)(opts_len + mlen));
     if (!f) {
-        h->st.drop_nomem++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
         return;
     }
     uint8_t *b = viv__frame_bytes(f);
@@ -173,7 +177,7 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
     h->st.icmp_rx++;
     int rc = viv__icmp_parse(viv__frame_bytes(f), f->len, &m);
     if (rc < 0 && rc != VIV__W_UNSUPPORTED) {
-        h->st.icmp_bad++;
+        viv__host_drop(h, &h->st.icmp_bad, VIV_DROP_MALFORMED, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
@@ -206,7 +210,7 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         struct viv__ipv4_repr q;
         size_t hl;
         if (parse_quote(m.data, m.data_len, &q, &hl) < 0 || !viv_host_has_addr(h, q.src)) {
-            h->st.icmp_bad++;
+            viv__host_drop(h, &h->st.icmp_bad, VIV_DROP_MALFORMED, UINT32_MAX, f);
             break;
         }
         const uint8_t *l4 = m.data + hl;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "l3.h"
+#include "vivarium/trace.h"
 
 static int is_multicast(viv_ip4_t ip) { return (ip >> 28) == 0xe; }
 
@@ -12,7 +13,8 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
 {
     viv_sim_t *sim = h->node.sim;
     if (viv__ipv4_frag_kind(ip) != VIV__IPV4_WHOLE) {
-        h->st.drop_fragment++; /* vivarium does not reassemble */
+        /* vivarium does not reassemble */
+        viv__host_drop(h, &h->st.drop_fragment, VIV_DROP_FRAGMENT, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
@@ -31,7 +33,7 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
     /* Nobody here speaks this protocol. Every transport of the library is registered with
      * every host and answers for itself even with no socket (UDP with port unreachable, TCP
      * with a reset), so this is a protocol vivarium does not have. */
-    h->st.drop_proto++;
+    viv__host_drop(h, &h->st.drop_proto, VIV_DROP_NO_PROTOCOL, UINT32_MAX, f);
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PROTO, 0, viv__frame_bytes(f),
                     f->len, l2_bcast);
     viv__frame_unref(sim, f);
@@ -62,7 +64,7 @@ static viv_ip4_t ip_own_addr(const struct viv_host *h, uint32_t iface)
  * f. */
 static void ip_options_bad(struct viv_host *h, viv__frame *f, uint8_t pp, int l2_bcast)
 {
-    h->st.drop_malformed++;
+    viv__host_drop(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, f);
     viv__icmp_error(h, VIV__ICMP_PARAM_PROBLEM, VIV__ICMP_PARAM_POINTER, pp,
                     viv__frame_bytes(f), f->len, l2_bcast);
     viv__frame_unref(h->node.sim, f);
@@ -91,12 +93,13 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
     viv_sim_t *sim = h->node.sim;
     if (l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
         ip->dst == VIV_IP4_ANY) {
-        h->st.drop_broadcast++; /* never forwarded: link-layer broadcasts, multicast */
+        /* never forwarded: link-layer broadcasts, multicast */
+        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
     if (ip->ttl <= 1) {
-        h->st.drop_ttl++;
+        viv__host_drop(h, &h->st.drop_ttl, VIV_DROP_TTL, UINT32_MAX, f);
         viv__icmp_error(h, VIV__ICMP_TIME_EXCEEDED, VIV__ICMP_EXC_TTL, 0, viv__frame_bytes(f),
                         f->len, 0);
         viv__frame_unref(sim, f);
@@ -104,7 +107,7 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
     }
     viv_route r;
     if (viv__route_lookup(h, ip->dst, &r) < 0) {
-        h->st.drop_no_route++;
+        viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, f);
         viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, 0,
                         viv__frame_bytes(f), f->len, 0);
         viv__frame_unref(sim, f);
@@ -112,12 +115,13 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
     }
     viv__iface *out = h->ifaces[r.iface];
     if (!r.gateway && viv__iface_is_bcast(out, ip->dst)) {
-        h->st.drop_broadcast++; /* a directed broadcast: routers must not forward it */
+        /* a directed broadcast: routers must not forward it */
+        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
     if (f->len > out->mtu) {
-        h->st.drop_too_big++;
+        viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
         viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED,
                         (uint16_t)out->mtu, viv__frame_bytes(f), f->len, 0);
         viv__frame_unref(sim, f);
@@ -126,7 +130,7 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
     /* The frame may be shared (a hub's flood): change a private copy. */
     f = viv__frame_writable(sim, f);
     if (!f) {
-        h->st.drop_nomem++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
         return;
     }
     viv__ipv4_dec_ttl(viv__frame_bytes(f));
@@ -149,11 +153,11 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
     int rc = viv__ipv4_parse(viv__frame_bytes(f), f->len, &ip);
     if (rc < 0) {
         if (rc == VIV__W_TRUNCATED)
-            h->st.drop_truncated++;
+            viv__host_drop(h, &h->st.drop_truncated, VIV_DROP_MALFORMED, UINT32_MAX, f);
         else if (rc == VIV__W_CHECKSUM)
-            h->st.drop_checksum++;
+            viv__host_drop(h, &h->st.drop_checksum, VIV_DROP_CHECKSUM, UINT32_MAX, f);
         else
-            h->st.drop_malformed++;
+            viv__host_drop(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
@@ -162,7 +166,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
     int mine = viv_host_has_addr(h, ip.dst);
     int bcast = ip.dst == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, ip.dst);
     if (!mine && !bcast && !h->forwarding) {
-        h->st.drop_not_mine++;
+        viv__host_drop(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return;
     }
@@ -187,7 +191,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
          * the header as recorded. */
         f = viv__frame_writable(sim, f);
         if (!f) {
-            h->st.drop_nomem++;
+            viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
             return;
         }
         ip.opts = viv__frame_bytes(f) + VIV__IPV4_HDR_LEN; /* f may be a copy */
@@ -310,13 +314,13 @@ int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, ui
     viv_sim_t *sim = h->node.sim;
     uint32_t total = f->len + VIV__IPV4_HDR_LEN;
     if (total > path->mtu) {
-        h->st.drop_too_big++;
+        viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return VIV_EMSGSIZE;
     }
     uint8_t *b = viv__frame_push(f, VIV__IPV4_HDR_LEN);
     if (!b) {
-        h->st.drop_nomem++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return VIV_ENOMEM;
     }
@@ -345,7 +349,7 @@ int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t d
     int rc = viv__ip_route(h, src, dst, &path);
     if (rc < 0) {
         if (rc == VIV_ENETUNREACH)
-            h->st.drop_no_route++;
+            viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, f);
         viv__frame_unref(h->node.sim, f);
         return rc;
     }
@@ -372,13 +376,13 @@ int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *pat
         return VIV_EINVAL;
     }
     if (total > path->mtu) {
-        h->st.drop_too_big++;
+        viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return VIV_EMSGSIZE;
     }
     uint8_t *b = viv__frame_push(f, VIV__IPV4_HDR_LEN);
     if (!b) {
-        h->st.drop_nomem++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, f);
         viv__frame_unref(sim, f);
         return VIV_ENOMEM;
     }

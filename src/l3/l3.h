@@ -168,6 +168,13 @@ void viv__route_plan_commit(struct viv_host *h, viv__rt_plan *p);
 void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p);
 
 
+/* Count a packet or frame the host drops in *counter (one of its viv_ip_stats fields) and
+ * trace it with its reason (a viv_drop_reason). f may be NULL (nothing was built yet); the
+ * caller still releases f. iface: the interface it came in by or was to leave by, or
+ * UINT32_MAX. */
+void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                    const viv__frame *f);
+
 /* ---- arp.c ----------------------------------------------------------------------------- */
 void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "l4.h"
+#include "vivarium/trace.h"
 #include "vivarium/udp.h"
 
 typedef struct dgram {
@@ -336,7 +337,8 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
         return rc;
     /* As BSD does: connecting fixes the local address to the one the route gives. */
     int fix = s->base.local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST;
-    if (viv__demux_connect(sim, &s->uh->dm, &s->ep, fix ? src : s->base.local.ip, s->base.local.port,
+    if (viv__demux_connect(sim, &s->uh->dm, &s->ep, fix ? src : s->base.local.ip,
+                           s->base.local.port,
                            peer->ip, peer->port) < 0)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_connect: out of memory");
     if (fix) {
@@ -418,6 +420,25 @@ int viv_udp_send(viv_udp_t *s, const void *buf, size_t len)
 
 /* ---- receiving ------------------------------------------------------------------------- */
 
+/* Count a datagram dropped at host h (for socket s, or NULL) and trace it with its reason;
+ * pkt, len: the packet from its IPv4 header (or NULL). */
+static void udp_drop(struct viv_host *h, const struct viv_udp *s, uint64_t *counter,
+                     viv_drop_reason why, const uint8_t *pkt, size_t len)
+{
+    (*counter)++;
+    viv_sim_t *sim = h->node.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_FRAME_DROP);
+    r.node = &h->node;
+    r.socket = s;
+    r.reason = why;
+    r.frame = pkt;
+    r.frame_len = (uint32_t)len;
+    viv__trace_emit(sim, &r);
+}
+
 static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sport)
 {
     udp_host *uh = s->uh;
@@ -425,13 +446,13 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
      * holds, which also bounds zero-length datagrams: each holds a whole frame. */
     uint64_t ts = dgram_truesize(f);
     if ((uint64_t)s->qbytes + f->len > s->o.rcvbuf_bytes || s->qmem + ts > rcvmem_limit(s)) {
-        s->st.rx_queue_full++;
+        udp_drop(uh->h, s, &s->st.rx_queue_full, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
         viv__frame_unref(uh->h->node.sim, f);
         return;
     }
     dgram *d = dgram_get(uh);
     if (!d) {
-        s->st.rx_nomem++;
+        udp_drop(uh->h, s, &s->st.rx_nomem, VIV_DROP_NO_MEMORY, NULL, 0);
         viv__frame_unref(uh->h->node.sim, f);
         return;
     }
@@ -479,7 +500,7 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     struct viv__udp_repr u;
     (void)iface;
     if (!uh) { /* a host's first datagram, and no memory for its UDP counters */
-        h->st.drop_nomem++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, iface, f);
         viv__frame_unref(sim, f);
         return;
     }
@@ -487,10 +508,12 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     int rc = f->csum_ok ? viv__udp_parse_lengths(viv__frame_bytes(f), f->len, &u)
                         : viv__udp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &u);
     if (rc < 0) {
+        const uint8_t *pkt = viv__frame_bytes(f) - ip->hdr_len;
         if (rc == VIV__W_CHECKSUM)
-            uh->st.rx_checksum++;
+            udp_drop(h, NULL, &uh->st.rx_checksum, VIV_DROP_CHECKSUM, pkt,
+                     ip->hdr_len + f->len);
         else
-            uh->st.rx_bad++;
+            udp_drop(h, NULL, &uh->st.rx_bad, VIV_DROP_MALFORMED, pkt, ip->hdr_len + f->len);
         viv__frame_unref(sim, f);
         return;
     }
@@ -506,7 +529,9 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
             any = s;
         }
         if (!any)
-            uh->st.rx_no_port++;
+            udp_drop(h, NULL, &uh->st.rx_no_port, VIV_DROP_NO_PORT,
+                     viv__frame_bytes(f) - VIV__UDP_HDR_LEN - ip->hdr_len,
+                     (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len);
         viv__frame_unref(sim, f);
         return;
     }
@@ -525,9 +550,10 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
             uh->st.rx_filtered++;
             break;
         }
-    uh->st.rx_no_port++;
     /* Port unreachable quotes the datagram as it arrived: its IP header precedes it. */
     uint8_t *pkt = viv__frame_bytes(f) - VIV__UDP_HDR_LEN - ip->hdr_len;
+    udp_drop(h, NULL, &uh->st.rx_no_port, VIV_DROP_NO_PORT, pkt,
+             (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len);
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, pkt,
                     (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len, l2_bcast);
     viv__frame_unref(sim, f);

@@ -22,5 +22,7 @@
 #include "vivarium/udp.h"
 #include "vivarium/pcap.h"
 #include "vivarium/trace.h"
+#include "vivarium/wire.h"
+#include "vivarium/testing.h"
 
 #endif

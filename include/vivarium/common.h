@@ -100,7 +100,9 @@ typedef uint64_t viv_time_t;
     XX(EACCES, -22, "permission denied")                                           \
     XX(ESHUTDOWN, -23, "cannot send after shutdown")                               \
     XX(EPIPE, -24, "broken pipe")                                                  \
-    XX(ENOTSUP, -25, "operation not supported")
+    XX(ENOTSUP, -25, "operation not supported")                                    \
+    XX(EALREADY, -26, "operation already in progress")                             \
+    XX(EINPROGRESS, -27, "operation now in progress")
 
 /**
  * Error codes returned by failing calls (always negative). ::VIV_ERRNO_MAP gives the same
@@ -132,7 +134,9 @@ typedef enum viv_errno {
     VIV_EACCES = -22,       /**< permission denied */
     VIV_ESHUTDOWN = -23,    /**< cannot send after shutdown */
     VIV_EPIPE = -24,        /**< broken pipe */
-    VIV_ENOTSUP = -25       /**< operation not supported */
+    VIV_ENOTSUP = -25,      /**< operation not supported */
+    VIV_EALREADY = -26,     /**< operation already in progress (a second connect) */
+    VIV_EINPROGRESS = -27   /**< operation now in progress (a connect started) */
 } viv_errno_t;
 
 /**

@@ -17,6 +17,18 @@
  * that carry Record Route or Timestamp options with replies carrying them (see host.h).
  * A parameter problem about a request is not reported: vivarium sends one only about
  * malformed options, which its requests never have.
+ *
+ * **Identifier and data.** A ping's requests carry one ICMP identifier and sequence numbers
+ * from 1. The identifier is the host's choice by default (the next of a counter, skipping
+ * those in use by the host's other pings and traceroutes); ::viv_ping_opts::ident chooses it
+ * instead, and viv_ping_start() refuses one in use with ::VIV_EADDRINUSE. (So a program that
+ * chooses identifiers should choose them all: one the host picked earlier is in use.) The
+ * echo data is `size` bytes: by default bytes 0x10, 0x11, 0x12... counting up (modulo 256);
+ * with ::viv_ping_opts::payload, that payload repeated from its first byte and cut at `size`
+ * (like `ping -p`, with a pattern of any length), or exactly the payload when `size` is 0.
+ * A reply counts for a request when it comes from the destination with the ping's identifier
+ * and the sequence number of a request still waiting; replies with another identifier belong
+ * to someone else and are ignored, and a reply's data is not compared with the request's.
  * @{
  */
 #ifndef VIVARIUM_ICMP_H
@@ -78,12 +90,17 @@ typedef struct viv_ping_opts {
     uint32_t count;        /**< requests to send; default 4 */
     viv_time_t interval_ns; /**< time between requests; default 1 s */
     viv_time_t timeout_ns; /**< how long to wait for each answer; default 1 s */
-    uint32_t size;         /**< echo data bytes; default 56 (84-byte IP packets) */
+    uint32_t size;         /**< echo data bytes; default 56 (84-byte IP packets), or
+                                `payload_len` when a payload is given */
     uint8_t ttl;           /**< TTL; default the host's */
+    uint16_t ident;        /**< ICMP identifier of the requests; 0: the host chooses one */
+    const void *payload;   /**< the echo data's pattern, copied by viv_ping_start(); NULL:
+                                vivarium's counting bytes (see @ref viv_icmp) */
+    uint32_t payload_len;  /**< the pattern's length, 1 .. 65507 (0 without a payload) */
 } viv_ping_opts;
 
 /** Initialiser for ::viv_ping_opts with every default. */
-#define VIV_PING_OPTS_INIT {0, 0, 0, 0, 0}
+#define VIV_PING_OPTS_INIT {0, 0, 0, 0, 0, 0, NULL, 0}
 
 /**
  * Start pinging @p dst from @p host. The first request goes out at the current instant
@@ -95,9 +112,13 @@ typedef struct viv_ping_opts {
  * @param opts options, or NULL.
  * @param cb the callback, or NULL.
  * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL (NULL host, size above 65507), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL host, size or payload_len above 65507, a payload with
+ *         payload_len 0 or a payload_len without a payload, count above 65535),
+ *         VIV_EADDRINUSE (the chosen ident is used by another ping or traceroute of the
+ *         host), VIV_ENOMEM.
  *
- * Ownership: the host owns the ping; viv_ping_free() stops and frees it earlier.
+ * Ownership: the host owns the ping; viv_ping_free() stops and frees it earlier. The
+ * payload is copied (only the bytes the echo data uses): the caller's buffer may go at once.
  */
 VIV_API int viv_ping_start(viv_ping_t **out, viv_host_t *host, viv_ip4_t dst,
                            const viv_ping_opts *opts, viv_ping_cb cb, void *user);

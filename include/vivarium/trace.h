@@ -66,7 +66,27 @@ typedef enum viv_trace_kind {
     VIV_TRACE_SOCKET = 6,
     /** A host's ARP saw one of the host's own addresses (`ip`) claimed by another station
      *  (`mac`) on interface `port`: two hosts have the same address (RFC 5227). */
-    VIV_TRACE_ADDR_CONFLICT = 7
+    VIV_TRACE_ADDR_CONFLICT = 7,
+    /** A TCP connection changed state (`node`, `socket`, `local`, `remote`, `state` the
+     *  ::viv_tcp_state entered, `old_state` the one left). Listeners' connections, orphans
+     *  and TIME-WAIT included. */
+    VIV_TRACE_TCP_STATE = 8,
+    /** A host's TCP sent a segment (`node`, `socket` or NULL for a host with no socket,
+     *  `local`, `remote`, `tcp_flags`, `seq`, `ack`, `seg_len`, `window`, `iss`, `irs`). */
+    VIV_TRACE_TCP_SEG_TX = 9,
+    /** A segment arrived at a host's TCP, checksum and header good (fields as
+     *  ::VIV_TRACE_TCP_SEG_TX; `socket` is the one it went to: a connection, a listener, or
+     *  NULL). */
+    VIV_TRACE_TCP_SEG_RX = 10,
+    /** A connection retransmitted (`socket`, `local`, `remote`, `timer` the
+     *  ::viv_tcp_timer that expired, `retries` its consecutive expiries, `seq`, `seg_len`,
+     *  `tcp_flags` of the segment). */
+    VIV_TRACE_TCP_RETRANSMIT = 11,
+    /** A connection's timer was started or moved (`socket`, `local`, `remote`, `timer`,
+     *  `timer_ns` the time until it expires). */
+    VIV_TRACE_TCP_TIMER_START = 12,
+    /** A connection's timer expired (`socket`, `local`, `remote`, `timer`, `retries`). */
+    VIV_TRACE_TCP_TIMER_EXPIRE = 13
 } viv_trace_kind;
 
 /** Why a frame or packet was dropped. Each reason is also counted in the statistics of the
@@ -115,11 +135,31 @@ typedef struct viv_trace_record {
                                   packet dropped before it had one) from its IPv4 header;
                                   NULL if none; valid during the callback only */
     uint32_t frame_len;      /**< their length */
-    const void *socket;      /**< the socket (a ::viv_udp_t pointer), or NULL */
+    const void *socket;      /**< the socket (a ::viv_udp_t or ::viv_tcp_t pointer), or NULL */
     uint32_t events;         /**< ::VIV_TRACE_SOCKET: the ::viv_sock_event bits */
     viv_ip4_t ip;            /**< ARP and conflicts: the address */
     viv_mac_t mac;           /**< ARP, MAC table and conflicts: the station */
-    int state;               /**< ::VIV_TRACE_ARP: the new ::viv_arp_state, -1 if removed */
+    int state;               /**< ::VIV_TRACE_ARP: the new ::viv_arp_state, -1 if removed;
+                                  ::VIV_TRACE_TCP_STATE: the ::viv_tcp_state entered */
+    /* Fields added with TCP (the kinds VIV_TRACE_TCP_*). The connection is `socket` (a
+     * ::viv_tcp_t pointer) on the host `node`. */
+    viv_sockaddr_t local;    /**< TCP: the connection's local address and port */
+    viv_sockaddr_t remote;   /**< TCP: its peer (0.0.0.0:0 for a listener) */
+    int old_state;           /**< ::VIV_TRACE_TCP_STATE: the ::viv_tcp_state left */
+    uint8_t tcp_flags;       /**< TCP segments: the flags (::viv_tcp_flag bits) */
+    uint32_t seq;            /**< TCP segments: the sequence number (absolute) */
+    uint32_t ack;            /**< TCP segments: the acknowledgment number (absolute) */
+    uint32_t seg_len;        /**< TCP segments: payload bytes (SYN and FIN not counted) */
+    uint32_t window;         /**< TCP segments: the window field */
+    uint32_t iss;            /**< TCP segments: the connection's initial send sequence
+                                  number, so that `seq - iss` (sent) is relative; 0 without
+                                  a connection */
+    uint32_t irs;            /**< TCP segments: its initial receive sequence number (0
+                                  before the peer's SYN): `ack - irs` (sent) is relative */
+    int timer;               /**< TCP timers and retransmissions: a ::viv_tcp_timer */
+    viv_time_t timer_ns;     /**< ::VIV_TRACE_TCP_TIMER_START: time until the expiry */
+    uint32_t retries;        /**< TCP retransmissions and expiries: consecutive expiries of
+                                  that timer so far */
 } viv_trace_record;
 
 /**

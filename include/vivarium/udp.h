@@ -15,9 +15,9 @@
  * **Connected sockets.** viv_udp_connect() sets a default destination, fixes the local
  * address to the one the route gives (if the socket was bound to ::VIV_IP4_ANY) and makes the
  * socket receive only datagrams from that peer; connecting to NULL undoes all three. An ICMP error about a datagram it sent (port
- * unreachable, host or network unreachable) is stored on it and signalled with
- * ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable becomes
- * ::VIV_ECONNREFUSED), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
+ * unreachable, host or network unreachable, fragmentation needed) is stored on it and
+ * signalled with ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable
+ * becomes ::VIV_ECONNREFUSED, fragmentation needed ::VIV_EMSGSIZE), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
  * BSD sockets do.
  *
  * **Sending** copies the data and sends at once: UDP never blocks, so a socket is always
@@ -26,6 +26,33 @@
  * Broadcast (255.255.255.255 or a subnet's directed broadcast) needs `broadcast` set, else
  * ::VIV_EACCES (from viv_udp_connect() too). A broadcast is not delivered back to sockets on
  * the sending host itself.
+ *
+ * **Per-send settings.** TTL, type of service and Don't Fragment are set at creation
+ * (::viv_udp_opts) and changed at any time, as with `setsockopt`, by viv_udp_set_ttl(),
+ * viv_udp_set_tos() and viv_udp_set_dont_fragment(); a change applies to the datagrams sent
+ * after it, never to those already sent or queued for ARP. viv_udp_ttl(), viv_udp_tos() and
+ * viv_udp_dont_fragment() read them back.
+ *
+ * **Don't Fragment and the path MTU** (Linux's `IP_MTU_DISCOVER` reduced to off, the
+ * default, and on, which is `IP_PMTUDISC_DO`). vivarium fragments nowhere: a sender refuses
+ * a datagram larger than its outgoing MTU (::VIV_EMSGSIZE, above) and a router drops a packet
+ * larger than its next hop's MTU and answers ICMP fragmentation needed carrying that MTU,
+ * **whatever the packet's DF bit** (a real router would fragment a packet without DF). So
+ * Don't Fragment changes exactly two things: the DF bit in the IPv4 header of every datagram
+ * the socket sends (what a capture shows), and whether a connected socket learns its path
+ * MTU:
+ * - A fragmentation-needed error about a datagram a connected socket sent is stored on it
+ *   as ::VIV_EMSGSIZE and signalled with ::VIV_EV_ERROR, with DF on or off (the datagram was
+ *   lost either way), as Linux reports it with `EMSGSIZE`.
+ * - With DF on, the socket also remembers the next-hop MTU the error carries as its path MTU
+ *   when it is lower than what it knew (the same value again renews it; an MTU of 0, as from
+ *   routers older than RFC 1191, or below 68, the IPv4 minimum, is ignored). Later datagrams to the connected peer larger
+ *   than the path MTU minus 28 fail at once with ::VIV_EMSGSIZE. The path MTU is the
+ *   socket's own (not the host's, unlike Linux's route cache), is read with
+ *   viv_udp_path_mtu(), and is forgotten when the socket connects or disconnects, when DF is
+ *   turned off, and 10 minutes (simulated) after it was learned, as Linux's
+ *   `ip_rt_mtu_expires` does, so that a path whose MTU grew is used again.
+ * - Unconnected sockets learn nothing: they ignore ICMP errors (see **Connected sockets**).
  *
  * **Receiving.** Datagrams wait in a receive queue bounded by `rcvbuf_bytes` (see
  * **Receive buffer** below); one that does not fit is dropped and counted
@@ -85,10 +112,13 @@ typedef struct viv_udp_opts {
     int broadcast;         /**< 1: allowed to send to broadcast addresses */
     uint8_t ttl;           /**< TTL of sent datagrams; default the host's */
     uint8_t tos;           /**< type-of-service byte (DSCP and ECN); default 0 */
+    int dont_fragment;     /**< 1: send with Don't Fragment and learn the path MTU (see
+                                **Don't Fragment and the path MTU** in @ref viv_udp);
+                                default 0; anything but 0 and 1 is ::VIV_EINVAL */
 } viv_udp_opts;
 
 /** Initialiser for ::viv_udp_opts with every default. */
-#define VIV_UDP_OPTS_INIT {0, 0, 0, 0, 0}
+#define VIV_UDP_OPTS_INIT {0, 0, 0, 0, 0, 0}
 
 /** Counters of a UDP socket. */
 typedef struct viv_udp_stats_t {
@@ -120,7 +150,7 @@ typedef struct viv_udp_host_stats {
  * @param opts options, or NULL.
  * @param cb the callback, or NULL.
  * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL host or out, `dont_fragment` not 0 or 1), VIV_ENOMEM.
  *
  * Ownership: the host owns the socket; viv_udp_free() closes it earlier.
  */
@@ -173,8 +203,10 @@ VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
  * @param len its length, 0 .. 65507 (and within the path MTU).
  * @param dst the destination, or NULL for the connected peer.
  * @return @p len, or VIV_EINVAL, VIV_ENOTCONN (NULL @p dst on an unconnected socket),
- *         VIV_EMSGSIZE, VIV_ENETUNREACH, VIV_EACCES (broadcast not allowed),
- *         VIV_ECONNREFUSED (a stored error, returned once), VIV_ENOMEM.
+ *         VIV_EMSGSIZE (above the outgoing MTU, or with Don't Fragment above the path MTU
+ *         learned for the connected peer), VIV_ENETUNREACH, VIV_EACCES (broadcast not
+ *         allowed), VIV_ECONNREFUSED and the other stored errors (returned once),
+ *         VIV_ENOMEM.
  */
 VIV_API int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len,
                            const viv_sockaddr_t *dst);
@@ -240,6 +272,66 @@ VIV_API int viv_udp_local(viv_sockaddr_t *out, const viv_udp_t *s);
  * @return 0, or VIV_ENOTCONN, VIV_EINVAL.
  */
 VIV_API int viv_udp_peer(viv_sockaddr_t *out, const viv_udp_t *s);
+
+/**
+ * Set the TTL of the datagrams sent from now on (`IP_TTL`).
+ * @param s the socket.
+ * @param ttl 1 .. 255, or 0 for the host's default (viv_host_opts::default_ttl).
+ * @return 0, or VIV_EINVAL (NULL socket, @p ttl outside 0 .. 255; the setting is unchanged).
+ */
+VIV_API int viv_udp_set_ttl(viv_udp_t *s, int ttl);
+
+/**
+ * The TTL the socket's next datagram will carry.
+ * @param s the socket.
+ * @return 1 .. 255 (the host's default when none was set), or VIV_EINVAL.
+ */
+VIV_API int viv_udp_ttl(const viv_udp_t *s);
+
+/**
+ * Set the type-of-service byte of the datagrams sent from now on (`IP_TOS`): DSCP in the six
+ * high bits, ECN in the two low ones, sent as given.
+ * @param s the socket.
+ * @param tos 0 .. 255.
+ * @return 0, or VIV_EINVAL (NULL socket, @p tos outside 0 .. 255; the setting is unchanged).
+ */
+VIV_API int viv_udp_set_tos(viv_udp_t *s, int tos);
+
+/**
+ * The type-of-service byte of the socket's next datagram.
+ * @param s the socket.
+ * @return 0 .. 255, or VIV_EINVAL.
+ */
+VIV_API int viv_udp_tos(const viv_udp_t *s);
+
+/**
+ * Turn Don't Fragment on or off for the datagrams sent from now on (`IP_MTU_DISCOVER` with
+ * `IP_PMTUDISC_DO` or `IP_PMTUDISC_DONT`). Turning it off forgets a learned path MTU. See
+ * **Don't Fragment and the path MTU** in @ref viv_udp for all it changes (the header bit, and
+ * the path MTU learned by a connected socket) and does not (no router fragments).
+ * @param s the socket.
+ * @param on 1 or 0.
+ * @return 0, or VIV_EINVAL (NULL socket, @p on neither 0 nor 1; the setting is unchanged).
+ */
+VIV_API int viv_udp_set_dont_fragment(viv_udp_t *s, int on);
+
+/**
+ * Whether the socket sends with Don't Fragment.
+ * @param s the socket.
+ * @return 1 or 0, or VIV_EINVAL.
+ */
+VIV_API int viv_udp_dont_fragment(const viv_udp_t *s);
+
+/**
+ * The path MTU to the connected peer (`IP_MTU`): the largest IP packet the socket may send
+ * to it, so datagrams of up to this minus 28 bytes. It is the MTU of the interface the route
+ * gives (65535 to one of the host's own addresses), or, with Don't Fragment on, the lower
+ * MTU learned from a fragmentation-needed error in the last 10 minutes.
+ * @param s the socket.
+ * @return the path MTU (68 .. 65535), or VIV_ENOTCONN (not connected), VIV_ENETUNREACH (no
+ *         route to the peer now), VIV_EADDRNOTAVAIL (no source address for it), VIV_EINVAL.
+ */
+VIV_API int viv_udp_path_mtu(const viv_udp_t *s);
 
 /**
  * Read a socket's counters.

@@ -31,6 +31,7 @@
  * member. Objects are destroyed in the reverse of their registration order, so an object
  * never outlives one it was built on. */
 typedef struct viv__obj {
+    uint32_t magic; /* first: the handle's kind while it is live (VIV__MAGIC_*, see below) */
     struct viv__obj *prev, *next;
     void (*destroy)(struct viv__obj *obj);
     uint32_t tag; /* what the object is, for walks over the simulation (VIV__TAG_*) */
@@ -83,6 +84,7 @@ typedef struct viv__ownst {
 struct viv_trace_record;
 
 struct viv_sim {
+    uint32_t magic; /* first: VIV__MAGIC_SIM while live (handle checks, below) */
     viv_alloc_fn alloc;
     void *alloc_ud;
     uint64_t seed;
@@ -133,6 +135,61 @@ struct viv_sim {
     void (*trace_cb)(const struct viv_trace_record *rec, void *user);
     void *trace_ud;
 };
+
+/* ---- handle checks ----------------------------------------------------------------------
+ * Use after free and double free of a handle fail with a clear message in debug builds.
+ *
+ * Every handle the library gives out starts with a 32-bit magic (its first member, or the
+ * first member of the struct embedded first: viv__obj, struct viv_node, viv__sock,
+ * viv__hostobj, struct viv_port, struct viv_sim): the kind's VIV__MAGIC_* value, set when the
+ * object is made, and overwritten with VIV__MAGIC_DEAD when the program's handle goes (by a
+ * viv_*_free, or with the object that owns it), before the memory is released. An object
+ * freed during an event is released only after it (viv__zombie), but its handle is dead at
+ * once. In debug builds viv__free also fills freed memory with VIV__POISON_BYTE, so a stale
+ * handle fails the check even where the allocator has not reused the memory.
+ *
+ * VIV__HANDLE(ptr, KIND), the first statement of every public function taking a handle,
+ * checks that ptr is NULL (the function then answers VIV_EINVAL as always) or a live handle
+ * of KIND; anything else prints, for instance,
+ *     vivarium: viv_udp_sendto: 0x55d0... is not a live UDP socket (freed, or not a socket)
+ * to stderr and aborts. A new kind of handle gets a magic here, a name in alloc.c, the
+ * magic set by its constructor and killed by its free, and VIV__HANDLE in its functions
+ * (TCP sockets: viv__sock_init and viv__sock_let_go already do their part). Built with VIV_DEBUG_HANDLES=1 (CMake defines it in Debug builds:
+ * the dev and sanitizer presets); in other builds the macro is nothing. Under
+ * AddressSanitizer the check first asks ASan whether the magic's bytes are poisoned (freed
+ * memory stays quarantined), so the check reads nothing ASan would report and gives the same
+ * message. A handle whose memory was reused by a new object of the same kind passes: the
+ * check catches stale handles, not every one. The simulation itself is live until it is
+ * really freed (viv_sim_free from a callback defers that to the driver's return). */
+#define VIV__MAGIC_DEAD 0x44454144u /* "DEAD" */
+#define VIV__POISON_BYTE 0xdd
+enum {
+    VIV__MAGIC_SIM = 0x56495601u,     /* "VIV" + kind */
+    VIV__MAGIC_HOST = 0x56495602u,    /* hosts and routers */
+    VIV__MAGIC_HUB = 0x56495603u,
+    VIV__MAGIC_SWITCH = 0x56495604u,
+    VIV__MAGIC_DEVICE = 0x56495605u,
+    VIV__MAGIC_PORT = 0x56495606u,
+    VIV__MAGIC_LINK = 0x56495607u,
+    VIV__MAGIC_UDP = 0x56495608u,
+    VIV__MAGIC_TCP = 0x56495609u,
+    VIV__MAGIC_HOSTOBJ = 0x5649560au, /* pings and traceroutes (viv__hostobj) */
+    VIV__MAGIC_SUBNET = 0x5649560bu,
+    VIV__MAGIC_CAPTURE = 0x5649560cu,
+};
+/* What a check asks for: a kind above, or NODE (any of host, hub, switch, device). */
+typedef enum viv__hkind {
+    VIV__HK_SIM, VIV__HK_HOST, VIV__HK_HUB, VIV__HK_SWITCH, VIV__HK_DEVICE, VIV__HK_NODE,
+    VIV__HK_PORT, VIV__HK_LINK, VIV__HK_UDP, VIV__HK_TCP, VIV__HK_PING, VIV__HK_TRACEROUTE,
+    VIV__HK_SUBNET, VIV__HK_CAPTURE,
+} viv__hkind;
+/* Return if p is NULL or a live handle of kind; else print the message and abort(). */
+void viv__handle_check(const void *p, viv__hkind kind, const char *func);
+#if defined(VIV_DEBUG_HANDLES) && VIV_DEBUG_HANDLES
+#define VIV__HANDLE(ptr, KIND) viv__handle_check((ptr), VIV__HK_##KIND, __func__)
+#else
+#define VIV__HANDLE(ptr, KIND) ((void)0)
+#endif
 
 /* Allocation through the simulation's hook. viv__alloc returns NULL on failure. */
 void *viv__alloc(viv_sim_t *sim, size_t size);

@@ -57,6 +57,7 @@ int viv__err(viv_sim_t *sim, int err, const char *fmt, ...)
 
 const char *viv_sim_errmsg(const viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     if (!sim)
         return "";
     return sim->errmsg_lit ? sim->errmsg_lit : sim->errmsg;

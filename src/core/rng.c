@@ -33,6 +33,7 @@ void viv_rng_init(viv_rng_t *out, uint64_t seed, uint64_t stream)
 
 int viv_sim_rng(viv_rng_t *out, const viv_sim_t *sim, uint64_t stream)
 {
+    VIV__HANDLE(sim, SIM);
     if (!out || !sim)
         return viv__err((viv_sim_t *)sim, VIV_EINVAL, "viv_sim_rng: NULL argument");
     viv_rng_init(out, sim->seed, stream);

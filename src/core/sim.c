@@ -19,6 +19,7 @@ int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
     if (!sim)
         return VIV_ENOMEM;
     memset(sim, 0, sizeof(*sim));
+    sim->magic = VIV__MAGIC_SIM;
     sim->alloc = alloc;
     sim->alloc_ud = opts->alloc_ud;
     sim->seed = opts->seed;
@@ -41,6 +42,7 @@ static void reap(viv_sim_t *sim);
 
 void viv_sim_free(viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     if (!sim)
         return;
     if (sim->running) {
@@ -63,17 +65,44 @@ void viv_sim_free(viv_sim_t *sim)
     if (sim->own != sim->own_small)
         viv__free(sim, sim->own, sim->own_cap * sizeof(*sim->own));
     viv__frame_pool_fini(sim);
-    sim->alloc(sim->alloc_ud, sim, sizeof(*sim), 0);
+    viv_alloc_fn alloc = sim->alloc;
+    void *alloc_ud = sim->alloc_ud;
+    sim->magic = VIV__MAGIC_DEAD;
+#if defined(VIV_DEBUG_HANDLES) && VIV_DEBUG_HANDLES
+    memset(sim, VIV__POISON_BYTE, sizeof(*sim)); /* as viv__free does */
+#endif
+    alloc(alloc_ud, sim, sizeof(*sim), 0);
 }
 
-viv_time_t viv_sim_now(const viv_sim_t *sim) { return sim ? sim->now : 0; }
-uint64_t viv_sim_seed(const viv_sim_t *sim) { return sim ? sim->seed : 0; }
-size_t viv_sim_pending(const viv_sim_t *sim) { return sim ? sim->pending - sim->obs_pending : 0; }
-uint64_t viv_sim_events(const viv_sim_t *sim) { return sim ? sim->dispatched : 0; }
+viv_time_t viv_sim_now(const viv_sim_t *sim)
+{
+    VIV__HANDLE(sim, SIM);
+    return sim ? sim->now : 0;
+}
+
+uint64_t viv_sim_seed(const viv_sim_t *sim)
+{
+    VIV__HANDLE(sim, SIM);
+    return sim ? sim->seed : 0;
+}
+
+size_t viv_sim_pending(const viv_sim_t *sim)
+{
+    VIV__HANDLE(sim, SIM);
+    return sim ? sim->pending - sim->obs_pending : 0;
+}
+
+uint64_t viv_sim_events(const viv_sim_t *sim)
+{
+    VIV__HANDLE(sim, SIM);
+    return sim ? sim->dispatched : 0;
+}
+
 /* The owners' fingerprints combined in owner order: the same value however the owners'
  * events interleaved, and so for a run cut into parts whose owners' states are gathered. */
 uint64_t viv_sim_fingerprint(const viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     if (!sim)
         return 0;
     uint64_t h = sim->fp_seed;
@@ -312,6 +341,7 @@ int viv__schedule_after(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
 int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv_event_fn fn,
                         void *user)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, fn != NULL, "NULL callback");
     if (at < sim->now)
@@ -328,6 +358,7 @@ int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv
 int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
                            viv_event_fn fn, void *user)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, fn != NULL, "NULL callback");
     if (delay > VIV_TIME_MAX - sim->now)
@@ -339,6 +370,7 @@ int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t dela
 
 int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     uint32_t slot = (uint32_t)id;
     uint32_t gen = (uint32_t)(id >> 32);
@@ -426,6 +458,7 @@ static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
 
 int viv_sim_step(viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     if (sim->running)
         return viv__err(sim, VIV_ESTATE, "viv_sim_step: called from a callback");
@@ -442,12 +475,14 @@ int viv_sim_step(viv_sim_t *sim)
 
 int viv_sim_run(viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     return run(sim, VIV_TIME_NEVER, false);
 }
 
 int viv_sim_run_until(viv_sim_t *sim, viv_time_t t)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     if (t < sim->now)
         return viv__err(sim, VIV_EINVAL, "viv_sim_run_until: time %llu ns is before now "
@@ -458,6 +493,7 @@ int viv_sim_run_until(viv_sim_t *sim, viv_time_t t)
 
 int viv_sim_run_for(viv_sim_t *sim, viv_time_t d)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     /* Past the end of time, running for d is running until the end. */
     return run(sim, d > VIV_TIME_MAX - sim->now ? VIV_TIME_NEVER : sim->now + d, true);
@@ -465,6 +501,7 @@ int viv_sim_run_for(viv_sim_t *sim, viv_time_t d)
 
 void viv_sim_stop(viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     if (sim && sim->running)
         sim->stop = 1;
 }
@@ -550,6 +587,7 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
 
 viv_time_t viv_sim_next_time(const viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     if (!sim)
         return VIV_TIME_NEVER;
     /* Peeking moves the calendar's current day forward to the least time: no queued

@@ -9,6 +9,7 @@
 
 int viv_sim_trace(viv_sim_t *sim, viv_trace_cb cb, void *user)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     sim->trace_cb = cb;
     sim->trace_ud = cb ? user : NULL;
@@ -90,6 +91,12 @@ const char *viv_trace_kind_name(viv_trace_kind kind)
     case VIV_TRACE_MAC: return "mac";
     case VIV_TRACE_SOCKET: return "socket";
     case VIV_TRACE_ADDR_CONFLICT: return "address conflict";
+    case VIV_TRACE_TCP_STATE: return "tcp state";
+    case VIV_TRACE_TCP_SEG_TX: return "tcp tx";
+    case VIV_TRACE_TCP_SEG_RX: return "tcp rx";
+    case VIV_TRACE_TCP_RETRANSMIT: return "tcp retransmit";
+    case VIV_TRACE_TCP_TIMER_START: return "tcp timer start";
+    case VIV_TRACE_TCP_TIMER_EXPIRE: return "tcp timer expire";
     }
     return "unknown";
 }

@@ -39,6 +39,8 @@ static int attach(viv_pcap_t *cap, viv__tap **list)
 
 int viv_pcap_attach_port(viv_pcap_t *cap, viv_port_t *port)
 {
+    VIV__HANDLE(cap, CAPTURE);
+    VIV__HANDLE(port, PORT);
     if (!cap)
         return VIV_EINVAL;
     viv_sim_t *sim = viv__pcap_sim(cap);
@@ -49,6 +51,8 @@ int viv_pcap_attach_port(viv_pcap_t *cap, viv_port_t *port)
 
 int viv_pcap_attach_link(viv_pcap_t *cap, viv_link_t *link, viv_link_dir dir)
 {
+    VIV__HANDLE(cap, CAPTURE);
+    VIV__HANDLE(link, LINK);
     if (!cap)
         return VIV_EINVAL;
     viv_sim_t *sim = viv__pcap_sim(cap);

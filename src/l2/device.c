@@ -28,6 +28,7 @@ static const viv__node_ops device_ops = {"dev", device_rx, NULL, device_destroy,
 int viv_device_new(viv_device_t **out, viv_sim_t *sim, uint32_t nports,
                    const viv_device_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, nports >= 1 && nports <= 4096, "a device has 1..4096 ports");
@@ -42,19 +43,27 @@ int viv_device_new(viv_device_t **out, viv_sim_t *sim, uint32_t nports,
         d->rx = opts->rx;
         d->user = opts->user;
     }
+    d->node.obj.magic = VIV__MAGIC_DEVICE;
     *out = d;
     return 0;
 }
 
 void viv_device_free(viv_device_t *dev)
 {
+    VIV__HANDLE(dev, DEVICE);
     if (dev)
         device_destroy(&dev->node);
 }
 
-viv_node_t *viv_device_node(viv_device_t *dev) { return dev ? &dev->node : NULL; }
+viv_node_t *viv_device_node(viv_device_t *dev)
+{
+    VIV__HANDLE(dev, DEVICE);
+    return dev ? &dev->node : NULL;
+}
+
 viv_port_t *viv_device_port(viv_device_t *dev, uint32_t index)
 {
+    VIV__HANDLE(dev, DEVICE);
     return dev ? viv_node_port(&dev->node, index) : NULL;
 }
 
@@ -72,6 +81,7 @@ static int device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, s
 
 int viv_device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len)
 {
+    VIV__HANDLE(dev, DEVICE);
     if (!dev)
         return VIV_EINVAL;
     viv_sim_t *sim = dev->node.sim;
@@ -87,6 +97,7 @@ int viv_device_send(viv_device_t *dev, uint32_t port, const uint8_t *frame, size
 
 int viv_device_send_raw(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len)
 {
+    VIV__HANDLE(dev, DEVICE);
     if (!dev)
         return VIV_EINVAL;
     viv_sim_t *sim = dev->node.sim;

@@ -23,6 +23,7 @@ static const viv__node_ops hub_ops = {"hub", hub_rx, NULL, hub_destroy, NULL};
 
 int viv_hub_new(viv_hub_t **out, viv_sim_t *sim, uint32_t nports, const viv_hub_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, nports >= 1 && nports <= 4096, "a hub has 1..4096 ports");
@@ -33,18 +34,26 @@ int viv_hub_new(viv_hub_t **out, viv_sim_t *sim, uint32_t nports, const viv_hub_
         viv__free(sim, h, sizeof(*h));
         return viv__err(sim, VIV_ENOMEM, "viv_hub_new: out of memory");
     }
+    h->node.obj.magic = VIV__MAGIC_HUB;
     *out = h;
     return 0;
 }
 
 void viv_hub_free(viv_hub_t *hub)
 {
+    VIV__HANDLE(hub, HUB);
     if (hub)
         hub_destroy(&hub->node);
 }
 
-viv_node_t *viv_hub_node(viv_hub_t *hub) { return hub ? &hub->node : NULL; }
+viv_node_t *viv_hub_node(viv_hub_t *hub)
+{
+    VIV__HANDLE(hub, HUB);
+    return hub ? &hub->node : NULL;
+}
+
 viv_port_t *viv_hub_port(viv_hub_t *hub, uint32_t index)
 {
+    VIV__HANDLE(hub, HUB);
     return hub ? viv_node_port(&hub->node, index) : NULL;
 }

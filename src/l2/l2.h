@@ -40,6 +40,7 @@ typedef struct viv__node_ops {
 } viv__node_ops;
 
 struct viv_port {
+    uint32_t magic; /* VIV__MAGIC_PORT while its node lives (core.h's handle checks) */
     struct viv_node *node;
     uint32_t index;
     struct viv_link *link;

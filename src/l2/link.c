@@ -638,7 +638,8 @@ static void link_release(viv__zombie *z)
 static void link_kill(struct viv_link *l)
 {
     l->dead = 1;
-    link_unplug(l);
+    link_unplug(l); /* trace records of its frames dropped name it: still a live handle */
+    l->obj.magic = VIV__MAGIC_DEAD; /* the handle dies now, the memory after the event */
     viv__release_later(l->sim, &l->z, link_release);
 }
 
@@ -647,6 +648,9 @@ static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o); }
 int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
                  const viv_link_params *params)
 {
+    VIV__HANDLE(sim, SIM);
+    VIV__HANDLE(a, PORT);
+    VIV__HANDLE(b, PORT);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL && a != NULL && b != NULL, "NULL argument");
     VIV__CHECK(sim, a != b, "a link needs two different ports");
@@ -692,12 +696,14 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     b->out = &l->d[1];
     viv__obj_register(sim, &l->obj, link_obj_destroy);
     l->obj.tag = VIV__TAG_LINK;
+    l->obj.magic = VIV__MAGIC_LINK;
     *out = l;
     return 0;
 }
 
 void viv_link_free(viv_link_t *link)
 {
+    VIV__HANDLE(link, LINK);
     if (!link || link->dead)
         return;
     viv__obj_unregister(link->sim, &link->obj);
@@ -725,6 +731,7 @@ void viv_link_free(viv_link_t *link)
 
 int viv_link_set_params(viv_link_t *link, viv_link_dir dir, const viv_link_params *params)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, params != NULL, "NULL parameters");
     int rc = params_check(link->sim, params);
@@ -736,6 +743,7 @@ int viv_link_set_params(viv_link_t *link, viv_link_dir dir, const viv_link_param
 
 int viv_link_params_get(viv_link_params *out, const viv_link_t *link, viv_link_dir dir)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 0);
     VIV__CHECK(link->sim, out != NULL, "NULL out");
     *out = link->d[dir].p;
@@ -744,6 +752,7 @@ int viv_link_params_get(viv_link_params *out, const viv_link_t *link, viv_link_d
 
 int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, prob_ok(loss), "loss probability outside 0..1");
     FOR_DIRS(link, dir, d->p.loss = loss);
@@ -752,6 +761,7 @@ int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss)
 
 int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, delay_ns != VIV_TIME_NEVER, "infinite delay");
     FOR_DIRS(link, dir, d->p.delay_ns = delay_ns);
@@ -760,6 +770,7 @@ int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns)
 
 int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, rate_bps > 0, "zero rate");
     FOR_DIRS(link, dir, {
@@ -771,6 +782,7 @@ int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps)
 
 int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     FOR_DIRS(link, dir, {
         if (!up)
@@ -785,6 +797,7 @@ int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up)
 
 int viv_link_is_up(const viv_link_t *link, viv_link_dir dir)
 {
+    VIV__HANDLE(link, LINK);
     if (!link || (unsigned)dir > 1)
         return 0;
     return link->d[dir].up;
@@ -792,6 +805,7 @@ int viv_link_is_up(const viv_link_t *link, viv_link_dir dir)
 
 int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir dir)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 0);
     VIV__CHECK(link->sim, out != NULL, "NULL out");
     const struct viv__linkdir *d = &link->d[dir];
@@ -806,6 +820,7 @@ int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir d
 
 viv_port_t *viv_link_port(const viv_link_t *link, int which)
 {
+    VIV__HANDLE(link, LINK);
     if (!link || which < 0 || which > 1)
         return NULL;
     return link->d[which].from;
@@ -813,6 +828,7 @@ viv_port_t *viv_link_port(const viv_link_t *link, int which)
 
 int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb, void *user)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     FOR_DIRS(link, dir, {
         d->icb = cb;
@@ -824,6 +840,7 @@ int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb 
 int viv_link_drop_nth(viv_link_t *link, viv_link_dir dir, const viv_frame_match *match,
                       uint32_t nth)
 {
+    VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 0);
     VIV__CHECK(link->sim, match != NULL, "NULL match");
     VIV__CHECK(link->sim, nth > 0, "nth counts from 1");

@@ -16,6 +16,7 @@ static struct viv_port *port_new(struct viv_node *n, uint32_t index)
 {
     struct viv_port *p = viv__zalloc(n->sim, sizeof(*p));
     if (p) {
+        p->magic = VIV__MAGIC_PORT;
         p->node = n;
         p->index = index;
     }
@@ -86,6 +87,7 @@ void viv__node_fini(struct viv_node *n)
         if (p->link)
             viv_link_free(p->link);
         viv__tap_free_all(sim, &p->taps);
+        p->magic = VIV__MAGIC_DEAD;
         viv__free(sim, p, sizeof(*p));
     }
     viv__free(sim, n->ports, n->nports * sizeof(*n->ports));
@@ -93,6 +95,7 @@ void viv__node_fini(struct viv_node *n)
     n->nports = 0;
     if (n->obj.next != &n->obj && n->obj.next)
         viv__obj_unregister(sim, &n->obj);
+    n->obj.magic = VIV__MAGIC_DEAD; /* its kind's memory goes next */
 }
 
 void viv__node_free(struct viv_node *n, size_t size)
@@ -179,11 +182,21 @@ viv_mac_t viv__mac_from_id(uint64_t id)
 
 /* ---- public ---------------------------------------------------------------------------- */
 
-const char *viv_node_name(const viv_node_t *node) { return node ? node->name : ""; }
-uint32_t viv_node_port_count(const viv_node_t *node) { return node ? node->nports : 0; }
+const char *viv_node_name(const viv_node_t *node)
+{
+    VIV__HANDLE(node, NODE);
+    return node ? node->name : "";
+}
+
+uint32_t viv_node_port_count(const viv_node_t *node)
+{
+    VIV__HANDLE(node, NODE);
+    return node ? node->nports : 0;
+}
 
 viv_port_t *viv_node_port(const viv_node_t *node, uint32_t index)
 {
+    VIV__HANDLE(node, NODE);
     if (!node || index >= node->nports)
         return NULL;
     return node->ports[index];
@@ -191,6 +204,7 @@ viv_port_t *viv_node_port(const viv_node_t *node, uint32_t index)
 
 int viv_node_set_up(viv_node_t *node, int up)
 {
+    VIV__HANDLE(node, NODE);
     if (!node)
         return VIV_EINVAL;
     up = up ? 1 : 0;
@@ -202,13 +216,33 @@ int viv_node_set_up(viv_node_t *node, int up)
     return 0;
 }
 
-int viv_node_is_up(const viv_node_t *node) { return node ? node->up : 0; }
-viv_node_t *viv_port_node(const viv_port_t *port) { return port ? port->node : NULL; }
-uint32_t viv_port_index(const viv_port_t *port) { return port ? port->index : 0; }
-viv_link_t *viv_port_link(const viv_port_t *port) { return port ? port->link : NULL; }
+int viv_node_is_up(const viv_node_t *node)
+{
+    VIV__HANDLE(node, NODE);
+    return node ? node->up : 0;
+}
+
+viv_node_t *viv_port_node(const viv_port_t *port)
+{
+    VIV__HANDLE(port, PORT);
+    return port ? port->node : NULL;
+}
+
+uint32_t viv_port_index(const viv_port_t *port)
+{
+    VIV__HANDLE(port, PORT);
+    return port ? port->index : 0;
+}
+
+viv_link_t *viv_port_link(const viv_port_t *port)
+{
+    VIV__HANDLE(port, PORT);
+    return port ? port->link : NULL;
+}
 
 int viv_port_stats(viv_port_stats_t *out, const viv_port_t *port)
 {
+    VIV__HANDLE(port, PORT);
     if (!out || !port)
         return port ? viv__err(port->node->sim, VIV_EINVAL, "viv_port_stats: NULL out")
                     : VIV_EINVAL;

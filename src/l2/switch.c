@@ -284,6 +284,7 @@ static const viv__node_ops switch_ops = {"sw", switch_rx, switch_power, switch_d
 int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
                    const viv_switch_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, nports >= 1 && nports <= 4096, "a switch has 1..4096 ports");
@@ -300,24 +301,33 @@ int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
     }
     sw->aging = opts->aging_ns ? opts->aging_ns : VIV_S(300);
     sw->capacity = opts->capacity ? opts->capacity : 8192;
+    sw->node.obj.magic = VIV__MAGIC_SWITCH;
     *out = sw;
     return 0;
 }
 
 void viv_switch_free(viv_switch_t *sw)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (sw)
         switch_destroy(&sw->node);
 }
 
-viv_node_t *viv_switch_node(viv_switch_t *sw) { return sw ? &sw->node : NULL; }
+viv_node_t *viv_switch_node(viv_switch_t *sw)
+{
+    VIV__HANDLE(sw, SWITCH);
+    return sw ? &sw->node : NULL;
+}
+
 viv_port_t *viv_switch_port(viv_switch_t *sw, uint32_t index)
 {
+    VIV__HANDLE(sw, SWITCH);
     return sw ? viv_node_port(&sw->node, index) : NULL;
 }
 
 int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (!sw)
         return VIV_EINVAL;
     VIV__CHECK(sw->node.sim, aging_ns > 0, "zero aging time");
@@ -329,6 +339,7 @@ int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns)
 
 int viv_switch_clear(viv_switch_t *sw)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (!sw)
         return VIV_EINVAL;
     table_clear(sw);
@@ -337,6 +348,7 @@ int viv_switch_clear(viv_switch_t *sw)
 
 int viv_switch_stats(viv_switch_stats_t *out, const viv_switch_t *sw)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (!sw)
         return VIV_EINVAL;
     VIV__CHECK(sw->node.sim, out != NULL, "NULL out");
@@ -423,6 +435,7 @@ static uint32_t live_count(const struct viv_switch *sw)
 
 int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (!sw)
         return VIV_EINVAL;
     VIV__CHECK(sw->node.sim, rows != NULL || cap == 0, "NULL rows with a nonzero capacity");
@@ -441,6 +454,7 @@ int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap
 
 int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap)
 {
+    VIV__HANDLE(sw, SWITCH);
     if (!sw)
         return VIV_EINVAL;
     VIV__CHECK(sw->node.sim, buf != NULL || cap == 0, "NULL buffer with a nonzero capacity");

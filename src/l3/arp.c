@@ -537,6 +537,7 @@ static viv_arp_state arp_state_now(const struct viv_host *h, const viv__arp *e)
 
 int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
@@ -562,6 +563,7 @@ int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)
 
 int viv_host_arp_table_text(const viv_host_t *h, char *buf, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");

@@ -566,6 +566,7 @@ static void ctx_free(ctx *c)
 
 int viv_sim_compute_routes(viv_sim_t *sim)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     ctx c;
     memset(&c, 0, sizeof c);

@@ -67,6 +67,7 @@ void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t 
 
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
 {
+    o->magic = VIV__MAGIC_HOSTOBJ;
     o->destroy = destroy;
     o->next = &h->objs;
     o->prev = h->objs.prev;
@@ -74,8 +75,10 @@ void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__
     h->objs.prev = o;
 }
 
+/* The object's handle dies here (it is being freed, or its host is). */
 void viv__hostobj_remove(viv__hostobj *o)
 {
+    o->magic = VIV__MAGIC_DEAD;
     o->prev->next = o->next;
     o->next->prev = o->prev;
     o->next = o->prev = o;
@@ -183,6 +186,7 @@ static const viv__node_ops host_ops = {"host", host_rx, host_power, host_destroy
 
 int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     viv_host_opts def = VIV_HOST_OPTS_INIT;
@@ -222,22 +226,39 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
     viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_IP);
     h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
     h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);
+    h->node.obj.magic = VIV__MAGIC_HOST;
     *out = h;
     return 0;
 }
 
 void viv_host_free(viv_host_t *host)
 {
+    VIV__HANDLE(host, HOST);
     if (host)
         host_destroy(&host->node);
 }
 
-viv_node_t *viv_host_node(viv_host_t *host) { return host ? &host->node : NULL; }
-viv_sim_t *viv_host_sim(const viv_host_t *host) { return host ? host->node.sim : NULL; }
-uint32_t viv_host_iface_count(const viv_host_t *host) { return host ? host->nifaces : 0; }
+viv_node_t *viv_host_node(viv_host_t *host)
+{
+    VIV__HANDLE(host, HOST);
+    return host ? &host->node : NULL;
+}
+
+viv_sim_t *viv_host_sim(const viv_host_t *host)
+{
+    VIV__HANDLE(host, HOST);
+    return host ? host->node.sim : NULL;
+}
+
+uint32_t viv_host_iface_count(const viv_host_t *host)
+{
+    VIV__HANDLE(host, HOST);
+    return host ? host->nifaces : 0;
+}
 
 int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
@@ -284,12 +305,14 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
 
 viv_port_t *viv_host_port(viv_host_t *host, uint32_t iface)
 {
+    VIV__HANDLE(host, HOST);
     viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
     return ifc ? ifc->port : NULL;
 }
 
 int viv_host_mac(viv_mac_t *out, const viv_host_t *host, uint32_t iface)
 {
+    VIV__HANDLE(host, HOST);
     const viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
     if (!out || !ifc)
         return host ? viv__err(host->node.sim, VIV_EINVAL, "viv_host_mac: bad argument")
@@ -300,12 +323,14 @@ int viv_host_mac(viv_mac_t *out, const viv_host_t *host, uint32_t iface)
 
 const char *viv_host_iface_name(const viv_host_t *host, uint32_t iface)
 {
+    VIV__HANDLE(host, HOST);
     const viv__iface *ifc = host ? viv__host_iface(host, iface) : NULL;
     return ifc ? ifc->name : "";
 }
 
 int viv_host_has_addr(const viv_host_t *h, viv_ip4_t ip)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return 0;
     for (uint32_t i = 0; i < h->nifaces; i++)
@@ -317,6 +342,7 @@ int viv_host_has_addr(const viv_host_t *h, viv_ip4_t ip)
 
 int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefix_len)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
@@ -366,6 +392,7 @@ static int is_conn(const viv_route *r, const void *arg)
 
 int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     for (uint32_t i = 0; i < h->nifaces; i++) {
@@ -394,6 +421,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
 
 int viv_host_addr(viv_ip4_t *out, uint8_t *prefix_len_out, const viv_host_t *h, uint32_t iface)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     const viv__iface *ifc = viv__host_iface(h, iface);
@@ -410,6 +438,7 @@ int viv_host_addr(viv_ip4_t *out, uint8_t *prefix_len_out, const viv_host_t *h, 
 
 int viv_host_set_forwarding(viv_host_t *h, int on)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     h->forwarding = on ? 1 : 0;
@@ -418,6 +447,7 @@ int viv_host_set_forwarding(viv_host_t *h, int on)
 
 int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, out != NULL, "NULL out");
@@ -428,6 +458,7 @@ int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
 
 int viv_router_new(viv_host_t **out, viv_sim_t *sim, uint32_t nifaces, const viv_host_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, nifaces <= 4096, "more than 4096 interfaces");

@@ -92,6 +92,7 @@ extern const viv__l4_proto *const viv__transports[VIV__MAX_L4 + 1];
 
 /* Something the host owns and frees with itself (pings, traceroutes). */
 typedef struct viv__hostobj {
+    uint32_t magic; /* first: VIV__MAGIC_HOSTOBJ while live (core.h's handle checks) */
     struct viv__hostobj *prev, *next;
     void (*destroy)(struct viv__hostobj *o);
 } viv__hostobj;

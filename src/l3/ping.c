@@ -6,17 +6,24 @@
 
 #include "l3.h"
 
-/* Send one echo request of `size` data bytes (a fixed pattern starting at `pattern`, so that
- * replies can be compared byte for byte). Returns what viv__ip_output returns. */
+/* Send one echo request of `size` data bytes: pat (pat_len bytes) repeated and cut at size,
+ * or, with pat NULL, bytes counting up from `start`, so that replies can be compared byte
+ * for byte. Returns what viv__ip_output returns. */
 static int echo_send(struct viv_host *h, viv_ip4_t dst, uint16_t ident, uint16_t seq,
-                     uint32_t size, uint8_t ttl, uint8_t pattern)
+                     uint32_t size, uint8_t ttl, const uint8_t *pat, uint32_t pat_len,
+                     uint8_t start)
 {
     viv__frame *f = viv__frame_new(h->node.sim, VIV__FRAME_HEADROOM, VIV__ICMP_HDR_LEN + size);
     if (!f)
         return VIV_ENOMEM;
     uint8_t *data = viv__frame_bytes(f) + VIV__ICMP_HDR_LEN;
-    for (uint32_t k = 0; k < size; k++)
-        data[k] = (uint8_t)(k + pattern);
+    if (pat) {
+        for (uint32_t k = 0; k < size; k += pat_len)
+            memcpy(data + k, pat, size - k < pat_len ? size - k : pat_len);
+    } else {
+        for (uint32_t k = 0; k < size; k++)
+            data[k] = (uint8_t)(k + start);
+    }
     struct viv__icmp_repr m = {0};
     m.type = VIV__ICMP_ECHO_REQUEST;
     m.ident = ident;
@@ -49,6 +56,8 @@ struct viv_ping {
     viv_ping_cb cb;
     void *user;
     ping_req *req; /* o.count entries; request i has sequence number i + 1 */
+    uint8_t *pat;  /* the echo data's pattern (o.payload points here), or NULL */
+    uint32_t pat_len;
     uint32_t next; /* next request to send */
     uint32_t oldest; /* no request before it is waiting */
     uint32_t settled;
@@ -60,6 +69,7 @@ struct viv_ping {
 static void ping_release(viv__zombie *z)
 {
     struct viv_ping *p = (struct viv_ping *)((char *)z - offsetof(struct viv_ping, z));
+    viv__free(p->sim, p->pat, p->pat_len);
     viv__free(p->sim, p->req, p->o.count * sizeof(*p->req));
     viv__free(p->sim, p, sizeof(*p));
 }
@@ -120,7 +130,8 @@ static void ping_send_next(viv__timer *tm)
     rq->sent_at = sim->now;
     rq->state = 1;
     p->st.sent++;
-    int rc = echo_send(p->h, p->dst, p->eu.ident, (uint16_t)(i + 1), p->o.size, p->o.ttl, 0x10);
+    int rc = echo_send(p->h, p->dst, p->eu.ident, (uint16_t)(i + 1), p->o.size, p->o.ttl,
+                       p->pat, p->pat_len, 0x10);
     if (p->next < p->o.count)
         viv__timer_set(&p->send, viv__time_add(sim->now, p->o.interval_ns));
     if (rc < 0) {
@@ -208,9 +219,24 @@ static void ping_on_error(void *ctx, const struct viv__ipv4_repr *ip,
     ping_settle(p, i, &r);
 }
 
+/* Join the host's echo users with the identifier the program chose. Refused when another
+ * ping or traceroute of the host uses it; the host's own choices (viv__echo_user_add) skip
+ * it from then on, since they skip every identifier in use. */
+static int ping_claim_ident(struct viv_host *h, viv__echo_user *u, uint16_t ident)
+{
+    for (const viv__echo_user *o = h->echo_users; o; o = o->next)
+        if (o->ident == ident)
+            return VIV_EADDRINUSE;
+    u->ident = ident;
+    u->next = h->echo_users;
+    h->echo_users = u;
+    return 0;
+}
+
 int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_ping_opts *opts,
                    viv_ping_cb cb, void *user)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
@@ -223,16 +249,27 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
         o.interval_ns = VIV_S(1);
     if (!o.timeout_ns)
         o.timeout_ns = VIV_S(1);
-    if (!o.size && !(opts && opts->size))
-        o.size = 56;
+    VIV__CHECK(sim, o.payload || !o.payload_len, "payload_len without a payload");
+    VIV__CHECK(sim, !o.payload || o.payload_len, "a payload of 0 bytes");
+    VIV__CHECK(sim, o.payload_len <= 65507, "payload above 65507 bytes");
+    if (!o.size)
+        o.size = o.payload ? o.payload_len : 56;
     VIV__CHECK(sim, o.size <= 65507, "echo data above 65507 bytes");
     VIV__CHECK(sim, o.count <= 65535, "more than 65535 requests");
+    /* Only the part of the payload the echo data uses is kept. */
+    uint32_t pat_len = o.payload ? (o.payload_len < o.size ? o.payload_len : o.size) : 0;
     struct viv_ping *p = viv__zalloc(sim, sizeof(*p));
     ping_req *arr = p ? viv__zalloc(sim, o.count * sizeof(*arr)) : NULL;
-    if (!arr) {
+    uint8_t *pat = arr && pat_len ? viv__alloc(sim, pat_len) : NULL;
+    if (!arr || (pat_len && !pat)) {
+        viv__free(sim, arr, arr ? o.count * sizeof(*arr) : 0);
         viv__free(sim, p, sizeof(*p));
         return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
     }
+    if (pat_len)
+        memcpy(pat, o.payload, pat_len);
+    o.payload = pat; /* never the caller's memory after this call */
+    o.payload_len = pat_len;
     p->h = h;
     p->sim = sim;
     p->dst = dst;
@@ -240,17 +277,25 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
     p->cb = cb;
     p->user = user;
     p->req = arr;
+    p->pat = pat;
+    p->pat_len = pat_len;
     p->eu.ctx = p;
     p->eu.reply = ping_on_reply;
     p->eu.error = ping_on_error;
     viv__timer_clear(&p->timeout);
+    int rc = VIV_ENOMEM;
     if (viv__timer_init(&p->send, sim, h->node.owner, ping_send_next) < 0 ||
         viv__timer_init(&p->timeout, sim, h->node.owner, ping_timeout) < 0 ||
-        viv__echo_user_add(h, &p->eu) < 0) {
+        (rc = o.ident ? ping_claim_ident(h, &p->eu, o.ident) : viv__echo_user_add(h, &p->eu)) <
+            0) {
         viv__timer_fini(&p->send);
         viv__timer_fini(&p->timeout);
+        viv__free(sim, pat, pat_len);
         viv__free(sim, arr, o.count * sizeof(*arr));
         viv__free(sim, p, sizeof(*p));
+        if (rc == VIV_EADDRINUSE)
+            return viv__err(sim, rc, "viv_ping_start: identifier %u is in use by another ping "
+                                     "or traceroute of the host", (unsigned)o.ident);
         return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
     }
     viv__timer_set(&p->send, sim->now); /* the first request, from an event */
@@ -262,6 +307,7 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
 
 void viv_ping_free(viv_ping_t *p)
 {
+    VIV__HANDLE(p, PING);
     if (!p || p->dead)
         return;
     viv__hostobj_remove(&p->obj);
@@ -270,6 +316,7 @@ void viv_ping_free(viv_ping_t *p)
 
 int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *p)
 {
+    VIV__HANDLE(p, PING);
     if (!p)
         return VIV_EINVAL;
     VIV__CHECK(p->sim, out != NULL, "NULL out");
@@ -363,7 +410,7 @@ static void tr_timer(viv__timer *tm)
     t->seq++;
     t->sent_at = sim->now;
     t->waiting = 1;
-    int rc = echo_send(t->h, t->dst, t->eu.ident, t->seq, t->o.size, t->ttl, 0x40);
+    int rc = echo_send(t->h, t->dst, t->eu.ident, t->seq, t->o.size, t->ttl, NULL, 0, 0x40);
     if (rc < 0) {
         viv_trace_result r = {0};
         r.kind = VIV_TRACE_UNREACHABLE;
@@ -412,6 +459,7 @@ static void tr_on_error(void *ctx, const struct viv__ipv4_repr *ip,
 int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
                          const viv_traceroute_opts *opts, viv_traceroute_cb cb, void *user)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
@@ -456,6 +504,7 @@ int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
 
 void viv_traceroute_free(viv_traceroute_t *t)
 {
+    VIV__HANDLE(t, TRACEROUTE);
     if (!t || t->dead)
         return;
     viv__hostobj_remove(&t->obj);

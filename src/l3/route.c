@@ -203,6 +203,7 @@ static const char *gateway_refusal(const struct viv_host *h, const viv__iface *i
 int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4_t gateway,
                        int iface, uint32_t metric)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
@@ -252,6 +253,7 @@ int viv_host_route_add(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len, viv_ip4
 
 int viv_host_set_gateway(viv_host_t *h, viv_ip4_t gateway)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, gateway != VIV_IP4_ANY, "0.0.0.0 is not a gateway");
@@ -271,6 +273,7 @@ static int is_prefix_noconn(const viv_route *r, const void *arg)
 
 int viv_host_route_del(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, prefix_len <= 32, "prefix length above 32");
@@ -280,6 +283,7 @@ int viv_host_route_del(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len)
 
 int viv_host_route_lookup(viv_route *out, const viv_host_t *h, viv_ip4_t dst)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     return viv__route_lookup(h, dst, out);
@@ -287,6 +291,7 @@ int viv_host_route_lookup(viv_route *out, const viv_host_t *h, viv_ip4_t dst)
 
 int viv_host_routes(const viv_host_t *h, viv_route *rows, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
@@ -299,6 +304,7 @@ int viv_host_routes(const viv_host_t *h, viv_route *rows, size_t cap)
 
 int viv_host_routes_text(const viv_host_t *h, char *buf, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");

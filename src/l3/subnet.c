@@ -22,6 +22,7 @@ struct viv_subnet {
 
 static void subnet_release(struct viv_subnet *s)
 {
+    s->obj.magic = VIV__MAGIC_DEAD;
     viv__free(s->sim, s->taken, s->cap * sizeof(*s->taken));
     viv__free(s->sim, s, sizeof(*s));
 }
@@ -117,6 +118,7 @@ static int subnet_check_host(struct viv_subnet *s, const char *func, viv_host_t 
 
 int viv_subnet_new(viv_subnet_t **out, viv_sim_t *sim, const char *cidr)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     VIV__CHECK(sim, out != NULL, "NULL out");
     VIV__CHECK(sim, cidr != NULL, "NULL prefix text");
@@ -151,12 +153,14 @@ int viv_subnet_new(viv_subnet_t **out, viv_sim_t *sim, const char *cidr)
     if (net == VIV_IP4_ANY && s->first == 0)
         s->first = 1; /* 0.0.0.0 is never an interface address */
     viv__obj_register(sim, &s->obj, subnet_obj_destroy);
+    s->obj.magic = VIV__MAGIC_SUBNET;
     *out = s;
     return 0;
 }
 
 void viv_subnet_free(viv_subnet_t *subnet)
 {
+    VIV__HANDLE(subnet, SUBNET);
     if (!subnet)
         return;
     viv__obj_unregister(subnet->sim, &subnet->obj);
@@ -165,6 +169,8 @@ void viv_subnet_free(viv_subnet_t *subnet)
 
 int viv_subnet_attach(viv_ip4_t *ip_out, viv_subnet_t *s, viv_host_t *host, uint32_t iface)
 {
+    VIV__HANDLE(s, SUBNET);
+    VIV__HANDLE(host, HOST);
     if (!s)
         return viv_host_sim(host)
                    ? viv__err(viv_host_sim(host), VIV_EINVAL, "viv_subnet_attach: NULL subnet")
@@ -189,6 +195,8 @@ int viv_subnet_attach(viv_ip4_t *ip_out, viv_subnet_t *s, viv_host_t *host, uint
 
 int viv_subnet_attach_ip(viv_subnet_t *s, viv_host_t *host, uint32_t iface, viv_ip4_t ip)
 {
+    VIV__HANDLE(s, SUBNET);
+    VIV__HANDLE(host, HOST);
     if (!s)
         return viv_host_sim(host)
                    ? viv__err(viv_host_sim(host), VIV_EINVAL, "viv_subnet_attach_ip: NULL subnet")
@@ -214,6 +222,7 @@ int viv_subnet_attach_ip(viv_subnet_t *s, viv_host_t *host, uint32_t iface, viv_
 
 int viv_subnet_prefix(viv_ip4_t *ip_out, uint8_t *prefix_len_out, const viv_subnet_t *s)
 {
+    VIV__HANDLE(s, SUBNET);
     if (!s)
         return VIV_EINVAL;
     if (ip_out)
@@ -225,6 +234,7 @@ int viv_subnet_prefix(viv_ip4_t *ip_out, uint8_t *prefix_len_out, const viv_subn
 
 viv_ip4_t viv_subnet_broadcast(const viv_subnet_t *s)
 {
+    VIV__HANDLE(s, SUBNET);
     if (!s)
         return 0;
     if (s->len >= 31)

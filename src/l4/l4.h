@@ -61,6 +61,7 @@ typedef struct viv__sock_ops {
  *   - dead: released by the protocol: out of every table, memory released once the current
  *     event is over (viv__zombie), so a socket freed inside its own callback is safe. */
 typedef struct viv__sock {
+    uint32_t magic; /* first: VIV__MAGIC_UDP/TCP while the program holds the handle (core.h) */
     const viv__sock_ops *ops;
     struct viv_host *h; /* NULL once the host is freed (the socket may outlive it briefly) */
     viv_sim_t *sim;

@@ -14,6 +14,7 @@ const char *viv_tcp_state_name(viv_tcp_state s)
 
 int viv_host_netstat(const viv_host_t *h, viv_sock_info *rows, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h || (cap && !rows))
         return VIV_EINVAL;
     static const uint8_t order[] = {VIV__IP_PROTO_TCP, VIV__IP_PROTO_UDP};
@@ -41,6 +42,7 @@ static void addr_text(const viv_sockaddr_t *a, int any_port_star, char *out, siz
 
 int viv_host_netstat_text(const viv_host_t *h, uint32_t flags, char *buf, size_t cap)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, !cap || buf, "NULL buffer with a nonzero capacity");

@@ -9,6 +9,7 @@ static void sock_notify(viv__timer *t);
 int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
                    viv__sock_list *list, int has_cb)
 {
+    s->magic = ops->proto == VIV__IP_PROTO_TCP ? VIV__MAGIC_TCP : VIV__MAGIC_UDP;
     s->ops = ops;
     s->h = h;
     s->sim = h->node.sim;
@@ -76,6 +77,7 @@ void viv__sock_release(viv__sock *s, viv__sock_list *list)
         return;
     s->dead = 1;
     s->handle = 0;
+    s->magic = VIV__MAGIC_DEAD;
     viv__timer_fini(&s->notify);
     if (s->prev)
         s->prev->next = s->next;
@@ -94,6 +96,7 @@ void viv__sock_let_go(viv__sock *s, viv__sock_list *list)
     if (s->dead || !s->handle)
         return;
     s->handle = 0;
+    s->magic = VIV__MAGIC_DEAD; /* the handle is gone, whatever the protocol keeps */
     s->has_cb = 0;
     s->pending = 0;
     viv__timer_stop(&s->notify);

@@ -28,6 +28,13 @@ typedef struct dgram {
  * small rcvbuf_bytes still queues a few short datagrams (Linux has SOCK_MIN_RCVBUF). */
 #define UDP_RCVMEM_MIN_DGRAMS 8u
 
+/* A path MTU learned from fragmentation needed holds this long (Linux's ip_rt_mtu_expires),
+ * then the route's MTU is tried again (RFC 1191 section 6.3). Checked when used: no event. */
+#define UDP_PMTU_EXPIRES_NS VIV_S(600)
+
+/* The smallest IPv4 MTU (RFC 791): a fragmentation-needed error announcing less is bogus. */
+#define UDP_PMTU_MIN 68u
+
 typedef struct udp_host {
     struct viv_host *h;
     viv__demux dm;                /* the bound sockets */
@@ -51,6 +58,9 @@ struct viv_udp {
     dgram *qhead, *qtail;
     uint32_t qbytes, qcount; /* payload bytes and datagrams queued */
     uint64_t qmem;           /* their truesize (dgram_truesize) */
+    uint32_t pmtu;           /* path MTU learned from fragmentation needed (0: none); with
+                                Don't Fragment on and connected only (learned_pmtu) */
+    viv_time_t pmtu_until;   /* when it expires */
     viv_udp_stats_t st;
     viv__demux_ep ep; /* in the host's demux while bound */
 };
@@ -230,10 +240,13 @@ static void udp_host_destroy(void *ctx, struct viv_host *h)
 int viv_udp_new(viv_udp_t **out, viv_host_t *h, const viv_udp_opts *opts, viv_udp_cb cb,
                 void *user)
 {
+    VIV__HANDLE(h, HOST);
     if (!h)
         return VIV_EINVAL;
     viv_sim_t *sim = h->node.sim;
     VIV__CHECK(sim, out != NULL, "NULL out");
+    VIV__CHECK(sim, !opts || opts->dont_fragment == 0 || opts->dont_fragment == 1,
+               "dont_fragment must be 0 or 1");
     udp_host *uh = udp_host_get(h, 1);
     struct viv_udp *s = uh ? viv__zalloc(sim, sizeof(*s)) : NULL;
     if (!s)
@@ -256,6 +269,7 @@ int viv_udp_new(viv_udp_t **out, viv_host_t *h, const viv_udp_opts *opts, viv_ud
 
 int viv_udp_set_cb(viv_udp_t *s, viv_udp_cb cb, void *user)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     s->cb = cb;
@@ -266,6 +280,7 @@ int viv_udp_set_cb(viv_udp_t *s, viv_udp_cb cb, void *user)
 
 void viv_udp_free(viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return;
     viv__sock_let_go(&s->base, &s->uh->socks);
@@ -296,6 +311,7 @@ static int bind_to(struct viv_udp *s, viv_ip4_t ip, uint16_t port)
 
 int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     viv_sim_t *sim = s->uh->h->node.sim;
@@ -307,6 +323,7 @@ int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr)
 
 int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     viv_sim_t *sim = s->uh->h->node.sim;
@@ -320,6 +337,7 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
         s->base.state = VIV_TCP_CLOSED;
         s->base.remote = (viv_sockaddr_t){0, 0};
         s->err = 0;
+        s->pmtu = 0;
         if (s->ip_from_connect)
             s->base.local.ip = VIV_IP4_ANY;
         s->ip_from_connect = 0;
@@ -349,6 +367,7 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
     s->connected = 1;
     s->base.state = VIV_TCP_ESTABLISHED;
     s->err = 0;
+    s->pmtu = 0; /* a path MTU is learned anew for every peer */
     return 0;
 }
 
@@ -361,8 +380,19 @@ static int take_error(struct viv_udp *s)
     return e;
 }
 
+/* The path MTU the socket learned for dst, or 0: only a connected socket with Don't Fragment
+ * on learns one, for its peer, and it expires (UDP_PMTU_EXPIRES_NS). */
+static uint32_t learned_pmtu(const struct viv_udp *s, viv_ip4_t dst)
+{
+    if (!s->pmtu || !s->o.dont_fragment || !s->connected || dst != s->base.remote.ip ||
+        s->base.sim->now >= s->pmtu_until)
+        return 0;
+    return s->pmtu;
+}
+
 int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr_t *dst)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     udp_host *uh = s->uh;
@@ -393,6 +423,12 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
         return viv__err(sim, VIV_EMSGSIZE,
                         "viv_udp_sendto: %zu bytes do not fit the MTU of %u (no fragmentation)",
                         len, path.mtu);
+    uint32_t pmtu = learned_pmtu(s, dst->ip);
+    if (pmtu && len + 28 > pmtu)
+        return viv__err(sim, VIV_EMSGSIZE,
+                        "viv_udp_sendto: %zu bytes do not fit the path MTU of %u learned from "
+                        "ICMP fragmentation needed (Don't Fragment is on)",
+                        len, pmtu);
     if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
         return rc;
     viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)(VIV__UDP_HDR_LEN + len));
@@ -404,7 +440,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
     struct viv__udp_repr u = {s->base.local.port, dst->port, (uint16_t)len};
     viv__udp_emit(&u, path.src, dst->ip, b, VIV__UDP_HDR_LEN + len);
     f->csum_ok = 1;
-    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos, 0);
+    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos, s->o.dont_fragment);
     if (rc < 0)
         return viv__err(sim, rc, "viv_udp_sendto: %s", viv_strerror(rc));
     s->st.tx_datagrams++;
@@ -415,6 +451,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
 
 int viv_udp_send(viv_udp_t *s, const void *buf, size_t len)
 {
+    VIV__HANDLE(s, UDP);
     return viv_udp_sendto(s, buf, len, NULL);
 }
 
@@ -559,13 +596,31 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     viv__frame_unref(sim, f);
 }
 
+/* A fragmentation-needed error announced next-hop MTU mtu for a datagram of connected socket
+ * s. With Don't Fragment on, the socket takes it as its path MTU if it is lower than what it
+ * knew (the route's MTU or an earlier one learned), and holds it for UDP_PMTU_EXPIRES_NS; the
+ * same value again renews it. An MTU of 0 (a router older than RFC 1191) or below the IPv4
+ * minimum says nothing usable. */
+static void udp_learn_pmtu(struct viv_udp *s, uint16_t mtu)
+{
+    if (!s->o.dont_fragment || mtu < UDP_PMTU_MIN)
+        return;
+    uint32_t known = learned_pmtu(s, s->base.remote.ip);
+    viv__ip_path path;
+    if (!known && viv__ip_route(s->uh->h, s->base.local.ip, s->base.remote.ip, &path) == 0)
+        known = path.mtu;
+    if (known && (mtu > known || (mtu == known && !learned_pmtu(s, s->base.remote.ip))))
+        return;
+    s->pmtu = mtu;
+    s->pmtu_until = viv__time_add(s->base.sim->now, UDP_PMTU_EXPIRES_NS);
+}
+
 static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
                       viv_ip4_t from, const struct viv__ipv4_repr *q, const uint8_t *l4,
                       size_t l4_len)
 {
     udp_host *uh = ctx;
     (void)h;
-    (void)mtu;
     (void)from;
     if (!uh || l4_len < 4) /* no UDP socket ever: nobody to tell */
         return;
@@ -596,6 +651,8 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
             continue;
         if (s->base.local.ip != VIV_IP4_ANY && s->base.local.ip != q->src)
             continue;
+        if (type == VIV__ICMP_DEST_UNREACH && code == VIV__ICMP_UNREACH_FRAG_NEEDED)
+            udp_learn_pmtu(s, mtu);
         s->err = err;
         viv__sock_raise(&s->base, VIV_EV_ERROR);
         return;
@@ -605,6 +662,7 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
 int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
                      uint32_t *flags)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     viv_sim_t *sim = s->uh->h->node.sim;
@@ -639,11 +697,13 @@ int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
 
 int viv_udp_recv(viv_udp_t *s, void *buf, size_t cap)
 {
+    VIV__HANDLE(s, UDP);
     return viv_udp_recvfrom(s, buf, cap, NULL, NULL);
 }
 
 int viv_udp_peek_len(const viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     if (!s->qhead)
@@ -654,6 +714,7 @@ int viv_udp_peek_len(const viv_udp_t *s)
 
 int viv_udp_error(viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     return take_error(s);
@@ -661,6 +722,7 @@ int viv_udp_error(viv_udp_t *s)
 
 int viv_udp_local(viv_sockaddr_t *out, const viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!out || !s)
         return VIV_EINVAL;
     *out = s->bound ? s->base.local : (viv_sockaddr_t){0, 0};
@@ -669,6 +731,7 @@ int viv_udp_local(viv_sockaddr_t *out, const viv_udp_t *s)
 
 int viv_udp_peer(viv_sockaddr_t *out, const viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!out || !s)
         return VIV_EINVAL;
     if (!s->connected)
@@ -677,8 +740,91 @@ int viv_udp_peer(viv_sockaddr_t *out, const viv_udp_t *s)
     return 0;
 }
 
+/* ---- per-send settings ----------------------------------------------------------------- */
+
+int viv_udp_set_ttl(viv_udp_t *s, int ttl)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    if (ttl < 0 || ttl > 255)
+        return viv__err(s->base.sim, VIV_EINVAL,
+                        "viv_udp_set_ttl: TTL %d is outside 0 .. 255 (0: the host's default)",
+                        ttl);
+    s->o.ttl = (uint8_t)ttl;
+    return 0;
+}
+
+int viv_udp_ttl(const viv_udp_t *s)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    return s->o.ttl ? s->o.ttl : s->uh->h->opts.default_ttl;
+}
+
+int viv_udp_set_tos(viv_udp_t *s, int tos)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    if (tos < 0 || tos > 255)
+        return viv__err(s->base.sim, VIV_EINVAL,
+                        "viv_udp_set_tos: type of service %d is outside 0 .. 255", tos);
+    s->o.tos = (uint8_t)tos;
+    return 0;
+}
+
+int viv_udp_tos(const viv_udp_t *s)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    return s->o.tos;
+}
+
+int viv_udp_set_dont_fragment(viv_udp_t *s, int on)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    if (on != 0 && on != 1)
+        return viv__err(s->base.sim, VIV_EINVAL,
+                        "viv_udp_set_dont_fragment: %d is neither 0 (off) nor 1 (on)", on);
+    s->o.dont_fragment = on;
+    if (!on)
+        s->pmtu = 0; /* what DF learned goes with it */
+    return 0;
+}
+
+int viv_udp_dont_fragment(const viv_udp_t *s)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    return s->o.dont_fragment;
+}
+
+int viv_udp_path_mtu(const viv_udp_t *s)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    if (!s->connected)
+        return viv__err_lit(s->base.sim, VIV_ENOTCONN,
+                            "viv_udp_path_mtu: socket is not connected");
+    viv__ip_path path;
+    int rc = viv__ip_route(s->uh->h, s->base.local.ip, s->base.remote.ip, &path);
+    if (rc < 0)
+        return viv__err(s->base.sim, rc, "viv_udp_path_mtu: %s",
+                        rc == VIV_ENETUNREACH ? "no route to the peer" : "no source address");
+    uint32_t pmtu = learned_pmtu(s, s->base.remote.ip);
+    return (int)(pmtu && pmtu < path.mtu ? pmtu : path.mtu);
+}
+
 int viv_udp_stats(viv_udp_stats_t *out, const viv_udp_t *s)
 {
+    VIV__HANDLE(s, UDP);
     if (!out || !s)
         return VIV_EINVAL;
     *out = s->st;
@@ -687,6 +833,7 @@ int viv_udp_stats(viv_udp_stats_t *out, const viv_udp_t *s)
 
 int viv_host_udp_stats(viv_udp_host_stats_t *out, const viv_host_t *h)
 {
+    VIV__HANDLE(h, HOST);
     if (!out || !h)
         return VIV_EINVAL;
     const udp_host *uh = udp_host_get((struct viv_host *)h, 0);

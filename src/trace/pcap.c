@@ -55,6 +55,7 @@ static void pcap_destroy(viv__obj *obj)
 {
     viv_pcap_t *cap = (viv_pcap_t *)obj;
     viv_sim_t *sim = cap->sim;
+    cap->obj.magic = VIV__MAGIC_DEAD;
     if (cap->f)
         fclose(cap->f); /* before its buffer is freed */
     viv__free(sim, cap->buf, PCAP_BUF_SIZE);
@@ -70,6 +71,7 @@ static int pcap_fail(viv_pcap_t *cap, const char *what)
 
 int viv_pcap_open(viv_pcap_t **out, viv_sim_t *sim, const char *path, const viv_pcap_opts *opts)
 {
+    VIV__HANDLE(sim, SIM);
     VIV__CHECK(sim, out != NULL, "out is NULL");
     VIV__CHECK(sim, sim != NULL, "sim is NULL");
     VIV__CHECK(sim, path != NULL, "path is NULL");
@@ -112,6 +114,7 @@ int viv_pcap_open(viv_pcap_t **out, viv_sim_t *sim, const char *path, const viv_
         return rc;
     }
     viv__obj_register(sim, &cap->obj, pcap_destroy);
+    cap->obj.magic = VIV__MAGIC_CAPTURE;
     *out = cap;
     return 0;
 }
@@ -140,6 +143,7 @@ static int pcap_record(viv_pcap_t *cap, viv_time_t t, const uint8_t *frame, uint
 
 int viv_pcap_write(viv_pcap_t *cap, viv_time_t t, const uint8_t *frame, size_t len)
 {
+    VIV__HANDLE(cap, CAPTURE);
     VIV__CHECK(NULL, cap != NULL, "cap is NULL");
     VIV__CHECK(cap->sim, frame != NULL || len == 0, "frame is NULL");
     VIV__CHECK(cap->sim, len <= UINT32_MAX, "frame is 4 GiB or longer");
@@ -148,11 +152,13 @@ int viv_pcap_write(viv_pcap_t *cap, viv_time_t t, const uint8_t *frame, size_t l
 
 uint64_t viv_pcap_frames(const viv_pcap_t *cap)
 {
+    VIV__HANDLE(cap, CAPTURE);
     return cap ? cap->frames : 0;
 }
 
 int viv_pcap_flush(viv_pcap_t *cap)
 {
+    VIV__HANDLE(cap, CAPTURE);
     VIV__CHECK(NULL, cap != NULL, "cap is NULL");
     if (cap->err)
         return viv__err(cap->sim, VIV_EIO, "pcap: an earlier write to '%s' failed", cap->path);
@@ -163,6 +169,7 @@ int viv_pcap_flush(viv_pcap_t *cap)
 
 void viv_pcap_close(viv_pcap_t *cap)
 {
+    VIV__HANDLE(cap, CAPTURE);
     if (!cap)
         return;
     viv__obj_unregister(cap->sim, &cap->obj);

@@ -1,7 +1,9 @@
 /* ICMP: the echo responder byte by byte, broadcasts ignored, malformed messages counted;
  * ping (exact RTTs from link rates and delays, timeouts, stats, freeing from the callback,
  * argument errors) and traceroute (the hop list, unreachable, timeouts); echo replies
- * returning Record Route and Timestamp; error quotes up to 576 bytes, options kept. */
+ * returning Record Route and Timestamp; error quotes up to 576 bytes, options kept; pings with
+ * a chosen identifier and payload (the bytes on the wire, replies matched by identifier,
+ * identifiers in use refused, argument and memory errors). */
 #include "l3_test.h"
 
 #define GBPS UINT64_C(1000000000)
@@ -188,7 +190,6 @@ static void free_in_cb(viv_ping_t *p, const viv_ping_result *r, void *user)
     (void)r;
     if (++f->calls == f->free_at) {
         viv_ping_free(p);
-        viv_ping_free(p); /* twice: harmless */
     }
 }
 
@@ -692,6 +693,290 @@ static void test_icmp__router_quote_keeps_the_options(void **state)
     l3t_dev_fini(&dev);
 }
 
+/* ---- ping: chosen identifier and payload ------------------------------------------------- */
+
+/* Ping results with the time each came. */
+typedef struct timed_pings {
+    viv_sim_t *sim;
+    viv_ping_result r[16];
+    viv_time_t t[16];
+    size_t n;
+    int done;
+} timed_pings;
+
+static void timed_ping_cb(viv_ping_t *p, const viv_ping_result *r, void *user)
+{
+    timed_pings *log = user;
+    (void)p;
+    if (r->event == VIV_PING_DONE) {
+        log->done++;
+        return;
+    }
+    assert_true(log->n < 16);
+    log->t[log->n] = viv_sim_now(log->sim);
+    log->r[log->n++] = *r;
+}
+
+/* The echo request in frame f: checks the IPv4 and ICMP headers (lengths, checksums, type,
+ * identifier, sequence number) and the data. */
+static void assert_echo(const l3t_frame *f, uint8_t type, uint16_t ident, uint16_t seq,
+                        const void *data, size_t n)
+{
+    assert_non_null(f);
+    const uint8_t *ip = f->b + L3T_ETH;
+    assert_int_equal(ip[9], 1);
+    assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + n);
+    assert_int_equal(l3t_rd16(ip + 6), 0); /* no DF on pings */
+    assert_int_equal(l3t_cksum(ip, 20), 0);
+    const uint8_t *m = ip + 20;
+    assert_int_equal(m[0], type);
+    assert_int_equal(m[1], 0);
+    assert_int_equal(l3t_cksum(m, 8 + n), 0);
+    assert_int_equal(l3t_rd16(m + 4), ident);
+    assert_int_equal(l3t_rd16(m + 6), seq);
+    assert_memory_equal(m + 8, data, n);
+}
+
+/* A device stands for 10.0.0.7: the requests are checked as they arrive, and replies with
+ * another identifier are ignored while one with the ping's counts. */
+static void test_icmp__ping_chosen_identifier_and_payload_on_the_wire(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    bench b;
+    bench_build(&b, sim);
+    char pattern[3] = {'a', 'b', 'c'};
+    viv_ping_opts o = VIV_PING_OPTS_INIT;
+    o.count = 2;
+    o.timeout_ns = VIV_MS(500);
+    o.ident = 0xbeef;
+    o.payload = pattern;
+    o.payload_len = 3;
+    o.size = 8;
+    timed_pings log = {sim, {{0}}, {0}, 0, 0};
+    viv_ping_t *p;
+    assert_int_equal(viv_ping_start(&p, b.h, VIV_IP4(10, 0, 0, 7), &o, timed_ping_cb, &log), 0);
+    memset(pattern, 'z', sizeof pattern); /* copied: the caller's buffer is free again */
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    /* "abc" repeated and cut at 8 bytes. */
+    assert_echo(bench_ip(&b, 0), 8, 0xbeef, 1, "abcabcab", 8);
+    assert_null(bench_ip(&b, 1));
+
+    /* A reply with another identifier (same sequence number, same data): someone else's. */
+    uint8_t m[64];
+    l3t_icmp(m, 0, 0, 0xbeee0001u, (const uint8_t *)"abcabcab", 8);
+    bench_icmp(&b, &b.hm, VIV_IP4(10, 0, 0, 1), m, 16);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    assert_int_equal(log.n, 0);
+    /* The ping's own. */
+    l3t_icmp(m, 0, 0, 0xbeef0001u, (const uint8_t *)"abcabcab", 8);
+    bench_icmp(&b, &b.hm, VIV_IP4(10, 0, 0, 1), m, 16);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(log.r[0].seq, 1);
+    assert_int_equal(log.r[0].from, VIV_IP4(10, 0, 0, 7));
+    assert_int_equal(log.r[0].bytes, 16);
+    assert_int_equal(log.r[0].rtt_ns, log.t[0]); /* the request left at time 0 */
+    /* The second request, the same way; unanswered, it times out. */
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_echo(bench_ip(&b, 1), 8, 0xbeef, 2, "abcabcab", 8);
+    assert_null(bench_ip(&b, 2));
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.r[1].event, VIV_PING_TIMEOUT);
+    assert_int_equal(log.r[1].seq, 2);
+    assert_int_equal(log.t[1], VIV_S(1) + VIV_MS(500));
+    assert_int_equal(log.done, 1);
+    viv_ping_stats_t st;
+    assert_int_equal(viv_ping_stats(&st, p), 0);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(st.received, 1);
+    assert_int_equal(st.timeouts, 1);
+    l3t_dev_fini(&b.dev);
+}
+
+/* Two hosts: three pings at once with their own identifiers and payloads; each gets its own
+ * reply, which echoes its data. */
+static void test_icmp__ping_payloads_exact_repeated_and_cut(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1), *h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(h1, 0, "10.0.0.1/24");
+    l3t_addr(h2, 0, "10.0.0.2/24");
+    viv_link_t *l = l3t_link(sim, viv_host_port(h1, 0), viv_host_port(h2, 0), NULL);
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l);
+    static const uint8_t five[5] = {1, 2, 3, 4, 5};
+    static const char ten[] = "0123456789", seven[] = "ABCDEFG";
+    static const struct {
+        uint16_t ident;
+        const void *payload;
+        uint32_t payload_len, size;
+        const char *data; /* the echo data expected */
+        size_t n;
+    } pings[] = {
+        {0x0102, five, 5, 0, "\x01\x02\x03\x04\x05", 5}, /* size 0: the payload exactly */
+        {0x0304, ten, 10, 4, "0123", 4},                  /* cut */
+        {0x0506, seven, 7, 20, "ABCDEFGABCDEFGABCDEF", 20}, /* repeated, then cut */
+    };
+    timed_pings log[3];
+    viv_ping_t *p[3];
+    for (size_t k = 0; k < 3; k++) {
+        memset(&log[k], 0, sizeof log[k]);
+        log[k].sim = sim;
+        viv_ping_opts o = VIV_PING_OPTS_INIT;
+        o.count = 1;
+        o.ident = pings[k].ident;
+        o.payload = pings[k].payload;
+        o.payload_len = pings[k].payload_len;
+        o.size = pings[k].size;
+        assert_int_equal(viv_ping_start(&p[k], h1, VIV_IP4(10, 0, 0, 2), &o, timed_ping_cb,
+                                        &log[k]),
+                         0);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(log[k].n, 1);
+        assert_int_equal(log[k].r[0].event, VIV_PING_REPLY);
+        assert_int_equal(log[k].r[0].bytes, 8 + pings[k].n);
+        /* Request k, then its reply, on the wire (requests go in start order). */
+        const l3t_frame *rq = NULL, *rp = NULL;
+        for (size_t i = 0; i < cap.n; i++) {
+            const uint8_t *ip = cap.f[i].b + L3T_ETH;
+            if (cap.f[i].info.ethertype != 0x0800 || l3t_rd16(ip + 24) != pings[k].ident)
+                continue;
+            if (cap.f[i].dir == VIV_LINK_AB)
+                rq = rq ? rq : &cap.f[i];
+            else
+                rp = rp ? rp : &cap.f[i];
+        }
+        assert_echo(rq, 8, pings[k].ident, 1, pings[k].data, pings[k].n);
+        assert_echo(rp, 0, pings[k].ident, 1, pings[k].data, pings[k].n);
+    }
+    assert_int_equal(l3t_cap_count(&cap, 0x0800), 6);
+    l3t_cap_fini(&cap);
+}
+
+/* The identifier of the k-th echo request going A to B on capture c. */
+static uint16_t cap_echo_ident(const l3t_cap *c, size_t k)
+{
+    const l3t_frame *f = NULL;
+    for (size_t i = 0; i < c->n && !f; i++) {
+        const uint8_t *ip = c->f[i].b + L3T_ETH;
+        if (c->f[i].info.ethertype == 0x0800 && c->f[i].dir == VIV_LINK_AB && ip[9] == 1 &&
+            ip[20] == 8 && k-- == 0)
+            f = &c->f[i];
+    }
+    assert_non_null(f);
+    return l3t_rd16(f->b + L3T_ETH + 24);
+}
+
+static void test_icmp__ping_identifier_in_use_and_bad_options(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = l3t_host(sim, "h1", 1), *h2 = l3t_host(sim, "h2", 1);
+    l3t_addr(h1, 0, "10.0.0.1/24");
+    l3t_addr(h2, 0, "10.0.0.2/24");
+    viv_link_t *l = l3t_link(sim, viv_host_port(h1, 0), viv_host_port(h2, 0), NULL);
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l);
+    const viv_ip4_t dst = VIV_IP4(10, 0, 0, 2);
+    viv_ping_opts o = VIV_PING_OPTS_INIT;
+    o.count = 1;
+    /* The host's choice, read on the wire. */
+    viv_ping_t *a, *c, *d, *e;
+    assert_int_equal(viv_ping_start(&a, h1, dst, &o, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    uint16_t x = cap_echo_ident(&cap, 0);
+    assert_true(x < 0xfffd); /* so that x + 1 and x + 2 are neither 0 nor wrapped */
+    /* Taken: refused, by another ping of the same host. */
+    o.ident = x;
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EADDRINUSE);
+    char want[96];
+    snprintf(want, sizeof want, "viv_ping_start: identifier %u is in use", (unsigned)x);
+    assert_non_null(strstr(viv_sim_errmsg(sim), want));
+    /* Another host has its own identifiers. */
+    assert_int_equal(viv_ping_start(NULL, h2, VIV_IP4(10, 0, 0, 1), &o, NULL, NULL), 0);
+    /* A chosen x + 1: the host's next choice skips it. */
+    o.ident = (uint16_t)(x + 1);
+    assert_int_equal(viv_ping_start(&c, h1, dst, &o, NULL, NULL), 0);
+    o.ident = 0;
+    assert_int_equal(viv_ping_start(&d, h1, dst, &o, NULL, NULL), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(cap_echo_ident(&cap, 1), x + 1);
+    assert_int_equal(cap_echo_ident(&cap, 2), x + 2);
+    /* A traceroute's identifier is in use too (the host's next: x + 3). */
+    viv_traceroute_t *t;
+    viv_traceroute_opts to = VIV_TRACEROUTE_OPTS_INIT;
+    to.max_hops = 1;
+    to.probes = 1;
+    assert_int_equal(viv_traceroute_start(&t, h1, dst, &to, NULL, NULL), 0);
+    o.ident = (uint16_t)(x + 3);
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EADDRINUSE);
+    viv_traceroute_free(t);
+    assert_int_equal(viv_ping_start(&e, h1, dst, &o, NULL, NULL), 0);
+    /* Freed, a ping gives its identifier back. */
+    viv_ping_free(a);
+    o.ident = x;
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), 0);
+    viv_ping_free(c);
+    viv_ping_free(d);
+    viv_ping_free(e);
+
+    /* Payload arguments. */
+    o.ident = 0;
+    o.payload_len = 3;
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "payload_len without a payload"));
+    o.payload = "xyz";
+    o.payload_len = 0;
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "a payload of 0 bytes"));
+    static uint8_t big[65508];
+    o.payload = big;
+    o.payload_len = 65508;
+    o.size = 8; /* even when only 8 bytes would be used */
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "payload above 65507 bytes"));
+    o.payload_len = 65507;
+    o.size = 65508;
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "echo data above 65507 bytes"));
+    o.size = 0; /* the largest payload, exactly: accepted */
+    assert_int_equal(viv_ping_start(NULL, h1, dst, &o, NULL, NULL), 0);
+    l3t_cap_fini(&cap);
+}
+
+/* Every allocation of a ping with a payload failing in turn: VIV_ENOMEM, nothing left
+ * allocated, until it succeeds. */
+static void test_icmp__ping_with_payload_out_of_memory(void **state)
+{
+    viv_test_fixture *fx = *state;
+    viv_sim_t *sim = fx->sim;
+    viv_host_t *h = l3t_host(sim, "h", 1);
+    l3t_addr(h, 0, "10.0.0.1/24");
+    viv_ping_opts o = VIV_PING_OPTS_INIT;
+    o.ident = 99;
+    o.payload = "pattern";
+    o.payload_len = 7;
+    int rc = -1;
+    uint64_t k;
+    for (k = 1; k < 32 && rc != 0; k++) {
+        size_t live = fx->alloc.live_blocks;
+        fx->alloc.fail_at = fx->alloc.calls + k;
+        rc = viv_ping_start(NULL, h, VIV_IP4(10, 0, 0, 2), &o, NULL, NULL);
+        fx->alloc.fail_at = 0;
+        if (rc != 0) {
+            assert_int_equal(rc, VIV_ENOMEM);
+            assert_int_equal(fx->alloc.live_blocks, live);
+        }
+    }
+    assert_int_equal(rc, 0);
+    assert_true(k > 3); /* the ping, its requests and the payload at least */
+    /* The identifier of a ping that failed was not kept. */
+    o.ident = 98;
+    assert_int_equal(viv_ping_start(NULL, h, VIV_IP4(10, 0, 0, 2), &o, NULL, NULL), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -703,6 +988,10 @@ int main(void)
         T(test_icmp__echo_reply_returns_record_route_and_timestamp),
         T(test_icmp__error_quotes_up_to_576_bytes),
         T(test_icmp__router_quote_keeps_the_options),
+        T(test_icmp__ping_chosen_identifier_and_payload_on_the_wire),
+        T(test_icmp__ping_payloads_exact_repeated_and_cut),
+        T(test_icmp__ping_identifier_in_use_and_bad_options),
+        T(test_icmp__ping_with_payload_out_of_memory),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

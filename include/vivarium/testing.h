@@ -589,6 +589,20 @@ VIV_API int viv_expect_check(const viv_expect_t *ex, const viv_rec_t *rec, int f
 VIV_API int viv_expect_run(const viv_expect_t *ex, viv_rec_t *rec, viv_time_t deadline,
                            char *report, size_t cap);
 
+/**
+ * The one-call form for tests: parse @p script, check the recording against it as over
+ * (final), and free what it made. For a test that has run its scenario and asks "did the
+ * wire see exactly this?".
+ * @param rec the recorder.
+ * @param script expectations in the text form (several lines).
+ * @param report receives the mismatch report, or the parser's message for a bad script
+ *        ("" when the recording matches); may be NULL with @p cap 0.
+ * @param cap its size.
+ * @return 0 (matched), ::VIV_CHECK_FAILED (the report says how), or VIV_EINVAL (a bad
+ *         script: the report gives its line, column and message), VIV_ENOMEM.
+ */
+VIV_API int viv_rec_expect(const viv_rec_t *rec, const char *script, char *report, size_t cap);
+
 /* ---- expected times from the physics ---------------------------------------------------- */
 
 /**

@@ -4,6 +4,7 @@
  * The matcher is resumable: a state (the next line, the next frame, the previous match's
  * time) advances over the frames recorded so far, and a driver that checks after every
  * event resumes it instead of starting over, so a check costs what the new frames cost. */
+#include <stdio.h>
 #include <string.h>
 
 #include "kit.h"
@@ -794,4 +795,28 @@ int viv_rec_wait_text(viv_rec_t *rec, const char *line, viv_time_t deadline, siz
     if (k != KIT_PARSE_LINE)
         return viv__err(sim, VIV_EINVAL, "viv_rec_wait_text: the line expects no frame");
     return wait_line(rec, &l, deadline, index_out);
+}
+
+int viv_rec_expect(const viv_rec_t *rec, const char *script, char *report_buf, size_t cap)
+{
+    if (!rec)
+        return VIV_EINVAL;
+    viv_sim_t *sim = rec->sim;
+    VIV__CHECK(sim, script != NULL, "NULL script");
+    VIV__CHECK(sim, report_buf != NULL || cap == 0, "NULL report buffer");
+    if (cap)
+        report_buf[0] = '\0';
+    viv_expect_t *ex;
+    int rc = viv_expect_new(&ex, sim);
+    if (rc < 0)
+        return rc;
+    rc = viv_expect_parse(ex, script);
+    if (rc < 0) {
+        if (cap)
+            snprintf(report_buf, cap, "%s", viv_sim_errmsg(sim));
+    } else {
+        rc = viv_expect_check(ex, rec, 1, report_buf, cap);
+    }
+    viv_expect_free(ex);
+    return rc;
 }

@@ -47,6 +47,17 @@ static void test_kit__udp_hand_written(void **state)
     assert_int_equal(e.len, 75);
     assert_int_equal(e.info.dport, 53);
     assert_int_equal(viv_rec_frame(&e, rec, 4), VIV_ERANGE);
+    /* The one-call form: the same script, a wrong one, a bad one. */
+    char report[2048];
+    assert_int_equal(viv_rec_expect(rec, udp_script, report, sizeof report), 0);
+    assert_string_equal(report, "");
+    assert_int_equal(viv_rec_expect(rec, "A>B ARP request\nB>A ARP request\n", report,
+                                    sizeof report),
+                     VIV_CHECK_FAILED);
+    assert_non_null(strstr(report, "B>A ARP request"));
+    assert_int_equal(viv_rec_expect(rec, "A>B ARP bogus\n", report, sizeof report),
+                     VIV_EINVAL);
+    assert_non_null(strstr(report, "line 1, column"));
 }
 
 /* The same times, from the physics helpers and the frame-length helpers instead of by hand. */

@@ -806,7 +806,7 @@ int viv_rec_expect(const viv_rec_t *rec, const char *script, char *report_buf, s
     VIV__CHECK(sim, report_buf != NULL || cap == 0, "NULL report buffer");
     if (cap)
         report_buf[0] = '\0';
-    viv_expect_t *ex;
+    viv_expect_t *ex = NULL;
     int rc = viv_expect_new(&ex, sim);
     if (rc < 0)
         return rc;

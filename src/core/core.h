@@ -102,6 +102,7 @@ struct viv_sim {
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
     struct viv__zombie *zombies; /* objects freed during the current event, released after */
+    int attention; /* something rare to do after the current event: a stop, zombies */
 
     /* Event owners (viv__owner_new), indexed by id: each one's event count and
      * fingerprint. Entries of freed owners stay: their history is part of the run. */
@@ -134,6 +135,7 @@ struct viv_sim {
     /* The trace subscription (vivarium/trace.h), or NULL. */
     void (*trace_cb)(const struct viv_trace_record *rec, void *user);
     void *trace_ud;
+    void *tcp_defaults; /* TCP's per-simulation tunables (src/l4/tcp.c), NULL until set */
 };
 
 /* ---- handle checks ----------------------------------------------------------------------

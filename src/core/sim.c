@@ -50,6 +50,7 @@ void viv_sim_free(viv_sim_t *sim)
          * simulation. The driver frees it when the callback returns, and returns. */
         sim->free_requested = 1;
         sim->stop = 1;
+        sim->attention = 1;
         return;
     }
     reap(sim); /* objects freed by the callback that freed the simulation */
@@ -246,6 +247,7 @@ void viv__release_later(viv_sim_t *sim, viv__zombie *z, void (*release)(viv__zom
     }
     z->next = sim->zombies;
     sim->zombies = z;
+    sim->attention = 1;
 }
 
 /* Release what the event just run freed, in the order it was freed. */
@@ -429,9 +431,7 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         sim->now = t;
         sim->dispatched++;
         fn(sim, user);
-        if (VIV__UNLIKELY(sim->zombies != NULL))
-            reap(sim);
-        return 1;
+        return 1; /* the caller reaps what the event freed (sim->attention) */
     }
 }
 
@@ -442,8 +442,17 @@ static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
                                          "callback)");
     sim->running = 1;
     sim->stop = 0;
-    while (!sim->stop && dispatch_one(sim, limit))
-        ;
+    sim->attention = 0;
+    /* One test per event for everything rare (a stop, objects freed by the event). */
+    while (dispatch_one(sim, limit)) {
+        if (VIV__UNLIKELY(sim->attention)) {
+            sim->attention = 0;
+            if (sim->zombies)
+                reap(sim);
+            if (sim->stop)
+                break;
+        }
+    }
     sim->running = 0;
     if (sim->free_requested) {
         viv_sim_free(sim);
@@ -464,6 +473,9 @@ int viv_sim_step(viv_sim_t *sim)
         return viv__err(sim, VIV_ESTATE, "viv_sim_step: called from a callback");
     sim->running = 1;
     int r = dispatch_one(sim, VIV_TIME_NEVER);
+    if (sim->zombies)
+        reap(sim);
+    sim->attention = 0;
     sim->running = 0;
     if (sim->free_requested) {
         viv_sim_free(sim);
@@ -502,8 +514,10 @@ int viv_sim_run_for(viv_sim_t *sim, viv_time_t d)
 void viv_sim_stop(viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
-    if (sim && sim->running)
+    if (sim && sim->running) {
         sim->stop = 1;
+        sim->attention = 1;
+    }
 }
 
 /* ---- deadline timers ------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "vivarium/icmp.h"
 #include "vivarium/socket.h"
 #include "vivarium/udp.h"
+#include "vivarium/tcp.h"
 #include "vivarium/pcap.h"
 #include "vivarium/trace.h"
 #include "vivarium/wire.h"

@@ -79,7 +79,7 @@ typedef enum viv_trace_kind {
      *  NULL). */
     VIV_TRACE_TCP_SEG_RX = 10,
     /** A connection retransmitted (`socket`, `local`, `remote`, `timer` the
-     *  viv_tcp_timer that expired, `retries` its consecutive expiries, `seq`, `seg_len`,
+     *  ::viv_tcp_timer that expired, `retries` its consecutive expiries, `seq`, `seg_len`,
      *  `tcp_flags` of the segment). */
     VIV_TRACE_TCP_RETRANSMIT = 11,
     /** A connection's timer was started or moved (`socket`, `local`, `remote`, `timer`,
@@ -135,14 +135,14 @@ typedef struct viv_trace_record {
                                   packet dropped before it had one) from its IPv4 header;
                                   NULL if none; valid during the callback only */
     uint32_t frame_len;      /**< their length */
-    const void *socket;      /**< the socket (a ::viv_udp_t or viv_tcp_t pointer), or NULL */
+    const void *socket;      /**< the socket (a ::viv_udp_t or ::viv_tcp_t pointer), or NULL */
     uint32_t events;         /**< ::VIV_TRACE_SOCKET: the ::viv_sock_event bits */
     viv_ip4_t ip;            /**< ARP and conflicts: the address */
     viv_mac_t mac;           /**< ARP, MAC table and conflicts: the station */
     int state;               /**< ::VIV_TRACE_ARP: the new ::viv_arp_state, -1 if removed;
                                   ::VIV_TRACE_TCP_STATE: the ::viv_tcp_state entered */
     /* Fields added with TCP (the kinds VIV_TRACE_TCP_*). The connection is `socket` (a
-     * viv_tcp_t pointer) on the host `node`. */
+     * ::viv_tcp_t pointer) on the host `node`. */
     viv_sockaddr_t local;    /**< TCP: the connection's local address and port */
     viv_sockaddr_t remote;   /**< TCP: its peer (0.0.0.0:0 for a listener) */
     int old_state;           /**< ::VIV_TRACE_TCP_STATE: the ::viv_tcp_state left */
@@ -156,7 +156,7 @@ typedef struct viv_trace_record {
                                   a connection */
     uint32_t irs;            /**< TCP segments: its initial receive sequence number (0
                                   before the peer's SYN): `ack - irs` (sent) is relative */
-    int timer;               /**< TCP timers and retransmissions: a viv_tcp_timer */
+    int timer;               /**< TCP timers and retransmissions: a ::viv_tcp_timer */
     viv_time_t timer_ns;     /**< ::VIV_TRACE_TCP_TIMER_START: time until the expiry */
     uint32_t retries;        /**< TCP retransmissions and expiries: consecutive expiries of
                                   that timer so far */

@@ -1,152 +1,1055 @@
-/* TCP: the transport's per-host state and the answer of a host with no socket for a segment.
+/* TCP: the transport's per-host state, the life of a TCB (creation, state changes, the end
+ * of a connection, orphans), the socket API and the netstat rows.
  *
- * Every host has TCP from its creation (viv__transports): its state (counters, the demux its
- * sockets will be in) is made when a segment first needs it. With no socket to take it, a
- * segment is in the CLOSED state of RFC 9293 section 3.10.7.1: a reset is discarded, any
- * other segment is answered by a reset that the sender will find acceptable. Nothing is
- * answered to a broadcast or multicast, nor to a source that cannot be one host (RFC 1122
- * section 4.2.3.10), nor when the checksum is bad. */
+ * Every host has TCP from its creation (viv__transports): its state (counters, tunables, the
+ * demux its sockets are in, the ISN stream) is made when a socket or a segment first needs
+ * it. The state machine is in tcp_in.c, segments out in tcp_out.c, timers in tcp_timer.c
+ * (see tcp_int.h for how they share a TCB). */
+#include <stddef.h>
 #include <string.h>
 
-#include "l4.h"
+#include "tcp_int.h"
 
-typedef struct tcp_host {
-    struct viv_host *h;
-    viv__demux dm; /* the sockets (none yet) */
-    viv__tcp_host_stats st;
-} tcp_host;
-
-static void tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
-                      uint32_t iface, int l2_bcast, viv__frame *f);
 static void tcp_host_destroy(void *ctx, struct viv_host *h);
+static int tcp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap);
 
-/* No ICMP error handler and no netstat rows yet: there is no socket to tell or to list. */
 const viv__l4_proto viv__tcp_proto = {
     .proto = VIV__IP_PROTO_TCP,
-    .input = tcp_input,
+    .input = viv__tcp_input,
+    .error = viv__tcp_icmp_error,
     .destroy = tcp_host_destroy,
+    .netstat = tcp_netstat,
 };
 
 /* ---- per-host state -------------------------------------------------------------------- */
 
-static tcp_host *tcp_host_get(struct viv_host *h, int create)
+const viv_tcp_tunables viv__tcp_builtin_tunables = {
+    VIV_S(30),   /* msl_ns: TIME-WAIT is 60 s, as Linux's */
+    VIV_S(1),    /* rto_initial_ns: RFC 6298 2.1 */
+    VIV_MS(200), /* rto_min_ns: Linux's TCP_RTO_MIN */
+    VIV_S(120),  /* rto_max_ns: Linux's TCP_RTO_MAX */
+    VIV_MS(40),  /* delack_ns: Linux's TCP_DELACK_MIN */
+    6,           /* syn_retries: Linux's tcp_syn_retries */
+    5,           /* synack_retries: Linux's tcp_synack_retries */
+    15,          /* retries: Linux's tcp_retries2 */
+    VIV_S(60),   /* fin_timeout_ns: Linux's tcp_fin_timeout */
+    10,          /* initial_window: RFC 6928 */
+};
+
+viv__tcp_host *viv__tcp_host_get(struct viv_host *h, int create)
 {
     const viv__l4_proto *p = viv__host_l4(h, VIV__IP_PROTO_TCP);
     if (!p || p->ctx || !create)
         return p ? p->ctx : NULL;
-    tcp_host *th = viv__zalloc(h->node.sim, sizeof(*th));
+    viv_sim_t *sim = h->node.sim;
+    viv__tcp_host *th = viv__zalloc(sim, sizeof(*th));
     if (!th)
         return NULL;
     th->h = h;
     viv__demux_init(&th->dm, viv__ephemeral_start(h, VIV__RNG_SUB_TCP_PORTS));
+    /* The host's own ISN stream: connections draw in the order they open, and no other
+     * consumer of the host's randomness shifts them. */
+    viv__rng_component(&th->isn_rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_TCP_ISN);
     viv__host_l4_set_ctx(h, VIV__IP_PROTO_TCP, th);
     return th;
 }
 
-static void tcp_host_destroy(void *ctx, struct viv_host *h)
+void viv__tcp_host_stats_get(viv__tcp_host_stats *out, const struct viv_host *h)
 {
-    tcp_host *th = ctx;
+    const viv__tcp_host *th = viv__tcp_host_get((struct viv_host *)h, 0);
+    memset(out, 0, sizeof(*out));
     if (!th)
         return;
+    out->rx_segments = th->st.rx_segments;
+    out->rx_checksum = th->st.rx_checksum;
+    out->rx_bad = th->st.rx_bad;
+    out->rx_broadcast = th->st.rx_broadcast;
+    out->rx_no_socket = th->st.rx_no_socket;
+    out->rx_rst_closed = th->st.rx_rst_closed;
+    out->tx_rst = th->st.tx_rst;
+    out->tx_failed = th->st.tx_failed;
+}
+
+/* ---- tracing --------------------------------------------------------------------------- */
+
+void viv__tcp_trace_init(viv_trace_record *r, int kind, const viv_tcp_t *s)
+{
+    viv__trace_init(r, kind);
+    r->node = s->base.h ? (const viv_node_t *)&s->base.h->node : NULL;
+    r->socket = s;
+    r->local = s->base.local;
+    r->remote = s->base.remote;
+}
+
+void viv__tcp_trace_seg(viv__tcp_host *th, const viv_tcp_t *s, int kind,
+                        const struct viv__tcp_repr *seg, viv_ip4_t src, viv_ip4_t dst)
+{
+    viv_trace_record r;
+    viv__trace_init(&r, kind);
+    r.node = &th->h->node;
+    r.socket = s;
+    viv_sockaddr_t a = {src, seg->src_port}, b = {dst, seg->dst_port};
+    r.local = kind == VIV_TRACE_TCP_SEG_TX ? a : b;
+    r.remote = kind == VIV_TRACE_TCP_SEG_TX ? b : a;
+    r.tcp_flags = seg->flags;
+    r.seq = seg->seq;
+    r.ack = seg->ack;
+    r.seg_len = (uint32_t)seg->payload_len;
+    r.window = seg->window;
+    if (s) {
+        r.iss = s->iss;
+        r.irs = s->irs;
+    }
+    viv__trace_emit(th->h->node.sim, &r);
+}
+
+/* ---- TCB life -------------------------------------------------------------------------- */
+
+void viv__tcp_set_state(viv_tcp_t *s, viv_tcp_state st)
+{
+    viv_tcp_state old = viv__tcp_st(s);
+    if (old == st)
+        return;
+    s->base.state = (int)st;
+    if (VIV__UNLIKELY(viv__tracing(s->base.sim))) {
+        viv_trace_record r;
+        viv__tcp_trace_init(&r, VIV_TRACE_TCP_STATE, s);
+        r.state = (int)st;
+        r.old_state = (int)old;
+        viv__trace_emit(s->base.sim, &r);
+    }
+    viv__tcp_keepalive_reset(s);
+}
+
+uint32_t viv__tcp_isn(viv_tcp_t *s)
+{
+    if (s->o.fixed_isn)
+        return s->o.isn;
+    return (uint32_t)viv_rng_u64(&s->th->isn_rng);
+}
+
+void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss)
+{
+    uint32_t mtu_mss = s->path_mtu > 40 + VIV__TCP_MSS_MIN ? s->path_mtu - 40 : VIV__TCP_MSS_MIN;
+    if (mtu_mss > 65535u)
+        mtu_mss = 65535u;
+    uint32_t rmss = s->o.mss ? s->o.mss : mtu_mss;
+    if (rmss > mtu_mss)
+        rmss = mtu_mss;
+    if (rmss < VIV__TCP_MSS_MIN)
+        rmss = VIV__TCP_MSS_MIN;
+    s->rmss = (uint16_t)rmss;
+    /* What we send: the peer's MSS (536 without the option, RFC 9293 3.7.1), no more than
+     * our own path and option allow, and never less than VIV__TCP_MSS_MIN: an absurdly small
+     * MSS would have us send a segment per byte. */
+    uint32_t smss = peer_mss ? peer_mss : VIV__TCP_MSS_DEFAULT;
+    if (smss > rmss)
+        smss = rmss;
+    if (smss < VIV__TCP_MSS_MIN)
+        smss = VIV__TCP_MSS_MIN;
+    s->smss = (uint16_t)smss;
+    s->cwnd = viv__tcp_tun(s->th)->initial_window * smss;
+}
+
+/* Out of the listener's queue it is in. */
+static void tcp_unqueue(viv_tcp_t *c)
+{
+    viv_tcp_t *l = c->parent;
+    if (!l || c->in_q == VIV__TCP_Q_NONE)
+        return;
+    viv__tcp_queue *q = c->in_q == VIV__TCP_Q_SYN ? &l->synq : &l->accq;
+    if (c->q_prev)
+        c->q_prev->q_next = c->q_next;
+    else
+        q->first = c->q_next;
+    if (c->q_next)
+        c->q_next->q_prev = c->q_prev;
+    else
+        q->last = c->q_prev;
+    q->n--;
+    c->q_prev = c->q_next = NULL;
+    c->in_q = VIV__TCP_Q_NONE;
+}
+
+static void tcp_enqueue(viv_tcp_t *l, viv_tcp_t *c, int which)
+{
+    viv__tcp_queue *q = which == VIV__TCP_Q_SYN ? &l->synq : &l->accq;
+    c->parent = l;
+    c->in_q = (uint8_t)which;
+    c->q_next = NULL;
+    c->q_prev = q->last;
+    if (q->last)
+        q->last->q_next = c;
+    else
+        q->first = c;
+    q->last = c;
+    q->n++;
+}
+
+/* Give back what a connection holds in the host: its port, its timers' deadlines, its
+ * buffers (the receive buffer is kept while the program may still read it). */
+static void tcp_detach(viv_tcp_t *s, int keep_rcv)
+{
+    viv_sim_t *sim = s->base.sim;
+    viv__tcp_timer_stop_all(s);
+    if (s->ep.where != VIV__DEMUX_NONE)
+        viv__demux_remove(&s->th->dm, &s->ep);
+    viv__tcp_ring_free(sim, &s->snd);
+    s->nooo = 0;
+    s->rfin_ooo = 0;
+    if (!keep_rcv)
+        viv__tcp_ring_free(sim, &s->rcv);
+}
+
+/* Release a TCB for good: out of every table, timers freed, memory released after the
+ * current event (viv__zombie). */
+static void tcp_release(viv_tcp_t *s)
+{
+    tcp_unqueue(s);
+    tcp_detach(s, 0);
+    viv__tcp_timer_fini(s);
+    viv__sock_release(&s->base, &s->th->socks);
+}
+
+void viv__tcp_done(viv_tcp_t *s, int err)
+{
+    if (s->base.dead)
+        return;
+    viv__tcp_set_state(s, VIV_TCP_CLOSED);
+    /* A connection still in its handshake that nobody will ever hear of. */
+    if (s->in_q == VIV__TCP_Q_SYN) {
+        tcp_release(s);
+        return;
+    }
+    if (!s->base.handle) { /* an orphan: TCP alone knew of it */
+        tcp_release(s);
+        return;
+    }
+    tcp_detach(s, 1);
+    if (err)
+        s->err = err;
+    viv__sock_raise(&s->base, (err ? (uint32_t)VIV_EV_ERROR : 0u) | VIV_EV_CLOSED);
+}
+
+void viv__tcp_drop_child(viv_tcp_t *c)
+{
+    viv__tcp_set_state(c, VIV_TCP_CLOSED);
+    tcp_release(c);
+}
+
+void viv__tcp_child_established(viv_tcp_t *c)
+{
+    viv_tcp_t *l = c->parent;
+    if (!l)
+        return;
+    tcp_unqueue(c);
+    tcp_enqueue(l, c, VIV__TCP_Q_ACC);
+    viv__sock_raise(&l->base, VIV_EV_ACCEPTABLE);
+}
+
+static const viv__sock_ops tcp_sock_ops;
+
+/* A new TCB on host th, held by the program (handle) or by nobody yet (a listener's
+ * connection: no callback, events kept). */
+static viv_tcp_t *tcp_alloc(viv__tcp_host *th, const viv_tcp_opts *o, viv_tcp_cb cb, void *user)
+{
+    viv_sim_t *sim = th->h->node.sim;
+    viv_tcp_t *s = viv__zalloc(sim, sizeof(*s));
+    if (!s)
+        return NULL;
+    viv__timer_clear(&s->tmr);
+    s->th = th;
+    if (viv__sock_init(&s->base, th->h, &tcp_sock_ops, &th->socks, cb != NULL) < 0) {
+        viv__free(sim, s, sizeof(*s));
+        return NULL;
+    }
+    if (viv__tcp_timer_init(s) < 0) {
+        viv__sock_release(&s->base, &th->socks);
+        return NULL;
+    }
+    s->o = *o;
+    s->cb = cb;
+    s->user = user;
+    s->base.state = VIV_TCP_CLOSED;
+    s->rto = viv__tcp_tun(th)->rto_initial_ns;
+    s->last_rx = sim->now;
+    return s;
+}
+
+viv_tcp_t *viv__tcp_child_new(viv_tcp_t *l, viv_ip4_t lip, viv_ip4_t rip, uint16_t rport)
+{
+    viv__tcp_host *th = l->th;
+    viv_sim_t *sim = th->h->node.sim;
+    viv__ip_path path;
+    if (viv__ip_route(th->h, lip, rip, &path) < 0) {
+        th->st.tx_failed++;
+        return NULL;
+    }
+    viv_tcp_t *c = tcp_alloc(th, &l->o, NULL, NULL);
+    if (!c) {
+        th->h->st.drop_nomem++;
+        return NULL;
+    }
+    c->base.local = (viv_sockaddr_t){lip, l->base.local.port};
+    c->base.remote = (viv_sockaddr_t){rip, rport};
+    if (viv__demux_connect(sim, &th->dm, &c->ep, lip, l->base.local.port, rip, rport) < 0) {
+        th->h->st.drop_nomem++;
+        tcp_release(c);
+        return NULL;
+    }
+    /* Connections share their listener's port the way the listener does. */
+    c->ep.reuse_addr = l->ep.reuse_addr;
+    c->path_mtu = path.mtu;
+    c->opened = 1;
+    c->ever_connected = 1;
+    tcp_enqueue(l, c, VIV__TCP_Q_SYN);
+    /* Drawn as RFC 9293's diagram has it: LISTEN, then SYN-RECEIVED. */
+    c->base.state = VIV_TCP_LISTEN;
+    viv__tcp_set_state(c, VIV_TCP_SYN_RECEIVED);
+    th->st.passive_opens++;
+    return c;
+}
+
+/* ---- socket operations ----------------------------------------------------------------- */
+
+static void tcp_deliver(viv__sock *b, uint32_t events)
+{
+    viv_tcp_t *s = (viv_tcp_t *)b;
+    if (s->cb)
+        s->cb(s, events, s->user);
+}
+
+static void tcp_free_memory(viv__sock *b)
+{
+    viv__free(b->sim, b, sizeof(viv_tcp_t)); /* the host may be gone already */
+}
+
+/* Reset and forget every connection a listener made that nobody accepted (RFC 9293 3.10.4:
+ * ABORT of each; see docs/tcp.md). */
+static void tcp_listener_flush(viv_tcp_t *l)
+{
+    viv__tcp_queue *qs[2] = {&l->synq, &l->accq};
+    for (int k = 0; k < 2; k++) {
+        while (qs[k]->first) {
+            viv_tcp_t *c = qs[k]->first;
+            viv_tcp_state st = viv__tcp_st(c);
+            if (st == VIV_TCP_SYN_RECEIVED || st == VIV_TCP_ESTABLISHED || st == VIV_TCP_CLOSE_WAIT)
+                viv__tcp_send_rst(c);
+            viv__tcp_drop_child(c);
+        }
+    }
+}
+
+/* The program let go of the handle (close, abort, or its process ended): what close(2) does
+ * in a kernel. Returns 1 if the TCB is done (out of every table), 0 if it goes on closing as
+ * an orphan. */
+static int tcp_orphan(viv__sock *b)
+{
+    viv_tcp_t *s = (viv_tcp_t *)b;
+    viv_tcp_state st = viv__tcp_st(s);
+    s->closed = 1;
+    s->rd_shut = 1;
+    s->want_writable = 0;
+    switch (st) {
+    case VIV_TCP_LISTEN:
+        tcp_listener_flush(s);
+        viv__tcp_set_state(s, VIV_TCP_CLOSED);
+        tcp_unqueue(s);
+        tcp_detach(s, 0);
+        viv__tcp_timer_fini(s);
+        return 1;
+    case VIV_TCP_CLOSED:
+    case VIV_TCP_SYN_SENT: /* RFC 9293 3.10.4: delete the TCB */
+        viv__tcp_set_state(s, VIV_TCP_CLOSED);
+        tcp_unqueue(s);
+        tcp_detach(s, 0);
+        viv__tcp_timer_fini(s);
+        return 1;
+    default:
+        break;
+    }
+    /* Abort, linger 0, or data received that the program will never read: a reset (RFC
+     * 1122 4.2.2.13), and no TIME-WAIT. (Once our FIN is acknowledged and the peer's
+     * received, in CLOSING, LAST-ACK and TIME-WAIT, unread data is only discarded; an abort
+     * there deletes the TCB without a reset, RFC 9293 3.10.5.) */
+    int sync_open = st == VIV_TCP_SYN_RECEIVED || st == VIV_TCP_ESTABLISHED ||
+                    st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2 ||
+                    st == VIV_TCP_CLOSE_WAIT;
+    if (s->abort_on_close || s->o.linger0 || (s->rcv.len && sync_open)) {
+        if (sync_open) {
+            viv__tcp_send_rst(s);
+            if (st == VIV_TCP_ESTABLISHED || st == VIV_TCP_CLOSE_WAIT)
+                s->th->st.estab_resets++;
+        }
+        viv__tcp_set_state(s, VIV_TCP_CLOSED);
+        tcp_unqueue(s);
+        tcp_detach(s, 0);
+        viv__tcp_timer_fini(s);
+        return 1;
+    }
+    viv__tcp_ring_free(s->base.sim, &s->rcv); /* nothing to read, nobody to read it */
+    s->nooo = 0;
+    if (!s->fin_queued) {
+        viv__tcp_queue_fin(s);
+        if (st == VIV_TCP_ESTABLISHED)
+            viv__tcp_set_state(s, VIV_TCP_FIN_WAIT_1);
+        else if (st == VIV_TCP_CLOSE_WAIT)
+            viv__tcp_set_state(s, VIV_TCP_LAST_ACK);
+        /* SYN-RECEIVED: the FIN waits for ESTABLISHED (RFC 9293 3.10.4). */
+        viv__tcp_output(s);
+    }
+    if (!s->base.dead && viv__tcp_st(s) == VIV_TCP_FIN_WAIT_2 &&
+        !viv__tcp_timer_on(s, VIV_TCP_TIMER_FIN_WAIT_2))
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_FIN_WAIT_2, viv__tcp_tun(s->th)->fin_timeout_ns);
+    viv__tcp_keepalive_reset(s);
+    return 0;
+}
+
+static const viv__sock_ops tcp_sock_ops = {VIV__IP_PROTO_TCP, tcp_deliver, tcp_orphan,
+                                           tcp_free_memory};
+
+static void tcp_host_destroy(void *ctx, struct viv_host *h)
+{
+    viv__tcp_host *th = ctx;
+    if (!th)
+        return;
+    /* The host is going: every TCB goes with it, without a segment. */
+    while (th->socks.first) {
+        viv_tcp_t *s = (viv_tcp_t *)th->socks.first;
+        s->parent = NULL;
+        s->in_q = VIV__TCP_Q_NONE;
+        tcp_detach(s, 0);
+        viv__tcp_timer_fini(s);
+        s->base.h = NULL;
+        viv__sock_release(&s->base, &th->socks);
+    }
     viv__demux_fini(h->node.sim, &th->dm);
     viv__free(h->node.sim, th, sizeof(*th));
 }
 
-void viv__tcp_host_stats_get(viv__tcp_host_stats *out, const struct viv_host *h)
+/* ---- options --------------------------------------------------------------------------- */
+
+static void tcp_opts_resolve(viv_tcp_opts *o)
 {
-    const tcp_host *th = tcp_host_get((struct viv_host *)h, 0);
+    if (!o->sndbuf_bytes)
+        o->sndbuf_bytes = 65536;
+    if (!o->rcvbuf_bytes)
+        o->rcvbuf_bytes = VIV__TCP_WIN_MAX;
+    if (o->rcvbuf_bytes > VIV__TCP_WIN_MAX)
+        o->rcvbuf_bytes = VIV__TCP_WIN_MAX;
+    if (!o->keepalive_idle_ns)
+        o->keepalive_idle_ns = VIV_S(7200);
+    if (!o->keepalive_interval_ns)
+        o->keepalive_interval_ns = VIV_S(75);
+    if (!o->keepalive_count)
+        o->keepalive_count = 9;
+}
+
+/* ---- public API ------------------------------------------------------------------------ */
+
+int viv_tcp_new(viv_tcp_t **out, viv_host_t *h, const viv_tcp_opts *opts, viv_tcp_cb cb, void *user)
+{
+    VIV__HANDLE(h, HOST);
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    VIV__CHECK(sim, out != NULL, "NULL out");
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    if (opts)
+        o = *opts;
+    VIV__CHECK(sim, o.reuse_addr == 0 || o.reuse_addr == 1, "reuse_addr must be 0 or 1");
+    tcp_opts_resolve(&o);
+    viv__tcp_host *th = viv__tcp_host_get(h, 1);
+    viv_tcp_t *s = th ? tcp_alloc(th, &o, cb, user) : NULL;
+    if (!s)
+        return viv__err(sim, VIV_ENOMEM, "viv_tcp_new: out of memory");
+    *out = s;
+    return 0;
+}
+
+int viv_tcp_set_cb(viv_tcp_t *s, viv_tcp_cb cb, void *user)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead || !s->base.handle)
+        return VIV_EINVAL;
+    s->cb = cb;
+    s->user = user;
+    viv__sock_set_cb(&s->base, cb != NULL);
+    return 0;
+}
+
+int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, opts != NULL, "NULL options");
+    viv_tcp_opts o = *opts;
+    VIV__CHECK(sim, o.reuse_addr == 0 || o.reuse_addr == 1, "reuse_addr must be 0 or 1");
+    tcp_opts_resolve(&o);
+    if (s->opened &&
+        (o.mss != s->o.mss || o.sndbuf_bytes != s->o.sndbuf_bytes ||
+         o.rcvbuf_bytes != s->o.rcvbuf_bytes || o.fixed_isn != s->o.fixed_isn || o.isn != s->o.isn))
+        return viv__err(sim, VIV_ESTATE,
+                        "viv_tcp_set_opts: mss, buffer sizes and ISN are fixed at connect "
+                        "or listen");
+    s->o = o;
+    viv__tcp_keepalive_reset(s);
+    return 0;
+}
+
+int viv_tcp_opts_get(viv_tcp_opts *out, const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!out || !s)
+        return VIV_EINVAL;
+    *out = s->o;
+    return 0;
+}
+
+/* A holder of port that stands in the way of a new bind or listen at ip: an overlapping
+ * listener (always), or, for listen, another one. */
+static int tcp_listener_conflict(const viv__tcp_host *th, const viv_tcp_t *self, viv_ip4_t ip,
+                                 uint16_t port)
+{
+    for (const viv__demux_ep *e = viv__demux_port_first(&th->dm, port); e; e = e->port_next) {
+        const viv_tcp_t *o = viv__tcp_of_ep(e);
+        if (o == self || viv__tcp_st(o) != VIV_TCP_LISTEN)
+            continue;
+        if (e->lip == VIV_IP4_ANY || ip == VIV_IP4_ANY || e->lip == ip)
+            return 1;
+    }
+    return 0;
+}
+
+static int tcp_bind_to(viv_tcp_t *s, viv_ip4_t ip, uint16_t port, const char *fn)
+{
+    viv__tcp_host *th = s->th;
+    viv_sim_t *sim = s->base.sim;
+    if (ip != VIV_IP4_ANY && !viv_host_has_addr(th->h, ip))
+        return viv__err(sim, VIV_EADDRNOTAVAIL, "%s: the host has no such address", fn);
+    if (port == 0) {
+        port = viv__demux_ephemeral(&th->dm);
+        if (!port)
+            return viv__err(sim, VIV_EAGAIN, "%s: no ephemeral port is free", fn);
+    } else if (viv__demux_bind_conflict(&th->dm, ip, port, s->o.reuse_addr) ||
+               tcp_listener_conflict(th, s, ip, port)) {
+        return viv__err(sim, VIV_EADDRINUSE, "%s: port %u is in use", fn, port);
+    }
+    if (viv__demux_bind(sim, &th->dm, &s->ep, ip, port, s->o.reuse_addr) < 0)
+        return viv__err(sim, VIV_ENOMEM, "%s: out of memory", fn);
+    s->base.local = (viv_sockaddr_t){ip, port};
+    return 0;
+}
+
+int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, addr != NULL, "NULL address");
+    VIV__CHECK(sim, s->ep.where == VIV__DEMUX_NONE && !s->opened,
+               "socket already bound or connected");
+    return tcp_bind_to(s, addr->ip, addr->port, "viv_tcp_bind");
+}
+
+int viv_tcp_listen(viv_tcp_t *s, uint32_t backlog)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    viv_tcp_state st = viv__tcp_st(s);
+    if (backlog == 0)
+        backlog = VIV__TCP_BACKLOG_DEFAULT;
+    if (backlog > 65535u)
+        backlog = 65535u;
+    if (st == VIV_TCP_LISTEN) {
+        s->backlog = backlog;
+        return 0;
+    }
+    if (st != VIV_TCP_CLOSED || s->ever_connected)
+        return viv__err(sim, VIV_EISCONN, "viv_tcp_listen: the socket is connected");
+    if (s->ep.where == VIV__DEMUX_NONE) {
+        int rc = tcp_bind_to(s, VIV_IP4_ANY, 0, "viv_tcp_listen");
+        if (rc < 0)
+            return rc;
+    } else if (tcp_listener_conflict(s->th, s, s->base.local.ip, s->base.local.port)) {
+        return viv__err(sim, VIV_EADDRINUSE, "viv_tcp_listen: port %u has a listener",
+                        s->base.local.port);
+    }
+    s->backlog = backlog;
+    s->opened = 1;
+    viv__tcp_set_state(s, VIV_TCP_LISTEN);
+    return 0;
+}
+
+int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *l, viv_tcp_cb cb, void *user)
+{
+    VIV__HANDLE(l, TCP);
+    if (!l || l->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = l->base.sim;
+    VIV__CHECK(sim, out != NULL, "NULL out");
+    if (viv__tcp_st(l) != VIV_TCP_LISTEN)
+        return viv__err(sim, VIV_EINVAL, "viv_tcp_accept: the socket is not listening");
+    viv_tcp_t *c = l->accq.first;
+    if (!c)
+        return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_accept: no connection waiting (EAGAIN)");
+    tcp_unqueue(c);
+    c->parent = NULL;
+    c->cb = cb;
+    c->user = user;
+    viv__sock_set_cb(&c->base, cb != NULL);
+    *out = c;
+    return 0;
+}
+
+int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv__tcp_host *th = s->th;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, peer != NULL, "NULL peer");
+    VIV__CHECK(sim, peer->ip != VIV_IP4_ANY && peer->port != 0, "peer needs address and port");
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_SYN_SENT || st == VIV_TCP_SYN_RECEIVED)
+        return viv__err(sim, VIV_EALREADY, "viv_tcp_connect: already connecting");
+    if (st != VIV_TCP_CLOSED)
+        return viv__err(sim, VIV_EISCONN, "viv_tcp_connect: the socket is %s",
+                        st == VIV_TCP_LISTEN ? "listening" : "connected");
+    if (s->ever_connected)
+        return viv__err(sim, VIV_EISCONN,
+                        "viv_tcp_connect: the connection is over; a TCP socket connects once");
+    viv__ip_path path;
+    int rc = viv__ip_route(th->h, s->base.local.ip, peer->ip, &path);
+    if (rc < 0)
+        return viv__err(sim, rc, "viv_tcp_connect: %s", viv_strerror(rc));
+    if (path.bcast || (peer->ip >> 28) == 0xe)
+        return viv__err(sim, VIV_ENETUNREACH,
+                        "viv_tcp_connect: TCP cannot connect to a broadcast or multicast address");
+    viv_ip4_t lip = s->base.local.ip == VIV_IP4_ANY ? path.src : s->base.local.ip;
+    uint16_t lport = s->base.local.port;
+    if (s->ep.where == VIV__DEMUX_NONE) {
+        lport = viv__demux_ephemeral(&th->dm);
+        if (!lport)
+            return viv__err(sim, VIV_EAGAIN, "viv_tcp_connect: no ephemeral port is free");
+    } else {
+        const viv__demux_ep *e = viv__demux_lookup(&th->dm, lip, lport, peer->ip, peer->port);
+        if (e && e->where == VIV__DEMUX_CONN && e->lip == lip && e->rip == peer->ip &&
+            e->rport == peer->port)
+            return viv__err(sim, VIV_EADDRINUSE,
+                            "viv_tcp_connect: that connection exists already (TIME-WAIT?)");
+    }
+    if (viv__demux_connect(sim, &th->dm, &s->ep, lip, lport, peer->ip, peer->port) < 0)
+        return viv__err(sim, VIV_ENOMEM, "viv_tcp_connect: out of memory");
+    if (s->base.local.ip == VIV_IP4_ANY)
+        s->ip_from_connect = 1;
+    s->base.local = (viv_sockaddr_t){lip, lport};
+    s->base.remote = *peer;
+    s->path_mtu = path.mtu;
+    s->opened = 1;
+    s->ever_connected = 1;
+    s->err = 0;
+    viv__tcp_set_mss(s, 0);
+    s->iss = viv__tcp_isn(s);
+    s->snd_una = s->snd_nxt = s->snd_max = s->snd_sml = s->iss;
+    s->rto = viv__tcp_tun(th)->rto_initial_ns;
+    s->backoff = 0;
+    th->st.active_opens++;
+    viv__tcp_set_state(s, VIV_TCP_SYN_SENT);
+    viv__tcp_send_syn(s, 0);
+    viv__tcp_rexmit_arm(s, 1);
+    return viv__err_lit(sim, VIV_EINPROGRESS, "viv_tcp_connect: in progress (EINPROGRESS)");
+}
+
+static int tcp_take_error(viv_tcp_t *s)
+{
+    int e = s->err;
+    s->err = 0;
+    return e;
+}
+
+int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, buf != NULL || len == 0, "NULL buffer");
+    if (s->err)
+        return viv__err(sim, tcp_take_error(s), "viv_tcp_send: pending error");
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
+        return viv__err_lit(sim, VIV_ENOTCONN, "viv_tcp_send: the socket is not connected");
+    if (s->wr_shut || s->fin_queued || st == VIV_TCP_CLOSED)
+        return viv__err_lit(sim, VIV_EPIPE, "viv_tcp_send: the sending side is closed (EPIPE)");
+    if (!s->snd.buf && viv__tcp_ring_alloc(sim, &s->snd, s->o.sndbuf_bytes) < 0)
+        return viv__err(sim, VIV_ENOMEM, "viv_tcp_send: out of memory");
+    uint32_t room = s->snd.cap - s->snd.len;
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (n < len)
+        s->want_writable = 1;
+    if (n == 0 && len > 0)
+        return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_send: the send buffer is full (EAGAIN)");
+    viv__tcp_ring_write(&s->snd, s->snd.len, buf, n);
+    s->snd.len += n;
+    if (viv__tcp_synchronized(st))
+        viv__tcp_output(s);
+    return (int)n;
+}
+
+/* After the program read: announce the room it made if receiver SWS avoidance allows it
+ * (RFC 9293 3.8.6.2.2), so that a sender stopped by a small window goes on. */
+static void tcp_window_update(viv_tcp_t *s)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    if (!(st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2) ||
+        s->rfin)
+        return;
+    uint32_t gain = viv__tcp_rcv_window_gain(s);
+    uint32_t half = s->o.rcvbuf_bytes / 2;
+    if (gain >= 2u * s->rmss || (gain && gain >= half))
+        viv__tcp_send_ack(s);
+}
+
+int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, buf != NULL || cap == 0, "NULL buffer");
+    if (s->rcv.len && !s->rd_shut) {
+        uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
+        viv__tcp_ring_read(&s->rcv, 0, buf, n);
+        viv__tcp_ring_pop(&s->rcv, n);
+        if (viv__tcp_st(s) == VIV_TCP_CLOSED && !s->rcv.len)
+            viv__tcp_ring_free(sim, &s->rcv);
+        else
+            tcp_window_update(s);
+        return (int)n;
+    }
+    if (s->err)
+        return viv__err(sim, tcp_take_error(s), "viv_tcp_recv: pending error");
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
+        return viv__err_lit(sim, VIV_ENOTCONN, "viv_tcp_recv: the socket is not connected");
+    if (s->rfin || s->rd_shut || st == VIV_TCP_CLOSED)
+        return 0;
+    return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_recv: nothing to read (EAGAIN)");
+}
+
+int viv_tcp_shutdown(viv_tcp_t *s, int how)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, how >= VIV_SHUT_RD && how <= VIV_SHUT_RDWR,
+               "how must be VIV_SHUT_RD, _WR or _RDWR");
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
+        return viv__err_lit(sim, VIV_ENOTCONN, "viv_tcp_shutdown: the socket is not connected");
+    if (how & VIV_SHUT_RD) {
+        /* BSD's choice: what is queued and what arrives later is discarded. */
+        s->rd_shut = 1;
+        if (s->rcv.len) {
+            viv__tcp_ring_pop(&s->rcv, s->rcv.len);
+            tcp_window_update(s);
+        }
+    }
+    if ((how & VIV_SHUT_WR) && !s->fin_queued) {
+        viv__tcp_queue_fin(s);
+        s->want_writable = 0;
+        if (st == VIV_TCP_ESTABLISHED)
+            viv__tcp_set_state(s, VIV_TCP_FIN_WAIT_1);
+        else if (st == VIV_TCP_CLOSE_WAIT)
+            viv__tcp_set_state(s, VIV_TCP_LAST_ACK);
+        /* SYN-SENT, SYN-RECEIVED: the FIN follows the handshake. */
+        viv__tcp_output(s);
+    }
+    return 0;
+}
+
+void viv_tcp_close(viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead || !s->base.handle)
+        return;
+    viv__sock_let_go(&s->base, &s->th->socks);
+}
+
+void viv_tcp_abort(viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead || !s->base.handle)
+        return;
+    s->abort_on_close = 1;
+    viv__sock_let_go(&s->base, &s->th->socks);
+}
+
+int viv_tcp_error(viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    return tcp_take_error(s);
+}
+
+int viv_tcp_local(viv_sockaddr_t *out, const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!out || !s)
+        return VIV_EINVAL;
+    *out = s->base.local;
+    return 0;
+}
+
+int viv_tcp_peer(viv_sockaddr_t *out, const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!out || !s)
+        return VIV_EINVAL;
+    if (!s->ever_connected || viv__tcp_st(s) == VIV_TCP_LISTEN)
+        return viv__err_lit(s->base.sim, VIV_ENOTCONN, "viv_tcp_peer: the socket has no peer");
+    *out = s->base.remote;
+    return 0;
+}
+
+viv_tcp_state viv_tcp_state_get(const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    return s ? viv__tcp_st(s) : VIV_TCP_CLOSED;
+}
+
+int viv_tcp_can_send(const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead || s->err || s->wr_shut || s->fin_queued || !s->ever_connected)
+        return 0;
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
+        return 0;
+    return s->snd.buf ? s->snd.len < s->snd.cap : 1;
+}
+
+static viv_time_t tcp_remaining(const viv_tcp_t *s, viv_tcp_timer k)
+{
+    viv_time_t at = s->at[k], now = s->base.sim->now;
+    if (at == VIV_TIME_NEVER)
+        return VIV_TIME_NEVER;
+    return at > now ? at - now : 0;
+}
+
+int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s)
+{
+    VIV__HANDLE(s, TCP);
+    if (!out || !s)
+        return VIV_EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->state = viv__tcp_st(s);
+    out->iss = s->iss;
+    out->irs = s->irs;
+    out->snd_una = s->snd_una;
+    out->snd_nxt = s->snd_nxt;
+    out->snd_wnd = s->snd_wnd;
+    out->rcv_nxt = s->rcv_nxt;
+    out->rcv_wnd = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
+    out->snd_mss = s->smss;
+    out->rcv_mss = s->rmss;
+    out->cwnd = s->cwnd;
+    out->rto_ns = viv__tcp_rto(s);
+    out->srtt_ns = s->srtt;
+    out->rttvar_ns = s->rttvar;
+    out->backoff = s->backoff;
+    out->retransmits = s->retransmits;
+    out->segs_out = s->segs_out;
+    out->segs_in = s->segs_in;
+    out->bytes_sent = s->bytes_sent;
+    out->bytes_acked = s->bytes_acked;
+    out->bytes_received = s->bytes_received;
+    out->send_q = s->snd.len;
+    out->recv_q = s->rcv.len;
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        out->timer_ns[k] = tcp_remaining(s, (viv_tcp_timer)k);
+    return 0;
+}
+
+/* The simulation's defaults: what hosts without their own use. */
+static const viv_tcp_tunables *tcp_sim_tun(const viv_sim_t *sim)
+{
+    const viv__tcp_sim_defaults *d = sim->tcp_defaults;
+    return d ? &d->tun : &viv__tcp_builtin_tunables;
+}
+
+/* Check a set of tunables for a setter (fn names it in the message). */
+static int tcp_tunables_check(viv_sim_t *sim, const viv_tcp_tunables *t, const char *fn)
+{
+    if (t->rto_min_ns == 0)
+        return viv__err(sim, VIV_EINVAL, "%s: rto_min_ns must be above 0", fn);
+    if (t->rto_min_ns > t->rto_initial_ns || t->rto_initial_ns > t->rto_max_ns)
+        return viv__err(sim, VIV_EINVAL, "%s: the RTOs must be ordered: min <= initial <= max", fn);
+    if (t->initial_window == 0 || t->initial_window > 65535)
+        return viv__err(sim, VIV_EINVAL, "%s: initial_window must be 1 .. 65535", fn);
+    /* Bounds that keep every deadline computed from them (2 MSL, RTO backoff, keepalive)
+     * far from overflow: about 73 years each. */
+    const viv_time_t lim = VIV_TIME_MAX / 8;
+    if (t->msl_ns > lim || t->rto_max_ns > lim || t->delack_ns > lim || t->fin_timeout_ns > lim)
+        return viv__err(sim, VIV_EINVAL, "%s: a duration is out of range", fn);
+    return 0;
+}
+
+int viv_host_tcp_tunables_get(viv_tcp_tunables *out, const viv_host_t *h)
+{
+    VIV__HANDLE(h, HOST);
+    if (!out || !h)
+        return VIV_EINVAL;
+    const viv__tcp_host *th = viv__tcp_host_get((struct viv_host *)h, 0);
+    *out = th ? *viv__tcp_tun(th) : *tcp_sim_tun(h->node.sim);
+    return 0;
+}
+
+int viv_host_set_tcp_tunables(viv_host_t *h, const viv_tcp_tunables *t)
+{
+    VIV__HANDLE(h, HOST);
+    if (!h)
+        return VIV_EINVAL;
+    viv_sim_t *sim = h->node.sim;
+    if (t) {
+        int rc = tcp_tunables_check(sim, t, "viv_host_set_tcp_tunables");
+        if (rc < 0)
+            return rc;
+    }
+    viv__tcp_host *th = viv__tcp_host_get(h, 1);
+    if (!th)
+        return viv__err(sim, VIV_ENOMEM, "viv_host_set_tcp_tunables: out of memory");
+    th->tun_own = t != NULL;
+    if (t)
+        th->tun = *t;
+    return 0;
+}
+
+static void tcp_sim_defaults_destroy(viv__obj *o)
+{
+    viv__tcp_sim_defaults *d = (viv__tcp_sim_defaults *)o;
+    d->sim->tcp_defaults = NULL;
+    viv__free(d->sim, d, sizeof(*d));
+}
+
+int viv_sim_tcp_tunables_get(viv_tcp_tunables *out, const viv_sim_t *sim)
+{
+    VIV__HANDLE(sim, SIM);
+    if (!out || !sim)
+        return VIV_EINVAL;
+    *out = *tcp_sim_tun(sim);
+    return 0;
+}
+
+int viv_sim_set_tcp_tunables(viv_sim_t *sim, const viv_tcp_tunables *t)
+{
+    VIV__HANDLE(sim, SIM);
+    if (!sim)
+        return VIV_EINVAL;
+    if (!t)
+        t = &viv__tcp_builtin_tunables;
+    int rc = tcp_tunables_check(sim, t, "viv_sim_set_tcp_tunables");
+    if (rc < 0)
+        return rc;
+    viv__tcp_sim_defaults *d = sim->tcp_defaults;
+    if (!d) {
+        d = viv__zalloc(sim, sizeof(*d));
+        if (!d)
+            return viv__err(sim, VIV_ENOMEM, "viv_sim_set_tcp_tunables: out of memory");
+        d->sim = sim;
+        viv__obj_register(sim, &d->obj, tcp_sim_defaults_destroy);
+        sim->tcp_defaults = d;
+    }
+    d->tun = *t;
+    return 0;
+}
+
+int viv_host_tcp_stats(viv_tcp_host_stats *out, const viv_host_t *h)
+{
+    VIV__HANDLE(h, HOST);
+    if (!out || !h)
+        return VIV_EINVAL;
+    const viv__tcp_host *th = viv__tcp_host_get((struct viv_host *)h, 0);
     if (th)
         *out = th->st;
     else
         memset(out, 0, sizeof(*out));
-}
-
-/* ---- input ----------------------------------------------------------------------------- */
-
-/* An address no connection can have at its other end: the wildcard, a broadcast (limited, or
- * directed to one of this host's subnets) or a multicast group. */
-static int tcp_addr_is_group(const struct viv_host *h, viv_ip4_t a)
-{
-    if (a == VIV_IP4_ANY || a == VIV_IP4_BROADCAST || (a >> 28) == 0xe)
-        return 1;
-    for (uint32_t i = 0; i < h->nifaces; i++)
-        if (viv__iface_is_bcast(h->ifaces[i], a))
-            return 1;
     return 0;
 }
 
-/* Send a reset (RFC 9293 section 3.10.7.1) in answer to seg, which came from ip->src to
- * ip->dst. */
-static void tcp_send_reset(tcp_host *th, const struct viv__ipv4_repr *ip,
-                           const struct viv__tcp_repr *seg)
+const char *viv_tcp_timer_name(viv_tcp_timer t)
 {
-    struct viv_host *h = th->h;
-    viv_sim_t *sim = h->node.sim;
-    struct viv__tcp_repr r;
-    memset(&r, 0, sizeof(r));
-    r.src_port = seg->dst_port;
-    r.dst_port = seg->src_port;
-    if (seg->flags & VIV__TCP_ACK) { /* <SEQ=SEG.ACK><CTL=RST> */
-        r.seq = seg->ack;
-        r.flags = VIV__TCP_RST;
-    } else { /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; SYN and FIN count in SEG.LEN */
-        uint32_t seg_len = (uint32_t)seg->payload_len + ((seg->flags & VIV__TCP_SYN) ? 1u : 0u) +
-                           ((seg->flags & VIV__TCP_FIN) ? 1u : 0u);
-        r.seq = 0;
-        r.ack = seg->seq + seg_len;
-        r.flags = VIV__TCP_RST | VIV__TCP_ACK;
-    }
-    size_t len = viv__tcp_len(&r);
-    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)len);
-    if (!f) {
-        th->st.tx_failed++;
-        return;
-    }
-    viv__tcp_emit(&r, ip->dst, ip->src, viv__frame_bytes(f), len);
-    f->csum_ok = 1;
-    /* From the address the segment was sent to, which is one of this host's (broadcasts
-     * were refused before). */
-    if (viv__ip_output(h, f, ip->dst, ip->src, VIV__IP_PROTO_TCP, 0, 0) < 0) {
-        th->st.tx_failed++;
-        return;
-    }
-    th->st.tx_rst++;
+    static const char *const names[] = {"retransmission", "delayed ack", "persist",
+                                        "keepalive",      "fin-wait-2",  "time-wait"};
+    return (unsigned)t < VIV__ARRAY_LEN(names) ? names[t] : "unknown";
 }
 
-static void tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
-                      uint32_t iface, int l2_bcast, viv__frame *f)
+/* ---- netstat --------------------------------------------------------------------------- */
+
+/* The timer netstat -o shows, as Linux's /proc/net/tcp: the retransmission (or zero-window
+ * probe) timer as "on", then keepalive; TIME-WAIT and an orphan's FIN-WAIT-2 wait (which
+ * Linux keeps in a TIME-WAIT socket) as "timewait". The delayed ACK is not shown. */
+static void tcp_netstat_timer(const viv_tcp_t *s, viv_sock_info *r)
 {
-    tcp_host *th = ctx ? ctx : tcp_host_get(h, 1);
-    viv_sim_t *sim = h->node.sim;
-    (void)iface;
-    if (!th) { /* a host's first segment, and no memory for its TCP counters */
-        h->st.drop_nomem++;
-        viv__frame_unref(sim, f);
+    static const struct {
+        viv_tcp_timer k;
+        viv_sock_timer shown;
+    } order[] = {{VIV_TCP_TIMER_TIME_WAIT, VIV_TIMER_TIMEWAIT},
+                 {VIV_TCP_TIMER_FIN_WAIT_2, VIV_TIMER_TIMEWAIT},
+                 {VIV_TCP_TIMER_RTO, VIV_TIMER_ON},
+                 {VIV_TCP_TIMER_PERSIST, VIV_TIMER_ON},
+                 {VIV_TCP_TIMER_KEEPALIVE, VIV_TIMER_KEEPALIVE}};
+    r->timer = VIV_TIMER_OFF;
+    for (size_t i = 0; i < VIV__ARRAY_LEN(order); i++) {
+        if (!viv__tcp_timer_on(s, order[i].k))
+            continue;
+        r->timer = order[i].shown;
+        r->timer_ns = tcp_remaining(s, order[i].k);
+        r->retries = order[i].k == VIV_TCP_TIMER_RTO         ? s->backoff
+                     : order[i].k == VIV_TCP_TIMER_PERSIST   ? s->probes
+                     : order[i].k == VIV_TCP_TIMER_KEEPALIVE ? s->kprobes
+                                                             : 0;
         return;
     }
-    th->st.rx_segments++;
-    struct viv__tcp_repr seg;
-    int rc = viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &seg);
-    if (rc < 0) {
-        if (rc == VIV__W_CHECKSUM)
-            th->st.rx_checksum++;
-        else
-            th->st.rx_bad++;
-        viv__frame_unref(sim, f);
-        return;
+}
+
+static int tcp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap)
+{
+    const viv__tcp_host *th = ctx;
+    (void)h;
+    size_t n = 0;
+    for (const viv__sock *b = th ? th->socks.first : NULL; b; b = b->next) {
+        const viv_tcp_t *s = (const viv_tcp_t *)b;
+        viv_tcp_state st = viv__tcp_st(s);
+        if (st == VIV_TCP_CLOSED) /* not in the kernel's tables: netstat does not show it */
+            continue;
+        if (n < cap) {
+            viv_sock_info *r = &rows[n];
+            memset(r, 0, sizeof(*r));
+            r->proto = VIV_SOCK_TCP;
+            r->local = s->base.local;
+            r->remote = st == VIV_TCP_LISTEN ? (viv_sockaddr_t){0, 0} : s->base.remote;
+            r->state = st;
+            r->state_name = viv_tcp_state_name(st);
+            if (st == VIV_TCP_LISTEN) { /* as Linux: the accept queue and its limit */
+                r->recv_q = s->accq.n;
+                r->send_q = s->backlog;
+            } else {
+                r->recv_q = s->rcv.len;
+                r->send_q = s->snd.len;
+            }
+            tcp_netstat_timer(s, r);
+        }
+        n++;
     }
-    if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
-        th->st.rx_broadcast++; /* no connection's, and never answered (RFC 1122 4.2.3.10) */
-        viv__frame_unref(sim, f);
-        return;
-    }
-    /* Which socket: none exists yet, so every segment finds the CLOSED state. */
-    if (!viv__demux_lookup(&th->dm, ip->dst, seg.dst_port, ip->src, seg.src_port)) {
-        th->st.rx_no_socket++;
-        if (seg.flags & VIV__TCP_RST)
-            th->st.rx_rst_closed++; /* "An incoming segment containing a RST is discarded." */
-        else
-            tcp_send_reset(th, ip, &seg);
-    }
-    viv__frame_unref(sim, f);
+    return (int)n;
 }

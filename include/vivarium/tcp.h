@@ -1,0 +1,480 @@
+/**
+ * @file vivarium/tcp.h
+ * @brief TCP sockets: listen, accept, connect, send/recv, shutdown, close, abort, TCP_INFO.
+ *
+ * @defgroup viv_tcp TCP sockets
+ * @brief Connections with RFC 9293's state machine, as a kernel runs it for a program.
+ *
+ * **Setup.** viv_tcp_new() creates a socket on a host. A server binds it (viv_tcp_bind()),
+ * listens (viv_tcp_listen()) and takes connections with viv_tcp_accept() when its callback
+ * says ::VIV_EV_ACCEPTABLE; each accepted connection is a socket of its own with its own
+ * callback and user pointer. A client calls viv_tcp_connect(), which returns
+ * ::VIV_EINPROGRESS (the handshake takes simulated time) and is answered later by
+ * ::VIV_EV_CONNECTED, or by ::VIV_EV_ERROR with the reason in viv_tcp_error()
+ * (::VIV_ECONNREFUSED, ::VIV_ETIMEDOUT...).
+ *
+ * **Sending** copies into the socket's send buffer (`sndbuf_bytes`) and returns what fit: a
+ * partial count, or ::VIV_EAGAIN when the buffer is full; ::VIV_EV_WRITABLE comes when room
+ * is made again. Data is sent in segments of at most the MSS, as the peer's window allows,
+ * and retransmitted on timeout (RFC 6298's RTO, Karn's rule). Small writes wait for the
+ * acknowledgement of data in flight (Nagle, RFC 896) unless `nodelay` is set.
+ *
+ * **Receiving.** In-order data waits in the receive buffer (`rcvbuf_bytes`, which is also the
+ * window the socket announces); viv_tcp_recv() copies it out. It returns 0 once the peer's
+ * FIN has been reached (end of stream), ::VIV_EAGAIN when nothing is waiting.
+ * ::VIV_EV_READABLE is raised whenever new data (or the FIN) arrives. Segments that arrive
+ * out of order are kept within the window (see docs/tcp.md).
+ *
+ * **Closing.** viv_tcp_shutdown() closes one direction: ::VIV_SHUT_WR sends a FIN after the
+ * data already queued (further sends fail with ::VIV_EPIPE), ::VIV_SHUT_RD makes recv return
+ * 0 and discards what arrives later. viv_tcp_close() gives the handle back to the library,
+ * like close(2): the connection goes on closing without the program (FIN-WAIT-1, FIN-WAIT-2,
+ * LAST-ACK, TIME-WAIT for 2 MSL), still listed by netstat and holding its port, and no
+ * callback is called any more. Closing with unread data, or with `linger0`, sends a reset
+ * instead (RFC 1122 4.2.2.13), as does viv_tcp_abort(). A connection the peer closed stays in
+ * CLOSE-WAIT for as long as the program does not close it.
+ *
+ * **Addresses in use.** A port is held by every socket on it, in any state (listening,
+ * connected, an orphan closing, TIME-WAIT): binding a port already held fails with
+ * ::VIV_EADDRINUSE, unless the new socket sets `reuse_addr` and every holder either set it
+ * too or is in TIME-WAIT. A listener holds its port against everyone.
+ *
+ * **Stack tunables** (RTOs, MSL, retry budgets...) are set for a whole simulation
+ * (viv_sim_set_tcp_tunables()) and may be overridden per host (viv_host_set_tcp_tunables()).
+ * Every choice where correct stacks differ is documented in docs/tcp.md with the RFC
+ * section behind it.
+ *
+ * **Observing.** viv_tcp_info_get() gives a snapshot in the spirit of Linux's TCP_INFO;
+ * viv_host_netstat() lists every connection with its timer; the trace (vivarium/trace.h)
+ * has a record for every state change, segment, retransmission and timer of every
+ * connection, including those waiting in a listener's queue, orphans and TIME-WAIT.
+ *
+ * Callback timing: every event is delivered by an event at the instant it happened, never
+ * from inside an API call. Freeing (closing) a socket inside its own callback is allowed.
+ * @{
+ */
+#ifndef VIVARIUM_TCP_H
+#define VIVARIUM_TCP_H
+
+#include "socket.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A TCP socket (opaque). */
+typedef struct viv_tcp viv_tcp_t;
+
+/**
+ * A TCP socket's callback.
+ * @param s the socket.
+ * @param events ::viv_sock_event bits.
+ * @param user the pointer given to viv_tcp_new(), viv_tcp_accept() or viv_tcp_set_cb().
+ */
+typedef void (*viv_tcp_cb)(viv_tcp_t *s, uint32_t events, void *user);
+
+/** Options of a TCP socket. Zero fields mean the documented default. */
+typedef struct viv_tcp_opts {
+    /** 1: may bind a port held by connections in TIME-WAIT, or by sockets that set it too
+     *  (never one held by a listener). Default 0. */
+    int reuse_addr;
+    /** The largest segment to receive, announced in the MSS option, and the largest to
+     *  send. Default 0: the path's MTU minus 40. Clamped to 48 .. MTU - 40. */
+    uint16_t mss;
+    /** Send buffer: bytes the program may queue before sends return ::VIV_EAGAIN
+     *  (unacknowledged bytes included). Default 65536. */
+    uint32_t sndbuf_bytes;
+    /** Receive buffer, which is also the largest window announced: at most 65535 (no window
+     *  scaling). Default 65535. */
+    uint32_t rcvbuf_bytes;
+    /** 1: send small segments at once (no Nagle algorithm). Default 0. */
+    int nodelay;
+    /** 1: send keepalive probes on an idle connection (RFC 1122 4.2.3.6). Default 0. */
+    int keepalive;
+    /** Idle time before the first keepalive probe. Default 7200 s. */
+    viv_time_t keepalive_idle_ns;
+    /** Time between unanswered probes. Default 75 s. */
+    viv_time_t keepalive_interval_ns;
+    /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT). Default 9. */
+    uint32_t keepalive_count;
+    /** Longest time sent data may stay unacknowledged before the connection is dropped
+     *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT. Default 0: the host's retry
+     *  budget alone decides (::viv_tcp_tunables.retries). */
+    viv_time_t user_timeout_ns;
+    /** 1: closing sends a reset and forgets the connection at once (SO_LINGER with a zero
+     *  timeout). Default 0. */
+    int linger0;
+    /** 1: use @ref isn as the initial sequence number instead of one drawn from the host's
+     *  random stream (for tests). A listener's connections use it too. Default 0. */
+    int fixed_isn;
+    /** The initial sequence number when @ref fixed_isn is 1. */
+    uint32_t isn;
+} viv_tcp_opts;
+
+/** Initialiser for ::viv_tcp_opts with every default. */
+#define VIV_TCP_OPTS_INIT                                                                          \
+    {                                                                                              \
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0                                                      \
+    }
+
+/** TCP tunables: a simulation's (viv_sim_set_tcp_tunables(), for every host) or one host's
+ *  own (viv_host_set_tcp_tunables()). Unlike option structs, every field is meaningful as
+ *  given (0 included): read them, change what you want, and set them back. The defaults
+ *  below are vivarium's. */
+typedef struct viv_tcp_tunables {
+    /** Maximum segment lifetime; TIME-WAIT lasts twice this. Default 30 s (TIME-WAIT 60 s,
+     *  as Linux). */
+    viv_time_t msl_ns;
+    /** The retransmission timeout before any round trip is measured (and of SYNs).
+     *  Default 1 s (RFC 6298 2.1). */
+    viv_time_t rto_initial_ns;
+    /** The smallest RTO. Default 200 ms (Linux; RFC 6298 2.4 says 1 s). */
+    viv_time_t rto_min_ns;
+    /** The largest RTO, backoff included. Default 120 s (Linux). */
+    viv_time_t rto_max_ns;
+    /** How long an acknowledgement may wait for a second segment or data to ride on.
+     *  Default 40 ms (Linux's minimum; RFC 9293 3.8.6.3 allows up to 500 ms). */
+    viv_time_t delack_ns;
+    /** Retransmissions of a SYN before connect gives up with ::VIV_ETIMEDOUT. Default 6 (Linux
+     *  tcp_syn_retries: the last attempt ends 127 s after the first SYN). */
+    uint32_t syn_retries;
+    /** Retransmissions of a SYN-ACK before a half-open connection is forgotten. Default 5
+     *  (Linux tcp_synack_retries). */
+    uint32_t synack_retries;
+    /** The give-up budget: retransmissions of the same data or FIN (consecutive timeouts)
+     *  before the connection is dropped with ::VIV_ETIMEDOUT. Default 15 (Linux
+     *  tcp_retries2). */
+    uint32_t retries;
+    /** How long an orphaned connection (closed by the program) waits in FIN-WAIT-2 for the
+     *  peer's FIN before it is forgotten. Default 60 s (Linux tcp_fin_timeout). */
+    viv_time_t fin_timeout_ns;
+    /** Segments sent before the first acknowledgement arrives (RFC 6928). Default 10. */
+    uint32_t initial_window;
+} viv_tcp_tunables;
+
+/** Directions for viv_tcp_shutdown(). */
+typedef enum viv_tcp_shut {
+    VIV_SHUT_RD = 1,  /**< no more receiving: recv returns 0, later data is discarded */
+    VIV_SHUT_WR = 2,  /**< no more sending: a FIN follows the queued data */
+    VIV_SHUT_RDWR = 3 /**< both */
+} viv_tcp_shut;
+
+/** A connection's timers (in ::viv_tcp_info and the trace). */
+typedef enum viv_tcp_timer {
+    VIV_TCP_TIMER_RTO = 0,        /**< retransmission (of a SYN, SYN-ACK, data or FIN) */
+    VIV_TCP_TIMER_DELACK = 1,     /**< a delayed acknowledgement */
+    VIV_TCP_TIMER_PERSIST = 2,    /**< zero-window probe */
+    VIV_TCP_TIMER_KEEPALIVE = 3,  /**< keepalive probe */
+    VIV_TCP_TIMER_FIN_WAIT_2 = 4, /**< an orphan's wait for the peer's FIN */
+    VIV_TCP_TIMER_TIME_WAIT = 5,  /**< the end of TIME-WAIT */
+    VIV_TCP_TIMER_COUNT = 6       /**< how many kinds there are */
+} viv_tcp_timer;
+
+/** A snapshot of a connection, in the spirit of Linux's TCP_INFO. Sequence numbers are
+ *  absolute (subtract `iss` or `irs` for relative ones). */
+typedef struct viv_tcp_info {
+    viv_tcp_state state;     /**< the state */
+    uint32_t iss;            /**< initial send sequence number */
+    uint32_t irs;            /**< initial receive sequence number (0 before the peer's SYN) */
+    uint32_t snd_una;        /**< oldest unacknowledged sequence number */
+    uint32_t snd_nxt;        /**< next sequence number to send */
+    uint32_t snd_wnd;        /**< the peer's window */
+    uint32_t rcv_nxt;        /**< next sequence number expected */
+    uint32_t rcv_wnd;        /**< the window announced */
+    uint32_t snd_mss;        /**< the largest segment sent */
+    uint32_t rcv_mss;        /**< the MSS announced */
+    uint32_t cwnd;           /**< bytes that may be in flight by the sender's own limit */
+    viv_time_t rto_ns;       /**< the retransmission timeout, backoff included */
+    viv_time_t srtt_ns;      /**< smoothed round-trip time (0 before a measurement) */
+    viv_time_t rttvar_ns;    /**< round-trip time variation */
+    uint32_t backoff;        /**< consecutive expiries of the running timer (retries) */
+    uint64_t retransmits;    /**< segments retransmitted over the connection's life */
+    uint64_t segs_out;       /**< segments sent */
+    uint64_t segs_in;        /**< segments received */
+    uint64_t bytes_sent;     /**< data bytes sent, retransmissions included */
+    uint64_t bytes_acked;    /**< data bytes the peer acknowledged */
+    uint64_t bytes_received; /**< data bytes received in order */
+    uint32_t send_q;         /**< bytes queued and not yet acknowledged */
+    uint32_t recv_q;         /**< bytes received and not yet read */
+    /** Remaining time of each timer (indexed by ::viv_tcp_timer), ::VIV_TIME_NEVER for those
+     *  not running. */
+    viv_time_t timer_ns[VIV_TCP_TIMER_COUNT];
+} viv_tcp_info;
+
+/** A host's TCP counters. */
+typedef struct viv_tcp_host_stats {
+    uint64_t rx_segments;      /**< segments delivered to TCP by IPv4 */
+    uint64_t rx_checksum;      /**< dropped: bad checksum */
+    uint64_t rx_bad;           /**< dropped: truncated header, bad data offset or options */
+    uint64_t rx_broadcast;     /**< dropped: to or from a broadcast or multicast address */
+    uint64_t rx_no_socket;     /**< for no socket (answered with a reset unless a reset) */
+    uint64_t rx_rst_closed;    /**< resets for no socket: discarded */
+    uint64_t rx_unacceptable;  /**< outside the receive window (answered with an ACK) */
+    uint64_t rx_ooo;           /**< data segments kept out of order */
+    uint64_t rx_ooo_dropped;   /**< out-of-order segments dropped (no room to keep them) */
+    uint64_t challenge_acks;   /**< challenge ACKs sent (RFC 5961) */
+    uint64_t listen_overflows; /**< SYNs dropped: the listener's backlog was full */
+    uint64_t tx_segments;      /**< segments sent */
+    uint64_t tx_rst;           /**< resets sent */
+    uint64_t tx_failed;        /**< segments that could not be sent (no route, no memory) */
+    uint64_t retransmits;      /**< segments retransmitted */
+    uint64_t active_opens;     /**< connects (SYN-SENT) */
+    uint64_t passive_opens;    /**< connections a listener created (SYN-RECEIVED) */
+    uint64_t attempt_fails;    /**< openings that failed (refused, timed out, reset) */
+    uint64_t estab_resets;     /**< connections reset from ESTABLISHED or CLOSE-WAIT */
+    uint64_t timeouts;         /**< connections dropped for want of an acknowledgement */
+} viv_tcp_host_stats;
+
+/**
+ * Create a TCP socket on a host.
+ * @param[out] out receives the socket.
+ * @param host the host.
+ * @param opts options (copied), or NULL for the defaults.
+ * @param cb the callback, or NULL (events are then kept until one is set).
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ *
+ * Ownership: the host owns the socket; viv_tcp_close() gives the handle back.
+ * Callback timing: ::VIV_EV_WRITABLE is not raised before the socket is connected.
+ */
+VIV_API int viv_tcp_new(viv_tcp_t **out, viv_host_t *host, const viv_tcp_opts *opts, viv_tcp_cb cb,
+                        void *user);
+
+/**
+ * Give the socket a callback (or take it away with NULL). Events raised meanwhile are kept
+ * and delivered once a callback is set.
+ * @param s the socket.
+ * @param cb the callback, or NULL.
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EINVAL.
+ *
+ * Callback timing: never from inside this call.
+ */
+VIV_API int viv_tcp_set_cb(viv_tcp_t *s, viv_tcp_cb cb, void *user);
+
+/**
+ * Change a socket's options. `keepalive*`, `nodelay`, `user_timeout_ns` and `linger0` take
+ * effect at once; `reuse_addr` at the next bind; `mss`, the buffer sizes and the initial
+ * sequence number only before connect or listen.
+ * @param s the socket.
+ * @param opts the options (copied; zero fields: defaults).
+ * @return 0, or VIV_EINVAL, VIV_ESTATE (`mss`, a buffer size or the ISN changed after
+ *         connect or listen).
+ */
+VIV_API int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts);
+
+/**
+ * Read a socket's options, defaults filled in.
+ * @param[out] out receives them.
+ * @param s the socket.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_tcp_opts_get(viv_tcp_opts *out, const viv_tcp_t *s);
+
+/**
+ * Bind to a local address and port.
+ * @param s the socket.
+ * @param addr the address (::VIV_IP4_ANY or one of the host's) and port (0: ephemeral).
+ * @return 0, or VIV_EINVAL (NULL, already bound or connected), VIV_EADDRNOTAVAIL,
+ *         VIV_EADDRINUSE (see **Addresses in use** above), VIV_EAGAIN (no ephemeral port).
+ */
+VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
+
+/**
+ * Listen for connections. An unbound socket is bound to an ephemeral port first.
+ * @param s the socket.
+ * @param backlog how many connections may wait for viv_tcp_accept(), established or still
+ *        in their handshake; 0 means 128. When that many wait, new SYNs are dropped
+ *        (counted in `listen_overflows`): the client retransmits its SYN as after a loss.
+ * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE.
+ *
+ * Callback timing: ::VIV_EV_ACCEPTABLE, from an event, whenever a connection is ready.
+ */
+VIV_API int viv_tcp_listen(viv_tcp_t *s, uint32_t backlog);
+
+/**
+ * Take the oldest established connection from a listener's queue.
+ * @param[out] out receives the new socket.
+ * @param listener the listening socket.
+ * @param cb the new socket's callback, or NULL.
+ * @param user passed to @p cb.
+ * @return 0, or VIV_EAGAIN (none waiting), VIV_EINVAL (not listening).
+ *
+ * Ownership: the program holds the new socket like one from viv_tcp_new(). Callback
+ * timing: events the connection raised while it waited (::VIV_EV_CONNECTED,
+ * ::VIV_EV_READABLE...) are delivered to @p cb by an event at the current instant.
+ */
+VIV_API int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *listener, viv_tcp_cb cb, void *user);
+
+/**
+ * Open a connection (send a SYN). Binds to an ephemeral port first if needed; the source
+ * address and the MSS come from the route to @p peer, chosen once.
+ * @param s the socket.
+ * @param peer the peer's address (not 0.0.0.0) and port (not 0).
+ * @return VIV_EINPROGRESS (the handshake has started), or VIV_EINVAL, VIV_EALREADY (already
+ *         connecting), VIV_EISCONN (connected, or listening), VIV_ENETUNREACH (no route),
+ *         VIV_EADDRINUSE (that connection exists already), VIV_EAGAIN (no ephemeral port).
+ *
+ * Callback timing: later, ::VIV_EV_CONNECTED (with ::VIV_EV_WRITABLE), or ::VIV_EV_ERROR with
+ * VIV_ECONNREFUSED, VIV_ETIMEDOUT, VIV_ECONNRESET or VIV_EHOSTUNREACH in viv_tcp_error().
+ */
+VIV_API int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer);
+
+/**
+ * Queue data for sending (copied). Data queued before the connection is established is
+ * sent once it is.
+ * @param s the socket.
+ * @param buf the data (may be NULL when @p len is 0).
+ * @param len its length.
+ * @return the bytes queued (at most @p len; fewer when the send buffer fills), or
+ *         VIV_EAGAIN (the buffer is full), VIV_ENOTCONN (never connected), VIV_EPIPE (the
+ *         sending side is shut down or the connection is over), a pending error (returned
+ *         once: VIV_ECONNRESET, VIV_ETIMEDOUT...), VIV_ENOMEM.
+ *
+ * Callback timing: ::VIV_EV_WRITABLE when room is made after a send fell short.
+ */
+VIV_API int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len);
+
+/**
+ * Copy received data out of the receive buffer.
+ * @param s the socket.
+ * @param buf where to copy (may be NULL when @p cap is 0).
+ * @param cap its size.
+ * @return the bytes copied, 0 at the end of the stream (the peer's FIN, or after
+ *         ::VIV_SHUT_RD), or VIV_EAGAIN (nothing yet), VIV_ENOTCONN (never connected), a
+ *         pending error (returned once: VIV_ECONNRESET...).
+ */
+VIV_API int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap);
+
+/**
+ * Shut down one direction, or both.
+ * @param s the socket.
+ * @param how ::VIV_SHUT_RD, ::VIV_SHUT_WR or ::VIV_SHUT_RDWR.
+ * @return 0, or VIV_EINVAL, VIV_ENOTCONN (not connected or connecting).
+ */
+VIV_API int viv_tcp_shutdown(viv_tcp_t *s, int how);
+
+/**
+ * Close the socket and give the handle back (close(2)). A listener resets the connections
+ * nobody accepted. A connection sends its FIN after the data already queued and goes on
+ * closing without the program (FIN-WAIT, LAST-ACK, TIME-WAIT: still in netstat, still
+ * holding its port); with data received and not read, or `linger0`, it sends a reset
+ * instead. In SYN-SENT it is simply forgotten. No callback follows.
+ * @param s the socket, or NULL (nothing happens).
+ *
+ * Safe inside the socket's own callback.
+ */
+VIV_API void viv_tcp_close(viv_tcp_t *s);
+
+/**
+ * Reset the connection (if it is synchronized, a RST is sent), forget it at once (no
+ * TIME-WAIT), and give the handle back. No callback follows.
+ * @param s the socket, or NULL (nothing happens).
+ *
+ * Safe inside the socket's own callback.
+ */
+VIV_API void viv_tcp_abort(viv_tcp_t *s);
+
+/**
+ * Read and clear the pending asynchronous error (like SO_ERROR).
+ * @param s the socket.
+ * @return 0 if none, else VIV_ECONNREFUSED, VIV_ECONNRESET, VIV_ETIMEDOUT, VIV_EHOSTUNREACH,
+ *         VIV_ENETUNREACH; VIV_EINVAL for NULL.
+ */
+VIV_API int viv_tcp_error(viv_tcp_t *s);
+
+/**
+ * The socket's local address.
+ * @param[out] out receives it (0.0.0.0:0 when unbound).
+ * @param s the socket.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_tcp_local(viv_sockaddr_t *out, const viv_tcp_t *s);
+
+/**
+ * The peer's address.
+ * @param[out] out receives it.
+ * @param s the socket.
+ * @return 0, or VIV_ENOTCONN (no peer), VIV_EINVAL.
+ */
+VIV_API int viv_tcp_peer(viv_sockaddr_t *out, const viv_tcp_t *s);
+
+/**
+ * The socket's state.
+ * @param s the socket.
+ * @return the ::viv_tcp_state (::VIV_TCP_CLOSED for NULL).
+ */
+VIV_API viv_tcp_state viv_tcp_state_get(const viv_tcp_t *s);
+
+/**
+ * Whether a send would queue at least one byte now.
+ * @param s the socket.
+ * @return 1 or 0 (0 for NULL).
+ */
+VIV_API int viv_tcp_can_send(const viv_tcp_t *s);
+
+/**
+ * A snapshot of the connection.
+ * @param[out] out receives it.
+ * @param s the socket.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s);
+
+/**
+ * Read the TCP tunables in force on a host: its own if it has them, else the simulation's.
+ * @param[out] out receives them.
+ * @param host the host.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_host_tcp_tunables_get(viv_tcp_tunables *out, const viv_host_t *host);
+
+/**
+ * Give a host its own TCP tunables, or (NULL) make it follow the simulation's again. Timers
+ * already running keep their deadlines; what they do next follows the new values.
+ * @param host the host.
+ * @param t the tunables (copied), or NULL.
+ * @return 0, or VIV_EINVAL (`rto_min_ns` 0, the RTOs not ordered min <= initial <= max,
+ *         `initial_window` 0 or above 65535, a duration above 2^60 ns), VIV_ENOMEM.
+ */
+VIV_API int viv_host_set_tcp_tunables(viv_host_t *host, const viv_tcp_tunables *t);
+
+/**
+ * Read the simulation's TCP tunables: what every host without its own uses (vivarium's
+ * defaults, documented in ::viv_tcp_tunables, until viv_sim_set_tcp_tunables()).
+ * @param[out] out receives them.
+ * @param sim the simulation.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_sim_tcp_tunables_get(viv_tcp_tunables *out, const viv_sim_t *sim);
+
+/**
+ * Set the simulation's TCP tunables, for every host that has none of its own (whether it
+ * exists already or is made later), or (NULL) go back to vivarium's defaults.
+ * @param sim the simulation.
+ * @param t the tunables (copied), or NULL.
+ * @return 0, or VIV_EINVAL (as viv_host_set_tcp_tunables()), VIV_ENOMEM.
+ */
+VIV_API int viv_sim_set_tcp_tunables(viv_sim_t *sim, const viv_tcp_tunables *t);
+
+/**
+ * Read a host's TCP counters.
+ * @param[out] out receives them.
+ * @param host the host.
+ * @return 0, or VIV_EINVAL.
+ */
+VIV_API int viv_host_tcp_stats(viv_tcp_host_stats *out, const viv_host_t *host);
+
+/**
+ * The name of a TCP timer ("retransmission", "delayed ack", "persist", "keepalive",
+ * "fin-wait-2", "time-wait").
+ * @param timer the timer.
+ * @return a static string; "unknown" for a value out of range.
+ */
+VIV_API const char *viv_tcp_timer_name(viv_tcp_timer timer);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif

@@ -1,0 +1,819 @@
+/* TCP input: validation, demultiplexing, and the state machine of RFC 9293 section 3.10.7
+ * ("SEGMENT ARRIVES"), one function per group of states as the RFC writes it:
+ *   - no connection (CLOSED, 3.10.7.1): tcp_no_socket, with the reply computed as a repr;
+ *   - LISTEN (3.10.7.2): tcp_listen_input;
+ *   - SYN-SENT (3.10.7.3): tcp_synsent_input;
+ *   - every other state (3.10.7.4): tcp_process, its checks in the RFC's order, first to
+ *     eighth; TIME-WAIT has its own function (tcp_timewait_input) for the choices made there.
+ * The parsed segment is passed explicitly (no "current segment" globals); what the machine
+ * decides to send is sent by tcp_out.c from the TCB, after the segment is processed.
+ *
+ * RFC 5961's defences are in: a RST resets only at exactly RCV.NXT (in the window: a
+ * challenge ACK), a SYN in a synchronized state draws a challenge ACK, an ACK too far back
+ * is dropped with an ACK. Choices where stacks differ are in docs/tcp.md. */
+#include <string.h>
+
+#include "core/bytes.h"
+#include "tcp_int.h"
+
+/* A segment as parsed: its header, its payload, and the IP addresses (src the peer's). */
+typedef struct tcp_seg {
+    struct viv__tcp_repr h;
+    const uint8_t *data;
+    viv_ip4_t src, dst;
+} tcp_seg;
+
+/* SEG.LEN: the payload, plus one for a SYN and one for a FIN. */
+static uint32_t tcp_seg_len(uint32_t plen, uint8_t flags)
+{
+    return plen + ((flags & VIV__TCP_SYN) ? 1u : 0u) + ((flags & VIV__TCP_FIN) ? 1u : 0u);
+}
+
+/* ---- no connection (RFC 9293 3.10.7.1) ------------------------------------------------- */
+
+int viv__tcp_closed_reply(const struct viv__tcp_repr *seg, struct viv__tcp_repr *out)
+{
+    /* "An incoming segment containing a RST is discarded." */
+    if (seg->flags & VIV__TCP_RST)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->src_port = seg->dst_port;
+    out->dst_port = seg->src_port;
+    if (seg->flags & VIV__TCP_ACK) { /* <SEQ=SEG.ACK><CTL=RST> */
+        out->seq = seg->ack;
+        out->flags = VIV__TCP_RST;
+    } else { /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+        out->seq = 0;
+        out->ack = seg->seq + tcp_seg_len((uint32_t)seg->payload_len, seg->flags);
+        out->flags = VIV__TCP_RST | VIV__TCP_ACK;
+    }
+    return 0;
+}
+
+/* Answer sg as if no connection had it (also LISTEN's, SYN-SENT's and SYN-RECEIVED's resets
+ * for a bad ACK, which are the same segment). */
+static void tcp_reply_reset(viv__tcp_host *th, const tcp_seg *sg)
+{
+    struct viv__tcp_repr r;
+    if (viv__tcp_closed_reply(&sg->h, &r) == 0)
+        viv__tcp_xmit(th, NULL, &r, sg->dst, sg->src, NULL, 0, 0);
+}
+
+/* A drop traced with its reason: pkt, len is the packet from its IPv4 header. */
+static void tcp_drop(viv__tcp_host *th, const viv_tcp_t *s, uint64_t *counter, viv_drop_reason why,
+                     const uint8_t *pkt, size_t len)
+{
+    if (counter)
+        (*counter)++;
+    viv_sim_t *sim = th->h->node.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_FRAME_DROP);
+    r.node = &th->h->node;
+    r.socket = s;
+    r.reason = why;
+    r.frame = pkt;
+    r.frame_len = (uint32_t)len;
+    viv__trace_emit(sim, &r);
+}
+
+/* ---- demultiplexing -------------------------------------------------------------------- */
+
+/* The listener of (ip, port): on the port bound to ip, else to the wildcard. */
+static viv_tcp_t *tcp_listener_for(viv__tcp_host *th, viv_ip4_t ip, uint16_t port)
+{
+    viv__demux_ep *e = viv__demux_lookup(&th->dm, ip, port, VIV_IP4_ANY, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        for (viv__demux_ep *k = e; k; k = k->key_next)
+            if (k->where == VIV__DEMUX_BOUND && viv__tcp_st(viv__tcp_of_ep(k)) == VIV_TCP_LISTEN)
+                return viv__tcp_of_ep(k);
+        if (!e || e->lip == VIV_IP4_ANY || ip == VIV_IP4_ANY)
+            break;
+        e = viv__demux_lookup(&th->dm, VIV_IP4_ANY, port, VIV_IP4_ANY, 0);
+        if (e && e->where != VIV__DEMUX_BOUND)
+            e = NULL;
+    }
+    return NULL;
+}
+
+/* The connection a segment is for, or the listener of its port, or NULL. A socket that is
+ * only bound takes no segment (the CLOSED state answers). */
+static viv_tcp_t *tcp_lookup(viv__tcp_host *th, const tcp_seg *sg)
+{
+    viv__demux_ep *e = viv__demux_lookup(&th->dm, sg->dst, sg->h.dst_port, sg->src, sg->h.src_port);
+    if (!e)
+        return NULL;
+    if (e->where == VIV__DEMUX_CONN) {
+        /* A connection with a wildcard local address cannot be (TCP fixes it at connect),
+         * but check the tuple anyway. */
+        if (e->rip == sg->src && e->rport == sg->h.src_port)
+            return viv__tcp_of_ep(e);
+        return NULL;
+    }
+    return tcp_listener_for(th, sg->dst, sg->h.dst_port);
+}
+
+/* ---- shared steps ---------------------------------------------------------------------- */
+
+static void tcp_challenge_ack(viv_tcp_t *s)
+{
+    s->th->st.challenge_acks++;
+    viv__tcp_send_ack(s);
+}
+
+static void tcp_enter_timewait(viv_tcp_t *s)
+{
+    viv__tcp_set_state(s, VIV_TCP_TIME_WAIT);
+    viv__tcp_timer_stop(s, VIV_TCP_TIMER_RTO);
+    viv__tcp_timer_stop(s, VIV_TCP_TIMER_PERSIST);
+    viv__tcp_timer_stop(s, VIV_TCP_TIMER_KEEPALIVE);
+    viv__tcp_timer_stop(s, VIV_TCP_TIMER_FIN_WAIT_2);
+    viv__tcp_ring_free(s->base.sim, &s->snd); /* everything was acknowledged */
+    /* A connection in TIME-WAIT never stops a bind that sets reuse_addr (see tcp.h). */
+    s->ep.reuse_addr = 1;
+    viv__tcp_timer_start(s, VIV_TCP_TIMER_TIME_WAIT, 2 * viv__tcp_tun(s->th)->msl_ns);
+}
+
+/* Our SYN is acknowledged and the connection is ESTABLISHED: tell the program (or the
+ * listener), and send the FIN the program asked for meanwhile. */
+static void tcp_established(viv_tcp_t *s)
+{
+    viv__tcp_set_state(s, VIV_TCP_ESTABLISHED);
+    if (s->in_q == VIV__TCP_Q_SYN)
+        viv__tcp_child_established(s);
+    viv__sock_raise(&s->base, VIV_EV_CONNECTED | VIV_EV_WRITABLE);
+    if (s->fin_queued)
+        viv__tcp_set_state(s, VIV_TCP_FIN_WAIT_1);
+}
+
+/* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
+ * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3). */
+static void tcp_ack_new(viv_tcp_t *s, uint32_t ack)
+{
+    uint32_t dseq = viv__tcp_dseq(s);
+    uint32_t acked = ack - s->snd_una;
+    if (viv__seq_gt(ack, dseq)) {
+        uint32_t d = ack - dseq;
+        if (d > s->snd.len)
+            d = s->snd.len; /* the rest is our FIN */
+        viv__tcp_ring_pop(&s->snd, d);
+        s->bytes_acked += d;
+    }
+    s->snd_una = ack;
+    s->syn_acked = 1; /* any new acknowledgement covers our SYN first */
+    if (viv__seq_lt(s->snd_nxt, s->snd_una))
+        s->snd_nxt = s->snd_una;
+    if (s->rtt_on && viv__seq_gt(ack, s->rtt_seq)) {
+        viv__tcp_rtt_sample(s, s->base.sim->now - s->rtt_start);
+        s->rtt_on = 0;
+    }
+    s->backoff = 0;
+    s->probes = 0;
+    s->una_since = s->base.sim->now;
+    /* The sender's own limit opens by what was acknowledged (no congestion control yet:
+     * see docs/tcp.md), bounded so that it cannot wrap. */
+    s->cwnd = s->cwnd > (1u << 30) - acked ? 1u << 30 : s->cwnd + acked;
+    viv__tcp_rexmit_arm(s, 1);
+    if (s->want_writable && s->snd.len < s->snd.cap && !s->wr_shut) {
+        s->want_writable = 0;
+        viv__sock_raise(&s->base, VIV_EV_WRITABLE);
+    }
+}
+
+/* The peer's FIN is reached: RCV.NXT counts it (RFC 9293 3.10.7.4, eighth). */
+static void tcp_fin_in(viv_tcp_t *s)
+{
+    s->rcv_nxt++;
+    s->rfin = 1;
+    s->rfin_ooo = 0;
+    s->ack_now = 1;
+    viv__sock_raise(&s->base, VIV_EV_READABLE);
+    switch (viv__tcp_st(s)) {
+    case VIV_TCP_SYN_RECEIVED:
+    case VIV_TCP_ESTABLISHED:
+        viv__tcp_set_state(s, VIV_TCP_CLOSE_WAIT);
+        break;
+    case VIV_TCP_FIN_WAIT_1: /* our FIN not acknowledged yet (else we would be in FIN-WAIT-2) */
+        viv__tcp_set_state(s, VIV_TCP_CLOSING);
+        break;
+    case VIV_TCP_FIN_WAIT_2:
+        tcp_enter_timewait(s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Insert [a, b) into the out-of-order ranges; 0, or -1 if there is no room for it. */
+static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
+{
+    uint32_t n = s->nooo, i = 0;
+    while (i < n && viv__seq_lt(s->ooo[i].end, a))
+        i++;
+    uint32_t j = i;
+    while (j < n && viv__seq_le(s->ooo[j].seq, b)) {
+        if (viv__seq_lt(s->ooo[j].seq, a))
+            a = s->ooo[j].seq;
+        if (viv__seq_gt(s->ooo[j].end, b))
+            b = s->ooo[j].end;
+        j++;
+    }
+    uint32_t nn = n - (j - i) + 1;
+    if (nn > VIV__TCP_OOO_MAX)
+        return -1;
+    memmove(&s->ooo[i + 1], &s->ooo[j], (n - j) * sizeof(s->ooo[0]));
+    s->ooo[i].seq = a;
+    s->ooo[i].end = b;
+    s->nooo = (uint8_t)nn;
+    return 0;
+}
+
+/* Data in the window, at or after RCV.NXT (RFC 9293 3.10.7.4, seventh). In order, it is
+ * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
+ * VIV__TCP_OOO_MAX ranges) and acknowledged at once with a duplicate ACK. */
+static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n)
+{
+    viv__tcp_host *th = s->th;
+    viv_sim_t *sim = s->base.sim;
+    if (!s->rcv.buf && viv__tcp_ring_alloc(sim, &s->rcv, s->o.rcvbuf_bytes) < 0) {
+        viv__host_drop(th->h, &th->h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
+        return;
+    }
+    uint32_t off = seq - s->rcv_nxt;
+    uint32_t room = s->rcv.cap - s->rcv.len;
+    if (off >= room)
+        return;
+    if (n > room - off)
+        n = room - off;
+    if (off) {
+        s->ack_now = 1; /* a duplicate ACK at once (RFC 5681 4.2) */
+        if (tcp_ooo_insert(s, seq, seq + n) < 0) {
+            th->st.rx_ooo_dropped++;
+            return;
+        }
+        th->st.rx_ooo++;
+        viv__tcp_ring_write(&s->rcv, s->rcv.len + off, data, n);
+        return;
+    }
+    viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
+    uint32_t old = s->rcv_nxt;
+    s->rcv_nxt += n;
+    int filled = 0;
+    while (s->nooo && viv__seq_le(s->ooo[0].seq, s->rcv_nxt)) {
+        if (viv__seq_gt(s->ooo[0].end, s->rcv_nxt))
+            s->rcv_nxt = s->ooo[0].end;
+        s->nooo--;
+        memmove(&s->ooo[0], &s->ooo[1], s->nooo * sizeof(s->ooo[0]));
+        filled = 1;
+    }
+    uint32_t adv = s->rcv_nxt - old;
+    s->rcv.len += adv;
+    s->bytes_received += adv;
+    viv__sock_raise(&s->base, VIV_EV_READABLE);
+    /* Acknowledge at once when a hole is (even partly) filled (RFC 5681 4.2); otherwise at
+     * every second segment, or when the delayed-ACK timer expires (RFC 9293 3.8.6.3). */
+    if (filled || s->nooo || ++s->delack_segs >= 2)
+        s->ack_now = 1;
+    else if (!viv__tcp_timer_on(s, VIV_TCP_TIMER_DELACK))
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_DELACK, viv__tcp_tun(th)->delack_ns);
+}
+
+/* The seventh and eighth steps: the segment's text, then its FIN. seq, data, plen and fin
+ * are what remains of the segment after trimming it to the window. */
+static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen, int fin)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    int open = st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2;
+    if (!open) /* CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN came already */
+        return;
+    if (plen) {
+        if (s->closed) {
+            /* New data after the program closed: nobody will ever read it. Say so with a
+             * reset (RFC 1122 4.2.2.13; Linux counts TCPAbortOnData). */
+            viv__tcp_send_rst(s);
+            viv__tcp_done(s, VIV_ECONNRESET);
+            return;
+        }
+        if (s->rd_shut) { /* shut down for reading: acknowledged and discarded */
+            if (seq == s->rcv_nxt)
+                s->rcv_nxt += plen;
+            s->ack_now = 1;
+        } else {
+            tcp_data_in(s, seq, data, plen);
+        }
+    }
+    if (fin) {
+        uint32_t fseq = seq + plen;
+        if (fseq == s->rcv_nxt) {
+            tcp_fin_in(s);
+        } else if (viv__seq_gt(fseq, s->rcv_nxt)) {
+            /* A FIN beyond a hole takes effect once the hole is filled. */
+            s->rfin_ooo = 1;
+            s->rfin_seq = fseq;
+            s->ack_now = 1;
+        }
+    } else if (s->rfin_ooo && s->rcv_nxt == s->rfin_seq) {
+        tcp_fin_in(s);
+    }
+}
+
+/* ---- LISTEN (3.10.7.2) ----------------------------------------------------------------- */
+
+static void tcp_listen_input(viv_tcp_t *l, const tcp_seg *sg, const uint32_t *iss)
+{
+    viv__tcp_host *th = l->th;
+    const struct viv__tcp_repr *h = &sg->h;
+    l->segs_in++;
+    /* "first, check for a RST: An incoming RST segment could not be valid since it could
+     * not have been sent in response to anything sent by this incarnation of the
+     * connection. An incoming RST should be ignored." */
+    if (h->flags & VIV__TCP_RST)
+        return;
+    /* "second, check for an ACK: ... form a reset: <SEQ=SEG.ACK><CTL=RST>" */
+    if (h->flags & VIV__TCP_ACK) {
+        tcp_reply_reset(th, sg);
+        return;
+    }
+    /* "third, check for a SYN" (anything else is dropped: fourth). */
+    if (!(h->flags & VIV__TCP_SYN))
+        return;
+    if (l->synq.n + l->accq.n >= l->backlog) { /* a full backlog drops the SYN (docs/tcp.md) */
+        tcp_drop(th, l, &th->st.listen_overflows, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
+        return;
+    }
+    viv_tcp_t *c = viv__tcp_child_new(l, sg->dst, sg->src, h->src_port);
+    if (!c)
+        return;
+    /* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a SYN
+     * segment sent of the form: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>". Data on the SYN is
+     * not kept: it is not acknowledged, so the peer sends it again. */
+    c->irs = h->seq;
+    c->rcv_nxt = h->seq + 1;
+    c->iss = iss ? *iss : viv__tcp_isn(c);
+    c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
+    c->snd_wnd = c->max_snd_wnd = h->window;
+    c->snd_wl1 = h->seq;
+    c->snd_wl2 = c->iss;
+    viv__tcp_set_mss(c, h->mss);
+    c->rcv_adv =
+        c->rcv_nxt + (c->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : c->o.rcvbuf_bytes);
+    c->segs_in = 1;
+    c->last_rx = th->h->node.sim->now;
+    viv__tcp_send_syn(c, 0);
+    viv__tcp_rexmit_arm(c, 1);
+}
+
+/* ---- SYN-SENT (3.10.7.3) --------------------------------------------------------------- */
+
+static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
+{
+    viv__tcp_host *th = s->th;
+    const struct viv__tcp_repr *h = &sg->h;
+    int ack_ok = 0;
+    s->segs_in++;
+    /* "first, check the ACK bit: If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
+     * (unless the RST bit is set, if so drop the segment and return)". */
+    if (h->flags & VIV__TCP_ACK) {
+        if (viv__seq_le(h->ack, s->iss) || viv__seq_gt(h->ack, s->snd_max)) {
+            tcp_reply_reset(th, sg);
+            return;
+        }
+        ack_ok = 1;
+    }
+    /* "second, check the RST bit: If the ACK was acceptable, then signal to the user
+     * 'error: connection reset', drop the segment, enter CLOSED state ... Otherwise (no
+     * ACK), drop the segment and return." (RFC 5961 3.2 keeps this.) */
+    if (h->flags & VIV__TCP_RST) {
+        if (ack_ok) {
+            th->st.attempt_fails++;
+            viv__tcp_done(s, VIV_ECONNREFUSED);
+        }
+        return;
+    }
+    /* "fifth, if neither of the SYN or RST bits is set, then drop the segment". */
+    if (!(h->flags & VIV__TCP_SYN))
+        return;
+    /* "fourth, check the SYN bit": RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ. */
+    s->irs = h->seq;
+    s->rcv_nxt = h->seq + 1;
+    s->rcv_adv =
+        s->rcv_nxt + (s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
+    s->last_rx = th->h->node.sim->now;
+    viv__tcp_set_mss(s, h->mss);
+    s->snd_wnd = s->max_snd_wnd = h->window;
+    s->snd_wl1 = h->seq;
+    if (!ack_ok) {
+        /* Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment
+         * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it". */
+        s->snd_wl2 = s->iss;
+        viv__tcp_set_state(s, VIV_TCP_SYN_RECEIVED);
+        viv__tcp_send_syn(s, 0);
+        viv__tcp_rexmit_arm(s, 1);
+        return;
+    }
+    /* "SND.UNA should be advanced to equal SEG.ACK ... If SND.UNA > ISS (our SYN has been
+     * ACKed), change the connection state to ESTABLISHED, form an ACK segment
+     * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it." */
+    s->snd_wl2 = h->ack;
+    s->snd_una = h->ack;
+    s->syn_acked = 1;
+    if (s->rtt_on && viv__seq_gt(h->ack, s->rtt_seq)) {
+        viv__tcp_rtt_sample(s, th->h->node.sim->now - s->rtt_start);
+        s->rtt_on = 0;
+    }
+    if (s->syn_retried && !s->have_rtt && s->rto < VIV__TCP_SYN_RTO_AFTER_RETRY)
+        s->rto = VIV__TCP_SYN_RTO_AFTER_RETRY; /* RFC 6298 5.7 */
+    s->backoff = 0;
+    viv__tcp_rexmit_arm(s, 1);
+    s->ack_now = 1;
+    tcp_established(s);
+    /* Data or a FIN on the SYN-ACK: "Continue processing at the sixth step below". */
+    tcp_text_fin(s, h->seq + 1, sg->data, (uint32_t)h->payload_len, (h->flags & VIV__TCP_FIN) != 0);
+    if (!s->base.dead)
+        viv__tcp_output(s);
+}
+
+/* ---- TIME-WAIT ------------------------------------------------------------------------- */
+
+static void tcp_timewait_input(viv_tcp_t *s, const tcp_seg *sg)
+{
+    viv__tcp_host *th = s->th;
+    const struct viv__tcp_repr *h = &sg->h;
+    uint32_t plen = (uint32_t)h->payload_len;
+    uint32_t rwnd = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
+    s->segs_in++;
+    if (h->flags & VIV__TCP_RST) {
+        /* RFC 9293 with RFC 5961: a reset at exactly RCV.NXT ends TIME-WAIT (Linux's
+         * default too; RFC 1337 would ignore it); in the window, a challenge ACK. */
+        if (h->seq == s->rcv_nxt)
+            viv__tcp_done(s, 0);
+        else if (rwnd && viv__seq_gt(h->seq, s->rcv_nxt) && viv__seq_lt(h->seq, s->rcv_nxt + rwnd))
+            tcp_challenge_ack(s);
+        return;
+    }
+    if (h->flags & VIV__TCP_SYN) {
+        /* Linux's rule (RFC 1122 4.2.2.13, RFC 6191 without timestamps): a SYN with a
+         * sequence number beyond the old connection's, to a port that has a listener,
+         * ends TIME-WAIT and opens a new connection whose ISS is far beyond the old one's.
+         * Any other SYN gets an ACK (RFC 5961 4.2). */
+        if (!(h->flags & VIV__TCP_ACK) && viv__seq_gt(h->seq, s->rcv_nxt)) {
+            viv_tcp_t *l = tcp_listener_for(th, sg->dst, h->dst_port);
+            if (l) {
+                uint32_t iss = s->snd_max + 65535u + 2u;
+                viv__tcp_done(s, 0);
+                tcp_listen_input(l, sg, &iss);
+                return;
+            }
+        }
+        tcp_challenge_ack(s);
+        return;
+    }
+    /* "The only thing that can arrive in this state is a retransmission of the remote FIN.
+     * Acknowledge it, and restart the 2 MSL timeout." */
+    if ((h->flags & VIV__TCP_FIN) && viv__seq_lt(h->seq + plen, s->rcv_nxt)) {
+        viv__tcp_send_ack(s);
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_TIME_WAIT, 2 * viv__tcp_tun(th)->msl_ns);
+        return;
+    }
+    /* Anything else: an unacceptable segment gets an ACK; an acceptable one is ignored. */
+    uint32_t slen = tcp_seg_len(plen, h->flags);
+    int ok = slen == 0 && h->seq == s->rcv_nxt;
+    if (!ok) {
+        th->st.rx_unacceptable++;
+        viv__tcp_send_ack(s);
+    }
+}
+
+/* ---- every other state (3.10.7.4) ------------------------------------------------------ */
+
+static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
+{
+    viv__tcp_host *th = s->th;
+    const struct viv__tcp_repr *h = &sg->h;
+    uint8_t flags = h->flags;
+    uint32_t seq = h->seq;
+    const uint8_t *data = sg->data;
+    uint32_t plen = (uint32_t)h->payload_len;
+    viv_tcp_state st = viv__tcp_st(s);
+    s->segs_in++;
+    s->last_rx = th->h->node.sim->now;
+    viv__tcp_keepalive_reset(s);
+
+    if (st == VIV_TCP_SYN_RECEIVED && (flags & VIV__TCP_SYN) && seq == s->irs) {
+        if (!(flags & VIV__TCP_ACK)) {
+            /* The peer's SYN again: our SYN-ACK was lost or is late. Send it again (as
+             * Linux does), without waiting for our timer. */
+            viv__tcp_send_syn(s, 1);
+            return;
+        }
+        if (h->ack == s->iss + 1) {
+            /* Simultaneous open: the peer's SYN-ACK acknowledges our SYN and repeats its own
+             * SYN, which we have: take it as the ACK that completes the opening (Linux). */
+            flags &= (uint8_t)~VIV__TCP_SYN;
+            seq++;
+        }
+    }
+
+    /* first: check the sequence number. */
+    uint32_t slen = tcp_seg_len(plen, flags);
+    uint32_t rwnd = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
+    uint32_t rn = s->rcv_nxt;
+    int ok;
+    if (slen == 0)
+        ok = rwnd == 0 ? seq == rn : viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd);
+    else if (rwnd == 0) /* a bare FIN at RCV.NXT is taken even in a zero window (Linux) */
+        ok = seq == rn && plen == 0 && !(flags & VIV__TCP_SYN);
+    else
+        ok = (viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd)) ||
+             (viv__seq_le(rn, seq + slen - 1) && viv__seq_lt(seq + slen - 1, rn + rwnd));
+    if (!ok) {
+        /* "If an incoming segment is not acceptable, an acknowledgment should be sent in
+         * reply (unless the RST bit is set, if so drop the segment and return)". */
+        if (!(flags & VIV__TCP_RST)) {
+            th->st.rx_unacceptable++;
+            viv__tcp_send_ack(s);
+        }
+        return;
+    }
+    /* Trim what is before RCV.NXT and beyond the window: "only the new parts are processed"
+     * and "segments with higher beginning sequence numbers ... held for later". */
+    if (viv__seq_lt(seq, rn)) {
+        uint32_t d = rn - seq;
+        if (flags & VIV__TCP_SYN) {
+            flags &= (uint8_t)~VIV__TCP_SYN;
+            d--;
+            seq++;
+        }
+        uint32_t dd = d < plen ? d : plen;
+        data += dd;
+        plen -= dd;
+        seq += dd;
+        if (d > dd)
+            flags &= (uint8_t)~VIV__TCP_FIN; /* that FIN is counted already */
+    }
+    if (viv__seq_gt(seq + plen, rn + rwnd)) {
+        plen = rn + rwnd - seq;
+        flags &= (uint8_t)~VIV__TCP_FIN; /* beyond the window: not accepted now */
+    }
+
+    /* second: check the RST bit (RFC 5961 3.2: only exactly RCV.NXT resets). */
+    if (flags & VIV__TCP_RST) {
+        if (h->seq != rn) {
+            tcp_challenge_ack(s);
+            return;
+        }
+        switch (st) {
+        case VIV_TCP_SYN_RECEIVED:
+            if (s->in_q == VIV__TCP_Q_SYN) { /* passive open: "return to LISTEN" */
+                viv__tcp_drop_child(s);
+                return;
+            }
+            th->st.attempt_fails++; /* active open: "connection refused" */
+            viv__tcp_done(s, VIV_ECONNREFUSED);
+            return;
+        case VIV_TCP_ESTABLISHED:
+        case VIV_TCP_CLOSE_WAIT:
+            th->st.estab_resets++;
+            viv__tcp_done(s, VIV_ECONNRESET);
+            return;
+        default: /* FIN-WAIT-1, FIN-WAIT-2, CLOSING, LAST-ACK */
+            viv__tcp_done(s, VIV_ECONNRESET);
+            return;
+        }
+    }
+
+    /* third: security and precedence: not used. */
+
+    /* fourth: check the SYN bit. */
+    if (flags & VIV__TCP_SYN) {
+        if (st == VIV_TCP_SYN_RECEIVED && s->in_q == VIV__TCP_Q_SYN) {
+            viv__tcp_drop_child(s); /* "return this connection to the LISTEN state" */
+            return;
+        }
+        tcp_challenge_ack(s); /* RFC 5961 4.2 */
+        return;
+    }
+
+    /* fifth: check the ACK field. */
+    if (!(flags & VIV__TCP_ACK))
+        return;
+    uint32_t ack = h->ack;
+    int establishing = 0;
+    if (st == VIV_TCP_SYN_RECEIVED) {
+        /* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ... If the segment
+         * acknowledgment is not acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>". */
+        if (!(viv__seq_lt(s->snd_una, ack) && viv__seq_le(ack, s->snd_max))) {
+            tcp_reply_reset(th, sg);
+            return;
+        }
+        establishing = 1;
+        s->snd_wnd = s->max_snd_wnd = h->window;
+        s->snd_wl1 = seq;
+        s->snd_wl2 = ack;
+        if (s->syn_retried && !s->have_rtt && s->rto < VIV__TCP_SYN_RTO_AFTER_RETRY)
+            s->rto = VIV__TCP_SYN_RTO_AFTER_RETRY;
+    }
+    if (viv__seq_gt(ack, s->snd_max)) { /* acknowledges something not yet sent */
+        viv__tcp_send_ack(s);
+        return;
+    }
+    if (viv__seq_lt(ack, s->snd_una - s->max_snd_wnd)) { /* RFC 5961 5.2: too old */
+        tcp_challenge_ack(s);
+        return;
+    }
+    if (viv__seq_gt(ack, s->snd_una))
+        tcp_ack_new(s, ack);
+    /* The send window: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 < SEG.SEQ or
+     * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
+    if (viv__seq_le(s->snd_una, ack) &&
+        (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack)))) {
+        s->snd_wnd = h->window;
+        s->snd_wl1 = seq;
+        s->snd_wl2 = ack;
+        if (s->snd_wnd > s->max_snd_wnd)
+            s->max_snd_wnd = s->snd_wnd;
+    }
+    if (establishing)
+        tcp_established(s);
+    switch (viv__tcp_st(s)) {
+    case VIV_TCP_FIN_WAIT_1:
+        /* "if the FIN segment is now acknowledged, then enter FIN-WAIT-2". */
+        if (viv__tcp_fin_acked(s)) {
+            viv__tcp_set_state(s, VIV_TCP_FIN_WAIT_2);
+            if (s->closed) /* an orphan waits for the peer's FIN only so long */
+                viv__tcp_timer_start(s, VIV_TCP_TIMER_FIN_WAIT_2, viv__tcp_tun(th)->fin_timeout_ns);
+        }
+        break;
+    case VIV_TCP_CLOSING:
+        /* "if the ACK acknowledges our FIN, then enter the TIME-WAIT state". */
+        if (viv__tcp_fin_acked(s)) {
+            tcp_enter_timewait(s);
+            viv__tcp_output(s);
+            return;
+        }
+        break;
+    case VIV_TCP_LAST_ACK:
+        /* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED state". */
+        if (viv__tcp_fin_acked(s)) {
+            viv__tcp_done(s, 0);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+
+    /* sixth: the URG bit: not used. seventh and eighth: text and FIN. */
+    tcp_text_fin(s, seq, data, plen, (flags & VIV__TCP_FIN) != 0);
+    if (!s->base.dead)
+        viv__tcp_output(s);
+}
+
+/* ---- entry ----------------------------------------------------------------------------- */
+
+/* An address no connection can have at its other end: the wildcard, a broadcast (limited, or
+ * directed to one of this host's subnets) or a multicast group. */
+static int tcp_addr_is_group(const struct viv_host *h, viv_ip4_t a)
+{
+    if (a == VIV_IP4_ANY || a == VIV_IP4_BROADCAST || (a >> 28) == 0xe)
+        return 1;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        if (viv__iface_is_bcast(h->ifaces[i], a))
+            return 1;
+    return 0;
+}
+
+void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                    int l2_bcast, viv__frame *f)
+{
+    viv__tcp_host *th = ctx ? ctx : viv__tcp_host_get(h, 1);
+    viv_sim_t *sim = h->node.sim;
+    if (!th) { /* a host's first segment, and no memory for its TCP counters */
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, iface, f);
+        viv__frame_unref(sim, f);
+        return;
+    }
+    th->st.rx_segments++;
+    const uint8_t *pkt = viv__frame_bytes(f) - ip->hdr_len;
+    size_t pkt_len = (size_t)ip->hdr_len + f->len;
+    tcp_seg sg;
+    int rc = viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &sg.h);
+    if (rc < 0) {
+        if (rc == VIV__W_CHECKSUM)
+            tcp_drop(th, NULL, &th->st.rx_checksum, VIV_DROP_CHECKSUM, pkt, pkt_len);
+        else
+            tcp_drop(th, NULL, &th->st.rx_bad, VIV_DROP_MALFORMED, pkt, pkt_len);
+        viv__frame_unref(sim, f);
+        return;
+    }
+    if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
+        /* No connection's, and never answered (RFC 1122 4.2.3.10). */
+        tcp_drop(th, NULL, &th->st.rx_broadcast, VIV_DROP_NOT_MINE, pkt, pkt_len);
+        viv__frame_unref(sim, f);
+        return;
+    }
+    sg.data = viv__frame_bytes(f) + sg.h.payload_off;
+    sg.src = ip->src;
+    sg.dst = ip->dst;
+    viv_tcp_t *s = tcp_lookup(th, &sg);
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_RX, &sg.h, ip->src, ip->dst);
+    switch (s ? viv__tcp_st(s) : VIV_TCP_CLOSED) {
+    case VIV_TCP_CLOSED:
+        /* No connection: RFC 9293 3.10.7.1. */
+        tcp_drop(th, NULL, &th->st.rx_no_socket, VIV_DROP_NO_PORT, pkt, pkt_len);
+        if (sg.h.flags & VIV__TCP_RST)
+            th->st.rx_rst_closed++; /* "An incoming segment containing a RST is discarded." */
+        else
+            tcp_reply_reset(th, &sg);
+        break;
+    case VIV_TCP_LISTEN:
+        tcp_listen_input(s, &sg, NULL);
+        break;
+    case VIV_TCP_SYN_SENT:
+        tcp_synsent_input(s, &sg);
+        break;
+    case VIV_TCP_TIME_WAIT:
+        tcp_timewait_input(s, &sg);
+        break;
+    default:
+        tcp_process(s, &sg);
+        break;
+    }
+    viv__frame_unref(sim, f);
+}
+
+/* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5461, RFC 5927) -------------------------------- */
+
+/* Fragmentation needed for a segment we sent with DF: the path MTU shrinks (RFC 1191), the
+ * MSS with it, and what is in flight goes again in smaller segments. */
+static void tcp_pmtu(viv_tcp_t *s, uint16_t mtu)
+{
+    if (mtu < 68 || mtu >= s->path_mtu)
+        return;
+    s->path_mtu = mtu;
+    uint32_t mss = mtu > 40u + VIV__TCP_MSS_MIN ? mtu - 40u : VIV__TCP_MSS_MIN;
+    if (mss >= s->smss)
+        return;
+    s->smss = (uint16_t)mss;
+    if (viv__tcp_synchronized(viv__tcp_st(s)) && s->snd_nxt != s->snd_una) {
+        s->rtt_on = 0;
+        s->snd_nxt = s->snd_una;
+        viv__tcp_output(s);
+    }
+}
+
+void viv__tcp_icmp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
+                         viv_ip4_t from, const struct viv__ipv4_repr *q, const uint8_t *l4,
+                         size_t l4_len)
+{
+    viv__tcp_host *th = ctx;
+    (void)h;
+    (void)from;
+    if (!th || l4_len < 8)
+        return;
+    uint16_t sport = viv_rd16be(l4), dport = viv_rd16be(l4 + 2);
+    uint32_t seq = viv_rd32be(l4 + 4);
+    viv__demux_ep *e = viv__demux_lookup(&th->dm, q->src, sport, q->dst, dport);
+    if (!e || e->where != VIV__DEMUX_CONN || e->rip != q->dst || e->rport != dport)
+        return;
+    viv_tcp_t *s = viv__tcp_of_ep(e);
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_LISTEN || st == VIV_TCP_TIME_WAIT || st == VIV_TCP_CLOSED)
+        return;
+    /* RFC 5927 4.1: only an error about a segment in flight is believed. */
+    if (!(viv__seq_le(s->snd_una, seq) && viv__seq_lt(seq, s->snd_max)))
+        return;
+    int err, hard = 0;
+    if (type == VIV__ICMP_DEST_UNREACH) {
+        switch (code) {
+        case VIV__ICMP_UNREACH_FRAG_NEEDED:
+            tcp_pmtu(s, mtu);
+            return;
+        case VIV__ICMP_UNREACH_PROTO:
+        case VIV__ICMP_UNREACH_PORT:
+            err = VIV_ECONNREFUSED;
+            hard = 1;
+            break;
+        case VIV__ICMP_UNREACH_NET:
+            err = VIV_ENETUNREACH;
+            break;
+        default:
+            err = VIV_EHOSTUNREACH;
+            break;
+        }
+    } else {
+        err = VIV_EHOSTUNREACH; /* time exceeded, parameter problem: soft */
+    }
+    /* Hard errors end an opening (RFC 1122 4.2.3.9: port unreachable during SYN-SENT is
+     * ECONNREFUSED); a synchronized connection only notes them, as soft errors (RFC 5461),
+     * and reports the last one if it times out. */
+    if (hard &&
+        (st == VIV_TCP_SYN_SENT || (st == VIV_TCP_SYN_RECEIVED && s->in_q == VIV__TCP_Q_NONE))) {
+        th->st.attempt_fails++;
+        viv__tcp_done(s, err);
+        return;
+    }
+    s->soft_err = err;
+}

@@ -1,0 +1,288 @@
+/* TCP internals shared by tcp.c (TCB life cycle, API, netstat), tcp_in.c (validation, demux,
+ * the state machine of RFC 9293 3.10.7), tcp_out.c (segments out, the send and receive
+ * buffers) and tcp_timer.c (the one deadline timer of each connection).
+ *
+ * Shape. The state machine consumes parsed segments (struct viv__tcp_repr plus a pointer to
+ * the payload) and produces segments as reprs: tcp_out.c alone turns a repr into bytes. With
+ * no socket, the answer is computed as a repr (viv__tcp_closed_reply) and then emitted.
+ *
+ * Lifetime. A TCB is a viv_tcp (its viv__sock first). The program holds it (base.handle)
+ * from viv_tcp_new or viv_tcp_accept until viv_tcp_close/abort; a connection a listener made
+ * is held by nobody until it is accepted (handle 1, no callback: its events wait). Once the
+ * program lets go, the TCB is an orphan that TCP ends itself (viv__tcp_done). Everything a
+ * "process" needs to close its sockets later is viv__sock_let_go on each of them.
+ *
+ * Sequence space of the send side. The send buffer (snd) holds the bytes from the oldest
+ * unacknowledged data byte on, sent or not: the byte with sequence number X is at offset
+ * X - tcp_dseq(s). Our SYN is ISS; data starts at ISS + 1; the FIN, once the program has
+ * closed the sending side, takes the number after the last byte queued. snd_max is the
+ * highest number ever sent: after a timeout snd_nxt goes back to snd_una (go-back-N) and
+ * climbs again. */
+#ifndef VIV_L4_TCP_INT_H
+#define VIV_L4_TCP_INT_H
+
+#include "l4.h"
+#include "vivarium/tcp.h"
+#include "vivarium/trace.h"
+
+/* Bounds and constants (docs/tcp.md says why each). */
+#define VIV__TCP_MSS_DEFAULT 536u /* the peer's MSS when its SYN has no option (RFC 9293) */
+#define VIV__TCP_MSS_MIN 48u      /* the smallest MSS honoured (Linux tcp_min_snd_mss) */
+#define VIV__TCP_OOO_MAX 8        /* out-of-order ranges kept per connection */
+#define VIV__TCP_WIN_MAX 65535u   /* no window scaling */
+#define VIV__TCP_BACKLOG_DEFAULT 128u
+#define VIV__TCP_SYN_RTO_AFTER_RETRY VIV_S(3) /* RFC 6298 5.7 */
+
+/* A host's TCP: made the first time a socket or a segment needs it. */
+typedef struct viv__tcp_host {
+    struct viv_host *h;
+    viv__demux dm;
+    viv__sock_list socks; /* every TCB, in creation order: what netstat lists */
+    viv_tcp_host_stats st;
+    viv_tcp_tunables tun; /* the host's own tunables, when tun_own */
+    int tun_own;          /* else the simulation's defaults apply */
+    viv_rng_t isn_rng;    /* the host's ISN stream (VIV__RNG_SUB_TCP_ISN) */
+} viv__tcp_host;
+
+/* The simulation's defaults (viv_sim_set_tcp_tunables), owned by the simulation: sim's
+ * tcp_defaults points at it. */
+typedef struct viv__tcp_sim_defaults {
+    viv__obj obj;
+    viv_sim_t *sim;
+    viv_tcp_tunables tun;
+} viv__tcp_sim_defaults;
+
+/* vivarium's own defaults (documented in tcp.h). */
+extern const viv_tcp_tunables viv__tcp_builtin_tunables;
+
+/* The tunables in force on a host: its own if set, else the simulation's. */
+static inline const viv_tcp_tunables *viv__tcp_tun(const viv__tcp_host *th)
+{
+    if (th->tun_own)
+        return &th->tun;
+    const viv__tcp_sim_defaults *d = th->h->node.sim->tcp_defaults;
+    return d ? &d->tun : &viv__tcp_builtin_tunables;
+}
+
+/* A byte ring: len bytes from head. */
+typedef struct viv__tcp_ring {
+    uint8_t *buf; /* NULL until first needed; freed when the connection no longer needs it */
+    uint32_t cap, head, len;
+} viv__tcp_ring;
+
+/* A range of sequence numbers [seq, end) received out of order (its bytes are in the
+ * receive ring, beyond the in-order ones). */
+typedef struct viv__tcp_range {
+    uint32_t seq, end;
+} viv__tcp_range;
+
+/* A listener's queues of the connections it made: still in their handshake (syn), and
+ * established, waiting for viv_tcp_accept (acc). */
+enum { VIV__TCP_Q_NONE = 0, VIV__TCP_Q_SYN = 1, VIV__TCP_Q_ACC = 2 };
+typedef struct viv__tcp_queue {
+    struct viv_tcp *first, *last;
+    uint32_t n;
+} viv__tcp_queue;
+
+struct viv_tcp {
+    viv__sock base; /* first: the handle and its viv__sock share their address */
+    viv__tcp_host *th;
+    viv_tcp_opts o; /* defaults resolved */
+    viv_tcp_cb cb;
+    void *user;
+    viv__demux_ep ep;        /* in the host's demux while it holds a port (ep.where) */
+    uint8_t ip_from_connect; /* local.ip was chosen by connect */
+
+    /* Listener: its queues and limit. Connection it made: its listener until accepted. */
+    uint32_t backlog;
+    viv__tcp_queue synq, accq;
+    struct viv_tcp *parent;
+    struct viv_tcp *q_prev, *q_next;
+    uint8_t in_q; /* VIV__TCP_Q_* */
+
+    /* Send sequence variables (RFC 9293 3.3.1). */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t snd_sml; /* the end of the last short segment sent (Nagle, Minshall) */
+    /* Receive sequence variables; rcv_adv is the right edge announced (RCV.NXT + RCV.WND). */
+    uint32_t irs, rcv_nxt, rcv_adv;
+    uint16_t smss;     /* the largest segment we send */
+    uint16_t rmss;     /* the MSS we announce */
+    uint32_t path_mtu; /* from the route chosen at connect (and fragmentation needed) */
+    uint32_t cwnd;     /* the sender's own limit (initial window; see docs/tcp.md) */
+
+    viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */
+    viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
+    viv__tcp_range ooo[VIV__TCP_OOO_MAX];
+    uint8_t nooo;
+
+    uint8_t fin_queued; /* the sending side is closed: a FIN follows the queued data */
+    uint32_t fin_seq;   /* its sequence number */
+    uint8_t rfin;       /* the peer's FIN was reached (rcv_nxt counts it) */
+    uint8_t rfin_ooo;   /* the peer's FIN arrived beyond a hole: at rfin_seq */
+    uint32_t rfin_seq;
+    uint8_t rd_shut; /* the program will read no more (shutdown or close) */
+    uint8_t wr_shut; /* the program will send no more */
+    uint8_t closed;  /* the program closed the socket (orphaned, or close requested) */
+    uint8_t abort_on_close;
+    uint8_t syn_retried;    /* our SYN (or SYN-ACK) was retransmitted: no RTT from it */
+    uint8_t syn_acked;      /* our SYN is acknowledged (SND.UNA passed ISS for good: after
+                               4 GiB, SND.UNA may equal ISS again) */
+    uint8_t ack_now;        /* send an ACK at the next output */
+    uint8_t delack_segs;    /* full segments received and not yet acknowledged */
+    uint8_t want_writable;  /* a send fell short: raise WRITABLE when room is made */
+    uint8_t opened;         /* connect or listen was called (mss, buffers, ISN fixed) */
+    uint8_t ever_connected; /* reached SYN-SENT or SYN-RECEIVED once */
+
+    /* Timers: one viv__timer set to the earliest deadline (VIV_TIME_NEVER: off). */
+    viv__timer tmr;
+    viv_time_t at[VIV_TCP_TIMER_COUNT];
+    uint32_t backoff; /* consecutive expiries of the retransmission timer */
+    uint32_t probes;  /* zero-window probes unanswered */
+    uint32_t kprobes; /* keepalive probes unanswered */
+    viv_time_t rto, srtt, rttvar;
+    uint8_t have_rtt;
+    uint8_t rtt_on; /* timing the segment that ends at rtt_seq */
+    uint32_t rtt_seq;
+    viv_time_t rtt_start;
+    viv_time_t una_since; /* when the oldest unacknowledged data was first sent */
+    viv_time_t last_rx;   /* when a segment last arrived (keepalive idle) */
+
+    int err;      /* pending error (returned once) */
+    int soft_err; /* the last ICMP soft error: reported instead of ETIMEDOUT */
+
+    uint64_t retransmits, segs_out, segs_in, bytes_sent, bytes_acked, bytes_received;
+};
+
+static inline viv_tcp_t *viv__tcp_of_ep(const viv__demux_ep *ep)
+{
+    return ep ? (viv_tcp_t *)((char *)ep - offsetof(struct viv_tcp, ep)) : NULL;
+}
+
+static inline viv_tcp_state viv__tcp_st(const viv_tcp_t *s)
+{
+    return (viv_tcp_state)s->base.state;
+}
+
+/* The sequence number of the first byte in the send buffer: after our SYN, SND.UNA. */
+static inline uint32_t viv__tcp_dseq(const viv_tcp_t *s)
+{
+    return s->syn_acked ? s->snd_una : s->iss + 1;
+}
+/* The sending side closes: the FIN takes the number after the last byte queued (nothing
+ * more can be queued after it). */
+static inline void viv__tcp_queue_fin(viv_tcp_t *s)
+{
+    s->fin_queued = 1;
+    s->wr_shut = 1;
+    s->fin_seq = viv__tcp_dseq(s) + s->snd.len;
+}
+/* Whether our FIN has been sent (it has a number below snd_max). */
+static inline int viv__tcp_fin_sent(const viv_tcp_t *s)
+{
+    return s->fin_queued && viv__seq_gt(s->snd_max, s->fin_seq);
+}
+/* Whether our FIN is acknowledged. */
+static inline int viv__tcp_fin_acked(const viv_tcp_t *s)
+{
+    return s->fin_queued && viv__seq_gt(s->snd_una, s->fin_seq);
+}
+static inline int viv__tcp_synchronized(viv_tcp_state st)
+{
+    return st >= VIV_TCP_ESTABLISHED;
+}
+
+/* ---- tcp.c ----------------------------------------------------------------------------- */
+/* The host's TCP state, made if create and absent (NULL if no memory). */
+viv__tcp_host *viv__tcp_host_get(struct viv_host *h, int create);
+/* Enter a state (traced; raises the events the change means for the program). */
+void viv__tcp_set_state(viv_tcp_t *s, viv_tcp_state st);
+/* The connection is over (CLOSED): out of the demux and the listener's queues, timers off,
+ * buffers freed. err (0 or a VIV_E*) is stored for the program, which hears ERROR (if err)
+ * and CLOSED; an orphan, or a connection nobody accepted yet whose listener is gone, is
+ * released. */
+void viv__tcp_done(viv_tcp_t *s, int err);
+/* A connection a listener made failed before anyone accepted it: forget it silently. */
+void viv__tcp_drop_child(viv_tcp_t *child);
+/* A connection a listener made is established: it moves to the accept queue. */
+void viv__tcp_child_established(viv_tcp_t *child);
+/* Make a connection for listener l from a SYN (RFC 9293 3.10.7.2): SYN-RECEIVED, in the
+ * demux and the listener's queue. NULL when no memory (counted). */
+viv_tcp_t *viv__tcp_child_new(viv_tcp_t *l, viv_ip4_t lip, viv_ip4_t rip, uint16_t rport);
+/* A new initial sequence number for s (fixed_isn or the host's stream). */
+uint32_t viv__tcp_isn(viv_tcp_t *s);
+/* The MSS we announce and send (from the path MTU and the option); sets rmss, smss. */
+void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss);
+
+/* ---- tcp_in.c -------------------------------------------------------------------------- */
+void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                    int l2_bcast, viv__frame *f);
+void viv__tcp_icmp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
+                         viv_ip4_t from, const struct viv__ipv4_repr *q, const uint8_t *l4,
+                         size_t l4_len);
+/* The answer of RFC 9293 3.10.7.1 to seg when no connection has it: 0 and *out filled, or
+ * -1 if none is due (seg is a reset). */
+int viv__tcp_closed_reply(const struct viv__tcp_repr *seg, struct viv__tcp_repr *out);
+
+/* ---- tcp_out.c ------------------------------------------------------------------------- */
+/* Send what is due: SYN or SYN-ACK not sent yet, data the windows allow, the FIN, or an ACK
+ * that is owed. */
+void viv__tcp_output(viv_tcp_t *s);
+/* The persist timer's segment when the window is open but too small for a segment the
+ * sender would send by itself: as much new data as fits. Returns the bytes sent (0: none). */
+uint32_t viv__tcp_send_window_probe(viv_tcp_t *s);
+/* Send an ACK now (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
+void viv__tcp_send_ack(viv_tcp_t *s);
+/* Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), at ISS. rexmit: a retransmission. */
+void viv__tcp_send_syn(viv_tcp_t *s, int rexmit);
+/* Send <SEQ=SND.NXT><CTL=RST> for s (an abort). */
+void viv__tcp_send_rst(viv_tcp_t *s);
+/* Send a repr from host th, (src, dst) the IP addresses; its payload (r->payload_len bytes)
+ * is read from ring at offset off. s, if not NULL, is the connection it belongs to (counted;
+ * rexmit: a retransmission, traced as one). Returns 0 or a VIV_E*. */
+int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r, viv_ip4_t src,
+                  viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit);
+/* The window to announce now (and move rcv_adv to it). */
+uint16_t viv__tcp_rcv_window(viv_tcp_t *s);
+/* The window right edge could move by this much (receiver SWS avoidance decides). */
+uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s);
+/* Buffers. */
+int viv__tcp_ring_alloc(viv_sim_t *sim, viv__tcp_ring *r, uint32_t cap);
+void viv__tcp_ring_free(viv_sim_t *sim, viv__tcp_ring *r);
+/* Copy n bytes from data to the ring at offset off from head (off + n <= cap). */
+void viv__tcp_ring_write(viv__tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+/* Copy n bytes at offset off from head into out. */
+void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+/* Drop n bytes at the head. */
+void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n);
+
+/* ---- tcp_timer.c ----------------------------------------------------------------------- */
+int viv__tcp_timer_init(viv_tcp_t *s);
+void viv__tcp_timer_fini(viv_tcp_t *s);
+/* Start (or move) one timer to now + delay; VIV_TIME_NEVER delay stops it. Traced. */
+void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay);
+void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k);
+void viv__tcp_timer_stop_all(viv_tcp_t *s);
+static inline int viv__tcp_timer_on(const viv_tcp_t *s, viv_tcp_timer k)
+{
+    return s->at[k] != VIV_TIME_NEVER;
+}
+/* Retransmission timer after a send or an ACK: on while anything is unacknowledged. */
+void viv__tcp_rexmit_arm(viv_tcp_t *s, int restart);
+/* A round-trip sample (RFC 6298 2.2-2.3). */
+void viv__tcp_rtt_sample(viv_tcp_t *s, viv_time_t r);
+/* The RTO with the current backoff. */
+viv_time_t viv__tcp_rto(const viv_tcp_t *s);
+/* Keepalive: (re)start the idle wait if keepalive is on and the state allows it. */
+void viv__tcp_keepalive_reset(viv_tcp_t *s);
+/* Persist timer: on when data waits for the window (zero, or too small for the sender's
+ * silly window avoidance) with nothing in flight. */
+void viv__tcp_persist_check(viv_tcp_t *s);
+
+/* ---- tracing --------------------------------------------------------------------------- */
+/* A record about s (node, socket, 4-tuple filled). */
+void viv__tcp_trace_init(viv_trace_record *r, int kind, const viv_tcp_t *s);
+/* A segment record; s may be NULL (a host with no socket), then the addresses are given. */
+void viv__tcp_trace_seg(viv__tcp_host *th, const viv_tcp_t *s, int kind,
+                        const struct viv__tcp_repr *seg, viv_ip4_t src, viv_ip4_t dst);
+
+#endif

@@ -1,0 +1,332 @@
+/* TCP output: segments as reprs turned into frames, what a connection sends and when
+ * (segmentation by the MSS, the peer's window and the sender's own limit, Nagle, the FIN,
+ * acknowledgements), and the byte rings that hold the send and receive buffers.
+ *
+ * Retransmission is go-back-N from the send buffer: the buffer keeps every byte until it is
+ * acknowledged, so a timeout moves snd_nxt back to snd_una and the next output sends again
+ * from there (tcp_timer.c). A segment whose sequence number is below snd_max is a
+ * retransmission. */
+#include <string.h>
+
+#include "tcp_int.h"
+
+/* ---- byte rings ------------------------------------------------------------------------ */
+
+int viv__tcp_ring_alloc(viv_sim_t *sim, viv__tcp_ring *r, uint32_t cap)
+{
+    r->buf = viv__alloc(sim, cap);
+    if (!r->buf)
+        return VIV_ENOMEM;
+    r->cap = cap;
+    r->head = r->len = 0;
+    return 0;
+}
+
+void viv__tcp_ring_free(viv_sim_t *sim, viv__tcp_ring *r)
+{
+    if (r->buf)
+        viv__free(sim, r->buf, r->cap);
+    r->buf = NULL;
+    r->cap = r->head = r->len = 0;
+}
+
+void viv__tcp_ring_write(viv__tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n)
+{
+    if (!n)
+        return;
+    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(r->buf + pos, data, first);
+    if (n > first)
+        memcpy(r->buf, data + first, n - first);
+}
+
+void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n)
+{
+    if (!n)
+        return;
+    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(out, r->buf + pos, first);
+    if (n > first)
+        memcpy(out + first, r->buf, n - first);
+}
+
+void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
+{
+    if (!n)
+        return;
+    r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
+    r->len -= n;
+}
+
+/* ---- the receive window ---------------------------------------------------------------- */
+
+/* Room in the receive buffer: what the window may cover from rcv_nxt on. */
+static uint32_t tcp_rcv_room(const viv_tcp_t *s)
+{
+    uint32_t room = s->o.rcvbuf_bytes > s->rcv.len ? s->o.rcvbuf_bytes - s->rcv.len : 0;
+    return room > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : room;
+}
+
+uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s)
+{
+    uint32_t right = s->rcv_nxt + tcp_rcv_room(s);
+    return viv__seq_gt(right, s->rcv_adv) ? right - s->rcv_adv : 0;
+}
+
+uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
+{
+    if (viv__seq_lt(s->rcv_adv, s->rcv_nxt)) /* a FIN taken in a zero window */
+        s->rcv_adv = s->rcv_nxt;
+    /* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves only by at least
+     * min(half the buffer, one MSS); it never moves back. */
+    uint32_t gain = viv__tcp_rcv_window_gain(s);
+    uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
+    if (gain && gain >= step)
+        s->rcv_adv += gain;
+    uint32_t w = s->rcv_adv - s->rcv_nxt;
+    return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
+}
+
+/* ---- emitting -------------------------------------------------------------------------- */
+
+int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r, viv_ip4_t src,
+                  viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit)
+{
+    struct viv_host *h = th->h;
+    viv_sim_t *sim = h->node.sim;
+    size_t hl = viv__tcp_len(r);
+    size_t total = hl + r->payload_len;
+    viv__ip_path path;
+    int rc = viv__ip_route(h, src, dst, &path);
+    if (rc < 0) {
+        th->st.tx_failed++;
+        if (rc == VIV_ENETUNREACH)
+            viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, NULL);
+        return rc;
+    }
+    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)total);
+    if (!f) {
+        th->st.tx_failed++;
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
+        return VIV_ENOMEM;
+    }
+    uint8_t *b = viv__frame_bytes(f);
+    if (r->payload_len)
+        viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
+    if (viv__tcp_emit(r, src, dst, b, total) != VIV__W_OK) { /* cannot happen: no options */
+        th->st.tx_failed++;
+        viv__frame_unref(sim, f);
+        return VIV_EINVAL;
+    }
+    f->csum_ok = 1;
+    if (VIV__UNLIKELY(viv__tracing(sim))) {
+        viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_TX, r, src, dst);
+        if (rexmit && s) {
+            viv_trace_record t;
+            viv__tcp_trace_init(&t, VIV_TRACE_TCP_RETRANSMIT, s);
+            t.timer = VIV_TCP_TIMER_RTO;
+            t.retries = s->backoff;
+            t.tcp_flags = r->flags;
+            t.seq = r->seq;
+            t.ack = r->ack;
+            t.seg_len = (uint32_t)r->payload_len;
+            t.window = r->window;
+            t.iss = s->iss;
+            t.irs = s->irs;
+            viv__trace_emit(sim, &t);
+        }
+    }
+    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_TCP, 0, 0, 1);
+    if (rc < 0) {
+        th->st.tx_failed++;
+        return rc;
+    }
+    th->st.tx_segments++;
+    if (r->flags & VIV__TCP_RST)
+        th->st.tx_rst++;
+    if (s) {
+        s->segs_out++;
+        if (rexmit) {
+            s->retransmits++;
+            th->st.retransmits++;
+        }
+    }
+    return 0;
+}
+
+/* A segment of s with its addresses and ports, ACK set (but for a SYN). */
+static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
+{
+    memset(r, 0, sizeof(*r));
+    r->src_port = s->base.local.port;
+    r->dst_port = s->base.remote.port;
+    r->seq = seq;
+    r->flags = flags;
+    if (flags & VIV__TCP_ACK) {
+        r->ack = s->rcv_nxt;
+        r->window = viv__tcp_rcv_window(s);
+    }
+}
+
+/* An ACK went out: nothing is owed any more. */
+static void tcp_acked_now(viv_tcp_t *s)
+{
+    s->ack_now = 0;
+    s->delack_segs = 0;
+    viv__tcp_timer_stop(s, VIV_TCP_TIMER_DELACK);
+}
+
+void viv__tcp_send_syn(viv_tcp_t *s, int rexmit)
+{
+    struct viv__tcp_repr r;
+    int synack = viv__tcp_st(s) == VIV_TCP_SYN_RECEIVED;
+    tcp_repr_init(s, &r, synack ? VIV__TCP_SYN | VIV__TCP_ACK : VIV__TCP_SYN, s->iss);
+    if (!synack) /* the window of a SYN is never scaled, and offers the whole buffer */
+        r.window =
+            (uint16_t)(s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
+    r.mss = s->rmss;
+    if (rexmit) {
+        s->syn_retried = 1;
+        s->rtt_on = 0; /* Karn: a retransmitted SYN is never timed */
+    } else {
+        s->rtt_on = 1;
+        s->rtt_seq = s->iss;
+        s->rtt_start = s->base.sim->now;
+    }
+    s->snd_nxt = s->iss + 1;
+    if (viv__seq_gt(s->snd_nxt, s->snd_max))
+        s->snd_max = s->snd_nxt;
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, rexmit);
+    if (synack)
+        tcp_acked_now(s);
+}
+
+void viv__tcp_send_ack(viv_tcp_t *s)
+{
+    struct viv__tcp_repr r;
+    /* A bare ACK carries snd_max: after a timeout moved snd_nxt back, that is still the
+     * number the peer expects (BSD does the same). */
+    tcp_repr_init(s, &r, VIV__TCP_ACK, s->snd_max);
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
+    tcp_acked_now(s);
+}
+
+void viv__tcp_send_rst(viv_tcp_t *s)
+{
+    struct viv__tcp_repr r;
+    /* As Linux: RST with ACK, at the highest number sent (RFC 9293's <SEQ=SND.NXT><CTL=RST>
+     * with snd_nxt never moved back), so that the peer finds it exactly at RCV.NXT. */
+    tcp_repr_init(s, &r, VIV__TCP_RST | VIV__TCP_ACK, s->snd_max);
+    r.window = 0;
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
+}
+
+/* Whether s may send data or a FIN in its state. */
+static int tcp_can_send_data(viv_tcp_state st)
+{
+    return st == VIV_TCP_ESTABLISHED || st == VIV_TCP_CLOSE_WAIT || st == VIV_TCP_FIN_WAIT_1 ||
+           st == VIV_TCP_CLOSING || st == VIV_TCP_LAST_ACK;
+}
+
+/* Send one segment of new data now, whatever the sender's silly window avoidance and Nagle
+ * say, within the window: what the persist timer does when the window is open but too small
+ * for them (Linux's tcp_write_wakeup). Returns the bytes sent. */
+uint32_t viv__tcp_send_window_probe(viv_tcp_t *s)
+{
+    uint32_t dseq = viv__tcp_dseq(s);
+    uint32_t off = s->snd_nxt - dseq;
+    uint32_t flight = s->snd_nxt - s->snd_una;
+    if (off >= s->snd.len || s->snd_wnd <= flight)
+        return 0;
+    uint32_t n = s->snd.len - off;
+    if (n > s->snd_wnd - flight)
+        n = s->snd_wnd - flight;
+    if (n > s->smss)
+        n = s->smss;
+    struct viv__tcp_repr r;
+    uint8_t flags = VIV__TCP_ACK;
+    if (off + n == s->snd.len)
+        flags |= VIV__TCP_PSH;
+    tcp_repr_init(s, &r, flags, s->snd_nxt);
+    r.payload_len = n;
+    if (s->snd_max == s->snd_una)
+        s->una_since = s->base.sim->now;
+    int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
+    tcp_acked_now(s);
+    s->bytes_sent += n;
+    s->snd_sml = s->snd_nxt + n;
+    s->snd_nxt += n;
+    if (viv__seq_gt(s->snd_nxt, s->snd_max))
+        s->snd_max = s->snd_nxt;
+    viv__tcp_rexmit_arm(s, 0);
+    return n;
+}
+
+void viv__tcp_output(viv_tcp_t *s)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    if (s->base.dead || st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
+        return;
+    if (tcp_can_send_data(st)) {
+        for (;;) {
+            uint32_t dseq = viv__tcp_dseq(s);
+            uint32_t off = s->snd_nxt - dseq; /* bytes of the buffer already sent */
+            if (off > s->snd.len)             /* the FIN is sent too */
+                break;
+            uint32_t avail = s->snd.len - off;
+            uint32_t flight = s->snd_nxt - s->snd_una;
+            uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
+            uint32_t usable = wnd > flight ? wnd - flight : 0;
+            uint32_t n = avail < usable ? avail : usable;
+            if (n > s->smss)
+                n = s->smss;
+            int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
+            int fin = s->fin_queued && off + n == s->snd.len && s->snd_nxt + n == s->fin_seq;
+            if (n == 0 && !fin)
+                break;
+            if (n > 0 && n < s->smss && !rexmit && !fin) {
+                /* A short segment: only if it empties the buffer and Nagle allows it
+                 * (no-delay, or no earlier short segment still unacknowledged: Minshall's
+                 * refinement, as Linux), or if it fills at least half the largest window
+                 * the peer ever offered (RFC 9293 3.8.6.2.1). */
+                int all = n == avail &&
+                          (s->o.nodelay || flight == 0 || !viv__seq_gt(s->snd_sml, s->snd_una));
+                int half = n == usable && n >= s->max_snd_wnd / 2;
+                if (!all && !half)
+                    break;
+            }
+            struct viv__tcp_repr r;
+            uint8_t flags = VIV__TCP_ACK;
+            if (n && off + n == s->snd.len)
+                flags |= VIV__TCP_PSH;
+            if (fin)
+                flags |= VIV__TCP_FIN;
+            tcp_repr_init(s, &r, flags, s->snd_nxt);
+            r.payload_len = n;
+            if (!rexmit && !s->rtt_on) { /* time this segment (never a retransmission) */
+                s->rtt_on = 1;
+                s->rtt_seq = s->snd_nxt;
+                s->rtt_start = s->base.sim->now;
+            }
+            if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
+                s->una_since = s->base.sim->now;
+            viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
+            tcp_acked_now(s);
+            s->bytes_sent += n;
+            if (n < s->smss)
+                s->snd_sml = s->snd_nxt + n;
+            s->snd_nxt += n + (fin ? 1u : 0u);
+            if (viv__seq_gt(s->snd_nxt, s->snd_max))
+                s->snd_max = s->snd_nxt;
+            viv__tcp_rexmit_arm(s, 0);
+            if (fin)
+                break;
+        }
+    }
+    if (s->ack_now)
+        viv__tcp_send_ack(s);
+    viv__tcp_persist_check(s);
+}

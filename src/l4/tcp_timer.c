@@ -1,0 +1,306 @@
+/* TCP timers. Each connection keeps one deadline per timer (retransmission, delayed ACK,
+ * persist, keepalive, an orphan's FIN-WAIT-2, TIME-WAIT) in its TCB and one viv__timer set to
+ * the earliest of them: moving a deadline later costs nothing, so re-arming the
+ * retransmission timer on every ACK never touches the event queue.
+ *
+ * The retransmission timeout is RFC 6298's: SRTT and RTTVAR from one timed segment at a time
+ * (never a retransmitted one: Karn's rule), RTO = SRTT + 4 RTTVAR (the clock granularity G is
+ * the simulation's nanosecond) within [rto_min, rto_max], doubled at each expiry. */
+#include <stddef.h>
+
+#include "tcp_int.h"
+
+static void tcp_timer_fire(viv__timer *t);
+
+int viv__tcp_timer_init(viv_tcp_t *s)
+{
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        s->at[k] = VIV_TIME_NEVER;
+    return viv__timer_init(&s->tmr, s->base.sim, s->th->h->node.owner, tcp_timer_fire);
+}
+
+void viv__tcp_timer_fini(viv_tcp_t *s)
+{
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        s->at[k] = VIV_TIME_NEVER;
+    viv__timer_fini(&s->tmr);
+}
+
+static void tcp_timer_rearm(viv_tcp_t *s)
+{
+    if (s->tmr.slot == VIV__QNIL)
+        return;
+    viv_time_t min = VIV_TIME_NEVER;
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        if (s->at[k] < min)
+            min = s->at[k];
+    viv__timer_set(&s->tmr, min);
+}
+
+void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
+{
+    viv_sim_t *sim = s->base.sim;
+    if (delay == VIV_TIME_NEVER) {
+        viv__tcp_timer_stop(s, k);
+        return;
+    }
+    s->at[k] = viv__time_add(sim->now, delay);
+    if (VIV__UNLIKELY(viv__tracing(sim))) {
+        viv_trace_record r;
+        viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_START, s);
+        r.timer = (int)k;
+        r.timer_ns = delay;
+        viv__trace_emit(sim, &r);
+    }
+    tcp_timer_rearm(s);
+}
+
+void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
+{
+    if (s->at[k] == VIV_TIME_NEVER)
+        return;
+    s->at[k] = VIV_TIME_NEVER;
+    tcp_timer_rearm(s);
+}
+
+void viv__tcp_timer_stop_all(viv_tcp_t *s)
+{
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        s->at[k] = VIV_TIME_NEVER;
+    tcp_timer_rearm(s);
+}
+
+/* ---- round-trip time ------------------------------------------------------------------- */
+
+viv_time_t viv__tcp_rto(const viv_tcp_t *s)
+{
+    const viv_tcp_tunables *t = viv__tcp_tun(s->th);
+    viv_time_t rto = s->rto;
+    for (uint32_t i = 0; i < s->backoff && rto < t->rto_max_ns; i++)
+        rto *= 2;
+    return rto > t->rto_max_ns ? t->rto_max_ns : rto;
+}
+
+void viv__tcp_rtt_sample(viv_tcp_t *s, viv_time_t r)
+{
+    const viv_tcp_tunables *t = viv__tcp_tun(s->th);
+    if (!s->have_rtt) { /* RFC 6298 2.2 */
+        s->srtt = r;
+        s->rttvar = r / 2;
+        s->have_rtt = 1;
+    } else { /* 2.3, with beta 1/4 and alpha 1/8 */
+        viv_time_t d = s->srtt > r ? s->srtt - r : r - s->srtt;
+        s->rttvar = (3 * s->rttvar + d) / 4;
+        s->srtt = (7 * s->srtt + r) / 8;
+    }
+    viv_time_t rto = s->srtt + 4 * s->rttvar;
+    if (rto < t->rto_min_ns) /* 2.4 */
+        rto = t->rto_min_ns;
+    if (rto > t->rto_max_ns) /* 2.5 */
+        rto = t->rto_max_ns;
+    s->rto = rto;
+}
+
+void viv__tcp_rexmit_arm(viv_tcp_t *s, int restart)
+{
+    if (s->snd_max == s->snd_una) { /* 5.2: everything acknowledged */
+        viv__tcp_timer_stop(s, VIV_TCP_TIMER_RTO);
+        return;
+    }
+    if (restart || !viv__tcp_timer_on(s, VIV_TCP_TIMER_RTO)) /* 5.1, 5.3 */
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+}
+
+/* ---- keepalive and persist ------------------------------------------------------------- */
+
+void viv__tcp_keepalive_reset(viv_tcp_t *s)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    int on = s->o.keepalive && !s->base.dead &&
+             (st == VIV_TCP_ESTABLISHED || st == VIV_TCP_CLOSE_WAIT ||
+              (st == VIV_TCP_FIN_WAIT_2 && !s->closed));
+    if (!on) {
+        viv__tcp_timer_stop(s, VIV_TCP_TIMER_KEEPALIVE);
+        s->kprobes = 0;
+        return;
+    }
+    /* Idle time is measured from the last segment received (last_rx): a timer already
+     * running is left alone and re-armed for what remains when it expires. */
+    if (!viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE) || s->kprobes) {
+        s->kprobes = 0;
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_idle_ns);
+    }
+}
+
+void viv__tcp_persist_check(viv_tcp_t *s)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    uint32_t dseq = viv__tcp_dseq(s);
+    uint32_t off = s->snd_nxt - dseq;
+    int waiting = (st == VIV_TCP_ESTABLISHED || st == VIV_TCP_CLOSE_WAIT ||
+                   st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_LAST_ACK || st == VIV_TCP_CLOSING) &&
+                  off < s->snd.len && s->snd_nxt == s->snd_una;
+    if (!waiting) {
+        if (viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST)) {
+            viv__tcp_timer_stop(s, VIV_TCP_TIMER_PERSIST);
+            s->probes = 0;
+        }
+        return;
+    }
+    if (!viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST))
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_PERSIST, viv__tcp_rto(s));
+}
+
+/* A probe that makes the peer answer with an ACK: one number below what it expects, no
+ * data (a keepalive, RFC 1122 4.2.3.6; Linux's zero-window probe too). */
+static void tcp_send_probe(viv_tcp_t *s)
+{
+    struct viv__tcp_repr r = {0};
+    r.src_port = s->base.local.port;
+    r.dst_port = s->base.remote.port;
+    r.seq = s->snd_una - 1;
+    r.ack = s->rcv_nxt;
+    r.flags = VIV__TCP_ACK;
+    r.window = viv__tcp_rcv_window(s);
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
+}
+
+/* ---- expiries -------------------------------------------------------------------------- */
+
+/* Give up: the soft error an ICMP message left, if any, else a timeout (as Linux). */
+static void tcp_give_up(viv_tcp_t *s)
+{
+    int err = s->soft_err ? s->soft_err : VIV_ETIMEDOUT;
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_SYN_SENT || st == VIV_TCP_SYN_RECEIVED)
+        s->th->st.attempt_fails++;
+    else
+        s->th->st.timeouts++;
+    viv__tcp_done(s, err);
+}
+
+static void tcp_rto_expired(viv_tcp_t *s)
+{
+    const viv_tcp_tunables *t = viv__tcp_tun(s->th);
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_SYN_SENT || st == VIV_TCP_SYN_RECEIVED) {
+        /* A listener's half-open connection has the SYN-ACK budget; our own opening
+         * (simultaneous open included) the SYN budget. */
+        uint32_t budget = s->in_q == VIV__TCP_Q_SYN ? t->synack_retries : t->syn_retries;
+        if (s->backoff >= budget) {
+            if (s->in_q == VIV__TCP_Q_SYN) { /* a half-open connection, forgotten */
+                s->th->st.attempt_fails++;
+                viv__tcp_drop_child(s);
+            } else {
+                tcp_give_up(s);
+            }
+            return;
+        }
+        s->backoff++;
+        viv__tcp_send_syn(s, 1);
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+        return;
+    }
+    if (s->snd_max == s->snd_una)
+        return;
+    int over = s->backoff >= t->retries;
+    if (s->o.user_timeout_ns && s->base.sim->now - s->una_since >= s->o.user_timeout_ns)
+        over = 1;
+    if (over) {
+        tcp_give_up(s);
+        return;
+    }
+    s->backoff++;
+    s->rtt_on = 0;           /* Karn: nothing in flight is timed any more */
+    s->snd_nxt = s->snd_una; /* go back: send again from the oldest unacknowledged byte */
+    s->cwnd = s->smss;       /* one segment, then each ACK opens the window again */
+    viv__tcp_output(s);
+    if (!s->base.dead)
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+}
+
+static void tcp_persist_expired(viv_tcp_t *s)
+{
+    if (s->probes >= viv__tcp_tun(s->th)->retries) {
+        tcp_give_up(s);
+        return;
+    }
+    if (viv__tcp_send_window_probe(s)) /* the window is open, only small: fill it */
+        return;                        /* the retransmission timer takes over */
+    s->probes++;
+    tcp_send_probe(s);
+    viv_time_t d = s->rto;
+    for (uint32_t i = 0; i < s->probes && d < viv__tcp_tun(s->th)->rto_max_ns; i++)
+        d *= 2;
+    if (d > viv__tcp_tun(s->th)->rto_max_ns)
+        d = viv__tcp_tun(s->th)->rto_max_ns;
+    viv__tcp_timer_start(s, VIV_TCP_TIMER_PERSIST, d);
+}
+
+static void tcp_keepalive_expired(viv_tcp_t *s)
+{
+    viv_time_t now = s->base.sim->now;
+    if (s->snd_max != s->snd_una) { /* data in flight: the retransmission timer watches */
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_idle_ns);
+        return;
+    }
+    viv_time_t idle = now - s->last_rx;
+    if (!s->kprobes && idle < s->o.keepalive_idle_ns) {
+        viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_idle_ns - idle);
+        return;
+    }
+    if (s->kprobes >= s->o.keepalive_count) {
+        tcp_give_up(s);
+        return;
+    }
+    s->kprobes++;
+    tcp_send_probe(s);
+    viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_interval_ns);
+}
+
+static void tcp_timer_fire(viv__timer *t)
+{
+    viv_tcp_t *s = (viv_tcp_t *)((char *)t - offsetof(struct viv_tcp, tmr));
+    viv_sim_t *sim = s->base.sim;
+    if (s->base.dead)
+        return;
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++) {
+        if (s->at[k] > sim->now)
+            continue;
+        s->at[k] = VIV_TIME_NEVER;
+        if (VIV__UNLIKELY(viv__tracing(sim))) {
+            viv_trace_record r;
+            viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_EXPIRE, s);
+            r.timer = k;
+            r.retries = k == VIV_TCP_TIMER_RTO         ? s->backoff
+                        : k == VIV_TCP_TIMER_PERSIST   ? s->probes
+                        : k == VIV_TCP_TIMER_KEEPALIVE ? s->kprobes
+                                                       : 0;
+            viv__trace_emit(sim, &r);
+        }
+        switch ((viv_tcp_timer)k) {
+        case VIV_TCP_TIMER_RTO:
+            tcp_rto_expired(s);
+            break;
+        case VIV_TCP_TIMER_DELACK:
+            if (s->delack_segs || s->ack_now)
+                viv__tcp_send_ack(s);
+            break;
+        case VIV_TCP_TIMER_PERSIST:
+            tcp_persist_expired(s);
+            break;
+        case VIV_TCP_TIMER_KEEPALIVE:
+            tcp_keepalive_expired(s);
+            break;
+        case VIV_TCP_TIMER_FIN_WAIT_2: /* an orphan waited long enough: forgotten */
+        case VIV_TCP_TIMER_TIME_WAIT:
+            viv__tcp_done(s, 0);
+            break;
+        case VIV_TCP_TIMER_COUNT:
+            break;
+        }
+        if (s->base.dead)
+            return;
+    }
+    tcp_timer_rearm(s);
+}

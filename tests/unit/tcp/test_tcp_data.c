@@ -1,0 +1,255 @@
+/* Moving data: in-order delivery both ways at once, exactly once and in order through a
+ * lossy link (retransmission on timeout), flow control by the receive window (a reader that
+ * stops, the zero window, the persist timer, the window update), RTO timing with Karn's
+ * rule, delayed ACKs, keepalive and the user timeout. */
+#include "tcp_test.h"
+
+/* 50 KB each way at once: every byte arrives once, in order. */
+static void test_tcp_data__both_directions(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    static uint8_t up[50000], down[50000];
+    tt_pattern(up, sizeof up, 1);
+    tt_pattern(down, sizeof down, 2);
+    cli->tx = up;
+    cli->ntx = sizeof up;
+    child->tx = down;
+    child->ntx = sizeof down;
+    tt_pump(cli);
+    tt_pump(child);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(2)), 0);
+    assert_int_equal(child->nrx, sizeof up);
+    assert_memory_equal(child->rx, up, sizeof up);
+    assert_int_equal(cli->nrx, sizeof down);
+    assert_memory_equal(cli->rx, down, sizeof down);
+    assert_int_equal(w.nrexmit, 0);
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
+    assert_int_equal(ci.bytes_sent, sizeof up);
+    assert_int_equal(ci.bytes_acked, sizeof up);
+    assert_int_equal(ci.bytes_received, sizeof down);
+    assert_int_equal(ci.send_q, 0);
+    tt_world_free(&w);
+}
+
+/* 100 KB through a link that loses 3% of the frames each way: delivered exactly once and in
+ * order, then both ends close cleanly. The same seed gives the same run. */
+static uint64_t lossy_run(viv_sim_t *sim, uint64_t *rexmits)
+{
+    tt_world w;
+    tt_world_build(&w, sim);
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_BOTH, 0.03), 0);
+    static uint8_t data[100 * 1024];
+    tt_pattern(data, sizeof data, 9);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    cli->shut_after_tx = 1;
+    child->close_on_eof = 1;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(600)), 0);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_memory_equal(child->rx, data, sizeof data);
+    assert_int_equal(child->eof, 1);
+    assert_true(w.nrexmit > 0);
+    *rexmits = w.nrexmit;
+    assert_int_equal(viv_tcp_state_get(cli->s), VIV_TCP_CLOSED);
+    assert_int_equal(cli->err, 0);
+    viv_tcp_close(cli->s);
+    assert_int_equal(viv_host_netstat(w.a, NULL, 0), 0);
+    tt_world_free(&w);
+    return viv_sim_fingerprint(sim);
+}
+
+static void test_tcp_data__lossy_link_exactly_once_in_order(void **state)
+{
+    uint64_t r1, r2;
+    uint64_t f1 = lossy_run(VIV_TEST_SIM(state), &r1);
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 1);
+    uint64_t f2 = lossy_run(sim, &r2);
+    viv_test_sim_free(sim, &a);
+    assert_int_equal(f1, f2);
+    assert_int_equal(r1, r2);
+}
+
+/* The receiver stops reading: the sender fills the receive window (65535 bytes) and its own
+ * buffer, then probes the zero window with the persist timer; when the program reads, the
+ * window update lets the rest through. */
+static void test_tcp_data__flow_control_zero_window(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    child->drain = 0;
+    static uint8_t data[200000];
+    tt_pattern(data, sizeof data, 5);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(cli->sent, 65536); /* the send buffer */
+    assert_int_equal(viv_tcp_send(cli->s, data, 1), VIV_EAGAIN);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(5)), 0);
+    viv_sock_info rows[4];
+    assert_int_equal(viv_host_netstat(w.b, rows, 4), 2);
+    assert_int_equal(rows[1].recv_q, 65535);
+    assert_int_equal(viv_host_netstat(w.a, rows, 4), 1);
+    /* The sender's buffer is full again: everything beyond what the window took. */
+    assert_int_equal(cli->sent, 65535 + 65536);
+    assert_int_equal(rows[0].send_q, 65536);
+    assert_int_equal(rows[0].timer, VIV_TIMER_ON); /* the persist timer */
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
+    assert_int_equal(ci.snd_wnd, 0);
+    assert_int_not_equal(ci.timer_ns[VIV_TCP_TIMER_PERSIST], VIV_TIME_NEVER);
+    assert_int_equal(ci.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
+    /* Probes went out and were answered; nothing was lost. */
+    size_t probes = 0;
+    for (size_t i = 0; i < w.nseg; i++)
+        if (w.seg[i].from == 0 && w.seg[i].len == 0 && w.seg[i].raw_seq == ci.snd_una - 1)
+            probes++;
+    assert_true(probes >= 3);
+    assert_int_equal(viv_tcp_state_get(cli->s), VIV_TCP_ESTABLISHED);
+    /* The program reads again. */
+    child->drain = 1;
+    tt_sock_cb(child->s, VIV_EV_READABLE, child);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(120)), 0);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_memory_equal(child->rx, data, sizeof data);
+    assert_int_equal(w.nrexmit, 0);
+    tt_world_free(&w);
+}
+
+/* A lost data segment is sent again when the RTO (200 ms here) expires, and that
+ * retransmission is not timed (Karn): SRTT stays what the handshake measured. */
+static void test_tcp_data__rto_and_karn(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_frame_match m = VIV_FRAME_MATCH_INIT;
+    m.ip_proto = VIV_IPPROTO_TCP;
+    m.tcp_flags_set = VIV_TCP_PSH;
+    assert_int_equal(viv_link_drop_nth(w.link, VIV_LINK_AB, &m, 1), 0);
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    viv_tcp_info before;
+    assert_int_equal(viv_tcp_info_get(&before, cli->s), 0);
+    size_t first = w.nseg;
+    viv_time_t t1 = viv_sim_now(w.sim);
+    assert_int_equal(viv_tcp_send(cli->s, "data", 4), 4);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    char buf[512];
+    assert_string_equal(tt_segs(&w, first, buf, sizeof buf), "a P. 1:4 ack 1\n"
+                                                             "a P. 1:4 ack 1\n"
+                                                             "b . 1:0 ack 5\n");
+    assert_int_equal(w.seg[first + 1].t, t1 + VIV_MS(200));
+    /* The receiver delays its ACK of a lone segment by 40 ms. */
+    assert_int_equal(w.seg[first + 2].t, t1 + VIV_MS(200) + tt_hop(tt_frame(4, 0)) + VIV_MS(40));
+    viv_tcp_info after;
+    assert_int_equal(viv_tcp_info_get(&after, cli->s), 0);
+    assert_int_equal(after.srtt_ns, before.srtt_ns);
+    assert_int_equal(after.retransmits, 1);
+    assert_int_equal(after.backoff, 0);
+    assert_int_equal(after.rto_ns, VIV_MS(200));
+    assert_int_equal(child->nrx, 4);
+    tt_world_free(&w);
+}
+
+/* Keepalive: after the idle time a probe goes out and is answered; with the peer gone, the
+ * connection is dropped after `count` unanswered probes (idle + count * interval). */
+static void test_tcp_data__keepalive(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.keepalive = 1;
+    o.keepalive_idle_ns = VIV_S(10);
+    o.keepalive_interval_ns = VIV_S(1);
+    o.keepalive_count = 3;
+    tt_sock *cli, *child;
+    tt_establish(&w, &o, NULL, &cli, &child, NULL);
+    viv_time_t t0 = tt_state_time(&w, cli->s, VIV_TCP_ESTABLISHED);
+    size_t first = w.nseg;
+    assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_S(15)), 0);
+    char buf[512];
+    assert_string_equal(tt_segs(&w, first, buf, sizeof buf), "a . 0:0 ack 1\n"
+                                                             "b . 1:0 ack 1\n");
+    assert_int_equal(w.seg[first].t, t0 + VIV_S(10));
+    char text[1024];
+    assert_true(viv_host_netstat_text(w.a, VIV_NETSTAT_TIMERS, text, sizeof text) > 0);
+    assert_non_null(strstr(text, "ESTABLISHED keepalive (5.00/0/0)"));
+    /* The peer disappears. */
+    assert_int_equal(viv_link_set_up(w.link, VIV_LINK_BOTH, 0), 0);
+    viv_time_t t1 = w.seg[first + 1].t + tt_hop(tt_frame(0, 0)); /* the last segment heard */
+    assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_S(60)), 0);
+    assert_int_equal(cli->err, VIV_ETIMEDOUT);
+    assert_int_equal(cli->t_error, t1 + VIV_S(13));
+    tt_world_free(&w);
+}
+
+/* The user timeout: data unacknowledged for 1 s ends the connection at the next expiry of
+ * the retransmission timer (200, 600, 1400 ms). */
+static void test_tcp_data__user_timeout(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.user_timeout_ns = VIV_S(1);
+    tt_sock *cli, *child;
+    tt_establish(&w, &o, NULL, &cli, &child, NULL);
+    assert_int_equal(viv_link_set_up(w.link, VIV_LINK_AB, 0), 0);
+    viv_time_t t1 = viv_sim_now(w.sim);
+    assert_int_equal(viv_tcp_send(cli->s, "lost", 4), 4);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(10)), 0);
+    assert_int_equal(cli->err, VIV_ETIMEDOUT);
+    assert_int_equal(cli->t_error, t1 + VIV_MS(1400));
+    assert_int_equal(w.nrexmit, 2);
+    tt_world_free(&w);
+}
+
+/* A host connecting to one of its own addresses: the segments go by loopback (an event at
+ * the same instant), the MSS follows the local MTU (65535 - 40), and the data arrives. */
+static void test_tcp_data__to_self(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *srv = tt_listen(&w, w.a, 80, NULL, 0);
+    srv->accept = 1;
+    viv_time_t t0 = viv_sim_now(w.sim);
+    tt_sock *cli = tt_connect(&w, w.a, TT_A, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(1)), 0);
+    assert_int_equal(cli->t_connected, t0);
+    assert_int_equal(srv->nchildren, 1);
+    static uint8_t data[100000];
+    tt_pattern(data, sizeof data, 4);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(srv->children[0]->nrx, sizeof data);
+    assert_memory_equal(srv->children[0]->rx, data, sizeof data);
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, cli->s), 0);
+    assert_int_equal(ti.snd_mss, 65495);
+    assert_int_equal(viv_host_netstat(w.a, NULL, 0), 3);
+    tt_world_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TT_TEST(test_tcp_data__both_directions),
+        TT_TEST(test_tcp_data__lossy_link_exactly_once_in_order),
+        TT_TEST(test_tcp_data__flow_control_zero_window),
+        TT_TEST(test_tcp_data__rto_and_karn),
+        TT_TEST(test_tcp_data__keepalive),
+        TT_TEST(test_tcp_data__user_timeout),
+        TT_TEST(test_tcp_data__to_self),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

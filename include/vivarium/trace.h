@@ -175,6 +175,9 @@ typedef void (*viv_trace_cb)(const viv_trace_record *rec, void *user);
  * @param cb the callback; NULL ends the subscription.
  * @param user passed to @p cb.
  * @return 0, or VIV_EINVAL (NULL @p sim).
+ *
+ * viv_sim_free() ends the subscription first: nothing is traced while the simulation is
+ * taken apart, so @p user may point at memory that is gone by then.
  */
 VIV_API int viv_sim_trace(viv_sim_t *sim, viv_trace_cb cb, void *user);
 

@@ -53,6 +53,9 @@ void viv_sim_free(viv_sim_t *sim)
         sim->attention = 1;
         return;
     }
+    /* Nothing is traced while the world is taken apart: the subscriber's state may be gone
+     * already (it often lives on the stack of the function that made the simulation). */
+    sim->trace_cb = NULL;
     reap(sim); /* objects freed by the callback that freed the simulation */
     /* Destroy owned objects newest first: an object never outlives what it was built on. */
     while (sim->objs.prev != &sim->objs) {

@@ -21,8 +21,10 @@
 #include "vivarium/socket.h"
 #include "vivarium/udp.h"
 #include "vivarium/tcp.h"
+#include "vivarium/process.h"
 #include "vivarium/pcap.h"
 #include "vivarium/trace.h"
+#include "vivarium/ladder.h"
 #include "vivarium/wire.h"
 #include "vivarium/testing.h"
 

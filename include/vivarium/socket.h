@@ -87,12 +87,36 @@ typedef struct viv_sock_info {
     viv_sock_timer timer;   /**< the running timer */
     viv_time_t timer_ns;    /**< its remaining time */
     uint32_t retries;       /**< retransmissions (or probes) of the running timer */
+    const char *process;    /**< the name of the process that owns it (vivarium/process.h),
+                                 NULL for a socket of the host and for an orphan closing
+                                 without its application; valid until the process is freed */
+    uint32_t pid;           /**< that process's id, 0 if none */
 } viv_sock_info;
 
 /** Flags for viv_host_netstat_text(). */
 typedef enum viv_netstat_flag {
-    VIV_NETSTAT_TIMERS = 1u << 0 /**< add the Timer column, like `netstat -o` */
+    VIV_NETSTAT_TIMERS = 1u << 0, /**< add the Timer column, like `netstat -o` */
+    VIV_NETSTAT_PROCESS = 1u << 1 /**< add the PID/Program name column, like `netstat -p`
+                                       ("-" for the host's sockets and orphans) */
 } viv_netstat_flag;
+
+/** The bit of a state in viv_netstat_filter::states. */
+#define VIV_NETSTAT_STATE(state) (1u << (unsigned)(state))
+
+/** Which rows a filtered netstat keeps: every field set must match (zero: any). The
+ *  seed's `netstat -a -n | grep TIME_WAIT | grep 8888` is `{.port = 8888, .states =
+ *  VIV_NETSTAT_STATE(VIV_TCP_TIME_WAIT)}`. */
+typedef struct viv_netstat_filter {
+    viv_sock_proto proto; /**< ::VIV_SOCK_TCP or ::VIV_SOCK_UDP; 0: both */
+    uint16_t local_port;  /**< the local port; 0: any */
+    uint16_t remote_port; /**< the foreign port; 0: any */
+    uint16_t port;        /**< the local or the foreign port; 0: any */
+    uint32_t states;      /**< ::VIV_NETSTAT_STATE bits of the states kept (UDP sockets are
+                               CLOSED, or ESTABLISHED when connected); 0: any */
+} viv_netstat_filter;
+
+/** A filter that keeps every row. */
+#define VIV_NETSTAT_FILTER_INIT {(viv_sock_proto)0, 0, 0, 0, 0}
 
 /**
  * List every socket of a host: TCP first, then UDP; within each, in creation order.
@@ -113,6 +137,32 @@ VIV_API int viv_host_netstat(const viv_host_t *host, viv_sock_info *rows, size_t
  */
 VIV_API int viv_host_netstat_text(const viv_host_t *host, uint32_t flags, char *buf,
                                   size_t cap);
+
+/**
+ * viv_host_netstat() keeping only the rows that @p filter matches, in the same order.
+ * @param host the host.
+ * @param filter the filter (NULL keeps every row).
+ * @param rows where to write up to @p cap rows (may be NULL when @p cap is 0).
+ * @param cap capacity of @p rows.
+ * @return the number of matching sockets, which may exceed @p cap, VIV_EINVAL, or
+ *         VIV_ENOMEM.
+ */
+VIV_API int viv_host_netstat_filtered(const viv_host_t *host, const viv_netstat_filter *filter,
+                                      viv_sock_info *rows, size_t cap);
+
+/**
+ * viv_host_netstat_text() printing only the rows that @p filter matches; the two header lines
+ * are printed whatever the filter.
+ * @param host the host.
+ * @param flags ::viv_netstat_flag bits.
+ * @param filter the filter (NULL keeps every row).
+ * @param buf the buffer (may be NULL when @p cap is 0).
+ * @param cap its size.
+ * @return the length of the whole text (snprintf-like), VIV_EINVAL, or VIV_ENOMEM.
+ */
+VIV_API int viv_host_netstat_text_filtered(const viv_host_t *host, uint32_t flags,
+                                           const viv_netstat_filter *filter, char *buf,
+                                           size_t cap);
 
 /**
  * The name of a TCP state as netstat prints it ("ESTABLISHED", "TIME_WAIT"...).

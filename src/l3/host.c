@@ -158,6 +158,10 @@ static void host_power(struct viv_node *n, int up)
     if (!up) /* a host that loses power forgets its neighbours */
         for (uint32_t i = 0; i < h->nifaces; i++)
             viv__arp_flush_iface(h, i);
+    /* ...and its transports their state (TCP: every connection, without a segment). */
+    for (uint32_t i = 0; i < h->nl4; i++)
+        if (h->l4[i].power)
+            h->l4[i].power(h->l4[i].ctx, h, up);
 }
 
 static void host_destroy(struct viv_node *n)

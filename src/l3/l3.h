@@ -81,6 +81,9 @@ typedef struct viv__l4_proto {
     void (*destroy)(void *ctx, struct viv_host *h);
     /* netstat rows of this protocol's sockets, in creation order (snprintf-like count). */
     int (*netstat)(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap);
+    /* The host was switched off (up 0) or on (up 1), after its node changed state; ctx may
+     * be NULL. Optional. */
+    void (*power)(void *ctx, struct viv_host *h, int up);
 } viv__l4_proto;
 
 #define VIV__MAX_L4 4

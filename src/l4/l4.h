@@ -77,6 +77,10 @@ typedef struct viv__sock {
     uint8_t dead;
     viv__zombie z;
     struct viv__sock *prev, *next; /* the host's sockets of this protocol, in creation order */
+    /* The process that owns it (process.c), NULL for the host's own; its list of them. */
+    struct viv_process *proc;
+    struct viv__sock *pprev, *pnext;
+    struct viv__sock_list *list; /* the list viv__sock_init put it on */
 } viv__sock;
 
 /* A host's list of sockets of one protocol (kept by the transport's per-host state). */
@@ -98,9 +102,22 @@ void viv__sock_set_cb(viv__sock *s, int has_cb);
  * whether the socket goes now. The protocol must have taken it out of its own tables
  * first if it goes (orphan() returning 1 means: done, release it). */
 void viv__sock_let_go(viv__sock *s, viv__sock_list *list);
+/* The same, on the list s was made on (a process ending). */
+void viv__sock_let_go_owned(viv__sock *s);
 /* The protocol is done with s (already out of its tables): off the list, timers stopped,
  * memory released once the current event is over. */
 void viv__sock_release(viv__sock *s, viv__sock_list *list);
+
+/* Processes (process.c). s leaves its process's list (the program or the protocol let go
+ * of it). */
+void viv__process_forget(viv__sock *s);
+/* A connection accepted from listener l belongs to l's process. */
+void viv__process_inherit(viv__sock *child, const viv__sock *l);
+/* The host lost power: every process on it ends, without a segment (the transports have
+ * already dropped their state). */
+void viv__process_power_lost(struct viv_host *h);
+/* For netstat: the name and pid of the process that owns s (NULL, pid 0: none). */
+const char *viv__process_of(const viv__sock *s, uint32_t *pid);
 
 /* Ephemeral ports: the next free port of [49152, 65535] after *cursor for which in_use is
  * false. Returns the port, or 0 if none is free. */

@@ -17,6 +17,7 @@ int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
     s->handle = 1;
     s->has_cb = has_cb ? 1 : 0;
     s->dead = 0;
+    s->list = list;
     if (viv__timer_init(&s->notify, s->sim, h->node.owner, sock_notify) < 0)
         return VIV_ENOMEM;
     s->next = NULL;
@@ -75,6 +76,8 @@ void viv__sock_release(viv__sock *s, viv__sock_list *list)
 {
     if (s->dead)
         return;
+    if (s->proc)
+        viv__process_forget(s);
     s->dead = 1;
     s->handle = 0;
     s->magic = VIV__MAGIC_DEAD;
@@ -95,6 +98,8 @@ void viv__sock_let_go(viv__sock *s, viv__sock_list *list)
 {
     if (s->dead || !s->handle)
         return;
+    if (s->proc)
+        viv__process_forget(s);
     s->handle = 0;
     s->magic = VIV__MAGIC_DEAD; /* the handle is gone, whatever the protocol keeps */
     s->has_cb = 0;
@@ -102,6 +107,11 @@ void viv__sock_let_go(viv__sock *s, viv__sock_list *list)
     viv__timer_stop(&s->notify);
     if (s->ops->orphan(s))
         viv__sock_release(s, list);
+}
+
+void viv__sock_let_go_owned(viv__sock *s)
+{
+    viv__sock_let_go(s, s->list);
 }
 
 uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *, uint16_t), void *ctx)

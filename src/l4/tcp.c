@@ -11,6 +11,7 @@
 #include "tcp_int.h"
 
 static void tcp_host_destroy(void *ctx, struct viv_host *h);
+static void tcp_host_power(void *ctx, struct viv_host *h, int up);
 static int tcp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows, size_t cap);
 
 const viv__l4_proto viv__tcp_proto = {
@@ -19,6 +20,7 @@ const viv__l4_proto viv__tcp_proto = {
     .error = viv__tcp_icmp_error,
     .destroy = tcp_host_destroy,
     .netstat = tcp_netstat,
+    .power = tcp_host_power,
 };
 
 /* ---- per-host state -------------------------------------------------------------------- */
@@ -427,6 +429,45 @@ static void tcp_host_destroy(void *ctx, struct viv_host *h)
     viv__free(h->node.sim, th, sizeof(*th));
 }
 
+/* The host was switched off: all its TCP state is lost, and nothing is sent (the node is
+ * down already). Every connection, listener, orphan and TIME-WAIT goes CLOSED (traced) and
+ * leaves the tables; a socket the program still holds stays a handle, CLOSED, with
+ * ECONNABORTED pending and no event (the program that held it ran on the host). Then the
+ * processes on the host end with it (this hook is the one place layer 4 hears of power). */
+static void tcp_host_power(void *ctx, struct viv_host *h, int up)
+{
+    viv__tcp_host *th = ctx;
+    if (up)
+        return;
+    if (th) {
+        /* First the connections listeners made that nobody accepted: they go for good. */
+        for (viv__sock *b = th->socks.first; b; b = b->next) {
+            viv_tcp_t *l = (viv_tcp_t *)b;
+            while (l->synq.first)
+                viv__tcp_drop_child(l->synq.first);
+            while (l->accq.first)
+                viv__tcp_drop_child(l->accq.first);
+        }
+        viv__sock *b = th->socks.first;
+        while (b) {
+            viv__sock *next = b->next;
+            viv_tcp_t *s = (viv_tcp_t *)b;
+            viv__tcp_set_state(s, VIV_TCP_CLOSED);
+            if (!b->handle) {
+                tcp_release(s);
+            } else {
+                tcp_detach(s, 0);
+                s->err = VIV_ECONNABORTED;
+                s->soft_err = 0;
+                s->base.pending = 0;
+                viv__timer_stop(&s->base.notify);
+            }
+            b = next;
+        }
+    }
+    viv__process_power_lost(h);
+}
+
 /* ---- options --------------------------------------------------------------------------- */
 
 static void tcp_opts_resolve(viv_tcp_opts *o)
@@ -600,6 +641,7 @@ int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *l, viv_tcp_cb cb, void *user)
         return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_accept: no connection waiting (EAGAIN)");
     tcp_unqueue(c);
     c->parent = NULL;
+    viv__process_inherit(&c->base, &l->base);
     c->cb = cb;
     c->user = user;
     viv__sock_set_cb(&c->base, cb != NULL);
@@ -1048,6 +1090,7 @@ static int tcp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows,
                 r->send_q = s->snd.len;
             }
             tcp_netstat_timer(s, r);
+            r->process = viv__process_of(b, &r->pid);
         }
         n++;
     }

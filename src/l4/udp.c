@@ -862,6 +862,7 @@ static int udp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows,
         r->state_name = s->connected ? "ESTABLISHED" : "";
         r->recv_q = s->qbytes;
         r->timer = VIV_TIMER_OFF;
+        r->process = viv__process_of(b, &r->pid);
     }
     return (int)n;
 }

@@ -1,1 +1,1 @@
-set(VIV_SRC_LAYER pcap.c)
+set(VIV_SRC_LAYER ladder.c pcap.c)

@@ -1,0 +1,225 @@
+/* Ladder diagrams: a recorder on the trace (chained to the subscriber it replaced) that keeps
+ * the TCP segments two hosts send and the states their connections enter, and prints them
+ * as a two-column diagram. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "vivarium/ladder.h"
+#include "vivarium/tcp.h"
+
+#define LADDER_MAX 65536u
+#define LADDER_LANE 40 /* characters between the two columns' bars */
+
+typedef struct ladder_ev {
+    viv_time_t t;
+    uint8_t side;  /* 0 left, 1 right */
+    uint8_t is_seg;
+    uint8_t flags;
+    uint8_t received;
+    int state;
+    uint32_t seq, ack, len; /* relative */
+    uint32_t raw_seq, raw_ack;
+    viv_sockaddr_t local, remote;
+} ladder_ev;
+
+struct viv_ladder {
+    viv__obj obj;
+    viv_sim_t *sim;
+    const viv_node_t *node[2];
+    uint16_t port;
+    ladder_ev *ev;
+    size_t n, cap;
+    uint64_t overflow;
+    viv_trace_cb prev_cb;
+    void *prev_ud;
+};
+
+static void ladder_destroy(viv__obj *o);
+
+static ladder_ev *ladder_push(struct viv_ladder *l)
+{
+    if (l->n >= LADDER_MAX) {
+        l->overflow++;
+        return NULL;
+    }
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 64;
+        void *p = viv__realloc(l->sim, l->ev, l->cap * sizeof(ladder_ev), ncap * sizeof(ladder_ev));
+        if (!p) {
+            l->overflow++;
+            return NULL;
+        }
+        l->ev = p;
+        l->cap = ncap;
+    }
+    ladder_ev *e = &l->ev[l->n++];
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+static void ladder_cb(const viv_trace_record *r, void *user)
+{
+    struct viv_ladder *l = user;
+    int side = r->node == l->node[0] ? 0 : r->node == l->node[1] ? 1 : -1;
+    int wanted = side >= 0 && (!l->port || r->local.port == l->port || r->remote.port == l->port);
+    if (wanted && (r->kind == VIV_TRACE_TCP_SEG_TX || r->kind == VIV_TRACE_TCP_STATE)) {
+        ladder_ev *e = ladder_push(l);
+        if (e) {
+            e->t = r->time;
+            e->side = (uint8_t)side;
+            e->local = r->local;
+            e->remote = r->remote;
+            if (r->kind == VIV_TRACE_TCP_STATE) {
+                e->state = r->state;
+            } else {
+                e->is_seg = 1;
+                e->flags = r->tcp_flags;
+                e->raw_seq = r->seq;
+                e->raw_ack = r->ack;
+                e->seq = r->socket ? r->seq - r->iss : r->seq;
+                e->ack = r->socket && (r->tcp_flags & VIV_TCP_ACK) ? r->ack - r->irs : r->ack;
+                e->len = r->seg_len;
+            }
+        }
+    } else if (wanted && r->kind == VIV_TRACE_TCP_SEG_RX) {
+        /* The other side's earliest segment like this one not yet received arrived. */
+        for (size_t i = 0; i < l->n; i++) {
+            ladder_ev *e = &l->ev[i];
+            if (e->is_seg && !e->received && e->side != side && e->raw_seq == r->seq &&
+                e->raw_ack == r->ack && e->flags == r->tcp_flags && e->len == r->seg_len &&
+                e->local.port == r->remote.port && e->remote.port == r->local.port) {
+                e->received = 1;
+                break;
+            }
+        }
+    }
+    if (l->prev_cb)
+        l->prev_cb(r, l->prev_ud);
+}
+
+int viv_ladder_new(viv_ladder_t **out, viv_sim_t *sim, const viv_node_t *left,
+                   const viv_node_t *right, uint16_t port)
+{
+    VIV__HANDLE(sim, SIM);
+    if (!sim)
+        return VIV_EINVAL;
+    VIV__CHECK(sim, out && left && right, "NULL argument");
+    VIV__CHECK(sim, left != right, "the two columns must be two nodes");
+    struct viv_ladder *l = viv__zalloc(sim, sizeof(*l));
+    if (!l)
+        return viv__err(sim, VIV_ENOMEM, "viv_ladder_new: out of memory");
+    l->sim = sim;
+    l->node[0] = left;
+    l->node[1] = right;
+    l->port = port;
+    l->prev_cb = sim->trace_cb;
+    l->prev_ud = sim->trace_ud;
+    viv__obj_register(sim, &l->obj, ladder_destroy);
+    viv_sim_trace(sim, ladder_cb, l);
+    *out = l;
+    return 0;
+}
+
+static void ladder_unchain(struct viv_ladder *l)
+{
+    viv_sim_t *sim = l->sim;
+    if (sim->trace_cb == ladder_cb && sim->trace_ud == l) {
+        viv_sim_trace(sim, l->prev_cb, l->prev_ud);
+        return;
+    }
+    for (viv__obj *o = sim->objs.next; o != &sim->objs; o = o->next) {
+        if (o->destroy != ladder_destroy)
+            continue;
+        struct viv_ladder *x = (struct viv_ladder *)o;
+        if (x->prev_cb == ladder_cb && x->prev_ud == l) {
+            x->prev_cb = l->prev_cb;
+            x->prev_ud = l->prev_ud;
+        }
+    }
+}
+
+static void ladder_destroy(viv__obj *o)
+{
+    struct viv_ladder *l = (struct viv_ladder *)o;
+    viv__free(l->sim, l->ev, l->cap * sizeof(ladder_ev));
+    viv__free(l->sim, l, sizeof(*l));
+}
+
+void viv_ladder_free(viv_ladder_t *l)
+{
+    if (!l)
+        return;
+    ladder_unchain(l);
+    viv__obj_unregister(l->sim, &l->obj);
+    ladder_destroy(&l->obj);
+}
+
+void viv_ladder_clear(viv_ladder_t *l)
+{
+    if (l)
+        l->n = 0;
+}
+
+uint64_t viv_ladder_overflow(const viv_ladder_t *l)
+{
+    return l ? l->overflow : 0;
+}
+
+static void ladder_flags(uint8_t f, char *out, size_t cap)
+{
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } names[] = {{VIV_TCP_SYN, "SYN"}, {VIV_TCP_FIN, "FIN"}, {VIV_TCP_RST, "RST"},
+                 {VIV_TCP_PSH, "PSH"}, {VIV_TCP_ACK, "ACK"}, {VIV_TCP_URG, "URG"}};
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (f & names[i].bit)
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "", names[i].name);
+}
+
+int viv_ladder_text(const viv_ladder_t *l, char *buf, size_t cap)
+{
+    if (!l || (cap && !buf))
+        return VIV_EINVAL;
+    viv__sb sb;
+    viv__sb_init(&sb, buf, cap);
+    char lane[LADDER_LANE + 1];
+    viv__sb_printf(&sb, "%10s  %-12s %-*s %s\n", "time", viv_node_name(l->node[0]),
+                   LADDER_LANE, "", viv_node_name(l->node[1]));
+    for (size_t i = 0; i < l->n; i++) {
+        const ladder_ev *e = &l->ev[i];
+        unsigned long long us = (unsigned long long)(e->t / 1000u);
+        viv__sb_printf(&sb, "%4llu.%06llu  ", us / 1000000u, us % 1000000u);
+        if (!e->is_seg) {
+            const char *st = viv_tcp_state_name((viv_tcp_state)e->state);
+            if (e->side == 0)
+                viv__sb_printf(&sb, "%-12s |%*s|\n", st, LADDER_LANE, "");
+            else
+                viv__sb_printf(&sb, "%-12s |%*s| %s\n", "", LADDER_LANE, "", st);
+            continue;
+        }
+        char fl[32], label[96];
+        ladder_flags(e->flags, fl, sizeof fl);
+        if (e->flags & VIV_TCP_ACK)
+            snprintf(label, sizeof label, " %s seq=%u ack=%u len=%u ", fl, e->seq, e->ack,
+                     e->len);
+        else
+            snprintf(label, sizeof label, " %s seq=%u len=%u ", fl, e->seq, e->len);
+        size_t ll = strlen(label);
+        if (ll > LADDER_LANE - 6)
+            ll = LADDER_LANE - 6;
+        memset(lane, '-', LADDER_LANE);
+        lane[LADDER_LANE] = '\0';
+        memcpy(lane + 4, label, ll);
+        if (e->side == 0)
+            lane[LADDER_LANE - 1] = e->received ? '>' : 'X';
+        else {
+            lane[0] = e->received ? '<' : 'X';
+        }
+        viv__sb_printf(&sb, "%-12s |%s|\n", "", lane);
+    }
+    return (int)sb.len;
+}

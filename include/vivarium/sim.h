@@ -210,7 +210,9 @@ VIV_API void viv_sim_stop(viv_sim_t *sim);
  * @param sim the simulation (NULL gives ::VIV_TIME_NEVER).
  * @return the time, at or after viv_sim_now(); ::VIV_TIME_NEVER if nothing is pending.
  *
- * Looking does not change the run.
+ * Looking does not change the run. Observers due before that event (a capture writing a
+ * frame whose transmission starts then) may do their work during the call: that is what
+ * the next driver call would do first anyway, and they leave no trace in the run.
  */
 VIV_API viv_time_t viv_sim_next_time(const viv_sim_t *sim);
 

@@ -379,8 +379,10 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
     VIV__CHECK(sim, sim != NULL, "NULL simulation");
     uint32_t slot = (uint32_t)id;
     uint32_t gen = (uint32_t)(id >> 32);
+    /* A timer's slot took a generation of its own that no id names: an id of that
+     * generation was never issued; an older one names an event that ran before. */
     if (gen == 0 || slot >= sim->ev_len || gen > sim->ev[slot].gen ||
-        sim->ev[slot].fn == timer_fire) /* a timer's slot: no id names it */
+        (gen == sim->ev[slot].gen && sim->ev[slot].fn == timer_fire))
         return viv__err(sim, VIV_EINVAL, "viv_sim_cancel: event id %#llx was never issued",
                         (unsigned long long)id);
     viv__event *e = &sim->ev[slot];
@@ -607,9 +609,22 @@ viv_time_t viv_sim_next_time(const viv_sim_t *sim)
     VIV__HANDLE(sim, SIM);
     if (!sim)
         return VIV_TIME_NEVER;
-    /* Peeking moves the calendar's current day forward to the least time: no queued
-     * event is earlier, so nothing observable changes. */
     viv_sim_t *s = (viv_sim_t *)sim;
-    uint32_t slot = viv__sched_peek(&s->q, s->ev);
-    return slot == VIV__QNIL ? VIV_TIME_NEVER : s->ev[slot].time;
+    for (;;) {
+        /* Peeking moves the calendar's current day forward to the least time: no queued
+         * event is earlier, so nothing observable changes. */
+        uint32_t slot = viv__sched_peek(&s->q, s->ev);
+        if (slot == VIV__QNIL)
+            return VIV_TIME_NEVER;
+        const viv__event *e = &s->ev[slot];
+        /* An observer's event at the head is what would run next anyway (observers run
+         * last at their instant): let it do its work now and look past it, so that the
+         * time given is the next event's (the one viv_sim_step would run). Not inside a
+         * callback at the current instant: events the callback has yet to schedule for now
+         * come before it. */
+        if (e->owner != VIV__OWNER_OBSERVER || (s->running && e->time == s->now))
+            return e->time;
+        slot = viv__sched_pop(s, &s->q, s->ev, e->time);
+        dispatch_observer(s, slot);
+    }
 }

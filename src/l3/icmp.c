@@ -240,7 +240,8 @@ int viv__echo_user_add(struct viv_host *h, viv__echo_user *u)
 {
     /* Identifiers come from the host's stream; skip any in use. */
     for (int tries = 0; tries < 65536; tries++) {
-        uint16_t id = h->next_echo_ident++;
+        uint16_t id = h->next_echo_ident;
+        h->next_echo_ident = (uint16_t)(h->next_echo_ident + 1u);
         if (!echo_user(h, id)) {
             u->ident = id;
             u->next = h->echo_users;

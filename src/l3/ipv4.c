@@ -331,7 +331,8 @@ int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, ui
     ip.ttl = ttl ? ttl : h->opts.default_ttl;
     ip.dscp = (uint8_t)(tos >> 2);
     ip.ecn = (uint8_t)(tos & 3);
-    ip.ident = h->ip_ident++;
+    ip.ident = h->ip_ident;
+    h->ip_ident = (uint16_t)(h->ip_ident + 1u); /* wraps, as the field does */
     ip.dont_frag = df ? 1 : 0;
     ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN);
     viv__ipv4_emit(&ip, b, total);
@@ -391,7 +392,8 @@ int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *pat
     ip.dst = path->dst;
     ip.proto = proto;
     ip.ttl = ttl ? ttl : h->opts.default_ttl;
-    ip.ident = h->ip_ident++;
+    ip.ident = h->ip_ident;
+    h->ip_ident = (uint16_t)(h->ip_ident + 1u); /* wraps, as the field does */
     ip.opts = b + VIV__IPV4_HDR_LEN; /* already in place */
     ip.opts_len = opts_len;
     ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN - opts_len);

@@ -11,13 +11,18 @@
 
 /* ---- running until -------------------------------------------------------------------------- */
 
-/* Whether the next queued event is an observer's (a capture writing a frame whose
- * transmission starts): viv_sim_step() would run it and then the next real event, however
- * late; such events are run up to their instant instead. */
-static int next_is_observer(viv_sim_t *sim)
+/* The time of the next queued event, observers' included, and whether it is an observer's
+ * (a capture or recorder writing a frame whose transmission starts). viv_sim_next_time()
+ * looks past observers, and viv_sim_step() would run one and then the next real event,
+ * however late; the kit wants to stop at the instant a frame is recorded, so it runs an
+ * observer's event up to its instant instead (the clock then stands there). */
+static viv_time_t next_queued(viv_sim_t *sim, int *observer)
 {
     uint32_t slot = viv__sched_peek(&sim->q, sim->ev);
-    return slot != VIV__QNIL && sim->ev[slot].owner == VIV__OWNER_OBSERVER;
+    if (slot == VIV__QNIL)
+        return VIV_TIME_NEVER;
+    *observer = sim->ev[slot].owner == VIV__OWNER_OBSERVER;
+    return sim->ev[slot].time;
 }
 
 int viv__kit_run(viv_sim_t *sim, viv_time_t deadline, viv_until_fn pred, void *user)
@@ -31,10 +36,11 @@ int viv__kit_run(viv_sim_t *sim, viv_time_t deadline, viv_until_fn pred, void *u
     for (;;) {
         if (pred(sim, user))
             return 1;
-        viv_time_t next = viv_sim_next_time(sim);
+        int observer = 0;
+        viv_time_t next = next_queued(sim, &observer);
         if (next == VIV_TIME_NEVER || next > deadline)
             break;
-        int rc = next_is_observer(sim) ? viv_sim_run_until(sim, next) : viv_sim_step(sim);
+        int rc = observer ? viv_sim_run_until(sim, next) : viv_sim_step(sim);
         if (rc < 0)
             return rc;
     }

@@ -201,6 +201,25 @@ static void test_time__timer_callback_may_rearm_or_fini(void **state)
     viv__timer_fini(&o.t); /* already finished in the callback: harmless */
 }
 
+/* Regression (API fuzzer, finding g): once a deadline timer took the slot of an event that
+ * ran, cancelling that event's id returned VIV_EINVAL; sim.h promises 0. */
+static void test_time__cancel_of_a_ran_event_whose_slot_a_timer_took(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_event_id id;
+    ran = 0;
+    assert_int_equal(viv_sim_schedule_after(&id, sim, 0, mark, NULL), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    assert_int_equal((uint32_t)id, o.t.slot); /* the timer took the event's slot */
+    assert_int_equal(viv_sim_cancel(sim, id), 0);
+    /* An id of the timer's own generation was never issued. */
+    assert_int_equal(viv_sim_cancel(sim, id + (UINT64_C(1) << 32)), VIV_EINVAL);
+    viv__timer_fini(&o.t);
+}
+
 /* The slot is taken when the timer is made: arming never allocates, so it works with every
  * allocation failing. */
 static void test_time__armed_timer_needs_no_memory(void **state)
@@ -249,6 +268,7 @@ int main(void)
         T(test_time__timer_moved_later_wakes_once_and_rearms),
         T(test_time__timer_callback_may_rearm_or_fini),
         T(test_time__armed_timer_needs_no_memory),
+        T(test_time__cancel_of_a_ran_event_whose_slot_a_timer_took),
 #undef T
     };
     return cmocka_run_group_tests_name("core/time", tests, NULL, NULL);

@@ -17,6 +17,7 @@ typedef struct ladder_ev {
     uint8_t is_seg;
     uint8_t flags;
     uint8_t received;
+    uint8_t lost; /* a drop record named it: it never arrives */
     int state;
     uint32_t seq, ack, len; /* relative */
     uint32_t raw_seq, raw_ack;
@@ -58,6 +59,35 @@ static ladder_ev *ladder_push(struct viv_ladder *l)
     return e;
 }
 
+/* The TCP header of a dropped frame (its bytes from the Ethernet or the IPv4 header): ports,
+ * seq, ack, flags and payload length. 0 if it is not a whole TCP segment. */
+static int dropped_segment(const uint8_t *b, uint32_t n, uint16_t *sport, uint16_t *dport,
+                           uint32_t *seq, uint32_t *ack, uint8_t *flags, uint32_t *plen)
+{
+    if (!b)
+        return 0;
+    if (n >= 34 && b[12] == 0x08 && b[13] == 0x00 && (b[14] >> 4) == 4) {
+        b += 14; /* Ethernet, then IPv4 */
+        n -= 14;
+    }
+    if (n < 20 || (b[0] >> 4) != 4 || b[9] != 6)
+        return 0;
+    uint32_t ihl = (uint32_t)(b[0] & 15) * 4, total = (uint32_t)b[2] << 8 | b[3];
+    if (ihl < 20 || total > n || total < ihl + 20)
+        return 0;
+    const uint8_t *t = b + ihl;
+    uint32_t thl = (uint32_t)(t[12] >> 4) * 4;
+    if (thl < 20 || ihl + thl > total)
+        return 0;
+    *sport = (uint16_t)(t[0] << 8 | t[1]);
+    *dport = (uint16_t)(t[2] << 8 | t[3]);
+    *seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+    *ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+    *flags = t[13];
+    *plen = total - ihl - thl;
+    return 1;
+}
+
 static void ladder_cb(const viv_trace_record *r, void *user)
 {
     struct viv_ladder *l = user;
@@ -82,11 +112,31 @@ static void ladder_cb(const viv_trace_record *r, void *user)
                 e->len = r->seg_len;
             }
         }
+    } else if (r->kind == VIV_TRACE_FRAME_DROP) {
+        /* A segment lost on the way: the earliest identical one sent and still travelling is
+         * that one (frames of one direction keep their order), so that a later identical
+         * segment that does arrive is not taken for it. */
+        uint16_t sp, dp;
+        uint32_t seq, ack, plen;
+        uint8_t fl;
+        if (dropped_segment(r->frame, r->frame_len, &sp, &dp, &seq, &ack, &fl, &plen)) {
+            for (size_t i = 0; i < l->n; i++) {
+                ladder_ev *e = &l->ev[i];
+                if (e->is_seg && !e->received && !e->lost && e->raw_seq == seq &&
+                    e->raw_ack == ack && e->flags == fl && e->len == plen &&
+                    e->local.port == sp && e->remote.port == dp) {
+                    e->lost = 1;
+                    break;
+                }
+            }
+        }
     } else if (wanted && r->kind == VIV_TRACE_TCP_SEG_RX) {
-        /* The other side's earliest segment like this one not yet received arrived. */
+        /* The other side's earliest segment like this one, neither received nor lost,
+         * arrived. */
         for (size_t i = 0; i < l->n; i++) {
             ladder_ev *e = &l->ev[i];
-            if (e->is_seg && !e->received && e->side != side && e->raw_seq == r->seq &&
+            if (e->is_seg && !e->received && !e->lost && e->side != side &&
+                e->raw_seq == r->seq &&
                 e->raw_ack == r->ack && e->flags == r->tcp_flags && e->len == r->seg_len &&
                 e->local.port == r->remote.port && e->remote.port == r->local.port) {
                 e->received = 1;

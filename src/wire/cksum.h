@@ -16,9 +16,10 @@
 /* Add n bytes at p (any alignment) to a partial sum and return the new partial sum. The bytes
  * are taken as big-endian 16-bit words. Chunks chain: add(add(0, a, na), b, nb) equals the sum
  * over a followed by b, provided every chunk but the last has an even length (an odd chunk
- * ends with half a word, which is padded with a zero byte). One call takes up to 2^34 bytes;
- * each call adds less than 2^19 to the partial sum, which is folded only by
- * viv__cksum_finish(), so chains of any practical length cannot overflow it. */
+ * ends with half a word, which is padded with a zero byte). One call takes any length and
+ * adds at most 0xffff to the partial sum, which is folded only by viv__cksum_finish(), so
+ * chains of any practical length cannot overflow it. The partial sum is meaningful only
+ * through viv__cksum_finish(). */
 uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n);
 
 /* Fold a partial sum to 16 bits and complement it: the value for the checksum field. */

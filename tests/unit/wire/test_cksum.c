@@ -1,5 +1,7 @@
 /* The Internet checksum: the RFC 1071 example, agreement with a plain word-by-word reference
- * at every length and alignment, chaining, the pseudo-header, and RFC 1624 updates. */
+ * at every length and alignment (random data of four shapes to 2,000 bytes, from a partial
+ * sum and in two chunks), zero versus 0xffff, chaining, the pseudo-header, and RFC 1624
+ * updates. */
 #include "wire_test.h"
 
 /* The obvious implementation, one 16-bit word at a time, as a reference. */
@@ -80,6 +82,88 @@ static void test_cksum__all_ones_and_large_buffers(void **state)
     free(b);
 }
 
+/* Random bytes in one of four shapes: plain random; random with runs of 0xff and of 0x00
+ * (runs of 0xff drive the wide sums to their carries); all 0xff except a few random bytes;
+ * all 0xff. */
+static void fill_shaped(uint8_t *p, size_t n, uint32_t seed, int shape)
+{
+    fill(p, n, seed);
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        if (shape == 1 && x % 16 == 0) { /* a run of up to 63 bytes of 0xff (or of 0) */
+            size_t len = (x >> 8) % 64;
+            memset(p + i, (x >> 16) % 4 ? 0xff : 0x00, len < n - i ? len : n - i);
+            i += len;
+        } else if (shape == 2) {
+            p[i] = x % 64 ? 0xff : p[i];
+        } else if (shape == 3) {
+            p[i] = 0xff;
+        }
+    }
+}
+
+static void test_cksum__matches_reference_on_random_data_to_2000_bytes(void **state)
+{
+    (void)state;
+    enum { MAXN = 2000 };
+    uint8_t src[MAXN + 8];
+    uint64_t cases = 0;
+    for (int shape = 0; shape < 4; shape++) {
+        for (size_t n = 0; n <= MAXN; n++) {
+            fill_shaped(src, sizeof src, (uint32_t)(n * 4 + (size_t)shape + 1), shape);
+            for (size_t align = 0; align < 8; align++) {
+                const uint8_t *d = src + align;
+                uint8_t *b = wt_dup(d, n); /* exact size: ASan checks the tail */
+                uint16_t want = ref_cksum(d, n, 0);
+                assert_int_equal(viv__cksum(b, n), want);
+                assert_int_equal(viv__cksum(d, n), want);
+                /* From a pseudo-header's partial sum, as UDP and TCP start. */
+                uint32_t start = (uint32_t)(n * 40503u + align * 977u) % 0x5fffau;
+                assert_int_equal(viv__cksum_finish(viv__cksum_add(start, b, n)),
+                                 ref_cksum(d, n, start));
+                /* Split at an even cut, the second chunk starting at any address. */
+                size_t cut = (n * 7 + align * 13) % (n + 1) & ~(size_t)1;
+                uint64_t acc = viv__cksum_add(start, b, cut);
+                acc = viv__cksum_add(acc, b + cut, n - cut);
+                assert_int_equal(viv__cksum_finish(acc), ref_cksum(d, n, start));
+                free(b);
+                cases++;
+            }
+        }
+    }
+    assert_int_equal(cases, 4 * (MAXN + 1) * 8);
+}
+
+static void test_cksum__zero_sum_and_all_zero_data_differ(void **state)
+{
+    (void)state;
+    /* All-zero data sums to 0 (field 0xffff); data whose sum is a non-zero multiple of
+     * 0xffff gives the field 0, at every length class of the wide sum. */
+    uint8_t b[200];
+    for (size_t n = 2; n <= sizeof b; n += 2) {
+        memset(b, 0, n);
+        assert_int_equal(viv__cksum(b, n), 0xffff);
+        memset(b, 0xff, n);
+        assert_int_equal(viv__cksum(b, n), 0);
+        memset(b, 0, n);
+        b[n - 2] = 0xff;
+        b[n - 1] = 0xff;
+        assert_int_equal(viv__cksum(b, n), 0);
+        b[n - 2] = 0x12; /* 0x1234 + 0xedcb = 0xffff, words far apart */
+        b[n - 1] = 0x34;
+        b[0] = 0xed;
+        b[1] = 0xcb;
+        assert_int_equal(viv__cksum(b, n), n == 2 ? 0x1234 : 0);
+    }
+    /* A partial sum that is a multiple of 0xffff, then zero bytes. */
+    memset(b, 0, sizeof b);
+    assert_int_equal(viv__cksum_finish(viv__cksum_add(0xffff, b, 100)), 0);
+    assert_int_equal(viv__cksum_finish(viv__cksum_add(0, b, 100)), 0xffff);
+}
+
 static void test_cksum__chunks_chain(void **state)
 {
     (void)state;
@@ -135,6 +219,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cksum__rfc1071_example),
         cmocka_unit_test(test_cksum__matches_reference_at_every_length_and_alignment),
+        cmocka_unit_test(test_cksum__matches_reference_on_random_data_to_2000_bytes),
+        cmocka_unit_test(test_cksum__zero_sum_and_all_zero_data_differ),
         cmocka_unit_test(test_cksum__all_ones_and_large_buffers),
         cmocka_unit_test(test_cksum__chunks_chain),
         cmocka_unit_test(test_cksum__pseudo_header),

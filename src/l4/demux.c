@@ -2,6 +2,7 @@
  * every host is assembled with. */
 #include "demux.h"
 
+#include "core/core.h"
 #include "l4.h"
 
 /* The transports layer 4 provides, in protocol-number order. Each host takes a copy of
@@ -40,14 +41,25 @@ void viv__demux_init(viv__demux *d, uint16_t eph_start)
     d->nconn_any = 0;
     d->nbound_addr = 0;
     d->order = 0;
-    d->eph_cursor = eph_start;
+    d->eph_held = NULL;
+    d->eph_nheld = 0;
+    d->eph_cursor = eph_start >= VIV__EPHEMERAL_LO ? eph_start : (uint16_t)VIV__EPHEMERAL_LO;
 }
+
+/* The ephemeral bitmap: one bit per port of [VIV__EPHEMERAL_LO, VIV__EPHEMERAL_HI]. */
+#define EPH_SPAN (VIV__EPHEMERAL_HI - VIV__EPHEMERAL_LO + 1u)
+#define EPH_WORDS (EPH_SPAN / 64u)
+#define EPH_BYTES (EPH_WORDS * sizeof(uint64_t))
 
 void viv__demux_fini(viv_sim_t *sim, viv__demux *d)
 {
     viv__map_fini(sim, &d->ports);
     viv__map_fini(sim, &d->bound);
     viv__map_fini(sim, &d->conns);
+    if (d->eph_held)
+        viv__free(sim, d->eph_held, EPH_BYTES);
+    d->eph_held = NULL;
+    d->eph_nheld = 0;
 }
 
 /* ---- ports ----------------------------------------------------------------------------- */
@@ -62,14 +74,74 @@ int viv__demux_port_in_use(const viv__demux *d, uint16_t port)
     return viv__demux_port_first(d, port) != NULL;
 }
 
-static int demux_in_use(void *ctx, uint16_t port)
+static int eph_in_range(uint16_t port)
 {
-    return viv__demux_port_in_use(ctx, port);
+    return port >= VIV__EPHEMERAL_LO; /* VIV__EPHEMERAL_HI is the largest port */
+}
+
+/* Room for the ephemeral bitmap if taking port needs it. Returns 0 or VIV_ENOMEM. Called
+ * after every other reservation, so that a bitmap allocated is never left behind by a
+ * failure; an empty bitmap would be harmless anyway. */
+static int eph_reserve(viv_sim_t *sim, viv__demux *d, uint16_t port)
+{
+    if (d->eph_held || !eph_in_range(port))
+        return 0;
+    d->eph_held = viv__zalloc(sim, EPH_BYTES);
+    return d->eph_held ? 0 : VIV_ENOMEM;
+}
+
+/* The port got its first holder (held 1) or lost its last (held 0). */
+static void eph_mark(viv__demux *d, uint16_t port, int held)
+{
+    if (!eph_in_range(port))
+        return;
+    uint32_t i = (uint32_t)port - VIV__EPHEMERAL_LO;
+    uint64_t bit = UINT64_C(1) << (i % 64u);
+    if (held) {
+        d->eph_held[i / 64u] |= bit;
+        d->eph_nheld++;
+    } else {
+        d->eph_held[i / 64u] &= ~bit;
+        d->eph_nheld--;
+    }
+}
+
+/* The index of the lowest set bit of a nonzero word. */
+static uint32_t eph_lowest(uint64_t w)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (uint32_t)__builtin_ctzll(w);
+#else
+    uint32_t n = 0;
+    while (!(w & 1u)) {
+        w >>= 1;
+        n++;
+    }
+    return n;
+#endif
 }
 
 uint16_t viv__demux_ephemeral(viv__demux *d)
 {
-    return viv__ephemeral_port(&d->eph_cursor, demux_in_use, d);
+    uint32_t c = (uint32_t)d->eph_cursor - VIV__EPHEMERAL_LO, i;
+    if (!d->eph_held) {
+        i = c; /* no port of the range was ever held */
+    } else if (d->eph_nheld >= EPH_SPAN) {
+        return 0; /* the old scan went round once and left the cursor where it was */
+    } else {
+        /* The first clear bit at or after c, wrapping: the rest of c's word, the words after
+         * it, then (k == EPH_WORDS) c's word again from its start. One exists. */
+        uint32_t w0 = c / 64u;
+        uint64_t free_bits = ~d->eph_held[w0] & (~UINT64_C(0) << (c % 64u));
+        uint32_t k = 0;
+        while (!free_bits) {
+            k++;
+            free_bits = ~d->eph_held[(w0 + k) % EPH_WORDS];
+        }
+        i = ((w0 + k) % EPH_WORDS) * 64u + eph_lowest(free_bits);
+    }
+    d->eph_cursor = (uint16_t)(i + 1u >= EPH_SPAN ? VIV__EPHEMERAL_LO : VIV__EPHEMERAL_LO + i + 1u);
+    return (uint16_t)(VIV__EPHEMERAL_LO + i);
 }
 
 int viv__demux_bind_conflict(const viv__demux *d, viv_ip4_t ip, uint16_t port, int reuse_addr)
@@ -92,6 +164,7 @@ static void port_append(viv__demux *d, viv__demux_ep *ep)
     if (!first) {
         ep->port_prev = ep;
         viv__map_put(NULL, &d->ports, k, ep);
+        eph_mark(d, ep->lport, 1);
         return;
     }
     viv__demux_ep *last = first->port_prev;
@@ -111,6 +184,7 @@ static void port_unlink(viv__demux *d, viv__demux_ep *ep)
             viv__map_put(NULL, &d->ports, k, next); /* a replacement: never fails */
         } else {
             viv__map_del(&d->ports, k);
+            eph_mark(d, ep->lport, 0);
         }
     } else {
         ep->port_prev->port_next = ep->port_next;
@@ -187,7 +261,7 @@ int viv__demux_bind(viv_sim_t *sim, viv__demux *d, viv__demux_ep *ep, viv_ip4_t 
      * kept for as long as the endpoint is bound, connected or not (disconnecting returns it
      * there and must not fail). */
     if (viv__map_reserve(sim, &d->ports, d->ports.len + 1) < 0 ||
-        viv__map_reserve(sim, &d->bound, d->nbound + 1) < 0)
+        viv__map_reserve(sim, &d->bound, d->nbound + 1) < 0 || eph_reserve(sim, d, port) < 0)
         return VIV_ENOMEM;
     ep->lip = ip;
     ep->lport = port;
@@ -210,7 +284,8 @@ int viv__demux_connect(viv_sim_t *sim, viv__demux *d, viv__demux_ep *ep, viv_ip4
     if (viv__map_reserve(sim, &d->conns, need) < 0)
         return VIV_ENOMEM;
     if (ep->where == VIV__DEMUX_NONE) {
-        if (viv__map_reserve(sim, &d->ports, d->ports.len + 1) < 0)
+        if (viv__map_reserve(sim, &d->ports, d->ports.len + 1) < 0 ||
+            eph_reserve(sim, d, lport) < 0)
             return VIV_ENOMEM;
         ep->lport = lport;
         ep->reuse_addr = 0;

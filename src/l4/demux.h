@@ -16,7 +16,12 @@
  * port), then (VIV_IP4_ANY, port). A connected endpoint whose local address is the wildcard
  * (UDP connected to the limited broadcast) sits between the first two. A probe that cannot
  * hit is skipped: no connection at all, no wildcard-address connection, no endpoint bound
- * to one address (the common server, bound to the wildcard, costs one probe). */
+ * to one address (the common server, bound to the wildcard, costs one probe).
+ *
+ * Ephemeral ports: a bitmap of the held ports of [49152, 65535] (2 KiB), allocated when a
+ * port of that range is first taken (a host that never uses one pays nothing) and kept until
+ * viv__demux_fini, with a count of the held ones. The allocator searches it a word at a time
+ * from its cursor, and answers "none free" at once when the count says so. */
 #ifndef VIV_L4_DEMUX_H
 #define VIV_L4_DEMUX_H
 
@@ -49,10 +54,13 @@ typedef struct viv__demux {
     uint32_t nconn_any;   /* connected endpoints whose local address is VIV_IP4_ANY */
     uint32_t nbound_addr; /* unconnected endpoints bound to one address (not the wildcard) */
     uint64_t order;
-    uint16_t eph_cursor; /* where the ephemeral port search goes on */
+    uint64_t *eph_held;  /* bit i: port 49152 + i has a holder; NULL while none ever had */
+    uint32_t eph_nheld;  /* ports of [49152, 65535] that have a holder */
+    uint16_t eph_cursor; /* where the ephemeral port search goes on, in [49152, 65535] */
 } viv__demux;
 
-/* eph_start: the first ephemeral port to try (viv__ephemeral_start). */
+/* eph_start: the first ephemeral port to try (viv__ephemeral_start); one outside
+ * [49152, 65535] counts as 49152. Allocates nothing. */
 void viv__demux_init(viv__demux *d, uint16_t eph_start);
 /* Free the tables (the endpoints belong to their sockets). */
 void viv__demux_fini(struct viv_sim *sim, viv__demux *d);
@@ -64,18 +72,22 @@ void viv__demux_fini(struct viv_sim *sim, viv__demux *d);
 int viv__demux_bind_conflict(const viv__demux *d, viv_ip4_t ip, uint16_t port, int reuse_addr);
 /* Whether any endpoint, in any state, holds port. */
 int viv__demux_port_in_use(const viv__demux *d, uint16_t port);
-/* The next port of [49152, 65535] from the cursor on that no endpoint holds, or 0 if every
- * one is held. The cursor moves past the port returned. */
+/* The next port of [49152, 65535] from the cursor on that no endpoint holds, wrapping from
+ * 65535 to 49152, or 0 if every one is held (in O(1); the cursor stays). The cursor moves
+ * past the port returned. The choice is viv__ephemeral_port's over viv__demux_port_in_use,
+ * found in O(range / 64) at worst. Never allocates. */
 uint16_t viv__demux_ephemeral(viv__demux *d);
 
 /* Bind an endpoint that holds nothing to (ip, port), with reuse_addr as given; conflicts are
- * the caller's to check first. Returns 0 or VIV_ENOMEM (nothing changed). */
+ * the caller's to check first. Returns 0 or VIV_ENOMEM (nothing changed). The first port of
+ * [49152, 65535] taken on this demux also allocates its ephemeral bitmap. */
 int viv__demux_bind(struct viv_sim *sim, viv__demux *d, viv__demux_ep *ep, viv_ip4_t ip,
                     uint16_t port, int reuse_addr);
 /* Connect an endpoint to (rip, rport) with local address lip: a bound or connected endpoint
  * keeps its port (lport is ignored) and moves to the connection table under its new key; one
  * that holds nothing (a connection a listener accepted) takes lport. Returns 0 or
- * VIV_ENOMEM (nothing changed). */
+ * VIV_ENOMEM (nothing changed; as for viv__demux_bind, the first port of the ephemeral range
+ * allocates the bitmap). */
 int viv__demux_connect(struct viv_sim *sim, viv__demux *d, viv__demux_ep *ep, viv_ip4_t lip,
                        uint16_t lport, viv_ip4_t rip, uint16_t rport);
 /* A connected endpoint that was bound goes back to the bound table with local address lip.

@@ -3,9 +3,12 @@
  * wildcard and port), ties going to the earliest bound, UDP's bind conflict rules, the
  * ephemeral allocator counting a port held in any state, and the table operations that must
  * not fail (disconnecting, removing) or must fail without a trace (binding, connecting). */
+#define _POSIX_C_SOURCE 200809L
 #include "viv_test.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "l4/demux.h"
 #include "l4/l4.h"
@@ -14,6 +17,8 @@
 #define IP_B VIV_IP4(10, 0, 0, 2) /* a second local address */
 #define PEER VIV_IP4(10, 0, 9, 9)
 #define PEER2 VIV_IP4(10, 0, 9, 8)
+
+enum { SPAN = 65535 - 49152 + 1 }; /* the ephemeral ports */
 
 static viv_test_alloc *test_alloc(void **state) { return &((viv_test_fixture *)*state)->alloc; }
 
@@ -181,7 +186,6 @@ static void test_demux__ephemeral_ports_held_in_any_state(void **state)
 static void test_demux__ephemeral_ports_run_out(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
-    enum { SPAN = 65535 - 49152 + 1 };
     static viv__demux_ep ep[SPAN];
     memset(ep, 0, sizeof ep);
     viv__demux d;
@@ -276,6 +280,233 @@ static void test_demux__port_holders_keep_bind_order(void **state)
     viv__demux_fini(sim, &d);
 }
 
+/* A small deterministic generator for the tests below (xorshift64). */
+static uint32_t draw(uint64_t *s, uint32_t n)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (uint32_t)(*s % n);
+}
+
+/* The reference: the scan the allocator made before it kept a bitmap, asking the test's own
+ * count of each port's holders. */
+static int ref_in_use(void *ctx, uint16_t port) { return ((const uint16_t *)ctx)[port] != 0; }
+
+/* Random binds (in and out of the ephemeral range, shared through reuse_addr), connections a
+ * listener accepted, ephemeral ports taken, connects, disconnects and removals, at low and
+ * near-full occupancy: every port the allocator picks, and where its cursor goes, is the old
+ * scan's. */
+static void test_demux__ephemeral_matches_the_scan(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { NEP = SPAN + 64 };
+    static viv__demux_ep ep[NEP];
+    static uint16_t holders[65536];
+    static uint32_t live[NEP];
+    static const uint32_t fills[] = {40, SPAN / 2, SPAN - 300, SPAN - 3, SPAN + 40};
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    uint32_t ran_out = 0;
+    for (uint32_t round = 0; round < 5; round++) {
+        memset(ep, 0, sizeof ep);
+        memset(holders, 0, sizeof holders);
+        uint32_t nlive = 0, target = fills[round];
+        uint16_t start = (uint16_t)(49152 + draw(&seed, SPAN));
+        if (round == 4)
+            start = 65535;
+        uint16_t ref_cursor = start;
+        viv__demux d;
+        viv__demux_init(&d, start);
+        /* live[] is a permutation of the endpoints: the first nlive hold a port. */
+        for (uint32_t i = 0; i < NEP; i++)
+            live[i] = i;
+        if (round == 4) {
+            /* Take the whole range first: what follows runs out, and frees one port here
+             * and there for the search to find. */
+            for (uint16_t p; (p = viv__demux_ephemeral(&d)) != 0; nlive++) {
+                assert_int_equal(p, viv__ephemeral_port(&ref_cursor, ref_in_use, holders));
+                assert_int_equal(viv__demux_bind(sim, &d, &ep[nlive], VIV_IP4_ANY, p, 0), 0);
+                holders[p]++;
+            }
+            assert_int_equal(nlive, SPAN);
+            assert_int_equal(d.eph_cursor, ref_cursor);
+        }
+        for (uint32_t step = 0; step < 60000; step++) {
+            uint32_t op = draw(&seed, 100);
+            int grow = nlive < target;
+            if (nlive && (!grow ? op < 60 : op < 15)) {
+                /* Release: remove, or (a bound, connected one) disconnect first. */
+                uint32_t k = draw(&seed, nlive);
+                viv__demux_ep *e = &ep[live[k]];
+                if (e->where == VIV__DEMUX_CONN && e->bound && op % 2) {
+                    viv__demux_disconnect(&d, e, VIV_IP4_ANY);
+                } else {
+                    holders[e->lport]--;
+                    viv__demux_remove(&d, e);
+                    uint32_t t = live[k];
+                    live[k] = live[nlive - 1];
+                    live[nlive - 1] = t;
+                    nlive--;
+                }
+            } else if (nlive && op < 25) {
+                /* Connect a bound one: it keeps its port. */
+                viv__demux_ep *e = &ep[live[draw(&seed, nlive)]];
+                if (e->where == VIV__DEMUX_BOUND)
+                    assert_int_equal(viv__demux_connect(sim, &d, e, IP_A, 0, PEER,
+                                                        (uint16_t)(1 + draw(&seed, 60000))),
+                                     0);
+            } else if (nlive < NEP) {
+                viv__demux_ep *e = &ep[live[nlive]];
+                uint16_t port;
+                if (op < 70) {
+                    /* An ephemeral port, as a bind or connect with port 0 takes one. */
+                    port = viv__demux_ephemeral(&d);
+                    uint16_t want = viv__ephemeral_port(&ref_cursor, ref_in_use, holders);
+                    assert_int_equal(port, want);
+                    assert_int_equal(d.eph_cursor, ref_cursor);
+                    if (!port) {
+                        ran_out++;
+                        continue;
+                    }
+                } else if (op < 80) {
+                    port = (uint16_t)(1 + draw(&seed, 49151)); /* below the range */
+                } else {
+                    port = (uint16_t)(49152 + draw(&seed, SPAN)); /* anywhere in it */
+                }
+                if (op % 3 == 0) {
+                    /* A connection a listener accepted: may share the port. */
+                    assert_int_equal(viv__demux_connect(sim, &d, e, IP_B, port, PEER2,
+                                                        (uint16_t)(1 + draw(&seed, 60000))),
+                                     0);
+                } else {
+                    if (viv__demux_bind_conflict(&d, VIV_IP4_ANY, port, 1))
+                        continue;
+                    assert_int_equal(viv__demux_bind(sim, &d, e, VIV_IP4_ANY, port, 1), 0);
+                }
+                holders[port]++;
+                nlive++;
+            }
+        }
+        /* Whatever is left, and a last look with nothing held. */
+        uint16_t p = viv__demux_ephemeral(&d);
+        assert_int_equal(p, viv__ephemeral_port(&ref_cursor, ref_in_use, holders));
+        for (uint32_t i = 0; i < nlive; i++)
+            viv__demux_remove(&d, &ep[live[i]]);
+        memset(holders, 0, sizeof holders);
+        p = viv__demux_ephemeral(&d);
+        assert_int_equal(p, viv__ephemeral_port(&ref_cursor, ref_in_use, holders));
+        assert_int_equal(d.ports.len, 0);
+        assert_int_equal(d.eph_nheld, 0);
+        viv__demux_fini(sim, &d);
+    }
+    assert_true(ran_out > 0); /* the last round holds every port at times */
+}
+
+/* The bitmap costs nothing until a port of the range is taken; taking the first one fails
+ * with VIV_ENOMEM at any allocation and leaves nothing held and no bitmap. */
+static void test_demux__ephemeral_bitmap_lazy_and_failures(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = test_alloc(state);
+    viv__demux d;
+    viv__demux_init(&d, 65535);
+    viv__demux_ep a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(viv__demux_bind(sim, &d, &a, IP_A, 7, 0), 0); /* below the range */
+    assert_int_equal(viv__demux_connect(sim, &d, &b, IP_A, 49151, PEER, 1), 0);
+    assert_null(d.eph_held);
+    size_t bytes = al->live_bytes;
+    assert_int_equal(viv__demux_ephemeral(&d), 65535);
+    assert_int_equal(viv__demux_ephemeral(&d), 49152);
+    assert_int_equal(al->live_bytes, bytes);
+    /* Binding in the range: every allocation it makes fails in turn, then it succeeds. */
+    int rc;
+    for (uint64_t k = 1;; k++) {
+        al->fail_at = al->calls + k;
+        al->fail_all_after = 1;
+        rc = viv__demux_bind(sim, &d, &c, VIV_IP4_ANY, 49153, 0);
+        al->fail_at = 0;
+        al->fail_all_after = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, VIV_ENOMEM);
+        assert_int_equal(c.where, VIV__DEMUX_NONE);
+        assert_null(d.eph_held);
+        assert_false(viv__demux_port_in_use(&d, 49153));
+        assert_true(k < 10);
+    }
+    assert_non_null(d.eph_held);
+    assert_int_equal(d.eph_nheld, 1);
+    assert_int_equal(viv__demux_ephemeral(&d), 49154); /* the cursor was at 49153 */
+    viv__demux_remove(&d, &c);
+    assert_int_equal(d.eph_nheld, 0);
+    viv__demux_remove(&d, &a);
+    viv__demux_remove(&d, &b);
+    viv__demux_fini(sim, &d);
+    /* The same for a connection a listener accepted on a port of the range. */
+    viv__demux_init(&d, 50000);
+    for (uint64_t k = 1;; k++) {
+        al->fail_at = al->calls + k;
+        al->fail_all_after = 1;
+        rc = viv__demux_connect(sim, &d, &c, IP_A, 50000, PEER, 2);
+        al->fail_at = 0;
+        al->fail_all_after = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, VIV_ENOMEM);
+        assert_int_equal(c.where, VIV__DEMUX_NONE);
+        assert_null(d.eph_held);
+        assert_false(viv__demux_port_in_use(&d, 50000));
+        assert_true(k < 10);
+    }
+    assert_int_equal(d.eph_nheld, 1);
+    assert_int_equal(viv__demux_ephemeral(&d), 50001);
+    viv__demux_remove(&d, &c);
+    viv__demux_fini(sim, &d);
+}
+
+/* With every port of the range held, 30,000 allocations fail (0) and leave the cursor where
+ * it was; the time they take is printed, never asserted. */
+static void test_demux__ephemeral_full_range_fails_fast(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    static viv__demux_ep ep[SPAN];
+    memset(ep, 0, sizeof ep);
+    viv__demux d;
+    viv__demux_init(&d, 52000);
+    for (uint32_t i = 0; i < SPAN; i++)
+        assert_int_equal(viv__demux_bind(sim, &d, &ep[i], VIV_IP4_ANY, (uint16_t)(49152 + i), 0),
+                         0);
+    struct timespec t0, t1;
+    uint32_t failed = 0;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    for (uint32_t i = 0; i < 30000; i++)
+        failed += viv__demux_ephemeral(&d) == 0;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    printf("# 30000 failing ephemeral allocations, every port held: %.3f ms of CPU\n",
+           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    assert_int_equal(failed, 30000);
+    assert_int_equal(d.eph_cursor, 52000);
+    /* The one free port just before the cursor (in the same 64-port word): found by going
+     * all the way round. */
+    viv__demux_remove(&d, &ep[51999 - 49152]);
+    assert_int_equal(viv__demux_ephemeral(&d), 51999);
+    assert_int_equal(d.eph_cursor, 52000);
+    assert_int_equal(viv__demux_bind(sim, &d, &ep[51999 - 49152], VIV_IP4_ANY, 51999, 0), 0);
+    viv__demux_remove(&d, &ep[SPAN - 1]); /* 65535 */
+    assert_int_equal(viv__demux_ephemeral(&d), 65535);
+    assert_int_equal(d.eph_cursor, 49152);
+    assert_int_equal(viv__demux_bind(sim, &d, &ep[SPAN - 1], VIV_IP4_ANY, 65535, 0), 0);
+    assert_int_equal(viv__demux_ephemeral(&d), 0);
+    assert_int_equal(d.eph_cursor, 49152);
+    for (uint32_t i = 0; i < SPAN; i++)
+        viv__demux_remove(&d, &ep[i]);
+    assert_int_equal(viv__demux_ephemeral(&d), 49152);
+    viv__demux_fini(sim, &d);
+}
+
 /* Every host has both transports from its creation, with no state until one is needed. */
 static void test_demux__hosts_have_every_transport(void **state)
 {
@@ -309,6 +540,9 @@ int main(void)
         T(test_demux__ephemeral_ports_run_out),
         T(test_demux__failures_change_nothing),
         T(test_demux__port_holders_keep_bind_order),
+        T(test_demux__ephemeral_matches_the_scan),
+        T(test_demux__ephemeral_full_range_fails_fast),
+        T(test_demux__ephemeral_bitmap_lazy_and_failures),
         T(test_demux__hosts_have_every_transport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

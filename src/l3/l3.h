@@ -31,10 +31,35 @@ typedef struct viv__iface {
     uint32_t naddrs;
 } viv__iface;
 
+/* The routing table (route.c): a path-compressed binary trie over the prefixes, each node
+ * holding the routes of its prefix in (metric, age) order, for lookup in at most 33 steps
+ * whatever the table's size; and a treap of every route in listing order (longest prefix,
+ * then metric, then age) for the listing. Routes and nodes live in two arrays that grow by
+ * doubling, named by 1-based 32-bit indices (0: none), freed slots kept on free lists. */
 typedef struct viv__rt {
     viv_route r;
-    uint64_t order; /* insertion order, the last tie-breaker */
+    uint32_t next;        /* the next route of the same prefix, or the next free slot */
+    uint32_t left, right; /* the listing treap's children */
+    uint64_t order;       /* insertion order, the last tie-breaker; 0 in a free slot */
 } viv__rt;
+
+typedef struct viv__rt_node {
+    viv_ip4_t key;     /* the prefix (host bits zero) */
+    uint32_t child[2]; /* by the bit after the prefix; the next free slot in child[0] */
+    uint32_t routes;   /* the first route of this prefix; 0 in a branching node */
+    uint8_t len;
+} viv__rt_node;
+
+typedef struct viv__rtab {
+    viv__rt *rts;
+    uint32_t rts_used, rts_cap, rts_free; /* slots ever used, allocated, the free list */
+    viv__rt_node *nodes;
+    uint32_t nodes_used, nodes_cap, nodes_free, nodes_n; /* ..., live nodes */
+    uint32_t root;  /* the trie's root node */
+    uint32_t list;  /* the treap's root route */
+    uint32_t n;     /* live routes */
+    uint64_t order; /* the last order given */
+} viv__rtab;
 
 /* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
  * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
@@ -117,9 +142,7 @@ struct viv_host {
     int forwarding;
     viv__iface **ifaces;
     uint32_t nifaces, ifaces_cap;
-    viv__rt *routes; /* sorted in lookup order */
-    uint32_t nroutes, routes_cap;
-    uint64_t route_order;
+    viv__rtab rt; /* the routing table (route.c) */
     viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
@@ -158,14 +181,21 @@ int viv__route_insert(struct viv_host *h, const viv_route *r);
 int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),
                          const void *arg);
 void viv__route_fini(struct viv_host *h);
-/* A host's routing table with its computed routes replaced, built aside (see route.c). */
+/* Replacing a host's computed routes, in two steps so that it changes every host or none:
+ * the plan reserves all the memory the replacement needs (which may fail), the commit then
+ * replaces (which cannot). */
 typedef struct viv__rt_plan {
-    viv__rt *routes;
-    uint32_t n, cap;
-    uint32_t added;
-    uint64_t order;
+    const viv_route *rows; /* the caller's, until commit or discard */
+    uint32_t nrows;
+    uint32_t added;        /* rows that are not identical to a kept (non-computed) route */
+    viv__rt *rts;          /* larger arrays to move the table into, or NULL */
+    uint32_t rts_cap;
+    viv__rt_node *nodes;
+    uint32_t nodes_cap;
 } viv__rt_plan;
-/* rows: the new computed routes in table order. Returns 0 or VIV_ENOMEM. */
+/* rows: the new computed routes (any order; equal keys keep their order), which must stay
+ * valid and unchanged, like the host's other routes, until commit or discard. Returns 0 or
+ * VIV_ENOMEM. */
 int viv__route_plan_computed(const struct viv_host *h, const viv_route *rows, uint32_t n,
                              viv__rt_plan *out);
 void viv__route_plan_commit(struct viv_host *h, viv__rt_plan *p);

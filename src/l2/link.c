@@ -42,7 +42,6 @@ struct viv__linkdir {
     struct viv_port *from, *to;
     uint32_t owner;    /* the owner of this side's events: arrivals, captures */
     viv_link_params p; /* defaults resolved */
-    uint32_t overhead; /* resolved overhead bytes */
     int up;
     viv_rng_t rng;
     int ge_bad;
@@ -144,7 +143,6 @@ static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
         d->p.mtu = DEFAULT_MTU;
     if (!d->p.overhead_bytes)
         d->p.overhead_bytes = DEFAULT_OVERHEAD;
-    d->overhead = d->p.overhead_bytes == VIV_LINK_OVERHEAD_NONE ? 0 : d->p.overhead_bytes;
     d->ser_ns = 0; /* the serialisation cache is stale */
 }
 

@@ -308,8 +308,10 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
     return 0;
 }
 
-int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
-                 uint8_t ttl, uint8_t tos, int df)
+/* Push the fixed header in front of f (whose first opts_len bytes are options already in
+ * place), emit it and send the packet on its path. The one place a host originates IPv4. */
+static int ip_send_hdr(struct viv_host *h, viv__frame *f, const viv__ip_path *path,
+                       uint8_t proto, uint8_t ttl, uint8_t tos, int df, uint8_t opts_len)
 {
     viv_sim_t *sim = h->node.sim;
     uint32_t total = f->len + VIV__IPV4_HDR_LEN;
@@ -334,13 +336,23 @@ int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, ui
     ip.ident = h->ip_ident;
     h->ip_ident = (uint16_t)(h->ip_ident + 1u); /* wraps, as the field does */
     ip.dont_frag = df ? 1 : 0;
-    ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN);
+    if (opts_len) {
+        ip.opts = b + VIV__IPV4_HDR_LEN; /* already in place */
+        ip.opts_len = opts_len;
+    }
+    ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN - opts_len);
     viv__ipv4_emit(&ip, b, total);
     h->st.ip_sent++;
     if (path->local)
         return loopback_send(h, f);
     viv__arp_output(h, path->iface, path->next_hop, f);
     return 0;
+}
+
+int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
+                 uint8_t ttl, uint8_t tos, int df)
+{
+    return ip_send_hdr(h, f, path, proto, ttl, tos, df, 0);
 }
 
 int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
@@ -370,37 +382,9 @@ void viv__ip_unreachable(struct viv_host *h, viv__frame *f, uint8_t code)
 int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
                       uint8_t ttl, uint8_t opts_len)
 {
-    viv_sim_t *sim = h->node.sim;
-    uint32_t total = f->len + VIV__IPV4_HDR_LEN;
     if (opts_len % 4 != 0 || opts_len > VIV__IPOPT_MAX_LEN || opts_len > f->len) {
-        viv__frame_unref(sim, f);
+        viv__frame_unref(h->node.sim, f);
         return VIV_EINVAL;
     }
-    if (total > path->mtu) {
-        viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
-        viv__frame_unref(sim, f);
-        return VIV_EMSGSIZE;
-    }
-    uint8_t *b = viv__frame_push(f, VIV__IPV4_HDR_LEN);
-    if (!b) {
-        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, f);
-        viv__frame_unref(sim, f);
-        return VIV_ENOMEM;
-    }
-    struct viv__ipv4_repr ip = {0};
-    ip.src = path->src;
-    ip.dst = path->dst;
-    ip.proto = proto;
-    ip.ttl = ttl ? ttl : h->opts.default_ttl;
-    ip.ident = h->ip_ident;
-    h->ip_ident = (uint16_t)(h->ip_ident + 1u); /* wraps, as the field does */
-    ip.opts = b + VIV__IPV4_HDR_LEN; /* already in place */
-    ip.opts_len = opts_len;
-    ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN - opts_len);
-    viv__ipv4_emit(&ip, b, total);
-    h->st.ip_sent++;
-    if (path->local)
-        return loopback_send(h, f);
-    viv__arp_output(h, path->iface, path->next_hop, f);
-    return 0;
+    return ip_send_hdr(h, f, path, proto, ttl, 0, 0, opts_len);
 }

@@ -74,8 +74,8 @@ int viv__demux_bind_conflict(const viv__demux *d, viv_ip4_t ip, uint16_t port, i
 int viv__demux_port_in_use(const viv__demux *d, uint16_t port);
 /* The next port of [49152, 65535] from the cursor on that no endpoint holds, wrapping from
  * 65535 to 49152, or 0 if every one is held (in O(1); the cursor stays). The cursor moves
- * past the port returned. The choice is viv__ephemeral_port's over viv__demux_port_in_use,
- * found in O(range / 64) at worst. Never allocates. */
+ * past the port returned: the first free port a walk from the cursor would meet, found in
+ * O(range / 64) at worst. Never allocates. */
 uint16_t viv__demux_ephemeral(viv__demux *d);
 
 /* Bind an endpoint that holds nothing to (ip, port), with reuse_addr as given; conflicts are

@@ -119,10 +119,6 @@ void viv__process_power_lost(struct viv_host *h);
 /* For netstat: the name and pid of the process that owns s (NULL, pid 0: none). */
 const char *viv__process_of(const viv__sock *s, uint32_t *pid);
 
-/* Ephemeral ports: the next free port of [49152, 65535] after *cursor for which in_use is
- * false. Returns the port, or 0 if none is free. */
-uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *ctx, uint16_t port),
-                             void *ctx);
 /* A host's starting point for ephemeral ports of one protocol, from the host's stream for
  * that protocol (sub: VIV__RNG_SUB_UDP_PORTS, VIV__RNG_SUB_TCP_PORTS). */
 uint16_t viv__ephemeral_start(struct viv_host *h, uint32_t sub);

@@ -114,18 +114,6 @@ void viv__sock_let_go_owned(viv__sock *s)
     viv__sock_let_go(s, s->list);
 }
 
-uint16_t viv__ephemeral_port(uint16_t *cursor, int (*in_use)(void *, uint16_t), void *ctx)
-{
-    const uint32_t span = VIV__EPHEMERAL_HI - VIV__EPHEMERAL_LO + 1;
-    for (uint32_t i = 0; i < span; i++) {
-        uint16_t p = *cursor;
-        *cursor = (uint16_t)(p >= VIV__EPHEMERAL_HI ? VIV__EPHEMERAL_LO : p + 1u);
-        if (!in_use(ctx, p))
-            return p;
-    }
-    return 0;
-}
-
 uint16_t viv__ephemeral_start(struct viv_host *h, uint32_t sub)
 {
     /* The protocol's own stream of the host: its ports never shift another consumer's

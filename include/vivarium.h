@@ -21,6 +21,7 @@
 #include "vivarium/socket.h"
 #include "vivarium/udp.h"
 #include "vivarium/tcp.h"
+#include "vivarium/tcp_cc.h"
 #include "vivarium/process.h"
 #include "vivarium/pcap.h"
 #include "vivarium/trace.h"

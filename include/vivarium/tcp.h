@@ -57,6 +57,7 @@
 #define VIVARIUM_TCP_H
 
 #include "socket.h"
+#include "tcp_cc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,12 +110,26 @@ typedef struct viv_tcp_opts {
     int fixed_isn;
     /** The initial sequence number when @ref fixed_isn is 1. */
     uint32_t isn;
+    /** The congestion-control algorithm (see @ref viv_tcp_cc), kept by pointer. Default
+     *  NULL: the host's (viv_tcp_tunables::cc). May be changed on a live connection. */
+    const struct viv_tcp_cc *cc;
+    /** SACK (RFC 2018, RFC 6675): 1 offer it, -1 do not. Default 0: the host's
+     *  (viv_tcp_tunables::sack). Used only when both ends offer it. */
+    int sack;
+    /** Timestamps (RFC 7323: RTT measurement and PAWS): 1, -1 or 0 as @ref sack. */
+    int timestamps;
+    /** Window scaling (RFC 7323): 1, -1 or 0 as @ref sack. Without it no window above
+     *  65535 bytes is announced or used. */
+    int window_scaling;
+    /** 1: acknowledge every segment at once (no delayed ACK, like Linux's TCP_QUICKACK kept
+     *  on). Default 0: delayed ACKs as viv_tcp_tunables::delack_ns says. */
+    int quickack;
 } viv_tcp_opts;
 
 /** Initialiser for ::viv_tcp_opts with every default. */
 #define VIV_TCP_OPTS_INIT                                                                          \
     {                                                                                              \
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0                                                      \
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0                                    \
     }
 
 /** TCP tunables: a simulation's (viv_sim_set_tcp_tunables(), for every host) or one host's
@@ -148,9 +163,27 @@ typedef struct viv_tcp_tunables {
     /** How long an orphaned connection (closed by the program) waits in FIN-WAIT-2 for the
      *  peer's FIN before it is forgotten. Default 60 s (Linux tcp_fin_timeout). */
     viv_time_t fin_timeout_ns;
-    /** Segments sent before the first acknowledgement arrives (RFC 6928). Default 10. */
+    /** The initial congestion window in segments (RFC 6928). Default 10. 0 means RFC 5681's
+     *  rule: 2, 3 or 4 segments by the MSS. */
     uint32_t initial_window;
+    /** The congestion-control algorithm of sockets that do not choose one
+     *  (viv_tcp_opts::cc). Default &::viv_tcp_cc_cubic (Linux's default). Never NULL. */
+    const struct viv_tcp_cc *cc;
+    /** 1: offer SACK (RFC 2018) and use it when the peer offers it too. Default 1 (Linux). */
+    int sack;
+    /** 1: offer timestamps (RFC 7323). Default 1 (Linux). */
+    int timestamps;
+    /** 1: offer window scaling (RFC 7323). Default 1 (Linux). */
+    int window_scaling;
 } viv_tcp_tunables;
+
+/**
+ * The RFC defaults, for experiments that must match the RFCs rather than Linux: NewReno, a
+ * 1 s minimum RTO (RFC 6298 2.4), RFC 5681's initial window, delayed ACKs of 200 ms, no SACK
+ * and no timestamps (window scaling stays on); the other fields as vivarium's defaults.
+ * @param[out] out receives them (NULL: nothing happens).
+ */
+VIV_API void viv_tcp_tunables_rfc(viv_tcp_tunables *out);
 
 /** Directions for viv_tcp_shutdown(). */
 typedef enum viv_tcp_shut {
@@ -183,7 +216,20 @@ typedef struct viv_tcp_info {
     uint32_t rcv_wnd;        /**< the window announced */
     uint32_t snd_mss;        /**< the largest segment sent */
     uint32_t rcv_mss;        /**< the MSS announced */
-    uint32_t cwnd;           /**< bytes that may be in flight by the sender's own limit */
+    uint32_t cwnd;           /**< congestion window, bytes */
+    uint32_t ssthresh;       /**< slow-start threshold, bytes (UINT32_MAX: none yet) */
+    uint32_t in_flight;      /**< bytes in flight (RFC 6675 pipe) */
+    const char *cc;          /**< the congestion-control algorithm's name (static string) */
+    uint8_t sack_ok;         /**< SACK is in use (both ends offered it) */
+    uint8_t ts_ok;           /**< timestamps are in use */
+    uint8_t snd_wscale;      /**< the peer's window scale (shift), 0 without scaling */
+    uint8_t rcv_wscale;      /**< our window scale, 0 without scaling */
+    uint8_t in_recovery;     /**< in fast recovery (1) or recovering from a timeout (2) */
+    uint32_t sacked_bytes;   /**< bytes the peer SACKed above SND.UNA */
+    uint64_t fast_retransmits; /**< losses repaired by fast retransmit (recovery entries) */
+    uint64_t timeouts;       /**< retransmission timer expiries over the connection's life */
+    uint64_t dup_acks;       /**< duplicate ACKs received */
+    viv_time_t min_rtt_ns;   /**< the smallest round-trip sample (0 before one) */
     viv_time_t rto_ns;       /**< the retransmission timeout, backoff included */
     viv_time_t srtt_ns;      /**< smoothed round-trip time (0 before a measurement) */
     viv_time_t rttvar_ns;    /**< round-trip time variation */

@@ -86,8 +86,23 @@ typedef enum viv_trace_kind {
      *  `timer_ns` the time until it expires). */
     VIV_TRACE_TCP_TIMER_START = 12,
     /** A connection's timer expired (`socket`, `local`, `remote`, `timer`, `retries`). */
-    VIV_TRACE_TCP_TIMER_EXPIRE = 13
+    VIV_TRACE_TCP_TIMER_EXPIRE = 13,
+    /** Congestion control changed a connection's state (`socket`, `local`, `remote`,
+     *  `cc_event` what happened, `cwnd`, `ssthresh`, `in_flight` after the change): every
+     *  ssthresh change, recovery entry and exit, timeout and idle restart, and cwnd growth
+     *  by the algorithm (::VIV_TRACE_CC_GROW). */
+    VIV_TRACE_TCP_CC = 14
 } viv_trace_kind;
+
+/** What a ::VIV_TRACE_TCP_CC record says (its `cc_event`). */
+typedef enum viv_trace_cc_event {
+    VIV_TRACE_CC_GROW = 0,           /**< the algorithm grew cwnd on an ACK */
+    VIV_TRACE_CC_RECOVERY_ENTER = 1, /**< fast retransmit: recovery begins */
+    VIV_TRACE_CC_RECOVERY_EXIT = 2,  /**< recovery ends (cwnd = ssthresh) */
+    VIV_TRACE_CC_TIMEOUT = 3,        /**< retransmission timeout (cwnd = one segment) */
+    VIV_TRACE_CC_IDLE_RESTART = 4,   /**< cwnd cut to the restart window after idling */
+    VIV_TRACE_CC_PARTIAL_ACK = 5     /**< a partial ACK in recovery: the next hole is sent */
+} viv_trace_cc_event;
 
 /** Why a frame or packet was dropped. Each reason is also counted in the statistics of the
  *  place that dropped it (the field named in its description). */
@@ -160,6 +175,10 @@ typedef struct viv_trace_record {
     viv_time_t timer_ns;     /**< ::VIV_TRACE_TCP_TIMER_START: time until the expiry */
     uint32_t retries;        /**< TCP retransmissions and expiries: consecutive expiries of
                                   that timer so far */
+    int cc_event;            /**< ::VIV_TRACE_TCP_CC: a ::viv_trace_cc_event */
+    uint32_t cwnd;           /**< ::VIV_TRACE_TCP_CC: the congestion window, bytes */
+    uint32_t ssthresh;       /**< ::VIV_TRACE_TCP_CC: the slow-start threshold, bytes */
+    uint32_t in_flight;      /**< ::VIV_TRACE_TCP_CC: bytes in flight (RFC 6675 pipe) */
 } viv_trace_record;
 
 /**

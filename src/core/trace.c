@@ -97,6 +97,7 @@ const char *viv_trace_kind_name(viv_trace_kind kind)
     case VIV_TRACE_TCP_RETRANSMIT: return "tcp retransmit";
     case VIV_TRACE_TCP_TIMER_START: return "tcp timer start";
     case VIV_TRACE_TCP_TIMER_EXPIRE: return "tcp timer expire";
+    case VIV_TRACE_TCP_CC: return "tcp cc";
     }
     return "unknown";
 }

@@ -36,6 +36,10 @@ const viv_tcp_tunables viv__tcp_builtin_tunables = {
     15,          /* retries: Linux's tcp_retries2 */
     VIV_S(60),   /* fin_timeout_ns: Linux's tcp_fin_timeout */
     10,          /* initial_window: RFC 6928 */
+    &viv_tcp_cc_newreno, /* cc: becomes CUBIC (Linux's default) once it ships */
+    1,           /* sack: Linux */
+    1,           /* timestamps: Linux */
+    1,           /* window_scaling: Linux */
 };
 
 viv__tcp_host *viv__tcp_host_get(struct viv_host *h, int create)

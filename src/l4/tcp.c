@@ -154,7 +154,10 @@ void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss)
     if (smss < VIV__TCP_MSS_MIN)
         smss = VIV__TCP_MSS_MIN;
     s->smss = (uint16_t)smss;
-    s->cwnd = viv__tcp_tun(s->th)->initial_window * smss;
+    uint32_t iw = viv__tcp_tun(s->th)->initial_window;
+    if (iw == 0) /* RFC 5681 3.1: by the SMSS */
+        iw = smss > 2190 ? 2 : smss > 1095 ? 3 : 4;
+    s->cwnd = iw * smss;
 }
 
 /* Out of the listener's queue it is in. */
@@ -927,6 +930,19 @@ int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s)
 }
 
 /* The simulation's defaults: what hosts without their own use. */
+void viv_tcp_tunables_rfc(viv_tcp_tunables *out)
+{
+    if (!out)
+        return;
+    *out = viv__tcp_builtin_tunables;
+    out->rto_min_ns = VIV_S(1);   /* RFC 6298 2.4 */
+    out->delack_ns = VIV_MS(200); /* RFC 9293 3.8.6.3 allows up to 500 ms; BSD's 200 */
+    out->initial_window = 0;      /* RFC 5681 3.1 */
+    out->cc = &viv_tcp_cc_newreno;
+    out->sack = 0;
+    out->timestamps = 0;
+}
+
 static const viv_tcp_tunables *tcp_sim_tun(const viv_sim_t *sim)
 {
     const viv__tcp_sim_defaults *d = sim->tcp_defaults;
@@ -940,8 +956,11 @@ static int tcp_tunables_check(viv_sim_t *sim, const viv_tcp_tunables *t, const c
         return viv__err(sim, VIV_EINVAL, "%s: rto_min_ns must be above 0", fn);
     if (t->rto_min_ns > t->rto_initial_ns || t->rto_initial_ns > t->rto_max_ns)
         return viv__err(sim, VIV_EINVAL, "%s: the RTOs must be ordered: min <= initial <= max", fn);
-    if (t->initial_window == 0 || t->initial_window > 65535)
-        return viv__err(sim, VIV_EINVAL, "%s: initial_window must be 1 .. 65535", fn);
+    if (t->initial_window > 65535)
+        return viv__err(sim, VIV_EINVAL, "%s: initial_window must be 0 .. 65535", fn);
+    if (!t->cc || !t->cc->on_ack || !t->cc->ssthresh || t->cc->priv_size > VIV_TCP_CC_PRIV_MAX)
+        return viv__err(sim, VIV_EINVAL, "%s: cc must be an algorithm with on_ack and ssthresh",
+                        fn);
     /* Bounds that keep every deadline computed from them (2 MSL, RTO backoff, keepalive)
      * far from overflow: about 73 years each. */
     const viv_time_t lim = VIV_TIME_MAX / 8;

@@ -202,9 +202,20 @@ static void test_tcp_open__sim_tunables(void **state)
     assert_int_equal(viv_sim_set_tcp_tunables(sim, NULL), 0);
     assert_int_equal(viv_host_tcp_tunables_get(&r, h2), 0);
     assert_int_equal(r.msl_ns, VIV_S(30));
-    t.initial_window = 0;
+    t.initial_window = 65536;
     assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), VIV_EINVAL);
-    t.initial_window = 1;
+    t.initial_window = 0; /* RFC 5681's rule */
+    t.cc = NULL;
+    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), VIV_EINVAL);
+    t.cc = &viv_tcp_cc_newreno;
+    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
+    viv_tcp_tunables rfc;
+    viv_tcp_tunables_rfc(&rfc);
+    assert_int_equal(rfc.rto_min_ns, VIV_S(1));
+    assert_int_equal(rfc.initial_window, 0);
+    assert_ptr_equal(rfc.cc, &viv_tcp_cc_newreno);
+    assert_int_equal(rfc.sack, 0);
+    assert_int_equal(viv_sim_set_tcp_tunables(sim, &rfc), 0);
     t.rto_initial_ns = VIV_MS(100); /* below the minimum */
     assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), VIV_EINVAL);
     assert_int_equal(viv_sim_set_tcp_tunables(NULL, &t), VIV_EINVAL);

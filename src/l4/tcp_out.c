@@ -194,6 +194,7 @@ void viv__tcp_send_syn(viv_tcp_t *s, int rexmit)
         s->rtt_on = 1;
         s->rtt_seq = s->iss;
         s->rtt_start = s->base.sim->now;
+        s->una_since = s->base.sim->now; /* the user timeout counts from the first SYN */
     }
     s->snd_nxt = s->iss + 1;
     if (viv__seq_gt(s->snd_nxt, s->snd_max))

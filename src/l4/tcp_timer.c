@@ -187,7 +187,12 @@ static void tcp_rto_expired(viv_tcp_t *s)
         /* A listener's half-open connection has the SYN-ACK budget; our own opening
          * (simultaneous open included) the SYN budget. */
         uint32_t budget = s->in_q == VIV__TCP_Q_SYN ? t->synack_retries : t->syn_retries;
-        if (s->backoff >= budget) {
+        /* RFC 9293 3.10.8: the user timeout holds in any state, an opening included (Linux
+         * applies TCP_USER_TIMEOUT to SYN-SENT too). A listener's half-open connection keeps
+         * the SYN-ACK budget alone, as Linux's request sockets do. */
+        int uto = s->in_q != VIV__TCP_Q_SYN && s->o.user_timeout_ns &&
+                  s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
+        if (s->backoff >= budget || uto) {
             if (s->in_q == VIV__TCP_Q_SYN) { /* a half-open connection, forgotten */
                 s->th->st.attempt_fails++;
                 viv__tcp_drop_child(s);

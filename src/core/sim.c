@@ -103,15 +103,19 @@ uint64_t viv_sim_events(const viv_sim_t *sim)
 }
 
 /* The owners' fingerprints combined in owner order: the same value however the owners'
- * events interleaved, and so for a run cut into parts whose owners' states are gathered. */
+ * events interleaved, and so for a run cut into parts whose owners' states are gathered.
+ * Owners that never scheduled an event or saw a frame are left out: a component that took
+ * no part in the run (an idle host, a switch nobody reached) does not change its value. */
 uint64_t viv_sim_fingerprint(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
     if (!sim)
         return 0;
     uint64_t h = sim->fp_seed;
-    for (uint32_t i = 0; i < sim->own_len; i++)
-        h = viv__fp_fold(viv__fp_fold(h, sim->own[i].fp), sim->own[i].seq);
+    for (uint32_t i = 0; i < sim->own_len; i++) {
+        if (sim->own[i].fp != 0 || sim->own[i].seq != 0)
+            h = viv__fp_fold(viv__fp_fold(h, sim->own[i].fp), sim->own[i].seq);
+    }
     return h;
 }
 

@@ -260,6 +260,32 @@ uint32_t viv_host_iface_count(const viv_host_t *host)
     return host ? host->nifaces : 0;
 }
 
+/* The MAC an interface gets when none is given: 02:xx:xx:xx:xx:xx from the host's name key
+ * and the interface's index, so that it does not depend on what else the simulation holds
+ * (adding a node elsewhere changes no address, no frame and no capture). 40 bits are drawn;
+ * the simulation keeps the MACs it gave (in its name table, under a tag of their own) and a
+ * collision draws again with the next salt. *key_out receives the key kept. */
+static int iface_default_mac(viv_sim_t *sim, const struct viv_host *h, uint32_t idx, viv_mac_t *out,
+                             viv__mkey *key_out)
+{
+    for (uint64_t salt = 0;; salt++) {
+        uint64_t x = viv__key_mix(h->node.key ^ UINT64_C(0x6d61632061646472), /* "mac addr" */
+                                  (uint64_t)idx << 32 | salt);
+        viv_mac_t m = {{0x02, (uint8_t)(x >> 32), (uint8_t)(x >> 24), (uint8_t)(x >> 16),
+                        (uint8_t)(x >> 8), (uint8_t)x}};
+        viv__mkey k = {UINT64_C(0x6d6163) << 40 | 1, /* a tag no name hash uses: hi of names is 0 */
+                       (uint64_t)m.b[0] << 40 | (uint64_t)m.b[1] << 32 | (uint64_t)m.b[2] << 24 |
+                           (uint64_t)m.b[3] << 16 | (uint64_t)m.b[4] << 8 | m.b[5]};
+        if (viv__map_get(&sim->names, k))
+            continue;
+        if (viv__map_put(sim, &sim->names, k, (void *)1) < 0)
+            return VIV_ENOMEM;
+        *out = m;
+        *key_out = k;
+        return 0;
+    }
+}
+
 int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
 {
     VIV__HANDLE(h, HOST);
@@ -277,8 +303,8 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     viv__iface *ifc = viv__zalloc(sim, sizeof(*ifc));
     if (ifc && h->nifaces == h->ifaces_cap) {
         uint32_t ncap = h->ifaces_cap ? h->ifaces_cap * 2 : 2;
-        viv__iface **arr = viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr),
-                                        ncap * sizeof(*arr));
+        viv__iface **arr =
+            viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr), ncap * sizeof(*arr));
         if (!arr) {
             viv__free(sim, ifc, sizeof(*ifc));
             ifc = NULL;
@@ -287,10 +313,19 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
             h->ifaces_cap = ncap;
         }
     }
+    viv_mac_t mac = opts->mac;
+    viv__mkey mac_key = {0, 0};
+    if (ifc && viv__mac_eq(&mac, &zero) &&
+        iface_default_mac(sim, h, h->node.nports, &mac, &mac_key) < 0) {
+        viv__free(sim, ifc, sizeof(*ifc));
+        ifc = NULL;
+    }
     if (!ifc)
         return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     int idx = viv__node_add_port(&h->node);
     if (idx < 0) {
+        if (mac_key.hi)
+            viv__map_del(&sim->names, mac_key);
         viv__free(sim, ifc, sizeof(*ifc));
         return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     }
@@ -298,7 +333,7 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     ifc->port = h->node.ports[idx];
     ifc->port->owner_data = ifc;
     ifc->mtu = opts->mtu ? opts->mtu : 1500;
-    ifc->mac = viv__mac_eq(&opts->mac, &zero) ? viv__mac_from_id(viv__next_id(sim)) : opts->mac;
+    ifc->mac = mac;
     if (opts->name && opts->name[0])
         snprintf(ifc->name, sizeof ifc->name, "%s", opts->name);
     else
@@ -353,9 +388,9 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     viv__iface *ifc = viv__host_iface(h, iface);
     VIV__CHECK(sim, ifc != NULL, "no such interface");
     VIV__CHECK(sim, prefix_len <= 32, "prefix length above 32");
-    VIV__CHECK(sim, ip != VIV_IP4_ANY && ip != VIV_IP4_BROADCAST && (ip >> 28) != 0xe &&
-                        (ip >> 28) != 0xf,
-               "not a unicast address");
+    VIV__CHECK(
+        sim, ip != VIV_IP4_ANY && ip != VIV_IP4_BROADCAST && (ip >> 28) != 0xe && (ip >> 28) != 0xf,
+        "not a unicast address");
     viv_ip4_t m = viv_ip4_mask(prefix_len);
     if (prefix_len <= 30 && ((ip & ~m) == 0 || (ip & ~m) == ~m))
         return viv__err(sim, VIV_EINVAL,
@@ -432,8 +467,7 @@ int viv_host_addr(viv_ip4_t *out, uint8_t *prefix_len_out, const viv_host_t *h, 
     VIV__CHECK(h->node.sim, out != NULL, "NULL out");
     VIV__CHECK(h->node.sim, ifc != NULL, "no such interface");
     if (!ifc->naddrs)
-        return viv__err(h->node.sim, VIV_ENOENT, "viv_host_addr: %s has no address",
-                        ifc->name);
+        return viv__err(h->node.sim, VIV_ENOENT, "viv_host_addr: %s has no address", ifc->name);
     *out = ifc->addrs[0].ip;
     if (prefix_len_out)
         *prefix_len_out = ifc->addrs[0].len;

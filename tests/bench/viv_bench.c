@@ -481,8 +481,11 @@ typedef struct bench_mode {
     int (*run)(int argc, char **argv); /* the arguments after the mode name */
 } bench_mode;
 
+int viv_bench_soak(int argc, char **argv); /* bench_soak.c */
+
 static const bench_mode modes[] = {
     {"hold", "hold --pending N --events E [--seed S]", mode_hold},
+    {"soak", "soak [--events 100000000] [--clients 40] [--slots 8] [--seed S]", viv_bench_soak},
     {"lan", "lan [--hosts 32] [--per-host 31250] [--seed S]", mode_lan},
     {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
     {"scale", "scale [--subnets 10] [--per-subnet 100] [--count 5] [--compute 1] [--seed S]",

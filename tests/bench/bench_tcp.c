@@ -81,7 +81,10 @@ static void pattern_init(void)
         x ^= x << 5;
         pat[i] = (uint8_t)(x >> 24);
     }
-    memcpy(pat + PAT_PERIOD, pat, PAT_CHUNK);
+    /* The tail repeats the start; a chunk is longer than a period, so byte by byte (the
+     * ranges of one memcpy would overlap). */
+    for (uint32_t i = PAT_PERIOD; i < PAT_PERIOD + PAT_CHUNK; i++)
+        pat[i] = pat[i - PAT_PERIOD];
 }
 
 /* ---- the run ---------------------------------------------------------------------------- */

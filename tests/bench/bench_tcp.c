@@ -1,8 +1,8 @@
 /* viv_bench tcp: one bulk TCP transfer over a routed path with a slow bottleneck (issue 18).
  *
- *     h1 ---- r1 ==== r2 ---- h2
- *       100 Mbit/s 5 ms   10 Mbit/s 10 ms   100 Mbit/s 5 ms
- *                   (100-frame drop-tail queue)
+ *     h1 ---------------- r1 ================ r2 ---------------- h2
+ *          100 Mbit/s 5 ms       10 Mbit/s 10 ms      100 Mbit/s 5 ms
+ *                           (100-frame drop-tail queue)
  *
  * The same workload as ns-3's s3_routed_tcp.cc (shared bench): h1 connects to h2:5000 at
  * 0.1 s and sends --bytes (default 50,000,000) as fast as TCP lets it; h2 reads everything.
@@ -15,8 +15,8 @@
  *
  * TCP settings: vivarium's defaults, which are Linux's (SACK, timestamps, window scaling,
  * 200 ms minimum RTO, initial window 10, delayed ACK 40 ms), or RFC defaults with --rfc
- * (viv_tcp_tunables_rfc(): 1 s minimum RTO, RFC 5681's initial window, no SACK, no
- * timestamps), on both hosts. --cc (default newreno, the algorithm of ns-3's s3) and --sack
+ * (viv_tcp_tunables_rfc(): 1 s minimum RTO, RFC 5681's initial window, delayed ACK 200 ms,
+ * no SACK, no timestamps), on both hosts. --cc (default newreno, the algorithm of ns-3's s3) and --sack
  * override either.
  *
  * Printed, as one key=value line: completion_s (from the connect at 0.1 s to the last byte
@@ -24,9 +24,11 @@
  * with data h1 sent, retransmissions included: s3's data_segs), retx_segs, timeouts, the
  * bottleneck's drops (drops_queue, drops_loss), events, wall_s (wall time around the run
  * only), peak_rss_kb. Counts are taken after the handshake, from viv_tcp_info_get(), so that
- * nothing observes the run while it goes; --check 1 also counts every data segment h1 sends
- * through the trace (s3's way: a retransmission is a segment starting below the highest
- * sequence sent) and fails if the two disagree.
+ * nothing observes the run while it goes (a trace subscription costs about half as much
+ * again); they include the rare pure ACK h1 sends once connected (answering a duplicate
+ * SYN-ACK). --check 1 also counts every segment h1 sends through the trace (s3's way: a
+ * retransmission is a data segment starting below the highest sequence sent), prints the
+ * data segments and pure ACKs apart, and fails if the two counts disagree.
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
  * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it.

@@ -473,6 +473,8 @@ static int mode_rearm(int argc, char **argv)
     return viv_bench_rearm(acks, gap, rto, timer != 0);
 }
 
+int viv_bench_tcp(int argc, char **argv); /* bench_tcp.c */
+
 /* ---- the table of modes ---------------------------------------------------------------- */
 
 typedef struct bench_mode {
@@ -490,6 +492,8 @@ static const bench_mode modes[] = {
     {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
     {"scale", "scale [--subnets 10] [--per-subnet 100] [--count 5] [--compute 1] [--seed S]",
      mode_scale},
+    {"tcp", "tcp [--bytes 50000000] [--loss 0] [--cc newreno|cubic] [--sack 0|1] [--rfc] "
+            "[--buf 131072] [--check 0|1] [--seed S]", viv_bench_tcp},
     {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
      mode_rearm},
 };

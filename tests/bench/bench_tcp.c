@@ -1,0 +1,446 @@
+/* viv_bench tcp: one bulk TCP transfer over a routed path with a slow bottleneck (issue 18).
+ *
+ *     h1 ---------------- r1 ================ r2 ---------------- h2
+ *          100 Mbit/s 5 ms       10 Mbit/s 10 ms      100 Mbit/s 5 ms
+ *                           (100-frame drop-tail queue)
+ *
+ * The same workload as ns-3's s3_routed_tcp.cc (shared bench): h1 connects to h2:5000 at
+ * 0.1 s and sends --bytes (default 50,000,000) as fast as TCP lets it; h2 reads everything.
+ * Optional independent loss (--loss) on the bottleneck in the data direction only (r1 to r2:
+ * ns-3 puts its error model on r2's receiving device), so ACKs are never lost. Frames are
+ * 1514 bytes (1448 bytes of data with timestamps, 1460 without) and links serialise exactly
+ * those bytes (no preamble or gap: the Linux emulation of the issue's figures carries
+ * 1514-byte frames, ns-3's point-to-point links 1502). Socket buffers are ns-3's 131,072
+ * bytes (clamped by TCP to what it can announce: 65,535 without window scaling).
+ *
+ * TCP settings: vivarium's defaults, which are Linux's (SACK, timestamps, window scaling,
+ * 200 ms minimum RTO, initial window 10, delayed ACK 40 ms), or RFC defaults with --rfc
+ * (viv_tcp_tunables_rfc(): 1 s minimum RTO, RFC 5681's initial window, delayed ACK 200 ms,
+ * no SACK, no timestamps), on both hosts. --cc (default newreno, the algorithm of ns-3's s3) and --sack
+ * override either.
+ *
+ * Printed, as one key=value line: completion_s (from the connect at 0.1 s to the last byte
+ * read, as s3 measures it), goodput_mbps (bytes * 8 / completion_s), data_segments (segments
+ * with data h1 sent, retransmissions included: s3's data_segs), retx_segs, timeouts, the
+ * bottleneck's drops (drops_queue, drops_loss), events, wall_s (wall time around the run
+ * only), peak_rss_kb. Counts are taken after the handshake, from viv_tcp_info_get(), so that
+ * nothing observes the run while it goes (a trace subscription costs about half as much
+ * again); they include the rare pure ACK h1 sends once connected (answering a duplicate
+ * SYN-ACK). --check 1 also counts every segment h1 sends through the trace (s3's way: a
+ * retransmission is a data segment starting below the highest sequence sent), prints the
+ * data segments and pure ACKs apart, and fails if the two counts disagree.
+ *
+ * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
+ * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it.
+ *
+ * Written against the public API only. Unlike the library, a benchmark may read the wall
+ * clock and the process's peak memory. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <vivarium.h>
+
+int viv_bench_tcp(int argc, char **argv);
+
+/* The wall clock and the peak memory, as viv_bench.c's helpers read them. */
+static double tcp_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static long tcp_peak_rss_kb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return ru.ru_maxrss; /* kilobytes on Linux */
+}
+
+/* ---- the data: a pseudo-random pattern with a prime period ----------------------------- */
+
+/* Byte i of the stream is pat[i % PAT_PERIOD]; pat holds PAT_CHUNK bytes more than a period
+ * so that any chunk of up to PAT_CHUNK bytes is contiguous. The period is prime, so it is no
+ * multiple of any segment size: a segment delivered at the wrong offset does not match. */
+#define PAT_PERIOD 65521u
+#define PAT_CHUNK 65536u
+static uint8_t pat[PAT_PERIOD + PAT_CHUNK];
+static uint8_t rxbuf[PAT_CHUNK];
+
+static void pattern_init(void)
+{
+    uint32_t x = 2463534242u; /* xorshift32: any fixed non-trivial sequence does */
+    for (uint32_t i = 0; i < PAT_PERIOD; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        pat[i] = (uint8_t)(x >> 24);
+    }
+    /* The tail repeats the start; a chunk is longer than a period, so byte by byte (the
+     * ranges of one memcpy would overlap). */
+    for (uint32_t i = PAT_PERIOD; i < PAT_PERIOD + PAT_CHUNK; i++)
+        pat[i] = pat[i - PAT_PERIOD];
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+#define TCP_PORT 5000
+#define TCP_START_NS VIV_MS(100) /* s3 starts its BulkSend at 0.1 s */
+#define TCP_STOP_NS VIV_S(3600)  /* and stops the simulation at 3600 s */
+
+typedef struct tcp_bench {
+    viv_sim_t *sim;
+    viv_host_t *h1, *h2;
+    viv_tcp_t *tx, *rx, *listener;
+    viv_sockaddr_t dst;
+    uint64_t bytes;       /* to transfer */
+    uint64_t queued;      /* handed to viv_tcp_send() */
+    uint64_t delivered;   /* read by h2, each byte checked */
+    uint64_t bad_offset;  /* the first byte that differed, UINT64_MAX if none */
+    viv_time_t done_at;   /* when the last byte was read */
+    int done;
+    int err;              /* a socket error, or 0 */
+    const char *err_where;
+    viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
+    /* --check: counted from the trace, s3's way. */
+    uint64_t tr_data, tr_retx, tr_pure;
+    int connected;
+    uint32_t tr_high;     /* the highest sequence number sent, relative to the ISS */
+    int tr_have_high;
+} tcp_bench;
+
+static void tcp_fail(tcp_bench *b, const char *where, int rc)
+{
+    if (!b->err) {
+        b->err = rc;
+        b->err_where = where;
+    }
+    viv_sim_stop(b->sim);
+}
+
+/* Queue as much of the stream as h1's send buffer takes. */
+static void tcp_fill(tcp_bench *b)
+{
+    while (b->queued < b->bytes) {
+        uint64_t left = b->bytes - b->queued;
+        size_t n = left < PAT_CHUNK ? (size_t)left : PAT_CHUNK;
+        int rc = viv_tcp_send(b->tx, pat + b->queued % PAT_PERIOD, n);
+        if (rc == VIV_EAGAIN)
+            return; /* VIV_EV_WRITABLE will come */
+        if (rc < 0) {
+            tcp_fail(b, "viv_tcp_send", rc);
+            return;
+        }
+        b->queued += (uint64_t)rc;
+    }
+}
+
+static void tcp_on_tx(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (events & VIV_EV_ERROR) {
+        tcp_fail(b, "h1's connection", viv_tcp_error(s));
+        return;
+    }
+    if ((events & VIV_EV_CONNECTED) && !b->connected) {
+        viv_tcp_info_get(&b->at_connect, s);
+        b->connected = 1;
+    }
+    if (events & (VIV_EV_CONNECTED | VIV_EV_WRITABLE))
+        tcp_fill(b);
+}
+
+static void tcp_on_rx(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (events & VIV_EV_ERROR) {
+        tcp_fail(b, "h2's connection", viv_tcp_error(s));
+        return;
+    }
+    if (!(events & VIV_EV_READABLE))
+        return;
+    int n;
+    while ((n = viv_tcp_recv(s, rxbuf, sizeof rxbuf)) > 0) {
+        if (b->bad_offset == UINT64_MAX &&
+            (b->delivered + (uint64_t)n > b->bytes ||
+             memcmp(rxbuf, pat + b->delivered % PAT_PERIOD, (size_t)n) != 0))
+            b->bad_offset = b->delivered;
+        b->delivered += (uint64_t)n;
+    }
+    if (n == 0 || (n < 0 && n != VIV_EAGAIN)) {
+        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : "viv_tcp_recv",
+                 n == 0 ? VIV_ECONNRESET : n);
+        return;
+    }
+    if (!b->done && b->delivered >= b->bytes) {
+        b->done = 1;
+        b->done_at = viv_sim_now(b->sim);
+        viv_sim_stop(b->sim); /* as s3 stops at its sink's last byte */
+    }
+}
+
+static void tcp_on_listener(viv_tcp_t *l, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!(events & VIV_EV_ACCEPTABLE) || b->rx)
+        return;
+    int rc = viv_tcp_accept(&b->rx, l, tcp_on_rx, b);
+    if (rc < 0)
+        tcp_fail(b, "viv_tcp_accept", rc);
+}
+
+static void tcp_start(viv_sim_t *sim, void *user)
+{
+    tcp_bench *b = user;
+    (void)sim;
+    int rc = viv_tcp_connect(b->tx, &b->dst);
+    if (rc != VIV_EINPROGRESS)
+        tcp_fail(b, "viv_tcp_connect", rc < 0 ? rc : VIV_EINVAL);
+}
+
+/* --check: every data segment h1's connection sends. */
+static void tcp_on_trace(const viv_trace_record *r, void *user)
+{
+    tcp_bench *b = user;
+    if (r->kind != VIV_TRACE_TCP_SEG_TX || r->socket != (const void *)b->tx)
+        return;
+    if (r->seg_len == 0) {
+        b->tr_pure += b->connected; /* the handshake's own segments are not counted */
+        return;
+    }
+    uint32_t seq = r->seq - r->iss, end = seq + r->seg_len;
+    b->tr_data++;
+    if (b->tr_have_high && (int32_t)(seq - b->tr_high) < 0)
+        b->tr_retx++;
+    if (!b->tr_have_high || (int32_t)(end - b->tr_high) > 0) {
+        b->tr_high = end;
+        b->tr_have_high = 1;
+    }
+}
+
+/* A host or router with n interfaces. */
+static int tcp_node(viv_host_t **out, viv_sim_t *sim, const char *name, uint32_t nifaces)
+{
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = name;
+    if (nifaces > 1)
+        return viv_router_new(out, sim, nifaces, &o);
+    int rc = viv_host_new(out, sim, &o);
+    return rc < 0 ? rc : viv_host_add_iface(*out, NULL);
+}
+
+/* The path: addresses 10.0.1.0/24 (h1-r1), 10.0.2.0/24 (r1-r2), 10.0.3.0/24 (r2-h2), as
+ * s3's. The bottleneck is made r1 first, so its direction AB carries the data. */
+static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
+{
+    viv_sim_t *sim = b->sim;
+    viv_host_t *r1, *r2;
+    viv_subnet_t *n1, *n2, *n3;
+    viv_link_t *l;
+    int rc;
+    viv_link_params acc = VIV_LINK_PARAMS_INIT;
+    acc.rate_bps = 100000000;
+    acc.delay_ns = VIV_MS(5);
+    acc.queue_frames = 100;
+    acc.overhead_bytes = VIV_LINK_OVERHEAD_NONE;
+    viv_link_params neck = acc;
+    neck.rate_bps = 10000000;
+    neck.delay_ns = VIV_MS(10);
+    if ((rc = tcp_node(&b->h1, sim, "h1", 1)) < 0 || (rc = tcp_node(&r1, sim, "r1", 2)) < 0 ||
+        (rc = tcp_node(&r2, sim, "r2", 2)) < 0 || (rc = tcp_node(&b->h2, sim, "h2", 1)) < 0 ||
+        (rc = viv_subnet_new(&n1, sim, "10.0.1.0/24")) < 0 ||
+        (rc = viv_subnet_new(&n2, sim, "10.0.2.0/24")) < 0 ||
+        (rc = viv_subnet_new(&n3, sim, "10.0.3.0/24")) < 0 ||
+        (rc = viv_subnet_attach(NULL, n1, b->h1, 0)) < 0 ||
+        (rc = viv_subnet_attach(NULL, n1, r1, 0)) < 0 ||
+        (rc = viv_subnet_attach(NULL, n2, r1, 1)) < 0 ||
+        (rc = viv_subnet_attach(NULL, n2, r2, 0)) < 0 ||
+        (rc = viv_subnet_attach(NULL, n3, r2, 1)) < 0 ||
+        (rc = viv_subnet_attach(&b->dst.ip, n3, b->h2, 0)) < 0 ||
+        (rc = viv_link_new(&l, sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0), &acc)) < 0 ||
+        (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) <
+            0 ||
+        (rc = viv_link_new(&l, sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0), &acc)) < 0 ||
+        (rc = viv_link_set_loss(*neck_out, VIV_LINK_AB, loss)) < 0 ||
+        (rc = viv_sim_compute_routes(sim)) < 0)
+        return rc;
+    b->dst.port = TCP_PORT;
+    return 0;
+}
+
+/* The TCP settings of both hosts. */
+static int tcp_tune(tcp_bench *b, viv_tcp_tunables *t, int rfc, const viv_tcp_cc *cc, int sack)
+{
+    int rc;
+    if (rfc)
+        viv_tcp_tunables_rfc(t);
+    else if ((rc = viv_sim_tcp_tunables_get(t, b->sim)) < 0)
+        return rc;
+    t->cc = cc;
+    if (sack >= 0)
+        t->sack = sack;
+    if ((rc = viv_host_set_tcp_tunables(b->h1, t)) < 0)
+        return rc;
+    return viv_host_set_tcp_tunables(b->h2, t);
+}
+
+static int tcp_usage(const char *why, const char *arg)
+{
+    fprintf(stderr, "viv_bench tcp: %s%s%s\n", why, arg ? " " : "", arg ? arg : "");
+    return 2;
+}
+
+static int tcp_parse_u64(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-')
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int viv_bench_tcp(int argc, char **argv)
+{
+    uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0;
+    double loss = 0;
+    const char *ccname = "newreno";
+    int sack = -1, rfc = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--rfc") == 0) {
+            rfc = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return tcp_usage("unknown option, or no value after", o);
+        const char *v = argv[++i];
+        uint64_t u = 0;
+        if (strcmp(o, "--cc") == 0) {
+            ccname = v;
+        } else if (strcmp(o, "--loss") == 0) {
+            char *end;
+            errno = 0;
+            loss = strtod(v, &end);
+            if (errno != 0 || end == v || *end != '\0' || !(loss >= 0 && loss < 1))
+                return tcp_usage("--loss wants a probability in [0, 1), not", v);
+        } else if (tcp_parse_u64(v, &u) < 0) {
+            return tcp_usage("wants an unsigned integer:", o);
+        } else if (strcmp(o, "--bytes") == 0) {
+            bytes = u;
+        } else if (strcmp(o, "--seed") == 0) {
+            seed = u;
+        } else if (strcmp(o, "--buf") == 0) {
+            buf = u;
+        } else if (strcmp(o, "--check") == 0) {
+            check = u;
+        } else if (strcmp(o, "--sack") == 0) {
+            if (u > 1)
+                return tcp_usage("--sack wants 0 or 1, not", v);
+            sack = (int)u;
+        } else {
+            return tcp_usage("unknown option", o);
+        }
+    }
+    const viv_tcp_cc *cc = viv_tcp_cc_find(ccname);
+    if (!cc)
+        return tcp_usage("unknown algorithm (newreno, cubic):", ccname);
+    if (bytes == 0 || buf == 0 || buf > UINT32_MAX)
+        return tcp_usage("--bytes and --buf must be positive (and --buf below 4 GiB)", NULL);
+    pattern_init();
+
+    tcp_bench b;
+    memset(&b, 0, sizeof b);
+    b.bytes = bytes;
+    b.bad_offset = UINT64_MAX;
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = seed;
+    if (viv_sim_new(&b.sim, &so) < 0) {
+        fprintf(stderr, "viv_bench tcp: out of memory\n");
+        return 1;
+    }
+    viv_link_t *neck = NULL;
+    viv_tcp_tunables tun;
+    viv_tcp_opts to = VIV_TCP_OPTS_INIT;
+    to.sndbuf_bytes = (uint32_t)buf;
+    to.rcvbuf_bytes = (uint32_t)buf;
+    viv_sockaddr_t any = {VIV_IP4_ANY, TCP_PORT};
+    int rc;
+    if ((rc = tcp_build(&b, loss, &neck)) < 0 || (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
+        (rc = viv_tcp_new(&b.listener, b.h2, &to, tcp_on_listener, &b)) < 0 ||
+        (rc = viv_tcp_bind(b.listener, &any)) < 0 || (rc = viv_tcp_listen(b.listener, 0)) < 0 ||
+        (rc = viv_tcp_new(&b.tx, b.h1, &to, tcp_on_tx, &b)) < 0 ||
+        (rc = viv_sim_schedule_at(NULL, b.sim, TCP_START_NS, tcp_start, &b)) < 0 ||
+        (check && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
+        fprintf(stderr, "viv_bench tcp: setting up: %s\n", viv_sim_errmsg(b.sim));
+        viv_sim_free(b.sim);
+        return 1;
+    }
+
+    double t0 = tcp_wall_seconds();
+    rc = viv_sim_run_until(b.sim, TCP_STOP_NS);
+    double wall = tcp_wall_seconds() - t0;
+
+    int failed = 1;
+    viv_tcp_info end;
+    viv_link_stats_t ls;
+    memset(&end, 0, sizeof end);
+    memset(&ls, 0, sizeof ls);
+    if (rc < 0)
+        fprintf(stderr, "viv_bench tcp: run: %s\n", viv_sim_errmsg(b.sim));
+    else if (b.err)
+        fprintf(stderr, "viv_bench tcp: %s: %s\n", b.err_where, viv_strerror(b.err));
+    else if (!b.done)
+        fprintf(stderr, "viv_bench tcp: not finished at %.0f s: %llu of %llu bytes delivered\n",
+                (double)TCP_STOP_NS / 1e9, (unsigned long long)b.delivered,
+                (unsigned long long)bytes);
+    else if (b.delivered != bytes || b.bad_offset != UINT64_MAX)
+        fprintf(stderr, "viv_bench tcp: %llu bytes delivered for %llu; first bad byte at %llu\n",
+                (unsigned long long)b.delivered, (unsigned long long)bytes,
+                (unsigned long long)b.bad_offset);
+    else
+        failed = 0;
+    if (!failed) {
+        viv_tcp_info_get(&end, b.tx);
+        viv_link_stats(&ls, neck, VIV_LINK_AB);
+        double secs = (double)(b.done_at - TCP_START_NS) / 1e9;
+        uint64_t data_segs = end.segs_out - b.at_connect.segs_out;
+        uint64_t retx = end.retransmits - b.at_connect.retransmits;
+        printf("mode=tcp cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu delivered=%llu "
+               "verified=1 completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
+               "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
+               "wall_s=%.4f peak_rss_kb=%ld",
+               end.cc ? end.cc : cc->name, tun.sack, rfc, end.sack_ok, end.ts_ok, loss,
+               (unsigned long long)bytes, (unsigned long long)b.delivered, secs,
+               (double)bytes * 8.0 / secs / 1e6, (unsigned long long)data_segs,
+               (unsigned long long)retx,
+               (unsigned long long)(end.timeouts - b.at_connect.timeouts),
+               (unsigned long long)ls.drop_queue, (unsigned long long)ls.drop_loss,
+               (unsigned long long)viv_sim_events(b.sim), wall, tcp_peak_rss_kb());
+        if (check) {
+            printf(" trace_data_segments=%llu trace_retx_segs=%llu trace_pure_acks=%llu",
+                   (unsigned long long)b.tr_data, (unsigned long long)b.tr_retx,
+                   (unsigned long long)b.tr_pure);
+            if (b.tr_data + b.tr_pure != data_segs || b.tr_retx != retx) {
+                fprintf(stderr, "viv_bench tcp: --check: the trace saw %llu data segments, "
+                        "%llu retransmissions and %llu pure ACKs; viv_tcp_info_get() %llu "
+                        "segments and %llu retransmissions\n",
+                        (unsigned long long)b.tr_data, (unsigned long long)b.tr_retx,
+                        (unsigned long long)b.tr_pure, (unsigned long long)data_segs,
+                        (unsigned long long)retx);
+                failed = 1;
+            }
+        }
+        printf("\n");
+    }
+    viv_sim_free(b.sim);
+    return failed;
+}

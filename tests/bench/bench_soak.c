@@ -16,7 +16,9 @@
  * (echoed and checked), failed (connections that ended in an error), bad_bytes (must be 0),
  * cuts, warm_events and rss_warm_kb (resident memory once a tenth of the events and 150 s of
  * simulated time have passed: TIME-WAIT has filled), rss_end_kb
- * (before the simulation is freed), rss_freed_kb (after), peak_rss_kb. */
+ * (before the simulation is freed), rss_freed_kb (after), peak_rss_kb, and the bytes the
+ * simulation's allocator holds: live_warm_kb, live_end_kb, live_peak_kb, live_after_free
+ * (bytes still held after viv_sim_free(): must be 0). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -77,6 +79,29 @@ static long rss_now_kb(void)
         res = -1;
     fclose(f);
     return res < 0 ? -1 : res * 4; /* 4 KiB pages */
+}
+
+/* The simulation's allocator: counts the bytes it holds, so the run can show that memory is
+ * flat once warm and that freeing the simulation gives every byte back. */
+typedef struct counting {
+    size_t live, peak;
+} counting;
+
+static void *count_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+    counting *c = ud;
+    if (new_size == 0) {
+        free(ptr);
+        c->live -= old_size;
+        return NULL;
+    }
+    void *p = realloc(ptr, new_size);
+    if (p) {
+        c->live = c->live - old_size + new_size;
+        if (c->live > c->peak)
+            c->peak = c->live;
+    }
+    return p;
 }
 
 static uint32_t lcg_next(uint64_t *x)
@@ -258,6 +283,9 @@ int viv_bench_soak(int argc, char **argv)
     memset(&k, 0, sizeof k);
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
+    counting mem = {0, 0};
+    so.alloc = count_alloc;
+    so.alloc_ud = &mem;
     if (viv_sim_new(&k.sim, &so) < 0)
         return 1;
     k.nclients = (uint32_t)nclients;
@@ -303,6 +331,7 @@ int viv_bench_soak(int argc, char **argv)
     double t0 = wall_now();
     long rss_warm = -1;
     uint64_t warm_events = 0;
+    size_t live_warm = 0;
     while (viv_sim_events(k.sim) < events) {
         if (viv_sim_run_for(k.sim, VIV_S(1)) < 0) {
             fprintf(stderr, "viv_bench soak: %s\n", viv_sim_errmsg(k.sim));
@@ -314,10 +343,12 @@ int viv_bench_soak(int argc, char **argv)
             viv_sim_now(k.sim) >= VIV_S(150)) {
             rss_warm = rss_now_kb();
             warm_events = viv_sim_events(k.sim);
+            live_warm = mem.live;
         }
     }
     double wall = wall_now() - t0;
     long rss_end = rss_now_kb();
+    size_t live_end = mem.live;
     uint64_t ev = viv_sim_events(k.sim);
     double sim_s = (double)viv_sim_now(k.sim) / 1e9;
     viv_sim_free(k.sim);
@@ -326,13 +357,15 @@ int viv_bench_soak(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("mode=soak clients=%u slots=%u events=%llu sim_s=%.1f wall_s=%.2f connections=%llu "
            "bytes=%llu failed=%llu bad_bytes=%llu cuts=%llu warm_events=%llu rss_warm_kb=%ld rss_end_kb=%ld "
-           "rss_freed_kb=%ld peak_rss_kb=%ld\n",
+           "rss_freed_kb=%ld peak_rss_kb=%ld live_warm_kb=%zu live_end_kb=%zu live_peak_kb=%zu "
+           "live_after_free=%zu\n",
            k.nclients, k.nslots, (unsigned long long)ev, sim_s, wall,
            (unsigned long long)k.connections, (unsigned long long)k.bytes,
            (unsigned long long)k.failed, (unsigned long long)k.bad_bytes,
-           (unsigned long long)k.cuts, (unsigned long long)warm_events, rss_warm, rss_end, rss_freed, ru.ru_maxrss);
+           (unsigned long long)k.cuts, (unsigned long long)warm_events, rss_warm, rss_end, rss_freed, ru.ru_maxrss, live_warm / 1024, live_end / 1024, mem.peak / 1024,
+           mem.live);
     free(k.clients);
     free(k.client_links);
     free(k.slots);
-    return k.bad_bytes ? 1 : 0;
+    return k.bad_bytes || mem.live ? 1 : 0;
 }

@@ -27,8 +27,10 @@
  *   ACK; alpha_cubic becomes 1 once W_est reaches cwnd_prior (the cwnd when ssthresh was last
  *   set). When W_cubic(t) < W_est, cwnd is set to W_est, with two guards the RFC does not
  *   state: an ACK never lowers cwnd, and raises it by at most the bytes it acknowledges (slow
- *   start's rate). Neither guard acts in a steady stage (W_est grows by less than a segment
- *   per round trip); the second one stops a jump back to an old W_est after an idle restart.
+ *   start's rate). The first matters only where the regions meet (cwnd follows
+ *   W_cubic(t + RTT), a round trip ahead of W_cubic(t)); the second only after an idle
+ *   restart, where it stops a jump back to the old W_est (W_est otherwise grows by less than
+ *   a segment per round trip).
  * - 4.4, 4.5: otherwise cwnd grows by (target - cwnd) / cwnd segments per segment
  *   acknowledged, that is (target - cwnd) * acked / cwnd bytes for an ACK of acked bytes
  *   (delayed and stretch ACKs grow it as much as one ACK per segment), never past target.
@@ -53,10 +55,8 @@
  *   kept and its epoch start moves forward by the idle time (since the last ACK), as Linux
  *   does, so that idling is not growth time; cwnd climbs back by slow start to ssthresh and
  *   the cubic curve resumes where it was.
- * Not done: 4.9 (undoing a spurious congestion event: the interface has no undo), ECN
- * (vivarium has none), HyStart++, and Linux's per-ACK cap of the cubic increment (cwnd may
- * grow by up to 1.5x per round trip, RFC 9438's bound, where Linux stops at about 1.5x too
- * but by a different rule). */
+ * Not done: 4.9 (undoing a spurious congestion event: the interface has no undo hook), ECN
+ * (vivarium has none), HyStart++ (RFC 9406). */
 #include "tcp_cubic.h"
 
 #include <string.h>

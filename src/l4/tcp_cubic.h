@@ -29,8 +29,8 @@ uint32_t viv__cubic_cbrt(uint64_t v);
  * (w_max - cwnd_epoch) / (C * mss) seconds; 0 when w_max <= cwnd_epoch. */
 uint64_t viv__cubic_k_ns(uint32_t w_max, uint32_t cwnd_epoch, uint32_t mss);
 
-/* W_cubic(t) in bytes (RFC 9438 figure 1) for t in ns since the epoch, saturating at
- * UINT64_MAX / 2 far in the convex region, and 0 if the curve falls below zero. */
+/* W_cubic(t) in bytes (RFC 9438 figure 1) for t in ns since the epoch: 2^62 or more far in
+ * the convex region (more than any window), and 0 where the curve falls below zero. */
 uint64_t viv__cubic_window(const viv__cubic *s, uint64_t t_ns, uint32_t mss);
 
 #endif

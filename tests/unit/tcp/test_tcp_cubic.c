@@ -502,8 +502,12 @@ static void test_cubic__idle_restart(void **state)
     assert_true(f.c.cwnd <= before + before / 2);
     for (int r = 0; r < 3; r++)
         fake_round(&f, &t, VIV_MS(100));
-    /* Back near where the curve was (87825 before the idle period, 1.0 s into the stage). */
-    assert_in_range(f.c.cwnd, before, 95000);
+    /* Back on the curve where it was: 1.4 s of growth time (1.0 s before the idle period, the
+     * rest since slow start ended), cwnd between its old value and W_cubic(t + RTT). */
+    uint64_t grown = t - s->epoch_start;
+    assert_in_range(grown, elapsed + 4 * VIV_MS(100), elapsed + 5 * VIV_MS(100));
+    assert_in_range(f.c.cwnd, before, viv__cubic_window(s, grown + VIV_MS(100), 1000));
+    assert_int_equal(f.c.cwnd, 90936);
     /* Without the shift W_cubic(31 s) would be far above W_max and cwnd would have raced to
      * 1.5x per round trip. */
     assert_true(viv__cubic_window(s, t - epoch, 1000) > 1000000);

@@ -306,6 +306,49 @@ static void test_cubic__reno_friendly_region(void **state)
     assert_true(viv__cubic_window(s, t - s->epoch_start, 1000) < 7100);
 }
 
+/* The target is W_cubic(t + RTT) with RTT = SRTT, or the ACK's own sample before there is an
+ * SRTT, clamped to [cwnd, 1.5 cwnd]; each ACK of one segment moves cwnd by (target - cwnd) /
+ * cwnd segments. */
+static void test_cubic__target_and_rtt(void **state)
+{
+    (void)state;
+    fake a, b, z;
+    viv_time_t t;
+    cubic_after_loss(&a, &t);
+    cubic_after_loss(&b, &t);
+    cubic_after_loss(&z, &t);
+    a.c.srtt_ns = SEC;
+    b.c.srtt_ns = 0;
+    z.c.srtt_ns = 0;
+    /* The first ACK of the stage: W_cubic(0) = cwnd_epoch, so W_est (70000 + 9/17 * 10^6 /
+     * 70000 = 70007.6) is above it and decides, whatever the RTT. */
+    fake_ack(&a, 1000, t);
+    fake_ack(&b, 1000, t);
+    fake_ack(&z, 1000, t);
+    assert_int_equal(a.c.cwnd, 70007);
+    assert_int_equal(b.c.cwnd, 70007);
+    assert_int_equal(z.c.cwnd, 70007);
+    /* 10 ms later W_cubic(0.01 s) = 70212.9 is above W_est: the concave region. With an RTT
+     * of 1 s the target is W_cubic(1.01 s) = 86804.6 and one ACK adds
+     * (86804.6 - 70007) * 1000 / 70007 = 239.9 bytes; with no RTT, W_cubic(0.01 s) gives
+     * (70212.9 - 70007) * 1000 / 70007 = 2.9 bytes. */
+    fake_ack(&a, 1000, t + 10 * MS);
+    b.c.now = t + 10 * MS;
+    b.cc->on_ack(&b.c, 1000, SEC); /* the sample stands in for SRTT */
+    fake_ack(&z, 1000, t + 10 * MS);
+    assert_int_equal(a.c.cwnd, 70007 + 239);
+    assert_int_equal(b.c.cwnd, 70007 + 239);
+    assert_int_equal(z.c.cwnd, 70007 + 2);
+    /* Far in the convex region the target is 1.5 cwnd: an ACK of one segment adds
+     * 0.5 cwnd / cwnd = half a segment, a stretch ACK of cwnd bytes half the window. */
+    uint32_t w = z.c.cwnd;
+    fake_ack(&z, 1000, t + 60 * SEC);
+    assert_int_equal(z.c.cwnd, w + 500);
+    w = z.c.cwnd;
+    fake_ack(&z, w, t + 61 * SEC);
+    assert_int_equal(z.c.cwnd, w + w / 2);
+}
+
 /* Fast convergence: a loss below the previous W_max lowers W_max to cwnd * (1 + beta) / 2;
  * a loss above it sets W_max = cwnd. */
 static void test_cubic__fast_convergence(void **state)
@@ -695,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_cubic__window_function),
         cmocka_unit_test(test_cubic__concave_then_convex),
         cmocka_unit_test(test_cubic__reno_friendly_region),
+        cmocka_unit_test(test_cubic__target_and_rtt),
         cmocka_unit_test(test_cubic__fast_convergence),
         cmocka_unit_test(test_cubic__slow_start_as_newreno),
         cmocka_unit_test(test_cubic__app_limited),

@@ -64,12 +64,12 @@
 _Static_assert(sizeof(viv__cubic) <= VIV_TCP_CC_PRIV_MAX, "CUBIC's state must fit in priv");
 
 #define CUBIC_NS_PER_S 1000000000u
-#define CUBIC_TBITS 20                                 /* time unit inside the cube: 2^-20 s */
+#define CUBIC_TBITS 20 /* time unit inside the cube: 2^-20 s */
 #define CUBIC_TMASK ((UINT64_C(1) << CUBIC_TBITS) - 1)
 #define CUBIC_DMAX_NS (UINT64_C(4096) * CUBIC_NS_PER_S) /* |t - K| beyond: saturate */
-#define CUBIC_HUGE (UINT64_C(1) << 62)                 /* "more than any window" */
+#define CUBIC_HUGE (UINT64_C(1) << 62)                  /* "more than any window" */
 #define CUBIC_WEST_MAX ((uint64_t)UINT32_MAX << 16)
-#define CUBIC_CBRT_MAX 2642245u                        /* floor(cbrt(2^64 - 1)) */
+#define CUBIC_CBRT_MAX 2642245u /* floor(cbrt(2^64 - 1)) */
 
 uint32_t viv__cubic_cbrt(uint64_t v)
 {
@@ -209,7 +209,7 @@ static void cubic_avoid(viv_tcp_cc_conn *c, viv__cubic *s, uint32_t acked, uint6
     else if (target > hi)
         target = hi;
     /* (target - cwnd) / cwnd segments per segment acked, in bytes; the remainder carries. */
-    uint64_t room = target - cwnd;           /* < 2^31 */
+    uint64_t room = target - cwnd;             /* < 2^31 */
     uint64_t num = room * acked + s->grow_rem; /* < 2^63 + 2^32 */
     uint64_t inc = num / cwnd;
     uint64_t rem = num % cwnd;
@@ -298,6 +298,5 @@ static void cubic_on_event(viv_tcp_cc_conn *c, viv_tcp_cc_event ev)
 }
 
 const viv_tcp_cc viv_tcp_cc_cubic = {
-    "cubic", (uint32_t)sizeof(viv__cubic), cubic_init, cubic_on_ack, cubic_ssthresh,
-    cubic_on_event,
+    "cubic", (uint32_t)sizeof(viv__cubic), cubic_init, cubic_on_ack, cubic_ssthresh, cubic_on_event,
 };

@@ -146,8 +146,7 @@ static void test_cubic__cbrt_and_k(void **state)
     assert_in_range(viv__cubic_k_ns(1000000, 700000, 1000), UINT64_C(9085600000),
                     UINT64_C(9085603015));
     /* One segment above cwnd_epoch: cbrt(2.5) = 1.3572088 s. */
-    assert_in_range(viv__cubic_k_ns(2000, 1000, 1000), UINT64_C(1357206800),
-                    UINT64_C(1357208808));
+    assert_in_range(viv__cubic_k_ns(2000, 1000, 1000), UINT64_C(1357206800), UINT64_C(1357208808));
     /* W_max at or below cwnd_epoch: K = 0. */
     assert_int_equal(viv__cubic_k_ns(70000, 70000, 1000), 0);
     assert_int_equal(viv__cubic_k_ns(1000, 70000, 1000), 0);
@@ -629,7 +628,7 @@ static void test_newreno__slow_start(void **state)
     fake_ack(&f, 1000, 4);
     assert_int_equal(f.c.cwnd, 13400);
     assert_int_equal(f.c.ca_acked, 0); /* nothing counted towards avoidance yet */
-    fake_ack(&f, 2000, 5); /* 500 to ssthresh, 1500 counted towards avoidance */
+    fake_ack(&f, 2000, 5);             /* 500 to ssthresh, 1500 counted towards avoidance */
     assert_int_equal(f.c.cwnd, 13900);
     assert_int_equal(f.c.ca_acked, 1500);
     /* Doubling per round trip: 10 segments, 10 ACKs, 20 segments. */

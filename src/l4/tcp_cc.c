@@ -15,7 +15,9 @@ uint32_t viv_tcp_cc_slow_start(viv_tcp_cc_conn *c, uint32_t acked)
     if (grow > room)
         grow = room;
     c->cwnd += grow;
-    return acked - grow;
+    /* Only what is left once cwnd reaches ssthresh goes on to congestion avoidance; the rest
+     * of a stretch ACK in slow start is not counted twice. */
+    return c->cwnd >= c->ssthresh ? acked - grow : 0;
 }
 
 void viv_tcp_cc_reno_avoid(viv_tcp_cc_conn *c, uint32_t acked)
@@ -67,5 +69,7 @@ const viv_tcp_cc *viv_tcp_cc_find(const char *name)
         return NULL;
     if (!strcmp(name, "newreno") || !strcmp(name, "reno"))
         return &viv_tcp_cc_newreno;
+    if (!strcmp(name, "cubic"))
+        return &viv_tcp_cc_cubic;
     return NULL;
 }

@@ -411,5 +411,13 @@ uint8_t *viv__frame_pull(viv__frame *f, uint32_t n);
 /* The frame itself if this is its only holder, else a private copy (the caller's reference
  * to f moves to the copy). NULL on allocation failure (f is then unreferenced). */
 viv__frame *viv__frame_writable(viv_sim_t *sim, viv__frame *f);
+/* What the frame pool holds: frames in use and free buffers kept, and the bytes of both
+ * (buffers and frame headers, as asked of the allocator). For tests and benchmarks. */
+typedef struct viv__frame_pool_stats {
+    size_t live, free;
+    size_t bytes_live, bytes_free;
+    size_t bytes; /* bytes_live + bytes_free */
+} viv__frame_pool_stats;
+void viv__frame_pool_stats_get(viv__frame_pool_stats *out, const viv_sim_t *sim);
 
 #endif

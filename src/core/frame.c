@@ -117,3 +117,12 @@ void viv__frame_pool_fini(viv_sim_t *sim)
     }
     sim->frame_nfree = 0;
 }
+
+void viv__frame_pool_stats_get(viv__frame_pool_stats *out, const viv_sim_t *sim)
+{
+    out->live = sim->frames_live;
+    out->free = sim->frame_nfree;
+    out->bytes_live = sim->frames_live * frame_size(VIV__FRAME_POOL_CAP);
+    out->bytes_free = sim->frame_nfree * frame_size(VIV__FRAME_POOL_CAP);
+    out->bytes = out->bytes_live + out->bytes_free;
+}

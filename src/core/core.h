@@ -60,13 +60,13 @@ typedef struct viv__frame {
     uint8_t data[];
 } viv__frame;
 
-/* Size classes of frame blocks (header and buffer): 256 bytes, then two classes per power of
- * two (384, 512, 768, ..., 32768, 49152), and the largest frame a link carries with full
- * headroom (VIV__FRAME_MAX_BLOCK). A block larger than that is allocated to size. */
-#define VIV__FRAME_NCLASS 17u
-#define VIV__FRAME_MAX_BLOCK ((uint32_t)sizeof(viv__frame) + VIV__FRAME_HEADROOM + 65535u + 14u)
-/* The largest block the pool makes at all (a device's raw frame is at most 128 KiB): a bigger
- * request is refused, so a bad size never asks the allocator for gigabytes. */
+/* Size classes of frame blocks (header and buffer): 256 bytes, then two per power of two up
+ * to 2 KiB (384, 512, 768, 1024, 1536, 2048), which hold every frame of a standard 1500-byte
+ * link. A larger block (a jumbo link's frame) is allocated to its size. */
+#define VIV__FRAME_NCLASS 7u
+#define VIV__FRAME_MAX_CLASS 2048u
+/* The largest block made at all (a device's raw frame is at most 128 KiB): a bigger request
+ * is refused, so a bad size never asks the allocator for gigabytes. */
 #define VIV__FRAME_MAX_TO_SIZE (1u << 20)
 /* Each class keeps at most max(its reserve, its frames in use) free blocks and gives the rest
  * back to the allocator as frames are released. The reserve is VIV__FRAME_KEEP_BYTES of blocks
@@ -411,8 +411,8 @@ enum {
 void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t key,
                         uint32_t sub);
 
-/* Frames. The common cases (a block of at most 2 KiB from a non-empty free list; a release
- * that keeps the block) are inline; the rest is in frame.c. */
+/* Frames. The common cases (a block of a class from a non-empty free list; a release that
+ * keeps the block) are inline; the rest is in frame.c. */
 extern const uint8_t viv__frame_small_class[16];
 extern const uint32_t viv__frame_class_block[VIV__FRAME_NCLASS];
 extern const uint32_t viv__frame_class_keep[VIV__FRAME_NCLASS];
@@ -423,7 +423,7 @@ void viv__frame_release_slow(viv_sim_t *sim, viv__frame *f);
 static inline viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len)
 {
     uint64_t block = (uint64_t)sizeof(viv__frame) + headroom + len;
-    if (VIV__LIKELY(block <= 2048u)) {
+    if (VIV__LIKELY(block <= VIV__FRAME_MAX_CLASS)) {
         uint32_t cls = viv__frame_small_class[(block - 1u) >> 7];
         viv__frame_class *c = &sim->frame_cls[cls];
         viv__frame *f = c->free;

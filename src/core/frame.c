@@ -1,43 +1,41 @@
 /* Frames: one block holding a small header and the buffer (headroom, then the frame's bytes),
- * sized to the frame. Blocks come in size classes, each with a per-simulation free list, so
- * the frame path does not allocate in steady state and a frame costs what it holds: a
- * 60-byte frame built with the transports' 128 bytes of headroom takes a 256-byte block, a
- * full 1514-byte one 2 KiB, a 64 KiB jumbo frame its own class (issue 17: every frame used
- * to take a 2 KiB buffer, so 10^6 small frames in flight took 2.2 GB).
+ * sized to the frame. Blocks up to 2 KiB come in size classes, each with a per-simulation free
+ * list, so the frame path does not allocate in steady state, and a frame costs what it holds:
+ * a 60-byte frame built with the transports' 128 bytes of headroom takes a 256-byte block, a
+ * full 1514-byte one 2 KiB (issue 17: every frame used to take a 2 KiB buffer, so 10^6 small
+ * frames in flight took 2.2 GB).
  *
- * Classes: 256 bytes, then two per power of two (384, 512, 768, 1024, 1536, ..., 49152), so a
- * block wastes at most a third of itself, and last the largest frame a link can carry with
- * full headroom. Anything larger (a device's raw frame longer than any link carries) is
- * allocated to size, up to VIV__FRAME_MAX_TO_SIZE; beyond that frame_new says no.
+ * Classes: 256 bytes, then two per power of two (384, 512, 768, 1024, 1536, 2048), so a block
+ * wastes at most a third of itself. A larger block, which only a jumbo link's frame needs, is
+ * allocated to its size and freed on release, as every frame above 2 KiB was before: classes
+ * up to the 64 KiB maximum would waste up to a third of a jumbo frame (a 9,000-byte one in a
+ * 12 KiB block), or seven eighths of it with one class for the maximum, to save an allocator
+ * call that is small beside copying and checksumming that many bytes. Blocks are limited to
+ * VIV__FRAME_MAX_TO_SIZE; beyond that frame_new says no.
  *
  * Each class's free list is bounded by what is in use: it keeps at most max(reserve, frames
- * of the class in use) blocks, the reserve being VIV__FRAME_KEEP_BYTES of blocks. A load that
- * never takes more than that from the list (a steady flow, bursts up to the reserve, or swings
- * up to twice what is in use, like a congestion window halving and growing back) never
- * allocates; after a burst drains, the blocks beyond the bound go back to the allocator as
- * the burst's frames are released, at most two per release. The bound counts frames, never
- * time, so it is deterministic. */
+ * of the class in use) blocks, the reserve being VIV__FRAME_KEEP_BYTES of blocks (256 of the
+ * smallest, 32 of 2 KiB). A load that never takes more than that from the list (a steady
+ * flow, bursts up to the reserve, or swings up to twice what is in use, like a congestion
+ * window halving and growing back) never allocates; after a burst drains, the blocks beyond
+ * the bound go back to the allocator as the burst's frames are released, at most two per
+ * release. The bound counts frames, never time, so it is deterministic. */
 #include <string.h>
 
 #include "core.h"
 
 /* Blocks of each class, header included. */
-const uint32_t viv__frame_class_block[VIV__FRAME_NCLASS] = {
-    256,  384,  512,   768,   1024,  1536,  2048,  3072,  4096,
-    6144, 8192, 12288, 16384, 24576, 32768, 49152, VIV__FRAME_MAX_BLOCK,
-};
+const uint32_t viv__frame_class_block[VIV__FRAME_NCLASS] = {256, 384, 512, 768, 1024, 1536, 2048};
 
-/* The class of blocks up to 2,048 bytes, by (block - 1) / 128: no search on the common path. */
+/* The class of a block, by (block - 1) / 128: a table, no search. */
 const uint8_t viv__frame_small_class[16] = {0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6};
 
 /* Free blocks each class keeps whatever is in use: VIV__FRAME_KEEP_BYTES of them. */
-#define KEEP(sz) (VIV__FRAME_KEEP_BYTES / (sz) ? VIV__FRAME_KEEP_BYTES / (sz) : 1u)
 const uint32_t viv__frame_class_keep[VIV__FRAME_NCLASS] = {
-    KEEP(256u),   KEEP(384u),   KEEP(512u),   KEEP(768u),   KEEP(1024u),  KEEP(1536u),
-    KEEP(2048u),  KEEP(3072u),  KEEP(4096u),  KEEP(6144u),  KEEP(8192u),  KEEP(12288u),
-    KEEP(16384u), KEEP(24576u), KEEP(32768u), KEEP(49152u), KEEP(VIV__FRAME_MAX_BLOCK),
+    VIV__FRAME_KEEP_BYTES / 256,  VIV__FRAME_KEEP_BYTES / 384,  VIV__FRAME_KEEP_BYTES / 512,
+    VIV__FRAME_KEEP_BYTES / 768,  VIV__FRAME_KEEP_BYTES / 1024, VIV__FRAME_KEEP_BYTES / 1536,
+    VIV__FRAME_KEEP_BYTES / 2048,
 };
-#undef KEEP
 
 /* A full 1500-byte packet with its Ethernet header and the transports' headroom takes the
  * 2 KiB class (VIV__FRAME_MTU_TRUESIZE); a minimum Ethernet frame takes the smallest. */
@@ -53,15 +51,9 @@ typedef char frame_min_fits_small_class[sizeof(viv__frame) + VIV__FRAME_HEADROOM
 
 uint32_t viv__frame_class_of(uint32_t block)
 {
-    if (block <= 2048u)
-        return viv__frame_small_class[(block - 1u) >> 7];
-    if (block > 49152u)
-        return block <= VIV__FRAME_MAX_BLOCK ? VIV__FRAME_NCLASS - 1u : VIV__FRAME_NCLASS;
-    /* 2,048 < block <= 49,152: two classes per power of two, 3 << (k - 1) and 4 << (k - 1),
-     * for 2^k < block <= 2^(k+1). */
-    uint32_t b = block - 1u;
-    uint32_t k = 31u - (uint32_t)__builtin_clz(b);
-    return 1u + 2u * (k - 8u) + ((b >> (k - 1u)) & 1u);
+    if (block > VIV__FRAME_MAX_CLASS)
+        return VIV__FRAME_NCLASS;
+    return block ? viv__frame_small_class[(block - 1u) >> 7] : 0;
 }
 
 uint32_t viv__frame_class_size(uint32_t cls)

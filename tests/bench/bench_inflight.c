@@ -65,12 +65,15 @@ int viv_bench_inflight(uint64_t frames, uint64_t size)
     lp.queue_frames = (uint32_t)frames + 1;
     if (size > 1514)
         lp.mtu = (uint32_t)(size - 14);
+    viv_iface_opts io = VIV_IFACE_OPTS_INIT;
+    if (size > 1514)
+        io.mtu = (uint32_t)(size - 14);
     viv_udp_opts uo = VIV_UDP_OPTS_INIT;
     viv_sockaddr_t any = {VIV_IP4_ANY, 9}, dst = {VIV_IP4(10, 0, 0, 2), 9};
     uint8_t *buf = calloc(1, payload + 1);
     int rc;
-    if (!buf || (rc = viv_host_new(&a, sim, NULL)) < 0 || (rc = viv_host_add_iface(a, NULL)) < 0 ||
-        (rc = viv_host_new(&b, sim, NULL)) < 0 || (rc = viv_host_add_iface(b, NULL)) < 0 ||
+    if (!buf || (rc = viv_host_new(&a, sim, NULL)) < 0 || (rc = viv_host_add_iface(a, &io)) < 0 ||
+        (rc = viv_host_new(&b, sim, NULL)) < 0 || (rc = viv_host_add_iface(b, &io)) < 0 ||
         (rc = viv_link_new(&l, sim, viv_host_port(a, 0), viv_host_port(b, 0), &lp)) < 0 ||
         (rc = viv_host_add_addr(a, 0, VIV_IP4(10, 0, 0, 1), 24)) < 0 ||
         (rc = viv_host_add_addr(b, 0, dst.ip, 24)) < 0 ||

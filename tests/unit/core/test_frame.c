@@ -67,22 +67,19 @@ static size_t block_for(viv_sim_t *sim, uint32_t len)
 }
 
 /* Issue 17: a frame's block follows its size. The classes are 256 bytes, then two per power
- * of two up to 49,152, then the largest frame a link carries with full headroom; each block
- * takes the smallest class that holds it. */
+ * of two up to 2 KiB; each block takes the smallest class that holds it, and a larger block
+ * (a jumbo frame) is allocated to its size. */
 static void test_frame__size_classes(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
-    static const uint32_t sizes[VIV__FRAME_NCLASS] = {
-        256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576,
-        32768, 49152, VIV__FRAME_MAX_BLOCK};
+    static const uint32_t sizes[VIV__FRAME_NCLASS] = {256, 384, 512, 768, 1024, 1536, 2048};
     for (uint32_t c = 0; c < VIV__FRAME_NCLASS; c++)
         assert_int_equal(viv__frame_class_size(c), sizes[c]);
     assert_int_equal(viv__frame_class_size(VIV__FRAME_NCLASS), 0);
-    assert_int_equal(VIV__FRAME_MAX_BLOCK, sizeof(viv__frame) + 128 + 65535 + 14);
-    /* Every block size: the smallest class that holds it; none above the largest. */
-    for (uint32_t block = 1; block <= VIV__FRAME_MAX_BLOCK + 2; block++) {
+    /* Every block size: the smallest class that holds it; none above 2 KiB. */
+    for (uint32_t block = 1; block <= 5000; block++) {
         uint32_t c = viv__frame_class_of(block);
-        if (block > VIV__FRAME_MAX_BLOCK) {
+        if (block > 2048) {
             assert_int_equal(c, VIV__FRAME_NCLASS);
             continue;
         }
@@ -91,21 +88,20 @@ static void test_frame__size_classes(void **state)
         if (c > 0)
             assert_true(sizes[c - 1] < block);
     }
+    assert_int_equal(viv__frame_class_of(UINT32_MAX), VIV__FRAME_NCLASS);
     /* What frames take: a minimum Ethernet frame (UDP with 18 bytes of payload, or an ARP
      * message) 256 bytes, where every frame used to take 2,048 + a header; a 1,000-byte
      * datagram 1,536; a full 1,500-byte packet 2,048 (VIV__FRAME_MTU_TRUESIZE); a 9,000-byte
-     * jumbo packet 12,288; a 65,535-byte one the largest class. */
+     * jumbo packet and a 65,535-byte one their own size. */
+    const size_t hdr = sizeof(viv__frame) + VIV__FRAME_HEADROOM;
     assert_int_equal(block_for(sim, 8 + 18), 256);
     assert_int_equal(block_for(sim, 28), 256);
     assert_int_equal(block_for(sim, 8 + 1000), 1536);
     assert_int_equal(block_for(sim, 1480), VIV__FRAME_MTU_TRUESIZE);
-    assert_int_equal(block_for(sim, 8980), 12288);
-    assert_int_equal(block_for(sim, 65515), VIV__FRAME_MAX_BLOCK);
-    /* A device's frame (no headroom) of the largest size a link carries: the largest class. */
-    viv__frame *f = viv__frame_new(sim, 0, 65535 + 14);
-    assert_non_null(f);
-    assert_int_equal(viv__frame_truesize(f), VIV__FRAME_MAX_BLOCK);
-    viv__frame_unref(sim, f);
+    assert_int_equal(block_for(sim, 2048 - hdr), 2048);
+    assert_int_equal(block_for(sim, 2049 - hdr), 2049);
+    assert_int_equal(block_for(sim, 8980), hdr + 8980);
+    assert_int_equal(block_for(sim, 65515), hdr + 65515);
 }
 
 /* The smallest class leaves room to pad a short frame to the Ethernet minimum in place, after

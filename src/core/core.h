@@ -43,8 +43,9 @@ enum { VIV__TAG_NONE = 0, VIV__TAG_NODE = 1, VIV__TAG_LINK = 2 };
  * are data[head .. head + len). A frame shared by several holders (a hub's flood) is
  * immutable, its head and len included: a holder that needs to push, pull or write first
  * takes viv__frame_writable(), which copies only when someone else still holds the frame.
- * The header and the buffer are one block whose size is the frame's size class (frame.c):
- * a frame costs about its headroom plus its bytes, not a full-size buffer. */
+ * The header and the buffer are one block, of the frame's size class (frame.c) or, above
+ * 2 KiB, of its own size: a frame costs about its headroom plus its bytes, not a full-size
+ * buffer. */
 typedef struct viv__frame {
     uint32_t refs;
     uint32_t cap;  /* bytes of data[]: the block's size less this header */
@@ -69,8 +70,8 @@ typedef struct viv__frame {
  * is refused, so a bad size never asks the allocator for gigabytes. */
 #define VIV__FRAME_MAX_TO_SIZE (1u << 20)
 /* Each class keeps at most max(its reserve, its frames in use) free blocks and gives the rest
- * back to the allocator as frames are released. The reserve is VIV__FRAME_KEEP_BYTES of blocks
- * (at least one): 256 small blocks, 32 of 2 KiB. A load that stays within twice what is in
+ * back to the allocator as frames are released. The reserve is VIV__FRAME_KEEP_BYTES of blocks:
+ * 256 small blocks, 32 of 2 KiB. A load that stays within twice what is in
  * use (or within the reserve from idle) never allocates; after a burst drains, each class
  * shrinks to its reserve. Counts only: deterministic. */
 #define VIV__FRAME_KEEP_BYTES 65536u

@@ -67,15 +67,16 @@
  * does; a datagram is queued only if it keeps both:
  * - the payload bytes waiting are at most `rcvbuf_bytes` (what netstat shows as `recv_q`);
  * - the memory the waiting datagrams hold is at most twice `rcvbuf_bytes` (Linux doubles
- *   `SO_RCVBUF` to leave room for bookkeeping), and never less than eight datagrams' worth
- *   (about 16 KiB), so that a small buffer still takes a few short datagrams.
+ *   `SO_RCVBUF` to leave room for bookkeeping), and never less than eight full-size
+ *   datagrams' worth (about 16 KiB), so that a small buffer still takes a few datagrams.
  *
  * A datagram's memory is its *truesize*, what it really holds: the whole frame it arrived in
- * (a datagram stays in its frame until it is read, and every frame that fits a standard
- * 1500-byte MTU is a 2 KiB buffer, however short its payload) plus its per-datagram record:
- * about 2.1 KiB in all. A broadcast queued on several sockets is charged in full to each. So
- * the default buffer (212992) queues at most 212992 payload bytes and about 200 datagrams
- * however short they are: datagrams nobody reads pin at most 416 KiB per socket.
+ * (a datagram stays in its frame until it is read; a frame's block follows its size, from
+ * 256 bytes for a minimum Ethernet frame to 2 KiB for a full 1500-byte one) plus its
+ * per-datagram record: from about 280 bytes to about 2.1 KiB. A broadcast queued on several
+ * sockets is charged in full to each. So the default buffer (212992) queues at most 212992
+ * payload bytes and about 1,500 datagrams however short they are: datagrams nobody reads pin
+ * at most 416 KiB per socket.
  *
  * Callback timing: ::VIV_EV_READABLE when the queue becomes non-empty, ::VIV_EV_ERROR when an
  * error is stored, ::VIV_EV_WRITABLE once after creation; always from an event, never from
@@ -106,7 +107,7 @@ typedef void (*viv_udp_cb)(viv_udp_t *s, uint32_t events, void *user);
 typedef struct viv_udp_opts {
     /** Receive buffer limit, default 212992: the queue holds at most this many payload
      *  bytes, and at most twice this much memory counted as each datagram's truesize (never
-     *  less than eight datagrams' worth); see **Receive buffer** in @ref viv_udp. */
+     *  less than eight full-size datagrams' worth); see **Receive buffer** in @ref viv_udp. */
     uint32_t rcvbuf_bytes;
     int reuse_addr;        /**< 1: share a bound port with other reuse_addr sockets */
     int broadcast;         /**< 1: allowed to send to broadcast addresses */

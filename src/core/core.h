@@ -42,10 +42,13 @@ enum { VIV__TAG_NONE = 0, VIV__TAG_NODE = 1, VIV__TAG_LINK = 2 };
 /* A frame: one contiguous buffer with headroom and a reference count. The bytes of the frame
  * are data[head .. head + len). A frame shared by several holders (a hub's flood) is
  * immutable, its head and len included: a holder that needs to push, pull or write first
- * takes viv__frame_writable(), which copies only when someone else still holds the frame. */
+ * takes viv__frame_writable(), which copies only when someone else still holds the frame.
+ * The header and the buffer are one block, of the frame's size class (frame.c) or, above
+ * 2 KiB, of its own size: a frame costs about its headroom plus its bytes, not a full-size
+ * buffer. */
 typedef struct viv__frame {
     uint32_t refs;
-    uint32_t cap;  /* bytes of data[] */
+    uint32_t cap;  /* bytes of data[]: the block's size less this header */
     uint32_t head; /* offset of the first byte of the frame in data[] */
     uint32_t len;  /* bytes in the frame */
     /* The transport checksum (UDP, TCP) is known to be good: the frame's transport bytes are
@@ -53,19 +56,37 @@ typedef struct viv__frame {
      * recomputing it. Anything that could change those bytes (corruption, a program's
      * device) yields a frame without the flag, which is verified like any other. */
     uint8_t csum_ok;
+    uint8_t cls; /* the block's size class, VIV__FRAME_NCLASS if allocated to size */
     struct viv__frame *next_free;
     uint8_t data[];
 } viv__frame;
 
-/* Frames of at most this much buffer come from the simulation's pool. */
-#define VIV__FRAME_POOL_CAP 2048u
-/* The pool keeps at most max(VIV__FRAME_POOL_KEEP, frames in use) free buffers and gives the
- * rest back to the allocator as frames are released. A load that stays within twice what is
- * in use (or within this reserve from idle) never allocates; after a burst drains, the pool
- * shrinks to the reserve (64 buffers: about 133 KiB). Counts only: deterministic. */
-#define VIV__FRAME_POOL_KEEP 64u
+/* Size classes of frame blocks (header and buffer): 256 bytes, then two per power of two up
+ * to 2 KiB (384, 512, 768, 1024, 1536, 2048), which hold every frame of a standard 1500-byte
+ * link. A larger block (a jumbo link's frame) is allocated to its size. */
+#define VIV__FRAME_NCLASS 7u
+#define VIV__FRAME_MAX_CLASS 2048u
+/* The largest block made at all (a device's raw frame is at most 128 KiB): a bigger request
+ * is refused, so a bad size never asks the allocator for gigabytes. */
+#define VIV__FRAME_MAX_TO_SIZE (1u << 20)
+/* Each class keeps at most max(its reserve, its frames in use) free blocks and gives the rest
+ * back to the allocator as frames are released. The reserve is VIV__FRAME_KEEP_BYTES of blocks:
+ * 256 small blocks, 32 of 2 KiB. A load that stays within twice what is in
+ * use (or within the reserve from idle) never allocates; after a burst drains, each class
+ * shrinks to its reserve. Counts only: deterministic. */
+#define VIV__FRAME_KEEP_BYTES 65536u
 /* Headroom a frame built by a transport layer reserves for IPv4 and Ethernet headers. */
 #define VIV__FRAME_HEADROOM 128u
+/* The block of a frame built for a full 1500-byte IPv4 packet (headroom included): what a
+ * full-size datagram holds, for bounds stated in such datagrams. */
+#define VIV__FRAME_MTU_TRUESIZE 2048u
+
+/* One size class of the frame pool. */
+typedef struct viv__frame_class {
+    viv__frame *free; /* free blocks, most recently released first */
+    size_t nfree;     /* at most max(reserve, live) */
+    size_t live;      /* frames of this class in use */
+} viv__frame_class;
 
 /* An event owner's state: how many events it has scheduled (its events' seq), and its own
  * fingerprint over the events it ran and the frames it put on a wire. */
@@ -123,10 +144,10 @@ struct viv_sim {
     viv__obj objs;
     uint64_t next_obj_id;
 
-    /* Frame pool. */
-    viv__frame *frame_free;
-    size_t frame_nfree; /* buffers on frame_free, at most max(VIV__FRAME_POOL_KEEP, live) */
-    size_t frames_live;
+    /* Frame pool: free blocks by size class (frame.c). */
+    viv__frame_class frame_cls[VIV__FRAME_NCLASS];
+    size_t frames_live; /* frames in use, of every class and allocated to size */
+    size_t frame_big_bytes; /* bytes of the frames in use allocated to size */
 
     char errmsg[256];
     const char *errmsg_lit; /* the last failure's message when it was a constant, else NULL */
@@ -391,8 +412,38 @@ enum {
 void viv__rng_component(viv_rng_t *out, const viv_sim_t *sim, uint32_t kind, uint64_t key,
                         uint32_t sub);
 
-/* Frames. */
-viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len);
+/* Frames. The common cases (a block of a class from a non-empty free list; a release that
+ * keeps the block) are inline; the rest is in frame.c. */
+extern const uint8_t viv__frame_small_class[16];
+extern const uint32_t viv__frame_class_block[VIV__FRAME_NCLASS];
+extern const uint32_t viv__frame_class_keep[VIV__FRAME_NCLASS];
+viv__frame *viv__frame_new_slow(viv_sim_t *sim, uint32_t headroom, uint32_t len);
+void viv__frame_release_slow(viv_sim_t *sim, viv__frame *f);
+/* A frame of len bytes after headroom bytes of headroom, one reference, csum_ok clear; its
+ * bytes are not initialised. NULL when memory runs out or the size overflows. */
+static inline viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint32_t len)
+{
+    uint64_t block = (uint64_t)sizeof(viv__frame) + headroom + len;
+    if (VIV__LIKELY(block <= VIV__FRAME_MAX_CLASS)) {
+        uint32_t cls = viv__frame_small_class[(block - 1u) >> 7];
+        viv__frame_class *c = &sim->frame_cls[cls];
+        viv__frame *f = c->free;
+        if (VIV__LIKELY(f != NULL)) {
+            c->free = f->next_free;
+            c->nfree--;
+            c->live++;
+            sim->frames_live++;
+            f->refs = 1;
+            f->cap = viv__frame_class_block[cls] - (uint32_t)sizeof(viv__frame);
+            f->head = headroom;
+            f->len = len;
+            f->csum_ok = 0;
+            f->cls = (uint8_t)cls;
+            return f;
+        }
+    }
+    return viv__frame_new_slow(sim, headroom, len);
+}
 viv__frame *viv__frame_from(viv_sim_t *sim, uint32_t headroom, const uint8_t *bytes,
                             uint32_t len);
 static inline uint8_t *viv__frame_bytes(viv__frame *f) { return f->data + f->head; }
@@ -403,7 +454,27 @@ static inline viv__frame *viv__frame_ref(viv__frame *f)
     f->refs++;
     return f;
 }
-void viv__frame_unref(viv_sim_t *sim, viv__frame *f);
+/* Drop one reference; the last returns the block to its class's free list (or to the
+ * allocator, when the list is at its bound). NULL is ignored. */
+static inline void viv__frame_unref(viv_sim_t *sim, viv__frame *f)
+{
+    if (!f || --f->refs > 0)
+        return;
+    uint32_t cls = f->cls;
+    if (VIV__LIKELY(cls < VIV__FRAME_NCLASS)) {
+        viv__frame_class *c = &sim->frame_cls[cls];
+        /* Kept when the list stays within max(reserve, frames in use) after the release. */
+        if (VIV__LIKELY(c->nfree < viv__frame_class_keep[cls] || c->nfree + 1u < c->live)) {
+            f->next_free = c->free;
+            c->free = f;
+            c->nfree++;
+            c->live--;
+            sim->frames_live--;
+            return;
+        }
+    }
+    viv__frame_release_slow(sim, f);
+}
 /* Grow the frame at the front by n bytes (n <= head) and return the new first byte. */
 uint8_t *viv__frame_push(viv__frame *f, uint32_t n);
 /* Remove n bytes from the front (n <= len) and return the new first byte. */
@@ -411,5 +482,19 @@ uint8_t *viv__frame_pull(viv__frame *f, uint32_t n);
 /* The frame itself if this is its only holder, else a private copy (the caller's reference
  * to f moves to the copy). NULL on allocation failure (f is then unreferenced). */
 viv__frame *viv__frame_writable(viv_sim_t *sim, viv__frame *f);
+/* The size class of a block of `block` bytes (header included), VIV__FRAME_NCLASS if it is
+ * larger than every class; and the bytes of a class's blocks. */
+uint32_t viv__frame_class_of(uint32_t block);
+uint32_t viv__frame_class_size(uint32_t cls);
+/* What the frame pool holds: frames in use and free blocks kept, and their bytes (header and
+ * buffer, as asked of the allocator), in all and by class (frames allocated to size count in
+ * the totals only). For tests and benchmarks. */
+typedef struct viv__frame_pool_stats {
+    size_t live, free;
+    size_t bytes_live, bytes_free;
+    size_t bytes; /* bytes_live + bytes_free */
+    size_t cls_live[VIV__FRAME_NCLASS], cls_free[VIV__FRAME_NCLASS];
+} viv__frame_pool_stats;
+void viv__frame_pool_stats_get(viv__frame_pool_stats *out, const viv_sim_t *sim);
 
 #endif

@@ -147,8 +147,7 @@ static uint64_t dgram_truesize(const viv__frame *f)
 static uint64_t rcvmem_limit(const struct viv_udp *s)
 {
     uint64_t lim = 2 * (uint64_t)s->o.rcvbuf_bytes;
-    uint64_t min = UDP_RCVMEM_MIN_DGRAMS *
-                   (uint64_t)(sizeof(viv__frame) + VIV__FRAME_POOL_CAP + sizeof(dgram));
+    uint64_t min = UDP_RCVMEM_MIN_DGRAMS * (uint64_t)(VIV__FRAME_MTU_TRUESIZE + sizeof(dgram));
     return lim > min ? lim : min;
 }
 

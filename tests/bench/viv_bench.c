@@ -475,6 +475,27 @@ static int mode_rearm(int argc, char **argv)
 
 int viv_bench_tcp(int argc, char **argv); /* bench_tcp.c */
 
+/* ---- inflight: the memory of frames in flight (bench_inflight.c) ------------------------- */
+
+int viv_bench_inflight(uint64_t frames, uint64_t size);
+
+static int mode_inflight(int argc, char **argv)
+{
+    uint64_t frames = 1000000, size = 60;
+    bench_opt opts[] = {
+        {"--frames", &frames, 0, 0},
+        {"--size", &size, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0)
+        return 2;
+    if (frames == 0 || frames > 100000000 || size < 60 || size > 65535 + 14) {
+        fprintf(stderr, "viv_bench inflight: --frames 1..1e8, --size 60..65549\n");
+        return 2;
+    }
+    return viv_bench_inflight(frames, size);
+}
+
 /* ---- the table of modes ---------------------------------------------------------------- */
 
 typedef struct bench_mode {
@@ -496,6 +517,7 @@ static const bench_mode modes[] = {
             "[--buf 131072] [--check 0|1] [--seed S]", viv_bench_tcp},
     {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
      mode_rearm},
+    {"inflight", "inflight [--frames 1000000] [--size 60]", mode_inflight},
 };
 
 static int usage(void)

@@ -1,4 +1,5 @@
-/* Frames: headroom, push/pull, reference counts, copy on write, the pool. */
+/* Frames: headroom, push/pull, reference counts, copy on write, the size classes and the
+ * pool's bounds (issue 17). */
 #include "viv_test.h"
 
 #include <string.h>
@@ -44,22 +45,235 @@ static void test_frame__refcount_and_copy_on_write(void **state)
     assert_int_equal(sim->frames_live, 0);
 }
 
-static void test_frame__pool_reuses_buffers_and_large_frames_work(void **state)
+/* The fixture's counting allocator. */
+static viv_test_alloc *fx_alloc(void **state) { return &((viv_test_fixture *)*state)->alloc; }
+
+static viv__frame_pool_stats pool(const viv_sim_t *sim)
+{
+    viv__frame_pool_stats ps;
+    viv__frame_pool_stats_get(&ps, sim);
+    return ps;
+}
+
+/* The block a frame built with the transports' headroom takes for len bytes. */
+static size_t block_for(viv_sim_t *sim, uint32_t len)
+{
+    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, len);
+    assert_non_null(f);
+    size_t t = viv__frame_truesize(f);
+    assert_true(f->cap >= VIV__FRAME_HEADROOM + len);
+    viv__frame_unref(sim, f);
+    return t;
+}
+
+/* Issue 17: a frame's block follows its size. The classes are 256 bytes, then two per power
+ * of two up to 2 KiB; each block takes the smallest class that holds it, and a larger block
+ * (a jumbo frame) is allocated to its size. */
+static void test_frame__size_classes(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
-    viv_test_fixture *fx = *state;
+    static const uint32_t sizes[VIV__FRAME_NCLASS] = {256, 384, 512, 768, 1024, 1536, 2048};
+    for (uint32_t c = 0; c < VIV__FRAME_NCLASS; c++)
+        assert_int_equal(viv__frame_class_size(c), sizes[c]);
+    assert_int_equal(viv__frame_class_size(VIV__FRAME_NCLASS), 0);
+    /* Every block size: the smallest class that holds it; none above 2 KiB. */
+    for (uint32_t block = 1; block <= 5000; block++) {
+        uint32_t c = viv__frame_class_of(block);
+        if (block > 2048) {
+            assert_int_equal(c, VIV__FRAME_NCLASS);
+            continue;
+        }
+        assert_true(c < VIV__FRAME_NCLASS);
+        assert_true(sizes[c] >= block);
+        if (c > 0)
+            assert_true(sizes[c - 1] < block);
+    }
+    assert_int_equal(viv__frame_class_of(UINT32_MAX), VIV__FRAME_NCLASS);
+    /* What frames take: a minimum Ethernet frame (UDP with 18 bytes of payload, or an ARP
+     * message) 256 bytes, where every frame used to take 2,048 + a header; a 1,000-byte
+     * datagram 1,536; a full 1,500-byte packet 2,048 (VIV__FRAME_MTU_TRUESIZE); a 9,000-byte
+     * jumbo packet and a 65,535-byte one their own size. */
+    const size_t hdr = sizeof(viv__frame) + VIV__FRAME_HEADROOM;
+    assert_int_equal(block_for(sim, 8 + 18), 256);
+    assert_int_equal(block_for(sim, 28), 256);
+    assert_int_equal(block_for(sim, 8 + 1000), 1536);
+    assert_int_equal(block_for(sim, 1480), VIV__FRAME_MTU_TRUESIZE);
+    assert_int_equal(block_for(sim, 2048 - hdr), 2048);
+    assert_int_equal(block_for(sim, 2049 - hdr), 2049);
+    assert_int_equal(block_for(sim, 8980), hdr + 8980);
+    assert_int_equal(block_for(sim, 65515), hdr + 65515);
+}
+
+/* The smallest class leaves room to pad a short frame to the Ethernet minimum in place, after
+ * IPv4 and Ethernet headers are pushed into the headroom (host.c pads within cap). */
+static void test_frame__small_frames_pad_to_the_ethernet_minimum(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, 0);
+    assert_non_null(f);
+    assert_int_equal(viv__frame_truesize(f), 256);
+    assert_non_null(viv__frame_push(f, 60)); /* IPv4 with every option */
+    assert_true(f->head + 46 <= f->cap);     /* padded to 46 bytes of Ethernet payload */
+    assert_non_null(viv__frame_push(f, 14));
+    viv__frame_unref(sim, f);
+}
+
+/* A released block serves the next frame of its class, without allocating; a frame of
+ * another class takes a block of its own. */
+static void test_frame__pool_reuses_blocks_of_a_class(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
     viv__frame *f = viv__frame_new(sim, 128, 1500);
     viv__frame_unref(sim, f);
-    size_t blocks = fx->alloc.live_blocks;
-    viv__frame *g = viv__frame_new(sim, 128, 1000);
-    assert_ptr_equal(g, f); /* from the pool */
-    assert_int_equal(fx->alloc.live_blocks, blocks);
-    viv__frame *big = viv__frame_new(sim, 128, 9000);
-    assert_non_null(big);
-    memset(viv__frame_bytes(big), 1, 9000);
-    viv__frame_unref(sim, big);
+    size_t blocks = al->live_blocks, bytes = al->live_bytes;
+    viv__frame *g = viv__frame_new(sim, 128, 1400); /* the same class: 2,048 */
+    assert_ptr_equal(g, f);
+    assert_int_equal(al->live_blocks, blocks);
+    viv__frame *h = viv__frame_new(sim, 128, 1000); /* 1,536 */
+    assert_ptr_not_equal(h, f);
+    assert_int_equal(al->live_blocks, blocks + 1);
+    assert_int_equal(al->live_bytes, bytes + 1536);
+    viv__frame_unref(sim, h);
     viv__frame_unref(sim, g);
+    viv__frame_pool_stats ps = pool(sim);
+    assert_int_equal(ps.live, 0);
+    assert_int_equal(ps.free, 2);
+    assert_int_equal(ps.cls_free[5], 1);
+    assert_int_equal(ps.cls_free[6], 1);
+    assert_int_equal(ps.bytes, 1536 + 2048);
+    assert_int_equal(al->live_bytes, bytes + 1536);
+}
+
+/* After a burst drains, each class keeps its reserve (65,536 bytes of blocks: 256 small ones,
+ * 32 of 2 KiB) and gives the rest back as the burst's frames are released, never holding
+ * more than max(reserve, frames in use) free: exact counts, and the allocator's bytes. */
+static void test_frame__pool_gives_memory_back_after_a_burst(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    enum { N = 1000 };
+    static viv__frame *small[N], *full[N];
+    size_t pre = al->live_bytes;
+    for (int i = 0; i < N; i++) {
+        small[i] = viv__frame_new(sim, 128, 26); /* 256-byte blocks */
+        full[i] = viv__frame_new(sim, 128, 1480); /* 2,048-byte blocks */
+        assert_non_null(small[i]);
+        assert_non_null(full[i]);
+    }
+    viv__frame_pool_stats ps = pool(sim);
+    assert_int_equal(ps.live, 2 * N);
+    assert_int_equal(ps.cls_live[0], N);
+    assert_int_equal(ps.cls_live[6], N);
+    assert_int_equal(ps.bytes_live, N * (256 + 2048));
+    assert_int_equal(ps.free, 0);
+    assert_int_equal(al->live_bytes, pre + N * (256 + 2048));
+    /* Release them oldest first: after k releases the free list holds
+     * min(k, max(reserve, N - k)). */
+    for (int k = 1; k <= N; k++) {
+        viv__frame_unref(sim, small[k - 1]);
+        viv__frame_unref(sim, full[k - 1]);
+        ps = pool(sim);
+        size_t in_use = (size_t)(N - k);
+        size_t want0 = in_use > 256 ? in_use : 256, want6 = in_use > 32 ? in_use : 32;
+        if (want0 > (size_t)k)
+            want0 = (size_t)k;
+        if (want6 > (size_t)k)
+            want6 = (size_t)k;
+        assert_int_equal(ps.cls_free[0], want0);
+        assert_int_equal(ps.cls_free[6], want6);
+    }
+    ps = pool(sim);
+    assert_int_equal(ps.live, 0);
+    assert_int_equal(ps.cls_free[0], VIV__FRAME_KEEP_BYTES / 256);
+    assert_int_equal(ps.cls_free[6], VIV__FRAME_KEEP_BYTES / 2048);
+    assert_int_equal(ps.free, 256 + 32);
+    assert_int_equal(ps.bytes_free, 2 * VIV__FRAME_KEEP_BYTES);
+    assert_int_equal(al->live_bytes, pre + 2 * VIV__FRAME_KEEP_BYTES);
+}
+
+/* Swings within twice what is in use never allocate: frames released as a window halves are
+ * kept for it to grow back. */
+static void test_frame__pool_swings_do_not_allocate(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    enum { W = 2000 };
+    static viv__frame *w[W];
+    for (int i = 0; i < W; i++)
+        w[i] = viv__frame_new(sim, 128, 1000);
+    size_t blocks = al->live_blocks;
+    for (int round = 0; round < 3; round++) {
+        for (int i = W / 2; i < W; i++) /* halve */
+            viv__frame_unref(sim, w[i]);
+        assert_int_equal(pool(sim).cls_free[5], W / 2);
+        for (int i = W / 2; i < W; i++) /* grow back */
+            w[i] = viv__frame_new(sim, 128, 1000);
+        assert_int_equal(al->live_blocks, blocks);
+    }
+    for (int i = 0; i < W; i++)
+        viv__frame_unref(sim, w[i]);
+    assert_int_equal(pool(sim).cls_free[5], VIV__FRAME_KEEP_BYTES / 1536);
+}
+
+static void frame_size_limit_holds(viv_sim_t *sim, viv_test_alloc *al)
+{
+    size_t pre = al->live_bytes;
+    uint32_t most = VIV__FRAME_MAX_TO_SIZE - (uint32_t)sizeof(viv__frame);
+    viv__frame *f = viv__frame_new(sim, 0, most);
+    assert_non_null(f);
+    assert_int_equal(al->live_bytes, pre + VIV__FRAME_MAX_TO_SIZE);
+    viv__frame_unref(sim, f);
+    assert_null(viv__frame_new(sim, 0, most + 1));
+    assert_null(viv__frame_new(sim, 1, most));
+    assert_int_equal(al->live_bytes, pre);
+}
+
+/* A block above the largest class is allocated to its size and freed on release; sizes that
+ * overflow are refused. */
+static void test_frame__large_frames_are_allocated_to_size(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    size_t pre = al->live_bytes;
+    viv__frame *big = viv__frame_new(sim, 128, 100000);
+    assert_non_null(big);
+    size_t want = sizeof(viv__frame) + 128 + 100000;
+    assert_int_equal(viv__frame_truesize(big), want);
+    assert_int_equal(al->live_bytes, pre + want);
+    memset(viv__frame_bytes(big), 1, 100000);
+    viv__frame_pool_stats ps = pool(sim);
+    assert_int_equal(ps.live, 1);
+    assert_int_equal(ps.bytes_live, want);
+    viv__frame *c = viv__frame_writable(sim, viv__frame_ref(big)); /* a copy, to size too */
+    assert_ptr_not_equal(c, big);
+    assert_int_equal(viv__frame_truesize(c), want);
+    viv__frame_unref(sim, c);
+    viv__frame_unref(sim, big);
+    assert_int_equal(al->live_bytes, pre);
+    assert_int_equal(pool(sim).bytes, 0);
     assert_null(viv__frame_new(sim, 64, UINT32_MAX));
+    assert_null(viv__frame_new(sim, UINT32_MAX, 1));
+    assert_null(viv__frame_new(sim, UINT32_MAX - 40, 0));
+    /* Up to VIV__FRAME_MAX_TO_SIZE and no further. */
+    frame_size_limit_holds(sim, al);
+}
+
+/* An allocator that fails: no frame, nothing counted, and the pool still works after. */
+static void test_frame__allocation_failure(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_test_alloc *al = fx_alloc(state);
+    al->fail_at = al->calls + 1;
+    assert_null(viv__frame_new(sim, 128, 100));
+    al->fail_at = al->calls + 1;
+    assert_null(viv__frame_new(sim, 128, 100000));
+    assert_int_equal(pool(sim).live, 0);
+    viv__frame *f = viv__frame_new(sim, 128, 100);
+    assert_non_null(f);
+    assert_int_equal(pool(sim).live, 1);
+    viv__frame_unref(sim, f);
+    viv__frame_unref(sim, NULL);
 }
 
 int main(void)
@@ -68,7 +282,13 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_frame__headroom_push_pull),
         T(test_frame__refcount_and_copy_on_write),
-        T(test_frame__pool_reuses_buffers_and_large_frames_work),
+        T(test_frame__size_classes),
+        T(test_frame__small_frames_pad_to_the_ethernet_minimum),
+        T(test_frame__pool_reuses_blocks_of_a_class),
+        T(test_frame__pool_gives_memory_back_after_a_burst),
+        T(test_frame__pool_swings_do_not_allocate),
+        T(test_frame__large_frames_are_allocated_to_size),
+        T(test_frame__allocation_failure),
 #undef T
     };
     return cmocka_run_group_tests_name("core/frame", tests, NULL, NULL);

@@ -309,13 +309,30 @@ static void flood_send(flood *f, uint32_t n, size_t len)
     }
 }
 
-/* The memory a queued datagram really holds: at least the whole pooled frame it stays in. */
-#define POOLED_FRAME_BYTES (sizeof(viv__frame) + VIV__FRAME_POOL_CAP)
+/* The memory a queued datagram really holds: at least the block of the frame it stays in,
+ * whose size class follows the frame (a zero-length datagram's frame takes the smallest). */
+static size_t frame_block(uint32_t payload)
+{
+    uint32_t cls = viv__frame_class_of((uint32_t)sizeof(viv__frame) + VIV__FRAME_HEADROOM + 8u +
+                                       payload);
+    return viv__frame_class_size(cls);
+}
+/* The record of a queued datagram (src/l4/udp.c): a frame pointer, an address, a link. */
+#define DGRAM_RECORD_BYTES (2 * sizeof(void *) + sizeof(viv_sockaddr_t))
+
+/* Free blocks the frame pool keeps. */
+static size_t pool_free(const viv_sim_t *sim)
+{
+    viv__frame_pool_stats ps;
+    viv__frame_pool_stats_get(&ps, sim);
+    return ps.free;
+}
 
 /* Regression (hostile-user review): the receive limit counted payload bytes only, and each
- * queued datagram holds a whole pooled frame, so a flood of zero-length datagrams to a socket
+ * queued datagram holds a whole frame, so a flood of zero-length datagrams to a socket
  * nobody reads pinned about 212992 frames (428 MiB). The queue now charges each datagram its
- * truesize against twice rcvbuf_bytes: about 200 datagrams, about 416 KiB. */
+ * truesize against twice rcvbuf_bytes: about 1,500 datagrams in 256-byte frames (about 200
+ * when every frame took 2 KiB), about 416 KiB. */
 static void test_udp__zero_length_flood_pins_about_the_buffer(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -332,21 +349,21 @@ static void test_udp__zero_length_flood_pins_about_the_buffer(void **state)
     /* Every datagram arrived, and was queued or counted as a drop. */
     assert_int_equal(st.rx_datagrams + st.rx_queue_full, n);
     assert_int_equal(st.rx_bytes, 0);
-    /* The memory bound is 2 * 212992 bytes; each datagram holds a pooled frame and a record
-     * (a few pointers): floor(425984 / 2104) = 202 on a 64-bit machine. */
+    /* The memory bound is 2 * 212992 bytes; each datagram holds a 256-byte frame block and
+     * a record (a few pointers): floor(425984 / 280) = 1521 on a 64-bit machine. */
     const uint64_t bound = 2 * 212992;
-    assert_true(st.rx_datagrams * POOLED_FRAME_BYTES <= bound);
-    assert_true((st.rx_datagrams + 1) * (POOLED_FRAME_BYTES + 64) > bound);
-    assert_in_range(st.rx_datagrams, 196, 204);
+    const size_t truesize = frame_block(0) + DGRAM_RECORD_BYTES;
+    assert_int_equal(frame_block(0), 256);
+    assert_int_equal(st.rx_datagrams, bound / truesize);
     /* What the flood pins: the bound, plus the free frames the pool keeps (one batch of 50
      * in flight needed them) and a few bytes of link bookkeeping. At its peak, one batch
      * more: frames on the wire and the receiver's copies (before the fix: 5000 frames). */
     size_t held = al->live_bytes - pre, peak = al->peak_bytes - pre;
     print_message("zero-length flood of %u: %llu queued, %zu bytes held, peak %zu bytes\n", n,
                   (unsigned long long)st.rx_datagrams, held, peak);
-    assert_in_range(sim->frame_nfree, 1, 50);
-    assert_true(held <= bound + sim->frame_nfree * POOLED_FRAME_BYTES + 8192);
-    assert_true(peak <= bound + 100 * POOLED_FRAME_BYTES);
+    assert_in_range(pool_free(sim), 1, 50);
+    assert_true(held <= bound + pool_free(sim) * frame_block(0) + 8192);
+    assert_true(peak <= bound + 100 * frame_block(0) + 8192);
     viv_sock_info row;
     assert_int_equal(viv_host_netstat(f.b, &row, 1), 1);
     assert_int_equal(row.recv_q, 0); /* netstat shows payload bytes */
@@ -364,37 +381,42 @@ static void test_udp__zero_length_flood_pins_about_the_buffer(void **state)
     assert_int_equal(viv_udp_recv(f.rx, NULL, 0), VIV_EAGAIN);
     /* Drained, the socket holds nothing and the pool no more than its reserve. */
     assert_int_equal(sim->frames_live, 0);
-    assert_true(sim->frame_nfree <= VIV__FRAME_POOL_KEEP);
-    assert_true(al->live_bytes <= pre + VIV__FRAME_POOL_KEEP * (POOLED_FRAME_BYTES + 64));
+    assert_true(pool_free(sim) * frame_block(0) <= VIV__FRAME_KEEP_BYTES);
+    assert_true(al->live_bytes <= pre + VIV__FRAME_KEEP_BYTES + 16384);
 }
 
 /* A small buffer still takes a few short datagrams: the memory bound is never below eight
- * pooled datagrams, and the payload bound stays rcvbuf_bytes. */
-static void test_udp__small_buffer_takes_eight_short_datagrams(void **state)
+ * full-size datagrams' worth (8 * (2048 + record) bytes), which holds 59 zero-length ones in
+ * their 256-byte frames (8 when every frame took 2 KiB), and the payload bound stays
+ * rcvbuf_bytes. */
+static void test_udp__small_buffer_takes_eight_full_datagrams_of_short_ones(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     viv_udp_opts o = VIV_UDP_OPTS_INIT;
     o.rcvbuf_bytes = 1;
     flood f;
     flood_build(&f, sim, &o, NULL, NULL);
-    flood_send(&f, 20, 0);
+    const uint64_t fit = 8 * (VIV__FRAME_MTU_TRUESIZE + DGRAM_RECORD_BYTES) /
+                         (frame_block(0) + DGRAM_RECORD_BYTES);
+    assert_int_equal(fit, 59); /* on a 64-bit machine */
+    flood_send(&f, 100, 0);
     viv_udp_stats_t st;
     assert_int_equal(viv_udp_stats(&st, f.rx), 0);
-    assert_int_equal(st.rx_datagrams, 8);
-    assert_int_equal(st.rx_queue_full, 12);
+    assert_int_equal(st.rx_datagrams, fit);
+    assert_int_equal(st.rx_queue_full, 100 - fit);
     /* One byte of payload fits beside them? No: the memory bound is full. */
     flood_send(&f, 1, 1);
     assert_int_equal(viv_udp_stats(&st, f.rx), 0);
-    assert_int_equal(st.rx_datagrams, 8);
-    assert_int_equal(st.rx_queue_full, 13);
+    assert_int_equal(st.rx_datagrams, fit);
+    assert_int_equal(st.rx_queue_full, 101 - fit);
     /* Once read, one byte fits (the payload bound is 1), and a second byte does not. */
-    for (int i = 0; i < 8; i++)
+    for (uint64_t i = 0; i < fit; i++)
         assert_int_equal(viv_udp_recv(f.rx, NULL, 0), 0);
     flood_send(&f, 2, 1);
     assert_int_equal(viv_udp_stats(&st, f.rx), 0);
-    assert_int_equal(st.rx_datagrams, 9);
+    assert_int_equal(st.rx_datagrams, fit + 1);
     assert_int_equal(st.rx_bytes, 1);
-    assert_int_equal(st.rx_queue_full, 14);
+    assert_int_equal(st.rx_queue_full, 102 - fit);
 }
 
 /* Full-size datagrams still meet the payload bound first, as before: 144 of 1472 bytes fit
@@ -425,8 +447,9 @@ static void test_udp__full_size_datagrams_meet_the_payload_bound(void **state)
 }
 
 /* Regression (hostile-user review): the frame pool kept every buffer it ever had, so the
- * memory of a flood stayed with the simulation after the flood drained. The pool now keeps
- * at most max(VIV__FRAME_POOL_KEEP, frames in use) free buffers. */
+ * memory of a flood stayed with the simulation after the flood drained. Each size class of
+ * the pool now keeps at most max(its reserve, its frames in use) free blocks. The frames of
+ * 100-byte datagrams take the 384-byte class, whose reserve is 65536 / 384 = 170 blocks. */
 static void test_udp__frame_pool_gives_memory_back_after_a_flood(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -443,25 +466,32 @@ static void test_udp__frame_pool_gives_memory_back_after_a_flood(void **state)
     assert_int_equal(st.rx_datagrams, n);
     assert_int_equal(sim->frames_live, n);
     size_t held = al->live_bytes - pre;
-    assert_true(held >= n * POOLED_FRAME_BYTES);
+    const size_t block = frame_block(100);
+    const uint32_t cls = viv__frame_class_of((uint32_t)sizeof(viv__frame) + VIV__FRAME_HEADROOM +
+                                             8u + 100u);
+    assert_int_equal(block, 384);
+    assert_true(held >= n * block);
     uint8_t buf[200];
     for (uint32_t i = 0; i < n; i++)
         assert_int_equal(viv_udp_recv(f.rx, buf, sizeof buf), 100);
     assert_int_equal(sim->frames_live, 0);
-    assert_int_equal(sim->frame_nfree, VIV__FRAME_POOL_KEEP);
+    viv__frame_pool_stats ps;
+    viv__frame_pool_stats_get(&ps, sim);
+    assert_int_equal(ps.cls_free[cls], VIV__FRAME_KEEP_BYTES / 384);
     size_t after = al->live_bytes;
     print_message("flood of %u: %zu bytes held; after draining %lld bytes above the start\n",
                   n, held, (long long)after - (long long)pre);
-    /* Back to the level before the flood, give or take the pool's reserve and as many spare
-     * datagram records. */
-    assert_true(after <= pre + VIV__FRAME_POOL_KEEP * (POOLED_FRAME_BYTES + 64));
+    /* Back to the level before the flood, give or take the pool's reserve, the spare
+     * datagram records and the tables the flood grew (event table, link queue). */
+    assert_true(after <= pre + VIV__FRAME_KEEP_BYTES + 16384);
 
     /* A second flood takes what it needs again, and gives it back again. */
     flood_send(&f, n, 100);
     assert_int_equal(sim->frames_live, n);
     for (uint32_t i = 0; i < n; i++)
         assert_int_equal(viv_udp_recv(f.rx, buf, sizeof buf), 100);
-    assert_int_equal(sim->frame_nfree, VIV__FRAME_POOL_KEEP);
+    viv__frame_pool_stats_get(&ps, sim);
+    assert_int_equal(ps.cls_free[cls], VIV__FRAME_KEEP_BYTES / 384);
     assert_int_equal(al->live_bytes, after);
 }
 
@@ -498,7 +528,7 @@ static void test_udp__steady_traffic_allocates_no_frames(void **state)
     (void)state;
     sized_alloc al;
     memset(&al, 0, sizeof al);
-    al.size = POOLED_FRAME_BYTES;
+    al.size = frame_block(100);
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = 1;
     so.alloc = sized_alloc_fn;
@@ -990,7 +1020,7 @@ int main(void)
         T(test_udp__short_buffer_truncates_and_flags),
         T(test_udp__receive_queue_limit_drops_and_counts),
         T(test_udp__zero_length_flood_pins_about_the_buffer),
-        T(test_udp__small_buffer_takes_eight_short_datagrams),
+        T(test_udp__small_buffer_takes_eight_full_datagrams_of_short_ones),
         T(test_udp__full_size_datagrams_meet_the_payload_bound),
         T(test_udp__frame_pool_gives_memory_back_after_a_flood),
         T(test_udp__steady_traffic_allocates_no_frames),

@@ -18,7 +18,8 @@
  * simulated time have passed: TIME-WAIT has filled), rss_end_kb
  * (before the simulation is freed), rss_freed_kb (after), peak_rss_kb, and the bytes the
  * simulation's allocator holds: live_warm_kb, live_end_kb, live_peak_kb, live_after_free
- * (bytes still held after viv_sim_free(): must be 0). */
+ * (bytes still held after viv_sim_free(): must be 0), and live_kb_by_tenth, the live bytes
+ * as each tenth of the events begins. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -332,11 +333,15 @@ int viv_bench_soak(int argc, char **argv)
     long rss_warm = -1;
     uint64_t warm_events = 0;
     size_t live_warm = 0;
+    size_t tenths[10] = {0};
     while (viv_sim_events(k.sim) < events) {
         if (viv_sim_run_for(k.sim, VIV_S(1)) < 0) {
             fprintf(stderr, "viv_bench soak: %s\n", viv_sim_errmsg(k.sim));
             return 1;
         }
+        uint64_t tenth = viv_sim_events(k.sim) * 10 / events;
+        if (tenth < 10 && !tenths[tenth])
+            tenths[tenth] = mem.live / 1024;
         /* Warm: TIME-WAIT (60 s) has filled and emptied twice, and a tenth of the run is
          * done. */
         if (rss_warm < 0 && viv_sim_events(k.sim) >= events / 10 &&
@@ -358,12 +363,13 @@ int viv_bench_soak(int argc, char **argv)
     printf("mode=soak clients=%u slots=%u events=%llu sim_s=%.1f wall_s=%.2f connections=%llu "
            "bytes=%llu failed=%llu bad_bytes=%llu cuts=%llu warm_events=%llu rss_warm_kb=%ld rss_end_kb=%ld "
            "rss_freed_kb=%ld peak_rss_kb=%ld live_warm_kb=%zu live_end_kb=%zu live_peak_kb=%zu "
-           "live_after_free=%zu\n",
+           "live_after_free=%zu live_kb_by_tenth=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu\n",
            k.nclients, k.nslots, (unsigned long long)ev, sim_s, wall,
            (unsigned long long)k.connections, (unsigned long long)k.bytes,
            (unsigned long long)k.failed, (unsigned long long)k.bad_bytes,
            (unsigned long long)k.cuts, (unsigned long long)warm_events, rss_warm, rss_end, rss_freed, ru.ru_maxrss, live_warm / 1024, live_end / 1024, mem.peak / 1024,
-           mem.live);
+           mem.live, tenths[0], tenths[1], tenths[2], tenths[3], tenths[4], tenths[5], tenths[6],
+           tenths[7], tenths[8], tenths[9]);
     free(k.clients);
     free(k.client_links);
     free(k.slots);

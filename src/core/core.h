@@ -11,9 +11,6 @@
 #include "vivarium/rng.h"
 #include "vivarium/sim.h"
 
-#include "map.h"
-#include "sched.h"
-
 #if defined(__GNUC__)
 #define VIV__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define VIV__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -23,6 +20,10 @@
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
 #endif
+
+/* After the macros above, which the queue's inline push uses. */
+#include "map.h"
+#include "sched.h"
 
 #define VIV__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -96,8 +97,7 @@ struct viv_sim {
     uint32_t ev_len, ev_cap;
     uint32_t ev_free; /* head of the free-slot list, UINT32_MAX if empty */
     uint64_t dispatched;
-    size_t pending;     /* queued events, observers' included */
-    size_t obs_pending; /* queued observers' events */
+    size_t obs_pending; /* queued observers' events (all queued: viv__sched_len(&q)) */
     int running;
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */

@@ -25,7 +25,9 @@
  * bucket up to its time (a few steps: the tuning keeps buckets short) and, for a slot that
  * is not the first at its instant, of that instant's group.
  *
- * The queue holds at most UINT32_MAX - 1 slots (indices are 32-bit, VIV__QNIL excluded). */
+ * The queue holds at most UINT32_MAX - 1 slots (indices are 32-bit, VIV__QNIL excluded).
+ *
+ * Included through core.h (the inline push uses its VIV__LIKELY/UNLIKELY). */
 #ifndef VIV_CORE_SCHED_H
 #define VIV_CORE_SCHED_H
 
@@ -64,14 +66,17 @@ typedef struct viv__sched {
     size_t len;       /* queued slots */
     size_t grow_at;   /* grow when len exceeds this */
     size_t shrink_at; /* shrink when len falls below this */
-    uint64_t ops;     /* pushes and pops since the last tuning check */
-    uint64_t cost;    /* list steps and empty days visited since then */
+    /* Tuning checks come every `window` pushes and pops: `left` counts down to the next
+     * one (one decrement and one test per operation). */
+    uint64_t left;    /* operations left in the current window */
+    uint64_t window;  /* the current window's length: 2 nb << backoff */
+    uint64_t cost;    /* list steps and empty days visited in the current window */
     uint64_t resizes;    /* rebuilds so far (resizes and re-tunings) */
     uint32_t backoff;    /* re-tuning checks are 2 nb << backoff operations apart */
     uint32_t retuned;    /* the current window started with a re-tuning */
-    uint64_t since_rebuild; /* pops since the last rebuild */
-    uint64_t ops_total;  /* operations and their cost over the queue's life, updated every */
-    uint64_t cost_total; /* tuning check (for tests: the cost per operation stays bounded) */
+    uint64_t rebuilt_at; /* ops_total at the last rebuild */
+    uint64_t ops_total;  /* operations and their cost over the queue's life, up to the */
+    uint64_t cost_total; /* current window (for tests: the cost per operation stays bounded) */
     uint32_t small[VIV__SCHED_MIN_BUCKETS];
 } viv__sched;
 
@@ -116,10 +121,9 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
         *p = slot;
     }
     q->cost += steps;
-    q->len++;
-    if (q->len > q->grow_at)
+    if (VIV__UNLIKELY(++q->len > q->grow_at))
         viv__sched_grow(sim, q, ev);
-    else if (++q->ops >= ((2 * (uint64_t)q->nb) << q->backoff))
+    else if (VIV__UNLIKELY(--q->left == 0))
         viv__sched_tune(sim, q, ev);
 }
 /* Take queued slot ev[slot] out of the queue. */

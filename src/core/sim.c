@@ -93,7 +93,7 @@ uint64_t viv_sim_seed(const viv_sim_t *sim)
 size_t viv_sim_pending(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
-    return sim ? sim->pending - sim->obs_pending : 0;
+    return sim ? viv__sched_len(&sim->q) - sim->obs_pending : 0;
 }
 
 uint64_t viv_sim_events(const viv_sim_t *sim)
@@ -272,13 +272,9 @@ static void reap(viv_sim_t *sim)
 
 /* ---- events ---------------------------------------------------------------------------- */
 
-static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
+/* A slot from the end of the table, which grows when full. */
+static int ev_slot_new(viv_sim_t *sim, uint32_t *out)
 {
-    if (sim->ev_free != EV_NONE) {
-        *out = sim->ev_free;
-        sim->ev_free = sim->ev[*out].next;
-        return 0;
-    }
     if (sim->ev_len == sim->ev_cap) {
         uint32_t ncap = sim->ev_cap ? sim->ev_cap * 2 : 64;
         if (ncap <= sim->ev_cap || ncap > UINT32_MAX / 2)
@@ -295,6 +291,17 @@ static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
     return 0;
 }
 
+/* A free slot: the last one given back, else a new one. */
+static inline int ev_slot_get(viv_sim_t *sim, uint32_t *out)
+{
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(slot == EV_NONE))
+        return ev_slot_new(sim, out);
+    *out = slot;
+    sim->ev_free = sim->ev[slot].next;
+    return 0;
+}
+
 static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 {
     viv__event *e = &sim->ev[slot];
@@ -305,24 +312,39 @@ static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 
 static void timer_fire(viv_sim_t *sim, void *user);
 
-int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
-                  viv_event_fn fn, void *user)
+static int schedule_nomem(viv_sim_t *sim)
+{
+    return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
+}
+
+/* Queue fn(user) at `at` as the event *seq of owner (and count it). Inline: the program's
+ * own scheduling (viv_sim_schedule_at, _after) takes it with the owner known, so that its
+ * hot path is one function with no test of the owner's kind. */
+static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
+                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user)
 {
     uint32_t slot;
     if (VIV__UNLIKELY(ev_slot_get(sim, &slot) < 0))
-        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
+        return schedule_nomem(sim);
     viv__event *e = &sim->ev[slot];
     e->owner = owner;
     e->gen++; /* generations count from 1, so no id is ever 0 */
     e->fn = fn;
     e->user = user;
     e->time = at;
-    e->seq = VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? sim->own[owner].seq++ : sim->obs_seq++;
+    e->seq = (*seq)++;
     viv__sched_push(sim, &sim->q, sim->ev, slot);
-    sim->pending++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
     return 0;
+}
+
+int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
+                  viv_event_fn fn, void *user)
+{
+    uint64_t *seq = VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? &sim->own[owner].seq
+                                                              : &sim->obs_seq;
+    return schedule_ev(sim, owner, seq, id_out, at, fn, user);
 }
 
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
@@ -357,7 +379,8 @@ int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv
         return viv__err(sim, VIV_ERANGE,
                         "viv_sim_schedule_at: VIV_TIME_NEVER is not an instant (the last is "
                         "VIV_TIME_MAX)");
-    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, at, fn, user);
+    return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out, at,
+                       fn, user);
 }
 
 int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
@@ -370,7 +393,8 @@ int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t dela
         return viv__err(sim, VIV_ERANGE,
                         "viv_sim_schedule_after: now (%llu ns) + %llu ns is past VIV_TIME_MAX",
                         (unsigned long long)sim->now, (unsigned long long)delay);
-    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, sim->now + delay, fn, user);
+    return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out,
+                       sim->now + delay, fn, user);
 }
 
 int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
@@ -393,7 +417,6 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
         sim->obs_pending--;
     viv__sched_remove(&sim->q, sim->ev, slot);
     ev_slot_put(sim, slot);
-    sim->pending--;
     return 1;
 }
 
@@ -404,7 +427,6 @@ static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
     viv_event_fn fn = e->fn;
     void *user = e->user;
     ev_slot_put(sim, slot);
-    sim->pending--;
     sim->obs_pending--;
     fn(sim, user);
     if (sim->zombies)
@@ -432,7 +454,6 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         o->fp = viv__fp_fold(viv__fp_fold(o->fp, t), e->seq);
         if (fn != timer_fire)
             ev_slot_put(sim, slot);
-        sim->pending--;
         sim->now = t;
         sim->dispatched++;
         fn(sim, user);
@@ -533,7 +554,6 @@ static void timer_push(viv_sim_t *sim, viv__timer *t, viv_time_t at)
     e->time = at;
     e->seq = sim->own[e->owner].seq++;
     viv__sched_push(sim, &sim->q, sim->ev, t->slot);
-    sim->pending++;
     t->queued = 1;
 }
 
@@ -575,7 +595,6 @@ void viv__timer_fini(viv__timer *t)
     viv_sim_t *sim = t->sim;
     if (t->queued) {
         viv__sched_remove(&sim->q, sim->ev, t->slot);
-        sim->pending--;
     }
     ev_slot_put(sim, t->slot);
     viv__timer_clear(t);
@@ -590,7 +609,6 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
     if (at == VIV_TIME_NEVER) {
         if (t->queued) { /* out of the queue: a stopped timer costs no event */
             viv__sched_remove(&sim->q, sim->ev, t->slot);
-            sim->pending--;
             t->queued = 0;
         }
         return;
@@ -599,7 +617,6 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
         if (sim->ev[t->slot].time <= at)
             return; /* it fires first and re-arms itself at the deadline */
         viv__sched_remove(&sim->q, sim->ev, t->slot);
-        sim->pending--;
     }
     timer_push(sim, t, at);
 }

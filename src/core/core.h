@@ -11,14 +11,18 @@
 #include "vivarium/rng.h"
 #include "vivarium/sim.h"
 
+/* VIV__NOINLINE keeps a hot path's rare part out of it (link-time optimisation would
+ * otherwise inline it, and the registers it needs cost the hot path a prologue). */
 #if defined(__GNUC__)
 #define VIV__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define VIV__LIKELY(x) __builtin_expect(!!(x), 1)
 #define VIV__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VIV__NOINLINE __attribute__((noinline))
 #else
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
+#define VIV__NOINLINE
 #endif
 
 /* After the macros above, which the queue's inline push uses. */

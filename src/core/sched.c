@@ -21,7 +21,9 @@
 static void set_thresholds(viv__sched *q)
 {
     q->grow_at = (size_t)q->nb * SCHED_LOAD;
-    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
+    /* At least 1: a pop that empties the queue always takes the rare path (which marks the
+     * calendar empty). */
+    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 1;
 }
 
 /* Start a tuning window: the next check comes 2 nb << backoff operations from now. Its
@@ -46,7 +48,7 @@ void viv__sched_init(viv__sched *q)
     q->nb = VIV__SCHED_MIN_BUCKETS;
     q->shift = 10; /* 1 us days until the first estimate */
     q->cur = 0;
-    q->day = 0;
+    q->day = VIV__SCHED_EMPTY;
     q->len = 0;
     q->resizes = 0;
     q->ops_total = 0;
@@ -194,7 +196,7 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
         link_leader(q, ev, all);
         all = nx;
     }
-    q->day = k ? s[0] >> q->shift : 0;
+    q->day = k ? s[0] >> q->shift : VIV__SCHED_EMPTY;
     q->cur = (uint32_t)q->day & (nb - 1);
     close_window(q);
     q->rebuilt_at = q->ops_total;
@@ -230,8 +232,8 @@ void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 
 /* Slot joins the group at its time, led by ev[h] (*p names h). The leader is the group's
  * least event; the ring behind it runs from the least of the rest to the greatest, and the
- * leader's `same` names the greatest. Kept out of line: pushes mostly find no group. */
-uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
+ * leader's `same` names the greatest. Returns the steps taken. */
+static uint32_t group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
 {
     viv__event *e = &ev[slot];
     uint32_t steps = 0;
@@ -266,6 +268,17 @@ uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t
         e->same = cur;
     }
     return steps;
+}
+
+/* Kept out of line: pushes mostly find no group. */
+void viv__sched_push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t *p,
+                          uint32_t slot)
+{
+    q->cost += group_join(ev, p, *p, slot);
+    if (VIV__UNLIKELY(++q->len > q->grow_at))
+        viv__sched_grow(sim, q, ev);
+    else if (VIV__UNLIKELY(--q->left == 0))
+        viv__sched_tune(sim, q, ev);
 }
 
 void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
@@ -343,15 +356,19 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
      * nb operations after the last rebuild (its O(nb + len) is then spread over them), or at
      * once when the queue is far too big (it drained). Shrink straight to the size that
      * fits. */
-    if (VIV__UNLIKELY(q->len < q->shrink_at) &&
-        (q->ops_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
-         q->len < q->nb / 16)) {
-        uint32_t nb = q->nb / 2;
-        while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
-            nb /= 2;
-        if (!rebuild(sim, q, ev, nb))
-            q->shrink_at = q->len / 2; /* try again later */
-        return h;
+    if (VIV__UNLIKELY(q->len < q->shrink_at)) {
+        if (q->len == 0)
+            q->day = VIV__SCHED_EMPTY;
+        if (q->nb > VIV__SCHED_MIN_BUCKETS &&
+            (q->ops_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
+             q->len < q->nb / 16)) {
+            uint32_t nb = q->nb / 2;
+            while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
+                nb /= 2;
+            if (!rebuild(sim, q, ev, nb))
+                q->shrink_at = q->len / 2 + 1; /* try again later */
+            return h;
+        }
     }
     if (VIV__UNLIKELY(--q->left == 0))
         viv__sched_tune(sim, q, ev);
@@ -401,5 +418,6 @@ void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot)
         }
     }
     q->cost += steps;
-    q->len--;
+    if (--q->len == 0)
+        q->day = VIV__SCHED_EMPTY;
 }

@@ -318,20 +318,11 @@ static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 
 static void timer_fire(viv_sim_t *sim, void *user);
 
-static int schedule_nomem(viv_sim_t *sim)
+/* Fill free slot `slot` with the event *seq of owner (and count it), and queue it. */
+static inline void schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner, uint64_t *seq,
+                                 viv_event_id *id_out, viv_time_t at, viv_event_fn fn,
+                                 void *user)
 {
-    return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
-}
-
-/* Queue fn(user) at `at` as the event *seq of owner (and count it). Inline: the program's
- * own scheduling (viv_sim_schedule_at, _after) takes it with the owner known, so that its
- * hot path is one function with no test of the owner's kind. */
-static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
-                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user)
-{
-    uint32_t slot;
-    if (VIV__UNLIKELY(ev_slot_get(sim, &slot) < 0))
-        return schedule_nomem(sim);
     viv__event *e = &sim->ev[slot];
     e->owner = owner;
     e->gen++; /* generations count from 1, so no id is ever 0 */
@@ -339,18 +330,48 @@ static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
     e->user = user;
     e->time = at;
     e->seq = (*seq)++;
-    viv__sched_push(sim, &sim->q, sim->ev, slot);
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
+    viv__sched_push(sim, &sim->q, sim->ev, slot);
+}
+
+/* The owner's event count. */
+static inline uint64_t *owner_seq(viv_sim_t *sim, uint32_t owner)
+{
+    return VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? &sim->own[owner].seq : &sim->obs_seq;
+}
+
+/* The same with a slot from the end of the table, which may have to grow. Out of line, and
+ * called last with at most six arguments (all in registers), so that the common path keeps
+ * nothing live across a call and needs no prologue. */
+static VIV__NOINLINE int schedule_new_slot(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
+                                           viv_time_t at, viv_event_fn fn, void *user)
+{
+    uint32_t slot;
+    if (ev_slot_new(sim, &slot) < 0)
+        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
+    schedule_slot(sim, slot, owner, owner_seq(sim, owner), id_out, at, fn, user);
+    return 0;
+}
+
+/* Queue fn(user) at `at` as the event *seq of owner. Inline: the program's own scheduling
+ * (viv_sim_schedule_at, _after) takes it with the owner known, so that its hot path is one
+ * function with no test of the owner's kind. */
+static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
+                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user)
+{
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(slot == EV_NONE))
+        return schedule_new_slot(sim, owner, id_out, at, fn, user);
+    sim->ev_free = sim->ev[slot].next;
+    schedule_slot(sim, slot, owner, seq, id_out, at, fn, user);
     return 0;
 }
 
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user)
 {
-    uint64_t *seq = VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? &sim->own[owner].seq
-                                                              : &sim->obs_seq;
-    return schedule_ev(sim, owner, seq, id_out, at, fn, user);
+    return schedule_ev(sim, owner, owner_seq(sim, owner), id_out, at, fn, user);
 }
 
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,

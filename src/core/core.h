@@ -11,18 +11,23 @@
 #include "vivarium/rng.h"
 #include "vivarium/sim.h"
 
-#include "map.h"
-#include "sched.h"
-
+/* VIV__NOINLINE keeps a hot path's rare part out of it (link-time optimisation would
+ * otherwise inline it, and the registers it needs cost the hot path a prologue). */
 #if defined(__GNUC__)
 #define VIV__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define VIV__LIKELY(x) __builtin_expect(!!(x), 1)
 #define VIV__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VIV__NOINLINE __attribute__((noinline))
 #else
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
+#define VIV__NOINLINE
 #endif
+
+/* After the macros above, which the queue's inline push uses. */
+#include "map.h"
+#include "sched.h"
 
 #define VIV__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -117,8 +122,7 @@ struct viv_sim {
     uint32_t ev_len, ev_cap;
     uint32_t ev_free; /* head of the free-slot list, UINT32_MAX if empty */
     uint64_t dispatched;
-    size_t pending;     /* queued events, observers' included */
-    size_t obs_pending; /* queued observers' events */
+    size_t obs_pending; /* queued observers' events (all queued: viv__sched_len(&q)) */
     int running;
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
@@ -258,15 +262,25 @@ static inline void viv__sb_init(viv__sb *sb, char *buf, size_t cap)
 }
 void viv__sb_printf(viv__sb *sb, const char *fmt, ...) VIV__PRINTF(2, 3);
 
-/* Fingerprint mixing: fold a 64-bit word, or a byte string, into the run's fingerprint. */
+/* Fingerprint mixing: fold a 64-bit word, or a byte string, into the run's fingerprint.
+ *
+ * One fold is h' = rotl((h ^ x) * K, 29) with K odd: three instructions. Each step is a
+ * bijection of h for a given x and of x for a given h, so a run that differs from another
+ * in exactly one folded word (a time, a sequence number, a frame's word) always ends with a
+ * different value, wherever the word was; two or more differences collide only by chance
+ * (about 2^-64). The multiplication carries every bit of h ^ x into the bits above it and
+ * the rotation brings the well-mixed high bits down for the next step, so the order of the
+ * words matters. Not a hash for tables: nothing is bucketed by it. */
 static inline uint64_t viv__fp_fold(uint64_t h, uint64_t x)
 {
-    h ^= x;
-    h *= UINT64_C(0x9e3779b97f4a7c15);
-    h ^= h >> 29;
-    return h;
+    h = (h ^ x) * UINT64_C(0x9e3779b97f4a7c15);
+    return (h << 29) | (h >> 35);
 }
-void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x);
+/* Fold x into owner's fingerprint. */
+static inline void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x)
+{
+    sim->own[owner].fp = viv__fp_fold(sim->own[owner].fp, x);
+}
 /* Bytes of each frame on a wire that the fingerprint reads: every header (Ethernet, IPv4,
  * ICMP/UDP/TCP with options), whose checksums in turn cover the payload. */
 #define VIV__FP_FRAME_BYTES 64u

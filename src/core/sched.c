@@ -1,8 +1,6 @@
 /* The event queue: a calendar queue with equal-time groups and self-tuning day width. See
  * sched.h for the layout. */
-#include "sched.h"
-
-#include "core.h"
+#include "core.h" /* and sched.h, which needs core.h's macros */
 
 /* The calendar doubles when it holds more than this many events per bucket on average, and
  * halves below a quarter of that. */
@@ -23,7 +21,25 @@
 static void set_thresholds(viv__sched *q)
 {
     q->grow_at = (size_t)q->nb * SCHED_LOAD;
-    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
+    /* At least 1: a pop that empties the queue always takes the rare path (which marks the
+     * calendar empty). */
+    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 1;
+}
+
+/* Start a tuning window: the next check comes 2 nb << backoff operations from now. Its
+ * operations count into ops_total when it ends (or is cut short by a rebuild). */
+static void start_window(viv__sched *q)
+{
+    q->window = (2 * (uint64_t)q->nb) << q->backoff;
+    q->left = q->window;
+    q->cost = 0;
+}
+
+/* Close the current window early or on time: its operations and cost go into the totals. */
+static void close_window(viv__sched *q)
+{
+    q->ops_total += q->window - q->left;
+    q->cost_total += q->cost;
 }
 
 void viv__sched_init(viv__sched *q)
@@ -32,19 +48,18 @@ void viv__sched_init(viv__sched *q)
     q->nb = VIV__SCHED_MIN_BUCKETS;
     q->shift = 10; /* 1 us days until the first estimate */
     q->cur = 0;
-    q->day = 0;
+    q->day = VIV__SCHED_EMPTY;
     q->len = 0;
-    q->ops = 0;
-    q->cost = 0;
     q->resizes = 0;
     q->ops_total = 0;
     q->cost_total = 0;
     q->backoff = 0;
     q->retuned = 0;
-    q->since_rebuild = 0;
+    q->rebuilt_at = 0;
     for (uint32_t i = 0; i < VIV__SCHED_MIN_BUCKETS; i++)
         q->small[i] = VIV__QNIL;
     set_thresholds(q);
+    start_window(q);
 }
 
 void viv__sched_fini(struct viv_sim *sim, viv__sched *q)
@@ -181,15 +196,13 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
         link_leader(q, ev, all);
         all = nx;
     }
-    q->day = k ? s[0] >> q->shift : 0;
+    q->day = k ? s[0] >> q->shift : VIV__SCHED_EMPTY;
     q->cur = (uint32_t)q->day & (nb - 1);
-    q->ops_total += q->ops;
-    q->cost_total += q->cost;
-    q->ops = 0;
-    q->cost = 0;
+    close_window(q);
+    q->rebuilt_at = q->ops_total;
     q->resizes++;
-    q->since_rebuild = 0;
     set_thresholds(q);
+    start_window(q);
     return true;
 }
 
@@ -199,34 +212,28 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
  * as long (up to 2^10 times), and a good window resets the wait. */
 void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    if (q->cost > SCHED_COST_LIMIT * q->ops) {
+    if (q->cost > SCHED_COST_LIMIT * q->window) {
         int futile = q->retuned; /* the previous window was right after a re-tuning */
         if (rebuild(sim, q, ev, q->nb)) {
             q->retuned = 1;
-            if (futile && q->backoff < 10)
+            if (futile && q->backoff < 10) {
                 q->backoff++;
+                start_window(q); /* nothing ran since the rebuild: the longer wait starts */
+            }
             return;
         }
     } else {
         q->backoff = 0;
     }
     q->retuned = 0;
-    q->ops_total += q->ops;
-    q->cost_total += q->cost;
-    q->ops = 0;
-    q->cost = 0;
-}
-
-static inline void check_cost(struct viv_sim *sim, viv__sched *q, viv__event *ev)
-{
-    if (VIV__UNLIKELY(++q->ops >= ((2 * (uint64_t)q->nb) << q->backoff)))
-        viv__sched_tune(sim, q, ev);
+    close_window(q);
+    start_window(q);
 }
 
 /* Slot joins the group at its time, led by ev[h] (*p names h). The leader is the group's
  * least event; the ring behind it runs from the least of the rest to the greatest, and the
- * leader's `same` names the greatest. Kept out of line: pushes mostly find no group. */
-uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
+ * leader's `same` names the greatest. Returns the steps taken. */
+static uint32_t group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
 {
     viv__event *e = &ev[slot];
     uint32_t steps = 0;
@@ -261,6 +268,17 @@ uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t
         e->same = cur;
     }
     return steps;
+}
+
+/* Kept out of line: pushes mostly find no group. */
+void viv__sched_push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t *p,
+                          uint32_t slot)
+{
+    q->cost += group_join(ev, p, *p, slot);
+    if (VIV__UNLIKELY(++q->len > q->grow_at))
+        viv__sched_grow(sim, q, ev);
+    else if (VIV__UNLIKELY(--q->left == 0))
+        viv__sched_tune(sim, q, ev);
 }
 
 void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
@@ -335,19 +353,25 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
     }
     q->len--;
     /* A queue whose length swings with bursts must not rebuild on every swing: shrink only
-     * nb pops after the last rebuild (its O(nb + len) is then spread over them), or at once
-     * when the queue is far too big (it drained). Shrink straight to the size that fits. */
-    q->since_rebuild++;
-    if (VIV__UNLIKELY(q->len < q->shrink_at) &&
-        (q->since_rebuild >= (uint64_t)q->nb || q->len < q->nb / 16)) {
-        uint32_t nb = q->nb / 2;
-        while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
-            nb /= 2;
-        if (!rebuild(sim, q, ev, nb))
-            q->shrink_at = q->len / 2; /* try again later */
-        return h;
+     * nb operations after the last rebuild (its O(nb + len) is then spread over them), or at
+     * once when the queue is far too big (it drained). Shrink straight to the size that
+     * fits. */
+    if (VIV__UNLIKELY(q->len < q->shrink_at)) {
+        if (q->len == 0)
+            q->day = VIV__SCHED_EMPTY;
+        if (q->nb > VIV__SCHED_MIN_BUCKETS &&
+            (q->ops_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
+             q->len < q->nb / 16)) {
+            uint32_t nb = q->nb / 2;
+            while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
+                nb /= 2;
+            if (!rebuild(sim, q, ev, nb))
+                q->shrink_at = q->len / 2 + 1; /* try again later */
+            return h;
+        }
     }
-    check_cost(sim, q, ev);
+    if (VIV__UNLIKELY(--q->left == 0))
+        viv__sched_tune(sim, q, ev);
     return h;
 }
 
@@ -394,5 +418,6 @@ void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot)
         }
     }
     q->cost += steps;
-    q->len--;
+    if (--q->len == 0)
+        q->day = VIV__SCHED_EMPTY;
 }

@@ -25,7 +25,9 @@
  * bucket up to its time (a few steps: the tuning keeps buckets short) and, for a slot that
  * is not the first at its instant, of that instant's group.
  *
- * The queue holds at most UINT32_MAX - 1 slots (indices are 32-bit, VIV__QNIL excluded). */
+ * The queue holds at most UINT32_MAX - 1 slots (indices are 32-bit, VIV__QNIL excluded).
+ *
+ * Included through core.h (the inline push uses its VIV__LIKELY/UNLIKELY). */
 #ifndef VIV_CORE_SCHED_H
 #define VIV_CORE_SCHED_H
 
@@ -52,6 +54,9 @@ typedef struct viv__event {
     uint32_t same; /* queued leader: the newest event at that instant (a ring), or QNIL */
 } viv__event;
 
+/* The day of an empty queue: later than any event's, so the next push sets the day. */
+#define VIV__SCHED_EMPTY UINT64_MAX
+
 /* Buckets a queue starts with, held inside the structure (no allocation needed). */
 #define VIV__SCHED_MIN_BUCKETS 16u
 
@@ -60,18 +65,22 @@ typedef struct viv__sched {
     uint32_t nb;      /* buckets, a power of two */
     uint32_t shift;   /* a day is 2^shift ns */
     uint32_t cur;     /* the bucket of the current day */
-    uint64_t day;     /* the current day: no queued event is earlier */
+    uint64_t day;     /* the current day: no queued event is earlier; VIV__SCHED_EMPTY when
+                       * the queue is empty */
     size_t len;       /* queued slots */
     size_t grow_at;   /* grow when len exceeds this */
     size_t shrink_at; /* shrink when len falls below this */
-    uint64_t ops;     /* pushes and pops since the last tuning check */
-    uint64_t cost;    /* list steps and empty days visited since then */
+    /* Tuning checks come every `window` pushes and pops: `left` counts down to the next
+     * one (one decrement and one test per operation). */
+    uint64_t left;    /* operations left in the current window */
+    uint64_t window;  /* the current window's length: 2 nb << backoff */
+    uint64_t cost;    /* list steps and empty days visited in the current window */
     uint64_t resizes;    /* rebuilds so far (resizes and re-tunings) */
     uint32_t backoff;    /* re-tuning checks are 2 nb << backoff operations apart */
     uint32_t retuned;    /* the current window started with a re-tuning */
-    uint64_t since_rebuild; /* pops since the last rebuild */
-    uint64_t ops_total;  /* operations and their cost over the queue's life, updated every */
-    uint64_t cost_total; /* tuning check (for tests: the cost per operation stays bounded) */
+    uint64_t rebuilt_at; /* ops_total at the last rebuild */
+    uint64_t ops_total;  /* operations and their cost over the queue's life, up to the */
+    uint64_t cost_total; /* current window (for tests: the cost per operation stays bounded) */
     uint32_t small[VIV__SCHED_MIN_BUCKETS];
 } viv__sched;
 
@@ -81,11 +90,13 @@ struct viv_sim;
 void viv__sched_init(viv__sched *q);
 /* Release the queue's memory (not the event table). */
 void viv__sched_fini(struct viv_sim *sim, viv__sched *q);
-/* The out-of-line parts of a push: joining an equal-time group (returns the steps taken),
- * growing, re-tuning. */
-uint32_t viv__sched_group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot);
-void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev);
-void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+/* The out-of-line parts of a push, each the last thing the push does (so that its hot path
+ * keeps nothing live across a call): joining the equal-time group whose leader *p names,
+ * and the rest of the push; growing; re-tuning. */
+VIV__NOINLINE void viv__sched_push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                        uint32_t *p, uint32_t slot);
+VIV__NOINLINE void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+VIV__NOINLINE void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev);
 
 /* Queue slot ev[slot], whose time, owner and seq are set; (owner, seq) must be unique among
  * queued slots. Never fails (a failed resize is retried later). Inline: it is the hot half
@@ -96,30 +107,29 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
     viv__event *e = &ev[slot];
     uint64_t t = e->time;
     uint64_t d = t >> q->shift;
-    if (d < q->day || q->len == 0) {
+    if (d < q->day) {
         /* Earlier than the current day (the driver ran to a limit, then scheduled before
-         * the next event) or the first event: the calendar starts from its day. */
+         * the next event) or the first event (an empty queue's day is VIV__SCHED_EMPTY):
+         * the calendar starts from its day. */
         q->day = d;
         q->cur = (uint32_t)d & (q->nb - 1);
     }
     uint32_t *p = &q->bucket[d & (q->nb - 1)];
-    uint32_t h, steps = 0;
+    uint32_t h;
     while ((h = *p) != VIV__QNIL && ev[h].time < t) {
         p = &ev[h].next;
-        steps++;
+        q->cost++; /* counted in place: one register fewer on the way */
     }
-    if (h != VIV__QNIL && ev[h].time == t) {
-        steps += viv__sched_group_join(ev, p, h, slot);
-    } else {
-        e->next = h;
-        e->same = VIV__QNIL;
-        *p = slot;
+    if (VIV__UNLIKELY(h != VIV__QNIL && ev[h].time == t)) {
+        viv__sched_push_join(sim, q, ev, p, slot);
+        return;
     }
-    q->cost += steps;
-    q->len++;
-    if (q->len > q->grow_at)
+    e->next = h;
+    e->same = VIV__QNIL;
+    *p = slot;
+    if (VIV__UNLIKELY(++q->len > q->grow_at))
         viv__sched_grow(sim, q, ev);
-    else if (++q->ops >= ((2 * (uint64_t)q->nb) << q->backoff))
+    else if (VIV__UNLIKELY(--q->left == 0))
         viv__sched_tune(sim, q, ev);
 }
 /* Take queued slot ev[slot] out of the queue. */

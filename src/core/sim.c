@@ -93,7 +93,7 @@ uint64_t viv_sim_seed(const viv_sim_t *sim)
 size_t viv_sim_pending(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
-    return sim ? sim->pending - sim->obs_pending : 0;
+    return sim ? viv__sched_len(&sim->q) - sim->obs_pending : 0;
 }
 
 uint64_t viv_sim_events(const viv_sim_t *sim)
@@ -117,11 +117,6 @@ uint64_t viv_sim_fingerprint(const viv_sim_t *sim)
             h = viv__fp_fold(viv__fp_fold(h, sim->own[i].fp), sim->own[i].seq);
     }
     return h;
-}
-
-void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x)
-{
-    sim->own[owner].fp = viv__fp_fold(sim->own[owner].fp, x);
 }
 
 int viv__owner_new(viv_sim_t *sim, uint32_t *id_out)
@@ -155,39 +150,50 @@ static inline uint64_t load_le64(const uint8_t *p)
     return w;
 }
 
-static inline uint64_t lane(uint64_t v, uint64_t w)
-{
-    v ^= w * UINT64_C(0xc2b2ae3d27d4eb4f);
-    v = (v << 31) | (v >> 33);
-    return v * UINT64_C(0x9e3779b97f4a7c15);
-}
-
-/* Frames are hashed in four independent lanes of 8-byte words (the multiplications of one
- * 32-byte block do not wait on each other), then the lanes, the tail and the length are
- * folded into the running fingerprint. */
+/* A frame's first bytes (at most VIV__FP_FRAME_BYTES) are folded word by word into two
+ * chains, so that the multiplications of neighbouring words do not wait on each other: the
+ * owner's running value takes the even words and a second chain the odd ones; the second
+ * then folds into the first. A string of another length than VIV__FP_FRAME_BYTES starts the
+ * second chain with its length (so that trailing zero bytes still count) and, if its length
+ * is not a multiple of 8, ends with its last 8 bytes read again as one word (overlapping
+ * words already taken); only a string shorter than a word is read byte by byte. Every step
+ * is a bijection (viv__fp_fold), so bytes that differ from another run's within one word
+ * always change the fingerprint; other differences collide only by chance. Cost: 3
+ * instructions per word (xor, multiply, rotate), 8 words for a frame of 64 bytes or more. */
 void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n)
 {
-    uint64_t a = UINT64_C(0x243f6a8885a308d3), b = UINT64_C(0x13198a2e03707344),
-             c = UINT64_C(0xa4093822299f31d0), d = UINT64_C(0x082efa98ec4e6c89);
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a = lane(a, load_le64(p + i));
-        b = lane(b, load_le64(p + i + 8));
-        c = lane(c, load_le64(p + i + 16));
-        d = lane(d, load_le64(p + i + 24));
+    uint64_t a = sim->own[owner].fp;
+    uint64_t b = UINT64_C(0x243f6a8885a308d3);
+    if (VIV__LIKELY(n == VIV__FP_FRAME_BYTES)) {
+        /* The common case (every frame of at least that length), in straight-line code. */
+        for (size_t i = 0; i < VIV__FP_FRAME_BYTES; i += 16) {
+            a = viv__fp_fold(a, load_le64(p + i));
+            b = viv__fp_fold(b, load_le64(p + i + 8));
+        }
+        sim->own[owner].fp = viv__fp_fold(a, b);
+        return;
     }
-    for (; i + 8 <= n; i += 8)
-        a = lane(a, load_le64(p + i));
-    uint64_t tail = 0;
-    for (int shift = 0; i < n; i++, shift += 8)
-        tail |= (uint64_t)p[i] << shift;
-    uint64_t h = viv__fp_fold(sim->own[owner].fp, a);
-    h = viv__fp_fold(h, b);
-    h = viv__fp_fold(h, c);
-    h = viv__fp_fold(h, d);
-    h = viv__fp_fold(h, tail);
-    /* the length, so that trailing zero bytes still count */
-    sim->own[owner].fp = viv__fp_fold(h, n);
+    b = viv__fp_fold(b, n);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a = viv__fp_fold(a, load_le64(p + i));
+        b = viv__fp_fold(b, load_le64(p + i + 8));
+    }
+    if (i + 8 <= n) {
+        a = viv__fp_fold(a, load_le64(p + i));
+        i += 8;
+    }
+    if (i < n) {
+        uint64_t tail = 0;
+        if (n >= 8) {
+            tail = load_le64(p + n - 8);
+        } else {
+            for (int shift = 0; i < n; i++, shift += 8)
+                tail |= (uint64_t)p[i] << shift;
+        }
+        b = viv__fp_fold(b, tail);
+    }
+    sim->own[owner].fp = viv__fp_fold(a, b);
 }
 
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))
@@ -276,13 +282,9 @@ static void reap(viv_sim_t *sim)
 
 /* ---- events ---------------------------------------------------------------------------- */
 
-static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
+/* A slot from the end of the table, which grows when full. */
+static int ev_slot_new(viv_sim_t *sim, uint32_t *out)
 {
-    if (sim->ev_free != EV_NONE) {
-        *out = sim->ev_free;
-        sim->ev_free = sim->ev[*out].next;
-        return 0;
-    }
     if (sim->ev_len == sim->ev_cap) {
         uint32_t ncap = sim->ev_cap ? sim->ev_cap * 2 : 64;
         if (ncap <= sim->ev_cap || ncap > UINT32_MAX / 2)
@@ -299,6 +301,17 @@ static int ev_slot_get(viv_sim_t *sim, uint32_t *out)
     return 0;
 }
 
+/* A free slot: the last one given back, else a new one. */
+static inline int ev_slot_get(viv_sim_t *sim, uint32_t *out)
+{
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(slot == EV_NONE))
+        return ev_slot_new(sim, out);
+    *out = slot;
+    sim->ev_free = sim->ev[slot].next;
+    return 0;
+}
+
 static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 {
     viv__event *e = &sim->ev[slot];
@@ -309,24 +322,60 @@ static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 
 static void timer_fire(viv_sim_t *sim, void *user);
 
-int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
-                  viv_event_fn fn, void *user)
+/* Fill free slot `slot` with the event *seq of owner (and count it), and queue it. */
+static inline void schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner, uint64_t *seq,
+                                 viv_event_id *id_out, viv_time_t at, viv_event_fn fn,
+                                 void *user)
 {
-    uint32_t slot;
-    if (VIV__UNLIKELY(ev_slot_get(sim, &slot) < 0))
-        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
     viv__event *e = &sim->ev[slot];
     e->owner = owner;
     e->gen++; /* generations count from 1, so no id is ever 0 */
     e->fn = fn;
     e->user = user;
     e->time = at;
-    e->seq = VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? sim->own[owner].seq++ : sim->obs_seq++;
-    viv__sched_push(sim, &sim->q, sim->ev, slot);
-    sim->pending++;
+    e->seq = (*seq)++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
+    viv__sched_push(sim, &sim->q, sim->ev, slot);
+}
+
+/* The owner's event count. */
+static inline uint64_t *owner_seq(viv_sim_t *sim, uint32_t owner)
+{
+    return VIV__LIKELY(owner != VIV__OWNER_OBSERVER) ? &sim->own[owner].seq : &sim->obs_seq;
+}
+
+/* The same with a slot from the end of the table, which may have to grow. Out of line, and
+ * called last with at most six arguments (all in registers), so that the common path keeps
+ * nothing live across a call and needs no prologue. */
+static VIV__NOINLINE int schedule_new_slot(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
+                                           viv_time_t at, viv_event_fn fn, void *user)
+{
+    uint32_t slot;
+    if (ev_slot_new(sim, &slot) < 0)
+        return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
+    schedule_slot(sim, slot, owner, owner_seq(sim, owner), id_out, at, fn, user);
     return 0;
+}
+
+/* Queue fn(user) at `at` as the event *seq of owner. Inline: the program's own scheduling
+ * (viv_sim_schedule_at, _after) takes it with the owner known, so that its hot path is one
+ * function with no test of the owner's kind. */
+static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
+                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user)
+{
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(slot == EV_NONE))
+        return schedule_new_slot(sim, owner, id_out, at, fn, user);
+    sim->ev_free = sim->ev[slot].next;
+    schedule_slot(sim, slot, owner, seq, id_out, at, fn, user);
+    return 0;
+}
+
+int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
+                  viv_event_fn fn, void *user)
+{
+    return schedule_ev(sim, owner, owner_seq(sim, owner), id_out, at, fn, user);
 }
 
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
@@ -361,7 +410,8 @@ int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv
         return viv__err(sim, VIV_ERANGE,
                         "viv_sim_schedule_at: VIV_TIME_NEVER is not an instant (the last is "
                         "VIV_TIME_MAX)");
-    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, at, fn, user);
+    return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out, at,
+                       fn, user);
 }
 
 int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
@@ -374,7 +424,8 @@ int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t dela
         return viv__err(sim, VIV_ERANGE,
                         "viv_sim_schedule_after: now (%llu ns) + %llu ns is past VIV_TIME_MAX",
                         (unsigned long long)sim->now, (unsigned long long)delay);
-    return viv__schedule(sim, VIV__OWNER_PROGRAM, id_out, sim->now + delay, fn, user);
+    return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out,
+                       sim->now + delay, fn, user);
 }
 
 int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
@@ -397,7 +448,6 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
         sim->obs_pending--;
     viv__sched_remove(&sim->q, sim->ev, slot);
     ev_slot_put(sim, slot);
-    sim->pending--;
     return 1;
 }
 
@@ -408,7 +458,6 @@ static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
     viv_event_fn fn = e->fn;
     void *user = e->user;
     ev_slot_put(sim, slot);
-    sim->pending--;
     sim->obs_pending--;
     fn(sim, user);
     if (sim->zombies)
@@ -436,7 +485,6 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         o->fp = viv__fp_fold(viv__fp_fold(o->fp, t), e->seq);
         if (fn != timer_fire)
             ev_slot_put(sim, slot);
-        sim->pending--;
         sim->now = t;
         sim->dispatched++;
         fn(sim, user);
@@ -537,7 +585,6 @@ static void timer_push(viv_sim_t *sim, viv__timer *t, viv_time_t at)
     e->time = at;
     e->seq = sim->own[e->owner].seq++;
     viv__sched_push(sim, &sim->q, sim->ev, t->slot);
-    sim->pending++;
     t->queued = 1;
 }
 
@@ -579,7 +626,6 @@ void viv__timer_fini(viv__timer *t)
     viv_sim_t *sim = t->sim;
     if (t->queued) {
         viv__sched_remove(&sim->q, sim->ev, t->slot);
-        sim->pending--;
     }
     ev_slot_put(sim, t->slot);
     viv__timer_clear(t);
@@ -594,7 +640,6 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
     if (at == VIV_TIME_NEVER) {
         if (t->queued) { /* out of the queue: a stopped timer costs no event */
             viv__sched_remove(&sim->q, sim->ev, t->slot);
-            sim->pending--;
             t->queued = 0;
         }
         return;
@@ -603,7 +648,6 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
         if (sim->ev[t->slot].time <= at)
             return; /* it fires first and re-arms itself at the deadline */
         viv__sched_remove(&sim->q, sim->ev, t->slot);
-        sim->pending--;
     }
     timer_push(sim, t, at);
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/core.h"
+
 typedef struct trace {
     viv_time_t t[4096];
     int tag[4096];
@@ -253,6 +255,59 @@ static void test_sim__fingerprint_repeats_and_tells_runs_apart(void **state)
     viv_test_sim_free(s1, &al);
 }
 
+/* The fingerprint of n bytes folded into owner 0's value, from a fixed start. */
+static uint64_t fp_of_bytes(viv_sim_t *sim, const uint8_t *p, size_t n)
+{
+    sim->own[0].fp = UINT64_C(0x0123456789abcdef);
+    viv__fp_bytes(sim, 0, p, n);
+    return sim->own[0].fp;
+}
+
+/* What a frame contributes (its first VIV__FP_FRAME_BYTES bytes) tells frames apart: any
+ * one bit flipped, any other length (trailing zero bytes included), two words swapped. And
+ * folded words count in their order, so two events swapped change the value. */
+static void test_sim__fingerprint_sees_every_bit_length_and_order(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    uint8_t buf[80], zeros[80];
+    viv_rng_t g;
+    viv_rng_init(&g, 7, 7);
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)viv_rng_below(&g, 256);
+    memset(zeros, 0, sizeof zeros);
+    for (size_t n = 0; n <= sizeof buf; n++) {
+        uint64_t base = fp_of_bytes(sim, buf, n);
+        for (size_t i = 0; i < n; i++) {
+            for (int bit = 0; bit < 8; bit++) {
+                buf[i] ^= (uint8_t)(1u << bit);
+                assert_true(fp_of_bytes(sim, buf, n) != base);
+                buf[i] ^= (uint8_t)(1u << bit);
+            }
+        }
+        assert_true(fp_of_bytes(sim, buf, n) == base);
+        uint64_t z = fp_of_bytes(sim, zeros, n);
+        for (size_t m = 0; m < n; m++)
+            assert_true(fp_of_bytes(sim, zeros, m) != z);
+    }
+    /* Words swapped, within a chain and across the two. */
+    uint8_t sw[64];
+    for (size_t a = 0; a < 8; a++) {
+        for (size_t b = a + 1; b < 8; b++) {
+            memcpy(sw, buf, sizeof sw);
+            memcpy(sw + 8 * a, buf + 8 * b, 8);
+            memcpy(sw + 8 * b, buf + 8 * a, 8);
+            assert_true(fp_of_bytes(sim, sw, sizeof sw) != fp_of_bytes(sim, buf, sizeof sw));
+        }
+    }
+    /* Events: (time, sequence) pairs folded in another order give another value. */
+    uint64_t h = 99, t1 = 1000, t2 = 1000, s1 = 4, s2 = 5;
+    assert_true(viv__fp_fold(viv__fp_fold(viv__fp_fold(viv__fp_fold(h, t1), s1), t2), s2) !=
+                viv__fp_fold(viv__fp_fold(viv__fp_fold(viv__fp_fold(h, t2), s2), t1), s1));
+    for (uint64_t x = 0; x < 64; x++)
+        assert_true(viv__fp_fold(viv__fp_fold(h, x), x + 1) !=
+                    viv__fp_fold(viv__fp_fold(h, x + 1), x));
+}
+
 static void test_sim__out_of_memory_returns_enomem_and_leaks_nothing(void **state)
 {
     (void)state;
@@ -335,6 +390,7 @@ int main(void)
         T(test_sim__bad_arguments_are_einval_with_a_message),
         T(test_sim__error_table_names_and_messages),
         T(test_sim__fingerprint_repeats_and_tells_runs_apart),
+        T(test_sim__fingerprint_sees_every_bit_length_and_order),
         T(test_sim__out_of_memory_returns_enomem_and_leaks_nothing),
         T(test_sim__free_from_a_callback_is_deferred_to_the_driver),
 #undef T

@@ -42,6 +42,7 @@ struct viv__linkdir {
     struct viv_port *from, *to;
     uint32_t owner;    /* the owner of this side's events: arrivals, captures */
     viv_link_params p; /* defaults resolved */
+    int impaired;      /* p draws something per frame (loss, corruption, jitter...) */
     int up;
     viv_rng_t rng;
     int ge_bad;
@@ -132,6 +133,15 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
     return 0;
 }
 
+/* Whether the parameters draw from the direction's stream for a frame: without, a frame's
+ * way is its timing alone (tx_start's fast path). Called on every change of d->p. */
+static void params_note(struct viv__linkdir *d)
+{
+    const viv_link_params *p = &d->p;
+    d->impaired = p->loss > 0 || p->burst.p_good_bad > 0 || p->corrupt > 0 ||
+                  p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
+}
+
 static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
 {
     d->p = *p;
@@ -144,6 +154,7 @@ static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
     if (!d->p.overhead_bytes)
         d->p.overhead_bytes = DEFAULT_OVERHEAD;
     d->ser_ns = 0; /* the serialisation cache is stale */
+    params_note(d);
 }
 
 /* The formula of link.h, with parameters whose defaults may or may not be resolved: shared
@@ -323,6 +334,8 @@ static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     d->tap_pending = t;
 }
 
+static void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
+
 /* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
@@ -340,6 +353,21 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
                   f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
     viv__fp_mix(sim, d->owner, f->len);
 
+    if (VIV__LIKELY(!d->impaired)) {
+        /* Nothing to draw: the frame arrives a propagation delay after its end. */
+        viv_time_t arrival = time_add(end, d->p.delay_ns);
+        if (arrival > d->last_arrival)
+            d->last_arrival = arrival;
+        launch(d, f, arrival, 0);
+        return;
+    }
+    tx_impaired(d, f, end);
+}
+
+/* tx_start's way for a frame on a direction whose parameters draw: loss, burst loss,
+ * corruption, duplication, jitter, reordering, in that order, from the direction's stream. */
+static void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end)
+{
     const viv_link_params *p = &d->p;
     if (chance(&d->rng, p->loss)) {
         dir_drop(d, VIV_DROP_LOSS, f);
@@ -753,7 +781,10 @@ int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss)
     VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, prob_ok(loss), "loss probability outside 0..1");
-    FOR_DIRS(link, dir, d->p.loss = loss);
+    FOR_DIRS(link, dir, {
+        d->p.loss = loss;
+        params_note(d);
+    });
     return 0;
 }
 

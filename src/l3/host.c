@@ -378,6 +378,7 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
             return viv__err(sim, rc, "viv_host_add_addr: %s", viv_strerror(rc));
     }
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
+    viv__route_changed(h);
     return 0;
 }
 
@@ -408,6 +409,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
             memmove(&ifc->addrs[k], &ifc->addrs[k + 1],
                     (ifc->naddrs - k - 1) * sizeof(ifc->addrs[0]));
             ifc->naddrs--;
+            viv__route_changed(h);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)

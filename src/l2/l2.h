@@ -15,6 +15,14 @@
 
 typedef struct viv__linkdir viv__linkdir;
 
+/* Keep a rare or heavy path out of its caller, so that the caller's common path stays small
+ * (no registers to save for work it does not do). */
+#if defined(__GNUC__)
+#define VIV__NOINLINE __attribute__((noinline))
+#else
+#define VIV__NOINLINE
+#endif
+
 /* A tap sees frames at a port (sent and received) or on a link direction (as they start
  * transmission). Captures are taps; so could be traces. dir: 0 sent/on the wire, 1 received. */
 typedef struct viv__tap {

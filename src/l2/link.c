@@ -224,7 +224,7 @@ static void flight_unlink(txent *e)
 }
 
 /* Schedule the arrival of f (a reference the entry takes over) at time t. */
-static int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
 {
     struct viv_link *l = d->link;
     txent *e = ent_get(l);

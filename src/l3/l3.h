@@ -215,7 +215,10 @@ void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t 
                     const viv__frame *f);
 
 /* ---- arp.c ----------------------------------------------------------------------------- */
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
+/* An ARP packet arrived on iface: at offset off of f (after the Ethernet header, which the
+ * caller need not strip: a broadcast request is shared by every port it was flooded to, and
+ * reading it in place spares each host a copy). Consumes f. */
+void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f, uint32_t off);
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -85,6 +85,12 @@ void viv__node_fini(struct viv_node *n);
 /* Free a node of any kind: ops->destroy then viv__node_fini, then the memory of size. */
 void viv__node_free(struct viv_node *n, size_t size);
 
+/* viv__trace_frame, out of line: the frame path's functions then keep no room for a trace
+ * record on their stack nor registers for its arguments, which they paid on every frame. */
+VIV__NOINLINE void viv__l2_trace_frame(viv_sim_t *sim, int kind, const void *node, uint32_t port,
+                                       const void *link, int dir, int reason,
+                                       const uint8_t *bytes, uint32_t len);
+
 /* Send a frame out of a port; consumes the reference. Counts and drops when the node is off,
  * the port is unplugged, or the link direction refuses it. */
 void viv__port_send(struct viv_port *p, viv__frame *f);

@@ -52,7 +52,9 @@ struct viv__linkdir {
     viv_time_t ser_ns;
 
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
-    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started */
+    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started;
+                                      q_cap is 0 or a power of two (it starts at 16 and
+                                      doubles), so positions wrap with a mask */
     uint64_t q_bytes;
 
     txent flight; /* sentinel of the in-flight list */
@@ -93,7 +95,7 @@ static void link_mem_free(struct viv_link *l);
 
 /* Count a frame this direction drops, trace it with its reason, and release it (f may be
  * NULL: a frame already lost with the memory for its copy). */
-static void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
+static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
 {
     viv_link_stats_t *st = &d->st;
     switch (why) {
@@ -107,7 +109,7 @@ static void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
     }
     viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
                          f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
     viv__frame_unref(sim, f);
 }
@@ -309,7 +311,7 @@ static void tap_later(viv_sim_t *sim, void *user)
 }
 
 /* Run the link's taps on f at start: now, or from an event at start. */
-static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv_sim_t *sim = d->link->sim;
     if (start == sim->now) {
@@ -334,7 +336,7 @@ static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     d->tap_pending = t;
 }
 
-static void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
+static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
 /* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
@@ -420,7 +422,7 @@ static void queue_waiting(const struct viv__linkdir *d, viv_time_t now, uint32_t
     *frames = 0;
     *bytes = 0;
     for (uint32_t i = 0; i < d->q_len; i++) {
-        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
+        const qent *e = &d->q[(d->q_head + i) & (d->q_cap - 1)];
         if (e->start > now) {
             (*frames)++;
             *bytes += e->len;
@@ -433,7 +435,7 @@ static void queue_advance(struct viv__linkdir *d, viv_time_t now)
 {
     while (d->q_len && d->q[d->q_head].start <= now) {
         d->q_bytes -= d->q[d->q_head].len;
-        d->q_head = (d->q_head + 1) % d->q_cap;
+        d->q_head = (d->q_head + 1) & (d->q_cap - 1);
         d->q_len--;
     }
 }
@@ -446,13 +448,13 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
         if (!nq)
             return VIV_ENOMEM;
         for (uint32_t i = 0; i < d->q_len; i++)
-            nq[i] = d->q[(d->q_head + i) % d->q_cap];
+            nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
         viv__free(d->link->sim, d->q, d->q_cap * sizeof(*nq));
         d->q = nq;
         d->q_cap = ncap;
         d->q_head = 0;
     }
-    d->q[(d->q_head + d->q_len) % d->q_cap] = (qent){start, len};
+    d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
@@ -502,7 +504,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
     if (!to->node->up) {
         to->stats.drop_down++;
         if (VIV__UNLIKELY(viv__tracing(sim)))
-            viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, to->node, to->index, NULL, 0,
+            viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, to->node, to->index, NULL, 0,
                              VIV_DROP_NODE_DOWN, viv__frame_bytes(f), f->len);
         viv__frame_unref(sim, f);
         return;
@@ -510,7 +512,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
     to->stats.rx_frames++;
     to->stats.rx_bytes += f->len;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
                          viv__frame_bytes(f), f->len);
     if (to->taps)
         viv__tap_run(to->taps, sim->now, f, 1);
@@ -518,7 +520,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
 }
 
 /* Drop rules and the intercept. Returns 1 if the frame was dealt with (dropped or delayed). */
-static int judge(struct viv__linkdir *d, viv__frame **fp)
+static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
 {
     viv__frame *f = *fp;
     viv_sim_t *sim = d->link->sim;

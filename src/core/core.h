@@ -56,9 +56,10 @@ typedef struct viv__frame {
     uint32_t cap;  /* bytes of data[]: the block's size less this header */
     uint32_t head; /* offset of the first byte of the frame in data[] */
     uint32_t len;  /* bytes in the frame */
-    /* The transport checksum (UDP, TCP) is known to be good: the frame's transport bytes are
-     * exactly what the sending stack emitted and checksummed. A receiver may then skip
-     * recomputing it. Anything that could change those bytes (corruption, a program's
+    /* Every checksum in the frame (the IPv4 header's and the transport's: UDP, TCP) is known
+     * to be good: the bytes are exactly what the sending stack emitted and checksummed, or
+     * what a router changed while updating the header checksum. A receiver may then skip
+     * recomputing them. Anything that could change those bytes (corruption, a program's
      * device) yields a frame without the flag, which is verified like any other. */
     uint8_t csum_ok;
     uint8_t cls; /* the block's size class, VIV__FRAME_NCLASS if allocated to size */

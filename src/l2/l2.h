@@ -6,12 +6,22 @@
 #ifndef VIV_L2_L2_H
 #define VIV_L2_L2_H
 
+#include <string.h>
+
 #include "core/core.h"
 #include "vivarium/frame.h"
 #include "vivarium/link.h"
 #include "vivarium/node.h"
 
 typedef struct viv__linkdir viv__linkdir;
+
+/* Keep a rare or heavy path out of its caller, so that the caller's common path stays small
+ * (no registers to save for work it does not do). */
+#if defined(__GNUC__)
+#define VIV__NOINLINE __attribute__((noinline))
+#else
+#define VIV__NOINLINE
+#endif
 
 /* A tap sees frames at a port (sent and received) or on a link direction (as they start
  * transmission). Captures are taps; so could be traces. dir: 0 sent/on the wire, 1 received. */
@@ -75,6 +85,12 @@ void viv__node_fini(struct viv_node *n);
 /* Free a node of any kind: ops->destroy then viv__node_fini, then the memory of size. */
 void viv__node_free(struct viv_node *n, size_t size);
 
+/* viv__trace_frame, out of line: the frame path's functions then keep no room for a trace
+ * record on their stack nor registers for its arguments, which they paid on every frame. */
+VIV__NOINLINE void viv__l2_trace_frame(viv_sim_t *sim, int kind, const void *node, uint32_t port,
+                                       const void *link, int dir, int reason,
+                                       const uint8_t *bytes, uint32_t len);
+
 /* Send a frame out of a port; consumes the reference. Counts and drops when the node is off,
  * the port is unplugged, or the link direction refuses it. */
 void viv__port_send(struct viv_port *p, viv__frame *f);
@@ -108,10 +124,11 @@ viv__tap **viv__link_taps(struct viv_link *l, viv_link_dir dir);
  * number. */
 viv_mac_t viv__mac_from_id(uint64_t id);
 static inline int viv__mac_is_group(const viv_mac_t *m) { return m->b[0] & 1; }
+/* Two loads and compares (4 and 2 bytes) rather than six byte compares: made-up MACs differ
+ * in their last bytes, so a byte-wise test read all six on every frame a host filters. */
 static inline int viv__mac_eq(const viv_mac_t *a, const viv_mac_t *b)
 {
-    return a->b[0] == b->b[0] && a->b[1] == b->b[1] && a->b[2] == b->b[2] &&
-           a->b[3] == b->b[3] && a->b[4] == b->b[4] && a->b[5] == b->b[5];
+    return memcmp(a->b, b->b, 6) == 0;
 }
 
 #endif

@@ -42,6 +42,7 @@ struct viv__linkdir {
     struct viv_port *from, *to;
     uint32_t owner;    /* the owner of this side's events: arrivals, captures */
     viv_link_params p; /* defaults resolved */
+    int impaired;      /* p draws something per frame (loss, corruption, jitter...) */
     int up;
     viv_rng_t rng;
     int ge_bad;
@@ -51,7 +52,9 @@ struct viv__linkdir {
     viv_time_t ser_ns;
 
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
-    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started */
+    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started;
+                                      q_cap is 0 or a power of two (it starts at 16 and
+                                      doubles), so positions wrap with a mask */
     uint64_t q_bytes;
 
     txent flight; /* sentinel of the in-flight list */
@@ -92,7 +95,7 @@ static void link_mem_free(struct viv_link *l);
 
 /* Count a frame this direction drops, trace it with its reason, and release it (f may be
  * NULL: a frame already lost with the memory for its copy). */
-static void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
+static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
 {
     viv_link_stats_t *st = &d->st;
     switch (why) {
@@ -106,7 +109,7 @@ static void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
     }
     viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
                          f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
     viv__frame_unref(sim, f);
 }
@@ -132,6 +135,15 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
     return 0;
 }
 
+/* Whether the parameters draw from the direction's stream for a frame: without, a frame's
+ * way is its timing alone (tx_start's fast path). Called on every change of d->p. */
+static void params_note(struct viv__linkdir *d)
+{
+    const viv_link_params *p = &d->p;
+    d->impaired = p->loss > 0 || p->burst.p_good_bad > 0 || p->corrupt > 0 ||
+                  p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
+}
+
 static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
 {
     d->p = *p;
@@ -144,6 +156,7 @@ static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
     if (!d->p.overhead_bytes)
         d->p.overhead_bytes = DEFAULT_OVERHEAD;
     d->ser_ns = 0; /* the serialisation cache is stale */
+    params_note(d);
 }
 
 /* The formula of link.h, with parameters whose defaults may or may not be resolved: shared
@@ -213,7 +226,7 @@ static void flight_unlink(txent *e)
 }
 
 /* Schedule the arrival of f (a reference the entry takes over) at time t. */
-static int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
 {
     struct viv_link *l = d->link;
     txent *e = ent_get(l);
@@ -298,7 +311,7 @@ static void tap_later(viv_sim_t *sim, void *user)
 }
 
 /* Run the link's taps on f at start: now, or from an event at start. */
-static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv_sim_t *sim = d->link->sim;
     if (start == sim->now) {
@@ -323,6 +336,8 @@ static void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     d->tap_pending = t;
 }
 
+static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
+
 /* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
@@ -340,6 +355,21 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
                   f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
     viv__fp_mix(sim, d->owner, f->len);
 
+    if (VIV__LIKELY(!d->impaired)) {
+        /* Nothing to draw: the frame arrives a propagation delay after its end. */
+        viv_time_t arrival = time_add(end, d->p.delay_ns);
+        if (arrival > d->last_arrival)
+            d->last_arrival = arrival;
+        launch(d, f, arrival, 0);
+        return;
+    }
+    tx_impaired(d, f, end);
+}
+
+/* tx_start's way for a frame on a direction whose parameters draw: loss, burst loss,
+ * corruption, duplication, jitter, reordering, in that order, from the direction's stream. */
+static void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end)
+{
     const viv_link_params *p = &d->p;
     if (chance(&d->rng, p->loss)) {
         dir_drop(d, VIV_DROP_LOSS, f);
@@ -392,7 +422,7 @@ static void queue_waiting(const struct viv__linkdir *d, viv_time_t now, uint32_t
     *frames = 0;
     *bytes = 0;
     for (uint32_t i = 0; i < d->q_len; i++) {
-        const qent *e = &d->q[(d->q_head + i) % d->q_cap];
+        const qent *e = &d->q[(d->q_head + i) & (d->q_cap - 1)];
         if (e->start > now) {
             (*frames)++;
             *bytes += e->len;
@@ -405,7 +435,7 @@ static void queue_advance(struct viv__linkdir *d, viv_time_t now)
 {
     while (d->q_len && d->q[d->q_head].start <= now) {
         d->q_bytes -= d->q[d->q_head].len;
-        d->q_head = (d->q_head + 1) % d->q_cap;
+        d->q_head = (d->q_head + 1) & (d->q_cap - 1);
         d->q_len--;
     }
 }
@@ -418,13 +448,13 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
         if (!nq)
             return VIV_ENOMEM;
         for (uint32_t i = 0; i < d->q_len; i++)
-            nq[i] = d->q[(d->q_head + i) % d->q_cap];
+            nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
         viv__free(d->link->sim, d->q, d->q_cap * sizeof(*nq));
         d->q = nq;
         d->q_cap = ncap;
         d->q_head = 0;
     }
-    d->q[(d->q_head + d->q_len) % d->q_cap] = (qent){start, len};
+    d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
@@ -474,7 +504,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
     if (!to->node->up) {
         to->stats.drop_down++;
         if (VIV__UNLIKELY(viv__tracing(sim)))
-            viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, to->node, to->index, NULL, 0,
+            viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, to->node, to->index, NULL, 0,
                              VIV_DROP_NODE_DOWN, viv__frame_bytes(f), f->len);
         viv__frame_unref(sim, f);
         return;
@@ -482,7 +512,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
     to->stats.rx_frames++;
     to->stats.rx_bytes += f->len;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
                          viv__frame_bytes(f), f->len);
     if (to->taps)
         viv__tap_run(to->taps, sim->now, f, 1);
@@ -490,7 +520,7 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
 }
 
 /* Drop rules and the intercept. Returns 1 if the frame was dealt with (dropped or delayed). */
-static int judge(struct viv__linkdir *d, viv__frame **fp)
+static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
 {
     viv__frame *f = *fp;
     viv_sim_t *sim = d->link->sim;
@@ -753,7 +783,10 @@ int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss)
     VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, prob_ok(loss), "loss probability outside 0..1");
-    FOR_DIRS(link, dir, d->p.loss = loss);
+    FOR_DIRS(link, dir, {
+        d->p.loss = loss;
+        params_note(d);
+    });
     return 0;
 }
 

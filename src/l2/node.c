@@ -111,26 +111,40 @@ void viv__port_link_change(struct viv_port *p, int up)
         p->node->ops->link_change(p->node, p, up ? 1 : 0);
 }
 
-void viv__port_send(struct viv_port *p, viv__frame *f)
+void viv__l2_trace_frame(viv_sim_t *sim, int kind, const void *node, uint32_t port,
+                         const void *link, int dir, int reason, const uint8_t *bytes,
+                         uint32_t len)
+{
+    viv__trace_frame(sim, kind, node, port, link, dir, reason, bytes, len);
+}
+
+/* A frame a port cannot send: its node is off, or nothing is plugged in. */
+static VIV__NOINLINE void port_drop(struct viv_port *p, viv__frame *f)
 {
     viv_sim_t *sim = p->node->sim;
+    viv_drop_reason why = !p->node->up ? VIV_DROP_NODE_DOWN : VIV_DROP_UNPLUGGED;
+    if (why == VIV_DROP_NODE_DOWN)
+        p->stats.drop_down++;
+    else
+        p->stats.drop_unplugged++;
+    if (viv__tracing(sim))
+        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, p->node, p->index, NULL, 0, why,
+                         viv__frame_bytes(f), f->len);
+    viv__frame_unref(sim, f);
+}
+
+void viv__port_send(struct viv_port *p, viv__frame *f)
+{
     if (VIV__UNLIKELY(!p->node->up || !p->out)) {
-        viv_drop_reason why = !p->node->up ? VIV_DROP_NODE_DOWN : VIV_DROP_UNPLUGGED;
-        if (why == VIV_DROP_NODE_DOWN)
-            p->stats.drop_down++;
-        else
-            p->stats.drop_unplugged++;
-        if (viv__tracing(sim))
-            viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, p->node, p->index, NULL, 0, why,
-                             viv__frame_bytes(f), f->len);
-        viv__frame_unref(sim, f);
+        port_drop(p, f);
         return;
     }
     p->stats.tx_frames++;
     p->stats.tx_bytes += f->len;
+    viv_sim_t *sim = p->node->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_TX, p->node, p->index, NULL, 0, 0,
-                         viv__frame_bytes(f), f->len);
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_TX, p->node, p->index, NULL, 0, 0,
+                            viv__frame_bytes(f), f->len);
     if (p->taps)
         viv__tap_run(p->taps, sim->now, f, 0);
     viv__linkdir_send(p->out, f);

@@ -173,7 +173,7 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     if (VIV__UNLIKELY(f->len < 14)) { /* only a program's device can send this */
         sw->st.rx_bad_frame++;
         if (viv__tracing(n->sim))
-            viv__trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
+            viv__l2_trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
                              VIV_DROP_BAD_FRAME, viv__frame_bytes(f), f->len);
         viv__frame_unref(n->sim, f);
         return;
@@ -194,7 +194,7 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
             if (s->port == in->index) {
                 sw->st.filtered++;
                 if (VIV__UNLIKELY(viv__tracing(n->sim)))
-                    viv__trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
+                    viv__l2_trace_frame(n->sim, VIV_TRACE_FRAME_DROP, n, in->index, NULL, 0,
                                      VIV_DROP_FILTERED, viv__frame_bytes(f), f->len);
                 viv__frame_unref(n->sim, f);
             } else {

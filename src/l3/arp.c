@@ -323,14 +323,17 @@ static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const
     viv__trace_emit(sim, &r);
 }
 
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
+void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f, uint32_t off)
 {
     viv_sim_t *sim = h->node.sim;
     struct viv__arp_repr a;
     h->st.arp_rx++;
     arp_expire(h);
-    int rc = viv__arp_parse(viv__frame_bytes(f), f->len, &a);
+    int rc = viv__arp_parse(viv__frame_bytes(f) + off, f->len - off, &a);
     if (rc < 0 || viv__mac_is_group(&a.sha)) {
+        /* The drop is traced with the ARP packet alone: a private copy may strip the rest. */
+        if (off && (f = viv__frame_writable(sim, f)))
+            viv__frame_pull(f, off);
         viv__host_drop(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, f);
         viv__frame_unref(sim, f);
         return;

@@ -111,45 +111,58 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
 
 /* ---- reception ------------------------------------------------------------------------- */
 
-static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
+/* A frame host_rx accepts (for this interface's MAC, or a group address): type is its
+ * ethertype. Out of host_rx, so that filtering out the frames of other stations (a hub's
+ * repeats, a switch's floods) stays a few instructions. */
+static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, viv__frame *f,
+                                          int type, int group)
 {
-    struct viv_host *h = (struct viv_host *)n;
-    viv__iface *ifc = p->owner_data;
-    h->st.rx_frames++;
-    struct viv__eth_repr e;
-    int rc = viv__eth_parse(viv__frame_bytes(f), f->len, &e);
-    if (rc < 0) {
-        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
-        viv__frame_unref(n->sim, f);
-        return;
-    }
-    int group = viv__mac_is_group(&e.dst);
-    if (!group && !viv__mac_eq(&e.dst, &ifc->mac)) {
-        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, ifc->index, f);
-        viv__frame_unref(n->sim, f);
+    viv_sim_t *sim = h->node.sim;
+    if (type == VIV__ETHERTYPE_ARP) { /* read in place: no copy of a flooded request */
+        viv__arp_input(h, ifc->index, f, VIV__ETH_HDR_LEN);
         return;
     }
     /* A flooded frame is shared by every port it went out of, and the stack below moves the
      * frame's head as it strips headers: work on a private copy. Unicast frames have one
      * holder and are never copied, nor are frames this host does not accept. */
-    if (f->refs > 1 && !(f = viv__frame_writable(n->sim, f))) {
+    if (f->refs > 1 && !(f = viv__frame_writable(sim, f))) {
         /* no memory for the private copy */
         viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, ifc->index, NULL);
         return;
     }
     viv__frame_pull(f, VIV__ETH_HDR_LEN);
-    switch (e.ethertype) {
-    case VIV__ETHERTYPE_ARP:
-        viv__arp_input(h, ifc->index, f);
-        break;
+    switch (type) {
     case VIV__ETHERTYPE_IPV4:
         viv__ip_input(h, ifc->index, group, f);
         break;
     default:
         viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
-        viv__frame_unref(n->sim, f);
+        viv__frame_unref(sim, f);
         break;
     }
+}
+
+static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
+{
+    struct viv_host *h = (struct viv_host *)n;
+    viv__iface *ifc = p->owner_data;
+    h->st.rx_frames++;
+    /* The type and the destination, read in place: most frames a host filters out need
+     * nothing else. */
+    const uint8_t *b = viv__frame_bytes(f);
+    int type = viv__eth_type(b, f->len);
+    if (VIV__UNLIKELY(type < 0)) {
+        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    int group = b[0] & 1;
+    if (!group && memcmp(b, ifc->mac.b, 6) != 0) {
+        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, ifc->index, f);
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    host_rx_accept(h, ifc, f, type, group);
 }
 
 static void host_power(struct viv_node *n, int up)
@@ -413,6 +426,7 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
             return viv__err(sim, rc, "viv_host_add_addr: %s", viv_strerror(rc));
     }
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
+    viv__route_changed(h);
     return 0;
 }
 
@@ -443,6 +457,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
             memmove(&ifc->addrs[k], &ifc->addrs[k + 1],
                     (ifc->naddrs - k - 1) * sizeof(ifc->addrs[0]));
             ifc->naddrs--;
+            viv__route_changed(h);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)

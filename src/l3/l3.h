@@ -143,6 +143,9 @@ struct viv_host {
     viv__iface **ifaces;
     uint32_t nifaces, ifaces_cap;
     viv__rtab rt; /* the routing table (route.c) */
+    /* Counts every change of the routes or the addresses (viv__route_changed): a path chosen
+     * by viv__ip_route stays valid while it is unchanged, so sockets may keep theirs. */
+    uint64_t route_gen;
     viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
@@ -174,6 +177,8 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
                         uint16_t ethertype, viv__frame *f);
 
 /* ---- route.c --------------------------------------------------------------------------- */
+/* The host's routes or addresses changed: every path chosen before is stale (route_gen). */
+void viv__route_changed(struct viv_host *h);
 /* Longest-prefix match; fills *out (with src). Returns 0 or VIV_ENETUNREACH. */
 int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out);
 int viv__route_insert(struct viv_host *h, const viv_route *r);
@@ -210,7 +215,10 @@ void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t 
                     const viv__frame *f);
 
 /* ---- arp.c ----------------------------------------------------------------------------- */
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
+/* An ARP packet arrived on iface: at offset off of f (after the Ethernet header, which the
+ * caller need not strip: a broadcast request is shared by every port it was flooded to, and
+ * reading it in place spares each host a copy). Consumes f. */
+void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f, uint32_t off);
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -343,6 +343,8 @@ static uint32_t rtab_find_same(const viv__rtab *t, const viv_route *r, int compu
     return 0;
 }
 
+void viv__route_changed(struct viv_host *h) { h->route_gen++; }
+
 int viv__route_insert(struct viv_host *h, const viv_route *r)
 {
     viv__rtab *t = &h->rt;
@@ -352,6 +354,7 @@ int viv__route_insert(struct viv_host *h, const viv_route *r)
     if (rtab_reserve(h->node.sim, t, 1, known ? 0 : 2) < 0)
         return VIV_ENOMEM;
     rtab_put(t, r);
+    viv__route_changed(h);
     return 0;
 }
 
@@ -368,6 +371,8 @@ int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *, cons
         assert(ni);
         removed += node_remove_if(t, ni, is_route, &e->r);
     }
+    if (removed)
+        viv__route_changed(h);
     return removed;
 }
 
@@ -443,6 +448,7 @@ void viv__route_plan_commit(struct viv_host *h, viv__rt_plan *p)
         if (!route_same_as_kept(t, &p->rows[j]))
             rtab_put(t, &p->rows[j]);
     p->rows = NULL;
+    viv__route_changed(h);
 }
 
 void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p)
@@ -616,7 +622,10 @@ int viv_host_route_del(viv_host_t *h, viv_ip4_t dst, uint8_t prefix_len)
     VIV__CHECK(h->node.sim, prefix_len <= 32, "prefix length above 32");
     prefix_arg p = {dst & viv_ip4_mask(prefix_len), prefix_len};
     uint32_t ni = trie_find(&h->rt, p.dst, p.len);
-    return ni ? node_remove_if(&h->rt, ni, is_prefix_noconn, &p) : 0;
+    int removed = ni ? node_remove_if(&h->rt, ni, is_prefix_noconn, &p) : 0;
+    if (removed)
+        viv__route_changed(h);
+    return removed;
 }
 
 int viv_host_route_lookup(viv_route *out, const viv_host_t *h, viv_ip4_t dst)

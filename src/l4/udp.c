@@ -61,6 +61,13 @@ struct viv_udp {
     uint32_t pmtu;           /* path MTU learned from fragmentation needed (0: none); with
                                 Don't Fragment on and connected only (learned_pmtu) */
     viv_time_t pmtu_until;   /* when it expires */
+    /* The last path chosen by viv__ip_route (udp_path): for path.dst from path_local (the
+     * bound address then), while the host's route_gen is still path_gen. A connected
+     * socket, or one sending to one peer, chooses its route once; path_ok 0: none yet. */
+    viv__ip_path path;
+    viv_ip4_t path_local;
+    uint64_t path_gen;
+    int path_ok;
     viv_udp_stats_t st;
     viv__demux_ep ep; /* in the host's demux while bound */
 };
@@ -389,6 +396,27 @@ static uint32_t learned_pmtu(const struct viv_udp *s, viv_ip4_t dst)
     return s->pmtu;
 }
 
+/* viv__ip_route from the socket's local address to dst, through the socket's cache of the
+ * last path: the same answer, since the host's routes and addresses (all it depends on)
+ * have not changed while route_gen has not. Only successful choices are kept. */
+static int udp_path(struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
+{
+    const struct viv_host *h = s->uh->h;
+    if (s->path_ok && s->path.dst == dst && s->path_local == s->base.local.ip &&
+        s->path_gen == h->route_gen) {
+        *out = s->path;
+        return 0;
+    }
+    int rc = viv__ip_route(h, s->base.local.ip, dst, out);
+    s->path_ok = rc == 0;
+    if (rc == 0) {
+        s->path = *out;
+        s->path_local = s->base.local.ip;
+        s->path_gen = h->route_gen;
+    }
+    return rc;
+}
+
 int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr_t *dst)
 {
     VIV__HANDLE(s, UDP);
@@ -410,7 +438,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
         return viv__err(sim, VIV_EMSGSIZE, "viv_udp_sendto: %zu bytes is above 65507", len);
     /* The one route choice: interface, next hop, source address and MTU, decided once. */
     viv__ip_path path;
-    int rc = viv__ip_route(h, s->base.local.ip, dst->ip, &path);
+    int rc = udp_path(s, dst->ip, &path);
     if (path.bcast && !s->o.broadcast)
         return viv__err(sim, VIV_EACCES, "viv_udp_sendto: broadcast needs the broadcast option");
     if (rc == VIV_ENETUNREACH)

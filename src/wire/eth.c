@@ -14,16 +14,24 @@ enum {
 /* Values of the type field below this are 802.3 lengths, not ethertypes. */
 #define ETH_MIN_ETHERTYPE 0x0600
 
-int viv__eth_parse(const uint8_t *buf, size_t len, struct viv__eth_repr *out)
+int viv__eth_type(const uint8_t *buf, size_t len)
 {
     if (len < VIV__ETH_HDR_LEN)
         return VIV__W_TRUNCATED;
     uint16_t type = viv_rd16be(buf + ETH_OFF_TYPE);
     if (type == VIV__ETHERTYPE_VLAN || type == VIV__ETHERTYPE_QINQ || type < ETH_MIN_ETHERTYPE)
         return VIV__W_UNSUPPORTED;
+    return type;
+}
+
+int viv__eth_parse(const uint8_t *buf, size_t len, struct viv__eth_repr *out)
+{
+    int type = viv__eth_type(buf, len);
+    if (type < 0)
+        return type;
     memcpy(out->dst.b, buf + ETH_OFF_DST, 6);
     memcpy(out->src.b, buf + ETH_OFF_SRC, 6);
-    out->ethertype = type;
+    out->ethertype = (uint16_t)type;
     return VIV__W_OK;
 }
 

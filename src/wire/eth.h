@@ -27,6 +27,11 @@ struct viv__eth_repr {
  * 0x0600: 802.3 frames, which carry no IP). */
 int viv__eth_parse(const uint8_t *buf, size_t len, struct viv__eth_repr *out);
 
+/* The ethertype of a frame of len bytes, checked as viv__eth_parse checks it (the same errors,
+ * as negative values), without copying the addresses: a receiver that filters on the
+ * destination reads it from buf[0..6) itself. */
+int viv__eth_type(const uint8_t *buf, size_t len);
+
 /* The header length: 14. */
 size_t viv__eth_len(const struct viv__eth_repr *r);
 

@@ -23,7 +23,8 @@ enum {
 #define IPV4_FLAG_MF 0x2000u
 #define IPV4_FRAG_MASK 0x1fffu
 
-int viv__ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out)
+static inline int ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out,
+                             bool verify)
 {
     if (len < VIV__IPV4_HDR_LEN)
         return VIV__W_TRUNCATED;
@@ -40,7 +41,8 @@ int viv__ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out)
         return VIV__W_MALFORMED;
     if (total > len)
         return VIV__W_TRUNCATED;
-    if (viv__cksum(buf, hdr_len) != 0)
+    if (verify &&
+        (hdr_len == VIV__IPV4_HDR_LEN ? viv__cksum20(buf) : viv__cksum(buf, hdr_len)) != 0)
         return VIV__W_CHECKSUM;
 
     uint8_t tos = buf[IPV4_OFF_TOS];
@@ -60,6 +62,16 @@ int viv__ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out)
     out->opts = buf + VIV__IPV4_HDR_LEN;
     out->opts_len = (uint8_t)(hdr_len - VIV__IPV4_HDR_LEN);
     return VIV__W_OK;
+}
+
+int viv__ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out)
+{
+    return ipv4_parse(buf, len, out, true);
+}
+
+int viv__ipv4_parse_trusted(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out)
+{
+    return ipv4_parse(buf, len, out, false);
 }
 
 size_t viv__ipv4_len(const struct viv__ipv4_repr *r)
@@ -95,7 +107,8 @@ int viv__ipv4_emit(const struct viv__ipv4_repr *r, uint8_t *buf, size_t len)
     viv_wr32be(buf + IPV4_OFF_DST, r->dst);
     if (r->opts_len && r->opts != buf + VIV__IPV4_HDR_LEN) /* options in place need no copy */
         memmove(buf + VIV__IPV4_HDR_LEN, r->opts, r->opts_len);
-    viv_wr16be(buf + IPV4_OFF_CKSUM, viv__cksum(buf, hdr_len));
+    viv_wr16be(buf + IPV4_OFF_CKSUM,
+               hdr_len == VIV__IPV4_HDR_LEN ? viv__cksum20(buf) : viv__cksum(buf, hdr_len));
     return VIV__W_OK;
 }
 

@@ -255,11 +255,12 @@ static int run_lan(const lan_cfg *c)
         viv_link_t *l;
         viv_udp_t *rx;
         viv_sockaddr_t any = {VIV_IP4_ANY, 9};
-        addrs[i] = (viv_sockaddr_t){VIV_IP4(10, 0, 0, 1 + i), 9};
+        /* 10.0.0.1 on: one /24 up to 250 hosts, one /16 beyond (10.0.0.255, 10.0.1.0 ...). */
+        addrs[i] = (viv_sockaddr_t){VIV_IP4(10, 0, 0, 0) + 1 + i, 9};
         if ((rc = viv_host_new(&h[i], sim, NULL)) < 0 || (rc = viv_host_add_iface(h[i], NULL)) < 0 ||
             (rc = viv_link_new(&l, sim, viv_host_port(h[i], 0),
                                hub ? viv_hub_port(hub, i) : viv_switch_port(sw, i), &lp)) < 0 ||
-            (rc = viv_host_add_addr(h[i], 0, addrs[i].ip, 24)) < 0 ||
+            (rc = viv_host_add_addr(h[i], 0, addrs[i].ip, c->hosts <= 250 ? 24 : 16)) < 0 ||
             (rc = viv_udp_new(&rx, h[i], NULL, sink_cb, &sink)) < 0 ||
             (rc = viv_udp_bind(rx, &any)) < 0 ||
             (rc = viv_udp_new(&snd[i].sock, h[i], NULL, NULL, NULL)) < 0)
@@ -316,7 +317,7 @@ static int mode_lan(int argc, char **argv)
         {"--per-host", &per_host, 0, 0},
         {NULL, NULL, 0, 0},
     };
-    if (parse_opts(argc, argv, opts) < 0 || hosts < 2 || hosts > 250)
+    if (parse_opts(argc, argv, opts) < 0 || hosts < 2 || hosts > 4096)
         return 2;
     lan_cfg c = {"lan", (uint32_t)hosts, 0, 1000000000u, VIV_US(1), VIV_US(50), per_host,
                  VIV_MS(1), 0, seed};

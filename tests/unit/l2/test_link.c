@@ -495,6 +495,43 @@ static void blast(viv_sim_t *sim, pair *p, uint32_t n, size_t len, uint8_t *got)
             got[p->b.rx[k].seq]++;
 }
 
+/* A direction whose parameters draw nothing sends a frame straight to its arrival; every
+ * way of changing them (viv_link_set_loss, viv_link_set_params) turns the draws on and off
+ * for the frames handed over afterwards. */
+static void test_link__impairments_turn_on_and_off_with_each_setter(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = 100;
+    pair_init(&p, sim, &lp);
+    static uint8_t got[20];
+    blast(sim, &p, 20, 64, got);
+    assert_int_equal(p.b.n, 20);
+    assert_int_equal(viv_link_set_loss(p.l, VIV_LINK_AB, 1.0), 0);
+    p.b.n = 0;
+    blast(sim, &p, 20, 64, got);
+    assert_int_equal(p.b.n, 0);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).drop_loss, 20);
+    assert_int_equal(viv_link_set_loss(p.l, VIV_LINK_AB, 0.0), 0);
+    blast(sim, &p, 20, 64, got);
+    assert_int_equal(p.b.n, 20);
+    /* Whole parameter sets: duplication on, then nothing again. */
+    lp.duplicate = 1.0;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), 0);
+    p.b.n = 0;
+    blast(sim, &p, 20, 64, got);
+    assert_int_equal(p.b.n, 40);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).duplicated, 20);
+    lp.duplicate = 0;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &lp), 0);
+    p.b.n = 0;
+    blast(sim, &p, 20, 64, got);
+    assert_int_equal(p.b.n, 20);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).duplicated, 20);
+    pair_fini(&p);
+}
+
 static void test_link__loss_rate_within_bounds(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1664,6 +1701,7 @@ int main(void)
         T(test_link__cut_drops_queued_in_transmission_and_in_flight),
         T(test_link__node_off_drops_what_reaches_it_and_what_it_sends),
         T(test_link__parameter_changes_apply_to_later_frames),
+        T(test_link__impairments_turn_on_and_off_with_each_setter),
         T(test_link__loss_rate_within_bounds),
         T(test_link__impairments_are_deterministic_per_seed),
         T(test_link__burst_loss_matches_its_model),

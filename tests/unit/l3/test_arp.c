@@ -449,6 +449,74 @@ static void test_arp__malformed_and_foreign(void **state)
     l3t_dev_fini(&dev);
 }
 
+/* Drops traced by arp_input: kind, the host, and the bytes given. */
+typedef struct arp_drops {
+    int n;
+    const viv_node_t *node[4];
+    uint32_t len[4];
+    uint8_t first[4]; /* the first byte given: 0x00 (ARP's hardware type) */
+} arp_drops;
+
+static void arp_drop_cb(const viv_trace_record *r, void *user)
+{
+    arp_drops *d = user;
+    if (r->kind != VIV_TRACE_FRAME_DROP || r->reason != VIV_DROP_MALFORMED || d->n >= 4)
+        return;
+    d->node[d->n] = r->node;
+    d->len[d->n] = r->frame_len;
+    d->first[d->n] = r->frame ? r->frame[0] : 0xff;
+    d->n++;
+}
+
+/* A broadcast request flooded by a hub is read in place by every host (no host strips the
+ * shared frame): the target answers, the bystander only listens, and a malformed one is
+ * dropped by both, each trace record carrying the ARP packet alone, as before. */
+static void test_arp__flooded_requests_are_read_in_place(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_hub_t *hub;
+    assert_int_equal(viv_hub_new(&hub, sim, 3, NULL), 0);
+    viv_host_t *a = l3t_host(sim, "a", 1), *b = l3t_host(sim, "b", 1);
+    l3t_addr(a, 0, "10.0.0.1/24");
+    l3t_addr(b, 0, "10.0.0.2/24");
+    l3t_dev dev;
+    l3t_dev_init(&dev, sim, 7, "dev");
+    l3t_link(sim, viv_host_port(a, 0), viv_hub_port(hub, 0), NULL);
+    l3t_link(sim, viv_host_port(b, 0), viv_hub_port(hub, 1), NULL);
+    l3t_link(sim, viv_device_port(dev.dev, 0), viv_hub_port(hub, 2), NULL);
+    arp_drops drops = {0};
+    assert_int_equal(viv_sim_trace(sim, arp_drop_cb, &drops), 0);
+    viv_mac_t bc = l3t_bcast_mac(), z = {{0}}, am = l3t_host_mac(a, 0);
+    const viv_ip4_t dip = VIV_IP4(10, 0, 0, 7);
+    uint8_t f[60] = {0};
+    l3t_eth(f, &bc, &dev.mac, 0x0806);
+    l3t_arp(f + 14, 1, &dev.mac, dip, &z, VIV_IP4(10, 0, 0, 1));
+    l3t_dev_send(&dev, f, sizeof f);
+    f[15] = 6; /* hardware type 6: malformed */
+    l3t_dev_send(&dev, f, sizeof f);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    viv_ip_stats_t sa = l3t_stats(a), sb = l3t_stats(b);
+    assert_int_equal(sa.arp_rx, 2);
+    assert_int_equal(sb.arp_rx, 2);
+    assert_int_equal(sa.arp_bad, 1);
+    assert_int_equal(sb.arp_bad, 1);
+    assert_int_equal(sa.arp_replies, 1);
+    assert_int_equal(sb.arp_replies, 0);
+    viv_arp_entry e[2];
+    assert_int_equal(viv_host_arp_table(a, e, 2), 1); /* the target learned the requester */
+    assert_int_equal(viv_host_arp_table(b, e, 2), 0); /* the bystander had nothing to merge */
+    assert_int_equal(dev.n, 1);
+    check_arp(&dev.f[0], &dev.mac, &am, 2, &am, VIV_IP4(10, 0, 0, 1), dev.mac.b, dip);
+    assert_int_equal(drops.n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(drops.len[i], 60 - 14);
+        assert_int_equal(drops.first[i], 0x00);
+    }
+    assert_ptr_not_equal(drops.node[0], drops.node[1]);
+    assert_int_equal(viv_sim_trace(sim, NULL, NULL), 0);
+    l3t_dev_fini(&dev);
+}
+
 /* ---- the cache's size and aging ---------------------------------------------------------- */
 
 /* An ARP request from a device for `target`, sent now by sender n (address spa). */
@@ -917,6 +985,7 @@ int main(void)
         T(test_arp__retries_then_host_unreachable),
         T(test_arp__router_failure_reaches_the_sender),
         T(test_arp__malformed_and_foreign),
+        T(test_arp__flooded_requests_are_read_in_place),
         T(test_arp__flood_is_bounded_and_ages_out),
         T(test_arp__full_cache_evicts_lru_idle_then_refuses),
         T(test_arp__unused_entries_age_out),

@@ -912,6 +912,60 @@ static void test_udp__no_route_is_network_unreachable(void **state)
     assert_int_equal(ips.drop_not_mine, 1);
 }
 
+/* A socket keeps the last path it chose (route, next hop, source address) while the host's
+ * routes and addresses stay as they were: every change of either must be seen by the next
+ * datagram, including an address change that leaves the routes alone. */
+static void test_udp__cached_path_follows_route_and_address_changes(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    viv_udp_t *tx, *rx, *self;
+    assert_int_equal(viv_udp_new(&tx, p.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_new(&rx, p.b, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_new(&self, p.a, NULL, NULL, NULL), 0);
+    viv_sockaddr_t any5000 = l4t_sa(VIV_IP4_ANY, 5000), any6000 = l4t_sa(VIV_IP4_ANY, 6000);
+    assert_int_equal(viv_udp_bind(rx, &any5000), 0);
+    assert_int_equal(viv_udp_bind(self, &any6000), 0);
+    l4t_arp_warm(sim, p.a, L4T_B);
+
+    /* Routes: no route, a default route, none again. */
+    viv_sockaddr_t far = l4t_sa(VIV_IP4(192, 168, 1, 1), 53);
+    assert_int_equal(viv_udp_sendto(tx, "q", 1, &far), VIV_ENETUNREACH);
+    assert_int_equal(viv_host_set_gateway(p.a, L4T_B), 0);
+    assert_int_equal(viv_udp_sendto(tx, "q", 1, &far), 1);
+    assert_int_equal(viv_udp_sendto(tx, "q", 1, &far), 1); /* from the cache */
+    assert_int_equal(viv_host_route_del(p.a, 0, 0), 1);
+    assert_int_equal(viv_udp_sendto(tx, "q", 1, &far), VIV_ENETUNREACH);
+
+    /* Addresses: the source follows the interface's addresses although the connected route
+     * 10.0.0.0/24 stays (another address keeps it). */
+    viv_sockaddr_t b5000 = l4t_sa(L4T_B, 5000), from;
+    uint8_t buf[8];
+    assert_int_equal(viv_udp_sendto(tx, "1", 1, &b5000), 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    assert_int_equal(viv_udp_recvfrom(rx, buf, sizeof buf, &from, NULL), 1);
+    assert_int_equal(from.ip, L4T_A);
+    assert_int_equal(viv_host_add_addr(p.a, 0, VIV_IP4(10, 0, 0, 7), 24), 0);
+    assert_int_equal(viv_host_del_addr(p.a, L4T_A), 0);
+    assert_int_equal(viv_udp_sendto(tx, "2", 1, &b5000), 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    assert_int_equal(viv_udp_recvfrom(rx, buf, sizeof buf, &from, NULL), 1);
+    assert_int_equal(from.ip, VIV_IP4(10, 0, 0, 7));
+
+    /* An address that becomes the host's own: the next datagram to it is delivered locally
+     * (the one before waits for an ARP answer that never comes). */
+    viv_sockaddr_t nine = l4t_sa(VIV_IP4(10, 0, 0, 9), 6000);
+    assert_int_equal(viv_udp_sendto(tx, "w", 1, &nine), 1);
+    assert_int_equal(viv_host_add_addr(p.a, 0, VIV_IP4(10, 0, 0, 9), 24), 0);
+    assert_int_equal(viv_udp_sendto(tx, "L", 1, &nine), 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    assert_int_equal(viv_udp_recvfrom(self, buf, sizeof buf, &from, NULL), 1);
+    assert_int_equal(buf[0], 'L');
+    assert_int_equal(from.ip, VIV_IP4(10, 0, 0, 9));
+    assert_int_equal(viv_udp_recv(self, buf, sizeof buf), VIV_EAGAIN);
+}
+
 /* ---- broadcast ----------------------------------------------------------------------------- */
 
 static void test_udp__broadcast_needs_the_option(void **state)
@@ -1031,6 +1085,7 @@ int main(void)
         T(test_udp__message_size_limits),
         T(test_udp__path_mtu_error_on_connected_socket),
         T(test_udp__no_route_is_network_unreachable),
+        T(test_udp__cached_path_follows_route_and_address_changes),
         T(test_udp__broadcast_needs_the_option),
         T(test_udp__broadcast_reaches_the_subnet_only),
     };

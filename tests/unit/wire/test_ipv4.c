@@ -211,6 +211,41 @@ static void test_ipv4__any_flipped_header_bit_fails_the_checksum(void **state)
     assert_int_equal(viv__ipv4_parse(b, 32, &r), VIV__W_OK);
 }
 
+/* The trusted parse (for frames whose checksums the sending stack made) skips only the
+ * checksum: every other check is made in the same order, and the fields are the same. */
+static void test_ipv4__trusted_parse_skips_only_the_checksum(void **state)
+{
+    (void)state;
+    struct viv__ipv4_repr r, t;
+    uint8_t b[32];
+    udp_packet(b);
+    assert_int_equal(viv__ipv4_parse(b, 32, &r), VIV__W_OK);
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_OK);
+    assert_int_equal(t.src, r.src);
+    assert_int_equal(t.dst, r.dst);
+    assert_int_equal(t.proto, r.proto);
+    assert_int_equal(t.ttl, r.ttl);
+    assert_int_equal(t.hdr_len, r.hdr_len);
+    assert_int_equal(t.payload_len, r.payload_len);
+    b[8] ^= 1; /* the TTL: the checksum no longer verifies */
+    assert_int_equal(viv__ipv4_parse(b, 32, &r), VIV__W_CHECKSUM);
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_OK);
+    for (size_t n = 0; n < 20; n++)
+        assert_int_equal(viv__ipv4_parse_trusted(b, n, &t), VIV__W_TRUNCATED);
+    b[0] = 0x65;
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_MALFORMED);
+    b[0] = 0x44;
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_MALFORMED);
+    b[0] = 0x4f;
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_TRUNCATED);
+    udp_packet(b);
+    b[2] = 0;
+    b[3] = 19;
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_MALFORMED);
+    b[3] = 33;
+    assert_int_equal(viv__ipv4_parse_trusted(b, 32, &t), VIV__W_TRUNCATED);
+}
+
 static void test_ipv4__emit_rejects_wrong_lengths(void **state)
 {
     (void)state;
@@ -639,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_ipv4__truncated_at_every_length),
         cmocka_unit_test(test_ipv4__bad_fields_in_check_order),
         cmocka_unit_test(test_ipv4__any_flipped_header_bit_fails_the_checksum),
+        cmocka_unit_test(test_ipv4__trusted_parse_skips_only_the_checksum),
         cmocka_unit_test(test_ipv4__emit_rejects_wrong_lengths),
         cmocka_unit_test(test_ipv4__dec_ttl_updates_the_checksum_incrementally),
         cmocka_unit_test(test_ipv4__fragment_kind),

@@ -346,7 +346,7 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
             arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
         return;
     }
-    if (viv_host_has_addr(h, a.spa)) {
+    if (viv__host_addr_iface(h, a.spa) >= 0) {
         /* The sender claims one of the host's own addresses: another station's claim, or
          * the host's own packet heard again (a loop, or two interfaces on one LAN). Neither
          * is learned (it would put the host's own address in its cache) nor answered. */

@@ -142,6 +142,12 @@ struct viv_host {
     int forwarding;
     viv__iface **ifaces;
     uint32_t nifaces, ifaces_cap;
+    /* The address index (host.c): each address of the host (key {0, ip}) and each directed
+     * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
+     * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
+     * that a scan of the interfaces is as fast and a host pays no memory for it. */
+    viv__map addr_index;
+    uint32_t naddrs; /* addresses on all interfaces */
     viv__rtab rt; /* the routing table (route.c) */
     viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
@@ -163,6 +169,13 @@ viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
 int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
 /* Whether ip is the directed broadcast of a subnet on interface ifc. */
 int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
+/* Hosts with more addresses than this keep an address index (see struct viv_host). */
+#define VIV__ADDR_SCAN 4
+/* The interface that has address ip, or -1: O(1) whatever the number of interfaces. */
+int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip);
+/* The first interface on one of whose subnets ip is the directed broadcast address, or -1:
+ * O(1) whatever the number of interfaces. */
+int viv__host_bcast_iface(const struct viv_host *h, viv_ip4_t ip);
 /* The transport for proto (NULL if none). */
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto);
 /* Record a transport's per-host state (made lazily; see viv__l4_proto). */

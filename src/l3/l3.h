@@ -194,6 +194,9 @@ int viv__route_insert(struct viv_host *h, const viv_route *r);
 int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),
                          const void *arg);
 void viv__route_fini(struct viv_host *h);
+/* Whether every route of the host that viv_sim_compute_routes() did not add is a connected
+ * route of prefix net/len. */
+int viv__route_only_connected(const struct viv_host *h, viv_ip4_t net, uint8_t len);
 /* Replacing a host's computed routes, in two steps so that it changes every host or none:
  * the plan reserves all the memory the replacement needs (which may fail), the commit then
  * replaces (which cannot). */

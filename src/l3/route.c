@@ -371,6 +371,19 @@ int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *, cons
     return removed;
 }
 
+int viv__route_only_connected(const struct viv_host *h, viv_ip4_t net, uint8_t len)
+{
+    const viv__rtab *t = &h->rt;
+    for (uint32_t k = 1; k <= t->rts_used; k++) {
+        const viv__rt *e = &RT(t, k);
+        if (!e->order || e->r.origin == VIV_ROUTE_COMPUTED)
+            continue;
+        if (e->r.origin != VIV_ROUTE_CONNECTED || e->r.dst != net || e->r.prefix_len != len)
+            return 0;
+    }
+    return 1;
+}
+
 /* Whether a route equals (prefix, gateway, metric, interface) a route that is not computed. */
 static int route_same_as_kept(const viv__rtab *t, const viv_route *r)
 {

@@ -506,6 +506,113 @@ static int mode_scale(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+/* ---- fanout: one router with many interfaces (issue 17: 4,000 against 10) ---------------- */
+
+/* A router with N interfaces, each cabled straight to one host (1 Gbit/s, 1 us) on its own
+ * /24, 10.(i / 256).(i % 256).0/24, the router at .1 as the host's default gateway. Every host
+ * sends `count` 1000-byte datagrams, one every ms from a random offset in the first ms, each
+ * to a random host on another interface. Every datagram crosses the router once, so the
+ * instructions per datagram (callgrind, the difference of two counts) show what a router's
+ * per-packet work costs as its interface count grows. */
+typedef struct fanout_sender {
+    viv_udp_t *sock;
+    viv_rng_t rng;
+    uint32_t index, n, done, count;
+    uint64_t *sent, *failed;
+} fanout_sender;
+
+static void fanout_fire(viv_sim_t *sim, void *user)
+{
+    fanout_sender *s = user;
+    uint32_t j = (uint32_t)viv_rng_below(&s->rng, s->n - 1);
+    if (j >= s->index)
+        j++;
+    viv_sockaddr_t to = {VIV_IP4(10, j >> 8, j & 255, 2), 9};
+    if (viv_udp_sendto(s->sock, payload, 1000, &to) >= 0)
+        (*s->sent)++;
+    else
+        (*s->failed)++;
+    if (++s->done < s->count)
+        viv_sim_schedule_after(NULL, sim, VIV_MS(1), fanout_fire, s);
+}
+
+static int mode_fanout(int argc, char **argv)
+{
+    uint64_t seed = 1, ifaces = 10, count = 100;
+    bench_opt opts[] = {
+        {"--seed", &seed, 0, 0},
+        {"--ifaces", &ifaces, 0, 0},
+        {"--count", &count, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0 || ifaces < 2 || ifaces > 4096 || count < 1 ||
+        count > UINT32_MAX) {
+        fprintf(stderr, "viv_bench fanout: --ifaces 2..4096, --count 1 or more\n");
+        return 2;
+    }
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = seed;
+    viv_sim_t *sim;
+    if (viv_sim_new(&sim, &so) < 0)
+        return 1;
+    uint32_t n = (uint32_t)ifaces;
+    fanout_sender *snd = calloc(n, sizeof(*snd));
+    sink_stats sink = {sim, 0, 0};
+    uint64_t sent = 0, failed = 0;
+    viv_host_t *router;
+    viv_host_opts ro = VIV_HOST_OPTS_INIT;
+    ro.arp_max_entries = n;
+    int rc = !snd ? VIV_ENOMEM : viv_router_new(&router, sim, n, &ro);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = 1000000000u;
+    lp.delay_ns = VIV_US(1);
+    lp.queue_frames = 1000;
+    for (uint32_t i = 0; rc >= 0 && i < n; i++) {
+        viv_host_t *h;
+        viv_link_t *l;
+        viv_udp_t *rx;
+        viv_sockaddr_t any = {VIV_IP4_ANY, 9};
+        viv_ip4_t gw = VIV_IP4(10, i >> 8, i & 255, 1);
+        if ((rc = viv_host_add_addr(router, i, gw, 24)) < 0 ||
+            (rc = viv_host_new(&h, sim, NULL)) < 0 || (rc = viv_host_add_iface(h, NULL)) < 0 ||
+            (rc = viv_link_new(&l, sim, viv_host_port(h, 0), viv_host_port(router, i), &lp)) < 0 ||
+            (rc = viv_host_add_addr(h, 0, gw + 1, 24)) < 0 ||
+            (rc = viv_host_set_gateway(h, gw)) < 0 ||
+            (rc = viv_udp_new(&rx, h, NULL, sink_cb, &sink)) < 0 ||
+            (rc = viv_udp_bind(rx, &any)) < 0 ||
+            (rc = viv_udp_new(&snd[i].sock, h, NULL, NULL, NULL)) < 0)
+            break;
+        fanout_sender *s = &snd[i];
+        s->index = i;
+        s->n = n;
+        s->count = (uint32_t)count;
+        s->sent = &sent;
+        s->failed = &failed;
+        viv_sim_rng(&s->rng, sim, 1000 + i);
+        rc = viv_sim_schedule_at(NULL, sim, VIV_MS(1) + viv_rng_below(&s->rng, VIV_MS(1)),
+                                 fanout_fire, s);
+    }
+    double c1 = cpu_seconds();
+    if (rc >= 0)
+        rc = viv_sim_run(sim);
+    double c2 = cpu_seconds();
+    if (rc < 0) {
+        fprintf(stderr, "viv_bench fanout: %s\n", viv_sim_errmsg(sim));
+    } else {
+        viv_ip_stats_t st;
+        viv_host_ip_stats(&st, router);
+        printf("mode=fanout ifaces=%u count=%llu sent=%llu send_failed=%llu forwarded=%llu "
+               "delivered=%llu run_cpu_s=%.4f events=%llu peak_rss_kb=%ld\n",
+               n, (unsigned long long)count, (unsigned long long)sent,
+               (unsigned long long)failed, (unsigned long long)st.ip_forwarded,
+               (unsigned long long)sink.delivered, c2 - c1,
+               (unsigned long long)viv_sim_events(sim), peak_rss_kb());
+    }
+    viv_sim_free(sim);
+    free(snd);
+    return rc < 0 ? 1 : 0;
+}
+
 /* ---- rearm: a retransmission timer re-armed on every ACK (bench_rearm.c) ------------------ */
 
 int viv_bench_rearm(uint64_t acks, uint64_t gap_ns, uint64_t rto_ns, int use_timer);
@@ -542,6 +649,7 @@ static const bench_mode modes[] = {
     {"scale", "scale [--subnets 10 (2..4000)] [--per-subnet 100 (1..250)] [--count 5] [--compute 1] "
               "[--seed S]",
      mode_scale},
+    {"fanout", "fanout [--ifaces 10 (2..4096)] [--count 100] [--seed S]", mode_fanout},
     {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
      mode_rearm},
 };

@@ -120,12 +120,140 @@ static void test_scale__address_index_out_of_memory(void **state)
     assert_int_equal(viv__host_bcast_iface(r, VIV_IP4(10, 0, 5, 255)), 5);
 }
 
+/* ---- a router with 4,000 interfaces ---------------------------------------------------- */
+
+/* Hosts on interfaces 0, 1,999 and 3,999 of a 4,000-interface router ping each other and the
+ * router's far addresses; a directed broadcast of one of its subnets is not forwarded. */
+static void test_scale__router_with_4000_interfaces(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 4000 };
+    viv_host_t *r = l3t_router(sim, "r", N);
+    for (uint32_t i = 0; i < N; i++)
+        assert_int_equal(viv_host_add_addr(r, i, VIV_IP4(10, i >> 8, i & 255, 1), 24), 0);
+    assert_true(r->addr_index.cap != 0);
+    static const uint32_t at[3] = {0, 1999, 3999};
+    viv_host_t *h[3];
+    for (int k = 0; k < 3; k++) {
+        uint32_t i = at[k];
+        h[k] = l3t_host(sim, NULL, 1);
+        assert_int_equal(viv_host_add_addr(h[k], 0, VIV_IP4(10, i >> 8, i & 255, 2), 24), 0);
+        assert_int_equal(viv_host_set_gateway(h[k], VIV_IP4(10, i >> 8, i & 255, 1)), 0);
+        l3t_link(sim, viv_host_port(h[k], 0), viv_host_port(r, i), NULL);
+    }
+    assert_int_equal(viv__host_addr_iface(r, VIV_IP4(10, 15, 159, 1)), 3999);
+    assert_int_equal(viv__host_bcast_iface(r, VIV_IP4(10, 7, 207, 255)), 1999);
+    l3t_pings a, b, c, d;
+    l3t_ping(h[0], VIV_IP4(10, 15, 159, 2), 2, 0, &a);  /* to h[2] */
+    l3t_ping(h[2], VIV_IP4(10, 7, 207, 2), 2, 0, &b);   /* to h[1] */
+    l3t_ping(h[1], VIV_IP4(10, 10, 0, 1), 1, 0, &c);    /* the router, far side */
+    l3t_ping(h[0], VIV_IP4(10, 7, 207, 255), 1, 0, &d); /* h[1]'s subnet broadcast */
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.r[1].event, VIV_PING_REPLY);
+    assert_int_equal(a.r[1].ttl, 63);
+    assert_int_equal(b.r[1].event, VIV_PING_REPLY);
+    assert_int_equal(c.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(c.r[0].ttl, 64);
+    assert_int_equal(l3t_stats(r).ip_forwarded, 8);
+    assert_int_equal(l3t_stats(r).drop_broadcast, 1);
+    /* b's two requests and c's reply, and not d's broadcast */
+    assert_int_equal(l3t_stats(h[1]).ip_rx, 3);
+}
+
+/* ---- computed routes: a default route and the exceptions ------------------------------- */
+
+/* One LAN 10.0.0.0/16 with end hosts h, h2 (h2 with a static route of its own) and two
+ * routers: rA leads to 10.1.0.0/24, 10.2.5.0/24, 10.0.9.0/24 (inside the LAN's own prefix)
+ * and 10.3.0.0/24; rB to 10.2.0.0/16 (which contains 10.2.5.0/24). */
+static void test_scale__computed_default_route_and_exceptions(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h = l3t_host(sim, "h", 1), *h2 = l3t_host(sim, "h2", 1);
+    viv_host_t *ra = l3t_router(sim, "rA", 5), *rb = l3t_router(sim, "rB", 2);
+    viv_switch_t *lan;
+    assert_int_equal(viv_switch_new(&lan, sim, 4, NULL), 0);
+    l3t_addr(h, 0, "10.0.0.10/16");
+    l3t_addr(h2, 0, "10.0.0.11/16");
+    l3t_addr(ra, 0, "10.0.0.1/16");
+    l3t_addr(rb, 0, "10.0.0.2/16");
+    l3t_link(sim, viv_host_port(h, 0), viv_switch_port(lan, 0), NULL);
+    l3t_link(sim, viv_host_port(h2, 0), viv_switch_port(lan, 1), NULL);
+    l3t_link(sim, viv_host_port(ra, 0), viv_switch_port(lan, 2), NULL);
+    l3t_link(sim, viv_host_port(rb, 0), viv_switch_port(lan, 3), NULL);
+    static const char *const far_a[4] = {"10.1.0.1/24", "10.2.5.1/24", "10.0.9.1/24",
+                                         "10.3.0.1/24"};
+    for (uint32_t i = 0; i < 4; i++) {
+        viv_switch_t *sw;
+        assert_int_equal(viv_switch_new(&sw, sim, 2, NULL), 0);
+        l3t_addr(ra, i + 1, far_a[i]);
+        l3t_link(sim, viv_host_port(ra, i + 1), viv_switch_port(sw, 0), NULL);
+    }
+    viv_switch_t *swb;
+    assert_int_equal(viv_switch_new(&swb, sim, 2, NULL), 0);
+    l3t_addr(rb, 1, "10.2.0.1/16");
+    l3t_link(sim, viv_host_port(rb, 1), viv_switch_port(swb, 0), NULL);
+    assert_int_equal(viv_host_route_add(h2, VIV_IP4(192, 168, 0, 0), 16, VIV_IP4(10, 0, 0, 2), -1, 0),
+                     0);
+    /* h: 4 (a default route, rB's prefix and two of rA's that the default cannot cover),
+     * h2: 5 (one per prefix), rA: 1, rB: 4. */
+    assert_int_equal(viv_sim_compute_routes(sim), 14);
+    char buf[1024];
+    /* 10.2.5.0/24 stays: without it, 10.2.0.0/16 via rB would take its packets; 10.0.9.0/24
+     * too, or the connected 10.0.0.0/16 would. */
+    assert_string_equal(l3t_routes(h, buf, sizeof buf),
+                        "10.0.9.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.2.5.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.0.0.0/16 dev eth0 proto kernel scope link src 10.0.0.10\n"
+                        "10.2.0.0/16 via 10.0.0.2 dev eth0 proto vivarium metric 100\n"
+                        "default via 10.0.0.1 dev eth0 proto vivarium metric 100\n");
+    assert_string_equal(l3t_routes(h2, buf, sizeof buf),
+                        "10.0.9.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.1.0.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.2.5.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.3.0.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.0.0.0/16 dev eth0 proto kernel scope link src 10.0.0.11\n"
+                        "192.168.0.0/16 via 10.0.0.2 dev eth0 proto static\n"
+                        "10.2.0.0/16 via 10.0.0.2 dev eth0 proto vivarium metric 100\n");
+    /* Every address of every prefix goes where a route per prefix would send it. */
+    static const struct {
+        viv_ip4_t dst, gw;
+    } want[] = {
+        {VIV_IP4(10, 1, 0, 9), VIV_IP4(10, 0, 0, 1)},  {VIV_IP4(10, 2, 5, 9), VIV_IP4(10, 0, 0, 1)},
+        {VIV_IP4(10, 2, 6, 9), VIV_IP4(10, 0, 0, 2)},  {VIV_IP4(10, 0, 9, 9), VIV_IP4(10, 0, 0, 1)},
+        {VIV_IP4(10, 0, 8, 9), 0},                     {VIV_IP4(10, 3, 0, 9), VIV_IP4(10, 0, 0, 1)},
+    };
+    for (size_t i = 0; i < VIV__ARRAY_LEN_T(want); i++) {
+        viv_route r1, r2;
+        assert_int_equal(viv_host_route_lookup(&r1, h, want[i].dst), 0);
+        assert_int_equal(viv_host_route_lookup(&r2, h2, want[i].dst), 0);
+        assert_int_equal(r1.gateway, want[i].gw);
+        assert_int_equal(r2.gateway, want[i].gw);
+    }
+    /* Routers keep a route per prefix. */
+    assert_string_equal(l3t_routes(rb, buf, sizeof buf),
+                        "10.0.9.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.1.0.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.2.5.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.3.0.0/24 via 10.0.0.1 dev eth0 proto vivarium metric 100\n"
+                        "10.0.0.0/16 dev eth0 proto kernel scope link src 10.0.0.2\n"
+                        "10.2.0.0/16 dev eth1 proto kernel scope link src 10.2.0.1\n");
+    /* rA goes off: rB's prefix is all that is left, and becomes h's default route. */
+    assert_int_equal(viv_node_set_up(viv_host_node(ra), 0), 0);
+    assert_int_equal(viv_sim_compute_routes(sim), 3); /* h: default; h2, rA: 10.2.0.0/16 */
+    assert_string_equal(l3t_routes(h, buf, sizeof buf),
+                        "10.0.0.0/16 dev eth0 proto kernel scope link src 10.0.0.10\n"
+                        "default via 10.0.0.2 dev eth0 proto vivarium metric 100\n");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
     const struct CMUnitTest tests[] = {
         T(test_scale__address_index_agrees_with_a_scan),
         T(test_scale__address_index_out_of_memory),
+        T(test_scale__router_with_4000_interfaces),
+        T(test_scale__computed_default_route_and_exceptions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

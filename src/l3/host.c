@@ -336,6 +336,7 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
     if (!h->opts.arp_gc_stale_ns)
         h->opts.arp_gc_stale_ns = VIV_S(60);
     h->forwarding = opts->forwarding ? 1 : 0;
+    h->arp_idle_expiry = VIV_TIME_NEVER;
     h->objs.next = h->objs.prev = &h->objs;
     /* Every transport layer 4 provides, none with state yet: each makes its own when a
      * socket or a packet first needs it. */

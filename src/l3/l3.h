@@ -152,6 +152,8 @@ struct viv_host {
     viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
+    viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
+                                   checks it without touching the entry (arp.c) */
     uint32_t narp;
     viv__l4_proto l4[VIV__MAX_L4]; /* viv__transports, with this host's state */
     uint32_t nl4;

@@ -41,14 +41,31 @@
 
 static const viv_mac_t mac_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
-static viv__mkey arp_key(uint32_t iface, viv_ip4_t ip)
+static uint64_t arp_key64(uint32_t iface, viv_ip4_t ip)
 {
-    return viv__mkey_u64((uint64_t)iface << 32 | ip);
+    return (uint64_t)iface << 32 | ip;
 }
 
+static viv__mkey arp_key(uint32_t iface, viv_ip4_t ip)
+{
+    return viv__mkey_u64(arp_key64(iface, ip));
+}
+
+/* A host with one neighbour (an end host and its gateway) answers from its own struct: a
+ * broadcast heard by 250 hosts whose maps are all out of the cache then costs no map read
+ * (issue 17). */
 static viv__arp *arp_lookup(const struct viv_host *h, uint32_t iface, viv_ip4_t ip)
 {
+    if (h->narp <= 1)
+        return h->narp && h->arp_one_key == arp_key64(iface, ip) ? h->arp_first : NULL;
     return viv__map_get(&h->arp_map, arp_key(iface, ip));
+}
+
+/* The number of entries changed: keep arp_one_key. */
+static void arp_count_changed(struct viv_host *h)
+{
+    if (h->narp == 1)
+        h->arp_one_key = arp_key64(h->arp_first->iface, h->arp_first->ip);
 }
 
 /* ---- aging ----------------------------------------------------------------------------- */
@@ -178,6 +195,7 @@ static void arp_delete(struct viv_host *h, viv__arp *e)
     else
         h->arp_last = e->prev;
     h->narp--;
+    arp_count_changed(h);
     viv__free(h->node.sim, e, sizeof(*e));
 }
 
@@ -221,6 +239,7 @@ static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
         h->arp_first = e;
     h->arp_last = e;
     h->narp++;
+    arp_count_changed(h);
     return e;
 }
 

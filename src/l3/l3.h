@@ -155,6 +155,8 @@ struct viv_host {
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint32_t narp;
+    uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
+                             neighbour (its gateway) read neither the map nor the entry */
     viv__l4_proto l4[VIV__MAX_L4]; /* viv__transports, with this host's state */
     uint32_t nl4;
     viv__hostobj objs; /* sentinel */

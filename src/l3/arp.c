@@ -358,19 +358,16 @@ static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const
     viv__trace_emit(sim, &r);
 }
 
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f)
+void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len)
 {
-    viv_sim_t *sim = h->node.sim;
     struct viv__arp_repr a;
     h->st.arp_rx++;
     arp_expire(h);
-    int rc = viv__arp_parse(viv__frame_bytes(f), f->len, &a);
+    int rc = viv__arp_parse(pkt, len, &a);
     if (rc < 0 || viv__mac_is_group(&a.sha)) {
-        viv__host_drop(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, f);
-        viv__frame_unref(sim, f);
+        viv__host_drop_bytes(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, pkt, len);
         return;
     }
-    viv__frame_unref(sim, f);
     viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
     for (uint32_t k = 0; k < ifc->naddrs; k++)

@@ -170,14 +170,20 @@ void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
             h->l4[i].ctx = ctx;
 }
 
-void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
-                    const viv__frame *f)
+void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                          const uint8_t *pkt, uint32_t len)
 {
     (*counter)++;
     viv_sim_t *sim = h->node.sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, &h->node, iface, NULL, 0, reason,
-                         f ? f->data + f->head : NULL, f ? f->len : 0);
+        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, &h->node, iface, NULL, 0, reason, pkt, len);
+}
+
+void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                    const viv__frame *f)
+{
+    viv__host_drop_bytes(h, counter, reason, iface, f ? f->data + f->head : NULL,
+                         f ? f->len : 0);
 }
 
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
@@ -244,6 +250,13 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
         viv__frame_unref(n->sim, f);
         return;
     }
+    if (e.ethertype == VIV__ETHERTYPE_ARP) {
+        /* ARP only reads: a flooded request (heard by every host of a LAN) is not copied. */
+        viv__arp_input(h, ifc->index, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
+                       f->len - VIV__ETH_HDR_LEN);
+        viv__frame_unref(n->sim, f);
+        return;
+    }
     /* A flooded frame is shared by every port it went out of, and the stack below moves the
      * frame's head as it strips headers: work on a private copy. Unicast frames have one
      * holder and are never copied, nor are frames this host does not accept. */
@@ -254,9 +267,6 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     }
     viv__frame_pull(f, VIV__ETH_HDR_LEN);
     switch (e.ethertype) {
-    case VIV__ETHERTYPE_ARP:
-        viv__arp_input(h, ifc->index, f);
-        break;
     case VIV__ETHERTYPE_IPV4:
         viv__ip_input(h, ifc->index, group, f);
         break;

@@ -228,9 +228,14 @@ void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p);
  * UINT32_MAX. */
 void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
                     const viv__frame *f);
+/* The same for a packet given as bytes (pkt, len). */
+void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                          const uint8_t *pkt, uint32_t len);
 
 /* ---- arp.c ----------------------------------------------------------------------------- */
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f);
+/* An ARP packet (pkt: len bytes from the ARP header) that came in on iface. It only reads
+ * the bytes, so a flooded frame needs no private copy; the caller keeps the frame. */
+void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len);
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -223,10 +223,18 @@ static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
         viv__free(sim, e, sizeof(*e));
         return NULL;
     }
-    if (viv__map_put(sim, &h->arp_map, arp_key(iface, ip), e) < 0) {
-        viv__timer_fini(&e->timer);
-        viv__free(sim, e, sizeof(*e));
-        return NULL;
+    /* The map holds every entry once there are two or more; one alone is found from the
+     * host (arp_lookup), and a host with one neighbour has no map. */
+    if (h->narp >= 1) {
+        if (viv__map_reserve(sim, &h->arp_map, h->narp + 1) < 0) {
+            viv__timer_fini(&e->timer);
+            viv__free(sim, e, sizeof(*e));
+            return NULL;
+        }
+        if (h->narp == 1) /* may be there already: then this replaces it with itself */
+            (void)viv__map_put(sim, &h->arp_map, arp_key(h->arp_first->iface, h->arp_first->ip),
+                               h->arp_first);
+        (void)viv__map_put(sim, &h->arp_map, arp_key(iface, ip), e);
     }
     e->ip = ip;
     e->iface = iface;

@@ -149,7 +149,8 @@ struct viv_host {
     viv__map addr_index;
     uint32_t naddrs; /* addresses on all interfaces */
     viv__rtab rt; /* the routing table (route.c) */
-    viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
+    viv__map arp_map; /* iface << 32 | ip -> viv__arp: every entry while there are two or
+                         more (arp.c), none before */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging

@@ -246,6 +246,63 @@ static void test_scale__computed_default_route_and_exceptions(void **state)
                         "default via 10.0.0.2 dev eth0 proto vivarium metric 100\n");
 }
 
+/* ---- a host with one neighbour has no ARP map ------------------------------------------ */
+
+/* h talks to one neighbour: found from the host, no map. A second and a third go in the map
+ * (the first with them); as they age out, lookups still find each one that is left. */
+static void test_scale__arp_one_neighbour_without_a_map(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 4, NULL), 0);
+    viv_host_t *hs[4];
+    for (int i = 0; i < 4; i++) {
+        char cidr[24];
+        hs[i] = l3t_host(sim, NULL, 1);
+        snprintf(cidr, sizeof cidr, "10.0.0.%d/24", i + 1);
+        l3t_addr(hs[i], 0, cidr);
+        l3t_link(sim, viv_host_port(hs[i], 0), viv_switch_port(sw, (uint32_t)i), NULL);
+    }
+    viv_host_t *h = hs[0];
+    l3t_pings a, b, c;
+    l3t_ping(h, VIV_IP4(10, 0, 0, 2), 2, 0, &a);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(3)), 0);
+    assert_int_equal(a.r[1].event, VIV_PING_REPLY);
+    assert_int_equal(h->narp, 1);
+    assert_int_equal(h->arp_map.cap, 0);
+    assert_int_equal(hs[1]->arp_map.cap, 0); /* it learnt h from the request */
+    /* A second neighbour 30 s later, a third 30 s after that. */
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(27)), 0);
+    l3t_ping(h, VIV_IP4(10, 0, 0, 3), 1, 0, &b);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(30)), 0);
+    l3t_ping(h, VIV_IP4(10, 0, 0, 4), 1, 0, &c);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0);
+    assert_int_equal(b.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(c.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(h->narp, 3);
+    assert_int_equal(h->arp_map.len, 3);
+    /* 10.0.0.2 ages out at 62 s, 10.0.0.3 at 92 s: one left, looked up from the host. */
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(35)), 0);
+    viv_arp_entry rows[4];
+    assert_int_equal(viv_host_arp_table(h, rows, 4), 1);
+    assert_int_equal(rows[0].ip, VIV_IP4(10, 0, 0, 4));
+    assert_int_equal(h->arp_map.len, 1);
+    l3t_pings d;
+    l3t_ping(h, VIV_IP4(10, 0, 0, 4), 1, 0, &d);
+    uint64_t requests = l3t_stats(h).arp_requests;
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0);
+    assert_int_equal(d.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(l3t_stats(h).arp_requests, requests); /* found: no request */
+    /* And a new second neighbour joins the map with it. */
+    l3t_pings e;
+    l3t_ping(h, VIV_IP4(10, 0, 0, 2), 1, 0, &e);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0);
+    assert_int_equal(e.r[0].event, VIV_PING_REPLY);
+    assert_int_equal(h->narp, 2);
+    assert_int_equal(h->arp_map.len, 2);
+    assert_int_equal(viv_host_arp_table(h, rows, 4), 2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -254,6 +311,7 @@ int main(void)
         T(test_scale__address_index_out_of_memory),
         T(test_scale__router_with_4000_interfaces),
         T(test_scale__computed_default_route_and_exceptions),
+        T(test_scale__arp_one_neighbour_without_a_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@
  * group's adjacency list); then O(routes) per host. 1,000,000 end hosts in 4,000 groups
  * behind one router cost 4,001 searches of 4,000 groups. Everything walks nodes in creation
  * order: the result never depends on memory addresses. */
+#include <assert.h>
 #include <string.h>
 
 #include "l3.h"
@@ -80,7 +81,8 @@ typedef struct ctx {
     /* Attachments, groups, prefixes. */
     att *atts;
     uint32_t natts;
-    uint32_t *by_group; /* attachment indices sorted by (segment, prefix, index) */
+    uint32_t *by_group; /* attachment indices sorted by (segment, prefix, index); while
+                           the groups are made */
     grp *groups;
     uint32_t ngroups;
     uint32_t *fwd_att;
@@ -111,7 +113,6 @@ typedef struct ctx {
     viv_route *rows;
     uint32_t nrows, rows_cap;
     uint32_t *host_row_first, *host_row_n;
-    viv__rt_plan *plans;
     /* Every scratch array, freed together at the end (and the two that grow). */
     struct {
         void *p;
@@ -133,6 +134,35 @@ static void *ctx_alloc(ctx *c, size_t n, size_t size, int *fail)
     }
     c->allocs[c->nallocs].p = p;
     c->allocs[c->nallocs++].size = bytes;
+    return p;
+}
+
+/* Free scratch memory early (the peak of a 10^6-host computation counts). */
+static void ctx_release(ctx *c, void *p)
+{
+    for (uint32_t i = 0; i < c->nallocs; i++)
+        if (c->allocs[i].p == p) {
+            viv__free(c->sim, p, c->allocs[i].size);
+            c->allocs[i] = c->allocs[--c->nallocs];
+            return;
+        }
+}
+
+/* Shrink scratch memory to n elements (n at least 1); on failure it stays as it was. */
+static void *ctx_shrink(ctx *c, void *p, size_t n, size_t size)
+{
+    size_t bytes = (n ? n : 1) * size;
+    for (uint32_t i = 0; i < c->nallocs; i++)
+        if (c->allocs[i].p == p) {
+            if (bytes >= c->allocs[i].size)
+                return p;
+            void *q = viv__realloc(c->sim, p, c->allocs[i].size, bytes);
+            if (!q)
+                return p;
+            c->allocs[i].p = q;
+            c->allocs[i].size = bytes;
+            return q;
+        }
     return p;
 }
 
@@ -399,6 +429,14 @@ static int build_groups(ctx *c)
             c->groups[c->ngroups - 1].fwd_n++;
         }
     }
+    /* The sorts' arrays are done with, and the others were sized for the worst case. */
+    ctx_release(c, tmp);
+    ctx_release(c, by_pfx);
+    ctx_release(c, c->by_group);
+    c->by_group = NULL;
+    c->groups = ctx_shrink(c, c->groups, c->ngroups, sizeof(grp));
+    c->pfxs = ctx_shrink(c, c->pfxs, c->npfx, sizeof(pfx));
+    c->fwd_att = ctx_shrink(c, c->fwd_att, c->nfwd, sizeof(uint32_t));
     return 0;
 }
 
@@ -752,27 +790,70 @@ static int search_all(ctx *c)
 
 /* ---- installing ------------------------------------------------------------------------ */
 
+/* Replace every host's computed routes, all or none. The plans that take memory (tables
+ * that must grow) are made first and kept; a host whose table has room needs no memory and
+ * its plan is made again at commit (nothing changes its table in between), so that 10^6
+ * hosts cost no 10^6 plans at once. */
+typedef struct grow_plan {
+    uint32_t host;
+    viv__rt_plan p;
+} grow_plan;
+
+static const viv_route *host_rows(const ctx *c, uint32_t h)
+{
+    /* NULL while the host has no computed route: no pointer arithmetic on c->rows then. */
+    return c->host_row_n[h] ? c->rows + c->host_row_first[h] : NULL;
+}
+
 static int install(ctx *c, int *added)
 {
-    int fail = 0;
-    c->plans = ctx_alloc(c, c->nhosts, sizeof(viv__rt_plan), &fail);
-    if (fail)
-        return VIV_ENOMEM;
-    for (uint32_t h = 0; h < c->nhosts; h++) {
-        /* rows is NULL while no host has a computed route: no pointer arithmetic on it then. */
-        const viv_route *rows = c->host_row_n[h] ? c->rows + c->host_row_first[h] : NULL;
-        if (viv__route_plan_computed(c->hosts[h], rows, c->host_row_n[h], &c->plans[h]) < 0) {
-            for (uint32_t k = 0; k < h; k++)
-                viv__route_plan_discard(c->hosts[k], &c->plans[k]);
-            return VIV_ENOMEM;
+    grow_plan *gp = NULL;
+    uint32_t ngp = 0, gp_cap = 0;
+    int rc = 0;
+    for (uint32_t h = 0; h < c->nhosts && rc == 0; h++) {
+        viv__rt_plan p;
+        if (viv__route_plan_computed(c->hosts[h], host_rows(c, h), c->host_row_n[h], &p) < 0) {
+            rc = VIV_ENOMEM;
+            break;
         }
+        if (!p.rts && !p.nodes)
+            continue;
+        if (ngp == gp_cap) {
+            uint32_t ncap = gp_cap ? gp_cap * 2 : 64;
+            grow_plan *n = viv__realloc(c->sim, gp, gp_cap * sizeof(*n), ncap * sizeof(*n));
+            if (!n) {
+                viv__route_plan_discard(c->hosts[h], &p);
+                rc = VIV_ENOMEM;
+                break;
+            }
+            gp = n;
+            gp_cap = ncap;
+        }
+        gp[ngp].host = h;
+        gp[ngp++].p = p;
     }
-    *added = 0;
-    for (uint32_t h = 0; h < c->nhosts; h++) {
-        *added += (int)c->plans[h].added;
-        viv__route_plan_commit(c->hosts[h], &c->plans[h]);
+    if (rc == 0) {
+        *added = 0;
+        uint32_t j = 0;
+        for (uint32_t h = 0; h < c->nhosts; h++) {
+            viv__rt_plan p, *pp = &p;
+            if (j < ngp && gp[j].host == h) {
+                pp = &gp[j++].p;
+            } else {
+                int again = viv__route_plan_computed(c->hosts[h], host_rows(c, h),
+                                                     c->host_row_n[h], &p);
+                (void)again;
+                assert(again == 0 && !p.rts && !p.nodes); /* the table has room */
+            }
+            *added += (int)pp->added;
+            viv__route_plan_commit(c->hosts[h], pp);
+        }
+    } else {
+        for (uint32_t k = 0; k < ngp; k++)
+            viv__route_plan_discard(c->hosts[gp[k].host], &gp[k].p);
     }
-    return 0;
+    viv__free(c->sim, gp, gp_cap * sizeof(*gp));
+    return rc;
 }
 
 static void ctx_free(ctx *c)

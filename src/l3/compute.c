@@ -15,14 +15,26 @@
  *    attachments are numbered in that order. A FIFO queue finishes each level before the
  *    next, so a vertex's label is final when it is taken from the queue.
  * 4. Routes. For each prefix the source is not connected to, the nearest group of that prefix
- *    (ties: the better first hop) gives a route via the first router's address, out of the
- *    source's interface; metric 100, origin VIV_ROUTE_COMPUTED. Every host's computed routes
- *    are replaced at once, after everything else has succeeded.
+ *    (ties: the better first hop) gives the way there: the first router's address, out of
+ *    the source's interface; metric 100, origin VIV_ROUTE_COMPUTED. Routers, hosts on
+ *    several groups and hosts with routes of their own (static, or connected to another
+ *    prefix) get one route per prefix.
+ * 5. Single-homed end hosts (issue 17: 10^6 hosts x 4,000 prefixes must not become 4e9
+ *    routes). Every such host of a group has the same ways out, so the search runs once per
+ *    group, from the group itself (the same labels: the source's attachment is the only
+ *    one and does not break ties). The group's hosts get a default route via the router
+ *    that most prefixes go through (ties: the lower attachment, as the search prefers) and a
+ *    route for each prefix that goes elsewhere or that is contained in a prefix of the
+ *    table (connected, or via another router) that would otherwise take its packets. Every
+ *    reachable address is thus sent exactly where a route per prefix would send it.
+ * Every host's computed routes are replaced at once, after everything else has succeeded.
  *
- * Cost: one search per host, over groups and forwarding hosts only (an end host is a leaf and
- * is never put in a group's adjacency list), so 1,000 end hosts behind one router cost 1,000
- * tiny searches. Everything walks nodes in creation order: the result never depends on memory
- * addresses. */
+ * Cost: one search per router, per host with a route per prefix and per group of the
+ * others, over groups and forwarding hosts only (an end host is a leaf and is never put in a
+ * group's adjacency list); then O(routes) per host. 1,000,000 end hosts in 4,000 groups
+ * behind one router cost 4,001 searches of 4,000 groups. Everything walks nodes in creation
+ * order: the result never depends on memory addresses. */
+#include <assert.h>
 #include <string.h>
 
 #include "l3.h"
@@ -69,13 +81,26 @@ typedef struct ctx {
     /* Attachments, groups, prefixes. */
     att *atts;
     uint32_t natts;
-    uint32_t *by_group; /* attachment indices sorted by (segment, prefix, index) */
+    uint32_t *by_group; /* attachment indices sorted by (segment, prefix, index); while
+                           the groups are made */
     grp *groups;
     uint32_t ngroups;
     uint32_t *fwd_att;
     uint32_t nfwd;
     pfx *pfxs;
     uint32_t npfx;
+    uint32_t *pfx_order;  /* prefix indices in table order: longest first, then by address */
+    uint32_t *pfx_parent; /* the longest other prefix that contains each one, or NONE */
+    /* Single-homed end hosts (see choose_paths): their group, or NONE for a host searched
+     * from itself; and, per group, its routes (prefix, router attachment) once computed. */
+    uint32_t *host_group;
+    uint32_t *grp_row_first, *grp_row_n, *grp_done;
+    struct grow {
+        uint32_t pfx; /* NONE: the default route */
+        uint32_t att; /* the router's attachment */
+    } *grows;         /* the groups' rows */
+    uint32_t ngrows, grows_cap;
+    uint32_t *att_stamp, *att_count;
     /* Search state, stamped with the search number so nothing is cleared between searches. */
     uint32_t *h_stamp, *h_dist;
     uint64_t *h_label;
@@ -88,8 +113,7 @@ typedef struct ctx {
     viv_route *rows;
     uint32_t nrows, rows_cap;
     uint32_t *host_row_first, *host_row_n;
-    viv__rt_plan *plans;
-    /* Every scratch array, freed together at the end. */
+    /* Every scratch array, freed together at the end (and the two that grow). */
     struct {
         void *p;
         size_t size;
@@ -110,6 +134,35 @@ static void *ctx_alloc(ctx *c, size_t n, size_t size, int *fail)
     }
     c->allocs[c->nallocs].p = p;
     c->allocs[c->nallocs++].size = bytes;
+    return p;
+}
+
+/* Free scratch memory early (the peak of a 10^6-host computation counts). */
+static void ctx_release(ctx *c, void *p)
+{
+    for (uint32_t i = 0; i < c->nallocs; i++)
+        if (c->allocs[i].p == p) {
+            viv__free(c->sim, p, c->allocs[i].size);
+            c->allocs[i] = c->allocs[--c->nallocs];
+            return;
+        }
+}
+
+/* Shrink scratch memory to n elements (n at least 1); on failure it stays as it was. */
+static void *ctx_shrink(ctx *c, void *p, size_t n, size_t size)
+{
+    size_t bytes = (n ? n : 1) * size;
+    for (uint32_t i = 0; i < c->nallocs; i++)
+        if (c->allocs[i].p == p) {
+            if (bytes >= c->allocs[i].size)
+                return p;
+            void *q = viv__realloc(c->sim, p, c->allocs[i].size, bytes);
+            if (!q)
+                return p;
+            c->allocs[i].p = q;
+            c->allocs[i].size = bytes;
+            return q;
+        }
     return p;
 }
 
@@ -376,6 +429,14 @@ static int build_groups(ctx *c)
             c->groups[c->ngroups - 1].fwd_n++;
         }
     }
+    /* The sorts' arrays are done with, and the others were sized for the worst case. */
+    ctx_release(c, tmp);
+    ctx_release(c, by_pfx);
+    ctx_release(c, c->by_group);
+    c->by_group = NULL;
+    c->groups = ctx_shrink(c, c->groups, c->ngroups, sizeof(grp));
+    c->pfxs = ctx_shrink(c, c->pfxs, c->npfx, sizeof(pfx));
+    c->fwd_att = ctx_shrink(c, c->fwd_att, c->nfwd, sizeof(uint32_t));
     return 0;
 }
 
@@ -402,15 +463,14 @@ static int row_push(ctx *c, const viv_route *r)
     return 0;
 }
 
-/* Search from host s and append its routes to c->rows, in table order. */
-static int search_from(ctx *c, uint32_t s, uint32_t stamp)
+/* Level 1 of a search from host s: its own groups, each labelled with the source's (lowest)
+ * attachment on it, for the labels of the routers found through it. Returns the queue's
+ * length. */
+static uint32_t search_start_host(ctx *c, uint32_t s, uint32_t stamp)
 {
-    uint32_t qh = 0, qt = 0;
-    const uint32_t H = c->nhosts;
+    uint32_t qt = 0;
     c->h_stamp[s] = stamp;
     c->h_dist[s] = 0;
-    /* Level 1: the source's own groups. A group's label at level 1 remembers the source's
-     * (lowest) attachment on it, for the labels of the routers found through it. */
     for (uint32_t k = 0; k < c->host_att_n[s]; k++) {
         uint32_t ai = c->host_att_first[s] + k;
         uint32_t g = c->atts[ai].group;
@@ -419,8 +479,18 @@ static int search_from(ctx *c, uint32_t s, uint32_t stamp)
         c->g_stamp[g] = stamp;
         c->g_dist[g] = 1;
         c->g_label[g] = ai;
-        c->queue[qt++] = H + g;
+        c->queue[qt++] = c->nhosts + g;
     }
+    return qt;
+}
+
+/* The breadth-first search from the level-1 groups already queued (qt of them): every group
+ * and forwarding host reached, with its distance and best first hop. The source (s, or NONE
+ * for a search from a group) is never passed through. Returns the queue's length. */
+static uint32_t search_run(ctx *c, uint32_t s, uint32_t stamp, uint32_t qt)
+{
+    uint32_t qh = 0;
+    const uint32_t H = c->nhosts;
     while (qh < qt) {
         uint32_t v = c->queue[qh++];
         if (v >= H) {
@@ -458,18 +528,15 @@ static int search_from(ctx *c, uint32_t s, uint32_t stamp)
             }
         }
     }
-    /* The prefixes the source is connected to (by any address, even on a cut interface) get
-     * no route. */
-    const struct viv_host *sh = c->hosts[s];
-    for (uint32_t i = 0; i < sh->nifaces; i++)
-        for (uint32_t k = 0; k < sh->ifaces[i]->naddrs; k++) {
-            const viv__ifaddr *a = &sh->ifaces[i]->addrs[k];
-            uint32_t p = pfx_find(c, a->ip & viv_ip4_mask(a->len), a->len);
-            if (p != NONE)
-                c->p_conn[p] = stamp;
-        }
-    /* The nearest group of each prefix, ties to the better first hop. The queue holds every
-     * group reached, in order of distance. */
+    return qt;
+}
+
+/* After a search: the nearest group of each prefix not marked connected (p_conn == stamp),
+ * ties to the better first hop, in p_stamp/p_dist/p_label. The queue holds every group
+ * reached, in order of distance. */
+static void search_prefixes(ctx *c, uint32_t stamp, uint32_t qt)
+{
+    const uint32_t H = c->nhosts;
     for (uint32_t q = 0; q < qt; q++) {
         if (c->queue[q] < H)
             continue;
@@ -484,26 +551,205 @@ static int search_from(ctx *c, uint32_t s, uint32_t stamp)
             c->p_label[p] = c->g_label[g];
         }
     }
-    /* Rows in table order: longest prefix first, then by address. */
-    c->host_row_first[s] = c->nrows;
-    for (int len = 32; len >= 0; len--) {
-        for (uint32_t p = 0; p < c->npfx; p++) {
-            if (c->pfxs[p].len != len || c->p_stamp[p] != stamp)
-                continue;
-            uint32_t router_att = (uint32_t)(c->p_label[p] >> 32) - 1;
-            uint32_t src_att = (uint32_t)c->p_label[p];
-            viv_route r = {c->pfxs[p].net,
-                           c->pfxs[p].len,
-                           c->atts[router_att].ip,
-                           c->atts[src_att].iface,
-                           COMPUTED_METRIC,
-                           VIV_ROUTE_COMPUTED,
-                           0};
-            if (row_push(c, &r) < 0)
-                return VIV_ENOMEM;
+}
+
+/* Search from host s and append its routes to c->rows, in table order: one per prefix. */
+static int search_from(ctx *c, uint32_t s, uint32_t stamp)
+{
+    uint32_t qt = search_run(c, s, stamp, search_start_host(c, s, stamp));
+    /* The prefixes the source is connected to (by any address, even on a cut interface) get
+     * no route. */
+    const struct viv_host *sh = c->hosts[s];
+    for (uint32_t i = 0; i < sh->nifaces; i++)
+        for (uint32_t k = 0; k < sh->ifaces[i]->naddrs; k++) {
+            const viv__ifaddr *a = &sh->ifaces[i]->addrs[k];
+            uint32_t p = pfx_find(c, a->ip & viv_ip4_mask(a->len), a->len);
+            if (p != NONE)
+                c->p_conn[p] = stamp;
         }
+    search_prefixes(c, stamp, qt);
+    c->host_row_first[s] = c->nrows;
+    for (uint32_t o = 0; o < c->npfx; o++) {
+        uint32_t p = c->pfx_order[o];
+        if (c->p_stamp[p] != stamp)
+            continue;
+        uint32_t router_att = (uint32_t)(c->p_label[p] >> 32) - 1;
+        uint32_t src_att = (uint32_t)c->p_label[p];
+        viv_route r = {c->pfxs[p].net,       c->pfxs[p].len,   c->atts[router_att].ip,
+                       c->atts[src_att].iface, COMPUTED_METRIC, VIV_ROUTE_COMPUTED,
+                       0};
+        if (row_push(c, &r) < 0)
+            return VIV_ENOMEM;
     }
     c->host_row_n[s] = c->nrows - c->host_row_first[s];
+    return 0;
+}
+
+/* ---- single-homed end hosts: a default route and the exceptions -------------------------- */
+
+/* Which hosts take their routes from their group rather than from a search of their own: a
+ * host that does not forward, whose live attachments are all in one group, and whose table
+ * holds nothing but connected routes of that group's prefix (a static route, a route of
+ * another prefix, or a default route of the program's own would make a default route of
+ * ours change what its table means). Every such host of a group gets the same routes, out
+ * of its own interface: computed once per group. */
+static int choose_paths(ctx *c)
+{
+    int fail = 0;
+    c->host_group = ctx_alloc(c, c->nhosts, sizeof(uint32_t), &fail);
+    if (fail)
+        return VIV_ENOMEM;
+    for (uint32_t h = 0; h < c->nhosts; h++) {
+        const struct viv_host *host = c->hosts[h];
+        uint32_t n = c->host_att_n[h], first = c->host_att_first[h];
+        c->host_group[h] = NONE;
+        if (host->forwarding || n == 0)
+            continue;
+        uint32_t g = c->atts[first].group;
+        int one = 1;
+        for (uint32_t k = 1; k < n; k++)
+            one &= c->atts[first + k].group == g;
+        if (one && viv__route_only_connected(host, c->groups[g].net, c->groups[g].len))
+            c->host_group[h] = g;
+    }
+    return 0;
+}
+
+static int grow_push(ctx *c, uint32_t p, uint32_t router_att)
+{
+    if (c->ngrows == c->grows_cap) {
+        uint32_t ncap = c->grows_cap ? c->grows_cap * 2 : 256;
+        struct grow *a =
+            viv__realloc(c->sim, c->grows, c->grows_cap * sizeof(*a), ncap * sizeof(*a));
+        if (!a)
+            return VIV_ENOMEM;
+        c->grows = a;
+        c->grows_cap = ncap;
+    }
+    c->grows[c->ngrows].pfx = p;
+    c->grows[c->ngrows++].att = router_att;
+    return 0;
+}
+
+/* Whether prefix p may go by the default route via router attachment gw: every prefix that
+ * contains it and is in the table goes via gw too (a connected one, or one via another
+ * router, would take p's packets if p's own route went). */
+static int covered_by_default(const ctx *c, uint32_t p, uint32_t gw, uint32_t stamp)
+{
+    for (uint32_t q = c->pfx_parent[p]; q != NONE; q = c->pfx_parent[q]) {
+        if (c->p_conn[q] == stamp)
+            return 0;
+        if (c->p_stamp[q] == stamp && (uint32_t)(c->p_label[q] >> 32) - 1 != gw)
+            return 0;
+    }
+    return 1;
+}
+
+/* The routes of group g's single-homed hosts: search from the group itself, then a default
+ * route via the router that most prefixes go through (ties: the router a search would
+ * prefer), and a route for every other prefix, in table order. */
+static int group_rows(ctx *c, uint32_t g, uint32_t stamp)
+{
+    c->grp_done[g] = 1;
+    c->grp_row_first[g] = c->ngrows;
+    c->g_stamp[g] = stamp;
+    c->g_dist[g] = 1;
+    c->g_label[g] = 0;
+    c->queue[0] = c->nhosts + g;
+    uint32_t qt = search_run(c, NONE, stamp, 1);
+    c->p_conn[c->groups[g].prefix] = stamp;
+    search_prefixes(c, stamp, qt);
+    /* The gateway: count the prefixes per router attachment. */
+    uint32_t gw = NONE, best = 0;
+    for (uint32_t p = 0; p < c->npfx; p++) {
+        if (c->p_stamp[p] != stamp)
+            continue;
+        uint32_t a = (uint32_t)(c->p_label[p] >> 32) - 1;
+        if (c->att_stamp[a] != stamp) {
+            c->att_stamp[a] = stamp;
+            c->att_count[a] = 0;
+        }
+        uint32_t n = ++c->att_count[a];
+        if (n > best || (n == best && a < gw)) {
+            best = n;
+            gw = a;
+        }
+    }
+    if (gw == NONE) {
+        c->grp_row_n[g] = 0;
+        return 0;
+    }
+    if (grow_push(c, NONE, gw) < 0)
+        return VIV_ENOMEM;
+    for (uint32_t o = 0; o < c->npfx; o++) {
+        uint32_t p = c->pfx_order[o];
+        if (c->p_stamp[p] != stamp)
+            continue;
+        uint32_t a = (uint32_t)(c->p_label[p] >> 32) - 1;
+        if (a == gw && covered_by_default(c, p, gw, stamp))
+            continue;
+        if (grow_push(c, p, a) < 0)
+            return VIV_ENOMEM;
+    }
+    c->grp_row_n[g] = c->ngrows - c->grp_row_first[g];
+    return 0;
+}
+
+/* Host s's rows from its group's (computed now if not yet), out of its own interface. */
+static int rows_from_group(ctx *c, uint32_t s, uint32_t stamp)
+{
+    uint32_t g = c->host_group[s];
+    if (!c->grp_done[g] && group_rows(c, g, stamp) < 0)
+        return VIV_ENOMEM;
+    /* The source's lowest attachment on the group: its interface carries the routes. */
+    uint32_t iface = c->atts[c->host_att_first[s]].iface;
+    c->host_row_first[s] = c->nrows;
+    for (uint32_t k = 0; k < c->grp_row_n[g]; k++) {
+        uint32_t p = c->grows[c->grp_row_first[g] + k].pfx;
+        uint32_t a = c->grows[c->grp_row_first[g] + k].att;
+        viv_route r = {p == NONE ? VIV_IP4_ANY : c->pfxs[p].net,
+                       p == NONE ? 0 : c->pfxs[p].len,
+                       c->atts[a].ip,
+                       iface,
+                       COMPUTED_METRIC,
+                       VIV_ROUTE_COMPUTED,
+                       0};
+        if (row_push(c, &r) < 0)
+            return VIV_ENOMEM;
+    }
+    c->host_row_n[s] = c->nrows - c->host_row_first[s];
+    return 0;
+}
+
+/* Prefixes in table order, and each one's nearest container (prefixes sorted by (address,
+ * length) put a prefix's containers before it, nearest last: a stack finds them). */
+static int prefix_tree(ctx *c)
+{
+    int fail = 0;
+    uint32_t P = c->npfx;
+    c->pfx_order = ctx_alloc(c, P, sizeof(uint32_t), &fail);
+    c->pfx_parent = ctx_alloc(c, P, sizeof(uint32_t), &fail);
+    uint32_t *stack = ctx_alloc(c, P, sizeof(uint32_t), &fail);
+    uint32_t *count = ctx_alloc(c, 34, sizeof(uint32_t), &fail);
+    if (fail)
+        return VIV_ENOMEM;
+    uint32_t top = 0;
+    for (uint32_t p = 0; p < P; p++) {
+        const pfx *x = &c->pfxs[p];
+        while (top && (c->pfxs[stack[top - 1]].len >= x->len ||
+                       (x->net & viv_ip4_mask(c->pfxs[stack[top - 1]].len)) !=
+                           c->pfxs[stack[top - 1]].net))
+            top--;
+        c->pfx_parent[p] = top ? stack[top - 1] : NONE;
+        stack[top++] = p;
+    }
+    /* Table order: by length, longest first (a counting sort, stable: by address within). */
+    for (uint32_t p = 0; p < P; p++)
+        count[32 - c->pfxs[p].len + 1]++;
+    for (uint32_t k = 1; k < 34; k++)
+        count[k] += count[k - 1];
+    for (uint32_t p = 0; p < P; p++)
+        c->pfx_order[count[32 - c->pfxs[p].len]++] = p;
     return 0;
 }
 
@@ -524,37 +770,90 @@ static int search_all(ctx *c)
     c->queue = ctx_alloc(c, H + G, sizeof(uint32_t), &fail);
     c->host_row_first = ctx_alloc(c, H, sizeof(uint32_t), &fail);
     c->host_row_n = ctx_alloc(c, H, sizeof(uint32_t), &fail);
-    if (fail)
+    c->grp_row_first = ctx_alloc(c, G, sizeof(uint32_t), &fail);
+    c->grp_row_n = ctx_alloc(c, G, sizeof(uint32_t), &fail);
+    c->grp_done = ctx_alloc(c, G, sizeof(uint32_t), &fail);
+    c->att_stamp = ctx_alloc(c, c->natts, sizeof(uint32_t), &fail);
+    c->att_count = ctx_alloc(c, c->natts, sizeof(uint32_t), &fail);
+    if (fail || prefix_tree(c) < 0 || choose_paths(c) < 0)
         return VIV_ENOMEM;
-    for (uint32_t s = 0; s < H; s++)
-        if (search_from(c, s, s + 1) < 0)
+    /* One stamp per search: hosts searched from themselves, then groups. */
+    uint32_t stamp = 0;
+    for (uint32_t s = 0; s < H; s++) {
+        ++stamp;
+        if (c->host_group[s] == NONE ? search_from(c, s, stamp) < 0
+                                     : rows_from_group(c, s, stamp) < 0)
             return VIV_ENOMEM;
+    }
     return 0;
 }
 
 /* ---- installing ------------------------------------------------------------------------ */
 
+/* Replace every host's computed routes, all or none. The plans that take memory (tables
+ * that must grow) are made first and kept; a host whose table has room needs no memory and
+ * its plan is made again at commit (nothing changes its table in between), so that 10^6
+ * hosts cost no 10^6 plans at once. */
+typedef struct grow_plan {
+    uint32_t host;
+    viv__rt_plan p;
+} grow_plan;
+
+static const viv_route *host_rows(const ctx *c, uint32_t h)
+{
+    /* NULL while the host has no computed route: no pointer arithmetic on c->rows then. */
+    return c->host_row_n[h] ? c->rows + c->host_row_first[h] : NULL;
+}
+
 static int install(ctx *c, int *added)
 {
-    int fail = 0;
-    c->plans = ctx_alloc(c, c->nhosts, sizeof(viv__rt_plan), &fail);
-    if (fail)
-        return VIV_ENOMEM;
-    for (uint32_t h = 0; h < c->nhosts; h++) {
-        /* rows is NULL while no host has a computed route: no pointer arithmetic on it then. */
-        const viv_route *rows = c->host_row_n[h] ? c->rows + c->host_row_first[h] : NULL;
-        if (viv__route_plan_computed(c->hosts[h], rows, c->host_row_n[h], &c->plans[h]) < 0) {
-            for (uint32_t k = 0; k < h; k++)
-                viv__route_plan_discard(c->hosts[k], &c->plans[k]);
-            return VIV_ENOMEM;
+    grow_plan *gp = NULL;
+    uint32_t ngp = 0, gp_cap = 0;
+    int rc = 0;
+    for (uint32_t h = 0; h < c->nhosts && rc == 0; h++) {
+        viv__rt_plan p;
+        if (viv__route_plan_computed(c->hosts[h], host_rows(c, h), c->host_row_n[h], &p) < 0) {
+            rc = VIV_ENOMEM;
+            break;
         }
+        if (!p.rts && !p.nodes)
+            continue;
+        if (ngp == gp_cap) {
+            uint32_t ncap = gp_cap ? gp_cap * 2 : 64;
+            grow_plan *n = viv__realloc(c->sim, gp, gp_cap * sizeof(*n), ncap * sizeof(*n));
+            if (!n) {
+                viv__route_plan_discard(c->hosts[h], &p);
+                rc = VIV_ENOMEM;
+                break;
+            }
+            gp = n;
+            gp_cap = ncap;
+        }
+        gp[ngp].host = h;
+        gp[ngp++].p = p;
     }
-    *added = 0;
-    for (uint32_t h = 0; h < c->nhosts; h++) {
-        *added += (int)c->plans[h].added;
-        viv__route_plan_commit(c->hosts[h], &c->plans[h]);
+    if (rc == 0) {
+        *added = 0;
+        uint32_t j = 0;
+        for (uint32_t h = 0; h < c->nhosts; h++) {
+            viv__rt_plan p, *pp = &p;
+            if (j < ngp && gp[j].host == h) {
+                pp = &gp[j++].p;
+            } else {
+                int again = viv__route_plan_computed(c->hosts[h], host_rows(c, h),
+                                                     c->host_row_n[h], &p);
+                (void)again;
+                assert(again == 0 && !p.rts && !p.nodes); /* the table has room */
+            }
+            *added += (int)pp->added;
+            viv__route_plan_commit(c->hosts[h], pp);
+        }
+    } else {
+        for (uint32_t k = 0; k < ngp; k++)
+            viv__route_plan_discard(c->hosts[gp[k].host], &gp[k].p);
     }
-    return 0;
+    viv__free(c->sim, gp, gp_cap * sizeof(*gp));
+    return rc;
 }
 
 static void ctx_free(ctx *c)
@@ -562,6 +861,7 @@ static void ctx_free(ctx *c)
     for (uint32_t i = c->nallocs; i-- > 0;)
         viv__free(c->sim, c->allocs[i].p, c->allocs[i].size);
     viv__free(c->sim, c->rows, c->rows_cap * sizeof(*c->rows));
+    viv__free(c->sim, c->grows, c->grows_cap * sizeof(*c->grows));
 }
 
 int viv_sim_compute_routes(viv_sim_t *sim)

@@ -40,6 +40,121 @@ int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip)
     return 0;
 }
 
+/* ---- the address index ------------------------------------------------------------------ */
+
+/* The directed broadcast address of ip/len, or 0 for a prefix that has none (/31, /32). */
+static viv_ip4_t addr_bcast(viv_ip4_t ip, uint8_t len)
+{
+    if (len >= 31)
+        return 0;
+    viv_ip4_t m = viv_ip4_mask(len);
+    return (ip & m) | ~m;
+}
+
+static viv__mkey addr_key(viv_ip4_t ip)
+{
+    viv__mkey k = {0, ip};
+    return k;
+}
+
+static viv__mkey bcast_key(viv_ip4_t ip)
+{
+    viv__mkey k = {1, ip};
+    return k;
+}
+
+static void *iface_val(uint32_t i)
+{
+    return (void *)(uintptr_t)(i + 1u);
+}
+
+static int val_iface(const void *v)
+{
+    return v ? (int)((uintptr_t)v - 1u) : -1;
+}
+
+/* By scan: the interface with address ip, or -1. */
+static int scan_addr_iface(const struct viv_host *h, viv_ip4_t ip)
+{
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+            if (h->ifaces[i]->addrs[k].ip == ip)
+                return (int)i;
+    return -1;
+}
+
+/* By scan: the first interface on which ip is a directed broadcast, or -1. */
+static int scan_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
+{
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        if (viv__iface_is_bcast(h->ifaces[i], ip))
+            return (int)i;
+    return -1;
+}
+
+int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip)
+{
+    if (!h->addr_index.cap)
+        return scan_addr_iface(h, ip);
+    return val_iface(viv__map_get(&h->addr_index, addr_key(ip)));
+}
+
+int viv__host_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
+{
+    if (!h->addr_index.cap)
+        return scan_bcast_iface(h, ip);
+    if (ip == 0)
+        return -1;
+    return val_iface(viv__map_get(&h->addr_index, bcast_key(ip)));
+}
+
+/* Index address ip/len of interface i (room reserved: cannot fail). The directed broadcast
+ * keeps the lowest interface that has it, as a scan in interface order would find. */
+static void index_put(struct viv_host *h, uint32_t i, viv_ip4_t ip, uint8_t len)
+{
+    viv_sim_t *sim = h->node.sim;
+    (void)viv__map_put(sim, &h->addr_index, addr_key(ip), iface_val(i));
+    viv_ip4_t b = addr_bcast(ip, len);
+    if (!b)
+        return;
+    int cur = val_iface(viv__map_get(&h->addr_index, bcast_key(b)));
+    if (cur < 0 || (uint32_t)cur > i)
+        (void)viv__map_put(sim, &h->addr_index, bcast_key(b), iface_val(i));
+}
+
+/* Make room in the index for one more address, building it when the host passes
+ * VIV__ADDR_SCAN addresses. Returns 0 or VIV_ENOMEM (nothing changed). */
+static int index_reserve(struct viv_host *h)
+{
+    uint32_t n = h->naddrs + 1;
+    if (n <= VIV__ADDR_SCAN && !h->addr_index.cap)
+        return 0;
+    if (viv__map_reserve(h->node.sim, &h->addr_index, 2 * n) < 0)
+        return VIV_ENOMEM;
+    if (!h->addr_index.len) /* just made: index what the interfaces already have */
+        for (uint32_t i = 0; i < h->nifaces; i++)
+            for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+                index_put(h, i, h->ifaces[i]->addrs[k].ip, h->ifaces[i]->addrs[k].len);
+    return 0;
+}
+
+/* Address ip/len has just been removed from its interface: unindex it, and give its
+ * directed broadcast to the first interface that still has it. Never fails. */
+static void index_del(struct viv_host *h, viv_ip4_t ip, uint8_t len)
+{
+    if (!h->addr_index.cap)
+        return;
+    viv__map_del(&h->addr_index, addr_key(ip));
+    viv_ip4_t b = addr_bcast(ip, len);
+    if (!b)
+        return;
+    int still = scan_bcast_iface(h, b);
+    if (still < 0)
+        viv__map_del(&h->addr_index, bcast_key(b));
+    else
+        (void)viv__map_put(h->node.sim, &h->addr_index, bcast_key(b), iface_val((uint32_t)still));
+}
+
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
@@ -55,14 +170,20 @@ void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
             h->l4[i].ctx = ctx;
 }
 
-void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
-                    const viv__frame *f)
+void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                          const uint8_t *pkt, uint32_t len)
 {
     (*counter)++;
     viv_sim_t *sim = h->node.sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, &h->node, iface, NULL, 0, reason,
-                         f ? f->data + f->head : NULL, f ? f->len : 0);
+        viv__trace_frame(sim, VIV_TRACE_FRAME_DROP, &h->node, iface, NULL, 0, reason, pkt, len);
+}
+
+void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                    const viv__frame *f)
+{
+    viv__host_drop_bytes(h, counter, reason, iface, f ? f->data + f->head : NULL,
+                         f ? f->len : 0);
 }
 
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *))
@@ -118,8 +239,11 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, vi
                                           int type, int group)
 {
     viv_sim_t *sim = h->node.sim;
-    if (type == VIV__ETHERTYPE_ARP) { /* read in place: no copy of a flooded request */
-        viv__arp_input(h, ifc->index, f, VIV__ETH_HDR_LEN);
+    if (type == VIV__ETHERTYPE_ARP) {
+        /* ARP only reads: a flooded request (heard by every host of a LAN) is not copied. */
+        viv__arp_input(h, ifc->index, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
+                       f->len - VIV__ETH_HDR_LEN);
+        viv__frame_unref(sim, f);
         return;
     }
     /* A flooded frame is shared by every port it went out of, and the stack below moves the
@@ -191,6 +315,7 @@ static void host_destroy(struct viv_node *n)
     }
     viv__arp_fini(h);
     viv__route_fini(h);
+    viv__map_fini(sim, &h->addr_index);
     for (uint32_t i = 0; i < h->nifaces; i++)
         viv__free(sim, h->ifaces[i], sizeof(viv__iface));
     viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
@@ -233,6 +358,7 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
     if (!h->opts.arp_gc_stale_ns)
         h->opts.arp_gc_stale_ns = VIV_S(60);
     h->forwarding = opts->forwarding ? 1 : 0;
+    h->arp_idle_expiry = VIV_TIME_NEVER;
     h->objs.next = h->objs.prev = &h->objs;
     /* Every transport layer 4 provides, none with state yet: each makes its own when a
      * socket or a packet first needs it. */
@@ -385,11 +511,7 @@ int viv_host_has_addr(const viv_host_t *h, viv_ip4_t ip)
     VIV__HANDLE(h, HOST);
     if (!h)
         return 0;
-    for (uint32_t i = 0; i < h->nifaces; i++)
-        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
-            if (h->ifaces[i]->addrs[k].ip == ip)
-                return 1;
-    return 0;
+    return viv__host_addr_iface(h, ip) >= 0;
 }
 
 int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefix_len)
@@ -419,6 +541,8 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     for (uint32_t k = 0; k < ifc->naddrs; k++)
         if (ifc->addrs[k].len == prefix_len && (ifc->addrs[k].ip & m) == (ip & m))
             have_route = 1;
+    if (index_reserve(h) < 0)
+        return viv__err(sim, VIV_ENOMEM, "viv_host_add_addr: out of memory");
     if (!have_route) {
         viv_route r = {ip & m, prefix_len, 0, iface, 0, VIV_ROUTE_CONNECTED, ip};
         int rc = viv__route_insert(h, &r);
@@ -427,6 +551,9 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     }
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
     viv__route_changed(h);
+    h->naddrs++;
+    if (h->addr_index.cap)
+        index_put(h, iface, ip, prefix_len);
     return 0;
 }
 
@@ -458,6 +585,8 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
                     (ifc->naddrs - k - 1) * sizeof(ifc->addrs[0]));
             ifc->naddrs--;
             viv__route_changed(h);
+            h->naddrs--;
+            index_del(h, ip, len);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)

@@ -10,10 +10,7 @@ static int is_bcast_or_mcast(const struct viv_host *h, viv_ip4_t ip)
 {
     if (ip == VIV_IP4_BROADCAST || (ip >> 28) == 0xe || (ip >> 28) == 0xf)
         return 1;
-    for (uint32_t i = 0; i < h->nifaces; i++)
-        if (viv__iface_is_bcast(h->ifaces[i], ip))
-            return 1;
-    return 0;
+    return viv__host_bcast_iface(h, ip) >= 0;
 }
 
 static void icmp_send(struct viv_host *h, const struct viv__icmp_repr *m, viv_ip4_t src,

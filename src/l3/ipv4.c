@@ -43,7 +43,7 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
 
 static bool ip_is_mine(const void *ctx, viv_ip4_t ip)
 {
-    return viv_host_has_addr(ctx, ip) != 0;
+    return viv__host_addr_iface(ctx, ip) >= 0;
 }
 
 /* The address this host records for itself on interface iface when no route names one: the
@@ -166,7 +166,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
     }
     f->len = (uint32_t)ip.hdr_len + ip.payload_len; /* strip Ethernet padding */
     viv__iface *ifc = h->ifaces[iface];
-    int mine = viv_host_has_addr(h, ip.dst);
+    int mine = viv__host_addr_iface(h, ip.dst) >= 0;
     int bcast = ip.dst == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, ip.dst);
     if (!mine && !bcast && !h->forwarding) {
         viv__host_drop(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, f);
@@ -268,7 +268,7 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
     out->dst = dst;
     out->next_hop = dst;
     int iface = -1;
-    if (viv_host_has_addr(h, dst)) {
+    if (viv__host_addr_iface(h, dst) >= 0) {
         out->local = 1;
         out->mtu = 65535;
         out->src = src != VIV_IP4_ANY ? src : dst;
@@ -284,11 +284,8 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
         if (iface < 0)
             return VIV_ENETUNREACH;
     } else {
-        for (uint32_t i = 0; i < h->nifaces && iface < 0; i++)
-            if (viv__iface_is_bcast(h->ifaces[i], dst)) {
-                iface = (int)i;
-                out->bcast = 1;
-            }
+        iface = viv__host_bcast_iface(h, dst);
+        out->bcast = iface >= 0;
     }
     if (iface >= 0) {
         out->iface = (uint32_t)iface;

@@ -142,14 +142,25 @@ struct viv_host {
     int forwarding;
     viv__iface **ifaces;
     uint32_t nifaces, ifaces_cap;
+    /* The address index (host.c): each address of the host (key {0, ip}) and each directed
+     * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
+     * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
+     * that a scan of the interfaces is as fast and a host pays no memory for it. */
+    viv__map addr_index;
+    uint32_t naddrs; /* addresses on all interfaces */
     viv__rtab rt; /* the routing table (route.c) */
     /* Counts every change of the routes or the addresses (viv__route_changed): a path chosen
      * by viv__ip_route stays valid while it is unchanged, so sockets may keep theirs. */
     uint64_t route_gen;
-    viv__map arp_map;                    /* iface << 32 | ip -> viv__arp */
+    viv__map arp_map; /* iface << 32 | ip -> viv__arp: every entry while there are two or
+                         more (arp.c), none before */
     viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
+    viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
+                                   checks it without touching the entry (arp.c) */
     uint32_t narp;
+    uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
+                             neighbour (its gateway) read neither the map nor the entry */
     viv__l4_proto l4[VIV__MAX_L4]; /* viv__transports, with this host's state */
     uint32_t nl4;
     viv__hostobj objs; /* sentinel */
@@ -166,6 +177,13 @@ viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
 int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
 /* Whether ip is the directed broadcast of a subnet on interface ifc. */
 int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
+/* Hosts with more addresses than this keep an address index (see struct viv_host). */
+#define VIV__ADDR_SCAN 4
+/* The interface that has address ip, or -1: O(1) whatever the number of interfaces. */
+int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip);
+/* The first interface on one of whose subnets ip is the directed broadcast address, or -1:
+ * O(1) whatever the number of interfaces. */
+int viv__host_bcast_iface(const struct viv_host *h, viv_ip4_t ip);
 /* The transport for proto (NULL if none). */
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto);
 /* Record a transport's per-host state (made lazily; see viv__l4_proto). */
@@ -186,6 +204,9 @@ int viv__route_insert(struct viv_host *h, const viv_route *r);
 int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),
                          const void *arg);
 void viv__route_fini(struct viv_host *h);
+/* Whether every route of the host that viv_sim_compute_routes() did not add is a connected
+ * route of prefix net/len. */
+int viv__route_only_connected(const struct viv_host *h, viv_ip4_t net, uint8_t len);
 /* Replacing a host's computed routes, in two steps so that it changes every host or none:
  * the plan reserves all the memory the replacement needs (which may fail), the commit then
  * replaces (which cannot). */
@@ -213,12 +234,14 @@ void viv__route_plan_discard(struct viv_host *h, viv__rt_plan *p);
  * UINT32_MAX. */
 void viv__host_drop(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
                     const viv__frame *f);
+/* The same for a packet given as bytes (pkt, len). */
+void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
+                          const uint8_t *pkt, uint32_t len);
 
 /* ---- arp.c ----------------------------------------------------------------------------- */
-/* An ARP packet arrived on iface: at offset off of f (after the Ethernet header, which the
- * caller need not strip: a broadcast request is shared by every port it was flooded to, and
- * reading it in place spares each host a copy). Consumes f. */
-void viv__arp_input(struct viv_host *h, uint32_t iface, viv__frame *f, uint32_t off);
+/* An ARP packet (pkt: len bytes from the ARP header) that came in on iface. It only reads
+ * the bytes, so a flooded frame needs no private copy; the caller keeps the frame. */
+void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len);
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -55,11 +55,12 @@ static int rt_same(const viv_route *a, const viv_route *b)
 
 /* ---- memory ---------------------------------------------------------------------------- */
 
-/* A capacity of at least need: doubled, from 4 (a host's connected and default routes, and
- * their nodes, fit in the first allocation). */
-static uint32_t rt_grown(uint32_t cap, uint32_t need)
+/* A capacity of at least need: doubled, from first. Routes start at 2 and nodes at 4 (two
+ * nodes are reserved per insertion): a host's connected and default routes fit in the first
+ * allocations, 176 bytes in all. */
+static uint32_t rt_grown(uint32_t cap, uint32_t need, uint32_t first)
 {
-    uint32_t c = cap ? cap : 4;
+    uint32_t c = cap ? cap : first;
     while (c < need)
         c *= 2;
     return c;
@@ -71,7 +72,7 @@ static int rtab_reserve(viv_sim_t *sim, viv__rtab *t, uint32_t routes, uint32_t 
     if (t->n > UINT32_MAX / 4 - routes)
         return VIV_ENOMEM;
     if (t->rts_cap - t->n < routes) {
-        uint32_t ncap = rt_grown(t->rts_cap, t->n + routes);
+        uint32_t ncap = rt_grown(t->rts_cap, t->n + routes, 2);
         viv__rt *a = viv__realloc(sim, t->rts, t->rts_cap * sizeof(*a), ncap * sizeof(*a));
         if (!a)
             return VIV_ENOMEM;
@@ -79,7 +80,7 @@ static int rtab_reserve(viv_sim_t *sim, viv__rtab *t, uint32_t routes, uint32_t 
         t->rts_cap = ncap;
     }
     if (t->nodes_cap - t->nodes_n < nodes) {
-        uint32_t ncap = rt_grown(t->nodes_cap, t->nodes_n + nodes);
+        uint32_t ncap = rt_grown(t->nodes_cap, t->nodes_n + nodes, 4);
         viv__rt_node *a =
             viv__realloc(sim, t->nodes, t->nodes_cap * sizeof(*a), ncap * sizeof(*a));
         if (!a)
@@ -376,6 +377,19 @@ int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *, cons
     return removed;
 }
 
+int viv__route_only_connected(const struct viv_host *h, viv_ip4_t net, uint8_t len)
+{
+    const viv__rtab *t = &h->rt;
+    for (uint32_t k = 1; k <= t->rts_used; k++) {
+        const viv__rt *e = &RT(t, k);
+        if (!e->order || e->r.origin == VIV_ROUTE_COMPUTED)
+            continue;
+        if (e->r.origin != VIV_ROUTE_CONNECTED || e->r.dst != net || e->r.prefix_len != len)
+            return 0;
+    }
+    return 1;
+}
+
 /* Whether a route equals (prefix, gateway, metric, interface) a route that is not computed. */
 static int route_same_as_kept(const viv__rtab *t, const viv_route *r)
 {
@@ -401,13 +415,13 @@ int viv__route_plan_computed(const struct viv_host *h, const viv_route *rows, ui
         return VIV_ENOMEM;
     uint32_t need = kept + added;
     if (t->rts_cap < need) {
-        out->rts_cap = rt_grown(t->rts_cap, need);
+        out->rts_cap = rt_grown(t->rts_cap, need, 2);
         out->rts = viv__alloc(h->node.sim, out->rts_cap * sizeof(*out->rts));
         if (!out->rts)
             return VIV_ENOMEM;
     }
     if (t->nodes_cap < 2 * need) {
-        out->nodes_cap = rt_grown(t->nodes_cap, 2 * need);
+        out->nodes_cap = rt_grown(t->nodes_cap, 2 * need, 4);
         out->nodes = viv__alloc(h->node.sim, out->nodes_cap * sizeof(*out->nodes));
         if (!out->nodes) {
             viv__route_plan_discard((struct viv_host *)h, out);

@@ -678,10 +678,7 @@ static int tcp_addr_is_group(const struct viv_host *h, viv_ip4_t a)
 {
     if (a == VIV_IP4_ANY || a == VIV_IP4_BROADCAST || (a >> 28) == 0xe)
         return 1;
-    for (uint32_t i = 0; i < h->nifaces; i++)
-        if (viv__iface_is_bcast(h->ifaces[i], a))
-            return 1;
-    return 0;
+    return viv__host_bcast_iface(h, a) >= 0;
 }
 
 void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,

@@ -345,38 +345,98 @@ static int mode_hub(int argc, char **argv)
 }
 
 
-/* ---- scale: 1,000 hosts in 10 switched subnets around one router ----------------------- */
+/* ---- scale: subnets of hosts around one router (issue 17: up to 4,000 x 250) ----------- */
 
 /* subnets x per_subnet hosts, a switch per subnet (1 Gbit/s, 1 us cables), every switch
- * uplinked to one core router (address .1 of each subnet). Routes are either default routes
- * to .1 (--compute 0, ns-3's routing=static) or computed for the whole topology by
- * viv_sim_compute_routes() (--compute 1, ns-3's routing=global, which takes 48 s there).
- * Every host then sends `count` 1000-byte datagrams, one every 10 ms from 1 ms on, each to a
- * random host of another subnet, as ns-3's s5_scale does. */
+ * uplinked to one core router (address .1 of each subnet). Subnet sn is 10.(sn / 256).(sn %
+ * 256).0/24, so up to 4,000 subnets of 250 hosts (1,000,000 hosts) fit. Routes are either
+ * default routes to .1 (--compute 0, ns-3's routing=static) or computed for the whole
+ * topology by viv_sim_compute_routes() (--compute 1, ns-3's routing=global, which takes 48 s
+ * there at 1,000 hosts). Every host then sends `count` 1000-byte datagrams, one every 10 ms
+ * from 1 ms on, each to a random host of another subnet, as ns-3's s5_scale does (the draw
+ * is an index among the other subnets' hosts, as a list of them would be, without the list).
+ *
+ * --sockets 2 (the default) gives every host a receiving socket on port 9 and a sending one
+ * on an ephemeral port; --sockets 1 sends from the receiving socket (port 9), which saves
+ * the second socket and the ephemeral-port state (about 2.8 KB a host).
+ *
+ * Printed: the CPU time (CLOCK_PROCESS_CPUTIME_ID, issue 17's measure) and the wall time of
+ * the build, the route computation and the run, the routes the computation added and the
+ * routes in all tables, and the peak RSS after set-up and at the end. */
+typedef struct scale_ctx {
+    uint32_t nh, per;
+    uint64_t count;
+    uint64_t sent, failed;
+} scale_ctx;
+
+typedef struct scale_sender {
+    viv_udp_t *sock;
+    scale_ctx *ctx;
+    viv_rng_t rng;
+    uint32_t index;
+    uint32_t done;
+} scale_sender;
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static viv_ip4_t scale_addr(uint32_t sn, uint32_t k)
+{
+    return VIV_IP4(10, sn >> 8, sn & 255, 2 + k);
+}
+
+static void scale_fire(viv_sim_t *sim, void *user)
+{
+    scale_sender *s = user;
+    scale_ctx *c = s->ctx;
+    uint32_t own = s->index / c->per;
+    uint32_t j = (uint32_t)viv_rng_below(&s->rng, c->nh - c->per);
+    if (j >= own * c->per)
+        j += c->per; /* skip the sender's own subnet */
+    viv_sockaddr_t to = {scale_addr(j / c->per, j % c->per), 9};
+    if (viv_udp_sendto(s->sock, payload, 1000, &to) >= 0)
+        c->sent++;
+    else
+        c->failed++;
+    if (++s->done < c->count)
+        viv_sim_schedule_after(NULL, sim, VIV_MS(10), scale_fire, s);
+}
+
 static int mode_scale(int argc, char **argv)
 {
-    uint64_t seed = 1, subnets = 10, per = 100, count = 5, compute = 1;
+    uint64_t seed = 1, subnets = 10, per = 100, count = 5, compute = 1, sockets = 2;
     bench_opt opts[] = {
         {"--seed", &seed, 0, 0},       {"--subnets", &subnets, 0, 0},
         {"--per-subnet", &per, 0, 0},  {"--count", &count, 0, 0},
-        {"--compute", &compute, 0, 0}, {NULL, NULL, 0, 0},
+        {"--compute", &compute, 0, 0}, {"--sockets", &sockets, 0, 0},
+        {NULL, NULL, 0, 0},
     };
-    if (parse_opts(argc, argv, opts) < 0 || subnets < 2 || subnets > 250 || per < 1 ||
-        per > 250)
+    if (parse_opts(argc, argv, opts) < 0 || subnets < 2 || subnets > 4000 || per < 1 ||
+        per > 250 || sockets < 1 || sockets > 2) {
+        fprintf(stderr, "viv_bench scale: --subnets 2..4000, --per-subnet 1..250, "
+                        "--sockets 1..2\n");
         return 2;
+    }
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
     viv_sim_t *sim;
     if (viv_sim_new(&sim, &so) < 0)
         return 1;
-    double t0 = wall_seconds();
-    uint32_t nh = (uint32_t)(subnets * per);
-    viv_sockaddr_t *addrs = calloc(nh, sizeof(*addrs));
-    udp_sender *snd = calloc(nh, sizeof(*snd));
+    double c0 = cpu_seconds(), t0 = wall_seconds();
+    scale_ctx ctx = {(uint32_t)(subnets * per), (uint32_t)per, count, 0, 0};
+    uint32_t nh = ctx.nh;
+    scale_sender *snd = calloc(nh, sizeof(*snd));
+    viv_host_t **hosts = calloc(nh, sizeof(*hosts));
     sink_stats sink = {sim, 0, 0};
-    uint64_t sent = 0, failed = 0;
     viv_host_t *router;
-    int rc = viv_router_new(&router, sim, (uint32_t)subnets, NULL);
+    /* The router resolves every host it forwards to: let its ARP cache hold them all. */
+    viv_host_opts ro = VIV_HOST_OPTS_INIT;
+    ro.arp_max_entries = nh;
+    int rc = !snd || !hosts ? VIV_ENOMEM : viv_router_new(&router, sim, (uint32_t)subnets, &ro);
     viv_link_params lp = VIV_LINK_PARAMS_INIT;
     lp.rate_bps = 1000000000u;
     lp.delay_ns = VIV_US(1);
@@ -384,7 +444,7 @@ static int mode_scale(int argc, char **argv)
     for (uint32_t sn = 0; rc >= 0 && sn < subnets; sn++) {
         viv_switch_t *sw;
         viv_link_t *l;
-        viv_ip4_t gw = VIV_IP4(10, 0, sn, 1);
+        viv_ip4_t gw = VIV_IP4(10, sn >> 8, sn & 255, 1);
         if ((rc = viv_switch_new(&sw, sim, (uint32_t)per + 1, NULL)) < 0 ||
             (rc = viv_link_new(&l, sim, viv_host_port(router, sn), viv_switch_port(sw, 0), &lp)) <
                 0 ||
@@ -395,61 +455,171 @@ static int mode_scale(int argc, char **argv)
             viv_host_t *h;
             viv_udp_t *rx;
             viv_sockaddr_t any = {VIV_IP4_ANY, 9};
-            addrs[i] = (viv_sockaddr_t){VIV_IP4(10, 0, sn, 2 + k), 9};
             if ((rc = viv_host_new(&h, sim, NULL)) < 0 || (rc = viv_host_add_iface(h, NULL)) < 0 ||
                 (rc = viv_link_new(&l, sim, viv_host_port(h, 0), viv_switch_port(sw, k + 1),
                                    &lp)) < 0 ||
-                (rc = viv_host_add_addr(h, 0, addrs[i].ip, 24)) < 0 ||
+                (rc = viv_host_add_addr(h, 0, scale_addr(sn, k), 24)) < 0 ||
                 (!compute && (rc = viv_host_set_gateway(h, gw)) < 0) ||
                 (rc = viv_udp_new(&rx, h, NULL, sink_cb, &sink)) < 0 ||
                 (rc = viv_udp_bind(rx, &any)) < 0 ||
-                (rc = viv_udp_new(&snd[i].sock, h, NULL, NULL, NULL)) < 0)
+                (sockets == 2 && (rc = viv_udp_new(&snd[i].sock, h, NULL, NULL, NULL)) < 0))
                 break;
+            if (sockets == 1)
+                snd[i].sock = rx; /* sends from port 9 too: no second socket, no ephemeral port */
+            hosts[i] = h;
         }
     }
-    double t_built = wall_seconds();
+    double c_built = cpu_seconds(), t_built = wall_seconds();
     int routes = 0;
     if (rc >= 0 && compute)
         rc = routes = viv_sim_compute_routes(sim);
-    double t_routed = wall_seconds();
+    double c_routed = cpu_seconds(), t_routed = wall_seconds();
+    uint64_t routes_total = 0;
+    if (rc >= 0) {
+        routes_total = (uint64_t)viv_host_routes(router, NULL, 0);
+        for (uint32_t i = 0; i < nh; i++)
+            routes_total += (uint64_t)viv_host_routes(hosts[i], NULL, 0);
+    }
     for (uint32_t i = 0; rc >= 0 && i < nh; i++) {
-        udp_sender *s = &snd[i];
-        uint32_t own = i / (uint32_t)per;
-        s->dests = calloc(nh, sizeof(*s->dests));
-        for (uint32_t j = 0; j < nh; j++)
-            if (j / (uint32_t)per != own)
-                s->dests[s->ndests++] = addrs[j];
+        scale_sender *s = &snd[i];
+        s->ctx = &ctx;
+        s->index = i;
         viv_sim_rng(&s->rng, sim, 1000 + i);
-        s->interval = VIV_MS(10);
-        s->count = count;
-        s->sent = &sent;
-        s->failed = &failed;
         rc = viv_sim_schedule_at(NULL, sim, VIV_MS(1) + viv_rng_below(&s->rng, VIV_MS(10)),
-                                 sender_fire, s);
+                                 scale_fire, s);
     }
     long rss_setup = peak_rss_kb();
-    double t1 = wall_seconds();
+    double c1 = cpu_seconds(), t1 = wall_seconds();
     if (rc >= 0)
         rc = viv_sim_run(sim);
-    double t2 = wall_seconds();
+    double c2 = cpu_seconds(), t2 = wall_seconds();
     if (rc < 0) {
         fprintf(stderr, "viv_bench scale: %s\n", viv_sim_errmsg(sim));
     } else {
-        printf("mode=scale subnets=%llu per_subnet=%llu hosts=%u compute=%llu routes=%d "
-               "sent=%llu send_failed=%llu delivered=%llu build_s=%.4f routing_s=%.4f "
-               "setup_s=%.4f seconds=%.4f events=%llu delivered_per_wall_s=%.0f "
-               "peak_rss_setup_kb=%ld peak_rss_kb=%ld\n",
+        printf("mode=scale subnets=%llu per_subnet=%llu hosts=%u sockets=%llu compute=%llu "
+               "routes=%d "
+               "routes_total=%llu sent=%llu send_failed=%llu delivered=%llu "
+               "build_cpu_s=%.4f routing_cpu_s=%.4f run_cpu_s=%.4f "
+               "build_s=%.4f routing_s=%.4f setup_s=%.4f seconds=%.4f events=%llu "
+               "delivered_per_wall_s=%.0f peak_rss_setup_kb=%ld peak_rss_kb=%ld\n",
                (unsigned long long)subnets, (unsigned long long)per, nh,
-               (unsigned long long)compute, routes, (unsigned long long)sent,
-               (unsigned long long)failed, (unsigned long long)sink.delivered, t_built - t0,
-               t_routed - t_built, t1 - t0, t2 - t1, (unsigned long long)viv_sim_events(sim),
-               (double)sink.delivered / (t2 - t1), rss_setup, peak_rss_kb());
+               (unsigned long long)sockets, (unsigned long long)compute, routes, (unsigned long long)routes_total,
+               (unsigned long long)ctx.sent, (unsigned long long)ctx.failed,
+               (unsigned long long)sink.delivered, c_built - c0, c_routed - c_built, c2 - c1,
+               t_built - t0, t_routed - t_built, t1 - t0, t2 - t1,
+               (unsigned long long)viv_sim_events(sim), (double)sink.delivered / (t2 - t1),
+               rss_setup, peak_rss_kb());
     }
     viv_sim_free(sim);
-    for (uint32_t i = 0; i < nh; i++)
-        free(snd[i].dests);
+    free(hosts);
     free(snd);
-    free(addrs);
+    return rc < 0 ? 1 : 0;
+}
+
+/* ---- fanout: one router with many interfaces (issue 17: 4,000 against 10) ---------------- */
+
+/* A router with N interfaces, each cabled straight to one host (1 Gbit/s, 1 us) on its own
+ * /24, 10.(i / 256).(i % 256).0/24, the router at .1 as the host's default gateway. Every host
+ * sends `count` 1000-byte datagrams, one every ms from a random offset in the first ms, each
+ * to a random host on another interface. Every datagram crosses the router once, so the
+ * instructions per datagram (callgrind, the difference of two counts) show what a router's
+ * per-packet work costs as its interface count grows. */
+typedef struct fanout_sender {
+    viv_udp_t *sock;
+    viv_rng_t rng;
+    uint32_t index, n, done, count;
+    uint64_t *sent, *failed;
+} fanout_sender;
+
+static void fanout_fire(viv_sim_t *sim, void *user)
+{
+    fanout_sender *s = user;
+    uint32_t j = (uint32_t)viv_rng_below(&s->rng, s->n - 1);
+    if (j >= s->index)
+        j++;
+    viv_sockaddr_t to = {VIV_IP4(10, j >> 8, j & 255, 2), 9};
+    if (viv_udp_sendto(s->sock, payload, 1000, &to) >= 0)
+        (*s->sent)++;
+    else
+        (*s->failed)++;
+    if (++s->done < s->count)
+        viv_sim_schedule_after(NULL, sim, VIV_MS(1), fanout_fire, s);
+}
+
+static int mode_fanout(int argc, char **argv)
+{
+    uint64_t seed = 1, ifaces = 10, count = 100;
+    bench_opt opts[] = {
+        {"--seed", &seed, 0, 0},
+        {"--ifaces", &ifaces, 0, 0},
+        {"--count", &count, 0, 0},
+        {NULL, NULL, 0, 0},
+    };
+    if (parse_opts(argc, argv, opts) < 0 || ifaces < 2 || ifaces > 4096 || count < 1 ||
+        count > UINT32_MAX) {
+        fprintf(stderr, "viv_bench fanout: --ifaces 2..4096, --count 1 or more\n");
+        return 2;
+    }
+    viv_sim_opts so = VIV_SIM_OPTS_INIT;
+    so.seed = seed;
+    viv_sim_t *sim;
+    if (viv_sim_new(&sim, &so) < 0)
+        return 1;
+    uint32_t n = (uint32_t)ifaces;
+    fanout_sender *snd = calloc(n, sizeof(*snd));
+    sink_stats sink = {sim, 0, 0};
+    uint64_t sent = 0, failed = 0;
+    viv_host_t *router;
+    viv_host_opts ro = VIV_HOST_OPTS_INIT;
+    ro.arp_max_entries = n;
+    int rc = !snd ? VIV_ENOMEM : viv_router_new(&router, sim, n, &ro);
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = 1000000000u;
+    lp.delay_ns = VIV_US(1);
+    lp.queue_frames = 1000;
+    for (uint32_t i = 0; rc >= 0 && i < n; i++) {
+        viv_host_t *h;
+        viv_link_t *l;
+        viv_udp_t *rx;
+        viv_sockaddr_t any = {VIV_IP4_ANY, 9};
+        viv_ip4_t gw = VIV_IP4(10, i >> 8, i & 255, 1);
+        if ((rc = viv_host_add_addr(router, i, gw, 24)) < 0 ||
+            (rc = viv_host_new(&h, sim, NULL)) < 0 || (rc = viv_host_add_iface(h, NULL)) < 0 ||
+            (rc = viv_link_new(&l, sim, viv_host_port(h, 0), viv_host_port(router, i), &lp)) < 0 ||
+            (rc = viv_host_add_addr(h, 0, gw + 1, 24)) < 0 ||
+            (rc = viv_host_set_gateway(h, gw)) < 0 ||
+            (rc = viv_udp_new(&rx, h, NULL, sink_cb, &sink)) < 0 ||
+            (rc = viv_udp_bind(rx, &any)) < 0 ||
+            (rc = viv_udp_new(&snd[i].sock, h, NULL, NULL, NULL)) < 0)
+            break;
+        fanout_sender *s = &snd[i];
+        s->index = i;
+        s->n = n;
+        s->count = (uint32_t)count;
+        s->sent = &sent;
+        s->failed = &failed;
+        viv_sim_rng(&s->rng, sim, 1000 + i);
+        rc = viv_sim_schedule_at(NULL, sim, VIV_MS(1) + viv_rng_below(&s->rng, VIV_MS(1)),
+                                 fanout_fire, s);
+    }
+    double c1 = cpu_seconds();
+    if (rc >= 0)
+        rc = viv_sim_run(sim);
+    double c2 = cpu_seconds();
+    if (rc < 0) {
+        fprintf(stderr, "viv_bench fanout: %s\n", viv_sim_errmsg(sim));
+    } else {
+        viv_ip_stats_t st;
+        viv_host_ip_stats(&st, router);
+        printf("mode=fanout ifaces=%u count=%llu sent=%llu send_failed=%llu forwarded=%llu "
+               "delivered=%llu run_cpu_s=%.4f events=%llu peak_rss_kb=%ld\n",
+               n, (unsigned long long)count, (unsigned long long)sent,
+               (unsigned long long)failed, (unsigned long long)st.ip_forwarded,
+               (unsigned long long)sink.delivered, c2 - c1,
+               (unsigned long long)viv_sim_events(sim), peak_rss_kb());
+    }
+    viv_sim_free(sim);
+    free(snd);
     return rc < 0 ? 1 : 0;
 }
 
@@ -512,10 +682,12 @@ static const bench_mode modes[] = {
     {"soak", "soak [--events 100000000] [--clients 40] [--slots 8] [--seed S]", viv_bench_soak},
     {"lan", "lan [--hosts 32] [--per-host 31250] [--seed S]", mode_lan},
     {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
-    {"scale", "scale [--subnets 10] [--per-subnet 100] [--count 5] [--compute 1] [--seed S]",
+    {"scale", "scale [--subnets 10 (2..4000)] [--per-subnet 100 (1..250)] [--count 5] [--compute 1] "
+              "[--sockets 2|1] [--seed S]",
      mode_scale},
     {"tcp", "tcp [--bytes 50000000] [--loss 0] [--cc newreno|cubic] [--sack 0|1] [--rfc] "
             "[--buf 131072] [--check 0|1] [--seed S]", viv_bench_tcp},
+    {"fanout", "fanout [--ifaces 10 (2..4096)] [--count 100] [--seed S]", mode_fanout},
     {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
      mode_rearm},
     {"inflight", "inflight [--frames 1000000] [--size 60]", mode_inflight},

@@ -62,11 +62,19 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
 
 /* ---- the receive window ---------------------------------------------------------------- */
 
-/* Room in the receive buffer: what the window may cover from rcv_nxt on. */
+/* Our window shift once negotiated (0 before, and without window scaling). */
+static unsigned tcp_rshift(const viv_tcp_t *s)
+{
+    return s->ws_ok ? s->rcv_wscale : 0u;
+}
+
+/* Room in the receive buffer: what the window may cover from rcv_nxt on (at most what the
+ * 16-bit field can say with our shift). */
 static uint32_t tcp_rcv_room(const viv_tcp_t *s)
 {
     uint32_t room = s->o.rcvbuf_bytes > s->rcv.len ? s->o.rcvbuf_bytes - s->rcv.len : 0;
-    return room > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : room;
+    uint32_t lim = VIV__TCP_WIN_MAX << tcp_rshift(s);
+    return room > lim ? lim : room;
 }
 
 uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s)
@@ -85,7 +93,9 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
     uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
     if (gain && gain >= step)
         s->rcv_adv += gain;
-    uint32_t w = s->rcv_adv - s->rcv_nxt;
+    /* With a shift, the field says the window rounded down to a multiple of 2^shift (RFC
+     * 7323 2.3); what we accept (rcv_adv) is never less than what we said. */
+    uint32_t w = (s->rcv_adv - s->rcv_nxt) >> tcp_rshift(s);
     return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
 }
 
@@ -156,7 +166,32 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     return 0;
 }
 
-/* A segment of s with its addresses and ports, ACK set (but for a SYN). */
+/* The SACK blocks of an ACK (RFC 2018 4): the out-of-order range a segment joined most
+ * recently first (it holds the segment that triggered this ACK, unless that one was in
+ * order), then the others, most recently changed first; 3 with timestamps, else 4. */
+static void tcp_sack_blocks(const viv_tcp_t *s, struct viv__tcp_repr *r)
+{
+    unsigned max = s->ts_ok ? 3u : 4u;
+    uint8_t used[VIV__TCP_OOO_MAX];
+    unsigned n = 0;
+    memset(used, 0, sizeof used);
+    while (n < max && n < s->nooo) {
+        int best = -1;
+        for (int i = 0; i < (int)s->nooo; i++)
+            if (!used[i] &&
+                (best < 0 || (int32_t)(s->ooo[i].stamp - s->ooo[best].stamp) > 0))
+                best = i;
+        used[best] = 1;
+        r->sack[n].left = s->ooo[best].seq;
+        r->sack[n].right = s->ooo[best].end;
+        n++;
+    }
+    r->sack_count = (uint8_t)n;
+}
+
+/* A segment of s with its addresses and ports, ACK set (but for a SYN), and the options a
+ * synchronized segment carries: timestamps (RFC 7323 3.2: every segment but a reset) and
+ * SACK blocks while data is held out of order. */
 static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
 {
     memset(r, 0, sizeof(*r));
@@ -167,6 +202,14 @@ static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, 
     if (flags & VIV__TCP_ACK) {
         r->ack = s->rcv_nxt;
         r->window = viv__tcp_rcv_window(s);
+        s->last_ack_sent = s->rcv_nxt;
+        if (s->sack_ok && s->nooo && !(flags & (VIV__TCP_SYN | VIV__TCP_RST)))
+            tcp_sack_blocks(s, r);
+    }
+    if (s->ts_ok && !(flags & VIV__TCP_RST)) {
+        r->ts_present = true;
+        r->tsval = viv__tcp_ts_now(s);
+        r->tsecr = s->ts_recent;
     }
 }
 
@@ -183,10 +226,22 @@ void viv__tcp_send_syn(viv_tcp_t *s, int rexmit)
     struct viv__tcp_repr r;
     int synack = viv__tcp_st(s) == VIV_TCP_SYN_RECEIVED;
     tcp_repr_init(s, &r, synack ? VIV__TCP_SYN | VIV__TCP_ACK : VIV__TCP_SYN, s->iss);
-    if (!synack) /* the window of a SYN is never scaled, and offers the whole buffer */
-        r.window =
-            (uint16_t)(s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
+    /* The window of a SYN or SYN-ACK is never scaled (RFC 7323 2.2), and offers the buffer
+     * up to 65535 bytes (what rcv_adv was set to). */
+    r.window =
+        (uint16_t)(s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
     r.mss = s->rmss;
+    /* Options: a SYN offers what we want; a SYN-ACK answers only what both want. */
+    if (synack ? s->ws_ok : s->want_ws) {
+        r.wscale_present = true;
+        r.wscale = s->rcv_wscale;
+    }
+    r.sack_permitted = synack ? s->sack_ok : s->want_sack;
+    if (synack ? s->ts_ok : s->want_ts) {
+        r.ts_present = true;
+        r.tsval = viv__tcp_ts_now(s);
+        r.tsecr = synack ? s->ts_recent : 0;
+    }
     if (rexmit) {
         s->syn_retried = 1;
         s->rtt_on = 0; /* Karn: a retransmitted SYN is never timed */
@@ -230,6 +285,68 @@ static int tcp_can_send_data(viv_tcp_state st)
            st == VIV_TCP_CLOSING || st == VIV_TCP_LAST_ACK;
 }
 
+/* Send [seq, seq + n) from the send buffer, with the FIN if fin. */
+static void tcp_send_data(viv_tcp_t *s, uint32_t seq, uint32_t n, int fin, int rexmit)
+{
+    uint32_t off = seq - viv__tcp_dseq(s);
+    struct viv__tcp_repr r;
+    uint8_t flags = VIV__TCP_ACK;
+    if (n && off + n == s->snd.len)
+        flags |= VIV__TCP_PSH;
+    if (fin)
+        flags |= VIV__TCP_FIN;
+    tcp_repr_init(s, &r, flags, seq);
+    r.payload_len = n;
+    /* SACK blocks ride on data only as far as the path's MTU leaves room (a full segment
+     * has none: the peer's pure ACKs carry them). */
+    while (r.sack_count && viv__tcp_len(&r) + n + 20u > s->path_mtu)
+        r.sack_count--;
+    if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
+        s->una_since = s->base.sim->now;
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
+    tcp_acked_now(s);
+    s->bytes_sent += n;
+    if (n)
+        s->last_data_tx = s->base.sim->now;
+}
+
+/* New data went out: snd_max moves, and the round's largest flight with it (RFC 7661). */
+static void tcp_sent_new(viv_tcp_t *s)
+{
+    if (viv__seq_gt(s->snd_nxt, s->snd_max))
+        s->snd_max = s->snd_nxt;
+    uint32_t flight = s->snd_max - s->snd_una;
+    if (flight > s->cl_max)
+        s->cl_max = flight;
+}
+
+uint32_t viv__tcp_retransmit(viv_tcp_t *s, uint32_t seq, uint32_t len)
+{
+    if (!tcp_can_send_data(viv__tcp_st(s)) || !viv__seq_lt(seq, s->snd_max) ||
+        viv__seq_lt(seq, s->snd_una))
+        return 0;
+    if (len == 0 || len > s->smss)
+        len = s->smss;
+    uint32_t off = seq - viv__tcp_dseq(s);
+    if (off > s->snd.len)
+        return 0;
+    uint32_t n = s->snd.len - off;
+    if (n > len)
+        n = len;
+    if (viv__seq_gt(seq + n, s->snd_max))
+        n = s->snd_max - seq;
+    int fin = viv__tcp_fin_sent(s) && seq + n == s->fin_seq;
+    if (n == 0 && !fin)
+        return 0;
+    /* Karn: an ACK that covers a retransmission gives no sample (without timestamps, which
+     * name the transmission echoed). */
+    if (s->rtt_on && !s->ts_ok && viv__seq_le(seq, s->rtt_seq))
+        s->rtt_on = 0;
+    tcp_send_data(s, seq, n, fin, 1);
+    viv__tcp_rexmit_arm(s, 0);
+    return n + (fin ? 1u : 0u);
+}
+
 /* Send one segment of new data now, whatever the sender's silly window avoidance and Nagle
  * say, within the window: what the persist timer does when the window is open but too small
  * for them (Linux's tcp_write_wakeup). Returns the bytes sent. */
@@ -245,24 +362,52 @@ uint32_t viv__tcp_send_window_probe(viv_tcp_t *s)
         n = s->snd_wnd - flight;
     if (n > s->smss)
         n = s->smss;
-    struct viv__tcp_repr r;
-    uint8_t flags = VIV__TCP_ACK;
-    if (off + n == s->snd.len)
-        flags |= VIV__TCP_PSH;
-    tcp_repr_init(s, &r, flags, s->snd_nxt);
-    r.payload_len = n;
-    if (s->snd_max == s->snd_una)
-        s->una_since = s->base.sim->now;
     int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
-    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
-    tcp_acked_now(s);
-    s->bytes_sent += n;
+    tcp_send_data(s, s->snd_nxt, n, 0, rexmit);
     s->snd_sml = s->snd_nxt + n;
     s->snd_nxt += n;
-    if (viv__seq_gt(s->snd_nxt, s->snd_max))
-        s->snd_max = s->snd_nxt;
+    tcp_sent_new(s);
     viv__tcp_rexmit_arm(s, 0);
     return n;
+}
+
+/* RFC 5681 4.1: data about to leave after an idle time longer than the RTO starts from the
+ * restart window, min(IW, cwnd). */
+static void tcp_idle_restart(viv_tcp_t *s)
+{
+    if (s->snd_max != s->snd_una || s->last_data_tx == VIV_TIME_NEVER ||
+        s->base.sim->now - s->last_data_tx <= viv__tcp_rto(s))
+        return;
+    uint32_t rw = viv__tcp_iw(s);
+    s->last_data_tx = s->base.sim->now; /* once per idle period */
+    s->cl_max = s->cl_prev = 0;
+    if (s->cwnd <= rw)
+        return;
+    s->cwnd = rw;
+    if (s->cc->on_event) {
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, 0);
+        s->cc->on_event(&c, VIV_TCP_CC_EV_IDLE_RESTART);
+        viv__tcp_cc_unview(s, &c);
+    }
+    viv__tcp_cc_trace(s, VIV_TRACE_CC_IDLE_RESTART);
+}
+
+/* After a timeout with SACK, go-back-N skips what the peer holds (RFC 6675 5.1). */
+static void tcp_skip_sacked(viv_tcp_t *s)
+{
+    (void)s;
+}
+
+/* The window the sender may fill: the peer's and cwnd, with RFC 3042's limited transmit
+ * (the first two duplicate ACKs each let one new segment out, cwnd unchanged). */
+static uint32_t tcp_send_wnd(const viv_tcp_t *s)
+{
+    uint32_t cwnd = s->cwnd;
+    if (!s->in_recovery && s->dupacks && s->dupacks < VIV__TCP_DUPTHRESH &&
+        s->snd_nxt == s->snd_max)
+        cwnd += s->dupacks * s->smss;
+    return s->snd_wnd < cwnd ? s->snd_wnd : cwnd;
 }
 
 void viv__tcp_output(viv_tcp_t *s)
@@ -271,14 +416,18 @@ void viv__tcp_output(viv_tcp_t *s)
     if (s->base.dead || st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
         return;
     if (tcp_can_send_data(st)) {
+        if (s->snd_nxt == s->snd_max)
+            tcp_idle_restart(s);
         for (;;) {
+            if (s->in_recovery == 2 && s->sack_ok)
+                tcp_skip_sacked(s);
             uint32_t dseq = viv__tcp_dseq(s);
             uint32_t off = s->snd_nxt - dseq; /* bytes of the buffer already sent */
             if (off > s->snd.len)             /* the FIN is sent too */
                 break;
             uint32_t avail = s->snd.len - off;
             uint32_t flight = s->snd_nxt - s->snd_una;
-            uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
+            uint32_t wnd = tcp_send_wnd(s);
             uint32_t usable = wnd > flight ? wnd - flight : 0;
             uint32_t n = avail < usable ? avail : usable;
             if (n > s->smss)
@@ -298,29 +447,16 @@ void viv__tcp_output(viv_tcp_t *s)
                 if (!all && !half)
                     break;
             }
-            struct viv__tcp_repr r;
-            uint8_t flags = VIV__TCP_ACK;
-            if (n && off + n == s->snd.len)
-                flags |= VIV__TCP_PSH;
-            if (fin)
-                flags |= VIV__TCP_FIN;
-            tcp_repr_init(s, &r, flags, s->snd_nxt);
-            r.payload_len = n;
             if (!rexmit && !s->rtt_on) { /* time this segment (never a retransmission) */
                 s->rtt_on = 1;
                 s->rtt_seq = s->snd_nxt;
                 s->rtt_start = s->base.sim->now;
             }
-            if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
-                s->una_since = s->base.sim->now;
-            viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
-            tcp_acked_now(s);
-            s->bytes_sent += n;
+            tcp_send_data(s, s->snd_nxt, n, fin, rexmit);
             if (n < s->smss)
                 s->snd_sml = s->snd_nxt + n;
             s->snd_nxt += n + (fin ? 1u : 0u);
-            if (viv__seq_gt(s->snd_nxt, s->snd_max))
-                s->snd_max = s->snd_nxt;
+            tcp_sent_new(s);
             viv__tcp_rexmit_arm(s, 0);
             if (fin)
                 break;

@@ -194,6 +194,10 @@ void viv__tcp_resolve_offers(viv_tcp_t *s)
 
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 {
+    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s)))
+        return viv__sb_pipe(&s->sb, s->snd_una, s->snd_max,
+                            s->in_recovery == 1 ? s->high_rxt : s->snd_una, s->smss,
+                            VIV__TCP_DUPTHRESH);
     return s->snd_max - s->snd_una;
 }
 
@@ -1053,6 +1057,7 @@ int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s)
     out->snd_wscale = s->ws_ok ? s->snd_wscale : 0;
     out->rcv_wscale = s->ws_ok ? s->rcv_wscale : 0;
     out->in_recovery = s->in_recovery;
+    out->sacked_bytes = s->sack_ok ? viv__sb_sacked_bytes(&s->sb) : 0;
     out->fast_retransmits = s->fast_retransmits;
     out->timeouts = s->timeouts;
     out->dup_acks = s->dup_acks_in;

@@ -205,7 +205,13 @@ static void tcp_enter_recovery(viv_tcp_t *s)
     uint64_t cw = (uint64_t)s->ssthresh + (s->sack_ok ? 0u : 3u * s->smss);
     s->cwnd = cw > (1u << 30) ? 1u << 30 : (uint32_t)cw;
     tcp_cc_event(s, VIV_TCP_CC_EV_RECOVERY_ENTER, VIV_TRACE_CC_RECOVERY_ENTER);
-    uint32_t sent = viv__tcp_retransmit(s, s->snd_una, 0);
+    /* The first segment presumed lost, not crossing into what the peer SACKed (RFC 6675 5
+     * step 4.3). */
+    uint32_t seq = s->snd_una, len = 0;
+    if (s->sack_ok)
+        viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_una, s->smss,
+                            VIV__TCP_DUPTHRESH, 0, &seq, &len);
+    uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
     if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
         s->high_rxt = s->snd_una + sent;
 }
@@ -231,7 +237,11 @@ static void tcp_dupack(viv_tcp_t *s)
             s->cwnd += s->smss; /* RFC 5681 3.2 step 4 */
         return;
     }
-    if (s->dupacks != VIV__TCP_DUPTHRESH)
+    /* RFC 6675 5: with SACK, also as soon as the first unacknowledged byte is deemed lost. */
+    int lost = s->dupacks == VIV__TCP_DUPTHRESH ||
+               (s->sack_ok && s->dupacks < VIV__TCP_DUPTHRESH &&
+                viv__sb_is_lost(&s->sb, s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
+    if (!lost)
         return; /* the first two: limited transmit (tcp_out.c) */
     /* RFC 6582 3.2 step 2: only if the ACK covers recover (a new loss, not one the last
      * recovery or timeout already dealt with). */
@@ -367,7 +377,6 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
     memmove(&s->ooo[i + 1], &s->ooo[j], (n - j) * sizeof(s->ooo[0]));
     s->ooo[i].seq = a;
     s->ooo[i].end = b;
-    s->ooo[i].stamp = ++s->ooo_stamp;
     s->nooo = (uint8_t)nn;
     return 0;
 }
@@ -390,6 +399,8 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
         return;
     if (n > room - off)
         n = room - off;
+    s->sack_recent.start = seq;
+    s->sack_recent.end = seq + n;
     if (off) {
         s->ack_now = 1; /* a duplicate ACK at once (RFC 5681 4.2) */
         if (tcp_ooo_insert(s, seq, seq + n) < 0) {
@@ -792,6 +803,17 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         return;
     }
     uint32_t wnd = tcp_peer_window(s, h);
+    if (s->sack_ok) {
+        /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
+         * cumulative ACK covers) before the ACK is acted on. */
+        viv__sack_blk blk[VIV__TCP_MAX_SACK];
+        for (unsigned i = 0; i < h->sack_count; i++) {
+            blk[i].start = h->sack[i].left;
+            blk[i].end = h->sack[i].right;
+        }
+        viv__sb_update(&s->sb, viv__seq_gt(ack, s->snd_una) ? ack : s->snd_una, s->snd_max, blk,
+                       h->sack_count);
+    }
     if (viv__seq_gt(ack, s->snd_una))
         tcp_ack_new(s, ack, h);
     else if (ack == s->snd_una && h->payload_len == 0 &&

@@ -22,6 +22,7 @@
 #define VIV_L4_TCP_INT_H
 
 #include "l4.h"
+#include "tcp_sack.h"
 #include "vivarium/tcp.h"
 #include "vivarium/trace.h"
 
@@ -81,7 +82,6 @@ typedef struct viv__tcp_ring {
  * receive ring, beyond the in-order ones). */
 typedef struct viv__tcp_range {
     uint32_t seq, end;
-    uint32_t stamp; /* when a segment last joined it (SACK blocks go most recent first) */
 } viv__tcp_range;
 
 /* A listener's queues of the connections it made: still in their handshake (syn), and
@@ -152,7 +152,9 @@ struct viv_tcp {
     uint32_t recover;     /* RFC 6582 recover / RFC 6675 RecoveryPoint */
     uint32_t high_rxt;    /* RFC 6675 HighRxt */
     uint32_t rto_shift;   /* RTO doublings, kept until a clean RTT sample (Karn) */
-    uint32_t ooo_stamp;   /* counter for viv__tcp_range.stamp */
+    viv__tcp_sb sb;             /* the sender's scoreboard (SACK on) */
+    viv__sack_hist sack_hist;   /* the receiver's last SACK option (RFC 2018 4) */
+    viv__sack_blk sack_recent;  /* the last data segment received, for the first block */
     uint64_t fast_retransmits, timeouts, dup_acks_in;
 
     viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */

@@ -166,25 +166,22 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     return 0;
 }
 
-/* The SACK blocks of an ACK (RFC 2018 4): the out-of-order range a segment joined most
- * recently first (it holds the segment that triggered this ACK, unless that one was in
- * order), then the others, most recently changed first; 3 with timestamps, else 4. */
-static void tcp_sack_blocks(const viv_tcp_t *s, struct viv__tcp_repr *r)
+/* The SACK blocks of an ACK (RFC 2018 4): the range holding the segment that triggered it
+ * first (unless that one was in order), then the blocks of the last option sent, then the
+ * other ranges highest first; 3 beside timestamps, else 4 (tcp_sack.c chooses). */
+static void tcp_sack_blocks(viv_tcp_t *s, struct viv__tcp_repr *r)
 {
+    viv__sack_blk ranges[VIV__TCP_OOO_MAX], out[VIV__TCP_SACK_BLOCKS_MAX];
+    for (unsigned i = 0; i < s->nooo; i++) {
+        ranges[i].start = s->ooo[i].seq;
+        ranges[i].end = s->ooo[i].end;
+    }
     unsigned max = s->ts_ok ? 3u : 4u;
-    uint8_t used[VIV__TCP_OOO_MAX];
-    unsigned n = 0;
-    memset(used, 0, sizeof used);
-    while (n < max && n < s->nooo) {
-        int best = -1;
-        for (int i = 0; i < (int)s->nooo; i++)
-            if (!used[i] &&
-                (best < 0 || (int32_t)(s->ooo[i].stamp - s->ooo[best].stamp) > 0))
-                best = i;
-        used[best] = 1;
-        r->sack[n].left = s->ooo[best].seq;
-        r->sack[n].right = s->ooo[best].end;
-        n++;
+    unsigned n = viv__sack_build_hist(out, max, ranges, s->nooo, s->rcv_nxt, &s->sack_recent,
+                                      &s->sack_hist);
+    for (unsigned i = 0; i < n; i++) {
+        r->sack[i].left = out[i].start;
+        r->sack[i].right = out[i].end;
     }
     r->sack_count = (uint8_t)n;
 }
@@ -393,10 +390,75 @@ static void tcp_idle_restart(viv_tcp_t *s)
     viv__tcp_cc_trace(s, VIV_TRACE_CC_IDLE_RESTART);
 }
 
-/* After a timeout with SACK, go-back-N skips what the peer holds (RFC 6675 5.1). */
-static void tcp_skip_sacked(viv_tcp_t *s)
+/* After a timeout with SACK, go-back-N skips what the peer holds (RFC 6675 5.1): snd_nxt
+ * moves to the next unSACKed byte, and the segment may not cross into a SACKed range
+ * (returns the most it may carry; 0: no limit). */
+static uint32_t tcp_skip_sacked(viv_tcp_t *s)
 {
-    (void)s;
+    uint32_t seq, len, e;
+    if (!viv__seq_lt(s->snd_nxt, s->snd_max))
+        return 0;
+    if (viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_nxt, s->smss,
+                            VIV__TCP_DUPTHRESH, 0, &seq, &len) == 0) {
+        s->snd_nxt = seq;
+        return len;
+    }
+    if (viv__sb_highest_sacked(&s->sb, &e) && viv__seq_gt(e, s->snd_nxt))
+        s->snd_nxt = e; /* everything from here to the highest SACKed byte is held */
+    return 0;
+}
+
+/* RFC 6675 5 step (C): while in SACK recovery, send as long as cwnd - pipe is at least a
+ * segment: what NextSeg says (a hole deemed lost, new data, another hole), then once the
+ * rescue retransmission of rule 4. */
+static void tcp_sack_recovery_output(viv_tcp_t *s)
+{
+    for (int guard = 0; guard < 1024; guard++) {
+        uint32_t pipe = viv__sb_pipe(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+                                     VIV__TCP_DUPTHRESH);
+        if (pipe >= s->cwnd || s->cwnd - pipe < s->smss)
+            return;
+        uint32_t off = s->snd_max - viv__tcp_dseq(s);
+        uint32_t avail = off < s->snd.len ? s->snd.len - off : 0;
+        uint32_t flight = s->snd_max - s->snd_una;
+        uint32_t room = s->snd_wnd > flight ? s->snd_wnd - flight : 0;
+        uint32_t new_avail = avail < room ? avail : room;
+        if (s->snd_nxt != s->snd_max)
+            new_avail = 0;
+        uint32_t seq, len;
+        int rc = viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+                                     VIV__TCP_DUPTHRESH, new_avail, &seq, &len);
+        if (rc == 0) {
+            uint32_t sent = viv__tcp_retransmit(s, seq, len);
+            if (!sent)
+                return;
+            if (viv__seq_gt(seq + sent, s->high_rxt))
+                s->high_rxt = seq + sent;
+            continue;
+        }
+        if (rc == 1) {
+            uint32_t n = len < new_avail ? len : new_avail;
+            if (n < s->smss && n < avail)
+                return; /* no short segment while more waits (sender SWS avoidance) */
+            if (!s->rtt_on) {
+                s->rtt_on = 1;
+                s->rtt_seq = s->snd_nxt;
+                s->rtt_start = s->base.sim->now;
+            }
+            tcp_send_data(s, s->snd_nxt, n, 0, 0);
+            s->snd_nxt += n;
+            tcp_sent_new(s);
+            viv__tcp_rexmit_arm(s, 0);
+            continue;
+        }
+        /* Rule 4: once per recovery, the highest unSACKed segment. */
+        if (s->rescue_done ||
+            viv__sb_rescue_seg(&s->sb, s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
+            return;
+        s->rescue_done = 1;
+        if (!viv__tcp_retransmit(s, seq, len))
+            return;
+    }
 }
 
 /* The window the sender may fill: the peer's and cwnd, with RFC 3042's limited transmit
@@ -418,9 +480,12 @@ void viv__tcp_output(viv_tcp_t *s)
     if (tcp_can_send_data(st)) {
         if (s->snd_nxt == s->snd_max)
             tcp_idle_restart(s);
+        if (s->in_recovery == 1 && s->sack_ok)
+            tcp_sack_recovery_output(s);
         for (;;) {
+            uint32_t lim = 0;
             if (s->in_recovery == 2 && s->sack_ok)
-                tcp_skip_sacked(s);
+                lim = tcp_skip_sacked(s);
             uint32_t dseq = viv__tcp_dseq(s);
             uint32_t off = s->snd_nxt - dseq; /* bytes of the buffer already sent */
             if (off > s->snd.len)             /* the FIN is sent too */
@@ -432,6 +497,8 @@ void viv__tcp_output(viv_tcp_t *s)
             uint32_t n = avail < usable ? avail : usable;
             if (n > s->smss)
                 n = s->smss;
+            if (lim && n > lim)
+                n = lim;
             int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
             int fin = s->fin_queued && off + n == s->snd.len && s->snd_nxt + n == s->fin_seq;
             if (n == 0 && !fin)

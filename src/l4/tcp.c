@@ -307,7 +307,7 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
     if (s->ep.where != VIV__DEMUX_NONE)
         viv__demux_remove(&s->th->dm, &s->ep);
     viv__tcp_ring_free(sim, &s->snd);
-    s->nooo = 0;
+    viv__tcp_ooo_free(s);
     s->rfin_ooo = 0;
     if (!keep_rcv)
         viv__tcp_ring_free(sim, &s->rcv);
@@ -503,7 +503,7 @@ static int tcp_orphan(viv__sock *b)
         return 1;
     }
     viv__tcp_ring_free(s->base.sim, &s->rcv); /* nothing to read, nobody to read it */
-    s->nooo = 0;
+    viv__tcp_ooo_free(s);
     if (!s->fin_queued) {
         viv__tcp_queue_fin(s);
         if (st == VIV_TCP_ESTABLISHED)

@@ -360,24 +360,37 @@ static void tcp_fin_in(viv_tcp_t *s)
 /* Insert [a, b) into the out-of-order ranges; 0, or -1 if there is no room for it. */
 static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
 {
+    if (!s->ooo) {
+        /* As many ranges as the buffer can hold with every other segment missing. */
+        uint32_t cap = s->o.rcvbuf_bytes / (2u * s->rmss) + 2u;
+        if (cap < VIV__TCP_OOO_MIN)
+            cap = VIV__TCP_OOO_MIN;
+        if (cap > VIV__TCP_OOO_MAX)
+            cap = VIV__TCP_OOO_MAX;
+        s->ooo = viv__alloc(s->base.sim, cap * sizeof(*s->ooo));
+        if (!s->ooo)
+            return -1;
+        s->ooo_cap = cap;
+        s->nooo = 0;
+    }
     uint32_t n = s->nooo, i = 0;
     while (i < n && viv__seq_lt(s->ooo[i].end, a))
         i++;
     uint32_t j = i;
-    while (j < n && viv__seq_le(s->ooo[j].seq, b)) {
-        if (viv__seq_lt(s->ooo[j].seq, a))
-            a = s->ooo[j].seq;
+    while (j < n && viv__seq_le(s->ooo[j].start, b)) {
+        if (viv__seq_lt(s->ooo[j].start, a))
+            a = s->ooo[j].start;
         if (viv__seq_gt(s->ooo[j].end, b))
             b = s->ooo[j].end;
         j++;
     }
     uint32_t nn = n - (j - i) + 1;
-    if (nn > VIV__TCP_OOO_MAX)
+    if (nn > s->ooo_cap)
         return -1;
     memmove(&s->ooo[i + 1], &s->ooo[j], (n - j) * sizeof(s->ooo[0]));
-    s->ooo[i].seq = a;
+    s->ooo[i].start = a;
     s->ooo[i].end = b;
-    s->nooo = (uint8_t)nn;
+    s->nooo = nn;
     return 0;
 }
 
@@ -415,7 +428,7 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
     int filled = 0;
-    while (s->nooo && viv__seq_le(s->ooo[0].seq, s->rcv_nxt)) {
+    while (s->nooo && viv__seq_le(s->ooo[0].start, s->rcv_nxt)) {
         if (viv__seq_gt(s->ooo[0].end, s->rcv_nxt))
             s->rcv_nxt = s->ooo[0].end;
         s->nooo--;

@@ -29,7 +29,8 @@
 /* Bounds and constants (docs/tcp.md says why each). */
 #define VIV__TCP_MSS_DEFAULT 536u /* the peer's MSS when its SYN has no option (RFC 9293) */
 #define VIV__TCP_MSS_MIN 48u      /* the smallest MSS honoured (Linux tcp_min_snd_mss) */
-#define VIV__TCP_OOO_MAX 64       /* out-of-order ranges kept per connection */
+#define VIV__TCP_OOO_MIN 8u       /* out-of-order ranges kept at least ... */
+#define VIV__TCP_OOO_MAX 4096u    /* ... and at most (else one per two segments of buffer) */
 #define VIV__TCP_WIN_MAX 65535u   /* the window field; more only with window scaling */
 #define VIV__TCP_WSCALE_MAX 14    /* RFC 7323 2.3 */
 #define VIV__TCP_RCVBUF_DEFAULT 131072u    /* Linux's tcp_rmem default */
@@ -78,11 +79,9 @@ typedef struct viv__tcp_ring {
     uint32_t cap, head, len;
 } viv__tcp_ring;
 
-/* A range of sequence numbers [seq, end) received out of order (its bytes are in the
- * receive ring, beyond the in-order ones). */
-typedef struct viv__tcp_range {
-    uint32_t seq, end;
-} viv__tcp_range;
+/* A range of sequence numbers [start, end) received out of order (its bytes are in the
+ * receive ring, beyond the in-order ones): the receiver's SACK blocks. */
+typedef viv__sack_blk viv__tcp_range;
 
 /* A listener's queues of the connections it made: still in their handshake (syn), and
  * established, waiting for viv_tcp_accept (acc). */
@@ -159,8 +158,8 @@ struct viv_tcp {
 
     viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */
     viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
-    viv__tcp_range ooo[VIV__TCP_OOO_MAX];
-    uint8_t nooo;
+    viv__tcp_range *ooo; /* sorted; NULL until data first arrives out of order */
+    uint32_t nooo, ooo_cap;
 
     uint8_t fin_queued; /* the sending side is closed: a FIN follows the queued data */
     uint32_t fin_seq;   /* its sequence number */
@@ -281,6 +280,9 @@ static inline uint32_t viv__tcp_ts_now(const viv_tcp_t *s)
 {
     return (uint32_t)(s->base.sim->now / VIV__TCP_TS_TICK) + s->ts_off;
 }
+
+/* Free the out-of-order ranges (with the receive buffer, or when the connection ends). */
+void viv__tcp_ooo_free(viv_tcp_t *s);
 
 /* ---- tcp_in.c -------------------------------------------------------------------------- */
 void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,

@@ -52,6 +52,14 @@ void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint
         memcpy(out + first, r->buf, n - first);
 }
 
+void viv__tcp_ooo_free(viv_tcp_t *s)
+{
+    if (s->ooo)
+        viv__free(s->base.sim, s->ooo, s->ooo_cap * sizeof(*s->ooo));
+    s->ooo = NULL;
+    s->nooo = s->ooo_cap = 0;
+}
+
 void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
 {
     if (!n)
@@ -171,13 +179,9 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
  * other ranges highest first; 3 beside timestamps, else 4 (tcp_sack.c chooses). */
 static void tcp_sack_blocks(viv_tcp_t *s, struct viv__tcp_repr *r)
 {
-    viv__sack_blk ranges[VIV__TCP_OOO_MAX], out[VIV__TCP_SACK_BLOCKS_MAX];
-    for (unsigned i = 0; i < s->nooo; i++) {
-        ranges[i].start = s->ooo[i].seq;
-        ranges[i].end = s->ooo[i].end;
-    }
+    viv__sack_blk out[VIV__TCP_SACK_BLOCKS_MAX];
     unsigned max = s->ts_ok ? 3u : 4u;
-    unsigned n = viv__sack_build_hist(out, max, ranges, s->nooo, s->rcv_nxt, &s->sack_recent,
+    unsigned n = viv__sack_build_hist(out, max, s->ooo, s->nooo, s->rcv_nxt, &s->sack_recent,
                                       &s->sack_hist);
     for (unsigned i = 0; i < n; i++) {
         r->sack[i].left = out[i].start;

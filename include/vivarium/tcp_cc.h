@@ -1,5 +1,5 @@
 /**
- * @file tcp_cc.h
+ * @file vivarium/tcp_cc.h
  * @brief TCP congestion control: the interface an algorithm implements, and the two that
  *        ship (NewReno, CUBIC).
  *

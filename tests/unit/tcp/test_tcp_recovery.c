@@ -306,6 +306,44 @@ static void test_tcp_recovery__timeout_ends_recovery(void **state)
     tt_world_free(&w);
 }
 
+/* After a timeout, go-back-N skips what the peer SACKed (RFC 6675 5.1). Segments 2 and 6
+ * are lost, and so are their retransmissions in recovery (2 at the third duplicate, 6 by
+ * NextSeg as soon as it is deemed lost); the rescue retransmission (rule 4) takes 11, the
+ * highest byte not SACKed yet. No ACK comes back for the holes, so the timer fires. Segment
+ * 2 goes again; its ACK stops at 6, which goes next with cwnd at two segments, and segments
+ * 7 to 11, SACKed by then, are not sent again although cwnd would allow one of them. */
+static void test_tcp_recovery__sack_go_back_n_skips_sacked(void **state)
+{
+    tt_world w;
+    w.sim = VIV_TEST_SIM(state);
+    cc_log log;
+    tt_sock *cli, *child;
+    setup(&w, &log, 1, -1, &cli, &child);
+    dropper d = {{SEGSEQ(2), SEGSEQ(2), SEGSEQ(6), SEGSEQ(6)}, {0}, 4, 0};
+    assert_int_equal(viv_link_set_intercept(w.link, VIV_LINK_AB, drop_first, &d), 0);
+    static uint8_t data[12 * MSS];
+    tt_pattern(data, sizeof data, 8);
+    size_t first = w.nseg;
+    send_bytes(cli, data, sizeof data);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(3)), 0);
+    assert_int_equal(d.dropped, 4);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_memory_equal(child->rx, data, sizeof data);
+    /* Every segment sent from a, in order: the 12 originals, then the retransmissions. */
+    char got[1024];
+    size_t n = 0;
+    for (size_t i = first; i < w.nseg; i++)
+        if (w.seg[i].from == 0 && w.seg[i].len)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%u ", (w.seg[i].seq - 1) / MSS);
+    assert_string_equal(got, "0 1 2 3 4 5 6 7 8 9 10 11 2 6 11 2 6 ");
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
+    assert_int_equal(ci.fast_retransmits, 1);
+    assert_int_equal(ci.timeouts, 1);
+    assert_int_equal(ci.retransmits, 5);
+    tt_world_free(&w);
+}
+
 /* ---- chaos ----------------------------------------------------------------------------- */
 
 #define CHAOS_BYTES (1536u * 1024u)
@@ -460,6 +498,7 @@ int main(void)
         TT_TEST(test_tcp_recovery__partial_ack_retransmits_next_hole),
         TT_TEST(test_tcp_recovery__sack_retransmits_exactly_the_holes),
         TT_TEST(test_tcp_recovery__timeout_ends_recovery),
+        TT_TEST(test_tcp_recovery__sack_go_back_n_skips_sacked),
         TT_TEST(test_tcp_recovery__chaos_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -252,11 +252,12 @@ static void tcp_dupack(viv_tcp_t *s)
 
 /* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
  * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
- * congestion window grows, or recovery goes on or ends. */
-static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h)
+ * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
+ * this ACK (pipe with SACK), for the algorithm. */
+static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h,
+                        uint32_t flight)
 {
     uint32_t dseq = viv__tcp_dseq(s);
-    uint32_t flight = s->snd_max - s->snd_una;
     uint32_t acked = ack - s->snd_una;
     if (viv__seq_gt(ack, dseq)) {
         uint32_t d = ack - dseq;
@@ -816,6 +817,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         return;
     }
     uint32_t wnd = tcp_peer_window(s, h);
+    uint32_t flight = viv__tcp_in_flight(s);
     if (s->sack_ok) {
         /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
          * cumulative ACK covers) before the ACK is acted on. */
@@ -828,7 +830,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
                        h->sack_count);
     }
     if (viv__seq_gt(ack, s->snd_una))
-        tcp_ack_new(s, ack, h);
+        tcp_ack_new(s, ack, h, flight);
     else if (ack == s->snd_una && h->payload_len == 0 &&
              !(h->flags & (VIV__TCP_SYN | VIV__TCP_FIN)) && s->snd_max != s->snd_una &&
              wnd == s->snd_wnd && !establishing)

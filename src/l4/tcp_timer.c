@@ -165,6 +165,12 @@ static void tcp_send_probe(viv_tcp_t *s)
     r.ack = s->rcv_nxt;
     r.flags = VIV__TCP_ACK;
     r.window = viv__tcp_rcv_window(s);
+    s->last_ack_sent = s->rcv_nxt;
+    if (s->ts_ok) { /* RFC 7323 3.2: on every segment but a reset */
+        r.ts_present = true;
+        r.tsval = viv__tcp_ts_now(s);
+        r.tsecr = s->ts_recent;
+    }
     viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
 }
 

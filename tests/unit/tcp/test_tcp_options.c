@@ -415,6 +415,24 @@ static void test_tcp_options__paws_drops_an_old_segment(void **state)
     tt_world_free(&b.w);
 }
 
+/* Timestamps are on every segment but resets (RFC 7323 3.2): a keepalive probe too. */
+static void test_tcp_options__keepalive_probe_carries_timestamps(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = VIV_TCP_OPTS_INIT;
+    so.keepalive = 1;
+    so.keepalive_idle_ns = VIV_S(1);
+    handshake(&b, &so, 0, 1, 3000, -1);
+    b.nrx = 0;
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(1100)), 0);
+    assert_int_equal(b.nrx, 1);
+    assert_int_equal(b.rx[0].t.seq, b.iss); /* SND.UNA - 1 */
+    assert_true(b.rx[0].t.ts_present);
+    assert_int_equal(b.rx[0].t.tsecr, 3001);
+    tt_world_free(&b.w);
+}
+
 /* The round trip from timestamps (RFC 7323 4): two full segments draw an ACK at once; its
  * TSecr is the first segment's TSval, so the sample is the difference of the millisecond
  * clock between that segment's departure and the ACK's arrival. SRTT and RTTVAR follow
@@ -550,6 +568,7 @@ int main(void)
         TT_TEST(test_tcp_options__negotiated_and_refused_each_combination),
         TT_TEST(test_tcp_options__scaled_window_above_64k),
         TT_TEST(test_tcp_options__paws_drops_an_old_segment),
+        TT_TEST(test_tcp_options__keepalive_probe_carries_timestamps),
         TT_TEST(test_tcp_options__timestamps_rtt),
         TT_TEST(test_tcp_options__sack_blocks_from_receiver),
         TT_TEST(test_tcp_options__wraparound_both_ways),

@@ -321,6 +321,101 @@ static void test_tcp_cc__bad_options_and_tunables(void **state)
     tt_world_free(&w);
 }
 
+/* ---- two flows through one bottleneck ------------------------------------------------ */
+
+static uint64_t fair_rx[2];
+static int fair_idx[2] = {0, 1};
+static int fair_accepted;
+static uint8_t fair_buf[65536];
+
+static void fair_sender(viv_tcp_t *s, uint32_t ev, void *user)
+{
+    (void)user;
+    if (ev & (VIV_EV_CONNECTED | VIV_EV_WRITABLE))
+        while (viv_tcp_send(s, fair_buf, sizeof fair_buf) > 0) {
+        }
+}
+
+static void fair_reader(viv_tcp_t *s, uint32_t ev, void *user)
+{
+    int *i = user;
+    if (ev & VIV_EV_READABLE)
+        for (int n; (n = viv_tcp_recv(s, fair_buf, sizeof fair_buf)) > 0;)
+            fair_rx[*i] += (uint64_t)n;
+}
+
+static void fair_listener(viv_tcp_t *l, uint32_t ev, void *user)
+{
+    (void)user;
+    viv_tcp_t *c;
+    while ((ev & VIV_EV_ACCEPTABLE) && fair_accepted < 2 &&
+           viv_tcp_accept(&c, l, fair_reader, &fair_idx[fair_accepted]) == 0)
+        fair_accepted++;
+}
+
+/* Issue 18's path (h1 - r1 - r2 - h2: 100 Mbit/s 5 ms access links, a 10 Mbit/s 10 ms
+ * bottleneck with a 100-frame queue) with two identical NewReno flows from h1 to h2: over
+ * the 30 s after a 5 s start, each gets within 10% of half the bottleneck's goodput. */
+static void test_tcp_cc__two_flows_share_fairly(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h1 = tt_host(sim, "h1", VIV_IP4(10, 0, 1, 2));
+    viv_host_t *h2 = tt_host(sim, "h2", VIV_IP4(10, 0, 2, 2));
+    viv_host_opts ho = VIV_HOST_OPTS_INIT;
+    viv_host_t *r1, *r2;
+    ho.name = "r1";
+    assert_int_equal(viv_router_new(&r1, sim, 2, &ho), 0);
+    ho.name = "r2";
+    assert_int_equal(viv_router_new(&r2, sim, 2, &ho), 0);
+    assert_int_equal(viv_host_add_addr(r1, 0, VIV_IP4(10, 0, 1, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(r1, 1, VIV_IP4(10, 0, 12, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(r2, 0, VIV_IP4(10, 0, 12, 2), 24), 0);
+    assert_int_equal(viv_host_add_addr(r2, 1, VIV_IP4(10, 0, 2, 1), 24), 0);
+    assert_int_equal(viv_host_set_gateway(h1, VIV_IP4(10, 0, 1, 1)), 0);
+    assert_int_equal(viv_host_set_gateway(h2, VIV_IP4(10, 0, 2, 1)), 0);
+    assert_int_equal(viv_host_route_add(r1, VIV_IP4(10, 0, 2, 0), 24, VIV_IP4(10, 0, 12, 2), -1, 0),
+                     0);
+    assert_int_equal(viv_host_route_add(r2, VIV_IP4(10, 0, 1, 0), 24, VIV_IP4(10, 0, 12, 1), -1, 0),
+                     0);
+    viv_link_params acc = VIV_LINK_PARAMS_INIT, bot = VIV_LINK_PARAMS_INIT;
+    acc.rate_bps = 100000000;
+    acc.delay_ns = VIV_MS(5);
+    bot.rate_bps = 10000000;
+    bot.delay_ns = VIV_MS(10);
+    bot.queue_frames = 100;
+    viv_link_t *l1, *l2, *l3;
+    assert_int_equal(viv_link_new(&l1, sim, viv_host_port(h1, 0), viv_host_port(r1, 0), &acc), 0);
+    assert_int_equal(viv_link_new(&l2, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &bot), 0);
+    assert_int_equal(viv_link_new(&l3, sim, viv_host_port(r2, 1), viv_host_port(h2, 0), &acc), 0);
+    fair_rx[0] = fair_rx[1] = 0;
+    fair_accepted = 0;
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.sndbuf_bytes = 1u << 20;
+    o.rcvbuf_bytes = 1u << 20;
+    o.cc = &viv_tcp_cc_newreno;
+    viv_tcp_t *l, *c[2];
+    assert_int_equal(viv_tcp_new(&l, h2, &o, fair_listener, NULL), 0);
+    viv_sockaddr_t la = tt_sa(VIV_IP4_ANY, 5001), pa = tt_sa(VIV_IP4(10, 0, 2, 2), 5001);
+    assert_int_equal(viv_tcp_bind(l, &la), 0);
+    assert_int_equal(viv_tcp_listen(l, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(viv_tcp_new(&c[i], h1, &o, fair_sender, NULL), 0);
+        assert_int_equal(viv_tcp_connect(c[i], &pa), VIV_EINPROGRESS);
+    }
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(5)), 0);
+    assert_int_equal(fair_accepted, 2);
+    uint64_t b0 = fair_rx[0], b1 = fair_rx[1];
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(35)), 0);
+    double g0 = (double)(fair_rx[0] - b0), g1 = (double)(fair_rx[1] - b1);
+    double half = (g0 + g1) / 2;
+    assert_true(g0 > 0.9 * half && g0 < 1.1 * half);
+    assert_true(g1 > 0.9 * half && g1 < 1.1 * half);
+    assert_true((g0 + g1) * 8 / 30 > 9.0e6); /* and together they fill the bottleneck */
+    viv_tcp_close(c[0]);
+    viv_tcp_close(c[1]);
+    viv_tcp_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +425,7 @@ int main(void)
         TT_TEST(test_tcp_cc__rto_estimator_and_backoff),
         TT_TEST(test_tcp_cc__per_socket_choice_and_live_change),
         TT_TEST(test_tcp_cc__bad_options_and_tunables),
+        TT_TEST(test_tcp_cc__two_flows_share_fairly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

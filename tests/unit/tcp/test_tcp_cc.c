@@ -274,6 +274,79 @@ static void test_tcp_cc__per_socket_choice_and_live_change(void **state)
     tt_world_free(&w);
 }
 
+/* The hooks at a loss: segment 2 of 20 is lost (the client's ISS is 0, so it starts at 1 +
+ * 2 * 1460). At the third duplicate ACK the algorithm's ssthresh() is asked once, with
+ * FlightSize (13 segments: see test_tcp_recovery.c) and the cwnd before the loss; TCP
+ * keeps its answer (raised to two segments when lower), sets cwnd = ssthresh + 3 SMSS, and
+ * tells the algorithm RECOVERY_ENTER, then RECOVERY_EXIT with cwnd = ssthresh. */
+static uint32_t loss_in_flight, loss_cwnd;
+static int loss_events[5];
+
+static uint32_t quarter_ssthresh(viv_tcp_cc_conn *c)
+{
+    loss_in_flight = c->in_flight;
+    loss_cwnd = c->cwnd;
+    return c->cwnd / 4;
+}
+static void count_event(viv_tcp_cc_conn *c, viv_tcp_cc_event ev)
+{
+    loss_events[ev]++;
+    if (ev == VIV_TCP_CC_EV_RECOVERY_EXIT)
+        assert_int_equal(c->cwnd, c->ssthresh);
+}
+static void reno_on_ack(viv_tcp_cc_conn *c, uint32_t acked, viv_time_t rtt)
+{
+    viv_tcp_cc_newreno.on_ack(c, acked, rtt);
+}
+static const viv_tcp_cc quarter = {"quarter", 0, NULL, reno_on_ack, quarter_ssthresh,
+                                   count_event};
+
+static viv_verdict drop_seg2_once(viv_link_t *link, viv_link_dir dir, const uint8_t *frame,
+                                  size_t len, const viv_frame_info *info, viv_time_t *delay_ns,
+                                  void *user)
+{
+    int *done = user;
+    (void)link, (void)dir, (void)frame, (void)len, (void)delay_ns;
+    if (!*done && info->payload_len && info->tcp_seq == 1 + 2 * MSS) {
+        *done = 1;
+        return VIV_VERDICT_DROP;
+    }
+    return VIV_VERDICT_DELIVER;
+}
+
+static void test_tcp_cc__algorithm_hooks_at_a_loss(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    memset(loss_events, 0, sizeof loss_events);
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.fixed_isn = 1;
+    o.isn = 0;
+    o.cc = &quarter;
+    tt_sock *cli, *child;
+    tt_establish(&w, &o, NULL, &cli, &child, NULL);
+    int done = 0;
+    assert_int_equal(viv_link_set_intercept(w.link, VIV_LINK_AB, drop_seg2_once, &done), 0);
+    static uint8_t data[20 * MSS];
+    tt_pattern(data, sizeof data, 34);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_int_equal(loss_in_flight, 13 * MSS);
+    assert_int_equal(loss_cwnd, 11 * MSS); /* grown once, by the ACK of segments 0-1 */
+    assert_int_equal(loss_events[VIV_TCP_CC_EV_RECOVERY_ENTER], 1);
+    assert_int_equal(loss_events[VIV_TCP_CC_EV_RECOVERY_EXIT], 1);
+    assert_int_equal(loss_events[VIV_TCP_CC_EV_TIMEOUT], 0);
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
+    assert_int_equal(ci.ssthresh, 11 * MSS / 4);
+    assert_int_equal(ci.fast_retransmits, 1);
+    assert_string_equal(ci.cc, "quarter");
+    tt_world_free(&w);
+}
+
 /* Options and tunables outside their ranges are refused. */
 static void test_tcp_cc__bad_options_and_tunables(void **state)
 {
@@ -424,6 +497,7 @@ int main(void)
         TT_TEST(test_tcp_cc__idle_restart_window),
         TT_TEST(test_tcp_cc__rto_estimator_and_backoff),
         TT_TEST(test_tcp_cc__per_socket_choice_and_live_change),
+        TT_TEST(test_tcp_cc__algorithm_hooks_at_a_loss),
         TT_TEST(test_tcp_cc__bad_options_and_tunables),
         TT_TEST(test_tcp_cc__two_flows_share_fairly),
     };

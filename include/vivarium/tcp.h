@@ -15,15 +15,25 @@
  *
  * **Sending** copies into the socket's send buffer (`sndbuf_bytes`) and returns what fit: a
  * partial count, or ::VIV_EAGAIN when the buffer is full; ::VIV_EV_WRITABLE comes when room
- * is made again. Data is sent in segments of at most the MSS, as the peer's window allows,
- * and retransmitted on timeout (RFC 6298's RTO, Karn's rule). Small writes wait for the
- * acknowledgement of data in flight (Nagle, RFC 896) unless `nodelay` is set.
+ * is made again. Data is sent in segments of at most the MSS, as the peer's window and the
+ * congestion window allow (slow start and congestion avoidance by the algorithm in
+ * viv_tcp_opts::cc, see @ref viv_tcp_cc), repaired by fast retransmit and NewReno or SACK
+ * recovery (RFC 5681, 6582, 6675) and by the retransmission timeout (RFC 6298's RTO, Karn's
+ * rule). Small writes wait for the acknowledgement of data in flight (Nagle, RFC 896)
+ * unless `nodelay` is set.
  *
  * **Receiving.** In-order data waits in the receive buffer (`rcvbuf_bytes`, which is also the
- * window the socket announces); viv_tcp_recv() copies it out. It returns 0 once the peer's
+ * largest window the socket announces: above 65535 bytes only with window scaling);
+ * viv_tcp_recv() copies it out. It returns 0 once the peer's
  * FIN has been reached (end of stream), ::VIV_EAGAIN when nothing is waiting.
  * ::VIV_EV_READABLE is raised whenever new data (or the FIN) arrives. Segments that arrive
- * out of order are kept within the window (see docs/tcp.md).
+ * out of order are kept within the window and reported in SACK blocks when SACK is in use
+ * (see docs/tcp.md).
+ *
+ * **Options.** Window scaling and timestamps (RFC 7323) and SACK (RFC 2018) are offered on
+ * the SYN as `window_scaling`, `timestamps` and `sack` say (the host's tunables by default:
+ * all three on, as Linux), and used only when the peer offers them too; viv_tcp_info_get()
+ * says what was agreed.
  *
  * **Closing.** viv_tcp_shutdown() closes one direction: ::VIV_SHUT_WR sends a FIN after the
  * data already queued (further sends fail with ::VIV_EPIPE), ::VIV_SHUT_RD makes recv return
@@ -85,8 +95,10 @@ typedef struct viv_tcp_opts {
     /** Send buffer: bytes the program may queue before sends return ::VIV_EAGAIN
      *  (unacknowledged bytes included). Default 65536. */
     uint32_t sndbuf_bytes;
-    /** Receive buffer, which is also the largest window announced: at most 65535 (no window
-     *  scaling). Default 65535. */
+    /** Receive buffer: in-order data not yet read and data held out of order; also the
+     *  largest window announced (at most 65535 bytes unless window scaling is in use, then
+     *  the whole buffer). Default 131072 (Linux's tcp_rmem default); larger values are
+     *  clamped to 16 MiB. Allocated when data first arrives. */
     uint32_t rcvbuf_bytes;
     /** 1: send small segments at once (no Nagle algorithm). Default 0. */
     int nodelay;
@@ -110,19 +122,28 @@ typedef struct viv_tcp_opts {
     int fixed_isn;
     /** The initial sequence number when @ref fixed_isn is 1. */
     uint32_t isn;
-    /** The congestion-control algorithm (see @ref viv_tcp_cc), kept by pointer. Default
-     *  NULL: the host's (viv_tcp_tunables::cc). May be changed on a live connection. */
+    /** The congestion-control algorithm (see @ref viv_tcp_cc), kept by pointer: it must
+     *  have `on_ack` and `ssthresh` and at most ::VIV_TCP_CC_PRIV_MAX bytes of private state
+     *  (else ::VIV_EINVAL). Default NULL: the host's (viv_tcp_tunables::cc), as it is when
+     *  the socket connects or listens. May be changed on a live connection: the new
+     *  algorithm starts afresh (private state zeroed, `init` called) with the current cwnd
+     *  and ssthresh. */
     const struct viv_tcp_cc *cc;
-    /** SACK (RFC 2018, RFC 6675): 1 offer it, -1 do not. Default 0: the host's
-     *  (viv_tcp_tunables::sack). Used only when both ends offer it. */
+    /** SACK (RFC 2018 blocks, RFC 6675 loss recovery): 1 offer it, -1 do not, 0 (default)
+     *  as the host's viv_tcp_tunables::sack. Used only when both ends offer it. Fixed when
+     *  the socket connects or listens. Other values: ::VIV_EINVAL. */
     int sack;
-    /** Timestamps (RFC 7323: RTT measurement and PAWS): 1, -1 or 0 as @ref sack. */
+    /** Timestamps (RFC 7323: RTT measurement and PAWS): 1, -1 or 0 as @ref sack. With
+     *  timestamps every segment carries 12 bytes of option, so a segment carries 12 bytes
+     *  less data (1448 on Ethernet). The clock ticks every millisecond. */
     int timestamps;
-    /** Window scaling (RFC 7323): 1, -1 or 0 as @ref sack. Without it no window above
-     *  65535 bytes is announced or used. */
+    /** Window scaling (RFC 7323): 1, -1 or 0 as @ref sack. The shift offered is the smallest
+     *  that lets the window say the whole receive buffer (2 for the default 128 KiB).
+     *  Without it no window above 65535 bytes is announced or used. */
     int window_scaling;
-    /** 1: acknowledge every segment at once (no delayed ACK, like Linux's TCP_QUICKACK kept
-     *  on). Default 0: delayed ACKs as viv_tcp_tunables::delack_ns says. */
+    /** 1: acknowledge every data segment at once (no delayed ACK, like Linux's TCP_QUICKACK
+     *  kept on). Default 0: an ACK at every second segment, at once for data out of order
+     *  or filling a hole, else after viv_tcp_tunables::delack_ns. Takes effect at once. */
     int quickack;
 } viv_tcp_opts;
 
@@ -148,7 +169,8 @@ typedef struct viv_tcp_tunables {
     /** The largest RTO, backoff included. Default 120 s (Linux). */
     viv_time_t rto_max_ns;
     /** How long an acknowledgement may wait for a second segment or data to ride on.
-     *  Default 40 ms (Linux's minimum; RFC 9293 3.8.6.3 allows up to 500 ms). */
+     *  Default 40 ms (Linux's minimum); at most 500 ms (RFC 9293 3.8.6.3), else the setters
+     *  return ::VIV_EINVAL. */
     viv_time_t delack_ns;
     /** Retransmissions of a SYN before connect gives up with ::VIV_ETIMEDOUT. Default 6 (Linux
      *  tcp_syn_retries: the last attempt ends 127 s after the first SYN). */
@@ -167,13 +189,16 @@ typedef struct viv_tcp_tunables {
      *  rule: 2, 3 or 4 segments by the MSS. */
     uint32_t initial_window;
     /** The congestion-control algorithm of sockets that do not choose one
-     *  (viv_tcp_opts::cc). Default &::viv_tcp_cc_cubic (Linux's default). Never NULL. */
+     *  (viv_tcp_opts::cc), taken when a socket connects or listens. Default
+     *  &::viv_tcp_cc_newreno in this build (CUBIC, Linux's default, becomes vivarium's once
+     *  it ships). Never NULL. */
     const struct viv_tcp_cc *cc;
-    /** 1: offer SACK (RFC 2018) and use it when the peer offers it too. Default 1 (Linux). */
+    /** 1: offer SACK (RFC 2018) and use it when the peer offers it too; 0: do not. Default
+     *  1 (Linux). Other values: ::VIV_EINVAL. */
     int sack;
-    /** 1: offer timestamps (RFC 7323). Default 1 (Linux). */
+    /** 1: offer timestamps (RFC 7323); 0: do not. Default 1 (Linux). */
     int timestamps;
-    /** 1: offer window scaling (RFC 7323). Default 1 (Linux). */
+    /** 1: offer window scaling (RFC 7323); 0: do not. Default 1 (Linux). */
     int window_scaling;
 } viv_tcp_tunables;
 
@@ -218,7 +243,8 @@ typedef struct viv_tcp_info {
     uint32_t rcv_mss;        /**< the MSS announced */
     uint32_t cwnd;           /**< congestion window, bytes */
     uint32_t ssthresh;       /**< slow-start threshold, bytes (UINT32_MAX: none yet) */
-    uint32_t in_flight;      /**< bytes in flight (RFC 6675 pipe) */
+    uint32_t in_flight;      /**< bytes in flight: RFC 6675 pipe with SACK, else SND.MAX -
+                                  SND.UNA (RFC 5681 FlightSize) */
     const char *cc;          /**< the congestion-control algorithm's name (static string) */
     uint8_t sack_ok;         /**< SACK is in use (both ends offered it) */
     uint8_t ts_ok;           /**< timestamps are in use */
@@ -278,7 +304,8 @@ typedef struct viv_tcp_host_stats {
  * @param opts options (copied), or NULL for the defaults.
  * @param cb the callback, or NULL (events are then kept until one is set).
  * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL, `reuse_addr` not 0 or 1, `sack`, `timestamps` or
+ *         `window_scaling` not -1, 0 or 1, `cc` without its required hooks), VIV_ENOMEM.
  *
  * Ownership: the host owns the socket; viv_tcp_close() gives the handle back.
  * Callback timing: ::VIV_EV_WRITABLE is not raised before the socket is connected.
@@ -299,13 +326,15 @@ VIV_API int viv_tcp_new(viv_tcp_t **out, viv_host_t *host, const viv_tcp_opts *o
 VIV_API int viv_tcp_set_cb(viv_tcp_t *s, viv_tcp_cb cb, void *user);
 
 /**
- * Change a socket's options. `keepalive*`, `nodelay`, `user_timeout_ns` and `linger0` take
- * effect at once; `reuse_addr` at the next bind; `mss`, the buffer sizes and the initial
- * sequence number only before connect or listen.
+ * Change a socket's options. `keepalive*`, `nodelay`, `quickack`, `user_timeout_ns`,
+ * `linger0` and `cc` take effect at once (a new `cc` starts afresh on a live connection);
+ * `reuse_addr` at the next bind; `sack`, `timestamps` and `window_scaling` are offered on
+ * the SYN, so changing them after connect or listen changes nothing; `mss`, the buffer
+ * sizes and the initial sequence number only before connect or listen.
  * @param s the socket.
  * @param opts the options (copied; zero fields: defaults).
- * @return 0, or VIV_EINVAL, VIV_ESTATE (`mss`, a buffer size or the ISN changed after
- *         connect or listen).
+ * @return 0, or VIV_EINVAL (as viv_tcp_new()), VIV_ESTATE (`mss`, a buffer size or the ISN
+ *         changed after connect or listen).
  */
 VIV_API int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts);
 
@@ -481,7 +510,9 @@ VIV_API int viv_host_tcp_tunables_get(viv_tcp_tunables *out, const viv_host_t *h
  * @param host the host.
  * @param t the tunables (copied), or NULL.
  * @return 0, or VIV_EINVAL (`rto_min_ns` 0, the RTOs not ordered min <= initial <= max,
- *         `initial_window` 0 or above 65535, a duration above 2^60 ns), VIV_ENOMEM.
+ *         `initial_window` above 65535, `delack_ns` above 500 ms, `sack`, `timestamps` or
+ *         `window_scaling` not 0 or 1, `cc` NULL or without its required hooks, a duration
+ *         above 2^60 ns), VIV_ENOMEM.
  */
 VIV_API int viv_host_set_tcp_tunables(viv_host_t *host, const viv_tcp_tunables *t);
 

@@ -134,6 +134,15 @@ uint32_t viv__tcp_isn(viv_tcp_t *s)
     return (uint32_t)viv_rng_u64(&s->th->isn_rng);
 }
 
+uint32_t viv__tcp_iw(const viv_tcp_t *s)
+{
+    uint32_t iw = viv__tcp_tun(s->th)->initial_window;
+    if (iw == 0) /* RFC 5681 3.1: by the SMSS */
+        iw = s->smss > 2190 ? 2 : s->smss > 1095 ? 3 : 4;
+    uint64_t b = (uint64_t)iw * s->smss;
+    return b > (1u << 30) ? 1u << 30 : (uint32_t)b;
+}
+
 void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss)
 {
     uint32_t mtu_mss = s->path_mtu > 40 + VIV__TCP_MSS_MIN ? s->path_mtu - 40 : VIV__TCP_MSS_MIN;
@@ -151,13 +160,107 @@ void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss)
     uint32_t smss = peer_mss ? peer_mss : VIV__TCP_MSS_DEFAULT;
     if (smss > rmss)
         smss = rmss;
+    /* The MSS counts no options (RFC 6691): with timestamps on every segment, the data of a
+     * segment is 12 bytes less (Linux's 1448 on Ethernet). */
+    if (s->ts_ok)
+        smss -= 12;
     if (smss < VIV__TCP_MSS_MIN)
         smss = VIV__TCP_MSS_MIN;
     s->smss = (uint16_t)smss;
-    uint32_t iw = viv__tcp_tun(s->th)->initial_window;
-    if (iw == 0) /* RFC 5681 3.1: by the SMSS */
-        iw = smss > 2190 ? 2 : smss > 1095 ? 3 : 4;
-    s->cwnd = iw * smss;
+    s->cwnd = viv__tcp_iw(s);
+}
+
+/* One offer: the socket's choice (1, -1), else the host's. */
+static uint8_t tcp_offer(int opt, int tun)
+{
+    return opt ? opt > 0 : tun != 0;
+}
+
+void viv__tcp_resolve_offers(viv_tcp_t *s)
+{
+    const viv_tcp_tunables *t = viv__tcp_tun(s->th);
+    s->want_ws = tcp_offer(s->o.window_scaling, t->window_scaling);
+    s->want_ts = tcp_offer(s->o.timestamps, t->timestamps);
+    s->want_sack = tcp_offer(s->o.sack, t->sack);
+    /* Our shift: the smallest that lets the field say the whole buffer (RFC 7323 2.3). */
+    uint8_t sh = 0;
+    while (sh < VIV__TCP_WSCALE_MAX && ((uint64_t)VIV__TCP_WIN_MAX << sh) < s->o.rcvbuf_bytes)
+        sh++;
+    s->rcv_wscale = s->want_ws ? sh : 0;
+    s->cc = s->o.cc ? s->o.cc : t->cc;
+}
+
+/* ---- congestion control ---------------------------------------------------------------- */
+
+uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
+{
+    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s)))
+        return viv__sb_pipe(&s->sb, s->snd_una, s->snd_max,
+                            s->in_recovery == 1 ? s->high_rxt : s->snd_una, s->smss,
+                            VIV__TCP_DUPTHRESH);
+    return s->snd_max - s->snd_una;
+}
+
+void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight)
+{
+    memset(c, 0, sizeof(*c));
+    c->cwnd = s->cwnd;
+    c->ssthresh = s->ssthresh;
+    c->mss = s->smss;
+    c->in_flight = in_flight;
+    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
+    c->cwnd_limited = (uint64_t)2 * fl >= s->cwnd; /* RFC 7661 4: pipeACK >= cwnd / 2 */
+    c->ca_acked = s->ca_acked;
+    c->now = s->base.sim->now;
+    c->srtt_ns = s->have_rtt ? s->srtt : 0;
+    c->min_rtt_ns = s->min_rtt;
+    c->priv = s->cc->priv_size ? s->cc_priv.b : NULL;
+}
+
+void viv__tcp_cc_unview(viv_tcp_t *s, const viv_tcp_cc_conn *c)
+{
+    s->cwnd = c->cwnd < s->smss ? s->smss : c->cwnd;
+    if (s->cwnd > (1u << 30))
+        s->cwnd = 1u << 30;
+    s->ssthresh = c->ssthresh;
+    s->ca_acked = c->ca_acked;
+}
+
+void viv__tcp_cc_init(viv_tcp_t *s)
+{
+    memset(&s->cc_priv, 0, sizeof(s->cc_priv));
+    s->ca_acked = 0;
+    if (s->cc->init) {
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, viv__tcp_in_flight(s));
+        s->cc->init(&c);
+        viv__tcp_cc_unview(s, &c);
+    }
+}
+
+void viv__tcp_cc_loss(viv_tcp_t *s, uint32_t in_flight)
+{
+    viv_tcp_cc_conn c;
+    viv__tcp_cc_view(s, &c, in_flight);
+    uint32_t th = s->cc->ssthresh(&c);
+    viv__tcp_cc_unview(s, &c);
+    s->ssthresh = th < 2u * s->smss ? 2u * s->smss : th;
+}
+
+void viv__tcp_cc_trace(viv_tcp_t *s, int ev)
+{
+    viv_sim_t *sim = s->base.sim;
+    if (VIV__LIKELY(!viv__tracing(sim)))
+        return;
+    viv_trace_record r;
+    viv__tcp_trace_init(&r, VIV_TRACE_TCP_CC, s);
+    r.cc_event = ev;
+    r.cwnd = s->cwnd;
+    r.ssthresh = s->ssthresh;
+    r.in_flight = viv__tcp_in_flight(s);
+    r.iss = s->iss;
+    r.irs = s->irs;
+    viv__trace_emit(sim, &r);
 }
 
 /* Out of the listener's queue it is in. */
@@ -204,7 +307,7 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
     if (s->ep.where != VIV__DEMUX_NONE)
         viv__demux_remove(&s->th->dm, &s->ep);
     viv__tcp_ring_free(sim, &s->snd);
-    s->nooo = 0;
+    viv__tcp_ooo_free(s);
     s->rfin_ooo = 0;
     if (!keep_rcv)
         viv__tcp_ring_free(sim, &s->rcv);
@@ -282,6 +385,9 @@ static viv_tcp_t *tcp_alloc(viv__tcp_host *th, const viv_tcp_opts *o, viv_tcp_cb
     s->base.state = VIV_TCP_CLOSED;
     s->rto = viv__tcp_tun(th)->rto_initial_ns;
     s->last_rx = sim->now;
+    s->ssthresh = UINT32_MAX;
+    s->last_data_tx = VIV_TIME_NEVER;
+    viv__tcp_resolve_offers(s);
     return s;
 }
 
@@ -397,7 +503,7 @@ static int tcp_orphan(viv__sock *b)
         return 1;
     }
     viv__tcp_ring_free(s->base.sim, &s->rcv); /* nothing to read, nobody to read it */
-    s->nooo = 0;
+    viv__tcp_ooo_free(s);
     if (!s->fin_queued) {
         viv__tcp_queue_fin(s);
         if (st == VIV_TCP_ESTABLISHED)
@@ -477,14 +583,29 @@ static void tcp_host_power(void *ctx, struct viv_host *h, int up)
 
 /* ---- options --------------------------------------------------------------------------- */
 
+/* Check the options a program gives (fn names the call in the message). */
+static int tcp_opts_check(viv_sim_t *sim, const viv_tcp_opts *o, const char *fn)
+{
+    if (o->reuse_addr != 0 && o->reuse_addr != 1)
+        return viv__err(sim, VIV_EINVAL, "%s: reuse_addr must be 0 or 1", fn);
+    if (o->sack < -1 || o->sack > 1 || o->timestamps < -1 || o->timestamps > 1 ||
+        o->window_scaling < -1 || o->window_scaling > 1)
+        return viv__err(sim, VIV_EINVAL, "%s: sack, timestamps, window_scaling must be -1, 0 or 1",
+                        fn);
+    if (o->cc && (!o->cc->on_ack || !o->cc->ssthresh || o->cc->priv_size > VIV_TCP_CC_PRIV_MAX))
+        return viv__err(sim, VIV_EINVAL, "%s: cc must be an algorithm with on_ack and ssthresh",
+                        fn);
+    return 0;
+}
+
 static void tcp_opts_resolve(viv_tcp_opts *o)
 {
     if (!o->sndbuf_bytes)
         o->sndbuf_bytes = 65536;
     if (!o->rcvbuf_bytes)
-        o->rcvbuf_bytes = VIV__TCP_WIN_MAX;
-    if (o->rcvbuf_bytes > VIV__TCP_WIN_MAX)
-        o->rcvbuf_bytes = VIV__TCP_WIN_MAX;
+        o->rcvbuf_bytes = VIV__TCP_RCVBUF_DEFAULT;
+    if (o->rcvbuf_bytes > VIV__TCP_RCVBUF_MAX)
+        o->rcvbuf_bytes = VIV__TCP_RCVBUF_MAX;
     if (!o->keepalive_idle_ns)
         o->keepalive_idle_ns = VIV_S(7200);
     if (!o->keepalive_interval_ns)
@@ -505,7 +626,9 @@ int viv_tcp_new(viv_tcp_t **out, viv_host_t *h, const viv_tcp_opts *opts, viv_tc
     viv_tcp_opts o = VIV_TCP_OPTS_INIT;
     if (opts)
         o = *opts;
-    VIV__CHECK(sim, o.reuse_addr == 0 || o.reuse_addr == 1, "reuse_addr must be 0 or 1");
+    int rc = tcp_opts_check(sim, &o, "viv_tcp_new");
+    if (rc < 0)
+        return rc;
     tcp_opts_resolve(&o);
     viv__tcp_host *th = viv__tcp_host_get(h, 1);
     viv_tcp_t *s = th ? tcp_alloc(th, &o, cb, user) : NULL;
@@ -534,7 +657,9 @@ int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts)
     viv_sim_t *sim = s->base.sim;
     VIV__CHECK(sim, opts != NULL, "NULL options");
     viv_tcp_opts o = *opts;
-    VIV__CHECK(sim, o.reuse_addr == 0 || o.reuse_addr == 1, "reuse_addr must be 0 or 1");
+    int rc = tcp_opts_check(sim, &o, "viv_tcp_set_opts");
+    if (rc < 0)
+        return rc;
     tcp_opts_resolve(&o);
     if (s->opened &&
         (o.mss != s->o.mss || o.sndbuf_bytes != s->o.sndbuf_bytes ||
@@ -542,7 +667,16 @@ int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts)
         return viv__err(sim, VIV_ESTATE,
                         "viv_tcp_set_opts: mss, buffer sizes and ISN are fixed at connect "
                         "or listen");
+    const viv_tcp_cc *old_cc = s->cc;
     s->o = o;
+    if (!s->opened) {
+        viv__tcp_resolve_offers(s);
+    } else {
+        /* The offers were made; only the algorithm may change, and starts afresh. */
+        s->cc = o.cc ? o.cc : viv__tcp_tun(s->th)->cc;
+        if (s->cc != old_cc && viv__tcp_synchronized(viv__tcp_st(s)))
+            viv__tcp_cc_init(s);
+    }
     viv__tcp_keepalive_reset(s);
     return 0;
 }
@@ -704,8 +838,11 @@ int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
     s->opened = 1;
     s->ever_connected = 1;
     s->err = 0;
+    viv__tcp_resolve_offers(s);
     viv__tcp_set_mss(s, 0);
     s->iss = viv__tcp_isn(s);
+    s->ts_off = s->iss;
+    s->recover = s->iss;
     s->snd_una = s->snd_nxt = s->snd_max = s->snd_sml = s->iss;
     s->rto = viv__tcp_tun(th)->rto_initial_ns;
     s->backoff = 0;
@@ -912,6 +1049,19 @@ int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s)
     out->snd_mss = s->smss;
     out->rcv_mss = s->rmss;
     out->cwnd = s->cwnd;
+    out->ssthresh = s->ssthresh;
+    out->in_flight = viv__tcp_in_flight(s);
+    out->cc = s->cc->name;
+    out->sack_ok = s->sack_ok;
+    out->ts_ok = s->ts_ok;
+    out->snd_wscale = s->ws_ok ? s->snd_wscale : 0;
+    out->rcv_wscale = s->ws_ok ? s->rcv_wscale : 0;
+    out->in_recovery = s->in_recovery;
+    out->sacked_bytes = s->sack_ok ? viv__sb_sacked_bytes(&s->sb) : 0;
+    out->fast_retransmits = s->fast_retransmits;
+    out->timeouts = s->timeouts;
+    out->dup_acks = s->dup_acks_in;
+    out->min_rtt_ns = s->min_rtt;
     out->rto_ns = viv__tcp_rto(s);
     out->srtt_ns = s->srtt;
     out->rttvar_ns = s->rttvar;
@@ -958,6 +1108,12 @@ static int tcp_tunables_check(viv_sim_t *sim, const viv_tcp_tunables *t, const c
         return viv__err(sim, VIV_EINVAL, "%s: the RTOs must be ordered: min <= initial <= max", fn);
     if (t->initial_window > 65535)
         return viv__err(sim, VIV_EINVAL, "%s: initial_window must be 0 .. 65535", fn);
+    if (t->delack_ns > VIV__TCP_DELACK_MAX)
+        return viv__err(sim, VIV_EINVAL, "%s: delack_ns must be at most 500 ms (RFC 9293 3.8.6.3)",
+                        fn);
+    if ((t->sack != 0 && t->sack != 1) || (t->timestamps != 0 && t->timestamps != 1) ||
+        (t->window_scaling != 0 && t->window_scaling != 1))
+        return viv__err(sim, VIV_EINVAL, "%s: sack, timestamps, window_scaling must be 0 or 1", fn);
     if (!t->cc || !t->cc->on_ack || !t->cc->ssthresh || t->cc->priv_size > VIV_TCP_CC_PRIV_MAX)
         return viv__err(sim, VIV_EINVAL, "%s: cc must be an algorithm with on_ack and ssthresh",
                         fn);

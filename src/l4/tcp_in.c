@@ -140,6 +140,12 @@ static void tcp_enter_timewait(viv_tcp_t *s)
 static void tcp_established(viv_tcp_t *s)
 {
     viv__tcp_set_state(s, VIV_TCP_ESTABLISHED);
+    /* RFC 5681 3.1: after a lost SYN or SYN-ACK the initial window is one segment. */
+    if (s->syn_retried)
+        s->cwnd = s->smss;
+    s->rto_shift = 0; /* RFC 6298 5.7: the RTO the SYN's backoff left is not kept */
+    s->cl_round_end = s->snd_una;
+    viv__tcp_cc_init(s);
     if (s->in_q == VIV__TCP_Q_SYN)
         viv__tcp_child_established(s);
     viv__sock_raise(&s->base, VIV_EV_CONNECTED | VIV_EV_WRITABLE);
@@ -147,9 +153,109 @@ static void tcp_established(viv_tcp_t *s)
         viv__tcp_set_state(s, VIV_TCP_FIN_WAIT_1);
 }
 
+/* The options both ends offered, from the peer's SYN or SYN-ACK (RFC 7323 2.2, 3.2; RFC
+ * 2018 2): each is used only if we offered it too. */
+static void tcp_negotiate(viv_tcp_t *s, const struct viv__tcp_repr *h)
+{
+    s->ws_ok = s->want_ws && h->wscale_present;
+    /* RFC 7323 2.3: a shift above 14 is taken as 14. */
+    s->snd_wscale = s->ws_ok ? (h->wscale > VIV__TCP_WSCALE_MAX ? VIV__TCP_WSCALE_MAX : h->wscale)
+                             : 0;
+    if (!s->ws_ok)
+        s->rcv_wscale = 0;
+    s->sack_ok = s->want_sack && h->sack_permitted;
+    s->ts_ok = s->want_ts && h->ts_present;
+    if (s->ts_ok) {
+        s->ts_recent = h->tsval;
+        s->ts_recent_at = s->base.sim->now;
+    }
+}
+
+/* The peer's window from a segment without SYN: scaled by its shift (RFC 7323 2.3). */
+static uint32_t tcp_peer_window(const viv_tcp_t *s, const struct viv__tcp_repr *h)
+{
+    return (uint32_t)h->window << (s->ws_ok ? s->snd_wscale : 0u);
+}
+
+/* Call the algorithm on an event, then trace it. */
+static void tcp_cc_event(viv_tcp_t *s, viv_tcp_cc_event ev, int trace_ev)
+{
+    if (s->cc->on_event) {
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, viv__tcp_in_flight(s));
+        s->cc->on_event(&c, ev);
+        viv__tcp_cc_unview(s, &c);
+    }
+    viv__tcp_cc_trace(s, trace_ev);
+}
+
+/* Loss detected by duplicate ACKs (RFC 5681 3.2, RFC 6582 3.2 step 2) or by SACK (RFC 6675
+ * 5): ssthresh from the algorithm, the first unacknowledged segment sent again at once. */
+static void tcp_enter_recovery(viv_tcp_t *s)
+{
+    viv__tcp_cc_loss(s, s->snd_max - s->snd_una); /* FlightSize */
+    s->recover = s->snd_max;
+    s->in_recovery = 1;
+    s->partial_seen = 0;
+    s->rescue_done = 0;
+    s->high_rxt = s->snd_una;
+    s->fast_retransmits++;
+    /* NewReno inflates by the three segments that left the network (RFC 5681 3.2 step 3);
+     * with SACK the pipe counts them (RFC 6675 5 step 4.2). */
+    uint64_t cw = (uint64_t)s->ssthresh + (s->sack_ok ? 0u : 3u * s->smss);
+    s->cwnd = cw > (1u << 30) ? 1u << 30 : (uint32_t)cw;
+    tcp_cc_event(s, VIV_TCP_CC_EV_RECOVERY_ENTER, VIV_TRACE_CC_RECOVERY_ENTER);
+    /* The first segment presumed lost, not crossing into what the peer SACKed (RFC 6675 5
+     * step 4.3). */
+    uint32_t seq = s->snd_una, len = 0;
+    if (s->sack_ok)
+        viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_una, s->smss,
+                            VIV__TCP_DUPTHRESH, 0, &seq, &len);
+    uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
+    if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
+        s->high_rxt = s->snd_una + sent;
+}
+
+/* The ACK that covers the recovery point: recovery is over, cwnd = ssthresh. */
+static void tcp_exit_recovery(viv_tcp_t *s)
+{
+    s->in_recovery = 0;
+    s->dupacks = 0;
+    s->cwnd = s->ssthresh < s->smss ? s->smss : s->ssthresh;
+    s->ca_acked = 0;
+    tcp_cc_event(s, VIV_TCP_CC_EV_RECOVERY_EXIT, VIV_TRACE_CC_RECOVERY_EXIT);
+}
+
+/* A duplicate ACK (RFC 5681 2: outstanding data, no data, no SYN or FIN, SEG.ACK = SND.UNA,
+ * the window unchanged). */
+static void tcp_dupack(viv_tcp_t *s)
+{
+    s->dup_acks_in++;
+    s->dupacks++;
+    if (s->in_recovery == 1) {
+        if (!s->sack_ok && s->cwnd <= (1u << 30) - s->smss)
+            s->cwnd += s->smss; /* RFC 5681 3.2 step 4 */
+        return;
+    }
+    /* RFC 6675 5: with SACK, also as soon as the first unacknowledged byte is deemed lost. */
+    int lost = s->dupacks == VIV__TCP_DUPTHRESH ||
+               (s->sack_ok && s->dupacks < VIV__TCP_DUPTHRESH &&
+                viv__sb_is_lost(&s->sb, s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
+    if (!lost)
+        return; /* the first two: limited transmit (tcp_out.c) */
+    /* RFC 6582 3.2 step 2: only if the ACK covers recover (a new loss, not one the last
+     * recovery or timeout already dealt with). */
+    if (!viv__seq_ge(s->snd_una, s->recover))
+        return;
+    tcp_enter_recovery(s);
+}
+
 /* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
- * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3). */
-static void tcp_ack_new(viv_tcp_t *s, uint32_t ack)
+ * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
+ * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
+ * this ACK (pipe with SACK), for the algorithm. */
+static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h,
+                        uint32_t flight)
 {
     uint32_t dseq = viv__tcp_dseq(s);
     uint32_t acked = ack - s->snd_una;
@@ -164,17 +270,64 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack)
     s->syn_acked = 1; /* any new acknowledgement covers our SYN first */
     if (viv__seq_lt(s->snd_nxt, s->snd_una))
         s->snd_nxt = s->snd_una;
+    viv_time_t rtt = 0;
     if (s->rtt_on && viv__seq_gt(ack, s->rtt_seq)) {
-        viv__tcp_rtt_sample(s, s->base.sim->now - s->rtt_start);
+        if (!s->ts_ok) {
+            rtt = s->base.sim->now - s->rtt_start;
+            viv__tcp_rtt_sample(s, rtt);
+        } else if (h->ts_present && h->tsecr) {
+            /* RFC 7323 4.2: the round trip of the transmission the peer echoes. */
+            uint32_t d = viv__tcp_ts_now(s) - h->tsecr;
+            if (d < (1u << 31)) {
+                rtt = (viv_time_t)d * VIV__TCP_TS_TICK;
+                viv__tcp_rtt_sample(s, rtt);
+            }
+        }
         s->rtt_on = 0;
     }
     s->backoff = 0;
     s->probes = 0;
+    s->dupacks = 0;
     s->una_since = s->base.sim->now;
-    /* The sender's own limit opens by what was acknowledged (no congestion control yet:
-     * see docs/tcp.md), bounded so that it cannot wrap. */
-    s->cwnd = s->cwnd > (1u << 30) - acked ? 1u << 30 : s->cwnd + acked;
-    viv__tcp_rexmit_arm(s, 1);
+    /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
+    int cwnd_round = viv__seq_ge(ack, s->cl_round_end);
+    int restart = 1;
+    if (s->in_recovery == 1) {
+        if (viv__seq_ge(ack, s->recover)) {
+            tcp_exit_recovery(s);
+        } else {
+            /* A partial ACK (RFC 6582 3.2 step 5): the next hole goes at once; cwnd deflates
+             * by what was acknowledged, plus one segment back if that was a full one; the
+             * timer is restarted only by the first partial ACK. */
+            if (!s->sack_ok) {
+                restart = !s->partial_seen;
+                viv__tcp_retransmit(s, s->snd_una, 0);
+                s->cwnd = s->cwnd > acked ? s->cwnd - acked : 0;
+                if (acked >= s->smss)
+                    s->cwnd += s->smss;
+                if (s->cwnd < s->smss)
+                    s->cwnd = s->smss;
+            }
+            s->partial_seen = 1;
+            viv__tcp_cc_trace(s, VIV_TRACE_CC_PARTIAL_ACK);
+        }
+    } else {
+        if (s->in_recovery == 2 && viv__seq_ge(ack, s->recover))
+            s->in_recovery = 0;
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, flight);
+        uint32_t before = s->cwnd;
+        s->cc->on_ack(&c, acked, rtt);
+        viv__tcp_cc_unview(s, &c);
+        if (s->cwnd != before)
+            viv__tcp_cc_trace(s, VIV_TRACE_CC_GROW);
+    }
+    if (cwnd_round) {
+        s->cl_prev = s->cl_max;
+        s->cl_max = s->snd_max - s->snd_una;
+        s->cl_round_end = s->snd_max;
+    }
+    viv__tcp_rexmit_arm(s, restart);
     if (s->want_writable && s->snd.len < s->snd.cap && !s->wr_shut) {
         s->want_writable = 0;
         viv__sock_raise(&s->base, VIV_EV_WRITABLE);
@@ -208,30 +361,44 @@ static void tcp_fin_in(viv_tcp_t *s)
 /* Insert [a, b) into the out-of-order ranges; 0, or -1 if there is no room for it. */
 static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
 {
+    if (!s->ooo) {
+        /* As many ranges as the buffer can hold with every other segment missing. */
+        uint32_t cap = s->o.rcvbuf_bytes / (2u * s->rmss) + 2u;
+        if (cap < VIV__TCP_OOO_MIN)
+            cap = VIV__TCP_OOO_MIN;
+        if (cap > VIV__TCP_OOO_MAX)
+            cap = VIV__TCP_OOO_MAX;
+        s->ooo = viv__alloc(s->base.sim, cap * sizeof(*s->ooo));
+        if (!s->ooo)
+            return -1;
+        s->ooo_cap = cap;
+        s->nooo = 0;
+    }
     uint32_t n = s->nooo, i = 0;
     while (i < n && viv__seq_lt(s->ooo[i].end, a))
         i++;
     uint32_t j = i;
-    while (j < n && viv__seq_le(s->ooo[j].seq, b)) {
-        if (viv__seq_lt(s->ooo[j].seq, a))
-            a = s->ooo[j].seq;
+    while (j < n && viv__seq_le(s->ooo[j].start, b)) {
+        if (viv__seq_lt(s->ooo[j].start, a))
+            a = s->ooo[j].start;
         if (viv__seq_gt(s->ooo[j].end, b))
             b = s->ooo[j].end;
         j++;
     }
     uint32_t nn = n - (j - i) + 1;
-    if (nn > VIV__TCP_OOO_MAX)
+    if (nn > s->ooo_cap)
         return -1;
     memmove(&s->ooo[i + 1], &s->ooo[j], (n - j) * sizeof(s->ooo[0]));
-    s->ooo[i].seq = a;
+    s->ooo[i].start = a;
     s->ooo[i].end = b;
-    s->nooo = (uint8_t)nn;
+    s->nooo = nn;
     return 0;
 }
 
 /* Data in the window, at or after RCV.NXT (RFC 9293 3.10.7.4, seventh). In order, it is
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
- * VIV__TCP_OOO_MAX ranges) and acknowledged at once with a duplicate ACK. */
+ * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
+ * duplicate ACK (with SACK blocks when SACK is on). */
 static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n)
 {
     viv__tcp_host *th = s->th;
@@ -246,6 +413,8 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
         return;
     if (n > room - off)
         n = room - off;
+    s->sack_recent.start = seq;
+    s->sack_recent.end = seq + n;
     if (off) {
         s->ack_now = 1; /* a duplicate ACK at once (RFC 5681 4.2) */
         if (tcp_ooo_insert(s, seq, seq + n) < 0) {
@@ -260,7 +429,7 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
     int filled = 0;
-    while (s->nooo && viv__seq_le(s->ooo[0].seq, s->rcv_nxt)) {
+    while (s->nooo && viv__seq_le(s->ooo[0].start, s->rcv_nxt)) {
         if (viv__seq_gt(s->ooo[0].end, s->rcv_nxt))
             s->rcv_nxt = s->ooo[0].end;
         s->nooo--;
@@ -273,7 +442,7 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
     viv__sock_raise(&s->base, VIV_EV_READABLE);
     /* Acknowledge at once when a hole is (even partly) filled (RFC 5681 4.2); otherwise at
      * every second segment, or when the delayed-ACK timer expires (RFC 9293 3.8.6.3). */
-    if (filled || s->nooo || ++s->delack_segs >= 2)
+    if (filled || s->nooo || ++s->delack_segs >= 2 || s->o.quickack)
         s->ack_now = 1;
     else if (!viv__tcp_timer_on(s, VIV_TCP_TIMER_DELACK))
         viv__tcp_timer_start(s, VIV_TCP_TIMER_DELACK, viv__tcp_tun(th)->delack_ns);
@@ -351,7 +520,10 @@ static void tcp_listen_input(viv_tcp_t *l, const tcp_seg *sg, const uint32_t *is
     c->irs = h->seq;
     c->rcv_nxt = h->seq + 1;
     c->iss = iss ? *iss : viv__tcp_isn(c);
+    c->ts_off = c->iss;
+    c->recover = c->iss;
     c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
+    tcp_negotiate(c, h);
     c->snd_wnd = c->max_snd_wnd = h->window;
     c->snd_wl1 = h->seq;
     c->snd_wl2 = c->iss;
@@ -400,8 +572,9 @@ static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
     s->rcv_adv =
         s->rcv_nxt + (s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
     s->last_rx = th->h->node.sim->now;
+    tcp_negotiate(s, h);
     viv__tcp_set_mss(s, h->mss);
-    s->snd_wnd = s->max_snd_wnd = h->window;
+    s->snd_wnd = s->max_snd_wnd = h->window; /* a SYN's window is never scaled */
     s->snd_wl1 = h->seq;
     if (!ack_ok) {
         /* Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment
@@ -417,6 +590,7 @@ static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
      * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it." */
     s->snd_wl2 = h->ack;
     s->snd_una = h->ack;
+    s->cl_round_end = h->ack;
     s->syn_acked = 1;
     if (s->rtt_on && viv__seq_gt(h->ack, s->rtt_seq)) {
         viv__tcp_rtt_sample(s, th->h->node.sim->now - s->rtt_start);
@@ -515,6 +689,17 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         }
     }
 
+    /* RFC 7323 5.3 R1 (PAWS): a segment whose timestamp is older than TS.Recent is an old
+     * duplicate: acknowledged and dropped (unless a reset, or TS.Recent is over 24 days
+     * old). */
+    viv_time_t now = th->h->node.sim->now;
+    if (s->ts_ok && h->ts_present && !(flags & VIV__TCP_RST) &&
+        viv__seq_lt(h->tsval, s->ts_recent) && now - s->ts_recent_at <= VIV__TCP_PAWS_IDLE) {
+        th->st.rx_unacceptable++;
+        viv__tcp_send_ack(s);
+        return;
+    }
+
     /* first: check the sequence number. */
     uint32_t slen = tcp_seg_len(plen, flags);
     uint32_t rwnd = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
@@ -535,6 +720,15 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
             viv__tcp_send_ack(s);
         }
         return;
+    }
+    /* RFC 7323 4.3 and 5.3 R3: TS.Recent takes the timestamp of an acceptable segment that
+     * starts at or before the last ACK sent, so that a delayed ACK echoes the earliest of
+     * the segments it covers and an ACK for data beyond a hole echoes the last in order. */
+    if (s->ts_ok && h->ts_present &&
+        ((viv__seq_ge(h->tsval, s->ts_recent) && viv__seq_le(seq, s->last_ack_sent)) ||
+         now - s->ts_recent_at > VIV__TCP_PAWS_IDLE)) {
+        s->ts_recent = h->tsval;
+        s->ts_recent_at = now;
     }
     /* Trim what is before RCV.NXT and beyond the window: "only the new parts are processed"
      * and "segments with higher beginning sequence numbers ... held for later". */
@@ -608,7 +802,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
             return;
         }
         establishing = 1;
-        s->snd_wnd = s->max_snd_wnd = h->window;
+        s->snd_wnd = s->max_snd_wnd = tcp_peer_window(s, h);
         s->snd_wl1 = seq;
         s->snd_wl2 = ack;
         if (s->syn_retried && !s->have_rtt && s->rto < VIV__TCP_SYN_RTO_AFTER_RETRY)
@@ -622,13 +816,32 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         tcp_challenge_ack(s);
         return;
     }
+    uint32_t wnd = tcp_peer_window(s, h);
+    uint32_t flight = viv__tcp_in_flight(s);
+    if (s->sack_ok) {
+        /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
+         * cumulative ACK covers) before the ACK is acted on. */
+        viv__sack_blk blk[VIV__TCP_MAX_SACK];
+        for (unsigned i = 0; i < h->sack_count; i++) {
+            blk[i].start = h->sack[i].left;
+            blk[i].end = h->sack[i].right;
+        }
+        viv__sb_update(&s->sb, viv__seq_gt(ack, s->snd_una) ? ack : s->snd_una, s->snd_max, blk,
+                       h->sack_count);
+    }
     if (viv__seq_gt(ack, s->snd_una))
-        tcp_ack_new(s, ack);
+        tcp_ack_new(s, ack, h, flight);
+    else if (ack == s->snd_una && h->payload_len == 0 &&
+             !(h->flags & (VIV__TCP_SYN | VIV__TCP_FIN)) && s->snd_max != s->snd_una &&
+             wnd == s->snd_wnd && !establishing)
+        tcp_dupack(s);
+    if (s->base.dead)
+        return;
     /* The send window: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 < SEG.SEQ or
      * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
     if (viv__seq_le(s->snd_una, ack) &&
         (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack)))) {
-        s->snd_wnd = h->window;
+        s->snd_wnd = wnd;
         s->snd_wl1 = seq;
         s->snd_wl2 = ack;
         if (s->snd_wnd > s->max_snd_wnd)
@@ -750,7 +963,8 @@ static void tcp_pmtu(viv_tcp_t *s, uint16_t mtu)
     if (mtu < 68 || mtu >= s->path_mtu)
         return;
     s->path_mtu = mtu;
-    uint32_t mss = mtu > 40u + VIV__TCP_MSS_MIN ? mtu - 40u : VIV__TCP_MSS_MIN;
+    uint32_t opt = s->ts_ok ? 12u : 0u;
+    uint32_t mss = mtu > 40u + opt + VIV__TCP_MSS_MIN ? mtu - 40u - opt : VIV__TCP_MSS_MIN;
     if (mss >= s->smss)
         return;
     s->smss = (uint16_t)mss;

@@ -22,14 +22,23 @@
 #define VIV_L4_TCP_INT_H
 
 #include "l4.h"
+#include "tcp_sack.h"
 #include "vivarium/tcp.h"
 #include "vivarium/trace.h"
 
 /* Bounds and constants (docs/tcp.md says why each). */
 #define VIV__TCP_MSS_DEFAULT 536u /* the peer's MSS when its SYN has no option (RFC 9293) */
 #define VIV__TCP_MSS_MIN 48u      /* the smallest MSS honoured (Linux tcp_min_snd_mss) */
-#define VIV__TCP_OOO_MAX 8        /* out-of-order ranges kept per connection */
-#define VIV__TCP_WIN_MAX 65535u   /* no window scaling */
+#define VIV__TCP_OOO_MIN 8u       /* out-of-order ranges kept at least ... */
+#define VIV__TCP_OOO_MAX 4096u    /* ... and at most (else one per two segments of buffer) */
+#define VIV__TCP_WIN_MAX 65535u   /* the window field; more only with window scaling */
+#define VIV__TCP_WSCALE_MAX 14    /* RFC 7323 2.3 */
+#define VIV__TCP_RCVBUF_DEFAULT 131072u    /* Linux's tcp_rmem default */
+#define VIV__TCP_RCVBUF_MAX (16u << 20)    /* 16 MiB */
+#define VIV__TCP_DELACK_MAX VIV_MS(500)    /* RFC 9293 3.8.6.3 */
+#define VIV__TCP_TS_TICK VIV_MS(1)         /* the timestamp clock (RFC 7323 5.4) */
+#define VIV__TCP_PAWS_IDLE VIV_S(24 * 24 * 3600) /* RFC 7323 5.5: 24 days */
+#define VIV__TCP_DUPTHRESH 3u
 #define VIV__TCP_BACKLOG_DEFAULT 128u
 #define VIV__TCP_SYN_RTO_AFTER_RETRY VIV_S(3) /* RFC 6298 5.7 */
 
@@ -70,11 +79,9 @@ typedef struct viv__tcp_ring {
     uint32_t cap, head, len;
 } viv__tcp_ring;
 
-/* A range of sequence numbers [seq, end) received out of order (its bytes are in the
- * receive ring, beyond the in-order ones). */
-typedef struct viv__tcp_range {
-    uint32_t seq, end;
-} viv__tcp_range;
+/* A range of sequence numbers [start, end) received out of order (its bytes are in the
+ * receive ring, beyond the in-order ones): the receiver's SACK blocks. */
+typedef viv__sack_blk viv__tcp_range;
 
 /* A listener's queues of the connections it made: still in their handshake (syn), and
  * established, waiting for viv_tcp_accept (acc). */
@@ -108,12 +115,51 @@ struct viv_tcp {
     uint16_t smss;     /* the largest segment we send */
     uint16_t rmss;     /* the MSS we announce */
     uint32_t path_mtu; /* from the route chosen at connect (and fragmentation needed) */
-    uint32_t cwnd;     /* the sender's own limit (initial window; see docs/tcp.md) */
+    uint32_t cwnd;     /* congestion window (RFC 5681), bytes */
+    uint32_t ssthresh; /* slow-start threshold; UINT32_MAX until the first loss */
+
+    /* Options negotiated on the SYNs (RFC 7323, RFC 2018). want_*: what we offer (fixed at
+     * connect or listen); *_ok: both ends offered it. */
+    uint8_t want_ws, want_ts, want_sack;
+    uint8_t ws_ok, ts_ok, sack_ok;
+    uint8_t snd_wscale; /* the peer's shift: windows it sends are scaled by it */
+    uint8_t rcv_wscale; /* our shift: windows we send are scaled by it */
+    uint32_t ts_off;       /* added to the timestamp clock (the ISS: no extra draw) */
+    uint32_t ts_recent;    /* TS.Recent (RFC 7323 4.3) */
+    viv_time_t ts_recent_at; /* when TS.Recent was recorded (PAWS 24-day rule) */
+    uint32_t last_ack_sent;  /* Last.ACK.sent: the ACK field of the last segment sent */
+
+    /* Congestion control (vivarium/tcp_cc.h). */
+    const struct viv_tcp_cc *cc;
+    uint32_t ca_acked;
+    union {
+        uint8_t b[VIV_TCP_CC_PRIV_MAX];
+        long double align_ld;
+        uint64_t align_u64;
+        void *align_p;
+    } cc_priv;
+    /* RFC 7661: the largest flight in the current and in the previous round trip. */
+    uint32_t cl_max, cl_prev, cl_round_end;
+    viv_time_t last_data_tx; /* when data was last sent (RFC 5681 4.1 restart) */
+    viv_time_t min_rtt;
+
+    /* Loss recovery (RFC 5681, RFC 6582, RFC 6675). */
+    uint8_t in_recovery;  /* 0, 1 fast recovery, 2 after a timeout (until recover) */
+    uint8_t partial_seen; /* a partial ACK came in this fast recovery (RFC 6582 step 5) */
+    uint8_t rescue_done;  /* RFC 6675 rule 4 used in this recovery */
+    uint32_t dupacks;     /* consecutive duplicate ACKs */
+    uint32_t recover;     /* RFC 6582 recover / RFC 6675 RecoveryPoint */
+    uint32_t high_rxt;    /* RFC 6675 HighRxt */
+    uint32_t rto_shift;   /* RTO doublings, kept until a clean RTT sample (Karn) */
+    viv__tcp_sb sb;             /* the sender's scoreboard (SACK on) */
+    viv__sack_hist sack_hist;   /* the receiver's last SACK option (RFC 2018 4) */
+    viv__sack_blk sack_recent;  /* the last data segment received, for the first block */
+    uint64_t fast_retransmits, timeouts, dup_acks_in;
 
     viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */
     viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
-    viv__tcp_range ooo[VIV__TCP_OOO_MAX];
-    uint8_t nooo;
+    viv__tcp_range *ooo; /* sorted; NULL until data first arrives out of order */
+    uint32_t nooo, ooo_cap;
 
     uint8_t fin_queued; /* the sending side is closed: a FIN follows the queued data */
     uint32_t fin_seq;   /* its sequence number */
@@ -136,7 +182,7 @@ struct viv_tcp {
     /* Timers: one viv__timer set to the earliest deadline (VIV_TIME_NEVER: off). */
     viv__timer tmr;
     viv_time_t at[VIV_TCP_TIMER_COUNT];
-    uint32_t backoff; /* consecutive expiries of the retransmission timer */
+    uint32_t backoff; /* consecutive expiries of the retransmission timer (the budget) */
     uint32_t probes;  /* zero-window probes unanswered */
     uint32_t kprobes; /* keepalive probes unanswered */
     viv_time_t rto, srtt, rttvar;
@@ -210,8 +256,33 @@ void viv__tcp_child_established(viv_tcp_t *child);
 viv_tcp_t *viv__tcp_child_new(viv_tcp_t *l, viv_ip4_t lip, viv_ip4_t rip, uint16_t rport);
 /* A new initial sequence number for s (fixed_isn or the host's stream). */
 uint32_t viv__tcp_isn(viv_tcp_t *s);
-/* The MSS we announce and send (from the path MTU and the option); sets rmss, smss. */
+/* The MSS we announce and send (from the path MTU and the option); sets rmss, smss, and cwnd
+ * to the initial window. */
 void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss);
+/* The initial window in bytes (tunables' initial_window, or RFC 5681 3.1's rule). */
+uint32_t viv__tcp_iw(const viv_tcp_t *s);
+/* Resolve what s offers on its SYN (options and tunables) and its congestion control. */
+void viv__tcp_resolve_offers(viv_tcp_t *s);
+/* (Re)start the congestion-control algorithm: private state zeroed, init called. */
+void viv__tcp_cc_init(viv_tcp_t *s);
+/* A VIV_TRACE_TCP_CC record (ev a viv_trace_cc_event), if tracing. */
+void viv__tcp_cc_trace(viv_tcp_t *s, int ev);
+/* Fill the algorithm's view of s (in_flight given). */
+void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight);
+/* Take back what the algorithm changed (cwnd at least one segment). */
+void viv__tcp_cc_unview(viv_tcp_t *s, const viv_tcp_cc_conn *c);
+/* A loss: ssthresh from the algorithm, at least two segments (in_flight: FlightSize). */
+void viv__tcp_cc_loss(viv_tcp_t *s, uint32_t in_flight);
+/* Bytes in flight: RFC 6675 pipe with SACK, else FlightSize (SND.MAX - SND.UNA). */
+uint32_t viv__tcp_in_flight(const viv_tcp_t *s);
+/* The timestamp clock of s (RFC 7323: 1 ms ticks). */
+static inline uint32_t viv__tcp_ts_now(const viv_tcp_t *s)
+{
+    return (uint32_t)(s->base.sim->now / VIV__TCP_TS_TICK) + s->ts_off;
+}
+
+/* Free the out-of-order ranges (with the receive buffer, or when the connection ends). */
+void viv__tcp_ooo_free(viv_tcp_t *s);
 
 /* ---- tcp_in.c -------------------------------------------------------------------------- */
 void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
@@ -230,6 +301,9 @@ void viv__tcp_output(viv_tcp_t *s);
 /* The persist timer's segment when the window is open but too small for a segment the
  * sender would send by itself: as much new data as fits. Returns the bytes sent (0: none). */
 uint32_t viv__tcp_send_window_probe(viv_tcp_t *s);
+/* Retransmit [seq, seq + len) now (len bytes of the sequence space, the FIN included if it
+ * is there; len 0: one SMSS). Returns the sequence space sent (0: nothing). */
+uint32_t viv__tcp_retransmit(viv_tcp_t *s, uint32_t seq, uint32_t len);
 /* Send an ACK now (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void viv__tcp_send_ack(viv_tcp_t *s);
 /* Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), at ISS. rexmit: a retransmission. */

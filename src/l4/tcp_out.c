@@ -52,6 +52,14 @@ void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint
         memcpy(out + first, r->buf, n - first);
 }
 
+void viv__tcp_ooo_free(viv_tcp_t *s)
+{
+    if (s->ooo)
+        viv__free(s->base.sim, s->ooo, s->ooo_cap * sizeof(*s->ooo));
+    s->ooo = NULL;
+    s->nooo = s->ooo_cap = 0;
+}
+
 void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
 {
     if (!n)
@@ -62,11 +70,19 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
 
 /* ---- the receive window ---------------------------------------------------------------- */
 
-/* Room in the receive buffer: what the window may cover from rcv_nxt on. */
+/* Our window shift once negotiated (0 before, and without window scaling). */
+static unsigned tcp_rshift(const viv_tcp_t *s)
+{
+    return s->ws_ok ? s->rcv_wscale : 0u;
+}
+
+/* Room in the receive buffer: what the window may cover from rcv_nxt on (at most what the
+ * 16-bit field can say with our shift). */
 static uint32_t tcp_rcv_room(const viv_tcp_t *s)
 {
     uint32_t room = s->o.rcvbuf_bytes > s->rcv.len ? s->o.rcvbuf_bytes - s->rcv.len : 0;
-    return room > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : room;
+    uint32_t lim = VIV__TCP_WIN_MAX << tcp_rshift(s);
+    return room > lim ? lim : room;
 }
 
 uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s)
@@ -85,7 +101,9 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
     uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
     if (gain && gain >= step)
         s->rcv_adv += gain;
-    uint32_t w = s->rcv_adv - s->rcv_nxt;
+    /* With a shift, the field says the window rounded down to a multiple of 2^shift (RFC
+     * 7323 2.3); what we accept (rcv_adv) is never less than what we said. */
+    uint32_t w = (s->rcv_adv - s->rcv_nxt) >> tcp_rshift(s);
     return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
 }
 
@@ -156,7 +174,25 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     return 0;
 }
 
-/* A segment of s with its addresses and ports, ACK set (but for a SYN). */
+/* The SACK blocks of an ACK (RFC 2018 4): the range holding the segment that triggered it
+ * first (unless that one was in order), then the blocks of the last option sent, then the
+ * other ranges highest first; 3 beside timestamps, else 4 (tcp_sack.c chooses). */
+static void tcp_sack_blocks(viv_tcp_t *s, struct viv__tcp_repr *r)
+{
+    viv__sack_blk out[VIV__TCP_SACK_BLOCKS_MAX];
+    unsigned max = s->ts_ok ? 3u : 4u;
+    unsigned n = viv__sack_build_hist(out, max, s->ooo, s->nooo, s->rcv_nxt, &s->sack_recent,
+                                      &s->sack_hist);
+    for (unsigned i = 0; i < n; i++) {
+        r->sack[i].left = out[i].start;
+        r->sack[i].right = out[i].end;
+    }
+    r->sack_count = (uint8_t)n;
+}
+
+/* A segment of s with its addresses and ports, ACK set (but for a SYN), and the options a
+ * synchronized segment carries: timestamps (RFC 7323 3.2: every segment but a reset) and
+ * SACK blocks while data is held out of order. */
 static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
 {
     memset(r, 0, sizeof(*r));
@@ -167,6 +203,14 @@ static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, 
     if (flags & VIV__TCP_ACK) {
         r->ack = s->rcv_nxt;
         r->window = viv__tcp_rcv_window(s);
+        s->last_ack_sent = s->rcv_nxt;
+        if (s->sack_ok && s->nooo && !(flags & (VIV__TCP_SYN | VIV__TCP_RST)))
+            tcp_sack_blocks(s, r);
+    }
+    if (s->ts_ok && !(flags & VIV__TCP_RST)) {
+        r->ts_present = true;
+        r->tsval = viv__tcp_ts_now(s);
+        r->tsecr = s->ts_recent;
     }
 }
 
@@ -183,10 +227,22 @@ void viv__tcp_send_syn(viv_tcp_t *s, int rexmit)
     struct viv__tcp_repr r;
     int synack = viv__tcp_st(s) == VIV_TCP_SYN_RECEIVED;
     tcp_repr_init(s, &r, synack ? VIV__TCP_SYN | VIV__TCP_ACK : VIV__TCP_SYN, s->iss);
-    if (!synack) /* the window of a SYN is never scaled, and offers the whole buffer */
-        r.window =
-            (uint16_t)(s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
+    /* The window of a SYN or SYN-ACK is never scaled (RFC 7323 2.2), and offers the buffer
+     * up to 65535 bytes (what rcv_adv was set to). */
+    r.window =
+        (uint16_t)(s->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : s->o.rcvbuf_bytes);
     r.mss = s->rmss;
+    /* Options: a SYN offers what we want; a SYN-ACK answers only what both want. */
+    if (synack ? s->ws_ok : s->want_ws) {
+        r.wscale_present = true;
+        r.wscale = s->rcv_wscale;
+    }
+    r.sack_permitted = synack ? s->sack_ok : s->want_sack;
+    if (synack ? s->ts_ok : s->want_ts) {
+        r.ts_present = true;
+        r.tsval = viv__tcp_ts_now(s);
+        r.tsecr = synack ? s->ts_recent : 0;
+    }
     if (rexmit) {
         s->syn_retried = 1;
         s->rtt_on = 0; /* Karn: a retransmitted SYN is never timed */
@@ -231,6 +287,68 @@ static int tcp_can_send_data(viv_tcp_state st)
            st == VIV_TCP_CLOSING || st == VIV_TCP_LAST_ACK;
 }
 
+/* Send [seq, seq + n) from the send buffer, with the FIN if fin. */
+static void tcp_send_data(viv_tcp_t *s, uint32_t seq, uint32_t n, int fin, int rexmit)
+{
+    uint32_t off = seq - viv__tcp_dseq(s);
+    struct viv__tcp_repr r;
+    uint8_t flags = VIV__TCP_ACK;
+    if (n && off + n == s->snd.len)
+        flags |= VIV__TCP_PSH;
+    if (fin)
+        flags |= VIV__TCP_FIN;
+    tcp_repr_init(s, &r, flags, seq);
+    r.payload_len = n;
+    /* SACK blocks ride on data only as far as the path's MTU leaves room (a full segment
+     * has none: the peer's pure ACKs carry them). */
+    while (r.sack_count && viv__tcp_len(&r) + n + 20u > s->path_mtu)
+        r.sack_count--;
+    if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
+        s->una_since = s->base.sim->now;
+    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
+    tcp_acked_now(s);
+    s->bytes_sent += n;
+    if (n)
+        s->last_data_tx = s->base.sim->now;
+}
+
+/* New data went out: snd_max moves, and the round's largest flight with it (RFC 7661). */
+static void tcp_sent_new(viv_tcp_t *s)
+{
+    if (viv__seq_gt(s->snd_nxt, s->snd_max))
+        s->snd_max = s->snd_nxt;
+    uint32_t flight = s->snd_max - s->snd_una;
+    if (flight > s->cl_max)
+        s->cl_max = flight;
+}
+
+uint32_t viv__tcp_retransmit(viv_tcp_t *s, uint32_t seq, uint32_t len)
+{
+    if (!tcp_can_send_data(viv__tcp_st(s)) || !viv__seq_lt(seq, s->snd_max) ||
+        viv__seq_lt(seq, s->snd_una))
+        return 0;
+    if (len == 0 || len > s->smss)
+        len = s->smss;
+    uint32_t off = seq - viv__tcp_dseq(s);
+    if (off > s->snd.len)
+        return 0;
+    uint32_t n = s->snd.len - off;
+    if (n > len)
+        n = len;
+    if (viv__seq_gt(seq + n, s->snd_max))
+        n = s->snd_max - seq;
+    int fin = viv__tcp_fin_sent(s) && seq + n == s->fin_seq;
+    if (n == 0 && !fin)
+        return 0;
+    /* Karn: an ACK that covers a retransmission gives no sample (without timestamps, which
+     * name the transmission echoed). */
+    if (s->rtt_on && !s->ts_ok && viv__seq_le(seq, s->rtt_seq))
+        s->rtt_on = 0;
+    tcp_send_data(s, seq, n, fin, 1);
+    viv__tcp_rexmit_arm(s, 0);
+    return n + (fin ? 1u : 0u);
+}
+
 /* Send one segment of new data now, whatever the sender's silly window avoidance and Nagle
  * say, within the window: what the persist timer does when the window is open but too small
  * for them (Linux's tcp_write_wakeup). Returns the bytes sent. */
@@ -246,24 +364,117 @@ uint32_t viv__tcp_send_window_probe(viv_tcp_t *s)
         n = s->snd_wnd - flight;
     if (n > s->smss)
         n = s->smss;
-    struct viv__tcp_repr r;
-    uint8_t flags = VIV__TCP_ACK;
-    if (off + n == s->snd.len)
-        flags |= VIV__TCP_PSH;
-    tcp_repr_init(s, &r, flags, s->snd_nxt);
-    r.payload_len = n;
-    if (s->snd_max == s->snd_una)
-        s->una_since = s->base.sim->now;
     int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
-    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
-    tcp_acked_now(s);
-    s->bytes_sent += n;
+    tcp_send_data(s, s->snd_nxt, n, 0, rexmit);
     s->snd_sml = s->snd_nxt + n;
     s->snd_nxt += n;
-    if (viv__seq_gt(s->snd_nxt, s->snd_max))
-        s->snd_max = s->snd_nxt;
+    tcp_sent_new(s);
     viv__tcp_rexmit_arm(s, 0);
     return n;
+}
+
+/* RFC 5681 4.1: data about to leave after an idle time longer than the RTO starts from the
+ * restart window, min(IW, cwnd). */
+static void tcp_idle_restart(viv_tcp_t *s)
+{
+    if (s->snd_max != s->snd_una || s->last_data_tx == VIV_TIME_NEVER ||
+        s->base.sim->now - s->last_data_tx <= viv__tcp_rto(s))
+        return;
+    uint32_t rw = viv__tcp_iw(s);
+    s->last_data_tx = s->base.sim->now; /* once per idle period */
+    s->cl_max = s->cl_prev = 0;
+    if (s->cwnd <= rw)
+        return;
+    s->cwnd = rw;
+    if (s->cc->on_event) {
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, 0);
+        s->cc->on_event(&c, VIV_TCP_CC_EV_IDLE_RESTART);
+        viv__tcp_cc_unview(s, &c);
+    }
+    viv__tcp_cc_trace(s, VIV_TRACE_CC_IDLE_RESTART);
+}
+
+/* After a timeout with SACK, go-back-N skips what the peer holds (RFC 6675 5.1): snd_nxt
+ * moves to the next unSACKed byte, and the segment may not cross into a SACKed range
+ * (returns the most it may carry; 0: no limit). */
+static uint32_t tcp_skip_sacked(viv_tcp_t *s)
+{
+    uint32_t seq, len, e;
+    if (!viv__seq_lt(s->snd_nxt, s->snd_max))
+        return 0;
+    if (viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_nxt, s->smss,
+                            VIV__TCP_DUPTHRESH, 0, &seq, &len) == 0) {
+        s->snd_nxt = seq;
+        return len;
+    }
+    if (viv__sb_highest_sacked(&s->sb, &e) && viv__seq_gt(e, s->snd_nxt))
+        s->snd_nxt = e; /* everything from here to the highest SACKed byte is held */
+    return 0;
+}
+
+/* RFC 6675 5 step (C): while in SACK recovery, send as long as cwnd - pipe is at least a
+ * segment: what NextSeg says (a hole deemed lost, new data, another hole), then once the
+ * rescue retransmission of rule 4. */
+static void tcp_sack_recovery_output(viv_tcp_t *s)
+{
+    for (int guard = 0; guard < 1024; guard++) {
+        uint32_t pipe = viv__sb_pipe(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+                                     VIV__TCP_DUPTHRESH);
+        if (pipe >= s->cwnd || s->cwnd - pipe < s->smss)
+            return;
+        uint32_t off = s->snd_max - viv__tcp_dseq(s);
+        uint32_t avail = off < s->snd.len ? s->snd.len - off : 0;
+        uint32_t flight = s->snd_max - s->snd_una;
+        uint32_t room = s->snd_wnd > flight ? s->snd_wnd - flight : 0;
+        uint32_t new_avail = avail < room ? avail : room;
+        if (s->snd_nxt != s->snd_max)
+            new_avail = 0;
+        uint32_t seq, len;
+        int rc = viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+                                     VIV__TCP_DUPTHRESH, new_avail, &seq, &len);
+        if (rc == 0) {
+            uint32_t sent = viv__tcp_retransmit(s, seq, len);
+            if (!sent)
+                return;
+            if (viv__seq_gt(seq + sent, s->high_rxt))
+                s->high_rxt = seq + sent;
+            continue;
+        }
+        if (rc == 1) {
+            uint32_t n = len < new_avail ? len : new_avail;
+            if (n < s->smss && n < avail)
+                return; /* no short segment while more waits (sender SWS avoidance) */
+            if (!s->rtt_on) {
+                s->rtt_on = 1;
+                s->rtt_seq = s->snd_nxt;
+                s->rtt_start = s->base.sim->now;
+            }
+            tcp_send_data(s, s->snd_nxt, n, 0, 0);
+            s->snd_nxt += n;
+            tcp_sent_new(s);
+            viv__tcp_rexmit_arm(s, 0);
+            continue;
+        }
+        /* Rule 4: once per recovery, the highest unSACKed segment. */
+        if (s->rescue_done ||
+            viv__sb_rescue_seg(&s->sb, s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
+            return;
+        s->rescue_done = 1;
+        if (!viv__tcp_retransmit(s, seq, len))
+            return;
+    }
+}
+
+/* The window the sender may fill: the peer's and cwnd, with RFC 3042's limited transmit
+ * (the first two duplicate ACKs each let one new segment out, cwnd unchanged). */
+static uint32_t tcp_send_wnd(const viv_tcp_t *s)
+{
+    uint32_t cwnd = s->cwnd;
+    if (!s->in_recovery && s->dupacks && s->dupacks < VIV__TCP_DUPTHRESH &&
+        s->snd_nxt == s->snd_max)
+        cwnd += s->dupacks * s->smss;
+    return s->snd_wnd < cwnd ? s->snd_wnd : cwnd;
 }
 
 void viv__tcp_output(viv_tcp_t *s)
@@ -272,18 +483,27 @@ void viv__tcp_output(viv_tcp_t *s)
     if (s->base.dead || st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
         return;
     if (tcp_can_send_data(st)) {
+        if (s->snd_nxt == s->snd_max)
+            tcp_idle_restart(s);
+        if (s->in_recovery == 1 && s->sack_ok)
+            tcp_sack_recovery_output(s);
         for (;;) {
+            uint32_t lim = 0;
+            if (s->in_recovery == 2 && s->sack_ok)
+                lim = tcp_skip_sacked(s);
             uint32_t dseq = viv__tcp_dseq(s);
             uint32_t off = s->snd_nxt - dseq; /* bytes of the buffer already sent */
             if (off > s->snd.len)             /* the FIN is sent too */
                 break;
             uint32_t avail = s->snd.len - off;
             uint32_t flight = s->snd_nxt - s->snd_una;
-            uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
+            uint32_t wnd = tcp_send_wnd(s);
             uint32_t usable = wnd > flight ? wnd - flight : 0;
             uint32_t n = avail < usable ? avail : usable;
             if (n > s->smss)
                 n = s->smss;
+            if (lim && n > lim)
+                n = lim;
             int rexmit = viv__seq_lt(s->snd_nxt, s->snd_max);
             int fin = s->fin_queued && off + n == s->snd.len && s->snd_nxt + n == s->fin_seq;
             if (n == 0 && !fin)
@@ -299,29 +519,16 @@ void viv__tcp_output(viv_tcp_t *s)
                 if (!all && !half)
                     break;
             }
-            struct viv__tcp_repr r;
-            uint8_t flags = VIV__TCP_ACK;
-            if (n && off + n == s->snd.len)
-                flags |= VIV__TCP_PSH;
-            if (fin)
-                flags |= VIV__TCP_FIN;
-            tcp_repr_init(s, &r, flags, s->snd_nxt);
-            r.payload_len = n;
             if (!rexmit && !s->rtt_on) { /* time this segment (never a retransmission) */
                 s->rtt_on = 1;
                 s->rtt_seq = s->snd_nxt;
                 s->rtt_start = s->base.sim->now;
             }
-            if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
-                s->una_since = s->base.sim->now;
-            viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
-            tcp_acked_now(s);
-            s->bytes_sent += n;
+            tcp_send_data(s, s->snd_nxt, n, fin, rexmit);
             if (n < s->smss)
                 s->snd_sml = s->snd_nxt + n;
             s->snd_nxt += n + (fin ? 1u : 0u);
-            if (viv__seq_gt(s->snd_nxt, s->snd_max))
-                s->snd_max = s->snd_nxt;
+            tcp_sent_new(s);
             viv__tcp_rexmit_arm(s, 0);
             if (fin)
                 break;

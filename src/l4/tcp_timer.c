@@ -76,7 +76,7 @@ viv_time_t viv__tcp_rto(const viv_tcp_t *s)
 {
     const viv_tcp_tunables *t = viv__tcp_tun(s->th);
     viv_time_t rto = s->rto;
-    for (uint32_t i = 0; i < s->backoff && rto < t->rto_max_ns; i++)
+    for (uint32_t i = 0; i < s->rto_shift && rto < t->rto_max_ns; i++)
         rto *= 2;
     return rto > t->rto_max_ns ? t->rto_max_ns : rto;
 }
@@ -93,6 +93,9 @@ void viv__tcp_rtt_sample(viv_tcp_t *s, viv_time_t r)
         s->rttvar = (3 * s->rttvar + d) / 4;
         s->srtt = (7 * s->srtt + r) / 8;
     }
+    if (!s->min_rtt || r < s->min_rtt)
+        s->min_rtt = r;
+    s->rto_shift = 0; /* Karn: a clean sample ends the backoff */
     viv_time_t rto = s->srtt + 4 * s->rttvar;
     if (rto < t->rto_min_ns) /* 2.4 */
         rto = t->rto_min_ns;
@@ -162,6 +165,12 @@ static void tcp_send_probe(viv_tcp_t *s)
     r.ack = s->rcv_nxt;
     r.flags = VIV__TCP_ACK;
     r.window = viv__tcp_rcv_window(s);
+    s->last_ack_sent = s->rcv_nxt;
+    if (s->ts_ok) { /* RFC 7323 3.2: on every segment but a reset */
+        r.ts_present = true;
+        r.tsval = viv__tcp_ts_now(s);
+        r.tsecr = s->ts_recent;
+    }
     viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
 }
 
@@ -202,6 +211,7 @@ static void tcp_rto_expired(viv_tcp_t *s)
             return;
         }
         s->backoff++;
+        s->rto_shift++;
         viv__tcp_send_syn(s, 1);
         viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
         return;
@@ -215,10 +225,35 @@ static void tcp_rto_expired(viv_tcp_t *s)
         tcp_give_up(s);
         return;
     }
+    /* RFC 5681 3.1 (4): ssthresh from the algorithm on the first timeout of a segment only
+     * (held while the same data times out again); cwnd falls to the loss window. RFC 6582
+     * 3.2 step 4: recover is the highest sequence number sent, and fast recovery ends. */
+    if (s->backoff == 0)
+        viv__tcp_cc_loss(s, s->snd_max - s->snd_una);
     s->backoff++;
+    s->rto_shift++;
+    s->timeouts++;
+    s->cwnd = s->smss;
+    s->ca_acked = 0;
+    s->in_recovery = 2;
+    s->recover = s->snd_max;
+    s->dupacks = 0;
+    s->high_rxt = s->snd_una;
+    /* The go-back-N that follows skips what the peer SACKed (RFC 6675 5.1); a second timeout
+     * in a row forgets the scoreboard, in case the peer reneged (RFC 2018 8). */
+    if (s->backoff > 1)
+        viv__sb_reset(&s->sb);
+    s->cl_max = s->cl_prev = 0;
+    s->cl_round_end = s->snd_max;
+    if (s->cc->on_event) {
+        viv_tcp_cc_conn c;
+        viv__tcp_cc_view(s, &c, viv__tcp_in_flight(s));
+        s->cc->on_event(&c, VIV_TCP_CC_EV_TIMEOUT);
+        viv__tcp_cc_unview(s, &c);
+    }
+    viv__tcp_cc_trace(s, VIV_TRACE_CC_TIMEOUT);
     s->rtt_on = 0;           /* Karn: nothing in flight is timed any more */
     s->snd_nxt = s->snd_una; /* go back: send again from the oldest unacknowledged byte */
-    s->cwnd = s->smss;       /* one segment, then each ACK opens the window again */
     viv__tcp_output(s);
     if (!s->base.dead)
         viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));

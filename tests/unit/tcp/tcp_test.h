@@ -6,7 +6,12 @@
  * Links run at 1 Gb/s with a 1 ms delay: a frame of B bytes (padded to 60 by the host) takes
  * (B + 24) * 8 ns to serialize (link.h's formula with Ethernet's 24 bytes of overhead) and
  * arrives 1 ms after that. A SYN with its MSS option is 58 bytes (60 on the wire), a bare
- * ACK 54 (60): 672 ns each. */
+ * ACK 54 (60): 672 ns each.
+ *
+ * The world turns SACK, timestamps and window scaling off (tt_world_build), so that the
+ * state-machine tests see the plain 20-byte header their times are computed from; the
+ * options have their own tests (test_tcp_options.c, test_tcp_recovery.c), which turn them
+ * back on per socket. */
 #ifndef VIV_TEST_TCP_H
 #define VIV_TEST_TCP_H
 
@@ -273,7 +278,7 @@ static inline viv_host_t *tt_host(viv_sim_t *sim, const char *name, viv_ip4_t ip
 }
 
 /* Two hosts a (10.0.0.1) and b (10.0.0.2) on one cable, ARP resolved; the clock is then at
- * 10 ms. The trace is on. */
+ * 10 ms. No SACK, timestamps or window scaling unless a socket asks. The trace is on. */
 static inline void tt_world_build(tt_world *w, viv_sim_t *sim)
 {
     memset(w, 0, sizeof(*w));
@@ -285,6 +290,10 @@ static inline void tt_world_build(tt_world *w, viv_sim_t *sim)
     assert_int_equal(
         viv_link_new(&w->link, sim, viv_host_port(w->a, 0), viv_host_port(w->b, 0), &p), 0);
     tt_arp_warm(sim, w->a, TT_B);
+    viv_tcp_tunables t;
+    assert_int_equal(viv_sim_tcp_tunables_get(&t, sim), 0);
+    t.sack = t.timestamps = t.window_scaling = 0;
+    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
     assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
 }
 

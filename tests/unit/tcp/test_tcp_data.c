@@ -85,7 +85,9 @@ static void test_tcp_data__flow_control_zero_window(void **state)
     tt_world w;
     tt_world_build(&w, VIV_TEST_SIM(state));
     tt_sock *cli, *child;
-    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    viv_tcp_opts so = VIV_TCP_OPTS_INIT;
+    so.rcvbuf_bytes = 65535;
+    tt_establish(&w, NULL, &so, &cli, &child, NULL);
     child->drain = 0;
     static uint8_t data[200000];
     tt_pattern(data, sizeof data, 5);
@@ -126,7 +128,9 @@ static void test_tcp_data__flow_control_zero_window(void **state)
 }
 
 /* A lost data segment is sent again when the RTO (200 ms here) expires, and that
- * retransmission is not timed (Karn): SRTT stays what the handshake measured. */
+ * retransmission is not timed (Karn): SRTT stays what the handshake measured, and the
+ * doubled RTO is kept until a segment sent once is timed (RFC 6298 5.5 and Karn's
+ * algorithm), though the retry count is back to 0. */
 static void test_tcp_data__rto_and_karn(void **state)
 {
     tt_world w;
@@ -155,8 +159,14 @@ static void test_tcp_data__rto_and_karn(void **state)
     assert_int_equal(after.srtt_ns, before.srtt_ns);
     assert_int_equal(after.retransmits, 1);
     assert_int_equal(after.backoff, 0);
-    assert_int_equal(after.rto_ns, VIV_MS(200));
+    assert_int_equal(after.rto_ns, VIV_MS(400));
+    assert_int_equal(after.timeouts, 1);
     assert_int_equal(child->nrx, 4);
+    /* The next segment, sent once and timed, gives a clean sample: the backoff ends. */
+    assert_int_equal(viv_tcp_send(cli->s, "more", 4), 4);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(viv_tcp_info_get(&after, cli->s), 0);
+    assert_int_equal(after.rto_ns, VIV_MS(200));
     tt_world_free(&w);
 }
 

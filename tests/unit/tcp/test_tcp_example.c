@@ -67,7 +67,7 @@ static void test_tcp_example__tcp_close(void **state)
                                 "timewait (59.00/0/0)"));
     assert_non_null(strstr(out, "10.0.1.2:40000          10.0.2.2:7000           TIME_WAIT   "
                                 "timewait (29.00/0/0)"));
-    assert_non_null(strstr(out, "   3.008026  TIME_WAIT    |"));
+    assert_non_null(strstr(out, "   3.008028  TIME_WAIT    |"));
     /* 2: the address held, reuse_addr, and free after 2 MSL. */
     assert_non_null(strstr(out, "     4.000 s  bind 10.0.1.2:40000: address already in use\n"));
     assert_non_null(strstr(out, "     4.000 s  bind 10.0.1.2:40000 with reuse_addr: ok\n"));

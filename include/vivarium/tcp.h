@@ -190,8 +190,8 @@ typedef struct viv_tcp_tunables {
     uint32_t initial_window;
     /** The congestion-control algorithm of sockets that do not choose one
      *  (viv_tcp_opts::cc), taken when a socket connects or listens. Default
-     *  &::viv_tcp_cc_newreno in this build (CUBIC, Linux's default, becomes vivarium's once
-     *  it ships). Never NULL. */
+     *  &::viv_tcp_cc_cubic (Linux's default; viv_tcp_tunables_rfc() gives NewReno). Never
+     *  NULL. */
     const struct viv_tcp_cc *cc;
     /** 1: offer SACK (RFC 2018) and use it when the peer offers it too; 0: do not. Default
      *  1 (Linux). Other values: ::VIV_EINVAL. */
@@ -200,12 +200,17 @@ typedef struct viv_tcp_tunables {
     int timestamps;
     /** 1: offer window scaling (RFC 7323); 0: do not. Default 1 (Linux). */
     int window_scaling;
+    /** 1: when a listener's backlog is full of connections still in their handshake, answer
+     *  a new SYN with a SYN cookie (RFC 4987 3.6) and keep no state; 0: drop the SYN.
+     *  Default 1 (Linux's tcp_syncookies). */
+    int syncookies;
 } viv_tcp_tunables;
 
 /**
  * The RFC defaults, for experiments that must match the RFCs rather than Linux: NewReno, a
- * 1 s minimum RTO (RFC 6298 2.4), RFC 5681's initial window, delayed ACKs of 200 ms, no SACK
- * and no timestamps (window scaling stays on); the other fields as vivarium's defaults.
+ * 1 s minimum RTO (RFC 6298 2.4), RFC 5681's initial window, delayed ACKs of 200 ms, no SACK,
+ * no timestamps and no SYN cookies (window scaling stays on); the other fields as vivarium's
+ * defaults.
  * @param[out] out receives them (NULL: nothing happens).
  */
 VIV_API void viv_tcp_tunables_rfc(viv_tcp_tunables *out);
@@ -285,7 +290,12 @@ typedef struct viv_tcp_host_stats {
     uint64_t rx_ooo;           /**< data segments kept out of order */
     uint64_t rx_ooo_dropped;   /**< out-of-order segments dropped (no room to keep them) */
     uint64_t challenge_acks;   /**< challenge ACKs sent (RFC 5961) */
-    uint64_t listen_overflows; /**< SYNs dropped: the listener's backlog was full */
+    uint64_t listen_overflows; /**< SYNs dropped: the listener's backlog was full of
+                                    connections waiting for viv_tcp_accept() */
+    uint64_t syncookies_sent;  /**< SYN-ACKs with a cookie: the backlog was full */
+    uint64_t syncookies_recv;  /**< connections made from a valid cookie */
+    uint64_t syncookies_failed; /**< ACKs to a listener whose cookie was not valid (answered
+                                     with a reset) */
     uint64_t tx_segments;      /**< segments sent */
     uint64_t tx_rst;           /**< resets sent */
     uint64_t tx_failed;        /**< segments that could not be sent (no route, no memory) */
@@ -359,8 +369,13 @@ VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
  * Listen for connections. An unbound socket is bound to an ephemeral port first.
  * @param s the socket.
  * @param backlog how many connections may wait for viv_tcp_accept(), established or still
- *        in their handshake; 0 means 128. When that many wait, new SYNs are dropped
- *        (counted in `listen_overflows`): the client retransmits its SYN as after a loss.
+ *        in their handshake; 0 means 128. When that many wait and some are still in their
+ *        handshake, a new SYN is answered with a SYN cookie and no state is kept (RFC 4987
+ *        3.6, as Linux: a SYN flood does not lock legitimate clients out; see docs/tcp.md
+ *        and ::viv_tcp_tunables.syncookies); the connection is made when the client's ACK
+ *        comes back with the cookie. When all of them are established and waiting for
+ *        viv_tcp_accept(), the SYN (or the cookie's ACK) is dropped (counted in
+ *        `listen_overflows`) and the client retransmits as after a loss.
  * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE.
  *
  * Callback timing: ::VIV_EV_ACCEPTABLE, from an event, whenever a connection is ready.

@@ -26,20 +26,21 @@ const viv__l4_proto viv__tcp_proto = {
 /* ---- per-host state -------------------------------------------------------------------- */
 
 const viv_tcp_tunables viv__tcp_builtin_tunables = {
-    VIV_S(30),   /* msl_ns: TIME-WAIT is 60 s, as Linux's */
-    VIV_S(1),    /* rto_initial_ns: RFC 6298 2.1 */
-    VIV_MS(200), /* rto_min_ns: Linux's TCP_RTO_MIN */
-    VIV_S(120),  /* rto_max_ns: Linux's TCP_RTO_MAX */
-    VIV_MS(40),  /* delack_ns: Linux's TCP_DELACK_MIN */
-    6,           /* syn_retries: Linux's tcp_syn_retries */
-    5,           /* synack_retries: Linux's tcp_synack_retries */
-    15,          /* retries: Linux's tcp_retries2 */
-    VIV_S(60),   /* fin_timeout_ns: Linux's tcp_fin_timeout */
-    10,          /* initial_window: RFC 6928 */
-    &viv_tcp_cc_newreno, /* cc: becomes CUBIC (Linux's default) once it ships */
-    1,           /* sack: Linux */
-    1,           /* timestamps: Linux */
-    1,           /* window_scaling: Linux */
+    VIV_S(30),         /* msl_ns: TIME-WAIT is 60 s, as Linux's */
+    VIV_S(1),          /* rto_initial_ns: RFC 6298 2.1 */
+    VIV_MS(200),       /* rto_min_ns: Linux's TCP_RTO_MIN */
+    VIV_S(120),        /* rto_max_ns: Linux's TCP_RTO_MAX */
+    VIV_MS(40),        /* delack_ns: Linux's TCP_DELACK_MIN */
+    6,                 /* syn_retries: Linux's tcp_syn_retries */
+    5,                 /* synack_retries: Linux's tcp_synack_retries */
+    15,                /* retries: Linux's tcp_retries2 */
+    VIV_S(60),         /* fin_timeout_ns: Linux's tcp_fin_timeout */
+    10,                /* initial_window: RFC 6928 */
+    &viv_tcp_cc_cubic, /* cc: Linux's default */
+    1,                 /* sack: Linux */
+    1,                 /* timestamps: Linux */
+    1,                 /* window_scaling: Linux */
+    1,                 /* syncookies: Linux's tcp_syncookies */
 };
 
 viv__tcp_host *viv__tcp_host_get(struct viv_host *h, int create)
@@ -1091,6 +1092,7 @@ void viv_tcp_tunables_rfc(viv_tcp_tunables *out)
     out->cc = &viv_tcp_cc_newreno;
     out->sack = 0;
     out->timestamps = 0;
+    out->syncookies = 0;
 }
 
 static const viv_tcp_tunables *tcp_sim_tun(const viv_sim_t *sim)
@@ -1112,8 +1114,10 @@ static int tcp_tunables_check(viv_sim_t *sim, const viv_tcp_tunables *t, const c
         return viv__err(sim, VIV_EINVAL, "%s: delack_ns must be at most 500 ms (RFC 9293 3.8.6.3)",
                         fn);
     if ((t->sack != 0 && t->sack != 1) || (t->timestamps != 0 && t->timestamps != 1) ||
-        (t->window_scaling != 0 && t->window_scaling != 1))
-        return viv__err(sim, VIV_EINVAL, "%s: sack, timestamps, window_scaling must be 0 or 1", fn);
+        (t->window_scaling != 0 && t->window_scaling != 1) ||
+        (t->syncookies != 0 && t->syncookies != 1))
+        return viv__err(sim, VIV_EINVAL,
+                        "%s: sack, timestamps, window_scaling, syncookies must be 0 or 1", fn);
     if (!t->cc || !t->cc->on_ack || !t->cc->ssthresh || t->cc->priv_size > VIV_TCP_CC_PRIV_MAX)
         return viv__err(sim, VIV_EINVAL, "%s: cc must be an algorithm with on_ack and ssthresh",
                         fn);

@@ -159,8 +159,8 @@ static void tcp_negotiate(viv_tcp_t *s, const struct viv__tcp_repr *h)
 {
     s->ws_ok = s->want_ws && h->wscale_present;
     /* RFC 7323 2.3: a shift above 14 is taken as 14. */
-    s->snd_wscale = s->ws_ok ? (h->wscale > VIV__TCP_WSCALE_MAX ? VIV__TCP_WSCALE_MAX : h->wscale)
-                             : 0;
+    s->snd_wscale =
+        s->ws_ok ? (h->wscale > VIV__TCP_WSCALE_MAX ? VIV__TCP_WSCALE_MAX : h->wscale) : 0;
     if (!s->ws_ok)
         s->rcv_wscale = 0;
     s->sack_ok = s->want_sack && h->sack_permitted;
@@ -209,8 +209,8 @@ static void tcp_enter_recovery(viv_tcp_t *s)
      * step 4.3). */
     uint32_t seq = s->snd_una, len = 0;
     if (s->sack_ok)
-        viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_una, s->smss,
-                            VIV__TCP_DUPTHRESH, 0, &seq, &len);
+        viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_una, s->smss, VIV__TCP_DUPTHRESH,
+                            0, &seq, &len);
     uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
     if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
         s->high_rxt = s->snd_una + sent;
@@ -254,8 +254,7 @@ static void tcp_dupack(viv_tcp_t *s)
  * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
  * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
  * this ACK (pipe with SACK), for the algorithm. */
-static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h,
-                        uint32_t flight)
+static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h, uint32_t flight)
 {
     uint32_t dseq = viv__tcp_dseq(s);
     uint32_t acked = ack - s->snd_una;
@@ -487,6 +486,107 @@ static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32
     }
 }
 
+/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------- */
+
+/* The MSS a cookie can carry: the largest of these not above the peer's. */
+static const uint16_t tcp_cookie_mss[4] = {536, 1220, 1440, 1460};
+#define TCP_COOKIE_PERIOD VIV_S(64) /* a cookie is good in its period and the next */
+
+/* The cookie's hash: the host's key, the 4-tuple, the peer's ISN and the period. */
+static uint32_t tcp_cookie_hash(const viv__tcp_host *th, const tcp_seg *sg, uint32_t irs,
+                                uint32_t period)
+{
+    uint64_t k = viv__key_mix(th->h->node.key ^ UINT64_C(0x636f6f6b69657321), /* "cookies!" */
+                              (uint64_t)sg->src << 32 | sg->dst);
+    k = viv__key_mix(k, (uint64_t)sg->h.src_port << 48 | (uint64_t)sg->h.dst_port << 32 | irs);
+    return (uint32_t)viv__key_mix(k, period);
+}
+
+/* Our ISN for a SYN answered with a cookie: the period's low 8 bits, then 24 bits of the hash
+ * plus the index of the MSS. Nothing else is kept: no window scaling, SACK or timestamps for
+ * such a connection (Linux hides them in the timestamp; we do not). */
+static void tcp_cookie_synack(viv_tcp_t *l, const tcp_seg *sg)
+{
+    viv__tcp_host *th = l->th;
+    uint32_t period = (uint32_t)(th->h->node.sim->now / TCP_COOKIE_PERIOD);
+    uint32_t peer_mss = sg->h.mss ? sg->h.mss : VIV__TCP_MSS_DEFAULT, idx = 0;
+    while (idx < 3 && tcp_cookie_mss[idx + 1] <= peer_mss)
+        idx++;
+    uint32_t cookie =
+        (period & 0xffu) << 24 | ((tcp_cookie_hash(th, sg, sg->h.seq, period) + idx) & 0xffffffu);
+    viv__ip_path path;
+    if (viv__ip_route(th->h, sg->dst, sg->src, &path) < 0) {
+        th->st.tx_failed++;
+        return;
+    }
+    uint32_t mss = path.mtu > 40 + VIV__TCP_MSS_MIN ? path.mtu - 40 : VIV__TCP_MSS_MIN;
+    if (l->o.mss && l->o.mss < mss)
+        mss = l->o.mss;
+    struct viv__tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.src_port = sg->h.dst_port;
+    r.dst_port = sg->h.src_port;
+    r.seq = cookie;
+    r.ack = sg->h.seq + 1;
+    r.flags = VIV__TCP_SYN | VIV__TCP_ACK;
+    r.window =
+        (uint16_t)(l->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : l->o.rcvbuf_bytes);
+    r.mss = (uint16_t)(mss > 65535 ? 65535 : mss);
+    th->st.syncookies_sent++;
+    viv__tcp_xmit(th, NULL, &r, sg->dst, sg->src, NULL, 0, 0);
+}
+
+/* An ACK to a listener: if it acknowledges a cookie of this period or the last, the
+ * connection is made from it (SYN-RECEIVED, then the ACK is processed as usual). Returns 1
+ * if the segment was taken (made a connection, or dropped for a full accept queue). */
+static void tcp_process(viv_tcp_t *s, const tcp_seg *sg);
+static int tcp_cookie_ack(viv_tcp_t *l, const tcp_seg *sg)
+{
+    viv__tcp_host *th = l->th;
+    uint32_t cookie = sg->h.ack - 1, irs = sg->h.seq - 1;
+    uint32_t now = (uint32_t)(th->h->node.sim->now / TCP_COOKIE_PERIOD), idx = 4;
+    for (uint32_t back = 0; back < 2 && idx > 3; back++) {
+        uint32_t period = now - back;
+        if (back > now || (cookie >> 24) != (period & 0xffu))
+            continue;
+        idx =
+            ((cookie & 0xffffffu) - (tcp_cookie_hash(th, sg, irs, period) & 0xffffffu)) & 0xffffffu;
+    }
+    if (idx > 3) {
+        if (th->st.syncookies_sent)
+            th->st.syncookies_failed++;
+        return 0;
+    }
+    if (l->accq.n >= l->backlog) { /* the program is not accepting: the client will retry */
+        tcp_drop(th, l, &th->st.listen_overflows, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
+        return 1;
+    }
+    viv_tcp_t *c = viv__tcp_child_new(l, sg->dst, sg->src, sg->h.src_port);
+    if (!c)
+        return 1;
+    th->st.syncookies_recv++;
+    c->irs = irs;
+    c->rcv_nxt = sg->h.seq;
+    c->iss = cookie;
+    c->ts_off = c->iss;
+    c->recover = c->iss;
+    c->snd_una = c->snd_sml = c->iss;
+    c->snd_nxt = c->snd_max = c->iss + 1; /* the SYN-ACK was sent, by the listener */
+    c->want_ws = c->want_sack = c->want_ts = 0;
+    c->ws_ok = c->sack_ok = c->ts_ok = 0;
+    c->rcv_wscale = c->snd_wscale = 0;
+    c->snd_wnd = c->max_snd_wnd = sg->h.window;
+    c->snd_wl1 = irs;
+    c->snd_wl2 = c->iss;
+    viv__tcp_set_mss(c, tcp_cookie_mss[idx]);
+    c->rcv_adv =
+        c->rcv_nxt + (c->o.rcvbuf_bytes > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : c->o.rcvbuf_bytes);
+    c->last_rx = th->h->node.sim->now;
+    c->una_since = th->h->node.sim->now;
+    tcp_process(c, sg); /* SYN-RECEIVED: the ACK establishes it; data and FIN go on */
+    return 1;
+}
+
 /* ---- LISTEN (3.10.7.2) ----------------------------------------------------------------- */
 
 static void tcp_listen_input(viv_tcp_t *l, const tcp_seg *sg, const uint32_t *iss)
@@ -499,16 +599,27 @@ static void tcp_listen_input(viv_tcp_t *l, const tcp_seg *sg, const uint32_t *is
      * connection. An incoming RST should be ignored." */
     if (h->flags & VIV__TCP_RST)
         return;
-    /* "second, check for an ACK: ... form a reset: <SEQ=SEG.ACK><CTL=RST>" */
+    /* "second, check for an ACK: ... form a reset: <SEQ=SEG.ACK><CTL=RST>" (unless it
+     * brings back a SYN cookie we sent) */
     if (h->flags & VIV__TCP_ACK) {
+        if (!(h->flags & VIV__TCP_SYN) && tcp_cookie_ack(l, sg))
+            return;
         tcp_reply_reset(th, sg);
         return;
     }
     /* "third, check for a SYN" (anything else is dropped: fourth). */
     if (!(h->flags & VIV__TCP_SYN))
         return;
-    if (l->synq.n + l->accq.n >= l->backlog) { /* a full backlog drops the SYN (docs/tcp.md) */
-        tcp_drop(th, l, &th->st.listen_overflows, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
+    if (l->synq.n + l->accq.n >= l->backlog) {
+        /* A backlog full of connections the program has not accepted drops the SYN; one
+         * that holds connections still in their handshake answers with a SYN cookie and keeps
+         * nothing (RFC 4987 3.6, as Linux does): a SYN flood cannot lock legitimate clients
+         * out, and costs no memory (docs/tcp.md). */
+        if (!l->synq.n || !viv__tcp_tun(th)->syncookies) {
+            tcp_drop(th, l, &th->st.listen_overflows, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
+            return;
+        }
+        tcp_cookie_synack(l, sg);
         return;
     }
     viv_tcp_t *c = viv__tcp_child_new(l, sg->dst, sg->src, h->src_port);

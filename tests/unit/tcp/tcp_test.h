@@ -292,7 +292,10 @@ static inline void tt_world_build(tt_world *w, viv_sim_t *sim)
     tt_arp_warm(sim, w->a, TT_B);
     viv_tcp_tunables t;
     assert_int_equal(viv_sim_tcp_tunables_get(&t, sim), 0);
+    /* The segment-by-segment tests check RFC 5681 and RFC 6582 (NewReno) without options;
+     * tests of the options and of CUBIC turn them on themselves. */
     t.sack = t.timestamps = t.window_scaling = 0;
+    t.cc = &viv_tcp_cc_newreno;
     assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
     assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
 }

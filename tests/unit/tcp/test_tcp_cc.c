@@ -239,7 +239,7 @@ static void test_tcp_cc__per_socket_choice_and_live_change(void **state)
     assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
     assert_string_equal(ci.cc, "mine");
     assert_int_equal(viv_tcp_info_get(&ci, child->s), 0);
-    assert_string_equal(ci.cc, "newreno"); /* host b keeps the default */
+    assert_string_equal(ci.cc, "newreno"); /* host b keeps the world's (tcp_test.h) */
     static uint8_t data[30000];
     tt_pattern(data, sizeof data, 33);
     cli->tx = data;
@@ -383,14 +383,15 @@ static void test_tcp_cc__bad_options_and_tunables(void **state)
     bad = t;
     bad.timestamps = -1;
     assert_int_equal(viv_host_set_tcp_tunables(w.a, &bad), VIV_EINVAL);
-    /* vivarium's defaults: SACK, timestamps and window scaling on, NewReno (CUBIC is not in
-     * this build), initial window 10. */
+    /* vivarium's defaults: SACK, timestamps and window scaling on, CUBIC (as Linux), initial
+     * window 10. */
     assert_int_equal(viv_sim_set_tcp_tunables(w.sim, NULL), 0);
     assert_int_equal(viv_sim_tcp_tunables_get(&t, w.sim), 0);
     assert_int_equal(t.sack, 1);
     assert_int_equal(t.timestamps, 1);
     assert_int_equal(t.window_scaling, 1);
-    assert_ptr_equal(t.cc, &viv_tcp_cc_newreno);
+    assert_ptr_equal(t.cc, &viv_tcp_cc_cubic);
+    assert_int_equal(t.initial_window, 10);
     tt_world_free(&w);
 }
 

@@ -365,13 +365,63 @@ static void test_tcp_open__close_in_syn_sent(void **state)
     tt_world_free(&w);
 }
 
-/* A listener with a backlog of 1 whose program does not accept: the second SYN is dropped
- * (counted); the client sends it again 1 s later, and once the first connection is
- * accepted, that one gets in. */
+/* A listener with a backlog of 1 whose program does not accept. The second SYN finds the
+ * backlog full of a connection still in its handshake: it is answered with a SYN cookie
+ * (RFC 4987 3.6) and nothing is kept. Its client is established on its side, but by the time
+ * its ACK returns the cookie the first connection waits in the accept queue, which is full:
+ * the ACK is dropped (counted). Once the first connection is accepted, the second client's
+ * data brings the cookie back again and makes the connection. With SYN cookies off, the
+ * second SYN is dropped and the client sends it again 1 s later. */
+static void test_tcp_open__full_backlog_syn_cookie(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *srv = tt_listen(&w, w.b, 80, NULL, 1);
+    viv_time_t t0 = viv_sim_now(w.sim);
+    tt_sock *c1 = tt_connect(&w, w.a, TT_B, 80, NULL);
+    tt_sock *c2 = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_MS(500)), 0);
+    assert_int_not_equal(c1->t_connected, VIV_TIME_NEVER);
+    assert_int_not_equal(c2->t_connected, VIV_TIME_NEVER); /* by the cookie's SYN-ACK */
+    viv_tcp_host_stats st;
+    assert_int_equal(viv_host_tcp_stats(&st, w.b), 0);
+    assert_int_equal(st.syncookies_sent, 1);
+    assert_int_equal(st.syncookies_recv, 0);
+    assert_int_equal(st.listen_overflows, 1); /* the cookie's ACK: the accept queue is full */
+    viv_sock_info rows[4];
+    assert_int_equal(viv_host_netstat(w.b, rows, 4), 2);
+    assert_int_equal(rows[0].state, VIV_TCP_LISTEN);
+    assert_int_equal(rows[0].recv_q, 1); /* the accept queue */
+    assert_int_equal(rows[0].send_q, 1); /* the backlog */
+    viv_tcp_t *a1;
+    assert_int_equal(viv_tcp_accept(&a1, srv->s, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_accept(&a1, srv->s, NULL, NULL), VIV_EAGAIN);
+    assert_int_equal(viv_tcp_send(c2->s, "hello", 5), 5);
+    assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_S(2)), 0);
+    assert_int_equal(viv_host_tcp_stats(&st, w.b), 0);
+    assert_int_equal(st.syncookies_recv, 1);
+    assert_int_equal(viv_tcp_accept(&a1, srv->s, NULL, NULL), 0);
+    char buf[8];
+    assert_int_equal(viv_tcp_recv(a1, buf, sizeof buf), 5);
+    assert_memory_equal(buf, "hello", 5);
+    viv_tcp_info ai;
+    assert_int_equal(viv_tcp_info_get(&ai, a1), 0);
+    assert_int_equal(ai.state, VIV_TCP_ESTABLISHED);
+    assert_int_equal(ai.rcv_mss, 1460);
+    assert_int_equal(ai.snd_mss, 1460); /* the MSS the cookie carried */
+    tt_world_free(&w);
+}
+
+/* The same with SYN cookies off: the second SYN is dropped (counted); the client sends it
+ * again 1 s later, and once the first connection is accepted, that one gets in. */
 static void test_tcp_open__full_backlog_drops_syn(void **state)
 {
     tt_world w;
     tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_tcp_tunables t;
+    assert_int_equal(viv_host_tcp_tunables_get(&t, w.b), 0);
+    t.syncookies = 0;
+    assert_int_equal(viv_host_set_tcp_tunables(w.b, &t), 0);
     tt_sock *srv = tt_listen(&w, w.b, 80, NULL, 1);
     viv_time_t t0 = viv_sim_now(w.sim);
     tt_sock *c1 = tt_connect(&w, w.a, TT_B, 80, NULL);
@@ -382,14 +432,9 @@ static void test_tcp_open__full_backlog_drops_syn(void **state)
     viv_tcp_host_stats st;
     assert_int_equal(viv_host_tcp_stats(&st, w.b), 0);
     assert_int_equal(st.listen_overflows, 1);
-    viv_sock_info rows[4];
-    assert_int_equal(viv_host_netstat(w.b, rows, 4), 2);
-    assert_int_equal(rows[0].state, VIV_TCP_LISTEN);
-    assert_int_equal(rows[0].recv_q, 1); /* the accept queue */
-    assert_int_equal(rows[0].send_q, 1); /* the backlog */
+    assert_int_equal(st.syncookies_sent, 0);
     viv_tcp_t *a1;
     assert_int_equal(viv_tcp_accept(&a1, srv->s, NULL, NULL), 0);
-    assert_int_equal(viv_tcp_accept(&a1, srv->s, NULL, NULL), VIV_EAGAIN);
     assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_S(2)), 0);
     assert_int_equal(c2->t_connected, t0 + VIV_S(1) + 2 * tt_hop(tt_frame(0, 4)));
     tt_world_free(&w);
@@ -451,6 +496,7 @@ int main(void)
         TT_TEST(test_tcp_open__mss_option_honoured),
         TT_TEST(test_tcp_open__third_ack_lost_data_completes),
         TT_TEST(test_tcp_open__close_in_syn_sent),
+        TT_TEST(test_tcp_open__full_backlog_syn_cookie),
         TT_TEST(test_tcp_open__full_backlog_drops_syn),
         TT_TEST(test_tcp_open__errors),
     };

@@ -73,6 +73,7 @@ static void rig_init(rig *r, viv_sim_t *sim, uint32_t cap)
 {
     memset(r, 0, sizeof *r);
     r->sim = sim;
+    cap++; /* slot VIV__QEND is the queue's sentinel */
     r->cap = cap;
     r->ev = viv__zalloc(sim, cap * sizeof(*r->ev));
     r->free_slots = viv__alloc(sim, cap * sizeof(*r->free_slots));
@@ -80,7 +81,8 @@ static void rig_init(rig *r, viv_sim_t *sim, uint32_t cap)
     assert_non_null(r->ev);
     assert_non_null(r->free_slots);
     assert_non_null(r->ref.a);
-    for (uint32_t i = 0; i < cap; i++)
+    viv__sched_table_init(r->ev);
+    for (uint32_t i = 0; i < cap - 1; i++)
         r->free_slots[r->nfree++] = cap - 1 - i;
     viv__sched_init(&r->q);
 }

@@ -38,6 +38,7 @@
 #ifndef VIV_CORE_SCHED_H
 #define VIV_CORE_SCHED_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,6 +131,7 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
 {
     viv__event *e = &ev[slot];
     uint64_t t = e->time;
+    assert(t != UINT64_MAX && slot != VIV__QEND); /* the sentinel's */
     uint64_t d = t >> q->shift;
     if (d < q->day) {
         /* Earlier than the current day (the driver ran to a limit, then scheduled before

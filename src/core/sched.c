@@ -46,6 +46,7 @@ void viv__sched_init(viv__sched *q)
 {
     q->bucket = q->small;
     q->nb = VIV__SCHED_MIN_BUCKETS;
+    q->mask = VIV__SCHED_MIN_BUCKETS - 1;
     q->shift = 10; /* 1 us days until the first estimate */
     q->cur = 0;
     q->day = VIV__SCHED_EMPTY;
@@ -57,7 +58,7 @@ void viv__sched_init(viv__sched *q)
     q->retuned = 0;
     q->rebuilt_at = 0;
     for (uint32_t i = 0; i < VIV__SCHED_MIN_BUCKETS; i++)
-        q->small[i] = VIV__QNIL;
+        q->small[i] = VIV__QEND;
     set_thresholds(q);
     start_window(q);
 }
@@ -79,9 +80,9 @@ static inline bool key_lt(const viv__event *a, const viv__event *b)
 static inline void link_leader(viv__sched *q, viv__event *ev, uint32_t x)
 {
     uint64_t t = ev[x].time;
-    uint32_t *p = &q->bucket[(t >> q->shift) & (q->nb - 1)];
+    uint32_t *p = &q->bucket[(t >> q->shift) & q->mask];
     uint32_t h;
-    while ((h = *p) != VIV__QNIL && ev[h].time < t)
+    while (ev[h = *p].time < t)
         p = &ev[h].next;
     ev[x].next = h;
     *p = x;
@@ -163,7 +164,7 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
     size_t stride = q->len / SCHED_SAMPLES + 1, leaders = 0;
     for (uint32_t b = 0; b < q->nb; b++) {
         uint32_t h = q->bucket[b];
-        while (h != VIV__QNIL) {
+        while (h != VIV__QEND) {
             uint32_t nx = ev[h].next;
             ev[h].next = all;
             all = h;
@@ -188,9 +189,10 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
         viv__free(sim, q->bucket, (size_t)q->nb * sizeof(*q->bucket));
     q->bucket = nbk;
     q->nb = nb;
+    q->mask = nb - 1;
     q->shift = estimate_shift(s, k, q->shift, nb, floor_ns);
     for (uint32_t b = 0; b < nb; b++)
-        nbk[b] = VIV__QNIL;
+        nbk[b] = VIV__QEND;
     while (all != VIV__QNIL) {
         uint32_t nx = ev[all].next;
         link_leader(q, ev, all);
@@ -270,11 +272,37 @@ static uint32_t group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slo
     return steps;
 }
 
-/* Kept out of line: pushes mostly find no group. */
-void viv__sched_push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t *p,
-                          uint32_t slot)
+/* Slot joins the equal-time group whose leader *p names, after `steps` list steps; the rest
+ * of the push. Out of line and called last, so that the walk keeps nothing live across a
+ * call. */
+static VIV__NOINLINE void push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                    uint32_t *p, uint32_t slot, uint32_t steps)
 {
-    q->cost += group_join(ev, p, *p, slot);
+    q->cost += steps + group_join(ev, p, *p, slot);
+    if (VIV__UNLIKELY(++q->len > q->grow_at))
+        viv__sched_grow(sim, q, ev);
+    else if (VIV__UNLIKELY(--q->left == 0))
+        viv__sched_tune(sim, q, ev);
+}
+
+void viv__sched_push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t *p,
+                          uint32_t slot, uint64_t t)
+{
+    viv__event *e = &ev[slot];
+    uint32_t h = *p, steps = 0;
+    while (ev[h].time < t) { /* the sentinel stops it */
+        p = &ev[h].next;
+        h = *p;
+        steps++;
+    }
+    if (VIV__UNLIKELY(ev[h].time == t)) { /* not the sentinel: t < UINT64_MAX */
+        push_join(sim, q, ev, p, slot, steps);
+        return;
+    }
+    e->next = h;
+    e->same = VIV__QNIL;
+    *p = slot;
+    q->cost += steps;
     if (VIV__UNLIKELY(++q->len > q->grow_at))
         viv__sched_grow(sim, q, ev);
     else if (VIV__UNLIKELY(--q->left == 0))
@@ -290,12 +318,14 @@ void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 /* The bucket whose head is the least queued time; moves the current day there. */
 static uint32_t find_min(viv__sched *q, const viv__event *ev)
 {
-    uint32_t mask = q->nb - 1;
+    uint32_t mask = q->mask;
     uint32_t b = q->cur;
     uint64_t day = q->day;
     for (uint32_t k = 0; k <= mask; k++) {
         uint32_t h = q->bucket[b];
-        if (h != VIV__QNIL && (ev[h].time >> q->shift) <= day) {
+        /* The sentinel's time is the greatest, so an empty bucket is never due: one test
+         * per day (the second, true but at the very end of time, is predicted). */
+        if ((ev[h].time >> q->shift) <= day && VIV__LIKELY(h != VIV__QEND)) {
             q->cur = b;
             q->day = day;
             q->cost += k;
@@ -308,7 +338,7 @@ static uint32_t find_min(viv__sched *q, const viv__event *ev)
     uint32_t best = VIV__QNIL;
     for (uint32_t i = 0; i <= mask; i++) {
         uint32_t h = q->bucket[i];
-        if (h != VIV__QNIL && (best == VIV__QNIL || ev[h].time < ev[q->bucket[best]].time))
+        if (h != VIV__QEND && (best == VIV__QNIL || ev[h].time < ev[q->bucket[best]].time))
             best = i;
     }
     q->cur = best;
@@ -378,9 +408,9 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
 void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot)
 {
     uint64_t t = ev[slot].time;
-    uint32_t *p = &q->bucket[(t >> q->shift) & (q->nb - 1)];
+    uint32_t *p = &q->bucket[(t >> q->shift) & q->mask];
     uint32_t h, steps = 0;
-    while ((h = *p) != VIV__QNIL && ev[h].time < t) {
+    while (ev[h = *p].time < t) {
         p = &ev[h].next;
         steps++;
     }

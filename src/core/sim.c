@@ -295,6 +295,10 @@ static int ev_slot_new(viv_sim_t *sim, uint32_t *out)
             return VIV_ENOMEM;
         sim->ev = n;
         sim->ev_cap = ncap;
+        if (sim->ev_len == 0) { /* a new table: its first slot is the queue's sentinel */
+            viv__sched_table_init(n);
+            sim->ev_len = 1;
+        }
     }
     *out = sim->ev_len++;
     sim->ev[*out].gen = 0;

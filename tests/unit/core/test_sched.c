@@ -73,6 +73,7 @@ static void rig_init(rig *r, viv_sim_t *sim, uint32_t cap)
 {
     memset(r, 0, sizeof *r);
     r->sim = sim;
+    cap++; /* slot VIV__QEND is the queue's sentinel */
     r->cap = cap;
     r->ev = viv__zalloc(sim, cap * sizeof(*r->ev));
     r->free_slots = viv__alloc(sim, cap * sizeof(*r->free_slots));
@@ -80,7 +81,8 @@ static void rig_init(rig *r, viv_sim_t *sim, uint32_t cap)
     assert_non_null(r->ev);
     assert_non_null(r->free_slots);
     assert_non_null(r->ref.a);
-    for (uint32_t i = 0; i < cap; i++)
+    viv__sched_table_init(r->ev);
+    for (uint32_t i = 0; i < cap - 1; i++)
         r->free_slots[r->nfree++] = cap - 1 - i;
     viv__sched_init(&r->q);
 }
@@ -354,8 +356,10 @@ static void test_sched__times_at_the_end_of_time(void **state)
     rig_init(&r, sim, 200);
     viv_rng_t g;
     viv_rng_init(&g, 9, 0);
+    /* Up to UINT64_MAX - 1, the last time the queue takes (UINT64_MAX is its sentinel's):
+     * the day of the last times is the sentinel's too, so empty buckets look due there. */
     for (int i = 0; i < 150; i++) {
-        uint64_t t = UINT64_MAX - viv_rng_below(&g, 4);
+        uint64_t t = UINT64_MAX - 1 - viv_rng_below(&g, 4);
         if (i % 3 == 0)
             t = UINT64_MAX - (UINT64_C(1) << viv_rng_below(&g, 64));
         rig_push(&r, t);

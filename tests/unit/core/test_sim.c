@@ -105,6 +105,18 @@ static void test_sim__cancel_by_generation_counted_id(void **state)
     assert_int_equal(viv_sim_cancel(sim, (UINT64_C(1) << 32) | 999999), VIV_EINVAL);
     assert_int_equal(viv_sim_cancel(sim, idc + (UINT64_C(5) << 32)), VIV_EINVAL);
     assert_non_null(strstr(viv_sim_errmsg(sim), "never issued"));
+
+    /* Slot 0 is the queue's sentinel: no id names it, whatever its generation. */
+    for (int i = 0; i < 200; i++) {
+        viv_event_id id = 0;
+        assert_int_equal(viv_sim_schedule_after(&id, sim, (viv_time_t)(i % 7), record, &c), 0);
+        assert_true((uint32_t)id != 0);
+    }
+    for (uint64_t gen = 0; gen < 4; gen++)
+        assert_int_equal(viv_sim_cancel(sim, gen << 32), VIV_EINVAL);
+    tr.n = 0;
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(tr.n, 200);
 }
 
 static void test_sim__run_until_and_run_for_leave_the_clock_there(void **state)

@@ -104,12 +104,16 @@ typedef struct viv_tcp_cc {
 
 /** NewReno (RFC 5681 growth; ssthresh = max(FlightSize / 2, 2 SMSS)). */
 VIV_API extern const viv_tcp_cc viv_tcp_cc_newreno;
-/** CUBIC (RFC 9438, with its Reno-friendly region and fast convergence). */
+/** CUBIC (RFC 9438, with its Reno-friendly region and fast convergence) as Linux runs it:
+ *  the Reno-friendly estimate grows with alpha_cubic = 3(1 - beta)/(1 + beta) throughout. */
 VIV_API extern const viv_tcp_cc viv_tcp_cc_cubic;
+/** CUBIC with RFC 9438 4.3's SHOULD as well: alpha_cubic becomes 1 once the Reno-friendly
+ *  estimate reaches the window of the last loss (more aggressive than Linux). */
+VIV_API extern const viv_tcp_cc viv_tcp_cc_cubic_rfc9438;
 
 /**
  * A shipped algorithm by name.
- * @param name "newreno" (also "reno") or "cubic".
+ * @param name "newreno" (also "reno"), "cubic" or "cubic-rfc9438".
  * @return the algorithm, or NULL if the name is unknown or NULL.
  */
 VIV_API const viv_tcp_cc *viv_tcp_cc_find(const char *name);

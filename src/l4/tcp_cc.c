@@ -71,5 +71,7 @@ const viv_tcp_cc *viv_tcp_cc_find(const char *name)
         return &viv_tcp_cc_newreno;
     if (!strcmp(name, "cubic"))
         return &viv_tcp_cc_cubic;
+    if (!strcmp(name, "cubic-rfc9438"))
+        return &viv_tcp_cc_cubic_rfc9438;
     return NULL;
 }

@@ -20,6 +20,8 @@ typedef struct viv__cubic {
     uint32_t cwnd_prior;  /* cwnd when ssthresh was last set (0: not yet) */
     uint32_t grow_rem;    /* remainder of (target - cwnd) * acked / cwnd, carried over */
     uint8_t in_epoch;     /* 1 once the current congestion avoidance stage has begun */
+    uint8_t alpha_one;    /* RFC 9438 4.3's switch to alpha_cubic = 1 once W_est reaches
+                             cwnd_prior (viv_tcp_cc_cubic_rfc9438); Linux keeps 9/17 */
 } viv__cubic;
 
 /* floor(cbrt(v)). */

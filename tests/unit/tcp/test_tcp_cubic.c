@@ -209,8 +209,8 @@ static void test_cubic__window_function(void **state)
 
 /* Concave growth up to W_max, reached at t = K within a segment, then convex growth above
  * it. SRTT 100 ms: the Reno-friendly estimate stays below W_cubic until W_est reaches W_max
- * (cwnd_prior), where alpha_cubic becomes 1 and Reno's one segment per round trip takes
- * over (at t = 5.9 s). */
+ * (cwnd_prior), where (RFC 9438's variant) alpha_cubic becomes 1 and Reno's one segment per
+ * round trip takes over (at t = 5.9 s). */
 static void test_cubic__concave_then_convex(void **state)
 {
     (void)state;
@@ -218,6 +218,7 @@ static void test_cubic__concave_then_convex(void **state)
     viv_time_t t;
     cubic_after_loss(&f, &t);
     viv__cubic *s = fake_cubic(&f);
+    s->alpha_one = 1; /* RFC 9438 4.3's switch, as viv_tcp_cc_cubic_rfc9438 */
     uint32_t cw[80];
     for (int r = 0; r < 80; r++) {
         fake_round(&f, &t, VIV_MS(100));
@@ -264,7 +265,7 @@ static void test_cubic__reno_friendly_region(void **state)
 {
     (void)state;
     fake f;
-    fake_init(&f, &viv_tcp_cc_cubic, 1000, 10000);
+    fake_init(&f, &viv_tcp_cc_cubic_rfc9438, 1000, 10000);
     f.c.srtt_ns = MS;
     viv_time_t t = SEC;
     fake_loss(&f, t);
@@ -303,6 +304,21 @@ static void test_cubic__reno_friendly_region(void **state)
     }
     /* Still far below W_cubic's own pace: t is 13 ms into the stage. */
     assert_true(viv__cubic_window(s, t - s->epoch_start, 1000) < 7100);
+
+    /* Linux's CUBIC (viv_tcp_cc_cubic) keeps alpha_cubic = 9/17 past cwnd_prior. */
+    fake_init(&f, &viv_tcp_cc_cubic, 1000, 10000);
+    f.c.srtt_ns = MS;
+    t = SEC;
+    fake_loss(&f, t);
+    t += MS;
+    fake_recovered(&f, t);
+    while (f.c.cwnd < 10000)
+        fake_round(&f, &t, MS);
+    for (int r = 0; r < 5; r++) {
+        uint32_t before = f.c.cwnd;
+        fake_round(&f, &t, MS);
+        assert_in_range(f.c.cwnd - before, 450, 560);
+    }
 }
 
 /* The target is W_cubic(t + RTT) with RTT = SRTT, or the ACK's own sample before there is an

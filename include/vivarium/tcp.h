@@ -525,9 +525,10 @@ VIV_API int viv_host_tcp_tunables_get(viv_tcp_tunables *out, const viv_host_t *h
  * @param host the host.
  * @param t the tunables (copied), or NULL.
  * @return 0, or VIV_EINVAL (`rto_min_ns` 0, the RTOs not ordered min <= initial <= max,
- *         `initial_window` above 65535, `delack_ns` above 500 ms, `sack`, `timestamps` or
- *         `window_scaling` not 0 or 1, `cc` NULL or without its required hooks, a duration
- *         above 2^60 ns), VIV_ENOMEM.
+ *         `initial_window` above 65535, `delack_ns` above 500 ms, `sack`, `timestamps`,
+ *         `window_scaling` or `syncookies` not 0 or 1, `cc` NULL, without its required hooks
+ *         or asking for more than ::VIV_TCP_CC_PRIV_MAX bytes, `msl_ns`, `rto_max_ns` or
+ *         `fin_timeout_ns` above ::VIV_TIME_MAX / 8, about 73 years), VIV_ENOMEM.
  */
 VIV_API int viv_host_set_tcp_tunables(viv_host_t *host, const viv_tcp_tunables *t);
 

@@ -486,6 +486,8 @@ int main(int argc, char **argv)
            (unsigned long long)ab.drop_intercept, (unsigned long long)ab.drop_cut,
            (unsigned long long)ba.tx_frames, (unsigned long long)ba.drop_loss);
     printf("capture: %s (%llu frames)\n", pcap_path, (unsigned long long)viv_pcap_frames(cap));
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(sim),
+           (unsigned long long)viv_sim_events(sim));
     viv_sim_free(sim); /* closes the capture too */
     return 0;
 }

@@ -134,6 +134,8 @@ int main(int argc, char **argv)
     build(&w, 0, dir);
     traffic(&w);
     report(&w, "Through a hub: every frame reaches every host.");
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(w.sim),
+           (unsigned long long)viv_sim_events(w.sim));
     viv_sim_free(w.sim); /* closes the captures */
 
     build(&w, 1, dir);
@@ -155,6 +157,8 @@ int main(int argc, char **argv)
            (unsigned long long)st.rx_frames, (unsigned long long)st.forwarded,
            (unsigned long long)st.flooded, (unsigned long long)st.learned,
            (unsigned long long)st.aged);
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(w.sim),
+           (unsigned long long)viv_sim_events(w.sim));
     printf("pcaps: %s/hub-h1.pcap ... %s/switch-h4.pcap\n", dir, dir);
     viv_sim_free(w.sim);
     return 0;

@@ -588,6 +588,8 @@ int main(int argc, char **argv)
     printf("\nwrote %s (%llu samples, one every %u ms) and %s (%llu records)\n", name,
            (unsigned long long)samples, c.interval_ms, cc_name, (unsigned long long)cc_records);
     plot(&c);
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(sim),
+           (unsigned long long)viv_sim_events(sim));
     viv_sim_free(sim);
     return 0;
 }

@@ -430,6 +430,8 @@ int main(int argc, char **argv)
     printf("%llu frames captured on the client's cable (argv[1], default tcp_close.pcap).\n",
            (unsigned long long)viv_pcap_frames(cap));
     viv_pcap_close(cap);
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(sim),
+           (unsigned long long)viv_sim_events(sim));
     viv_sim_free(sim);
     return 0;
 }

@@ -186,6 +186,8 @@ int main(void)
         viv_host_arp_table_text(all[i], text, sizeof text);
         printf("%s", text[0] ? text : "(empty)\n");
     }
+    printf("\nrun fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(sim),
+           (unsigned long long)viv_sim_events(sim));
     viv_sim_free(sim);
     return 0;
 }

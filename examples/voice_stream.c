@@ -334,6 +334,8 @@ int main(void)
     printf("\n(call setup: %u of %u pings answered; on the way: %llu frames lost, %u packets "
            "overtaken)\n",
            ps.received, ps.sent, (unsigned long long)ls.drop_loss, r.reordered);
+    printf("run fingerprint %016llx (%llu events)\n", (unsigned long long)viv_sim_fingerprint(sim),
+           (unsigned long long)viv_sim_events(sim));
     viv_sim_free(sim);
     return 0;
 }

@@ -312,9 +312,10 @@ static void host_destroy(struct viv_node *n)
     viv__arp_fini(h);
     viv__route_fini(h);
     viv__map_fini(sim, &h->addr_index);
-    for (uint32_t i = 0; i < h->nifaces; i++)
+    for (uint32_t i = 1; i < h->nifaces; i++) /* the first is inside the host */
         viv__free(sim, h->ifaces[i], sizeof(viv__iface));
-    viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
+    if (h->ifaces != &h->iface0_slot)
+        viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
     viv__node_free(n, sizeof(*h));
 }
 
@@ -407,11 +408,22 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     static const viv_mac_t zero = {{0, 0, 0, 0, 0, 0}};
     VIV__CHECK(sim, viv__mac_eq(&opts->mac, &zero) || !viv__mac_is_group(&opts->mac),
                "an interface MAC must be unicast");
-    viv__iface *ifc = viv__zalloc(sim, sizeof(*ifc));
-    if (ifc && h->nifaces == h->ifaces_cap) {
-        uint32_t ncap = h->ifaces_cap ? h->ifaces_cap * 2 : 2;
-        viv__iface **arr = viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr),
-                                        ncap * sizeof(*arr));
+    /* The first interface and the array naming it live inside the host (most hosts have
+     * one: two allocations fewer each); the others are allocated. */
+    viv__iface *ifc = h->nifaces ? viv__zalloc(sim, sizeof(*ifc)) : &h->iface0;
+    if (ifc && !h->ifaces_cap) {
+        h->ifaces = &h->iface0_slot;
+        h->ifaces_cap = 1;
+    } else if (ifc && h->nifaces == h->ifaces_cap) {
+        uint32_t ncap = h->ifaces_cap * 2;
+        viv__iface **arr;
+        if (h->ifaces == &h->iface0_slot) {
+            arr = viv__alloc(sim, ncap * sizeof(*arr));
+            if (arr)
+                arr[0] = h->iface0_slot;
+        } else {
+            arr = viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr), ncap * sizeof(*arr));
+        }
         if (!arr) {
             viv__free(sim, ifc, sizeof(*ifc));
             ifc = NULL;
@@ -424,9 +436,12 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
         return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     int idx = viv__node_add_port(&h->node);
     if (idx < 0) {
-        viv__free(sim, ifc, sizeof(*ifc));
+        if (ifc != &h->iface0)
+            viv__free(sim, ifc, sizeof(*ifc));
         return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     }
+    if (ifc == &h->iface0)
+        memset(ifc, 0, sizeof(*ifc));
     ifc->index = (uint32_t)idx;
     ifc->port = h->node.ports[idx];
     ifc->port->owner_data = ifc;

@@ -141,8 +141,9 @@ struct viv_host {
     struct viv_node node;
     viv_host_opts opts; /* defaults resolved; name not kept */
     int forwarding;
-    viv__iface **ifaces;
+    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     uint32_t nifaces, ifaces_cap;
+    viv__iface *iface0_slot;
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -168,6 +169,7 @@ struct viv_host {
     uint16_t ip_ident;
     viv_rng_t rng;
     viv_ip_stats_t st;
+    viv__iface iface0; /* the first interface, in the host (host.c) */
 };
 
 /* ---- host.c ---------------------------------------------------------------------------- */

@@ -94,7 +94,9 @@ typedef struct ctx {
     /* Single-homed end hosts (see choose_paths): their group, or NONE for a host searched
      * from itself; and, per group, its routes (prefix, router attachment) once computed. */
     uint32_t *host_group;
-    uint32_t *grp_row_first, *grp_row_n, *grp_done;
+    uint32_t *grp_row_first, *grp_row_n;
+    uint32_t *grp_done;                  /* 1: its rows are known; 2: and a block is made */
+    uint32_t *grp_block, *grp_block_iface; /* the last block of rows made, for an interface */
     struct grow {
         uint32_t pfx; /* NONE: the default route */
         uint32_t att; /* the router's attachment */
@@ -701,8 +703,15 @@ static int rows_from_group(ctx *c, uint32_t s, uint32_t stamp)
     uint32_t g = c->host_group[s];
     if (!c->grp_done[g] && group_rows(c, g, stamp) < 0)
         return VIV_ENOMEM;
-    /* The source's lowest attachment on the group: its interface carries the routes. */
+    /* The source's lowest attachment on the group: its interface carries the routes. Hosts
+     * of the group on the same interface number share one block of rows (read-only until
+     * installed): 250 hosts of a subnet cost one block, not 250. */
     uint32_t iface = c->atts[c->host_att_first[s]].iface;
+    if (c->grp_done[g] == 2 && c->grp_block_iface[g] == iface) {
+        c->host_row_first[s] = c->grp_block[g];
+        c->host_row_n[s] = c->grp_row_n[g];
+        return 0;
+    }
     c->host_row_first[s] = c->nrows;
     for (uint32_t k = 0; k < c->grp_row_n[g]; k++) {
         uint32_t p = c->grows[c->grp_row_first[g] + k].pfx;
@@ -718,6 +727,9 @@ static int rows_from_group(ctx *c, uint32_t s, uint32_t stamp)
             return VIV_ENOMEM;
     }
     c->host_row_n[s] = c->nrows - c->host_row_first[s];
+    c->grp_done[g] = 2;
+    c->grp_block[g] = c->host_row_first[s];
+    c->grp_block_iface[g] = iface;
     return 0;
 }
 
@@ -773,6 +785,8 @@ static int search_all(ctx *c)
     c->grp_row_first = ctx_alloc(c, G, sizeof(uint32_t), &fail);
     c->grp_row_n = ctx_alloc(c, G, sizeof(uint32_t), &fail);
     c->grp_done = ctx_alloc(c, G, sizeof(uint32_t), &fail);
+    c->grp_block = ctx_alloc(c, G, sizeof(uint32_t), &fail);
+    c->grp_block_iface = ctx_alloc(c, G, sizeof(uint32_t), &fail);
     c->att_stamp = ctx_alloc(c, c->natts, sizeof(uint32_t), &fail);
     c->att_count = ctx_alloc(c, c->natts, sizeof(uint32_t), &fail);
     if (fail || prefix_tree(c) < 0 || choose_paths(c) < 0)
@@ -876,8 +890,15 @@ int viv_sim_compute_routes(viv_sim_t *sim)
         build_segments(&c);
         rc = build_attachments(&c);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        /* The segments are known: the port numbering and the union-find go. */
+        ctx_release(&c, c.uf);
+        ctx_release(&c, c.port_base);
+        ctx_release(&c, c.nodes);
+        c.uf = c.port_base = NULL;
+        c.nodes = NULL;
         rc = build_groups(&c);
+    }
     if (rc == 0)
         rc = search_all(&c);
     int added = 0;

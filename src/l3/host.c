@@ -158,16 +158,24 @@ static void index_del(struct viv_host *h, viv_ip4_t ip, uint8_t len)
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto == proto)
-            return &h->l4[i];
+        if (h->l4[i]->proto == proto)
+            return h->l4[i];
+    return NULL;
+}
+
+void *viv__host_l4_ctx(const struct viv_host *h, uint8_t proto)
+{
+    for (uint32_t i = 0; i < h->nl4; i++)
+        if (h->l4[i]->proto == proto)
+            return h->l4_ctx[i];
     return NULL;
 }
 
 void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto == proto)
-            h->l4[i].ctx = ctx;
+        if (h->l4[i]->proto == proto)
+            h->l4_ctx[i] = ctx;
 }
 
 void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
@@ -297,8 +305,8 @@ static void host_power(struct viv_node *n, int up)
             viv__arp_flush_iface(h, i);
     /* ...and its transports their state (TCP: every connection, without a segment). */
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].power)
-            h->l4[i].power(h->l4[i].ctx, h, up);
+        if (h->l4[i]->power)
+            h->l4[i]->power(h->l4_ctx[i], h, up);
 }
 
 static void host_destroy(struct viv_node *n)
@@ -306,8 +314,8 @@ static void host_destroy(struct viv_node *n)
     struct viv_host *h = (struct viv_host *)n;
     viv_sim_t *sim = n->sim;
     for (uint32_t i = h->nl4; i-- > 0;)
-        if (h->l4[i].destroy)
-            h->l4[i].destroy(h->l4[i].ctx, h);
+        if (h->l4[i]->destroy)
+            h->l4[i]->destroy(h->l4_ctx[i], h);
     while (h->objs.next != &h->objs) {
         viv__hostobj *o = h->objs.next;
         viv__hostobj_remove(o);
@@ -316,9 +324,10 @@ static void host_destroy(struct viv_node *n)
     viv__arp_fini(h);
     viv__route_fini(h);
     viv__map_fini(sim, &h->addr_index);
-    for (uint32_t i = 0; i < h->nifaces; i++)
+    for (uint32_t i = 1; i < h->nifaces; i++) /* the first is inside the host */
         viv__free(sim, h->ifaces[i], sizeof(viv__iface));
-    viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
+    if (h->ifaces != &h->iface0_slot)
+        viv__free(sim, h->ifaces, h->ifaces_cap * sizeof(*h->ifaces));
     viv__node_free(n, sizeof(*h));
 }
 
@@ -362,10 +371,8 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
     h->objs.next = h->objs.prev = &h->objs;
     /* Every transport layer 4 provides, none with state yet: each makes its own when a
      * socket or a packet first needs it. */
-    for (uint32_t i = 0; viv__transports[i] && h->nl4 < VIV__MAX_L4; i++) {
-        h->l4[h->nl4] = *viv__transports[i];
-        h->l4[h->nl4++].ctx = NULL;
-    }
+    for (uint32_t i = 0; viv__transports[i] && h->nl4 < VIV__MAX_L4; i++)
+        h->l4[h->nl4++] = viv__transports[i]; /* with no state (zeroed) */
     viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_IP);
     h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
     h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);
@@ -439,11 +446,22 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     static const viv_mac_t zero = {{0, 0, 0, 0, 0, 0}};
     VIV__CHECK(sim, viv__mac_eq(&opts->mac, &zero) || !viv__mac_is_group(&opts->mac),
                "an interface MAC must be unicast");
-    viv__iface *ifc = viv__zalloc(sim, sizeof(*ifc));
-    if (ifc && h->nifaces == h->ifaces_cap) {
-        uint32_t ncap = h->ifaces_cap ? h->ifaces_cap * 2 : 2;
-        viv__iface **arr =
-            viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr), ncap * sizeof(*arr));
+    /* The first interface and the array naming it live inside the host (most hosts have
+     * one: two allocations fewer each); the others are allocated. */
+    viv__iface *ifc = h->nifaces ? viv__zalloc(sim, sizeof(*ifc)) : &h->iface0;
+    if (ifc && !h->ifaces_cap) {
+        h->ifaces = &h->iface0_slot;
+        h->ifaces_cap = 1;
+    } else if (ifc && h->nifaces == h->ifaces_cap) {
+        uint32_t ncap = h->ifaces_cap * 2;
+        viv__iface **arr;
+        if (h->ifaces == &h->iface0_slot) {
+            arr = viv__alloc(sim, ncap * sizeof(*arr));
+            if (arr)
+                arr[0] = h->iface0_slot;
+        } else {
+            arr = viv__realloc(sim, h->ifaces, h->ifaces_cap * sizeof(*arr), ncap * sizeof(*arr));
+        }
         if (!arr) {
             viv__free(sim, ifc, sizeof(*ifc));
             ifc = NULL;
@@ -456,7 +474,8 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     viv__mkey mac_key = {0, 0};
     if (ifc && viv__mac_eq(&mac, &zero) &&
         iface_default_mac(sim, h, h->node.nports, &mac, &mac_key) < 0) {
-        viv__free(sim, ifc, sizeof(*ifc));
+        if (ifc != &h->iface0)
+            viv__free(sim, ifc, sizeof(*ifc));
         ifc = NULL;
     }
     if (!ifc)
@@ -465,9 +484,12 @@ int viv_host_add_iface(viv_host_t *h, const viv_iface_opts *opts)
     if (idx < 0) {
         if (mac_key.hi)
             viv__map_del(&sim->names, mac_key);
-        viv__free(sim, ifc, sizeof(*ifc));
+        if (ifc != &h->iface0)
+            viv__free(sim, ifc, sizeof(*ifc));
         return viv__err(sim, VIV_ENOMEM, "viv_host_add_iface: out of memory");
     }
+    if (ifc == &h->iface0)
+        memset(ifc, 0, sizeof(*ifc));
     ifc->index = (uint32_t)idx;
     ifc->port = h->node.ports[idx];
     ifc->port->owner_data = ifc;

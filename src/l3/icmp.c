@@ -223,7 +223,8 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         } else {
             const viv__l4_proto *p = viv__host_l4(h, q.proto);
             if (p && p->error)
-                p->error(p->ctx, h, m.type, m.code, m.next_hop_mtu, ip->src, &q, l4, l4_len);
+                p->error(viv__host_l4_ctx(h, q.proto), h, m.type, m.code, m.next_hop_mtu,
+                         ip->src, &q, l4, l4_len);
         }
         break;
     }

@@ -27,7 +27,7 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
     const viv__l4_proto *p = viv__host_l4(h, ip->proto);
     if (p) {
         viv__frame_pull(f, ip->hdr_len);
-        p->input(p->ctx, h, ip, iface, l2_bcast, f);
+        p->input(viv__host_l4_ctx(h, ip->proto), h, ip, iface, l2_bcast, f);
         return;
     }
     /* Nobody here speaks this protocol. Every transport of the library is registered with

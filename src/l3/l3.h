@@ -82,16 +82,17 @@ typedef struct viv__arp {
     struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
 } viv__arp;
 
-/* A transport protocol plugged into a host: its handlers and the host's state for it.
+/* A transport protocol plugged into a host: its handlers; the host keeps its state for it.
  *
  * Layer 4 provides one constant table per transport, listed in viv__transports; every host
- * takes a copy of each entry when it is created, with ctx NULL. The transport makes its
+ * refers to each of them when it is created, with no state. The transport makes its
  * per-host state lazily, when a socket or a packet first needs it, and records it with
- * viv__host_l4_set_ctx. Every handler is called with that ctx, NULL included: a transport
- * with no state answers for itself (UDP with port unreachable, TCP with a reset). */
+ * viv__host_l4_set_ctx. Every handler is called with that ctx (viv__host_l4_ctx), NULL
+ * included: a transport with no state answers for itself (UDP with port unreachable, TCP
+ * with a reset). A host keeps a pointer and a ctx per transport, not a copy of the table:
+ * 64 bytes, not 224, in each of 10^6 hosts (issue 17). */
 typedef struct viv__l4_proto {
     uint8_t proto;
-    void *ctx;
     /* A packet for this host. f's head is at the transport header and f->len is the IP
      * payload length. l2_bcast: it arrived as a link-layer broadcast or multicast, or to a
      * limited or directed broadcast address. Consumes f. */
@@ -140,8 +141,9 @@ struct viv_host {
     struct viv_node node;
     viv_host_opts opts; /* defaults resolved; name not kept */
     int forwarding;
-    viv__iface **ifaces;
+    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     uint32_t nifaces, ifaces_cap;
+    viv__iface *iface0_slot;
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -161,7 +163,8 @@ struct viv_host {
     uint32_t narp;
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
-    viv__l4_proto l4[VIV__MAX_L4]; /* viv__transports, with this host's state */
+    const viv__l4_proto *l4[VIV__MAX_L4]; /* viv__transports */
+    void *l4_ctx[VIV__MAX_L4];             /* this host's state for each (NULL: none yet) */
     uint32_t nl4;
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
@@ -169,6 +172,7 @@ struct viv_host {
     uint16_t ip_ident;
     viv_rng_t rng;
     viv_ip_stats_t st;
+    viv__iface iface0; /* the first interface, in the host (host.c) */
 };
 
 /* ---- host.c ---------------------------------------------------------------------------- */
@@ -186,6 +190,8 @@ int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip);
 int viv__host_bcast_iface(const struct viv_host *h, viv_ip4_t ip);
 /* The transport for proto (NULL if none). */
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto);
+/* The host's state for transport proto (NULL if none, or not made yet). */
+void *viv__host_l4_ctx(const struct viv_host *h, uint8_t proto);
 /* Record a transport's per-host state (made lazily; see viv__l4_proto). */
 void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx);
 void viv__hostobj_add(struct viv_host *h, viv__hostobj *o, void (*destroy)(viv__hostobj *));

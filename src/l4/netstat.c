@@ -23,7 +23,8 @@ int viv_host_netstat(const viv_host_t *h, viv_sock_info *rows, size_t cap)
         const viv__l4_proto *p = viv__host_l4(h, order[k]);
         if (!p || !p->netstat)
             continue;
-        int c = p->netstat(p->ctx, h, n < cap ? rows + n : NULL, n < cap ? cap - n : 0);
+        int c = p->netstat(viv__host_l4_ctx(h, order[k]), h, n < cap ? rows + n : NULL,
+                           n < cap ? cap - n : 0);
         if (c > 0)
             n += (size_t)c;
     }

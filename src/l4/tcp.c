@@ -46,8 +46,9 @@ const viv_tcp_tunables viv__tcp_builtin_tunables = {
 viv__tcp_host *viv__tcp_host_get(struct viv_host *h, int create)
 {
     const viv__l4_proto *p = viv__host_l4(h, VIV__IP_PROTO_TCP);
-    if (!p || p->ctx || !create)
-        return p ? p->ctx : NULL;
+    void *ctx = viv__host_l4_ctx(h, VIV__IP_PROTO_TCP);
+    if (!p || ctx || !create)
+        return ctx;
     viv_sim_t *sim = h->node.sim;
     viv__tcp_host *th = viv__zalloc(sim, sizeof(*th));
     if (!th)

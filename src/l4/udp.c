@@ -100,8 +100,9 @@ const viv__l4_proto viv__udp_proto = {
 static udp_host *udp_host_get(struct viv_host *h, int create)
 {
     const viv__l4_proto *p = viv__host_l4(h, VIV__IP_PROTO_UDP);
-    if (!p || p->ctx || !create)
-        return p ? p->ctx : NULL;
+    void *ctx = viv__host_l4_ctx(h, VIV__IP_PROTO_UDP);
+    if (!p || ctx || !create)
+        return ctx;
     udp_host *uh = viv__zalloc(h->node.sim, sizeof(*uh));
     if (!uh)
         return NULL;

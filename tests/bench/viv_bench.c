@@ -490,7 +490,7 @@ static int mode_scale(int argc, char **argv)
         for (uint32_t i = 0; i < nh; i++)
             routes_total += (uint64_t)viv_host_routes(hosts[i], NULL, 0);
     }
-    for (uint32_t i = 0; rc >= 0 && i < nh; i++) {
+    for (uint32_t i = 0; rc >= 0 && count && i < nh; i++) { /* --count 0: set-up only */
         scale_sender *s = &snd[i];
         s->ctx = &ctx;
         s->index = i;

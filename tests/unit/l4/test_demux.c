@@ -531,13 +531,13 @@ static void test_demux__hosts_have_every_transport(void **state)
     const viv__l4_proto *udp = viv__host_l4(h, VIV__IP_PROTO_UDP);
     assert_non_null(tcp);
     assert_non_null(udp);
-    assert_null(tcp->ctx);
-    assert_null(udp->ctx);
+    assert_null(viv__host_l4_ctx(h, VIV__IP_PROTO_TCP));
+    assert_null(viv__host_l4_ctx(h, VIV__IP_PROTO_UDP));
     assert_null(viv__host_l4(h, 99));
     viv_udp_t *s;
     assert_int_equal(viv_udp_new(&s, h, NULL, NULL, NULL), 0);
-    assert_non_null(udp->ctx);
-    assert_null(tcp->ctx);
+    assert_non_null(viv__host_l4_ctx(h, VIV__IP_PROTO_UDP));
+    assert_null(viv__host_l4_ctx(h, VIV__IP_PROTO_TCP));
     assert_int_equal(viv_host_netstat(h, NULL, 0), 1);
     viv_host_free(h);
 }

@@ -217,7 +217,7 @@ static void test_tcp_closed__syn_gets_one_rst_ack(void **state)
     /* Before any segment, TCP has no state on the host and counts nothing. */
     viv__tcp_host_stats st = tcp_stats(&b);
     assert_int_equal(st.rx_segments, 0);
-    assert_null(viv__host_l4(b.h, VIV__IP_PROTO_TCP)->ctx);
+    assert_null(viv__host_l4_ctx(b.h, VIV__IP_PROTO_TCP));
 
     const uint32_t isn = 0x12345678u;
     seg s = seg_to_host(VIV__TCP_SYN, isn, 0, NULL);

@@ -32,6 +32,8 @@ for n in 1000 100000 1000000; do
         "$ns3/s1_hold --scheduler=ns3::MapScheduler --pending=$n --events=5000000"
 done
 pair hub "$viv hub" "$ns3/s4_hub"
+pair tcp_loss0 "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
+pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
 pair scale_static "$viv scale --compute 0" "$ns3/s5_scale --routing=static"
 reps_saved=$reps
 reps=$(((reps + 1) / 2)) # ns-3 takes 25 s a run here
@@ -57,6 +59,14 @@ def med(case, sim, *keys):
     return None, 0
 print(f"{'case':14} {'metric':22} {'vivarium':>14} {'ns-3':>14} {'ratio':>7}  runs")
 for case in dict.fromkeys(c for c, _ in rows):
+    if case.startswith("tcp"):  # the run's wall time: the ratio is how many times faster
+        v, nv = med(case, "viv", "wall_s")
+        n, nn = med(case, "ns3", "run_s")
+        g, _ = med(case, "viv", "goodput_mbps")
+        gn, _ = med(case, "ns3", "goodput_mbps")
+        print(f"{case:14} {'run wall s':22} {v:14.4f} {n:14.4f} {n / v:7.2f}  {nv}/{nn}")
+        print(f"{'':14} {'goodput Mbit/s':22} {g:14.4f} {gn:14.4f}")
+        continue
     if case.startswith("hold"):
         metric, vk, nk = "events/s", ("events_per_sec",), ("events_per_s",)
     else:

@@ -445,12 +445,41 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
                               viv_tcp_state_name((viv_tcp_state)b),
                               (unsigned long long)d->edges[a][b]);
     assert_int_equal(viv_fuzz_tcp_failures, 0);
-    /* Depth: the inputs get past the first checks into every acceptance test. */
+    /* Depth: the inputs get past the first checks into every acceptance test (asserted for
+     * runs of at least 1000 inputs: the Valgrind stage's 60 check the invariants only). */
     assert_true(d->runs == n);
+    if (n < 1000)
+        return;
     assert_true(d->in_window > 0 && d->unacceptable > 0 && d->challenge_acks > 0);
     assert_true(d->rst_accepted > 0 && d->ooo > 0 && d->injected_read > 0);
     assert_true(d->no_socket > 0 && d->bad > 0 && d->passive_opens > 0);
-    assert_true(d->state_changes > 0 && edges >= (n >= 200 ? 8u : 3u));
+    assert_true(d->state_changes > 0 && edges >= 12);
+}
+
+/* Open findings in TCP's own files (src/l4/tcp*.c, being rewritten elsewhere): each has a
+ * minimal reproducer here, skipped until the rewrite is merged and the defect fixed; run
+ * them with VIV_TCPFUZZ_OPEN=1.
+ *
+ * (l) viv_tcp_info_get() never fills `cc` (tcp.h: "the congestion-control algorithm's name
+ * (static string)"): it stays NULL, and so do ssthresh, in_flight and the SACK, timestamp
+ * and window-scale fields, on a listener and on a connection alike. Found by the API
+ * fuzzer's check that `cc` names an algorithm (switch VIV_APIFUZZ_AVOID_TCP_INFO_CC). */
+static void test_tcp_fuzz__open_l_info_names_its_cc(void **state)
+{
+    (void)state;
+    if (!getenv("VIV_TCPFUZZ_OPEN"))
+        skip();
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 1);
+    viv_host_t *h;
+    viv_tcp_t *s;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    assert_int_equal(viv_tcp_new(&s, h, NULL, NULL, NULL), 0);
+    viv_tcp_info in;
+    assert_int_equal(viv_tcp_info_get(&in, s), 0);
+    assert_non_null(in.cc);
+    assert_string_equal(in.cc, "cubic");
+    viv_test_sim_free(sim, &a);
 }
 
 /* VIV_TCPFUZZ_FILE=path: one input, verbosely (a libFuzzer reproducer). */
@@ -479,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_tcp_fuzz__seeds),
         cmocka_unit_test(test_tcp_fuzz__derived_inputs_reach_the_checks),
         cmocka_unit_test(test_tcp_fuzz__one_file),
+        cmocka_unit_test(test_tcp_fuzz__open_l_info_names_its_cc),
     };
     return cmocka_run_group_tests_name("tcp_fuzz", tests, NULL, NULL);
 }

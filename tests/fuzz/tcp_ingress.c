@@ -103,6 +103,10 @@ typedef struct world {
     trk trk[MAXTRACK];
     int ntrk;
     int hostile; /* the hostile phase has begun */
+    /* The last segment S's TCP took in (to tell a reset that closes a connection). */
+    const void *rx_sock;
+    viv_time_t rx_time;
+    uint8_t rx_flags;
     uint64_t changes, rst_closed, in_window, to_conn, injected_read;
     uint64_t edges[11][11];
     inj inj[MAXINJ];
@@ -277,8 +281,9 @@ static void on_state(world *w, const viv_trace_record *r)
     if (w->hostile && r->node == viv_host_node(w->S)) {
         w->changes++;
         w->edges[r->old_state][r->state]++;
-        if (r->state == VIV_TCP_CLOSED && r->old_state >= VIV_TCP_SYN_RECEIVED)
-            w->rst_closed++; /* counted as resets; timeouts are rare in these few seconds */
+        if (r->state == VIV_TCP_CLOSED && r->socket == w->rx_sock && r->time == w->rx_time &&
+            (w->rx_flags & VIV_TCP_RST))
+            w->rst_closed++; /* a reset it just took in closed it */
     }
 }
 
@@ -298,6 +303,11 @@ static void on_trace(const viv_trace_record *r, void *user)
         w->half_seq = r->seq;
         w->half_ack = r->ack;
         w->half_win = r->window;
+    }
+    if (r->kind == VIV_TRACE_TCP_SEG_RX) {
+        w->rx_sock = r->socket;
+        w->rx_time = r->time;
+        w->rx_flags = r->tcp_flags;
     }
     if (r->kind == VIV_TRACE_TCP_SEG_RX && w->hostile && r->socket && r->socket != w->L) {
         w->to_conn++;

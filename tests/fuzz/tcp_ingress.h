@@ -58,7 +58,7 @@ typedef struct viv_fuzz_tcp_depth {
                                  its window (RCV.NXT <= SEG.SEQ < RCV.NXT + RCV.WND) */
     uint64_t unacceptable;    /* answered as outside the window */
     uint64_t challenge_acks;  /* RFC 5961 challenge ACKs */
-    uint64_t rst_accepted;    /* connections a reset moved to CLOSED */
+    uint64_t rst_accepted;    /* connections a reset S took in moved to CLOSED */
     uint64_t ooo;             /* segments kept out of order */
     uint64_t no_socket;       /* for no socket */
     uint64_t bad;             /* dropped: checksum, malformed */

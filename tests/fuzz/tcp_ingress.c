@@ -17,7 +17,8 @@
  * checksum fixed; bit 2: TCP checksum fixed; bit 3: addressed to one of S's connections
  * (sel & 15 picks it: the established one, each closing state, the half-open one, or the
  * listener); bit 4: sequence number set to a window edge (sel >> 4); bit 5: acknowledgment
- * number set to an edge (sel2 & 15); bit 6: sent twice. sel2 >> 4 picks the simulated time
+ * number set to an edge (sel2 & 15); bit 6: sent twice; bit 7: instead of the bytes, an ICMP
+ * error about connection sel & 15 (see states_icmp). sel2 >> 4 picks the simulated time
  * that passes after it.
  *
  * Input of viv_fuzz_tcp_conn: byte 0 as above; then segments, each
@@ -855,10 +856,69 @@ static void send_frame(world *w, const uint8_t *f, size_t len, int twice)
     }
 }
 
+static uint32_t ack_edge(const target *t, unsigned e, uint32_t keep);
+
+/* An ICMP error about one of S's connections (ctl bit 7): it quotes a segment S would send
+ * on it, with a sequence number at an edge of what S has in flight (sel2 & 15). bytes[0]
+ * picks the type (unreachable, time exceeded, parameter problem, source quench) and the
+ * sender (the peer, or the device), bytes[1] the code, bytes[2..3] a next-hop MTU. */
+static void states_icmp(world *w, uint8_t sel, uint8_t sel2, const uint8_t *bytes, size_t len)
+{
+    static const uint8_t types[4] = {3, 11, 12, 4};
+    uint8_t b0 = len > 0 ? bytes[0] : 0, b1 = len > 1 ? bytes[1] : 0;
+    uint16_t mtu = len > 3 ? rd16(bytes + 2) : 576;
+    target t;
+    viv_sockaddr_t none = {D_IP, 6000};
+    target_get(w, sel & 15, &t, none);
+    viv_wire_ip qip;
+    memset(&qip, 0, sizeof qip);
+    qip.src = t.local.ip;
+    qip.dst = t.remote.ip;
+    viv_wire_tcp qt;
+    memset(&qt, 0, sizeof qt);
+    qt.sport = t.local.port;
+    qt.dport = t.remote.port;
+    qt.seq = ack_edge(&t, sel2 & 15, t.snd_una);
+    qt.ack = t.rcv_nxt;
+    qt.flags = VIV_TCP_ACK;
+    qt.payload_len = (b0 >> 4) * 100u;
+    uint8_t quote[FRAME_CAP];
+    int ql = viv_wire_tcp_frame(quote, sizeof quote, NULL, &qip, &qt);
+    if (ql <= 0)
+        return;
+    viv_wire_icmp m;
+    memset(&m, 0, sizeof m);
+    m.type = types[b0 & 3];
+    m.code = (uint8_t)(b1 % 16);
+    m.mtu = mtu;
+    m.pointer = b1;
+    m.data = quote;
+    m.data_len = (b0 & 8) ? 28 : (size_t)ql; /* the header and 8 bytes, or all of it */
+    viv_wire_eth e;
+    memset(&e, 0, sizeof e);
+    e.dst = w->smac;
+    e.src = w->dmac;
+    viv_wire_ip ip;
+    memset(&ip, 0, sizeof ip);
+    ip.src = (b0 & 4) ? D_IP : t.remote.ip;
+    ip.dst = S_IP;
+    uint8_t f[FRAME_CAP + 64];
+    int n = viv_wire_icmp_frame(f, sizeof f, &e, &ip, &m);
+    if (viv_fuzz_tcp_verbose)
+        fprintf(stderr, "  icmp type %u code %u about target %u, seq %u, mtu %u\n", m.type,
+                m.code, sel & 15, qt.seq, mtu);
+    if (n > 0)
+        send_frame(w, f, (size_t)n, 0);
+}
+
 /* One hostile frame of viv_fuzz_tcp_states (see the top of this file). */
 static void states_frame(world *w, uint8_t ctl, uint8_t sel, uint8_t sel2, const uint8_t *bytes,
                          size_t len)
 {
+    if (ctl & 0x80) {
+        states_icmp(w, sel, sel2, bytes, len);
+        return;
+    }
     uint8_t f[FRAME_CAP];
     if (len > sizeof f)
         len = sizeof f;
@@ -1056,7 +1116,8 @@ static void run_target(uint32_t mask, const uint8_t *data, size_t size, pass_fn 
     if (!w)
         return;
     viv_tcp_host_stats a, b;
-    CHECK(viv_host_tcp_stats(&a, w->S) == 0);
+    viv_ip_stats_t ia, ib;
+    CHECK(viv_host_tcp_stats(&a, w->S) == 0 && viv_host_ip_stats(&ia, w->S) == 0);
     w->hostile = 1;
     size_t live1 = 0;
     for (int p = 0; p < PASSES; p++) {
@@ -1075,8 +1136,9 @@ static void run_target(uint32_t mask, const uint8_t *data, size_t size, pass_fn 
                   live1, w->live);
     }
     CHECK(viv_sim_pending(w->sim) < 1000);
-    CHECK(viv_host_tcp_stats(&b, w->S) == 0);
+    CHECK(viv_host_tcp_stats(&b, w->S) == 0 && viv_host_ip_stats(&ib, w->S) == 0);
     account(w, &a, &b);
+    viv_fuzz_tcp_reached.icmp_rx += ib.icmp_rx - ia.icmp_rx;
     /* The program lets go of everything: closing, aborting. */
     for (int k = 0; k < NCONN; k++) {
         if (k & 1) {

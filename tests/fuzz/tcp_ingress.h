@@ -66,6 +66,7 @@ typedef struct viv_fuzz_tcp_depth {
     uint64_t state_changes;   /* state changes during the hostile phase */
     uint64_t edges[11][11];   /* [old][new] state changes during the hostile phase */
     uint64_t passive_opens;   /* connections the listener made from hostile SYNs */
+    uint64_t icmp_rx;         /* ICMP messages S took in (errors about its connections) */
     uint64_t growth_max;      /* the largest growth between pass 1 and pass 4, bytes */
 } viv_fuzz_tcp_depth;
 extern viv_fuzz_tcp_depth viv_fuzz_tcp_reached;

@@ -97,11 +97,16 @@ static void frame(input *in, uint8_t ctl, uint8_t sel, uint8_t sel2, uint8_t fla
 }
 
 /* Any bytes as a frame record of the states target. */
-static void raw(input *in, uint8_t ctl, uint8_t sel2, const uint8_t *f, size_t n)
+static void raw_sel(input *in, uint8_t ctl, uint8_t sel, uint8_t sel2, const uint8_t *f, size_t n)
 {
-    uint8_t h[5] = {ctl, 0, sel2, (uint8_t)(n >> 8), (uint8_t)n};
+    uint8_t h[5] = {ctl, sel, sel2, (uint8_t)(n >> 8), (uint8_t)n};
     put(in, h, 5);
     put(in, f, n);
+}
+
+static void raw(input *in, uint8_t ctl, uint8_t sel2, const uint8_t *f, size_t n)
+{
+    raw_sel(in, ctl, 0, sel2, f, n);
 }
 
 /* A segment record of the conn target. */
@@ -168,6 +173,15 @@ static void make_seeds(seeds *s)
     in = seed_new(s, "states-slow-time", 0, 6);
     for (uint8_t k = 0; k < 24; k++) /* 3 s apart: TIME-WAIT and SYN-RECEIVED run out */
         frame(in, ALL, (uint8_t)(k % 9), T(11), ACK | PSH, 20, 5000);
+    in = seed_new(s, "states-icmp-errors", 0, 3);
+    for (uint8_t k = 0; k < 8; k++) {
+        static const uint8_t port_unreach[4] = {0x00, 3, 0, 0}, host_unreach[4] = {0x00, 1, 0, 0};
+        static const uint8_t frag[4] = {0x18, 4, 0x02, 0x40}, ttl[4] = {0x01, 0, 0, 0};
+        raw_sel(in, 0x80, k, 0 | T(4), host_unreach, 4); /* quoting SND.UNA */
+        raw_sel(in, 0x80, k, 0 | T(4), frag, 4);         /* fragmentation needed, MTU 576 */
+        raw_sel(in, 0x80, k, 3 | T(4), ttl, 4);          /* about nothing in flight */
+        raw_sel(in, 0x80, k, 0 | T(6), port_unreach, 4);
+    }
     in = seed_new(s, "states-malformed", 0, 0);
     {
         uint8_t arp[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 9, 8, 6};
@@ -535,7 +549,7 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
             edges += d->edges[a][b] != 0;
     print_message("%llu inputs, %llu frames: %llu segments into S's TCP, %llu to a connection, "
                   "%llu in its window, %llu unacceptable, %llu challenge ACKs, %llu resets "
-                  "accepted, %llu out of order, %llu for no socket, %llu bad, %llu injected "
+                  "accepted, %llu out of order, %llu for no socket, %llu bad, %llu ICMP, %llu injected "
                   "bytes read, %llu state changes along %llu edges, %llu passive opens; "
                   "growth between pass 1 and pass 4 at most %llu bytes\n",
                   (unsigned long long)d->runs, (unsigned long long)d->frames,
@@ -543,7 +557,8 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
                   (unsigned long long)d->in_window, (unsigned long long)d->unacceptable,
                   (unsigned long long)d->challenge_acks, (unsigned long long)d->rst_accepted,
                   (unsigned long long)d->ooo, (unsigned long long)d->no_socket,
-                  (unsigned long long)d->bad, (unsigned long long)d->injected_read,
+                  (unsigned long long)d->bad, (unsigned long long)d->icmp_rx,
+                  (unsigned long long)d->injected_read,
                   (unsigned long long)d->state_changes, (unsigned long long)edges,
                   (unsigned long long)d->passive_opens, (unsigned long long)d->growth_max);
     for (int a = 0; a < 11; a++)
@@ -560,7 +575,7 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
         return;
     assert_true(d->in_window > 0 && d->unacceptable > 0 && d->challenge_acks > 0);
     assert_true(d->rst_accepted > 0 && d->ooo > 0 && d->injected_read > 0);
-    assert_true(d->no_socket > 0 && d->bad > 0 && d->passive_opens > 0);
+    assert_true(d->no_socket > 0 && d->bad > 0 && d->passive_opens > 0 && d->icmp_rx > 0);
     assert_true(d->state_changes > 0 && edges >= 12);
 }
 

@@ -183,6 +183,7 @@ typedef struct rec {
     uint8_t verdict[4];  /* links: the intercept's verdicts, in turn */
     uint32_t arp_max;    /* hosts: the ARP cache's limit (0: the default) */
     int16_t proc;        /* sockets: the record of the process that owns them (-1: none) */
+    uint32_t snap;       /* recorders: the snapshot length (bytes kept of each frame) */
     uint8_t dead;        /* TCP sockets: their host was switched off (no callback may come);
                             processes: ended */
     viv_time_t delay;    /* links: the intercept's delay */
@@ -4140,7 +4141,9 @@ static void op_rec(actx *c, rd *r)
         if (!(m & 0x10) && o.snaplen > 131072)
             expect(c, rc, VIV_EINVAL, "viv_rec_new with a snapshot length over 131072");
         if (rc == 0) {
-            slot_put(c, rec_new(c, K_REC, x), s);
+            int xi = rec_new(c, K_REC, x);
+            c->recs[xi].snap = (m & 0x10) || !o.snaplen ? VIV_REC_SNAPLEN_DEFAULT : o.snaplen;
+            slot_put(c, xi, s);
             if (viv_rec_sim(x) != c->sim || viv_rec_count(x) ||
                 viv_rec_start(x) != viv_sim_now(c->sim))
                 fail(c, "a new recorder is not empty, of its simulation, from now");
@@ -4261,10 +4264,13 @@ static void op_rec(actx *c, rd *r)
             rc = CALL(c, viv_rec_trace_get(&tr, recorder, i));
             if (recorder && i == nt)
                 expect(c, rc, VIV_ERANGE, "viv_rec_trace_get past the end");
+            /* The recorder keeps at most its snapshot length of the frame (testing.h):
+             * reading frame_len bytes read past its copy when the snapshot was shorter. */
+            size_t kept = ri >= 0 && tr.frame_len > c->recs[ri].snap ? c->recs[ri].snap
+                                                                      : tr.frame_len;
             if (rc == 0)
                 obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
-                           hash_bytes(tr.frame,
-                                      tr.frame ? (tr.frame_len < 256 ? tr.frame_len : 0) : 0));
+                           hash_bytes(tr.frame, tr.frame ? (kept < 256 ? kept : 0) : 0));
         }
 #else
         (void)b, (void)cap;

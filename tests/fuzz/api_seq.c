@@ -519,8 +519,8 @@ static void forget(actx *c, int ri)
             if (x->freed)
                 continue;
             if ((x->kind == K_LINK && (x->end[0] == ri || x->end[1] == ri)) ||
-                ((x->kind == K_UDP || x->kind == K_PING || x->kind == K_TR ||
-                  x->kind == K_TCP || x->kind == K_PROC) &&
+                ((x->kind == K_UDP || x->kind == K_PING || x->kind == K_TR || x->kind == K_TCP ||
+                  x->kind == K_PROC) &&
                  x->host == ri))
                 forget(c, j);
         }
@@ -2615,8 +2615,13 @@ static void op_udp(actx *c, rd *r)
 /* The codes tcp.h gives for a call, as a 0-terminated list; VIV_ENOMEM is always possible (the
  * allocator refuses past MEM_CAP). nonneg: counts are allowed; async: so are the pending
  * errors that a send or a recv returns once (VIV_ECONNRESET...). */
-static const int TCP_ASYNC[] = {VIV_ECONNREFUSED, VIV_ECONNRESET,  VIV_ETIMEDOUT,
-                                VIV_EHOSTUNREACH, VIV_ENETUNREACH, VIV_ECONNABORTED, 0};
+static const int TCP_ASYNC[] = {VIV_ECONNREFUSED,
+                                VIV_ECONNRESET,
+                                VIV_ETIMEDOUT,
+                                VIV_EHOSTUNREACH,
+                                VIV_ENETUNREACH,
+                                VIV_ECONNABORTED,
+                                0};
 
 static void tcp_codes(actx *c, int rc, const char *what, int nonneg, int async, const int *ok)
 {
@@ -2661,7 +2666,8 @@ static void tcp_accept_one(actx *c, rec *o)
 {
     int ri = tcp_rec(c, o->host, o->proc, o->mode, o->sc);
     viv_tcp_t *a = NULL;
-    int rc = CALL(c, viv_tcp_accept(&a, o->h, ri < 0 ? NULL : tcp_cb, ri < 0 ? NULL : &c->recs[ri]));
+    int rc =
+        CALL(c, viv_tcp_accept(&a, o->h, ri < 0 ? NULL : tcp_cb, ri < 0 ? NULL : &c->recs[ri]));
     tcp_codes(c, rc, "viv_tcp_accept", 0, 0, CODES(VIV_EAGAIN, VIV_EINVAL));
     if (rc != 0) {
         if (ri >= 0)
@@ -2733,7 +2739,8 @@ static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user)
         bytes_ok(c, 3000)) {
         memset(c->buf, 0x5a, 3000);
         int w = CALL(c, viv_tcp_send(s, c->buf, 3000));
-        tcp_codes(c, w, "viv_tcp_send (callback)", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+        tcp_codes(c, w, "viv_tcp_send (callback)", 1, 1,
+                  CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
     }
     run_script(c, o->sc, rec_index(c, o));
 }
@@ -2788,8 +2795,8 @@ static void op_tcp_new(actx *c, rd *r)
         return;
     int ri = tcp_rec(c, hi, -1, mode, sc);
     viv_tcp_t *t = NULL;
-    int rc = CALL(c, viv_tcp_new(&t, h, (m & 1) ? &o : NULL, (mode & 0x80) ? NULL : tcp_cb,
-                                 &c->recs[ri]));
+    int rc = CALL(
+        c, viv_tcp_new(&t, h, (m & 1) ? &o : NULL, (mode & 0x80) ? NULL : tcp_cb, &c->recs[ri]));
     if (!h)
         expect(c, rc, VIV_EINVAL, "viv_tcp_new(NULL host)");
     tcp_codes(c, rc, "viv_tcp_new", 0, 0, CODES(VIV_EINVAL));
@@ -2850,8 +2857,8 @@ static int tunables_bad(const viv_tcp_tunables *t)
     if (t->rto_min_ns == 0 || t->rto_min_ns > t->rto_initial_ns ||
         t->rto_initial_ns > t->rto_max_ns || t->initial_window > 65535 || !t->cc)
         return 1;
-    const viv_time_t d[] = {t->msl_ns, t->rto_initial_ns, t->rto_min_ns, t->rto_max_ns,
-                            t->delack_ns, t->fin_timeout_ns};
+    const viv_time_t d[] = {t->msl_ns,     t->rto_initial_ns, t->rto_min_ns,
+                            t->rto_max_ns, t->delack_ns,      t->fin_timeout_ns};
     int bad = 0;
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         if (d[i] > VIV_TIME_MAX / 4)
@@ -2864,8 +2871,8 @@ static int tunables_bad(const viv_tcp_tunables *t)
 
 static void op_tunables(actx *c, rd *r, viv_host_t *h)
 {
-    static const viv_time_t durs[] = {0, 1, VIV_MS(1), VIV_MS(200), VIV_S(1), VIV_S(30),
-                                      VIV_S(120), (viv_time_t)1 << 61};
+    static const viv_time_t durs[] = {0,        1,         VIV_MS(1),  VIV_MS(200),
+                                      VIV_S(1), VIV_S(30), VIV_S(120), (viv_time_t)1 << 61};
     static const uint32_t small[] = {0, 1, 2, 3, 6, 15, 65535, 65536};
     uint8_t m = u8(r);
     viv_tcp_tunables t;
@@ -3156,7 +3163,8 @@ static void host_power_off(actx *c, int hi)
 
 static void op_proc(actx *c, rd *r)
 {
-    static const char *const names[] = {"nginx", "client", "", "a-very-long-process-name-past-31-bytes"};
+    static const char *const names[] = {"nginx", "client", "",
+                                        "a-very-long-process-name-past-31-bytes"};
     uint8_t m = u8(r);
     int pi = pick(c, r, K_PROC);
     viv_process_t *p = (m & 0xf0) == 0xf0 ? NULL : handle(c, pi);
@@ -3660,8 +3668,8 @@ static void op_self(actx *c, rd *r)
             int n = CALL(c, viv_tcp_recv(o->h, c->buf, 64));
             tcp_codes(c, n, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN));
             if (n > 0 && bytes_ok(c, (uint64_t)n))
-                tcp_codes(c, CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n)), "viv_tcp_send", 1,
-                          1, CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+                tcp_codes(c, CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n)), "viv_tcp_send", 1, 1,
+                          CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
         }
         break;
     default:
@@ -4266,8 +4274,8 @@ static void op_rec(actx *c, rd *r)
                 expect(c, rc, VIV_ERANGE, "viv_rec_trace_get past the end");
             /* The recorder keeps at most its snapshot length of the frame (testing.h):
              * reading frame_len bytes read past its copy when the snapshot was shorter. */
-            size_t kept = ri >= 0 && tr.frame_len > c->recs[ri].snap ? c->recs[ri].snap
-                                                                      : tr.frame_len;
+            size_t kept =
+                ri >= 0 && tr.frame_len > c->recs[ri].snap ? c->recs[ri].snap : tr.frame_len;
             if (rc == 0)
                 obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
                            hash_bytes(tr.frame, tr.frame ? (kept < 256 ? kept : 0) : 0));
@@ -4686,11 +4694,7 @@ static const opdef ops[] = {
  * still decodes the bytes below 0xe0 as it did before them (an op byte at or above 0xe0
  * picked ops[byte % NOPS] before). api_corpus.py reads this table too. */
 static const opdef ops2[] = {
-    {"tcp_new", op_tcp_new},
-    {"tcp", op_tcp},
-    {"tcp", op_tcp},
-    {"tcp", op_tcp},
-    {"proc", op_proc},
+    {"tcp_new", op_tcp_new}, {"tcp", op_tcp}, {"tcp", op_tcp}, {"tcp", op_tcp}, {"proc", op_proc},
 };
 
 #define NOPS (sizeof ops / sizeof ops[0])

@@ -16,9 +16,9 @@
  * ctl bit 0: destination MAC S's and source MAC D's; bit 1: IPv4 total length and header
  * checksum fixed; bit 2: TCP checksum fixed; bit 3: addressed to one of S's connections
  * (sel & 15 picks it: the established one, each closing state, the half-open one, the
- * SYN-SENT one, or the listener); bit 4: sequence number set to a window edge (sel >> 4); bit 5: acknowledgment
- * number set to an edge (sel2 & 15); bit 6: sent twice; bit 7: instead of the bytes, an ICMP
- * error about connection sel & 15 (see states_icmp). sel2 >> 4 picks the simulated time
+ * SYN-SENT one, or the listener); bit 4: sequence number set to a window edge (sel >> 4); bit 5:
+ * acknowledgment number set to an edge (sel2 & 15); bit 6: sent twice; bit 7: instead of the bytes,
+ * an ICMP error about connection sel & 15 (see states_icmp). sel2 >> 4 picks the simulated time
  * that passes after it.
  *
  * Input of viv_fuzz_tcp_conn: byte 0 as above; then segments, each
@@ -59,26 +59,15 @@ viv_fuzz_tcp_depth viv_fuzz_tcp_reached;
 /* S's connections: all but the last two accepted from P's connects (P's port PPORT + k); the
  * half-open one is in S's accept queue; S opens the SYN-SENT one itself, from port SPORT to
  * a listener of P on port PPORT + C_SYNSENT, whose SYN-ACKs the intercept drops. */
-enum conn_kind {
-    C_EST,
-    C_FW1,
-    C_FW2,
-    C_CW,
-    C_CLOSING,
-    C_LAST_ACK,
-    C_TW,
-    C_HALF,
-    C_SYNSENT,
-    NCONN
-};
+enum conn_kind { C_EST, C_FW1, C_FW2, C_CW, C_CLOSING, C_LAST_ACK, C_TW, C_HALF, C_SYNSENT, NCONN };
 #define SPORT 8080
-static const char *const conn_name[NCONN] = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
-                                             "CLOSE-WAIT",  "CLOSING",    "LAST-ACK",
+static const char *const conn_name[NCONN] = {"ESTABLISHED", "FIN-WAIT-1",   "FIN-WAIT-2",
+                                             "CLOSE-WAIT",  "CLOSING",      "LAST-ACK",
                                              "TIME-WAIT",   "SYN-RECEIVED", "SYN-SENT"};
 static const viv_tcp_state conn_state[NCONN] = {
-    VIV_TCP_ESTABLISHED, VIV_TCP_FIN_WAIT_1, VIV_TCP_FIN_WAIT_2,   VIV_TCP_CLOSE_WAIT,
-    VIV_TCP_CLOSING,     VIV_TCP_LAST_ACK,   VIV_TCP_TIME_WAIT,    VIV_TCP_SYN_RECEIVED,
-    VIV_TCP_SYN_SENT};
+    VIV_TCP_ESTABLISHED, VIV_TCP_FIN_WAIT_1,   VIV_TCP_FIN_WAIT_2,
+    VIV_TCP_CLOSE_WAIT,  VIV_TCP_CLOSING,      VIV_TCP_LAST_ACK,
+    VIV_TCP_TIME_WAIT,   VIV_TCP_SYN_RECEIVED, VIV_TCP_SYN_SENT};
 
 /* What the intercept lets through of one connection's frames from P. */
 enum mode { M_PASS, M_DROP, M_FIRST, M_DROP_DATA, M_UNTIL_FIN };
@@ -154,10 +143,10 @@ static void failf(const char *fmt, ...)
         abort();
 }
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            failf("%s:%d: %s", __FILE__, __LINE__, #cond);                                 \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            failf("%s:%d: %s", __FILE__, __LINE__, #cond);                                         \
     } while (0)
 
 /* ---- the counting allocator -------------------------------------------------------------- */
@@ -243,8 +232,8 @@ static int edge_ok(int from, int to)
     case VIV_TCP_SYN_SENT:
         return to == VIV_TCP_SYN_RECEIVED || to == VIV_TCP_ESTABLISHED;
     case VIV_TCP_SYN_RECEIVED: /* 3.10.7.4: a FIN in SYN-RECEIVED enters CLOSE-WAIT */
-        return to == VIV_TCP_ESTABLISHED || to == VIV_TCP_FIN_WAIT_1 ||
-               to == VIV_TCP_CLOSE_WAIT || to == VIV_TCP_LISTEN;
+        return to == VIV_TCP_ESTABLISHED || to == VIV_TCP_FIN_WAIT_1 || to == VIV_TCP_CLOSE_WAIT ||
+               to == VIV_TCP_LISTEN;
     case VIV_TCP_ESTABLISHED:
         return to == VIV_TCP_FIN_WAIT_1 || to == VIV_TCP_CLOSE_WAIT;
     case VIV_TCP_FIN_WAIT_1: /* 3.10.7.4: a FIN that also acknowledges ours: TIME-WAIT */
@@ -393,8 +382,7 @@ static void drain(world *w, viv_tcp_t *s, int dir, int k, uint64_t *nread)
             }
             failf("connection %d (%s): byte %llu read (sequence %u) is %#x: neither what the "
                   "peer sent there (%#x) nor anything injected there",
-                  k, dir ? "P reading" : "S reading", (unsigned long long)o, q, b,
-                  pat(dir, k, o));
+                  k, dir ? "P reading" : "S reading", (unsigned long long)o, q, b, pat(dir, k, o));
             return;
         }
         *nread += (uint64_t)n;
@@ -452,9 +440,8 @@ static void send_pat(world *w, int k, int dir, size_t n)
         *sent += (uint64_t)rc;
 }
 
-static viv_verdict p_intercept(viv_link_t *link, viv_link_dir dir, const uint8_t *frame,
-                               size_t len, const viv_frame_info *info, viv_time_t *delay_ns,
-                               void *user)
+static viv_verdict p_intercept(viv_link_t *link, viv_link_dir dir, const uint8_t *frame, size_t len,
+                               const viv_frame_info *info, viv_time_t *delay_ns, void *user)
 {
     (void)link;
     (void)dir;
@@ -728,7 +715,8 @@ static world *world_new(uint32_t mask, uint8_t profile)
             continue;
         }
         if (!w->c[k].s || st(w->c[k].s) != conn_state[k]) {
-            failf("S's %s connection is in state %d", conn_name[k], w->c[k].s ? (int)st(w->c[k].s) : -1);
+            failf("S's %s connection is in state %d", conn_name[k],
+                  w->c[k].s ? (int)st(w->c[k].s) : -1);
             bad = 1;
         }
     }
@@ -759,10 +747,9 @@ static world *world_new(uint32_t mask, uint8_t profile)
 
 /* ---- the hostile phase ------------------------------------------------------------------- */
 
-static const viv_time_t steps[16] = {0,          0,           1,          VIV_US(1),
-                                     VIV_US(10), VIV_US(100), VIV_MS(1),  VIV_MS(10),
-                                     VIV_MS(40), VIV_MS(200), VIV_S(1),   VIV_S(3),
-                                     0,          VIV_US(10),  VIV_US(100), VIV_MS(1)};
+static const viv_time_t steps[16] = {
+    0,          0,           1,        VIV_US(1), VIV_US(10), VIV_US(100), VIV_MS(1),   VIV_MS(10),
+    VIV_MS(40), VIV_MS(200), VIV_S(1), VIV_S(3),  0,          VIV_US(10),  VIV_US(100), VIV_MS(1)};
 
 /* A connection's numbers as S has them, and its 4-tuple. */
 typedef struct target {
@@ -806,22 +793,38 @@ static uint32_t seq_edge(const target *t, unsigned e, uint32_t keep)
 {
     uint32_t n = t->rcv_nxt, wnd = t->rcv_wnd;
     switch (e & 15) {
-    case 0: return n;
-    case 1: return n + wnd;
-    case 2: return n - 1;
-    case 3: return n + 1;
-    case 4: return n + wnd - 1;
-    case 5: return n + wnd + 1;
-    case 6: return n - 0x80000000u;
-    case 7: return n + 0x80000000u;
-    case 8: return n - wnd;
-    case 9: return keep;
-    case 10: return n + 2;
-    case 11: return n - 2;
-    case 12: return t->irs;
-    case 13: return t->irs + 1;
-    case 14: return n + wnd / 2;
-    default: return n + (keep & 0xfff);
+    case 0:
+        return n;
+    case 1:
+        return n + wnd;
+    case 2:
+        return n - 1;
+    case 3:
+        return n + 1;
+    case 4:
+        return n + wnd - 1;
+    case 5:
+        return n + wnd + 1;
+    case 6:
+        return n - 0x80000000u;
+    case 7:
+        return n + 0x80000000u;
+    case 8:
+        return n - wnd;
+    case 9:
+        return keep;
+    case 10:
+        return n + 2;
+    case 11:
+        return n - 2;
+    case 12:
+        return t->irs;
+    case 13:
+        return t->irs + 1;
+    case 14:
+        return n + wnd / 2;
+    default:
+        return n + (keep & 0xfff);
     }
 }
 
@@ -829,22 +832,38 @@ static uint32_t ack_edge(const target *t, unsigned e, uint32_t keep)
 {
     uint32_t u = t->snd_una, x = t->snd_nxt;
     switch (e & 15) {
-    case 0: return u;
-    case 1: return x;
-    case 2: return u - 1;
-    case 3: return x + 1;
-    case 4: return u - 0x80000000u;
-    case 5: return x + 0x80000000u;
-    case 6: return u - (t->snd_wnd > 65535 ? t->snd_wnd : 65535) - 1; /* older than allowed */
-    case 7: return keep;
-    case 8: return t->iss;
-    case 9: return t->iss + 1;
-    case 10: return x - 1;
-    case 11: return u + 1;
-    case 12: return x + 2;
-    case 13: return u - 2;
-    case 14: return u + (x - u) / 2;
-    default: return x + (keep & 0xfff);
+    case 0:
+        return u;
+    case 1:
+        return x;
+    case 2:
+        return u - 1;
+    case 3:
+        return x + 1;
+    case 4:
+        return u - 0x80000000u;
+    case 5:
+        return x + 0x80000000u;
+    case 6:
+        return u - (t->snd_wnd > 65535 ? t->snd_wnd : 65535) - 1; /* older than allowed */
+    case 7:
+        return keep;
+    case 8:
+        return t->iss;
+    case 9:
+        return t->iss + 1;
+    case 10:
+        return x - 1;
+    case 11:
+        return u + 1;
+    case 12:
+        return x + 2;
+    case 13:
+        return u - 2;
+    case 14:
+        return u + (x - u) / 2;
+    default:
+        return x + (keep & 0xfff);
     }
 }
 
@@ -937,8 +956,8 @@ static void states_icmp(world *w, uint8_t sel, uint8_t sel2, const uint8_t *byte
     uint8_t f[FRAME_CAP + 64];
     int n = viv_wire_icmp_frame(f, sizeof f, &e, &ip, &m);
     if (viv_fuzz_tcp_verbose)
-        fprintf(stderr, "  icmp type %u code %u about target %u, seq %u, mtu %u\n", m.type,
-                m.code, sel & 15, qt.seq, mtu);
+        fprintf(stderr, "  icmp type %u code %u about target %u, seq %u, mtu %u\n", m.type, m.code,
+                sel & 15, qt.seq, mtu);
     if (n > 0)
         send_frame(w, f, (size_t)n, 0);
 }
@@ -1018,9 +1037,10 @@ static size_t conn_segment(world *w, const uint8_t *in, size_t n, viv_time_t *dt
     target t;
     viv_sockaddr_t none = {0, 0};
     target_get(w, C_EST, &t, none);
-    static const uint16_t wins[16] = {0,    1,     2,     535,   536,   1460, 2920, 8192,
+    static const uint16_t wins[16] = {0,     1,     2,     535,   536,   1460, 2920, 8192,
                                       16384, 32767, 32768, 65534, 65535, 4096, 100,  29200};
-    static const uint32_t lens[16] = {0, 0, 0, 1, 2, 7, 100, 535, 536, 1000, 1448, 1460, 1461, 0, 0, 0};
+    static const uint32_t lens[16] = {0,   0,    0,    1,    2,    7, 100, 535,
+                                      536, 1000, 1448, 1460, 1461, 0, 0,   0};
     viv_wire_tcp tcp;
     memset(&tcp, 0, sizeof tcp);
     tcp.sport = t.remote.port;
@@ -1057,7 +1077,8 @@ static size_t conn_segment(world *w, const uint8_t *in, size_t n, viv_time_t *dt
         tcp.sack_count = (uint8_t)((b[5] >> 5) & 3);
         for (int i = 0; i < tcp.sack_count; i++) {
             tcp.sack[i].left = t.snd_una + (uint32_t)i * 1000u;
-            tcp.sack[i].right = t.snd_una + (uint32_t)i * 1000u + 500u + (b[5] & 0x80 ? 0x80000000u : 0);
+            tcp.sack[i].right =
+                t.snd_una + (uint32_t)i * 1000u + 500u + (b[5] & 0x80 ? 0x80000000u : 0);
         }
         if (!(b[0] & VIV_TCP_SYN)) { /* options a SYN only carries are odd elsewhere, */
             tcp.mss = (b[5] & 0x40) ? tcp.mss : 0; /* but allowed */
@@ -1102,10 +1123,11 @@ static size_t conn_segment(world *w, const uint8_t *in, size_t n, viv_time_t *dt
     if (len > 0 && (b[6] & 0x80)) /* a bad checksum, now and then */
         f[14 + 20 + 16] ^= 0x40;
     if (viv_fuzz_tcp_verbose)
-        fprintf(stderr, "  segment flags %#x seq %u (rcv_nxt %u wnd %u) ack %u (una %u nxt %u) "
-                        "win %u len %u\n",
-                tcp.flags, tcp.seq, t.rcv_nxt, t.rcv_wnd, tcp.ack, t.snd_una, t.snd_nxt,
-                tcp.window, plen);
+        fprintf(stderr,
+                "  segment flags %#x seq %u (rcv_nxt %u wnd %u) ack %u (una %u nxt %u) "
+                "win %u len %u\n",
+                tcp.flags, tcp.seq, t.rcv_nxt, t.rcv_wnd, tcp.ack, t.snd_una, t.snd_nxt, tcp.window,
+                plen);
     if (len > 0)
         send_frame(w, f, (size_t)len, (b[6] >> 6) & 1);
     *dt = steps[b[6] & 15];

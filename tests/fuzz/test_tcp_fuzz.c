@@ -59,8 +59,8 @@ static void put(input *in, const void *p, size_t n)
 }
 
 /* A frame record of the states target: a TCP segment from P's address (re-addressed by ctl). */
-static void frame_to(input *in, uint8_t ctl, uint8_t sel, uint8_t sel2, uint8_t flags,
-                     size_t plen, uint16_t sport, uint16_t dport)
+static void frame_to(input *in, uint8_t ctl, uint8_t sel, uint8_t sel2, uint8_t flags, size_t plen,
+                     uint16_t sport, uint16_t dport)
 {
     uint8_t f[1600];
     viv_wire_eth e;
@@ -117,8 +117,13 @@ static void seg(input *in, uint8_t flags, uint8_t seqsel, uint8_t acksel, uint8_
     put(in, r, 7);
 }
 
-enum { ACK = VIV_TCP_ACK, PSH = VIV_TCP_PSH, RST = VIV_TCP_RST, SYN = VIV_TCP_SYN,
-       FIN = VIV_TCP_FIN };
+enum {
+    ACK = VIV_TCP_ACK,
+    PSH = VIV_TCP_PSH,
+    RST = VIV_TCP_RST,
+    SYN = VIV_TCP_SYN,
+    FIN = VIV_TCP_FIN
+};
 #define ALL 0x3f /* every fix, re-addressed, sequence and acknowledgment at edges */
 #define T(i) ((uint8_t)((i) << 4)) /* a time step index in sel2 */
 
@@ -136,13 +141,13 @@ static void make_seeds(seeds *s)
     for (uint8_t k = 0; k < 9; k++) {
         frame(in, ALL, (uint8_t)(k | 1 << 4), 1 | T(3), ACK, 60, 5000); /* at RCV.NXT + WND */
         frame(in, ALL, (uint8_t)(k | 2 << 4), 1 | T(3), ACK, 60, 5000); /* overlapping */
-        frame(in, ALL, (uint8_t)(k | 4 << 4), 1 | T(3), ACK, 10, 5000);  /* the last byte */
-        frame(in, ALL, (uint8_t)(k | 7 << 4), 1 | T(3), ACK, 10, 5000);  /* 2^31 away */
+        frame(in, ALL, (uint8_t)(k | 4 << 4), 1 | T(3), ACK, 10, 5000); /* the last byte */
+        frame(in, ALL, (uint8_t)(k | 7 << 4), 1 | T(3), ACK, 10, 5000); /* 2^31 away */
     }
     in = seed_new(s, "states-resets", 0, 1);
     for (uint8_t k = 0; k < 9; k++) {
-        frame(in, ALL, (uint8_t)(k | 3 << 4), T(5), RST, 0, 5000); /* in window: challenge */
-        frame(in, ALL, (uint8_t)(k | 5 << 4), T(5), RST, 0, 5000); /* beyond: ignored */
+        frame(in, ALL, (uint8_t)(k | 3 << 4), T(5), RST, 0, 5000);       /* in window: challenge */
+        frame(in, ALL, (uint8_t)(k | 5 << 4), T(5), RST, 0, 5000);       /* beyond: ignored */
         frame(in, ALL, (uint8_t)(k | 0 << 4), T(5), RST | ACK, 0, 5000); /* exact: reset */
     }
     in = seed_new(s, "states-syns", 0, 2);
@@ -166,7 +171,7 @@ static void make_seeds(seeds *s)
         frame(in, 0x0f, 9, T(4), SYN, 0, (uint16_t)(6000 + p));
     frame(in, 0x0f, 9, T(9), ACK, 0, 6000);
     in = seed_new(s, "states-syn-sent", 0, 6);
-    frame(in, ALL, 8 | 9 << 4, 1 | T(4), SYN | ACK, 0, 5000);  /* completes S's opening */
+    frame(in, ALL, 8 | 9 << 4, 1 | T(4), SYN | ACK, 0, 5000);   /* completes S's opening */
     frame(in, ALL, 8 | 0 << 4, 1 | T(4), ACK | PSH, 100, 5000); /* then data at RCV.NXT */
     frame(in, ALL, 8 | 9 << 4, 9 | T(4), SYN, 0, 5000);         /* a simultaneous open */
     frame(in, ALL, 8 | 9 << 4, 1 | T(4), RST | ACK, 0, 5000);   /* refused */
@@ -256,8 +261,8 @@ static size_t mutate(viv_rng_t *g, const seeds *s, uint8_t *buf)
     const input *a = &s->s[viv_rng_below(g, s->n)];
     size_t n = a->n;
     memcpy(buf, a->d, n);
-    static const uint8_t interesting[] = {0, 1, 2, 4, 5, 0x0f, 0x10, 0x3f, 0x40, 0x7f, 0x80,
-                                          0xfe, 0xff};
+    static const uint8_t interesting[] = {0,    1,    2,    4,    5,    0x0f, 0x10,
+                                          0x3f, 0x40, 0x7f, 0x80, 0xfe, 0xff};
     int k = 1 + (int)viv_rng_below(g, 8);
     while (k-- > 0) {
         size_t at = n > 1 ? 1 + (size_t)viv_rng_below(g, n - 1) : 1; /* byte 0: the target */
@@ -378,9 +383,12 @@ static void flood_run(flood *f, unsigned n)
     assert_true(viv_host_add_iface(f->s, NULL) >= 0 && viv_host_add_iface(f->p, NULL) >= 0);
     assert_int_equal(viv_device_new(&f->d, f->sim, 1, NULL), 0);
     assert_int_equal(viv_switch_new(&sw, f->sim, 3, NULL), 0);
-    assert_int_equal(viv_link_new(&l, f->sim, viv_host_port(f->s, 0), viv_switch_port(sw, 0), NULL), 0);
-    assert_int_equal(viv_link_new(&l, f->sim, viv_host_port(f->p, 0), viv_switch_port(sw, 1), NULL), 0);
-    assert_int_equal(viv_link_new(&l, f->sim, viv_device_port(f->d, 0), viv_switch_port(sw, 2), NULL), 0);
+    assert_int_equal(viv_link_new(&l, f->sim, viv_host_port(f->s, 0), viv_switch_port(sw, 0), NULL),
+                     0);
+    assert_int_equal(viv_link_new(&l, f->sim, viv_host_port(f->p, 0), viv_switch_port(sw, 1), NULL),
+                     0);
+    assert_int_equal(
+        viv_link_new(&l, f->sim, viv_device_port(f->d, 0), viv_switch_port(sw, 2), NULL), 0);
     assert_int_equal(viv_host_add_addr(f->s, 0, S_IP, 24), 0);
     assert_int_equal(viv_host_add_addr(f->p, 0, P_IP, 24), 0);
     assert_int_equal(viv_host_mac(&f->smac, f->s, 0), 0);
@@ -560,21 +568,21 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
     for (int a = 0; a < 11; a++)
         for (int b = 0; b < 11; b++)
             edges += d->edges[a][b] != 0;
-    print_message("%llu inputs, %llu frames: %llu segments into S's TCP, %llu to a connection, "
-                  "%llu in its window, %llu unacceptable, %llu challenge ACKs, %llu resets "
-                  "accepted, %llu out of order, %llu for no socket, %llu bad, %llu ICMP, %llu injected "
-                  "bytes read, %llu state changes along %llu edges, %llu passive opens; "
-                  "growth from pass 2 to pass 4 at most %llu bytes, from pass 1 %llu\n",
-                  (unsigned long long)d->runs, (unsigned long long)d->frames,
-                  (unsigned long long)d->rx_segments, (unsigned long long)d->to_connection,
-                  (unsigned long long)d->in_window, (unsigned long long)d->unacceptable,
-                  (unsigned long long)d->challenge_acks, (unsigned long long)d->rst_accepted,
-                  (unsigned long long)d->ooo, (unsigned long long)d->no_socket,
-                  (unsigned long long)d->bad, (unsigned long long)d->icmp_rx,
-                  (unsigned long long)d->injected_read,
-                  (unsigned long long)d->state_changes, (unsigned long long)edges,
-                  (unsigned long long)d->passive_opens, (unsigned long long)d->growth_max,
-                  (unsigned long long)d->growth_once_max);
+    print_message(
+        "%llu inputs, %llu frames: %llu segments into S's TCP, %llu to a connection, "
+        "%llu in its window, %llu unacceptable, %llu challenge ACKs, %llu resets "
+        "accepted, %llu out of order, %llu for no socket, %llu bad, %llu ICMP, %llu injected "
+        "bytes read, %llu state changes along %llu edges, %llu passive opens; "
+        "growth from pass 2 to pass 4 at most %llu bytes, from pass 1 %llu\n",
+        (unsigned long long)d->runs, (unsigned long long)d->frames,
+        (unsigned long long)d->rx_segments, (unsigned long long)d->to_connection,
+        (unsigned long long)d->in_window, (unsigned long long)d->unacceptable,
+        (unsigned long long)d->challenge_acks, (unsigned long long)d->rst_accepted,
+        (unsigned long long)d->ooo, (unsigned long long)d->no_socket, (unsigned long long)d->bad,
+        (unsigned long long)d->icmp_rx, (unsigned long long)d->injected_read,
+        (unsigned long long)d->state_changes, (unsigned long long)edges,
+        (unsigned long long)d->passive_opens, (unsigned long long)d->growth_max,
+        (unsigned long long)d->growth_once_max);
     for (int a = 0; a < 11; a++)
         for (int b = 0; b < 11; b++)
             if (d->edges[a][b])

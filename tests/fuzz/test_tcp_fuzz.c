@@ -151,6 +151,7 @@ static void make_seeds(seeds *s)
         frame(in, ALL, (uint8_t)(k | 0 << 4), T(5), RST | ACK, 0, 5000); /* exact: reset */
     }
     in = seed_new(s, "states-syns", 0, 2);
+    frame(in, ALL, 6 | 3 << 4, T(5), SYN, 0, 5000); /* beyond TIME-WAIT's RCV.NXT: reopens */
     for (uint8_t k = 0; k < 10; k++) {
         frame(in, ALL, (uint8_t)(k | 0 << 4), T(5), SYN, 0, 5000);
         frame(in, ALL, (uint8_t)(k | 5 << 4), 9 | T(5), SYN | ACK, 0, 5000);

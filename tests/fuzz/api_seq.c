@@ -4272,13 +4272,14 @@ static void op_rec(actx *c, rd *r)
             rc = CALL(c, viv_rec_trace_get(&tr, recorder, i));
             if (recorder && i == nt)
                 expect(c, rc, VIV_ERANGE, "viv_rec_trace_get past the end");
+            if (rc != 0)
+                continue;
             /* The recorder keeps at most its snapshot length of the frame (testing.h):
              * reading frame_len bytes read past its copy when the snapshot was shorter. */
             size_t kept =
                 ri >= 0 && tr.frame_len > c->recs[ri].snap ? c->recs[ri].snap : tr.frame_len;
-            if (rc == 0)
-                obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
-                           hash_bytes(tr.frame, tr.frame ? (kept < 256 ? kept : 0) : 0));
+            obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
+                       hash_bytes(tr.frame, tr.frame ? (kept < 256 ? kept : 0) : 0));
         }
 #else
         (void)b, (void)cap;

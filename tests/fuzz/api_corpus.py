@@ -16,10 +16,16 @@ SRC = open(os.path.join(HERE, "api_seq.c")).read()
 TABLE = SRC[SRC.index("static const opdef ops[] = {"):]
 TABLE = TABLE[:TABLE.index("};")]
 OPS = re.findall(r'\{"(\w+)", op_\w+\}', TABLE)
+# Ops added later (TCP, processes) are picked by the bytes from 0xe0 (ops2 in api_seq.c).
+TABLE2 = SRC[SRC.index("static const opdef ops2[] = {"):]
+TABLE2 = TABLE2[:TABLE2.index("};")]
+OPS2 = re.findall(r'\{"(\w+)", op_\w+\}', TABLE2)
+OPS2_FROM = 0xe0
 
 
 def op(name, *args):
-    return [OPS.index(name)] + [a & 0xff for a in args]
+    code = OPS.index(name) if name in OPS else OPS2_FROM + OPS2.index(name)
+    return [code] + [a & 0xff for a in args]
 
 
 def flat(*parts):
@@ -329,6 +335,113 @@ PROGRAMS = {
 }
 
 
+# ---- TCP (op_tcp_new, op_tcp) and processes (op_proc) -------------------------------------
+# Socket slots fill from 0 in creation order, accepted connections included.
+# tcp_new mode bits: 0 drain on READABLE, 1 echo what it reads, 2 read the error on ERROR,
+# 3 accept on ACCEPTABLE, 4 send 3000 bytes on WRITABLE or CONNECTED, 5-6 the recv buffer
+# (1, 100, 2048, 65536 bytes; bit 6 also makes a close by the script an abort), 7 no callback.
+def TCP_NEW(host, mode=0x07, script=(), opts=None):
+    if opts is None:
+        return op("tcp_new", 0x00, host, mode, len(script), *script)
+    return op("tcp_new", 0x01, host, *opts, mode, len(script), *script)
+
+
+def TSA(ip=None, port=0):
+    """ip: a pick_ip byte or None for 0.0.0.0; port: an index (0: 80, 3: 81, 4: 0)."""
+    return [port << 2] if ip is None else [(port << 2) | 1, ip]
+
+
+def TCP(m, sock, *args, b=0):
+    """m: 0 bind, 1 listen, 2 connect, 3 send, 4 recv, 5 shutdown, 6 close, 7 abort,
+    8 set_opts, 9 getters, 10 accept, 11 set_cb, 12 netstat, 13 tunables, 14 stats, 15 NULLs."""
+    return op("tcp", m, b, sock, *args)
+
+
+def LISTEN(sock, backlog=0):
+    return TCP(1, sock, backlog)
+
+
+def CONNECT(sock, ip, port=0):
+    return TCP(2, sock, *TSA(ip, port))
+
+
+def PROC(m, proc, *args):
+    """m: 0 new (proc, host, name), 1 adopt_tcp (proc, sock), 2 adopt_udp, 3 exit (proc,
+    code), 4 kill, 5 free, 6 queries, 7 NULLs."""
+    return op("proc", m, proc, *args)
+
+
+TCP_PROGRAMS = {
+    # A client and an echo server: handshake, data both ways, half-close, TIME-WAIT ending.
+    "tcp_echo": flat(
+        SEED(21), PAIR(),
+        TCP_NEW(1, 0x4f), TCP(0, 0, *TSA(None, 0)), LISTEN(0),        # socket 0: B:80
+        TCP_NEW(0, 0x15), CONNECT(1, 0x01),                            # socket 1: A -> B:80
+        RUN_FOR(6), TCP(3, 1, 5), RUN_FOR(9), TCP(9, 1), TCP(9, 2),
+        TCP(5, 1, 0), RUN_FOR(9), TCP(4, 1, 3), TCP(9, 1),
+        TCP(12, 0, 0, 5, 5, b=0x01), TCP(14, 0, 1), INSPECT(0), INSPECT(1),
+        TCP(6, 1), RUN_FOR(11), RUN_FOR(11), TCP(12, 0, 0, 5, 5, b=0x21)),
+    # Closing in every way: abort, close with unread data (a reset), linger0, shutdown for
+    # reading, both sides at once; a second listen, a bind in use.
+    "tcp_close_states": flat(
+        SEED(22), PAIR(),
+        TCP_NEW(1, 0x08), TCP(0, 0, *TSA(None, 0)), LISTEN(0, 3),      # 0: accepts only
+        TCP_NEW(0, 0x05), CONNECT(1, 0x01),
+        TCP_NEW(0, 0x05), CONNECT(2, 0x01),
+        TCP_NEW(0, 0x05, opts=[0x08, 0, 0, 0]), CONNECT(3, 0x01),     # linger0
+        TCP_NEW(0, 0x05), CONNECT(4, 0x01),
+        RUN_FOR(6),
+        TCP(3, 1, 3), TCP(3, 2, 3), RUN_FOR(6),
+        TCP(6, 5),                                                     # close with unread data
+        TCP(7, 6),                                                     # abort
+        TCP(6, 3), TCP(5, 7, 1), TCP(5, 4, 2), TCP(5, 8, 2),           # both close at once
+        RUN_FOR(6), TCP(9, 4), TCP(9, 8),
+        TCP_NEW(1, 0x00), TCP(0, 9, *TSA(None, 0)), LISTEN(9),          # EADDRINUSE
+        TCP(2, 0, *TSA(0x00, 0)),                                       # connect a listener
+        RUN_FOR(9), INSPECT(0), INSPECT(1), RUN_FOR(11), RUN_FOR(11)),
+    # Refused (no listener), unreachable (nobody at the address), timed out with short
+    # tunables, keepalive and the user timeout on a connection whose peer is switched off.
+    "tcp_failures": flat(
+        SEED(23), PAIR(),
+        TCP(13, 0, 0, 0x2b, 0x22, 0x1b, 0x09, 0x08),                   # sim tunables, small
+        TCP_NEW(0, 0x05), CONNECT(0, 0x01, 3),                         # B:81: refused
+        TCP_NEW(0, 0x05), CONNECT(1, 0x06),                            # 10.0.0.7: no one
+        TCP_NEW(1, 0x0f), TCP(0, 2, *TSA(None, 0)), LISTEN(2),
+        TCP_NEW(0, 0x05, opts=[0x04, 0, 0x21, 0x05]), CONNECT(3, 0x01),  # keepalive 1 ms
+        RUN_FOR(6), op("node", 0x00, 0, 1, 0),                         # B off
+        TCP(3, 3, 4), RUN_FOR(10), TCP(9, 0), TCP(9, 1), TCP(9, 3),
+        op("node", 0x00, 0, 1, 1), RUN_FOR(11), TCP(9, 2), TCP(14, 0, 0), TCP(15, 0)),
+    # Processes: a server process owns its listener and what it accepts; it exits (its
+    # connections close as a kernel closes them); a client process is killed; a host that is
+    # switched off ends its processes and leaves its own sockets CLOSED.
+    "tcp_processes": flat(
+        SEED(24), PAIR(),
+        PROC(0, 0, 1, 0), PROC(0, 0, 0, 1),                            # 0 on B, 1 on A
+        TCP_NEW(1, 0x0f), TCP(0, 0, *TSA(None, 0)), LISTEN(0), PROC(1, 0, 0),
+        TCP_NEW(0, 0x15), CONNECT(1, 0x01), PROC(1, 1, 1),
+        TCP_NEW(0, 0x05), CONNECT(2, 0x01),                            # the host's own
+        UDP(0, mode=0x11), PROC(2, 1, 0),
+        RUN_FOR(6), PROC(6, 0), PROC(6, 1), TCP(12, 0, 1, 5, 5, b=0x01),
+        PROC(3, 0, 7), RUN_FOR(6), PROC(6, 0), TCP(9, 1),
+        PROC(4, 1), PROC(6, 1), RUN_FOR(9),
+        PROC(0, 0, 1, 2), TCP_NEW(1, 0x0f), TCP(0, 0, *TSA(None, 3)), LISTEN(0),
+        PROC(1, 0, 0), op("node", 0x00, 0, 1, 0), PROC(6, 0), TCP(9, 0), TCP(9, 2),
+        op("node", 0x00, 0, 1, 1), RUN_FOR(9), PROC(5, 0), PROC(5, 1), PROC(7, 0)),
+    # Callbacks that close, abort, shut down and free the host from inside; options and
+    # tunables changed on live connections; sockets without a callback, then given one.
+    "tcp_callbacks": flat(
+        SEED(25), PAIR(),
+        TCP_NEW(1, 0x0f, script=op("self", 0)), TCP(0, 0, *TSA(None, 0)), LISTEN(0),
+        TCP_NEW(0, 0x95), CONNECT(1, 0x01),                            # no callback
+        TCP_NEW(0, 0x55, script=op("self", 4)), CONNECT(2, 0x01),
+        RUN_FOR(6), TCP(11, 1), TCP(3, 1, 4), TCP(3, 2, 4),
+        TCP(8, 2, 0x23, 0x05, 0x02, 0x11, b=0x00), TCP(8, 1, 0x10, 0x07, 0, 0, 1, 2, 3, 4),
+        TCP(13, 0, 1, 0x22, 0x2c, 0x1b, 0x09, 0x48, b=0x00),             # host tunables
+        RUN_FOR(9), INSPECT(0),
+        TCP_NEW(0, 0x0f, script=op("self", 2)), CONNECT(3, 0x01), RUN_FOR(9)),
+}
+
+
 def ARP_FLOOD(rounds):
     """A device sprays ARP requests for 10.0.0.1 (host 0) from 64 new addresses per round;
     the host's replies are cut (link direction B->A) so that they cost no event."""
@@ -361,9 +474,10 @@ def write(directory, programs):
 
 def main():
     write(os.path.join(HERE, "corpus", "api"), PROGRAMS)
+    write(os.path.join(HERE, "corpus", "api"), TCP_PROGRAMS)
     write(os.path.join(HERE, "regress", "api"), REGRESS)
     print("%d corpus and %d regression inputs written (%d ops known)"
-          % (len(PROGRAMS), len(REGRESS), len(OPS)))
+          % (len(PROGRAMS) + len(TCP_PROGRAMS), len(REGRESS), len(OPS) + len(OPS2)))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,13 @@
 
 /* Open, on by default: */
 
+/* (l) viv_tcp_info_get leaves `cc` NULL (and ssthresh, in_flight, the SACK and timestamp
+ * fields zero) though tcp.h documents the algorithm's name there (src/l4/tcp.c, TCP's file:
+ * left to the TCP rewrite; tests/fuzz/test_tcp_fuzz.c has the skipped reproducer). */
+#ifndef VIV_APIFUZZ_AVOID_TCP_INFO_CC
+#define VIV_APIFUZZ_AVOID_TCP_INFO_CC 1
+#endif
+
 /* (g) Cancelling an id whose event already ran or was cancelled: once its slot belongs to
  * one of the deadline timers, viv_sim_cancel returns VIV_EINVAL ("never issued") where
  * sim.h promises 0 (regress/api/g-cancel-stale-id-einval). */
@@ -131,7 +138,9 @@ int viv_apifuzz_verbose;
 #define ARP_LIMIT 4096 /* more entries than this in one host's ARP cache: unbounded growth */
 #define TRAIL 512      /* observation hashes kept per top-level op, to locate a difference */
 
-/* Recorders and expectation lists come last: op_free picks among the kinds before them. */
+/* Recorders and expectation lists come after the others: op_free picks among the kinds
+ * before them. TCP sockets and processes were added last, so that op_free and the slot
+ * tables decode older inputs as before (op_tcp and op_proc free them). */
 enum kind {
     K_HOST,
     K_HUB,
@@ -145,9 +154,11 @@ enum kind {
     K_PCAP,
     K_REC,
     K_EXP,
+    K_TCP,
+    K_PROC,
     NKIND
 };
-static const uint8_t slot_cap[NKIND] = {6, 3, 3, 3, 12, 4, 12, 6, 3, 2, 2, 2};
+static const uint8_t slot_cap[NKIND] = {6, 3, 3, 3, 12, 4, 12, 6, 3, 2, 2, 2, 12, 4};
 #define MAXSLOT 12
 
 typedef struct script {
@@ -171,6 +182,10 @@ typedef struct rec {
     uint32_t min_mtu[2]; /* links: the smallest MTU each direction has had */
     uint8_t verdict[4];  /* links: the intercept's verdicts, in turn */
     uint32_t arp_max;    /* hosts: the ARP cache's limit (0: the default) */
+    int16_t proc;        /* sockets: the record of the process that owns them (-1: none) */
+    uint32_t snap;       /* recorders: the snapshot length (bytes kept of each frame) */
+    uint8_t dead;        /* TCP sockets: their host was switched off (no callback may come);
+                            processes: ended */
     viv_time_t delay;    /* links: the intercept's delay */
     script sc;           /* what its callback runs */
 } rec;
@@ -369,7 +384,7 @@ static int rc_check(actx *c, int rc, const char *what)
     obs(c, (uint64_t)(int64_t)rc);
     if (rc < 0) {
         c->failed_calls++;
-        if (rc < VIV_ENOTSUP)
+        if (rc < VIV_EINPROGRESS)
             fail(c, "%s returned %d, which is no VIV_E* code", what, rc);
     }
     clock_check(c, what);
@@ -448,6 +463,7 @@ static int rec_new(actx *c, int kind, void *h)
     o->h = h;
     o->slot = -1;
     o->host = o->end[0] = o->end[1] = -1;
+    o->proc = -1;
     return i;
 }
 
@@ -484,6 +500,7 @@ static void *handle(actx *c, int ri)
 }
 
 static void recompute_loop(actx *c);
+static void host_power_off(actx *c, int hi);
 
 /* Forget an object the library freed, and whatever went with it. */
 static void forget(actx *c, int ri)
@@ -502,10 +519,16 @@ static void forget(actx *c, int ri)
             if (x->freed)
                 continue;
             if ((x->kind == K_LINK && (x->end[0] == ri || x->end[1] == ri)) ||
-                ((x->kind == K_UDP || x->kind == K_PING || x->kind == K_TR) && x->host == ri))
+                ((x->kind == K_UDP || x->kind == K_PING || x->kind == K_TR || x->kind == K_TCP ||
+                  x->kind == K_PROC) &&
+                 x->host == ri))
                 forget(c, j);
         }
     }
+    if (o->kind == K_PROC) /* its sockets end with it */
+        for (int j = 0; j < c->nrec; j++)
+            if (!c->recs[j].freed && c->recs[j].proc == ri)
+                forget(c, j);
     if (o->kind == K_LINK || o->kind <= K_DEV)
         recompute_loop(c);
 }
@@ -2291,7 +2314,10 @@ static void op_node(actx *c, rd *r)
     case 1: {
         static const int ups[] = {0, 1, 0, 1, 2, -1};
         int up = PICK(r, ups);
+        int was = viv_node_is_up(n);
         int rc = CALL(c, viv_node_set_up(n, up));
+        if (rc == 0 && was && !up)
+            host_power_off(c, ri);
         if (!n)
             expect(c, rc, VIV_EINVAL, "viv_node_set_up(NULL)");
         int is = viv_node_is_up(n);
@@ -2581,6 +2607,655 @@ static void op_udp(actx *c, rd *r)
         if (rc >= 0)
             fail(c, "viv_udp_sendto(NULL, 5) succeeded");
         break;
+    }
+}
+
+/* ---- ops: TCP and processes ------------------------------------------------------------------ */
+
+/* The codes tcp.h gives for a call, as a 0-terminated list; VIV_ENOMEM is always possible (the
+ * allocator refuses past MEM_CAP). nonneg: counts are allowed; async: so are the pending
+ * errors that a send or a recv returns once (VIV_ECONNRESET...). */
+static const int TCP_ASYNC[] = {VIV_ECONNREFUSED,
+                                VIV_ECONNRESET,
+                                VIV_ETIMEDOUT,
+                                VIV_EHOSTUNREACH,
+                                VIV_ENETUNREACH,
+                                VIV_ECONNABORTED,
+                                0};
+
+static void tcp_codes(actx *c, int rc, const char *what, int nonneg, int async, const int *ok)
+{
+    if (rc >= 0 ? nonneg || rc == 0 : rc == VIV_ENOMEM)
+        return;
+    for (const int *k = ok; *k; k++)
+        if (rc == *k)
+            return;
+    for (const int *k = TCP_ASYNC; async && *k; k++)
+        if (rc == *k)
+            return;
+    fail(c, "%s returned %d (%s), which tcp.h does not list", what, rc, viv_err_name(rc));
+}
+
+#define CODES(...) ((const int[]){__VA_ARGS__, 0})
+
+static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user);
+
+/* A record for a TCP socket about to be made (by viv_tcp_new or viv_tcp_accept). */
+static int tcp_rec(actx *c, int host, int proc, uint8_t mode, script sc)
+{
+    int ri = rec_new(c, K_TCP, NULL);
+    if (ri < 0)
+        return -1;
+    rec *x = &c->recs[ri];
+    x->host = (int16_t)host;
+    x->proc = (int16_t)proc;
+    x->mode = mode;
+    x->sc = sc;
+    return ri;
+}
+
+/* The socket was not made: give its record back if it is the last one. */
+static void tcp_unrec(actx *c, int ri)
+{
+    c->recs[ri].freed = 1;
+    if (ri == c->nrec - 1)
+        c->nrec--;
+}
+
+static void tcp_accept_one(actx *c, rec *o)
+{
+    int ri = tcp_rec(c, o->host, o->proc, o->mode, o->sc);
+    viv_tcp_t *a = NULL;
+    int rc =
+        CALL(c, viv_tcp_accept(&a, o->h, ri < 0 ? NULL : tcp_cb, ri < 0 ? NULL : &c->recs[ri]));
+    tcp_codes(c, rc, "viv_tcp_accept", 0, 0, CODES(VIV_EAGAIN, VIV_EINVAL));
+    if (rc != 0) {
+        if (ri >= 0)
+            tcp_unrec(c, ri);
+        return;
+    }
+    if (ri < 0) { /* no record left: let it go at once */
+        viv_tcp_close(a);
+        return;
+    }
+    c->recs[ri].h = a;
+    int s = slot_free(c, K_TCP);
+    if (s >= 0)
+        slot_put(c, ri, s);
+    viv_sockaddr_t p;
+    if (CALL(c, viv_tcp_peer(&p, a)) == 0)
+        obs(c, (uint64_t)p.ip << 16 | p.port);
+}
+
+static void tcp_drain(actx *c, rec *o)
+{
+    static const size_t caps[] = {1, 100, 2048, 65536};
+    size_t cap = caps[(o->mode >> 5) & 3];
+    for (int k = 0; k < 32 && !o->freed; k++) {
+        int n = CALL(c, viv_tcp_recv(o->h, c->buf, cap));
+        tcp_codes(c, n, "viv_tcp_recv (callback)", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN));
+        if (n > 0 && (size_t)n > cap)
+            fail(c, "viv_tcp_recv copied %d bytes into a buffer of %zu", n, cap);
+        if (n <= 0)
+            break;
+        obs(c, hash_bytes(c->buf, (size_t)n));
+        if ((o->mode & 2) && bytes_ok(c, (uint64_t)n)) { /* echo */
+            int w = CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n));
+            tcp_codes(c, w, "viv_tcp_send (echo)", 1, 1,
+                      CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+            if (w > n)
+                fail(c, "viv_tcp_send of %d bytes returned %d", n, w);
+        }
+    }
+}
+
+static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user)
+{
+    rec *o = user;
+    actx *c = o->c;
+    if (o->freed) {
+        fail(c, "a TCP callback came after the socket was closed");
+        return;
+    }
+    if (o->dead)
+        fail(c, "a TCP callback came for a socket whose host was switched off");
+    if (s != o->h)
+        fail(c, "a TCP callback got another socket");
+    if (!events || (events & ~0x3fu))
+        fail(c, "a TCP callback got events %#x", events);
+    cb_enter(c, "tcp callback");
+    o->ncb++;
+    obs(c, 0x7700u ^ events);
+    if ((o->mode & 1) && (events & VIV_EV_READABLE))
+        tcp_drain(c, o);
+    if (!o->freed && (o->mode & 4) && (events & VIV_EV_ERROR)) {
+        int e = CALL(c, viv_tcp_error(s));
+        tcp_codes(c, e, "viv_tcp_error", 0, 1, CODES(VIV_EINVAL));
+    }
+    if (!o->freed && (o->mode & 8) && (events & VIV_EV_ACCEPTABLE))
+        for (int k = 0; k < 4; k++)
+            tcp_accept_one(c, o);
+    if (!o->freed && (o->mode & 0x10) && (events & (VIV_EV_WRITABLE | VIV_EV_CONNECTED)) &&
+        bytes_ok(c, 3000)) {
+        memset(c->buf, 0x5a, 3000);
+        int w = CALL(c, viv_tcp_send(s, c->buf, 3000));
+        tcp_codes(c, w, "viv_tcp_send (callback)", 1, 1,
+                  CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+    }
+    run_script(c, o->sc, rec_index(c, o));
+}
+
+static void fill_tcp_opts(rd *r, viv_tcp_opts *o)
+{
+    static const uint16_t mss[] = {0, 0, 1, 48, 536, 1460, 65535, 100};
+    static const uint32_t sndbuf[] = {0, 0, 1, 100, 4096, 65536, 1u << 20, 10};
+    static const uint32_t rcvbuf[] = {0, 0, 1, 100, 4096, 65535, 65536, 1u << 20};
+    static const viv_time_t idle[] = {0, VIV_MS(1), VIV_S(1), VIV_S(7200)};
+    static const viv_time_t uto[] = {0, VIV_MS(1), VIV_S(1), VIV_S(10)};
+    static const viv_time_t ival[] = {0, VIV_MS(1), VIV_S(75), VIV_S(1)};
+    static const uint32_t cnt[] = {0, 1, 3, 9};
+    static const int tri[] = {0, 1, -1, 2};
+    uint8_t b = u8(r);
+    o->reuse_addr = b & 1;
+    o->nodelay = (b >> 1) & 1;
+    o->keepalive = (b >> 2) & 1;
+    o->linger0 = (b >> 3) & 1;
+    o->fixed_isn = (b >> 4) & 1;
+    o->quickack = (b >> 5) & 1;
+    o->sack = tri[b >> 6];
+    b = u8(r);
+    o->mss = mss[b & 7];
+    o->sndbuf_bytes = sndbuf[(b >> 3) & 7];
+    o->timestamps = tri[b >> 6];
+    b = u8(r);
+    o->rcvbuf_bytes = rcvbuf[b & 7];
+    o->keepalive_idle_ns = idle[(b >> 3) & 3];
+    o->user_timeout_ns = uto[(b >> 5) & 3];
+    o->window_scaling = (b >> 7) ? -1 : 0;
+    b = u8(r);
+    o->keepalive_interval_ns = ival[b & 3];
+    o->keepalive_count = cnt[(b >> 2) & 3];
+    o->cc = (b >> 4) % 3 == 1 ? &viv_tcp_cc_newreno : (b >> 4) % 3 == 2 ? &viv_tcp_cc_cubic : NULL;
+    if (o->fixed_isn)
+        o->isn = u32(r);
+}
+
+static void op_tcp_new(actx *c, rd *r)
+{
+    uint8_t m = u8(r);
+    int hi = pick(c, r, K_HOST);
+    viv_host_t *h = (m & 0xf0) == 0xf0 ? NULL : handle(c, hi);
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    if (m & 1)
+        fill_tcp_opts(r, &o);
+    uint8_t mode = u8(r);
+    script sc = take(r, 40);
+    int s = slot_free(c, K_TCP);
+    if (s < 0 || c->nrec >= NREC)
+        return;
+    int ri = tcp_rec(c, hi, -1, mode, sc);
+    viv_tcp_t *t = NULL;
+    int rc = CALL(
+        c, viv_tcp_new(&t, h, (m & 1) ? &o : NULL, (mode & 0x80) ? NULL : tcp_cb, &c->recs[ri]));
+    if (!h)
+        expect(c, rc, VIV_EINVAL, "viv_tcp_new(NULL host)");
+    tcp_codes(c, rc, "viv_tcp_new", 0, 0, CODES(VIV_EINVAL));
+    if (rc < 0) {
+        tcp_unrec(c, ri);
+        return;
+    }
+    c->recs[ri].h = t;
+    slot_put(c, ri, s);
+}
+
+static viv_sockaddr_t pick_tsa(actx *c, rd *r)
+{
+    static const uint16_t ports[] = {80, 80, 80, 81, 0, 0, 1, 65535, 49152, 80, 7, 22};
+    viv_sockaddr_t a;
+    uint8_t b = u8(r);
+    a.ip = (b & 3) == 0 ? VIV_IP4_ANY : pick_ip(c, r);
+    a.port = ports[(b >> 2) % (sizeof ports / sizeof ports[0])];
+    return a;
+}
+
+/* Close (or abort) a TCP socket the program holds. */
+static void tcp_release(actx *c, int ri, int abort_it)
+{
+    rec *o = &c->recs[ri];
+    if (o->freed || o->kind != K_TCP)
+        return;
+    if (abort_it)
+        viv_tcp_abort(o->h);
+    else
+        viv_tcp_close(o->h);
+    c->calls++;
+    forget(c, ri);
+    clock_check(c, "viv_tcp_close");
+}
+
+static void obs_tcp_info(actx *c, const viv_tcp_info *in)
+{
+    obs(c, (uint64_t)in->state << 32 | (uint32_t)(in->snd_nxt - in->iss));
+    obs(c, (uint64_t)(in->snd_una - in->iss) << 32 | (uint32_t)(in->rcv_nxt - in->irs));
+    obs(c, (uint64_t)in->snd_wnd << 32 | in->rcv_wnd);
+    obs(c, (uint64_t)in->cwnd << 32 | in->ssthresh);
+    obs(c, (uint64_t)in->send_q << 32 | in->recv_q);
+    obs(c, in->segs_out ^ in->segs_in << 20 ^ in->retransmits << 40);
+    obs(c, in->bytes_received ^ in->bytes_acked << 24);
+    obs(c, in->rto_ns ^ in->srtt_ns);
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        obs(c, in->timer_ns[k]);
+}
+
+/* Whether tcp.h's rules refuse a tunables struct: 1 yes, 0 no, -1 either answer is right.
+ * (k) The @return lists of the setters refuse an `initial_window` of 0, which the field's
+ * own description (and viv_tcp_tunables_rfc()) give as RFC 5681's rule: 0 is taken as valid
+ * here. Durations: refused above 2^60 ns says tcp.h, above VIV_TIME_MAX / 8 (about 2^61)
+ * says the code; between the two either is taken. */
+static int tunables_bad(const viv_tcp_tunables *t)
+{
+    if (t->rto_min_ns == 0 || t->rto_min_ns > t->rto_initial_ns ||
+        t->rto_initial_ns > t->rto_max_ns || t->initial_window > 65535 || !t->cc)
+        return 1;
+    const viv_time_t d[] = {t->msl_ns,     t->rto_initial_ns, t->rto_min_ns,
+                            t->rto_max_ns, t->delack_ns,      t->fin_timeout_ns};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        if (d[i] > VIV_TIME_MAX / 4)
+            return 1;
+        if (d[i] > (viv_time_t)1 << 60)
+            bad = -1;
+    }
+    return bad;
+}
+
+static void op_tunables(actx *c, rd *r, viv_host_t *h)
+{
+    static const viv_time_t durs[] = {0,        1,         VIV_MS(1),  VIV_MS(200),
+                                      VIV_S(1), VIV_S(30), VIV_S(120), (viv_time_t)1 << 61};
+    static const uint32_t small[] = {0, 1, 2, 3, 6, 15, 65535, 65536};
+    uint8_t m = u8(r);
+    viv_tcp_tunables t;
+    int rc = (m & 1) ? CALL(c, viv_host_tcp_tunables_get(&t, h))
+                     : CALL(c, viv_sim_tcp_tunables_get(&t, c->sim));
+    if (rc != 0) {
+        viv_tcp_tunables_rfc(&t);
+        if (!h && (m & 1))
+            expect(c, rc, VIV_EINVAL, "viv_host_tcp_tunables_get(NULL)");
+    }
+    obs(c, t.msl_ns ^ t.rto_initial_ns ^ t.rto_min_ns ^ t.rto_max_ns ^ t.delack_ns);
+    if (m & 2) {
+        uint8_t b = u8(r);
+        t.msl_ns = durs[b & 7];
+        t.rto_min_ns = durs[(b >> 3) & 7];
+        b = u8(r);
+        t.rto_initial_ns = durs[b & 7];
+        t.rto_max_ns = durs[(b >> 3) & 7];
+        t.delack_ns = durs[b >> 6];
+        b = u8(r);
+        t.syn_retries = small[b & 7];
+        t.synack_retries = small[(b >> 3) & 7];
+        t.retries = small[b >> 5];
+        b = u8(r);
+        t.fin_timeout_ns = durs[b & 7];
+        t.initial_window = small[(b >> 3) & 7];
+        t.sack = (b >> 6) & 1;
+        t.timestamps = b >> 7;
+    }
+    if (m & 4) { /* RFC's defaults */
+        viv_tcp_tunables_rfc(&t);
+        viv_tcp_tunables_rfc(NULL);
+    }
+    int bad = tunables_bad(&t);
+    if (m & 8) {
+        rc = CALL(c, viv_sim_set_tcp_tunables(c->sim, (m & 0x10) ? NULL : &t));
+        if (!(m & 0x10) && rc != VIV_ENOMEM && bad >= 0)
+            expect(c, rc, bad ? VIV_EINVAL : 0, "viv_sim_set_tcp_tunables");
+    } else if (m & 0x20) {
+        rc = CALL(c, viv_host_set_tcp_tunables(h, (m & 0x10) ? NULL : &t));
+        if (h && !(m & 0x10) && rc != VIV_ENOMEM && bad >= 0)
+            expect(c, rc, bad ? VIV_EINVAL : 0, "viv_host_set_tcp_tunables");
+        if (!h)
+            expect(c, rc, VIV_EINVAL, "viv_host_set_tcp_tunables(NULL)");
+    }
+}
+
+static void op_tcp(actx *c, rd *r)
+{
+    static const uint32_t backlogs[] = {0, 1, 2, 128, UINT32_MAX, 3};
+    static const size_t lens[] = {0, 1, 10, 100, 1460, 5000, 65536, 70000};
+    static const int hows[] = {VIV_SHUT_WR, VIV_SHUT_RD, VIV_SHUT_RDWR, VIV_SHUT_WR, 0, 4, -1};
+    uint8_t m = u8(r);
+    uint8_t b = u8(r);
+    int ri = pick(c, r, K_TCP);
+    viv_tcp_t *s = (m & 0xf0) == 0xf0 ? NULL : handle(c, ri);
+    rec *o = ri >= 0 ? &c->recs[ri] : NULL;
+    int rc;
+    switch (m & 15) {
+    case 0: {
+        viv_sockaddr_t a = pick_tsa(c, r);
+        rc = CALL(c, viv_tcp_bind(s, (b & 1) ? NULL : &a));
+        tcp_codes(c, rc, "viv_tcp_bind", 0, 0,
+                  CODES(VIV_EINVAL, VIV_EADDRNOTAVAIL, VIV_EADDRINUSE, VIV_EAGAIN));
+        if (!s || (b & 1))
+            expect(c, rc, VIV_EINVAL, "viv_tcp_bind with NULL");
+        if (rc == 0 && o)
+            o->dead = 0;
+        break;
+    }
+    case 1:
+        rc = CALL(c, viv_tcp_listen(s, PICK(r, backlogs)));
+        tcp_codes(c, rc, "viv_tcp_listen", 0, 0, CODES(VIV_EINVAL, VIV_EISCONN, VIV_EADDRINUSE));
+        if (rc == 0 && o)
+            o->dead = 0;
+        break;
+    case 2: {
+        viv_sockaddr_t a = pick_tsa(c, r);
+        rc = CALL(c, viv_tcp_connect(s, (b & 1) ? NULL : &a));
+        tcp_codes(c, rc, "viv_tcp_connect", 0, 0,
+                  CODES(VIV_EINPROGRESS, VIV_EINVAL, VIV_EALREADY, VIV_EISCONN, VIV_ENETUNREACH,
+                        VIV_EADDRINUSE, VIV_EAGAIN));
+        if (rc == 0)
+            fail(c, "viv_tcp_connect returned 0, not VIV_EINPROGRESS");
+        if (rc == VIV_EINPROGRESS && o)
+            o->dead = 0;
+        break;
+    }
+    case 3: {
+        size_t len = PICK(r, lens);
+        if (!bytes_ok(c, len))
+            break;
+        memset(c->buf, (int)(m ^ len), len);
+        rc = CALL(c, viv_tcp_send(s, (len || !(b & 1)) ? c->buf : NULL, len));
+        tcp_codes(c, rc, "viv_tcp_send", 1, 1,
+                  CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE, VIV_EINVAL));
+        if (rc >= 0 && (size_t)rc > len)
+            fail(c, "viv_tcp_send of %zu bytes returned %d", len, rc);
+        break;
+    }
+    case 4: {
+        static const size_t caps[] = {0, 1, 16, 2048, 65536};
+        size_t cap = PICK(r, caps);
+        rc = CALL(c, viv_tcp_recv(s, (cap || !(b & 1)) ? c->buf : NULL, cap));
+        tcp_codes(c, rc, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EINVAL));
+        if (rc >= 0 && (size_t)rc > cap)
+            fail(c, "viv_tcp_recv copied %d bytes into %zu", rc, cap);
+        if (rc > 0)
+            obs(c, hash_bytes(c->buf, (size_t)rc));
+        break;
+    }
+    case 5: {
+        int how = PICK(r, hows);
+        rc = CALL(c, viv_tcp_shutdown(s, how));
+        tcp_codes(c, rc, "viv_tcp_shutdown", 0, 0, CODES(VIV_EINVAL, VIV_ENOTCONN));
+        if (how < VIV_SHUT_RD || how > VIV_SHUT_RDWR)
+            expect(c, rc, VIV_EINVAL, "viv_tcp_shutdown with a bad direction");
+        break;
+    }
+    case 6:
+    case 7:
+        if (s)
+            tcp_release(c, ri, (m & 15) == 7);
+        else if (m & 1)
+            viv_tcp_abort(NULL);
+        else
+            viv_tcp_close(NULL);
+        break;
+    case 8: {
+        viv_tcp_opts op = VIV_TCP_OPTS_INIT;
+        fill_tcp_opts(r, &op);
+        rc = CALL(c, viv_tcp_set_opts(s, (b & 1) ? NULL : &op));
+        tcp_codes(c, rc, "viv_tcp_set_opts", 0, 0, CODES(VIV_EINVAL, VIV_ESTATE));
+        break;
+    }
+    case 9: {
+        viv_tcp_opts op;
+        rc = CALL(c, viv_tcp_opts_get((b & 1) ? NULL : &op, s));
+        if (!s || (b & 1))
+            expect(c, rc, VIV_EINVAL, "viv_tcp_opts_get with NULL");
+        else if (rc == 0)
+            obs(c, ((uint64_t)op.mss << 48 | (uint64_t)op.sndbuf_bytes << 16) ^ op.rcvbuf_bytes);
+        viv_tcp_info in;
+        rc = CALL(c, viv_tcp_info_get(&in, s));
+        tcp_codes(c, rc, "viv_tcp_info_get", 0, 0, CODES(VIV_EINVAL));
+        if (rc == 0) {
+            obs_tcp_info(c, &in);
+            if (in.state != viv_tcp_state_get(s))
+                fail(c, "viv_tcp_info_get and viv_tcp_state_get disagree");
+            if (!VIV_APIFUZZ_AVOID_TCP_INFO_CC && (!in.cc || !in.cc[0]))
+                fail(c, "viv_tcp_info_get gave no congestion control name");
+        }
+        viv_sockaddr_t a = {0, 0};
+        rc = CALL(c, viv_tcp_local(&a, s));
+        tcp_codes(c, rc, "viv_tcp_local", 0, 0, CODES(VIV_EINVAL));
+        obs(c, (uint64_t)a.ip << 16 | a.port);
+        rc = CALL(c, viv_tcp_peer(&a, s));
+        tcp_codes(c, rc, "viv_tcp_peer", 0, 0, CODES(VIV_EINVAL, VIV_ENOTCONN));
+        obs(c, (uint64_t)a.ip << 16 | a.port);
+        int cs = viv_tcp_can_send(s);
+        if (cs != 0 && cs != 1)
+            fail(c, "viv_tcp_can_send gave %d", cs);
+        obs(c, (uint64_t)cs << 8 | (uint64_t)viv_tcp_state_get(s));
+        rc = CALL(c, viv_tcp_error(s));
+        tcp_codes(c, rc, "viv_tcp_error", 0, 1, CODES(VIV_EINVAL));
+        if (o && o->dead && rc != 0 && rc != VIV_ECONNABORTED)
+            fail(c, "viv_tcp_error of a socket whose host was switched off gave %d", rc);
+        break;
+    }
+    case 10:
+        if (!s) {
+            viv_tcp_t *a = NULL;
+            expect(c, CALL(c, viv_tcp_accept(&a, NULL, NULL, NULL)), VIV_EINVAL,
+                   "viv_tcp_accept(NULL)");
+        } else {
+            tcp_accept_one(c, o);
+        }
+        break;
+    case 11:
+        rc = CALL(c, viv_tcp_set_cb(s, (b & 1) ? NULL : tcp_cb, o));
+        tcp_codes(c, rc, "viv_tcp_set_cb", 0, 0, CODES(VIV_EINVAL));
+        break;
+    case 12: { /* netstat, filtered */
+        int hi = pick(c, r, K_HOST);
+        viv_host_t *h = handle(c, hi);
+        static const uint16_t fports[] = {0, 80, 81, 7};
+        viv_netstat_filter f = VIV_NETSTAT_FILTER_INIT;
+        f.proto = (b & 1) ? VIV_SOCK_TCP : (viv_sock_proto)0;
+        f.local_port = fports[(b >> 1) & 3];
+        f.port = fports[(b >> 3) & 3];
+        f.states = (b & 0x20) ? VIV_NETSTAT_STATE(VIV_TCP_TIME_WAIT) |
+                                    VIV_NETSTAT_STATE(VIV_TCP_ESTABLISHED)
+                              : 0;
+        size_t cap = pick_cap(r) / 16;
+        viv_sock_info *si = malloc((cap ? cap : 1) * sizeof(*si));
+        if (si) {
+            rc = CALL(c, viv_host_netstat_filtered(h, &f, cap ? si : NULL, cap));
+            if (!h)
+                expect(c, rc, VIV_EINVAL, "viv_host_netstat_filtered(NULL)");
+            for (size_t k = 0; rc > 0 && k < (size_t)rc && k < cap; k++) {
+                obs(c, (uint64_t)si[k].local.port << 32 | si[k].remote.port);
+                obs(c, (uint64_t)si[k].state << 32 | si[k].send_q);
+                if ((f.local_port && si[k].local.port != f.local_port) ||
+                    (f.states && !(f.states & VIV_NETSTAT_STATE(si[k].state))))
+                    fail(c, "viv_host_netstat_filtered kept a row its filter does not match");
+            }
+            free(si);
+        }
+        if (h)
+            TEXT(c, viv_host_netstat_text_filtered(h, (uint32_t)(b >> 6), &f, buf, cap_),
+                 pick_cap(r));
+        break;
+    }
+    case 13: {
+        int hi = pick(c, r, K_HOST);
+        op_tunables(c, r, (b & 1) ? NULL : handle(c, hi));
+        break;
+    }
+    case 14: {
+        int hi = pick(c, r, K_HOST);
+        viv_tcp_host_stats st;
+        rc = CALL(c, viv_host_tcp_stats(&st, handle(c, hi)));
+        if (rc == 0)
+            obs(c, hash_bytes(&st, sizeof st));
+        for (int k = -1; k <= VIV_TCP_TIMER_COUNT; k++) {
+            const char *nm = viv_tcp_timer_name((viv_tcp_timer)k);
+            if (!nm)
+                fail(c, "viv_tcp_timer_name(%d) is NULL", k);
+            else
+                obs(c, hash_bytes(nm, strlen(nm)));
+        }
+        break;
+    }
+    default: { /* NULL handles everywhere */
+        viv_sockaddr_t a = {VIV_IP4_ANY, 80};
+        viv_tcp_info in;
+        viv_tcp_t *t = NULL;
+        expect(c, CALL(c, viv_tcp_bind(NULL, &a)), VIV_EINVAL, "viv_tcp_bind(NULL)");
+        expect(c, CALL(c, viv_tcp_listen(NULL, 1)), VIV_EINVAL, "viv_tcp_listen(NULL)");
+        expect(c, CALL(c, viv_tcp_connect(NULL, &a)), VIV_EINVAL, "viv_tcp_connect(NULL)");
+        expect(c, CALL(c, viv_tcp_send(NULL, "x", 1)), VIV_EINVAL, "viv_tcp_send(NULL)");
+        expect(c, CALL(c, viv_tcp_recv(NULL, c->buf, 1)), VIV_EINVAL, "viv_tcp_recv(NULL)");
+        expect(c, CALL(c, viv_tcp_shutdown(NULL, VIV_SHUT_WR)), VIV_EINVAL,
+               "viv_tcp_shutdown(NULL)");
+        expect(c, CALL(c, viv_tcp_info_get(&in, NULL)), VIV_EINVAL, "viv_tcp_info_get(NULL)");
+        expect(c, CALL(c, viv_tcp_error(NULL)), VIV_EINVAL, "viv_tcp_error(NULL)");
+        expect(c, CALL(c, viv_tcp_new(&t, NULL, NULL, NULL, NULL)), VIV_EINVAL,
+               "viv_tcp_new(NULL host)");
+        if (s) {
+            expect(c, CALL(c, viv_tcp_info_get(NULL, s)), VIV_EINVAL, "viv_tcp_info_get(NULL out)");
+            expect(c, CALL(c, viv_tcp_send(s, NULL, 5)), VIV_EINVAL, "viv_tcp_send(NULL, 5)");
+        }
+        if (viv_tcp_state_get(NULL) != VIV_TCP_CLOSED || viv_tcp_can_send(NULL) != 0)
+            fail(c, "a TCP getter gave something for NULL");
+        viv_tcp_close(NULL);
+        viv_tcp_abort(NULL);
+        break;
+    }
+    }
+}
+
+/* A process ended (exit, kill, its host switched off): its sockets were closed by the host. */
+static void proc_end(actx *c, int pi)
+{
+    c->recs[pi].dead = 1;
+    for (int j = 0; j < c->nrec; j++)
+        if (!c->recs[j].freed && c->recs[j].proc == pi &&
+            (c->recs[j].kind == K_TCP || c->recs[j].kind == K_UDP))
+            forget(c, j);
+}
+
+/* A host was switched off: its processes end, its own TCP sockets are dead (CLOSED, no
+ * callback). */
+static void host_power_off(actx *c, int hi)
+{
+    if (hi < 0 || c->recs[hi].kind != K_HOST)
+        return;
+    for (int j = 0; j < c->nrec; j++) {
+        rec *x = &c->recs[j];
+        if (x->freed || x->host != hi)
+            continue;
+        if (x->kind == K_PROC && !x->dead)
+            proc_end(c, j);
+        else if (x->kind == K_TCP && x->proc < 0)
+            x->dead = 1;
+    }
+}
+
+static void op_proc(actx *c, rd *r)
+{
+    static const char *const names[] = {"nginx", "client", "",
+                                        "a-very-long-process-name-past-31-bytes"};
+    uint8_t m = u8(r);
+    int pi = pick(c, r, K_PROC);
+    viv_process_t *p = (m & 0xf0) == 0xf0 ? NULL : handle(c, pi);
+    rec *po = pi >= 0 ? &c->recs[pi] : NULL;
+    int rc;
+    switch (m & 7) {
+    case 0: {
+        int hi = pick(c, r, K_HOST);
+        viv_host_t *h = handle(c, hi);
+        const char *nm = PICK(r, names);
+        int s = slot_free(c, K_PROC);
+        if (s < 0 || c->nrec >= NREC)
+            break;
+        viv_process_t *np = NULL;
+        rc = CALL(c, viv_process_new(&np, h, (m & 8) ? NULL : nm));
+        if (!h || (m & 8))
+            expect(c, rc, VIV_EINVAL, "viv_process_new with NULL");
+        if (rc != 0)
+            break;
+        int ri = rec_new(c, K_PROC, np);
+        c->recs[ri].host = (int16_t)hi;
+        slot_put(c, ri, s);
+        obs(c, viv_process_pid(np));
+        break;
+    }
+    case 1:
+    case 2: {
+        int kind = (m & 7) == 1 ? K_TCP : K_UDP;
+        int si = pick(c, r, kind);
+        void *s = handle(c, si);
+        rc = kind == K_TCP ? CALL(c, viv_process_adopt_tcp(p, s))
+                           : CALL(c, viv_process_adopt_udp(p, s));
+        tcp_codes(c, rc, "viv_process_adopt", 0, 0, CODES(VIV_EINVAL, VIV_ESTATE));
+        if (!p || !s)
+            expect(c, rc, VIV_EINVAL, "viv_process_adopt with NULL");
+        else if (c->recs[si].host != po->host)
+            expect(c, rc, VIV_EINVAL, "viv_process_adopt of another host's socket");
+        else if (po->dead)
+            expect(c, rc, VIV_ESTATE, "viv_process_adopt by a process that ended");
+        else
+            expect(c, rc, 0, "viv_process_adopt");
+        if (rc == 0)
+            c->recs[si].proc = (int16_t)pi;
+        break;
+    }
+    case 3:
+    case 4:
+        rc = (m & 7) == 3 ? CALL(c, viv_process_exit(p, (int)(int8_t)u8(r)))
+                          : CALL(c, viv_process_kill(p));
+        if (!p)
+            expect(c, rc, VIV_EINVAL, "viv_process_exit(NULL)");
+        else
+            expect(c, rc, 0, "viv_process_exit");
+        if (rc == 0 && pi >= 0)
+            proc_end(c, pi);
+        clock_check(c, "viv_process_exit");
+        break;
+    case 5:
+        if (pi >= 0 && p) {
+            viv_process_free(p);
+            c->calls++;
+            forget(c, pi);
+            clock_check(c, "viv_process_free");
+        } else {
+            viv_process_free(NULL);
+        }
+        break;
+    default: {
+        viv_process_status st = viv_process_status_get(p);
+        uint32_t n = viv_process_socket_count(p);
+        const char *nm = viv_process_name(p);
+        obs(c, (uint64_t)st << 40 | (uint64_t)n << 8 | (uint8_t)viv_process_exit_code(p));
+        obs(c, viv_process_pid(p));
+        if (nm)
+            obs(c, hash_bytes(nm, strlen(nm)));
+        if (p && nm && strlen(nm) > 31)
+            fail(c, "a process name of %zu bytes (31 are kept)", strlen(nm));
+        if (p && (st != VIV_PROCESS_RUNNING) != (po->dead != 0))
+            fail(c, "a process is in status %d, but it %s", (int)st,
+                 po->dead ? "ended" : "did not end");
+        if (p && po->dead && n != 0)
+            fail(c, "a process that ended owns %u sockets", n);
+        if (p) { /* the sockets it owns, as we count them */
+            uint32_t mine = 0;
+            for (int j = 0; j < c->nrec; j++)
+                mine += !c->recs[j].freed && c->recs[j].proc == pi;
+            if (mine != n)
+                fail(c, "a process owns %u sockets, the program gave it %u", n, mine);
+        }
+        break;
+    }
     }
 }
 
@@ -2895,6 +3570,15 @@ static void free_rec(actx *c, int ri)
     case K_PCAP:
         viv_pcap_close(h);
         break;
+    case K_TCP:
+        if (o->mode & 0x40)
+            viv_tcp_abort(h);
+        else
+            viv_tcp_close(h);
+        break;
+    case K_PROC:
+        viv_process_free(h);
+        break;
 #if API3
     case K_REC:
         viv_rec_free(h);
@@ -2959,8 +3643,14 @@ static void op_self(actx *c, rd *r)
             CALL(c, viv_link_set_up(o->h, pick_dir(r), 0));
         else if (o->kind == K_UDP)
             CALL(c, viv_udp_connect(o->h, NULL));
-        else if (o->kind == K_DEV || o->kind == K_HOST || o->kind == K_HUB || o->kind == K_SW)
-            CALL(c, viv_node_set_up(node_of(c, c->self), 0));
+        else if (o->kind == K_TCP)
+            tcp_codes(c, CALL(c, viv_tcp_shutdown(o->h, VIV_SHUT_WR)), "viv_tcp_shutdown", 0, 0,
+                      CODES(VIV_EINVAL, VIV_ENOTCONN));
+        else if (o->kind == K_DEV || o->kind == K_HOST || o->kind == K_HUB || o->kind == K_SW) {
+            int was = viv_node_is_up(node_of(c, c->self));
+            if (CALL(c, viv_node_set_up(node_of(c, c->self), 0)) == 0 && was)
+                host_power_off(c, c->self);
+        }
         break;
     case 5:
         if (o->kind == K_UDP) {
@@ -2974,6 +3664,12 @@ static void op_self(actx *c, rd *r)
                 CALL(c, viv_device_send(o->h, 0, c->buf, len));
         } else if (o->kind == K_LINK) {
             CALL(c, viv_link_set_intercept(o->h, VIV_LINK_BOTH, NULL, NULL));
+        } else if (o->kind == K_TCP) {
+            int n = CALL(c, viv_tcp_recv(o->h, c->buf, 64));
+            tcp_codes(c, n, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN));
+            if (n > 0 && bytes_ok(c, (uint64_t)n))
+                tcp_codes(c, CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n)), "viv_tcp_send", 1, 1,
+                          CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
         }
         break;
     default:
@@ -3453,7 +4149,9 @@ static void op_rec(actx *c, rd *r)
         if (!(m & 0x10) && o.snaplen > 131072)
             expect(c, rc, VIV_EINVAL, "viv_rec_new with a snapshot length over 131072");
         if (rc == 0) {
-            slot_put(c, rec_new(c, K_REC, x), s);
+            int xi = rec_new(c, K_REC, x);
+            c->recs[xi].snap = (m & 0x10) || !o.snaplen ? VIV_REC_SNAPLEN_DEFAULT : o.snaplen;
+            slot_put(c, xi, s);
             if (viv_rec_sim(x) != c->sim || viv_rec_count(x) ||
                 viv_rec_start(x) != viv_sim_now(c->sim))
                 fail(c, "a new recorder is not empty, of its simulation, from now");
@@ -3574,10 +4272,14 @@ static void op_rec(actx *c, rd *r)
             rc = CALL(c, viv_rec_trace_get(&tr, recorder, i));
             if (recorder && i == nt)
                 expect(c, rc, VIV_ERANGE, "viv_rec_trace_get past the end");
-            if (rc == 0)
-                obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
-                           hash_bytes(tr.frame,
-                                      tr.frame ? (tr.frame_len < 256 ? tr.frame_len : 0) : 0));
+            if (rc != 0)
+                continue;
+            /* The recorder keeps at most its snapshot length of the frame (testing.h):
+             * reading frame_len bytes read past its copy when the snapshot was shorter. */
+            size_t kept =
+                ri >= 0 && tr.frame_len > c->recs[ri].snap ? c->recs[ri].snap : tr.frame_len;
+            obs(c, (uint64_t)tr.kind << 32 ^ tr.time ^
+                       hash_bytes(tr.frame, tr.frame ? (kept < 256 ? kept : 0) : 0));
         }
 #else
         (void)b, (void)cap;
@@ -3989,13 +4691,23 @@ static const opdef ops[] = {
     {"trace", op_trace},
 };
 
+/* Ops added later (TCP, processes), picked by the bytes 0xe0 to 0xff, so that the table above
+ * still decodes the bytes below 0xe0 as it did before them (an op byte at or above 0xe0
+ * picked ops[byte % NOPS] before). api_corpus.py reads this table too. */
+static const opdef ops2[] = {
+    {"tcp_new", op_tcp_new}, {"tcp", op_tcp}, {"tcp", op_tcp}, {"tcp", op_tcp}, {"proc", op_proc},
+};
+
 #define NOPS (sizeof ops / sizeof ops[0])
+#define NOPS2 (sizeof ops2 / sizeof ops2[0])
+#define OPS2_FROM 0xe0u
 
 static void do_op(actx *c, rd *r)
 {
     if (c->gone)
         return;
-    const opdef *op = &ops[u8(r) % NOPS];
+    uint8_t b = u8(r);
+    const opdef *op = b >= OPS2_FROM ? &ops2[(b - OPS2_FROM) % NOPS2] : &ops[b % NOPS];
     c->ops++;
     if (viv_apifuzz_verbose)
         fprintf(stderr, "%*s%s @%llu ns\n", c->depth * 2, "", op->name,
@@ -4053,6 +4765,15 @@ static void audit(actx *c)
         case K_PCAP:
             obs(c, viv_pcap_frames(o->h));
             CALL(c, viv_pcap_flush(o->h));
+            break;
+        case K_TCP: {
+            viv_tcp_info in;
+            if (CALL(c, viv_tcp_info_get(&in, o->h)) == 0)
+                obs_tcp_info(c, &in);
+            break;
+        }
+        case K_PROC:
+            obs(c, (uint64_t)viv_process_status_get(o->h) << 32 | viv_process_socket_count(o->h));
             break;
         default:
             break;

@@ -489,9 +489,7 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
     assert_true(d->state_changes > 0 && edges >= 15);
 }
 
-/* Open findings in TCP's own files (src/l4/tcp*.c, being rewritten elsewhere): each has a
- * minimal reproducer here, skipped until the rewrite is merged and the defect fixed; run
- * them with VIV_TCPFUZZ_OPEN=1.
+/* Findings in TCP's own files, each with a minimal reproducer (fixed by issue 18's TCP).
  *
  * (l) viv_tcp_info_get() never fills `cc` (tcp.h: "the congestion-control algorithm's name
  * (static string)"): it stays NULL, and so do ssthresh, in_flight and the SACK, timestamp
@@ -500,8 +498,6 @@ static void test_tcp_fuzz__derived_inputs_reach_the_checks(void **state)
 static void test_tcp_fuzz__open_l_info_names_its_cc(void **state)
 {
     (void)state;
-    if (!getenv("VIV_TCPFUZZ_OPEN"))
-        skip();
     viv_test_alloc a;
     viv_sim_t *sim = viv_test_sim_new(&a, 1);
     viv_host_t *h;

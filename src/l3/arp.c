@@ -417,8 +417,9 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
 {
     viv_sim_t *sim = h->node.sim;
     viv__iface *ifc = h->ifaces[iface];
-    if (nh == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, nh)) {
-        eth_out(h, iface, &mac_bcast, f);
+    if (nh == VIV_IP4_BROADCAST || ((nh & h->bcast_low) == h->bcast_low && h->bcast_low &&
+                                    viv__iface_is_bcast(ifc, nh))) {
+        eth_out(h, iface, &mac_bcast, f); /* bcast_low: only such addresses can be one */
         return;
     }
     if ((nh >> 28) == 0xe) { /* multicast: RFC 1112's mapping */

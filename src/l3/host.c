@@ -536,6 +536,21 @@ int viv_host_has_addr(const viv_host_t *h, viv_ip4_t ip)
     return viv__host_addr_iface(h, ip) >= 0;
 }
 
+/* h->bcast_low from every address's prefix (l3.h): the host part of the longest prefix that
+ * has a directed broadcast (/30 at most). A scan, when an address goes (adding one updates
+ * it in place). */
+static void bcast_low_update(struct viv_host *h)
+{
+    uint32_t bits = 33; /* the fewest host bits of a prefix with a broadcast; 33: none */
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++) {
+            uint32_t hb = 32u - h->ifaces[i]->addrs[k].len;
+            if (hb >= 2 && hb < bits)
+                bits = hb;
+        }
+    h->bcast_low = bits == 33 ? 0 : (viv_ip4_t)((UINT64_C(1) << bits) - 1);
+}
+
 int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefix_len)
 {
     VIV__HANDLE(h, HOST);
@@ -574,6 +589,11 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
     viv__route_changed(h);
     h->naddrs++;
+    if (prefix_len <= 30) { /* a longer host part than any so far narrows nothing */
+        viv_ip4_t low = (viv_ip4_t)((UINT64_C(1) << (32u - prefix_len)) - 1);
+        if (!h->bcast_low || low < h->bcast_low)
+            h->bcast_low = low;
+    }
     if (h->addr_index.cap)
         index_put(h, iface, ip, prefix_len);
     return 0;
@@ -609,6 +629,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
             viv__route_changed(h);
             h->naddrs--;
             index_del(h, ip, len);
+            bcast_low_update(h);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)

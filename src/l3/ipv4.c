@@ -283,8 +283,8 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
                 iface = (int)i;
         if (iface < 0)
             return VIV_ENETUNREACH;
-    } else {
-        iface = viv__host_bcast_iface(h, dst);
+    } else if (h->bcast_low && (dst & h->bcast_low) == h->bcast_low) {
+        iface = viv__host_bcast_iface(h, dst); /* only then can dst be a directed broadcast */
         out->bcast = iface >= 0;
     }
     if (iface >= 0) {
@@ -292,14 +292,14 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
         if (src == VIV_IP4_ANY && h->ifaces[iface]->naddrs)
             src = h->ifaces[iface]->addrs[0].ip;
     } else {
-        viv_route r;
-        if (viv__route_lookup(h, dst, &r) < 0)
+        const viv_route *r = viv__route_find(h, dst);
+        if (!r)
             return VIV_ENETUNREACH;
-        out->iface = r.iface;
-        if (r.gateway)
-            out->next_hop = r.gateway;
+        out->iface = r->iface;
+        if (r->gateway)
+            out->next_hop = r->gateway;
         if (src == VIV_IP4_ANY)
-            src = r.src;
+            src = viv__route_src(h, r);
     }
     if (src == VIV_IP4_ANY)
         return VIV_EADDRNOTAVAIL;

@@ -150,6 +150,10 @@ struct viv_host {
      * that a scan of the interfaces is as fast and a host pays no memory for it. */
     viv__map addr_index;
     uint32_t naddrs; /* addresses on all interfaces */
+    /* The low bits every directed broadcast address of the host has set (the host part of
+     * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
+     * index only for destinations that pass this (host.c keeps it). */
+    viv_ip4_t bcast_low;
     viv__rtab rt; /* the routing table (route.c) */
     /* Counts every change of the routes or the addresses (viv__route_changed): a path chosen
      * by viv__ip_route stays valid while it is unchanged, so sockets may keep theirs. */
@@ -205,6 +209,10 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
 void viv__route_changed(struct viv_host *h);
 /* Longest-prefix match; fills *out (with src). Returns 0 or VIV_ENETUNREACH. */
 int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out);
+/* The same without a copy: the route in the table (valid until the table changes), or NULL;
+ * its source address is viv__route_src's. */
+const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst);
+viv_ip4_t viv__route_src(const struct viv_host *h, const viv_route *r);
 int viv__route_insert(struct viv_host *h, const viv_route *r);
 /* Remove routes matching the predicate; returns how many. */
 int viv__route_remove_if(struct viv_host *h, int (*pred)(const viv_route *r, const void *arg),

@@ -498,7 +498,7 @@ static viv_ip4_t route_src(const struct viv_host *h, const viv_route *r)
     return ifc->addrs[0].ip;
 }
 
-int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out)
+const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst)
 {
     const viv__rtab *t = &h->rt;
     uint32_t i = t->root, best = 0;
@@ -512,10 +512,20 @@ int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out)
             break;
         i = n->child[rt_bit(dst, n->len)];
     }
-    if (!best)
+    return best ? &RT(t, best).r : NULL;
+}
+
+viv_ip4_t viv__route_src(const struct viv_host *h, const viv_route *r)
+{
+    return route_src(h, r);
+}
+
+int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out)
+{
+    const viv_route *r = viv__route_find(h, dst);
+    if (!r)
         return VIV_ENETUNREACH;
     if (out) {
-        const viv_route *r = &RT(t, best).r;
         *out = *r;
         out->src = route_src(h, r);
     }

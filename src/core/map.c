@@ -50,7 +50,7 @@ static int map_fits(const viv__map *m, uint64_t n)
 
 static int map_grow(viv_sim_t *sim, viv__map *m, uint64_t n)
 {
-    uint64_t ncap = m->cap ? m->cap : 16;
+    uint64_t ncap = m->cap ? m->cap : 4; /* most maps hold a key or two: 96 bytes, not 384 */
     while (n * 4 > ncap * 3)
         ncap *= 2;
     if (ncap > (UINT64_C(1) << 31))

@@ -84,10 +84,17 @@ static int eph_in_range(uint16_t port)
  * failure; an empty bitmap would be harmless anyway. */
 static int eph_reserve(viv_sim_t *sim, viv__demux *d, uint16_t port)
 {
-    if (d->eph_held || !eph_in_range(port))
+    if (d->eph_held || !eph_in_range(port) || d->eph_nheld < VIV__EPH_FEW)
         return 0;
-    d->eph_held = viv__zalloc(sim, EPH_BYTES);
-    return d->eph_held ? 0 : VIV_ENOMEM;
+    uint64_t *b = viv__zalloc(sim, EPH_BYTES); /* the inline slots are full: move them */
+    if (!b)
+        return VIV_ENOMEM;
+    for (uint32_t k = 0; k < d->eph_nheld; k++) {
+        uint32_t i = (uint32_t)d->eph_few[k] - VIV__EPHEMERAL_LO;
+        b[i / 64u] |= UINT64_C(1) << (i % 64u);
+    }
+    d->eph_held = b;
+    return 0;
 }
 
 /* The port got its first holder (held 1) or lost its last (held 0). */
@@ -95,6 +102,18 @@ static void eph_mark(viv__demux *d, uint16_t port, int held)
 {
     if (!eph_in_range(port))
         return;
+    if (!d->eph_held) { /* the inline slots (eph_reserve made room) */
+        if (held) {
+            d->eph_few[d->eph_nheld++] = port;
+            return;
+        }
+        for (uint32_t k = 0; k < d->eph_nheld; k++)
+            if (d->eph_few[k] == port) {
+                d->eph_few[k] = d->eph_few[--d->eph_nheld];
+                return;
+            }
+        return;
+    }
     uint32_t i = (uint32_t)port - VIV__EPHEMERAL_LO;
     uint64_t bit = UINT64_C(1) << (i % 64u);
     if (held) {
@@ -104,6 +123,15 @@ static void eph_mark(viv__demux *d, uint16_t port, int held)
         d->eph_held[i / 64u] &= ~bit;
         d->eph_nheld--;
     }
+}
+
+/* Without the bitmap: whether the port is in the inline slots. */
+static int eph_few_held(const viv__demux *d, uint32_t port)
+{
+    for (uint32_t k = 0; k < d->eph_nheld; k++)
+        if (d->eph_few[k] == port)
+            return 1;
+    return 0;
 }
 
 /* The index of the lowest set bit of a nonzero word. */
@@ -125,7 +153,10 @@ uint16_t viv__demux_ephemeral(viv__demux *d)
 {
     uint32_t c = (uint32_t)d->eph_cursor - VIV__EPHEMERAL_LO, i;
     if (!d->eph_held) {
-        i = c; /* no port of the range was ever held */
+        /* At most VIV__EPH_FEW held: the first free one at or after c, wrapping. */
+        i = c;
+        while (eph_few_held(d, VIV__EPHEMERAL_LO + i))
+            i = i + 1u >= EPH_SPAN ? 0 : i + 1u;
     } else if (d->eph_nheld >= EPH_SPAN) {
         return 0; /* the old scan went round once and left the cursor where it was */
     } else {

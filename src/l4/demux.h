@@ -18,16 +18,20 @@
  * hit is skipped: no connection at all, no wildcard-address connection, no endpoint bound
  * to one address (the common server, bound to the wildcard, costs one probe).
  *
- * Ephemeral ports: a bitmap of the held ports of [49152, 65535] (2 KiB), allocated when a
- * port of that range is first taken (a host that never uses one pays nothing) and kept until
- * viv__demux_fini, with a count of the held ones. The allocator searches it a word at a time
- * from its cursor, and answers "none free" at once when the count says so. */
+ * Ephemeral ports: the held ports of [49152, 65535] sit in a few inline slots while there
+ * are at most VIV__EPH_FEW of them (most hosts: a million hosts with two sockets each used
+ * to pay 4 KiB each for bitmaps), then in a bitmap (2 KiB) allocated when a port would not
+ * fit and kept until viv__demux_fini, with a count of the held ones. The allocator finds
+ * the first port not held at or after its cursor, wrapping (a few probes of the slots, or a
+ * word at a time in the bitmap), and answers "none free" at once when the count says so. */
 #ifndef VIV_L4_DEMUX_H
 #define VIV_L4_DEMUX_H
 
 #include <stdint.h>
 
 #include "core/map.h"
+
+#define VIV__EPH_FEW 4 /* held ephemeral ports kept inline before a bitmap is needed */
 #include "vivarium/addr.h"
 
 struct viv_sim;
@@ -54,8 +58,9 @@ typedef struct viv__demux {
     uint32_t nconn_any;   /* connected endpoints whose local address is VIV_IP4_ANY */
     uint32_t nbound_addr; /* unconnected endpoints bound to one address (not the wildcard) */
     uint64_t order;
-    uint64_t *eph_held;  /* bit i: port 49152 + i has a holder; NULL while none ever had */
+    uint64_t *eph_held;  /* bit i: port 49152 + i has a holder; NULL while eph_few serves */
     uint32_t eph_nheld;  /* ports of [49152, 65535] that have a holder */
+    uint16_t eph_few[VIV__EPH_FEW]; /* without the bitmap: the eph_nheld held ports */
     uint16_t eph_cursor; /* where the ephemeral port search goes on, in [49152, 65535] */
 } viv__demux;
 

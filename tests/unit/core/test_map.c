@@ -90,6 +90,7 @@ static void test_map__deletion_keeps_runs_reachable(void **state)
         for (size_t del = 0; del < 6; del++) {
             viv__map m;
             viv__map_init(&m);
+            assert_int_equal(viv__map_reserve(sim, &m, 12), 0); /* 16 slots (a new map: 4) */
             for (uint32_t i = 0; i < 6; i++)
                 assert_int_equal(viv__map_put(sim, &m, keys[i], val_of(i)), 0);
             assert_int_equal(m.cap, 16); /* 6 keys: no growth, one run */

@@ -416,18 +416,21 @@ static void test_demux__ephemeral_matches_the_scan(void **state)
     assert_true(ran_out > 0); /* the last round holds every port at times */
 }
 
-/* The bitmap costs nothing until a port of the range is taken; taking the first one fails
- * with VIV_ENOMEM at any allocation and leaves nothing held and no bitmap. */
+/* The ephemeral range costs nothing until more than VIV__EPH_FEW of its ports are held: the
+ * first ones sit in the demux's inline slots (no allocation), and the search skips them.
+ * Taking the next one allocates the bitmap; that fails with VIV_ENOMEM at any allocation and
+ * leaves nothing held and no bitmap. */
 static void test_demux__ephemeral_bitmap_lazy_and_failures(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     viv_test_alloc *al = test_alloc(state);
     viv__demux d;
     viv__demux_init(&d, 65535);
-    viv__demux_ep a, b, c;
+    viv__demux_ep a, b, c, few[VIV__EPH_FEW];
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     memset(&c, 0, sizeof c);
+    memset(few, 0, sizeof few);
     assert_int_equal(viv__demux_bind(sim, &d, &a, IP_A, 7, 0), 0); /* below the range */
     assert_int_equal(viv__demux_connect(sim, &d, &b, IP_A, 49151, PEER, 1), 0);
     assert_null(d.eph_held);
@@ -435,12 +438,21 @@ static void test_demux__ephemeral_bitmap_lazy_and_failures(void **state)
     assert_int_equal(viv__demux_ephemeral(&d), 65535);
     assert_int_equal(viv__demux_ephemeral(&d), 49152);
     assert_int_equal(al->live_bytes, bytes);
-    /* Binding in the range: every allocation it makes fails in turn, then it succeeds. */
+    /* Four ports of the range held: inline, and the search steps over them (49153, 49154
+     * taken; the cursor is at 49153). */
+    for (uint32_t i = 0; i < VIV__EPH_FEW; i++)
+        assert_int_equal(viv__demux_bind(sim, &d, &few[i], VIV_IP4_ANY, (uint16_t)(49153 + i), 0),
+                         0);
+    assert_null(d.eph_held);
+    assert_int_equal(d.eph_nheld, VIV__EPH_FEW);
+    assert_int_equal(viv__demux_ephemeral(&d), 49153 + VIV__EPH_FEW);
+    /* The fifth: every allocation it makes fails in turn, then it succeeds. */
     int rc;
+    const uint16_t fifth = 50000;
     for (uint64_t k = 1;; k++) {
         al->fail_at = al->calls + k;
         al->fail_all_after = 1;
-        rc = viv__demux_bind(sim, &d, &c, VIV_IP4_ANY, 49153, 0);
+        rc = viv__demux_bind(sim, &d, &c, VIV_IP4_ANY, fifth, 0);
         al->fail_at = 0;
         al->fail_all_after = 0;
         if (rc == 0)
@@ -448,36 +460,33 @@ static void test_demux__ephemeral_bitmap_lazy_and_failures(void **state)
         assert_int_equal(rc, VIV_ENOMEM);
         assert_int_equal(c.where, VIV__DEMUX_NONE);
         assert_null(d.eph_held);
-        assert_false(viv__demux_port_in_use(&d, 49153));
+        assert_int_equal(d.eph_nheld, VIV__EPH_FEW);
+        assert_false(viv__demux_port_in_use(&d, fifth));
         assert_true(k < 10);
     }
     assert_non_null(d.eph_held);
-    assert_int_equal(d.eph_nheld, 1);
-    assert_int_equal(viv__demux_ephemeral(&d), 49154); /* the cursor was at 49153 */
+    assert_int_equal(d.eph_nheld, VIV__EPH_FEW + 1);
+    /* The bitmap holds the inline ports too: the search still steps over all of them. */
+    d.eph_cursor = 49153;
+    assert_int_equal(viv__demux_ephemeral(&d), 49153 + VIV__EPH_FEW);
+    d.eph_cursor = fifth;
+    assert_int_equal(viv__demux_ephemeral(&d), fifth + 1);
     viv__demux_remove(&d, &c);
+    for (uint32_t i = 0; i < VIV__EPH_FEW; i++)
+        viv__demux_remove(&d, &few[i]);
     assert_int_equal(d.eph_nheld, 0);
     viv__demux_remove(&d, &a);
     viv__demux_remove(&d, &b);
     viv__demux_fini(sim, &d);
-    /* The same for a connection a listener accepted on a port of the range. */
+    /* A connection a listener accepted on a port of the range: inline, no allocation but
+     * the connection table's. */
     viv__demux_init(&d, 50000);
-    for (uint64_t k = 1;; k++) {
-        al->fail_at = al->calls + k;
-        al->fail_all_after = 1;
-        rc = viv__demux_connect(sim, &d, &c, IP_A, 50000, PEER, 2);
-        al->fail_at = 0;
-        al->fail_all_after = 0;
-        if (rc == 0)
-            break;
-        assert_int_equal(rc, VIV_ENOMEM);
-        assert_int_equal(c.where, VIV__DEMUX_NONE);
-        assert_null(d.eph_held);
-        assert_false(viv__demux_port_in_use(&d, 50000));
-        assert_true(k < 10);
-    }
+    assert_int_equal(viv__demux_connect(sim, &d, &c, IP_A, 50000, PEER, 2), 0);
+    assert_null(d.eph_held);
     assert_int_equal(d.eph_nheld, 1);
     assert_int_equal(viv__demux_ephemeral(&d), 50001);
     viv__demux_remove(&d, &c);
+    assert_int_equal(d.eph_nheld, 0);
     viv__demux_fini(sim, &d);
 }
 

@@ -268,6 +268,7 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
     out->dst = dst;
     out->next_hop = dst;
     int iface = -1;
+    out->span = 32;
     if (viv__host_addr_iface(h, dst) >= 0) {
         out->local = 1;
         out->mtu = 65535;
@@ -292,10 +293,13 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
         if (src == VIV_IP4_ANY && h->ifaces[iface]->naddrs)
             src = h->ifaces[iface]->addrs[0].ip;
     } else {
-        const viv_route *r = viv__route_find(h, dst);
+        uint8_t span;
+        const viv_route *r = viv__route_find(h, dst, &span);
         if (!r)
             return VIV_ENETUNREACH;
         out->iface = r->iface;
+        out->span = span;
+        out->onlink = !r->gateway;
         if (r->gateway)
             out->next_hop = r->gateway;
         if (src == VIV_IP4_ANY)

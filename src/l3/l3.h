@@ -210,8 +210,10 @@ void viv__route_changed(struct viv_host *h);
 /* Longest-prefix match; fills *out (with src). Returns 0 or VIV_ENETUNREACH. */
 int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out);
 /* The same without a copy: the route in the table (valid until the table changes), or NULL;
- * its source address is viv__route_src's. */
-const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst);
+ * its source address is viv__route_src's. *span (if not NULL) receives the route's prefix
+ * length when no more specific route lies under it (every address of the prefix gets this
+ * route), else 32. */
+const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst, uint8_t *span);
 viv_ip4_t viv__route_src(const struct viv_host *h, const viv_route *r);
 int viv__route_insert(struct viv_host *h, const viv_route *r);
 /* Remove routes matching the predicate; returns how many. */
@@ -278,6 +280,10 @@ typedef struct viv__ip_path {
                            for a local destination */
     uint8_t local;      /* dst is one of the host's own addresses: delivered by loopback */
     uint8_t bcast;      /* dst is the limited broadcast or an interface's directed one */
+    uint8_t onlink;     /* the route has no gateway: next_hop is dst */
+    uint8_t span;       /* the same choice holds for every ordinary destination in dst's
+                           /span (its route is a leaf of the table: nothing more specific
+                           under it); 32: for dst alone (viv__ip_path_reuse) */
 } viv__ip_path;
 
 /* Choose the path from src (one of the host's addresses, or VIV_IP4_ANY to choose it) to dst.
@@ -286,6 +292,28 @@ typedef struct viv__ip_path {
  * route. Returns 0, VIV_ENETUNREACH (no route, no interface) or VIV_EADDRNOTAVAIL (no
  * source address). Counts nothing: a caller that drops for it counts. */
 int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__ip_path *out);
+/* A path p that viv__ip_route chose (from the same source, with the host's route_gen
+ * unchanged since) answered again for another destination dst when the answer is the same:
+ * dst in p's span, and neither one of the host's addresses nor possibly a broadcast. Fills
+ * *out and returns 0, or returns -1 (ask viv__ip_route). A socket sending to many peers of
+ * one subnet chooses its route once. */
+static inline int viv__ip_path_reuse(const struct viv_host *h, const viv__ip_path *p,
+                                     viv_ip4_t dst, viv__ip_path *out)
+{
+    if (p->span >= 32 || p->local || p->bcast || dst == VIV_IP4_BROADCAST)
+        return -1;
+    if (p->span && ((dst ^ p->dst) >> (32u - p->span)))
+        return -1;
+    if (h->bcast_low && (dst & h->bcast_low) == h->bcast_low)
+        return -1; /* perhaps a directed broadcast */
+    if (viv__host_addr_iface(h, dst) >= 0)
+        return -1; /* local */
+    *out = *p;
+    out->dst = dst;
+    if (p->onlink)
+        out->next_hop = dst;
+    return 0;
+}
 /* Send a packet on a chosen path: f's head is at the transport header (or ICMP message)
  * and f->len is the IP payload; the IPv4 header is pushed here. df sets Don't Fragment.
  * Consumes f. Returns 0 (sent or waiting for ARP), VIV_EMSGSIZE (larger than path->mtu),

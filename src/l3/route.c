@@ -498,19 +498,25 @@ static viv_ip4_t route_src(const struct viv_host *h, const viv_route *r)
     return ifc->addrs[0].ip;
 }
 
-const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst)
+const viv_route *viv__route_find(const struct viv_host *h, viv_ip4_t dst, uint8_t *span)
 {
     const viv__rtab *t = &h->rt;
-    uint32_t i = t->root, best = 0;
+    uint32_t i = t->root, best = 0, best_node = 0;
     while (i) {
         const viv__rt_node *n = &ND(t, i);
         if ((dst ^ n->key) & rt_mask(n->len))
             break;
-        if (n->routes)
+        if (n->routes) {
             best = n->routes;
+            best_node = i;
+        }
         if (n->len == 32)
             break;
         i = n->child[rt_bit(dst, n->len)];
+    }
+    if (span) {
+        const viv__rt_node *b = best_node ? &ND(t, best_node) : NULL;
+        *span = b && !b->child[0] && !b->child[1] ? (uint8_t)b->len : 32;
     }
     return best ? &RT(t, best).r : NULL;
 }
@@ -522,7 +528,7 @@ viv_ip4_t viv__route_src(const struct viv_host *h, const viv_route *r)
 
 int viv__route_lookup(const struct viv_host *h, viv_ip4_t dst, viv_route *out)
 {
-    const viv_route *r = viv__route_find(h, dst);
+    const viv_route *r = viv__route_find(h, dst, NULL);
     if (!r)
         return VIV_ENETUNREACH;
     if (out) {

@@ -399,14 +399,18 @@ static uint32_t learned_pmtu(const struct viv_udp *s, viv_ip4_t dst)
 
 /* viv__ip_route from the socket's local address to dst, through the socket's cache of the
  * last path: the same answer, since the host's routes and addresses (all it depends on)
- * have not changed while route_gen has not. Only successful choices are kept. */
+ * have not changed while route_gen has not; for another destination that the same route
+ * serves, viv__ip_path_reuse says so. Only successful choices are kept. */
 static int udp_path(struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
 {
     const struct viv_host *h = s->uh->h;
-    if (s->path_ok && s->path.dst == dst && s->path_local == s->base.local.ip &&
-        s->path_gen == h->route_gen) {
-        *out = s->path;
-        return 0;
+    if (s->path_ok && s->path_local == s->base.local.ip && s->path_gen == h->route_gen) {
+        if (s->path.dst == dst) {
+            *out = s->path;
+            return 0;
+        }
+        if (viv__ip_path_reuse(h, &s->path, dst, out) == 0)
+            return 0; /* another peer the same route serves */
     }
     int rc = viv__ip_route(h, s->base.local.ip, dst, out);
     s->path_ok = rc == 0;

@@ -365,6 +365,62 @@ static void test_scale__compute_routes_all_or_nothing(void **state)
                         "default via 10.0.2.1 dev eth0 proto vivarium metric 100\n");
 }
 
+/* ---- a path chosen once serves a prefix --------------------------------------------------- */
+
+/* viv__ip_path_reuse must answer exactly as viv__ip_route, or decline: a router with
+ * addresses on several prefixes (a /24, a /30, a /31, a /32), static routes nested inside
+ * one another and a default, and 20,000 destinations drawn near every prefix's edges, each
+ * tried against a path chosen for another destination. */
+static void test_scale__path_reuse_answers_as_a_fresh_choice(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *r;
+    assert_int_equal(viv_router_new(&r, sim, 4, NULL), 0);
+    assert_int_equal(viv_host_add_addr(r, 0, VIV_IP4(10, 0, 0, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(r, 1, VIV_IP4(10, 0, 1, 1), 30), 0);
+    assert_int_equal(viv_host_add_addr(r, 2, VIV_IP4(10, 0, 2, 0), 31), 0);
+    assert_int_equal(viv_host_add_addr(r, 3, VIV_IP4(10, 0, 3, 9), 32), 0);
+    assert_int_equal(viv_host_route_add(r, VIV_IP4(172, 16, 0, 0), 12, VIV_IP4(10, 0, 0, 2), -1, 0), 0);
+    assert_int_equal(viv_host_route_add(r, VIV_IP4(172, 16, 5, 0), 24, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
+    assert_int_equal(viv_host_route_add(r, VIV_IP4(172, 16, 5, 128), 25, VIV_IP4(10, 0, 0, 3), -1, 0), 0);
+    assert_int_equal(viv_host_route_add(r, VIV_IP4(192, 168, 0, 0), 16, VIV_IP4(10, 0, 0, 4), -1, 0), 0);
+    assert_int_equal(viv_host_set_gateway(r, VIV_IP4(10, 0, 0, 254)), 0);
+    static const viv_ip4_t bases[] = {
+        VIV_IP4(10, 0, 0, 0),    VIV_IP4(10, 0, 1, 0),   VIV_IP4(10, 0, 2, 0),
+        VIV_IP4(10, 0, 3, 9),    VIV_IP4(172, 16, 0, 0), VIV_IP4(172, 16, 5, 0),
+        VIV_IP4(172, 16, 5, 128), VIV_IP4(192, 168, 0, 0), VIV_IP4(8, 8, 8, 8),
+        VIV_IP4(255, 255, 255, 255),
+    };
+    uint64_t x = 88172645463325252ull;
+    int reused = 0;
+    for (int n = 0; n < 20000; n++) {
+        viv_ip4_t d[2];
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        viv_ip4_t base = bases[(x >> 8) % (sizeof bases / sizeof bases[0])];
+        for (int j = 0; j < 2; j++) { /* two near one base (or far, one time in four) */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            uint32_t spread = (uint32_t)(x >> 40) % 4 == 0 ? 0xffffffu : 0x1ffu;
+            d[j] = base + (uint32_t)((x >> 20) & spread) - (spread == 0x1ffu ? 0x100u : 0);
+        }
+        viv_ip4_t src = (n & 1) ? VIV_IP4_ANY : VIV_IP4(10, 0, 0, 1);
+        viv__ip_path p, fresh, again;
+        if (viv__ip_route(r, src, d[0], &p) < 0)
+            continue;
+        int rf = viv__ip_route(r, src, d[1], &fresh);
+        if (viv__ip_path_reuse(r, &p, d[1], &again) == 0) {
+            reused++;
+            assert_int_equal(rf, 0);
+            assert_memory_equal(&again, &fresh, sizeof fresh);
+        }
+    }
+    print_message("reused %d of 20000\n", reused);
+    assert_true(reused > 500); /* it does serve (731 here) */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -375,6 +431,7 @@ int main(void)
         T(test_scale__computed_default_route_and_exceptions),
         T(test_scale__arp_one_neighbour_without_a_map),
         T(test_scale__compute_routes_all_or_nothing),
+        T(test_scale__path_reuse_answers_as_a_fresh_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,6 +193,12 @@ struct viv_tcp {
     viv_time_t una_since; /* when the oldest unacknowledged data was first sent */
     viv_time_t last_rx;   /* when a segment last arrived (keepalive idle) */
 
+    /* The path of the last segment sent (viv__tcp_xmit): valid while the host's route_gen is
+     * path_gen and the addresses are the same, so a connection chooses its route once. */
+    viv__ip_path path;
+    uint64_t path_gen;
+    uint8_t path_ok;
+
     int err;      /* pending error (returned once) */
     int soft_err; /* the last ICMP soft error: reported instead of ETIMEDOUT */
 

@@ -117,7 +117,15 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     size_t hl = viv__tcp_len(r);
     size_t total = hl + r->payload_len;
     viv__ip_path path;
-    int rc = viv__ip_route(h, src, dst, &path);
+    int rc = 0;
+    if (s && s->path_ok && s->path_gen == h->route_gen && s->path.dst == dst &&
+        s->path.src == src)
+        path = s->path; /* the same answer: nothing it depends on changed */
+    else if ((rc = viv__ip_route(h, src, dst, &path)) == 0 && s) {
+        s->path = path;
+        s->path_gen = h->route_gen;
+        s->path_ok = 1;
+    }
     if (rc < 0) {
         th->st.tx_failed++;
         if (rc == VIV_ENETUNREACH)

@@ -7,7 +7,8 @@
  * --slots connections going at once, one after the other: connect to a server's echo port,
  * send 1 to 20,000 bytes, read them back and check every byte, close first (TIME-WAIT on the
  * client, 60 s, so ports are reused only after it expires), think for 0-50 ms, again. After
- * every 200 connections a slot sleeps 90 s, so ARP entries age out (60 s) and come back.
+ * every 200 connections a slot sleeps 90 s, so ARP entries (60 s) and the switch's MAC
+ * entries (aging set to 60 s) age out and come back (mac_aged, arp_aged in the output).
  * Every 20 s of simulated time one client's cable is cut for 1.5 s (its connections recover
  * by retransmission). It runs until --events events, then closes everything and frees the
  * simulation.
@@ -297,8 +298,12 @@ int viv_bench_soak(int argc, char **argv)
     viv_switch_t *sw;
     viv_link_params lp = VIV_LINK_PARAMS_INIT;
     lp.delay_ns = VIV_US(100);
+    /* MAC entries age after 60 s (not the default 300 s), so that the 90 s sleeps age them
+     * too, as they age ARP entries. */
+    viv_switch_opts swo = VIV_SWITCH_OPTS_INIT;
+    swo.aging_ns = VIV_S(60);
     if (!k.clients || !k.client_links || !k.slots ||
-        viv_switch_new(&sw, k.sim, (uint32_t)nclients + SOAK_SERVERS, NULL) < 0)
+        viv_switch_new(&sw, k.sim, (uint32_t)nclients + SOAK_SERVERS, &swo) < 0)
         return 1;
     char name[32];
     for (uint32_t i = 0; i < k.nclients; i++) {
@@ -353,6 +358,13 @@ int viv_bench_soak(int argc, char **argv)
     }
     double wall = wall_now() - t0;
     long rss_end = rss_now_kb();
+    viv_switch_stats_t sws;
+    viv_switch_stats(&sws, sw);
+    viv_ip_stats_t ips;
+    uint64_t arp_aged = 0;
+    for (uint32_t i = 0; i < k.nclients; i++)
+        if (viv_host_ip_stats(&ips, k.clients[i]) == 0)
+            arp_aged += ips.arp_expired;
     size_t live_end = mem.live;
     uint64_t ev = viv_sim_events(k.sim);
     double sim_s = (double)viv_sim_now(k.sim) / 1e9;
@@ -361,13 +373,14 @@ int viv_bench_soak(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("mode=soak clients=%u slots=%u events=%llu sim_s=%.1f wall_s=%.2f connections=%llu "
-           "bytes=%llu failed=%llu bad_bytes=%llu cuts=%llu warm_events=%llu rss_warm_kb=%ld rss_end_kb=%ld "
+           "bytes=%llu failed=%llu bad_bytes=%llu cuts=%llu mac_aged=%llu arp_aged=%llu warm_events=%llu rss_warm_kb=%ld rss_end_kb=%ld "
            "rss_freed_kb=%ld peak_rss_kb=%ld live_warm_kb=%zu live_end_kb=%zu live_peak_kb=%zu "
            "live_after_free=%zu live_kb_by_tenth=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu\n",
            k.nclients, k.nslots, (unsigned long long)ev, sim_s, wall,
            (unsigned long long)k.connections, (unsigned long long)k.bytes,
            (unsigned long long)k.failed, (unsigned long long)k.bad_bytes,
-           (unsigned long long)k.cuts, (unsigned long long)warm_events, rss_warm, rss_end, rss_freed, ru.ru_maxrss, live_warm / 1024, live_end / 1024, mem.peak / 1024,
+           (unsigned long long)k.cuts, (unsigned long long)sws.aged, (unsigned long long)arp_aged,
+           (unsigned long long)warm_events, rss_warm, rss_end, rss_freed, ru.ru_maxrss, live_warm / 1024, live_end / 1024, mem.peak / 1024,
            mem.live, tenths[0], tenths[1], tenths[2], tenths[3], tenths[4], tenths[5], tenths[6],
            tenths[7], tenths[8], tenths[9]);
     free(k.clients);

@@ -197,7 +197,7 @@ void viv__tcp_resolve_offers(viv_tcp_t *s)
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 {
     if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s)))
-        return viv__sb_pipe(&s->sb, s->snd_una, s->snd_max,
+        return viv__sb_pipe(viv__tcp_sbr(s), s->snd_una, s->snd_max,
                             s->in_recovery == 1 ? s->high_rxt : s->snd_una, s->smss,
                             VIV__TCP_DUPTHRESH);
     return s->snd_max - s->snd_una;
@@ -300,6 +300,13 @@ static void tcp_enqueue(viv_tcp_t *l, viv_tcp_t *c, int which)
     q->n++;
 }
 
+void viv__tcp_sb_free(viv_tcp_t *s)
+{
+    if (s->sb)
+        viv__free(s->base.sim, s->sb, sizeof(*s->sb));
+    s->sb = NULL;
+}
+
 /* Give back what a connection holds in the host: its port, its timers' deadlines, its
  * buffers (the receive buffer is kept while the program may still read it). */
 static void tcp_detach(viv_tcp_t *s, int keep_rcv)
@@ -309,6 +316,7 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
     if (s->ep.where != VIV__DEMUX_NONE)
         viv__demux_remove(&s->th->dm, &s->ep);
     viv__tcp_ring_free(sim, &s->snd);
+    viv__tcp_sb_free(s);
     viv__tcp_ooo_free(s);
     s->rfin_ooo = 0;
     if (!keep_rcv)
@@ -1059,7 +1067,7 @@ int viv_tcp_info_get(viv_tcp_info *out, const viv_tcp_t *s)
     out->snd_wscale = s->ws_ok ? s->snd_wscale : 0;
     out->rcv_wscale = s->ws_ok ? s->rcv_wscale : 0;
     out->in_recovery = s->in_recovery;
-    out->sacked_bytes = s->sack_ok ? viv__sb_sacked_bytes(&s->sb) : 0;
+    out->sacked_bytes = s->sack_ok ? viv__sb_sacked_bytes(viv__tcp_sbr(s)) : 0;
     out->fast_retransmits = s->fast_retransmits;
     out->timeouts = s->timeouts;
     out->dup_acks = s->dup_acks_in;

@@ -130,6 +130,7 @@ static void tcp_enter_timewait(viv_tcp_t *s)
     viv__tcp_timer_stop(s, VIV_TCP_TIMER_KEEPALIVE);
     viv__tcp_timer_stop(s, VIV_TCP_TIMER_FIN_WAIT_2);
     viv__tcp_ring_free(s->base.sim, &s->snd); /* everything was acknowledged */
+    viv__tcp_sb_free(s);
     /* A connection in TIME-WAIT never stops a bind that sets reuse_addr (see tcp.h). */
     s->ep.reuse_addr = 1;
     viv__tcp_timer_start(s, VIV_TCP_TIMER_TIME_WAIT, 2 * viv__tcp_tun(s->th)->msl_ns);
@@ -209,7 +210,7 @@ static void tcp_enter_recovery(viv_tcp_t *s)
      * step 4.3). */
     uint32_t seq = s->snd_una, len = 0;
     if (s->sack_ok)
-        viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_una, s->smss, VIV__TCP_DUPTHRESH,
+        viv__sb_next_seg_ex(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->snd_una, s->smss, VIV__TCP_DUPTHRESH,
                             0, &seq, &len);
     uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
     if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
@@ -240,7 +241,7 @@ static void tcp_dupack(viv_tcp_t *s)
     /* RFC 6675 5: with SACK, also as soon as the first unacknowledged byte is deemed lost. */
     int lost = s->dupacks == VIV__TCP_DUPTHRESH ||
                (s->sack_ok && s->dupacks < VIV__TCP_DUPTHRESH &&
-                viv__sb_is_lost(&s->sb, s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
+                viv__sb_is_lost(viv__tcp_sbr(s), s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
     if (!lost)
         return; /* the first two: limited transmit (tcp_out.c) */
     /* RFC 6582 3.2 step 2: only if the ACK covers recover (a new loss, not one the last
@@ -937,8 +938,16 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
             blk[i].start = h->sack[i].left;
             blk[i].end = h->sack[i].right;
         }
-        viv__sb_update(&s->sb, viv__seq_gt(ack, s->snd_una) ? ack : s->snd_una, s->snd_max, blk,
-                       h->sack_count);
+        if (!s->sb && h->sack_count) { /* the first blocks: the board is made now */
+            s->sb = viv__alloc(s->base.sim, sizeof(*s->sb));
+            if (s->sb)
+                viv__tcp_sb_init(s->sb);
+            else
+                s->th->h->st.drop_nomem++; /* the blocks are lost: recovery as without */
+        }
+        if (s->sb)
+            viv__sb_update(s->sb, viv__seq_gt(ack, s->snd_una) ? ack : s->snd_una, s->snd_max,
+                           blk, h->sack_count);
     }
     if (viv__seq_gt(ack, s->snd_una))
         tcp_ack_new(s, ack, h, flight);

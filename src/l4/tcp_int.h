@@ -151,7 +151,8 @@ struct viv_tcp {
     uint32_t recover;     /* RFC 6582 recover / RFC 6675 RecoveryPoint */
     uint32_t high_rxt;    /* RFC 6675 HighRxt */
     uint32_t rto_shift;   /* RTO doublings, kept until a clean RTT sample (Karn) */
-    viv__tcp_sb sb;             /* the sender's scoreboard (SACK on) */
+    viv__tcp_sb *sb; /* the sender's scoreboard (SACK on): NULL until the peer first SACKs,
+                        freed when nothing more is sent (TIME-WAIT, the end) */
     viv__sack_hist sack_hist;   /* the receiver's last SACK option (RFC 2018 4) */
     viv__sack_blk sack_recent;  /* the last data segment received, for the first block */
     uint64_t fast_retransmits, timeouts, dup_acks_in;
@@ -242,6 +243,15 @@ static inline int viv__tcp_synchronized(viv_tcp_state st)
 {
     return st >= VIV_TCP_ESTABLISHED;
 }
+
+/* The scoreboard to read: the connection's, or an empty one while it has none. */
+extern const viv__tcp_sb viv__tcp_sb_empty;
+static inline const viv__tcp_sb *viv__tcp_sbr(const viv_tcp_t *s)
+{
+    return s->sb ? s->sb : &viv__tcp_sb_empty;
+}
+/* Free the scoreboard (nothing more will be sent, or the connection ends). */
+void viv__tcp_sb_free(viv_tcp_t *s);
 
 /* ---- tcp.c ----------------------------------------------------------------------------- */
 /* The host's TCP state, made if create and absent (NULL if no memory). */

@@ -411,12 +411,12 @@ static uint32_t tcp_skip_sacked(viv_tcp_t *s)
     uint32_t seq, len, e;
     if (!viv__seq_lt(s->snd_nxt, s->snd_max))
         return 0;
-    if (viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->snd_nxt, s->smss,
+    if (viv__sb_next_seg_ex(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->snd_nxt, s->smss,
                             VIV__TCP_DUPTHRESH, 0, &seq, &len) == 0) {
         s->snd_nxt = seq;
         return len;
     }
-    if (viv__sb_highest_sacked(&s->sb, &e) && viv__seq_gt(e, s->snd_nxt))
+    if (viv__sb_highest_sacked(viv__tcp_sbr(s), &e) && viv__seq_gt(e, s->snd_nxt))
         s->snd_nxt = e; /* everything from here to the highest SACKed byte is held */
     return 0;
 }
@@ -427,7 +427,7 @@ static uint32_t tcp_skip_sacked(viv_tcp_t *s)
 static void tcp_sack_recovery_output(viv_tcp_t *s)
 {
     for (int guard = 0; guard < 1024; guard++) {
-        uint32_t pipe = viv__sb_pipe(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+        uint32_t pipe = viv__sb_pipe(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->high_rxt, s->smss,
                                      VIV__TCP_DUPTHRESH);
         if (pipe >= s->cwnd || s->cwnd - pipe < s->smss)
             return;
@@ -439,7 +439,7 @@ static void tcp_sack_recovery_output(viv_tcp_t *s)
         if (s->snd_nxt != s->snd_max)
             new_avail = 0;
         uint32_t seq, len;
-        int rc = viv__sb_next_seg_ex(&s->sb, s->snd_una, s->snd_max, s->high_rxt, s->smss,
+        int rc = viv__sb_next_seg_ex(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->high_rxt, s->smss,
                                      VIV__TCP_DUPTHRESH, new_avail, &seq, &len);
         if (rc == 0) {
             uint32_t sent = viv__tcp_retransmit(s, seq, len);
@@ -466,7 +466,7 @@ static void tcp_sack_recovery_output(viv_tcp_t *s)
         }
         /* Rule 4: once per recovery, the highest unSACKed segment. */
         if (s->rescue_done ||
-            viv__sb_rescue_seg(&s->sb, s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
+            viv__sb_rescue_seg(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
             return;
         s->rescue_done = 1;
         if (!viv__tcp_retransmit(s, seq, len))

@@ -13,6 +13,8 @@
 
 #include "wire/seq.h"
 
+const viv__tcp_sb viv__tcp_sb_empty; /* all zero: empty */
+
 void viv__tcp_sb_init(viv__tcp_sb *sb)
 {
     memset(sb, 0, sizeof *sb);

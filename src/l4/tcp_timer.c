@@ -241,8 +241,8 @@ static void tcp_rto_expired(viv_tcp_t *s)
     s->high_rxt = s->snd_una;
     /* The go-back-N that follows skips what the peer SACKed (RFC 6675 5.1); a second timeout
      * in a row forgets the scoreboard, in case the peer reneged (RFC 2018 8). */
-    if (s->backoff > 1)
-        viv__sb_reset(&s->sb);
+    if (s->backoff > 1 && s->sb)
+        viv__sb_reset(s->sb);
     s->cl_max = s->cl_prev = 0;
     s->cl_round_end = s->snd_max;
     if (s->cc->on_event) {

@@ -5,97 +5,7 @@
  * the peer restarts, SYNs and RSTs in TIME-WAIT, the MSS option absent or absurd, and
  * malformed segments (bad checksum, data offset, options, truncated), which are counted and
  * never crash. */
-#include "tcp_test.h"
-
-#include "core/bytes.h"
-#include "l4/tcp_int.h"
-#include "wire/wire.h"
-
-#define HOST_IP VIV_IP4(10, 0, 0, 1)
-#define PEER_IP VIV_IP4(10, 0, 0, 9)
-#define PEER_PORT 40000
-#define PEER_ISN 1000u
-#define MAXRX 64
-
-typedef struct rxseg {
-    struct viv__tcp_repr t;
-    uint8_t data[64];
-    uint8_t ip[64]; /* the packet from its IPv4 header (for ICMP quotes) */
-    size_t ip_len;
-    viv_time_t at;
-} rxseg;
-
-typedef struct bench {
-    tt_world w;
-    viv_device_t *dev;
-    viv_mac_t mac, host_mac;
-    rxseg rx[MAXRX]; /* TCP segments the device received, checksums verified */
-    size_t nrx;
-    uint32_t iss; /* the host's ISS, from its SYN-ACK */
-} bench;
-
-static const viv_mac_t bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-static void dev_rx(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len,
-                   const viv_frame_info *info, void *user)
-{
-    bench *b = user;
-    (void)port;
-    if (info->ethertype == VIV__ETHERTYPE_ARP) {
-        struct viv__arp_repr a;
-        if (viv__arp_parse(frame + 14, len - 14, &a) < 0 || a.op != VIV__ARP_OP_REQUEST ||
-            a.tpa != PEER_IP)
-            return;
-        uint8_t r[60] = {0};
-        struct viv__eth_repr e = {a.sha, b->mac, VIV__ETHERTYPE_ARP};
-        viv__eth_emit(&e, r, sizeof r);
-        struct viv__arp_repr rep = {VIV__ARP_OP_REPLY, b->mac, PEER_IP, a.sha, a.spa};
-        viv__arp_emit(&rep, r + 14, VIV__ARP_LEN);
-        assert_int_equal(viv_device_send(dev, 0, r, sizeof r), 0);
-        return;
-    }
-    struct viv__ipv4_repr ip;
-    assert_int_equal(viv__ipv4_parse(frame + 14, len - 14, &ip), 0);
-    if (ip.proto != VIV__IP_PROTO_TCP)
-        return;
-    assert_true(b->nrx < MAXRX);
-    rxseg *s = &b->rx[b->nrx++];
-    assert_int_equal(viv__tcp_parse(frame + 14 + ip.hdr_len, ip.payload_len, ip.src, ip.dst, &s->t),
-                     0);
-    size_t n = s->t.payload_len < sizeof s->data ? s->t.payload_len : sizeof s->data;
-    memcpy(s->data, frame + 14 + ip.hdr_len + s->t.payload_off, n);
-    s->ip_len = len - 14 < sizeof s->ip ? len - 14 : sizeof s->ip;
-    memcpy(s->ip, frame + 14, s->ip_len);
-    s->at = viv_sim_now(b->w.sim);
-}
-
-static void bench_build(bench *b, viv_sim_t *sim)
-{
-    memset(b, 0, sizeof(*b));
-    tt_world *w = &b->w;
-    w->sim = sim;
-    w->a = tt_host(sim, "h", HOST_IP);
-    assert_int_equal(viv_host_mac(&b->host_mac, w->a, 0), 0);
-    viv_device_opts dopt = VIV_DEVICE_OPTS_INIT;
-    dopt.name = "peer";
-    dopt.rx = dev_rx;
-    dopt.user = b;
-    assert_int_equal(viv_device_new(&b->dev, sim, 1, &dopt), 0);
-    b->mac = (viv_mac_t){{0x02, 0, 0, 0, 0, 0x09}};
-    viv_link_params lp = VIV_LINK_PARAMS_INIT;
-    lp.delay_ns = VIV_US(10);
-    assert_int_equal(
-        viv_link_new(&w->link, sim, viv_host_port(w->a, 0), viv_device_port(b->dev, 0), &lp), 0);
-    /* The host learns the peer's MAC from its request (RFC 826). */
-    uint8_t r[60] = {0};
-    struct viv__eth_repr e = {bcast_mac, b->mac, VIV__ETHERTYPE_ARP};
-    viv__eth_emit(&e, r, sizeof r);
-    struct viv__arp_repr req = {VIV__ARP_OP_REQUEST, b->mac, PEER_IP, {{0}}, HOST_IP};
-    viv__arp_emit(&req, r + 14, VIV__ARP_LEN);
-    assert_int_equal(viv_device_send(b->dev, 0, r, sizeof r), 0);
-    assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
-}
+#include "tcp_peer.h"
 
 /* One segment from the device: to dport on the host, from PEER_PORT. */
 typedef struct seg {
@@ -110,40 +20,15 @@ typedef struct seg {
 
 static void send_seg(bench *b, const seg *s)
 {
-    uint8_t buf[512];
-    memset(buf, 0, sizeof buf);
-    size_t n = s->data ? strlen(s->data) : 0;
     struct viv__tcp_repr t;
     memset(&t, 0, sizeof t);
-    t.src_port = s->sport ? s->sport : PEER_PORT;
-    t.dst_port = s->dport ? s->dport : 80;
     t.seq = s->seq;
     t.ack = s->ack;
     t.flags = s->flags;
-    t.window = s->win ? s->win : 64240;
+    t.window = s->win;
     t.mss = s->mss;
-    t.payload_len = n;
-    size_t tl = viv__tcp_len(&t);
-    uint8_t *l4 = buf + 14 + 20;
-    if (n)
-        memcpy(l4 + tl, s->data, n);
-    assert_int_equal(viv__tcp_emit(&t, PEER_IP, HOST_IP, l4, tl + n), 0);
-    if (s->corrupt)
-        l4[17] ^= 1;
-    struct viv__ipv4_repr ip;
-    memset(&ip, 0, sizeof ip);
-    ip.src = PEER_IP;
-    ip.dst = HOST_IP;
-    ip.proto = VIV__IP_PROTO_TCP;
-    ip.ttl = 64;
-    ip.payload_len = (uint16_t)(tl + n);
-    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + tl + n), 0);
-    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
-    size_t len = 14 + 20 + tl + n;
-    if (len < 60)
-        len = 60;
-    viv__eth_emit(&e, buf, len);
-    assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
+    peer_send(b, &t, s->data, s->sport ? s->sport : PEER_PORT, s->dport ? s->dport : 80,
+              s->corrupt);
 }
 
 /* A raw TCP header and payload (len bytes) from the device, with its checksum computed

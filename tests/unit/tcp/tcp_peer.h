@@ -1,0 +1,136 @@
+/* A device standing for a TCP host's peer (10.0.0.9), shared by the tests that send crafted
+ * segments (test_tcp_crafted.c, test_tcp_options.c): the host h (10.0.0.1) on a 10 us cable
+ * to the device, which answers ARP for the peer's address and keeps every TCP segment it
+ * receives (parsed, checksums verified, the first bytes of data and of the IPv4 packet), and
+ * a sender of segments built from a repr. */
+#ifndef VIV_TEST_TCP_PEER_H
+#define VIV_TEST_TCP_PEER_H
+
+#include "tcp_test.h"
+
+#include "core/bytes.h"
+#include "l4/tcp_int.h"
+#include "wire/wire.h"
+
+#define HOST_IP VIV_IP4(10, 0, 0, 1)
+#define PEER_IP VIV_IP4(10, 0, 0, 9)
+#define PEER_PORT 40000
+#define PEER_ISN 1000u
+#define MAXRX 64
+
+typedef struct rxseg {
+    struct viv__tcp_repr t;
+    uint8_t data[64];
+    uint8_t ip[64]; /* the packet from its IPv4 header (for ICMP quotes) */
+    size_t ip_len;
+    viv_time_t at;
+} rxseg;
+
+typedef struct bench {
+    tt_world w;
+    viv_device_t *dev;
+    viv_mac_t mac, host_mac;
+    rxseg rx[MAXRX]; /* TCP segments the device received, checksums verified */
+    size_t nrx;
+    uint32_t iss; /* the host's ISS, from its SYN-ACK */
+} bench;
+
+static const viv_mac_t bcast_mac = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+
+static inline void dev_rx(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len,
+                          const viv_frame_info *info, void *user)
+{
+    bench *b = user;
+    (void)port;
+    if (info->ethertype == VIV__ETHERTYPE_ARP) {
+        struct viv__arp_repr a;
+        if (viv__arp_parse(frame + 14, len - 14, &a) < 0 || a.op != VIV__ARP_OP_REQUEST ||
+            a.tpa != PEER_IP)
+            return;
+        uint8_t r[60] = {0};
+        struct viv__eth_repr e = {a.sha, b->mac, VIV__ETHERTYPE_ARP};
+        viv__eth_emit(&e, r, sizeof r);
+        struct viv__arp_repr rep = {VIV__ARP_OP_REPLY, b->mac, PEER_IP, a.sha, a.spa};
+        viv__arp_emit(&rep, r + 14, VIV__ARP_LEN);
+        assert_int_equal(viv_device_send(dev, 0, r, sizeof r), 0);
+        return;
+    }
+    struct viv__ipv4_repr ip;
+    assert_int_equal(viv__ipv4_parse(frame + 14, len - 14, &ip), 0);
+    if (ip.proto != VIV__IP_PROTO_TCP)
+        return;
+    assert_true(b->nrx < MAXRX);
+    rxseg *s = &b->rx[b->nrx++];
+    assert_int_equal(viv__tcp_parse(frame + 14 + ip.hdr_len, ip.payload_len, ip.src, ip.dst, &s->t),
+                     0);
+    size_t n = s->t.payload_len < sizeof s->data ? s->t.payload_len : sizeof s->data;
+    memcpy(s->data, frame + 14 + ip.hdr_len + s->t.payload_off, n);
+    s->ip_len = len - 14 < sizeof s->ip ? len - 14 : sizeof s->ip;
+    memcpy(s->ip, frame + 14, s->ip_len);
+    s->at = viv_sim_now(b->w.sim);
+}
+
+/* The host and the device, the host having learnt the peer's MAC from its ARP request
+ * (RFC 826); the trace is on. */
+static inline void bench_build(bench *b, viv_sim_t *sim)
+{
+    memset(b, 0, sizeof(*b));
+    tt_world *w = &b->w;
+    w->sim = sim;
+    w->a = tt_host(sim, "h", HOST_IP);
+    assert_int_equal(viv_host_mac(&b->host_mac, w->a, 0), 0);
+    viv_device_opts dopt = VIV_DEVICE_OPTS_INIT;
+    dopt.name = "peer";
+    dopt.rx = dev_rx;
+    dopt.user = b;
+    assert_int_equal(viv_device_new(&b->dev, sim, 1, &dopt), 0);
+    b->mac = (viv_mac_t){{0x02, 0, 0, 0, 0, 0x09}};
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.delay_ns = VIV_US(10);
+    assert_int_equal(
+        viv_link_new(&w->link, sim, viv_host_port(w->a, 0), viv_device_port(b->dev, 0), &lp), 0);
+    uint8_t r[60] = {0};
+    struct viv__eth_repr e = {bcast_mac, b->mac, VIV__ETHERTYPE_ARP};
+    viv__eth_emit(&e, r, sizeof r);
+    struct viv__arp_repr req = {VIV__ARP_OP_REQUEST, b->mac, PEER_IP, {{0}}, HOST_IP};
+    viv__arp_emit(&req, r + 14, VIV__ARP_LEN);
+    assert_int_equal(viv_device_send(b->dev, 0, r, sizeof r), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
+}
+
+/* Send the segment t (ports, payload length and a 64240 window when it has none filled here)
+ * with data from the peer to the host; corrupt flips a bit of its checksum. */
+static inline void peer_send(bench *b, struct viv__tcp_repr *t, const char *data, uint16_t sport,
+                             uint16_t dport, int corrupt)
+{
+    uint8_t buf[600];
+    memset(buf, 0, sizeof buf);
+    size_t n = data ? strlen(data) : 0;
+    t->src_port = sport;
+    t->dst_port = dport;
+    if (!t->window)
+        t->window = 64240;
+    t->payload_len = n;
+    size_t tl = viv__tcp_len(t);
+    uint8_t *l4 = buf + 34;
+    if (n)
+        memcpy(l4 + tl, data, n);
+    assert_int_equal(viv__tcp_emit(t, PEER_IP, HOST_IP, l4, tl + n), 0);
+    if (corrupt)
+        l4[17] ^= 1;
+    struct viv__ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.src = PEER_IP;
+    ip.dst = HOST_IP;
+    ip.proto = VIV__IP_PROTO_TCP;
+    ip.ttl = 64;
+    ip.payload_len = (uint16_t)(tl + n);
+    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + tl + n), 0);
+    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
+    size_t len = 34 + tl + n < 60 ? 60 : 34 + tl + n;
+    viv__eth_emit(&e, buf, len);
+    assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
+}
+
+#endif

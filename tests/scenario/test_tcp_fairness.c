@@ -4,7 +4,8 @@
  * 10 Mbit/s and 10 ms with a 100-frame queue (the s3 path, twice). The second flow starts
  * 1 s after the first, which has the bottleneck to itself by then; both send without pause
  * until 40 s, and the shares are counted over the last 30 s. Each must be within 10% of
- * half, for NewReno and for CUBIC. Every byte read is checked against what was sent. */
+ * half, for NewReno and for CUBIC, with buffers large enough that congestion control, not the
+ * receive window, decides (the bottleneck must drop). Every byte read is checked. */
 #include "viv_test.h"
 
 #include <stdio.h>
@@ -87,8 +88,8 @@ static viv_host_t *node(viv_sim_t *sim, const char *name, uint32_t n)
     return h;
 }
 
-static void join(viv_sim_t *sim, const char *prefix, viv_host_t *a, uint32_t ia, viv_host_t *b,
-                 uint32_t ib, const viv_link_params *lp, viv_ip4_t *b_ip)
+static viv_link_t *join(viv_sim_t *sim, const char *prefix, viv_host_t *a, uint32_t ia,
+                        viv_host_t *b, uint32_t ib, const viv_link_params *lp, viv_ip4_t *b_ip)
 {
     viv_subnet_t *n;
     viv_link_t *l;
@@ -96,6 +97,7 @@ static void join(viv_sim_t *sim, const char *prefix, viv_host_t *a, uint32_t ia,
     assert_int_equal(viv_subnet_attach(NULL, n, a, ia), 0);
     assert_int_equal(viv_subnet_attach(b_ip, n, b, ib), 0);
     assert_int_equal(viv_link_new(&l, sim, viv_host_port(a, ia), viv_host_port(b, ib), lp), 0);
+    return l;
 }
 
 static void two_flows(const viv_tcp_cc *cc, double *share0, double *jain)
@@ -114,7 +116,7 @@ static void two_flows(const viv_tcp_cc *cc, double *share0, double *jain)
     viv_ip4_t ip_r2, ip_d1, ip_d2, ip_r1a, ip_r1b;
     join(sim, "10.0.1.0/24", s1, 0, r1, 0, &acc, &ip_r1a);
     join(sim, "10.0.4.0/24", s2, 0, r1, 2, &acc, &ip_r1b);
-    join(sim, "10.0.2.0/24", r1, 1, r2, 0, &neck, &ip_r2);
+    viv_link_t *bottleneck = join(sim, "10.0.2.0/24", r1, 1, r2, 0, &neck, &ip_r2);
     join(sim, "10.0.3.0/24", r2, 1, d1, 0, &acc, &ip_d1);
     join(sim, "10.0.5.0/24", r2, 2, d2, 0, &acc, &ip_d2);
     assert_true(viv_sim_compute_routes(sim) >= 0);
@@ -130,10 +132,15 @@ static void two_flows(const viv_tcp_cc *cc, double *share0, double *jain)
     for (int i = 0; i < 2; i++) {
         f[i].who = i;
         viv_sockaddr_t any = {VIV_IP4_ANY, 5000};
-        assert_int_equal(viv_tcp_new(&f[i].listener, dst[i], NULL, accept_cb, &f[i]), 0);
+        /* Buffers far above the path's 200 KB of room, so that the congestion windows, not
+         * the receive windows, share the bottleneck. */
+        viv_tcp_opts big = VIV_TCP_OPTS_INIT;
+        big.sndbuf_bytes = 4u << 20;
+        big.rcvbuf_bytes = 4u << 20;
+        assert_int_equal(viv_tcp_new(&f[i].listener, dst[i], &big, accept_cb, &f[i]), 0);
         assert_int_equal(viv_tcp_bind(f[i].listener, &any), 0);
         assert_int_equal(viv_tcp_listen(f[i].listener, 4), 0);
-        assert_int_equal(viv_tcp_new(&f[i].tx, src[i], NULL, tx_cb, &f[i]), 0);
+        assert_int_equal(viv_tcp_new(&f[i].tx, src[i], &big, tx_cb, &f[i]), 0);
         viv_sockaddr_t to = {dip[i], 5000};
         assert_int_equal(viv_tcp_connect(f[i].tx, &to), VIV_EINPROGRESS);
         assert_int_equal(viv_sim_run_for(sim, VIV_S(1)), 0); /* the second starts 1 s later */
@@ -146,6 +153,11 @@ static void two_flows(const viv_tcp_cc *cc, double *share0, double *jain)
     print_message("%s: %.3f / %.3f of %.2f Mbit/s, Jain %.4f\n", cc->name, *share0, 1 - *share0,
                   (x0 + x1) * 8 / 30e6, *jain);
     assert_int_equal(f[0].bad + f[1].bad, 0);
+    /* The congestion windows decided: the bottleneck's queue overflowed (the receive windows
+     * alone would never fill it). */
+    viv_link_stats_t ls;
+    assert_int_equal(viv_link_stats(&ls, bottleneck, VIV_LINK_AB), 0);
+    assert_true(ls.drop_queue > 0);
     /* Together they fill the bottleneck: at least 90% of 10 Mbit/s of TCP payload. */
     assert_true((x0 + x1) * 8 / 30.0 > 0.9 * 10e6 * 1448 / 1514);
     for (int i = 0; i < 2; i++) {

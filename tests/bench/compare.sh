@@ -32,8 +32,11 @@ for n in 1000 100000 1000000; do
         "$ns3/s1_hold --scheduler=ns3::MapScheduler --pending=$n --events=5000000"
 done
 pair hub "$viv hub" "$ns3/s4_hub"
+reps_saved=$reps
+reps=$((reps * 3)) # a vivarium run is 50 ms: more runs for a steady median
 pair tcp_loss0 "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
 pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
+reps=$reps_saved
 pair scale_static "$viv scale --compute 0" "$ns3/s5_scale --routing=static"
 reps_saved=$reps
 reps=$(((reps + 1) / 2)) # ns-3 takes 25 s a run here

@@ -124,9 +124,14 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 /* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
-    viv__arp *head = h->arp_idle_first;
     e->touched = h->node.sim->now;
-    if (e->idle && e->idle_next) {
+    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
+        if (e == h->arp_idle_first)
+            arp_idle_head_changed(h);
+        return;
+    }
+    viv__arp *head = h->arp_idle_first;
+    if (e->idle) { /* not the tail: it has a next */
         if (e->idle_prev)
             e->idle_prev->idle_next = e->idle_next;
         else
@@ -136,7 +141,7 @@ static void arp_touch_idle(struct viv_host *h, viv__arp *e)
         e->idle_prev = h->arp_idle_last;
         h->arp_idle_last->idle_next = e;
         h->arp_idle_last = e;
-    } else if (!e->idle) {
+    } else {
         e->idle = 1;
         e->idle_next = NULL;
         e->idle_prev = h->arp_idle_last;
@@ -145,8 +150,8 @@ static void arp_touch_idle(struct viv_host *h, viv__arp *e)
         else
             h->arp_idle_first = e;
         h->arp_idle_last = e;
-    } /* else already the tail */
-    if (h->arp_idle_first != head || h->arp_idle_first == e)
+    }
+    if (h->arp_idle_first != head)
         arp_idle_head_changed(h);
 }
 
@@ -179,8 +184,21 @@ static void arp_trace(struct viv_host *h, const viv__arp *e, int state)
     viv__trace_emit(sim, &r);
 }
 
+/* The entry is going: no slot may name it (viv__arp_output_slot). Only a host that forwards
+ * has slots; removals are rare (aging, eviction, failure, flush), and a walk of the
+ * forwarding cache at each is what keeps the lookup of a cached next hop to one load. */
+static void arp_forget_slots(struct viv_host *h, const viv__arp *e)
+{
+    viv__fwd_cache *c = h->fwd;
+    for (uint32_t i = 0; i < VIV__FWD_SLOTS; i++)
+        if (c->e[i].arp == e)
+            c->e[i].arp = NULL;
+}
+
 static void arp_delete(struct viv_host *h, viv__arp *e)
 {
+    if (h->fwd)
+        arp_forget_slots(h, e);
     arp_trace(h, e, -1);
     viv__timer_fini(&e->timer);
     arp_idle_unlink(h, e);
@@ -413,24 +431,16 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
         arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
 }
 
-void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f)
+/* A unicast next hop: the cache's state machine. slot (may be NULL) receives nh's entry. */
+static void arp_output_unicast(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__arp **slot,
+                               viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    viv__iface *ifc = h->ifaces[iface];
-    if (nh == VIV_IP4_BROADCAST || ((nh & h->bcast_low) == h->bcast_low && h->bcast_low &&
-                                    viv__iface_is_bcast(ifc, nh))) {
-        eth_out(h, iface, &mac_bcast, f); /* bcast_low: only such addresses can be one */
-        return;
-    }
-    if ((nh >> 28) == 0xe) { /* multicast: RFC 1112's mapping */
-        viv_mac_t m = {{0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f), (uint8_t)(nh >> 8),
-                        (uint8_t)nh}};
-        eth_out(h, iface, &m, f);
-        return;
-    }
     arp_expire(h);
     viv__arp *e = arp_lookup(h, iface, nh);
     if (e) {
+        if (slot)
+            *slot = e;
         switch (e->state) {
         case VIV_ARP_REACHABLE:
             if (sim->now - e->confirmed < h->opts.arp_reachable_ns) {
@@ -475,6 +485,8 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             viv__frame_unref(sim, f);
             return;
         }
+        if (slot)
+            *slot = e;
         e->state = VIV_ARP_INCOMPLETE;
         arp_trace(h, e, VIV_ARP_INCOMPLETE);
         arp_request(h, e, 0);
@@ -486,6 +498,41 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
         e->nqueue--;
     }
     e->queue[e->nqueue++] = f;
+}
+
+void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f)
+{
+    /* Broadcast and multicast next hops: only addresses of class D or E, or with the low bits
+     * every directed broadcast of the host has set (bcast_low), can be one. */
+    if (VIV__UNLIKELY((nh >> 28) >= 0xe ||
+                      (h->bcast_low && (nh & h->bcast_low) == h->bcast_low))) {
+        if (nh == VIV_IP4_BROADCAST || (h->bcast_low && (nh & h->bcast_low) == h->bcast_low &&
+                                        viv__iface_is_bcast(h->ifaces[iface], nh))) {
+            eth_out(h, iface, &mac_bcast, f);
+            return;
+        }
+        if ((nh >> 28) == 0xe) { /* multicast: RFC 1112's mapping */
+            viv_mac_t m = {{0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f), (uint8_t)(nh >> 8),
+                            (uint8_t)nh}};
+            eth_out(h, iface, &m, f);
+            return;
+        }
+    }
+    arp_output_unicast(h, iface, nh, NULL, f);
+}
+
+void viv__arp_output_slot(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__arp **slot,
+                          viv__frame *f)
+{
+    arp_expire(h); /* first: it may remove *slot's entry, and clears the slot then */
+    viv__arp *e = *slot;
+    if (e && e->state == VIV_ARP_REACHABLE &&
+        h->node.sim->now - e->confirmed < h->opts.arp_reachable_ns) {
+        arp_touch_idle(h, e);
+        eth_out(h, iface, &e->mac, f);
+        return;
+    }
+    arp_output_unicast(h, iface, nh, slot, f);
 }
 
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface)

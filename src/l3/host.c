@@ -322,6 +322,7 @@ static void host_destroy(struct viv_node *n)
         o->destroy(o);
     }
     viv__arp_fini(h);
+    viv__ip_fwd_free(h);
     viv__route_fini(h);
     viv__map_fini(sim, &h->addr_index);
     for (uint32_t i = 1; i < h->nifaces; i++) /* the first is inside the host */
@@ -667,6 +668,8 @@ int viv_host_set_forwarding(viv_host_t *h, int on)
     if (!h)
         return VIV_EINVAL;
     h->forwarding = on ? 1 : 0;
+    if (!on)
+        viv__ip_fwd_free(h); /* a cache exists only while the host forwards */
     return 0;
 }
 

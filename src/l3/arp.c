@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "l3.h"
 #include "vivarium/trace.h"
 
@@ -386,49 +387,61 @@ static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const
 
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len)
 {
-    struct viv__arp_repr a;
     h->st.arp_rx++;
     arp_expire(h);
-    int rc = viv__arp_parse(pkt, len, &a);
-    if (rc < 0 || viv__mac_is_group(&a.sha)) {
+    /* Checked and read in place: most packets a host hears are requests flooded to a whole
+     * LAN for another station, which need only the two addresses (and the sender's MAC when
+     * it is a neighbour to refresh or a conflict). */
+    int op = viv__arp_check(pkt, len);
+    if (op < 0 || (pkt[VIV__ARP_OFF_SHA] & 1)) { /* a group sender MAC is malformed too */
         viv__host_drop_bytes(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, pkt, len);
         return;
     }
+    viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
+    viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
+    viv_mac_t sha;
     viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
     for (uint32_t k = 0; k < ifc->naddrs; k++)
-        if (ifc->addrs[k].ip == a.tpa)
+        if (ifc->addrs[k].ip == tpa)
             for_me = 1;
-    if (a.spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
-        if (for_me && a.op == VIV__ARP_OP_REQUEST)
-            arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
+    if (spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
+        if (for_me && op == VIV__ARP_OP_REQUEST) {
+            memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
+            arp_send(h, iface, VIV__ARP_OP_REPLY, &sha, &sha, tpa, spa);
+        }
         return;
     }
-    if (viv__host_addr_iface(h, a.spa) >= 0) {
+    if (viv__host_addr_iface(h, spa) >= 0) {
         /* The sender claims one of the host's own addresses: another station's claim, or
          * the host's own packet heard again (a loop, or two interfaces on one LAN). Neither
          * is learned (it would put the host's own address in its cache) nor answered. */
-        if (!host_has_mac(h, &a.sha))
-            arp_conflict(h, iface, a.spa, &a.sha);
+        memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
+        if (!host_has_mac(h, &sha))
+            arp_conflict(h, iface, spa, &sha);
         return;
     }
-    /* RFC 826: if the sender is in the table, update it (merge). */
-    viv__arp *e = arp_lookup(h, iface, a.spa);
+    /* RFC 826: if the sender is in the table, update it (merge). A bystander (not the
+     * target) with no entry for the sender is done here. */
+    viv__arp *e = arp_lookup(h, iface, spa);
+    if (!e && !for_me)
+        return;
+    memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
     if (e) {
-        arp_confirm(h, e, &a.sha);
-    } else if (for_me) {
+        arp_confirm(h, e, &sha);
+    } else {
         /* The target learns the requester: it will most likely answer it. A full cache may
          * refuse it; the request is answered all the same. */
-        e = arp_create(h, iface, a.spa);
+        e = arp_create(h, iface, spa);
         if (e) {
-            e->mac = a.sha;
+            e->mac = sha;
             e->state = VIV_ARP_REACHABLE;
             arp_trace(h, e, VIV_ARP_REACHABLE);
             arp_touch_idle(h, e);
         }
     }
-    if (for_me && a.op == VIV__ARP_OP_REQUEST)
-        arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
+    if (for_me && op == VIV__ARP_OP_REQUEST)
+        arp_send(h, iface, VIV__ARP_OP_REPLY, &sha, &sha, tpa, spa);
 }
 
 /* A unicast next hop: the cache's state machine. slot (may be NULL) receives nh's entry. */

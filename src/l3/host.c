@@ -92,8 +92,26 @@ static int scan_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
     return -1;
 }
 
+/* The bit of addr_bloom (l3.h) that address ip sets. */
+static inline uint32_t addr_bit(viv_ip4_t ip)
+{
+    return UINT32_C(1) << ((uint32_t)(ip * UINT32_C(0x9e3779b1)) >> 27);
+}
+
+/* addr_bloom from every address (when one goes). */
+static void addr_bloom_update(struct viv_host *h)
+{
+    uint32_t b = 0;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+            b |= addr_bit(h->ifaces[i]->addrs[k].ip);
+    h->addr_bloom = b;
+}
+
 int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip)
 {
+    if (!(h->addr_bloom & addr_bit(ip)))
+        return -1; /* most addresses asked about are another station's */
     if (!h->addr_index.cap)
         return scan_addr_iface(h, ip);
     return val_iface(viv__map_get(&h->addr_index, addr_key(ip)));
@@ -590,6 +608,7 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
     viv__route_changed(h);
     h->naddrs++;
+    h->addr_bloom |= addr_bit(ip);
     if (prefix_len <= 30) { /* a longer host part than any so far narrows nothing */
         viv_ip4_t low = (viv_ip4_t)((UINT64_C(1) << (32u - prefix_len)) - 1);
         if (!h->bcast_low || low < h->bcast_low)
@@ -631,6 +650,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
             h->naddrs--;
             index_del(h, ip, len);
             bcast_low_update(h);
+            addr_bloom_update(h);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)

@@ -285,7 +285,11 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
     }
     viv__iface *ifc = h->ifaces[iface];
     int mine = viv__host_addr_iface(h, ip.dst) >= 0;
-    int bcast = ip.dst == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, ip.dst);
+    /* Only an address with the low bits of every directed broadcast of the host set
+     * (bcast_low) can be one. */
+    int bcast = ip.dst == VIV_IP4_BROADCAST ||
+                (h->bcast_low && (ip.dst & h->bcast_low) == h->bcast_low &&
+                 viv__iface_is_bcast(ifc, ip.dst));
     if (!mine && !bcast && !h->forwarding) {
         viv__host_drop(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, f);
         viv__frame_unref(sim, f);

@@ -74,9 +74,7 @@ static void arp_count_changed(struct viv_host *h)
 /* When an idle entry expires; VIV_TIME_NEVER if it never does. */
 static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
 {
-    viv_time_t age = h->opts.arp_gc_stale_ns;
-    if (age < h->opts.arp_reachable_ns)
-        age = h->opts.arp_reachable_ns;
+    viv_time_t age = h->opts.arp_gc_stale_ns; /* max(gc_stale, reachable): host.c keeps it so */
     if (age >= VIV_TIME_NEVER - e->touched)
         return VIV_TIME_NEVER;
     return e->touched + age;

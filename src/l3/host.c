@@ -385,6 +385,10 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
         h->opts.arp_max_entries = 1024;
     if (!h->opts.arp_gc_stale_ns)
         h->opts.arp_gc_stale_ns = VIV_S(60);
+    /* An idle entry lives max(gc_stale, reachable) (arp.c): kept so, as nothing else reads
+     * the stale time, aging computes no maximum each time the oldest entry changes. */
+    if (h->opts.arp_gc_stale_ns < h->opts.arp_reachable_ns)
+        h->opts.arp_gc_stale_ns = h->opts.arp_reachable_ns;
     h->forwarding = opts->forwarding ? 1 : 0;
     h->arp_idle_expiry = VIV_TIME_NEVER;
     h->objs.next = h->objs.prev = &h->objs;

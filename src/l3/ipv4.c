@@ -104,16 +104,14 @@ static void fwd_clear(viv__fwd_cache *c, uint64_t gen)
     c->route_gen = gen;
 }
 
-/* The cached decision for dst, or NULL (h->fwd must exist). */
+/* The slot for dst (h->fwd must exist): an entry for dst if its dst is dst, else the slot a
+ * decision for dst would take. */
 static inline viv__fwd *fwd_get(struct viv_host *h, viv_ip4_t dst)
 {
     viv__fwd_cache *c = h->fwd;
-    if (VIV__UNLIKELY(c->route_gen != h->route_gen)) {
+    if (VIV__UNLIKELY(c->route_gen != h->route_gen))
         fwd_clear(c, h->route_gen); /* routes or addresses changed: every decision is stale */
-        return NULL;
-    }
-    viv__fwd *e = &c->e[fwd_slot(dst)];
-    return e->dst == dst ? e : NULL;
+    return &c->e[fwd_slot(dst)];
 }
 
 /* Keep the decision the full path made for dst (next hop nh on interface iface), if it may
@@ -121,24 +119,24 @@ static inline viv__fwd *fwd_get(struct viv_host *h, viv_ip4_t dst)
  * bcast_low), so a later packet to dst needs none of the checks that the cache skips. The
  * caller has established the rest: dst is not one of the host's addresses, not a broadcast
  * on the interface it came in by, and its route is not on-link with dst a directed broadcast
- * of the outgoing interface. Returns the entry, or NULL (not kept: the full path each time). */
-static viv__fwd *fwd_put(struct viv_host *h, viv_ip4_t dst, uint32_t iface, viv_ip4_t nh,
-                         viv_ip4_t me)
+ * of the outgoing interface. slot: fwd_get's for dst, or NULL when the host has no cache
+ * yet. Returns the entry, or NULL (not kept: the full path each time). */
+static viv__fwd *fwd_put(struct viv_host *h, viv__fwd *slot, viv_ip4_t dst, uint32_t iface,
+                         viv_ip4_t nh, viv_ip4_t me)
 {
     viv_ip4_t low = h->bcast_low;
-    if ((dst >> 28) >= 0xe || (nh >> 28) >= 0xe || (low && ((dst & low) == low || (nh & low) == low)))
+    if ((dst >> 28) >= 0xe || (nh >> 28) >= 0xe ||
+        (low && ((dst & low) == low || (nh & low) == low)))
         return NULL;
-    if (!h->fwd) {
+    if (!slot) {
         h->fwd = viv__alloc(h->node.sim, sizeof(*h->fwd));
         if (!h->fwd)
             return NULL; /* no cache: nothing else changes */
         fwd_clear(h->fwd, h->route_gen);
-    } else if (h->fwd->route_gen != h->route_gen) {
-        fwd_clear(h->fwd, h->route_gen);
+        slot = &h->fwd->e[fwd_slot(dst)];
     }
-    viv__fwd *e = &h->fwd->e[fwd_slot(dst)];
-    *e = (viv__fwd){dst, iface, nh, me, h->ifaces[iface]->mtu, NULL};
-    return e;
+    *slot = (viv__fwd){dst, iface, nh, me, h->ifaces[iface]->mtu, NULL};
+    return slot;
 }
 
 void viv__ip_fwd_free(struct viv_host *h)
@@ -151,11 +149,12 @@ void viv__ip_fwd_free(struct viv_host *h)
 
 /* The part of forwarding after the route: the size, the TTL, the options, ARP. fe: the
  * cached decision (its ARP slot used), or NULL. Consumes f. */
-static void ip_forward_out(struct viv_host *h, const struct viv__ipv4_opts *opts, uint32_t iface,
-                           viv_ip4_t nh, uint32_t mtu, viv_ip4_t me, viv__fwd *fe, viv__frame *f)
+static inline void ip_forward_out(struct viv_host *h, const struct viv__ipv4_opts *opts,
+                                  uint32_t iface, viv_ip4_t nh, uint32_t mtu, viv_ip4_t me,
+                                  viv__fwd *fe, viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    if (f->len > mtu) {
+    if (VIV__UNLIKELY(f->len > mtu)) {
         viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
         viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, (uint16_t)mtu,
                         viv__frame_bytes(f), f->len, 0);
@@ -182,34 +181,45 @@ static void ip_forward_out(struct viv_host *h, const struct viv__ipv4_opts *opts
         viv__arp_output(h, iface, nh, f);
 }
 
+/* The drops of ip_forward_refused, out of line. */
+static VIV__NOINLINE void ip_forward_drop_bcast(struct viv_host *h, viv__frame *f)
+{
+    /* never forwarded: link-layer broadcasts, multicast */
+    viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
+    viv__frame_unref(h->node.sim, f);
+}
+
+static VIV__NOINLINE void ip_forward_drop_ttl(struct viv_host *h, viv__frame *f)
+{
+    viv__host_drop(h, &h->st.drop_ttl, VIV_DROP_TTL, UINT32_MAX, f);
+    viv__icmp_error(h, VIV__ICMP_TIME_EXCEEDED, VIV__ICMP_EXC_TTL, 0, viv__frame_bytes(f), f->len,
+                    0);
+    viv__frame_unref(h->node.sim, f);
+}
+
 /* Whether a packet may not be forwarded whatever its route (counted and dropped if so):
  * link-layer broadcasts, multicast, broadcast and unspecified destinations, an expiring
  * TTL. Consumes f when it returns 1. */
-static int ip_forward_refused(struct viv_host *h, const struct viv__ipv4_repr *ip, int l2_bcast,
-                              viv__frame *f)
+static inline int ip_forward_refused(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                                     int l2_bcast, viv__frame *f)
 {
-    viv_sim_t *sim = h->node.sim;
-    if (l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
-        ip->dst == VIV_IP4_ANY) {
-        /* never forwarded: link-layer broadcasts, multicast */
-        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
-        viv__frame_unref(sim, f);
+    if (VIV__UNLIKELY(l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
+                      ip->dst == VIV_IP4_ANY)) {
+        ip_forward_drop_bcast(h, f);
         return 1;
     }
-    if (ip->ttl <= 1) {
-        viv__host_drop(h, &h->st.drop_ttl, VIV_DROP_TTL, UINT32_MAX, f);
-        viv__icmp_error(h, VIV__ICMP_TIME_EXCEEDED, VIV__ICMP_EXC_TTL, 0, viv__frame_bytes(f),
-                        f->len, 0);
-        viv__frame_unref(sim, f);
+    if (VIV__UNLIKELY(ip->ttl <= 1)) {
+        ip_forward_drop_ttl(h, f);
         return 1;
     }
     return 0;
 }
 
 /* Forward a packet whose destination is not this host's, choosing its route; the choice is
- * kept in the forwarding cache when it may be. */
+ * kept in the forwarding cache when it may be (slot: dst's, or NULL with no cache yet). */
 static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
-                       const struct viv__ipv4_opts *opts, int l2_bcast, viv__frame *f)
+                       const struct viv__ipv4_opts *opts, int l2_bcast, viv__fwd *slot,
+                       viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
     if (ip_forward_refused(h, ip, l2_bcast, f))
@@ -234,7 +244,7 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
     viv_ip4_t me = viv__route_src(h, r);
     if (me == VIV_IP4_ANY)
         me = ip_own_addr(h, iface);
-    viv__fwd *fe = fwd_put(h, ip->dst, iface, nh, me);
+    viv__fwd *fe = fwd_put(h, slot, ip->dst, iface, nh, me);
     ip_forward_out(h, opts, iface, nh, out->mtu, me, fe, f);
 }
 
@@ -269,8 +279,8 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         return;
     }
     f->len = (uint32_t)ip.hdr_len + ip.payload_len; /* strip Ethernet padding */
-    viv__fwd *fe;
-    if (h->fwd && (fe = fwd_get(h, ip.dst)) != NULL) {
+    viv__fwd *fe = h->fwd ? fwd_get(h, ip.dst) : NULL;
+    if (fe && fe->dst == ip.dst) {
         /* A destination this router forwarded before, with its routes and addresses as they
          * were: not its own, no broadcast (the cache keeps no other). */
         struct viv__ipv4_opts opts = {0, 0};
@@ -305,7 +315,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         return;
     }
     if (!mine && !bcast) {
-        ip_forward(h, &ip, &opts, l2_bcast, f);
+        ip_forward(h, &ip, &opts, l2_bcast, fe, f);
         return;
     }
     if (opts.rr || opts.ts) {

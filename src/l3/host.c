@@ -251,8 +251,7 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
         viv__frame_unref(h->node.sim, f);
         return;
     }
-    struct viv__eth_repr e = {*dst, ifc->mac, ethertype};
-    viv__eth_emit(&e, b, f->len);
+    viv__eth_write(b, dst, &ifc->mac, ethertype);
     viv__port_send(ifc->port, f);
 }
 

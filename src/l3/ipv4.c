@@ -24,12 +24,12 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         viv__icmp_input(h, ip, iface, l2_bcast, f);
         return;
     }
-    const viv__l4_proto *p = viv__host_l4(h, ip->proto);
-    if (p) {
-        viv__frame_pull(f, ip->hdr_len);
-        p->input(viv__host_l4_ctx(h, ip->proto), h, ip, iface, l2_bcast, f);
-        return;
-    }
+    for (uint32_t i = 0; i < h->nl4; i++) /* the transport and its state: one walk */
+        if (h->l4[i]->proto == ip->proto) {
+            viv__frame_pull(f, ip->hdr_len);
+            h->l4[i]->input(h->l4_ctx[i], h, ip, iface, l2_bcast, f);
+            return;
+        }
     /* Nobody here speaks this protocol. Every transport of the library is registered with
      * every host and answers for itself even with no socket (UDP with port unreachable, TCP
      * with a reset), so this is a protocol vivarium does not have. */

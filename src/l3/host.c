@@ -338,8 +338,8 @@ static void host_destroy(struct viv_node *n)
         viv__hostobj_remove(o);
         o->destroy(o);
     }
+    viv__ip_fwd_free(h); /* first: the ARP entries then go without a walk of its slots */
     viv__arp_fini(h);
-    viv__ip_fwd_free(h);
     viv__route_fini(h);
     viv__map_fini(sim, &h->addr_index);
     for (uint32_t i = 1; i < h->nifaces; i++) /* the first is inside the host */

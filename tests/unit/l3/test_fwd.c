@@ -103,14 +103,16 @@ static void test_fwd__route_added_and_removed(void **state)
     assert_int_equal(st.drop_no_route, 2);
     assert_int_equal(st.ip_forwarded, 0);
 
-    assert_int_equal(viv_host_route_add(n.r, VIV_IP4(192, 168, 5, 0), 24, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(192, 168, 5, 0), 24, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
     size_t b0 = n.b.n, c0 = n.c.n;
     fwd_burst(&n, dst, 3);
     assert_int_equal(fwd_got(&n, &n.b, b0, dst, &n.b.mac), 3);
     assert_int_equal(fwd_got(&n, &n.c, c0, dst, &n.c.mac), 0);
 
     /* A more specific route takes over at once. */
-    assert_int_equal(viv_host_route_add(n.r, VIV_IP4(192, 168, 5, 0), 25, VIV_IP4(10, 0, 2, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(192, 168, 5, 0), 25, VIV_IP4(10, 0, 2, 2), -1, 0), 0);
     b0 = n.b.n;
     c0 = n.c.n;
     fwd_burst(&n, dst, 3);
@@ -150,7 +152,8 @@ static void test_fwd__address_changes(void **state)
     viv_sim_t *sim = VIV_TEST_SIM(state);
     fwd_net n;
     fwd_build(&n, sim, NULL);
-    assert_int_equal(viv_host_route_add(n.r, VIV_IP4(172, 16, 0, 0), 16, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(172, 16, 0, 0), 16, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
     viv_ip4_t own = VIV_IP4(172, 16, 0, 1), bc = VIV_IP4(172, 16, 9, 255),
               onl = VIV_IP4(172, 16, 9, 7);
     fwd_burst(&n, own, 2);
@@ -300,8 +303,10 @@ static void test_fwd__many_destinations_and_checks_per_packet(void **state)
     viv_sim_t *sim = VIV_TEST_SIM(state);
     fwd_net n;
     fwd_build(&n, sim, NULL);
-    assert_int_equal(viv_host_route_add(n.r, VIV_IP4(172, 16, 0, 0), 16, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
-    assert_int_equal(viv_host_route_add(n.r, VIV_IP4(172, 17, 0, 0), 16, VIV_IP4(10, 0, 2, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(172, 16, 0, 0), 16, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(172, 17, 0, 0), 16, VIV_IP4(10, 0, 2, 2), -1, 0), 0);
     /* Both next hops resolved first: packets waiting for ARP would be dropped past three. */
     fwd_burst(&n, VIV_IP4(10, 0, 1, 2), 1);
     fwd_burst(&n, VIV_IP4(10, 0, 2, 2), 1);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "l3.h"
 #include "vivarium/trace.h"
 
@@ -73,9 +74,7 @@ static void arp_count_changed(struct viv_host *h)
 /* When an idle entry expires; VIV_TIME_NEVER if it never does. */
 static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
 {
-    viv_time_t age = h->opts.arp_gc_stale_ns;
-    if (age < h->opts.arp_reachable_ns)
-        age = h->opts.arp_reachable_ns;
+    viv_time_t age = h->opts.arp_gc_stale_ns; /* max(gc_stale, reachable): host.c keeps it so */
     if (age >= VIV_TIME_NEVER - e->touched)
         return VIV_TIME_NEVER;
     return e->touched + age;
@@ -124,9 +123,14 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 /* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
-    viv__arp *head = h->arp_idle_first;
     e->touched = h->node.sim->now;
-    if (e->idle && e->idle_next) {
+    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
+        if (e == h->arp_idle_first)
+            arp_idle_head_changed(h);
+        return;
+    }
+    viv__arp *head = h->arp_idle_first;
+    if (e->idle) { /* not the tail: it has a next */
         if (e->idle_prev)
             e->idle_prev->idle_next = e->idle_next;
         else
@@ -136,7 +140,7 @@ static void arp_touch_idle(struct viv_host *h, viv__arp *e)
         e->idle_prev = h->arp_idle_last;
         h->arp_idle_last->idle_next = e;
         h->arp_idle_last = e;
-    } else if (!e->idle) {
+    } else {
         e->idle = 1;
         e->idle_next = NULL;
         e->idle_prev = h->arp_idle_last;
@@ -145,8 +149,8 @@ static void arp_touch_idle(struct viv_host *h, viv__arp *e)
         else
             h->arp_idle_first = e;
         h->arp_idle_last = e;
-    } /* else already the tail */
-    if (h->arp_idle_first != head || h->arp_idle_first == e)
+    }
+    if (h->arp_idle_first != head)
         arp_idle_head_changed(h);
 }
 
@@ -179,8 +183,21 @@ static void arp_trace(struct viv_host *h, const viv__arp *e, int state)
     viv__trace_emit(sim, &r);
 }
 
+/* The entry is going: no slot may name it (viv__arp_output_slot). Only a host that forwards
+ * has slots; removals are rare (aging, eviction, failure, flush), and a walk of the
+ * forwarding cache at each is what keeps the lookup of a cached next hop to one load. */
+static void arp_forget_slots(struct viv_host *h, const viv__arp *e)
+{
+    viv__fwd_cache *c = h->fwd;
+    for (uint32_t i = 0; i < VIV__FWD_SLOTS; i++)
+        if (c->e[i].arp == e)
+            c->e[i].arp = NULL;
+}
+
 static void arp_delete(struct viv_host *h, viv__arp *e)
 {
+    if (h->fwd)
+        arp_forget_slots(h, e);
     arp_trace(h, e, -1);
     viv__timer_fini(&e->timer);
     arp_idle_unlink(h, e);
@@ -368,69 +385,73 @@ static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const
 
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len)
 {
-    struct viv__arp_repr a;
     h->st.arp_rx++;
     arp_expire(h);
-    int rc = viv__arp_parse(pkt, len, &a);
-    if (rc < 0 || viv__mac_is_group(&a.sha)) {
+    /* Checked and read in place: most packets a host hears are requests flooded to a whole
+     * LAN for another station, which need only the two addresses (and the sender's MAC when
+     * it is a neighbour to refresh or a conflict). */
+    int op = viv__arp_check(pkt, len);
+    if (op < 0 || (pkt[VIV__ARP_OFF_SHA] & 1)) { /* a group sender MAC is malformed too */
         viv__host_drop_bytes(h, &h->st.arp_bad, VIV_DROP_MALFORMED, iface, pkt, len);
         return;
     }
+    viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
+    viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
+    viv_mac_t sha;
     viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
     for (uint32_t k = 0; k < ifc->naddrs; k++)
-        if (ifc->addrs[k].ip == a.tpa)
+        if (ifc->addrs[k].ip == tpa)
             for_me = 1;
-    if (a.spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
-        if (for_me && a.op == VIV__ARP_OP_REQUEST)
-            arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
+    if (spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
+        if (for_me && op == VIV__ARP_OP_REQUEST) {
+            memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
+            arp_send(h, iface, VIV__ARP_OP_REPLY, &sha, &sha, tpa, spa);
+        }
         return;
     }
-    if (viv__host_addr_iface(h, a.spa) >= 0) {
+    if (viv__host_addr_iface(h, spa) >= 0) {
         /* The sender claims one of the host's own addresses: another station's claim, or
          * the host's own packet heard again (a loop, or two interfaces on one LAN). Neither
          * is learned (it would put the host's own address in its cache) nor answered. */
-        if (!host_has_mac(h, &a.sha))
-            arp_conflict(h, iface, a.spa, &a.sha);
+        memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
+        if (!host_has_mac(h, &sha))
+            arp_conflict(h, iface, spa, &sha);
         return;
     }
-    /* RFC 826: if the sender is in the table, update it (merge). */
-    viv__arp *e = arp_lookup(h, iface, a.spa);
+    /* RFC 826: if the sender is in the table, update it (merge). A bystander (not the
+     * target) with no entry for the sender is done here. */
+    viv__arp *e = arp_lookup(h, iface, spa);
+    if (!e && !for_me)
+        return;
+    memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);
     if (e) {
-        arp_confirm(h, e, &a.sha);
-    } else if (for_me) {
+        arp_confirm(h, e, &sha);
+    } else {
         /* The target learns the requester: it will most likely answer it. A full cache may
          * refuse it; the request is answered all the same. */
-        e = arp_create(h, iface, a.spa);
+        e = arp_create(h, iface, spa);
         if (e) {
-            e->mac = a.sha;
+            e->mac = sha;
             e->state = VIV_ARP_REACHABLE;
             arp_trace(h, e, VIV_ARP_REACHABLE);
             arp_touch_idle(h, e);
         }
     }
-    if (for_me && a.op == VIV__ARP_OP_REQUEST)
-        arp_send(h, iface, VIV__ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
+    if (for_me && op == VIV__ARP_OP_REQUEST)
+        arp_send(h, iface, VIV__ARP_OP_REPLY, &sha, &sha, tpa, spa);
 }
 
-void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f)
+/* A unicast next hop: the cache's state machine. slot (may be NULL) receives nh's entry. */
+static void arp_output_unicast(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__arp **slot,
+                               viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    viv__iface *ifc = h->ifaces[iface];
-    if (nh == VIV_IP4_BROADCAST || ((nh & h->bcast_low) == h->bcast_low && h->bcast_low &&
-                                    viv__iface_is_bcast(ifc, nh))) {
-        eth_out(h, iface, &mac_bcast, f); /* bcast_low: only such addresses can be one */
-        return;
-    }
-    if ((nh >> 28) == 0xe) { /* multicast: RFC 1112's mapping */
-        viv_mac_t m = {{0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f), (uint8_t)(nh >> 8),
-                        (uint8_t)nh}};
-        eth_out(h, iface, &m, f);
-        return;
-    }
     arp_expire(h);
     viv__arp *e = arp_lookup(h, iface, nh);
     if (e) {
+        if (slot)
+            *slot = e;
         switch (e->state) {
         case VIV_ARP_REACHABLE:
             if (sim->now - e->confirmed < h->opts.arp_reachable_ns) {
@@ -475,6 +496,8 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             viv__frame_unref(sim, f);
             return;
         }
+        if (slot)
+            *slot = e;
         e->state = VIV_ARP_INCOMPLETE;
         arp_trace(h, e, VIV_ARP_INCOMPLETE);
         arp_request(h, e, 0);
@@ -486,6 +509,41 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
         e->nqueue--;
     }
     e->queue[e->nqueue++] = f;
+}
+
+void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f)
+{
+    /* Broadcast and multicast next hops: only addresses of class D or E, or with the low bits
+     * every directed broadcast of the host has set (bcast_low), can be one. */
+    if (VIV__UNLIKELY((nh >> 28) >= 0xe ||
+                      (h->bcast_low && (nh & h->bcast_low) == h->bcast_low))) {
+        if (nh == VIV_IP4_BROADCAST || (h->bcast_low && (nh & h->bcast_low) == h->bcast_low &&
+                                        viv__iface_is_bcast(h->ifaces[iface], nh))) {
+            eth_out(h, iface, &mac_bcast, f);
+            return;
+        }
+        if ((nh >> 28) == 0xe) { /* multicast: RFC 1112's mapping */
+            viv_mac_t m = {{0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f), (uint8_t)(nh >> 8),
+                            (uint8_t)nh}};
+            eth_out(h, iface, &m, f);
+            return;
+        }
+    }
+    arp_output_unicast(h, iface, nh, NULL, f);
+}
+
+void viv__arp_output_slot(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__arp **slot,
+                          viv__frame *f)
+{
+    arp_expire(h); /* first: it may remove *slot's entry, and clears the slot then */
+    viv__arp *e = *slot;
+    if (e && e->state == VIV_ARP_REACHABLE &&
+        h->node.sim->now - e->confirmed < h->opts.arp_reachable_ns) {
+        arp_touch_idle(h, e);
+        eth_out(h, iface, &e->mac, f);
+        return;
+    }
+    arp_output_unicast(h, iface, nh, slot, f);
 }
 
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface)

@@ -92,8 +92,26 @@ static int scan_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
     return -1;
 }
 
+/* The bit of addr_bloom (l3.h) that address ip sets. */
+static inline uint32_t addr_bit(viv_ip4_t ip)
+{
+    return UINT32_C(1) << ((uint32_t)(ip * UINT32_C(0x9e3779b1)) >> 27);
+}
+
+/* addr_bloom from every address (when one goes). */
+static void addr_bloom_update(struct viv_host *h)
+{
+    uint32_t b = 0;
+    for (uint32_t i = 0; i < h->nifaces; i++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+            b |= addr_bit(h->ifaces[i]->addrs[k].ip);
+    h->addr_bloom = b;
+}
+
 int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip)
 {
+    if (!(h->addr_bloom & addr_bit(ip)))
+        return -1; /* most addresses asked about are another station's */
     if (!h->addr_index.cap)
         return scan_addr_iface(h, ip);
     return val_iface(viv__map_get(&h->addr_index, addr_key(ip)));
@@ -233,8 +251,7 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
         viv__frame_unref(h->node.sim, f);
         return;
     }
-    struct viv__eth_repr e = {*dst, ifc->mac, ethertype};
-    viv__eth_emit(&e, b, f->len);
+    viv__eth_write(b, dst, &ifc->mac, ethertype);
     viv__port_send(ifc->port, f);
 }
 
@@ -321,6 +338,7 @@ static void host_destroy(struct viv_node *n)
         viv__hostobj_remove(o);
         o->destroy(o);
     }
+    viv__ip_fwd_free(h); /* first: the ARP entries then go without a walk of its slots */
     viv__arp_fini(h);
     viv__route_fini(h);
     viv__map_fini(sim, &h->addr_index);
@@ -366,6 +384,10 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
         h->opts.arp_max_entries = 1024;
     if (!h->opts.arp_gc_stale_ns)
         h->opts.arp_gc_stale_ns = VIV_S(60);
+    /* An idle entry lives max(gc_stale, reachable) (arp.c): kept so, as nothing else reads
+     * the stale time, aging computes no maximum each time the oldest entry changes. */
+    if (h->opts.arp_gc_stale_ns < h->opts.arp_reachable_ns)
+        h->opts.arp_gc_stale_ns = h->opts.arp_reachable_ns;
     h->forwarding = opts->forwarding ? 1 : 0;
     h->arp_idle_expiry = VIV_TIME_NEVER;
     h->objs.next = h->objs.prev = &h->objs;
@@ -589,6 +611,7 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
     viv__route_changed(h);
     h->naddrs++;
+    h->addr_bloom |= addr_bit(ip);
     if (prefix_len <= 30) { /* a longer host part than any so far narrows nothing */
         viv_ip4_t low = (viv_ip4_t)((UINT64_C(1) << (32u - prefix_len)) - 1);
         if (!h->bcast_low || low < h->bcast_low)
@@ -630,6 +653,7 @@ int viv_host_del_addr(viv_host_t *h, viv_ip4_t ip)
             h->naddrs--;
             index_del(h, ip, len);
             bcast_low_update(h);
+            addr_bloom_update(h);
             viv_ip4_t m = viv_ip4_mask(len);
             int other = 0;
             for (uint32_t j = 0; j < ifc->naddrs; j++)
@@ -667,6 +691,8 @@ int viv_host_set_forwarding(viv_host_t *h, int on)
     if (!h)
         return VIV_EINVAL;
     h->forwarding = on ? 1 : 0;
+    if (!on)
+        viv__ip_fwd_free(h); /* a cache exists only while the host forwards */
     return 0;
 }
 

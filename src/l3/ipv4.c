@@ -24,12 +24,12 @@ static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
         viv__icmp_input(h, ip, iface, l2_bcast, f);
         return;
     }
-    const viv__l4_proto *p = viv__host_l4(h, ip->proto);
-    if (p) {
-        viv__frame_pull(f, ip->hdr_len);
-        p->input(viv__host_l4_ctx(h, ip->proto), h, ip, iface, l2_bcast, f);
-        return;
-    }
+    for (uint32_t i = 0; i < h->nl4; i++) /* the transport and its state: one walk */
+        if (h->l4[i]->proto == ip->proto) {
+            viv__frame_pull(f, ip->hdr_len);
+            h->l4[i]->input(h->l4_ctx[i], h, ip, iface, l2_bcast, f);
+            return;
+        }
     /* Nobody here speaks this protocol. Every transport of the library is registered with
      * every host and answers for itself even with no socket (UDP with port unreachable, TCP
      * with a reset), so this is a protocol vivarium does not have. */
@@ -87,43 +87,77 @@ static int ip_options_record(struct viv_host *h, viv__frame *f, const struct viv
     return 0;
 }
 
-static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
-                       const struct viv__ipv4_opts *opts, int l2_bcast, viv__frame *f)
+/* ---- the forwarding cache (l3.h) ------------------------------------------------------- */
+
+static inline uint32_t fwd_slot(viv_ip4_t dst)
+{
+    return (uint32_t)(dst * UINT32_C(0x9e3779b1)) >> 26; /* VIV__FWD_SLOTS = 64 */
+}
+
+/* Empty every slot. An empty slot holds a destination that cannot be looked up in it: 0.0.0.0,
+ * except in 0.0.0.0's own slot, which holds 0.0.0.1 (whose slot is another); so a lookup
+ * never mistakes an empty slot for an entry and needs no test of its own. */
+static void fwd_clear(viv__fwd_cache *c, uint64_t gen)
+{
+    memset(c->e, 0, sizeof(c->e));
+    c->e[fwd_slot(0)].dst = 1;
+    c->route_gen = gen;
+}
+
+/* The slot for dst (h->fwd must exist): an entry for dst if its dst is dst, else the slot a
+ * decision for dst would take. */
+static inline viv__fwd *fwd_get(struct viv_host *h, viv_ip4_t dst)
+{
+    viv__fwd_cache *c = h->fwd;
+    if (VIV__UNLIKELY(c->route_gen != h->route_gen))
+        fwd_clear(c, h->route_gen); /* routes or addresses changed: every decision is stale */
+    return &c->e[fwd_slot(dst)];
+}
+
+/* Keep the decision the full path made for dst (next hop nh on interface iface), if it may
+ * be kept: dst and nh cannot be broadcast or multicast addresses (the same filter as ARP's,
+ * bcast_low), so a later packet to dst needs none of the checks that the cache skips. The
+ * caller has established the rest: dst is not one of the host's addresses, not a broadcast
+ * on the interface it came in by, and its route is not on-link with dst a directed broadcast
+ * of the outgoing interface. slot: fwd_get's for dst, or NULL when the host has no cache
+ * yet. Returns the entry, or NULL (not kept: the full path each time). */
+static viv__fwd *fwd_put(struct viv_host *h, viv__fwd *slot, viv_ip4_t dst, uint32_t iface,
+                         viv_ip4_t nh, viv_ip4_t me)
+{
+    viv_ip4_t low = h->bcast_low;
+    if ((dst >> 28) >= 0xe || (nh >> 28) >= 0xe ||
+        (low && ((dst & low) == low || (nh & low) == low)))
+        return NULL;
+    if (!slot) {
+        h->fwd = viv__alloc(h->node.sim, sizeof(*h->fwd));
+        if (!h->fwd)
+            return NULL; /* no cache: nothing else changes */
+        fwd_clear(h->fwd, h->route_gen);
+        slot = &h->fwd->e[fwd_slot(dst)];
+    }
+    *slot = (viv__fwd){dst, iface, nh, me, h->ifaces[iface]->mtu, NULL};
+    return slot;
+}
+
+void viv__ip_fwd_free(struct viv_host *h)
+{
+    viv__free(h->node.sim, h->fwd, sizeof(*h->fwd));
+    h->fwd = NULL;
+}
+
+/* ---- forwarding ------------------------------------------------------------------------ */
+
+/* The part of forwarding after the route: the size, the TTL, the options, ARP. fe: the
+ * cached decision (its ARP slot used), or NULL. Consumes f. */
+static inline void ip_forward_out(struct viv_host *h, const struct viv__ipv4_opts *opts,
+                                  uint32_t iface, viv_ip4_t nh, uint32_t mtu, viv_ip4_t me,
+                                  viv__fwd *fe, viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    if (l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
-        ip->dst == VIV_IP4_ANY) {
-        /* never forwarded: link-layer broadcasts, multicast */
-        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
-        viv__frame_unref(sim, f);
-        return;
-    }
-    if (ip->ttl <= 1) {
-        viv__host_drop(h, &h->st.drop_ttl, VIV_DROP_TTL, UINT32_MAX, f);
-        viv__icmp_error(h, VIV__ICMP_TIME_EXCEEDED, VIV__ICMP_EXC_TTL, 0, viv__frame_bytes(f),
-                        f->len, 0);
-        viv__frame_unref(sim, f);
-        return;
-    }
-    viv_route r;
-    if (viv__route_lookup(h, ip->dst, &r) < 0) {
-        viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, f);
-        viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, 0,
-                        viv__frame_bytes(f), f->len, 0);
-        viv__frame_unref(sim, f);
-        return;
-    }
-    viv__iface *out = h->ifaces[r.iface];
-    if (!r.gateway && viv__iface_is_bcast(out, ip->dst)) {
-        /* a directed broadcast: routers must not forward it */
-        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
-        viv__frame_unref(sim, f);
-        return;
-    }
-    if (f->len > out->mtu) {
+    if (VIV__UNLIKELY(f->len > mtu)) {
         viv__host_drop(h, &h->st.drop_too_big, VIV_DROP_TOO_BIG, UINT32_MAX, f);
-        viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED,
-                        (uint16_t)out->mtu, viv__frame_bytes(f), f->len, 0);
+        viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, (uint16_t)mtu,
+                        viv__frame_bytes(f), f->len, 0);
         viv__frame_unref(sim, f);
         return;
     }
@@ -138,11 +172,91 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
      * which this datagram is being forwarded": the outgoing interface's (as Linux does), in
      * Record Route and in Timestamp with flag 1. The time is the forwarding instant, which
      * in vivarium is the arrival (RFC 1812 5.3.13.6 suggests the arrival). */
-    viv_ip4_t me = r.src != VIV_IP4_ANY ? r.src : ip_own_addr(h, r.iface);
     if ((opts->rr || opts->ts) && ip_options_record(h, f, opts, me, 0) < 0)
         return;
     h->st.ip_forwarded++;
-    viv__arp_output(h, r.iface, r.gateway ? r.gateway : ip->dst, f);
+    if (fe)
+        viv__arp_output_slot(h, iface, nh, &fe->arp, f);
+    else
+        viv__arp_output(h, iface, nh, f);
+}
+
+/* The drops of ip_forward_refused, out of line. */
+static VIV__NOINLINE void ip_forward_drop_bcast(struct viv_host *h, viv__frame *f)
+{
+    /* never forwarded: link-layer broadcasts, multicast */
+    viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
+    viv__frame_unref(h->node.sim, f);
+}
+
+static VIV__NOINLINE void ip_forward_drop_ttl(struct viv_host *h, viv__frame *f)
+{
+    viv__host_drop(h, &h->st.drop_ttl, VIV_DROP_TTL, UINT32_MAX, f);
+    viv__icmp_error(h, VIV__ICMP_TIME_EXCEEDED, VIV__ICMP_EXC_TTL, 0, viv__frame_bytes(f), f->len,
+                    0);
+    viv__frame_unref(h->node.sim, f);
+}
+
+/* Whether a packet may not be forwarded whatever its route (counted and dropped if so):
+ * link-layer broadcasts, multicast, broadcast and unspecified destinations, an expiring
+ * TTL. Consumes f when it returns 1. */
+static inline int ip_forward_refused(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                                     int l2_bcast, viv__frame *f)
+{
+    if (VIV__UNLIKELY(l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
+                      ip->dst == VIV_IP4_ANY)) {
+        ip_forward_drop_bcast(h, f);
+        return 1;
+    }
+    if (VIV__UNLIKELY(ip->ttl <= 1)) {
+        ip_forward_drop_ttl(h, f);
+        return 1;
+    }
+    return 0;
+}
+
+/* Forward a packet whose destination is not this host's, choosing its route; the choice is
+ * kept in the forwarding cache when it may be (slot: dst's, or NULL with no cache yet). */
+static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                       const struct viv__ipv4_opts *opts, int l2_bcast, viv__fwd *slot,
+                       viv__frame *f)
+{
+    viv_sim_t *sim = h->node.sim;
+    if (ip_forward_refused(h, ip, l2_bcast, f))
+        return;
+    const viv_route *r = viv__route_find(h, ip->dst, NULL);
+    if (!r) {
+        viv__host_drop(h, &h->st.drop_no_route, VIV_DROP_NO_ROUTE, UINT32_MAX, f);
+        viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, 0,
+                        viv__frame_bytes(f), f->len, 0);
+        viv__frame_unref(sim, f);
+        return;
+    }
+    uint32_t iface = r->iface;
+    viv__iface *out = h->ifaces[iface];
+    if (!r->gateway && viv__iface_is_bcast(out, ip->dst)) {
+        /* a directed broadcast: routers must not forward it */
+        viv__host_drop(h, &h->st.drop_broadcast, VIV_DROP_BROADCAST, UINT32_MAX, f);
+        viv__frame_unref(sim, f);
+        return;
+    }
+    viv_ip4_t nh = r->gateway ? r->gateway : ip->dst;
+    viv_ip4_t me = viv__route_src(h, r);
+    if (me == VIV_IP4_ANY)
+        me = ip_own_addr(h, iface);
+    viv__fwd *fe = fwd_put(h, slot, ip->dst, iface, nh, me);
+    ip_forward_out(h, opts, iface, nh, out->mtu, me, fe, f);
+}
+
+/* Forward by a cached decision: what ip_forward does, without the route and the checks the
+ * decision already answered. */
+static void ip_forward_cached(struct viv_host *h, const struct viv__ipv4_repr *ip,
+                              const struct viv__ipv4_opts *opts, int l2_bcast, viv__fwd *fe,
+                              viv__frame *f)
+{
+    if (ip_forward_refused(h, ip, l2_bcast, f))
+        return;
+    ip_forward_out(h, opts, fe->iface, fe->next_hop, fe->mtu, fe->me, fe, f);
 }
 
 void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame *f)
@@ -165,9 +279,27 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         return;
     }
     f->len = (uint32_t)ip.hdr_len + ip.payload_len; /* strip Ethernet padding */
+    viv__fwd *fe = h->fwd ? fwd_get(h, ip.dst) : NULL;
+    if (fe && fe->dst == ip.dst) {
+        /* A destination this router forwarded before, with its routes and addresses as they
+         * were: not its own, no broadcast (the cache keeps no other). */
+        struct viv__ipv4_opts opts = {0, 0};
+        uint8_t pp;
+        if (ip.opts_len &&
+            viv__ipv4_opts_parse(viv__frame_bytes(f), ip.hdr_len, true, &opts, &pp) < 0) {
+            ip_options_bad(h, f, pp, l2_bcast);
+            return;
+        }
+        ip_forward_cached(h, &ip, &opts, l2_bcast, fe, f);
+        return;
+    }
     viv__iface *ifc = h->ifaces[iface];
     int mine = viv__host_addr_iface(h, ip.dst) >= 0;
-    int bcast = ip.dst == VIV_IP4_BROADCAST || viv__iface_is_bcast(ifc, ip.dst);
+    /* Only an address with the low bits of every directed broadcast of the host set
+     * (bcast_low) can be one. */
+    int bcast = ip.dst == VIV_IP4_BROADCAST ||
+                (h->bcast_low && (ip.dst & h->bcast_low) == h->bcast_low &&
+                 viv__iface_is_bcast(ifc, ip.dst));
     if (!mine && !bcast && !h->forwarding) {
         viv__host_drop(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, f);
         viv__frame_unref(sim, f);
@@ -183,7 +315,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         return;
     }
     if (!mine && !bcast) {
-        ip_forward(h, &ip, &opts, l2_bcast, f);
+        ip_forward(h, &ip, &opts, l2_bcast, fe, f);
         return;
     }
     if (opts.rr || opts.ts) {

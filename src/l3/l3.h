@@ -82,6 +82,28 @@ typedef struct viv__arp {
     struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
 } viv__arp;
 
+/* The forwarding cache of a host that forwards (ipv4.c): a router's decision for a
+ * destination, made once by the full path (the address checks, the longest-prefix match,
+ * ARP's broadcast checks) and reused for every later packet to it while the host's
+ * route_gen is unchanged. An entry exists only for an ordinary destination: not one of the
+ * host's addresses, not a limited, directed (on any interface) or multicast address, with a
+ * route whose next hop ARP resolves by unicast. Direct-mapped by destination. */
+#define VIV__FWD_SLOTS 64
+typedef struct viv__fwd {
+    viv_ip4_t dst;      /* 0: an empty slot (0.0.0.0 is never forwarded) */
+    uint32_t iface;     /* the outgoing interface */
+    viv_ip4_t next_hop; /* the gateway, or dst */
+    viv_ip4_t me;       /* the address recorded in Record Route and Timestamp options */
+    uint32_t mtu;       /* the outgoing interface's */
+    struct viv__arp *arp; /* the next hop's ARP entry as last used, or NULL: arp.c clears it
+                             when the entry goes, so it is never stale */
+} viv__fwd;
+
+typedef struct viv__fwd_cache {
+    uint64_t route_gen; /* the host's route_gen the entries were made with */
+    viv__fwd e[VIV__FWD_SLOTS];
+} viv__fwd_cache;
+
 /* A transport protocol plugged into a host: its handlers; the host keeps its state for it.
  *
  * Layer 4 provides one constant table per transport, listed in viv__transports; every host
@@ -141,6 +163,7 @@ struct viv_host {
     struct viv_node node;
     viv_host_opts opts; /* defaults resolved; name not kept */
     int forwarding;
+    uint32_t nl4;         /* transports in l4 (kept here: no padding hole) */
     viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     uint32_t nifaces, ifaces_cap;
     viv__iface *iface0_slot;
@@ -165,11 +188,15 @@ struct viv_host {
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint32_t narp;
+    /* Bit (ip * K) >> 27 is set for each address ip of the host (host.c): an address whose
+     * bit is clear is not the host's, with no scan and no index probe (ARP traffic heard
+     * from a LAN, forwarded packets). */
+    uint32_t addr_bloom;
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
     const viv__l4_proto *l4[VIV__MAX_L4]; /* viv__transports */
     void *l4_ctx[VIV__MAX_L4];             /* this host's state for each (NULL: none yet) */
-    uint32_t nl4;
+    viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
     uint16_t next_echo_ident;
@@ -261,6 +288,13 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);
+/* The same for a unicast next hop (nh is neither a broadcast nor a multicast address on
+ * iface) whose entry the caller keeps in *slot (NULL at first): the entry known to be
+ * REACHABLE is used without a lookup, and *slot is set to nh's entry whenever one is found
+ * or made. arp.c clears every slot that names an entry it removes (the forwarding cache's
+ * only, today). Same frames, states, aging and counters as viv__arp_output. */
+void viv__arp_output_slot(struct viv_host *h, uint32_t iface, viv_ip4_t nh,
+                          struct viv__arp **slot, viv__frame *f);
 void viv__arp_fini(struct viv_host *h);
 /* Remove the entries that have aged out by now (aging needs no event: see arp.c). */
 void viv__arp_expire(struct viv_host *h);
@@ -268,6 +302,8 @@ void viv__arp_flush_iface(struct viv_host *h, uint32_t iface);
 
 /* ---- ipv4.c ---------------------------------------------------------------------------- */
 void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame *f);
+/* Free the forwarding cache (the host is going, or stops forwarding); NULL is fine. */
+void viv__ip_fwd_free(struct viv_host *h);
 /* The one route choice of layer 3: everything about the way a packet from this host to dst
  * takes, decided once by the transport (TCP fixes it at connect for its source address and
  * MSS) and carried down, so that the frame path only goes down. */

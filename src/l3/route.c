@@ -28,7 +28,7 @@
 
 static inline uint32_t rt_mask(unsigned len)
 {
-    return len ? ~UINT32_C(0) << (32 - len) : 0;
+    return (uint32_t)(~UINT64_C(0) << (32 - len)); /* len 0..32; no branch: 0 gives 0 */
 }
 
 /* Bit number i (0: the most significant) of x; i < 32. */

@@ -19,18 +19,29 @@ enum {
 
 #define ARP_HTYPE_ETHERNET 1
 
-int viv__arp_parse(const uint8_t *buf, size_t len, struct viv__arp_repr *out)
+/* The first six bytes of every packet this parser takes: hardware type 1 (Ethernet),
+ * protocol type 0x0800, hardware length 6, protocol length 4. */
+#define ARP_FIXED UINT64_C(0x000108000604)
+
+int viv__arp_check(const uint8_t *buf, size_t len)
 {
     if (len < VIV__ARP_LEN)
         return VIV__W_TRUNCATED;
-    if (viv_rd16be(buf + ARP_OFF_HTYPE) != ARP_HTYPE_ETHERNET ||
-        viv_rd16be(buf + ARP_OFF_PTYPE) != VIV__ETHERTYPE_IPV4 || buf[ARP_OFF_HLEN] != 6 ||
-        buf[ARP_OFF_PLEN] != 4)
+    uint64_t w = viv_rd64be(buf + ARP_OFF_HTYPE); /* the fixed fields, then the operation */
+    if (w >> 16 != ARP_FIXED)
         return VIV__W_UNSUPPORTED;
-    uint16_t op = viv_rd16be(buf + ARP_OFF_OP);
+    uint16_t op = (uint16_t)w;
     if (op != VIV__ARP_OP_REQUEST && op != VIV__ARP_OP_REPLY)
         return VIV__W_MALFORMED;
-    out->op = op;
+    return op;
+}
+
+int viv__arp_parse(const uint8_t *buf, size_t len, struct viv__arp_repr *out)
+{
+    int op = viv__arp_check(buf, len);
+    if (op < 0)
+        return op;
+    out->op = (uint16_t)op;
     memcpy(out->sha.b, buf + ARP_OFF_SHA, 6);
     out->spa = viv_rd32be(buf + ARP_OFF_SPA);
     memcpy(out->tha.b, buf + ARP_OFF_THA, 6);

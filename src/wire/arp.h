@@ -25,6 +25,14 @@ struct viv__arp_repr {
  * VIV__W_MALFORMED). */
 int viv__arp_parse(const uint8_t *buf, size_t len, struct viv__arp_repr *out);
 
+/* The checks of viv__arp_parse, in the same order and with the same results, without
+ * copying anything: returns the operation (1 or 2) or the parse's error. Offsets of the
+ * fields for reading them in place afterwards follow. */
+int viv__arp_check(const uint8_t *buf, size_t len);
+#define VIV__ARP_OFF_SHA 8
+#define VIV__ARP_OFF_SPA 14
+#define VIV__ARP_OFF_TPA 24
+
 /* The packet length: 28. */
 size_t viv__arp_len(const struct viv__arp_repr *r);
 

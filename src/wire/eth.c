@@ -19,6 +19,8 @@ int viv__eth_type(const uint8_t *buf, size_t len)
     if (len < VIV__ETH_HDR_LEN)
         return VIV__W_TRUNCATED;
     uint16_t type = viv_rd16be(buf + ETH_OFF_TYPE);
+    if (type == VIV__ETHERTYPE_IPV4 || type == VIV__ETHERTYPE_ARP)
+        return type; /* nearly every frame: one test each */
     if (type == VIV__ETHERTYPE_VLAN || type == VIV__ETHERTYPE_QINQ || type < ETH_MIN_ETHERTYPE)
         return VIV__W_UNSUPPORTED;
     return type;
@@ -41,13 +43,18 @@ size_t viv__eth_len(const struct viv__eth_repr *r)
     return VIV__ETH_HDR_LEN;
 }
 
+void viv__eth_write(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src, uint16_t ethertype)
+{
+    memcpy(buf + ETH_OFF_DST, dst->b, 6);
+    memcpy(buf + ETH_OFF_SRC, src->b, 6);
+    viv_wr16be(buf + ETH_OFF_TYPE, ethertype);
+}
+
 int viv__eth_emit(const struct viv__eth_repr *r, uint8_t *buf, size_t len)
 {
     if (len < VIV__ETH_HDR_LEN)
         return VIV__W_TRUNCATED;
-    memcpy(buf + ETH_OFF_DST, r->dst.b, 6);
-    memcpy(buf + ETH_OFF_SRC, r->src.b, 6);
-    viv_wr16be(buf + ETH_OFF_TYPE, r->ethertype);
+    viv__eth_write(buf, &r->dst, &r->src, r->ethertype);
     return VIV__W_OK;
 }
 

@@ -38,6 +38,10 @@ size_t viv__eth_len(const struct viv__eth_repr *r);
 /* Write the header at buf; len is the whole frame (header and payload), at least 14. */
 int viv__eth_emit(const struct viv__eth_repr *r, uint8_t *buf, size_t len);
 
+/* Write the header at buf (at least 14 bytes) from its fields, with no repr to fill: what
+ * viv__eth_emit writes. */
+void viv__eth_write(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src, uint16_t ethertype);
+
 /* Bytes of zero padding a payload of payload_len bytes needs so that the frame reaches
  * VIV__ETH_MIN_FRAME. */
 size_t viv__eth_pad_len(size_t payload_len);

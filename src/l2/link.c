@@ -274,6 +274,7 @@ static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
     if (!f)
         return NULL;
     f->csum_ok = 0; /* the receiver's checksums must catch this */
+    f->fp_ok = 0;   /* (writable cleared it already: the bytes change now) */
     uint64_t bit = viv_rng_below(&d->rng, (uint64_t)span * 8u);
     viv__frame_bytes(f)[off + bit / 8] ^= (uint8_t)(1u << (bit % 8));
     return f;
@@ -349,11 +350,9 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
     if (d->taps)
         tap_at(d, f, start);
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
-     * fingerprint), what bytes. */
-    viv__fp_mix(sim, d->owner, start);
-    viv__fp_bytes(sim, d->owner, viv__frame_bytes(f),
-                  f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
-    viv__fp_mix(sim, d->owner, f->len);
+     * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
+    viv__ownst *o = &sim->own[d->owner];
+    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp(f));
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */

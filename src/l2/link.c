@@ -195,14 +195,19 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
 
-static txent *ent_get(struct viv_link *l)
+static VIV__NOINLINE txent *ent_alloc(struct viv_link *l)
+{
+    return viv__alloc(l->sim, sizeof(txent));
+}
+
+static inline txent *ent_get(struct viv_link *l)
 {
     txent *e = l->free_ents;
-    if (e) {
+    if (VIV__LIKELY(e != NULL)) {
         l->free_ents = e->next;
         return e;
     }
-    return viv__alloc(l->sim, sizeof(*e));
+    return ent_alloc(l);
 }
 
 static void ent_put(struct viv_link *l, txent *e)
@@ -339,20 +344,14 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
-/* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
-static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+/* The end of tx_start: the frame's digest into the fingerprint, then its arrival. */
+static inline void tx_launch(struct viv__linkdir *d, viv__frame *f, viv_time_t start,
+                             viv_time_t end, uint64_t digest)
 {
-    viv_sim_t *sim = d->link->sim;
-    viv_time_t end = time_add(start, ser_time(d, f->len));
-    d->busy_until = end;
-    d->st.tx_frames++;
-    d->st.tx_bytes += f->len;
-    if (d->taps)
-        tap_at(d, f, start);
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
-    viv__ownst *o = &sim->own[d->owner];
-    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp(f));
+    viv__ownst *o = &d->link->sim->own[d->owner];
+    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), digest);
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */
@@ -363,6 +362,35 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
         return;
     }
     tx_impaired(d, f, end);
+}
+
+/* tx_start for a frame of a length other than the last one's, not digested yet, or on a
+ * direction with captures. */
+static VIV__NOINLINE void tx_start_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    viv_time_t end = time_add(start, ser_time(d, f->len));
+    d->busy_until = end;
+    d->st.tx_frames++;
+    d->st.tx_bytes += f->len;
+    if (d->taps)
+        tap_at(d, f, start);
+    tx_launch(d, f, start, end, viv__frame_fp(f));
+}
+
+/* Transmit f from time start (now, or when the frames before it are done). Consumes f. The
+ * common case (a frame of the last length, digested on an earlier wire or an earlier
+ * frame's, no capture) calls nothing but the scheduler. */
+static inline void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    if (VIV__UNLIKELY(f->len != d->ser_len || !d->ser_ns || d->taps || !f->fp_ok)) {
+        tx_start_slow(d, f, start);
+        return;
+    }
+    viv_time_t end = time_add(start, d->ser_ns);
+    d->busy_until = end;
+    d->st.tx_frames++;
+    d->st.tx_bytes += f->len;
+    tx_launch(d, f, start, end, viv__frame_fp(f));
 }
 
 /* tx_start's way for a frame on a direction whose parameters draw: loss, burst loss,
@@ -461,9 +489,10 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
     return 0;
 }
 
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
+
 void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 {
-    viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(!d->up)) {
         dir_drop(d, VIV_DROP_CUT, f);
         return;
@@ -472,13 +501,19 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         dir_drop(d, VIV_DROP_MTU, f);
         return;
     }
-    viv_time_t now = sim->now;
+    viv_time_t now = d->link->sim->now;
     if (now >= d->busy_until) {
         d->q_len = 0; /* everything queued has started */
         d->q_bytes = 0;
         tx_start(d, f, now);
         return;
     }
+    linkdir_queue(d, f, now);
+}
+
+/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. */
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
         (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
@@ -494,12 +529,12 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 
 /* ---- arrival --------------------------------------------------------------------------- */
 
-static void deliver(struct viv__linkdir *d, viv__frame *f)
+/* deliver's way when the node is off or someone watches (a trace subscriber, a capture on
+ * the port), after the link's counts. */
+static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
 {
     viv_sim_t *sim = d->link->sim;
     struct viv_port *to = d->to;
-    d->st.rx_frames++;
-    d->st.rx_bytes += f->len;
     if (!to->node->up) {
         to->stats.drop_down++;
         if (VIV__UNLIKELY(viv__tracing(sim)))
@@ -515,6 +550,20 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
                          viv__frame_bytes(f), f->len);
     if (to->taps)
         viv__tap_run(to->taps, sim->now, f, 1);
+    to->node->ops->rx(to->node, to, f);
+}
+
+static inline void deliver(struct viv__linkdir *d, viv__frame *f)
+{
+    struct viv_port *to = d->to;
+    d->st.rx_frames++;
+    d->st.rx_bytes += f->len;
+    if (VIV__UNLIKELY(!to->node->up || viv__tracing(d->link->sim) || to->taps)) {
+        deliver_slow(d, f);
+        return;
+    }
+    to->stats.rx_frames++;
+    to->stats.rx_bytes += f->len;
     to->node->ops->rx(to->node, to, f);
 }
 
@@ -572,6 +621,14 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
     }
 }
 
+/* arrive's way on a direction with drop rules or an intercept. */
+static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
+{
+    if (judge(d, &f))
+        return;
+    deliver(d, f);
+}
+
 static void arrive(viv_sim_t *sim, void *user)
 {
     txent *e = user;
@@ -581,8 +638,10 @@ static void arrive(viv_sim_t *sim, void *user)
     (void)sim;
     flight_unlink(e);
     ent_put(d->link, e);
-    if (!judged && (d->rules || d->icb) && judge(d, &f))
+    if (VIV__UNLIKELY(!judged && (d->rules || d->icb))) {
+        arrive_judge(d, f);
         return;
+    }
     deliver(d, f);
 }
 

@@ -678,8 +678,11 @@ static void dir_flush(struct viv__linkdir *d)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
-/* Unplug a link from its ports and drop everything on it; the link's memory stays. */
-static void link_unplug(struct viv_link *l)
+/* Unplug a link from its ports and drop everything on it; the link's memory stays. The ports
+ * hear that they lost carrier, unless the whole simulation is being freed (`carrier` 0):
+ * nobody can see a switch's table any more then, and a switch flushing each port's entries
+ * walked its whole table once per port (a 250-port switch 250 times). */
+static void link_unplug(struct viv_link *l, int carrier)
 {
     viv_sim_t *sim = l->sim;
     for (int i = 0; i < 2; i++) {
@@ -698,7 +701,7 @@ static void link_unplug(struct viv_link *l)
         d->from->link = NULL;
         d->from->out = NULL;
     }
-    for (int i = 0; i < 2; i++) /* each port whose incoming direction was up loses carrier */
+    for (int i = 0; i < 2 && carrier; i++) /* each port whose incoming direction was up loses carrier */
         if (l->d[i].up)
             viv__port_link_change(l->d[i].to, 0);
 }
@@ -721,15 +724,16 @@ static void link_release(viv__zombie *z)
 
 /* Unplug now; release the memory now or, inside an event (an intercept of this link freeing
  * it, say), once that event is over. */
-static void link_kill(struct viv_link *l)
+static void link_kill(struct viv_link *l, int carrier)
 {
     l->dead = 1;
-    link_unplug(l); /* trace records of its frames dropped name it: still a live handle */
+    link_unplug(l, carrier); /* trace records of its frames dropped name it: still a live handle */
     l->obj.magic = VIV__MAGIC_DEAD; /* the handle dies now, the memory after the event */
     viv__release_later(l->sim, &l->z, link_release);
 }
 
-static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o); }
+/* Only viv_sim_free destroys objects through the registry. */
+static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o, 0); }
 
 int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
                  const viv_link_params *params)
@@ -793,7 +797,7 @@ void viv_link_free(viv_link_t *link)
     if (!link || link->dead)
         return;
     viv__obj_unregister(link->sim, &link->obj);
-    link_kill(link);
+    link_kill(link, 1);
 }
 
 #define FOR_DIRS(link, dir, body)                                                          \

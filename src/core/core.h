@@ -509,15 +509,17 @@ uint64_t viv__frame_fp_fill(viv__frame *f);
 #if !defined(NDEBUG)
 void viv__frame_fp_check(const viv__frame *f);
 #endif
+/* The digest of a frame known to have one (fp_ok). */
+static inline uint64_t viv__frame_fp_kept(const viv__frame *f)
+{
+#if !defined(NDEBUG)
+    viv__frame_fp_check(f); /* a stale digest: something changed the frame unseen */
+#endif
+    return f->fp_digest;
+}
 static inline uint64_t viv__frame_fp(viv__frame *f)
 {
-    if (VIV__LIKELY(f->fp_ok)) {
-#if !defined(NDEBUG)
-        viv__frame_fp_check(f); /* a stale digest: something changed the frame unseen */
-#endif
-        return f->fp_digest;
-    }
-    return viv__frame_fp_fill(f);
+    return VIV__LIKELY(f->fp_ok) ? viv__frame_fp_kept(f) : viv__frame_fp_fill(f);
 }
 /* Grow the frame at the front by n bytes (n <= head) and return the new first byte. */
 uint8_t *viv__frame_push(viv__frame *f, uint32_t n);

@@ -175,9 +175,9 @@ static uint64_t frame_fp_calc(const viv__frame *f)
     return viv__fp_fold(viv__fp_digest(f->data + f->head, n), f->len);
 }
 
-/* viv__frame_fp (core.h) for a frame not digested yet; out of line, so that the links'
- * transmit path keeps no registers for it. */
-VIV__NOINLINE uint64_t viv__frame_fp_fill(viv__frame *f)
+/* viv__frame_fp (core.h) for a frame not digested yet (the links call it from their
+ * transmit path's out-of-line way only). */
+uint64_t viv__frame_fp_fill(viv__frame *f)
 {
     f->fp_digest = frame_fp_calc(f);
     f->fp_ok = 1;

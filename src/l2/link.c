@@ -344,14 +344,20 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
-/* The end of tx_start: the frame's digest into the fingerprint, then its arrival. */
-static inline void tx_launch(struct viv__linkdir *d, viv__frame *f, viv_time_t start,
-                             viv_time_t end, uint64_t digest)
+/* Transmit f from time start, its length's serialisation time known (d->ser_len is f->len
+ * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
+ * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
+ * once, here. */
+static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
+    viv_time_t end = time_add(start, d->ser_ns);
+    d->busy_until = end;
+    d->st.tx_frames++;
+    d->st.tx_bytes += f->len;
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
     viv__ownst *o = &d->link->sim->own[d->owner];
-    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), digest);
+    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */
@@ -364,33 +370,27 @@ static inline void tx_launch(struct viv__linkdir *d, viv__frame *f, viv_time_t s
     tx_impaired(d, f, end);
 }
 
-/* tx_start for a frame of a length other than the last one's, not digested yet, or on a
- * direction with captures. */
+/* tx_start for a frame of another length than the last one's, not digested yet, or on a
+ * direction with captures: fill the caches (the serialisation time, the frame's digest), run
+ * the captures, then the common path. The captures see the frame before its counts: nothing
+ * they do reads them. */
 static VIV__NOINLINE void tx_start_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    viv_time_t end = time_add(start, ser_time(d, f->len));
-    d->busy_until = end;
-    d->st.tx_frames++;
-    d->st.tx_bytes += f->len;
+    (void)ser_time(d, f->len);
+    (void)viv__frame_fp(f);
     if (d->taps)
         tap_at(d, f, start);
-    tx_launch(d, f, start, end, viv__frame_fp(f));
+    tx_go(d, f, start);
 }
 
-/* Transmit f from time start (now, or when the frames before it are done). Consumes f. The
- * common case (a frame of the last length, digested on an earlier wire or an earlier
- * frame's, no capture) calls nothing but the scheduler. */
+/* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static inline void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     if (VIV__UNLIKELY(f->len != d->ser_len || !d->ser_ns || d->taps || !f->fp_ok)) {
         tx_start_slow(d, f, start);
         return;
     }
-    viv_time_t end = time_add(start, d->ser_ns);
-    d->busy_until = end;
-    d->st.tx_frames++;
-    d->st.tx_bytes += f->len;
-    tx_launch(d, f, start, end, viv__frame_fp(f));
+    tx_go(d, f, start);
 }
 
 /* tx_start's way for a frame on a direction whose parameters draw: loss, burst loss,

@@ -63,7 +63,16 @@ typedef struct viv__frame {
      * device) yields a frame without the flag, which is verified like any other. */
     uint8_t csum_ok;
     uint8_t cls; /* the block's size class, VIV__FRAME_NCLASS if allocated to size */
-    struct viv__frame *next_free;
+    /* fp_digest holds the fingerprint's digest of the frame as it is (viv__frame_fp): taken
+     * when it first goes on a wire, reused on every other wire it crosses (a flood's ports,
+     * a switch's next hop). Whatever changes the bytes, head or len clears it: a new frame,
+     * viv__frame_push, _pull, and _writable (which every holder that changes a frame calls
+     * first: a frame on a wire is shared). Debug builds check the digest on every use. */
+    uint8_t fp_ok;
+    union {
+        struct viv__frame *next_free; /* while free */
+        uint64_t fp_digest;           /* while in use, if fp_ok */
+    };
     uint8_t data[];
 } viv__frame;
 
@@ -285,7 +294,10 @@ static inline void viv__fp_mix(viv_sim_t *sim, uint32_t owner, uint64_t x)
 /* Bytes of each frame on a wire that the fingerprint reads: every header (Ethernet, IPv4,
  * ICMP/UDP/TCP with options), whose checksums in turn cover the payload. */
 #define VIV__FP_FRAME_BYTES 64u
-void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n);
+/* The digest of n bytes (any n): what a frame's bytes contribute to the fingerprint. It
+ * depends on the bytes only, not on the wire, so a frame is digested once however many wires
+ * it crosses (viv__frame_fp), and each wire folds the digest into its own value. */
+uint64_t viv__fp_digest(const uint8_t *p, size_t n);
 
 /* Event owners. Every event belongs to one owner: a node, a link direction, or the program.
  * At one instant events run in (owner, the owner's own order), so the order never depends
@@ -454,6 +466,7 @@ static inline viv__frame *viv__frame_new(viv_sim_t *sim, uint32_t headroom, uint
             f->len = len;
             f->csum_ok = 0;
             f->cls = (uint8_t)cls;
+            f->fp_ok = 0;
             return f;
         }
     }
@@ -489,6 +502,24 @@ static inline void viv__frame_unref(viv_sim_t *sim, viv__frame *f)
         }
     }
     viv__frame_release_slow(sim, f);
+}
+/* The fingerprint's digest of a frame: its length and its first VIV__FP_FRAME_BYTES bytes
+ * (viv__fp_digest), taken once and kept in the frame while its bytes stay as they are. */
+uint64_t viv__frame_fp_fill(viv__frame *f);
+#if !defined(NDEBUG)
+void viv__frame_fp_check(const viv__frame *f);
+#endif
+/* The digest of a frame known to have one (fp_ok). */
+static inline uint64_t viv__frame_fp_kept(const viv__frame *f)
+{
+#if !defined(NDEBUG)
+    viv__frame_fp_check(f); /* a stale digest: something changed the frame unseen */
+#endif
+    return f->fp_digest;
+}
+static inline uint64_t viv__frame_fp(viv__frame *f)
+{
+    return VIV__LIKELY(f->fp_ok) ? viv__frame_fp_kept(f) : viv__frame_fp_fill(f);
 }
 /* Grow the frame at the front by n bytes (n <= head) and return the new first byte. */
 uint8_t *viv__frame_push(viv__frame *f, uint32_t n);

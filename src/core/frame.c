@@ -20,6 +20,7 @@
  * window halving and growing back) never allocates; after a burst drains, the blocks beyond
  * the bound go back to the allocator as the burst's frames are released, at most two per
  * release. The bound counts frames, never time, so it is deterministic. */
+#include <assert.h>
 #include <string.h>
 
 #include "core.h"
@@ -92,6 +93,7 @@ viv__frame *viv__frame_new_slow(viv_sim_t *sim, uint32_t headroom, uint32_t len)
     f->cls = (uint8_t)cls;
     f->refs = 1;
     f->csum_ok = 0;
+    f->fp_ok = 0;
     f->head = headroom;
     f->len = len;
     sim->frames_live++;
@@ -140,6 +142,7 @@ uint8_t *viv__frame_push(viv__frame *f, uint32_t n)
         return NULL;
     f->head -= n;
     f->len += n;
+    f->fp_ok = 0;
     return viv__frame_bytes(f);
 }
 
@@ -149,19 +152,44 @@ uint8_t *viv__frame_pull(viv__frame *f, uint32_t n)
         return NULL;
     f->head += n;
     f->len -= n;
+    f->fp_ok = 0;
     return viv__frame_bytes(f);
 }
 
 viv__frame *viv__frame_writable(viv_sim_t *sim, viv__frame *f)
 {
-    if (f->refs == 1)
+    if (f->refs == 1) {
+        f->fp_ok = 0; /* the holder is about to change it */
         return f;
+    }
     viv__frame *c = viv__frame_from(sim, f->head, viv__frame_bytes(f), f->len);
     if (c)
         c->csum_ok = f->csum_ok; /* the same bytes */
     viv__frame_unref(sim, f);
     return c;
 }
+
+static uint64_t frame_fp_calc(const viv__frame *f)
+{
+    uint32_t n = f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES;
+    return viv__fp_fold(viv__fp_digest(f->data + f->head, n), f->len);
+}
+
+/* viv__frame_fp (core.h) for a frame not digested yet (the links call it from their
+ * transmit path's out-of-line way only). */
+uint64_t viv__frame_fp_fill(viv__frame *f)
+{
+    f->fp_digest = frame_fp_calc(f);
+    f->fp_ok = 1;
+    return f->fp_digest;
+}
+
+#if !defined(NDEBUG)
+void viv__frame_fp_check(const viv__frame *f)
+{
+    assert(f->fp_digest == frame_fp_calc(f) && "a frame changed without viv__frame_writable");
+}
+#endif
 
 void viv__frame_pool_stats_get(viv__frame_pool_stats *out, const viv_sim_t *sim)
 {

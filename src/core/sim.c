@@ -150,19 +150,21 @@ static inline uint64_t load_le64(const uint8_t *p)
     return w;
 }
 
-/* A frame's first bytes (at most VIV__FP_FRAME_BYTES) are folded word by word into two
- * chains, so that the multiplications of neighbouring words do not wait on each other: the
- * owner's running value takes the even words and a second chain the odd ones; the second
- * then folds into the first. A string of another length than VIV__FP_FRAME_BYTES starts the
- * second chain with its length (so that trailing zero bytes still count) and, if its length
- * is not a multiple of 8, ends with its last 8 bytes read again as one word (overlapping
- * words already taken); only a string shorter than a word is read byte by byte. Every step
- * is a bijection (viv__fp_fold), so bytes that differ from another run's within one word
- * always change the fingerprint; other differences collide only by chance. Cost: 3
- * instructions per word (xor, multiply, rotate), 8 words for a frame of 64 bytes or more. */
-void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n)
+/* The digest of n bytes: the words fold into two chains, so that the multiplications of
+ * neighbouring words do not wait on each other (the first chain takes the even words, the
+ * second the odd ones), and the second then folds into the first. Both chains start from
+ * constants: the digest depends on the bytes alone, so a frame flooded to 250 ports is
+ * digested once and each wire folds the digest into its owner's value (viv__frame_fp). A
+ * string of another length than VIV__FP_FRAME_BYTES starts the second chain with its length
+ * (so that trailing zero bytes still count) and, if its length is not a multiple of 8, ends
+ * with its last 8 bytes read again as one word (overlapping words already taken); only a
+ * string shorter than a word is read byte by byte. Every step is a bijection
+ * (viv__fp_fold), so bytes that differ from another string's within one word always change
+ * the digest; other differences collide only by chance. Cost: 3 instructions per word (xor,
+ * multiply, rotate), 8 words for a frame of 64 bytes or more. */
+uint64_t viv__fp_digest(const uint8_t *p, size_t n)
 {
-    uint64_t a = sim->own[owner].fp;
+    uint64_t a = UINT64_C(0x13198a2e03707344);
     uint64_t b = UINT64_C(0x243f6a8885a308d3);
     if (VIV__LIKELY(n == VIV__FP_FRAME_BYTES)) {
         /* The common case (every frame of at least that length), in straight-line code. */
@@ -170,8 +172,7 @@ void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n)
             a = viv__fp_fold(a, load_le64(p + i));
             b = viv__fp_fold(b, load_le64(p + i + 8));
         }
-        sim->own[owner].fp = viv__fp_fold(a, b);
-        return;
+        return viv__fp_fold(a, b);
     }
     b = viv__fp_fold(b, n);
     size_t i = 0;
@@ -193,7 +194,7 @@ void viv__fp_bytes(viv_sim_t *sim, uint32_t owner, const uint8_t *p, size_t n)
         }
         b = viv__fp_fold(b, tail);
     }
-    sim->own[owner].fp = viv__fp_fold(a, b);
+    return viv__fp_fold(a, b);
 }
 
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *))

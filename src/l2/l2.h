@@ -43,8 +43,8 @@ typedef struct viv__node_ops {
      * cut or the link was unplugged (freed, or a node it plugs into freed), 1 when that
      * direction was restored. Called synchronously from inside viv_link_set_up() and
      * viv_link_free() (and so possibly while this node is being destroyed, after its
-     * destroy has freed its state): it must not free, send or schedule anything (a trace
-     * record is fine). Switches flush the port's MAC entries; hosts, hubs and devices
+     * destroy has freed its state), but not while viv_sim_free() takes the whole simulation
+     * apart: it must not free, send or schedule anything (a trace record is fine). Switches flush the port's MAC entries; hosts, hubs and devices
      * ignore it. */
     void (*link_change)(struct viv_node *n, struct viv_port *p, int up);
 } viv__node_ops;

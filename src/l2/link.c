@@ -195,14 +195,19 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
 
-static txent *ent_get(struct viv_link *l)
+static VIV__NOINLINE txent *ent_alloc(struct viv_link *l)
+{
+    return viv__alloc(l->sim, sizeof(txent));
+}
+
+static inline txent *ent_get(struct viv_link *l)
 {
     txent *e = l->free_ents;
-    if (e) {
+    if (VIV__LIKELY(e != NULL)) {
         l->free_ents = e->next;
         return e;
     }
-    return viv__alloc(l->sim, sizeof(*e));
+    return ent_alloc(l);
 }
 
 static void ent_put(struct viv_link *l, txent *e)
@@ -274,6 +279,7 @@ static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
     if (!f)
         return NULL;
     f->csum_ok = 0; /* the receiver's checksums must catch this */
+    f->fp_ok = 0;   /* (writable cleared it already: the bytes change now) */
     uint64_t bit = viv_rng_below(&d->rng, (uint64_t)span * 8u);
     viv__frame_bytes(f)[off + bit / 8] ^= (uint8_t)(1u << (bit % 8));
     return f;
@@ -338,22 +344,20 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
-/* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
-static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+/* Transmit f from time start, its length's serialisation time known (d->ser_len is f->len
+ * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
+ * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
+ * once, here. */
+static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    viv_sim_t *sim = d->link->sim;
-    viv_time_t end = time_add(start, ser_time(d, f->len));
+    viv_time_t end = time_add(start, d->ser_ns);
     d->busy_until = end;
     d->st.tx_frames++;
     d->st.tx_bytes += f->len;
-    if (d->taps)
-        tap_at(d, f, start);
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
-     * fingerprint), what bytes. */
-    viv__fp_mix(sim, d->owner, start);
-    viv__fp_bytes(sim, d->owner, viv__frame_bytes(f),
-                  f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES);
-    viv__fp_mix(sim, d->owner, f->len);
+     * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
+    viv__ownst *o = &d->link->sim->own[d->owner];
+    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */
@@ -364,6 +368,29 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
         return;
     }
     tx_impaired(d, f, end);
+}
+
+/* tx_start for a frame of another length than the last one's, not digested yet, or on a
+ * direction with captures: fill the caches (the serialisation time, the frame's digest), run
+ * the captures, then the common path. The captures see the frame before its counts: nothing
+ * they do reads them. */
+static VIV__NOINLINE void tx_start_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    (void)ser_time(d, f->len);
+    (void)viv__frame_fp(f);
+    if (d->taps)
+        tap_at(d, f, start);
+    tx_go(d, f, start);
+}
+
+/* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
+static inline void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    if (VIV__UNLIKELY(f->len != d->ser_len || !d->ser_ns || d->taps || !f->fp_ok)) {
+        tx_start_slow(d, f, start);
+        return;
+    }
+    tx_go(d, f, start);
 }
 
 /* tx_start's way for a frame on a direction whose parameters draw: loss, burst loss,
@@ -462,9 +489,10 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
     return 0;
 }
 
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
+
 void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 {
-    viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(!d->up)) {
         dir_drop(d, VIV_DROP_CUT, f);
         return;
@@ -473,13 +501,19 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         dir_drop(d, VIV_DROP_MTU, f);
         return;
     }
-    viv_time_t now = sim->now;
+    viv_time_t now = d->link->sim->now;
     if (now >= d->busy_until) {
         d->q_len = 0; /* everything queued has started */
         d->q_bytes = 0;
         tx_start(d, f, now);
         return;
     }
+    linkdir_queue(d, f, now);
+}
+
+/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. */
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
         (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
@@ -495,12 +529,12 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 
 /* ---- arrival --------------------------------------------------------------------------- */
 
-static void deliver(struct viv__linkdir *d, viv__frame *f)
+/* deliver's way when the node is off or someone watches (a trace subscriber, a capture on
+ * the port), after the link's counts. */
+static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
 {
     viv_sim_t *sim = d->link->sim;
     struct viv_port *to = d->to;
-    d->st.rx_frames++;
-    d->st.rx_bytes += f->len;
     if (!to->node->up) {
         to->stats.drop_down++;
         if (VIV__UNLIKELY(viv__tracing(sim)))
@@ -516,6 +550,20 @@ static void deliver(struct viv__linkdir *d, viv__frame *f)
                          viv__frame_bytes(f), f->len);
     if (to->taps)
         viv__tap_run(to->taps, sim->now, f, 1);
+    to->node->ops->rx(to->node, to, f);
+}
+
+static inline void deliver(struct viv__linkdir *d, viv__frame *f)
+{
+    struct viv_port *to = d->to;
+    d->st.rx_frames++;
+    d->st.rx_bytes += f->len;
+    if (VIV__UNLIKELY(!to->node->up || viv__tracing(d->link->sim) || to->taps)) {
+        deliver_slow(d, f);
+        return;
+    }
+    to->stats.rx_frames++;
+    to->stats.rx_bytes += f->len;
     to->node->ops->rx(to->node, to, f);
 }
 
@@ -573,6 +621,14 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
     }
 }
 
+/* arrive's way on a direction with drop rules or an intercept. */
+static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
+{
+    if (judge(d, &f))
+        return;
+    deliver(d, f);
+}
+
 static void arrive(viv_sim_t *sim, void *user)
 {
     txent *e = user;
@@ -582,8 +638,10 @@ static void arrive(viv_sim_t *sim, void *user)
     (void)sim;
     flight_unlink(e);
     ent_put(d->link, e);
-    if (!judged && (d->rules || d->icb) && judge(d, &f))
+    if (VIV__UNLIKELY(!judged && (d->rules || d->icb))) {
+        arrive_judge(d, f);
         return;
+    }
     deliver(d, f);
 }
 
@@ -620,8 +678,11 @@ static void dir_flush(struct viv__linkdir *d)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
-/* Unplug a link from its ports and drop everything on it; the link's memory stays. */
-static void link_unplug(struct viv_link *l)
+/* Unplug a link from its ports and drop everything on it; the link's memory stays. The ports
+ * hear that they lost carrier, unless the whole simulation is being freed (`carrier` 0):
+ * nobody can see a switch's table any more then, and a switch flushing each port's entries
+ * walked its whole table once per port (a 250-port switch 250 times). */
+static void link_unplug(struct viv_link *l, int carrier)
 {
     viv_sim_t *sim = l->sim;
     for (int i = 0; i < 2; i++) {
@@ -640,7 +701,7 @@ static void link_unplug(struct viv_link *l)
         d->from->link = NULL;
         d->from->out = NULL;
     }
-    for (int i = 0; i < 2; i++) /* each port whose incoming direction was up loses carrier */
+    for (int i = 0; i < 2 && carrier; i++) /* each port whose incoming direction was up loses carrier */
         if (l->d[i].up)
             viv__port_link_change(l->d[i].to, 0);
 }
@@ -663,15 +724,16 @@ static void link_release(viv__zombie *z)
 
 /* Unplug now; release the memory now or, inside an event (an intercept of this link freeing
  * it, say), once that event is over. */
-static void link_kill(struct viv_link *l)
+static void link_kill(struct viv_link *l, int carrier)
 {
     l->dead = 1;
-    link_unplug(l); /* trace records of its frames dropped name it: still a live handle */
+    link_unplug(l, carrier); /* trace records of its frames dropped name it: still a live handle */
     l->obj.magic = VIV__MAGIC_DEAD; /* the handle dies now, the memory after the event */
     viv__release_later(l->sim, &l->z, link_release);
 }
 
-static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o); }
+/* Only viv_sim_free destroys objects through the registry. */
+static void link_obj_destroy(viv__obj *o) { link_kill((struct viv_link *)o, 0); }
 
 int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
                  const viv_link_params *params)
@@ -735,7 +797,7 @@ void viv_link_free(viv_link_t *link)
     if (!link || link->dead)
         return;
     viv__obj_unregister(link->sim, &link->obj);
-    link_kill(link);
+    link_kill(link, 1);
 }
 
 #define FOR_DIRS(link, dir, body)                                                          \

@@ -133,6 +133,20 @@ static VIV__NOINLINE void port_drop(struct viv_port *p, viv__frame *f)
     viv__frame_unref(sim, f);
 }
 
+/* viv__port_send's way for a frame someone watches (a trace subscriber, a capture on the
+ * port): out of line, so that the common way calls nothing but the link and saves no
+ * registers. */
+static VIV__NOINLINE void port_send_watched(struct viv_port *p, viv__frame *f)
+{
+    viv_sim_t *sim = p->node->sim;
+    if (viv__tracing(sim))
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_TX, p->node, p->index, NULL, 0, 0,
+                            viv__frame_bytes(f), f->len);
+    if (p->taps)
+        viv__tap_run(p->taps, sim->now, f, 0);
+    viv__linkdir_send(p->out, f);
+}
+
 void viv__port_send(struct viv_port *p, viv__frame *f)
 {
     if (VIV__UNLIKELY(!p->node->up || !p->out)) {
@@ -141,12 +155,10 @@ void viv__port_send(struct viv_port *p, viv__frame *f)
     }
     p->stats.tx_frames++;
     p->stats.tx_bytes += f->len;
-    viv_sim_t *sim = p->node->sim;
-    if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_TX, p->node, p->index, NULL, 0, 0,
-                            viv__frame_bytes(f), f->len);
-    if (p->taps)
-        viv__tap_run(p->taps, sim->now, f, 0);
+    if (VIV__UNLIKELY(viv__tracing(p->node->sim) || p->taps)) {
+        port_send_watched(p, f);
+        return;
+    }
     viv__linkdir_send(p->out, f);
 }
 

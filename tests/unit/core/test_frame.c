@@ -45,6 +45,71 @@ static void test_frame__refcount_and_copy_on_write(void **state)
     assert_int_equal(sim->frames_live, 0);
 }
 
+/* What the fingerprint folds for a frame, computed here from its bytes as they are. */
+static uint64_t fp_expect(viv__frame *f)
+{
+    uint32_t n = f->len < VIV__FP_FRAME_BYTES ? f->len : VIV__FP_FRAME_BYTES;
+    return viv__fp_fold(viv__fp_digest(viv__frame_bytes(f), n), f->len);
+}
+
+/* A frame's digest is taken once and kept while the frame stays as it is; whatever can change
+ * its bytes, head or length forgets it (issue 17: a flood digests its frame once). */
+static void test_frame__fingerprint_digest_is_kept_until_the_frame_changes(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    uint8_t bytes[100];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 37u + 5u);
+    viv__frame *f = viv__frame_from(sim, 32, bytes, sizeof bytes);
+    assert_non_null(f);
+    assert_int_equal(f->fp_ok, 0);
+    uint64_t d = viv__frame_fp(f);
+    assert_int_equal(f->fp_ok, 1);
+    assert_true(d == fp_expect(f));
+    assert_true(viv__frame_fp(f) == d);
+    /* The 65th byte and beyond are not read, the length is. */
+    viv__frame *g = viv__frame_from(sim, 32, bytes, sizeof bytes);
+    viv__frame_bytes(g)[70] ^= 1;
+    assert_true(viv__frame_fp(g) == d);
+    viv__frame_unref(sim, g);
+    g = viv__frame_from(sim, 32, bytes, sizeof bytes - 1);
+    assert_true(viv__frame_fp(g) != d);
+    viv__frame_unref(sim, g);
+
+    /* Push and pull forget it, and a frame back where it was has its old digest again. */
+    assert_non_null(viv__frame_push(f, 14));
+    assert_int_equal(f->fp_ok, 0);
+    assert_true(viv__frame_fp(f) == fp_expect(f) && viv__frame_fp(f) != d);
+    assert_non_null(viv__frame_pull(f, 14));
+    assert_int_equal(f->fp_ok, 0);
+    assert_true(viv__frame_fp(f) == d);
+
+    /* A sole holder's writable frame is the frame itself, about to change: forgotten. */
+    assert_ptr_equal(viv__frame_writable(sim, f), f);
+    assert_int_equal(f->fp_ok, 0);
+    viv__frame_bytes(f)[3] ^= 0x10;
+    uint64_t d2 = viv__frame_fp(f);
+    assert_true(d2 == fp_expect(f) && d2 != d);
+
+    /* A shared frame (a flood) keeps its digest while a holder changes a private copy. */
+    viv__frame *h = viv__frame_ref(f);
+    viv__frame *w = viv__frame_writable(sim, h);
+    assert_ptr_not_equal(w, f);
+    assert_int_equal(w->fp_ok, 0);
+    viv__frame_bytes(w)[3] ^= 0x10;
+    assert_true(viv__frame_fp(w) == d);
+    assert_int_equal(f->fp_ok, 1);
+    assert_true(viv__frame_fp(f) == d2 && d2 == fp_expect(f));
+
+    /* A block reused from the pool starts without one. */
+    viv__frame_unref(sim, w);
+    viv__frame *n = viv__frame_new(sim, 32, sizeof bytes);
+    assert_int_equal(n->fp_ok, 0);
+    viv__frame_unref(sim, n);
+    viv__frame_unref(sim, f);
+    assert_int_equal(sim->frames_live, 0);
+}
+
 /* The fixture's counting allocator. */
 static viv_test_alloc *fx_alloc(void **state) { return &((viv_test_fixture *)*state)->alloc; }
 
@@ -282,6 +347,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_frame__headroom_push_pull),
         T(test_frame__refcount_and_copy_on_write),
+        T(test_frame__fingerprint_digest_is_kept_until_the_frame_changes),
         T(test_frame__size_classes),
         T(test_frame__small_frames_pad_to_the_ethernet_minimum),
         T(test_frame__pool_reuses_blocks_of_a_class),

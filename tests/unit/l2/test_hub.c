@@ -236,6 +236,77 @@ static void test_hub__free_with_frames_in_flight_leaks_nothing(void **state)
     star_fini(&st);
 }
 
+/* One run: station 0 floods a 100-byte broadcast through a 4-port hub; the hub's wire to
+ * station `bad` (none if 0) flips one bit within bytes 20..27. What each station got goes to
+ * got[i] (the frame's first 100 bytes); returns the run's fingerprint. */
+static uint64_t flood_once(uint32_t bad, uint8_t got[4][100])
+{
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 5);
+    star st;
+    star_init(&st, sim, 4, 4, NULL);
+    if (bad) {
+        viv_link_params lp = VIV_LINK_PARAMS_INIT;
+        lp.corrupt = 1.0;
+        lp.corrupt_offset = 20;
+        lp.corrupt_len = 8;
+        /* The station is end A of its link: the hub sends on B to A. */
+        assert_int_equal(viv_link_set_params(st.l[bad], VIV_LINK_BA, &lp), 0);
+    }
+    viv_mac_t bc = l2t_broadcast();
+    l2t_send(&st.s[0], &bc, 100, 7);
+    viv_sim_run(sim);
+    memset(got, 0, 4 * 100);
+    for (uint32_t i = 1; i < 4; i++) {
+        assert_int_equal(st.s[i].n, 1);
+        assert_int_equal(st.s[i].rx[0].len, 100);
+        memcpy(got[i], st.s[i].rx[0].bytes, 100);
+    }
+    assert_int_equal(st.s[0].n, 0);
+    if (bad)
+        assert_int_equal(l2t_lstats(st.l[bad], VIV_LINK_BA).corrupted, 1);
+    uint64_t fp = viv_sim_fingerprint(sim);
+    star_fini(&st);
+    viv_test_sim_free(sim, &a);
+    return fp;
+}
+
+/* A flooded frame is one shared frame, digested for the fingerprint once (issue 17). A wire
+ * that corrupts it changes a private copy: every other wire carries, and folds into the
+ * fingerprint, the bytes that were sent. The corrupting wire folds the frame as it started
+ * on that wire (the fingerprint takes frames at the start of transmission), so with nothing
+ * transmitted after it the run's fingerprint is the clean run's. */
+static void test_hub__a_wire_corrupting_a_flood_changes_only_its_own_copy(void **state)
+{
+    (void)state;
+    uint8_t sent[100], clean[4][100], got[4][100];
+    viv_mac_t bc = l2t_broadcast(), src = l2t_mac(1);
+    l2t_frame(sent, sizeof sent, &bc, &src, L2T_ETHERTYPE, 7);
+    uint64_t fp_clean = flood_once(0, clean);
+    for (uint32_t i = 1; i < 4; i++)
+        assert_memory_equal(clean[i], sent, sizeof sent);
+    for (uint32_t bad = 1; bad < 4; bad++) {
+        uint64_t fp = flood_once(bad, got);
+        assert_true(fp == fp_clean);
+        for (uint32_t i = 1; i < 4; i++) {
+            if (i != bad) {
+                assert_memory_equal(got[i], sent, sizeof sent);
+                continue;
+            }
+            int flipped = 0;
+            for (size_t k = 0; k < sizeof sent; k++) {
+                uint8_t x = (uint8_t)(got[i][k] ^ sent[k]);
+                if (x) {
+                    assert_true(k >= 20 && k < 28);
+                    assert_true((x & (x - 1)) == 0); /* one bit */
+                    flipped++;
+                }
+            }
+            assert_int_equal(flipped, 1);
+        }
+    }
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -245,6 +316,7 @@ int main(void)
         T(test_hub__two_frames_arriving_together_are_both_repeated),
         T(test_hub__off_drops_and_chained_hubs_repeat),
         T(test_hub__free_with_frames_in_flight_leaks_nothing),
+        T(test_hub__a_wire_corrupting_a_flood_changes_only_its_own_copy),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

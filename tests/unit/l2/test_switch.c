@@ -857,6 +857,49 @@ static void test_switch__free_with_frames_in_flight_leaks_nothing(void **state)
     lan_fini(&n);
 }
 
+/* One run: station 1 sends a 100-byte frame through a switch to station 2, on a first wire
+ * that flips one bit within bytes 20..27 if `bad`. What station 2 got goes to got; returns
+ * the run's fingerprint. */
+static uint64_t relay_once(int bad, uint8_t got[100])
+{
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 5);
+    lan n;
+    lan_init(&n, sim, 2, 2, NULL, 1);
+    if (bad) {
+        viv_link_params lp = VIV_LINK_PARAMS_INIT;
+        lp.corrupt = 1.0;
+        lp.corrupt_offset = 20;
+        lp.corrupt_len = 8;
+        assert_int_equal(viv_link_set_params(n.l[0], VIV_LINK_AB, &lp), 0);
+    }
+    l2t_send(&n.s[0], &n.s[1].mac, 100, 7);
+    viv_sim_run(sim);
+    assert_int_equal(n.s[1].n, 1);
+    memcpy(got, n.s[1].rx[0].bytes, 100);
+    uint64_t fp = viv_sim_fingerprint(sim);
+    lan_fini(&n);
+    viv_test_sim_free(sim, &a);
+    return fp;
+}
+
+/* A frame corrupted on its way to the switch (in place: the wire is its only holder) has
+ * changed when the switch sends it on: the second wire folds the corrupted bytes into the
+ * fingerprint, not the digest the frame was given on the first wire (issue 17: a frame's
+ * digest is kept while the frame stays as it is, and corruption forgets it). */
+static void test_switch__a_frame_corrupted_on_the_way_in_is_digested_again(void **state)
+{
+    (void)state;
+    uint8_t clean[100], got[100];
+    uint64_t fp_clean = relay_once(0, clean);
+    uint64_t fp_bad = relay_once(1, got);
+    int diff = 0;
+    for (size_t k = 0; k < sizeof got; k++)
+        diff += got[k] != clean[k];
+    assert_int_equal(diff, 1);
+    assert_true(fp_bad != fp_clean);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -879,6 +922,7 @@ int main(void)
         T(test_switch__large_table_survives_purges),
         T(test_switch__large_table_lists_by_port_then_mac),
         T(test_switch__free_with_frames_in_flight_leaks_nothing),
+        T(test_switch__a_frame_corrupted_on_the_way_in_is_digested_again),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1028,7 +1028,10 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
     const uint8_t *pkt = viv__frame_bytes(f) - ip->hdr_len;
     size_t pkt_len = (size_t)ip->hdr_len + f->len;
     tcp_seg sg;
-    int rc = viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &sg.h);
+    /* A frame marked csum_ok holds exactly the bytes a stack checksummed (corruption clears
+     * the mark): its checksum is not summed again, as UDP and IPv4 do. */
+    int rc = f->csum_ok ? viv__tcp_parse_trusted(viv__frame_bytes(f), f->len, &sg.h)
+                        : viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &sg.h);
     if (rc < 0) {
         if (rc == VIV__W_CHECKSUM)
             tcp_drop(th, NULL, &th->st.rx_checksum, VIV_DROP_CHECKSUM, pkt, pkt_len);

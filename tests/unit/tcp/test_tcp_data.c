@@ -250,6 +250,72 @@ static void test_tcp_data__to_self(void **state)
     tt_world_free(&w);
 }
 
+/* Checksums: a segment whose frame a link corrupted (its csum_ok mark cleared) is verified
+ * and dropped with the checksum reason, every time; the intact frames of the same
+ * connection (trusted, their checksum not summed again) go through every other check and
+ * deliver exactly the bytes sent. */
+typedef struct csum_rec {
+    tt_world *w;
+    size_t drops_checksum, drops_other;
+} csum_rec;
+
+static void csum_trace(const viv_trace_record *r, void *user)
+{
+    csum_rec *c = user;
+    if (r->kind == VIV_TRACE_FRAME_DROP && r->node == viv_host_node(c->w->b)) {
+        if (r->reason == VIV_DROP_CHECKSUM)
+            c->drops_checksum++;
+        else
+            c->drops_other++;
+    }
+    tt_trace(r, c->w);
+}
+
+static void test_tcp_data__corrupted_segments_fail_the_checksum(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    csum_rec c = {&w, 0, 0};
+    assert_int_equal(viv_sim_trace(w.sim, csum_trace, &c), 0);
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    static uint8_t data[20000];
+    tt_pattern(data, sizeof data, 5);
+    /* Every frame from a gets one bit flipped within its TCP segment (after Ethernet's 14
+     * and IPv4's 20 bytes): only TCP's checksum can catch it. */
+    viv_link_params lp;
+    assert_int_equal(viv_link_params_get(&lp, w.link, VIV_LINK_AB), 0);
+    lp.corrupt = 1.0;
+    lp.corrupt_offset = 14 + 20;
+    assert_int_equal(viv_link_set_params(w.link, VIV_LINK_AB, &lp), 0);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    viv_link_stats_t ls;
+    assert_int_equal(viv_link_stats(&ls, w.link, VIV_LINK_AB), 0);
+    viv_tcp_host_stats hs;
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_true(ls.corrupted > 0);
+    assert_int_equal(hs.rx_checksum, ls.corrupted);
+    assert_int_equal(c.drops_checksum, ls.corrupted);
+    assert_int_equal(c.drops_other, 0);
+    assert_int_equal(child->nrx, 0);
+    /* The link heals: the retransmissions (trusted frames) deliver everything. */
+    lp.corrupt = 0;
+    assert_int_equal(viv_link_set_params(w.link, VIV_LINK_AB, &lp), 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(120)), 0);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_memory_equal(child->rx, data, sizeof data);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_int_equal(hs.rx_checksum, c.drops_checksum);
+    assert_int_equal(hs.rx_bad, 0);
+    assert_int_equal(c.drops_other, 0);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.a), 0);
+    assert_int_equal(hs.rx_checksum + hs.rx_bad, 0);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +326,7 @@ int main(void)
         TT_TEST(test_tcp_data__keepalive),
         TT_TEST(test_tcp_data__user_timeout),
         TT_TEST(test_tcp_data__to_self),
+        TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

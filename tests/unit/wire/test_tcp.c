@@ -366,6 +366,63 @@ static void test_tcp__flipped_bit_fails_the_checksum(void **state)
     }
 }
 
+/* The trusted parse (a frame marked csum_ok) skips the checksum and nothing else: the same
+ * repr as the full parse, the same answers for every bad length, data offset and option
+ * list, and a segment whose checksum is wrong is read as it is. */
+static void test_tcp__trusted_parse_skips_only_the_checksum(void **state)
+{
+    (void)state;
+    struct viv__tcp_repr r, t;
+    uint8_t b[59];
+    memcpy(b, TCP_DATA, 59);
+    assert_int_equal(viv__tcp_parse(b, 59, B, A, &r), VIV__W_OK);
+    memset(&t, 0xa5, sizeof t);
+    assert_int_equal(viv__tcp_parse_trusted(b, 59, &t), VIV__W_OK);
+    assert_int_equal(t.src_port, r.src_port);
+    assert_int_equal(t.dst_port, r.dst_port);
+    assert_int_equal(t.seq, r.seq);
+    assert_int_equal(t.ack, r.ack);
+    assert_int_equal(t.flags, r.flags);
+    assert_int_equal(t.window, r.window);
+    assert_int_equal(t.urgent, r.urgent);
+    assert_int_equal(t.mss, r.mss);
+    assert_int_equal(t.wscale_present, r.wscale_present);
+    assert_int_equal(t.wscale, r.wscale);
+    assert_int_equal(t.sack_permitted, r.sack_permitted);
+    assert_int_equal(t.sack_count, r.sack_count);
+    for (unsigned i = 0; i < r.sack_count; i++) {
+        assert_int_equal(t.sack[i].left, r.sack[i].left);
+        assert_int_equal(t.sack[i].right, r.sack[i].right);
+    }
+    assert_int_equal(t.ts_present, r.ts_present);
+    assert_int_equal(t.tsval, r.tsval);
+    assert_int_equal(t.tsecr, r.tsecr);
+    assert_int_equal(t.payload_off, r.payload_off);
+    assert_int_equal(t.payload_len, r.payload_len);
+    /* A wrong checksum is not looked at: the full parse rejects it, the trusted one not. */
+    b[16] ^= 0x01;
+    assert_int_equal(viv__tcp_parse(b, 59, B, A, &r), VIV__W_CHECKSUM);
+    assert_int_equal(viv__tcp_parse_trusted(b, 59, &t), VIV__W_OK);
+    /* Every other check stays, in the same order. */
+    for (size_t n = 0; n < 52; n++)
+        assert_int_equal(viv__tcp_parse_trusted(b, n, &t), VIV__W_TRUNCATED);
+    for (uint8_t doff = 0; doff < 5; doff++) {
+        memcpy(b, TCP_SYN, 40);
+        b[12] = (uint8_t)(doff << 4);
+        assert_int_equal(viv__tcp_parse_trusted(b, 40, &t), VIV__W_MALFORMED);
+    }
+    for (uint8_t doff = 11; doff < 16; doff++) {
+        memcpy(b, TCP_SYN, 40);
+        b[12] = (uint8_t)(doff << 4);
+        assert_int_equal(viv__tcp_parse_trusted(b, 40, &t), VIV__W_TRUNCATED);
+    }
+    uint8_t seg[60];
+    static const uint8_t bad_mss[4] = {2, 3, 5, 1};
+    size_t n = craft(seg, bad_mss, sizeof bad_mss);
+    assert_int_equal(viv__tcp_parse(seg, n, A, B, &t), VIV__W_MALFORMED);
+    assert_int_equal(viv__tcp_parse_trusted(seg, n, &t), VIV__W_MALFORMED);
+}
+
 static void test_tcp__emit_rejects_bad_lengths(void **state)
 {
     (void)state;
@@ -420,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_tcp__truncated_at_every_length),
         cmocka_unit_test(test_tcp__bad_data_offsets),
         cmocka_unit_test(test_tcp__flipped_bit_fails_the_checksum),
+        cmocka_unit_test(test_tcp__trusted_parse_skips_only_the_checksum),
         cmocka_unit_test(test_tcp__emit_rejects_bad_lengths),
         cmocka_unit_test(test_tcp__seq_comparisons_wrap),
     };

@@ -320,7 +320,7 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
     viv__tcp_ooo_free(s);
     s->rfin_ooo = 0;
     if (!keep_rcv)
-        viv__tcp_ring_free(sim, &s->rcv);
+        viv__tcp_rcv_free(s);
 }
 
 /* Release a TCB for good: out of every table, timers freed, memory released after the
@@ -512,7 +512,7 @@ static int tcp_orphan(viv__sock *b)
         viv__tcp_timer_fini(s);
         return 1;
     }
-    viv__tcp_ring_free(s->base.sim, &s->rcv); /* nothing to read, nobody to read it */
+    viv__tcp_rcv_free(s); /* nothing to read, nobody to read it */
     viv__tcp_ooo_free(s);
     if (!s->fin_queued) {
         viv__tcp_queue_fin(s);
@@ -922,10 +922,9 @@ int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
     VIV__CHECK(sim, buf != NULL || cap == 0, "NULL buffer");
     if (s->rcv.len && !s->rd_shut) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        viv__tcp_ring_read(&s->rcv, 0, buf, n);
-        viv__tcp_ring_pop(&s->rcv, n);
+        viv__tcp_rcv_take(s, buf, n);
         if (viv__tcp_st(s) == VIV_TCP_CLOSED && !s->rcv.len)
-            viv__tcp_ring_free(sim, &s->rcv);
+            viv__tcp_rcv_free(s);
         else
             tcp_window_update(s);
         return (int)n;
@@ -955,7 +954,7 @@ int viv_tcp_shutdown(viv_tcp_t *s, int how)
         /* BSD's choice: what is queued and what arrives later is discarded. */
         s->rd_shut = 1;
         if (s->rcv.len) {
-            viv__tcp_ring_pop(&s->rcv, s->rcv.len);
+            viv__tcp_rcv_take(s, NULL, s->rcv.len);
             tcp_window_update(s);
         }
     }

@@ -20,6 +20,7 @@
 typedef struct tcp_seg {
     struct viv__tcp_repr h;
     const uint8_t *data;
+    viv__frame *f; /* the frame holding it */
     viv_ip4_t src, dst;
 } tcp_seg;
 
@@ -399,7 +400,8 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
  * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
  * duplicate ACK (with SACK blocks when SACK is on). */
-static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n)
+static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n,
+                        viv__frame *f)
 {
     viv__tcp_host *th = s->th;
     viv_sim_t *sim = s->base.sim;
@@ -425,7 +427,17 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
         viv__tcp_ring_write(&s->rcv, s->rcv.len + off, data, n);
         return;
     }
-    viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
+    if (f && n >= VIV__TCP_RXF_MIN && s->rxf_n < VIV__TCP_RXF_MAX) {
+        /* Left in its frame: viv_tcp_recv copies it from there. */
+        viv__tcp_rxf *e = &s->rxf[(s->rxf_head + s->rxf_n) % VIV__TCP_RXF_MAX];
+        e->f = viv__frame_ref(f);
+        e->data = data;
+        e->pos = s->rcv_rd + s->rcv.len;
+        e->len = n;
+        s->rxf_n++;
+    } else {
+        viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
+    }
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
     int filled = 0;
@@ -450,7 +462,8 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
 
 /* The seventh and eighth steps: the segment's text, then its FIN. seq, data, plen and fin
  * are what remains of the segment after trimming it to the window. */
-static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen, int fin)
+static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen, int fin,
+                         viv__frame *f)
 {
     viv_tcp_state st = viv__tcp_st(s);
     int open = st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2;
@@ -469,7 +482,7 @@ static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32
                 s->rcv_nxt += plen;
             s->ack_now = 1;
         } else {
-            tcp_data_in(s, seq, data, plen);
+            tcp_data_in(s, seq, data, plen, f);
         }
     }
     if (fin) {
@@ -715,7 +728,8 @@ static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
     s->ack_now = 1;
     tcp_established(s);
     /* Data or a FIN on the SYN-ACK: "Continue processing at the sixth step below". */
-    tcp_text_fin(s, h->seq + 1, sg->data, (uint32_t)h->payload_len, (h->flags & VIV__TCP_FIN) != 0);
+    tcp_text_fin(s, h->seq + 1, sg->data, (uint32_t)h->payload_len, (h->flags & VIV__TCP_FIN) != 0,
+                 sg->f);
     if (!s->base.dead)
         viv__tcp_output(s);
 }
@@ -998,7 +1012,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     }
 
     /* sixth: the URG bit: not used. seventh and eighth: text and FIN. */
-    tcp_text_fin(s, seq, data, plen, (flags & VIV__TCP_FIN) != 0);
+    tcp_text_fin(s, seq, data, plen, (flags & VIV__TCP_FIN) != 0, sg->f);
     if (!s->base.dead)
         viv__tcp_output(s);
 }
@@ -1047,6 +1061,7 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
         return;
     }
     sg.data = viv__frame_bytes(f) + sg.h.payload_off;
+    sg.f = f;
     sg.src = ip->src;
     sg.dst = ip->dst;
     viv_tcp_t *s = tcp_lookup(th, &sg);

@@ -68,6 +68,55 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
     r->len -= n;
 }
 
+void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+{
+    while (n) {
+        uint32_t take = n;
+        if (s->rxf_n) {
+            viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+            uint32_t gap = e->pos - s->rcv_rd; /* ring bytes before the entry's */
+            if (gap == 0) {
+                if (take > e->len)
+                    take = e->len;
+                if (out)
+                    memcpy(out, e->data, take);
+                e->data += take;
+                e->pos += take;
+                e->len -= take;
+                if (!e->len) {
+                    viv__frame_unref(s->base.sim, e->f);
+                    e->f = NULL;
+                    s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
+                    s->rxf_n--;
+                }
+                goto taken;
+            }
+            if (take > gap)
+                take = gap;
+        }
+        if (out)
+            viv__tcp_ring_read(&s->rcv, 0, out, take);
+    taken:
+        viv__tcp_ring_pop(&s->rcv, take);
+        s->rcv_rd += take;
+        if (out)
+            out += take;
+        n -= take;
+    }
+}
+
+void viv__tcp_rcv_free(viv_tcp_t *s)
+{
+    while (s->rxf_n) {
+        viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+        viv__frame_unref(s->base.sim, e->f);
+        e->f = NULL;
+        s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
+        s->rxf_n--;
+    }
+    viv__tcp_ring_free(s->base.sim, &s->rcv);
+}
+
 /* ---- the receive window ---------------------------------------------------------------- */
 
 /* Our window shift once negotiated (0 before, and without window scaling). */

@@ -4,6 +4,9 @@
  * rule, delayed ACKs, keepalive and the user timeout. */
 #include "tcp_test.h"
 
+#include "core/core.h" /* the frame pool's counters */
+#include "l4/tcp_int.h"  /* VIV__TCP_RXF_MAX */
+
 /* 50 KB each way at once: every byte arrives once, in order. */
 static void test_tcp_data__both_directions(void **state)
 {
@@ -316,6 +319,142 @@ static void test_tcp_data__corrupted_segments_fail_the_checksum(void **state)
     tt_world_free(&w);
 }
 
+/* The receive buffer keeps in-order data in the frames it came in (a few of them) and copies
+ * the rest into its ring: whatever the mix (frames, ring, out-of-order data that a
+ * retransmission joins to a frame) and however the program reads (one byte, odd sizes,
+ * across both), it reads exactly the bytes sent; the frames go back when read, when the
+ * socket is shut down for reading, and when it is closed unread. */
+static size_t live_frames(viv_sim_t *sim)
+{
+    viv__frame_pool_stats ps;
+    viv__frame_pool_stats_get(&ps, sim);
+    return ps.live;
+}
+
+/* Read what child holds in chunks of the sizes given in turn, appending to out at *n. */
+static void read_odd(tt_sock *child, uint8_t *out, size_t *n, size_t cap)
+{
+    static const size_t sizes[] = {1, 7, 1459, 1461, 3000, 100, 2, 65535};
+    static size_t k;
+    for (;;) {
+        size_t want = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
+        if (want > cap - *n)
+            want = cap - *n;
+        int got = viv_tcp_recv(child->s, out + *n, want);
+        if (got <= 0) {
+            assert_true(got == VIV_EAGAIN || want == 0);
+            return;
+        }
+        assert_true((size_t)got <= want);
+        *n += (size_t)got;
+    }
+}
+
+static void test_tcp_data__receive_buffer_reads_back_exactly(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(l->nchildren, 1);
+    tt_sock *child = l->children[0];
+    size_t base = live_frames(w.sim);
+    enum { N = 60000 };
+    static uint8_t data[3][N], got[N];
+    size_t n = 0;
+
+    /* Unread: the first segments stay in their frames, the rest is copied. Reading the
+     * frames' bytes makes room for frames again, which then hold data behind the copied. */
+    tt_pattern(data[0], N, 11);
+    cli->tx = data[0];
+    cli->ntx = 50000;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, 50000);
+    assert_int_equal(live_frames(w.sim), base + VIV__TCP_RXF_MAX);
+    read_odd(child, got, &n, VIV__TCP_RXF_MAX * 1460);
+    assert_int_equal(live_frames(w.sim), base);
+    cli->ntx = N;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, N - VIV__TCP_RXF_MAX * 1460);
+    assert_int_equal(live_frames(w.sim), base + VIV__TCP_RXF_MAX);
+    read_odd(child, got, &n, N);
+    assert_int_equal(n, N);
+    assert_memory_equal(got, data[0], N);
+    assert_int_equal(live_frames(w.sim), base);
+
+    /* Through a link that loses a tenth of the frames, read in odd sizes as data comes:
+     * holes filled by retransmissions join frames to data copied out of order. */
+    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0.1), 0);
+    tt_pattern(data[1], N, 12);
+    cli->tx = data[1];
+    cli->ntx = N;
+    cli->sent = 0;
+    tt_pump(cli);
+    n = 0;
+    for (int i = 0; i < 60000 && n < N; i++) {
+        assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(1)), 0);
+        if (i % 3 == 0)
+            read_odd(child, got, &n, N);
+    }
+    assert_int_equal(n, N);
+    assert_memory_equal(got, data[1], N);
+    assert_true(w.nrexmit > 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0); /* the last ACKs land */
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0), 0);
+
+    /* Shut down for reading with frames held: they go back at once. */
+    tt_pattern(data[2], N, 13);
+    cli->tx = data[2];
+    cli->ntx = 10000;
+    cli->sent = 0;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_true(live_frames(w.sim) > base);
+    assert_int_equal(viv_tcp_shutdown(child->s, VIV_SHUT_RD), 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0); /* its window update's frame */
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, 0);
+    tt_world_free(&w);
+}
+
+/* Closed with data unread: a reset, and the frames held go back. */
+static void test_tcp_data__close_unread_releases_frames(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    tt_sock *child = l->children[0];
+    size_t base = live_frames(w.sim);
+    static uint8_t data[5000];
+    tt_pattern(data, sizeof data, 14);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base + 4); /* 1460, 1460, 1460, 620 */
+    viv_tcp_close(child->s);
+    assert_int_equal(live_frames(w.sim), base + 1); /* the reset, on its way */
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_tcp_state_get(cli->s), VIV_TCP_CLOSED);
+    assert_int_equal(cli->err, VIV_ECONNRESET);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +466,8 @@ int main(void)
         TT_TEST(test_tcp_data__user_timeout),
         TT_TEST(test_tcp_data__to_self),
         TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),
+        TT_TEST(test_tcp_data__receive_buffer_reads_back_exactly),
+        TT_TEST(test_tcp_data__close_unread_releases_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

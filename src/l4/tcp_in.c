@@ -1054,17 +1054,28 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
         viv__frame_unref(sim, f);
         return;
     }
-    if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
-        /* No connection's, and never answered (RFC 1122 4.2.3.10). */
-        tcp_drop(th, NULL, &th->st.rx_broadcast, VIV_DROP_NOT_MINE, pkt, pkt_len);
-        viv__frame_unref(sim, f);
-        return;
-    }
     sg.data = viv__frame_bytes(f) + sg.h.payload_off;
     sg.f = f;
     sg.src = ip->src;
     sg.dst = ip->dst;
-    viv_tcp_t *s = tcp_lookup(th, &sg);
+    viv_tcp_t *s = l2_bcast ? NULL : tcp_lookup(th, &sg);
+    /* The addresses' check is remembered by the socket they reach, for as long as the host's
+     * addresses stay as they were (route_gen): a connection's segments pay for it once. */
+    int grp_known = s && s->grp_gen == h->route_gen + 1 && s->grp_dst == ip->dst &&
+                    s->grp_src == ip->src;
+    if (!grp_known) {
+        if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
+            /* No connection's, and never answered (RFC 1122 4.2.3.10). */
+            tcp_drop(th, NULL, &th->st.rx_broadcast, VIV_DROP_NOT_MINE, pkt, pkt_len);
+            viv__frame_unref(sim, f);
+            return;
+        }
+        if (s) {
+            s->grp_gen = h->route_gen + 1;
+            s->grp_dst = ip->dst;
+            s->grp_src = ip->src;
+        }
+    }
     if (VIV__UNLIKELY(viv__tracing(sim)))
         viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_RX, &sg.h, ip->src, ip->dst);
     switch (s ? viv__tcp_st(s) : VIV_TCP_CLOSED) {

@@ -217,6 +217,10 @@ struct viv_tcp {
     viv__ip_path path;
     uint64_t path_gen;
     uint8_t path_ok;
+    /* The last (destination, source) of a segment that reached this socket, known to be no
+     * broadcast or multicast address while the host's route_gen + 1 is grp_gen (0: none). */
+    uint64_t grp_gen;
+    viv_ip4_t grp_dst, grp_src;
 
     int err;      /* pending error (returned once) */
     int soft_err; /* the last ICMP soft error: reported instead of ETIMEDOUT */

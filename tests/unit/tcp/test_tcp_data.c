@@ -455,6 +455,53 @@ static void test_tcp_data__close_unread_releases_frames(void **state)
     tt_world_free(&w);
 }
 
+/* A connection's segments skip the broadcast check once it has been made for their
+ * addresses, but only while the host's addresses stay as they were: when b takes a subnet
+ * whose directed broadcast is a's address, a's next segments are dropped as broadcasts. */
+static void test_tcp_data__new_subnet_makes_the_peer_a_broadcast(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    const viv_ip4_t a_ip = VIV_IP4(10, 0, 0, 3);
+    tt_world w;
+    memset(&w, 0, sizeof w);
+    w.sim = sim;
+    w.a = tt_host(sim, "a", a_ip);
+    w.b = tt_host(sim, "b", TT_B);
+    viv_link_params p = VIV_LINK_PARAMS_INIT;
+    p.delay_ns = TT_DELAY;
+    assert_int_equal(
+        viv_link_new(&w.link, sim, viv_host_port(w.a, 0), viv_host_port(w.b, 0), &p), 0);
+    tt_arp_warm(sim, w.a, TT_B);
+    assert_int_equal(viv_sim_trace(sim, tt_trace, &w), 0);
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(l->nchildren, 1);
+    tt_sock *child = l->children[0];
+    static uint8_t data[2000];
+    tt_pattern(data, sizeof data, 15);
+    cli->tx = data;
+    cli->ntx = 1000;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(child->nrx, 1000);
+    viv_tcp_host_stats hs;
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_int_equal(hs.rx_broadcast, 0);
+    uint64_t segs = hs.rx_segments;
+    /* 10.0.0.0/30's broadcast address is 10.0.0.3: a's. */
+    assert_int_equal(viv_host_add_addr(w.b, 0, VIV_IP4(10, 0, 0, 1), 30), 0);
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(child->nrx, 1000);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_true(hs.rx_segments > segs);
+    assert_int_equal(hs.rx_broadcast, hs.rx_segments - segs);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +515,7 @@ int main(void)
         TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),
         TT_TEST(test_tcp_data__receive_buffer_reads_back_exactly),
         TT_TEST(test_tcp_data__close_unread_releases_frames),
+        TT_TEST(test_tcp_data__new_subnet_makes_the_peer_a_broadcast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,12 +111,22 @@ static inline int tcp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, vi
     out->wscale = 0;
     out->sack_permitted = false;
     out->sack_count = 0;
-    out->ts_present = false;
-    out->tsval = 0;
-    out->tsecr = 0;
-    int rc = tcp_parse_options(buf + TCP_OFF_OPTIONS, hdr_len - TCP_OFF_OPTIONS, out);
-    if (rc != VIV__W_OK)
-        return rc;
+    const uint8_t *opt = buf + TCP_OFF_OPTIONS;
+    if (hdr_len == TCP_OFF_OPTIONS + 12 && opt[0] == VIV__TCP_OPT_NOP &&
+        opt[1] == VIV__TCP_OPT_NOP && opt[2] == VIV__TCP_OPT_TS && opt[3] == TCP_OPTLEN_TS) {
+        /* Timestamps alone, as every synchronized segment of Linux and vivarium carries
+         * them (RFC 7323 appendix A's layout): what the walk would read, without it. */
+        out->ts_present = true;
+        out->tsval = viv_rd32be(opt + 4);
+        out->tsecr = viv_rd32be(opt + 8);
+    } else {
+        out->ts_present = false;
+        out->tsval = 0;
+        out->tsecr = 0;
+        int rc = tcp_parse_options(opt, hdr_len - TCP_OFF_OPTIONS, out);
+        if (rc != VIV__W_OK)
+            return rc;
+    }
     out->src_port = viv_rd16be(buf + TCP_OFF_SRC);
     out->dst_port = viv_rd16be(buf + TCP_OFF_DST);
     out->seq = viv_rd32be(buf + TCP_OFF_SEQ);

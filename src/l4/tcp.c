@@ -196,10 +196,15 @@ void viv__tcp_resolve_offers(viv_tcp_t *s)
 
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 {
-    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s)))
+    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s))) {
+        /* With nothing SACKed and outside fast recovery (HighRxt is SND.UNA), the pipe is
+         * FlightSize: what viv__sb_pipe gives, without the call. */
+        if ((!s->sb || !s->sb->n) && s->in_recovery != 1)
+            return viv__seq_lt(s->snd_max, s->snd_una) ? 0 : s->snd_max - s->snd_una;
         return viv__sb_pipe(viv__tcp_sbr(s), s->snd_una, s->snd_max,
                             s->in_recovery == 1 ? s->high_rxt : s->snd_una, s->smss,
                             VIV__TCP_DUPTHRESH);
+    }
     return s->snd_max - s->snd_una;
 }
 
@@ -313,8 +318,10 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
 {
     viv_sim_t *sim = s->base.sim;
     viv__tcp_timer_stop_all(s);
-    if (s->ep.where != VIV__DEMUX_NONE)
+    if (s->ep.where != VIV__DEMUX_NONE) {
         viv__demux_remove(&s->th->dm, &s->ep);
+        s->th->last_conn = NULL;
+    }
     viv__tcp_ring_free(sim, &s->snd);
     viv__tcp_sb_free(s);
     viv__tcp_ooo_free(s);
@@ -417,6 +424,7 @@ viv_tcp_t *viv__tcp_child_new(viv_tcp_t *l, viv_ip4_t lip, viv_ip4_t rip, uint16
     }
     c->base.local = (viv_sockaddr_t){lip, l->base.local.port};
     c->base.remote = (viv_sockaddr_t){rip, rport};
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_connect(sim, &th->dm, &c->ep, lip, l->base.local.port, rip, rport) < 0) {
         th->h->st.drop_nomem++;
         tcp_release(c);
@@ -729,6 +737,7 @@ static int tcp_bind_to(viv_tcp_t *s, viv_ip4_t ip, uint16_t port, const char *fn
                tcp_listener_conflict(th, s, ip, port)) {
         return viv__err(sim, VIV_EADDRINUSE, "%s: port %u is in use", fn, port);
     }
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_bind(sim, &th->dm, &s->ep, ip, port, s->o.reuse_addr) < 0)
         return viv__err(sim, VIV_ENOMEM, "%s: out of memory", fn);
     s->base.local = (viv_sockaddr_t){ip, port};
@@ -838,6 +847,7 @@ int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
             return viv__err(sim, VIV_EADDRINUSE,
                             "viv_tcp_connect: that connection exists already (TIME-WAIT?)");
     }
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_connect(sim, &th->dm, &s->ep, lip, lport, peer->ip, peer->port) < 0)
         return viv__err(sim, VIV_ENOMEM, "viv_tcp_connect: out of memory");
     if (s->base.local.ip == VIV_IP4_ANY)

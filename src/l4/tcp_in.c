@@ -102,14 +102,22 @@ static viv_tcp_t *tcp_listener_for(viv__tcp_host *th, viv_ip4_t ip, uint16_t por
  * only bound takes no segment (the CLOSED state answers). */
 static viv_tcp_t *tcp_lookup(viv__tcp_host *th, const tcp_seg *sg)
 {
+    viv_tcp_t *c = th->last_conn;
+    if (c && c->ep.lip == sg->dst && c->ep.lport == sg->h.dst_port && c->ep.rip == sg->src &&
+        c->ep.rport == sg->h.src_port)
+        return c; /* the demultiplexing has not changed since it answered c for this tuple */
     viv__demux_ep *e = viv__demux_lookup(&th->dm, sg->dst, sg->h.dst_port, sg->src, sg->h.src_port);
     if (!e)
         return NULL;
     if (e->where == VIV__DEMUX_CONN) {
         /* A connection with a wildcard local address cannot be (TCP fixes it at connect),
          * but check the tuple anyway. */
-        if (e->rip == sg->src && e->rport == sg->h.src_port)
-            return viv__tcp_of_ep(e);
+        if (e->rip == sg->src && e->rport == sg->h.src_port) {
+            c = viv__tcp_of_ep(e);
+            if (e->lip == sg->dst && e->lport == sg->h.dst_port)
+                th->last_conn = c;
+            return c;
+        }
         return NULL;
     }
     return tcp_listener_for(th, sg->dst, sg->h.dst_port);

@@ -51,6 +51,9 @@ typedef struct viv__tcp_host {
     viv_tcp_tunables tun; /* the host's own tunables, when tun_own */
     int tun_own;          /* else the simulation's defaults apply */
     viv_rng_t isn_rng;    /* the host's ISN stream (VIV__RNG_SUB_TCP_ISN) */
+    /* The connection the last segment's 4-tuple found (tcp_in.c): what the demultiplexing
+     * answers for that tuple until it changes (every bind, connect and removal clears it). */
+    struct viv_tcp *last_conn;
 } viv__tcp_host;
 
 /* The simulation's defaults (viv_sim_set_tcp_tunables), owned by the simulation: sim's

@@ -806,7 +806,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     viv_tcp_state st = viv__tcp_st(s);
     s->segs_in++;
     s->last_rx = th->h->node.sim->now;
-    viv__tcp_keepalive_reset(s);
+    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
+        viv__tcp_keepalive_reset(s); /* (else it would find nothing to do) */
 
     if (st == VIV_TCP_SYN_RECEIVED && (flags & VIV__TCP_SYN) && seq == s->irs) {
         if (!(flags & VIV__TCP_ACK)) {

@@ -175,7 +175,12 @@ size_t viv__tcp_len(const struct viv__tcp_repr *r)
 int viv__tcp_emit(const struct viv__tcp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip, uint8_t *buf,
                   size_t len)
 {
-    size_t hdr_len = viv__tcp_len(r);
+    return viv__tcp_emit_hl(r, viv__tcp_len(r), src_ip, dst_ip, buf, len);
+}
+
+int viv__tcp_emit_hl(const struct viv__tcp_repr *r, size_t hdr_len, viv_ip4_t src_ip,
+                     viv_ip4_t dst_ip, uint8_t *buf, size_t len)
+{
     if (hdr_len > VIV__TCP_MAX_HDR_LEN || r->sack_count > VIV__TCP_MAX_SACK ||
         hdr_len + r->payload_len > 0xffffu)
         return VIV__W_MALFORMED;

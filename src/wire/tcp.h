@@ -88,5 +88,9 @@ size_t viv__tcp_len(const struct viv__tcp_repr *r);
  * MSS; SACK-permitted and timestamps; window scale; SACK blocks. */
 int viv__tcp_emit(const struct viv__tcp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip, uint8_t *buf,
                   size_t len);
+/* viv__tcp_emit for a caller that has the header length already: hdr_len must be
+ * viv__tcp_len(r). */
+int viv__tcp_emit_hl(const struct viv__tcp_repr *r, size_t hdr_len, viv_ip4_t src_ip,
+                     viv_ip4_t dst_ip, uint8_t *buf, size_t len);
 
 #endif

@@ -112,8 +112,9 @@ static inline int tcp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, vi
     out->sack_permitted = false;
     out->sack_count = 0;
     const uint8_t *opt = buf + TCP_OFF_OPTIONS;
-    if (hdr_len == TCP_OFF_OPTIONS + 12 && opt[0] == VIV__TCP_OPT_NOP &&
-        opt[1] == VIV__TCP_OPT_NOP && opt[2] == VIV__TCP_OPT_TS && opt[3] == TCP_OPTLEN_TS) {
+    if (hdr_len == TCP_OFF_OPTIONS + 12 &&
+        viv_rd32be(opt) == ((uint32_t)VIV__TCP_OPT_NOP << 24 | (uint32_t)VIV__TCP_OPT_NOP << 16 |
+                            (uint32_t)VIV__TCP_OPT_TS << 8 | TCP_OPTLEN_TS)) {
         /* Timestamps alone, as every synchronized segment of Linux and vivarium carries
          * them (RFC 7323 appendix A's layout): what the walk would read, without it. */
         out->ts_present = true;

@@ -455,6 +455,28 @@ static void test_tcp_data__close_unread_releases_frames(void **state)
     tt_world_free(&w);
 }
 
+/* The simulation freed with frames held by a receive buffer nobody read: they go back
+ * with the host (the fixture fails the test on any block not given back). */
+static void test_tcp_data__sim_free_with_frames_held(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    size_t base = live_frames(w.sim);
+    static uint8_t data[5000];
+    tt_pattern(data, sizeof data, 16);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base + 4);
+    tt_world_free(&w);
+}
+
 /* A connection's segments skip the broadcast check once it has been made for their
  * addresses, but only while the host's addresses stay as they were: when b takes a subnet
  * whose directed broadcast is a's address, a's next segments are dropped as broadcasts. */
@@ -515,6 +537,7 @@ int main(void)
         TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),
         TT_TEST(test_tcp_data__receive_buffer_reads_back_exactly),
         TT_TEST(test_tcp_data__close_unread_releases_frames),
+        TT_TEST(test_tcp_data__sim_free_with_frames_held),
         TT_TEST(test_tcp_data__new_subnet_makes_the_peer_a_broadcast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -408,8 +408,7 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
  * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
  * duplicate ACK (with SACK blocks when SACK is on). */
-static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n,
-                        viv__frame *f)
+static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n, viv__frame *f)
 {
     viv__tcp_host *th = s->th;
     viv_sim_t *sim = s->base.sim;
@@ -1070,8 +1069,8 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
     viv_tcp_t *s = l2_bcast ? NULL : tcp_lookup(th, &sg);
     /* The addresses' check is remembered by the socket they reach, for as long as the host's
      * addresses stay as they were (route_gen): a connection's segments pay for it once. */
-    int grp_known = s && s->grp_gen == h->route_gen + 1 && s->grp_dst == ip->dst &&
-                    s->grp_src == ip->src;
+    int grp_known =
+        s && s->grp_gen == h->route_gen + 1 && s->grp_dst == ip->dst && s->grp_src == ip->src;
     if (!grp_known) {
         if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
             /* No connection's, and never answered (RFC 1122 4.2.3.10). */

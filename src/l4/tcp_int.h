@@ -179,7 +179,7 @@ struct viv_tcp {
     viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
     viv__tcp_rxf rxf[VIV__TCP_RXF_MAX]; /* in-order bytes still in their frames, in order */
     uint8_t rxf_head, rxf_n;            /* a ring of entries */
-    uint32_t rcv_rd; /* the ring position of rcv's head: bytes taken from it (mod 2^32) */
+    uint32_t rcv_rd;     /* the ring position of rcv's head: bytes taken from it (mod 2^32) */
     viv__tcp_range *ooo; /* sorted; NULL until data first arrives out of order */
     uint32_t nooo, ooo_cap;
 

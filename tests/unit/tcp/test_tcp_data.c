@@ -4,8 +4,8 @@
  * rule, delayed ACKs, keepalive and the user timeout. */
 #include "tcp_test.h"
 
-#include "core/core.h" /* the frame pool's counters */
-#include "l4/tcp_int.h"  /* VIV__TCP_RXF_MAX */
+#include "core/core.h"  /* the frame pool's counters */
+#include "l4/tcp_int.h" /* VIV__TCP_RXF_MAX */
 
 /* 50 KB each way at once: every byte arrives once, in order. */
 static void test_tcp_data__both_directions(void **state)
@@ -491,8 +491,8 @@ static void test_tcp_data__new_subnet_makes_the_peer_a_broadcast(void **state)
     w.b = tt_host(sim, "b", TT_B);
     viv_link_params p = VIV_LINK_PARAMS_INIT;
     p.delay_ns = TT_DELAY;
-    assert_int_equal(
-        viv_link_new(&w.link, sim, viv_host_port(w.a, 0), viv_host_port(w.b, 0), &p), 0);
+    assert_int_equal(viv_link_new(&w.link, sim, viv_host_port(w.a, 0), viv_host_port(w.b, 0), &p),
+                     0);
     tt_arp_warm(sim, w.a, TT_B);
     assert_int_equal(viv_sim_trace(sim, tt_trace, &w), 0);
     tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);

@@ -469,8 +469,8 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
 
 /* The seventh and eighth steps: the segment's text, then its FIN. seq, data, plen and fin
  * are what remains of the segment after trimming it to the window. */
-static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen, int fin,
-                         viv__frame *f)
+static inline void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen,
+                                int fin, viv__frame *f)
 {
     viv_tcp_state st = viv__tcp_st(s);
     int open = st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2;

@@ -257,7 +257,7 @@ static void tcp_sack_blocks(viv_tcp_t *s, struct viv__tcp_repr *r)
 /* A segment of s with its addresses and ports, ACK set (but for a SYN), and the options a
  * synchronized segment carries: timestamps (RFC 7323 3.2: every segment but a reset) and
  * SACK blocks while data is held out of order. */
-static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
+static inline void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
 {
     memset(r, 0, sizeof(*r));
     r->src_port = s->base.local.port;

@@ -196,10 +196,15 @@ void viv__tcp_resolve_offers(viv_tcp_t *s)
 
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 {
-    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s)))
+    if (s->sack_ok && viv__tcp_synchronized(viv__tcp_st(s))) {
+        /* With nothing SACKed and outside fast recovery (HighRxt is SND.UNA), the pipe is
+         * FlightSize: what viv__sb_pipe gives, without the call. */
+        if ((!s->sb || !s->sb->n) && s->in_recovery != 1)
+            return viv__seq_lt(s->snd_max, s->snd_una) ? 0 : s->snd_max - s->snd_una;
         return viv__sb_pipe(viv__tcp_sbr(s), s->snd_una, s->snd_max,
                             s->in_recovery == 1 ? s->high_rxt : s->snd_una, s->smss,
                             VIV__TCP_DUPTHRESH);
+    }
     return s->snd_max - s->snd_una;
 }
 
@@ -313,14 +318,16 @@ static void tcp_detach(viv_tcp_t *s, int keep_rcv)
 {
     viv_sim_t *sim = s->base.sim;
     viv__tcp_timer_stop_all(s);
-    if (s->ep.where != VIV__DEMUX_NONE)
+    if (s->ep.where != VIV__DEMUX_NONE) {
         viv__demux_remove(&s->th->dm, &s->ep);
+        s->th->last_conn = NULL;
+    }
     viv__tcp_ring_free(sim, &s->snd);
     viv__tcp_sb_free(s);
     viv__tcp_ooo_free(s);
     s->rfin_ooo = 0;
     if (!keep_rcv)
-        viv__tcp_ring_free(sim, &s->rcv);
+        viv__tcp_rcv_free(s);
 }
 
 /* Release a TCB for good: out of every table, timers freed, memory released after the
@@ -417,6 +424,7 @@ viv_tcp_t *viv__tcp_child_new(viv_tcp_t *l, viv_ip4_t lip, viv_ip4_t rip, uint16
     }
     c->base.local = (viv_sockaddr_t){lip, l->base.local.port};
     c->base.remote = (viv_sockaddr_t){rip, rport};
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_connect(sim, &th->dm, &c->ep, lip, l->base.local.port, rip, rport) < 0) {
         th->h->st.drop_nomem++;
         tcp_release(c);
@@ -512,7 +520,7 @@ static int tcp_orphan(viv__sock *b)
         viv__tcp_timer_fini(s);
         return 1;
     }
-    viv__tcp_ring_free(s->base.sim, &s->rcv); /* nothing to read, nobody to read it */
+    viv__tcp_rcv_free(s); /* nothing to read, nobody to read it */
     viv__tcp_ooo_free(s);
     if (!s->fin_queued) {
         viv__tcp_queue_fin(s);
@@ -729,6 +737,7 @@ static int tcp_bind_to(viv_tcp_t *s, viv_ip4_t ip, uint16_t port, const char *fn
                tcp_listener_conflict(th, s, ip, port)) {
         return viv__err(sim, VIV_EADDRINUSE, "%s: port %u is in use", fn, port);
     }
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_bind(sim, &th->dm, &s->ep, ip, port, s->o.reuse_addr) < 0)
         return viv__err(sim, VIV_ENOMEM, "%s: out of memory", fn);
     s->base.local = (viv_sockaddr_t){ip, port};
@@ -838,6 +847,7 @@ int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
             return viv__err(sim, VIV_EADDRINUSE,
                             "viv_tcp_connect: that connection exists already (TIME-WAIT?)");
     }
+    th->last_conn = NULL; /* the demultiplexing changes */
     if (viv__demux_connect(sim, &th->dm, &s->ep, lip, lport, peer->ip, peer->port) < 0)
         return viv__err(sim, VIV_ENOMEM, "viv_tcp_connect: out of memory");
     if (s->base.local.ip == VIV_IP4_ANY)
@@ -922,10 +932,9 @@ int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
     VIV__CHECK(sim, buf != NULL || cap == 0, "NULL buffer");
     if (s->rcv.len && !s->rd_shut) {
         uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        viv__tcp_ring_read(&s->rcv, 0, buf, n);
-        viv__tcp_ring_pop(&s->rcv, n);
+        viv__tcp_rcv_take(s, buf, n);
         if (viv__tcp_st(s) == VIV_TCP_CLOSED && !s->rcv.len)
-            viv__tcp_ring_free(sim, &s->rcv);
+            viv__tcp_rcv_free(s);
         else
             tcp_window_update(s);
         return (int)n;
@@ -955,7 +964,7 @@ int viv_tcp_shutdown(viv_tcp_t *s, int how)
         /* BSD's choice: what is queued and what arrives later is discarded. */
         s->rd_shut = 1;
         if (s->rcv.len) {
-            viv__tcp_ring_pop(&s->rcv, s->rcv.len);
+            viv__tcp_rcv_take(s, NULL, s->rcv.len);
             tcp_window_update(s);
         }
     }

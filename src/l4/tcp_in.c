@@ -20,6 +20,7 @@
 typedef struct tcp_seg {
     struct viv__tcp_repr h;
     const uint8_t *data;
+    viv__frame *f; /* the frame holding it */
     viv_ip4_t src, dst;
 } tcp_seg;
 
@@ -101,14 +102,22 @@ static viv_tcp_t *tcp_listener_for(viv__tcp_host *th, viv_ip4_t ip, uint16_t por
  * only bound takes no segment (the CLOSED state answers). */
 static viv_tcp_t *tcp_lookup(viv__tcp_host *th, const tcp_seg *sg)
 {
+    viv_tcp_t *c = th->last_conn;
+    if (c && c->ep.lip == sg->dst && c->ep.lport == sg->h.dst_port && c->ep.rip == sg->src &&
+        c->ep.rport == sg->h.src_port)
+        return c; /* the demultiplexing has not changed since it answered c for this tuple */
     viv__demux_ep *e = viv__demux_lookup(&th->dm, sg->dst, sg->h.dst_port, sg->src, sg->h.src_port);
     if (!e)
         return NULL;
     if (e->where == VIV__DEMUX_CONN) {
         /* A connection with a wildcard local address cannot be (TCP fixes it at connect),
          * but check the tuple anyway. */
-        if (e->rip == sg->src && e->rport == sg->h.src_port)
-            return viv__tcp_of_ep(e);
+        if (e->rip == sg->src && e->rport == sg->h.src_port) {
+            c = viv__tcp_of_ep(e);
+            if (e->lip == sg->dst && e->lport == sg->h.dst_port)
+                th->last_conn = c;
+            return c;
+        }
         return NULL;
     }
     return tcp_listener_for(th, sg->dst, sg->h.dst_port);
@@ -399,7 +408,7 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
  * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
  * duplicate ACK (with SACK blocks when SACK is on). */
-static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n)
+static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n, viv__frame *f)
 {
     viv__tcp_host *th = s->th;
     viv_sim_t *sim = s->base.sim;
@@ -425,7 +434,17 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
         viv__tcp_ring_write(&s->rcv, s->rcv.len + off, data, n);
         return;
     }
-    viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
+    if (f && n >= VIV__TCP_RXF_MIN && s->rxf_n < VIV__TCP_RXF_MAX) {
+        /* Left in its frame: viv_tcp_recv copies it from there. */
+        viv__tcp_rxf *e = &s->rxf[(s->rxf_head + s->rxf_n) % VIV__TCP_RXF_MAX];
+        e->f = viv__frame_ref(f);
+        e->data = data;
+        e->pos = s->rcv_rd + s->rcv.len;
+        e->len = n;
+        s->rxf_n++;
+    } else {
+        viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
+    }
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
     int filled = 0;
@@ -450,7 +469,8 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
 
 /* The seventh and eighth steps: the segment's text, then its FIN. seq, data, plen and fin
  * are what remains of the segment after trimming it to the window. */
-static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen, int fin)
+static inline void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t plen,
+                                int fin, viv__frame *f)
 {
     viv_tcp_state st = viv__tcp_st(s);
     int open = st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2;
@@ -469,7 +489,7 @@ static void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32
                 s->rcv_nxt += plen;
             s->ack_now = 1;
         } else {
-            tcp_data_in(s, seq, data, plen);
+            tcp_data_in(s, seq, data, plen, f);
         }
     }
     if (fin) {
@@ -715,7 +735,8 @@ static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
     s->ack_now = 1;
     tcp_established(s);
     /* Data or a FIN on the SYN-ACK: "Continue processing at the sixth step below". */
-    tcp_text_fin(s, h->seq + 1, sg->data, (uint32_t)h->payload_len, (h->flags & VIV__TCP_FIN) != 0);
+    tcp_text_fin(s, h->seq + 1, sg->data, (uint32_t)h->payload_len, (h->flags & VIV__TCP_FIN) != 0,
+                 sg->f);
     if (!s->base.dead)
         viv__tcp_output(s);
 }
@@ -784,7 +805,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     viv_tcp_state st = viv__tcp_st(s);
     s->segs_in++;
     s->last_rx = th->h->node.sim->now;
-    viv__tcp_keepalive_reset(s);
+    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
+        viv__tcp_keepalive_reset(s); /* (else it would find nothing to do) */
 
     if (st == VIV_TCP_SYN_RECEIVED && (flags & VIV__TCP_SYN) && seq == s->irs) {
         if (!(flags & VIV__TCP_ACK)) {
@@ -998,7 +1020,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     }
 
     /* sixth: the URG bit: not used. seventh and eighth: text and FIN. */
-    tcp_text_fin(s, seq, data, plen, (flags & VIV__TCP_FIN) != 0);
+    tcp_text_fin(s, seq, data, plen, (flags & VIV__TCP_FIN) != 0, sg->f);
     if (!s->base.dead)
         viv__tcp_output(s);
 }
@@ -1028,7 +1050,10 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
     const uint8_t *pkt = viv__frame_bytes(f) - ip->hdr_len;
     size_t pkt_len = (size_t)ip->hdr_len + f->len;
     tcp_seg sg;
-    int rc = viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &sg.h);
+    /* A frame marked csum_ok holds exactly the bytes a stack checksummed (corruption clears
+     * the mark): its checksum is not summed again, as UDP and IPv4 do. */
+    int rc = f->csum_ok ? viv__tcp_parse_trusted(viv__frame_bytes(f), f->len, &sg.h)
+                        : viv__tcp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &sg.h);
     if (rc < 0) {
         if (rc == VIV__W_CHECKSUM)
             tcp_drop(th, NULL, &th->st.rx_checksum, VIV_DROP_CHECKSUM, pkt, pkt_len);
@@ -1037,16 +1062,28 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
         viv__frame_unref(sim, f);
         return;
     }
-    if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
-        /* No connection's, and never answered (RFC 1122 4.2.3.10). */
-        tcp_drop(th, NULL, &th->st.rx_broadcast, VIV_DROP_NOT_MINE, pkt, pkt_len);
-        viv__frame_unref(sim, f);
-        return;
-    }
     sg.data = viv__frame_bytes(f) + sg.h.payload_off;
+    sg.f = f;
     sg.src = ip->src;
     sg.dst = ip->dst;
-    viv_tcp_t *s = tcp_lookup(th, &sg);
+    viv_tcp_t *s = l2_bcast ? NULL : tcp_lookup(th, &sg);
+    /* The addresses' check is remembered by the socket they reach, for as long as the host's
+     * addresses stay as they were (route_gen): a connection's segments pay for it once. */
+    int grp_known =
+        s && s->grp_gen == h->route_gen + 1 && s->grp_dst == ip->dst && s->grp_src == ip->src;
+    if (!grp_known) {
+        if (l2_bcast || tcp_addr_is_group(h, ip->dst) || tcp_addr_is_group(h, ip->src)) {
+            /* No connection's, and never answered (RFC 1122 4.2.3.10). */
+            tcp_drop(th, NULL, &th->st.rx_broadcast, VIV_DROP_NOT_MINE, pkt, pkt_len);
+            viv__frame_unref(sim, f);
+            return;
+        }
+        if (s) {
+            s->grp_gen = h->route_gen + 1;
+            s->grp_dst = ip->dst;
+            s->grp_src = ip->src;
+        }
+    }
     if (VIV__UNLIKELY(viv__tracing(sim)))
         viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_RX, &sg.h, ip->src, ip->dst);
     switch (s ? viv__tcp_st(s) : VIV_TCP_CLOSED) {

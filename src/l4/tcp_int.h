@@ -51,6 +51,9 @@ typedef struct viv__tcp_host {
     viv_tcp_tunables tun; /* the host's own tunables, when tun_own */
     int tun_own;          /* else the simulation's defaults apply */
     viv_rng_t isn_rng;    /* the host's ISN stream (VIV__RNG_SUB_TCP_ISN) */
+    /* The connection the last segment's 4-tuple found (tcp_in.c): what the demultiplexing
+     * answers for that tuple until it changes (every bind, connect and removal clears it). */
+    struct viv_tcp *last_conn;
 } viv__tcp_host;
 
 /* The simulation's defaults (viv_sim_set_tcp_tunables), owned by the simulation: sim's
@@ -78,6 +81,21 @@ typedef struct viv__tcp_ring {
     uint8_t *buf; /* NULL until first needed; freed when the connection no longer needs it */
     uint32_t cap, head, len;
 } viv__tcp_ring;
+
+/* In-order received data left in the frame it arrived in rather than copied into the
+ * receive ring (viv_tcp_recv copies it from there into the program's buffer: one copy of
+ * each byte instead of two). The ring still counts those bytes (rcv.len) and keeps their
+ * room, unwritten; an entry covers the ring positions [pos, pos + len), positions counted
+ * from the connection's first byte read as rcv_rd is (modulo 2^32). At most
+ * VIV__TCP_RXF_MAX frames are held; beyond that, or for short segments, data is copied as
+ * before. */
+#define VIV__TCP_RXF_MAX 4u
+#define VIV__TCP_RXF_MIN 64u /* shorter segments are copied: cheaper than holding a frame */
+typedef struct viv__tcp_rxf {
+    viv__frame *f;
+    const uint8_t *data;
+    uint32_t pos, len;
+} viv__tcp_rxf;
 
 /* A range of sequence numbers [start, end) received out of order (its bytes are in the
  * receive ring, beyond the in-order ones): the receiver's SACK blocks. */
@@ -159,6 +177,9 @@ struct viv_tcp {
 
     viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */
     viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
+    viv__tcp_rxf rxf[VIV__TCP_RXF_MAX]; /* in-order bytes still in their frames, in order */
+    uint8_t rxf_head, rxf_n;            /* a ring of entries */
+    uint32_t rcv_rd;     /* the ring position of rcv's head: bytes taken from it (mod 2^32) */
     viv__tcp_range *ooo; /* sorted; NULL until data first arrives out of order */
     uint32_t nooo, ooo_cap;
 
@@ -199,6 +220,10 @@ struct viv_tcp {
     viv__ip_path path;
     uint64_t path_gen;
     uint8_t path_ok;
+    /* The last (destination, source) of a segment that reached this socket, known to be no
+     * broadcast or multicast address while the host's route_gen + 1 is grp_gen (0: none). */
+    uint64_t grp_gen;
+    viv_ip4_t grp_dst, grp_src;
 
     int err;      /* pending error (returned once) */
     int soft_err; /* the last ICMP soft error: reported instead of ETIMEDOUT */
@@ -344,6 +369,10 @@ void viv__tcp_ring_write(viv__tcp_ring *r, uint32_t off, const uint8_t *data, ui
 void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 /* Drop n bytes at the head. */
 void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n);
+/* The receive buffer: take n <= rcv.len in-order bytes from its head into out (NULL:
+ * discard them), from the ring and the frames held; free it (ring and frames). */
+void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n);
+void viv__tcp_rcv_free(viv_tcp_t *s);
 
 /* ---- tcp_timer.c ----------------------------------------------------------------------- */
 int viv__tcp_timer_init(viv_tcp_t *s);

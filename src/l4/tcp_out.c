@@ -68,6 +68,55 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
     r->len -= n;
 }
 
+void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+{
+    while (n) {
+        uint32_t take = n;
+        if (s->rxf_n) {
+            viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+            uint32_t gap = e->pos - s->rcv_rd; /* ring bytes before the entry's */
+            if (gap == 0) {
+                if (take > e->len)
+                    take = e->len;
+                if (out)
+                    memcpy(out, e->data, take);
+                e->data += take;
+                e->pos += take;
+                e->len -= take;
+                if (!e->len) {
+                    viv__frame_unref(s->base.sim, e->f);
+                    e->f = NULL;
+                    s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
+                    s->rxf_n--;
+                }
+                goto taken;
+            }
+            if (take > gap)
+                take = gap;
+        }
+        if (out)
+            viv__tcp_ring_read(&s->rcv, 0, out, take);
+    taken:
+        viv__tcp_ring_pop(&s->rcv, take);
+        s->rcv_rd += take;
+        if (out)
+            out += take;
+        n -= take;
+    }
+}
+
+void viv__tcp_rcv_free(viv_tcp_t *s)
+{
+    while (s->rxf_n) {
+        viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+        viv__frame_unref(s->base.sim, e->f);
+        e->f = NULL;
+        s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
+        s->rxf_n--;
+    }
+    viv__tcp_ring_free(s->base.sim, &s->rcv);
+}
+
 /* ---- the receive window ---------------------------------------------------------------- */
 
 /* Our window shift once negotiated (0 before, and without window scaling). */
@@ -109,6 +158,28 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
 
 /* ---- emitting -------------------------------------------------------------------------- */
 
+/* The trace records of a segment sent (out of line: the common path has no trace). */
+static VIV__NOINLINE void tcp_xmit_trace(viv__tcp_host *th, viv_tcp_t *s,
+                                         const struct viv__tcp_repr *r, viv_ip4_t src,
+                                         viv_ip4_t dst, int rexmit)
+{
+    viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_TX, r, src, dst);
+    if (rexmit && s) {
+        viv_trace_record t;
+        viv__tcp_trace_init(&t, VIV_TRACE_TCP_RETRANSMIT, s);
+        t.timer = VIV_TCP_TIMER_RTO;
+        t.retries = s->backoff;
+        t.tcp_flags = r->flags;
+        t.seq = r->seq;
+        t.ack = r->ack;
+        t.seg_len = (uint32_t)r->payload_len;
+        t.window = r->window;
+        t.iss = s->iss;
+        t.irs = s->irs;
+        viv__trace_emit(th->h->node.sim, &t);
+    }
+}
+
 int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r, viv_ip4_t src,
                   viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit)
 {
@@ -141,29 +212,14 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     uint8_t *b = viv__frame_bytes(f);
     if (r->payload_len)
         viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
-    if (viv__tcp_emit(r, src, dst, b, total) != VIV__W_OK) { /* cannot happen: no options */
+    if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
         th->st.tx_failed++;
         viv__frame_unref(sim, f);
         return VIV_EINVAL;
     }
     f->csum_ok = 1;
-    if (VIV__UNLIKELY(viv__tracing(sim))) {
-        viv__tcp_trace_seg(th, s, VIV_TRACE_TCP_SEG_TX, r, src, dst);
-        if (rexmit && s) {
-            viv_trace_record t;
-            viv__tcp_trace_init(&t, VIV_TRACE_TCP_RETRANSMIT, s);
-            t.timer = VIV_TCP_TIMER_RTO;
-            t.retries = s->backoff;
-            t.tcp_flags = r->flags;
-            t.seq = r->seq;
-            t.ack = r->ack;
-            t.seg_len = (uint32_t)r->payload_len;
-            t.window = r->window;
-            t.iss = s->iss;
-            t.irs = s->irs;
-            viv__trace_emit(sim, &t);
-        }
-    }
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        tcp_xmit_trace(th, s, r, src, dst, rexmit);
     rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_TCP, 0, 0, 1);
     if (rc < 0) {
         th->st.tx_failed++;
@@ -201,7 +257,7 @@ static void tcp_sack_blocks(viv_tcp_t *s, struct viv__tcp_repr *r)
 /* A segment of s with its addresses and ports, ACK set (but for a SYN), and the options a
  * synchronized segment carries: timestamps (RFC 7323 3.2: every segment but a reset) and
  * SACK blocks while data is held out of order. */
-static void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
+static inline void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t flags, uint32_t seq)
 {
     memset(r, 0, sizeof(*r));
     r->src_port = s->base.local.port;
@@ -479,7 +535,7 @@ static void tcp_sack_recovery_output(viv_tcp_t *s)
 static uint32_t tcp_send_wnd(const viv_tcp_t *s)
 {
     uint32_t cwnd = s->cwnd;
-    if (!s->in_recovery && s->dupacks && s->dupacks < VIV__TCP_DUPTHRESH &&
+    if (s->dupacks && !s->in_recovery && s->dupacks < VIV__TCP_DUPTHRESH &&
         s->snd_nxt == s->snd_max)
         cwnd += s->dupacks * s->smss;
     return s->snd_wnd < cwnd ? s->snd_wnd : cwnd;
@@ -502,6 +558,8 @@ void viv__tcp_output(viv_tcp_t *s)
             uint32_t dseq = viv__tcp_dseq(s);
             uint32_t off = s->snd_nxt - dseq; /* bytes of the buffer already sent */
             if (off > s->snd.len)             /* the FIN is sent too */
+                break;
+            if (off == s->snd.len && !s->fin_queued) /* nothing to send (what follows says) */
                 break;
             uint32_t avail = s->snd.len - off;
             uint32_t flight = s->snd_nxt - s->snd_una;

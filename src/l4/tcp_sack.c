@@ -237,6 +237,8 @@ uint32_t viv__sb_pipe(const viv__tcp_sb *sb, uint32_t snd_una, uint32_t snd_max,
     if (viv__seq_lt(snd_max, snd_una))
         return 0;
     high_rxt = sb_clamp(high_rxt, snd_una, snd_max);
+    if (sb->n == 0) /* one hole, [snd_una, snd_max), not lost: what the walk below gives */
+        return snd_max == snd_una ? 0 : (snd_max - snd_una) + (high_rxt - snd_una);
     uint32_t pipe = 0;
     sb_hole h;
     sb_hole_first(sb, &h, snd_una, snd_max);

@@ -37,6 +37,29 @@ static void tcp_timer_rearm(viv_tcp_t *s)
     viv__timer_set(&s->tmr, min);
 }
 
+/* Deadline k moved to at (VIV_TIME_NEVER: stopped). The event is only touched when it must
+ * move: earlier than it is (or out of the queue when nothing is left). A deadline that moves
+ * later leaves the event where it is and the timer's deadline behind the earliest one: the
+ * event then runs tcp_timer_fire, which finds nothing expired and sets the timer at the
+ * earliest deadline, which is the very push viv__timer's own lazy re-arm makes (same time,
+ * same place in the owner's order). So the run is what re-arming at every change gave;
+ * only the work per change goes. While the timer is not queued (inside tcp_timer_fire, or
+ * idle), every change re-arms it in full, as before. */
+static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
+{
+    viv__timer *t = &s->tmr;
+    if (!t->queued) {
+        tcp_timer_rearm(s);
+    } else if (at < t->deadline) {
+        viv__timer_set(t, at);
+    } else if (at == VIV_TIME_NEVER) {
+        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+            if (s->at[k] != VIV_TIME_NEVER)
+                return;
+        viv__timer_set(t, VIV_TIME_NEVER);
+    }
+}
+
 void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
 {
     viv_sim_t *sim = s->base.sim;
@@ -52,7 +75,7 @@ void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
         r.timer_ns = delay;
         viv__trace_emit(sim, &r);
     }
-    tcp_timer_rearm(s);
+    tcp_timer_moved(s, s->at[k]);
 }
 
 void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
@@ -60,7 +83,7 @@ void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
     if (s->at[k] == VIV_TIME_NEVER)
         return;
     s->at[k] = VIV_TIME_NEVER;
-    tcp_timer_rearm(s);
+    tcp_timer_moved(s, VIV_TIME_NEVER);
 }
 
 void viv__tcp_timer_stop_all(viv_tcp_t *s)

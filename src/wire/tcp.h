@@ -72,6 +72,11 @@ struct viv__tcp_repr {
 int viv__tcp_parse(const uint8_t *buf, size_t len, viv_ip4_t src_ip, viv_ip4_t dst_ip,
                    struct viv__tcp_repr *out);
 
+/* viv__tcp_parse without the checksum: for a segment whose checksum is known good (a frame
+ * marked csum_ok: exactly the bytes a vivarium stack emitted and checksummed). Every other
+ * check is made, in the same order, and the repr is the same. */
+int viv__tcp_parse_trusted(const uint8_t *buf, size_t len, struct viv__tcp_repr *out);
+
 /* The header length emit writes: 20 plus the options present, a multiple of 4. It can
  * exceed 60 when the repr holds more options than fit; emit then fails. */
 size_t viv__tcp_len(const struct viv__tcp_repr *r);
@@ -83,5 +88,9 @@ size_t viv__tcp_len(const struct viv__tcp_repr *r);
  * MSS; SACK-permitted and timestamps; window scale; SACK blocks. */
 int viv__tcp_emit(const struct viv__tcp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip, uint8_t *buf,
                   size_t len);
+/* viv__tcp_emit for a caller that has the header length already: hdr_len must be
+ * viv__tcp_len(r). */
+int viv__tcp_emit_hl(const struct viv__tcp_repr *r, size_t hdr_len, viv_ip4_t src_ip,
+                     viv_ip4_t dst_ip, uint8_t *buf, size_t len);
 
 #endif

@@ -4,6 +4,9 @@
  * rule, delayed ACKs, keepalive and the user timeout. */
 #include "tcp_test.h"
 
+#include "core/core.h"  /* the frame pool's counters */
+#include "l4/tcp_int.h" /* VIV__TCP_RXF_MAX */
+
 /* 50 KB each way at once: every byte arrives once, in order. */
 static void test_tcp_data__both_directions(void **state)
 {
@@ -250,6 +253,277 @@ static void test_tcp_data__to_self(void **state)
     tt_world_free(&w);
 }
 
+/* Checksums: a segment whose frame a link corrupted (its csum_ok mark cleared) is verified
+ * and dropped with the checksum reason, every time; the intact frames of the same
+ * connection (trusted, their checksum not summed again) go through every other check and
+ * deliver exactly the bytes sent. */
+typedef struct csum_rec {
+    tt_world *w;
+    size_t drops_checksum, drops_other;
+} csum_rec;
+
+static void csum_trace(const viv_trace_record *r, void *user)
+{
+    csum_rec *c = user;
+    if (r->kind == VIV_TRACE_FRAME_DROP && r->node == viv_host_node(c->w->b)) {
+        if (r->reason == VIV_DROP_CHECKSUM)
+            c->drops_checksum++;
+        else
+            c->drops_other++;
+    }
+    tt_trace(r, c->w);
+}
+
+static void test_tcp_data__corrupted_segments_fail_the_checksum(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    csum_rec c = {&w, 0, 0};
+    assert_int_equal(viv_sim_trace(w.sim, csum_trace, &c), 0);
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    static uint8_t data[20000];
+    tt_pattern(data, sizeof data, 5);
+    /* Every frame from a gets one bit flipped within its TCP segment (after Ethernet's 14
+     * and IPv4's 20 bytes): only TCP's checksum can catch it. */
+    viv_link_params lp;
+    assert_int_equal(viv_link_params_get(&lp, w.link, VIV_LINK_AB), 0);
+    lp.corrupt = 1.0;
+    lp.corrupt_offset = 14 + 20;
+    assert_int_equal(viv_link_set_params(w.link, VIV_LINK_AB, &lp), 0);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    viv_link_stats_t ls;
+    assert_int_equal(viv_link_stats(&ls, w.link, VIV_LINK_AB), 0);
+    viv_tcp_host_stats hs;
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_true(ls.corrupted > 0);
+    assert_int_equal(hs.rx_checksum, ls.corrupted);
+    assert_int_equal(c.drops_checksum, ls.corrupted);
+    assert_int_equal(c.drops_other, 0);
+    assert_int_equal(child->nrx, 0);
+    /* The link heals: the retransmissions (trusted frames) deliver everything. */
+    lp.corrupt = 0;
+    assert_int_equal(viv_link_set_params(w.link, VIV_LINK_AB, &lp), 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(120)), 0);
+    assert_int_equal(child->nrx, sizeof data);
+    assert_memory_equal(child->rx, data, sizeof data);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_int_equal(hs.rx_checksum, c.drops_checksum);
+    assert_int_equal(hs.rx_bad, 0);
+    assert_int_equal(c.drops_other, 0);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.a), 0);
+    assert_int_equal(hs.rx_checksum + hs.rx_bad, 0);
+    tt_world_free(&w);
+}
+
+/* The receive buffer keeps in-order data in the frames it came in (a few of them) and copies
+ * the rest into its ring: whatever the mix (frames, ring, out-of-order data that a
+ * retransmission joins to a frame) and however the program reads (one byte, odd sizes,
+ * across both), it reads exactly the bytes sent; the frames go back when read, when the
+ * socket is shut down for reading, and when it is closed unread. */
+static size_t live_frames(viv_sim_t *sim)
+{
+    viv__frame_pool_stats ps;
+    viv__frame_pool_stats_get(&ps, sim);
+    return ps.live;
+}
+
+/* Read what child holds in chunks of the sizes given in turn, appending to out at *n. */
+static void read_odd(tt_sock *child, uint8_t *out, size_t *n, size_t cap)
+{
+    static const size_t sizes[] = {1, 7, 1459, 1461, 3000, 100, 2, 65535};
+    static size_t k;
+    for (;;) {
+        size_t want = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
+        if (want > cap - *n)
+            want = cap - *n;
+        int got = viv_tcp_recv(child->s, out + *n, want);
+        if (got <= 0) {
+            assert_true(got == VIV_EAGAIN || want == 0);
+            return;
+        }
+        assert_true((size_t)got <= want);
+        *n += (size_t)got;
+    }
+}
+
+static void test_tcp_data__receive_buffer_reads_back_exactly(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(l->nchildren, 1);
+    tt_sock *child = l->children[0];
+    size_t base = live_frames(w.sim);
+    enum { N = 60000 };
+    static uint8_t data[3][N], got[N];
+    size_t n = 0;
+
+    /* Unread: the first segments stay in their frames, the rest is copied. Reading the
+     * frames' bytes makes room for frames again, which then hold data behind the copied. */
+    tt_pattern(data[0], N, 11);
+    cli->tx = data[0];
+    cli->ntx = 50000;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, 50000);
+    assert_int_equal(live_frames(w.sim), base + VIV__TCP_RXF_MAX);
+    read_odd(child, got, &n, VIV__TCP_RXF_MAX * 1460);
+    assert_int_equal(live_frames(w.sim), base);
+    cli->ntx = N;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, N - VIV__TCP_RXF_MAX * 1460);
+    assert_int_equal(live_frames(w.sim), base + VIV__TCP_RXF_MAX);
+    read_odd(child, got, &n, N);
+    assert_int_equal(n, N);
+    assert_memory_equal(got, data[0], N);
+    assert_int_equal(live_frames(w.sim), base);
+
+    /* Through a link that loses a tenth of the frames, read in odd sizes as data comes:
+     * holes filled by retransmissions join frames to data copied out of order. */
+    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0.1), 0);
+    tt_pattern(data[1], N, 12);
+    cli->tx = data[1];
+    cli->ntx = N;
+    cli->sent = 0;
+    tt_pump(cli);
+    n = 0;
+    for (int i = 0; i < 60000 && n < N; i++) {
+        assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(1)), 0);
+        if (i % 3 == 0)
+            read_odd(child, got, &n, N);
+    }
+    assert_int_equal(n, N);
+    assert_memory_equal(got, data[1], N);
+    assert_true(w.nrexmit > 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0); /* the last ACKs land */
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0), 0);
+
+    /* Shut down for reading with frames held: they go back at once. */
+    tt_pattern(data[2], N, 13);
+    cli->tx = data[2];
+    cli->ntx = 10000;
+    cli->sent = 0;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_true(live_frames(w.sim) > base);
+    assert_int_equal(viv_tcp_shutdown(child->s, VIV_SHUT_RD), 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0); /* its window update's frame */
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_tcp_info_get(&ti, child->s), 0);
+    assert_int_equal(ti.recv_q, 0);
+    tt_world_free(&w);
+}
+
+/* Closed with data unread: a reset, and the frames held go back. */
+static void test_tcp_data__close_unread_releases_frames(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    tt_sock *child = l->children[0];
+    size_t base = live_frames(w.sim);
+    static uint8_t data[5000];
+    tt_pattern(data, sizeof data, 14);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base + 4); /* 1460, 1460, 1460, 620 */
+    viv_tcp_close(child->s);
+    assert_int_equal(live_frames(w.sim), base + 1); /* the reset, on its way */
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base);
+    assert_int_equal(viv_tcp_state_get(cli->s), VIV_TCP_CLOSED);
+    assert_int_equal(cli->err, VIV_ECONNRESET);
+    tt_world_free(&w);
+}
+
+/* The simulation freed with frames held by a receive buffer nobody read: they go back
+ * with the host (the fixture fails the test on any block not given back). */
+static void test_tcp_data__sim_free_with_frames_held(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    l->child_no_drain = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    size_t base = live_frames(w.sim);
+    static uint8_t data[5000];
+    tt_pattern(data, sizeof data, 16);
+    cli->tx = data;
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(live_frames(w.sim), base + 4);
+    tt_world_free(&w);
+}
+
+/* A connection's segments skip the broadcast check once it has been made for their
+ * addresses, but only while the host's addresses stay as they were: when b takes a subnet
+ * whose directed broadcast is a's address, a's next segments are dropped as broadcasts. */
+static void test_tcp_data__new_subnet_makes_the_peer_a_broadcast(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    const viv_ip4_t a_ip = VIV_IP4(10, 0, 0, 3);
+    tt_world w;
+    memset(&w, 0, sizeof w);
+    w.sim = sim;
+    w.a = tt_host(sim, "a", a_ip);
+    w.b = tt_host(sim, "b", TT_B);
+    viv_link_params p = VIV_LINK_PARAMS_INIT;
+    p.delay_ns = TT_DELAY;
+    assert_int_equal(viv_link_new(&w.link, sim, viv_host_port(w.a, 0), viv_host_port(w.b, 0), &p),
+                     0);
+    tt_arp_warm(sim, w.a, TT_B);
+    assert_int_equal(viv_sim_trace(sim, tt_trace, &w), 0);
+    tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
+    l->accept = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(l->nchildren, 1);
+    tt_sock *child = l->children[0];
+    static uint8_t data[2000];
+    tt_pattern(data, sizeof data, 15);
+    cli->tx = data;
+    cli->ntx = 1000;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(child->nrx, 1000);
+    viv_tcp_host_stats hs;
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_int_equal(hs.rx_broadcast, 0);
+    uint64_t segs = hs.rx_segments;
+    /* 10.0.0.0/30's broadcast address is 10.0.0.3: a's. */
+    assert_int_equal(viv_host_add_addr(w.b, 0, VIV_IP4(10, 0, 0, 1), 30), 0);
+    cli->ntx = sizeof data;
+    tt_pump(cli);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(child->nrx, 1000);
+    assert_int_equal(viv_host_tcp_stats(&hs, w.b), 0);
+    assert_true(hs.rx_segments > segs);
+    assert_int_equal(hs.rx_broadcast, hs.rx_segments - segs);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +534,11 @@ int main(void)
         TT_TEST(test_tcp_data__keepalive),
         TT_TEST(test_tcp_data__user_timeout),
         TT_TEST(test_tcp_data__to_self),
+        TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),
+        TT_TEST(test_tcp_data__receive_buffer_reads_back_exactly),
+        TT_TEST(test_tcp_data__close_unread_releases_frames),
+        TT_TEST(test_tcp_data__sim_free_with_frames_held),
+        TT_TEST(test_tcp_data__new_subnet_makes_the_peer_a_broadcast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

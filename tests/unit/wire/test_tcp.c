@@ -366,6 +366,122 @@ static void test_tcp__flipped_bit_fails_the_checksum(void **state)
     }
 }
 
+/* The trusted parse (a frame marked csum_ok) skips the checksum and nothing else: the same
+ * repr as the full parse, the same answers for every bad length, data offset and option
+ * list, and a segment whose checksum is wrong is read as it is. */
+static void test_tcp__trusted_parse_skips_only_the_checksum(void **state)
+{
+    (void)state;
+    struct viv__tcp_repr r, t;
+    uint8_t b[59];
+    memcpy(b, TCP_DATA, 59);
+    assert_int_equal(viv__tcp_parse(b, 59, B, A, &r), VIV__W_OK);
+    memset(&t, 0xa5, sizeof t);
+    assert_int_equal(viv__tcp_parse_trusted(b, 59, &t), VIV__W_OK);
+    assert_int_equal(t.src_port, r.src_port);
+    assert_int_equal(t.dst_port, r.dst_port);
+    assert_int_equal(t.seq, r.seq);
+    assert_int_equal(t.ack, r.ack);
+    assert_int_equal(t.flags, r.flags);
+    assert_int_equal(t.window, r.window);
+    assert_int_equal(t.urgent, r.urgent);
+    assert_int_equal(t.mss, r.mss);
+    assert_int_equal(t.wscale_present, r.wscale_present);
+    assert_int_equal(t.wscale, r.wscale);
+    assert_int_equal(t.sack_permitted, r.sack_permitted);
+    assert_int_equal(t.sack_count, r.sack_count);
+    for (unsigned i = 0; i < r.sack_count; i++) {
+        assert_int_equal(t.sack[i].left, r.sack[i].left);
+        assert_int_equal(t.sack[i].right, r.sack[i].right);
+    }
+    assert_int_equal(t.ts_present, r.ts_present);
+    assert_int_equal(t.tsval, r.tsval);
+    assert_int_equal(t.tsecr, r.tsecr);
+    assert_int_equal(t.payload_off, r.payload_off);
+    assert_int_equal(t.payload_len, r.payload_len);
+    /* A wrong checksum is not looked at: the full parse rejects it, the trusted one not. */
+    b[16] ^= 0x01;
+    assert_int_equal(viv__tcp_parse(b, 59, B, A, &r), VIV__W_CHECKSUM);
+    assert_int_equal(viv__tcp_parse_trusted(b, 59, &t), VIV__W_OK);
+    /* Every other check stays, in the same order. */
+    for (size_t n = 0; n < 52; n++)
+        assert_int_equal(viv__tcp_parse_trusted(b, n, &t), VIV__W_TRUNCATED);
+    for (uint8_t doff = 0; doff < 5; doff++) {
+        memcpy(b, TCP_SYN, 40);
+        b[12] = (uint8_t)(doff << 4);
+        assert_int_equal(viv__tcp_parse_trusted(b, 40, &t), VIV__W_MALFORMED);
+    }
+    for (uint8_t doff = 11; doff < 16; doff++) {
+        memcpy(b, TCP_SYN, 40);
+        b[12] = (uint8_t)(doff << 4);
+        assert_int_equal(viv__tcp_parse_trusted(b, 40, &t), VIV__W_TRUNCATED);
+    }
+    uint8_t seg[60];
+    static const uint8_t bad_mss[4] = {2, 3, 5, 1};
+    size_t n = craft(seg, bad_mss, sizeof bad_mss);
+    assert_int_equal(viv__tcp_parse(seg, n, A, B, &t), VIV__W_MALFORMED);
+    assert_int_equal(viv__tcp_parse_trusted(seg, n, &t), VIV__W_MALFORMED);
+}
+
+/* Timestamps alone (NOP, NOP, TS: every synchronized segment's options) are read without
+ * the option walk; the same bytes in another order, or a near miss, take the walk and give
+ * what it gives. */
+static void test_tcp__timestamps_alone(void **state)
+{
+    (void)state;
+    struct viv__tcp_repr r;
+    uint8_t seg[60];
+    static const uint8_t nop_nop_ts[12] = {1, 1, 8, 10, 0, 0, 0x12, 0x34, 0xfe, 0xdc, 0xba, 0x98};
+    static const uint8_t ts_nop_nop[12] = {8, 10, 0, 0, 0x12, 0x34, 0xfe, 0xdc, 0xba, 0x98, 1, 1};
+    static const uint8_t ts_eol[12] = {8, 10, 0, 0, 0x12, 0x34, 0xfe, 0xdc, 0xba, 0x98, 0, 0};
+    static const uint8_t ts_len_11[12] = {1, 1, 8, 11, 0, 0, 0x12, 0x34, 0xfe, 0xdc, 0xba, 0x98};
+    static const uint8_t mss_then[12] = {2, 4, 5, 0xb4, 1, 1, 1, 1, 1, 1, 1, 0};
+    const uint8_t *ok[3] = {nop_nop_ts, ts_nop_nop, ts_eol};
+    for (int i = 0; i < 3; i++) {
+        size_t n = craft(seg, ok[i], 12);
+        memset(&r, 0xa5, sizeof r);
+        assert_int_equal(viv__tcp_parse(seg, n, A, B, &r), VIV__W_OK);
+        assert_true(r.ts_present);
+        assert_int_equal(r.tsval, 0x1234);
+        assert_int_equal(r.tsecr, 0xfedcba98);
+        assert_int_equal(r.mss, 0);
+        assert_false(r.wscale_present);
+        assert_int_equal(r.wscale, 0);
+        assert_false(r.sack_permitted);
+        assert_int_equal(r.sack_count, 0);
+        assert_int_equal(r.payload_off, 32);
+        assert_int_equal(r.payload_len, 0);
+        memset(&r, 0x5a, sizeof r);
+        assert_int_equal(viv__tcp_parse_trusted(seg, n, &r), VIV__W_OK);
+        assert_true(r.ts_present);
+        assert_int_equal(r.tsval, 0x1234);
+        assert_int_equal(r.tsecr, 0xfedcba98);
+    }
+    size_t n = craft(seg, ts_len_11, 12);
+    assert_int_equal(viv__tcp_parse(seg, n, A, B, &r), VIV__W_MALFORMED);
+    n = craft(seg, mss_then, 12);
+    assert_int_equal(viv__tcp_parse(seg, n, A, B, &r), VIV__W_OK);
+    assert_false(r.ts_present);
+    assert_int_equal(r.tsval, 0);
+    assert_int_equal(r.tsecr, 0);
+    assert_int_equal(r.mss, 1460);
+    /* What emit writes for a segment with timestamps alone is that layout. */
+    struct viv__tcp_repr e;
+    memset(&e, 0, sizeof e);
+    e.src_port = 1;
+    e.dst_port = 2;
+    e.flags = VIV__TCP_ACK;
+    e.ts_present = true;
+    e.tsval = 7;
+    e.tsecr = 9;
+    assert_int_equal(viv__tcp_len(&e), 32);
+    assert_int_equal(viv__tcp_emit(&e, A, B, seg, 32), VIV__W_OK);
+    assert_memory_equal(seg + 20, "\x01\x01\x08\x0a", 4);
+    assert_int_equal(viv__tcp_parse(seg, 32, A, B, &r), VIV__W_OK);
+    assert_int_equal(r.tsval, 7);
+    assert_int_equal(r.tsecr, 9);
+}
+
 static void test_tcp__emit_rejects_bad_lengths(void **state)
 {
     (void)state;
@@ -420,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_tcp__truncated_at_every_length),
         cmocka_unit_test(test_tcp__bad_data_offsets),
         cmocka_unit_test(test_tcp__flipped_bit_fails_the_checksum),
+        cmocka_unit_test(test_tcp__trusted_parse_skips_only_the_checksum),
+        cmocka_unit_test(test_tcp__timestamps_alone),
         cmocka_unit_test(test_tcp__emit_rejects_bad_lengths),
         cmocka_unit_test(test_tcp__seq_comparisons_wrap),
     };

@@ -49,15 +49,17 @@ typedef struct viv__node_ops {
     void (*link_change)(struct viv_node *n, struct viv_port *p, int up);
 } viv__node_ops;
 
+/* What a frame sent or received touches first (the frame counters: tx then rx), so that a
+ * flood's port costs one or two cache lines. */
 struct viv_port {
     uint32_t magic; /* VIV__MAGIC_PORT while its node lives (core.h's handle checks) */
-    struct viv_node *node;
     uint32_t index;
-    struct viv_link *link;
+    struct viv_node *node;
     viv__linkdir *out; /* the link direction leaving this port */
-    viv_port_stats_t stats;
     viv__tap *taps;
     void *owner_data; /* per-port state of the node kind (a host's interface, say) */
+    viv_port_stats_t stats;
+    struct viv_link *link;
 };
 
 struct viv_node {

@@ -12,12 +12,18 @@
 
 struct tapent;
 
-/* A frame in transmission or in flight, waiting for its arrival event. */
+/* The links of the in-flight list: the list's head in a direction is one of these. */
+typedef struct txlink {
+    struct txlink *prev, *next;
+} txlink;
+
+/* A frame in transmission or in flight, waiting for its arrival event. Spare entries are
+ * kept on their direction's free list (through l.next). */
 typedef struct txent {
+    txlink l; /* first: the in-flight list */
     viv__frame *f;
     struct viv__linkdir *d;
     viv_event_id ev;
-    struct txent *prev, *next;
     int judged; /* the drop rules and intercept have seen it */
 } txent;
 
@@ -36,35 +42,44 @@ typedef struct droprule {
     struct droprule *next;
 } droprule;
 
+/* A direction's fields in the order a frame touches them: what every frame's transmission
+ * and arrival read and write comes first and together (about 200 bytes, with the entry
+ * in flight of a direction that carries one frame at a time), the rest after. A flood
+ * reaches hundreds of directions that no cache holds in a large network, and each line a
+ * frame touches there is a miss: the fields used to be spread over ten lines of the link
+ * and an in-flight entry allocated apart (docs/performance.md, "The run at scale"). */
 struct viv__linkdir {
+    viv_sim_t *sim;        /* the link's (d->link->sim without the link) */
+    struct viv_port *to;
+    txent *free_ents;      /* spare in-flight entries, ent0 among them when it is free */
+    viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
+    viv_time_t last_arrival;
+    viv_time_t ser_ns;     /* a cache: the last frame length serialised, and how long it took */
+    uint32_t ser_len;
+    uint32_t owner; /* the owner of this side's events: arrivals, captures */
+    uint32_t q_head, q_len; /* frames given to the link, in order, not yet started */
+    uint64_t q_bytes;
+    viv_time_t delay_ns; /* p.delay_ns, and the largest frame p.mtu lets through: kept */
+    uint32_t max_len;    /* here by params_note on every change of p */
+    int up;
+    int impaired; /* p draws something per frame (loss, corruption, jitter...) */
+    viv__tap *taps;
+    droprule *rules;
+    viv_intercept_cb icb;
+    txlink flight; /* head of the in-flight list */
+    txent ent0;    /* an in-flight entry in the direction itself */
+    viv_link_stats_t st;
+
     struct viv_link *link;
     viv_link_dir dir;
-    struct viv_port *from, *to;
-    uint32_t owner;    /* the owner of this side's events: arrivals, captures */
+    struct viv_port *from;
     viv_link_params p; /* defaults resolved */
-    int impaired;      /* p draws something per frame (loss, corruption, jitter...) */
-    int up;
     viv_rng_t rng;
     int ge_bad;
-
-    viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
-    uint32_t ser_len;      /* a cache: the last frame length serialised, and how long it took */
-    viv_time_t ser_ns;
-
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
-    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started;
-                                      q_cap is 0 or a power of two (it starts at 16 and
-                                      doubles), so positions wrap with a mask */
-    uint64_t q_bytes;
-
-    txent flight; /* sentinel of the in-flight list */
-    viv_time_t last_arrival;
-
-    viv_link_stats_t st;
-    viv_intercept_cb icb;
+    uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
+                       q wrap with a mask */
     void *iuser;
-    droprule *rules;
-    viv__tap *taps;
     struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
 
@@ -73,7 +88,6 @@ struct viv_link {
     viv_sim_t *sim;
     uint64_t id;
     struct viv__linkdir d[2];
-    txent *free_ents;
     viv__zombie z; /* its memory's release, after the event that freed it (core.h) */
     int dead;      /* freed: unplugged, memory released once the current event is over */
 };
@@ -142,6 +156,8 @@ static void params_note(struct viv__linkdir *d)
     const viv_link_params *p = &d->p;
     d->impaired = p->loss > 0 || p->burst.p_good_bad > 0 || p->corrupt > 0 ||
                   p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
+    d->delay_ns = p->delay_ns;
+    d->max_len = p->mtu + ETH_HDR;
 }
 
 static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
@@ -195,41 +211,40 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
 
-static txent *ent_get(struct viv_link *l)
+static txent *ent_get(struct viv__linkdir *d)
 {
-    txent *e = l->free_ents;
+    txent *e = d->free_ents;
     if (e) {
-        l->free_ents = e->next;
+        d->free_ents = (txent *)e->l.next;
         return e;
     }
-    return viv__alloc(l->sim, sizeof(*e));
+    return viv__alloc(d->sim, sizeof(*e));
 }
 
-static void ent_put(struct viv_link *l, txent *e)
+static void ent_put(struct viv__linkdir *d, txent *e)
 {
-    e->next = l->free_ents;
-    l->free_ents = e;
+    e->l.next = &d->free_ents->l;
+    d->free_ents = e;
 }
 
 static void flight_link(struct viv__linkdir *d, txent *e)
 {
-    e->next = &d->flight;
-    e->prev = d->flight.prev;
-    d->flight.prev->next = e;
-    d->flight.prev = e;
+    e->l.next = &d->flight;
+    e->l.prev = d->flight.prev;
+    d->flight.prev->next = &e->l;
+    d->flight.prev = &e->l;
 }
 
 static void flight_unlink(txent *e)
 {
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
+    e->l.prev->next = e->l.next;
+    e->l.next->prev = e->l.prev;
 }
 
 /* Schedule the arrival of f (a reference the entry takes over) at time t. */
 static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
 {
-    struct viv_link *l = d->link;
-    txent *e = ent_get(l);
+    txent *e = ent_get(d);
     if (!e) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
         return VIV_ENOMEM;
@@ -237,9 +252,9 @@ static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, in
     e->f = f;
     e->d = d;
     e->judged = judged;
-    if (viv__schedule(l->sim, d->owner, &e->ev, t, arrive, e) < 0) {
+    if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
-        ent_put(l, e);
+        ent_put(d, e);
         return VIV_ENOMEM;
     }
     flight_link(d, e);
@@ -341,7 +356,7 @@ static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv
 /* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     viv_time_t end = time_add(start, ser_time(d, f->len));
     d->busy_until = end;
     d->st.tx_frames++;
@@ -357,7 +372,7 @@ static void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */
-        viv_time_t arrival = time_add(end, d->p.delay_ns);
+        viv_time_t arrival = time_add(end, d->delay_ns);
         if (arrival > d->last_arrival)
             d->last_arrival = arrival;
         launch(d, f, arrival, 0);
@@ -464,12 +479,12 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
 
 void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     if (VIV__UNLIKELY(!d->up)) {
         dir_drop(d, VIV_DROP_CUT, f);
         return;
     }
-    if (VIV__UNLIKELY(f->len > d->p.mtu + ETH_HDR)) {
+    if (VIV__UNLIKELY(f->len > d->max_len)) {
         dir_drop(d, VIV_DROP_MTU, f);
         return;
     }
@@ -497,7 +512,7 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
 
 static void deliver(struct viv__linkdir *d, viv__frame *f)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     struct viv_port *to = d->to;
     d->st.rx_frames++;
     d->st.rx_bytes += f->len;
@@ -581,7 +596,7 @@ static void arrive(viv_sim_t *sim, void *user)
     int judged = e->judged;
     (void)sim;
     flight_unlink(e);
-    ent_put(d->link, e);
+    ent_put(d, e);
     if (!judged && (d->rules || d->icb) && judge(d, &f))
         return;
     deliver(d, f);
@@ -606,11 +621,11 @@ static void dir_flush(struct viv__linkdir *d)
         tapent_release(sim, d->tap_pending);
     }
     while (d->flight.next != &d->flight) {
-        txent *e = d->flight.next;
+        txent *e = (txent *)d->flight.next;
         flight_unlink(e);
         viv_sim_cancel(sim, e->ev);
         dir_drop(d, VIV_DROP_CUT, e->f);
-        ent_put(d->link, e);
+        ent_put(d, e);
     }
     if (d->busy_until > sim->now)
         d->busy_until = sim->now;
@@ -648,10 +663,14 @@ static void link_unplug(struct viv_link *l)
 static void link_mem_free(struct viv_link *l)
 {
     viv_sim_t *sim = l->sim;
-    while (l->free_ents) {
-        txent *e = l->free_ents;
-        l->free_ents = e->next;
-        viv__free(sim, e, sizeof(*e));
+    for (int i = 0; i < 2; i++) {
+        struct viv__linkdir *d = &l->d[i];
+        while (d->free_ents) {
+            txent *e = d->free_ents;
+            d->free_ents = (txent *)e->l.next;
+            if (e != &d->ent0)
+                viv__free(sim, e, sizeof(*e));
+        }
     }
     viv__free(sim, l, sizeof(*l));
 }
@@ -710,7 +729,9 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
         d->from = i == 0 ? a : b;
         d->to = i == 0 ? b : a;
         d->up = 1;
+        d->sim = sim;
         d->flight.next = d->flight.prev = &d->flight;
+        d->free_ents = &d->ent0; /* ent0.l.next is NULL: the list's end */
         params_apply(d, params);
         /* The link's key comes from its ends (their names and ports), and each direction
          * has its own stream. */
@@ -795,7 +816,10 @@ int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns)
     VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, delay_ns != VIV_TIME_NEVER, "infinite delay");
-    FOR_DIRS(link, dir, d->p.delay_ns = delay_ns);
+    FOR_DIRS(link, dir, {
+        d->p.delay_ns = delay_ns;
+        params_note(d);
+    });
     return 0;
 }
 

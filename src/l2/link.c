@@ -50,35 +50,35 @@ typedef struct droprule {
  * and an in-flight entry allocated apart (docs/performance.md, "The run at scale"). */
 struct viv__linkdir {
     viv_sim_t *sim;        /* the link's (d->link->sim without the link) */
-    struct viv_port *to;
+    struct viv_port *to;   /* the port it arrives at (it leaves from the other's `to`) */
     txent *free_ents;      /* spare in-flight entries, ent0 among them when it is free */
     viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
     viv_time_t last_arrival;
     viv_time_t ser_ns;     /* a cache: the last frame length serialised, and how long it took */
     uint32_t ser_len;
-    uint32_t owner; /* the owner of this side's events: arrivals, captures */
-    uint32_t q_head, q_len; /* frames given to the link, in order, not yet started */
+    uint32_t owner;   /* the owner of this side's events: arrivals, captures */
+    uint32_t q_len;   /* frames given to the link, in order, not yet started (q, q_head) */
+    uint32_t max_len; /* the largest frame p.mtu lets through, and (below) p.delay_ns: kept */
+    viv_time_t delay_ns; /* here by params_note on every change of p */
     uint64_t q_bytes;
-    viv_time_t delay_ns; /* p.delay_ns, and the largest frame p.mtu lets through: kept */
-    uint32_t max_len;    /* here by params_note on every change of p */
-    int up;
-    int impaired; /* p draws something per frame (loss, corruption, jitter...) */
     viv__tap *taps;
     droprule *rules;
     viv_intercept_cb icb;
     txlink flight; /* head of the in-flight list */
-    txent ent0;    /* an in-flight entry in the direction itself */
+    uint8_t up;
+    uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
+    uint8_t ge_bad;
+    uint8_t dir;      /* d - link->d: a viv_link_dir */
+    uint32_t q_head;
+    txent ent0; /* an in-flight entry in the direction itself */
     viv_link_stats_t st;
 
     struct viv_link *link;
-    viv_link_dir dir;
-    struct viv_port *from;
-    viv_link_params p; /* defaults resolved */
-    viv_rng_t rng;
-    int ge_bad;
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
     uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
                        q wrap with a mask */
+    viv_link_params p; /* defaults resolved */
+    viv_rng_t rng;
     void *iuser;
     struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
@@ -123,7 +123,7 @@ static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, 
     }
     viv_sim_t *sim = d->link->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, (viv_link_dir)d->dir, why,
                          f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
     viv__frame_unref(sim, f);
 }
@@ -553,7 +553,7 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
         return 0;
     viv_time_t delay = 0;
     struct viv_link *l = d->link;
-    viv_verdict v = d->icb(l, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
+    viv_verdict v = d->icb(l, (viv_link_dir)d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
     if (l->dead) {
         /* The intercept freed the link (or a node it plugs into): the frame dies with it.
          * The link's memory lasts until this event is over. */
@@ -652,8 +652,8 @@ static void link_unplug(struct viv_link *l)
         d->q = NULL;
         d->q_cap = 0;
         d->icb = NULL;
-        d->from->link = NULL;
-        d->from->out = NULL;
+        l->d[!i].to->link = NULL; /* the port d leaves from */
+        l->d[!i].to->out = NULL;
     }
     for (int i = 0; i < 2; i++) /* each port whose incoming direction was up loses carrier */
         if (l->d[i].up)
@@ -725,8 +725,7 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     for (int i = 0; i < 2; i++) {
         struct viv__linkdir *d = &l->d[i];
         d->link = l;
-        d->dir = (viv_link_dir)i;
-        d->from = i == 0 ? a : b;
+        d->dir = (uint8_t)i;
         d->to = i == 0 ? b : a;
         d->up = 1;
         d->sim = sim;
@@ -878,7 +877,7 @@ viv_port_t *viv_link_port(const viv_link_t *link, int which)
     VIV__HANDLE(link, LINK);
     if (!link || which < 0 || which > 1)
         return NULL;
-    return link->d[which].from;
+    return link->d[!which].to; /* where direction `which` leaves from */
 }
 
 int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb, void *user)

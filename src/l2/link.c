@@ -83,6 +83,10 @@ struct viv__linkdir {
     struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
 
+/* l2.h's prefetch of a direction's per-frame lines covers them (the counters' tx and rx). */
+_Static_assert(offsetof(struct viv__linkdir, st) + 4 * sizeof(uint64_t) <= VIV__LINKDIR_HOT,
+               "a direction's per-frame fields lie past VIV__LINKDIR_HOT");
+
 struct viv_link {
     viv__obj obj;
     viv_sim_t *sim;

@@ -227,7 +227,7 @@ static txent *ent_get(struct viv__linkdir *d)
 
 static void ent_put(struct viv__linkdir *d, txent *e)
 {
-    e->l.next = &d->free_ents->l;
+    e->l.next = (txlink *)d->free_ents; /* l is e's first member */
     d->free_ents = e;
 }
 

@@ -377,9 +377,16 @@ uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint
         } else {
             ev[newest].same = ev[oldest].same;
             ev[oldest].same = newest;
+            VIV__PREFETCH(&ev[ev[newest].same]); /* the one after it (see below) */
         }
         ev[oldest].next = e->next;
         q->bucket[b] = oldest;
+        /* A burst at one instant (a flood's arrivals): the next event is the new leader.
+         * Ask now for what it will read first (its user data, its owner's fingerprint) and
+         * for the slot after it, which in a large network are all cache misses. */
+        VIV__PREFETCH(ev[oldest].user);
+        if (ev[oldest].owner < sim->own_len)
+            VIV__PREFETCH(&sim->own[ev[oldest].owner]);
     }
     q->len--;
     /* A queue whose length swings with bursts must not rebuild on every swing: shrink only

@@ -12,12 +12,18 @@
 
 struct tapent;
 
-/* A frame in transmission or in flight, waiting for its arrival event. */
+/* The links of the in-flight list: the list's head in a direction is one of these. */
+typedef struct txlink {
+    struct txlink *prev, *next;
+} txlink;
+
+/* A frame in transmission or in flight, waiting for its arrival event. Spare entries are
+ * kept on their direction's free list (through l.next). */
 typedef struct txent {
+    txlink l; /* first: the in-flight list */
     viv__frame *f;
     struct viv__linkdir *d;
     viv_event_id ev;
-    struct txent *prev, *next;
     int judged; /* the drop rules and intercept have seen it */
 } txent;
 
@@ -36,44 +42,56 @@ typedef struct droprule {
     struct droprule *next;
 } droprule;
 
+/* A direction's fields in the order a frame touches them: what every frame's transmission
+ * and arrival read and write comes first and together (about 200 bytes, with the entry
+ * in flight of a direction that carries one frame at a time), the rest after. A flood
+ * reaches hundreds of directions that no cache holds in a large network, and each line a
+ * frame touches there is a miss: the fields used to be spread over ten lines of the link
+ * and an in-flight entry allocated apart (docs/performance.md, "The run at scale"). */
 struct viv__linkdir {
-    struct viv_link *link;
-    viv_link_dir dir;
-    struct viv_port *from, *to;
-    uint32_t owner;    /* the owner of this side's events: arrivals, captures */
-    viv_link_params p; /* defaults resolved */
-    int impaired;      /* p draws something per frame (loss, corruption, jitter...) */
-    int up;
-    viv_rng_t rng;
-    int ge_bad;
-
+    viv_sim_t *sim;        /* the link's (d->sim without the link) */
+    struct viv_port *to;   /* the port it arrives at (it leaves from the other's `to`) */
+    txent *free_ents;      /* spare in-flight entries, ent0 among them when it is free */
     viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
-    uint32_t ser_len;      /* a cache: the last frame length serialised, and how long it took */
-    viv_time_t ser_ns;
-
-    struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
-    uint32_t q_head, q_len, q_cap; /* frames given to the link, in order, not yet started;
-                                      q_cap is 0 or a power of two (it starts at 16 and
-                                      doubles), so positions wrap with a mask */
-    uint64_t q_bytes;
-
-    txent flight; /* sentinel of the in-flight list */
     viv_time_t last_arrival;
-
-    viv_link_stats_t st;
-    viv_intercept_cb icb;
-    void *iuser;
-    droprule *rules;
+    viv_time_t ser_ns;     /* a cache: the last frame length serialised, and how long it took */
+    uint32_t ser_len;
+    uint32_t owner;   /* the owner of this side's events: arrivals, captures */
+    uint32_t q_len;   /* frames given to the link, in order, not yet started (q, q_head) */
+    uint32_t max_len; /* the largest frame p.mtu lets through, and (below) p.delay_ns: kept */
+    viv_time_t delay_ns; /* here by params_note on every change of p */
+    uint64_t q_bytes;
     viv__tap *taps;
+    droprule *rules;
+    viv_intercept_cb icb;
+    txlink flight; /* head of the in-flight list */
+    uint8_t up;
+    uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
+    uint8_t ge_bad;
+    uint8_t dir;      /* d - link->d: a viv_link_dir */
+    uint32_t q_head;
+    txent ent0; /* an in-flight entry in the direction itself */
+    viv_link_stats_t st;
+
+    struct viv_link *link;
+    struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
+    uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
+                       q wrap with a mask */
+    viv_link_params p; /* defaults resolved */
+    viv_rng_t rng;
+    void *iuser;
     struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
+
+/* l2.h's prefetch of a direction's per-frame lines covers them (the counters' tx and rx). */
+_Static_assert(offsetof(struct viv__linkdir, st) + 4 * sizeof(uint64_t) <= VIV__LINKDIR_HOT,
+               "a direction's per-frame fields lie past VIV__LINKDIR_HOT");
 
 struct viv_link {
     viv__obj obj;
     viv_sim_t *sim;
     uint64_t id;
     struct viv__linkdir d[2];
-    txent *free_ents;
     viv__zombie z; /* its memory's release, after the event that freed it (core.h) */
     int dead;      /* freed: unplugged, memory released once the current event is over */
 };
@@ -107,9 +125,9 @@ static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, 
     case VIV_DROP_INTERCEPT: st->drop_intercept++; break;
     default: st->drop_nomem++; break;
     }
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, d->dir, why,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, (viv_link_dir)d->dir, why,
                          f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
     viv__frame_unref(sim, f);
 }
@@ -142,6 +160,8 @@ static void params_note(struct viv__linkdir *d)
     const viv_link_params *p = &d->p;
     d->impaired = p->loss > 0 || p->burst.p_good_bad > 0 || p->corrupt > 0 ||
                   p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
+    d->delay_ns = p->delay_ns;
+    d->max_len = p->mtu + ETH_HDR;
 }
 
 static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
@@ -195,46 +215,45 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
 
-static VIV__NOINLINE txent *ent_alloc(struct viv_link *l)
+static VIV__NOINLINE txent *ent_alloc(struct viv__linkdir *d)
 {
-    return viv__alloc(l->sim, sizeof(txent));
+    return viv__alloc(d->sim, sizeof(txent));
 }
 
-static inline txent *ent_get(struct viv_link *l)
+static inline txent *ent_get(struct viv__linkdir *d)
 {
-    txent *e = l->free_ents;
+    txent *e = d->free_ents;
     if (VIV__LIKELY(e != NULL)) {
-        l->free_ents = e->next;
+        d->free_ents = (txent *)e->l.next;
         return e;
     }
-    return ent_alloc(l);
+    return ent_alloc(d);
 }
 
-static void ent_put(struct viv_link *l, txent *e)
+static void ent_put(struct viv__linkdir *d, txent *e)
 {
-    e->next = l->free_ents;
-    l->free_ents = e;
+    e->l.next = (txlink *)d->free_ents; /* l is e's first member */
+    d->free_ents = e;
 }
 
 static void flight_link(struct viv__linkdir *d, txent *e)
 {
-    e->next = &d->flight;
-    e->prev = d->flight.prev;
-    d->flight.prev->next = e;
-    d->flight.prev = e;
+    e->l.next = &d->flight;
+    e->l.prev = d->flight.prev;
+    d->flight.prev->next = &e->l;
+    d->flight.prev = &e->l;
 }
 
 static void flight_unlink(txent *e)
 {
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
+    e->l.prev->next = e->l.next;
+    e->l.next->prev = e->l.prev;
 }
 
 /* Schedule the arrival of f (a reference the entry takes over) at time t. */
 static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
 {
-    struct viv_link *l = d->link;
-    txent *e = ent_get(l);
+    txent *e = ent_get(d);
     if (!e) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
         return VIV_ENOMEM;
@@ -242,9 +261,9 @@ static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, in
     e->f = f;
     e->d = d;
     e->judged = judged;
-    if (viv__schedule(l->sim, d->owner, &e->ev, t, arrive, e) < 0) {
+    if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
-        ent_put(l, e);
+        ent_put(d, e);
         return VIV_ENOMEM;
     }
     flight_link(d, e);
@@ -275,7 +294,7 @@ static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
     if (d->p.corrupt_len && d->p.corrupt_len < span)
         span = d->p.corrupt_len;
     d->st.corrupted++;
-    f = viv__frame_writable(d->link->sim, f);
+    f = viv__frame_writable(d->sim, f);
     if (!f)
         return NULL;
     f->csum_ok = 0; /* the receiver's checksums must catch this */
@@ -319,7 +338,7 @@ static void tap_later(viv_sim_t *sim, void *user)
 /* Run the link's taps on f at start: now, or from an event at start. */
 static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     if (start == sim->now) {
         viv__tap_run(d->taps, start, f, 0);
         return;
@@ -356,12 +375,12 @@ static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_
     d->st.tx_bytes += f->len;
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
-    viv__ownst *o = &d->link->sim->own[d->owner];
+    viv__ownst *o = &d->sim->own[d->owner];
     o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
 
     if (VIV__LIKELY(!d->impaired)) {
         /* Nothing to draw: the frame arrives a propagation delay after its end. */
-        viv_time_t arrival = time_add(end, d->p.delay_ns);
+        viv_time_t arrival = time_add(end, d->delay_ns);
         if (arrival > d->last_arrival)
             d->last_arrival = arrival;
         launch(d, f, arrival, 0);
@@ -471,12 +490,12 @@ static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
 {
     if (d->q_len == d->q_cap) {
         uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
-        qent *nq = viv__alloc(d->link->sim, ncap * sizeof(*nq));
+        qent *nq = viv__alloc(d->sim, ncap * sizeof(*nq));
         if (!nq)
             return VIV_ENOMEM;
         for (uint32_t i = 0; i < d->q_len; i++)
             nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
-        viv__free(d->link->sim, d->q, d->q_cap * sizeof(*nq));
+        viv__free(d->sim, d->q, d->q_cap * sizeof(*nq));
         d->q = nq;
         d->q_cap = ncap;
         d->q_head = 0;
@@ -497,11 +516,11 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         dir_drop(d, VIV_DROP_CUT, f);
         return;
     }
-    if (VIV__UNLIKELY(f->len > d->p.mtu + ETH_HDR)) {
+    if (VIV__UNLIKELY(f->len > d->max_len)) {
         dir_drop(d, VIV_DROP_MTU, f);
         return;
     }
-    viv_time_t now = d->link->sim->now;
+    viv_time_t now = d->sim->now;
     if (now >= d->busy_until) {
         d->q_len = 0; /* everything queued has started */
         d->q_bytes = 0;
@@ -533,7 +552,7 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
  * the port), after the link's counts. */
 static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     struct viv_port *to = d->to;
     if (!to->node->up) {
         to->stats.drop_down++;
@@ -558,7 +577,7 @@ static inline void deliver(struct viv__linkdir *d, viv__frame *f)
     struct viv_port *to = d->to;
     d->st.rx_frames++;
     d->st.rx_bytes += f->len;
-    if (VIV__UNLIKELY(!to->node->up || viv__tracing(d->link->sim) || to->taps)) {
+    if (VIV__UNLIKELY(!to->node->up || viv__tracing(d->sim) || to->taps)) {
         deliver_slow(d, f);
         return;
     }
@@ -571,7 +590,7 @@ static inline void deliver(struct viv__linkdir *d, viv__frame *f)
 static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
 {
     viv__frame *f = *fp;
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     viv_frame_info info;
     viv_frame_info_parse(&info, viv__frame_bytes(f), f->len);
     for (droprule *r = d->rules; r; r = r->next) {
@@ -586,7 +605,7 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
         return 0;
     viv_time_t delay = 0;
     struct viv_link *l = d->link;
-    viv_verdict v = d->icb(l, d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
+    viv_verdict v = d->icb(l, (viv_link_dir)d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
     if (l->dead) {
         /* The intercept freed the link (or a node it plugs into): the frame dies with it.
          * The link's memory lasts until this event is over. */
@@ -637,7 +656,7 @@ static void arrive(viv_sim_t *sim, void *user)
     int judged = e->judged;
     (void)sim;
     flight_unlink(e);
-    ent_put(d->link, e);
+    ent_put(d, e);
     if (VIV__UNLIKELY(!judged && (d->rules || d->icb))) {
         arrive_judge(d, f);
         return;
@@ -649,7 +668,7 @@ static void arrive(viv_sim_t *sim, void *user)
 
 static void dir_flush(struct viv__linkdir *d)
 {
-    viv_sim_t *sim = d->link->sim;
+    viv_sim_t *sim = d->sim;
     /* Waiting frames are in flight already (their arrival is scheduled) and are counted
      * there; they never started transmission. */
     uint32_t wf;
@@ -664,11 +683,11 @@ static void dir_flush(struct viv__linkdir *d)
         tapent_release(sim, d->tap_pending);
     }
     while (d->flight.next != &d->flight) {
-        txent *e = d->flight.next;
+        txent *e = (txent *)d->flight.next;
         flight_unlink(e);
         viv_sim_cancel(sim, e->ev);
         dir_drop(d, VIV_DROP_CUT, e->f);
-        ent_put(d->link, e);
+        ent_put(d, e);
     }
     if (d->busy_until > sim->now)
         d->busy_until = sim->now;
@@ -698,8 +717,8 @@ static void link_unplug(struct viv_link *l, int carrier)
         d->q = NULL;
         d->q_cap = 0;
         d->icb = NULL;
-        d->from->link = NULL;
-        d->from->out = NULL;
+        l->d[!i].to->link = NULL; /* the port d leaves from */
+        l->d[!i].to->out = NULL;
     }
     for (int i = 0; i < 2 && carrier; i++) /* each port whose incoming direction was up loses carrier */
         if (l->d[i].up)
@@ -709,10 +728,14 @@ static void link_unplug(struct viv_link *l, int carrier)
 static void link_mem_free(struct viv_link *l)
 {
     viv_sim_t *sim = l->sim;
-    while (l->free_ents) {
-        txent *e = l->free_ents;
-        l->free_ents = e->next;
-        viv__free(sim, e, sizeof(*e));
+    for (int i = 0; i < 2; i++) {
+        struct viv__linkdir *d = &l->d[i];
+        while (d->free_ents) {
+            txent *e = d->free_ents;
+            d->free_ents = (txent *)e->l.next;
+            if (e != &d->ent0)
+                viv__free(sim, e, sizeof(*e));
+        }
     }
     viv__free(sim, l, sizeof(*l));
 }
@@ -768,11 +791,12 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     for (int i = 0; i < 2; i++) {
         struct viv__linkdir *d = &l->d[i];
         d->link = l;
-        d->dir = (viv_link_dir)i;
-        d->from = i == 0 ? a : b;
+        d->dir = (uint8_t)i;
         d->to = i == 0 ? b : a;
         d->up = 1;
+        d->sim = sim;
         d->flight.next = d->flight.prev = &d->flight;
+        d->free_ents = &d->ent0; /* ent0.l.next is NULL: the list's end */
         params_apply(d, params);
         /* The link's key comes from its ends (their names and ports), and each direction
          * has its own stream. */
@@ -857,7 +881,10 @@ int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns)
     VIV__HANDLE(link, LINK);
     CHECK_LINK_DIR(link, dir, 1);
     VIV__CHECK(link->sim, delay_ns != VIV_TIME_NEVER, "infinite delay");
-    FOR_DIRS(link, dir, d->p.delay_ns = delay_ns);
+    FOR_DIRS(link, dir, {
+        d->p.delay_ns = delay_ns;
+        params_note(d);
+    });
     return 0;
 }
 
@@ -916,7 +943,7 @@ viv_port_t *viv_link_port(const viv_link_t *link, int which)
     VIV__HANDLE(link, LINK);
     if (!link || which < 0 || which > 1)
         return NULL;
-    return link->d[which].from;
+    return link->d[!which].to; /* where direction `which` leaves from */
 }
 
 int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb, void *user)

@@ -206,6 +206,11 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     }
     sw->st.flooded++;
     for (uint32_t i = 0; i < n->nports; i++) {
+        if (i + 4 < n->nports)
+            viv__port_prefetch(n->ports[i + 4]);
+        if (i + 2 < n->nports)
+            viv__port_prefetch_out(n->ports[i + 2]);
+        viv__schedule_prefetch(n->sim); /* each send schedules one arrival */
         struct viv_port *p = n->ports[i];
         if (p != in && p->out)
             viv__port_send(p, viv__frame_ref(f));

@@ -24,11 +24,11 @@ typedef struct viv__ifaddr {
 typedef struct viv__iface {
     struct viv_port *port;
     uint32_t index;
-    char name[16];
+    uint32_t naddrs;
     viv_mac_t mac;
     uint32_t mtu;
     viv__ifaddr addrs[VIV__MAX_ADDRS];
-    uint32_t naddrs;
+    char name[16];
 } viv__iface;
 
 /* The routing table (route.c): a path-compressed binary trie over the prefixes, each node
@@ -159,20 +159,36 @@ typedef struct viv__echo_user {
     struct viv__echo_user *next;
 } viv__echo_user;
 
+/* The fields a received frame reads (a flooded ARP request: the interface, the address
+ * check, ARP aging and the single neighbour, the first counters) follow the node's own
+ * (sim, ops, up, last in struct viv_node) on a few consecutive cache lines; in a large
+ * network each line a flood's reception touches is a miss (docs/performance.md). */
 struct viv_host {
     struct viv_node node;
-    viv_host_opts opts; /* defaults resolved; name not kept */
-    int forwarding;
-    uint32_t nl4;         /* transports in l4 (kept here: no padding hole) */
     viv__iface **ifaces;  /* &iface0_slot while there is at most one */
-    uint32_t nifaces, ifaces_cap;
     viv__iface *iface0_slot;
+    uint32_t nifaces, ifaces_cap;
+    uint32_t naddrs; /* addresses on all interfaces */
+    uint32_t narp;
+    /* Bit (ip * K) >> 27 is set for each address ip of the host (host.c): an address whose
+     * bit is clear is not the host's, with no scan and no index probe (ARP traffic heard
+     * from a LAN, forwarded packets). */
+    uint32_t addr_bloom;
+    uint32_t nl4; /* transports in l4 */
+    viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
+                                   checks it without touching the entry (arp.c) */
+    uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
+                             neighbour (its gateway) read neither the map nor the entry */
+    viv__arp *arp_first; /* every entry, in creation order, to arp_last */
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
      * that a scan of the interfaces is as fast and a host pays no memory for it. */
     viv__map addr_index;
-    uint32_t naddrs; /* addresses on all interfaces */
+    viv__iface iface0; /* the first interface, in the host (host.c) */
+    viv_ip_stats_t st;
+    viv_host_opts opts; /* defaults resolved; name not kept */
+    int forwarding;
     /* The low bits every directed broadcast address of the host has set (the host part of
      * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
      * index only for destinations that pass this (host.c keeps it). */
@@ -183,17 +199,8 @@ struct viv_host {
     uint64_t route_gen;
     viv__map arp_map; /* iface << 32 | ip -> viv__arp: every entry while there are two or
                          more (arp.c), none before */
-    viv__arp *arp_first, *arp_last;      /* every entry, in creation order */
+    viv__arp *arp_last;
     viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
-    viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
-                                   checks it without touching the entry (arp.c) */
-    uint32_t narp;
-    /* Bit (ip * K) >> 27 is set for each address ip of the host (host.c): an address whose
-     * bit is clear is not the host's, with no scan and no index probe (ARP traffic heard
-     * from a LAN, forwarded packets). */
-    uint32_t addr_bloom;
-    uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
-                             neighbour (its gateway) read neither the map nor the entry */
     const viv__l4_proto *l4[VIV__MAX_L4]; /* viv__transports */
     void *l4_ctx[VIV__MAX_L4];             /* this host's state for each (NULL: none yet) */
     viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
@@ -202,8 +209,6 @@ struct viv_host {
     uint16_t next_echo_ident;
     uint16_t ip_ident;
     viv_rng_t rng;
-    viv_ip_stats_t st;
-    viv__iface iface0; /* the first interface, in the host (host.c) */
 };
 
 /* ---- host.c ---------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #ifndef VIV_CORE_CORE_H
 #define VIV_CORE_CORE_H
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,11 +19,19 @@
 #define VIV__LIKELY(x) __builtin_expect(!!(x), 1)
 #define VIV__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VIV__NOINLINE __attribute__((noinline))
+/* Tell the optimiser a condition that always holds (checked by assert in debug builds). */
+#define VIV__ASSUME(x)                                                                      \
+    do {                                                                                   \
+        assert(x);                                                                         \
+        if (!(x))                                                                          \
+            __builtin_unreachable();                                                       \
+    } while (0)
 #else
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
 #define VIV__NOINLINE
+#define VIV__ASSUME(x) assert(x)
 #endif
 
 /* After the macros above, which the queue's inline push uses. */

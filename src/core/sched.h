@@ -212,6 +212,9 @@ static inline uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__e
             return VIV__QNIL;
         h = q->bucket[b].head;
     }
+    /* A bucket names a slot, never VIV__QNIL: the caller's test of the result for
+     * VIV__QNIL then needs no test on this path. */
+    VIV__ASSUME(h != VIV__QNIL);
     viv__event *e = &ev[h];
     if (e->time > limit)
         return VIV__QNIL;

@@ -51,6 +51,8 @@ void viv__sched_init(viv__sched *q)
     q->start = VIV__SCHED_EMPTY;
     q->top = 0;
     q->len = 0;
+    q->hint_t = VIV__SCHED_EMPTY;
+    q->hint_lead = VIV__QNIL;
     q->resizes = 0;
     q->slow_total = 0;
     q->cost_total = 0;
@@ -335,15 +337,28 @@ static void group_lead(viv__sched_bucket *bk, viv__event *ev, uint32_t *p, uint3
         bk->tail = slot;
 }
 
+/* Leader h's instant changed hands (to `to`, or to nobody with others there: VIV__QNIL). */
+static inline void hint_moved(viv__sched *q, uint32_t h, uint32_t to)
+{
+    if (VIV__UNLIKELY(q->hint_lead == h)) {
+        q->hint_lead = to;
+        if (to == VIV__QNIL)
+            q->hint_t = VIV__SCHED_EMPTY;
+    }
+}
+
 /* The leader h of a group leaves (it is popped or removed): the oldest member leads, in the
  * place *p names (in bucket bk). */
-static inline void group_succeed(viv__sched_bucket *bk, viv__event *ev, uint32_t *p, uint32_t h)
+static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__event *ev,
+                                 uint32_t *p, uint32_t h)
 {
     uint32_t newest = ev[h].same;
     uint32_t oldest = ev[newest].same;
     if (oldest == newest) {
         ev[oldest].same = VIV__QNIL;
+        hint_moved(q, h, VIV__QNIL); /* alone now: its pop will not look at the hint */
     } else {
+        hint_moved(q, h, oldest);
         uint32_t second = ev[oldest].same;
         ev[newest].same = second;
         ev[second].next = newest;
@@ -358,23 +373,49 @@ static inline void group_succeed(viv__sched_bucket *bk, viv__event *ev, uint32_t
 void viv__sched_pop_group(viv__sched *q, viv__event *ev, uint32_t b, uint32_t h)
 {
     viv__sched_bucket *bk = &q->bucket[b];
-    group_succeed(bk, ev, &bk->head, h);
+    group_succeed(q, bk, ev, &bk->head, h);
 }
 
 /* ---- push ----------------------------------------------------------------------------- */
 
+/* Slot joins leader L's instant (not before L): out of line, so that the callers' paths to
+ * it are tail calls that keep nothing live. */
+static VIV__NOINLINE void push_join(viv__sched *q, viv__event *ev, uint32_t L, uint32_t slot)
+{
+    q->cost += group_add(ev, L, slot);
+}
+
+static VIV__NOINLINE void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                    uint32_t b, uint32_t slot, uint64_t t);
+
 void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                           uint32_t slot, uint64_t t)
 {
-    viv__sched_bucket *bk = &q->bucket[b];
     viv__event *e = &ev[slot];
-    uint32_t tl = bk->tail;
     q->len++;
-    if (t == ev[tl].time && !key_lt(e, &ev[tl])) {
-        /* At the bucket's last time, after its leader: that instant's group, no walk. */
-        q->cost += group_add(ev, tl, slot);
+    if (t == q->hint_t && !key_lt(e, &ev[q->hint_lead])) {
+        /* At the instant the last push joined, after its leader (the rest of a flood): no
+         * walk. */
+        push_join(q, ev, q->hint_lead, slot);
         return;
     }
+    uint32_t tl = q->bucket[b].tail;
+    if (t == ev[tl].time && !key_lt(e, &ev[tl])) {
+        /* At the bucket's last time, after its leader: that instant's group, no walk. */
+        q->hint_t = t;
+        q->hint_lead = tl;
+        push_join(q, ev, tl, slot);
+        return;
+    }
+    push_walk(sim, q, ev, b, slot, t);
+}
+
+/* A push between two of bucket b's times (or before the leader of one): the walk. */
+static void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
+                      uint32_t slot, uint64_t t)
+{
+    viv__sched_bucket *bk = &q->bucket[b];
+    viv__event *e = &ev[slot];
     /* Between the bucket's times: a walk, a slow operation. */
     uint32_t *p = &bk->head;
     uint32_t h, steps = 0;
@@ -383,10 +424,15 @@ void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
         steps++;
     }
     if (ev[h].time == t) {
-        if (key_lt(e, &ev[h]))
+        if (key_lt(e, &ev[h])) {
             group_lead(bk, ev, p, h, slot);
-        else
+            hint_moved(q, h, slot);
+            h = slot;
+        } else {
             steps += group_add(ev, h, slot);
+        }
+        q->hint_t = t;
+        q->hint_lead = h;
     } else {
         e->next = h;
         *p = slot;
@@ -508,6 +554,7 @@ static VIV__NOINLINE uint32_t seek_resize(struct viv_sim *sim, viv__sched *q, vi
 void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
     q->start = VIV__SCHED_EMPTY;
+    q->hint_t = VIV__SCHED_EMPTY;
     if (q->nb > VIV__SCHED_MIN_BUCKETS)
         rebuild(sim, q, ev, VIV__SCHED_MIN_BUCKETS); /* cannot fail: no allocation */
 }
@@ -568,6 +615,8 @@ void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint3
         if (newest) {
             uint32_t L = find_leader(q, ev, slot, &p, &before);
             ev[L].same = prev == slot ? VIV__QNIL : prev;
+            if (prev == slot)
+                hint_moved(q, L, VIV__QNIL);
         }
     } else {
         uint32_t L = find_leader(q, ev, slot, &p, &before);
@@ -578,7 +627,7 @@ void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint3
             if (bk->tail == slot)
                 bk->tail = before; /* the bucket's new last (none if it is empty now) */
         } else {
-            group_succeed(bk, ev, p, slot);
+            group_succeed(q, bk, ev, p, slot);
         }
     }
     if (--q->len == 0)

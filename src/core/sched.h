@@ -101,6 +101,11 @@ typedef struct viv__sched {
     uint64_t top;     /* start + 2^shift: the end of the current day (0 on the last day of
                        * time, which then takes the slow path every time) */
     size_t len;       /* queued slots */
+    /* The instant a push last joined (VIV__SCHED_EMPTY: none) and its leader, which has
+     * other events there while the hint holds: the next push at that instant (the rest of
+     * a flood) joins without walking its bucket. */
+    uint64_t hint_t;
+    uint32_t hint_lead;
     size_t grow_at;   /* grow when a walk finds len above this */
     size_t shrink_at; /* shrink when a scan finds len below this */
     /* Tuning checks come every `window` slow operations (walks along a bucket and scans

@@ -104,6 +104,7 @@ static void rig_check(const rig *r)
     const viv__sched *q = &r->q;
     const viv__event *ev = r->ev;
     size_t n = 0;
+    int hint_seen = q->hint_t == VIV__SCHED_EMPTY;
     for (uint32_t b = 0; b < q->nb; b++) {
         uint32_t h = q->bucket[b].head, last = VIV__QEND;
         while (h != VIV__QEND) {
@@ -112,6 +113,12 @@ static void rig_check(const rig *r)
             if (last != VIV__QEND)
                 assert_true(ev[last].time < ev[h].time);
             n++;
+            if (h == q->hint_lead && q->hint_t != VIV__SCHED_EMPTY) {
+                /* The hint names a leader at its instant, with other events there. */
+                assert_int_equal(ev[h].time, q->hint_t);
+                assert_int_not_equal(ev[h].same, VIV__QNIL);
+                hint_seen = 1;
+            }
             uint32_t newest = ev[h].same;
             if (newest != VIV__QNIL) {
                 uint32_t m = ev[newest].same, prev = newest, k = 0;
@@ -138,6 +145,7 @@ static void rig_check(const rig *r)
             assert_int_equal(q->bucket[b].tail, last);
     }
     assert_int_equal(n, q->len);
+    assert_true(hint_seen);
 }
 
 static void rig_push(rig *r, uint64_t time)
@@ -302,6 +310,8 @@ static void test_sched__removal_anywhere_keeps_the_order(void **state)
                 rig_remove(&r, (size_t)viv_rng_below(&g, n));
             else
                 rig_pop(&r, UINT64_MAX);
+            if (step % 16 == 0)
+                rig_check(&r);
         }
         /* Drain half by removal, then pop the rest in order. */
         while (viv__sched_len(&r.q) > 1000)

@@ -14,13 +14,14 @@
  * seq) order, in a ring linked both ways. A push before the bucket's first time or after its
  * last (the common cases: most times are new, or the latest of their day), or at the last
  * time when it sorts after that instant's events (one owner's burst, or a flood through
- * owners made in order), costs O(1); only a push between two of the bucket's times walks
- * the list. Popping takes the head of the current day's bucket; when that is not due, it
+ * owners made in order), or at the instant the previous push joined (a hint), costs O(1);
+ * only a push between two of the bucket's times walks the list. Popping takes the head of the current day's bucket; when that is not due, it
  * scans buckets day by day, and a year with nothing due falls back to a direct search.
  *
  * Tuning is automatic and costs nothing on the O(1) paths: the walks and the scans (the
- * slow operations) count their steps and check the calendar. nb doubles when a walk finds
- * more events than buckets and halves when a scan finds fewer than a quarter, and the day
+ * slow operations) count their steps and check the calendar. nb grows to fit when a walk, a
+ * scan or a removal finds more events than buckets and shrinks when a scan finds fewer than
+ * a quarter (or the queue empties), and the day
  * width is re-estimated from the gaps between the earliest distinct times at every resize
  * and whenever the slow operations cost too much on average (a skewed or drifting
  * distribution). A failed allocation only postpones a resize: push and pop never fail.

@@ -3,6 +3,7 @@
 #ifndef VIV_CORE_CORE_H
 #define VIV_CORE_CORE_H
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,12 +22,20 @@
 /* Ask for the cache line holding p ahead of its use (a hint: no fault, no effect on the
  * run). For memory the next events will touch, in networks larger than the caches. */
 #define VIV__PREFETCH(p) __builtin_prefetch(p)
+/* Tell the optimiser a condition that always holds (checked by assert in debug builds). */
+#define VIV__ASSUME(x)                                                                      \
+    do {                                                                                   \
+        assert(x);                                                                         \
+        if (!(x))                                                                          \
+            __builtin_unreachable();                                                       \
+    } while (0)
 #else
 #define VIV__PREFETCH(p) ((void)(p))
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
 #define VIV__NOINLINE
+#define VIV__ASSUME(x) assert(x)
 #endif
 
 /* After the macros above, which the queue's inline push uses. */
@@ -132,9 +141,11 @@ struct viv_sim {
 
     /* Events: the event table (viv__event, in sched.h) and the queue over it. */
     viv__sched q;
-    viv__event *ev;
+    viv__event *ev; /* &ev_none until the first event: a table of the sentinel alone */
     uint32_t ev_len, ev_cap;
     uint32_t ev_free; /* head of the free-slot list, UINT32_MAX if empty */
+    viv__event ev_none; /* the sentinel of an empty queue, before the table exists (a pop
+                         * reads the sentinel's time without testing for a table first) */
     uint64_t dispatched;
     size_t obs_pending; /* queued observers' events (all queued: viv__sched_len(&q)) */
     int running;
@@ -406,9 +417,20 @@ static inline void viv__timer_clear(viv__timer *t)
     t->slot = VIV__QNIL;
     t->queued = 0;
 }
+void viv__timer_set_slow(viv__timer *t, viv_time_t at);
 /* Fire at `at` (not before now: an earlier time means now; VIV_TIME_NEVER stops it). If the
- * timer is already set, the new deadline replaces the old. Never fails. */
-void viv__timer_set(viv__timer *t, viv_time_t at);
+ * timer is already set, the new deadline replaces the old. Never fails. A deadline at or
+ * after the queued event's time (a retransmission timeout pushed back by an ACK) is a store
+ * and a few tests, inline: the event fires first and re-arms itself. */
+static inline void viv__timer_set(viv__timer *t, viv_time_t at)
+{
+    /* A queued event is never in the past, so such an `at` needs no clamping to now. */
+    if (t->queued && at != VIV_TIME_NEVER && t->sim->ev[t->slot].time <= at) {
+        t->deadline = at;
+        return;
+    }
+    viv__timer_set_slow(t, at);
+}
 /* Fire at the earlier of its current deadline and `at`. */
 static inline void viv__timer_set_min(viv__timer *t, viv_time_t at)
 {

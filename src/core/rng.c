@@ -258,22 +258,26 @@ double viv_ln(double x)
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
     int k = 0;
-    if ((bits >> 52) == 0) { /* subnormal: scale into the normal range */
-        x *= 18014398509481984.0; /* 2^54 */
+    /* x > 0: its bits' top twelve are its exponent. One test sends subnormals (exponent 0)
+     * and +inf (0x7ff) to the rare path. */
+    if (VIV__UNLIKELY((bits >> 52) - 1 >= 0x7fe)) {
+        if ((bits >> 52) != 0)
+            return x; /* +inf */
+        x *= 18014398509481984.0; /* subnormal: scaled into the normal range by 2^54 */
         memcpy(&bits, &x, sizeof bits);
         k = -54;
     }
-    int exp = (int)((bits >> 52) & 0x7ff);
-    if (exp == 0x7ff)
-        return x; /* +inf */
-    k += exp - 1023;
+    k += (int)(bits >> 52) - 1023;
     unsigned j = (unsigned)(bits >> 45) & 127u;
-    bits = (bits & UINT64_C(0x000fffffffffffff)) | UINT64_C(0x3ff0000000000000);
-    double m;
-    memcpy(&m, &bits, sizeof m);
+    /* x = 2^k m with m in [1, 2) and c = 1 + j/128 + 1/256 the centre of m's table interval
+     * (j is m's top seven fraction bits): m - c is f - (1 + 1/256), f being 1 plus m's
+     * fraction bits below those seven. Both differences are exact (operands within a factor
+     * of two of each other), so this is m - c bit for bit, with no conversion of j. */
+    bits = (bits & UINT64_C(0x00001fffffffffff)) | UINT64_C(0x3ff0000000000000);
+    double f;
+    memcpy(&f, &bits, sizeof f);
     const double *t = ln_table[j];
-    double c = 1.0 + (double)j * (1.0 / 128) + 1.0 / 256;
-    double r = (m - c) * t[0];
+    double r = (f - (1.0 + 1.0 / 256)) * t[0];
     /* ln(1 + r) = r - r^2/2 + r^3/3 - r^4/4 + r^5/5 - r^6/6 + r^7/7 (error below 2^-66). */
     double r2 = r * r;
     double p_a = -0.5 + r * (1.0 / 3);

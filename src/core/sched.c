@@ -15,19 +15,18 @@
 #define SCHED_NARROW_FROM (1u << 16) /* buckets */
 /* Distinct times sampled to estimate the gap. */
 #define SCHED_SAMPLES 32u
-/* Re-tune when pushes and pops cost more than this many steps each on average. */
+/* Re-tune when the slow operations (walks, scans) cost more than this many steps each on
+ * average. */
 #define SCHED_COST_LIMIT 8u
 
 static void set_thresholds(viv__sched *q)
 {
     q->grow_at = (size_t)q->nb * SCHED_LOAD;
-    /* At least 1: a pop that empties the queue always takes the rare path (which marks the
-     * calendar empty). */
-    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 1;
+    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
 }
 
-/* Start a tuning window: the next check comes 2 nb << backoff operations from now. Its
- * operations count into ops_total when it ends (or is cut short by a rebuild). */
+/* Start a tuning window: the next check comes 2 nb << backoff slow operations from now.
+ * Its operations count into slow_total when it ends (or is cut short by a rebuild). */
 static void start_window(viv__sched *q)
 {
     q->window = (2 * (uint64_t)q->nb) << q->backoff;
@@ -38,7 +37,7 @@ static void start_window(viv__sched *q)
 /* Close the current window early or on time: its operations and cost go into the totals. */
 static void close_window(viv__sched *q)
 {
-    q->ops_total += q->window - q->left;
+    q->slow_total += q->window - q->left;
     q->cost_total += q->cost;
 }
 
@@ -49,16 +48,19 @@ void viv__sched_init(viv__sched *q)
     q->mask = VIV__SCHED_MIN_BUCKETS - 1;
     q->shift = 10; /* 1 us days until the first estimate */
     q->cur = 0;
-    q->day = VIV__SCHED_EMPTY;
+    q->start = VIV__SCHED_EMPTY;
+    q->top = 0;
     q->len = 0;
+    q->hint_t = VIV__SCHED_EMPTY;
+    q->hint_lead = VIV__QNIL;
     q->resizes = 0;
-    q->ops_total = 0;
+    q->slow_total = 0;
     q->cost_total = 0;
     q->backoff = 0;
     q->retuned = 0;
     q->rebuilt_at = 0;
     for (uint32_t i = 0; i < VIV__SCHED_MIN_BUCKETS; i++)
-        q->small[i] = VIV__QEND;
+        q->small[i].head = q->small[i].tail = VIV__QEND;
     set_thresholds(q);
     start_window(q);
 }
@@ -80,7 +82,17 @@ static inline bool key_lt(const viv__event *a, const viv__event *b)
 static inline void link_leader(viv__sched *q, viv__event *ev, uint32_t x)
 {
     uint64_t t = ev[x].time;
-    uint32_t *p = &q->bucket[(t >> q->shift) & q->mask];
+    viv__sched_bucket *bk = &q->bucket[(t >> q->shift) & q->mask];
+    if (bk->head == VIV__QEND || ev[bk->tail].time < t) { /* the bucket's last */
+        if (bk->head == VIV__QEND)
+            bk->head = x;
+        else
+            ev[bk->tail].next = x;
+        ev[x].next = VIV__QEND;
+        bk->tail = x;
+        return;
+    }
+    uint32_t *p = &bk->head;
     uint32_t h;
     while (ev[h = *p].time < t)
         p = &ev[h].next;
@@ -136,13 +148,21 @@ static uint32_t estimate_shift(const uint64_t *s, uint32_t k, uint32_t old, uint
     return shift;
 }
 
+/* Make the day of time t (not before any queued time) the current one. */
+static void set_day(viv__sched *q, uint64_t t)
+{
+    q->start = (t >> q->shift) << q->shift;
+    q->top = q->start + (UINT64_C(1) << q->shift); /* 0 on the last day of time */
+    q->cur = (uint32_t)(t >> q->shift) & q->mask;
+}
+
 /* Rebuild the calendar with nb buckets and a fresh day width. Returns false (and changes
  * nothing) if the new bucket array cannot be allocated. */
 static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t nb)
 {
     if (nb < VIV__SCHED_MIN_BUCKETS)
         nb = VIV__SCHED_MIN_BUCKETS;
-    uint32_t *nbk = q->bucket;
+    viv__sched_bucket *nbk = q->bucket;
     if (nb != q->nb) {
         if (nb == VIV__SCHED_MIN_BUCKETS) {
             nbk = q->small;
@@ -163,7 +183,7 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
     uint32_t km = 0;
     size_t stride = q->len / SCHED_SAMPLES + 1, leaders = 0;
     for (uint32_t b = 0; b < q->nb; b++) {
-        uint32_t h = q->bucket[b];
+        uint32_t h = q->bucket[b].head;
         while (h != VIV__QEND) {
             uint32_t nx = ev[h].next;
             ev[h].next = all;
@@ -192,29 +212,39 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
     q->mask = nb - 1;
     q->shift = estimate_shift(s, k, q->shift, nb, floor_ns);
     for (uint32_t b = 0; b < nb; b++)
-        nbk[b] = VIV__QEND;
+        nbk[b].head = nbk[b].tail = VIV__QEND;
     while (all != VIV__QNIL) {
         uint32_t nx = ev[all].next;
         link_leader(q, ev, all);
         all = nx;
     }
-    q->day = k ? s[0] >> q->shift : VIV__SCHED_EMPTY;
-    q->cur = (uint32_t)q->day & (nb - 1);
+    if (k) {
+        set_day(q, s[0]);
+    } else {
+        q->start = VIV__SCHED_EMPTY;
+        q->top = 0;
+        q->cur = 0;
+    }
     close_window(q);
-    q->rebuilt_at = q->ops_total;
+    q->rebuilt_at = q->slow_total;
     q->resizes++;
     set_thresholds(q);
     start_window(q);
     return true;
 }
 
-/* Every 2 nb operations, re-tune if they cost too much on average. A distribution that no
- * day width suits (bursts far apart, say) would otherwise be re-tuned again and again for
- * nothing: after a re-tuning that did not bring the cost down, the next check waits twice
- * as long (up to 2^10 times), and a good window resets the wait. */
-void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+/* Every 2 nb slow operations, and after a scan that found nothing due within a year (a
+ * direct search, O(nb): days far too narrow for the queue), re-tune if the slow operations
+ * of the window so far cost too much on average. A distribution that no day width suits
+ * (bursts far apart, say) would otherwise be re-tuned again and again for nothing: after a
+ * re-tuning that did not bring the cost down, the next check waits twice as long (up to
+ * 2^10 times), and a good window resets the wait. */
+static VIV__NOINLINE void tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    if (q->cost > SCHED_COST_LIMIT * q->window) {
+    uint64_t done = q->window - q->left;
+    if (q->left && q->backoff)
+        return; /* a search while re-tuning is known not to help: wait for the window */
+    if (q->cost > SCHED_COST_LIMIT * (done ? done : 1)) {
         int futile = q->retuned; /* the previous window was right after a re-tuning */
         if (rebuild(sim, q, ev, q->nb)) {
             q->retuned = 1;
@@ -224,6 +254,8 @@ void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
             }
             return;
         }
+    } else if (q->left) {
+        return; /* an early check that found the window cheap so far: it goes on */
     } else {
         q->backoff = 0;
     }
@@ -232,119 +264,245 @@ void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
     start_window(q);
 }
 
-/* Slot joins the group at its time, led by ev[h] (*p names h). The leader is the group's
- * least event; the ring behind it runs from the least of the rest to the greatest, and the
- * leader's `same` names the greatest. Returns the steps taken. */
-static uint32_t group_join(viv__event *ev, uint32_t *p, uint32_t h, uint32_t slot)
+/* Grow straight to the size that fits (pushes that never walk, a burst at one instant, can
+ * leave the calendar far too small before anything checks). */
+static VIV__NOINLINE void grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (q->nb > UINT32_MAX / 4) {
+        q->grow_at = SIZE_MAX;
+        return;
+    }
+    uint32_t nb = q->nb * 2;
+    while (nb <= UINT32_MAX / 4 && q->len > (size_t)nb * SCHED_LOAD)
+        nb *= 2;
+    if (!rebuild(sim, q, ev, nb))
+        q->grow_at = q->len * 2; /* try again later */
+}
+
+/* ---- equal-time groups ---------------------------------------------------------------- */
+
+/* Slot (not less than leader L) joins L's instant. Returns the steps taken: none when it
+ * sorts after every event there (the common case), else a walk of the ring from its
+ * oldest member. */
+static uint32_t group_add(viv__event *ev, uint32_t L, uint32_t slot)
 {
     viv__event *e = &ev[slot];
-    uint32_t steps = 0;
-    uint32_t newest = ev[h].same;
-    if (VIV__UNLIKELY(key_lt(e, &ev[h]))) {
-        /* A new least: it leads, and the old leader heads the ring. */
-        if (newest == VIV__QNIL) {
-            ev[h].same = h;
-            newest = h;
-        } else {
-            ev[h].same = ev[newest].same;
-            ev[newest].same = h;
-        }
-        e->same = newest;
-        e->next = ev[h].next;
-        *p = slot;
-    } else if (newest == VIV__QNIL) {
+    uint32_t newest = ev[L].same;
+    if (newest == VIV__QNIL) { /* a ring of one */
         e->same = slot;
-        ev[h].same = slot;
-    } else if (VIV__LIKELY(key_lt(&ev[newest], e))) {
-        e->same = ev[newest].same;
-        ev[newest].same = slot;
-        ev[h].same = slot;
+        e->next = slot;
+        ev[L].same = slot;
+        return 0;
+    }
+    uint32_t prev = newest, cur = ev[newest].same; /* cur: the oldest */
+    uint32_t steps = 0;
+    if (VIV__LIKELY(key_lt(&ev[newest], e))) {
+        ev[L].same = slot; /* the newest */
     } else {
-        uint32_t prev = newest, cur = ev[newest].same;
         while (key_lt(&ev[cur], e)) {
             prev = cur;
             cur = ev[cur].same;
             steps++;
         }
-        ev[prev].same = slot;
-        e->same = cur;
     }
+    ev[prev].same = slot;
+    e->same = cur;
+    e->next = prev;
+    ev[cur].next = slot;
     return steps;
 }
 
-/* Slot joins the equal-time group whose leader *p names, after `steps` list steps; the rest
- * of the push. Out of line and called last, so that the walk keeps nothing live across a
- * call. */
-static VIV__NOINLINE void push_join(struct viv_sim *sim, viv__sched *q, viv__event *ev,
-                                    uint32_t *p, uint32_t slot, uint32_t steps)
+/* Slot, less than leader L (which *p names, in bucket bk), leads L's instant from now on:
+ * L becomes the oldest member. */
+static void group_lead(viv__sched_bucket *bk, viv__event *ev, uint32_t *p, uint32_t L,
+                       uint32_t slot)
 {
-    q->cost += steps + group_join(ev, p, *p, slot);
-    if (VIV__UNLIKELY(++q->len > q->grow_at))
-        viv__sched_grow(sim, q, ev);
-    else if (VIV__UNLIKELY(--q->left == 0))
-        viv__sched_tune(sim, q, ev);
+    viv__event *e = &ev[slot];
+    uint32_t newest = ev[L].same;
+    e->next = ev[L].next;
+    if (newest == VIV__QNIL) {
+        ev[L].same = L;
+        ev[L].next = L;
+        e->same = L;
+    } else {
+        uint32_t oldest = ev[newest].same;
+        ev[L].same = oldest;
+        ev[L].next = newest;
+        ev[newest].same = L;
+        ev[oldest].next = L;
+        e->same = newest;
+    }
+    *p = slot;
+    if (bk->tail == L)
+        bk->tail = slot;
 }
 
-void viv__sched_push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t *p,
+/* Leader h's instant changed hands (to `to`, or to nobody with others there: VIV__QNIL). */
+static inline void hint_moved(viv__sched *q, uint32_t h, uint32_t to)
+{
+    if (VIV__UNLIKELY(q->hint_lead == h)) {
+        q->hint_lead = to;
+        if (to == VIV__QNIL)
+            q->hint_t = VIV__SCHED_EMPTY;
+    }
+}
+
+/* The leader h of a group leaves (it is popped or removed): the oldest member leads, in the
+ * place *p names (in bucket bk). */
+static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__event *ev,
+                                 uint32_t *p, uint32_t h)
+{
+    uint32_t newest = ev[h].same;
+    uint32_t oldest = ev[newest].same;
+    if (oldest == newest) {
+        ev[oldest].same = VIV__QNIL;
+        hint_moved(q, h, VIV__QNIL); /* alone now: its pop will not look at the hint */
+    } else {
+        hint_moved(q, h, oldest);
+        uint32_t second = ev[oldest].same;
+        ev[newest].same = second;
+        ev[second].next = newest;
+        ev[oldest].same = newest;
+    }
+    ev[oldest].next = ev[h].next;
+    *p = oldest;
+    if (bk->tail == h)
+        bk->tail = oldest;
+}
+
+void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
+                          uint32_t h)
+{
+    viv__sched_bucket *bk = &q->bucket[b];
+    group_succeed(q, bk, ev, &bk->head, h);
+    /* A burst at one instant (a flood's arrivals): the oldest of the rest leads and runs
+     * next. Ask now for what it reads first (its user data, its owner's fingerprint) and
+     * for the slot after it, which in a network larger than the caches are all misses. */
+    uint32_t lead = bk->head;
+    VIV__PREFETCH(ev[lead].user);
+    if (ev[lead].owner < sim->own_len)
+        VIV__PREFETCH(&sim->own[ev[lead].owner]);
+    if (ev[lead].same != VIV__QNIL)
+        VIV__PREFETCH(&ev[ev[ev[lead].same].same]);
+}
+
+/* ---- push ----------------------------------------------------------------------------- */
+
+/* Slot joins leader L's instant (not before L): out of line, so that the callers' paths to
+ * it are tail calls that keep nothing live. */
+static VIV__NOINLINE void push_join(viv__sched *q, viv__event *ev, uint32_t L, uint32_t slot)
+{
+    q->cost += group_add(ev, L, slot);
+}
+
+static VIV__NOINLINE void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                    uint32_t b, uint32_t slot, uint64_t t);
+
+void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                           uint32_t slot, uint64_t t)
 {
     viv__event *e = &ev[slot];
-    uint32_t h = *p, steps = 0;
-    while (ev[h].time < t) { /* the sentinel stops it */
-        p = &ev[h].next;
-        h = *p;
-        steps++;
-    }
-    if (VIV__UNLIKELY(ev[h].time == t)) { /* not the sentinel: t < UINT64_MAX */
-        push_join(sim, q, ev, p, slot, steps);
+    q->len++;
+    if (t == q->hint_t && !key_lt(e, &ev[q->hint_lead])) {
+        /* At the instant the last push joined, after its leader (the rest of a flood): no
+         * walk. */
+        push_join(q, ev, q->hint_lead, slot);
         return;
     }
-    e->next = h;
-    e->same = VIV__QNIL;
-    *p = slot;
-    q->cost += steps;
-    if (VIV__UNLIKELY(++q->len > q->grow_at))
-        viv__sched_grow(sim, q, ev);
-    else if (VIV__UNLIKELY(--q->left == 0))
-        viv__sched_tune(sim, q, ev);
+    uint32_t tl = q->bucket[b].tail;
+    if (t == ev[tl].time && !key_lt(e, &ev[tl])) {
+        /* At the bucket's last time, after its leader: that instant's group, no walk. */
+        q->hint_t = t;
+        q->hint_lead = tl;
+        push_join(q, ev, tl, slot);
+        return;
+    }
+    push_walk(sim, q, ev, b, slot, t);
 }
 
-void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+/* A push between two of bucket b's times (or before the leader of one): the walk. */
+static void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
+                      uint32_t slot, uint64_t t)
 {
-    if (q->nb > UINT32_MAX / 4 || !rebuild(sim, q, ev, q->nb * 2))
-        q->grow_at = q->len * 2; /* try again later */
+    viv__sched_bucket *bk = &q->bucket[b];
+    viv__event *e = &ev[slot];
+    /* Between the bucket's times: a walk, a slow operation. */
+    uint32_t *p = &bk->head;
+    uint32_t h, steps = 0;
+    while (ev[h = *p].time < t) { /* stops at the tail at the latest */
+        p = &ev[h].next;
+        steps++;
+    }
+    if (ev[h].time == t) {
+        if (key_lt(e, &ev[h])) {
+            group_lead(bk, ev, p, h, slot);
+            hint_moved(q, h, slot);
+            h = slot;
+        } else {
+            steps += group_add(ev, h, slot);
+        }
+        q->hint_t = t;
+        q->hint_lead = h;
+    } else {
+        e->next = h;
+        *p = slot;
+    }
+    q->cost += steps;
+    if (VIV__UNLIKELY(q->len > q->grow_at))
+        grow(sim, q, ev);
+    else if (VIV__UNLIKELY(--q->left == 0))
+        tune(sim, q, ev);
 }
 
-/* The bucket whose head is the least queued time; moves the current day there. */
-static uint32_t find_min(viv__sched *q, const viv__event *ev)
+/* ---- pop ------------------------------------------------------------------------------ */
+
+/* The bucket of the least queued time if it is due within a year of days from the current
+ * one (the queue is not empty), which becomes the current day; else VIV__QNIL. Adds the
+ * empty days visited to the cost. */
+static inline uint32_t scan_days(viv__sched *q, const viv__event *ev)
 {
     uint32_t mask = q->mask;
     uint32_t b = q->cur;
-    uint64_t day = q->day;
+    uint64_t top = q->top, width = UINT64_C(1) << q->shift;
     for (uint32_t k = 0; k <= mask; k++) {
-        uint32_t h = q->bucket[b];
-        /* The sentinel's time is the greatest, so an empty bucket is never due: one test
-         * per day (the second, true but at the very end of time, is predicted). */
-        if ((ev[h].time >> q->shift) <= day && VIV__LIKELY(h != VIV__QEND)) {
+        /* The sentinel's time is the greatest, so an empty bucket is never due. Past the
+         * last day of time top wraps and nothing is due: the direct search. */
+        if (ev[q->bucket[b].head].time < top) {
             q->cur = b;
-            q->day = day;
+            q->top = top;
+            q->start = top - width;
             q->cost += k;
             return b;
         }
         b = (b + 1) & mask;
-        day++;
+        top += width;
     }
-    /* Nothing due within a year: search directly for the least head. */
+    q->cost += q->nb;
+    return VIV__QNIL;
+}
+
+/* Nothing due within a year: the least head, by direct search; its day becomes the current
+ * one. */
+static VIV__NOINLINE uint32_t search(viv__sched *q, const viv__event *ev)
+{
     uint32_t best = VIV__QNIL;
-    for (uint32_t i = 0; i <= mask; i++) {
-        uint32_t h = q->bucket[i];
-        if (h != VIV__QEND && (best == VIV__QNIL || ev[h].time < ev[q->bucket[best]].time))
+    for (uint32_t i = 0; i <= q->mask; i++) {
+        uint32_t h = q->bucket[i].head;
+        if (h != VIV__QEND &&
+            (best == VIV__QNIL || ev[h].time < ev[q->bucket[best].head].time))
             best = i;
     }
-    q->cur = best;
-    q->day = ev[q->bucket[best]].time >> q->shift;
-    q->cost += 2 * (uint64_t)q->nb;
+    set_day(q, ev[q->bucket[best].head].time);
+    q->cost += q->nb;
     return best;
+}
+
+/* The bucket of the least queued time (the queue is not empty), which becomes the current
+ * day. */
+static uint32_t find_min(viv__sched *q, const viv__event *ev)
+{
+    uint32_t b = scan_days(q, ev);
+    return b != VIV__QNIL ? b : search(q, ev);
 }
 
 uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev)
@@ -352,109 +510,136 @@ uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev)
     if (!q->len)
         return VIV__QNIL;
     uint64_t cost = q->cost; /* a look is not an operation: the tuning must not see it */
-    uint32_t h = q->bucket[find_min(q, ev)];
+    uint32_t h = q->bucket[find_min(q, ev)].head;
     q->cost = cost;
     return h;
 }
 
-uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint64_t limit)
+/* A scan that had to search (days far too narrow for the queue, or a queue far ahead of
+ * the current day): the tuning is checked at once rather than at the window's end. */
+static VIV__NOINLINE uint32_t seek_search(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    if (q->len == 0)
-        return VIV__QNIL;
-    uint32_t b = find_min(q, ev);
-    uint32_t h = q->bucket[b];
-    viv__event *e = &ev[h];
-    if (e->time > limit)
-        return VIV__QNIL;
-    uint32_t newest = e->same;
-    if (newest == VIV__QNIL) {
-        q->bucket[b] = e->next;
-    } else {
-        /* The oldest of the rest of the group becomes the leader. */
-        uint32_t oldest = ev[newest].same;
-        if (oldest == newest) {
-            ev[oldest].same = VIV__QNIL;
-        } else {
-            ev[newest].same = ev[oldest].same;
-            ev[oldest].same = newest;
-            VIV__PREFETCH(&ev[ev[newest].same]); /* the one after it (see below) */
-        }
-        ev[oldest].next = e->next;
-        q->bucket[b] = oldest;
-        /* A burst at one instant (a flood's arrivals): the next event is the new leader.
-         * Ask now for what it will read first (its user data, its owner's fingerprint) and
-         * for the slot after it, which in a large network are all cache misses. */
-        VIV__PREFETCH(ev[oldest].user);
-        if (ev[oldest].owner < sim->own_len)
-            VIV__PREFETCH(&sim->own[ev[oldest].owner]);
-    }
-    q->len--;
-    /* A queue whose length swings with bursts must not rebuild on every swing: shrink only
-     * nb operations after the last rebuild (its O(nb + len) is then spread over them), or at
-     * once when the queue is far too big (it drained). Shrink straight to the size that
-     * fits. */
-    if (VIV__UNLIKELY(q->len < q->shrink_at)) {
-        if (q->len == 0)
-            q->day = VIV__SCHED_EMPTY;
-        if (q->nb > VIV__SCHED_MIN_BUCKETS &&
-            (q->ops_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
-             q->len < q->nb / 16)) {
-            uint32_t nb = q->nb / 2;
-            while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
-                nb /= 2;
-            if (!rebuild(sim, q, ev, nb))
-                q->shrink_at = q->len / 2 + 1; /* try again later */
-            return h;
-        }
-    }
-    if (VIV__UNLIKELY(--q->left == 0))
-        viv__sched_tune(sim, q, ev);
-    return h;
+    uint32_t b = search(q, ev);
+    --q->left;
+    tune(sim, q, ev);
+    (void)b;
+    return q->cur; /* search made it the current day, and so would a rebuild */
 }
 
-void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot)
+/* After a scan that ended a tuning window. */
+static VIV__NOINLINE uint32_t seek_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
-    uint64_t t = ev[slot].time;
-    uint32_t *p = &q->bucket[(t >> q->shift) & q->mask];
-    uint32_t h, steps = 0;
+    tune(sim, q, ev);
+    return q->cur; /* a rebuild made the least time's day the current one */
+}
+
+/* The rare part of a scan: the queue is empty, or much smaller or larger than the calendar
+ * (a calendar too large makes pops scan empty days; one too small, when pushes never walk,
+ * makes them search). Shrinking goes straight to the size that fits, but not on every swing
+ * of a bursty queue: only nb slow operations after the last rebuild (its O(nb + len) is then
+ * spread over them), or at once when the queue is far too small for it (it drained). */
+static VIV__NOINLINE uint32_t seek_resize(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (q->len > q->grow_at) {
+        grow(sim, q, ev);
+    } else if (q->len < q->shrink_at &&
+               (q->slow_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
+                q->len < q->nb / 16)) {
+        uint32_t nb = q->nb / 2;
+        while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
+            nb /= 2;
+        if (!rebuild(sim, q, ev, nb))
+            q->shrink_at = q->len / 2; /* try again later */
+    }
+    if (q->len == 0)
+        return VIV__QNIL;
+    uint32_t b = scan_days(q, ev);
+    if (b == VIV__QNIL)
+        return seek_search(sim, q, ev);
+    if (--q->left == 0)
+        return seek_tune(sim, q, ev);
+    return b;
+}
+
+void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    q->start = VIV__SCHED_EMPTY;
+    q->hint_t = VIV__SCHED_EMPTY;
+    if (q->nb > VIV__SCHED_MIN_BUCKETS)
+        rebuild(sim, q, ev, VIV__SCHED_MIN_BUCKETS); /* cannot fail: no allocation */
+}
+
+uint32_t viv__sched_seek(struct viv_sim *sim, viv__sched *q, viv__event *ev)
+{
+    if (VIV__UNLIKELY(q->len <= q->shrink_at || q->len > q->grow_at))
+        return seek_resize(sim, q, ev); /* shrink_at is 0 at the least size */
+    uint32_t b = scan_days(q, ev);
+    if (VIV__UNLIKELY(b == VIV__QNIL))
+        return seek_search(sim, q, ev);
+    if (VIV__UNLIKELY(--q->left == 0))
+        return seek_tune(sim, q, ev);
+    return b;
+}
+
+/* ---- removal -------------------------------------------------------------------------- */
+
+/* The leader of the instant of queued slot x (x itself if it leads), the place that names
+ * it (*p_out) and the leader before it in the bucket (VIV__QEND if none). */
+static uint32_t find_leader(viv__sched *q, viv__event *ev, uint32_t x, uint32_t **p_out,
+                            uint32_t *before_out)
+{
+    uint64_t t = ev[x].time;
+    viv__sched_bucket *bk = &q->bucket[(t >> q->shift) & q->mask];
+    uint32_t *p = &bk->head;
+    uint32_t h, before = VIV__QEND, steps = 0;
     while (ev[h = *p].time < t) {
+        before = h;
         p = &ev[h].next;
         steps++;
     }
-    /* h leads the group at time t, which holds slot. */
-    uint32_t newest = ev[h].same;
-    if (h == slot) {
-        if (newest == VIV__QNIL) {
-            *p = ev[h].next;
-        } else {
-            /* The oldest of the rest of the group becomes the leader, as in a pop. */
-            uint32_t oldest = ev[newest].same;
-            if (oldest == newest) {
-                ev[oldest].same = VIV__QNIL;
-            } else {
-                ev[newest].same = ev[oldest].same;
-                ev[oldest].same = newest;
-            }
-            ev[oldest].next = ev[h].next;
-            *p = oldest;
+    q->cost += steps;
+    *p_out = p;
+    *before_out = before;
+    return h;
+}
+
+void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot)
+{
+    /* A calendar far too small (pushes that never walked) makes removals walk: removing
+     * every event of a large queue, newest first (a simulation taken apart), would be
+     * quadratic. */
+    if (VIV__UNLIKELY(q->len > q->grow_at))
+        grow(sim, q, ev);
+    viv__event *e = &ev[slot];
+    viv__sched_bucket *bk = &q->bucket[(e->time >> q->shift) & q->mask];
+    uint32_t *p, before;
+    if (ev[e->next].same == slot) {
+        /* A member (a leader's next is a leader or the sentinel, whose same never names
+         * it): out of the ring in O(1); its leader changes only if it was the newest. */
+        uint32_t prev = e->next, nx = e->same;
+        bool newest = prev == slot || key_lt(&ev[nx], e); /* alone, or before the oldest */
+        if (prev != slot) {
+            ev[prev].same = nx;
+            ev[nx].next = prev;
+        }
+        if (newest) {
+            uint32_t L = find_leader(q, ev, slot, &p, &before);
+            ev[L].same = prev == slot ? VIV__QNIL : prev;
+            if (prev == slot)
+                hint_moved(q, L, VIV__QNIL);
         }
     } else {
-        /* The group's ring runs from the oldest to the newest and back: find the slot's
-         * predecessor and close the ring over it. */
-        uint32_t prev = newest;
-        while (ev[prev].same != slot) {
-            prev = ev[prev].same;
-            steps++;
-        }
-        if (prev == slot) { /* the group's only member */
-            ev[h].same = VIV__QNIL;
+        uint32_t L = find_leader(q, ev, slot, &p, &before);
+        assert(L == slot);
+        (void)L;
+        if (e->same == VIV__QNIL) {
+            *p = e->next;
+            if (bk->tail == slot)
+                bk->tail = before; /* the bucket's new last (none if it is empty now) */
         } else {
-            ev[prev].same = ev[slot].same;
-            if (newest == slot)
-                ev[h].same = prev;
+            group_succeed(q, bk, ev, p, slot);
         }
     }
-    q->cost += steps;
     if (--q->len == 0)
-        q->day = VIV__SCHED_EMPTY;
+        q->start = VIV__SCHED_EMPTY;
 }

@@ -9,32 +9,40 @@
  *
  * Layout. Time is cut into days of 2^shift ns; day d belongs to bucket d mod nb (nb a power
  * of two), so a year of nb days wraps around the bucket array. A bucket is a list of its
- * distinct times in increasing order (whatever their year), and all events at one time hang
- * off the least of them (the leader) in (owner, seq) order; an event that sorts after the
- * group's greatest (the common case: one owner's burst at one instant) joins in O(1).
- * Popping scans buckets day by day from the current day; a year with nothing due falls
- * back to a direct search for the least time.
+ * distinct times in increasing order (whatever their year), with its first and its last
+ * (head and tail); all events at one time hang off the least of them (the leader) in (owner,
+ * seq) order, in a ring linked both ways. A push before the bucket's first time or after its
+ * last (the common cases: most times are new, or the latest of their day), or at the last
+ * time when it sorts after that instant's events (one owner's burst, or a flood through
+ * owners made in order), or at the instant the previous push joined (a hint), costs O(1);
+ * only a push between two of the bucket's times walks the list. Popping takes the head of the current day's bucket; when that is not due, it
+ * scans buckets day by day, and a year with nothing due falls back to a direct search.
  *
- * Tuning is automatic: nb doubles or halves as the queue grows or shrinks, and the day width
- * is re-estimated from the gaps between the earliest distinct times at every resize and
- * whenever pushes walk too far or pops scan too many empty days (a skewed or drifting
+ * Tuning is automatic and costs nothing on the O(1) paths: the walks and the scans (the
+ * slow operations) count their steps and check the calendar. nb grows to fit when a walk, a
+ * scan or a removal finds more events than buckets and shrinks when a scan finds fewer than
+ * a quarter (or the queue empties), and the day
+ * width is re-estimated from the gaps between the earliest distinct times at every resize
+ * and whenever the slow operations cost too much on average (a skewed or drifting
  * distribution). A failed allocation only postpones a resize: push and pop never fail.
  *
  * Removal. Any queued slot can be taken out (viv__sched_remove): cancelling an event frees
- * its slot at once, so the queue never carries dead entries. It costs a walk of the slot's
- * bucket up to its time (a few steps: the tuning keeps buckets short) and, for a slot that
- * is not the first at its instant, of that instant's group.
+ * its slot at once, so the queue never carries dead entries. An equal-time group is a ring
+ * linked both ways, so a member leaves it in O(1); a leader, or the newest member (whose
+ * leader names it), costs a walk of its bucket up to its time (a few steps: the tuning
+ * keeps buckets short). Taking the objects of a simulation apart newest first, each with
+ * its events at one instant, is then linear, not quadratic.
  *
  * The sentinel. Slot VIV__QEND (0) of every event table is never an event: its time is
  * UINT64_MAX, and it ends every bucket's list (an empty bucket names it), so a walk along a
- * bucket tests only times (`ev[h].time < t`), never for the end of the list as well: one
- * branch per step instead of two, and fewer mispredicted ones. The table's owner reserves
- * it (viv__sched_table_init) before the first push. Event times are below UINT64_MAX.
+ * bucket tests only times (`ev[h].time < t`), never for the end of the list as well, and a
+ * pop tests only whether the head is due. The table's owner reserves it
+ * (viv__sched_table_init) before the first push. Event times are below UINT64_MAX.
  *
  * The queue holds at most UINT32_MAX - 2 slots (indices are 32-bit, VIV__QNIL and the
  * sentinel excluded).
  *
- * Included through core.h (the inline push uses its VIV__LIKELY/UNLIKELY). */
+ * Included through core.h (the inline push and pop use its VIV__LIKELY/UNLIKELY). */
 #ifndef VIV_CORE_SCHED_H
 #define VIV_CORE_SCHED_H
 
@@ -50,9 +58,15 @@
 /* The sentinel slot (see above): the end of a bucket's list. */
 #define VIV__QEND 0u
 
-/* One slot of the event table. The simulation owns fn, user, gen and flags; the queue owns
+/* One slot of the event table. The simulation owns fn, user, gen and owner; the queue owns
  * next and same while the slot is queued (the simulation reuses next for its free list). A
- * slot is pending while it is queued; an id names it while gen matches the id's generation. */
+ * slot is pending while it is queued; an id names it while gen matches the id's generation.
+ *
+ * While queued, a leader's next is the next distinct time's leader in its bucket (or
+ * VIV__QEND) and its same the newest member of its instant's group (or VIV__QNIL: no other
+ * event then). Members are a ring in (owner, seq) order: a member's same is the next greater
+ * member (the newest's, the oldest member), its next the next smaller (the oldest's, the
+ * newest). */
 typedef struct viv__event {
     uint64_t time;
     uint64_t seq;   /* the owner's own count */
@@ -60,40 +74,53 @@ typedef struct viv__event {
     void *user;
     uint32_t gen;
     uint32_t owner; /* who the event belongs to (VIV__OWNER_PROGRAM, a node, a link side) */
-    uint32_t next; /* queued: the next distinct time in the bucket (or VIV__QEND); free: the
-                    * next free slot */
-    uint32_t same; /* queued leader: the newest event at that instant (a ring), or QNIL */
+    uint32_t next;  /* see above; free: the next free slot */
+    uint32_t same;  /* see above */
 } viv__event;
 
-/* The day of an empty queue: later than any event's, so the next push sets the day. */
+/* The start of an empty queue's day: later than any event's, so the next push sets it. */
 #define VIV__SCHED_EMPTY UINT64_MAX
 
 /* Buckets a queue starts with, held inside the structure (no allocation needed). */
 #define VIV__SCHED_MIN_BUCKETS 16u
 
+/* A bucket: the leaders of its earliest and latest distinct times. tail is meaningful only
+ * while head is not VIV__QEND (the bucket is not empty). */
+typedef struct viv__sched_bucket {
+    uint32_t head;
+    uint32_t tail;
+} viv__sched_bucket;
+
 typedef struct viv__sched {
-    uint32_t *bucket; /* nb heads, VIV__QEND if empty; points at small[] when nb is minimal */
+    viv__sched_bucket *bucket; /* nb buckets; points at small[] when nb is minimal */
     uint32_t nb;      /* buckets, a power of two */
     uint32_t mask;    /* nb - 1 */
     uint32_t shift;   /* a day is 2^shift ns */
     uint32_t cur;     /* the bucket of the current day */
-    uint64_t day;     /* the current day: no queued event is earlier; VIV__SCHED_EMPTY when
-                       * the queue is empty */
+    uint64_t start;   /* the current day's first instant: no queued event is earlier;
+                       * VIV__SCHED_EMPTY when the queue is empty */
+    uint64_t top;     /* start + 2^shift: the end of the current day (0 on the last day of
+                       * time, which then takes the slow path every time) */
     size_t len;       /* queued slots */
-    size_t grow_at;   /* grow when len exceeds this */
-    size_t shrink_at; /* shrink when len falls below this */
-    /* Tuning checks come every `window` pushes and pops: `left` counts down to the next
-     * one (one decrement and one test per operation). */
-    uint64_t left;    /* operations left in the current window */
+    /* The instant a push last joined (VIV__SCHED_EMPTY: none) and its leader, which has
+     * other events there while the hint holds: the next push at that instant (the rest of
+     * a flood) joins without walking its bucket. */
+    uint64_t hint_t;
+    uint32_t hint_lead;
+    size_t grow_at;   /* grow when a walk finds len above this */
+    size_t shrink_at; /* shrink when a scan finds len below this */
+    /* Tuning checks come every `window` slow operations (walks along a bucket and scans
+     * for the next due day): `left` counts down to the next one. */
+    uint64_t left;    /* slow operations left in the current window */
     uint64_t window;  /* the current window's length: 2 nb << backoff */
     uint64_t cost;    /* list steps and empty days visited in the current window */
     uint64_t resizes;    /* rebuilds so far (resizes and re-tunings) */
-    uint32_t backoff;    /* re-tuning checks are 2 nb << backoff operations apart */
+    uint32_t backoff;    /* re-tuning checks are 2 nb << backoff slow operations apart */
     uint32_t retuned;    /* the current window started with a re-tuning */
-    uint64_t rebuilt_at; /* ops_total at the last rebuild */
-    uint64_t ops_total;  /* operations and their cost over the queue's life, up to the */
-    uint64_t cost_total; /* current window (for tests: the cost per operation stays bounded) */
-    uint32_t small[VIV__SCHED_MIN_BUCKETS];
+    uint64_t rebuilt_at; /* slow_total at the last rebuild */
+    uint64_t slow_total; /* slow operations and their cost over the queue's life, up to */
+    uint64_t cost_total; /* the current window (for tests: the cost stays bounded) */
+    viv__sched_bucket small[VIV__SCHED_MIN_BUCKETS];
 } viv__sched;
 
 struct viv_sim;
@@ -114,14 +141,11 @@ static inline void viv__sched_table_init(viv__event *ev)
 }
 /* Release the queue's memory (not the event table). */
 void viv__sched_fini(struct viv_sim *sim, viv__sched *q);
-/* The out-of-line parts of a push, each the last thing the push does (so that its hot path
- * keeps nothing live across a call): a push at or after the first time of the bucket *p
- * heads (the walk along the bucket, joining an equal-time group, and the rest of the
- * push; t is ev[slot].time); growing; re-tuning. */
-VIV__NOINLINE void viv__sched_push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev,
-                                        uint32_t *p, uint32_t slot, uint64_t t);
-VIV__NOINLINE void viv__sched_grow(struct viv_sim *sim, viv__sched *q, viv__event *ev);
-VIV__NOINLINE void viv__sched_tune(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+/* The out-of-line part of a push: one between the first and the last time of bucket b,
+ * both included (t is ev[slot].time). The last thing the push does (a tail call), so that
+ * its hot path keeps nothing live across a call. */
+VIV__NOINLINE void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                        uint32_t b, uint32_t slot, uint64_t t);
 
 /* Queue slot ev[slot], whose time, owner and seq are set; (owner, seq) must be unique among
  * queued slots. Never fails (a failed resize is retried later). Inline: it is the hot half
@@ -133,35 +157,82 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
     uint64_t t = e->time;
     assert(t != UINT64_MAX && slot != VIV__QEND); /* the sentinel's */
     uint64_t d = t >> q->shift;
-    if (d < q->day) {
+    uint32_t b = (uint32_t)d & q->mask;
+    if (VIV__UNLIKELY(t < q->start)) {
         /* Earlier than the current day (the driver ran to a limit, then scheduled before
-         * the next event) or the first event (an empty queue's day is VIV__SCHED_EMPTY):
-         * the calendar starts from its day. */
-        q->day = d;
-        q->cur = (uint32_t)d & q->mask;
+         * the next event) or the first event (an empty queue's day starts at
+         * VIV__SCHED_EMPTY): the calendar starts from its day. */
+        q->start = d << q->shift;
+        q->top = q->start + (UINT64_C(1) << q->shift);
+        q->cur = b;
     }
-    uint32_t *p = &q->bucket[d & q->mask];
-    uint32_t h = *p;
-    if (VIV__UNLIKELY(ev[h].time <= t)) {
-        /* At or after the bucket's first time: a walk, out of line (a loop here would cost
-         * every push the registers it needs). */
-        viv__sched_push_walk(sim, q, ev, p, slot, t);
-        return;
-    }
-    e->next = h;
+    viv__sched_bucket *bk = &q->bucket[b];
+    uint32_t h = bk->head;
     e->same = VIV__QNIL;
-    *p = slot;
-    if (VIV__UNLIKELY(++q->len > q->grow_at))
-        viv__sched_grow(sim, q, ev);
-    else if (VIV__UNLIKELY(--q->left == 0))
-        viv__sched_tune(sim, q, ev);
+    if (t < ev[h].time) {
+        /* Before the bucket's first time (an empty bucket's is the sentinel's). */
+        e->next = h;
+        bk->head = slot;
+        if (h == VIV__QEND)
+            bk->tail = slot;
+    } else {
+        uint32_t tl = bk->tail;
+        if (VIV__UNLIKELY(t <= ev[tl].time)) {
+            /* At or before the bucket's last time: out of line (a loop here would cost
+             * every push the registers it needs). */
+            viv__sched_push_slow(sim, q, ev, b, slot, t);
+            return;
+        }
+        /* After the bucket's last time. */
+        ev[tl].next = slot;
+        e->next = VIV__QEND;
+        bk->tail = slot;
+    }
+    q->len++;
 }
-/* Take queued slot ev[slot] out of the queue. */
-void viv__sched_remove(viv__sched *q, viv__event *ev, uint32_t slot);
+/* Take queued slot ev[slot] out of the queue. Never fails. */
+void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot);
 /* The least queued slot, left queued, or VIV__QNIL. */
 uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev);
-/* Remove and return the least queued slot if its time is at most limit, else VIV__QNIL. */
-uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint64_t limit);
+
+/* The out-of-line parts of a pop: finding the bucket of the least time when the current
+ * day's bucket has nothing due (a scan; also the place of shrinking and re-tuning), which
+ * returns VIV__QNIL if the queue is empty; and taking a leader whose instant has other
+ * events (the oldest of them leads next). */
+VIV__NOINLINE uint32_t viv__sched_seek(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+VIV__NOINLINE void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                        uint32_t b, uint32_t h);
+/* The queue just became empty: the next push sets the day, and the calendar shrinks to its
+ * least. */
+VIV__NOINLINE void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev);
+
+/* Remove and return the least queued slot if its time is at most limit, else VIV__QNIL
+ * (nothing queued, or nothing due). Inline: the other hot half of every event. */
+static inline uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                      uint64_t limit)
+{
+    uint32_t b = q->cur;
+    uint32_t h = q->bucket[b].head;
+    if (VIV__UNLIKELY(!(ev[h].time < q->top))) { /* not due today (or the sentinel) */
+        b = viv__sched_seek(sim, q, ev);
+        if (b == VIV__QNIL)
+            return VIV__QNIL;
+        h = q->bucket[b].head;
+    }
+    /* A bucket names a slot, never VIV__QNIL: the caller's test of the result for
+     * VIV__QNIL then needs no test on this path. */
+    VIV__ASSUME(h != VIV__QNIL);
+    viv__event *e = &ev[h];
+    if (e->time > limit)
+        return VIV__QNIL;
+    if (VIV__LIKELY(e->same == VIV__QNIL))
+        q->bucket[b].head = e->next; /* the tail stays unless the bucket empties */
+    else
+        viv__sched_pop_group(sim, q, ev, b, h);
+    if (VIV__UNLIKELY(--q->len == 0))
+        viv__sched_emptied(sim, q, ev);
+    return h;
+}
 static inline size_t viv__sched_len(const viv__sched *q) { return q->len; }
 
 #endif

@@ -24,6 +24,8 @@ int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
     sim->alloc_ud = opts->alloc_ud;
     sim->seed = opts->seed;
     sim->ev_free = EV_NONE;
+    viv__sched_table_init(&sim->ev_none);
+    sim->ev = &sim->ev_none;
     sim->fp_seed = viv__fp_fold(UINT64_C(0x6a09e667f3bcc908), opts->seed);
     sim->own = sim->own_small;
     sim->own_cap = (uint32_t)VIV__ARRAY_LEN(sim->own_small);
@@ -65,7 +67,8 @@ void viv_sim_free(viv_sim_t *sim)
     }
     viv__sched_fini(sim, &sim->q);
     viv__map_fini(sim, &sim->names);
-    viv__free(sim, sim->ev, sim->ev_cap * sizeof(*sim->ev));
+    if (sim->ev_cap)
+        viv__free(sim, sim->ev, sim->ev_cap * sizeof(*sim->ev));
     if (sim->own != sim->own_small)
         viv__free(sim, sim->own, sim->own_cap * sizeof(*sim->own));
     viv__frame_pool_fini(sim);
@@ -290,8 +293,8 @@ static int ev_slot_new(viv_sim_t *sim, uint32_t *out)
         uint32_t ncap = sim->ev_cap ? sim->ev_cap * 2 : 64;
         if (ncap <= sim->ev_cap || ncap > UINT32_MAX / 2)
             return VIV_ENOMEM;
-        viv__event *n =
-            viv__realloc(sim, sim->ev, sim->ev_cap * sizeof(*n), (size_t)ncap * sizeof(*n));
+        viv__event *n = viv__realloc(sim, sim->ev_cap ? sim->ev : NULL, sim->ev_cap * sizeof(*n),
+                                     (size_t)ncap * sizeof(*n));
         if (!n)
             return VIV_ENOMEM;
         sim->ev = n;
@@ -451,7 +454,7 @@ int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)
     /* Out of the queue at once: a cancelled event holds no slot and costs no pop. */
     if (e->owner == VIV__OWNER_OBSERVER)
         sim->obs_pending--;
-    viv__sched_remove(&sim->q, sim->ev, slot);
+    viv__sched_remove(sim, &sim->q, sim->ev, slot);
     ev_slot_put(sim, slot);
     return 1;
 }
@@ -470,9 +473,8 @@ static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
 }
 
 /* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is
- * due; observers' events on the way run but do not count. A timer's slot stays the
- * timer's. */
-static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
+ * due; observers' events on the way run but do not count. */
+static inline int dispatch_one(viv_sim_t *sim, viv_time_t limit)
 {
     for (;;) {
         uint32_t slot = viv__sched_pop(sim, &sim->q, sim->ev, limit);
@@ -488,8 +490,9 @@ static int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         viv_time_t t = e->time;
         viv__ownst *o = &sim->own[e->owner];
         o->fp = viv__fp_fold(viv__fp_fold(o->fp, t), e->seq);
-        if (fn != timer_fire)
-            ev_slot_put(sim, slot);
+        /* Every slot goes back, a timer's too: timer_fire takes its slot back at once (it is
+         * then the free list's head), which spares every other event a test. */
+        ev_slot_put(sim, slot);
         sim->now = t;
         sim->dispatched++;
         fn(sim, user);
@@ -596,6 +599,11 @@ static void timer_push(viv_sim_t *sim, viv__timer *t, viv_time_t at)
 static void timer_fire(viv_sim_t *sim, void *user)
 {
     viv__timer *t = user;
+    /* The dispatch gave the slot back as it does every event's; it is the free list's head
+     * (nothing ran in between): the timer's again, for its whole life. */
+    assert(sim->ev_free == t->slot);
+    sim->ev_free = sim->ev[t->slot].next;
+    sim->ev[t->slot].fn = timer_fire;
     t->queued = 0;
     if (t->deadline == VIV_TIME_NEVER)
         return;
@@ -630,13 +638,13 @@ void viv__timer_fini(viv__timer *t)
         return;
     viv_sim_t *sim = t->sim;
     if (t->queued) {
-        viv__sched_remove(&sim->q, sim->ev, t->slot);
+        viv__sched_remove(sim, &sim->q, sim->ev, t->slot);
     }
     ev_slot_put(sim, t->slot);
     viv__timer_clear(t);
 }
 
-void viv__timer_set(viv__timer *t, viv_time_t at)
+void viv__timer_set_slow(viv__timer *t, viv_time_t at)
 {
     viv_sim_t *sim = t->sim;
     if (at < sim->now)
@@ -644,7 +652,7 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
     t->deadline = at;
     if (at == VIV_TIME_NEVER) {
         if (t->queued) { /* out of the queue: a stopped timer costs no event */
-            viv__sched_remove(&sim->q, sim->ev, t->slot);
+            viv__sched_remove(sim, &sim->q, sim->ev, t->slot);
             t->queued = 0;
         }
         return;
@@ -652,7 +660,7 @@ void viv__timer_set(viv__timer *t, viv_time_t at)
     if (t->queued) {
         if (sim->ev[t->slot].time <= at)
             return; /* it fires first and re-arms itself at the deadline */
-        viv__sched_remove(&sim->q, sim->ev, t->slot);
+        viv__sched_remove(sim, &sim->q, sim->ev, t->slot);
     }
     timer_push(sim, t, at);
 }

@@ -367,6 +367,12 @@ static void free_sim_cb(viv_sim_t *sim, void *user)
     viv_sim_schedule_after(NULL, sim, 1, noop, NULL); /* the simulation is still usable here */
 }
 
+static void pend_noop(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    (void)user;
+}
+
 static void test_sim__free_from_a_callback_is_deferred_to_the_driver(void **state)
 {
     (void)state;
@@ -388,6 +394,72 @@ static void test_sim__free_from_a_callback_is_deferred_to_the_driver(void **stat
     assert_int_equal(a.live_blocks, 0);
 }
 
+/* ---- taking a simulation with many pending events apart ------------------------------ */
+
+/* An object of the simulation's own kind: an event owner with a deadline timer, destroyed
+ * by viv_sim_free (newest first) like a host with an ARP retry or a socket with a
+ * notification pending. */
+typedef struct pend_obj {
+    viv__obj obj; /* first */
+    viv_sim_t *sim;
+    viv__timer tmr;
+    struct pend_count *count;
+    int first; /* the first made, so the last destroyed */
+} pend_obj;
+
+typedef struct pend_count {
+    uint64_t destroyed;
+    uint64_t cost_before, cost_after; /* the queue's steps, before and during the teardown */
+} pend_count;
+
+static void pend_fire(viv__timer *t) { (void)t; }
+
+static void pend_destroy(viv__obj *obj)
+{
+    pend_obj *o = (pend_obj *)obj;
+    viv_sim_t *sim = o->sim;
+    viv__timer_fini(&o->tmr);
+    o->count->destroyed++;
+    if (o->first)
+        o->count->cost_after = sim->q.cost_total + sim->q.cost;
+    viv__free(sim, o, sizeof(*o));
+}
+
+static void test_sim__free_with_200000_pending_events_is_linear(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    viv_test_alloc a;
+    viv_sim_t *sim = viv_test_sim_new(&a, 1);
+    pend_count count = {0};
+    /* Three events in four at one instant (one owner each, made in order: a flood of
+     * timers), the rest at instants of their own, and the program's events beside them. */
+    for (uint32_t i = 0; i < N; i++) {
+        pend_obj *o = viv__zalloc(sim, sizeof(*o));
+        assert_non_null(o);
+        o->sim = sim;
+        o->count = &count;
+        o->first = i == 0;
+        uint32_t owner;
+        assert_int_equal(viv__owner_new(sim, &owner), 0);
+        assert_int_equal(viv__timer_init(&o->tmr, sim, owner, pend_fire), 0);
+        viv__timer_set(&o->tmr, i % 4 ? VIV_S(1) : VIV_S(1) + i);
+        viv__obj_register(sim, &o->obj, pend_destroy);
+        if (i % 1000 == 0)
+            assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_S(1), pend_noop, NULL), 0);
+    }
+    assert_int_equal(viv_sim_pending(sim), N + N / 1000);
+    count.cost_before = sim->q.cost_total + sim->q.cost;
+    /* viv_sim_free takes every object out, newest first, and each takes its event out of
+     * the queue. An equal-time group used to be a ring linked one way, so the newest
+     * member's removal walked the whole group: 150,000 removals of up to 150,000 steps.
+     * Now each is O(1) (a member) or a short walk of its bucket (a leader, the newest). */
+    viv_test_sim_free(sim, &a); /* asserts nothing is left */
+    assert_int_equal(count.destroyed, N);
+    uint64_t steps = count.cost_after - count.cost_before; /* walks and rebuilds: 265,736 */
+    assert_true(steps <= 8 * (uint64_t)N);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +476,7 @@ int main(void)
         T(test_sim__fingerprint_sees_every_bit_length_and_order),
         T(test_sim__out_of_memory_returns_enomem_and_leaks_nothing),
         T(test_sim__free_from_a_callback_is_deferred_to_the_driver),
+        T(test_sim__free_with_200000_pending_events_is_linear),
 #undef T
     };
     return cmocka_run_group_tests_name("core/sim", tests, NULL, NULL);

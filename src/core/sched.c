@@ -376,14 +376,12 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
     viv__sched_bucket *bk = &q->bucket[b];
     group_succeed(q, bk, ev, &bk->head, h);
     /* A burst at one instant (a flood's arrivals): the oldest of the rest leads and runs
-     * next. Ask now for what it reads first (its user data, its owner's fingerprint) and
-     * for the slot after it, which in a network larger than the caches are all misses. */
+     * next. Ask now for what it reads first (its user data, its owner's fingerprint),
+     * which in a network larger than the caches are misses. */
     uint32_t lead = bk->head;
     VIV__PREFETCH(ev[lead].user);
     if (ev[lead].owner < sim->own_len)
         VIV__PREFETCH(&sim->own[ev[lead].owner]);
-    if (ev[lead].same != VIV__QNIL)
-        VIV__PREFETCH(&ev[ev[ev[lead].same].same]);
 }
 
 /* ---- push ----------------------------------------------------------------------------- */

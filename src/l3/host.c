@@ -271,24 +271,16 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, vi
         viv__frame_unref(sim, f);
         return;
     }
-    /* A flooded frame is shared by every port it went out of, and the stack below moves the
-     * frame's head as it strips headers: work on a private copy. Unicast frames have one
-     * holder and are never copied, nor are frames this host does not accept. */
-    if (f->refs > 1 && !(f = viv__frame_writable(sim, f))) {
-        /* no memory for the private copy */
-        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, ifc->index, NULL);
+    /* IPv4 reads the packet in place and makes the frame its own (a copy if someone else
+     * still holds it: a flood) only where it must change it or hand it on: a UDP datagram is
+     * queued from the shared bytes, so a hub's repeat is not copied. */
+    if (type == VIV__ETHERTYPE_IPV4) {
+        viv__ip_input(h, ifc->index, group, f);
         return;
     }
-    viv__frame_pull(f, VIV__ETH_HDR_LEN);
-    switch (type) {
-    case VIV__ETHERTYPE_IPV4:
-        viv__ip_input(h, ifc->index, group, f);
-        break;
-    default:
-        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
-        viv__frame_unref(sim, f);
-        break;
-    }
+    viv__host_drop_bytes(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index,
+                         viv__frame_bytes(f) + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN);
+    viv__frame_unref(sim, f);
 }
 
 static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)

@@ -6,36 +6,83 @@
 
 static int is_multicast(viv_ip4_t ip) { return (ip >> 28) == 0xe; }
 
-/* Deliver a packet addressed to this host; f's head is at the IP header, its length trimmed
- * to the IP total length. */
-static void ip_local(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
-                     int l2_bcast, viv__frame *f)
+/* ip_take for a frame someone else still holds: a private copy, its head and opts moved as
+ * ip_take says. Out of line: only floods come here. */
+static VIV__NOINLINE viv__frame *ip_take_copy(struct viv_host *h, uint32_t iface, viv__frame *f,
+                                              uint32_t off, uint32_t iplen,
+                                              struct viv__ipv4_repr *ip)
+{
+    size_t opts_off = ip ? (size_t)(ip->opts - viv__frame_bytes(f)) : 0;
+    f = viv__frame_writable(h->node.sim, f);
+    if (!f) {
+        viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, iface, NULL);
+        return NULL;
+    }
+    if (ip)
+        ip->opts = viv__frame_bytes(f) + opts_off; /* the same bytes, in the copy */
+    viv__frame_pull(f, off);
+    f->len = iplen;
+    return f;
+}
+
+/* The IP packet at pkt (iplen bytes, inside f's bytes) as a frame of its own, to change or to
+ * hand on: f itself with its head moved to pkt and its length trimmed to iplen (Ethernet
+ * padding off), or, when someone else still holds f (a flood), a private copy of it so made.
+ * ip->opts (ip may be NULL) is pointed into the result. NULL (counted) when no copy can be made; f
+ * is then consumed. */
+static inline viv__frame *ip_take(struct viv_host *h, uint32_t iface, viv__frame *f,
+                                  const uint8_t *pkt, uint32_t iplen, struct viv__ipv4_repr *ip)
+{
+    uint32_t off = (uint32_t)(pkt - viv__frame_bytes(f));
+    if (VIV__UNLIKELY(f->refs > 1))
+        return ip_take_copy(h, iface, f, off, iplen, ip);
+    /* viv__frame_pull's effect, with the trim: the bounds hold (pkt lies in the frame) */
+    f->head += off;
+    f->len = iplen;
+    f->fp_ok = 0;
+    return f;
+}
+
+/* Deliver a packet addressed to this host: the packet is at pkt in f's bytes (f may be shared:
+ * it is read in place), ip its parsed header. A transport that reads datagrams in place
+ * (input_at) gets them so; the others, and ICMP, get a frame of their own (ip_take). */
+static void ip_local(struct viv_host *h, struct viv__ipv4_repr *ip, uint32_t iface, int l2_bcast,
+                     viv__frame *f, const uint8_t *pkt)
 {
     viv_sim_t *sim = h->node.sim;
     if (viv__ipv4_frag_kind(ip) != VIV__IPV4_WHOLE) {
         /* vivarium does not reassemble */
-        viv__host_drop(h, &h->st.drop_fragment, VIV_DROP_FRAGMENT, UINT32_MAX, f);
+        viv__host_drop_bytes(h, &h->st.drop_fragment, VIV_DROP_FRAGMENT, UINT32_MAX, pkt,
+                             (uint32_t)ip->hdr_len + ip->payload_len);
         viv__frame_unref(sim, f);
         return;
     }
     h->st.ip_delivered++;
     if (ip->proto == VIV__IP_PROTO_ICMP) {
-        viv__frame_pull(f, ip->hdr_len);
-        viv__icmp_input(h, ip, iface, l2_bcast, f);
+        f = ip_take(h, iface, f, pkt + ip->hdr_len, ip->payload_len, ip);
+        if (f)
+            viv__icmp_input(h, ip, iface, l2_bcast, f);
         return;
     }
     for (uint32_t i = 0; i < h->nl4; i++) /* the transport and its state: one walk */
         if (h->l4[i]->proto == ip->proto) {
-            viv__frame_pull(f, ip->hdr_len);
-            h->l4[i]->input(h->l4_ctx[i], h, ip, iface, l2_bcast, f);
+            const viv__l4_proto *p = h->l4[i];
+            if (p->input_at) {
+                p->input_at(h->l4_ctx[i], h, ip, iface, l2_bcast, f, pkt + ip->hdr_len,
+                            ip->payload_len);
+                return;
+            }
+            f = ip_take(h, iface, f, pkt + ip->hdr_len, ip->payload_len, ip);
+            if (f)
+                p->input(h->l4_ctx[i], h, ip, iface, l2_bcast, f);
             return;
         }
     /* Nobody here speaks this protocol. Every transport of the library is registered with
      * every host and answers for itself even with no socket (UDP with port unreachable, TCP
      * with a reset), so this is a protocol vivarium does not have. */
-    viv__host_drop(h, &h->st.drop_proto, VIV_DROP_NO_PROTOCOL, UINT32_MAX, f);
-    viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PROTO, 0, viv__frame_bytes(f),
-                    f->len, l2_bcast);
+    uint32_t iplen = (uint32_t)ip->hdr_len + ip->payload_len;
+    viv__host_drop_bytes(h, &h->st.drop_proto, VIV_DROP_NO_PROTOCOL, UINT32_MAX, pkt, iplen);
+    viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PROTO, 0, pkt, iplen, l2_bcast);
     viv__frame_unref(sim, f);
 }
 
@@ -200,15 +247,15 @@ static VIV__NOINLINE void ip_forward_drop_ttl(struct viv_host *h, viv__frame *f)
 /* Whether a packet may not be forwarded whatever its route (counted and dropped if so):
  * link-layer broadcasts, multicast, broadcast and unspecified destinations, an expiring
  * TTL. Consumes f when it returns 1. */
-static inline int ip_forward_refused(struct viv_host *h, const struct viv__ipv4_repr *ip,
-                                     int l2_bcast, viv__frame *f)
+static inline int ip_forward_refused(struct viv_host *h, viv_ip4_t dst, uint8_t ttl, int l2_bcast,
+                                     viv__frame *f)
 {
-    if (VIV__UNLIKELY(l2_bcast || is_multicast(ip->dst) || ip->dst == VIV_IP4_BROADCAST ||
-                      ip->dst == VIV_IP4_ANY)) {
+    if (VIV__UNLIKELY(l2_bcast || is_multicast(dst) || dst == VIV_IP4_BROADCAST ||
+                      dst == VIV_IP4_ANY)) {
         ip_forward_drop_bcast(h, f);
         return 1;
     }
-    if (VIV__UNLIKELY(ip->ttl <= 1)) {
+    if (VIV__UNLIKELY(ttl <= 1)) {
         ip_forward_drop_ttl(h, f);
         return 1;
     }
@@ -222,7 +269,7 @@ static void ip_forward(struct viv_host *h, const struct viv__ipv4_repr *ip,
                        viv__frame *f)
 {
     viv_sim_t *sim = h->node.sim;
-    if (ip_forward_refused(h, ip, l2_bcast, f))
+    if (ip_forward_refused(h, ip->dst, ip->ttl, l2_bcast, f))
         return;
     const viv_route *r = viv__route_find(h, ip->dst, NULL);
     if (!r) {
@@ -254,7 +301,7 @@ static void ip_forward_cached(struct viv_host *h, const struct viv__ipv4_repr *i
                               const struct viv__ipv4_opts *opts, int l2_bcast, viv__fwd *fe,
                               viv__frame *f)
 {
-    if (ip_forward_refused(h, ip, l2_bcast, f))
+    if (ip_forward_refused(h, ip->dst, ip->ttl, l2_bcast, f))
         return;
     ip_forward_out(h, opts, fe->iface, fe->next_hop, fe->mtu, fe->me, fe, f);
 }
@@ -263,26 +310,52 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
 {
     viv_sim_t *sim = h->node.sim;
     struct viv__ipv4_repr ip;
+    /* The packet is read where it is, after the Ethernet header: f may be shared (a flood), and
+     * is made this host's own (ip_take) only on the ways that change it or hand it on. */
+    const uint8_t *pkt = viv__frame_bytes(f) + VIV__ETH_HDR_LEN;
+    uint32_t plen = f->len - VIV__ETH_HDR_LEN;
     h->st.ip_rx++;
+    if (h->fwd && VIV__LIKELY(f->csum_ok) && plen >= VIV__IPV4_HDR_LEN &&
+        pkt[0] == (4u << 4 | VIV__IPV4_HDR_LEN / 4)) {
+        /* A router's common case, read in place: a header of 20 bytes whose checksum is
+         * known good, to a destination in the forwarding cache. What the cached path uses
+         * (destination, TTL, total length) is read from the bytes; the checks are the
+         * parse's for such a header, so anything else takes the full way below. */
+        viv_ip4_t dst = viv__ipv4_dst(pkt);
+        viv__fwd *fe = fwd_get(h, dst);
+        uint32_t total = viv__ipv4_total_len(pkt);
+        if (fe->dst == dst && total >= VIV__IPV4_HDR_LEN && total <= plen) {
+            static const struct viv__ipv4_opts none = {0, 0};
+            uint8_t ttl = viv__ipv4_ttl(pkt);
+            f = ip_take(h, iface, f, pkt, total, NULL);
+            if (f && !ip_forward_refused(h, dst, ttl, l2_bcast, f))
+                ip_forward_out(h, &none, fe->iface, fe->next_hop, fe->mtu, fe->me, fe, f);
+            return;
+        }
+    }
     /* A frame marked csum_ok carries a header checksummed by the stack that sent it (or
      * updated by the router that changed it): summing it again would find it good. */
-    int rc = f->csum_ok ? viv__ipv4_parse_trusted(viv__frame_bytes(f), f->len, &ip)
-                        : viv__ipv4_parse(viv__frame_bytes(f), f->len, &ip);
+    int rc = f->csum_ok ? viv__ipv4_parse_trusted(pkt, plen, &ip) : viv__ipv4_parse(pkt, plen, &ip);
     if (rc < 0) {
         if (rc == VIV__W_TRUNCATED)
-            viv__host_drop(h, &h->st.drop_truncated, VIV_DROP_MALFORMED, UINT32_MAX, f);
+            viv__host_drop_bytes(h, &h->st.drop_truncated, VIV_DROP_MALFORMED, UINT32_MAX, pkt,
+                                 plen);
         else if (rc == VIV__W_CHECKSUM)
-            viv__host_drop(h, &h->st.drop_checksum, VIV_DROP_CHECKSUM, UINT32_MAX, f);
+            viv__host_drop_bytes(h, &h->st.drop_checksum, VIV_DROP_CHECKSUM, UINT32_MAX, pkt, plen);
         else
-            viv__host_drop(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, f);
+            viv__host_drop_bytes(h, &h->st.drop_malformed, VIV_DROP_MALFORMED, UINT32_MAX, pkt,
+                                 plen);
         viv__frame_unref(sim, f);
         return;
     }
-    f->len = (uint32_t)ip.hdr_len + ip.payload_len; /* strip Ethernet padding */
+    uint32_t iplen = (uint32_t)ip.hdr_len + ip.payload_len; /* Ethernet padding not counted */
     viv__fwd *fe = h->fwd ? fwd_get(h, ip.dst) : NULL;
     if (fe && fe->dst == ip.dst) {
         /* A destination this router forwarded before, with its routes and addresses as they
          * were: not its own, no broadcast (the cache keeps no other). */
+        f = ip_take(h, iface, f, pkt, iplen, &ip);
+        if (!f)
+            return;
         struct viv__ipv4_opts opts = {0, 0};
         uint8_t pp;
         if (ip.opts_len &&
@@ -301,7 +374,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
                 (h->bcast_low && (ip.dst & h->bcast_low) == h->bcast_low &&
                  viv__iface_is_bcast(ifc, ip.dst));
     if (!mine && !bcast && !h->forwarding) {
-        viv__host_drop(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, f);
+        viv__host_drop_bytes(h, &h->st.drop_not_mine, VIV_DROP_NOT_MINE, UINT32_MAX, pkt, iplen);
         viv__frame_unref(sim, f);
         return;
     }
@@ -309,13 +382,16 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
      * Linux does, before the TTL): a malformed list is answered with Parameter Problem. */
     struct viv__ipv4_opts opts = {0, 0};
     uint8_t pp;
-    if (ip.opts_len &&
-        viv__ipv4_opts_parse(viv__frame_bytes(f), ip.hdr_len, true, &opts, &pp) < 0) {
-        ip_options_bad(h, f, pp, l2_bcast || bcast);
+    if (ip.opts_len && viv__ipv4_opts_parse(pkt, ip.hdr_len, true, &opts, &pp) < 0) {
+        f = ip_take(h, iface, f, pkt, iplen, &ip);
+        if (f)
+            ip_options_bad(h, f, pp, l2_bcast || bcast);
         return;
     }
     if (!mine && !bcast) {
-        ip_forward(h, &ip, &opts, l2_bcast, fe, f);
+        f = ip_take(h, iface, f, pkt, iplen, &ip);
+        if (f)
+            ip_forward(h, &ip, &opts, l2_bcast, fe, f);
         return;
     }
     if (opts.rr || opts.ts) {
@@ -324,17 +400,15 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
          * layer or to ICMP"), with the address the packet was sent to (Linux does the same
          * for Record Route): an echo reply then returns the whole path, and an error quotes
          * the header as recorded. */
-        f = viv__frame_writable(sim, f);
-        if (!f) {
-            viv__host_drop(h, &h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
+        f = ip_take(h, iface, f, pkt, iplen, &ip);
+        if (!f)
             return;
-        }
-        ip.opts = viv__frame_bytes(f) + VIV__IPV4_HDR_LEN; /* f may be a copy */
+        pkt = viv__frame_bytes(f);
         if (ip_options_record(h, f, &opts, mine ? ip.dst : ip_own_addr(h, iface),
                               l2_bcast || bcast) < 0)
             return;
     }
-    ip_local(h, &ip, iface, l2_bcast || bcast, f);
+    ip_local(h, &ip, iface, l2_bcast || bcast, f, pkt);
 }
 
 /* ---- loopback -------------------------------------------------------------------------- */
@@ -368,7 +442,7 @@ static void loopback_fire(viv_sim_t *sim, void *user)
         return;
     }
     h->st.ip_rx++;
-    ip_local(h, &ip, 0, 0, f);
+    ip_local(h, &ip, 0, 0, f, viv__frame_bytes(f));
 }
 
 /* A packet to one of our own addresses never reaches a wire: it is delivered by an event at

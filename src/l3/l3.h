@@ -115,11 +115,18 @@ typedef struct viv__fwd_cache {
  * 64 bytes, not 224, in each of 10^6 hosts (issue 17). */
 typedef struct viv__l4_proto {
     uint8_t proto;
-    /* A packet for this host. f's head is at the transport header and f->len is the IP
-     * payload length. l2_bcast: it arrived as a link-layer broadcast or multicast, or to a
-     * limited or directed broadcast address. Consumes f. */
+    /* A packet for this host (NULL when input_at is given). f's head is at the transport
+     * header and f->len is the IP payload length. l2_bcast: it arrived as a link-layer broadcast or
+     * multicast, or to a limited or directed broadcast address. Consumes f. */
     void (*input)(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
                   int l2_bcast, viv__frame *f);
+    /* Optional, and used instead of input when present: the same packet read in place. f may
+     * be shared (a hub's or a switch's flood, heard by several hosts) and is read only: its
+     * bytes, head and len are left as they are. The transport header and payload are
+     * l4[0 .. l4_len), inside f's bytes, and the IP header precedes them there (ip->hdr_len
+     * bytes). Consumes the reference f; a transport that keeps the bytes keeps f. */
+    void (*input_at)(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
+                     int l2_bcast, viv__frame *f, const uint8_t *l4, uint32_t l4_len);
     /* An ICMP error about a packet this host sent: quoted is the original IP header as parsed
      * (src, dst, proto) and l4/l4_len the quoted transport bytes (at least 8). */
     void (*error)(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
@@ -306,6 +313,10 @@ void viv__arp_expire(struct viv_host *h);
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface);
 
 /* ---- ipv4.c ---------------------------------------------------------------------------- */
+/* An IPv4 packet that came in on iface: f's head is at its Ethernet header (14 bytes, already
+ * checked). f may be shared (a flood): the packet is read in place, and the frame is made
+ * the host's own (a copy only if someone else still holds it) only where it must change or
+ * be handed on with its head moved. Consumes f. */
 void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame *f);
 /* Free the forwarding cache (the host is going, or stops forwarding); NULL is fine. */
 void viv__ip_fwd_free(struct viv_host *h);

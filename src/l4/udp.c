@@ -7,19 +7,38 @@
  * its record), as a kernel charges an skb's truesize to the socket. Copying short datagrams
  * into right-sized buffers would save memory only on queues nobody reads, at the price of an
  * allocation and a copy per datagram on every queue; the accounting already bounds what an
- * unread queue can pin, so the frame is kept. */
+ * unread queue can pin, so the frame is kept. The datagram is read where it is (layer 3's
+ * input_at): a frame a hub or a switch flooded to several hosts is shared by them, and is
+ * neither copied nor changed here; a record keeps where its payload lies, and the sender's
+ * address and port are read from the headers in front of it when it is read. */
 #include <stddef.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "l4.h"
 #include "vivarium/trace.h"
 #include "vivarium/udp.h"
 
 typedef struct dgram {
-    viv__frame *f; /* head at the payload */
-    viv_sockaddr_t from;
+    viv__frame *f; /* the frame it arrived in, perhaps shared: read only */
     struct dgram *next;
+    uint32_t off;       /* the payload's offset in f->data */
+    uint16_t len;       /* the payload's bytes */
+    uint8_t ip_hdr_len; /* the IP header's bytes, in front of the UDP header */
 } dgram;
+
+/* The payload of a queued datagram, and who sent it (from the headers in front of it). */
+static const uint8_t *dgram_payload(const dgram *d)
+{
+    return d->f->data + d->off;
+}
+
+static viv_sockaddr_t dgram_from(const dgram *d)
+{
+    const uint8_t *udp = dgram_payload(d) - VIV__UDP_HDR_LEN;
+    viv_sockaddr_t a = {viv_rd32be(udp - d->ip_hdr_len + 12), viv_rd16be(udp)};
+    return a;
+}
 
 /* Spare datagram records a host keeps beyond the ones its queues use (see dgram_put). */
 #define UDP_DGRAM_KEEP 64u
@@ -80,7 +99,8 @@ static struct viv_udp *udp_of(const viv__demux_ep *ep)
 /* ---- per-host state -------------------------------------------------------------------- */
 
 static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
-                      uint32_t iface, int l2_bcast, viv__frame *f);
+                      uint32_t iface, int l2_bcast, viv__frame *f, const uint8_t *l4,
+                      uint32_t l4_len);
 static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
                       viv_ip4_t from, const struct viv__ipv4_repr *q, const uint8_t *l4,
                       size_t l4_len);
@@ -89,7 +109,7 @@ static int udp_netstat(void *ctx, const struct viv_host *h, viv_sock_info *rows,
 
 const viv__l4_proto viv__udp_proto = {
     .proto = VIV__IP_PROTO_UDP,
-    .input = udp_input,
+    .input_at = udp_input, /* datagrams are read in place: a flood's frame is not copied */
     .error = udp_error,
     .destroy = udp_host_destroy,
     .netstat = udp_netstat,
@@ -508,13 +528,16 @@ static void udp_drop(struct viv_host *h, const struct viv_udp *s, uint64_t *coun
     viv__trace_emit(sim, &r);
 }
 
-static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sport)
+/* Queue the datagram whose payload (len bytes) is at payload in f's bytes, after a UDP
+ * header and an IP header of ip_hdr_len bytes. Consumes the reference f. */
+static void enqueue(struct viv_udp *s, viv__frame *f, const uint8_t *payload, uint16_t len,
+                    uint8_t ip_hdr_len)
 {
     udp_host *uh = s->uh;
     /* Two bounds: the payload (what the application will read) and the memory the queue
      * holds, which also bounds zero-length datagrams: each holds a whole frame. */
     uint64_t ts = dgram_truesize(f);
-    if ((uint64_t)s->qbytes + f->len > s->o.rcvbuf_bytes || s->qmem + ts > rcvmem_limit(s)) {
+    if ((uint64_t)s->qbytes + len > s->o.rcvbuf_bytes || s->qmem + ts > rcvmem_limit(s)) {
         udp_drop(uh->h, s, &s->st.rx_queue_full, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
         viv__frame_unref(uh->h->node.sim, f);
         return;
@@ -526,18 +549,20 @@ static void enqueue(struct viv_udp *s, viv__frame *f, viv_ip4_t src, uint16_t sp
         return;
     }
     d->f = f;
-    d->from = (viv_sockaddr_t){src, sport};
     d->next = NULL;
+    d->off = (uint32_t)(payload - f->data);
+    d->len = len;
+    d->ip_hdr_len = ip_hdr_len;
     if (s->qtail)
         s->qtail->next = d;
     else
         s->qhead = d;
     s->qtail = d;
-    s->qbytes += f->len;
+    s->qbytes += len;
     s->qcount++;
     s->qmem += ts;
     s->st.rx_datagrams++;
-    s->st.rx_bytes += f->len;
+    s->st.rx_bytes += len;
     if (s->qcount == 1)
         viv__sock_raise(&s->base, VIV_EV_READABLE);
 }
@@ -562,7 +587,8 @@ static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4
 }
 
 static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
-                      uint32_t iface, int l2_bcast, viv__frame *f)
+                      uint32_t iface, int l2_bcast, viv__frame *f, const uint8_t *l4,
+                      uint32_t l4_len)
 {
     udp_host *uh = ctx ? ctx : udp_host_get(h, 1);
     viv_sim_t *sim = h->node.sim;
@@ -574,32 +600,29 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
         return;
     }
     uh->st.rx_datagrams++;
-    int rc = f->csum_ok ? viv__udp_parse_lengths(viv__frame_bytes(f), f->len, &u)
-                        : viv__udp_parse(viv__frame_bytes(f), f->len, ip->src, ip->dst, &u);
+    int rc = f->csum_ok ? viv__udp_parse_lengths(l4, l4_len, &u)
+                        : viv__udp_parse(l4, l4_len, ip->src, ip->dst, &u);
+    const uint8_t *pkt = l4 - ip->hdr_len; /* the datagram as it arrived, IP header first */
     if (rc < 0) {
-        const uint8_t *pkt = viv__frame_bytes(f) - ip->hdr_len;
         if (rc == VIV__W_CHECKSUM)
-            udp_drop(h, NULL, &uh->st.rx_checksum, VIV_DROP_CHECKSUM, pkt,
-                     ip->hdr_len + f->len);
+            udp_drop(h, NULL, &uh->st.rx_checksum, VIV_DROP_CHECKSUM, pkt, ip->hdr_len + l4_len);
         else
-            udp_drop(h, NULL, &uh->st.rx_bad, VIV_DROP_MALFORMED, pkt, ip->hdr_len + f->len);
+            udp_drop(h, NULL, &uh->st.rx_bad, VIV_DROP_MALFORMED, pkt, ip->hdr_len + l4_len);
         viv__frame_unref(sim, f);
         return;
     }
-    viv__frame_pull(f, VIV__UDP_HDR_LEN);
-    f->len = u.payload_len;
+    const uint8_t *payload = l4 + VIV__UDP_HDR_LEN;
     if (l2_bcast || ip->dst == VIV_IP4_BROADCAST) {
         /* A broadcast goes to every matching socket on the port, in bind order. */
         struct viv_udp *any = NULL;
         for (struct viv_udp *s = port_first(uh, u.dst_port); s; s = udp_next(s)) {
             if (match(s, ip->src, u.src_port, ip->dst) < 0)
                 continue;
-            enqueue(s, viv__frame_ref(f), ip->src, u.src_port);
+            enqueue(s, viv__frame_ref(f), payload, u.payload_len, ip->hdr_len);
             any = s;
         }
         if (!any)
-            udp_drop(h, NULL, &uh->st.rx_no_port, VIV_DROP_NO_PORT,
-                     viv__frame_bytes(f) - VIV__UDP_HDR_LEN - ip->hdr_len,
+            udp_drop(h, NULL, &uh->st.rx_no_port, VIV_DROP_NO_PORT, pkt,
                      (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len);
         viv__frame_unref(sim, f);
         return;
@@ -610,7 +633,7 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     struct viv_udp *best = udp_of(viv__demux_lookup(&uh->dm, ip->dst, u.dst_port, ip->src,
                                                     u.src_port));
     if (best) {
-        enqueue(best, f, ip->src, u.src_port);
+        enqueue(best, f, payload, u.payload_len, ip->hdr_len);
         return;
     }
     /* Nobody: was it refused by the peer filter of a connected socket? */
@@ -620,7 +643,6 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
             break;
         }
     /* Port unreachable quotes the datagram as it arrived: its IP header precedes it. */
-    uint8_t *pkt = viv__frame_bytes(f) - VIV__UDP_HDR_LEN - ip->hdr_len;
     udp_drop(h, NULL, &uh->st.rx_no_port, VIV_DROP_NO_PORT, pkt,
              (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len);
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, pkt,
@@ -706,20 +728,20 @@ int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
     dgram *d = s->qhead;
     if (!d)
         return viv__err_lit(sim, VIV_EAGAIN, "viv_udp_recvfrom: no datagram waiting (EAGAIN)");
-    size_t n = d->f->len < cap ? d->f->len : cap;
+    size_t n = d->len < cap ? d->len : cap;
     if (n)
-        memcpy(buf, viv__frame_bytes(d->f), n);
-    if (n < d->f->len) {
+        memcpy(buf, dgram_payload(d), n);
+    if (n < d->len) {
         s->st.rx_truncated++;
         if (flags)
             *flags |= VIV_MSG_TRUNC;
     }
     if (from)
-        *from = d->from;
+        *from = dgram_from(d);
     s->qhead = d->next;
     if (!s->qhead)
         s->qtail = NULL;
-    s->qbytes -= d->f->len;
+    s->qbytes -= d->len;
     s->qcount--;
     s->qmem -= dgram_truesize(d->f);
     viv__frame_unref(sim, d->f);
@@ -741,7 +763,7 @@ int viv_udp_peek_len(const viv_udp_t *s)
     if (!s->qhead)
         return viv__err_lit(s->base.sim, VIV_EAGAIN, "viv_udp_peek_len: no datagram waiting "
                                                      "(EAGAIN)");
-    return (int)s->qhead->f->len;
+    return (int)s->qhead->len;
 }
 
 int viv_udp_error(viv_udp_t *s)

@@ -50,6 +50,22 @@ int viv__ipv4_parse(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out);
  * other check is made, in the same order. */
 int viv__ipv4_parse_trusted(const uint8_t *buf, size_t len, struct viv__ipv4_repr *out);
 
+/* Fields of a header read in place, for a caller that has made the parse's checks itself
+ * (a router's cached path: version 4, IHL 5, total length within the bytes, checksum known
+ * good). */
+static inline viv_ip4_t viv__ipv4_dst(const uint8_t *hdr)
+{
+    return (viv_ip4_t)hdr[16] << 24 | (viv_ip4_t)hdr[17] << 16 | (viv_ip4_t)hdr[18] << 8 | hdr[19];
+}
+static inline uint32_t viv__ipv4_total_len(const uint8_t *hdr)
+{
+    return (uint32_t)hdr[2] << 8 | hdr[3];
+}
+static inline uint8_t viv__ipv4_ttl(const uint8_t *hdr)
+{
+    return hdr[8];
+}
+
 /* The header length emit writes: 20 + r->opts_len. */
 size_t viv__ipv4_len(const struct viv__ipv4_repr *r);
 

@@ -1229,6 +1229,15 @@ int viv_host_tcp_stats(viv_tcp_host_stats *out, const viv_host_t *h)
     return 0;
 }
 
+int viv__tcp_set_fast_path(struct viv_host *h, int on)
+{
+    viv__tcp_host *th = viv__tcp_host_get(h, 1);
+    if (!th)
+        return VIV_ENOMEM;
+    th->no_fast = on ? 0 : 1;
+    return 0;
+}
+
 const char *viv_tcp_timer_name(viv_tcp_timer t)
 {
     static const char *const names[] = {"retransmission", "delayed ack", "persist",

@@ -220,6 +220,12 @@ struct viv_tcp {
     viv_time_t una_since; /* when the oldest unacknowledged data was first sent */
     viv_time_t last_rx;   /* when a segment last arrived (keepalive idle) */
 
+    /* The header of its ACK and data segments (tcp_out.c, tcp_xmit_seg): made from the
+     * 4-tuple and the timestamps choice the first time one is sent once synchronized (none
+     * of them changes after that), then stamped with each segment's fields. */
+    viv__tcp_tpl hdr;
+    uint8_t hdr_ok;
+
     /* The path of the last segment sent (viv__tcp_xmit): valid while the host's route_gen is
      * path_gen and the addresses are the same, so a connection chooses its route once. */
     viv__ip_path path;

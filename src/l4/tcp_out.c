@@ -10,6 +10,12 @@
 
 #include "tcp_int.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define VIV__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define VIV__ALWAYS_INLINE inline
+#endif
+
 /* ---- byte rings ------------------------------------------------------------------------ */
 
 int viv__tcp_ring_alloc(viv_sim_t *sim, viv__tcp_ring *r, uint32_t cap)
@@ -181,9 +187,10 @@ static VIV__NOINLINE void tcp_xmit_trace(viv__tcp_host *th, viv_tcp_t *s,
 }
 
 /* viv__tcp_xmit; with tpl (a constant), the header is written from s's prebuilt one. */
-static inline int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r,
-                                viv_ip4_t src, viv_ip4_t dst, const viv__tcp_ring *ring,
-                                uint32_t off, int rexmit, int tpl)
+static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
+                                            const struct viv__tcp_repr *r, viv_ip4_t src,
+                                            viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off,
+                                            int rexmit, int tpl)
 {
     struct viv_host *h = th->h;
     viv_sim_t *sim = h->node.sim;
@@ -251,7 +258,8 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
 
 /* Send an ACK or data segment of s made by tcp_repr_init (flags ACK, maybe PSH and FIN): with
  * no SACK blocks, synchronized, its header is s's prebuilt one (the same bytes). */
-static void tcp_xmit_seg(viv_tcp_t *s, const struct viv__tcp_repr *r, uint32_t off, int rexmit)
+static VIV__ALWAYS_INLINE void tcp_xmit_seg(viv_tcp_t *s, const struct viv__tcp_repr *r,
+                                            uint32_t off, int rexmit)
 {
     if (!r->sack_count && viv__tcp_synchronized(viv__tcp_st(s))) {
         if (VIV__UNLIKELY(!s->hdr_ok)) {
@@ -262,7 +270,7 @@ static void tcp_xmit_seg(viv_tcp_t *s, const struct viv__tcp_repr *r, uint32_t o
         tcp_xmit_core(s->th, s, r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit, 1);
         return;
     }
-    tcp_xmit_core(s->th, s, r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit, 0);
+    viv__tcp_xmit(s->th, s, r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
 }
 
 /* The SACK blocks of an ACK (RFC 2018 4): the range holding the segment that triggered it

@@ -210,7 +210,7 @@ uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 
 void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight)
 {
-    memset(c, 0, sizeof(*c));
+    /* Every field is set (no memset of the whole: only padding would differ). */
     c->cwnd = s->cwnd;
     c->ssthresh = s->ssthresh;
     c->mss = s->smss;

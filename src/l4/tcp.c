@@ -210,7 +210,7 @@ uint32_t viv__tcp_in_flight(const viv_tcp_t *s)
 
 void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight)
 {
-    memset(c, 0, sizeof(*c));
+    /* Every field is set (no memset of the whole: only padding would differ). */
     c->cwnd = s->cwnd;
     c->ssthresh = s->ssthresh;
     c->mss = s->smss;
@@ -1226,6 +1226,15 @@ int viv_host_tcp_stats(viv_tcp_host_stats *out, const viv_host_t *h)
         *out = th->st;
     else
         memset(out, 0, sizeof(*out));
+    return 0;
+}
+
+int viv__tcp_set_fast_path(struct viv_host *h, int on)
+{
+    viv__tcp_host *th = viv__tcp_host_get(h, 1);
+    if (!th)
+        return VIV_ENOMEM;
+    th->no_fast = on ? 0 : 1;
     return 0;
 }
 

@@ -507,6 +507,82 @@ static inline void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data,
     }
 }
 
+/* ---- header prediction ----------------------------------------------------------------- */
+
+/* The common segments of ESTABLISHED, taken without the general steps: header prediction,
+ * as BSD's tcp_input does it. A segment with only ACK set (PSH may be), exactly at RCV.NXT,
+ * no data beyond the window, its timestamps (when in use) present and not older than
+ * TS.Recent, no SACK blocks, and an acknowledgement that is new (SND.UNA < SEG.ACK =<
+ * SND.MAX) or, on data, equal to SND.UNA, passes every check of RFC 9293 3.10.7.4 and needs
+ * no trimming; RST, SYN, the opening and the states' own ACK steps do not apply, and it is
+ * never a duplicate ACK. What is left is done here as tcp_process does it, in the same order
+ * and by the same functions (timestamps, acknowledgement, send window, text), so events,
+ * segments and fingerprints are the same (test_tcp_fast runs both ways and compares).
+ * Returns 0, having changed nothing, for any other segment: tcp_process takes it. */
+static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
+{
+    const struct viv__tcp_repr *h = &sg->h;
+    viv__tcp_host *th = s->th;
+    uint32_t seq = h->seq, ack = h->ack, plen = (uint32_t)h->payload_len;
+    uint32_t rn = s->rcv_nxt, una = s->snd_una;
+    if ((h->flags & (uint8_t)~VIV__TCP_PSH) != VIV__TCP_ACK || seq != rn || h->sack_count ||
+        VIV__UNLIKELY(th->no_fast))
+        return 0;
+    /* The acknowledgement: new, or the same on data (RFC 5961 5.2's check is kept). */
+    if (viv__seq_gt(ack, s->snd_max) || viv__seq_lt(ack, una - s->max_snd_wnd) ||
+        !(viv__seq_gt(ack, una) || (ack == una && plen)))
+        return 0;
+    /* In the window entirely (a segment without data is acceptable at RCV.NXT anyway). */
+    uint32_t rwnd = viv__seq_gt(s->rcv_adv, rn) ? s->rcv_adv - rn : 0;
+    if (plen > rwnd)
+        return 0;
+    /* PAWS (RFC 7323 5.3 R1) would pass it. */
+    if (s->ts_ok && !(h->ts_present && viv__seq_ge(h->tsval, s->ts_recent)))
+        return 0;
+
+    viv_time_t now = s->base.sim->now;
+    s->segs_in++;
+    s->last_rx = now;
+    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
+        viv__tcp_keepalive_reset(s);
+    /* TS.Recent (RFC 7323 4.3), as the general steps record it. */
+    if (s->ts_ok &&
+        (viv__seq_le(seq, s->last_ack_sent) || now - s->ts_recent_at > VIV__TCP_PAWS_IDLE)) {
+        s->ts_recent = h->tsval;
+        s->ts_recent_at = now;
+    }
+    /* fifth: the ACK field. */
+    uint32_t wnd = tcp_peer_window(s, h);
+    if (ack != una) {
+        uint32_t flight = viv__tcp_in_flight(s);
+        if (s->sack_ok && s->sb) /* RFC 6675 Update(), no blocks: the cumulative ACK */
+            viv__sb_update(s->sb, ack, s->snd_max, NULL, 0);
+        tcp_ack_new(s, ack, h, flight);
+        th->fast_acks += plen == 0;
+        if (s->base.dead)
+            return 1;
+    } else if (s->sack_ok && s->sb) {
+        viv__sb_update(s->sb, una, s->snd_max, NULL, 0);
+    }
+    if (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack))) {
+        s->snd_wnd = wnd;
+        s->snd_wl1 = seq;
+        s->snd_wl2 = ack;
+        if (s->snd_wnd > s->max_snd_wnd)
+            s->max_snd_wnd = s->snd_wnd;
+    }
+    /* seventh: the text. */
+    if (plen) {
+        th->fast_data++;
+        tcp_text_fin(s, seq, sg->data, plen, 0, sg->f);
+    } else if (s->rfin_ooo && s->rcv_nxt == s->rfin_seq) {
+        tcp_fin_in(s);
+    }
+    if (!s->base.dead)
+        viv__tcp_output(s);
+    return 1;
+}
+
 /* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------- */
 
 /* The MSS a cookie can carry: the largest of these not above the peer's. */
@@ -1103,6 +1179,10 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
         break;
     case VIV_TCP_TIME_WAIT:
         tcp_timewait_input(s, &sg);
+        break;
+    case VIV_TCP_ESTABLISHED:
+        if (!tcp_fast(s, &sg))
+            tcp_process(s, &sg);
         break;
     default:
         tcp_process(s, &sg);

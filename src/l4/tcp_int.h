@@ -54,6 +54,11 @@ typedef struct viv__tcp_host {
     /* The connection the last segment's 4-tuple found (tcp_in.c): what the demultiplexing
      * answers for that tuple until it changes (every bind, connect and removal clears it). */
     struct viv_tcp *last_conn;
+    /* Header prediction (tcp_in.c, tcp_fast): no_fast turns it off (the tests' switch, which
+     * runs every segment through the general steps); fast_acks and fast_data count the
+     * segments it took, with new acknowledgement only and with data. */
+    uint8_t no_fast;
+    uint64_t fast_acks, fast_data;
 } viv__tcp_host;
 
 /* The simulation's defaults (viv_sim_set_tcp_tunables), owned by the simulation: sim's
@@ -215,6 +220,12 @@ struct viv_tcp {
     viv_time_t una_since; /* when the oldest unacknowledged data was first sent */
     viv_time_t last_rx;   /* when a segment last arrived (keepalive idle) */
 
+    /* The header of its ACK and data segments (tcp_out.c, tcp_xmit_seg): made from the
+     * 4-tuple and the timestamps choice the first time one is sent once synchronized (none
+     * of them changes after that), then stamped with each segment's fields. */
+    viv__tcp_tpl hdr;
+    uint8_t hdr_ok;
+
     /* The path of the last segment sent (viv__tcp_xmit): valid while the host's route_gen is
      * path_gen and the addresses are the same, so a connection chooses its route once. */
     viv__ip_path path;
@@ -334,6 +345,10 @@ void viv__tcp_icmp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t co
 /* The answer of RFC 9293 3.10.7.1 to seg when no connection has it: 0 and *out filled, or
  * -1 if none is due (seg is a reset). */
 int viv__tcp_closed_reply(const struct viv__tcp_repr *seg, struct viv__tcp_repr *out);
+
+/* Header prediction on or off for host h's TCP (on unless turned off): a debugging and
+ * testing switch; the run is the same either way. VIV_ENOMEM if h's TCP cannot be made. */
+int viv__tcp_set_fast_path(struct viv_host *h, int on);
 
 /* ---- tcp_out.c ------------------------------------------------------------------------- */
 /* Send what is due: SYN or SYN-ACK not sent yet, data the windows allow, the FIN, or an ACK

@@ -10,6 +10,12 @@
 
 #include "tcp_int.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define VIV__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define VIV__ALWAYS_INLINE inline
+#endif
+
 /* ---- byte rings ------------------------------------------------------------------------ */
 
 int viv__tcp_ring_alloc(viv_sim_t *sim, viv__tcp_ring *r, uint32_t cap)
@@ -180,18 +186,22 @@ static VIV__NOINLINE void tcp_xmit_trace(viv__tcp_host *th, viv_tcp_t *s,
     }
 }
 
-int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r, viv_ip4_t src,
-                  viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit)
+/* viv__tcp_xmit; with tpl (a constant), the header is written from s's prebuilt one. */
+static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
+                                            const struct viv__tcp_repr *r, viv_ip4_t src,
+                                            viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off,
+                                            int rexmit, int tpl)
 {
     struct viv_host *h = th->h;
     viv_sim_t *sim = h->node.sim;
-    size_t hl = viv__tcp_len(r);
+    size_t hl = tpl ? s->hdr.len : viv__tcp_len(r);
     size_t total = hl + r->payload_len;
     viv__ip_path path;
+    const viv__ip_path *pp = &path;
     int rc = 0;
     if (s && s->path_ok && s->path_gen == h->route_gen && s->path.dst == dst &&
         s->path.src == src)
-        path = s->path; /* the same answer: nothing it depends on changed */
+        pp = &s->path; /* the same answer: nothing it depends on changed */
     else if ((rc = viv__ip_route(h, src, dst, &path)) == 0 && s) {
         s->path = path;
         s->path_gen = h->route_gen;
@@ -212,7 +222,9 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     uint8_t *b = viv__frame_bytes(f);
     if (r->payload_len)
         viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
-    if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
+    if (tpl) {
+        viv__tcp_tpl_emit(&s->hdr, r, b);
+    } else if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
         th->st.tx_failed++;
         viv__frame_unref(sim, f);
         return VIV_EINVAL;
@@ -220,7 +232,7 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
     f->csum_ok = 1;
     if (VIV__UNLIKELY(viv__tracing(sim)))
         tcp_xmit_trace(th, s, r, src, dst, rexmit);
-    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_TCP, 0, 0, 1);
+    rc = viv__ip_send(h, f, pp, VIV__IP_PROTO_TCP, 0, 0, 1);
     if (rc < 0) {
         th->st.tx_failed++;
         return rc;
@@ -236,6 +248,29 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
         }
     }
     return 0;
+}
+
+int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r, viv_ip4_t src,
+                  viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit)
+{
+    return tcp_xmit_core(th, s, r, src, dst, ring, off, rexmit, 0);
+}
+
+/* Send an ACK or data segment of s made by tcp_repr_init (flags ACK, maybe PSH and FIN): with
+ * no SACK blocks, synchronized, its header is s's prebuilt one (the same bytes). */
+static VIV__ALWAYS_INLINE void tcp_xmit_seg(viv_tcp_t *s, const struct viv__tcp_repr *r,
+                                            uint32_t off, int rexmit)
+{
+    if (!r->sack_count && viv__tcp_synchronized(viv__tcp_st(s))) {
+        if (VIV__UNLIKELY(!s->hdr_ok)) {
+            viv__tcp_tpl_init(&s->hdr, s->base.local.ip, s->base.local.port, s->base.remote.ip,
+                              s->base.remote.port, s->ts_ok);
+            s->hdr_ok = 1;
+        }
+        tcp_xmit_core(s->th, s, r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit, 1);
+        return;
+    }
+    viv__tcp_xmit(s->th, s, r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
 }
 
 /* The SACK blocks of an ACK (RFC 2018 4): the range holding the segment that triggered it
@@ -330,7 +365,7 @@ void viv__tcp_send_ack(viv_tcp_t *s)
     /* A bare ACK carries snd_max: after a timeout moved snd_nxt back, that is still the
      * number the peer expects (BSD does the same). */
     tcp_repr_init(s, &r, VIV__TCP_ACK, s->snd_max);
-    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, NULL, 0, 0);
+    tcp_xmit_seg(s, &r, 0, 0);
     tcp_acked_now(s);
 }
 
@@ -369,7 +404,7 @@ static void tcp_send_data(viv_tcp_t *s, uint32_t seq, uint32_t n, int fin, int r
         r.sack_count--;
     if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
         s->una_since = s->base.sim->now;
-    viv__tcp_xmit(s->th, s, &r, s->base.local.ip, s->base.remote.ip, &s->snd, off, rexmit);
+    tcp_xmit_seg(s, &r, off, rexmit);
     tcp_acked_now(s);
     s->bytes_sent += n;
     if (n)

@@ -93,4 +93,26 @@ int viv__tcp_emit(const struct viv__tcp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst
 int viv__tcp_emit_hl(const struct viv__tcp_repr *r, size_t hdr_len, viv_ip4_t src_ip,
                      viv_ip4_t dst_ip, uint8_t *buf, size_t len);
 
+/* A connection's prebuilt header (RFC 9293 3.1's layout with Linux's option layout): the bytes
+ * that are the same in all its segments with no option but timestamps (or none at all) -
+ * the ports, the data offset, the zero urgent pointer and the timestamps option's NOP, NOP,
+ * kind and length - and the checksum's partial sum of them and of the pseudo-header without
+ * its length. viv__tcp_tpl_emit writes a segment from it and the fields that change. */
+typedef struct viv__tcp_tpl {
+    uint8_t b[32]; /* the header, the changing fields zero */
+    uint8_t len;   /* 20, or 32 with timestamps */
+    uint64_t sum;  /* of the constant 16-bit words and the pseudo-header without its length */
+} viv__tcp_tpl;
+
+/* Build the header of segments from (src_ip, src_port) to (dst_ip, dst_port), with the
+ * timestamps option alone if ts, else no option. */
+void viv__tcp_tpl_init(viv__tcp_tpl *t, viv_ip4_t src_ip, uint16_t src_port, viv_ip4_t dst_ip,
+                       uint16_t dst_port, bool ts);
+
+/* Write r's header from t at buf, in front of the r->payload_len bytes of payload already at
+ * buf + t->len, with its checksum: the same bytes viv__tcp_emit writes. r must be a segment of
+ * t (its ports and addresses) with no option but the timestamps if t has them (ts_present the
+ * same), no urgent pointer, and a length that fits (t->len + payload_len <= 65535). */
+void viv__tcp_tpl_emit(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uint8_t *buf);
+
 #endif

@@ -261,7 +261,7 @@ static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, in
     e->f = f;
     e->d = d;
     e->judged = judged;
-    if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
+    if (viv__schedule_owned(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
         ent_put(d, e);
         return VIV_ENOMEM;

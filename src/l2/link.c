@@ -486,26 +486,30 @@ static void queue_advance(struct viv__linkdir *d, viv_time_t now)
     }
 }
 
-static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
+/* Make room for one more waiting frame: the ring doubles (from 16). */
+static int queue_grow(struct viv__linkdir *d)
 {
-    if (d->q_len == d->q_cap) {
-        uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
-        qent *nq = viv__alloc(d->sim, ncap * sizeof(*nq));
-        if (!nq)
-            return VIV_ENOMEM;
-        for (uint32_t i = 0; i < d->q_len; i++)
-            nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
-        viv__free(d->sim, d->q, d->q_cap * sizeof(*nq));
-        d->q = nq;
-        d->q_cap = ncap;
-        d->q_head = 0;
-    }
+    uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
+    qent *nq = viv__alloc(d->sim, ncap * sizeof(*nq));
+    if (!nq)
+        return VIV_ENOMEM;
+    for (uint32_t i = 0; i < d->q_len; i++)
+        nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
+    viv__free(d->sim, d->q, d->q_cap * sizeof(*nq));
+    d->q = nq;
+    d->q_cap = ncap;
+    d->q_head = 0;
+    return 0;
+}
+
+/* Queue a frame of len bytes starting at `start`; the ring has room. */
+static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
+{
     d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
         d->st.queue_peak = d->q_len;
-    return 0;
 }
 
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
@@ -530,7 +534,20 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
     linkdir_queue(d, f, now);
 }
 
-/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. */
+/* linkdir_queue's way when the ring is full: grow it first. */
+static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame *f)
+{
+    if (queue_grow(d) < 0) {
+        dir_drop(d, VIV_DROP_NO_MEMORY, f);
+        return;
+    }
+    queue_push(d, d->busy_until, f->len);
+    tx_start(d, f, d->busy_until);
+}
+
+/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. Every
+ * call here is the function's last act (the ring's growth is out of line), so that it keeps
+ * nothing live across one and saves no registers. */
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
     queue_advance(d, now);
@@ -539,10 +556,11 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
         dir_drop(d, VIV_DROP_QUEUE_FULL, f);
         return;
     }
-    if (queue_push(d, d->busy_until, f->len) < 0) {
-        dir_drop(d, VIV_DROP_NO_MEMORY, f);
+    if (VIV__UNLIKELY(d->q_len == d->q_cap)) {
+        linkdir_queue_grow(d, f);
         return;
     }
+    queue_push(d, d->busy_until, f->len);
     tx_start(d, f, d->busy_until);
 }
 

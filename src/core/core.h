@@ -323,7 +323,9 @@ int viv__owner_new(viv_sim_t *sim, uint32_t *id_out);
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user);
 /* Fill free slot `slot` (off the free list) with fn(user) at `at` as the event *seq of owner
- * (and count it), name it in *id_out (if not NULL), and queue it. */
+ * (and count it), name it in *id_out (if not NULL), and queue it. Inline for the transmit
+ * path (a link's arrival, the push of every frame on every wire), whose owner is never an
+ * observer: it takes the free slot itself and calls this with no test of the owner's kind. */
 static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
                                       uint64_t *seq, viv_event_id *id_out, viv_time_t at,
                                       viv_event_fn fn, void *user)
@@ -338,20 +340,6 @@ static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t ow
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
     viv__sched_push(sim, &sim->q, sim->ev, slot);
-}
-/* viv__schedule inline, for an owner that is a node or a link direction (never
- * VIV__OWNER_OBSERVER): a link's arrival, the push of every frame on every wire, takes it
- * inline with no test of the owner's kind. Only a new slot (the table may grow) goes out
- * of line. */
-static inline int viv__schedule_owned(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
-                                      viv_time_t at, viv_event_fn fn, void *user)
-{
-    uint32_t slot = sim->ev_free;
-    if (VIV__UNLIKELY(slot == UINT32_MAX))
-        return viv__schedule(sim, owner, id_out, at, fn, user);
-    sim->ev_free = sim->ev[slot].next;
-    viv__schedule_slot(sim, slot, owner, &sim->own[owner].seq, id_out, at, fn, user);
-    return 0;
 }
 /* Before one of a burst of schedulings (a flood's arrivals): the free slots are a chain
  * through the event table, and each one's line would be waited for in turn in a large

@@ -241,23 +241,43 @@ static void ent_put(struct viv__linkdir *d, txent *e)
     d->free_ents = e;
 }
 
-/* Schedule the arrival of f (a reference the entry takes over) at time t. */
-static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+/* launch's way when the direction has no spare entry or the event table no free slot (it
+ * may grow): either may fail for want of memory, and the frame is dropped. */
+static VIV__NOINLINE void launch_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t t,
+                                      int judged)
 {
     txent *e = ent_get(d);
     if (!e) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
-        return VIV_ENOMEM;
+        return;
     }
     e->f = f;
     e->d = d;
     e->judged = judged;
-    if (viv__schedule_owned(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
+    if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
         ent_put(d, e);
-        return VIV_ENOMEM;
     }
-    return 0;
+}
+
+/* Schedule the arrival of f (a reference the entry takes over) at time t. The common path
+ * calls nothing but the queue's push, last (a tail call from the transmit path): it keeps
+ * nothing live across a call. */
+static inline void launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+{
+    viv_sim_t *sim = d->sim;
+    txent *e = d->free_ents;
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(e == NULL || slot == UINT32_MAX)) {
+        launch_slow(d, f, t, judged);
+        return;
+    }
+    d->free_ents = e->free_next;
+    e->f = f;
+    e->d = d;
+    e->judged = judged;
+    sim->ev_free = sim->ev[slot].next;
+    viv__schedule_slot(sim, slot, d->owner, &sim->own[d->owner].seq, &e->ev, t, arrive, e);
 }
 
 /* ---- transmission ---------------------------------------------------------------------- */

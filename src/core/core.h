@@ -322,6 +322,25 @@ int viv__owner_new(viv_sim_t *sim, uint32_t *id_out);
 /* Schedule fn(user) at `at` (now .. VIV_TIME_MAX) for owner. VIV_ENOMEM if no slot. */
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user);
+/* Fill free slot `slot` (off the free list) with fn(user) at `at` as the event *seq of owner
+ * (and count it), name it in *id_out (if not NULL), and queue it. Inline for the transmit
+ * path (a link's arrival, the push of every frame on every wire), whose owner is never an
+ * observer: it takes the free slot itself and calls this with no test of the owner's kind. */
+static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
+                                      uint64_t *seq, viv_event_id *id_out, viv_time_t at,
+                                      viv_event_fn fn, void *user)
+{
+    viv__event *e = &sim->ev[slot];
+    e->owner = owner;
+    e->gen++; /* generations count from 1, so no id is ever 0 */
+    e->fn = fn;
+    e->user = user;
+    e->time = at;
+    e->seq = (*seq)++;
+    if (id_out)
+        *id_out = (uint64_t)e->gen << 32 | slot;
+    viv__sched_push(sim, &sim->q, sim->ev, slot);
+}
 /* Before one of a burst of schedulings (a flood's arrivals): the free slots are a chain
  * through the event table, and each one's line would be waited for in turn in a large
  * network; ask for the one after the next now. Only where bursts are known: in a steady run
@@ -377,7 +396,11 @@ void viv__trace_frame(viv_sim_t *sim, int kind, const void *node, uint32_t port,
 /* Time arithmetic that only moves forward: a + b, saturating at VIV_TIME_MAX. */
 static inline viv_time_t viv__time_add(viv_time_t a, viv_time_t b)
 {
-    return a >= VIV_TIME_MAX || b > VIV_TIME_MAX - a ? VIV_TIME_MAX : a + b;
+    /* The sum past VIV_TIME_MAX is either VIV_TIME_NEVER (the one value above it) or
+     * wrapped below a: the same result as testing a and b first, in an add, a compare and
+     * a conditional move (the transmit path takes two per frame on every wire). */
+    viv_time_t s = a + b;
+    return s < a || s == VIV_TIME_NEVER ? VIV_TIME_MAX : s;
 }
 
 /* A deadline timer: the one timer of an object whose deadline moves often (a retransmission

@@ -330,23 +330,6 @@ static inline void ev_slot_put(viv_sim_t *sim, uint32_t slot)
 
 static void timer_fire(viv_sim_t *sim, void *user);
 
-/* Fill free slot `slot` with the event *seq of owner (and count it), and queue it. */
-static inline void schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner, uint64_t *seq,
-                                 viv_event_id *id_out, viv_time_t at, viv_event_fn fn,
-                                 void *user)
-{
-    viv__event *e = &sim->ev[slot];
-    e->owner = owner;
-    e->gen++; /* generations count from 1, so no id is ever 0 */
-    e->fn = fn;
-    e->user = user;
-    e->time = at;
-    e->seq = (*seq)++;
-    if (id_out)
-        *id_out = (uint64_t)e->gen << 32 | slot;
-    viv__sched_push(sim, &sim->q, sim->ev, slot);
-}
-
 /* The owner's event count. */
 static inline uint64_t *owner_seq(viv_sim_t *sim, uint32_t owner)
 {
@@ -362,7 +345,7 @@ static VIV__NOINLINE int schedule_new_slot(viv_sim_t *sim, uint32_t owner, viv_e
     uint32_t slot;
     if (ev_slot_new(sim, &slot) < 0)
         return viv__err(sim, VIV_ENOMEM, "schedule: out of memory for the event table");
-    schedule_slot(sim, slot, owner, owner_seq(sim, owner), id_out, at, fn, user);
+    viv__schedule_slot(sim, slot, owner, owner_seq(sim, owner), id_out, at, fn, user);
     return 0;
 }
 
@@ -376,7 +359,7 @@ static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
     if (VIV__UNLIKELY(slot == EV_NONE))
         return schedule_new_slot(sim, owner, id_out, at, fn, user);
     sim->ev_free = sim->ev[slot].next;
-    schedule_slot(sim, slot, owner, seq, id_out, at, fn, user);
+    viv__schedule_slot(sim, slot, owner, seq, id_out, at, fn, user);
     return 0;
 }
 

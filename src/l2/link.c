@@ -12,15 +12,13 @@
 
 struct tapent;
 
-/* The links of the in-flight list: the list's head in a direction is one of these. */
-typedef struct txlink {
-    struct txlink *prev, *next;
-} txlink;
-
-/* A frame in transmission or in flight, waiting for its arrival event. Spare entries are
- * kept on their direction's free list (through l.next). */
+/* A frame in transmission or in flight, waiting for its arrival event (f is not NULL then).
+ * A direction's entries are all on its chain (`all`, from d->ents) for its life: a cut finds
+ * the frames in flight there, so a frame's way on the wire keeps no list of them. Spare
+ * entries are kept on their direction's free list (through free_next). */
 typedef struct txent {
-    txlink l; /* first: the in-flight list */
+    struct txent *free_next;
+    struct txent *all;
     viv__frame *f;
     struct viv__linkdir *d;
     viv_event_id ev;
@@ -64,7 +62,7 @@ struct viv__linkdir {
     viv__tap *taps;
     droprule *rules;
     viv_intercept_cb icb;
-    txlink flight; /* head of the in-flight list */
+    struct txent *ents; /* every entry of this direction, ent0 last (txent's `all`) */
     uint8_t up;
     uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
     uint8_t ge_bad;
@@ -217,14 +215,20 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
 
 static VIV__NOINLINE txent *ent_alloc(struct viv__linkdir *d)
 {
-    return viv__alloc(d->sim, sizeof(txent));
+    txent *e = viv__alloc(d->sim, sizeof(txent));
+    if (e) {
+        e->f = NULL;
+        e->all = d->ents;
+        d->ents = e;
+    }
+    return e;
 }
 
 static inline txent *ent_get(struct viv__linkdir *d)
 {
     txent *e = d->free_ents;
     if (VIV__LIKELY(e != NULL)) {
-        d->free_ents = (txent *)e->l.next;
+        d->free_ents = e->free_next;
         return e;
     }
     return ent_alloc(d);
@@ -232,31 +236,20 @@ static inline txent *ent_get(struct viv__linkdir *d)
 
 static void ent_put(struct viv__linkdir *d, txent *e)
 {
-    e->l.next = (txlink *)d->free_ents; /* l is e's first member */
+    e->f = NULL; /* not in flight */
+    e->free_next = d->free_ents;
     d->free_ents = e;
 }
 
-static void flight_link(struct viv__linkdir *d, txent *e)
-{
-    e->l.next = &d->flight;
-    e->l.prev = d->flight.prev;
-    d->flight.prev->next = &e->l;
-    d->flight.prev = &e->l;
-}
-
-static void flight_unlink(txent *e)
-{
-    e->l.prev->next = e->l.next;
-    e->l.next->prev = e->l.prev;
-}
-
-/* Schedule the arrival of f (a reference the entry takes over) at time t. */
-static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+/* launch's way when the direction has no spare entry or the event table no free slot (it
+ * may grow): either may fail for want of memory, and the frame is dropped. */
+static VIV__NOINLINE void launch_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t t,
+                                      int judged)
 {
     txent *e = ent_get(d);
     if (!e) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
-        return VIV_ENOMEM;
+        return;
     }
     e->f = f;
     e->d = d;
@@ -264,10 +257,27 @@ static inline int launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, in
     if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
         dir_drop(d, VIV_DROP_NO_MEMORY, f);
         ent_put(d, e);
-        return VIV_ENOMEM;
     }
-    flight_link(d, e);
-    return 0;
+}
+
+/* Schedule the arrival of f (a reference the entry takes over) at time t. The common path
+ * calls nothing but the queue's push, last (a tail call from the transmit path): it keeps
+ * nothing live across a call. */
+static inline void launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, int judged)
+{
+    viv_sim_t *sim = d->sim;
+    txent *e = d->free_ents;
+    uint32_t slot = sim->ev_free;
+    if (VIV__UNLIKELY(e == NULL || slot == UINT32_MAX)) {
+        launch_slow(d, f, t, judged);
+        return;
+    }
+    d->free_ents = e->free_next;
+    e->f = f;
+    e->d = d;
+    e->judged = judged;
+    sim->ev_free = sim->ev[slot].next;
+    viv__schedule_slot(sim, slot, d->owner, &sim->own[d->owner].seq, &e->ev, t, arrive, e);
 }
 
 /* ---- transmission ---------------------------------------------------------------------- */
@@ -486,26 +496,30 @@ static void queue_advance(struct viv__linkdir *d, viv_time_t now)
     }
 }
 
-static int queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
+/* Make room for one more waiting frame: the ring doubles (from 16). */
+static int queue_grow(struct viv__linkdir *d)
 {
-    if (d->q_len == d->q_cap) {
-        uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
-        qent *nq = viv__alloc(d->sim, ncap * sizeof(*nq));
-        if (!nq)
-            return VIV_ENOMEM;
-        for (uint32_t i = 0; i < d->q_len; i++)
-            nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
-        viv__free(d->sim, d->q, d->q_cap * sizeof(*nq));
-        d->q = nq;
-        d->q_cap = ncap;
-        d->q_head = 0;
-    }
+    uint32_t ncap = d->q_cap ? d->q_cap * 2 : 16;
+    qent *nq = viv__alloc(d->sim, ncap * sizeof(*nq));
+    if (!nq)
+        return VIV_ENOMEM;
+    for (uint32_t i = 0; i < d->q_len; i++)
+        nq[i] = d->q[(d->q_head + i) & (d->q_cap - 1)];
+    viv__free(d->sim, d->q, d->q_cap * sizeof(*nq));
+    d->q = nq;
+    d->q_cap = ncap;
+    d->q_head = 0;
+    return 0;
+}
+
+/* Queue a frame of len bytes starting at `start`; the ring has room. */
+static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
+{
     d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
         d->st.queue_peak = d->q_len;
-    return 0;
 }
 
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
@@ -530,7 +544,20 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
     linkdir_queue(d, f, now);
 }
 
-/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. */
+/* linkdir_queue's way when the ring is full: grow it first. */
+static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame *f)
+{
+    if (queue_grow(d) < 0) {
+        dir_drop(d, VIV_DROP_NO_MEMORY, f);
+        return;
+    }
+    queue_push(d, d->busy_until, f->len);
+    tx_start(d, f, d->busy_until);
+}
+
+/* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. Every
+ * call here is the function's last act (the ring's growth is out of line), so that it keeps
+ * nothing live across one and saves no registers. */
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
     queue_advance(d, now);
@@ -539,10 +566,11 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
         dir_drop(d, VIV_DROP_QUEUE_FULL, f);
         return;
     }
-    if (queue_push(d, d->busy_until, f->len) < 0) {
-        dir_drop(d, VIV_DROP_NO_MEMORY, f);
+    if (VIV__UNLIKELY(d->q_len == d->q_cap)) {
+        linkdir_queue_grow(d, f);
         return;
     }
+    queue_push(d, d->busy_until, f->len);
     tx_start(d, f, d->busy_until);
 }
 
@@ -655,7 +683,6 @@ static void arrive(viv_sim_t *sim, void *user)
     viv__frame *f = e->f;
     int judged = e->judged;
     (void)sim;
-    flight_unlink(e);
     ent_put(d, e);
     if (VIV__UNLIKELY(!judged && (d->rules || d->icb))) {
         arrive_judge(d, f);
@@ -665,6 +692,80 @@ static void arrive(viv_sim_t *sim, void *user)
 }
 
 /* ---- faults ---------------------------------------------------------------------------- */
+
+/* The order of a direction's frames in flight: the order they were launched in, which is
+ * that of their arrival events' seq (every one belongs to the direction's owner, whose count
+ * only grows). */
+static uint64_t ent_seq(const struct viv__linkdir *d, const txent *e)
+{
+    return d->sim->ev[(uint32_t)e->ev].seq;
+}
+
+/* Sift a[i] down the max-heap a[0..n) keyed by ent_seq. */
+static void ent_sift(const struct viv__linkdir *d, txent **a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && ent_seq(d, a[c + 1]) > ent_seq(d, a[c]))
+            c++;
+        if (ent_seq(d, a[c]) <= ent_seq(d, a[i]))
+            return;
+        txent *t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+/* Cut frame e, in flight: its arrival will not happen. */
+static void ent_cut(struct viv__linkdir *d, txent *e)
+{
+    viv__frame *f = e->f;
+    viv_sim_cancel(d->sim, e->ev);
+    ent_put(d, e);
+    dir_drop(d, VIV_DROP_CUT, f);
+}
+
+/* Drop every frame in flight, in the order they were launched (their drops are traced in
+ * that order). A heap sort of them by launch order, in memory of its own; without that
+ * memory, a search for the earliest each time. Rare (a cut, an unplug), so their way on the
+ * wire keeps no ordered list. */
+static void flight_flush(struct viv__linkdir *d)
+{
+    size_t n = 0;
+    for (txent *e = d->ents; e; e = e->all)
+        n += e->f != NULL;
+    if (!n)
+        return;
+    txent **a = viv__alloc(d->sim, n * sizeof(*a));
+    if (!a) {
+        for (; n; n--) {
+            txent *first = NULL;
+            for (txent *e = d->ents; e; e = e->all)
+                if (e->f && (!first || ent_seq(d, e) < ent_seq(d, first)))
+                    first = e;
+            ent_cut(d, first);
+        }
+        return;
+    }
+    size_t k = 0;
+    for (txent *e = d->ents; e; e = e->all)
+        if (e->f)
+            a[k++] = e;
+    for (size_t i = n / 2; i-- > 0;)
+        ent_sift(d, a, i, n);
+    for (size_t m = n; m > 1; m--) {
+        txent *t = a[0];
+        a[0] = a[m - 1];
+        a[m - 1] = t;
+        ent_sift(d, a, 0, m - 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        ent_cut(d, a[i]);
+    viv__free(d->sim, a, n * sizeof(*a));
+}
 
 static void dir_flush(struct viv__linkdir *d)
 {
@@ -682,13 +783,7 @@ static void dir_flush(struct viv__linkdir *d)
         viv_sim_cancel(sim, d->tap_pending->ev);
         tapent_release(sim, d->tap_pending);
     }
-    while (d->flight.next != &d->flight) {
-        txent *e = (txent *)d->flight.next;
-        flight_unlink(e);
-        viv_sim_cancel(sim, e->ev);
-        dir_drop(d, VIV_DROP_CUT, e->f);
-        ent_put(d, e);
-    }
+    flight_flush(d);
     if (d->busy_until > sim->now)
         d->busy_until = sim->now;
     /* Nothing is in flight any more: jitter need not keep later frames behind lost ones. */
@@ -730,11 +825,10 @@ static void link_mem_free(struct viv_link *l)
     viv_sim_t *sim = l->sim;
     for (int i = 0; i < 2; i++) {
         struct viv__linkdir *d = &l->d[i];
-        while (d->free_ents) {
-            txent *e = d->free_ents;
-            d->free_ents = (txent *)e->l.next;
-            if (e != &d->ent0)
-                viv__free(sim, e, sizeof(*e));
+        while (d->ents != &d->ent0) { /* ent0 is the chain's last */
+            txent *e = d->ents;
+            d->ents = e->all;
+            viv__free(sim, e, sizeof(*e));
         }
     }
     viv__free(sim, l, sizeof(*l));
@@ -795,8 +889,8 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
         d->to = i == 0 ? b : a;
         d->up = 1;
         d->sim = sim;
-        d->flight.next = d->flight.prev = &d->flight;
-        d->free_ents = &d->ent0; /* ent0.l.next is NULL: the list's end */
+        d->ents = &d->ent0; /* ent0.all is NULL: the chain's end */
+        d->free_ents = &d->ent0; /* ent0.free_next is NULL: the list's end */
         params_apply(d, params);
         /* The link's key comes from its ends (their names and ports), and each direction
          * has its own stream. */

@@ -1383,6 +1383,58 @@ static void test_link__frames_lost_to_no_memory_are_counted(void **state)
     viv_test_sim_free(sim, &a);
 }
 
+/* The seqs of the frames a cut drops, in the order the trace reports them. */
+typedef struct cutlog {
+    uint32_t n;
+    uint32_t seq[64];
+} cutlog;
+
+static void on_cut_trace(const viv_trace_record *r, void *user)
+{
+    cutlog *c = user;
+    if (r->kind != VIV_TRACE_FRAME_DROP || r->reason != VIV_DROP_CUT || c->n >= 64)
+        return;
+    c->seq[c->n++] = (uint32_t)r->frame[14] << 24 | (uint32_t)r->frame[15] << 16 |
+                     (uint32_t)r->frame[16] << 8 | r->frame[17];
+}
+
+/* Frames in flight on a direction arriving out of order (jitter that may reorder), some
+ * already arrived and their entries reused: a cut drops the rest in the order they were
+ * sent, whatever order they would have arrived in. */
+static void test_link__cut_drops_in_flight_frames_in_launch_order(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.delay_ns = VIV_US(200);
+    lp.jitter_ns = VIV_US(400);
+    lp.jitter_reorder = 1;
+    pair_init(&p, sim, &lp);
+    static l2t_sendev ev[40];
+    for (uint32_t i = 0; i < 40; i++) {
+        ev[i] = (l2t_sendev){&p.a, p.b.mac, 100, i};
+        l2t_send_at(sim, &ev[i], VIV_US(50) * i);
+    }
+    cutlog c = {0};
+    assert_int_equal(viv_sim_trace(sim, on_cut_trace, &c), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_US(1000)), 0);
+    uint32_t arrived = (uint32_t)p.b.n;
+    assert_int_equal(viv_link_set_up(p.l, VIV_LINK_AB, 0), 0);
+    assert_int_equal(viv_sim_trace(sim, NULL, NULL), 0);
+    /* Sent by 1 ms: frames 0..20; some arrived out of order, the rest were cut. */
+    assert_true(arrived > 2 && arrived < 21);
+    assert_int_equal(c.n, 21 - arrived);
+    uint32_t inversions = 0;
+    for (size_t k = 1; k < p.b.n; k++)
+        inversions += p.b.rx[k - 1].seq > p.b.rx[k].seq;
+    assert_true(inversions > 0);
+    for (uint32_t k = 1; k < c.n; k++)
+        assert_true(c.seq[k - 1] < c.seq[k]);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    pair_fini(&p);
+}
+
 static void test_link__reorder_lets_later_frames_overtake(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1718,6 +1770,7 @@ int main(void)
         T(test_link__huge_delays_saturate_instead_of_wrapping),
         T(test_link__frames_at_the_end_of_time_arrive_or_are_counted),
         T(test_link__frames_lost_to_no_memory_are_counted),
+        T(test_link__cut_drops_in_flight_frames_in_launch_order),
         T(test_link__reorder_lets_later_frames_overtake),
         T(test_link__intercept_sees_frames_at_arrival),
         T(test_link__intercept_verdicts),

@@ -507,6 +507,44 @@ static inline void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data,
     }
 }
 
+/* ---- steps shared by header prediction and the general steps --------------------------- */
+
+/* A segment for s arrived now: counted, and the keepalive timer starts over. */
+static inline void tcp_seg_arrived(viv_tcp_t *s, viv_time_t now)
+{
+    s->segs_in++;
+    s->last_rx = now;
+    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
+        viv__tcp_keepalive_reset(s); /* (else it would find nothing to do) */
+}
+
+/* RFC 7323 4.3 and 5.3 R3: TS.Recent takes the timestamp of an acceptable segment that
+ * starts at or before the last ACK sent, so that a delayed ACK echoes the earliest of the
+ * segments it covers and an ACK for data beyond a hole echoes the last in order. */
+static inline void tcp_ts_recent_note(viv_tcp_t *s, const struct viv__tcp_repr *h,
+                                      uint32_t seq, viv_time_t now)
+{
+    if (s->ts_ok && h->ts_present &&
+        ((viv__seq_ge(h->tsval, s->ts_recent) && viv__seq_le(seq, s->last_ack_sent)) ||
+         now - s->ts_recent_at > VIV__TCP_PAWS_IDLE)) {
+        s->ts_recent = h->tsval;
+        s->ts_recent_at = now;
+    }
+}
+
+/* The send window, for an acknowledgement with SND.UNA =< SEG.ACK: "If (SND.WL1 < SEG.SEQ or
+ * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
+static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, uint32_t wnd)
+{
+    if (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack))) {
+        s->snd_wnd = wnd;
+        s->snd_wl1 = seq;
+        s->snd_wl2 = ack;
+        if (s->snd_wnd > s->max_snd_wnd)
+            s->max_snd_wnd = s->snd_wnd;
+    }
+}
+
 /* ---- header prediction ----------------------------------------------------------------- */
 
 /* The common segments of ESTABLISHED, taken without the general steps: header prediction,
@@ -541,16 +579,8 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
         return 0;
 
     viv_time_t now = s->base.sim->now;
-    s->segs_in++;
-    s->last_rx = now;
-    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
-        viv__tcp_keepalive_reset(s);
-    /* TS.Recent (RFC 7323 4.3), as the general steps record it. */
-    if (s->ts_ok &&
-        (viv__seq_le(seq, s->last_ack_sent) || now - s->ts_recent_at > VIV__TCP_PAWS_IDLE)) {
-        s->ts_recent = h->tsval;
-        s->ts_recent_at = now;
-    }
+    tcp_seg_arrived(s, now);
+    tcp_ts_recent_note(s, h, seq, now);
     /* fifth: the ACK field. */
     uint32_t wnd = tcp_peer_window(s, h);
     if (ack != una) {
@@ -564,13 +594,7 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     } else if (s->sack_ok && s->sb) {
         viv__sb_update(s->sb, una, s->snd_max, NULL, 0);
     }
-    if (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack))) {
-        s->snd_wnd = wnd;
-        s->snd_wl1 = seq;
-        s->snd_wl2 = ack;
-        if (s->snd_wnd > s->max_snd_wnd)
-            s->max_snd_wnd = s->snd_wnd;
-    }
+    tcp_snd_wnd_note(s, seq, ack, wnd); /* SND.UNA =< SEG.ACK here */
     /* seventh: the text. */
     if (plen) {
         th->fast_data++;
@@ -879,10 +903,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     const uint8_t *data = sg->data;
     uint32_t plen = (uint32_t)h->payload_len;
     viv_tcp_state st = viv__tcp_st(s);
-    s->segs_in++;
-    s->last_rx = th->h->node.sim->now;
-    if (s->o.keepalive || s->kprobes || viv__tcp_timer_on(s, VIV_TCP_TIMER_KEEPALIVE))
-        viv__tcp_keepalive_reset(s); /* (else it would find nothing to do) */
+    tcp_seg_arrived(s, th->h->node.sim->now);
 
     if (st == VIV_TCP_SYN_RECEIVED && (flags & VIV__TCP_SYN) && seq == s->irs) {
         if (!(flags & VIV__TCP_ACK)) {
@@ -931,15 +952,7 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         }
         return;
     }
-    /* RFC 7323 4.3 and 5.3 R3: TS.Recent takes the timestamp of an acceptable segment that
-     * starts at or before the last ACK sent, so that a delayed ACK echoes the earliest of
-     * the segments it covers and an ACK for data beyond a hole echoes the last in order. */
-    if (s->ts_ok && h->ts_present &&
-        ((viv__seq_ge(h->tsval, s->ts_recent) && viv__seq_le(seq, s->last_ack_sent)) ||
-         now - s->ts_recent_at > VIV__TCP_PAWS_IDLE)) {
-        s->ts_recent = h->tsval;
-        s->ts_recent_at = now;
-    }
+    tcp_ts_recent_note(s, h, seq, now);
     /* Trim what is before RCV.NXT and beyond the window: "only the new parts are processed"
      * and "segments with higher beginning sequence numbers ... held for later". */
     if (viv__seq_lt(seq, rn)) {
@@ -1055,16 +1068,9 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         tcp_dupack(s);
     if (s->base.dead)
         return;
-    /* The send window: "If SND.UNA =< SEG.ACK =< SND.NXT ... If (SND.WL1 < SEG.SEQ or
-     * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
-    if (viv__seq_le(s->snd_una, ack) &&
-        (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack)))) {
-        s->snd_wnd = wnd;
-        s->snd_wl1 = seq;
-        s->snd_wl2 = ack;
-        if (s->snd_wnd > s->max_snd_wnd)
-            s->max_snd_wnd = s->snd_wnd;
-    }
+    /* The send window: "If SND.UNA =< SEG.ACK =< SND.NXT ...". */
+    if (viv__seq_le(s->snd_una, ack))
+        tcp_snd_wnd_note(s, seq, ack, wnd);
     if (establishing)
         tcp_established(s);
     switch (viv__tcp_st(s)) {

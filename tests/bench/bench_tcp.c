@@ -28,7 +28,9 @@
  * again); they include the rare pure ACK h1 sends once connected (answering a duplicate
  * SYN-ACK). --check 1 also counts every segment h1 sends through the trace (s3's way: a
  * retransmission is a data segment starting below the highest sequence sent), prints the
- * data segments and pure ACKs apart, and fails if the two counts disagree.
+ * data segments and pure ACKs apart, and fails if the two counts disagree. --fp 1 prints the
+ * simulation's fingerprint at the end as well (viv_sim_fingerprint(): the check that a change
+ * kept the run identical, frame for frame).
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
  * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it.
@@ -310,7 +312,7 @@ static int tcp_parse_u64(const char *text, uint64_t *out)
 
 int viv_bench_tcp(int argc, char **argv)
 {
-    uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0;
+    uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
     const char *ccname = "newreno";
     int sack = -1, rfc = 0;
@@ -342,6 +344,8 @@ int viv_bench_tcp(int argc, char **argv)
             buf = u;
         } else if (strcmp(o, "--check") == 0) {
             check = u;
+        } else if (strcmp(o, "--fp") == 0) {
+            fp = u;
         } else if (strcmp(o, "--sack") == 0) {
             if (u > 1)
                 return tcp_usage("--sack wants 0 or 1, not", v);
@@ -439,6 +443,8 @@ int viv_bench_tcp(int argc, char **argv)
                 failed = 1;
             }
         }
+        if (fp)
+            printf(" fingerprint=%016llx", (unsigned long long)viv_sim_fingerprint(b.sim));
         printf("\n");
     }
     viv_sim_free(b.sim);

@@ -963,6 +963,7 @@ int viv_tcp_shutdown(viv_tcp_t *s, int how)
     if (how & VIV_SHUT_RD) {
         /* BSD's choice: what is queued and what arrives later is discarded. */
         s->rd_shut = 1;
+        viv__tcp_rcv_drop_ooo(s); /* frames held beyond a hole: never to be read */
         if (s->rcv.len) {
             viv__tcp_rcv_take(s, NULL, s->rcv.len);
             tcp_window_update(s);

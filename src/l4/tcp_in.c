@@ -407,7 +407,8 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
 /* Data in the window, at or after RCV.NXT (RFC 9293 3.10.7.4, seventh). In order, it is
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
  * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
- * duplicate ACK (with SACK blocks when SACK is on). */
+ * duplicate ACK (with SACK blocks when SACK is on). Either way its bytes stay in frame f
+ * where the receive buffer's bounds allow (viv__tcp_rcv_put), else they are copied. */
 static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_t n, viv__frame *f)
 {
     viv__tcp_host *th = s->th;
@@ -431,20 +432,10 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
             return;
         }
         th->st.rx_ooo++;
-        viv__tcp_ring_write(&s->rcv, s->rcv.len + off, data, n);
+        viv__tcp_rcv_put(s, s->rcv.len + off, data, n, f);
         return;
     }
-    if (f && n >= VIV__TCP_RXF_MIN && s->rxf_n < VIV__TCP_RXF_MAX) {
-        /* Left in its frame: viv_tcp_recv copies it from there. */
-        viv__tcp_rxf *e = &s->rxf[(s->rxf_head + s->rxf_n) % VIV__TCP_RXF_MAX];
-        e->f = viv__frame_ref(f);
-        e->data = data;
-        e->pos = s->rcv_rd + s->rcv.len;
-        e->len = n;
-        s->rxf_n++;
-    } else {
-        viv__tcp_ring_write(&s->rcv, s->rcv.len, data, n);
-    }
+    viv__tcp_rcv_put(s, s->rcv.len, data, n, f);
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
     int filled = 0;

@@ -87,15 +87,21 @@ typedef struct viv__tcp_ring {
     uint32_t cap, head, len;
 } viv__tcp_ring;
 
-/* In-order received data left in the frame it arrived in rather than copied into the
- * receive ring (viv_tcp_recv copies it from there into the program's buffer: one copy of
- * each byte instead of two). The ring still counts those bytes (rcv.len) and keeps their
- * room, unwritten; an entry covers the ring positions [pos, pos + len), positions counted
- * from the connection's first byte read as rcv_rd is (modulo 2^32). At most
- * VIV__TCP_RXF_MAX frames are held; beyond that, or for short segments, data is copied as
- * before. */
-#define VIV__TCP_RXF_MAX 4u
-#define VIV__TCP_RXF_MIN 64u /* shorter segments are copied: cheaper than holding a frame */
+/* Received data left in the frame it arrived in rather than copied into the receive ring
+ * (viv_tcp_recv copies it from there into the program's buffer: one copy of each byte
+ * instead of two), in order or beyond a hole alike. The ring still counts in-order bytes
+ * (rcv.len) and keeps the room of every byte, unwritten: an entry covers the ring positions
+ * [pos, pos + len), positions counted from the connection's first byte read as rcv_rd is
+ * (modulo 2^32; the byte with sequence number X is at rcv_rd + rcv.len + X - rcv_nxt). The
+ * entries are sorted by position and never overlap: bytes already held stay as they are, a
+ * segment fills only the positions nobody holds. Bounds (docs/design.md, TCP): a segment
+ * with less than VIV__TCP_RXF_MIN bytes for the positions it fills is copied; so is one that
+ * would take the connection's frames beyond twice its receive buffer in blocks
+ * (viv__frame_truesize: a 1514-byte frame holds a 2 KiB block, a tiny one 256 bytes), or its
+ * entries beyond viv__tcp_rxf_cap(). Whatever is copied goes into the ring, which always
+ * has room for every byte the window admits: holding never drops data. */
+#define VIV__TCP_RXF_MIN 64u /* shorter pieces are copied: cheaper than holding a frame */
+#define VIV__TCP_RXF_CAP_MAX 4096u
 typedef struct viv__tcp_rxf {
     viv__frame *f;
     const uint8_t *data;
@@ -182,8 +188,12 @@ struct viv_tcp {
 
     viv__tcp_ring snd; /* from tcp_dseq(s): unacknowledged, then unsent */
     viv__tcp_ring rcv; /* in-order unread bytes; out-of-order ones beyond them */
-    viv__tcp_rxf rxf[VIV__TCP_RXF_MAX]; /* in-order bytes still in their frames, in order */
-    uint8_t rxf_head, rxf_n;            /* a ring of entries */
+    viv__tcp_rxf *rxf; /* bytes still in their frames: a ring of rxf_cap entries (a power of
+                          two), sorted by position from rxf_head; NULL until a frame is first
+                          held */
+    uint32_t rxf_head, rxf_n, rxf_cap;
+    uint32_t rxf_room; /* what more frames may hold in blocks (truesize, once per entry):
+                          twice the receive buffer, less what the entries hold */
     uint32_t rcv_rd;     /* the ring position of rcv's head: bytes taken from it (mod 2^32) */
     viv__tcp_range *ooo; /* sorted; NULL until data first arrives out of order */
     uint32_t nooo, ooo_cap;
@@ -388,6 +398,48 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n);
  * discard them), from the ring and the frames held; free it (ring and frames). */
 void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n);
 void viv__tcp_rcv_free(viv_tcp_t *s);
+/* Put n bytes received for ring offset off (from the head: rcv.len for in-order data,
+ * beyond it for out-of-order data; off + n <= rcv.cap) into the receive buffer: held in
+ * frame f (NULL: none) where the bounds allow, else copied into the ring. Positions already
+ * held keep their bytes. */
+void viv__tcp_rcv_put_slow(viv_tcp_t *s, uint32_t off, const uint8_t *data, uint32_t n,
+                           viv__frame *f);
+static inline void viv__tcp_rcv_put(viv_tcp_t *s, uint32_t off, const uint8_t *data, uint32_t n,
+                                    viv__frame *f)
+{
+    /* The common case inline: a frame to hold, after everything held (in-order data read
+     * as it comes, or out-of-order data beyond the rest), within the bounds (rxf_room and
+     * rxf_cap are 0 until the entries are allocated: the slow path does that). */
+    uint32_t cnt = s->rxf_n, mask = s->rxf_cap - 1u;
+    if (VIV__LIKELY(f && n >= VIV__TCP_RXF_MIN && cnt < s->rxf_cap)) {
+        uint32_t mem = (uint32_t)viv__frame_truesize(f);
+        uint32_t k = (s->rxf_head + cnt) & mask; /* the tail's slot */
+        if (cnt) {
+            const viv__tcp_rxf *last = &s->rxf[(k - 1u) & mask];
+            if (last->pos - s->rcv_rd + last->len > off)
+                goto slow;
+        }
+        if (VIV__LIKELY(mem <= s->rxf_room)) {
+            viv__tcp_rxf *e = &s->rxf[k];
+            e->f = viv__frame_ref(f);
+            e->data = data;
+            e->pos = s->rcv_rd + off;
+            e->len = n;
+            s->rxf_n = cnt + 1;
+            s->rxf_room -= mem;
+            return;
+        }
+    }
+slow:
+    viv__tcp_rcv_put_slow(s, off, data, n, f);
+}
+
+/* Give back the frames that hold bytes beyond the in-order ones (out of order: they will
+ * not be read, the connection is ending or reading is shut down). */
+void viv__tcp_rcv_drop_ooo(viv_tcp_t *s);
+/* The most entries a connection's held frames may take (from its receive buffer and MSS; a
+ * power of two). */
+uint32_t viv__tcp_rxf_cap(const viv_tcp_t *s);
 
 /* ---- tcp_timer.c ----------------------------------------------------------------------- */
 int viv__tcp_timer_init(viv_tcp_t *s);

@@ -60,6 +60,7 @@ void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint
 
 void viv__tcp_ooo_free(viv_tcp_t *s)
 {
+    viv__tcp_rcv_drop_ooo(s); /* their bytes, if held in frames */
     if (s->ooo)
         viv__free(s->base.sim, s->ooo, s->ooo_cap * sizeof(*s->ooo));
     s->ooo = NULL;
@@ -72,6 +73,113 @@ void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n)
         return;
     r->head = (uint32_t)(((uint64_t)r->head + n) % r->cap);
     r->len -= n;
+}
+
+/* ---- the receive buffer: the ring and the frames held --------------------------------- */
+
+/* Entry i (0: the first by position) of the ring of held frames. */
+static inline viv__tcp_rxf *rxf_at(const viv_tcp_t *s, uint32_t i)
+{
+    return &s->rxf[(s->rxf_head + i) & (s->rxf_cap - 1u)];
+}
+
+/* An entry's first position and its end, as offsets from the ring's head. */
+static inline uint32_t rxf_lo(const viv_tcp_t *s, const viv__tcp_rxf *e)
+{
+    return e->pos - s->rcv_rd;
+}
+static inline uint32_t rxf_hi(const viv_tcp_t *s, const viv__tcp_rxf *e)
+{
+    return e->pos - s->rcv_rd + e->len;
+}
+
+uint32_t viv__tcp_rxf_cap(const viv_tcp_t *s)
+{
+    /* Every segment a full buffer holds, each cut in two by a retransmission that overlaps
+     * it: two per MSS of buffer, and a few more for a small buffer. */
+    uint32_t mss = s->rmss ? s->rmss : VIV__TCP_MSS_DEFAULT;
+    uint32_t want = s->o.rcvbuf_bytes / mss * 2u + 8u, cap = 8u;
+    while (cap < want && cap < VIV__TCP_RXF_CAP_MAX)
+        cap *= 2u;
+    return cap;
+}
+
+/* Release the entry at the head (its bytes are read or dropped). */
+static void rxf_pop_head(viv_tcp_t *s)
+{
+    viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+    s->rxf_room += (uint32_t)viv__frame_truesize(e->f);
+    viv__frame_unref(s->base.sim, e->f);
+    s->rxf_head = (s->rxf_head + 1u) & (s->rxf_cap - 1u);
+    s->rxf_n--;
+}
+
+/* Hold [lo, hi) (ring offsets) in frame f as the i-th entry, bytes at data; 0, or -1 if the
+ * bounds say copy. */
+static int rxf_hold(viv_tcp_t *s, uint32_t i, uint32_t lo, uint32_t hi, const uint8_t *data,
+                    viv__frame *f)
+{
+    uint32_t mem = (uint32_t)viv__frame_truesize(f);
+    if (hi - lo < VIV__TCP_RXF_MIN)
+        return -1;
+    if (!s->rxf) {
+        uint32_t cap = viv__tcp_rxf_cap(s);
+        s->rxf = viv__alloc(s->base.sim, cap * sizeof(*s->rxf));
+        if (!s->rxf)
+            return -1; /* copied instead: nothing is lost */
+        s->rxf_cap = cap;
+        s->rxf_head = s->rxf_n = 0;
+        /* Linux's way of bounding a receive queue: the blocks, not the bytes, against twice
+         * the buffer (so a full buffer of full-sized segments fits). */
+        s->rxf_room = 2u * s->o.rcvbuf_bytes;
+    }
+    if (s->rxf_n == s->rxf_cap || mem > s->rxf_room)
+        return -1;
+    /* Make room at i: the entries from i on move one place towards the tail (out-of-order
+     * data usually lands at the tail; a retransmission filling a hole, before the held
+     * segments beyond it). */
+    for (uint32_t k = s->rxf_n; k > i; k--)
+        *rxf_at(s, k) = *rxf_at(s, k - 1);
+    s->rxf_n++;
+    viv__tcp_rxf *e = rxf_at(s, i);
+    e->f = viv__frame_ref(f);
+    e->data = data;
+    e->pos = s->rcv_rd + lo;
+    e->len = hi - lo;
+    s->rxf_room -= mem;
+    return 0;
+}
+
+void viv__tcp_rcv_put_slow(viv_tcp_t *s, uint32_t off, const uint8_t *data, uint32_t n,
+                           viv__frame *f)
+{
+    uint32_t end = off + n, cur = off, cnt = s->rxf_n;
+    /* The entries wholly before off: all of them, in the common cases (in-order data, and
+     * out-of-order data beyond everything held). */
+    uint32_t i = cnt;
+    while (i > 0 && rxf_hi(s, rxf_at(s, i - 1)) > off)
+        i--;
+    while (cur < end) {
+        uint32_t gap_end = end;
+        if (i < s->rxf_n) {
+            const viv__tcp_rxf *e = rxf_at(s, i);
+            uint32_t lo = rxf_lo(s, e);
+            if (lo <= cur) { /* held already: those bytes stay */
+                uint32_t hi = rxf_hi(s, e);
+                cur = hi < end ? hi : end;
+                i++;
+                continue;
+            }
+            if (lo < end)
+                gap_end = lo;
+        }
+        const uint8_t *d = data + (cur - off);
+        if (f && rxf_hold(s, i, cur, gap_end, d, f) == 0)
+            i++;
+        else
+            viv__tcp_ring_write(&s->rcv, cur, d, gap_end - cur);
+        cur = gap_end;
+    }
 }
 
 void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
@@ -89,12 +197,8 @@ void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
                 e->data += take;
                 e->pos += take;
                 e->len -= take;
-                if (!e->len) {
-                    viv__frame_unref(s->base.sim, e->f);
-                    e->f = NULL;
-                    s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
-                    s->rxf_n--;
-                }
+                if (!e->len)
+                    rxf_pop_head(s);
                 goto taken;
             }
             if (take > gap)
@@ -111,15 +215,28 @@ void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
     }
 }
 
-void viv__tcp_rcv_free(viv_tcp_t *s)
+void viv__tcp_rcv_drop_ooo(viv_tcp_t *s)
 {
+    /* The entries beyond the in-order bytes are the last ones; an entry straddling the
+     * boundary cannot exist (in-order bytes end at a hole or at RCV.NXT). */
     while (s->rxf_n) {
-        viv__tcp_rxf *e = &s->rxf[s->rxf_head];
+        viv__tcp_rxf *e = rxf_at(s, s->rxf_n - 1);
+        if (rxf_lo(s, e) < s->rcv.len)
+            break;
+        s->rxf_room += (uint32_t)viv__frame_truesize(e->f);
         viv__frame_unref(s->base.sim, e->f);
-        e->f = NULL;
-        s->rxf_head = (uint8_t)((s->rxf_head + 1u) % VIV__TCP_RXF_MAX);
         s->rxf_n--;
     }
+}
+
+void viv__tcp_rcv_free(viv_tcp_t *s)
+{
+    while (s->rxf_n)
+        rxf_pop_head(s);
+    if (s->rxf)
+        viv__free(s->base.sim, s->rxf, s->rxf_cap * sizeof(*s->rxf));
+    s->rxf = NULL;
+    s->rxf_cap = s->rxf_head = s->rxf_room = 0;
     viv__tcp_ring_free(s->base.sim, &s->rcv);
 }
 

@@ -462,8 +462,8 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
 
 /* ---- push ----------------------------------------------------------------------------- */
 
-/* Slot joins leader L's instant (not before L): out of line, so that the callers' paths to
- * it are tail calls that keep nothing live. */
+/* Slot joins leader L's instant (not before L) where that takes a walk of its ring, or makes
+ * one: out of line, so that the callers' paths to it are tail calls that keep nothing live. */
 static VIV__NOINLINE void push_join(viv__sched *q, viv__event *ev, uint32_t L, uint32_t slot)
 {
     q->cost += group_add(ev, L, slot);
@@ -513,23 +513,48 @@ void viv__sched_push_early(struct viv_sim *sim, viv__sched *q, viv__event *ev, u
     viv__sched_push(sim, q, ev, slot); /* on or after the day's start now */
 }
 
+/* A push at the hint's instant (slot's time t, in bucket b): into that instant's group. In
+ * the common case (a flood's pushes, through owners made in order) it is the newest there,
+ * with no walk and no call. */
+static VIV__NOINLINE void push_hinted(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                      uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint32_t L = q->hint_lead;
+    uint32_t newest = ev[L].same;
+    if (VIV__LIKELY(newest != VIV__QNIL) && key_lt(&ev[newest], e)) {
+        uint32_t oldest = ev[newest].same;
+        ev[newest].same = slot;
+        e->same = oldest;
+        e->next = newest;
+        ev[oldest].next = slot;
+        ev[L].same = slot;
+        return;
+    }
+    if (!key_lt(e, &ev[L])) {
+        push_join(q, ev, L, slot); /* a ring of one, or a walk of it */
+        return;
+    }
+    /* Before the leader: it leads from now on. */
+    push_walk(sim, q, ev, (uint32_t)(e->time >> q->shift) & q->mask, slot, e->time);
+}
+
 void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                           uint32_t slot, uint64_t t)
 {
-    viv__event *e = &ev[slot];
     q->len++;
-    if (t == q->hint_t && !key_lt(e, &ev[q->hint_lead])) {
-        /* At the instant the last push joined, after its leader (the rest of a flood): no
-         * walk. */
-        push_join(q, ev, q->hint_lead, slot);
+    if (t == q->hint_t) {
+        /* At the instant the last push joined (the rest of a flood). */
+        push_hinted(sim, q, ev, slot);
         return;
     }
     uint32_t tl = q->bucket[b].tail;
-    if (t == ev[tl].time && !key_lt(e, &ev[tl])) {
-        /* At the bucket's last time, after its leader: that instant's group, no walk. */
+    if (t == ev[tl].time) {
+        /* At the bucket's last time: that instant's group is the one pushes join next (a
+         * walk that makes slot its leader moves the hint on). */
         q->hint_t = t;
         q->hint_lead = tl;
-        push_join(q, ev, tl, slot);
+        push_hinted(sim, q, ev, slot);
         return;
     }
     push_walk(sim, q, ev, b, slot, t);
@@ -539,8 +564,8 @@ void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
 static void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                       uint32_t slot, uint64_t t)
 {
-    viv__sched_bucket *bk = &q->bucket[b];
     viv__event *e = &ev[slot];
+    viv__sched_bucket *bk = &q->bucket[b];
     /* Between the bucket's times: a walk, a slow operation. */
     uint32_t *p = &bk->head;
     uint32_t h, steps = 0;

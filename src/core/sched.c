@@ -423,8 +423,7 @@ static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__even
         bk->tail = oldest;
 }
 
-void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
-                          uint32_t h)
+void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t h)
 {
     /* Leader h leaves; the others at its instant become its run: the ring walked from the
      * oldest, each member's next is the next greater (its same), and the newest's what h's
@@ -432,7 +431,7 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
      * for what each reads first when it runs (its user data, its owner's fingerprint): in a
      * network larger than the caches each is a miss, every reception of a flood touching
      * another link direction and owner. */
-    viv__sched_bucket *bk = &q->bucket[b];
+    viv__sched_bucket *bk = &q->bucket[q->cur]; /* a pop takes from the current day */
     uint32_t newest = ev[h].same, oldest = ev[newest].same, x = oldest;
     const viv__ownst *own = sim->own;
     uint32_t own_len = sim->own_len;

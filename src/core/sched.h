@@ -222,7 +222,7 @@ uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev);
  * events (they become the current instant's run). */
 VIV__NOINLINE uint32_t viv__sched_seek(struct viv_sim *sim, viv__sched *q, viv__event *ev);
 VIV__NOINLINE void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev,
-                                        uint32_t b, uint32_t h);
+                                        uint32_t h);
 /* The queue just became empty: the next push sets the day, and the calendar shrinks to its
  * least. */
 VIV__NOINLINE void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev);
@@ -249,7 +249,7 @@ static inline uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__e
     if (VIV__LIKELY(e->same == VIV__QNIL))
         q->bucket[b].head = e->next; /* the tail stays unless the bucket empties */
     else
-        viv__sched_pop_group(sim, q, ev, b, h);
+        viv__sched_pop_group(sim, q, ev, h); /* from the current day's bucket */
     if (VIV__UNLIKELY(--q->len == 0))
         viv__sched_emptied(sim, q, ev);
     return h;

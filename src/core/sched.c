@@ -53,6 +53,9 @@ void viv__sched_init(viv__sched *q)
     q->len = 0;
     q->hint_t = VIV__SCHED_EMPTY;
     q->hint_lead = VIV__QNIL;
+    q->run_on = 0;
+    q->now_last = VIV__QNIL;
+    q->now_t = 0;
     q->resizes = 0;
     q->slow_total = 0;
     q->cost_total = 0;
@@ -154,6 +157,54 @@ static void set_day(viv__sched *q, uint64_t t)
     q->start = (t >> q->shift) << q->shift;
     q->top = q->start + (UINT64_C(1) << q->shift); /* 0 on the last day of time */
     q->cur = (uint32_t)(t >> q->shift) & q->mask;
+    q->run_on = 0; /* a run is ended before (its start is no longer now_t + 1) */
+}
+
+/* ---- the current instant's run ---------------------------------------------------------- */
+
+/* Whether the current instant's run holds (it may have nothing left in it). A scan to a
+ * later day sets start to a day's first instant: now_t + 1 only when that day follows
+ * now_t's, whose bucket is then not the current one. */
+static inline bool run_holds(const viv__sched *q)
+{
+    return q->run_on && q->start == q->now_t + 1 &&
+           q->cur == ((uint32_t)(q->now_t >> q->shift) & q->mask);
+}
+
+/* End the current instant's run: what is left of it (at the head of the current day's
+ * bucket) becomes an equal-time group again, its first event leading, and the day's start
+ * is its true one. */
+static VIV__NOINLINE void run_end(viv__sched *q, viv__event *ev)
+{
+    if (!run_holds(q)) {
+        q->run_on = 0;
+        return;
+    }
+    q->run_on = 0;
+    uint64_t t = q->now_t;
+    q->start = (t >> q->shift) << q->shift;
+    viv__sched_bucket *bk = &q->bucket[q->cur];
+    uint32_t L = bk->head, last = q->now_last;
+    if (ev[L].time != t || L == last)
+        return; /* nothing left, or one event: a lone leader already */
+    /* The members after L, up to last, in a ring: same the next greater, next the next
+     * smaller (the oldest's, the newest). */
+    uint32_t after = ev[last].next, oldest = ev[L].next, prev = last, x = oldest;
+    for (;;) {
+        uint32_t nx = ev[x].next;
+        ev[x].next = prev;
+        if (x == last) {
+            ev[x].same = oldest;
+            break;
+        }
+        ev[x].same = nx;
+        prev = x;
+        x = nx;
+    }
+    ev[L].same = last;
+    ev[L].next = after;
+    if (bk->tail == last)
+        bk->tail = L;
 }
 
 /* Rebuild the calendar with nb buckets and a fresh day width. Returns false (and changes
@@ -172,6 +223,8 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
                 return false;
         }
     }
+    if (q->run_on)
+        run_end(q, ev); /* the walk below takes every event of a bucket for a leader */
     q->cost_total += q->len + q->nb; /* the rebuild's own work */
     /* Unhook every leader (with its equal-time group) into one list and sample the
      * earliest distinct times. */
@@ -370,24 +423,46 @@ static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__even
         bk->tail = oldest;
 }
 
-void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
-                          uint32_t h)
+void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t h)
 {
-    viv__sched_bucket *bk = &q->bucket[b];
-    group_succeed(q, bk, ev, &bk->head, h);
-    /* A burst at one instant (a flood's arrivals): the oldest of the rest leads and runs
-     * next. Ask now for what it reads first (its user data, its owner's fingerprint),
-     * which in a network larger than the caches are misses. */
-    uint32_t lead = bk->head;
-    VIV__PREFETCH(ev[lead].user);
-    if (ev[lead].owner < sim->own_len)
-        VIV__PREFETCH(&sim->own[ev[lead].owner]);
+    /* Leader h leaves; the others at its instant become its run: the ring walked from the
+     * oldest, each member's next is the next greater (its same), and the newest's what h's
+     * was. A burst at one instant (a flood's arrivals) then pops with no more work. Ask now
+     * for what each reads first when it runs (its user data, its owner's fingerprint): in a
+     * network larger than the caches each is a miss, every reception of a flood touching
+     * another link direction and owner. */
+    viv__sched_bucket *bk = &q->bucket[q->cur]; /* a pop takes from the current day */
+    uint32_t newest = ev[h].same, oldest = ev[newest].same, x = oldest;
+    const viv__ownst *own = sim->own;
+    uint32_t own_len = sim->own_len;
+    for (;;) {
+        uint32_t nx = ev[x].same;
+        VIV__PREFETCH(ev[x].user);
+        if (ev[x].owner < own_len)
+            VIV__PREFETCH(&own[ev[x].owner]);
+        ev[x].same = VIV__QNIL;
+        if (x == newest)
+            break;
+        ev[x].next = nx;
+        x = nx;
+    }
+    ev[newest].next = ev[h].next;
+    bk->head = oldest;
+    if (bk->tail == h)
+        bk->tail = newest;
+    uint64_t t = ev[h].time;
+    if (q->hint_t == t)
+        q->hint_t = VIV__SCHED_EMPTY; /* its leader was h */
+    q->run_on = 1;
+    q->now_t = t;
+    q->now_last = newest;
+    q->start = t + 1; /* a push at t goes out of line, to the run (t < UINT64_MAX) */
 }
 
 /* ---- push ----------------------------------------------------------------------------- */
 
-/* Slot joins leader L's instant (not before L): out of line, so that the callers' paths to
- * it are tail calls that keep nothing live. */
+/* Slot joins leader L's instant (not before L) where that takes a walk of its ring, or makes
+ * one: out of line, so that the callers' paths to it are tail calls that keep nothing live. */
 static VIV__NOINLINE void push_join(viv__sched *q, viv__event *ev, uint32_t L, uint32_t slot)
 {
     q->cost += group_add(ev, L, slot);
@@ -396,23 +471,89 @@ static VIV__NOINLINE void push_join(viv__sched *q, viv__event *ev, uint32_t L, u
 static VIV__NOINLINE void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev,
                                     uint32_t b, uint32_t slot, uint64_t t);
 
+void viv__sched_push_early(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint64_t t = e->time;
+    if (t == q->now_t && run_holds(q)) {
+        /* An event for the current instant (a callback posted for now): into the run, in
+         * its place. No bucket walk, no group. */
+        viv__sched_bucket *bk = &q->bucket[q->cur];
+        uint32_t h = bk->head, last = q->now_last;
+        e->same = VIV__QNIL;
+        q->len++;
+        if (ev[h].time != t) { /* nothing left in the run: it starts again */
+            e->next = h;
+            bk->head = slot;
+            if (h == VIV__QEND)
+                bk->tail = slot;
+            q->now_last = slot;
+        } else if (key_lt(&ev[last], e)) { /* after the run's last (a flood in owner order) */
+            e->next = ev[last].next;
+            ev[last].next = slot;
+            if (bk->tail == last)
+                bk->tail = slot;
+            q->now_last = slot;
+        } else { /* before it: a walk from the run's first (mostly a step or two) */
+            uint32_t *p = &bk->head;
+            while (key_lt(&ev[*p], e))
+                p = &ev[*p].next;
+            e->next = *p;
+            *p = slot;
+        }
+        return;
+    }
+    /* Earlier than the run's instant (observers' events left the clock behind) or no run
+     * holds: the calendar starts from t's day if that is before the current one. */
+    if (q->run_on)
+        run_end(q, ev);
+    if (t < q->start)
+        set_day(q, t);
+    viv__sched_push(sim, q, ev, slot); /* on or after the day's start now */
+}
+
+/* A push at the hint's instant (slot's time t, in bucket b): into that instant's group. In
+ * the common case (a flood's pushes, through owners made in order) it is the newest there,
+ * with no walk and no call. */
+static VIV__NOINLINE void push_hinted(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                      uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint32_t L = q->hint_lead;
+    uint32_t newest = ev[L].same;
+    if (VIV__LIKELY(newest != VIV__QNIL) && key_lt(&ev[newest], e)) {
+        uint32_t oldest = ev[newest].same;
+        ev[newest].same = slot;
+        e->same = oldest;
+        e->next = newest;
+        ev[oldest].next = slot;
+        ev[L].same = slot;
+        return;
+    }
+    if (!key_lt(e, &ev[L])) {
+        push_join(q, ev, L, slot); /* a ring of one, or a walk of it */
+        return;
+    }
+    /* Before the leader: it leads from now on. */
+    push_walk(sim, q, ev, (uint32_t)(e->time >> q->shift) & q->mask, slot, e->time);
+}
+
 void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                           uint32_t slot, uint64_t t)
 {
-    viv__event *e = &ev[slot];
     q->len++;
-    if (t == q->hint_t && !key_lt(e, &ev[q->hint_lead])) {
-        /* At the instant the last push joined, after its leader (the rest of a flood): no
-         * walk. */
-        push_join(q, ev, q->hint_lead, slot);
+    if (t == q->hint_t) {
+        /* At the instant the last push joined (the rest of a flood). */
+        push_hinted(sim, q, ev, slot);
         return;
     }
     uint32_t tl = q->bucket[b].tail;
-    if (t == ev[tl].time && !key_lt(e, &ev[tl])) {
-        /* At the bucket's last time, after its leader: that instant's group, no walk. */
+    if (t == ev[tl].time) {
+        /* At the bucket's last time: that instant's group is the one pushes join next (a
+         * walk that makes slot its leader moves the hint on). */
         q->hint_t = t;
         q->hint_lead = tl;
-        push_join(q, ev, tl, slot);
+        push_hinted(sim, q, ev, slot);
         return;
     }
     push_walk(sim, q, ev, b, slot, t);
@@ -422,8 +563,8 @@ void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
 static void push_walk(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t b,
                       uint32_t slot, uint64_t t)
 {
-    viv__sched_bucket *bk = &q->bucket[b];
     viv__event *e = &ev[slot];
+    viv__sched_bucket *bk = &q->bucket[b];
     /* Between the bucket's times: a walk, a slow operation. */
     uint32_t *p = &bk->head;
     uint32_t h, steps = 0;
@@ -507,6 +648,12 @@ uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev)
 {
     if (!q->len)
         return VIV__QNIL;
+    if (run_holds(q)) {
+        /* A scan would set the day's start and end the run without a word. */
+        uint32_t h = q->bucket[q->cur].head;
+        if (ev[h].time == q->now_t)
+            return h;
+    }
     uint64_t cost = q->cost; /* a look is not an operation: the tuning must not see it */
     uint32_t h = q->bucket[find_min(q, ev)].head;
     q->cost = cost;
@@ -563,6 +710,7 @@ void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
     q->start = VIV__SCHED_EMPTY;
     q->hint_t = VIV__SCHED_EMPTY;
+    q->run_on = 0;
     if (q->nb > VIV__SCHED_MIN_BUCKETS)
         rebuild(sim, q, ev, VIV__SCHED_MIN_BUCKETS); /* cannot fail: no allocation */
 }
@@ -609,6 +757,8 @@ void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint3
     if (VIV__UNLIKELY(q->len > q->grow_at))
         grow(sim, q, ev);
     viv__event *e = &ev[slot];
+    if (q->run_on && e->time == q->now_t)
+        run_end(q, ev); /* a group again: a member leaves in O(1), a leader as one does */
     viv__sched_bucket *bk = &q->bucket[(e->time >> q->shift) & q->mask];
     uint32_t *p, before;
     if (ev[e->next].same == slot) {
@@ -638,6 +788,8 @@ void viv__sched_remove(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint3
             group_succeed(q, bk, ev, p, slot);
         }
     }
-    if (--q->len == 0)
+    if (--q->len == 0) {
         q->start = VIV__SCHED_EMPTY;
+        q->run_on = 0;
+    }
 }

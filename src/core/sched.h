@@ -15,8 +15,21 @@
  * last (the common cases: most times are new, or the latest of their day), or at the last
  * time when it sorts after that instant's events (one owner's burst, or a flood through
  * owners made in order), or at the instant the previous push joined (a hint), costs O(1);
- * only a push between two of the bucket's times walks the list. Popping takes the head of the current day's bucket; when that is not due, it
- * scans buckets day by day, and a year with nothing due falls back to a direct search.
+ * only a push between two of the bucket's times walks the list. Popping takes the head of the
+ * current day's bucket; when that is not due, it scans buckets day by day, and a year with
+ * nothing due falls back to a direct search.
+ *
+ * The current instant's run. Popping a leader whose instant has other events lays them out
+ * at the head of its bucket one after another, in (owner, seq) order, each with no group of
+ * its own (a walk of the ring, a few instructions a member): each of them then pops as a
+ * lone event does, inline, with no leader handed over. While that run lasts (run_on), the
+ * day's start is the instant plus one, so that a push at the instant (an event posted for
+ * now) takes the push's out-of-line early path, which puts it in its place in the run
+ * (mostly at its end, kept in now_last, or near its front); every other push and pop tests
+ * nothing more. The run is the only place where a bucket lists one time more than once.
+ * Anything that would disturb it (a push before its instant, possible only when observers'
+ * events left the clock behind; a removal at its instant; a rebuild) first makes it an
+ * equal-time group again.
  *
  * Tuning is automatic and costs nothing on the O(1) paths: the walks and the scans (the
  * slow operations) count their steps and check the calendar. nb grows to fit when a walk, a
@@ -107,6 +120,12 @@ typedef struct viv__sched {
      * a flood) joins without walking its bucket. */
     uint64_t hint_t;
     uint32_t hint_lead;
+    /* The current instant's run (see above): whether one was laid out, its instant and its
+     * last event. It holds while run_on, start is now_t + 1 and the current day is now_t's
+     * (a scan to a later day ends it, with nothing left in it, without a word). */
+    uint32_t run_on;
+    uint32_t now_last;
+    uint64_t now_t;
     size_t grow_at;   /* grow when a walk finds len above this */
     size_t shrink_at; /* shrink when a scan finds len below this */
     /* Tuning checks come every `window` slow operations (walks along a bucket and scans
@@ -147,6 +166,13 @@ void viv__sched_fini(struct viv_sim *sim, viv__sched *q);
 VIV__NOINLINE void viv__sched_push_slow(struct viv_sim *sim, viv__sched *q, viv__event *ev,
                                         uint32_t b, uint32_t slot, uint64_t t);
 
+/* A push before the current day's start: at the current instant while its run holds (it
+ * joins the run); earlier than the current day (the driver ran to a limit, then scheduled
+ * before the next event); or the first event (an empty queue's day starts at
+ * VIV__SCHED_EMPTY). Out of line. */
+VIV__NOINLINE void viv__sched_push_early(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                         uint32_t slot);
+
 /* Queue slot ev[slot], whose time, owner and seq are set; (owner, seq) must be unique among
  * queued slots. Never fails (a failed resize is retried later). Inline: it is the hot half
  * of every event. */
@@ -156,15 +182,10 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
     viv__event *e = &ev[slot];
     uint64_t t = e->time;
     assert(t != UINT64_MAX && slot != VIV__QEND); /* the sentinel's */
-    uint64_t d = t >> q->shift;
-    uint32_t b = (uint32_t)d & q->mask;
+    uint32_t b = (uint32_t)(t >> q->shift) & q->mask;
     if (VIV__UNLIKELY(t < q->start)) {
-        /* Earlier than the current day (the driver ran to a limit, then scheduled before
-         * the next event) or the first event (an empty queue's day starts at
-         * VIV__SCHED_EMPTY): the calendar starts from its day. */
-        q->start = d << q->shift;
-        q->top = q->start + (UINT64_C(1) << q->shift);
-        q->cur = b;
+        viv__sched_push_early(sim, q, ev, slot);
+        return;
     }
     viv__sched_bucket *bk = &q->bucket[b];
     uint32_t h = bk->head;
@@ -198,10 +219,10 @@ uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev);
 /* The out-of-line parts of a pop: finding the bucket of the least time when the current
  * day's bucket has nothing due (a scan; also the place of shrinking and re-tuning), which
  * returns VIV__QNIL if the queue is empty; and taking a leader whose instant has other
- * events (the oldest of them leads next). */
+ * events (they become the current instant's run). */
 VIV__NOINLINE uint32_t viv__sched_seek(struct viv_sim *sim, viv__sched *q, viv__event *ev);
 VIV__NOINLINE void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev,
-                                        uint32_t b, uint32_t h);
+                                        uint32_t h);
 /* The queue just became empty: the next push sets the day, and the calendar shrinks to its
  * least. */
 VIV__NOINLINE void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev);
@@ -228,7 +249,7 @@ static inline uint32_t viv__sched_pop(struct viv_sim *sim, viv__sched *q, viv__e
     if (VIV__LIKELY(e->same == VIV__QNIL))
         q->bucket[b].head = e->next; /* the tail stays unless the bucket empties */
     else
-        viv__sched_pop_group(sim, q, ev, b, h);
+        viv__sched_pop_group(sim, q, ev, h); /* from the current day's bucket */
     if (VIV__UNLIKELY(--q->len == 0))
         viv__sched_emptied(sim, q, ev);
     return h;

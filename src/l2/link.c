@@ -67,6 +67,7 @@ struct viv__linkdir {
     uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
     uint8_t ge_bad;
     uint8_t dir;      /* d - link->d: a viv_link_dir */
+    uint8_t judging;  /* rules or icb is set: arrivals go by them (one test per arrival) */
     uint32_t q_head;
     txent ent0; /* an in-flight entry in the direction itself */
     viv_link_stats_t st;
@@ -684,7 +685,7 @@ static void arrive(viv_sim_t *sim, void *user)
     int judged = e->judged;
     (void)sim;
     ent_put(d, e);
-    if (VIV__UNLIKELY(!judged && (d->rules || d->icb))) {
+    if (VIV__UNLIKELY(d->judging && !judged)) {
         arrive_judge(d, f);
         return;
     }
@@ -812,6 +813,7 @@ static void link_unplug(struct viv_link *l, int carrier)
         d->q = NULL;
         d->q_cap = 0;
         d->icb = NULL;
+        d->judging = 0;
         l->d[!i].to->link = NULL; /* the port d leaves from */
         l->d[!i].to->out = NULL;
     }
@@ -1047,6 +1049,7 @@ int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb 
     FOR_DIRS(link, dir, {
         d->icb = cb;
         d->iuser = user;
+        d->judging = d->rules != NULL || d->icb != NULL;
     });
     return 0;
 }
@@ -1067,6 +1070,7 @@ int viv_link_drop_nth(viv_link_t *link, viv_link_dir dir, const viv_frame_match 
     while (*pp)
         pp = &(*pp)->next;
     *pp = r;
+    link->d[dir].judging = 1;
     return 0;
 }
 

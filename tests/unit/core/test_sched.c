@@ -12,6 +12,7 @@
 typedef struct ref_ent {
     uint64_t time, seq;
     uint32_t slot;
+    uint32_t owner;
 } ref_ent;
 
 typedef struct ref_heap {
@@ -19,9 +20,14 @@ typedef struct ref_heap {
     size_t n;
 } ref_heap;
 
+/* The queue's order: (time, owner, seq). */
 static int ref_lt(const ref_ent *x, const ref_ent *y)
 {
-    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
+    if (x->time != y->time)
+        return x->time < y->time;
+    if (x->owner != y->owner)
+        return x->owner < y->owner;
+    return x->seq < y->seq;
 }
 
 static void ref_push(ref_heap *h, ref_ent e)
@@ -96,20 +102,47 @@ static void rig_fini(rig *r)
     viv__free(r->sim, r->ref.a, r->cap * sizeof(*r->ref.a));
 }
 
+static int key_less(const viv__event *a, const viv__event *b)
+{
+    return a->owner < b->owner || (a->owner == b->owner && a->seq < b->seq);
+}
+
 /* The queue's invariants: each bucket lists increasing times from head to tail, every
  * leader in its own bucket; each instant's members form a ring linked both ways in (owner,
- * seq) order after their leader; the slots counted are len. */
+ * seq) order after their leader; the current instant's run, while it holds, is the head of
+ * the current day's bucket, lone events at its instant in (owner, seq) order ending with
+ * now_last; the slots counted are len. */
 static void rig_check(const rig *r)
 {
     const viv__sched *q = &r->q;
     const viv__event *ev = r->ev;
     size_t n = 0;
     int hint_seen = q->hint_t == VIV__SCHED_EMPTY;
+    int run = q->run_on && q->start == q->now_t + 1 &&
+              q->cur == ((uint32_t)(q->now_t >> q->shift) & q->mask);
+    uint64_t start = run ? (q->now_t >> q->shift) << q->shift : q->start;
+    if (run)
+        assert_int_not_equal(q->hint_t, q->now_t);
     for (uint32_t b = 0; b < q->nb; b++) {
         uint32_t h = q->bucket[b].head, last = VIV__QEND;
+        if (run && b == q->cur && ev[h].time == q->now_t) {
+            for (;;) { /* the run */
+                assert_int_equal(ev[h].same, VIV__QNIL);
+                if (last != VIV__QEND)
+                    assert_true(key_less(&ev[last], &ev[h]));
+                n++;
+                assert_true(n <= r->cap);
+                last = h;
+                h = ev[h].next;
+                if (last == q->now_last)
+                    break;
+                assert_int_equal(ev[h].time, q->now_t);
+            }
+            assert_true(ev[h].time > q->now_t);
+        }
         while (h != VIV__QEND) {
             assert_int_equal((ev[h].time >> q->shift) & q->mask, b);
-            assert_true(ev[h].time >= q->start);
+            assert_true(ev[h].time >= start);
             if (last != VIV__QEND)
                 assert_true(ev[last].time < ev[h].time);
             n++;
@@ -148,18 +181,21 @@ static void rig_check(const rig *r)
     assert_true(hint_seen);
 }
 
-static void rig_push(rig *r, uint64_t time)
+static void rig_push_owned(rig *r, uint64_t time, uint32_t owner)
 {
     assert_true(r->nfree > 0);
     uint32_t slot = r->free_slots[--r->nfree];
     r->ev[slot].time = time;
     r->ev[slot].seq = r->seq;
+    r->ev[slot].owner = owner;
     viv__sched_push(r->sim, &r->q, r->ev, slot);
-    ref_push(&r->ref, (ref_ent){time, r->seq, slot});
+    ref_push(&r->ref, (ref_ent){time, r->seq, slot, owner});
     r->seq++;
     r->ops++;
     assert_int_equal(viv__sched_len(&r->q), r->ref.n);
 }
+
+static void rig_push(rig *r, uint64_t time) { rig_push_owned(r, time, 0); }
 
 /* Pop one due at or before limit and check it is the reference's least; 0 if none due. */
 static int rig_pop(rig *r, uint64_t limit)
@@ -539,6 +575,86 @@ static void test_sched__simulation_with_cancels_runs_in_order(void **state)
     viv__free(sim, ids, N * sizeof(*ids));
 }
 
+
+/* The current instant's run: a flood's arrivals at one instant from many owners, popped one
+ * by one while each posts events for now (owners on both sides of the rest) and for later;
+ * removals of any queued slot among them; pops with limits. Everything pops as the
+ * reference does, and the queue's invariants hold after every step. */
+static void test_sched__current_instant_keeps_owner_order(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 4000);
+    viv_rng_t g;
+    viv_rng_init(&g, 5, 0);
+    uint64_t now = 1000;
+    for (int round = 0; round < 400; round++) {
+        /* A burst at one instant, in owner order or not. */
+        uint64_t t = now + viv_rng_below(&g, 3) * 100;
+        uint32_t n = 1 + (uint32_t)viv_rng_below(&g, 12);
+        int ordered = viv_rng_below(&g, 2) == 0;
+        for (uint32_t i = 0; i < n; i++)
+            rig_push_owned(&r, t, ordered ? 10 * i + 5 : (uint32_t)viv_rng_below(&g, 100));
+        rig_check(&r);
+        while (viv__sched_len(&r.q) > 0 && viv_rng_below(&g, 8) != 0) {
+            uint64_t op = viv_rng_below(&g, 10);
+            if (op < 5) {
+                rig_pop(&r, UINT64_MAX);
+            } else if (op < 8 && viv__sched_len(&r.q) < 3900) {
+                /* Posted for now (the last popped instant) or a little later. */
+                uint64_t at = r.last_time + (op == 7 ? viv_rng_below(&g, 200) : 0);
+                rig_push_owned(&r, at, (uint32_t)viv_rng_below(&g, 100));
+            } else if (op == 8) {
+                rig_remove(&r, (size_t)viv_rng_below(&g, viv__sched_len(&r.q)));
+            } else {
+                assert_int_equal(rig_pop(&r, r.last_time > 0 ? r.last_time - 1 : 0), 0);
+            }
+            rig_check(&r);
+            uint32_t peek = viv__sched_peek(&r.q, r.ev);
+            assert_int_equal(peek, r.ref.n ? r.ref.a[0].slot : VIV__QNIL);
+            rig_check(&r);
+        }
+        now = r.last_time + 1;
+    }
+    rig_drain(&r);
+    rig_fini(&r);
+}
+
+/* A push earlier than the current instant while its run holds (what observers' events make
+ * possible: they leave the clock behind), then more at the instant: the run becomes a
+ * group again and the order holds. */
+static void test_sched__push_before_the_current_instant(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 100);
+    for (uint32_t i = 0; i < 6; i++)
+        rig_push_owned(&r, VIV_S(3), 10 + i);
+    rig_push_owned(&r, VIV_S(4), 1);
+    assert_true(rig_pop(&r, VIV_S(3)));
+    assert_int_equal(r.ev[r.ref.a[0].slot].owner, 11); /* the run's first is next */
+    rig_check(&r);
+    rig_push_owned(&r, VIV_S(3), 12); /* into the run, after owner 12's earlier one */
+    rig_push_owned(&r, VIV_S(3), 3);  /* at the run's front */
+    rig_check(&r);
+    rig_push_owned(&r, VIV_S(2), 7); /* earlier than the instant */
+    rig_check(&r);
+    rig_push_owned(&r, VIV_S(3), 20); /* at the instant, now a group again */
+    rig_push_owned(&r, VIV_S(3), 0);
+    rig_check(&r);
+    assert_true(rig_pop(&r, VIV_S(2)));
+    assert_int_equal(r.last_time, VIV_S(2));
+    assert_int_equal(rig_pop(&r, VIV_S(3) - 1), 0);
+    for (int i = 0; i < 9; i++) { /* 5 left of the burst, 4 pushed at its instant */
+        assert_true(rig_pop(&r, VIV_S(3)));
+        assert_int_equal(r.last_time, VIV_S(3));
+        rig_check(&r);
+    }
+    assert_int_equal(rig_pop(&r, VIV_S(3)), 0);
+    rig_drain(&r);
+    rig_fini(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +668,8 @@ int main(void)
         T(test_sched__times_at_the_end_of_time),
         T(test_sched__failed_resizes_degrade_but_never_fail),
         T(test_sched__simulation_with_cancels_runs_in_order),
+        T(test_sched__current_instant_keeps_owner_order),
+        T(test_sched__push_before_the_current_instant),
 #undef T
     };
     return cmocka_run_group_tests_name("core/sched", tests, NULL, NULL);

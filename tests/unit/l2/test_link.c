@@ -1682,6 +1682,31 @@ static void test_link__intercept_may_cut_or_free_its_link(void **state)
     pair_fini(&p);
 }
 
+/* A drop rule outlives an intercept set and removed on its direction: arrivals still go by
+ * the rule (the direction's one flag for both is kept from both). */
+static void test_link__drop_rule_holds_after_intercept_removed(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    pair_init(&p, sim, NULL);
+    viv_frame_match all = VIV_FRAME_MATCH_INIT;
+    assert_int_equal(viv_link_drop_nth(p.l, VIV_LINK_AB, &all, 2), 0);
+    assert_int_equal(viv_link_set_intercept(p.l, VIV_LINK_AB, corrupt_all, NULL), 0);
+    assert_int_equal(viv_link_set_intercept(p.l, VIV_LINK_AB, NULL, NULL), 0);
+    uint8_t f[100];
+    for (uint32_t i = 0; i < 3; i++) {
+        l2t_frame(f, sizeof f, &p.b.mac, &p.a.mac, 0x88b5, i);
+        assert_int_equal(viv_device_send(p.a.dev, 0, f, sizeof f), 0);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 2);
+    assert_int_equal(p.b.rx[0].seq, 0);
+    assert_int_equal(p.b.rx[1].seq, 2);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).drop_intercept, 1);
+    assert_int_equal(l2t_lstats(p.l, VIV_LINK_AB).corrupted, 0);
+    pair_fini(&p);
+}
+
 static void test_link__drop_nth_drops_exactly_that_frame(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1776,6 +1801,7 @@ int main(void)
         T(test_link__intercept_verdicts),
         T(test_link__intercept_may_cut_or_free_its_link),
         T(test_link__drop_nth_drops_exactly_that_frame),
+        T(test_link__drop_rule_holds_after_intercept_removed),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

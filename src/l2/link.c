@@ -65,7 +65,6 @@ struct viv__linkdir {
     struct txent *ents; /* every entry of this direction, ent0 last (txent's `all`) */
     uint8_t up;
     uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
-    uint8_t ge_bad;
     uint8_t dir;      /* d - link->d: a viv_link_dir */
     uint8_t judging;  /* rules or icb is set: arrivals go by them (one test per arrival) */
     uint32_t q_head;
@@ -76,6 +75,7 @@ struct viv__linkdir {
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
     uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
                        q wrap with a mask */
+    uint8_t ge_bad; /* burst loss's state (impaired frames only: off the per-frame lines) */
     viv_link_params p; /* defaults resolved */
     viv_rng_t rng;
     void *iuser;

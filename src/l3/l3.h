@@ -6,6 +6,7 @@
 #ifndef VIV_L3_L3_H
 #define VIV_L3_L3_H
 
+#include "core/bytes.h"
 #include "core/map.h"
 #include "l2/l2.h"
 #include "vivarium/host.h"
@@ -166,27 +167,32 @@ typedef struct viv__echo_user {
     struct viv__echo_user *next;
 } viv__echo_user;
 
-/* The fields a received frame reads (a flooded ARP request: the interface, the address
- * check, ARP aging and the single neighbour, the first counters) follow the node's own
- * (sim, ops, up, last in struct viv_node) on a few consecutive cache lines; in a large
- * network each line a flood's reception touches is a miss (docs/performance.md). */
+/* A flood's reception touches, in each of the 250 hosts of a LAN, the lines these fields are
+ * on, and in a large network each is a miss (docs/performance.md): so the fields a flooded
+ * ARP request for another station reads and writes (viv__arp_heard: the counters, the
+ * address filter, aging, the single neighbour) come first, right after the node's own (sim,
+ * ops, up, last in struct viv_node): 72 bytes from the node's sim, on two lines wherever
+ * the allocator puts the host (16-byte aligned). */
 struct viv_host {
     struct viv_node node;
-    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
-    viv__iface *iface0_slot;
-    uint32_t nifaces, ifaces_cap;
-    uint32_t naddrs; /* addresses on all interfaces */
-    uint32_t narp;
-    /* Bit (ip * K) >> 27 is set for each address ip of the host (host.c): an address whose
-     * bit is clear is not the host's, with no scan and no index probe (ARP traffic heard
-     * from a LAN, forwarded packets). */
+    /* Bit (ip * K) >> 27 is set for each address ip of the host (viv__addr_bit): an address
+     * whose bit is clear is not the host's, with no scan and no index probe (ARP traffic
+     * heard from a LAN, forwarded packets). */
     uint32_t addr_bloom;
-    uint32_t nl4; /* transports in l4 */
+    uint32_t narp;
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
     viv__arp *arp_first; /* every entry, in creation order, to arp_last */
+    /* st.rx_frames and st.arp_rx, counted here (viv_host_ip_stats adds them in): st's own
+     * fields are zero. */
+    uint64_t rx_frames, arp_rx;
+    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
+    viv__iface *iface0_slot;
+    uint32_t nifaces, ifaces_cap;
+    uint32_t naddrs; /* addresses on all interfaces */
+    uint32_t nl4; /* transports in l4 */
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -224,6 +230,11 @@ viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
 int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
 /* Whether ip is the directed broadcast of a subnet on interface ifc. */
 int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
+/* The bit of addr_bloom that address ip sets. */
+static inline uint32_t viv__addr_bit(viv_ip4_t ip)
+{
+    return UINT32_C(1) << ((uint32_t)(ip * UINT32_C(0x9e3779b1)) >> 27);
+}
 /* Hosts with more addresses than this keep an address index (see struct viv_host). */
 #define VIV__ADDR_SCAN 4
 /* The interface that has address ip, or -1: O(1) whatever the number of interfaces. */
@@ -297,6 +308,36 @@ void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uin
 /* An ARP packet (pkt: len bytes from the ARP header) that came in on iface. It only reads
  * the bytes, so a flooded frame needs no private copy; the caller keeps the frame. */
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len);
+/* The common ARP packet of a large network: a request flooded to a LAN for another station,
+ * which RFC 826 has every other host discard, having nothing to update. Takes an ARP packet
+ * heard on iface (pkt: len bytes from the ARP header) when viv__arp_input would do nothing
+ * with it but count it: well formed, none of the host's addresses as target (a host's
+ * address filter says so) nor as sender, a sender the table has no entry for, and no entry
+ * expiring now. Counts it and returns 1; returns 0, having changed nothing, for every other
+ * packet (viv__arp_input's). It reads only the host's first lines (struct viv_host): not the
+ * interface, not the table when it holds at most one entry, and no function is called. */
+static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8_t *pkt,
+                                 uint32_t len)
+{
+    if (h->arp_idle_expiry <= h->node.sim->now || len < VIV__ARP_LEN)
+        return 0; /* aging's turn first: viv__arp_input expires, and traces it */
+    /* viv__arp_check's tests on one word (hardware type 1, IPv4, lengths 6 and 4, a request or
+     * a reply) and a unicast sender MAC. */
+    uint64_t w = viv_rd64be(pkt);
+    if ((w != UINT64_C(0x0001080006040001) && w != UINT64_C(0x0001080006040002)) ||
+        (pkt[VIV__ARP_OFF_SHA] & 1))
+        return 0;
+    viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
+    viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
+    /* Neither address may be the host's (a target it answers, a sender in conflict); a
+     * sender with an entry is merged (an address probe's sender, 0.0.0.0, has none). */
+    if (h->addr_bloom & (viv__addr_bit(spa) | viv__addr_bit(tpa)))
+        return 0;
+    if (h->narp > 1 || (h->narp == 1 && h->arp_one_key == ((uint64_t)iface << 32 | spa)))
+        return 0;
+    h->arp_rx++;
+    return 1;
+}
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -32,6 +32,7 @@
  * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
  * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
  * never learned nor answered. */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,12 +124,22 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 /* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
-    e->touched = h->node.sim->now;
-    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
-        if (e == h->arp_idle_first)
-            arp_idle_head_changed(h);
+    viv_time_t now = h->node.sim->now;
+    if (e->idle && !e->idle_next) {
+        /* The tail already (a host's one neighbour, its gateway): only the time changes,
+         * told by the entry's own links, not the host's list ends (another line). The head
+         * too: its expiry moves by as much, the age being expiry - touched (arp_expiry's
+         * sum, unless it saturated at never, where a later touch keeps it). */
+        viv_time_t was = e->touched;
+        e->touched = now;
+        if (!e->idle_prev && h->arp_idle_expiry != VIV_TIME_NEVER) {
+            viv_time_t age = h->arp_idle_expiry - was;
+            h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
+            assert(h->arp_idle_expiry == arp_expiry(h, e));
+        }
         return;
     }
+    e->touched = now;
     viv__arp *head = h->arp_idle_first;
     if (e->idle) { /* not the tail: it has a next */
         if (e->idle_prev)
@@ -341,6 +352,13 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
     arp_trace(h, e, VIV_ARP_REACHABLE);
     e->confirmed = h->node.sim->now;
     e->attempts = 0;
+    if (e->idle) {
+        /* Idle already (a neighbour heard again): no retry to stop, no packet waiting, and
+         * the timer and the queue are on the entry's colder lines. */
+        assert(!viv__timer_running(&e->timer) && !e->queue && !e->nqueue);
+        arp_touch_idle(h, e);
+        return;
+    }
     viv__timer_stop(&e->timer);
     arp_touch_idle(h, e);
     viv__frame **q = e->queue;
@@ -398,11 +416,13 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
     viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
     viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
     viv_mac_t sha;
-    viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
-    for (uint32_t k = 0; k < ifc->naddrs; k++)
-        if (ifc->addrs[k].ip == tpa)
-            for_me = 1;
+    if (h->addr_bloom & viv__addr_bit(tpa)) { /* else none of the host's: not the interface's */
+        const viv__iface *ifc = h->ifaces[iface];
+        for (uint32_t k = 0; k < ifc->naddrs; k++)
+            if (ifc->addrs[k].ip == tpa)
+                for_me = 1;
+    }
     if (spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
         if (for_me && op == VIV__ARP_OP_REQUEST) {
             memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);

@@ -255,13 +255,13 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
 /* A frame host_rx accepts (for this interface's MAC, or a group address): type is its
  * ethertype. Out of host_rx, so that filtering out the frames of other stations (a hub's
  * repeats, a switch's floods) stays a few instructions. */
-static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, viv__frame *f,
+static VIV__NOINLINE void host_rx_accept(struct viv_host *h, uint32_t iface, viv__frame *f,
                                           int type, int group)
 {
     viv_sim_t *sim = h->node.sim;
     if (type == VIV__ETHERTYPE_ARP) {
         /* ARP only reads: a flooded request (heard by every host of a LAN) is not copied. */
-        viv__arp_input(h, ifc->index, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
+        viv__arp_input(h, iface, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
                        f->len - VIV__ETH_HDR_LEN);
         viv__frame_unref(sim, f);
         return;
@@ -270,10 +270,10 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, vi
      * still holds it: a flood) only where it must change it or hand it on: a UDP datagram is
      * queued from the shared bytes, so a hub's repeat is not copied. */
     if (type == VIV__ETHERTYPE_IPV4) {
-        viv__ip_input(h, ifc->index, group, f);
+        viv__ip_input(h, iface, group, f);
         return;
     }
-    viv__host_drop_bytes(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index,
+    viv__host_drop_bytes(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, iface,
                          viv__frame_bytes(f) + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN);
     viv__frame_unref(sim, f);
 }
@@ -292,23 +292,23 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
         viv__frame_unref(n->sim, f);
         return;
     }
-    viv__iface *ifc = p->owner_data;
-    assert(ifc->index == p->index);
+    uint32_t iface = p->index;
+    assert(((viv__iface *)p->owner_data)->index == iface);
     /* The type and the destination, read in place: most frames a host filters out need
-     * nothing else. */
+     * nothing else, and a group frame not even the interface. */
     int type = viv__eth_type(b, f->len);
     if (VIV__UNLIKELY(type < 0)) {
-        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
+        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, iface, f);
         viv__frame_unref(n->sim, f);
         return;
     }
     int group = b[0] & 1;
-    if (!group && memcmp(b, ifc->mac.b, 6) != 0) {
-        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, ifc->index, f);
+    if (!group && memcmp(b, ((viv__iface *)p->owner_data)->mac.b, 6) != 0) {
+        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, iface, f);
         viv__frame_unref(n->sim, f);
         return;
     }
-    host_rx_accept(h, ifc, f, type, group);
+    host_rx_accept(h, iface, f, type, group);
 }
 
 static void host_power(struct viv_node *n, int up)

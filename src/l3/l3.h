@@ -64,23 +64,28 @@ typedef struct viv__rtab {
 
 /* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
  * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
- * waiting) is also on the idle list, least recently touched first (see arp.c). */
+ * waiting) is also on the idle list, least recently touched first (see arp.c).
+ *
+ * What using or confirming an idle entry reads and writes comes first, in 48 bytes (one or
+ * two lines): a router's request heard by the 250 hosts of a LAN updates each one's entry
+ * for the router (RFC 826's merge), and in a large network each line is a miss. The key
+ * (ip, iface) is not among them: the map and the host's one-entry key find the entry. */
 typedef struct viv__arp {
-    viv_ip4_t ip;
-    uint32_t iface;
-    viv_mac_t mac;
-    viv_arp_state state;
     viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
     viv_time_t touched;   /* when it was last created, used to send, or confirmed */
+    struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
+    viv_mac_t mac;
+    uint8_t idle;         /* on the idle list */
+    viv_arp_state state;
     uint32_t attempts;    /* requests sent in the current resolution or probe */
-    viv__timer timer;     /* the next request, or giving up (INCOMPLETE, PROBE) */
-    int idle;             /* on the idle list */
     viv__frame **queue;   /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
                              header, oldest first); NULL in every other state */
     uint32_t nqueue;
+    viv_ip4_t ip;
+    uint32_t iface;
+    viv__timer timer;     /* the next request, or giving up (INCOMPLETE, PROBE) */
     struct viv_host *host;
     struct viv__arp *prev, *next;           /* all entries, in creation order */
-    struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
 } viv__arp;
 
 /* The forwarding cache of a host that forwards (ipv4.c): a router's decision for a

@@ -166,6 +166,17 @@ static uint64_t mac48(const uint8_t *p)
     return (uint64_t)viv_rd16be(p) << 32 | viv_rd32be(p + 2);
 }
 
+/* A flood from a switch that is off or traced: every port's own checks and trace. */
+static VIV__NOINLINE void flood_watched(struct viv_node *n, struct viv_port *in, viv__frame *f)
+{
+    for (uint32_t i = 0; i < n->nports; i++) {
+        struct viv_port *p = n->ports[i];
+        if (p != in && p->out)
+            viv__port_send(p, viv__frame_ref(f));
+    }
+    viv__frame_unref(n->sim, f);
+}
+
 static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
 {
     struct viv_switch *sw = (struct viv_switch *)n;
@@ -205,15 +216,22 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
         }
     }
     sw->st.flooded++;
-    for (uint32_t i = 0; i < n->nports; i++) {
-        if (i + 4 < n->nports)
-            viv__port_prefetch(n->ports[i + 4]);
-        if (i + 2 < n->nports)
-            viv__port_prefetch_out(n->ports[i + 2]);
+    if (VIV__UNLIKELY(!n->up || viv__tracing(n->sim))) {
+        flood_watched(n, in, f);
+        return;
+    }
+    /* The switch is up (a frame arrived) and nobody traces: checked once, not per port. */
+    uint32_t nports = n->nports;
+    struct viv_port **ports = n->ports;
+    for (uint32_t i = 0; i < nports; i++) {
+        if (i + 4 < nports)
+            viv__port_prefetch(ports[i + 4]);
+        if (i + 2 < nports)
+            viv__port_prefetch_out(ports[i + 2]);
         viv__schedule_prefetch(n->sim); /* each send schedules one arrival */
-        struct viv_port *p = n->ports[i];
+        struct viv_port *p = ports[i];
         if (p != in && p->out)
-            viv__port_send(p, viv__frame_ref(f));
+            viv__port_send_up(p, viv__frame_ref(f));
     }
     viv__frame_unref(n->sim, f);
 }

@@ -403,7 +403,7 @@ static void arp_conflict(struct viv_host *h, uint32_t iface, viv_ip4_t ip, const
 
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len)
 {
-    h->arp_rx++;
+    h->st.arp_rx++;
     arp_expire(h);
     /* Checked and read in place: most packets a host hears are requests flooded to a whole
      * LAN for another station, which need only the two addresses (and the sender's MAC when

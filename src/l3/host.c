@@ -97,9 +97,13 @@ static int scan_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
 static void addr_bloom_update(struct viv_host *h)
 {
     uint32_t b = 0;
+    h->addr_one = 0;
     for (uint32_t i = 0; i < h->nifaces; i++)
-        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++) {
             b |= viv__addr_bit(h->ifaces[i]->addrs[k].ip);
+            if (h->naddrs == 1)
+                h->addr_one = h->ifaces[i]->addrs[k].ip;
+        }
     h->addr_bloom = b;
 }
 
@@ -281,7 +285,6 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, uint32_t iface, viv
 static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
 {
     struct viv_host *h = (struct viv_host *)n;
-    h->rx_frames++;
     const uint8_t *b = viv__frame_bytes(f);
     /* A broadcast ARP packet about two other stations, the most common frame of a large
      * network (a flood reaches a LAN's every host): dealt with from the host's first lines,
@@ -292,6 +295,7 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
         viv__frame_unref(n->sim, f);
         return;
     }
+    h->st.rx_frames++;
     uint32_t iface = p->index;
     assert(((viv__iface *)p->owner_data)->index == iface);
     /* The type and the destination, read in place: most frames a host filters out need
@@ -609,6 +613,7 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     viv__route_changed(h);
     h->naddrs++;
     h->addr_bloom |= viv__addr_bit(ip);
+    h->addr_one = h->naddrs == 1 ? ip : 0;
     if (prefix_len <= 30) { /* a longer host part than any so far narrows nothing */
         viv_ip4_t low = (viv_ip4_t)((UINT64_C(1) << (32u - prefix_len)) - 1);
         if (!h->bcast_low || low < h->bcast_low)
@@ -701,8 +706,8 @@ int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
     VIV__CHECK(h->node.sim, out != NULL, "NULL out");
     viv__arp_expire((struct viv_host *)h); /* entries aged out by now are counted */
     *out = h->st;
-    out->rx_frames = h->rx_frames;
-    out->arp_rx = h->arp_rx;
+    out->rx_frames += h->arp_heard;
+    out->arp_rx += h->arp_heard;
     return 0;
 }
 

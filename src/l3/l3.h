@@ -174,30 +174,33 @@ typedef struct viv__echo_user {
 
 /* A flood's reception touches, in each of the 250 hosts of a LAN, the lines these fields are
  * on, and in a large network each is a miss (docs/performance.md): so the fields a flooded
- * ARP request for another station reads and writes (viv__arp_heard: the counters, the
- * address filter, aging, the single neighbour) come first, right after the node's own (sim,
+ * ARP packet reads and writes when it concerns others (viv__arp_heard: its counter, the
+ * address test, aging, the single neighbour) come first, right after the node's own (sim,
  * ops, up, last in struct viv_node): 72 bytes from the node's sim, on two lines wherever
  * the allocator puts the host (16-byte aligned). */
 struct viv_host {
     struct viv_node node;
+    /* The host's address when it has exactly one (most hosts), else 0 (never an address):
+     * with it, "is this one of mine" is one comparison and exact. */
+    viv_ip4_t addr_one;
     /* Bit (ip * K) >> 27 is set for each address ip of the host (viv__addr_bit): an address
      * whose bit is clear is not the host's, with no scan and no index probe (ARP traffic
      * heard from a LAN, forwarded packets). */
     uint32_t addr_bloom;
     uint32_t narp;
+    uint32_t nl4; /* transports in l4 */
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
     viv__arp *arp_first; /* every entry, in creation order, to arp_last */
-    /* st.rx_frames and st.arp_rx, counted here (viv_host_ip_stats adds them in): st's own
-     * fields are zero. */
-    uint64_t rx_frames, arp_rx;
+    /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
+     * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
+    uint64_t arp_heard;
     viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     viv__iface *iface0_slot;
     uint32_t nifaces, ifaces_cap;
     uint32_t naddrs; /* addresses on all interfaces */
-    uint32_t nl4; /* transports in l4 */
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -313,36 +316,58 @@ void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uin
 /* An ARP packet (pkt: len bytes from the ARP header) that came in on iface. It only reads
  * the bytes, so a flooded frame needs no private copy; the caller keeps the frame. */
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len);
-/* The common ARP packet of a large network: a request flooded to a LAN for another station,
- * which RFC 826 has every other host discard, having nothing to update. Takes an ARP packet
- * heard on iface (pkt: len bytes from the ARP header) when viv__arp_input would do nothing
- * with it but count it: well formed, none of the host's addresses as target (a host's
- * address filter says so) nor as sender, a sender the table has no entry for, and no entry
- * expiring now. Counts it and returns 1; returns 0, having changed nothing, for every other
- * packet (viv__arp_input's). It reads only the host's first lines (struct viv_host): not the
- * interface, not the table when it holds at most one entry, and no function is called. */
+/* The common ARP packet of a large network: a request flooded to a LAN by one station for
+ * another, heard by every other host of the LAN. Takes an ARP packet heard on iface (pkt: len
+ * bytes from the ARP header) when it concerns neither the host's addresses (as target or
+ * sender) and aging has no entry to remove now, and viv__arp_input would either discard it
+ * (RFC 826: the sender is not in the table) or merge it into the host's only entry, idle
+ * (RFC 826's merge: the host's gateway asking for another host), with no trace to emit.
+ * Does what viv__arp_input does, counts it (arp_heard), and returns 1; returns 0, having
+ * changed nothing, for every other packet (viv__arp_input's). It reads the host's first
+ * lines (struct viv_host), and the entry's first 48 bytes for a merge: not the interface,
+ * not the table, and calls nothing. */
 static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8_t *pkt,
                                  uint32_t len)
 {
-    if (h->arp_idle_expiry <= h->node.sim->now || len < VIV__ARP_LEN)
+    viv_sim_t *sim = h->node.sim;
+    viv_time_t now = sim->now;
+    if (h->arp_idle_expiry <= now || len < VIV__ARP_LEN)
         return 0; /* aging's turn first: viv__arp_input expires, and traces it */
-    /* viv__arp_check's tests on one word (hardware type 1, IPv4, lengths 6 and 4, a request or
-     * a reply) and a unicast sender MAC. */
+    /* viv__arp_check's tests on one word (hardware type 1, IPv4, lengths 6 and 4, operation
+     * 1 or 2: minus one, 0 or 1) and a unicast sender MAC. */
     uint64_t w = viv_rd64be(pkt);
-    if ((w != UINT64_C(0x0001080006040001) && w != UINT64_C(0x0001080006040002)) ||
+    if (((w - 1) & ~UINT64_C(1)) != UINT64_C(0x0001080006040000) ||
         (pkt[VIV__ARP_OFF_SHA] & 1))
         return 0;
     viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
     viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
-    /* Neither address may be the host's (a target it answers, a sender in conflict); a
-     * sender with an entry is merged (an address probe's sender, 0.0.0.0, has none). */
-    if (h->addr_bloom & (viv__addr_bit(spa) | viv__addr_bit(tpa)))
+    /* Neither address may be the host's (a target it answers, a sender in conflict). */
+    if (h->addr_one ? spa == h->addr_one || tpa == h->addr_one
+                    : (h->addr_bloom & (viv__addr_bit(spa) | viv__addr_bit(tpa))) != 0)
         return 0;
-    if (h->narp > 1 || (h->narp == 1 && h->arp_one_key == ((uint64_t)iface << 32 | spa)))
-        return 0;
-    h->arp_rx++;
+    if (h->narp == 1 && h->arp_one_key == ((uint64_t)iface << 32 | spa)) {
+        /* RFC 826's merge into the only entry, as arp_confirm does it for an idle one:
+         * idle, it has no retry running, no packet waiting and no attempts counted; the
+         * only idle entry, its touch moves the list's expiry by as much (arp_touch_idle). */
+        viv__arp *e = h->arp_first;
+        if (!e->idle || viv__tracing(sim))
+            return 0;
+        memcpy(e->mac.b, pkt + VIV__ARP_OFF_SHA, 6);
+        e->state = VIV_ARP_REACHABLE;
+        e->confirmed = now;
+        viv_time_t was = e->touched;
+        e->touched = now;
+        if (h->arp_idle_expiry != VIV_TIME_NEVER) {
+            viv_time_t age = h->arp_idle_expiry - was;
+            h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
+        }
+    } else if (h->narp > 1) {
+        return 0; /* the sender may be in the table: viv__arp_input looks */
+    }
+    h->arp_heard++;
     return 1;
 }
+
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

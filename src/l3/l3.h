@@ -201,6 +201,8 @@ struct viv_host {
     viv__iface *iface0_slot;
     uint32_t nifaces, ifaces_cap;
     uint32_t naddrs; /* addresses on all interfaces */
+    uint16_t next_echo_ident; /* here, in a hole: the host stays 920 bytes */
+    uint16_t ip_ident;
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -227,8 +229,6 @@ struct viv_host {
     viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
-    uint16_t next_echo_ident;
-    uint16_t ip_ident;
     viv_rng_t rng;
 };
 

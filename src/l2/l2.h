@@ -134,20 +134,6 @@ static inline void viv__port_prefetch_out(const struct viv_port *p)
 /* Hand a frame to a link direction (the port's out); consumes the reference. */
 void viv__linkdir_send(viv__linkdir *d, viv__frame *f);
 
-/* viv__port_send from a node that is up with no trace subscriber, which a flood checks once
- * for all its ports: the same counts and the same frame to the link, with the node's checks
- * left out; a port with taps or no link takes viv__port_send. Consumes the reference. */
-static inline void viv__port_send_up(struct viv_port *p, viv__frame *f)
-{
-    if (VIV__UNLIKELY(p->taps || !p->out)) {
-        viv__port_send(p, f);
-        return;
-    }
-    p->stats.tx_frames++;
-    p->stats.tx_bytes += f->len;
-    viv__linkdir_send(p->out, f);
-}
-
 /* Taps. */
 int viv__tap_add(viv_sim_t *sim, viv__tap **list, void (*fn)(void *, viv_time_t, const uint8_t *,
                                                                uint32_t, int),

@@ -124,22 +124,12 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 /* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
-    viv_time_t now = h->node.sim->now;
-    if (e->idle && !e->idle_next) {
-        /* The tail already (a host's one neighbour, its gateway): only the time changes,
-         * told by the entry's own links, not the host's list ends (another line). The head
-         * too: its expiry moves by as much, the age being expiry - touched (arp_expiry's
-         * sum, unless it saturated at never, where a later touch keeps it). */
-        viv_time_t was = e->touched;
-        e->touched = now;
-        if (!e->idle_prev && h->arp_idle_expiry != VIV_TIME_NEVER) {
-            viv_time_t age = h->arp_idle_expiry - was;
-            h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
-            assert(h->arp_idle_expiry == arp_expiry(h, e));
-        }
+    e->touched = h->node.sim->now;
+    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
+        if (e == h->arp_idle_first)
+            arp_idle_head_changed(h);
         return;
     }
-    e->touched = now;
     viv__arp *head = h->arp_idle_first;
     if (e->idle) { /* not the tail: it has a next */
         if (e->idle_prev)

@@ -260,13 +260,12 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
  * ethertype. Out of host_rx, so that filtering out the frames of other stations (a hub's
  * repeats, a switch's floods) stays a few instructions. */
 static VIV__NOINLINE void host_rx_accept(struct viv_host *h, uint32_t iface, viv__frame *f,
-                                          int type, int group)
+                                         int type, int group)
 {
     viv_sim_t *sim = h->node.sim;
     if (type == VIV__ETHERTYPE_ARP) {
         /* ARP only reads: a flooded request (heard by every host of a LAN) is not copied. */
-        viv__arp_input(h, iface, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
-                       f->len - VIV__ETH_HDR_LEN);
+        viv__arp_input(h, iface, viv__frame_bytes(f) + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN);
         viv__frame_unref(sim, f);
         return;
     }
@@ -289,8 +288,7 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     /* A broadcast ARP packet about two other stations, the most common frame of a large
      * network (a flood reaches a LAN's every host): dealt with from the host's first lines,
      * before the interface is read (the port's index is the interface's). */
-    if ((b[0] & 1) && f->len >= VIV__ETH_HDR_LEN &&
-        viv_rd16be(b + 12) == VIV__ETHERTYPE_ARP &&
+    if ((b[0] & 1) && f->len >= VIV__ETH_HDR_LEN && viv_rd16be(b + 12) == VIV__ETHERTYPE_ARP &&
         viv__arp_heard(h, p->index, b + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN)) {
         viv__frame_unref(n->sim, f);
         return;

@@ -75,17 +75,17 @@ typedef struct viv__arp {
     viv_time_t touched;   /* when it was last created, used to send, or confirmed */
     struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
     viv_mac_t mac;
-    uint8_t idle;         /* on the idle list */
+    uint8_t idle; /* on the idle list */
     viv_arp_state state;
-    uint32_t attempts;    /* requests sent in the current resolution or probe */
-    viv__frame **queue;   /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
-                             header, oldest first); NULL in every other state */
+    uint32_t attempts;  /* requests sent in the current resolution or probe */
+    viv__frame **queue; /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
+                           header, oldest first); NULL in every other state */
     uint32_t nqueue;
     viv_ip4_t ip;
     uint32_t iface;
-    viv__timer timer;     /* the next request, or giving up (INCOMPLETE, PROBE) */
+    viv__timer timer; /* the next request, or giving up (INCOMPLETE, PROBE) */
     struct viv_host *host;
-    struct viv__arp *prev, *next;           /* all entries, in creation order */
+    struct viv__arp *prev, *next; /* all entries, in creation order */
 } viv__arp;
 
 /* The forwarding cache of a host that forwards (ipv4.c): a router's decision for a

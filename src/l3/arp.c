@@ -63,11 +63,20 @@ static viv__arp *arp_lookup(const struct viv_host *h, uint32_t iface, viv_ip4_t 
     return viv__map_get(&h->arp_map, arp_key(iface, ip));
 }
 
-/* The number of entries changed: keep arp_one_key. */
+/* The number of entries changed: keep arp_one_key, and arp_keys (l3.h), rebuilt from the
+ * (at most VIV__ARP_KEYS_MAX) entries of a small table, so that a removed entry's bit goes
+ * too; a larger table sets every bit (its map answers). */
 static void arp_count_changed(struct viv_host *h)
 {
     if (h->narp == 1)
         h->arp_one_key = arp_key64(h->arp_first->iface, h->arp_first->ip);
+    uint32_t keys = UINT32_MAX;
+    if (h->narp <= VIV__ARP_KEYS_MAX) {
+        keys = 0;
+        for (const viv__arp *e = h->arp_first; e; e = e->next)
+            keys |= viv__addr_bit(e->ip);
+    }
+    h->arp_keys = keys;
 }
 
 /* ---- aging ----------------------------------------------------------------------------- */

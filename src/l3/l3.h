@@ -188,7 +188,10 @@ struct viv_host {
      * heard from a LAN, forwarded packets). */
     uint32_t addr_bloom;
     uint32_t narp;
-    uint32_t nl4; /* transports in l4 */
+    /* Bit viv__addr_bit(ip) of each entry's address while the table holds at most
+     * VIV__ARP_KEYS_MAX entries, every bit above (arp.c): a sender whose bit is clear has no
+     * entry, and a small table answers that without its map. */
+    uint32_t arp_keys;
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
@@ -211,7 +214,8 @@ struct viv_host {
     viv__iface iface0; /* the first interface, in the host (host.c) */
     viv_ip_stats_t st;
     viv_host_opts opts; /* defaults resolved; name not kept */
-    int forwarding;
+    uint8_t forwarding;
+    uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
     /* The low bits every directed broadcast address of the host has set (the host part of
      * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
      * index only for destinations that pass this (host.c keeps it). */
@@ -326,6 +330,8 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
  * changed nothing, for every other packet (viv__arp_input's). It reads the host's first
  * lines (struct viv_host), and the entry's first 48 bytes for a merge: not the interface,
  * not the table, and calls nothing. */
+/* A table with at most this many entries keeps arp_keys exact (struct viv_host). */
+#define VIV__ARP_KEYS_MAX 8
 static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8_t *pkt,
                                  uint32_t len)
 {
@@ -345,7 +351,12 @@ static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8
     if (h->addr_one ? spa == h->addr_one || tpa == h->addr_one
                     : (h->addr_bloom & (viv__addr_bit(spa) | viv__addr_bit(tpa))) != 0)
         return 0;
-    if (h->narp == 1 && h->arp_one_key == ((uint64_t)iface << 32 | spa)) {
+    uint64_t key = (uint64_t)iface << 32 | spa;
+    if (h->narp > 1) {
+        /* A sender whose bit is clear has no entry: nothing to merge. */
+        if (h->arp_keys & viv__addr_bit(spa))
+            return 0; /* the sender may be in the table: viv__arp_input looks */
+    } else if (h->narp == 1 && h->arp_one_key == key) {
         /* RFC 826's merge into the only entry, as arp_confirm does it for an idle one:
          * idle, it has no retry running, no packet waiting and no attempts counted; the
          * only idle entry, its touch moves the list's expiry by as much (arp_touch_idle). */
@@ -361,8 +372,6 @@ static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8
             viv_time_t age = h->arp_idle_expiry - was;
             h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
         }
-    } else if (h->narp > 1) {
-        return 0; /* the sender may be in the table: viv__arp_input looks */
     }
     h->arp_heard++;
     return 1;

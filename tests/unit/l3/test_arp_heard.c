@@ -276,6 +276,45 @@ static void test_arp_heard__an_entry_that_never_expires_stays(void **state)
     }
 }
 
+/* A small table (up to VIV__ARP_KEYS_MAX entries) answers "no entry for this sender"
+ * without its map: nine neighbours learned a second apart (nine: every bit set), then seven
+ * once two have aged out (the filter rebuilt from the rest); each known sender heard asking
+ * for another station is merged, every other one only counted. */
+static void test_arp_heard__a_small_table_knows_its_senders(void **state)
+{
+    (void)state;
+    for (int traced = 0; traced < 2; traced++) {
+        world w;
+        world_new(&w, NULL, traced);
+        for (uint32_t i = 1; i <= 9; i++) {
+            assert_int_equal(viv_sim_run_until(w.sim, VIV_S(i)), 0);
+            request(&w, 100 + i, VIV_IP4(10, 0, 1, i), ME);
+        }
+        assert_int_equal(viv_sim_run_until(w.sim, VIV_S(20)), 0);
+        assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 9);
+        request(&w, 109, VIV_IP4(10, 0, 1, 9), OTHER);   /* known: merged */
+        request(&w, 120, VIV_IP4(10, 0, 2, 1), OTHER);   /* unknown: counted */
+        assert_int_equal(viv_sim_run_until(w.sim, VIV_S(62) + VIV_MS(500)), 0);
+        /* 10.0.1.1 and 10.0.1.2 have aged out (learned at 1 s and 2 s): seven remain. */
+        for (uint32_t i = 3; i <= 9; i++)
+            request(&w, 100 + i, VIV_IP4(10, 0, 1, i), OTHER);
+        request(&w, 101, VIV_IP4(10, 0, 1, 1), OTHER); /* gone: not learned again */
+        request(&w, 121, VIV_IP4(10, 0, 2, 2), OTHER);
+        assert_int_equal(viv_sim_run_until(w.sim, VIV_S(63)), 0);
+        viv_arp_entry e[10];
+        assert_int_equal(viv_host_arp_table(w.h, e, 10), 7);
+        for (uint32_t k = 0; k < 7; k++) { /* every one merged at 62.5 s */
+            assert_int_equal(e[k].ip, VIV_IP4(10, 0, 1, 3 + k));
+            assert_true(e[k].age_ns < VIV_MS(500));
+        }
+        viv_ip_stats_t st = l3t_stats(w.h);
+        assert_int_equal(st.arp_rx, 9 + 2 + 9);
+        assert_int_equal(st.arp_replies, 9);
+        assert_int_equal(st.arp_expired, 2);
+        world_free(&w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_arp_heard__merge_completes_a_resolution),
         cmocka_unit_test(test_arp_heard__two_addresses),
         cmocka_unit_test(test_arp_heard__an_entry_that_never_expires_stays),
+        cmocka_unit_test(test_arp_heard__a_small_table_knows_its_senders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,16 +49,18 @@ typedef struct viv__node_ops {
     void (*link_change)(struct viv_node *n, struct viv_port *p, int up);
 } viv__node_ops;
 
-/* What a frame sent or received touches first (the frame counters: tx then rx), so that a
- * flood's port costs one or two cache lines. */
+/* What a frame sent or received touches first, so that a flood's port costs one cache line
+ * more often than two (16-byte aligned): sending reads taps, out and the tx counters (bytes
+ * 16..48), receiving node, taps and the rx counters (and a host the index: bytes 4..64).
+ * The magic stays first (core.h's handle checks read it there). */
 struct viv_port {
     uint32_t magic; /* VIV__MAGIC_PORT while its node lives (core.h's handle checks) */
     uint32_t index;
     struct viv_node *node;
-    viv__linkdir *out; /* the link direction leaving this port */
     viv__tap *taps;
-    void *owner_data; /* per-port state of the node kind (a host's interface, say) */
+    viv__linkdir *out; /* the link direction leaving this port */
     viv_port_stats_t stats;
+    void *owner_data; /* per-port state of the node kind (a host's interface, say) */
     struct viv_link *link;
 };
 
@@ -115,8 +117,8 @@ viv_time_t viv__link_ser_time(const viv_link_params *p, uint32_t len);
 #define VIV__LINKDIR_HOT 208
 static inline void viv__port_prefetch(const struct viv_port *p)
 {
-    VIV__PREFETCH((const char *)p + 8);
-    VIV__PREFETCH((const char *)p + 55);
+    VIV__PREFETCH((const char *)p + 16);
+    VIV__PREFETCH((const char *)p + 47);
 }
 static inline void viv__port_prefetch_out(const struct viv_port *p)
 {

@@ -32,6 +32,7 @@
  * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
  * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
  * never learned nor answered. */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,11 +63,20 @@ static viv__arp *arp_lookup(const struct viv_host *h, uint32_t iface, viv_ip4_t 
     return viv__map_get(&h->arp_map, arp_key(iface, ip));
 }
 
-/* The number of entries changed: keep arp_one_key. */
+/* The number of entries changed: keep arp_one_key, and arp_keys (l3.h), rebuilt from the
+ * (at most VIV__ARP_KEYS_MAX) entries of a small table, so that a removed entry's bit goes
+ * too; a larger table sets every bit (its map answers). */
 static void arp_count_changed(struct viv_host *h)
 {
     if (h->narp == 1)
         h->arp_one_key = arp_key64(h->arp_first->iface, h->arp_first->ip);
+    uint32_t keys = UINT32_MAX;
+    if (h->narp <= VIV__ARP_KEYS_MAX) {
+        keys = 0;
+        for (const viv__arp *e = h->arp_first; e; e = e->next)
+            keys |= viv__addr_bit(e->ip);
+    }
+    h->arp_keys = keys;
 }
 
 /* ---- aging ----------------------------------------------------------------------------- */
@@ -341,6 +351,13 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
     arp_trace(h, e, VIV_ARP_REACHABLE);
     e->confirmed = h->node.sim->now;
     e->attempts = 0;
+    if (e->idle) {
+        /* Idle already (a neighbour heard again): no retry to stop, no packet waiting, and
+         * the timer and the queue are on the entry's colder lines. */
+        assert(!viv__timer_running(&e->timer) && !e->queue && !e->nqueue);
+        arp_touch_idle(h, e);
+        return;
+    }
     viv__timer_stop(&e->timer);
     arp_touch_idle(h, e);
     viv__frame **q = e->queue;
@@ -398,11 +415,13 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
     viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
     viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
     viv_mac_t sha;
-    viv__iface *ifc = h->ifaces[iface];
     int for_me = 0;
-    for (uint32_t k = 0; k < ifc->naddrs; k++)
-        if (ifc->addrs[k].ip == tpa)
-            for_me = 1;
+    if (h->addr_bloom & viv__addr_bit(tpa)) { /* else none of the host's: not the interface's */
+        const viv__iface *ifc = h->ifaces[iface];
+        for (uint32_t k = 0; k < ifc->naddrs; k++)
+            if (ifc->addrs[k].ip == tpa)
+                for_me = 1;
+    }
     if (spa == VIV_IP4_ANY) { /* an address probe (RFC 5227): answer, learn nothing */
         if (for_me && op == VIV__ARP_OP_REQUEST) {
             memcpy(sha.b, pkt + VIV__ARP_OFF_SHA, 6);

@@ -1,4 +1,5 @@
 /* Hosts: interfaces and addresses, frame reception, the Ethernet send path, counters. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,25 +93,23 @@ static int scan_bcast_iface(const struct viv_host *h, viv_ip4_t ip)
     return -1;
 }
 
-/* The bit of addr_bloom (l3.h) that address ip sets. */
-static inline uint32_t addr_bit(viv_ip4_t ip)
-{
-    return UINT32_C(1) << ((uint32_t)(ip * UINT32_C(0x9e3779b1)) >> 27);
-}
-
 /* addr_bloom from every address (when one goes). */
 static void addr_bloom_update(struct viv_host *h)
 {
     uint32_t b = 0;
+    h->addr_one = 0;
     for (uint32_t i = 0; i < h->nifaces; i++)
-        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++)
-            b |= addr_bit(h->ifaces[i]->addrs[k].ip);
+        for (uint32_t k = 0; k < h->ifaces[i]->naddrs; k++) {
+            b |= viv__addr_bit(h->ifaces[i]->addrs[k].ip);
+            if (h->naddrs == 1)
+                h->addr_one = h->ifaces[i]->addrs[k].ip;
+        }
     h->addr_bloom = b;
 }
 
 int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip)
 {
-    if (!(h->addr_bloom & addr_bit(ip)))
+    if (!(h->addr_bloom & viv__addr_bit(ip)))
         return -1; /* most addresses asked about are another station's */
     if (!h->addr_index.cap)
         return scan_addr_iface(h, ip);
@@ -260,14 +259,13 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
 /* A frame host_rx accepts (for this interface's MAC, or a group address): type is its
  * ethertype. Out of host_rx, so that filtering out the frames of other stations (a hub's
  * repeats, a switch's floods) stays a few instructions. */
-static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, viv__frame *f,
-                                          int type, int group)
+static VIV__NOINLINE void host_rx_accept(struct viv_host *h, uint32_t iface, viv__frame *f,
+                                         int type, int group)
 {
     viv_sim_t *sim = h->node.sim;
     if (type == VIV__ETHERTYPE_ARP) {
         /* ARP only reads: a flooded request (heard by every host of a LAN) is not copied. */
-        viv__arp_input(h, ifc->index, viv__frame_bytes(f) + VIV__ETH_HDR_LEN,
-                       f->len - VIV__ETH_HDR_LEN);
+        viv__arp_input(h, iface, viv__frame_bytes(f) + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN);
         viv__frame_unref(sim, f);
         return;
     }
@@ -275,10 +273,10 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, vi
      * still holds it: a flood) only where it must change it or hand it on: a UDP datagram is
      * queued from the shared bytes, so a hub's repeat is not copied. */
     if (type == VIV__ETHERTYPE_IPV4) {
-        viv__ip_input(h, ifc->index, group, f);
+        viv__ip_input(h, iface, group, f);
         return;
     }
-    viv__host_drop_bytes(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index,
+    viv__host_drop_bytes(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, iface,
                          viv__frame_bytes(f) + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN);
     viv__frame_unref(sim, f);
 }
@@ -286,24 +284,33 @@ static VIV__NOINLINE void host_rx_accept(struct viv_host *h, viv__iface *ifc, vi
 static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
 {
     struct viv_host *h = (struct viv_host *)n;
-    viv__iface *ifc = p->owner_data;
-    h->st.rx_frames++;
-    /* The type and the destination, read in place: most frames a host filters out need
-     * nothing else. */
     const uint8_t *b = viv__frame_bytes(f);
+    /* A broadcast ARP packet about two other stations, the most common frame of a large
+     * network (a flood reaches a LAN's every host): dealt with from the host's first lines,
+     * before the interface is read (the port's index is the interface's). */
+    if ((b[0] & 1) && f->len >= VIV__ETH_HDR_LEN && viv_rd16be(b + 12) == VIV__ETHERTYPE_ARP &&
+        viv__arp_heard(h, p->index, b + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN)) {
+        viv__frame_unref(n->sim, f);
+        return;
+    }
+    h->st.rx_frames++;
+    uint32_t iface = p->index;
+    assert(((viv__iface *)p->owner_data)->index == iface);
+    /* The type and the destination, read in place: most frames a host filters out need
+     * nothing else, and a group frame not even the interface. */
     int type = viv__eth_type(b, f->len);
     if (VIV__UNLIKELY(type < 0)) {
-        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, ifc->index, f);
+        viv__host_drop(h, &h->st.rx_bad_frame, VIV_DROP_BAD_FRAME, iface, f);
         viv__frame_unref(n->sim, f);
         return;
     }
     int group = b[0] & 1;
-    if (!group && memcmp(b, ifc->mac.b, 6) != 0) {
-        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, ifc->index, f);
+    if (!group && memcmp(b, ((viv__iface *)p->owner_data)->mac.b, 6) != 0) {
+        viv__host_drop(h, &h->st.rx_not_mine, VIV_DROP_NOT_MINE, iface, f);
         viv__frame_unref(n->sim, f);
         return;
     }
-    host_rx_accept(h, ifc, f, type, group);
+    host_rx_accept(h, iface, f, type, group);
 }
 
 static void host_power(struct viv_node *n, int up)
@@ -603,7 +610,8 @@ int viv_host_add_addr(viv_host_t *h, uint32_t iface, viv_ip4_t ip, uint8_t prefi
     ifc->addrs[ifc->naddrs++] = (viv__ifaddr){ip, prefix_len};
     viv__route_changed(h);
     h->naddrs++;
-    h->addr_bloom |= addr_bit(ip);
+    h->addr_bloom |= viv__addr_bit(ip);
+    h->addr_one = h->naddrs == 1 ? ip : 0;
     if (prefix_len <= 30) { /* a longer host part than any so far narrows nothing */
         viv_ip4_t low = (viv_ip4_t)((UINT64_C(1) << (32u - prefix_len)) - 1);
         if (!h->bcast_low || low < h->bcast_low)
@@ -696,6 +704,8 @@ int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
     VIV__CHECK(h->node.sim, out != NULL, "NULL out");
     viv__arp_expire((struct viv_host *)h); /* entries aged out by now are counted */
     *out = h->st;
+    out->rx_frames += h->arp_heard;
+    out->arp_rx += h->arp_heard;
     return 0;
 }
 

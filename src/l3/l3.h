@@ -6,6 +6,7 @@
 #ifndef VIV_L3_L3_H
 #define VIV_L3_L3_H
 
+#include "core/bytes.h"
 #include "core/map.h"
 #include "l2/l2.h"
 #include "vivarium/host.h"
@@ -63,23 +64,28 @@ typedef struct viv__rtab {
 
 /* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
  * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
- * waiting) is also on the idle list, least recently touched first (see arp.c). */
+ * waiting) is also on the idle list, least recently touched first (see arp.c).
+ *
+ * What using or confirming an idle entry reads and writes comes first, in 48 bytes (one or
+ * two lines): a router's request heard by the 250 hosts of a LAN updates each one's entry
+ * for the router (RFC 826's merge), and in a large network each line is a miss. The key
+ * (ip, iface) is not among them: the map and the host's one-entry key find the entry. */
 typedef struct viv__arp {
-    viv_ip4_t ip;
-    uint32_t iface;
-    viv_mac_t mac;
-    viv_arp_state state;
     viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
     viv_time_t touched;   /* when it was last created, used to send, or confirmed */
-    uint32_t attempts;    /* requests sent in the current resolution or probe */
-    viv__timer timer;     /* the next request, or giving up (INCOMPLETE, PROBE) */
-    int idle;             /* on the idle list */
-    viv__frame **queue;   /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
-                             header, oldest first); NULL in every other state */
-    uint32_t nqueue;
-    struct viv_host *host;
-    struct viv__arp *prev, *next;           /* all entries, in creation order */
     struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
+    viv_mac_t mac;
+    uint8_t idle; /* on the idle list */
+    viv_arp_state state;
+    uint32_t attempts;  /* requests sent in the current resolution or probe */
+    viv__frame **queue; /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
+                           header, oldest first); NULL in every other state */
+    uint32_t nqueue;
+    viv_ip4_t ip;
+    uint32_t iface;
+    viv__timer timer; /* the next request, or giving up (INCOMPLETE, PROBE) */
+    struct viv_host *host;
+    struct viv__arp *prev, *next; /* all entries, in creation order */
 } viv__arp;
 
 /* The forwarding cache of a host that forwards (ipv4.c): a router's decision for a
@@ -166,27 +172,40 @@ typedef struct viv__echo_user {
     struct viv__echo_user *next;
 } viv__echo_user;
 
-/* The fields a received frame reads (a flooded ARP request: the interface, the address
- * check, ARP aging and the single neighbour, the first counters) follow the node's own
- * (sim, ops, up, last in struct viv_node) on a few consecutive cache lines; in a large
- * network each line a flood's reception touches is a miss (docs/performance.md). */
+/* A flood's reception touches, in each of the 250 hosts of a LAN, the lines these fields are
+ * on, and in a large network each is a miss (docs/performance.md): so the fields a flooded
+ * ARP packet reads and writes when it concerns others (viv__arp_heard: its counter, the
+ * address test, aging, the single neighbour) come first, right after the node's own (sim,
+ * ops, up, last in struct viv_node): 72 bytes from the node's sim, on two lines wherever
+ * the allocator puts the host (16-byte aligned). */
 struct viv_host {
     struct viv_node node;
-    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
-    viv__iface *iface0_slot;
-    uint32_t nifaces, ifaces_cap;
-    uint32_t naddrs; /* addresses on all interfaces */
-    uint32_t narp;
-    /* Bit (ip * K) >> 27 is set for each address ip of the host (host.c): an address whose
-     * bit is clear is not the host's, with no scan and no index probe (ARP traffic heard
-     * from a LAN, forwarded packets). */
+    /* The host's address when it has exactly one (most hosts), else 0 (never an address):
+     * with it, "is this one of mine" is one comparison and exact. */
+    viv_ip4_t addr_one;
+    /* Bit (ip * K) >> 27 is set for each address ip of the host (viv__addr_bit): an address
+     * whose bit is clear is not the host's, with no scan and no index probe (ARP traffic
+     * heard from a LAN, forwarded packets). */
     uint32_t addr_bloom;
-    uint32_t nl4; /* transports in l4 */
+    uint32_t narp;
+    /* Bit viv__addr_bit(ip) of each entry's address while the table holds at most
+     * VIV__ARP_KEYS_MAX entries, every bit above (arp.c): a sender whose bit is clear has no
+     * entry, and a small table answers that without its map. */
+    uint32_t arp_keys;
     viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
                                    checks it without touching the entry (arp.c) */
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
     viv__arp *arp_first; /* every entry, in creation order, to arp_last */
+    /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
+     * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
+    uint64_t arp_heard;
+    viv__iface **ifaces;  /* &iface0_slot while there is at most one */
+    viv__iface *iface0_slot;
+    uint32_t nifaces, ifaces_cap;
+    uint32_t naddrs; /* addresses on all interfaces */
+    uint16_t next_echo_ident; /* here, in a hole: the host stays 920 bytes */
+    uint16_t ip_ident;
     /* The address index (host.c): each address of the host (key {0, ip}) and each directed
      * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
      * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
@@ -195,7 +214,8 @@ struct viv_host {
     viv__iface iface0; /* the first interface, in the host (host.c) */
     viv_ip_stats_t st;
     viv_host_opts opts; /* defaults resolved; name not kept */
-    int forwarding;
+    uint8_t forwarding;
+    uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
     /* The low bits every directed broadcast address of the host has set (the host part of
      * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
      * index only for destinations that pass this (host.c keeps it). */
@@ -213,8 +233,6 @@ struct viv_host {
     viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
-    uint16_t next_echo_ident;
-    uint16_t ip_ident;
     viv_rng_t rng;
 };
 
@@ -224,6 +242,11 @@ viv__iface *viv__host_iface(const struct viv_host *h, uint32_t i);
 int viv__host_iface_for(const struct viv_host *h, viv_ip4_t ip);
 /* Whether ip is the directed broadcast of a subnet on interface ifc. */
 int viv__iface_is_bcast(const viv__iface *ifc, viv_ip4_t ip);
+/* The bit of addr_bloom that address ip sets. */
+static inline uint32_t viv__addr_bit(viv_ip4_t ip)
+{
+    return UINT32_C(1) << ((uint32_t)(ip * UINT32_C(0x9e3779b1)) >> 27);
+}
 /* Hosts with more addresses than this keep an address index (see struct viv_host). */
 #define VIV__ADDR_SCAN 4
 /* The interface that has address ip, or -1: O(1) whatever the number of interfaces. */
@@ -297,6 +320,63 @@ void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uin
 /* An ARP packet (pkt: len bytes from the ARP header) that came in on iface. It only reads
  * the bytes, so a flooded frame needs no private copy; the caller keeps the frame. */
 void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint32_t len);
+/* The common ARP packet of a large network: a request flooded to a LAN by one station for
+ * another, heard by every other host of the LAN. Takes an ARP packet heard on iface (pkt: len
+ * bytes from the ARP header) when it concerns neither the host's addresses (as target or
+ * sender) and aging has no entry to remove now, and viv__arp_input would either discard it
+ * (RFC 826: the sender is not in the table) or merge it into the host's only entry, idle
+ * (RFC 826's merge: the host's gateway asking for another host), with no trace to emit.
+ * Does what viv__arp_input does, counts it (arp_heard), and returns 1; returns 0, having
+ * changed nothing, for every other packet (viv__arp_input's). It reads the host's first
+ * lines (struct viv_host), and the entry's first 48 bytes for a merge: not the interface,
+ * not the table, and calls nothing. */
+/* A table with at most this many entries keeps arp_keys exact (struct viv_host). */
+#define VIV__ARP_KEYS_MAX 8
+static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8_t *pkt,
+                                 uint32_t len)
+{
+    viv_sim_t *sim = h->node.sim;
+    viv_time_t now = sim->now;
+    if (h->arp_idle_expiry <= now || len < VIV__ARP_LEN)
+        return 0; /* aging's turn first: viv__arp_input expires, and traces it */
+    /* viv__arp_check's tests on one word (hardware type 1, IPv4, lengths 6 and 4, operation
+     * 1 or 2: minus one, 0 or 1) and a unicast sender MAC. */
+    uint64_t w = viv_rd64be(pkt);
+    if (((w - 1) & ~UINT64_C(1)) != UINT64_C(0x0001080006040000) ||
+        (pkt[VIV__ARP_OFF_SHA] & 1))
+        return 0;
+    viv_ip4_t spa = viv_rd32be(pkt + VIV__ARP_OFF_SPA);
+    viv_ip4_t tpa = viv_rd32be(pkt + VIV__ARP_OFF_TPA);
+    /* Neither address may be the host's (a target it answers, a sender in conflict). */
+    if (h->addr_one ? spa == h->addr_one || tpa == h->addr_one
+                    : (h->addr_bloom & (viv__addr_bit(spa) | viv__addr_bit(tpa))) != 0)
+        return 0;
+    uint64_t key = (uint64_t)iface << 32 | spa;
+    if (h->narp > 1) {
+        /* A sender whose bit is clear has no entry: nothing to merge. */
+        if (h->arp_keys & viv__addr_bit(spa))
+            return 0; /* the sender may be in the table: viv__arp_input looks */
+    } else if (h->narp == 1 && h->arp_one_key == key) {
+        /* RFC 826's merge into the only entry, as arp_confirm does it for an idle one:
+         * idle, it has no retry running, no packet waiting and no attempts counted; the
+         * only idle entry, its touch moves the list's expiry by as much (arp_touch_idle). */
+        viv__arp *e = h->arp_first;
+        if (!e->idle || viv__tracing(sim))
+            return 0;
+        memcpy(e->mac.b, pkt + VIV__ARP_OFF_SHA, 6);
+        e->state = VIV_ARP_REACHABLE;
+        e->confirmed = now;
+        viv_time_t was = e->touched;
+        e->touched = now;
+        if (h->arp_idle_expiry != VIV_TIME_NEVER) {
+            viv_time_t age = h->arp_idle_expiry - was;
+            h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
+        }
+    }
+    h->arp_heard++;
+    return 1;
+}
+
 /* Send an IP packet (f's head at the IP header) to next hop nh on iface: resolves nh, queues
  * while resolving. Consumes f. */
 void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__frame *f);

@@ -150,6 +150,71 @@ static void test_switch__floods_broadcast_multicast_and_unknown_unicast(void **s
     lan_fini(&n);
 }
 
+/* Trace records of frames sent by the switch, per port. */
+typedef struct tx_seen {
+    const viv_node_t *sw;
+    uint32_t per_port[8];
+} tx_seen;
+
+static void tx_seen_cb(const viv_trace_record *r, void *user)
+{
+    tx_seen *t = user;
+    if (r->kind == VIV_TRACE_FRAME_TX && r->node == t->sw && r->port < 8)
+        t->per_port[r->port]++;
+}
+
+/* A flood checks the switch's state once (up, traced) and each port's own (link, taps): the
+ * same counts whether or not someone watches, a trace record per port sent from when a
+ * subscriber listens, the frame in a capture attached to one port, and nothing for the
+ * ingress port or a port with no link. */
+static void test_switch__flood_counts_traces_and_captures_per_port(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    lan n;
+    lan_init(&n, sim, 6, 5, NULL, 1);
+    viv_mac_t bcast = l2t_broadcast();
+    /* 1: unwatched. */
+    l2t_send(&n.s[0], &bcast, 100, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    /* 2: a trace subscriber. */
+    tx_seen seen = {viv_switch_node(n.sw), {0}};
+    assert_int_equal(viv_sim_trace(sim, tx_seen_cb, &seen), 0);
+    l2t_send(&n.s[1], &bcast, 100, 2);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_sim_trace(sim, NULL, NULL), 0);
+    for (uint32_t i = 0; i < 8; i++)
+        assert_int_equal(seen.per_port[i], i < 5 && i != 1 ? 1 : 0);
+    /* 3: a capture on port 3 (a tap), nobody tracing. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", VIV_TEST_TMPDIR, "switch_flood_port3.pcap");
+    viv_pcap_t *cap;
+    assert_int_equal(viv_pcap_open(&cap, sim, path, NULL), 0);
+    assert_int_equal(viv_pcap_attach_port(cap, viv_switch_port(n.sw, 3)), 0);
+    l2t_send(&n.s[2], &bcast, 100, 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_pcap_close(cap);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    /* The file header (24 bytes), then one record sent (16 + 100) from the flood. */
+    assert_int_equal(ftell(fp), 24 + 16 + 100);
+    fclose(fp);
+    remove(path);
+    /* Every station heard the two floods it did not send. */
+    counts_are(&n, (size_t[]){2, 2, 2, 3, 3});
+    for (uint32_t i = 0; i < 5; i++) {
+        viv_port_stats_t p = l2t_pstats(viv_switch_port(n.sw, i));
+        assert_int_equal(p.tx_frames, i < 3 ? 2 : 3);
+        assert_int_equal(p.tx_bytes, (i < 3 ? 2 : 3) * 100);
+        assert_int_equal(p.rx_frames, i < 3 ? 1 : 0);
+        assert_int_equal(p.drop_unplugged + p.drop_down, 0);
+    }
+    viv_port_stats_t p5 = l2t_pstats(viv_switch_port(n.sw, 5));
+    assert_int_equal(p5.tx_frames + p5.drop_unplugged, 0);
+    assert_int_equal(sstats(n.sw).flooded, 3);
+    lan_fini(&n);
+}
+
 static void test_switch__drops_frames_for_the_ingress_port(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -906,6 +971,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_switch__learns_and_forwards_to_the_one_port),
         T(test_switch__floods_broadcast_multicast_and_unknown_unicast),
+        T(test_switch__flood_counts_traces_and_captures_per_port),
         T(test_switch__drops_frames_for_the_ingress_port),
         T(test_switch__follows_a_station_that_moves),
         T(test_switch__recabled_station_is_flooded_to_not_sent_into_its_dead_port),

@@ -8,7 +8,9 @@
  * sum (RFC 1071 section 2(B)), so one conversion of the folded result to network order puts
  * it right on either byte order, with no test of the host's byte order.
  *
- * On x86-64 (GCC, clang) the bulk is one add-with-carry chain through each 128-byte block
+ * On x86-64 (GCC, clang) sums of 256 bytes and more go through SSE2 or AVX2 vectors (see
+ * cksum_sum_sse2 below); shorter ones, and the vectors' last bytes under 64, through one
+ * add-with-carry chain through each 128-byte block
  * (the `adc` instruction, through _addcarry_u64), whose last carry is counted apart, and the
  * rest under 128 bytes is taken in pieces of 64, 32, 16, 8, 4, 2 and 1 bytes. Elsewhere the
  * bulk goes 64 bytes at a time into four accumulators, with the carries out of bit 63

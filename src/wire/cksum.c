@@ -8,7 +8,9 @@
  * sum (RFC 1071 section 2(B)), so one conversion of the folded result to network order puts
  * it right on either byte order, with no test of the host's byte order.
  *
- * On x86-64 (GCC, clang) the bulk is one add-with-carry chain through each 128-byte block
+ * On x86-64 (GCC, clang) sums of 256 bytes and more go through SSE2 or AVX2 vectors (see
+ * cksum_sum_sse2 below); shorter ones, and the vectors' last bytes under 64, through one
+ * add-with-carry chain through each 128-byte block
  * (the `adc` instruction, through _addcarry_u64), whose last carry is counted apart, and the
  * rest under 128 bytes is taken in pieces of 64, 32, 16, 8, 4, 2 and 1 bytes. Elsewhere the
  * bulk goes 64 bytes at a time into four accumulators, with the carries out of bit 63
@@ -116,7 +118,7 @@ static inline uint64_t cksum_out(uint64_t acc, uint64_t s)
         (s) = r_;                                                                                  \
     } while (0)
 
-uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
+static inline __attribute__((always_inline)) uint64_t cksum_sum_scalar(const uint8_t *p, size_t n)
 {
     unsigned long long s = 0;
     uint64_t c = 0; /* carries out of bit 63, each worth 1; fewer than n / 8 */
@@ -175,10 +177,10 @@ uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
     uint64_t t = s;
     CKSUM_ADD(t, c, cksum_tail7(p, n));
     CKSUM_ADC(t, c);
-    return cksum_out(acc, t);
+    return t;
 }
 #else
-uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
+static inline __attribute__((always_inline)) uint64_t cksum_sum_scalar(const uint8_t *p, size_t n)
 {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, c = 0;
     while (n >= 64) {
@@ -214,9 +216,172 @@ uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
     CKSUM_ADD(s0, c, s2);
     CKSUM_ADD(s0, c, cksum_tail7(p, n));
     CKSUM_ADC(s0, c);
-    return cksum_out(acc, s0);
+    return s0;
 }
 #endif
+
+#if defined(CKSUM_X86_ADC)
+/* x86-64, long sums: 16-bit words summed in vector registers. pmaddwd multiplies
+ * signed 16-bit words pairwise and adds each pair into a signed 32-bit lane; against a vector
+ * of ones it adds pairs of words. The words are unsigned, so each first has its top bit
+ * flipped (xor 0x8000), which makes it the signed number w - 32768: a lane then gains
+ * (w0 - 32768) + (w1 - 32768), and the block's true sum is the lanes' total plus 32768 per
+ * word, a constant known from the length. That is three instructions per 16 (SSE2) or 32
+ * (AVX2) bytes on ports that run them in parallel (about one cycle), where the adc chain
+ * takes 2 or 4 cycles, one per 8 bytes, bound by its single carry flag.
+ *
+ * Bounds: a word contributes at most 32768 in magnitude, so a block of CKSUM_VEC_BLOCK
+ * (65,536) bytes, 32,768 words, keeps every lane, every sum of lanes and the block's total
+ * within 2^30 in magnitude: int32 never overflows, in any order of adding. The block's true
+ * sum (total + 32768 * words) is exact and at most 2^31 - 2^16, and it is zero only when
+ * every word is zero; blocks are added with carries counted, as in the scalar forms, and the
+ * last bytes under 64 are taken by the scalar chain. */
+#define CKSUM_VEC_BLOCK 65536u
+
+/* Below these lengths viv__cksum_add() keeps the scalar chain: a vector form's set-up, lane
+ * folding and vzeroupper (about 30 instructions) cost more than they save on fewer bytes, and
+ * short sums (IP headers, pseudo-headers, segments without data) must stay as fast as they
+ * were. Measured hot with tests/bench/bench_cksum: AVX2 and the chain break even near 256
+ * bytes, SSE2 (half as wide) near 512 (docs/performance.md, wip/cksum). */
+#define CKSUM_AVX2_MIN 256u
+#define CKSUM_SSE2_MIN 512u
+
+/* The exact sum of the words of one block, from the lanes' total over its words. */
+static inline uint64_t cksum_vec_block_sum(int32_t total, size_t bytes)
+{
+    return (uint64_t)((int64_t)total + (int64_t)(bytes / 2) * 32768);
+}
+
+static uint64_t cksum_sum_sse2(const uint8_t *p, size_t n)
+{
+    const __m128i flip = _mm_set1_epi16((short)0x8000);
+    const __m128i ones = _mm_set1_epi16(1);
+    uint64_t s = 0, c = 0;
+    while (n >= 64) {
+        size_t blk = n < CKSUM_VEC_BLOCK ? n & ~(size_t)63 : CKSUM_VEC_BLOCK;
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t i = 0; i < blk; i += 64) {
+            __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i w1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+            __m128i w2 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 32));
+            __m128i w3 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 48));
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_xor_si128(w0, flip), ones));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_xor_si128(w1, flip), ones));
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(_mm_xor_si128(w2, flip), ones));
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(_mm_xor_si128(w3, flip), ones));
+        }
+        a0 = _mm_add_epi32(_mm_add_epi32(a0, a1), _mm_add_epi32(a2, a3));
+        a0 = _mm_add_epi32(a0, _mm_shuffle_epi32(a0, 0x4e)); /* lanes 2 3 0 1 */
+        a0 = _mm_add_epi32(a0, _mm_shuffle_epi32(a0, 0xb1)); /* lanes 1 0 3 2 */
+        CKSUM_ADD(s, c, cksum_vec_block_sum(_mm_cvtsi128_si32(a0), blk));
+        p += blk;
+        n -= blk;
+    }
+    uint64_t rest = cksum_sum_scalar(p, n);
+    CKSUM_ADD(s, c, rest);
+    CKSUM_ADC(s, c);
+    return s;
+}
+
+#define CKSUM_LOADU256(q) _mm256_loadu_si256((const __m256i *)(const void *)(q))
+
+/* The same with 32-byte vectors, compiled for AVX2 alone and called only when the processor
+ * has it (viv__cksum_add). */
+__attribute__((target("avx2"))) static uint64_t cksum_sum_avx2(const uint8_t *p, size_t n)
+{
+    const __m256i flip = _mm256_set1_epi16((short)0x8000);
+    const __m256i ones = _mm256_set1_epi16(1);
+    uint64_t s = 0, c = 0;
+    while (n >= 64) {
+        size_t blk = n < CKSUM_VEC_BLOCK ? n & ~(size_t)63 : CKSUM_VEC_BLOCK;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+        size_t i = blk & 64; /* an odd 64 bytes first, then 128 a turn */
+        if (i) {
+            a0 = _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p), flip), ones);
+            a1 = _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p + 32), flip), ones);
+        }
+        for (; i < blk; i += 128) {
+            /* Two accumulators, each fed the sum of two products: one add on each
+             * loop-carried chain, and GCC 12 then copies fewer registers per turn. */
+            __m256i m0 = _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p + i), flip), ones);
+            __m256i m1 =
+                _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p + i + 32), flip), ones);
+            __m256i m2 =
+                _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p + i + 64), flip), ones);
+            __m256i m3 =
+                _mm256_madd_epi16(_mm256_xor_si256(CKSUM_LOADU256(p + i + 96), flip), ones);
+            a0 = _mm256_add_epi32(a0, _mm256_add_epi32(m0, m2));
+            a1 = _mm256_add_epi32(a1, _mm256_add_epi32(m1, m3));
+        }
+        a0 = _mm256_add_epi32(a0, a1);
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+        CKSUM_ADD(s, c, cksum_vec_block_sum(_mm_cvtsi128_si32(h), blk));
+        p += blk;
+        n -= blk;
+    }
+    /* The upper halves of the ymm registers are cleared before any SSE code runs again
+     * (the scalar tail, the caller), which would otherwise pay for their dirty state; GCC
+     * leaves the vzeroupper out of this target("avx2") function. */
+    _mm256_zeroupper();
+    uint64_t rest = cksum_sum_scalar(p, n);
+    CKSUM_ADD(s, c, rest);
+    CKSUM_ADC(s, c);
+    return s;
+}
+#endif
+
+int viv__cksum_path_available(viv_cksum_path path)
+{
+    switch (path) {
+    case VIV_CKSUM_SCALAR:
+        return 1;
+#if defined(CKSUM_X86_ADC)
+    case VIV_CKSUM_SSE2:
+        return 1;
+    case VIV_CKSUM_AVX2:
+        return __builtin_cpu_supports("avx2") != 0;
+#endif
+    default:
+        return 0;
+    }
+}
+
+uint64_t viv__cksum_add_via(viv_cksum_path path, uint64_t acc, const uint8_t *p, size_t n)
+{
+    if (!viv__cksum_path_available(path))
+        return viv__cksum_add(acc, p, n);
+    switch (path) {
+#if defined(CKSUM_X86_ADC)
+    case VIV_CKSUM_SSE2:
+        return cksum_out(acc, cksum_sum_sse2(p, n));
+    case VIV_CKSUM_AVX2:
+        return cksum_out(acc, cksum_sum_avx2(p, n));
+#endif
+    default:
+        return cksum_out(acc, cksum_sum_scalar(p, n));
+    }
+}
+
+/* On x86-64 the processor's AVX2 is checked at every call of 256 bytes or more, through
+ * __builtin_cpu_supports: a test of a bit the compiler's runtime library (libgcc,
+ * compiler-rt) filled in once before main, at start-up. That is one load and one test,
+ * nothing of vivarium's own, and every path gives the same result anyway. An ifunc would
+ * save the test but hides the function from inlining and link-time optimisation, and does
+ * not exist with every libc or with static linking everywhere. */
+uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
+{
+#if defined(CKSUM_X86_ADC)
+    if (n >= CKSUM_AVX2_MIN) {
+        if (__builtin_cpu_supports("avx2"))
+            return cksum_out(acc, cksum_sum_avx2(p, n));
+        if (n >= CKSUM_SSE2_MIN)
+            return cksum_out(acc, cksum_sum_sse2(p, n));
+    }
+#endif
+    return cksum_out(acc, cksum_sum_scalar(p, n));
+}
 
 uint16_t viv__cksum_finish(uint64_t acc)
 {

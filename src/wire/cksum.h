@@ -37,6 +37,24 @@ uint16_t viv__cksum(const uint8_t *p, size_t n);
  * fold, with no call and no loop (51 instructions through viv__cksum_add, about 20 here). */
 uint16_t viv__cksum20(const uint8_t *p);
 
+/* The ways viv__cksum_add() can sum, for the tests and the benchmark to run each one: the
+ * scalar form (an add-with-carry chain on x86-64, four accumulators elsewhere, and the one
+ * used under 256 bytes), and on x86-64 SSE2 and AVX2 vectors. All give the same
+ * result for every input. */
+typedef enum viv_cksum_path {
+    VIV_CKSUM_SCALAR = 0,
+    VIV_CKSUM_SSE2 = 1,
+    VIV_CKSUM_AVX2 = 2,
+} viv_cksum_path;
+
+/* Whether path exists in this build and runs on this processor. */
+int viv__cksum_path_available(viv_cksum_path path);
+
+/* viv__cksum_add() through the given path at any length (the vector paths take the bytes
+ * under 64 with the scalar one); a path that is not available falls back to
+ * viv__cksum_add(). */
+uint64_t viv__cksum_add_via(viv_cksum_path path, uint64_t acc, const uint8_t *p, size_t n);
+
 /* RFC 1624 incremental update: the new checksum field after one 16-bit word covered by it
  * changes from old_word to new_word, by HC' = ~(~HC + ~m + m') (equation 3). */
 uint16_t viv__cksum_update16(uint16_t cksum, uint16_t old_word, uint16_t new_word);

@@ -1,7 +1,8 @@
 /* The Internet checksum: the RFC 1071 example, agreement with a plain word-by-word reference
  * at every length and alignment (random data of four shapes to 2,000 bytes, from a partial
- * sum and in two chunks), zero versus 0xffff, chaining, the pseudo-header, and RFC 1624
- * updates. */
+ * sum and in two chunks), zero versus 0xffff, chaining, the pseudo-header, RFC 1624
+ * updates, and every way of summing (scalar, SSE2, AVX2) against the reference to 4,096
+ * bytes at 16 alignments and across the vector forms' blocks. */
 #include "wire_test.h"
 
 /* The obvious implementation, one 16-bit word at a time, as a reference. */
@@ -238,6 +239,108 @@ static void test_cksum__incremental_update_matches_recompute(void **state)
     assert_int_equal(viv__cksum_update16(0xdd2f, 0x5555, 0x3285), 0x0000);
 }
 
+/* The reference from a 64-bit partial sum (below 2^48, so that no addition overflows). */
+static uint16_t ref_cksum64(const uint8_t *p, size_t n, uint64_t acc)
+{
+    uint64_t s = acc;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        s += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n % 2)
+        s += (uint32_t)p[n - 1] << 8;
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+static uint64_t xorshift64(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Every length 0..4096 at every alignment 0..15, with random, all-0xff and all-zero bytes and
+ * a random partial sum: viv__cksum_add() and each way of summing that this build and
+ * processor have (the scalar chain, SSE2 and AVX2 on x86-64, whatever the length, so that the
+ * vector forms' block ends and their scalar tails are all reached) return the same partial
+ * sum, and its checksum is the word-by-word reference's. Built a second time with
+ * VIV_CKSUM_PORTABLE (test_cksum_portable), where only the portable form exists. */
+static void test_cksum__every_path_matches_reference_to_4096_bytes(void **state)
+{
+    (void)state;
+    enum { MAXN = 4096, MAXALIGN = 16 };
+    static uint8_t src[MAXN + MAXALIGN];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    uint64_t cases = 0, paths_run = 0;
+    for (int shape = 0; shape < 3; shape++) {
+        for (size_t i = 0; i < sizeof src; i++)
+            src[i] = shape == 0 ? (uint8_t)xorshift64(&x) : shape == 1 ? 0xff : 0x00;
+        for (size_t n = 0; n <= MAXN; n++) {
+            for (size_t align = 0; align < MAXALIGN; align++) {
+                /* The bytes end exactly at the end of the allocation: ASan sees any read past
+                 * them, at every alignment. */
+                uint8_t *buf = malloc(align + n + 1);
+                assert_non_null(buf);
+                uint8_t *b = buf + align;
+                if (shape == 0)
+                    memcpy(b, src + (n * 7 + align) % MAXALIGN, n);
+                else
+                    memset(b, shape == 1 ? 0xff : 0x00, n);
+                /* A partial sum as callers make: below 2^48, often small or zero. */
+                uint64_t r = xorshift64(&x);
+                uint64_t acc = r % 4 == 0 ? 0 : r % 4 == 1 ? (r >> 8) % 0x30000u : r >> 16;
+                uint16_t want = ref_cksum64(b, n, acc);
+                uint64_t got = viv__cksum_add(acc, b, n);
+                assert_int_equal(viv__cksum_finish(got), want);
+                for (int path = VIV_CKSUM_SCALAR; path <= VIV_CKSUM_AVX2; path++) {
+                    if (!viv__cksum_path_available((viv_cksum_path)path))
+                        continue;
+                    assert_int_equal(viv__cksum_add_via((viv_cksum_path)path, acc, b, n), got);
+                    paths_run++;
+                }
+                free(buf);
+                cases++;
+            }
+        }
+    }
+    assert_int_equal(cases, 3 * (MAXN + 1) * MAXALIGN);
+#if defined(VIV_CKSUM_PORTABLE) || !defined(__x86_64__)
+    assert_int_equal(paths_run, cases); /* the portable form alone */
+#else
+    assert_true(paths_run >= 2 * cases); /* the chain and SSE2 at least */
+#endif
+}
+
+/* Long sums cross the vector forms' 65,536-byte blocks: every path agrees with the reference
+ * just below, at and above one and two block lengths, on all-0xff bytes (the largest lane
+ * sums) and random ones. */
+static void test_cksum__every_path_matches_reference_across_blocks(void **state)
+{
+    (void)state;
+    enum { N = 2 * 65536 + 200 };
+    uint8_t *b = malloc(N);
+    assert_non_null(b);
+    const size_t lens[] = {65535, 65536, 65537, 65536 + 63, 65536 + 64, 65536 + 191,
+                           2 * 65536 - 1, 2 * 65536, 2 * 65536 + 1, N - 1};
+    uint64_t x = 12345;
+    for (int shape = 0; shape < 2; shape++) {
+        for (size_t i = 0; i < N; i++)
+            b[i] = shape ? (uint8_t)xorshift64(&x) : 0xff;
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            for (size_t align = 0; align + lens[k] <= N && align < 2; align++) {
+                uint16_t want = ref_cksum64(b + align, lens[k], 7);
+                for (int path = VIV_CKSUM_SCALAR; path <= VIV_CKSUM_AVX2; path++)
+                    assert_int_equal(viv__cksum_finish(viv__cksum_add_via(
+                                         (viv_cksum_path)path, 7, b + align, lens[k])),
+                                     want);
+                assert_int_equal(viv__cksum_finish(viv__cksum_add(7, b + align, lens[k])), want);
+            }
+        }
+    }
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_cksum__chunks_chain),
         cmocka_unit_test(test_cksum__pseudo_header),
         cmocka_unit_test(test_cksum__incremental_update_matches_recompute),
+        cmocka_unit_test(test_cksum__every_path_matches_reference_to_4096_bytes),
+        cmocka_unit_test(test_cksum__every_path_matches_reference_across_blocks),
     };
     return cmocka_run_group_tests_name("wire/cksum", tests, NULL, NULL);
 }

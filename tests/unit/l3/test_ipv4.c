@@ -1007,6 +1007,57 @@ static void test_ipv4__malformed_options_at_a_router(void **state)
     l3t_dev_fini(&b.dev);
 }
 
+/* The header a host originates without options, field by field (ip_send_hdr builds it in
+ * registers and sums its checksum from the fields): version and IHL, the type-of-service
+ * byte, the total length, one identification per datagram, DF or not, the TTL, the
+ * protocol, the addresses, and a checksum that verifies, for TOS and TTL values at their
+ * extremes and DF both ways. */
+static void test_ipv4__originated_header_fields(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    chain c;
+    chain_build(&c, sim, 1); /* h1 - r1 - h2: the first link is captured */
+    viv_udp_t *s = NULL;
+    assert_int_equal(viv_udp_new(&s, c.h1, NULL, NULL, NULL), 0);
+    static const struct {
+        int tos, ttl, df;
+        size_t len;
+    } cases[] = {{0, 64, 0, 10}, {0xff, 255, 1, 1}, {0xb8, 2, 0, 1472}, {0x03, 128, 1, 0},
+                 {0xfc, 3, 1, 333}};
+    static uint8_t payload[1472];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 7u + 1u);
+    viv_sockaddr_t to = {VIV_IP4(10, 0, 1, 2), 9};
+    for (size_t i = 0; i < VIV__ARRAY_LEN_T(cases); i++) {
+        assert_int_equal(viv_udp_set_tos(s, cases[i].tos), 0);
+        assert_int_equal(viv_udp_set_ttl(s, cases[i].ttl), 0);
+        assert_int_equal(viv_udp_set_dont_fragment(s, cases[i].df), 0);
+        assert_int_equal(viv_udp_sendto(s, payload, cases[i].len, &to), (int)cases[i].len);
+        assert_int_equal(viv_sim_run(sim), 0);
+    }
+    uint16_t ident0 = 0;
+    for (size_t i = 0; i < VIV__ARRAY_LEN_T(cases); i++) {
+        const l3t_frame *f = l3t_cap_ip(&c.cap[0], 17, i);
+        assert_non_null(f);
+        assert_int_equal(f->dir, VIV_LINK_AB);
+        const uint8_t *ip = iph(f);
+        assert_int_equal(ip[0], 0x45);
+        assert_int_equal(ip[1], cases[i].tos);
+        assert_int_equal(l3t_rd16(ip + 2), 20 + 8 + cases[i].len);
+        if (i == 0)
+            ident0 = l3t_rd16(ip + 4);
+        assert_int_equal(l3t_rd16(ip + 4), (uint16_t)(ident0 + i)); /* one per datagram */
+        assert_int_equal(l3t_rd16(ip + 6), cases[i].df ? 0x4000 : 0);
+        assert_int_equal(ip[8], cases[i].ttl);
+        assert_int_equal(ip[9], 17);
+        assert_int_equal(l3t_cksum(ip, 20), 0);
+        assert_int_equal(l3t_rd32(ip + 12), VIV_IP4(10, 0, 0, 1));
+        assert_int_equal(l3t_rd32(ip + 16), VIV_IP4(10, 0, 1, 2));
+    }
+    viv_udp_free(s);
+    chain_fini(&c);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -1027,6 +1078,7 @@ int main(void)
         T(test_ipv4__record_route_without_room),
         T(test_ipv4__malformed_options_get_parameter_problem),
         T(test_ipv4__malformed_options_at_a_router),
+        T(test_ipv4__originated_header_fields),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

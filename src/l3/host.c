@@ -288,7 +288,7 @@ static void host_rx(struct viv_node *n, struct viv_port *p, viv__frame *f)
     /* A broadcast ARP packet about two other stations, the most common frame of a large
      * network (a flood reaches a LAN's every host): dealt with from the host's first lines,
      * before the interface is read (the port's index is the interface's). */
-    if ((b[0] & 1) && f->len >= VIV__ETH_HDR_LEN && viv_rd16be(b + 12) == VIV__ETHERTYPE_ARP &&
+    if (f->len >= VIV__ETH_HDR_LEN && (b[0] & 1) && viv_rd16be(b + 12) == VIV__ETHERTYPE_ARP &&
         viv__arp_heard(h, p->index, b + VIV__ETH_HDR_LEN, f->len - VIV__ETH_HDR_LEN)) {
         viv__frame_unref(n->sim, f);
         return;

@@ -54,8 +54,9 @@ typedef struct droprule {
  * carries one frame at a time, which both touch), the rest after. A flood reaches hundreds
  * of directions that no cache holds in a large network, and each line a frame touches there
  * is a miss (docs/performance.md, "The run at scale" and branch wip/linkhot): an arrival
- * touches bytes 72..148 (two lines at any 8-byte alignment), a transmission all 148 (three
- * lines, four at one alignment in four). The counters a frame bumps are kept here, apart
+ * touches bytes 72..148, a transmission all 148. A link's directions start 8 bytes past a
+ * 16-byte boundary (the link's 56 bytes, a direction's 512): an arrival then touches two
+ * lines, a transmission three (four at one alignment in four). The counters a frame bumps are kept here, apart
  * from the others (`st`; viv_link_stats puts them together), and the
  * queue's fields are read only when a frame finds the transmitter busy. */
 struct viv__linkdir {

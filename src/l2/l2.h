@@ -114,7 +114,7 @@ viv_time_t viv__link_ser_time(const viv_link_params *p, uint32_t len);
  * large network: ask for a port's lines some ports ahead (the pointers and tx counters),
  * and for the per-frame lines of the direction leaving it (its first VIV__LINKDIR_HOT bytes,
  * where link.c keeps them) once the port has arrived. Hints only: nothing changes. */
-#define VIV__LINKDIR_HOT 208
+#define VIV__LINKDIR_HOT 148
 static inline void viv__port_prefetch(const struct viv_port *p)
 {
     VIV__PREFETCH((const char *)p + 16);

@@ -17,12 +17,12 @@ struct tapent;
  * the frames in flight there, so a frame's way on the wire keeps no list of them. Spare
  * entries are kept on their direction's free list (through free_next). */
 typedef struct txent {
-    struct txent *free_next;
-    struct txent *all;
     viv__frame *f;
     struct viv__linkdir *d;
+    struct txent *free_next;
     viv_event_id ev;
     int judged; /* the drop rules and intercept have seen it */
+    struct txent *all; /* last: a cut's field, off ent0's per-frame bytes (the direction's) */
 } txent;
 
 /* A frame waiting for the transmitter. Its start time is known when it is queued (the queue
@@ -33,6 +33,14 @@ typedef struct qent {
     uint32_t len;
 } qent;
 
+/* A direction's counts but the per-frame ones (which lead the direction) and the queue's
+ * present (computed when asked): viv_link_stats_t's other fields, 52 bytes fewer. */
+typedef struct dirstats {
+    uint64_t drop_queue, drop_mtu, drop_loss, drop_burst, drop_cut, drop_intercept,
+        drop_nomem, corrupted, corrupt_skipped, duplicated, reordered;
+    uint32_t queue_peak;
+} dirstats;
+
 typedef struct droprule {
     viv_frame_match m;
     uint32_t nth;
@@ -41,36 +49,48 @@ typedef struct droprule {
 } droprule;
 
 /* A direction's fields in the order a frame touches them: what every frame's transmission
- * and arrival read and write comes first and together (about 200 bytes, with the entry
- * in flight of a direction that carries one frame at a time), the rest after. A flood
- * reaches hundreds of directions that no cache holds in a large network, and each line a
- * frame touches there is a miss: the fields used to be spread over ten lines of the link
- * and an in-flight entry allocated apart (docs/performance.md, "The run at scale"). */
+ * and arrival read and write comes first and together (VIV__LINKDIR_HOT bytes: the
+ * transmission's fields, then the arrival's, then the in-flight entry of a direction that
+ * carries one frame at a time, which both touch), the rest after. A flood reaches hundreds
+ * of directions that no cache holds in a large network, and each line a frame touches there
+ * is a miss (docs/performance.md, "The run at scale" and branch wip/linkhot): an arrival
+ * touches bytes 72..148, a transmission all 148. A link's directions start 8 bytes past a
+ * 16-byte boundary (the link's 56 bytes, a direction's 512): an arrival then touches two
+ * lines, a transmission three (four at one alignment in four). The counters a frame bumps are kept here, apart
+ * from the others (`st`; viv_link_stats puts them together), and the
+ * queue's fields are read only when a frame finds the transmitter busy. */
 struct viv__linkdir {
+    /* transmission: 72 bytes */
     viv_sim_t *sim;        /* the link's (d->sim without the link) */
-    struct viv_port *to;   /* the port it arrives at (it leaves from the other's `to`) */
-    txent *free_ents;      /* spare in-flight entries, ent0 among them when it is free */
     viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
     viv_time_t last_arrival;
-    viv_time_t ser_ns;     /* a cache: the last frame length serialised, and how long it took */
-    uint32_t ser_len;
-    uint32_t owner;   /* the owner of this side's events: arrivals, captures */
-    uint32_t q_len;   /* frames given to the link, in order, not yet started (q, q_head) */
-    uint32_t max_len; /* the largest frame p.mtu lets through, and (below) p.delay_ns: kept */
-    viv_time_t delay_ns; /* here by params_note on every change of p */
-    uint64_t q_bytes;
+    viv_time_t ser_ns;   /* a cache: the last frame length serialised, and how long it took */
+    viv_time_t delay_ns; /* p.delay_ns, and (below) the largest frame p.mtu lets through: kept
+                            here by params_note on every change of p */
     viv__tap *taps;
+    uint64_t tx_frames, tx_bytes; /* st's, counted here */
+    uint32_t ser_len;
+    uint32_t max_len;
+    /* arrival (and the transmission's owner and flags): 40 bytes */
+    struct viv_port *to; /* the port it arrives at (it leaves from the other's `to`) */
+    txent *free_ents;    /* spare in-flight entries, ent0 among them when it is free */
+    uint64_t rx_frames, rx_bytes; /* st's, counted here */
+    uint8_t up;
+    uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
+    uint8_t judging;  /* rules or icb is set: arrivals go by them (one test per arrival) */
+    uint8_t dir;      /* d - link->d: a viv_link_dir */
+    uint32_t owner;   /* the owner of this side's events: arrivals, captures */
+    txent ent0; /* an in-flight entry in the direction itself: all but its `all` is hot */
+
+    uint32_t q_len;  /* frames given to the link, in order, not yet started for all the
+                        queue knows (q, q_head): those whose start has passed leave it when
+                        the next frame finds the transmitter busy (queue_advance) */
+    uint32_t q_head;
+    dirstats st;
+    uint64_t q_bytes;
     droprule *rules;
     viv_intercept_cb icb;
     struct txent *ents; /* every entry of this direction, ent0 last (txent's `all`) */
-    uint8_t up;
-    uint8_t impaired; /* p draws something per frame (loss, corruption, jitter...) */
-    uint8_t dir;      /* d - link->d: a viv_link_dir */
-    uint8_t judging;  /* rules or icb is set: arrivals go by them (one test per arrival) */
-    uint32_t q_head;
-    txent ent0; /* an in-flight entry in the direction itself */
-    viv_link_stats_t st;
-
     struct viv_link *link;
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
     uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
@@ -82,9 +102,12 @@ struct viv__linkdir {
     struct tapent *tap_pending; /* captures of frames whose transmission has not started */
 };
 
-/* l2.h's prefetch of a direction's per-frame lines covers them (the counters' tx and rx). */
-_Static_assert(offsetof(struct viv__linkdir, st) + 4 * sizeof(uint64_t) <= VIV__LINKDIR_HOT,
+/* l2.h's prefetch of a direction's per-frame lines covers them (the entry's `all` excepted). */
+_Static_assert(offsetof(struct viv__linkdir, ent0) + offsetof(txent, judged) + sizeof(int) <=
+                   VIV__LINKDIR_HOT,
                "a direction's per-frame fields lie past VIV__LINKDIR_HOT");
+_Static_assert(offsetof(struct viv__linkdir, to) == 72 && offsetof(struct viv__linkdir, ent0) == 112,
+               "the transmission's fields are 72 bytes, the arrival's 40");
 
 struct viv_link {
     viv__obj obj;
@@ -94,6 +117,8 @@ struct viv_link {
     viv__zombie z; /* its memory's release, after the event that freed it (core.h) */
     int dead;      /* freed: unplugged, memory released once the current event is over */
 };
+/* The million-host set-up's memory (docs/performance.md, wip/linkhot) has no room for more. */
+_Static_assert(sizeof(struct viv_link) <= 1136, "a link is no larger than before wip/linkhot");
 
 #define DEFAULT_RATE 1000000000u
 #define DEFAULT_QUEUE 100u
@@ -114,7 +139,7 @@ static void link_mem_free(struct viv_link *l);
  * NULL: a frame already lost with the memory for its copy). */
 static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, viv__frame *f)
 {
-    viv_link_stats_t *st = &d->st;
+    dirstats *st = &d->st;
     switch (why) {
     case VIV_DROP_QUEUE_FULL: st->drop_queue++; break;
     case VIV_DROP_LOSS: st->drop_loss++; break;
@@ -382,8 +407,8 @@ static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_
 {
     viv_time_t end = time_add(start, d->ser_ns);
     d->busy_until = end;
-    d->st.tx_frames++;
-    d->st.tx_bytes += f->len;
+    d->tx_frames++;
+    d->tx_bytes += f->len;
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
     viv__ownst *o = &d->sim->own[d->owner];
@@ -537,8 +562,8 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
     }
     viv_time_t now = d->sim->now;
     if (now >= d->busy_until) {
-        d->q_len = 0; /* everything queued has started */
-        d->q_bytes = 0;
+        /* Everything queued has started: the queue forgets it when a frame next waits
+         * (queue_advance), so that this path reads none of the queue's fields. */
         tx_start(d, f, now);
         return;
     }
@@ -601,12 +626,13 @@ static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
     to->node->ops->rx(to->node, to, f);
 }
 
-static inline void deliver(struct viv__linkdir *d, viv__frame *f)
+/* sim is d's: the caller's, so that an arrival reads no transmission line of d. */
+static inline void deliver(viv_sim_t *sim, struct viv__linkdir *d, viv__frame *f)
 {
     struct viv_port *to = d->to;
-    d->st.rx_frames++;
-    d->st.rx_bytes += f->len;
-    if (VIV__UNLIKELY(!to->node->up || viv__tracing(d->sim) || to->taps)) {
+    d->rx_frames++;
+    d->rx_bytes += f->len;
+    if (VIV__UNLIKELY(!to->node->up || viv__tracing(sim) || to->taps)) {
         deliver_slow(d, f);
         return;
     }
@@ -674,7 +700,7 @@ static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
 {
     if (judge(d, &f))
         return;
-    deliver(d, f);
+    deliver(d->sim, d, f);
 }
 
 static void arrive(viv_sim_t *sim, void *user)
@@ -683,13 +709,12 @@ static void arrive(viv_sim_t *sim, void *user)
     struct viv__linkdir *d = e->d;
     viv__frame *f = e->f;
     int judged = e->judged;
-    (void)sim;
     ent_put(d, e);
     if (VIV__UNLIKELY(d->judging && !judged)) {
         arrive_judge(d, f);
         return;
     }
-    deliver(d, f);
+    deliver(sim, d, f);
 }
 
 /* ---- faults ---------------------------------------------------------------------------- */
@@ -776,8 +801,8 @@ static void dir_flush(struct viv__linkdir *d)
     uint32_t wf;
     uint64_t wb;
     queue_waiting(d, sim->now, &wf, &wb);
-    d->st.tx_frames -= wf;
-    d->st.tx_bytes -= wb;
+    d->tx_frames -= wf;
+    d->tx_bytes -= wb;
     d->q_len = 0;
     d->q_bytes = 0;
     while (d->tap_pending) { /* those frames will never be on the wire */
@@ -1025,7 +1050,25 @@ int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir d
     CHECK_LINK_DIR(link, dir, 0);
     VIV__CHECK(link->sim, out != NULL, "NULL out");
     const struct viv__linkdir *d = &link->d[dir];
-    *out = d->st;
+    const dirstats *st = &d->st;
+    *out = (viv_link_stats_t){
+        .tx_frames = d->tx_frames,
+        .tx_bytes = d->tx_bytes,
+        .rx_frames = d->rx_frames,
+        .rx_bytes = d->rx_bytes,
+        .drop_queue = st->drop_queue,
+        .drop_mtu = st->drop_mtu,
+        .drop_loss = st->drop_loss,
+        .drop_burst = st->drop_burst,
+        .drop_cut = st->drop_cut,
+        .drop_intercept = st->drop_intercept,
+        .drop_nomem = st->drop_nomem,
+        .corrupted = st->corrupted,
+        .corrupt_skipped = st->corrupt_skipped,
+        .duplicated = st->duplicated,
+        .reordered = st->reordered,
+        .queue_peak = st->queue_peak,
+    };
     /* Waiting frames leave the queue as the clock reaches their start; until then they have
      * not started transmission either. */
     queue_waiting(d, link->sim->now, &out->queue_frames, &out->queue_bytes);

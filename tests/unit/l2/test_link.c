@@ -213,6 +213,50 @@ static void test_link__queue_frame_limit_drops_the_tail(void **state)
     pair_fini(&p);
 }
 
+/* A frame that finds the transmitter free leaves the queue's fields alone: the frames that
+ * waited before it are forgotten when one next waits. They must not count against the
+ * limits then, in frames or bytes. */
+static void test_link__queue_forgets_started_frames_after_an_idle_spell(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_frames = 3;
+    lp.queue_bytes = 3000;
+    pair_init(&p, sim, &lp);
+    const viv_time_t ser = l2t_ser(1000, ETH_OVH, GBPS);
+    for (uint32_t i = 0; i < 4; i++) /* one on the wire, three waiting: both limits reached */
+        l2t_send(&p.a, &p.b.mac, 1000, i);
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.queue_frames, 3);
+    assert_int_equal(st.queue_bytes, 3000);
+    assert_int_equal(st.drop_queue, 0);
+    /* Long after the wire went idle, the same burst again: a free transmitter, then three
+     * frames that wait (none is dropped), and a fifth that finds the queue full. */
+    const viv_time_t t2 = 10 * ser;
+    l2t_sendev ev[5];
+    for (uint32_t i = 0; i < 5; i++) {
+        ev[i] = (l2t_sendev){&p.a, p.b.mac, 1000, 4 + i};
+        l2t_send_at(sim, &ev[i], t2);
+    }
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(p.b.n, 8);
+    for (uint32_t i = 0; i < 8; i++) {
+        assert_int_equal(p.b.rx[i].seq, i);
+        assert_int_equal(p.b.rx[i].t, (i < 4 ? 0 : t2) + (viv_time_t)(i % 4 + 1) * ser);
+    }
+    st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.drop_queue, 1);
+    assert_int_equal(st.queue_frames, 0);
+    assert_int_equal(st.queue_bytes, 0);
+    assert_int_equal(st.queue_peak, 3);
+    assert_int_equal(st.tx_frames, 8);
+    assert_int_equal(st.tx_bytes, 8 * 1000);
+    assert_int_equal(st.rx_frames, 8);
+    assert_int_equal(st.rx_bytes, 8 * 1000);
+    pair_fini(&p);
+}
+
 static void test_link__queue_byte_limit(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1772,6 +1816,7 @@ int main(void)
         T(test_link__back_to_back_frames_serialize_in_turn),
         T(test_link__directions_are_independent),
         T(test_link__queue_frame_limit_drops_the_tail),
+        T(test_link__queue_forgets_started_frames_after_an_idle_spell),
         T(test_link__queue_byte_limit),
         T(test_link__mtu_drops_oversized_frames),
         T(test_link__fifo_order_is_kept),

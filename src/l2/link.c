@@ -1051,24 +1051,25 @@ int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir d
     VIV__CHECK(link->sim, out != NULL, "NULL out");
     const struct viv__linkdir *d = &link->d[dir];
     const dirstats *st = &d->st;
-    *out = (viv_link_stats_t){
-        .tx_frames = d->tx_frames,
-        .tx_bytes = d->tx_bytes,
-        .rx_frames = d->rx_frames,
-        .rx_bytes = d->rx_bytes,
-        .drop_queue = st->drop_queue,
-        .drop_mtu = st->drop_mtu,
-        .drop_loss = st->drop_loss,
-        .drop_burst = st->drop_burst,
-        .drop_cut = st->drop_cut,
-        .drop_intercept = st->drop_intercept,
-        .drop_nomem = st->drop_nomem,
-        .corrupted = st->corrupted,
-        .corrupt_skipped = st->corrupt_skipped,
-        .duplicated = st->duplicated,
-        .reordered = st->reordered,
-        .queue_peak = st->queue_peak,
-    };
+    /* Field by field into a zeroed struct: its padding is zero too, so two readings of the
+     * same counts compare equal byte for byte (memcmp), as they did when it was a copy. */
+    memset(out, 0, sizeof(*out));
+    out->tx_frames = d->tx_frames;
+    out->tx_bytes = d->tx_bytes;
+    out->rx_frames = d->rx_frames;
+    out->rx_bytes = d->rx_bytes;
+    out->drop_queue = st->drop_queue;
+    out->drop_mtu = st->drop_mtu;
+    out->drop_loss = st->drop_loss;
+    out->drop_burst = st->drop_burst;
+    out->drop_cut = st->drop_cut;
+    out->drop_intercept = st->drop_intercept;
+    out->drop_nomem = st->drop_nomem;
+    out->corrupted = st->corrupted;
+    out->corrupt_skipped = st->corrupt_skipped;
+    out->duplicated = st->duplicated;
+    out->reordered = st->reordered;
+    out->queue_peak = st->queue_peak;
     /* Waiting frames leave the queue as the clock reaches their start; until then they have
      * not started transmission either. */
     queue_waiting(d, link->sim->now, &out->queue_frames, &out->queue_bytes);

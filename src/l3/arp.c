@@ -199,7 +199,7 @@ static void arp_trace(struct viv_host *h, const viv__arp *e, int state)
 static void arp_forget_slots(struct viv_host *h, const viv__arp *e)
 {
     viv__fwd_cache *c = h->fwd;
-    for (uint32_t i = 0; i < VIV__FWD_SLOTS; i++)
+    for (uint32_t i = 0; i < c->n; i++)
         if (c->e[i].arp == e)
             c->e[i].arp = NULL;
 }

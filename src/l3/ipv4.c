@@ -137,19 +137,62 @@ static int ip_options_record(struct viv_host *h, viv__frame *f, const struct viv
 
 /* ---- the forwarding cache (l3.h) ------------------------------------------------------- */
 
-static inline uint32_t fwd_slot(viv_ip4_t dst)
+static inline uint32_t fwd_slot(const viv__fwd_cache *c, viv_ip4_t dst)
 {
-    return (uint32_t)(dst * UINT32_C(0x9e3779b1)) >> 26; /* VIV__FWD_SLOTS = 64 */
+    return (uint32_t)(dst * UINT32_C(0x9e3779b1)) >> c->shift;
 }
 
+/* The slots a cache for h should have: two an interface, within the bounds (l3.h). */
+static uint32_t fwd_want(const struct viv_host *h)
+{
+    uint32_t n = VIV__FWD_SLOTS_MIN;
+    while (n < VIV__FWD_SLOTS_MAX && n < 2u * h->nifaces)
+        n *= 2u;
+    return n;
+}
+
+static size_t fwd_size(uint32_t n) { return sizeof(viv__fwd_cache) + (size_t)n * sizeof(viv__fwd); }
+
 /* Empty every slot. An empty slot holds a destination that cannot be looked up in it: 0.0.0.0,
- * except in 0.0.0.0's own slot, which holds 0.0.0.1 (whose slot is another); so a lookup
- * never mistakes an empty slot for an entry and needs no test of its own. */
+ * except in 0.0.0.0's own slot (slot 0), which holds 0.0.0.1 (whose slot is another at every
+ * size: the hash of 1 is the constant, whose top bits are not all zero); so a lookup never
+ * mistakes an empty slot for an entry and needs no test of its own. */
 static void fwd_clear(viv__fwd_cache *c, uint64_t gen)
 {
-    memset(c->e, 0, sizeof(c->e));
-    c->e[fwd_slot(0)].dst = 1;
+    memset(c->e, 0, (size_t)c->n * sizeof(c->e[0]));
+    c->e[fwd_slot(c, 0)].dst = 1;
     c->route_gen = gen;
+}
+
+/* A cache of n slots, empty, for routes of generation gen; NULL without memory. */
+static viv__fwd_cache *fwd_make(struct viv_host *h, uint32_t n)
+{
+    viv__fwd_cache *c = viv__alloc(h->node.sim, fwd_size(n));
+    if (!c)
+        return NULL;
+    c->n = n;
+    c->shift = 32u - (uint32_t)__builtin_ctz(n);
+    fwd_clear(c, h->route_gen);
+    return c;
+}
+
+/* Routes or addresses changed (interfaces too, perhaps): every decision is stale. The cache
+ * is emptied, and made anew if the interface count wants another size (kept as it is if
+ * there is no memory for that). Out of line: the lookup's rare way. */
+static VIV__NOINLINE viv__fwd_cache *fwd_renew(struct viv_host *h)
+{
+    viv__fwd_cache *c = h->fwd;
+    uint32_t want = fwd_want(h);
+    if (want != c->n) {
+        viv__fwd_cache *nc = fwd_make(h, want);
+        if (nc) {
+            viv__free(h->node.sim, c, fwd_size(c->n));
+            h->fwd = nc;
+            return nc;
+        }
+    }
+    fwd_clear(c, h->route_gen);
+    return c;
 }
 
 /* The slot for dst (h->fwd must exist): an entry for dst if its dst is dst, else the slot a
@@ -158,8 +201,8 @@ static inline viv__fwd *fwd_get(struct viv_host *h, viv_ip4_t dst)
 {
     viv__fwd_cache *c = h->fwd;
     if (VIV__UNLIKELY(c->route_gen != h->route_gen))
-        fwd_clear(c, h->route_gen); /* routes or addresses changed: every decision is stale */
-    return &c->e[fwd_slot(dst)];
+        c = fwd_renew(h);
+    return &c->e[fwd_slot(c, dst)];
 }
 
 /* Keep the decision the full path made for dst (next hop nh on interface iface), if it may
@@ -177,11 +220,10 @@ static viv__fwd *fwd_put(struct viv_host *h, viv__fwd *slot, viv_ip4_t dst, uint
         (low && ((dst & low) == low || (nh & low) == low)))
         return NULL;
     if (!slot) {
-        h->fwd = viv__alloc(h->node.sim, sizeof(*h->fwd));
+        h->fwd = fwd_make(h, fwd_want(h));
         if (!h->fwd)
             return NULL; /* no cache: nothing else changes */
-        fwd_clear(h->fwd, h->route_gen);
-        slot = &h->fwd->e[fwd_slot(dst)];
+        slot = &h->fwd->e[fwd_slot(h->fwd, dst)];
     }
     *slot = (viv__fwd){dst, iface, nh, me, h->ifaces[iface]->mtu, NULL};
     return slot;
@@ -189,7 +231,8 @@ static viv__fwd *fwd_put(struct viv_host *h, viv__fwd *slot, viv_ip4_t dst, uint
 
 void viv__ip_fwd_free(struct viv_host *h)
 {
-    viv__free(h->node.sim, h->fwd, sizeof(*h->fwd));
+    if (h->fwd)
+        viv__free(h->node.sim, h->fwd, fwd_size(h->fwd->n));
     h->fwd = NULL;
 }
 

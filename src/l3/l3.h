@@ -93,8 +93,12 @@ typedef struct viv__arp {
  * ARP's broadcast checks) and reused for every later packet to it while the host's
  * route_gen is unchanged. An entry exists only for an ordinary destination: not one of the
  * host's addresses, not a limited, directed (on any interface) or multicast address, with a
- * route whose next hop ARP resolves by unicast. Direct-mapped by destination. */
-#define VIV__FWD_SLOTS 64
+ * route whose next hop ARP resolves by unicast. Direct-mapped by destination, with at least
+ * two slots an interface (a power of two from VIV__FWD_SLOTS_MIN to VIV__FWD_SLOTS_MAX): a
+ * router's destinations grow with its interfaces, and a cache of 64 slots in front of 4,000
+ * interfaces missed nearly every packet, costing more than no cache (issue 17's fan-out). */
+#define VIV__FWD_SLOTS_MIN 64u
+#define VIV__FWD_SLOTS_MAX 4096u
 typedef struct viv__fwd {
     viv_ip4_t dst;      /* 0: an empty slot (0.0.0.0 is never forwarded) */
     uint32_t iface;     /* the outgoing interface */
@@ -107,7 +111,9 @@ typedef struct viv__fwd {
 
 typedef struct viv__fwd_cache {
     uint64_t route_gen; /* the host's route_gen the entries were made with */
-    viv__fwd e[VIV__FWD_SLOTS];
+    uint32_t n;         /* slots: a power of two, chosen when the cache is made or emptied */
+    uint32_t shift;     /* 32 - log2(n): a destination's slot is its hash's top bits */
+    viv__fwd e[];
 } viv__fwd_cache;
 
 /* A transport protocol plugged into a host: its handlers; the host keeps its state for it.

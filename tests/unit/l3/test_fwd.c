@@ -296,6 +296,53 @@ static void test_fwd__flushed_and_forwarding_off(void **state)
     fwd_fini(&n);
 }
 
+/* The cache keeps two slots an interface: a router that gains interfaces gets a larger
+ * cache at its next change of routes (the old one's decisions go with it), and what the
+ * larger one keeps gives way to changes as before: a power cycle empties the ARP table,
+ * whose removals walk the new cache's slots, and the next packets resolve again. */
+static void test_fwd__cache_grows_with_interfaces(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    fwd_net n;
+    fwd_build(&n, sim, NULL);
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(172, 16, 0, 0), 16, VIV_IP4(10, 0, 1, 2), -1, 0), 0);
+    fwd_burst(&n, VIV_IP4(172, 16, 0, 2), 2); /* the cache is made: 64 slots for 3 interfaces */
+    for (int i = 0; i < 60; i++)
+        assert_true(viv_host_add_iface(n.r, NULL) >= 0);
+    /* 63 interfaces want 128 slots: the route added makes the cache anew. */
+    assert_int_equal(
+        viv_host_route_add(n.r, VIV_IP4(172, 17, 0, 0), 16, VIV_IP4(10, 0, 2, 2), -1, 0), 0);
+    fwd_burst(&n, VIV_IP4(10, 0, 2, 2), 1); /* C resolved first */
+    for (int round = 0; round < 2; round++)
+        for (uint32_t i = 0; i < 200; i++) {
+            fwd_send(&n, VIV_IP4(172, 16 + (i & 1), 1, i));
+            assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_US(200)), 0);
+        }
+    assert_int_equal(viv_sim_run(sim), 0);
+    size_t tob = 0, toc = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        viv_ip4_t d = VIV_IP4(172, 16 + (i & 1), 1, i);
+        tob += fwd_got(&n, &n.b, 0, d, &n.b.mac);
+        toc += fwd_got(&n, &n.c, 0, d, &n.c.mac);
+    }
+    assert_int_equal(tob, 200);
+    assert_int_equal(toc, 200);
+    assert_int_equal(l3t_stats(n.r).ip_forwarded, 2 + 1 + 400);
+
+    /* Off and on: the ARP table empties (each removal walks the 128 slots); a cached
+     * destination resolves its next hop again before its packets go on. */
+    assert_int_equal(viv_node_set_up(viv_host_node(n.r), 0), 0);
+    assert_int_equal(viv_sim_run_until(sim, viv_sim_now(sim) + VIV_MS(5)), 0);
+    assert_int_equal(viv_host_arp_table(n.r, NULL, 0), 0);
+    assert_int_equal(viv_node_set_up(viv_host_node(n.r), 1), 0);
+    size_t b0 = n.b.n;
+    fwd_burst(&n, VIV_IP4(172, 16, 1, 0), 2);
+    assert_int_equal(fwd_arp_req(&n.b, b0, VIV_IP4(10, 0, 1, 2), 0), 1);
+    assert_int_equal(fwd_got(&n, &n.b, b0, VIV_IP4(172, 16, 1, 0), &n.b.mac), 2);
+    fwd_fini(&n);
+}
+
 /* Many destinations sharing the cache's slots, the last with options (Record Route: the
  * router's outgoing address), and packets no cache may answer (TTL 1, a broadcast). */
 static void test_fwd__many_destinations_and_checks_per_packet(void **state)
@@ -383,6 +430,7 @@ int main(void)
         T(test_fwd__arp_entry_changed),
         T(test_fwd__arp_entry_stale_probes),
         T(test_fwd__flushed_and_forwarding_off),
+        T(test_fwd__cache_grows_with_interfaces),
         T(test_fwd__many_destinations_and_checks_per_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,16 @@ static inline void viv__port_prefetch_out(const struct viv_port *p)
 /* Hand a frame to a link direction (the port's out); consumes the reference. */
 void viv__linkdir_send(viv__linkdir *d, viv__frame *f);
 
+/* viv__port_send's common way, for a port whose node is up and nobody traces, that has a
+ * link (out) and no taps: the port counts the frame and hands it to the direction leaving
+ * it. Consumes f. (A switch's flood checks the node once, then takes this port by port.) */
+static inline void viv__port_send_plain(struct viv_port *p, viv__frame *f)
+{
+    p->stats.tx_frames++;
+    p->stats.tx_bytes += f->len;
+    viv__linkdir_send(p->out, f);
+}
+
 /* Taps. */
 int viv__tap_add(viv_sim_t *sim, viv__tap **list, void (*fn)(void *, viv_time_t, const uint8_t *,
                                                                uint32_t, int),

@@ -56,8 +56,8 @@ typedef struct droprule {
  * is a miss (docs/performance.md, "The run at scale" and branch wip/linkhot): an arrival
  * touches bytes 72..148, a transmission all 148. A link's directions start 8 bytes past a
  * 16-byte boundary (the link's 56 bytes, a direction's 512): an arrival then touches two
- * lines, a transmission three (four at one alignment in four). The counters a frame bumps are kept here, apart
- * from the others (`st`; viv_link_stats puts them together), and the
+ * lines, a transmission three (four at one alignment in four). The counters a frame bumps
+ * are kept here, apart from the others (`st`; viv_link_stats puts them together), and the
  * queue's fields are read only when a frame finds the transmitter busy. */
 struct viv__linkdir {
     /* transmission: 72 bytes */

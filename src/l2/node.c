@@ -153,13 +153,13 @@ void viv__port_send(struct viv_port *p, viv__frame *f)
         port_drop(p, f);
         return;
     }
-    p->stats.tx_frames++;
-    p->stats.tx_bytes += f->len;
     if (VIV__UNLIKELY(viv__tracing(p->node->sim) || p->taps)) {
+        p->stats.tx_frames++;
+        p->stats.tx_bytes += f->len;
         port_send_watched(p, f);
         return;
     }
-    viv__linkdir_send(p->out, f);
+    viv__port_send_plain(p, f);
 }
 
 int viv__tap_add(viv_sim_t *sim, viv__tap **list,

@@ -166,9 +166,9 @@ static uint64_t mac48(const uint8_t *p)
     return (uint64_t)viv_rd16be(p) << 32 | viv_rd32be(p + 2);
 }
 
-/* One port of a flood from a switch that is up and untraced: viv__port_send's counts and
- * hand-over without its checks of the node, for every port but the ingress and those with
- * no link (skipped, not counted); a port with taps takes viv__port_send. */
+/* One port of a flood from a switch that is up and untraced: every port but the ingress and
+ * those with no link (skipped, not counted) sends by viv__port_send's common way, with no
+ * check of the node per port; a port with taps takes viv__port_send. */
 static inline void flood_port(struct viv_node *n, const struct viv_port *in, struct viv_port *p,
                               viv__frame *f)
 {
@@ -181,9 +181,7 @@ static inline void flood_port(struct viv_node *n, const struct viv_port *in, str
         viv__port_send(p, f);
         return;
     }
-    p->stats.tx_frames++;
-    p->stats.tx_bytes += f->len;
-    viv__linkdir_send(d, f);
+    viv__port_send_plain(p, f);
 }
 
 /* A flood from a switch that is off or traced: every port's own checks and trace. */

@@ -329,13 +329,12 @@ void viv__arp_input(struct viv_host *h, uint32_t iface, const uint8_t *pkt, uint
 /* The common ARP packet of a large network: a request flooded to a LAN by one station for
  * another, heard by every other host of the LAN. Takes an ARP packet heard on iface (pkt: len
  * bytes from the ARP header) when it concerns neither the host's addresses (as target or
- * sender) and aging has no entry to remove now, and viv__arp_input would either discard it
- * (RFC 826: the sender is not in the table) or merge it into the host's only entry, idle
- * (RFC 826's merge: the host's gateway asking for another host), with no trace to emit.
- * Does what viv__arp_input does, counts it (arp_heard), and returns 1; returns 0, having
- * changed nothing, for every other packet (viv__arp_input's). It reads the host's first
- * lines (struct viv_host), and the entry's first 48 bytes for a merge: not the interface,
- * not the table, and calls nothing. */
+ * sender), aging has no entry to remove now, and the sender is not in the table, so that
+ * viv__arp_input would discard it (RFC 826). Does what viv__arp_input does, counts it
+ * (arp_heard), and returns 1; returns 0, having changed nothing, for every other packet
+ * (viv__arp_input's: a sender in the table is merged there, RFC 826's merge, as when a
+ * host's gateway asks for another host). It reads the host's first lines (struct viv_host)
+ * only: not the interface, not the table, and calls nothing. */
 /* A table with at most this many entries keeps arp_keys exact (struct viv_host). */
 #define VIV__ARP_KEYS_MAX 8
 static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8_t *pkt,
@@ -363,21 +362,7 @@ static inline int viv__arp_heard(struct viv_host *h, uint32_t iface, const uint8
         if (h->arp_keys & viv__addr_bit(spa))
             return 0; /* the sender may be in the table: viv__arp_input looks */
     } else if (h->narp == 1 && h->arp_one_key == key) {
-        /* RFC 826's merge into the only entry, as arp_confirm does it for an idle one:
-         * idle, it has no retry running, no packet waiting and no attempts counted; the
-         * only idle entry, its touch moves the list's expiry by as much (arp_touch_idle). */
-        viv__arp *e = h->arp_first;
-        if (!e->idle || viv__tracing(sim))
-            return 0;
-        memcpy(e->mac.b, pkt + VIV__ARP_OFF_SHA, 6);
-        e->state = VIV_ARP_REACHABLE;
-        e->confirmed = now;
-        viv_time_t was = e->touched;
-        e->touched = now;
-        if (h->arp_idle_expiry != VIV_TIME_NEVER) {
-            viv_time_t age = h->arp_idle_expiry - was;
-            h->arp_idle_expiry = age >= VIV_TIME_NEVER - now ? VIV_TIME_NEVER : now + age;
-        }
+        return 0; /* the only entry's: viv__arp_input merges */
     }
     h->arp_heard++;
     return 1;

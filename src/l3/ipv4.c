@@ -1,7 +1,6 @@
 /* IPv4: reception and local delivery, forwarding, origination, loopback. */
 #include <string.h>
 
-#include "core/bytes.h"
 #include "l3.h"
 #include "vivarium/trace.h"
 
@@ -562,40 +561,6 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
     return 0;
 }
 
-/* Write the 20-byte header without options (the bytes viv__ipv4_emit writes) from the
- * fields in registers: its checksum is the sum of the 16-bit words as they are computed, not
- * read back from the bytes just written (a read of bytes just written by narrower stores
- * waits for the stores to reach the cache: the store-forwarding stall that was 29% of
- * ip_send_hdr's time in the s3 profile), and the bytes go out as two 8-byte stores and one
- * 4-byte store. */
-/* Store v big-endian at p as one 8-byte store where the compiler offers a byte swap (GCC
- * merges viv_wr64be's byte stores only sometimes: not for ip_hdr_write's first word). */
-static inline void ip_wr64be_once(uint8_t *p, uint64_t v)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-    memcpy(p, &v, 8);
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    memcpy(p, &v, 8);
-#else
-    viv_wr64be(p, v);
-#endif
-}
-
-static inline void ip_hdr_write(uint8_t *b, uint16_t total, uint16_t ident, int df, uint8_t tos,
-                                uint8_t ttl, uint8_t proto, viv_ip4_t src, viv_ip4_t dst)
-{
-    uint32_t w0 = 0x4500u | tos;
-    uint32_t w3 = df ? 0x4000u : 0u; /* DF; no fragment offset */
-    uint32_t w4 = (uint32_t)ttl << 8 | proto;
-    uint64_t acc = (uint64_t)w0 + total + ident + w3 + w4 + (src >> 16) + (src & 0xffffu) +
-                   (dst >> 16) + (dst & 0xffffu);
-    uint16_t ck = viv__cksum_finish(acc);
-    ip_wr64be_once(b, (uint64_t)w0 << 48 | (uint64_t)total << 32 | (uint64_t)ident << 16 | w3);
-    ip_wr64be_once(b + 8, (uint64_t)w4 << 48 | (uint64_t)ck << 32 | src);
-    viv_wr32be(b + 16, dst);
-}
-
 /* Push the fixed header in front of f (whose first opts_len bytes are options already in
  * place), emit it and send the packet on its path. The one place a host originates IPv4. */
 static int ip_send_hdr(struct viv_host *h, viv__frame *f, const viv__ip_path *path,
@@ -617,24 +582,10 @@ static int ip_send_hdr(struct viv_host *h, viv__frame *f, const viv__ip_path *pa
     uint8_t ttl_v = ttl ? ttl : h->opts.default_ttl;
     uint16_t ident = h->ip_ident;
     h->ip_ident = (uint16_t)(h->ip_ident + 1u); /* wraps, as the field does */
-    if (VIV__LIKELY(!opts_len)) {
-        ip_hdr_write(b, (uint16_t)total, ident, df, tos, ttl_v, proto, path->src, path->dst);
-        goto emitted;
-    }
-    struct viv__ipv4_repr ip = {0};
-    ip.src = path->src;
-    ip.dst = path->dst;
-    ip.proto = proto;
-    ip.ttl = ttl_v;
-    ip.dscp = (uint8_t)(tos >> 2);
-    ip.ecn = (uint8_t)(tos & 3);
-    ip.ident = ident;
-    ip.dont_frag = df ? 1 : 0;
-    ip.opts = b + VIV__IPV4_HDR_LEN; /* already in place */
-    ip.opts_len = opts_len;
-    ip.payload_len = (uint16_t)(total - VIV__IPV4_HDR_LEN - opts_len);
-    viv__ipv4_emit(&ip, b, total);
-emitted:
+    /* Options, if any, are in place after the header: summed for its checksum. */
+    uint64_t opt_sum = opts_len ? viv__cksum_add(0, b + VIV__IPV4_HDR_LEN, opts_len) : 0;
+    viv__ipv4_write_fixed(b, 5u + opts_len / 4u, tos, (uint16_t)total, ident, df ? 0x4000u : 0u,
+                          ttl_v, proto, path->src, path->dst, opt_sum);
     h->st.ip_sent++;
     if (path->local)
         return loopback_send(h, f);

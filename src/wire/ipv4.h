@@ -74,6 +74,18 @@ size_t viv__ipv4_len(const struct viv__ipv4_repr *r);
  * (else VIV__W_MALFORMED, as is an opts_len that is not a multiple of 4 or above 40).
  * frag_offset must be a multiple of 8. */
 int viv__ipv4_emit(const struct viv__ipv4_repr *r, uint8_t *buf, size_t len);
+/* Write a header's fixed 20 bytes at b from its fields (ihl: the header's length in 32-bit
+ * words; ff: flags and fragment offset as on the wire), with the checksum of those fields
+ * and of opt_sum (viv__cksum_add's partial sum of the options that follow, 0 for none).
+ * The checksum is summed from the values, not read back from the bytes just written (a read
+ * of bytes just written by narrower stores waits for them to reach the cache: the
+ * store-forwarding stall that was 29% of a host's header time in the s3 profile), and the
+ * bytes go out as two 8-byte stores and a 4-byte one. viv__ipv4_emit's and a host's sending
+ * path's one writer of a header. */
+void viv__ipv4_write_fixed(uint8_t *b, uint32_t ihl, uint8_t tos, uint16_t total, uint16_t ident,
+                           uint16_t ff, uint8_t ttl, uint8_t proto, viv_ip4_t src, viv_ip4_t dst,
+                           uint64_t opt_sum);
+
 
 /* Recompute the header checksum of a header (IHL * 4 bytes) after changing it. */
 void viv__ipv4_fix_cksum(uint8_t *hdr);

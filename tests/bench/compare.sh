@@ -6,7 +6,10 @@
 #
 # BUILD_DIR holds a Release build (tests/bench/viv_bench); REF_DIR is a built copy of the
 # reference programs (see the shared bench README: cp -r shared/bench REF_DIR, make -C ns3).
-# Raw lines go to BUILD_DIR/compare-raw.txt, the summary to stdout.
+# Raw lines go to BUILD_DIR/compare-raw.txt, the summary to stdout. PIN=CPU runs both
+# simulators on that one CPU (taskset): on a guest whose vCPUs run at different speeds this
+# keeps each pair on the same one. The summary gives the ratio of medians and the median of
+# the pairs' own ratios (each vivarium run against the ns-3 run next to it).
 set -euo pipefail
 if [ "${1:-}" = --summary ]; then # summarise an existing raw file only
     raw=$2
@@ -19,11 +22,13 @@ ns3=$ref/ns3
 raw=$build/compare-raw.txt
 : >"$raw"
 
+pin=()
+[ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
 pair() { # name, viv command, ns-3 command
     local name=$1 vcmd=$2 ncmd=$3
     for ((i = 0; i < reps; i++)); do
-        echo "case=$name sim=viv $($vcmd)" >>"$raw"
-        echo "case=$name sim=ns3 $($ncmd 2>/dev/null)" >>"$raw"
+        echo "case=$name sim=viv $("${pin[@]}" $vcmd)" >>"$raw"
+        echo "case=$name sim=ns3 $("${pin[@]}" $ncmd 2>/dev/null)" >>"$raw"
     done
 }
 
@@ -60,14 +65,21 @@ def med(case, sim, *keys):
         if vals:
             return statistics.median(vals), len(vals)
     return None, 0
-print(f"{'case':14} {'metric':22} {'vivarium':>14} {'ns-3':>14} {'ratio':>7}  runs")
+def pairs(case, vk, nk, faster_is_smaller):
+    """Median of each vivarium run's ratio against the ns-3 run that followed it."""
+    vs = [float(r[vk]) for r in rows.get((case, "viv"), []) if vk in r]
+    ns = [float(r[nk]) for r in rows.get((case, "ns3"), []) if nk in r]
+    rs = [(n / v if faster_is_smaller else v / n) for v, n in zip(vs, ns) if v > 0 and n > 0]
+    return statistics.median(rs) if rs else float("nan")
+print(f"{'case':14} {'metric':22} {'vivarium':>14} {'ns-3':>14} {'ratio':>7} {'pairs':>7}  runs")
 for case in dict.fromkeys(c for c, _ in rows):
     if case.startswith("tcp"):  # the run's wall time: the ratio is how many times faster
         v, nv = med(case, "viv", "wall_s")
         n, nn = med(case, "ns3", "run_s")
         g, _ = med(case, "viv", "goodput_mbps")
         gn, _ = med(case, "ns3", "goodput_mbps")
-        print(f"{case:14} {'run wall s':22} {v:14.4f} {n:14.4f} {n / v:7.2f}  {nv}/{nn}")
+        pr = pairs(case, "wall_s", "run_s", True)
+        print(f"{case:14} {'run wall s':22} {v:14.4f} {n:14.4f} {n / v:7.2f} {pr:7.2f}  {nv}/{nn}")
         print(f"{'':14} {'goodput Mbit/s':22} {g:14.4f} {gn:14.4f}")
         continue
     if case.startswith("hold"):
@@ -76,7 +88,8 @@ for case in dict.fromkeys(c for c, _ in rows):
         metric, vk, nk = "delivered/wall s", ("delivered_per_wall_s",), ("delivered_per_wall_s",)
     v, nv = med(case, "viv", *vk)
     n, nn = med(case, "ns3", *nk)
-    print(f"{case:14} {metric:22} {v:14.0f} {n:14.0f} {v / n:7.2f}  {nv}/{nn}")
+    pr = pairs(case, vk[0], nk[0], False)
+    print(f"{case:14} {metric:22} {v:14.0f} {n:14.0f} {v / n:7.2f} {pr:7.2f}  {nv}/{nn}")
     if case.startswith("scale"):
         vs, _ = med(case, "viv", "routing_s")
         ns, _ = med(case, "ns3", "routing_done_s")

@@ -86,6 +86,10 @@ struct viv__linkdir {
                         queue knows (q, q_head): those whose start has passed leave it when
                         the next frame finds the transmitter busy (queue_advance) */
     uint32_t q_head;
+    viv_time_t q_last; /* the start of the newest frame queued (VIV_TIME_NEVER before the
+                          ring exists): once the clock reaches it, every queued frame has
+                          started, and a frame that finds the transmitter busy is queued
+                          alone without walking the ring (linkdir_queue) */
     dirstats st;
     uint64_t q_bytes;
     droprule *rules;
@@ -542,6 +546,7 @@ static int queue_grow(struct viv__linkdir *d)
 static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
 {
     d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
+    d->q_last = start;
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
@@ -586,6 +591,26 @@ static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame 
  * nothing live across one and saves no registers. */
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
+    if (VIV__LIKELY(now >= d->q_last)) {
+        /* Every frame queued before has started (the one in transmission among them): the
+         * queue holds this frame alone, what queue_advance and queue_push would leave, in
+         * O(1). Its frame limit is at least 1; its byte limit may refuse a frame. */
+        viv_time_t start = d->busy_until;
+        uint32_t len = f->len;
+        if (VIV__UNLIKELY(d->p.queue_bytes && len > d->p.queue_bytes)) {
+            dir_drop(d, VIV_DROP_QUEUE_FULL, f);
+            return;
+        }
+        d->q[0] = (qent){start, len};
+        d->q_head = 0;
+        d->q_len = 1;
+        d->q_bytes = len;
+        d->q_last = start;
+        if (VIV__UNLIKELY(!d->st.queue_peak))
+            d->st.queue_peak = 1;
+        tx_start(d, f, start);
+        return;
+    }
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
         (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
@@ -837,6 +862,7 @@ static void link_unplug(struct viv_link *l, int carrier)
         viv__tap_free_all(sim, &d->taps);
         d->q = NULL;
         d->q_cap = 0;
+        d->q_last = VIV_TIME_NEVER;
         d->icb = NULL;
         d->judging = 0;
         l->d[!i].to->link = NULL; /* the port d leaves from */
@@ -918,6 +944,7 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
         d->sim = sim;
         d->ents = &d->ent0; /* ent0.all is NULL: the chain's end */
         d->free_ents = &d->ent0; /* ent0.free_next is NULL: the list's end */
+        d->q_last = VIV_TIME_NEVER; /* no ring yet: the first frame to wait grows it */
         params_apply(d, params);
         /* The link's key comes from its ends (their names and ports), and each direction
          * has its own stream. */

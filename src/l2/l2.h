@@ -133,6 +133,9 @@ static inline void viv__port_prefetch_out(const struct viv_port *p)
 
 /* Hand a frame to a link direction (the port's out); consumes the reference. */
 void viv__linkdir_send(viv__linkdir *d, viv__frame *f);
+/* The same, for a caller that read the clock already (now must be the simulation's now): a
+ * flood hands one frame to many directions at one instant. */
+void viv__linkdir_send_at(viv__linkdir *d, viv__frame *f, viv_time_t now);
 
 /* viv__port_send's common way, for a port whose node is up and nobody traces, that has a
  * link (out) and no taps: the port counts the frame and hands it to the direction leaving

@@ -598,7 +598,8 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
 
 static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *f);
 
-void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
+/* viv__linkdir_send with the clock's reading (now is d->sim->now). */
+static inline void linkdir_send_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
     /* The direction is up, f fits its MTU, its serialisation time is known and nobody
      * captures there: one compare (ser_key), else the slow way. */
@@ -606,7 +607,6 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         linkdir_send_slow(d, f);
         return;
     }
-    viv_time_t now = d->sim->now;
     if (now >= d->busy_until) {
         /* Everything queued has started: the queue forgets it when a frame next waits
          * (queue_advance), so that this path reads none of the queue's fields. */
@@ -614,6 +614,16 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         return;
     }
     linkdir_queue(d, f, now);
+}
+
+void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
+{
+    linkdir_send_at(d, f, d->sim->now);
+}
+
+void viv__linkdir_send_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
+    linkdir_send_at(d, f, now);
 }
 
 /* viv__linkdir_send for a frame of another length than ser_key's: the drops (a cut, the

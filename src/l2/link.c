@@ -74,7 +74,10 @@ struct viv__linkdir {
                           alone without walking the ring (linkdir_queue) */
     viv_time_t ser_ns;   /* a cache: the last frame length serialised (ser_len), and how long
                             it took */
-    viv_time_t delay_ns; /* p.delay_ns, kept here by params_note on every change of p */
+    /* A plain frame's arrival less its start: ser_ns + p.delay_ns, or VIV_TIME_NEVER when
+     * that sum saturates or the direction draws (impaired), which sends tx_go its rare way.
+     * Kept by span_note whenever ser_ns, p or impaired change. */
+    viv_time_t span_ns;
     /* The latest arrival of the frames an impaired transmission launched, and of those a
      * plain one launched before the direction drew last (last_arrival_fold): what jitter
      * keeps later frames behind. Read by impaired transmissions only. */
@@ -201,6 +204,13 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
 
 static void last_arrival_fold(struct viv__linkdir *d);
 
+/* span_ns from ser_ns, p.delay_ns and impaired. */
+static void span_note(struct viv__linkdir *d)
+{
+    viv_time_t s = d->ser_ns + d->p.delay_ns;
+    d->span_ns = d->impaired || s < d->ser_ns ? VIV_TIME_NEVER : s;
+}
+
 /* Whether the parameters draw from the direction's stream for a frame: without, a frame's
  * way is its timing alone (tx_start's fast path). Called on every change of d->p. A
  * direction that starts drawing first takes the frames launched plain into last_arrival,
@@ -213,7 +223,7 @@ static void params_note(struct viv__linkdir *d)
                   p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
     if (d->impaired && !was)
         last_arrival_fold(d);
-    d->delay_ns = p->delay_ns;
+    span_note(d);
     d->ser_key = KEY_NONE; /* the MTU or the rate may have changed */
 }
 
@@ -262,6 +272,7 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
     if (len != d->ser_len || !d->ser_ns) {
         d->ser_len = len;
         d->ser_ns = ser_time_calc(d, len);
+        span_note(d);
     }
     return d->ser_ns;
 }
@@ -446,29 +457,43 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
+/* tx_go's way for a frame whose times may saturate at the end of time, or on a direction
+ * that draws: the times exactly as time_add gives them, then the draws or the launch. */
+static VIV__NOINLINE void tx_go_rare(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    viv_time_t end = time_add(start, d->ser_ns);
+    d->busy_until = end;
+    if (!d->impaired) {
+        launch_slow(d, f, time_add(end, d->p.delay_ns), ENT_PLAIN);
+        return;
+    }
+    tx_impaired(d, f, end);
+}
+
 /* Transmit f from time start, its length's serialisation time known (d->ser_len is f->len
  * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
  * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
- * once, here. A plain frame's arrival is not folded into last_arrival here: only impaired
+ * once, here. A plain frame arrives span_ns after its start, which one test tells from the
+ * rest (span_ns is VIV_TIME_NEVER on a direction that draws, so the sum wraps or is
+ * VIV_TIME_NEVER; a sum short of that means neither time saturates, since the end is no
+ * later). A plain frame's arrival is not folded into last_arrival here: only impaired
  * transmissions read it, and a direction that starts drawing folds the plain frames still
  * in flight then (last_arrival_fold). */
 static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    viv_time_t end = time_add(start, d->ser_ns);
-    d->busy_until = end;
     d->tx_frames++;
     d->tx_bytes += f->len;
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
     viv__ownst *o = &d->sim->own[d->owner];
     o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
-
-    if (VIV__LIKELY(!d->impaired)) {
-        /* Nothing to draw: the frame arrives a propagation delay after its end. */
-        launch(d, f, time_add(end, d->delay_ns), ENT_PLAIN);
+    viv_time_t arrival = start + d->span_ns;
+    if (VIV__UNLIKELY(arrival < start || arrival == VIV_TIME_NEVER)) {
+        tx_go_rare(d, f, start);
         return;
     }
-    tx_impaired(d, f, end);
+    d->busy_until = start + d->ser_ns;
+    launch(d, f, arrival, ENT_PLAIN);
 }
 
 /* tx_start for a frame whose length is not ser_key, or not digested yet: fill the caches
@@ -678,9 +703,7 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
         d->q_head = 0;
         d->q_len = 1;
         d->q_bytes = len;
-        d->q_last = start;
-        if (VIV__UNLIKELY(!d->st.queue_peak))
-            d->st.queue_peak = 1;
+        d->q_last = start; /* (queue_peak is at least 1: q_last came from a queue_push) */
         tx_start(d, f, start);
         return;
     }

@@ -45,8 +45,7 @@ static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
             viv__port_send(p, viv__frame_ref(f));
             continue;
         }
-        p->stats.tx_frames++;
-        p->stats.tx_bytes += f->len;
+        viv__count_frame(&p->stats.tx_frames, &p->stats.tx_bytes, f->len);
         viv__linkdir_send_at(d, viv__frame_ref(f), now);
     }
     viv__frame_unref(sim, f);

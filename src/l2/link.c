@@ -481,8 +481,7 @@ static VIV__NOINLINE void tx_go_rare(struct viv__linkdir *d, viv__frame *f, viv_
  * in flight then (last_arrival_fold). */
 static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    d->tx_frames++;
-    d->tx_bytes += f->len;
+    viv__count_frame(&d->tx_frames, &d->tx_bytes, f->len);
     /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
      * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
     viv__ownst *o = &d->sim->own[d->owner];
@@ -737,8 +736,7 @@ static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
         viv__frame_unref(sim, f);
         return;
     }
-    to->stats.rx_frames++;
-    to->stats.rx_bytes += f->len;
+    viv__count_frame(&to->stats.rx_frames, &to->stats.rx_bytes, f->len);
     if (VIV__UNLIKELY(viv__tracing(sim)))
         viv__l2_trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
                          viv__frame_bytes(f), f->len);
@@ -751,14 +749,12 @@ static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
 static inline void deliver(viv_sim_t *sim, struct viv__linkdir *d, viv__frame *f)
 {
     struct viv_port *to = d->to;
-    d->rx_frames++;
-    d->rx_bytes += f->len;
+    viv__count_frame(&d->rx_frames, &d->rx_bytes, f->len);
     if (VIV__UNLIKELY(!to->node->up || viv__tracing(sim) || to->taps)) {
         deliver_slow(d, f);
         return;
     }
-    to->stats.rx_frames++;
-    to->stats.rx_bytes += f->len;
+    viv__count_frame(&to->stats.rx_frames, &to->stats.rx_bytes, f->len);
     to->node->ops->rx(to->node, to, f);
 }
 

@@ -619,6 +619,8 @@ static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t
 }
 
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
+static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
+                                            viv_time_t now);
 
 static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *f);
 
@@ -669,7 +671,7 @@ static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *
         tx_start(d, f, now);
         return;
     }
-    linkdir_queue(d, f, now);
+    linkdir_queue_any(d, f, now);
 }
 
 /* linkdir_queue's way when the ring is full: grow it first. */
@@ -683,10 +685,21 @@ static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame 
     tx_start(d, f, d->busy_until);
 }
 
+/* tx_start for a frame whose length is ser_key (its caller checked): the digest remains. */
+static inline void tx_start_keyed(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    if (VIV__UNLIKELY(!f->fp_ok)) {
+        tx_start_slow(d, f, start);
+        return;
+    }
+    tx_go(d, f, start);
+}
+
 /* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. Every
  * call here is the function's last act (the ring's growth is out of line), so that it keeps
- * nothing live across one and saves no registers. */
-static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+ * nothing live across one and saves no registers. keyed: f's length is ser_key. */
+static inline void linkdir_queue_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now,
+                                    int keyed)
 {
     if (VIV__LIKELY(now >= d->q_last)) {
         /* Every frame queued before has started (the one in transmission among them): the
@@ -703,7 +716,10 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
         d->q_len = 1;
         d->q_bytes = len;
         d->q_last = start; /* (queue_peak is at least 1: q_last came from a queue_push) */
-        tx_start(d, f, start);
+        if (keyed)
+            tx_start_keyed(d, f, start);
+        else
+            tx_start(d, f, start);
         return;
     }
     queue_advance(d, now);
@@ -718,6 +734,17 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
     }
     queue_push(d, d->busy_until, f->len);
     tx_start(d, f, d->busy_until);
+}
+
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
+    linkdir_queue_at(d, f, now, 1);
+}
+
+static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
+                                            viv_time_t now)
+{
+    linkdir_queue_at(d, f, now, 0);
 }
 
 /* ---- arrival --------------------------------------------------------------------------- */

@@ -1,4 +1,6 @@
 /* Hubs: every frame arriving on a port is repeated out of every other plugged-in port. */
+#include <assert.h>
+
 #include "l2.h"
 #include "vivarium/hub.h"
 
@@ -20,6 +22,23 @@ static VIV__NOINLINE void hub_flood_traced(struct viv_node *n, struct viv_port *
     viv__frame_unref(n->sim, f);
 }
 
+/* hub_rx's copies out of the ports [p, end), none of them the arriving one. */
+static inline void hub_send_range(struct viv_port *const *p, struct viv_port *const *end,
+                                  viv__frame *f, viv_time_t now)
+{
+    for (; p < end; p++) {
+        viv__linkdir *d = (*p)->out;
+        if (!d)
+            continue;
+        if (VIV__UNLIKELY((*p)->taps != NULL)) {
+            viv__port_send(*p, viv__frame_ref(f));
+            continue;
+        }
+        viv__count_frame(&(*p)->stats.tx_frames, &(*p)->stats.tx_bytes, f->len);
+        viv__linkdir_send_at(d, viv__frame_ref(f), now);
+    }
+}
+
 static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
 {
     viv_sim_t *sim = n->sim;
@@ -31,23 +50,15 @@ static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
      * and recordings, a link calls nobody back while it sends): for the whole flood the hub
      * stays on (it is on, or the frame would not have arrived), its ports keep their links
      * and captures, and the clock stands still. What every copy needs is read once, here;
-     * a port with a capture of its own goes by viv__port_send. One shared, immutable frame
-     * for every output: flooding copies no bytes. */
+     * a port with a capture of its own goes by viv__port_send. The ports before the
+     * arriving one (ports[in->index] is in), then those after it, so that no copy tests
+     * which port it is. One shared, immutable frame for every output: flooding copies no
+     * bytes. */
     struct viv_port *const *ports = n->ports;
-    const uint32_t nports = n->nports;
     const viv_time_t now = sim->now;
-    for (uint32_t i = 0; i < nports; i++) {
-        struct viv_port *p = ports[i];
-        viv__linkdir *d = p->out;
-        if (p == in || !d)
-            continue;
-        if (VIV__UNLIKELY(p->taps != NULL)) {
-            viv__port_send(p, viv__frame_ref(f));
-            continue;
-        }
-        viv__count_frame(&p->stats.tx_frames, &p->stats.tx_bytes, f->len);
-        viv__linkdir_send_at(d, viv__frame_ref(f), now);
-    }
+    assert(in->index < n->nports && ports[in->index] == in);
+    hub_send_range(ports, ports + in->index, f, now);
+    hub_send_range(ports + in->index + 1, ports + n->nports, f, now);
     viv__frame_unref(sim, f);
 }
 

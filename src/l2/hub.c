@@ -1,4 +1,6 @@
 /* Hubs: every frame arriving on a port is repeated out of every other plugged-in port. */
+#include <assert.h>
+
 #include "l2.h"
 #include "vivarium/hub.h"
 
@@ -6,15 +8,58 @@ struct viv_hub {
     struct viv_node node;
 };
 
-static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
+/* hub_rx's way while someone traces: port by port through viv__port_send, which reads
+ * everything again for each copy (a trace callback may switch the hub off, unplug a port,
+ * attach a capture or end the trace between two copies). */
+static VIV__NOINLINE void hub_flood_traced(struct viv_node *n, struct viv_port *in,
+                                           viv__frame *f)
 {
-    /* One shared, immutable frame for every output: flooding copies no bytes. */
     for (uint32_t i = 0; i < n->nports; i++) {
         struct viv_port *p = n->ports[i];
         if (p != in && p->out)
             viv__port_send(p, viv__frame_ref(f));
     }
     viv__frame_unref(n->sim, f);
+}
+
+/* hub_rx's copies out of the ports [p, end), none of them the arriving one. */
+static inline void hub_send_range(struct viv_port *const *p, struct viv_port *const *end,
+                                  viv__frame *f, viv_time_t now)
+{
+    for (; p < end; p++) {
+        viv__linkdir *d = (*p)->out;
+        if (!d)
+            continue;
+        if (VIV__UNLIKELY((*p)->taps != NULL)) {
+            viv__port_send(*p, viv__frame_ref(f));
+            continue;
+        }
+        viv__count_frame(&(*p)->stats.tx_frames, &(*p)->stats.tx_bytes, f->len);
+        viv__linkdir_send_at(d, viv__frame_ref(f), now);
+    }
+}
+
+static void hub_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
+{
+    viv_sim_t *sim = n->sim;
+    if (VIV__UNLIKELY(viv__tracing(sim))) {
+        hub_flood_traced(n, in, f);
+        return;
+    }
+    /* Nobody traces, so nothing a copy's way runs is the user's code (captures write files
+     * and recordings, a link calls nobody back while it sends): for the whole flood the hub
+     * stays on (it is on, or the frame would not have arrived), its ports keep their links
+     * and captures, and the clock stands still. What every copy needs is read once, here;
+     * a port with a capture of its own goes by viv__port_send. The ports before the
+     * arriving one (ports[in->index] is in), then those after it, so that no copy tests
+     * which port it is. One shared, immutable frame for every output: flooding copies no
+     * bytes. */
+    struct viv_port *const *ports = n->ports;
+    const viv_time_t now = sim->now;
+    assert(in->index < n->nports && ports[in->index] == in);
+    hub_send_range(ports, ports + in->index, f, now);
+    hub_send_range(ports + in->index + 1, ports + n->nports, f, now);
+    viv__frame_unref(sim, f);
 }
 
 static void hub_destroy(struct viv_node *n) { viv__node_free(n, sizeof(struct viv_hub)); }

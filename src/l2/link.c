@@ -21,9 +21,14 @@ typedef struct txent {
     struct viv__linkdir *d;
     struct txent *free_next;
     viv_event_id ev;
-    int judged; /* the drop rules and intercept have seen it */
+    int judged; /* ENT_JUDGED: the drop rules and intercept have seen it; ENT_PLAIN: launched
+                   by a transmission that drew nothing (its arrival, its event's time, is not
+                   in d->last_arrival yet: last_arrival_fold) */
     struct txent *all; /* last: a cut's field, off ent0's per-frame bytes (the direction's) */
 } txent;
+
+#define ENT_JUDGED 1
+#define ENT_PLAIN 2
 
 /* A frame waiting for the transmitter. Its start time is known when it is queued (the queue
  * is FIFO and the transmitter's timing is exact), so a waiting frame needs no event of its
@@ -63,14 +68,27 @@ struct viv__linkdir {
     /* transmission: 72 bytes */
     viv_sim_t *sim;        /* the link's (d->sim without the link) */
     viv_time_t busy_until; /* when the transmitter is free: the end of the last frame given */
+    viv_time_t q_last; /* the start of the newest frame queued (VIV_TIME_NEVER before the
+                          ring exists): once the clock reaches it, every queued frame has
+                          started, and a frame that finds the transmitter busy is queued
+                          alone without walking the ring (linkdir_queue) */
+    viv_time_t ser_ns;   /* a cache: the last frame length serialised (ser_len), and how long
+                            it took */
+    /* A plain frame's arrival less its start: ser_ns + p.delay_ns, or VIV_TIME_NEVER when
+     * that sum saturates or the direction draws (impaired), which sends tx_go its rare way.
+     * Kept by span_note whenever ser_ns, p or impaired change. */
+    viv_time_t span_ns;
+    /* The latest arrival of the frames an impaired transmission launched, and of those a
+     * plain one launched before the direction drew last (last_arrival_fold): what jitter
+     * keeps later frames behind. Read by impaired transmissions only. */
     viv_time_t last_arrival;
-    viv_time_t ser_ns;   /* a cache: the last frame length serialised, and how long it took */
-    viv_time_t delay_ns; /* p.delay_ns, and (below) the largest frame p.mtu lets through: kept
-                            here by params_note on every change of p */
-    viv__tap *taps;
     uint64_t tx_frames, tx_bytes; /* st's, counted here */
+    /* The one length a frame may have to take the common way (viv__linkdir_send): ser_len
+     * while the direction is up, has no captures and knows ser_len's serialisation time
+     * (a frame of that length fits the MTU: the slow way checked it), else KEY_NONE. One
+     * compare then stands for four tests. Whatever changes one of them sets KEY_NONE. */
+    uint32_t ser_key;
     uint32_t ser_len;
-    uint32_t max_len;
     /* arrival (and the transmission's owner and flags): 40 bytes */
     struct viv_port *to; /* the port it arrives at (it leaves from the other's `to`) */
     txent *free_ents;    /* spare in-flight entries, ent0 among them when it is free */
@@ -91,7 +109,7 @@ struct viv__linkdir {
     droprule *rules;
     viv_intercept_cb icb;
     struct txent *ents; /* every entry of this direction, ent0 last (txent's `all`) */
-    struct viv_link *link;
+    viv__tap *taps;     /* captures on this direction (tx_start_slow runs them) */
     struct qent *q; /* ring buffer of waiting frames: when each starts, and its length */
     uint32_t q_cap; /* 0 or a power of two (it starts at 16 and doubles), so positions in
                        q wrap with a mask */
@@ -125,6 +143,13 @@ _Static_assert(sizeof(struct viv_link) <= 1136, "a link is no larger than before
 #define DEFAULT_MTU 1500u
 #define DEFAULT_OVERHEAD 24u
 #define ETH_HDR 14u
+#define KEY_NONE UINT32_MAX /* no frame is this long */
+
+/* The link a direction belongs to (d is its d[d->dir]). */
+static struct viv_link *dir_link(struct viv__linkdir *d)
+{
+    return (struct viv_link *)((char *)(d - d->dir) - offsetof(struct viv_link, d));
+}
 
 static void arrive(viv_sim_t *sim, void *user);
 static void link_mem_free(struct viv_link *l);
@@ -151,7 +176,7 @@ static VIV__NOINLINE void dir_drop(struct viv__linkdir *d, viv_drop_reason why, 
     }
     viv_sim_t *sim = d->sim;
     if (VIV__UNLIKELY(viv__tracing(sim)))
-        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, d->link, (viv_link_dir)d->dir, why,
+        viv__l2_trace_frame(sim, VIV_TRACE_FRAME_DROP, NULL, UINT32_MAX, dir_link(d), (viv_link_dir)d->dir, why,
                          f ? viv__frame_bytes(f) : NULL, f ? f->len : 0);
     viv__frame_unref(sim, f);
 }
@@ -177,15 +202,29 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
     return 0;
 }
 
+static void last_arrival_fold(struct viv__linkdir *d);
+
+/* span_ns from ser_ns, p.delay_ns and impaired. */
+static void span_note(struct viv__linkdir *d)
+{
+    viv_time_t s = d->ser_ns + d->p.delay_ns;
+    d->span_ns = d->impaired || s < d->ser_ns ? VIV_TIME_NEVER : s;
+}
+
 /* Whether the parameters draw from the direction's stream for a frame: without, a frame's
- * way is its timing alone (tx_start's fast path). Called on every change of d->p. */
+ * way is its timing alone (tx_start's fast path). Called on every change of d->p. A
+ * direction that starts drawing first takes the frames launched plain into last_arrival,
+ * which it reads from now on. */
 static void params_note(struct viv__linkdir *d)
 {
     const viv_link_params *p = &d->p;
+    uint8_t was = d->impaired;
     d->impaired = p->loss > 0 || p->burst.p_good_bad > 0 || p->corrupt > 0 ||
                   p->duplicate > 0 || p->jitter_ns != 0 || p->reorder > 0;
-    d->delay_ns = p->delay_ns;
-    d->max_len = p->mtu + ETH_HDR;
+    if (d->impaired && !was)
+        last_arrival_fold(d);
+    span_note(d);
+    d->ser_key = KEY_NONE; /* the MTU or the rate may have changed */
 }
 
 static void params_apply(struct viv__linkdir *d, const viv_link_params *p)
@@ -233,17 +272,35 @@ static viv_time_t ser_time(struct viv__linkdir *d, uint32_t len)
     if (len != d->ser_len || !d->ser_ns) {
         d->ser_len = len;
         d->ser_ns = ser_time_calc(d, len);
+        span_note(d);
     }
     return d->ser_ns;
 }
 
 /* ---- in-flight entries ----------------------------------------------------------------- */
 
+/* Take the frames launched plain and still in flight into last_arrival: their arrivals are
+ * their events' times. Those that arrived already are not needed there: they are behind the
+ * clock, and no frame launched from now on arrives before the clock, so none can be held
+ * behind them. Called when a direction starts drawing (params_note): rare, and linear in the
+ * frames in flight, so that a plain transmission keeps no running maximum. */
+static void last_arrival_fold(struct viv__linkdir *d)
+{
+    for (const txent *e = d->ents; e; e = e->all) {
+        if (e->f && e->judged == ENT_PLAIN) {
+            viv_time_t t = d->sim->ev[(uint32_t)e->ev].time;
+            if (t > d->last_arrival)
+                d->last_arrival = t;
+        }
+    }
+}
+
 static VIV__NOINLINE txent *ent_alloc(struct viv__linkdir *d)
 {
     txent *e = viv__alloc(d->sim, sizeof(txent));
     if (e) {
         e->f = NULL;
+        e->d = d; /* an entry stays with its direction */
         e->all = d->ents;
         d->ents = e;
     }
@@ -273,17 +330,19 @@ static VIV__NOINLINE void launch_slow(struct viv__linkdir *d, viv__frame *f, viv
                                       int judged)
 {
     txent *e = ent_get(d);
-    if (!e) {
-        dir_drop(d, VIV_DROP_NO_MEMORY, f);
-        return;
-    }
-    e->f = f;
-    e->d = d;
-    e->judged = judged;
-    if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) < 0) {
-        dir_drop(d, VIV_DROP_NO_MEMORY, f);
+    if (e) {
+        e->f = f;
+        e->d = d;
+        e->judged = judged;
+        if (viv__schedule(d->sim, d->owner, &e->ev, t, arrive, e) == 0)
+            return;
         ent_put(d, e);
     }
+    /* A plain frame lost for want of memory still counts in last_arrival, as every frame
+     * a transmission launches does, arrived or not. */
+    if (judged == ENT_PLAIN && t > d->last_arrival)
+        d->last_arrival = t;
+    dir_drop(d, VIV_DROP_NO_MEMORY, f);
 }
 
 /* Schedule the arrival of f (a reference the entry takes over) at time t. The common path
@@ -299,8 +358,7 @@ static inline void launch(struct viv__linkdir *d, viv__frame *f, viv_time_t t, i
         return;
     }
     d->free_ents = e->free_next;
-    e->f = f;
-    e->d = d;
+    e->f = f; /* e->d is d: set once, when the entry was made */
     e->judged = judged;
     sim->ev_free = sim->ev[slot].next;
     viv__schedule_slot(sim, slot, d->owner, &sim->own[d->owner].seq, &e->ev, t, arrive, e);
@@ -399,36 +457,47 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
-/* Transmit f from time start, its length's serialisation time known (d->ser_len is f->len
- * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
- * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
- * once, here. */
-static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+/* tx_go's way for a frame whose times may saturate at the end of time, or on a direction
+ * that draws: the times exactly as time_add gives them, then the draws or the launch. */
+static VIV__NOINLINE void tx_go_rare(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv_time_t end = time_add(start, d->ser_ns);
     d->busy_until = end;
-    d->tx_frames++;
-    d->tx_bytes += f->len;
-    /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
-     * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
-    viv__ownst *o = &d->sim->own[d->owner];
-    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
-
-    if (VIV__LIKELY(!d->impaired)) {
-        /* Nothing to draw: the frame arrives a propagation delay after its end. */
-        viv_time_t arrival = time_add(end, d->delay_ns);
-        if (arrival > d->last_arrival)
-            d->last_arrival = arrival;
-        launch(d, f, arrival, 0);
+    if (!d->impaired) {
+        launch_slow(d, f, time_add(end, d->p.delay_ns), ENT_PLAIN);
         return;
     }
     tx_impaired(d, f, end);
 }
 
-/* tx_start for a frame of another length than the last one's, not digested yet, or on a
- * direction with captures: fill the caches (the serialisation time, the frame's digest), run
- * the captures, then the common path. The captures see the frame before its counts: nothing
- * they do reads them. */
+/* Transmit f from time start, its length's serialisation time known (d->ser_len is f->len
+ * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
+ * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
+ * once, here. A plain frame arrives span_ns after its start, which one test tells from the
+ * rest (span_ns is VIV_TIME_NEVER on a direction that draws, so the sum wraps or is
+ * VIV_TIME_NEVER; a sum short of that means neither time saturates, since the end is no
+ * later). A plain frame's arrival is not folded into last_arrival here: only impaired
+ * transmissions read it, and a direction that starts drawing folds the plain frames still
+ * in flight then (last_arrival_fold). */
+static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    viv__count_frame(&d->tx_frames, &d->tx_bytes, f->len);
+    /* The fingerprint covers every frame on a wire: when, which direction (the owner's own
+     * fingerprint), what bytes and how many (the frame's digest, taken once per frame). */
+    viv__ownst *o = &d->sim->own[d->owner];
+    o->fp = viv__fp_fold(viv__fp_fold(o->fp, start), viv__frame_fp_kept(f));
+    viv_time_t arrival = start + d->span_ns;
+    if (VIV__UNLIKELY(arrival < start || arrival == VIV_TIME_NEVER)) {
+        tx_go_rare(d, f, start);
+        return;
+    }
+    d->busy_until = start + d->ser_ns;
+    launch(d, f, arrival, ENT_PLAIN);
+}
+
+/* tx_start for a frame whose length is not ser_key, or not digested yet: fill the caches
+ * (the serialisation time, the frame's digest), run the captures, then the common path. The
+ * captures see the frame before its counts: nothing they do reads them. */
 static VIV__NOINLINE void tx_start_slow(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     (void)ser_time(d, f->len);
@@ -441,7 +510,7 @@ static VIV__NOINLINE void tx_start_slow(struct viv__linkdir *d, viv__frame *f, v
 /* Transmit f from time start (now, or when the frames before it are done). Consumes f. */
 static inline void tx_start(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
-    if (VIV__UNLIKELY(f->len != d->ser_len || !d->ser_ns || d->taps || !f->fp_ok)) {
+    if (VIV__UNLIKELY(f->len != d->ser_key || !f->fp_ok)) {
         tx_start_slow(d, f, start);
         return;
     }
@@ -542,6 +611,7 @@ static int queue_grow(struct viv__linkdir *d)
 static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t len)
 {
     d->q[(d->q_head + d->q_len) & (d->q_cap - 1)] = (qent){start, len};
+    d->q_last = start;
     d->q_len++;
     d->q_bytes += len;
     if (d->q_len > d->st.queue_peak)
@@ -549,18 +619,20 @@ static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t
 }
 
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
+static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
+                                            viv_time_t now);
 
-void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
+static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *f);
+
+/* viv__linkdir_send with the clock's reading (now is d->sim->now). */
+static inline void linkdir_send_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
-    if (VIV__UNLIKELY(!d->up)) {
-        dir_drop(d, VIV_DROP_CUT, f);
+    /* The direction is up, f fits its MTU, its serialisation time is known and nobody
+     * captures there: one compare (ser_key), else the slow way. */
+    if (VIV__UNLIKELY(f->len != d->ser_key)) {
+        linkdir_send_slow(d, f);
         return;
     }
-    if (VIV__UNLIKELY(f->len > d->max_len)) {
-        dir_drop(d, VIV_DROP_MTU, f);
-        return;
-    }
-    viv_time_t now = d->sim->now;
     if (now >= d->busy_until) {
         /* Everything queued has started: the queue forgets it when a frame next waits
          * (queue_advance), so that this path reads none of the queue's fields. */
@@ -568,6 +640,38 @@ void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
         return;
     }
     linkdir_queue(d, f, now);
+}
+
+void viv__linkdir_send(struct viv__linkdir *d, viv__frame *f)
+{
+    linkdir_send_at(d, f, d->sim->now);
+}
+
+void viv__linkdir_send_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
+    linkdir_send_at(d, f, now);
+}
+
+/* viv__linkdir_send for a frame of another length than ser_key's: the drops (a cut, the
+ * MTU) and the caches, then the same way. */
+static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *f)
+{
+    if (!d->up) {
+        dir_drop(d, VIV_DROP_CUT, f);
+        return;
+    }
+    if (f->len > d->p.mtu + ETH_HDR) {
+        dir_drop(d, VIV_DROP_MTU, f);
+        return;
+    }
+    (void)ser_time(d, f->len);
+    d->ser_key = d->taps ? KEY_NONE : f->len;
+    viv_time_t now = d->sim->now;
+    if (now >= d->busy_until) {
+        tx_start(d, f, now);
+        return;
+    }
+    linkdir_queue_any(d, f, now);
 }
 
 /* linkdir_queue's way when the ring is full: grow it first. */
@@ -581,11 +685,43 @@ static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame 
     tx_start(d, f, d->busy_until);
 }
 
+/* tx_start for a frame whose length is ser_key (its caller checked): the digest remains. */
+static inline void tx_start_keyed(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
+{
+    if (VIV__UNLIKELY(!f->fp_ok)) {
+        tx_start_slow(d, f, start);
+        return;
+    }
+    tx_go(d, f, start);
+}
+
 /* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. Every
  * call here is the function's last act (the ring's growth is out of line), so that it keeps
- * nothing live across one and saves no registers. */
-static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+ * nothing live across one and saves no registers. keyed: f's length is ser_key. */
+static inline void linkdir_queue_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now,
+                                    int keyed)
 {
+    if (VIV__LIKELY(now >= d->q_last)) {
+        /* Every frame queued before has started (the one in transmission among them): the
+         * queue holds this frame alone, what queue_advance and queue_push would leave, in
+         * O(1). Its frame limit is at least 1; its byte limit may refuse a frame. */
+        viv_time_t start = d->busy_until;
+        uint32_t len = f->len;
+        if (VIV__UNLIKELY(d->p.queue_bytes && len > d->p.queue_bytes)) {
+            dir_drop(d, VIV_DROP_QUEUE_FULL, f);
+            return;
+        }
+        d->q[0] = (qent){start, len};
+        d->q_head = 0;
+        d->q_len = 1;
+        d->q_bytes = len;
+        d->q_last = start; /* (queue_peak is at least 1: q_last came from a queue_push) */
+        if (keyed)
+            tx_start_keyed(d, f, start);
+        else
+            tx_start(d, f, start);
+        return;
+    }
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
         (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
@@ -598,6 +734,17 @@ static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, v
     }
     queue_push(d, d->busy_until, f->len);
     tx_start(d, f, d->busy_until);
+}
+
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
+{
+    linkdir_queue_at(d, f, now, 1);
+}
+
+static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
+                                            viv_time_t now)
+{
+    linkdir_queue_at(d, f, now, 0);
 }
 
 /* ---- arrival --------------------------------------------------------------------------- */
@@ -616,8 +763,7 @@ static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
         viv__frame_unref(sim, f);
         return;
     }
-    to->stats.rx_frames++;
-    to->stats.rx_bytes += f->len;
+    viv__count_frame(&to->stats.rx_frames, &to->stats.rx_bytes, f->len);
     if (VIV__UNLIKELY(viv__tracing(sim)))
         viv__l2_trace_frame(sim, VIV_TRACE_FRAME_RX, to->node, to->index, NULL, 0, 0,
                          viv__frame_bytes(f), f->len);
@@ -630,14 +776,12 @@ static VIV__NOINLINE void deliver_slow(struct viv__linkdir *d, viv__frame *f)
 static inline void deliver(viv_sim_t *sim, struct viv__linkdir *d, viv__frame *f)
 {
     struct viv_port *to = d->to;
-    d->rx_frames++;
-    d->rx_bytes += f->len;
+    viv__count_frame(&d->rx_frames, &d->rx_bytes, f->len);
     if (VIV__UNLIKELY(!to->node->up || viv__tracing(sim) || to->taps)) {
         deliver_slow(d, f);
         return;
     }
-    to->stats.rx_frames++;
-    to->stats.rx_bytes += f->len;
+    viv__count_frame(&to->stats.rx_frames, &to->stats.rx_bytes, f->len);
     to->node->ops->rx(to->node, to, f);
 }
 
@@ -659,7 +803,7 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
     if (!d->icb)
         return 0;
     viv_time_t delay = 0;
-    struct viv_link *l = d->link;
+    struct viv_link *l = dir_link(d);
     viv_verdict v = d->icb(l, (viv_link_dir)d->dir, viv__frame_bytes(f), f->len, &info, &delay, d->iuser);
     if (l->dead) {
         /* The intercept freed the link (or a node it plugs into): the frame dies with it.
@@ -677,11 +821,11 @@ static VIV__NOINLINE int judge(struct viv__linkdir *d, viv__frame **fp)
         dir_drop(d, VIV_DROP_INTERCEPT, f);
         return 1;
     case VIV_VERDICT_DELAY:
-        launch(d, f, time_add(sim->now, delay), 1);
+        launch(d, f, time_add(sim->now, delay), ENT_JUDGED);
         return 1;
     case VIV_VERDICT_DUPLICATE:
         d->st.duplicated++;
-        launch(d, viv__frame_ref(f), time_add(sim->now, delay), 1);
+        launch(d, viv__frame_ref(f), time_add(sim->now, delay), ENT_JUDGED);
         return 0;
     case VIV_VERDICT_CORRUPT:
         if (!(*fp = corrupt_frame(d, f))) {
@@ -710,7 +854,7 @@ static void arrive(viv_sim_t *sim, void *user)
     viv__frame *f = e->f;
     int judged = e->judged;
     ent_put(d, e);
-    if (VIV__UNLIKELY(d->judging && !judged)) {
+    if (VIV__UNLIKELY(d->judging && !(judged & ENT_JUDGED))) {
         arrive_judge(d, f);
         return;
     }
@@ -835,8 +979,10 @@ static void link_unplug(struct viv_link *l, int carrier)
             viv__free(sim, r, sizeof(*r));
         }
         viv__tap_free_all(sim, &d->taps);
+        d->ser_key = KEY_NONE;
         d->q = NULL;
         d->q_cap = 0;
+        d->q_last = VIV_TIME_NEVER;
         d->icb = NULL;
         d->judging = 0;
         l->d[!i].to->link = NULL; /* the port d leaves from */
@@ -911,13 +1057,14 @@ int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_port_t *b,
     l->id = viv__next_id(sim);
     for (int i = 0; i < 2; i++) {
         struct viv__linkdir *d = &l->d[i];
-        d->link = l;
         d->dir = (uint8_t)i;
         d->to = i == 0 ? b : a;
         d->up = 1;
         d->sim = sim;
         d->ents = &d->ent0; /* ent0.all is NULL: the chain's end */
+        d->ent0.d = d;
         d->free_ents = &d->ent0; /* ent0.free_next is NULL: the list's end */
+        d->q_last = VIV_TIME_NEVER; /* no ring yet: the first frame to wait grows it */
         params_apply(d, params);
         /* The link's key comes from its ends (their names and ports), and each direction
          * has its own stream. */
@@ -1017,6 +1164,7 @@ int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps)
     FOR_DIRS(link, dir, {
         d->p.rate_bps = rate_bps;
         d->ser_ns = 0; /* the serialisation cache is stale */
+        d->ser_key = KEY_NONE;
     });
     return 0;
 }
@@ -1030,6 +1178,7 @@ int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up)
             dir_flush(d);
         int was = d->up;
         d->up = up ? 1 : 0;
+        d->ser_key = KEY_NONE; /* the slow way sends (and drops) by d->up */
         if (d->up != was) /* the port this direction arrives at lost or regained carrier */
             viv__port_link_change(d->to, d->up);
     });
@@ -1118,4 +1267,10 @@ int viv_link_drop_nth(viv_link_t *link, viv_link_dir dir, const viv_frame_match 
     return 0;
 }
 
-viv__tap **viv__link_taps(struct viv_link *l, viv_link_dir dir) { return &l->d[dir].taps; }
+viv__tap **viv__link_taps(struct viv_link *l, viv_link_dir dir)
+{
+    /* The caller is about to change the list: the common way is off until a frame's slow
+     * way looks at the captures again. */
+    l->d[dir].ser_key = KEY_NONE;
+    return &l->d[dir].taps;
+}

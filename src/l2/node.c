@@ -154,8 +154,7 @@ void viv__port_send(struct viv_port *p, viv__frame *f)
         return;
     }
     if (VIV__UNLIKELY(viv__tracing(p->node->sim) || p->taps)) {
-        p->stats.tx_frames++;
-        p->stats.tx_bytes += f->len;
+        viv__count_frame(&p->stats.tx_frames, &p->stats.tx_bytes, f->len);
         port_send_watched(p, f);
         return;
     }

@@ -307,6 +307,125 @@ static void test_hub__a_wire_corrupting_a_flood_changes_only_its_own_copy(void *
     }
 }
 
+/* ---- a hub of mixed ports --------------------------------------------------------------- */
+
+/* What a trace subscriber saw: records by kind (frames sent, received, dropped). */
+typedef struct trace_tally {
+    uint64_t n[3];
+    uint64_t hash;
+} trace_tally;
+
+static void tally_cb(const viv_trace_record *r, void *user)
+{
+    trace_tally *t = user;
+    if (r->kind == VIV_TRACE_FRAME_TX)
+        t->n[0]++;
+    else if (r->kind == VIV_TRACE_FRAME_RX)
+        t->n[1]++;
+    else if (r->kind == VIV_TRACE_FRAME_DROP)
+        t->n[2]++;
+    t->hash = (t->hash ^ r->time ^ (uint64_t)r->kind << 56) * UINT64_C(0x100000001b3);
+}
+
+/* FNV-1a over a station's receptions: time, sequence number, length, in order. */
+static uint64_t rx_hash(const l2t_station *s)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t v[3] = {s->rx[i].t, s->rx[i].seq, s->rx[i].len};
+        for (int k = 0; k < 3; k++)
+            h = (h ^ v[k]) * UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* A hub whose ports differ (issue 17's hub work must leave each port's way as it was): plain
+ * wires; a lossy, jittered wire (port 1); a capture on a wire (port 2) and on a hub port
+ * (port 3) from the start; a capture on port 4's wire attached mid-run and removed later; a
+ * two-frame queue (port 5); an unplugged port (6); a trace subscriber for a while. Bursts
+ * from several stations keep the hub's outputs queueing. Pinned: each station's receptions
+ * (count and a hash of times, sequence numbers and lengths), the drops, the captures' and
+ * the trace's counts and the run's fingerprint, as the code before the hub work
+ * (main 3daa746) computed them. */
+static void test_hub__mixed_ports_keep_their_counts_and_times(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    star st;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.rate_bps = 100000000;
+    lp.delay_ns = VIV_US(1);
+    star_init(&st, sim, 7, 6, &lp);
+    viv_link_params imp = lp, shortq = lp;
+    imp.loss = 0.25;
+    imp.jitter_ns = VIV_US(3);
+    shortq.queue_frames = 2;
+    /* Each station is end A of its link: the hub sends on B to A. */
+    assert_int_equal(viv_link_set_params(st.l[1], VIV_LINK_BA, &imp), 0);
+    assert_int_equal(viv_link_set_params(st.l[5], VIV_LINK_BA, &shortq), 0);
+    viv_rec_t *rl2, *rp3, *rl4;
+    assert_int_equal(viv_rec_new(&rl2, sim, NULL), 0);
+    assert_int_equal(viv_rec_attach_link(rl2, st.l[2], VIV_LINK_BA), 0);
+    assert_int_equal(viv_rec_new(&rp3, sim, NULL), 0);
+    assert_int_equal(viv_rec_attach_port(rp3, viv_hub_port(st.hub, 3)), 0);
+    /* Ten rounds 300 us apart: station r % 6 sends three frames to the next, station
+     * (r + 4) % 6 two to the one after it 5 us later, and station (r + 2) % 6 a broadcast
+     * 10 us later. */
+    static const size_t lens[3] = {1000, 400, 1500};
+    l2t_sendev ev[60];
+    viv_mac_t bcast = l2t_broadcast();
+    for (uint32_t r = 0; r < 10; r++) {
+        l2t_sendev *e = &ev[r * 6];
+        l2t_station *a = &st.s[r % 6], *b = &st.s[(r + 2) % 6], *c = &st.s[(r + 4) % 6];
+        for (uint32_t k = 0; k < 3; k++) {
+            e[k] = (l2t_sendev){a, st.s[(r + 1) % 6].mac, lens[k], r * 6 + k};
+            l2t_send_at(sim, &e[k], r * VIV_US(300));
+        }
+        for (uint32_t k = 3; k < 5; k++) {
+            e[k] = (l2t_sendev){c, st.s[(r + 5) % 6].mac, 700, r * 6 + k};
+            l2t_send_at(sim, &e[k], r * VIV_US(300) + VIV_US(5));
+        }
+        e[5] = (l2t_sendev){b, bcast, 200, r * 6 + 5};
+        l2t_send_at(sim, &e[5], r * VIV_US(300) + VIV_US(10));
+    }
+    trace_tally tr = {{0, 0, 0}, 0};
+    assert_int_equal(viv_sim_run_until(sim, VIV_US(650)), 0);
+    assert_int_equal(viv_sim_trace(sim, tally_cb, &tr), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_US(1250)), 0);
+    assert_int_equal(viv_sim_trace(sim, NULL, NULL), 0);
+    assert_int_equal(viv_rec_new(&rl4, sim, NULL), 0);
+    assert_int_equal(viv_rec_attach_link(rl4, st.l[4], VIV_LINK_BA), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_US(2150)), 0);
+    size_t n4 = viv_rec_count(rl4);
+    viv_rec_free(rl4);
+    assert_int_equal(viv_sim_run(sim), 0);
+
+    static const size_t want_n[6] = {49, 37, 50, 50, 51, 44};
+    static const uint64_t want[6] = {
+        UINT64_C(0x16814ddce33d47ca), UINT64_C(0xf3a33038710d88ce), UINT64_C(0x3215962952a13ce8),
+        UINT64_C(0xd585647b45038c4c), UINT64_C(0xa53da694d05be3be), UINT64_C(0x1dc367e4cdf88328),
+    };
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(st.s[i].n, want_n[i]);
+        assert_true(rx_hash(&st.s[i]) == want[i]);
+    }
+    viv_link_stats_t s1 = l2t_lstats(st.l[1], VIV_LINK_BA), s5 = l2t_lstats(st.l[5], VIV_LINK_BA);
+    assert_int_equal(s1.drop_loss, 12);
+    assert_int_equal(s5.drop_queue, 7);
+    assert_int_equal(s5.queue_peak, 2);
+    assert_int_equal(viv_rec_count(rl2), 50);
+    assert_int_equal(viv_rec_count(rp3), 60); /* port 3 sent 50 and received its 10 */
+    assert_int_equal(n4, 12);
+    assert_int_equal(tr.n[0], 72);
+    assert_int_equal(tr.n[1], 65);
+    assert_int_equal(tr.n[2], 5);
+    assert_true(tr.hash == UINT64_C(0xd641e88f737720e1));
+    assert_true(viv_sim_fingerprint(sim) == UINT64_C(0x4e419f68fe0b84ba));
+    assert_int_equal(l2t_frames_live(sim), 0);
+    viv_rec_free(rl2);
+    viv_rec_free(rp3);
+    star_fini(&st);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -317,6 +436,7 @@ int main(void)
         T(test_hub__off_drops_and_chained_hubs_repeat),
         T(test_hub__free_with_frames_in_flight_leaks_nothing),
         T(test_hub__a_wire_corrupting_a_flood_changes_only_its_own_copy),
+        T(test_hub__mixed_ports_keep_their_counts_and_times),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

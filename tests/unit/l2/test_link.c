@@ -257,6 +257,52 @@ static void test_link__queue_forgets_started_frames_after_an_idle_spell(void **s
     pair_fini(&p);
 }
 
+/* A frame that finds the transmitter busy when every frame queued before it has started is
+ * queued alone at once (the queue's fast way): it must count against the limits exactly as
+ * one queued behind waiting frames does. 1000-byte frames, a 1200-byte limit. */
+static void test_link__queue_alone_after_the_queued_started_keeps_the_limits(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.queue_bytes = 1200;
+    pair_init(&p, sim, &lp);
+    const viv_time_t ser = l2t_ser(1000, ETH_OVH, GBPS);
+    l2t_send(&p.a, &p.b.mac, 1000, 0); /* on the wire */
+    l2t_send(&p.a, &p.b.mac, 1000, 1); /* waits: the queue's ring is made */
+    /* Just after frame 1 started: 2 waits alone (fits), 3 (600 bytes) finds 1,000 waiting
+     * bytes and is dropped. Just after 2 started: 4 (1,300 bytes) is larger than the limit
+     * even alone, 5 (1,100) waits alone. */
+    l2t_sendev e2 = {&p.a, p.b.mac, 1000, 2}, e3 = {&p.a, p.b.mac, 600, 3};
+    l2t_sendev e4 = {&p.a, p.b.mac, 1300, 4}, e5 = {&p.a, p.b.mac, 1100, 5};
+    l2t_send_at(sim, &e2, ser + 1);
+    l2t_send_at(sim, &e3, ser + 1);
+    l2t_send_at(sim, &e4, 2 * ser + 1);
+    l2t_send_at(sim, &e5, 2 * ser + 1);
+    assert_int_equal(viv_sim_run_until(sim, 2 * ser + 1), 0);
+    viv_link_stats_t st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.queue_frames, 1);
+    assert_int_equal(st.queue_bytes, 1100);
+    assert_int_equal(st.drop_queue, 2);
+    assert_int_equal(st.queue_peak, 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    static const uint32_t want[4] = {0, 1, 2, 5};
+    const viv_time_t ser1100 = l2t_ser(1100, ETH_OVH, GBPS);
+    assert_int_equal(p.b.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p.b.rx[i].seq, want[i]);
+        assert_int_equal(p.b.rx[i].t, i < 3 ? (viv_time_t)(i + 1) * ser : 3 * ser + ser1100);
+    }
+    st = l2t_lstats(p.l, VIV_LINK_AB);
+    assert_int_equal(st.drop_queue, 2);
+    assert_int_equal(st.queue_frames, 0);
+    assert_int_equal(st.queue_peak, 1);
+    assert_int_equal(st.tx_frames, 4);
+    assert_int_equal(st.tx_bytes, 3 * 1000 + 1100);
+    assert_int_equal(st.drop_mtu, 0);
+    pair_fini(&p);
+}
+
 static void test_link__queue_byte_limit(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1308,6 +1354,42 @@ static void test_link__jitter_stays_in_range_and_keeps_order(void **state)
     }
 }
 
+/* Jitter that keeps order, switched on while frames launched plain are in flight: a new
+ * frame is held behind the latest of them (launched under another delay than the latest
+ * one), and not behind frames that already arrived. */
+static void test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flight(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    pair p;
+    viv_link_params lp = VIV_LINK_PARAMS_INIT;
+    lp.delay_ns = VIV_MS(10);
+    pair_init(&p, sim, &lp);
+    const viv_time_t ser = l2t_ser(100, ETH_OVH, GBPS);
+    l2t_send(&p.a, &p.b.mac, 100, 0); /* due at 10 ms + ser */
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(1)), 0);
+    assert_int_equal(viv_link_set_delay(p.l, VIV_LINK_AB, VIV_MS(5)), 0); /* still plain */
+    l2t_send(&p.a, &p.b.mac, 100, 1); /* due at 6 ms + ser */
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(2)), 0);
+    viv_link_params j;
+    assert_int_equal(viv_link_params_get(&j, p.l, VIV_LINK_AB), 0);
+    j.delay_ns = VIV_MS(1);
+    j.jitter_ns = 1;
+    assert_int_equal(viv_link_set_params(p.l, VIV_LINK_AB, &j), 0);
+    l2t_send(&p.a, &p.b.mac, 100, 2); /* 3 ms + ser at most: held to 10 ms + ser */
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(20)), 0);
+    l2t_send(&p.a, &p.b.mac, 100, 3); /* everything arrived: nothing holds it */
+    assert_int_equal(viv_sim_run(sim), 0);
+    static const uint32_t want[4] = {1, 0, 2, 3};
+    assert_int_equal(p.b.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(p.b.rx[i].seq, want[i]);
+    assert_int_equal(p.b.rx[0].t, VIV_MS(6) + ser);
+    assert_int_equal(p.b.rx[1].t, VIV_MS(10) + ser);
+    assert_int_equal(p.b.rx[2].t, VIV_MS(10) + ser);
+    assert_in_range(p.b.rx[3].t, VIV_MS(21) + ser, VIV_MS(21) + ser + 1);
+    pair_fini(&p);
+}
+
 static void test_link__cut_frames_hold_back_nothing(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -1817,6 +1899,7 @@ int main(void)
         T(test_link__directions_are_independent),
         T(test_link__queue_frame_limit_drops_the_tail),
         T(test_link__queue_forgets_started_frames_after_an_idle_spell),
+        T(test_link__queue_alone_after_the_queued_started_keeps_the_limits),
         T(test_link__queue_byte_limit),
         T(test_link__mtu_drops_oversized_frames),
         T(test_link__fifo_order_is_kept),
@@ -1836,6 +1919,7 @@ int main(void)
         T(test_link__duplicate_verdict_may_delay_the_copy),
         T(test_link__payload_corruption_is_caught_by_transport_checksums),
         T(test_link__jitter_stays_in_range_and_keeps_order),
+        T(test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flight),
         T(test_link__cut_frames_hold_back_nothing),
         T(test_link__huge_delays_saturate_instead_of_wrapping),
         T(test_link__frames_at_the_end_of_time_arrive_or_are_counted),

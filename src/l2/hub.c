@@ -27,15 +27,13 @@ static inline void hub_send_range(struct viv_port *const *p, struct viv_port *co
                                   viv__frame *f, viv_time_t now)
 {
     for (; p < end; p++) {
-        viv__linkdir *d = (*p)->out;
-        if (!d)
+        if (!(*p)->out)
             continue;
         if (VIV__UNLIKELY((*p)->taps != NULL)) {
             viv__port_send(*p, viv__frame_ref(f));
             continue;
         }
-        viv__count_frame(&(*p)->stats.tx_frames, &(*p)->stats.tx_bytes, f->len);
-        viv__linkdir_send_at(d, viv__frame_ref(f), now);
+        viv__port_send_plain_at(*p, viv__frame_ref(f), now);
     }
 }
 

@@ -159,6 +159,13 @@ static inline void viv__port_send_plain(struct viv_port *p, viv__frame *f)
     viv__linkdir_send(p->out, f);
 }
 
+/* The same for a caller that read the clock once for many ports (a hub's flood). */
+static inline void viv__port_send_plain_at(struct viv_port *p, viv__frame *f, viv_time_t now)
+{
+    viv__count_frame(&p->stats.tx_frames, &p->stats.tx_bytes, f->len);
+    viv__linkdir_send_at(p->out, f, now);
+}
+
 /* Taps. */
 int viv__tap_add(viv_sim_t *sim, viv__tap **list, void (*fn)(void *, viv_time_t, const uint8_t *,
                                                                uint32_t, int),

@@ -260,6 +260,44 @@ static void tcp_dupack(viv_tcp_t *s)
     tcp_enter_recovery(s);
 }
 
+/* NewReno's on_ack (tcp_cc.c) applied to s directly, without the algorithm's view: RFC
+ * 7661's test, RFC 5681 3.1's slow start (viv_tcp_cc_slow_start) and byte-counted congestion
+ * avoidance (viv_tcp_cc_reno_avoid), then what viv__tcp_cc_unview does with the result (cwnd
+ * kept within one segment and 2^30). The same arithmetic on the same values: filling the
+ * view, the indirect call and taking the view back were most of the work on every ACK of a
+ * NewReno connection (test_tcp_cc compares this with the table's hook on a grid). */
+void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked)
+{
+    uint32_t cwnd = s->cwnd, mss = s->smss;
+    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
+    if ((uint64_t)2 * fl >= cwnd) { /* cwnd_limited */
+        uint32_t ss = s->ssthresh;
+        if (cwnd < ss) {
+            uint32_t grow = acked < mss ? acked : mss;
+            if (grow > ss - cwnd)
+                grow = ss - cwnd;
+            cwnd += grow;
+            acked = cwnd >= ss ? acked - grow : 0;
+        }
+        if (acked) {
+            uint32_t ca = s->ca_acked + acked;
+            if (ca >= cwnd) {
+                ca -= cwnd;
+                if (cwnd <= UINT32_MAX - mss)
+                    cwnd += mss;
+                if (ca >= cwnd)
+                    ca = 0;
+            }
+            s->ca_acked = ca;
+        }
+    }
+    if (cwnd < mss)
+        cwnd = mss;
+    if (cwnd > (1u << 30))
+        cwnd = 1u << 30;
+    s->cwnd = cwnd;
+}
+
 /* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
  * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
  * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
@@ -323,11 +361,15 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
     } else {
         if (s->in_recovery == 2 && viv__seq_ge(ack, s->recover))
             s->in_recovery = 0;
-        viv_tcp_cc_conn c;
-        viv__tcp_cc_view(s, &c, flight);
         uint32_t before = s->cwnd;
-        s->cc->on_ack(&c, acked, rtt);
-        viv__tcp_cc_unview(s, &c);
+        if (s->cc == &viv_tcp_cc_newreno) {
+            viv__tcp_newreno_ack(s, acked);
+        } else {
+            viv_tcp_cc_conn c;
+            viv__tcp_cc_view(s, &c, flight);
+            s->cc->on_ack(&c, acked, rtt);
+            viv__tcp_cc_unview(s, &c);
+        }
         if (s->cwnd != before)
             viv__tcp_cc_trace(s, VIV_TRACE_CC_GROW);
     }
@@ -598,7 +640,8 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     /* fifth: the ACK field. */
     uint32_t wnd = tcp_peer_window(s, h);
     if (ack != una) {
-        uint32_t flight = viv__tcp_in_flight(s);
+        /* The flight before this ACK is only the algorithm's view (NewReno reads none). */
+        uint32_t flight = s->cc == &viv_tcp_cc_newreno ? 0 : viv__tcp_in_flight(s);
         if (s->sack_ok && s->sb) /* RFC 6675 Update(), no blocks: the cumulative ACK */
             viv__sb_update(s->sb, ack, s->snd_max, NULL, 0);
         tcp_ack_new(s, ack, h, flight);

@@ -335,6 +335,9 @@ void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight);
 void viv__tcp_cc_unview(viv_tcp_t *s, const viv_tcp_cc_conn *c);
 /* A loss: ssthresh from the algorithm, at least two segments (in_flight: FlightSize). */
 void viv__tcp_cc_loss(viv_tcp_t *s, uint32_t in_flight);
+/* NewReno's on_ack applied to s without the algorithm's view (tcp_in.c): the same result
+ * as viv_tcp_cc_newreno.on_ack through viv__tcp_cc_view and viv__tcp_cc_unview. */
+void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked);
 /* Bytes in flight: RFC 6675 pipe with SACK, else FlightSize (SND.MAX - SND.UNA). */
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s);
 /* The timestamp clock of s (RFC 7323: 1 ms ticks). */

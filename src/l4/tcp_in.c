@@ -1101,7 +1101,11 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         return;
     }
     uint32_t wnd = tcp_peer_window(s, h);
-    uint32_t flight = viv__tcp_in_flight(s);
+    /* The flight before this ACK, for the algorithm's view of a new acknowledgement (NewReno
+     * reads none: a scoreboard walk saved on every ACK of a recovery). */
+    uint32_t flight = viv__seq_gt(ack, s->snd_una) && s->cc != &viv_tcp_cc_newreno
+                          ? viv__tcp_in_flight(s)
+                          : 0;
     if (s->sack_ok) {
         /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
          * cumulative ACK covers) before the ACK is acted on. */

@@ -151,7 +151,8 @@ struct viv_tcp {
      * connect or listen); *_ok: both ends offered it. */
     uint8_t want_ws, want_ts, want_sack;
     uint8_t ws_ok, ts_ok, sack_ok;
-    uint8_t snd_wscale; /* the peer's shift: windows it sends are scaled by it */
+    uint8_t snd_wscale; /* the peer's shift: windows it sends are scaled by it (0 unless
+                           ws_ok) */
     uint8_t rcv_wscale; /* our shift: windows we send are scaled by it */
     uint32_t ts_off;       /* added to the timestamp clock (the ISS: no extra draw) */
     uint32_t ts_recent;    /* TS.Recent (RFC 7323 4.3) */

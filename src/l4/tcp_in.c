@@ -11,6 +11,7 @@
  * RFC 5961's defences are in: a RST resets only at exactly RCV.NXT (in the window: a
  * challenge ACK), a SYN in a synchronized state draws a challenge ACK, an ACK too far back
  * is dropped with an ACK. Choices where stacks differ are in docs/tcp.md. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -98,14 +99,32 @@ static viv_tcp_t *tcp_listener_for(viv__tcp_host *th, viv_ip4_t ip, uint16_t por
     return NULL;
 }
 
+/* tcp_lookup reads each side's tuple as two words: these fields must be adjacent. */
+_Static_assert(offsetof(viv__demux_ep, rip) == offsetof(viv__demux_ep, lip) + 4 &&
+                   offsetof(viv__demux_ep, rport) == offsetof(viv__demux_ep, lport) + 2,
+               "an endpoint's addresses and ports are pairs");
+_Static_assert(offsetof(tcp_seg, dst) == offsetof(tcp_seg, src) + 4 &&
+                   offsetof(struct viv__tcp_repr, dst_port) ==
+                       offsetof(struct viv__tcp_repr, src_port) + 2,
+               "a segment's addresses and ports are pairs");
+
 /* The connection a segment is for, or the listener of its port, or NULL. A socket that is
  * only bound takes no segment (the CLOSED state answers). */
 static viv_tcp_t *tcp_lookup(viv__tcp_host *th, const tcp_seg *sg)
 {
     viv_tcp_t *c = th->last_conn;
-    if (c && c->ep.lip == sg->dst && c->ep.lport == sg->h.dst_port && c->ep.rip == sg->src &&
-        c->ep.rport == sg->h.src_port)
-        return c; /* the demultiplexing has not changed since it answered c for this tuple */
+    if (c) {
+        /* The tuple as two words each side, compared at once: the endpoint's (lip, rip) and
+         * (lport, rport) are the segment's (dst, src) and (dst_port, src_port) swapped. */
+        uint64_t ea, sa;
+        uint32_t ep, sp;
+        memcpy(&ea, &c->ep.lip, sizeof ea);
+        memcpy(&sa, &sg->src, sizeof sa);
+        memcpy(&ep, &c->ep.lport, sizeof ep);
+        memcpy(&sp, &sg->h.src_port, sizeof sp);
+        if (ea == (sa >> 32 | sa << 32) && ep == (sp >> 16 | sp << 16))
+            return c; /* the demultiplexing has not changed since it answered c for it */
+    }
     viv__demux_ep *e = viv__demux_lookup(&th->dm, sg->dst, sg->h.dst_port, sg->src, sg->h.src_port);
     if (!e)
         return NULL;

@@ -60,6 +60,18 @@ static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
     }
 }
 
+/* The trace record of a start, out of line: the record's room on the stack would otherwise
+ * be a frame set up on every start (the delayed ACK's, the RTO's at every ACK), traced or
+ * not. */
+static VIV__NOINLINE void tcp_timer_start_trace(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
+{
+    viv_trace_record r;
+    viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_START, s);
+    r.timer = (int)k;
+    r.timer_ns = delay;
+    viv__trace_emit(s->base.sim, &r);
+}
+
 void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
 {
     viv_sim_t *sim = s->base.sim;
@@ -68,13 +80,8 @@ void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
         return;
     }
     s->at[k] = viv__time_add(sim->now, delay);
-    if (VIV__UNLIKELY(viv__tracing(sim))) {
-        viv_trace_record r;
-        viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_START, s);
-        r.timer = (int)k;
-        r.timer_ns = delay;
-        viv__trace_emit(sim, &r);
-    }
+    if (VIV__UNLIKELY(viv__tracing(sim)))
+        tcp_timer_start_trace(s, k, delay);
     tcp_timer_moved(s, s->at[k]);
 }
 

@@ -2,7 +2,8 @@
  * steps give exactly what the general steps give. Two kinds of proof:
  *   - scenarios (bulk transfers one way and both ways, with loss, duplication, reordering,
  *     small buffers, with and without SACK, timestamps and window scaling, NewReno and
- *     CUBIC, keepalive, quick ACKs) run with the fast path on and off (viv__tcp_set_fast_path,
+ *     CUBIC, keepalive, quick ACKs, pauses that let each side idle, a reader that stalls
+ *     until its window closes) run with the fast path on and off (viv__tcp_set_fast_path,
  *     the debugging switch): the same fingerprint, events, clock, bytes, and the same trace
  *     record by record (every frame's bytes, every segment, timer, state and window change);
  *   - the boundaries, with crafted segments from a device: which segments the fast path

@@ -614,8 +614,7 @@ static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, ui
  * (test_tcp_fast runs both ways and compares). */
 static inline int tcp_output_idle(const viv_tcp_t *s)
 {
-    if (s->snd_nxt == s->snd_max && s->snd_max == s->snd_una &&
-        s->last_data_tx != VIV_TIME_NEVER)
+    if (s->snd_nxt == s->snd_max && s->snd_max == s->snd_una && s->last_data_tx != VIV_TIME_NEVER)
         return 0; /* the idle restart may act */
     if (s->in_recovery && s->sack_ok)
         return 0;
@@ -1124,9 +1123,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     uint32_t wnd = tcp_peer_window(s, h);
     /* The flight before this ACK, for the algorithm's view of a new acknowledgement (NewReno
      * reads none: a scoreboard walk saved on every ACK of a recovery). */
-    uint32_t flight = viv__seq_gt(ack, s->snd_una) && s->cc != &viv_tcp_cc_newreno
-                          ? viv__tcp_in_flight(s)
-                          : 0;
+    uint32_t flight =
+        viv__seq_gt(ack, s->snd_una) && s->cc != &viv_tcp_cc_newreno ? viv__tcp_in_flight(s) : 0;
     if (s->sack_ok) {
         /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
          * cumulative ACK covers) before the ACK is acted on. */

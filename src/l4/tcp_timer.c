@@ -115,7 +115,7 @@ void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
     if (s->at[k] == VIV_TIME_NEVER)
         return;
     s->at[k] = VIV_TIME_NEVER;
-    s->armed &= (uint8_t)~(1u << k);
+    s->armed &= (uint8_t) ~(1u << k);
     tcp_timer_moved(s, VIV_TIME_NEVER);
 }
 
@@ -365,7 +365,7 @@ static void tcp_timer_fire(viv__timer *t)
         if (s->at[k] > sim->now)
             continue;
         s->at[k] = VIV_TIME_NEVER;
-        s->armed &= (uint8_t)~(1u << k);
+        s->armed &= (uint8_t) ~(1u << k);
         if (VIV__UNLIKELY(viv__tracing(sim))) {
             viv_trace_record r;
             viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_EXPIRE, s);

@@ -501,9 +501,11 @@ static void test_tcp_cc__two_flows_share_fairly(void **state)
 static void test_tcp_cc__newreno_direct_path_equals_the_hook(void **state)
 {
     const uint32_t m = 1448u;
-    const uint32_t cw[] = {1u,          m - 1u,      m,          2u * m,     10u * m,
-                           65535u,      100000u,     (1u << 30) - m, (1u << 30) - 1u, 1u << 30,
-                           (1u << 30) + 7u, UINT32_MAX - m, UINT32_MAX};
+    const uint32_t cw[] = {1u,        m - 1u,          m,
+                           2u * m,    10u * m,         65535u,
+                           100000u,   (1u << 30) - m,  (1u << 30) - 1u,
+                           1u << 30,  (1u << 30) + 7u, UINT32_MAX - m,
+                           UINT32_MAX};
     const uint32_t ssd[] = {0u, 1u, m, UINT32_MAX}; /* ssthresh = cwnd + d (wrapping: below) */
     const uint32_t ack[] = {0u, 1u, m - 1u, m, 2u * m, 3u * m, 100000u, 1u << 31};
     const uint32_t caf[] = {0u, 1u, 2u}; /* ca_acked: 0, cwnd - 1, cwnd / 2 */

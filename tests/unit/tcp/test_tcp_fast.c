@@ -140,8 +140,8 @@ static void f_pump(xfer *x)
             if (x->sent == x->next_pause) {
                 x->paused = 1;
                 x->next_pause += x->v->burst;
-                assert_int_equal(
-                    viv_sim_schedule_after(NULL, x->sim, x->v->pause_ns, f_resume, x), 0);
+                assert_int_equal(viv_sim_schedule_after(NULL, x->sim, x->v->pause_ns, f_resume, x),
+                                 0);
                 return;
             }
             if (n > x->next_pause - x->sent)
@@ -365,11 +365,13 @@ static void test_tcp_fast__scenarios_run_the_same_both_ways(void **state)
         {"clean one way", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 400000, 0, 0, 0},
         {"clean both ways", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000, 0, 0, 0},
         {"lossy, SACK, TS", 0.02, 0.01, VIV_US(300), 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000, 0, 0, 0},
-        {"lossy, no options", 0.02, 0.01, VIV_US(300), -1, -1, -1, 0, 0, 0, 0, 0, 1, 300000, 0, 0, 0},
+        {"lossy, no options", 0.02, 0.01, VIV_US(300), -1, -1, -1, 0, 0, 0, 0, 0, 1, 300000, 0, 0,
+         0},
         {"lossy, SACK only", 0.03, 0, 0, 1, -1, -1, 0, 0, 1, 0, 0, 1, 200000, 0, 0, 0},
         {"lossy, TS only", 0.03, 0, VIV_US(200), -1, 1, 1, 0, 0, 1, 0, 0, 0, 300000, 0, 0, 0},
         {"small buffers", 0.01, 0, 0, 1, 1, -1, 3000, 4000, 0, 0, 0, 1, 100000, 0, 0, 0},
-        {"quick ACKs, keepalive", 0.01, 0.02, VIV_US(100), 1, 1, 1, 0, 0, 1, 1, 1, 1, 200000, 0, 0, 0},
+        {"quick ACKs, keepalive", 0.01, 0.02, VIV_US(100), 1, 1, 1, 0, 0, 1, 1, 1, 1, 200000, 0, 0,
+         0},
         /* Idle periods both ways (the sender's restart window, also on a side whose data
          * is all acknowledged when the other side's segments arrive), and a receiver whose
          * closed window the sender probes: what decides whether header prediction may skip

@@ -42,18 +42,24 @@ static void sock_notify(viv__timer *t)
     s->ops->deliver(s, ev);
 }
 
+/* The trace record of a raise, out of line: the record's room on the stack would otherwise
+ * be a frame set up on every raise, traced or not. */
+static VIV__NOINLINE void sock_raise_trace(viv__sock *s, uint32_t events)
+{
+    viv_trace_record r;
+    viv__trace_init(&r, VIV_TRACE_SOCKET);
+    r.node = s->h ? (const viv_node_t *)&s->h->node : NULL;
+    r.socket = s; /* every socket type embeds its viv__sock first */
+    r.events = events;
+    viv__trace_emit(s->sim, &r);
+}
+
 void viv__sock_raise(viv__sock *s, uint32_t events)
 {
     if (s->dead || !s->handle)
         return;
-    if (VIV__UNLIKELY(viv__tracing(s->sim))) {
-        viv_trace_record r;
-        viv__trace_init(&r, VIV_TRACE_SOCKET);
-        r.node = s->h ? (const viv_node_t *)&s->h->node : NULL;
-        r.socket = s; /* every socket type embeds its viv__sock first */
-        r.events = events;
-        viv__trace_emit(s->sim, &r);
-    }
+    if (VIV__UNLIKELY(viv__tracing(s->sim)))
+        sock_raise_trace(s, events);
     s->pending |= events;
     if (s->has_cb)
         viv__timer_set_min(&s->notify, s->sim->now);

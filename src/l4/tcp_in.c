@@ -11,6 +11,7 @@
  * RFC 5961's defences are in: a RST resets only at exactly RCV.NXT (in the window: a
  * challenge ACK), a SYN in a synchronized state draws a challenge ACK, an ACK too far back
  * is dropped with an ACK. Choices where stacks differ are in docs/tcp.md. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -98,14 +99,32 @@ static viv_tcp_t *tcp_listener_for(viv__tcp_host *th, viv_ip4_t ip, uint16_t por
     return NULL;
 }
 
+/* tcp_lookup reads each side's tuple as two words: these fields must be adjacent. */
+_Static_assert(offsetof(viv__demux_ep, rip) == offsetof(viv__demux_ep, lip) + 4 &&
+                   offsetof(viv__demux_ep, rport) == offsetof(viv__demux_ep, lport) + 2,
+               "an endpoint's addresses and ports are pairs");
+_Static_assert(offsetof(tcp_seg, dst) == offsetof(tcp_seg, src) + 4 &&
+                   offsetof(struct viv__tcp_repr, dst_port) ==
+                       offsetof(struct viv__tcp_repr, src_port) + 2,
+               "a segment's addresses and ports are pairs");
+
 /* The connection a segment is for, or the listener of its port, or NULL. A socket that is
  * only bound takes no segment (the CLOSED state answers). */
 static viv_tcp_t *tcp_lookup(viv__tcp_host *th, const tcp_seg *sg)
 {
     viv_tcp_t *c = th->last_conn;
-    if (c && c->ep.lip == sg->dst && c->ep.lport == sg->h.dst_port && c->ep.rip == sg->src &&
-        c->ep.rport == sg->h.src_port)
-        return c; /* the demultiplexing has not changed since it answered c for this tuple */
+    if (c) {
+        /* The tuple as two words each side, compared at once: the endpoint's (lip, rip) and
+         * (lport, rport) are the segment's (dst, src) and (dst_port, src_port) swapped. */
+        uint64_t ea, sa;
+        uint32_t ep, sp;
+        memcpy(&ea, &c->ep.lip, sizeof ea);
+        memcpy(&sa, &sg->src, sizeof sa);
+        memcpy(&ep, &c->ep.lport, sizeof ep);
+        memcpy(&sp, &sg->h.src_port, sizeof sp);
+        if (ea == (sa >> 32 | sa << 32) && ep == (sp >> 16 | sp << 16))
+            return c; /* the demultiplexing has not changed since it answered c for it */
+    }
     viv__demux_ep *e = viv__demux_lookup(&th->dm, sg->dst, sg->h.dst_port, sg->src, sg->h.src_port);
     if (!e)
         return NULL;
@@ -181,10 +200,12 @@ static void tcp_negotiate(viv_tcp_t *s, const struct viv__tcp_repr *h)
     }
 }
 
-/* The peer's window from a segment without SYN: scaled by its shift (RFC 7323 2.3). */
+/* The peer's window from a segment without SYN: scaled by its shift (RFC 7323 2.3). The
+ * shift is 0 unless window scaling is in use (tcp_negotiate and the cookie's connection set
+ * it so), so it needs no test of ws_ok. */
 static uint32_t tcp_peer_window(const viv_tcp_t *s, const struct viv__tcp_repr *h)
 {
-    return (uint32_t)h->window << (s->ws_ok ? s->snd_wscale : 0u);
+    return (uint32_t)h->window << s->snd_wscale;
 }
 
 /* Call the algorithm on an event, then trace it. */
@@ -260,6 +281,44 @@ static void tcp_dupack(viv_tcp_t *s)
     tcp_enter_recovery(s);
 }
 
+/* NewReno's on_ack (tcp_cc.c) applied to s directly, without the algorithm's view: RFC
+ * 7661's test, RFC 5681 3.1's slow start (viv_tcp_cc_slow_start) and byte-counted congestion
+ * avoidance (viv_tcp_cc_reno_avoid), then what viv__tcp_cc_unview does with the result (cwnd
+ * kept within one segment and 2^30). The same arithmetic on the same values: filling the
+ * view, the indirect call and taking the view back were most of the work on every ACK of a
+ * NewReno connection (test_tcp_cc compares this with the table's hook on a grid). */
+void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked)
+{
+    uint32_t cwnd = s->cwnd, mss = s->smss;
+    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
+    if ((uint64_t)2 * fl >= cwnd) { /* cwnd_limited */
+        uint32_t ss = s->ssthresh;
+        if (cwnd < ss) {
+            uint32_t grow = acked < mss ? acked : mss;
+            if (grow > ss - cwnd)
+                grow = ss - cwnd;
+            cwnd += grow;
+            acked = cwnd >= ss ? acked - grow : 0;
+        }
+        if (acked) {
+            uint32_t ca = s->ca_acked + acked;
+            if (ca >= cwnd) {
+                ca -= cwnd;
+                if (cwnd <= UINT32_MAX - mss)
+                    cwnd += mss;
+                if (ca >= cwnd)
+                    ca = 0;
+            }
+            s->ca_acked = ca;
+        }
+    }
+    if (cwnd < mss)
+        cwnd = mss;
+    if (cwnd > (1u << 30))
+        cwnd = 1u << 30;
+    s->cwnd = cwnd;
+}
+
 /* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
  * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
  * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
@@ -323,11 +382,15 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
     } else {
         if (s->in_recovery == 2 && viv__seq_ge(ack, s->recover))
             s->in_recovery = 0;
-        viv_tcp_cc_conn c;
-        viv__tcp_cc_view(s, &c, flight);
         uint32_t before = s->cwnd;
-        s->cc->on_ack(&c, acked, rtt);
-        viv__tcp_cc_unview(s, &c);
+        if (s->cc == &viv_tcp_cc_newreno) {
+            viv__tcp_newreno_ack(s, acked);
+        } else {
+            viv_tcp_cc_conn c;
+            viv__tcp_cc_view(s, &c, flight);
+            s->cc->on_ack(&c, acked, rtt);
+            viv__tcp_cc_unview(s, &c);
+        }
         if (s->cwnd != before)
             viv__tcp_cc_trace(s, VIV_TRACE_CC_GROW);
     }
@@ -538,6 +601,28 @@ static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, ui
 
 /* ---- header prediction ----------------------------------------------------------------- */
 
+/* Whether viv__tcp_output (tcp_out.c) would do nothing but send an owed ACK for s, a
+ * connection that header prediction just took a segment for, judged by its steps in their
+ * order: the idle restart returns at once (it runs only when SND.NXT = SND.MAX, and acts only
+ * with nothing outstanding and data sent before); no recovery step runs (those of SACK
+ * recovery and of go-back-N after a timeout, which may move SND.NXT); the send loop stops at
+ * once (every byte queued is sent, and no FIN is queued); the persist check finds nothing
+ * waiting and its timer off. Then the ACK, if owed, is all there is to send. This is the
+ * common case of every segment a receiver takes (it has nothing to send) and of a sender's
+ * ACK that frees room its program has not filled yet: what header prediction saves by not
+ * calling output. Any change to viv__tcp_output's steps must be mirrored here
+ * (test_tcp_fast runs both ways and compares). */
+static inline int tcp_output_idle(const viv_tcp_t *s)
+{
+    if (s->snd_nxt == s->snd_max && s->snd_max == s->snd_una && s->last_data_tx != VIV_TIME_NEVER)
+        return 0; /* the idle restart may act */
+    if (s->in_recovery && s->sack_ok)
+        return 0;
+    if (s->fin_queued || s->snd_nxt - viv__tcp_dseq(s) != s->snd.len)
+        return 0;
+    return !viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST);
+}
+
 /* The common segments of ESTABLISHED, taken without the general steps: header prediction,
  * as BSD's tcp_input does it. A segment with only ACK set (PSH may be), exactly at RCV.NXT,
  * no data beyond the window, its timestamps (when in use) present and not older than
@@ -575,7 +660,8 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     /* fifth: the ACK field. */
     uint32_t wnd = tcp_peer_window(s, h);
     if (ack != una) {
-        uint32_t flight = viv__tcp_in_flight(s);
+        /* The flight before this ACK is only the algorithm's view (NewReno reads none). */
+        uint32_t flight = s->cc == &viv_tcp_cc_newreno ? 0 : viv__tcp_in_flight(s);
         if (s->sack_ok && s->sb) /* RFC 6675 Update(), no blocks: the cumulative ACK */
             viv__sb_update(s->sb, ack, s->snd_max, NULL, 0);
         tcp_ack_new(s, ack, h, flight);
@@ -593,8 +679,12 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     } else if (s->rfin_ooo && s->rcv_nxt == s->rfin_seq) {
         tcp_fin_in(s);
     }
-    if (!s->base.dead)
+    if (s->base.dead)
+        return 1;
+    if (!tcp_output_idle(s))
         viv__tcp_output(s);
+    else if (s->ack_now)
+        viv__tcp_send_ack(s);
     return 1;
 }
 
@@ -1031,7 +1121,10 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         return;
     }
     uint32_t wnd = tcp_peer_window(s, h);
-    uint32_t flight = viv__tcp_in_flight(s);
+    /* The flight before this ACK, for the algorithm's view of a new acknowledgement (NewReno
+     * reads none: a scoreboard walk saved on every ACK of a recovery). */
+    uint32_t flight =
+        viv__seq_gt(ack, s->snd_una) && s->cc != &viv_tcp_cc_newreno ? viv__tcp_in_flight(s) : 0;
     if (s->sack_ok) {
         /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
          * cumulative ACK covers) before the ACK is acted on. */

@@ -151,7 +151,8 @@ struct viv_tcp {
      * connect or listen); *_ok: both ends offered it. */
     uint8_t want_ws, want_ts, want_sack;
     uint8_t ws_ok, ts_ok, sack_ok;
-    uint8_t snd_wscale; /* the peer's shift: windows it sends are scaled by it */
+    uint8_t snd_wscale; /* the peer's shift: windows it sends are scaled by it (0 unless
+                           ws_ok) */
     uint8_t rcv_wscale; /* our shift: windows we send are scaled by it */
     uint32_t ts_off;       /* added to the timestamp clock (the ISS: no extra draw) */
     uint32_t ts_recent;    /* TS.Recent (RFC 7323 4.3) */
@@ -219,6 +220,7 @@ struct viv_tcp {
     /* Timers: one viv__timer set to the earliest deadline (VIV_TIME_NEVER: off). */
     viv__timer tmr;
     viv_time_t at[VIV_TCP_TIMER_COUNT];
+    uint8_t armed;    /* bit k: at[k] is a deadline (not VIV_TIME_NEVER); tcp_timer.c keeps it */
     uint32_t backoff; /* consecutive expiries of the retransmission timer (the budget) */
     uint32_t probes;  /* zero-window probes unanswered */
     uint32_t kprobes; /* keepalive probes unanswered */
@@ -335,6 +337,9 @@ void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight);
 void viv__tcp_cc_unview(viv_tcp_t *s, const viv_tcp_cc_conn *c);
 /* A loss: ssthresh from the algorithm, at least two segments (in_flight: FlightSize). */
 void viv__tcp_cc_loss(viv_tcp_t *s, uint32_t in_flight);
+/* NewReno's on_ack applied to s without the algorithm's view (tcp_in.c): the same result
+ * as viv_tcp_cc_newreno.on_ack through viv__tcp_cc_view and viv__tcp_cc_unview. */
+void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked);
 /* Bytes in flight: RFC 6675 pipe with SACK, else FlightSize (SND.MAX - SND.UNA). */
 uint32_t viv__tcp_in_flight(const viv_tcp_t *s);
 /* The timestamp clock of s (RFC 7323: 1 ms ticks). */

@@ -5,6 +5,8 @@
  * connection (vivarium/tcp_cc.h), and the checks on options and tunables. */
 #include "tcp_test.h"
 
+#include "l4/tcp_int.h" /* viv__tcp_newreno_ack and the algorithm's view */
+
 #define MSS 1460u
 
 /* Slow start with an ACK for every segment (quickack at the receiver): cwnd doubles each
@@ -490,6 +492,58 @@ static void test_tcp_cc__two_flows_share_fairly(void **state)
     viv_tcp_close(l);
 }
 
+/* NewReno's direct path (viv__tcp_newreno_ack, taken on every ACK of a NewReno connection)
+ * gives exactly what the table's on_ack gives through the view and back, on a grid of
+ * windows, thresholds, counts and acknowledgements around every boundary: slow start
+ * reaching ssthresh in the middle of an ACK, a stretch ACK, byte counting wrapping over
+ * cwnd, growth near UINT32_MAX, the 2^30 and one-segment clamps, and an application-limited
+ * sender. */
+static void test_tcp_cc__newreno_direct_path_equals_the_hook(void **state)
+{
+    const uint32_t m = 1448u;
+    const uint32_t cw[] = {1u,        m - 1u,          m,
+                           2u * m,    10u * m,         65535u,
+                           100000u,   (1u << 30) - m,  (1u << 30) - 1u,
+                           1u << 30,  (1u << 30) + 7u, UINT32_MAX - m,
+                           UINT32_MAX};
+    const uint32_t ssd[] = {0u, 1u, m, UINT32_MAX}; /* ssthresh = cwnd + d (wrapping: below) */
+    const uint32_t ack[] = {0u, 1u, m - 1u, m, 2u * m, 3u * m, 100000u, 1u << 31};
+    const uint32_t caf[] = {0u, 1u, 2u}; /* ca_acked: 0, cwnd - 1, cwnd / 2 */
+    const uint32_t flf[] = {0u, 1u, 2u}; /* cl_max: 0 (limited), cwnd / 2, cwnd */
+    static struct viv_tcp a, b;
+    uint64_t cases = 0, grew = 0;
+    for (size_t i = 0; i < sizeof cw / sizeof cw[0]; i++)
+        for (size_t j = 0; j < sizeof ssd / sizeof ssd[0]; j++)
+            for (size_t k = 0; k < sizeof ack / sizeof ack[0]; k++)
+                for (size_t q = 0; q < sizeof caf / sizeof caf[0]; q++)
+                    for (size_t r = 0; r < sizeof flf / sizeof flf[0]; r++) {
+                        memset(&a, 0, sizeof a);
+                        a.base.sim = VIV_TEST_SIM(state);
+                        a.cc = &viv_tcp_cc_newreno;
+                        a.smss = (uint16_t)m;
+                        a.cwnd = cw[i];
+                        a.ssthresh = ssd[j] == UINT32_MAX ? UINT32_MAX
+                                     : ssd[j] == 0u       ? cw[i] / 2u
+                                                          : cw[i] + ssd[j];
+                        a.ca_acked = caf[q] == 0u ? 0u : caf[q] == 1u ? cw[i] - 1u : cw[i] / 2u;
+                        a.cl_max = flf[r] == 0u ? 0u : flf[r] == 1u ? cw[i] / 2u : cw[i];
+                        a.cl_prev = a.cl_max / 3u;
+                        b = a;
+                        viv_tcp_cc_conn c;
+                        viv__tcp_cc_view(&b, &c, 12345u);
+                        viv_tcp_cc_newreno.on_ack(&c, ack[k], VIV_MS(20));
+                        viv__tcp_cc_unview(&b, &c);
+                        viv__tcp_newreno_ack(&a, ack[k]);
+                        assert_int_equal(a.cwnd, b.cwnd);
+                        assert_int_equal(a.ssthresh, b.ssthresh);
+                        assert_int_equal(a.ca_acked, b.ca_acked);
+                        cases++;
+                        grew += a.cwnd != cw[i];
+                    }
+    assert_int_equal(cases, 13u * 4u * 8u * 3u * 3u);
+    assert_true(grew > 100u); /* the grid does reach the growth paths */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +555,7 @@ int main(void)
         TT_TEST(test_tcp_cc__algorithm_hooks_at_a_loss),
         TT_TEST(test_tcp_cc__bad_options_and_tunables),
         TT_TEST(test_tcp_cc__two_flows_share_fairly),
+        TT_TEST(test_tcp_cc__newreno_direct_path_equals_the_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

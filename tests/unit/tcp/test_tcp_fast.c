@@ -2,7 +2,8 @@
  * steps give exactly what the general steps give. Two kinds of proof:
  *   - scenarios (bulk transfers one way and both ways, with loss, duplication, reordering,
  *     small buffers, with and without SACK, timestamps and window scaling, NewReno and
- *     CUBIC, keepalive, quick ACKs) run with the fast path on and off (viv__tcp_set_fast_path,
+ *     CUBIC, keepalive, quick ACKs, pauses that let each side idle, a reader that stalls
+ *     until its window closes) run with the fast path on and off (viv__tcp_set_fast_path,
  *     the debugging switch): the same fingerprint, events, clock, bytes, and the same trace
  *     record by record (every frame's bytes, every segment, timer, state and window change);
  *   - the boundaries, with crafted segments from a device: which segments the fast path
@@ -23,6 +24,12 @@ typedef struct variant {
     uint32_t rcvbuf, sndbuf;
     int cubic, quickack, keepalive, both_ways;
     uint32_t bytes;
+    /* Pauses: each side stops sending for pause_ns after every burst bytes (0: never), so
+     * that it goes idle (RFC 5681 4.1's restart) while the other side still sends. Stall:
+     * the accepting side reads nothing before stall_ns (0: reads at once), so that its
+     * window closes and the sender probes it (the persist timer). */
+    uint32_t burst;
+    viv_time_t pause_ns, stall_ns;
 } variant;
 
 typedef struct xfer {
@@ -30,6 +37,10 @@ typedef struct xfer {
     size_t sent, total, nrx;
     uint64_t rx_hash;
     int eof, wr_done, who;
+    const variant *v;
+    viv_sim_t *sim;
+    size_t next_pause;
+    int paused, stall_armed;
 } xfer;
 
 typedef struct fworld {
@@ -40,6 +51,7 @@ typedef struct fworld {
     xfer xa, xb;
     uint64_t *rec; /* one hash per trace record, in order */
     size_t nrec, caprec;
+    size_t persist_starts, idle_restarts; /* what the pauses and stalls are for */
 } fworld;
 
 typedef struct fres {
@@ -48,6 +60,7 @@ typedef struct fres {
     viv_time_t now;
     uint64_t *rec;
     size_t nrec;
+    size_t persist_starts, idle_restarts;
 } fres;
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -91,6 +104,8 @@ static void f_trace(const viv_trace_record *r, void *user)
     FNV_FIELD(h, r->in_flight);
     if (r->frame)
         h = fnv(h, r->frame, r->frame_len);
+    w->persist_starts += r->kind == VIV_TRACE_TCP_TIMER_START && r->timer == VIV_TCP_TIMER_PERSIST;
+    w->idle_restarts += r->kind == VIV_TRACE_TCP_CC && r->cc_event == VIV_TRACE_CC_IDLE_RESTART;
     if (w->nrec == w->caprec) {
         w->caprec = w->caprec ? 2 * w->caprec : 4096;
         w->rec = realloc(w->rec, w->caprec * sizeof(*w->rec));
@@ -104,11 +119,34 @@ static uint8_t f_pat(int who, size_t i)
     return (uint8_t)(who * 31 + i * 7 + (i >> 10));
 }
 
+static void f_pump(xfer *x);
+
+static void f_resume(viv_sim_t *sim, void *user)
+{
+    xfer *x = user;
+    (void)sim;
+    x->paused = 0;
+    f_pump(x);
+}
+
 static void f_pump(xfer *x)
 {
     uint8_t buf[3000];
     while (x->s && x->sent < x->total) {
+        if (x->paused)
+            return;
         size_t n = x->total - x->sent;
+        if (x->v->burst) {
+            if (x->sent == x->next_pause) {
+                x->paused = 1;
+                x->next_pause += x->v->burst;
+                assert_int_equal(viv_sim_schedule_after(NULL, x->sim, x->v->pause_ns, f_resume, x),
+                                 0);
+                return;
+            }
+            if (n > x->next_pause - x->sent)
+                n = x->next_pause - x->sent;
+        }
         if (n > sizeof buf)
             n = sizeof buf;
         for (size_t i = 0; i < n; i++)
@@ -126,6 +164,16 @@ static void f_pump(xfer *x)
     }
 }
 
+static void f_cb(viv_tcp_t *s, uint32_t ev, void *user);
+
+static void f_unstall(viv_sim_t *sim, void *user)
+{
+    xfer *x = user;
+    (void)sim;
+    if (x->s)
+        f_cb(x->s, VIV_EV_READABLE, x);
+}
+
 static void f_cb(viv_tcp_t *s, uint32_t ev, void *user)
 {
     xfer *x = user;
@@ -134,6 +182,13 @@ static void f_cb(viv_tcp_t *s, uint32_t ev, void *user)
         viv_tcp_close(x->s);
         x->s = NULL;
         return;
+    }
+    if ((ev & VIV_EV_READABLE) && x->who == 2 && viv_sim_now(x->sim) < x->v->stall_ns) {
+        if (!x->stall_armed) { /* the accepting side reads nothing until stall_ns */
+            x->stall_armed = 1;
+            assert_int_equal(viv_sim_schedule_at(NULL, x->sim, x->v->stall_ns, f_unstall, x), 0);
+        }
+        ev &= ~(uint32_t)VIV_EV_READABLE;
     }
     if (ev & VIV_EV_READABLE) {
         uint8_t buf[1000]; /* less than a segment: reads leave frames partly read */
@@ -221,6 +276,9 @@ static fres f_run(const variant *v, int fast)
     assert_int_equal(viv_tcp_listen(w->l, 4), 0);
     w->xa.who = 1;
     w->xa.total = v->bytes;
+    w->xa.v = w->xb.v = v;
+    w->xa.sim = w->xb.sim = sim;
+    w->xa.next_pause = w->xb.next_pause = v->burst;
     w->xb.who = 2;
     w->xb.total = v->both_ways ? v->bytes : 0;
     assert_int_equal(viv_tcp_new(&w->xa.s, w->a, &o, f_cb, &w->xa), 0);
@@ -243,6 +301,8 @@ static fres f_run(const variant *v, int fast)
     assert_int_equal(viv_sim_trace(sim, NULL, NULL), 0);
     r.rec = w->rec;
     r.nrec = w->nrec;
+    r.persist_starts = w->persist_starts;
+    r.idle_restarts = w->idle_restarts;
     if (w->xa.s)
         viv_tcp_close(w->xa.s);
     if (w->xb.s)
@@ -257,9 +317,10 @@ static void f_compare(const variant *v)
 {
     fres on = f_run(v, 1), off = f_run(v, 0);
     print_message("%-22s fingerprint %016llx, %llu events, %zu records; fast path: %llu ACKs, "
-                  "%llu with data\n",
+                  "%llu with data; %zu idle restarts, %zu persist starts\n",
                   v->name, (unsigned long long)on.fp, (unsigned long long)on.events, on.nrec,
-                  (unsigned long long)on.fast_acks, (unsigned long long)on.fast_data);
+                  (unsigned long long)on.fast_acks, (unsigned long long)on.fast_data,
+                  on.idle_restarts, on.persist_starts);
     /* Both transfers complete, byte for byte. */
     assert_int_equal(on.b_rx, v->bytes);
     assert_int_equal(on.a_rx, v->both_ways ? v->bytes : 0);
@@ -269,6 +330,14 @@ static void f_compare(const variant *v)
     assert_true(on.fast_data > 0);
     assert_int_equal(off.fast_acks, 0);
     assert_int_equal(off.fast_data, 0);
+    /* The pauses make a sender restart after idling, the stalls make one probe a closed
+     * window. */
+    if (v->pause_ns)
+        assert_true(on.idle_restarts > 0);
+    if (v->stall_ns)
+        assert_true(on.persist_starts > 0);
+    assert_int_equal(on.idle_restarts, off.idle_restarts);
+    assert_int_equal(on.persist_starts, off.persist_starts);
     /* The same run. */
     size_t first = 0;
     while (first < on.nrec && first < off.nrec && on.rec[first] == off.rec[first])
@@ -292,15 +361,27 @@ static void test_tcp_fast__scenarios_run_the_same_both_ways(void **state)
     (void)state;
     static const variant vs[] = {
         /* name, loss, dup, jitter, sack, ts, ws, rcvbuf, sndbuf, cubic, quickack, keepalive,
-         * both ways, bytes */
-        {"clean one way", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 400000},
-        {"clean both ways", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000},
-        {"lossy, SACK, TS", 0.02, 0.01, VIV_US(300), 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000},
-        {"lossy, no options", 0.02, 0.01, VIV_US(300), -1, -1, -1, 0, 0, 0, 0, 0, 1, 300000},
-        {"lossy, SACK only", 0.03, 0, 0, 1, -1, -1, 0, 0, 1, 0, 0, 1, 200000},
-        {"lossy, TS only", 0.03, 0, VIV_US(200), -1, 1, 1, 0, 0, 1, 0, 0, 0, 300000},
-        {"small buffers", 0.01, 0, 0, 1, 1, -1, 3000, 4000, 0, 0, 0, 1, 100000},
-        {"quick ACKs, keepalive", 0.01, 0.02, VIV_US(100), 1, 1, 1, 0, 0, 1, 1, 1, 1, 200000},
+         * both ways, bytes, burst, pause, stall */
+        {"clean one way", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 400000, 0, 0, 0},
+        {"clean both ways", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000, 0, 0, 0},
+        {"lossy, SACK, TS", 0.02, 0.01, VIV_US(300), 1, 1, 1, 0, 0, 0, 0, 0, 1, 300000, 0, 0, 0},
+        {"lossy, no options", 0.02, 0.01, VIV_US(300), -1, -1, -1, 0, 0, 0, 0, 0, 1, 300000, 0, 0,
+         0},
+        {"lossy, SACK only", 0.03, 0, 0, 1, -1, -1, 0, 0, 1, 0, 0, 1, 200000, 0, 0, 0},
+        {"lossy, TS only", 0.03, 0, VIV_US(200), -1, 1, 1, 0, 0, 1, 0, 0, 0, 300000, 0, 0, 0},
+        {"small buffers", 0.01, 0, 0, 1, 1, -1, 3000, 4000, 0, 0, 0, 1, 100000, 0, 0, 0},
+        {"quick ACKs, keepalive", 0.01, 0.02, VIV_US(100), 1, 1, 1, 0, 0, 1, 1, 1, 1, 200000, 0, 0,
+         0},
+        /* Idle periods both ways (the sender's restart window, also on a side whose data
+         * is all acknowledged when the other side's segments arrive), and a receiver whose
+         * closed window the sender probes: what decides whether header prediction may skip
+         * output. */
+        {"pauses both ways", 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 120000, 15000, VIV_MS(600), 0},
+        {"pauses, lossy, CUBIC", 0.02, 0, VIV_US(200), 1, 1, 1, 0, 0, 1, 0, 0, 1, 120000, 9000,
+         VIV_MS(450), 0},
+        {"receiver stalls", 0, 0, 0, 1, 1, 1, 9000, 12000, 0, 0, 0, 1, 80000, 0, 0, VIV_S(3)},
+        {"stalls, no options", 0.01, 0, 0, -1, -1, -1, 6000, 8000, 0, 0, 0, 0, 60000, 0, 0,
+         VIV_S(2)},
     };
     for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
         f_compare(&vs[i]);

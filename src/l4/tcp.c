@@ -215,8 +215,7 @@ void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight)
     c->ssthresh = s->ssthresh;
     c->mss = s->smss;
     c->in_flight = in_flight;
-    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
-    c->cwnd_limited = (uint64_t)2 * fl >= s->cwnd; /* RFC 7661 4: pipeACK >= cwnd / 2 */
+    c->cwnd_limited = viv__tcp_cwnd_limited(s);
     c->ca_acked = s->ca_acked;
     c->now = s->base.sim->now;
     c->srtt_ns = s->have_rtt ? s->srtt : 0;

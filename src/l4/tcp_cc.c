@@ -3,37 +3,19 @@
  * (vivarium/tcp_cc.h says when); CUBIC is in tcp_cubic.c. */
 #include "vivarium/tcp_cc.h"
 
+#include "tcp_cc_int.h"
+
 #include <string.h>
 
 uint32_t viv_tcp_cc_slow_start(viv_tcp_cc_conn *c, uint32_t acked)
 {
-    if (!c || c->cwnd >= c->ssthresh)
-        return acked;
-    /* RFC 5681 3.1 (2): cwnd += min(N, SMSS), and never beyond ssthresh. */
-    uint32_t grow = acked < c->mss ? acked : c->mss;
-    uint32_t room = c->ssthresh - c->cwnd;
-    if (grow > room)
-        grow = room;
-    c->cwnd += grow;
-    /* Only what is left once cwnd reaches ssthresh goes on to congestion avoidance; the rest
-     * of a stretch ACK in slow start is not counted twice. */
-    return c->cwnd >= c->ssthresh ? acked - grow : 0;
+    return c ? viv__cc_slow_start(&c->cwnd, c->ssthresh, c->mss, acked) : acked;
 }
 
 void viv_tcp_cc_reno_avoid(viv_tcp_cc_conn *c, uint32_t acked)
 {
-    if (!c || acked == 0)
-        return;
-    /* RFC 5681 3.1: one SMSS per cwnd bytes acknowledged (byte counting, so that delayed ACKs
-     * do not halve the growth). */
-    c->ca_acked += acked;
-    if (c->ca_acked >= c->cwnd) {
-        c->ca_acked -= c->cwnd;
-        if (c->cwnd <= UINT32_MAX - c->mss)
-            c->cwnd += c->mss;
-        if (c->ca_acked >= c->cwnd) /* a huge ACK: at most one segment of growth per ACK */
-            c->ca_acked = 0;
-    }
+    if (c)
+        viv__cc_reno_avoid(&c->cwnd, &c->ca_acked, c->mss, acked);
 }
 
 static void newreno_on_ack(viv_tcp_cc_conn *c, uint32_t acked, viv_time_t rtt_ns)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "tcp_cc_int.h"
 #include "tcp_int.h"
 
 /* A segment as parsed: its header, its payload, and the IP addresses (src the peer's). */
@@ -282,35 +283,17 @@ static void tcp_dupack(viv_tcp_t *s)
 }
 
 /* NewReno's on_ack (tcp_cc.c) applied to s directly, without the algorithm's view: RFC
- * 7661's test, RFC 5681 3.1's slow start (viv_tcp_cc_slow_start) and byte-counted congestion
- * avoidance (viv_tcp_cc_reno_avoid), then what viv__tcp_cc_unview does with the result (cwnd
- * kept within one segment and 2^30). The same arithmetic on the same values: filling the
- * view, the indirect call and taking the view back were most of the work on every ACK of a
- * NewReno connection (test_tcp_cc compares this with the table's hook on a grid). */
+ * 7661's test, RFC 5681 3.1's slow start and byte-counted congestion avoidance (the functions
+ * of tcp_cc_int.h that the table's hook uses through its view), then what viv__tcp_cc_unview
+ * does with the result (cwnd kept within one segment and 2^30). Filling the view, the
+ * indirect call and taking the view back were most of the work on every ACK of a NewReno
+ * connection (test_tcp_cc compares this with the table's hook on a grid). */
 void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked)
 {
     uint32_t cwnd = s->cwnd, mss = s->smss;
-    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
-    if ((uint64_t)2 * fl >= cwnd) { /* cwnd_limited */
-        uint32_t ss = s->ssthresh;
-        if (cwnd < ss) {
-            uint32_t grow = acked < mss ? acked : mss;
-            if (grow > ss - cwnd)
-                grow = ss - cwnd;
-            cwnd += grow;
-            acked = cwnd >= ss ? acked - grow : 0;
-        }
-        if (acked) {
-            uint32_t ca = s->ca_acked + acked;
-            if (ca >= cwnd) {
-                ca -= cwnd;
-                if (cwnd <= UINT32_MAX - mss)
-                    cwnd += mss;
-                if (ca >= cwnd)
-                    ca = 0;
-            }
-            s->ca_acked = ca;
-        }
+    if (viv__tcp_cwnd_limited(s)) {
+        acked = viv__cc_slow_start(&cwnd, s->ssthresh, mss, acked);
+        viv__cc_reno_avoid(&cwnd, &s->ca_acked, mss, acked);
     }
     if (cwnd < mss)
         cwnd = mss;

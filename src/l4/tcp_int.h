@@ -337,6 +337,13 @@ void viv__tcp_cc_view(viv_tcp_t *s, viv_tcp_cc_conn *c, uint32_t in_flight);
 void viv__tcp_cc_unview(viv_tcp_t *s, const viv_tcp_cc_conn *c);
 /* A loss: ssthresh from the algorithm, at least two segments (in_flight: FlightSize). */
 void viv__tcp_cc_loss(viv_tcp_t *s, uint32_t in_flight);
+/* RFC 7661 4's test of whether the window limits the sender (pipeACK >= cwnd / 2), the
+ * pipeACK sample being the larger of this and the last measurement period's. */
+static inline int viv__tcp_cwnd_limited(const viv_tcp_t *s)
+{
+    uint32_t fl = s->cl_max > s->cl_prev ? s->cl_max : s->cl_prev;
+    return (uint64_t)2 * fl >= s->cwnd;
+}
 /* NewReno's on_ack applied to s without the algorithm's view (tcp_in.c): the same result
  * as viv_tcp_cc_newreno.on_ack through viv__tcp_cc_view and viv__tcp_cc_unview. */
 void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked);

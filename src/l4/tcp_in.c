@@ -584,28 +584,6 @@ static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, ui
 
 /* ---- header prediction ----------------------------------------------------------------- */
 
-/* Whether viv__tcp_output (tcp_out.c) would do nothing but send an owed ACK for s, a
- * connection that header prediction just took a segment for, judged by its steps in their
- * order: the idle restart returns at once (it runs only when SND.NXT = SND.MAX, and acts only
- * with nothing outstanding and data sent before); no recovery step runs (those of SACK
- * recovery and of go-back-N after a timeout, which may move SND.NXT); the send loop stops at
- * once (every byte queued is sent, and no FIN is queued); the persist check finds nothing
- * waiting and its timer off. Then the ACK, if owed, is all there is to send. This is the
- * common case of every segment a receiver takes (it has nothing to send) and of a sender's
- * ACK that frees room its program has not filled yet: what header prediction saves by not
- * calling output. Any change to viv__tcp_output's steps must be mirrored here
- * (test_tcp_fast runs both ways and compares). */
-static inline int tcp_output_idle(const viv_tcp_t *s)
-{
-    if (s->snd_nxt == s->snd_max && s->snd_max == s->snd_una && s->last_data_tx != VIV_TIME_NEVER)
-        return 0; /* the idle restart may act */
-    if (s->in_recovery && s->sack_ok)
-        return 0;
-    if (s->fin_queued || s->snd_nxt - viv__tcp_dseq(s) != s->snd.len)
-        return 0;
-    return !viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST);
-}
-
 /* The common segments of ESTABLISHED, taken without the general steps: header prediction,
  * as BSD's tcp_input does it. A segment with only ACK set (PSH may be), exactly at RCV.NXT,
  * no data beyond the window, its timestamps (when in use) present and not older than
@@ -664,7 +642,7 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     }
     if (s->base.dead)
         return 1;
-    if (!tcp_output_idle(s))
+    if (!viv__tcp_output_idle(s))
         viv__tcp_output(s);
     else if (s->ack_now)
         viv__tcp_send_ack(s);

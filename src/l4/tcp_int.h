@@ -374,7 +374,8 @@ int viv__tcp_set_fast_path(struct viv_host *h, int on);
 
 /* ---- tcp_out.c ------------------------------------------------------------------------- */
 /* Send what is due: SYN or SYN-ACK not sent yet, data the windows allow, the FIN, or an ACK
- * that is owed. */
+ * that is owed. viv__tcp_output_idle (after the timers, below) restates its steps' tests:
+ * change the two together. */
 void viv__tcp_output(viv_tcp_t *s);
 /* The persist timer's segment when the window is open but too small for a segment the
  * sender would send by itself: as much new data as fits. Returns the bytes sent (0: none). */
@@ -463,6 +464,28 @@ void viv__tcp_timer_stop_all(viv_tcp_t *s);
 static inline int viv__tcp_timer_on(const viv_tcp_t *s, viv_tcp_timer k)
 {
     return s->at[k] != VIV_TIME_NEVER;
+}
+
+/* Whether viv__tcp_output would do nothing but send an owed ACK for s, a
+ * connection that header prediction just took a segment for, judged by its steps in their
+ * order: the idle restart returns at once (it runs only when SND.NXT = SND.MAX, and acts only
+ * with nothing outstanding and data sent before); no recovery step runs (those of SACK
+ * recovery and of go-back-N after a timeout, which may move SND.NXT); the send loop stops at
+ * once (every byte queued is sent, and no FIN is queued); the persist check finds nothing
+ * waiting and its timer off. Then the ACK, if owed, is all there is to send. This is the
+ * common case of every segment a receiver takes (it has nothing to send) and of a sender's
+ * ACK that frees room its program has not filled yet: what header prediction saves by not
+ * calling output (tcp_in.c). It sits here, beside the timers it reads; any change to viv__tcp_output's steps must be mirrored here
+ * (test_tcp_fast runs both ways and compares). */
+static inline int viv__tcp_output_idle(const viv_tcp_t *s)
+{
+    if (s->snd_nxt == s->snd_max && s->snd_max == s->snd_una && s->last_data_tx != VIV_TIME_NEVER)
+        return 0; /* the idle restart may act */
+    if (s->in_recovery && s->sack_ok)
+        return 0;
+    if (s->fin_queued || s->snd_nxt - viv__tcp_dseq(s) != s->snd.len)
+        return 0;
+    return !viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST);
 }
 /* Retransmission timer after a send or an ACK: on while anything is unacknowledged. */
 void viv__tcp_rexmit_arm(viv_tcp_t *s, int restart);

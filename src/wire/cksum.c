@@ -86,36 +86,33 @@ static inline __attribute__((always_inline)) uint64_t cksum_ld(uint8_t *d, const
 }
 
 /* Pieces under 8 bytes (n & 7 of them, at p), as one word below 2^18: no carry; copied to d
- * too if copy. */
+ * too if copy (at offsets from the start, so that a copy needs no second moving pointer). */
 static inline __attribute__((always_inline)) uint64_t cksum_tail7(uint8_t *d, const uint8_t *p,
                                                                   size_t n, int copy)
 {
     uint64_t w = 0;
+    size_t o = 0;
     if (n & 4) {
         uint32_t h;
         memcpy(&h, p, 4);
-        if (copy) {
+        if (copy)
             memcpy(d, &h, 4);
-            d += 4;
-        }
         w += h;
-        p += 4;
+        o = 4;
     }
     if (n & 2) {
         uint16_t h;
-        memcpy(&h, p, 2);
-        if (copy) {
-            memcpy(d, &h, 2);
-            d += 2;
-        }
+        memcpy(&h, p + o, 2);
+        if (copy)
+            memcpy(d + o, &h, 2);
         w += h;
-        p += 2;
+        o += 2;
     }
     if (n & 1) {
         uint16_t h = 0;
-        memcpy(&h, p, 1);
+        memcpy(&h, p + o, 1);
         if (copy)
-            *d = *p;
+            d[o] = p[o];
         w += h;
     }
     return w;
@@ -273,6 +270,31 @@ static inline __attribute__((always_inline)) uint64_t cksum_sum_scalar(const uin
     return cksum_scalar(NULL, p, n, 0);
 }
 
+/* Below this length viv__cksum_copy() copies with memcpy and then sums the copy: two passes,
+ * but over bytes that are in the L1 cache, and fewer instructions than one pass. A scalar
+ * pass needs a load, a store and an add with carry per 8 bytes where memcpy moves 32 at a
+ * time, and an AVX2 pass pays its set-up and lane folding. Measured with callgrind, hot,
+ * instructions per call (docs/performance.md, wip/cksumcopy): memcpy then the sum 90, 119,
+ * 184, 223 at 20, 128, 256, 320 bytes; one scalar pass 118, 166, 220; one AVX2 pass 208 at
+ * 256 and 215 at 320, and from there on below memcpy then the sum (364 against 380 at 1,000
+ * bytes, 457 against 492 at 1,448). */
+#define CKSUM_COPY_MIN 320u
+
+/* The ways of viv__cksum_copy() are out of line (see there): with the scalar chain inlined
+ * into it, it saved and restored six registers on every call, whichever way it took. */
+static __attribute__((noinline)) uint64_t cksum_copy_scalar(uint8_t *d, const uint8_t *p,
+                                                            size_t n)
+{
+    return cksum_scalar(d, p, n, 1);
+}
+
+/* Under CKSUM_COPY_MIN: memcpy, then the sum of the copy. */
+static __attribute__((noinline)) uint64_t cksum_copy_short(uint8_t *d, const uint8_t *p, size_t n)
+{
+    memcpy(d, p, n);
+    return cksum_sum_scalar(d, n);
+}
+
 #if defined(CKSUM_X86_ADC)
 /* x86-64, long sums: 16-bit words summed in vector registers. pmaddwd multiplies
  * signed 16-bit words pairwise and adds each pair into a signed 32-bit lane; against a vector
@@ -298,8 +320,7 @@ static inline __attribute__((always_inline)) uint64_t cksum_sum_scalar(const uin
  * bytes, SSE2 (half as wide) near 512 (docs/performance.md, wip/cksum). */
 #define CKSUM_AVX2_MIN 256u
 #define CKSUM_SSE2_MIN 512u
-/* The same for viv__cksum_copy(). */
-#define CKSUM_COPY_AVX2_MIN 256u
+/* viv__cksum_copy() goes over to SSE2 at the same length as the sum. */
 #define CKSUM_COPY_SSE2_MIN 512u
 
 /* The exact sum of the words of one block, from the lanes' total over its words. */
@@ -352,7 +373,8 @@ static uint64_t cksum_sum_sse2(const uint8_t *p, size_t n)
     return cksum_sse2(NULL, p, n, 0);
 }
 
-static uint64_t cksum_copy_sse2(uint8_t *d, const uint8_t *p, size_t n)
+static __attribute__((noinline)) uint64_t cksum_copy_sse2(uint8_t *d, const uint8_t *p,
+                                                          size_t n)
 {
     return cksum_sse2(d, p, n, 1);
 }
@@ -475,7 +497,7 @@ uint64_t viv__cksum_copy_via(viv_cksum_path path, uint64_t acc, uint8_t *dst, co
         return cksum_out_at(acc, cksum_copy_avx2(dst, src, n), off);
 #endif
     default:
-        return cksum_out_at(acc, cksum_scalar(dst, src, n, 1), off);
+        return cksum_out_at(acc, cksum_copy_scalar(dst, src, n), off);
     }
 }
 
@@ -498,19 +520,27 @@ uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n)
     return cksum_out(acc, cksum_sum_scalar(p, n));
 }
 
-/* The same choice of way as viv__cksum_add's, at the thresholds measured for copying (see
- * CKSUM_COPY_AVX2_MIN). */
+/* From CKSUM_COPY_MIN bytes on, one pass: through AVX2 where the processor has it, else
+ * through SSE2 from 512 bytes as for the sum (shorter: memcpy then the scalar chain's sum,
+ * which is what viv__cksum_add() would take), and off x86-64 through the portable chain.
+ * Each way is a function of its own (noinline), so that this stays a few instructions that
+ * link-time optimisation inlines into the send paths: a version that called one more way
+ * was not inlined, and cost 27 instructions more per datagram in `viv_bench lan`. */
 uint64_t viv__cksum_copy(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t n, size_t off)
 {
+    uint64_t s;
 #if defined(CKSUM_X86_ADC)
-    if (n >= CKSUM_COPY_AVX2_MIN) {
-        if (__builtin_cpu_supports("avx2"))
-            return cksum_out_at(acc, cksum_copy_avx2(dst, src, n), off);
-        if (n >= CKSUM_COPY_SSE2_MIN)
-            return cksum_out_at(acc, cksum_copy_sse2(dst, src, n), off);
-    }
+    if (n >= CKSUM_COPY_MIN && __builtin_cpu_supports("avx2"))
+        s = cksum_copy_avx2(dst, src, n);
+    else if (n >= CKSUM_COPY_SSE2_MIN)
+        s = cksum_copy_sse2(dst, src, n);
+#else
+    if (n >= CKSUM_COPY_MIN)
+        s = cksum_copy_scalar(dst, src, n);
 #endif
-    return cksum_out_at(acc, cksum_scalar(dst, src, n, 1), off);
+    else
+        s = cksum_copy_short(dst, src, n);
+    return cksum_out_at(acc, s, off);
 }
 
 uint16_t viv__cksum_finish(uint64_t acc)

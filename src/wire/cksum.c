@@ -288,9 +288,12 @@ static __attribute__((noinline)) uint64_t cksum_copy_scalar(uint8_t *d, const ui
     return cksum_scalar(d, p, n, 1);
 }
 
-/* Under CKSUM_COPY_MIN: memcpy, then the sum of the copy. */
+/* Under CKSUM_COPY_MIN: memcpy, then the sum of the copy. No bytes: the pointers may be NULL,
+ * which memcpy does not allow even for 0 bytes. */
 static __attribute__((noinline)) uint64_t cksum_copy_short(uint8_t *d, const uint8_t *p, size_t n)
 {
+    if (!n)
+        return 0;
     memcpy(d, p, n);
     return cksum_sum_scalar(d, n);
 }

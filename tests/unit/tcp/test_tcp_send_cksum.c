@@ -84,6 +84,7 @@ static void test_tcp_send_cksum__segments_across_the_ring_wrap(void **state)
     assert_int_equal(wraps, 21);
     assert_int_equal(odd_wraps, 11);
     assert_int_equal(big_sides, 7);
+    tt_world_free(&b.w);
 }
 
 int main(void)

@@ -455,6 +455,9 @@ static void test_cksum__copy_chains_at_odd_offsets(void **state)
         }
         free(z);
     }
+    /* No bytes: nothing is read or written, NULL pointers included. */
+    assert_int_equal(viv__cksum_copy(0x1234, NULL, NULL, 0, 0), 0x1234);
+    assert_int_equal(viv__cksum_copy(0x1234, NULL, NULL, 0, 1), 0x1234);
     /* Zero bytes at an odd offset add nothing: the sum stays zero (0xffff), not 0xffff's
      * complement. */
     memset(s, 0, N);

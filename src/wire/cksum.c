@@ -270,15 +270,18 @@ static inline __attribute__((always_inline)) uint64_t cksum_sum_scalar(const uin
     return cksum_scalar(NULL, p, n, 0);
 }
 
-/* Below this length viv__cksum_copy() copies with memcpy and then sums the copy: two passes,
- * but over bytes that are in the L1 cache, and fewer instructions than one pass. A scalar
- * pass needs a load, a store and an add with carry per 8 bytes where memcpy moves 32 at a
- * time, and an AVX2 pass pays its set-up and lane folding. Measured with callgrind, hot,
- * instructions per call (docs/performance.md, wip/cksumcopy): memcpy then the sum 90, 119,
- * 184, 223 at 20, 128, 256, 320 bytes; one scalar pass 118, 166, 220; one AVX2 pass 208 at
- * 256 and 215 at 320, and from there on below memcpy then the sum (364 against 380 at 1,000
- * bytes, 457 against 492 at 1,448). */
-#define CKSUM_COPY_MIN 320u
+/* Below this length viv__cksum_copy() copies with memcpy and then sums the copy with the
+ * scalar chain, as the send paths did before it existed: fewer instructions than one pass
+ * there. Measured with callgrind, hot, instructions per call through a function pointer
+ * (docs/performance.md, wip/cksumcopy): memcpy then the sum 90, 119, 141 at 20, 128, 200
+ * bytes, one scalar pass 118, 166, 202. In wall time one scalar pass was the faster (10.0
+ * against 14.6 ns at 20 bytes, 12.7 against 17.1 at 128, tests/bench/bench_cksum): the sum
+ * of bytes just stored by memcpy waits on them; by the project's rule (instructions) the
+ * two passes stay. From 256 bytes on, the AVX2 pass: 208 instructions against 184 at 256,
+ * 215 against 223 at 320, 364 against 380 at 1,000 and 457 against 492 at 1,448, and in
+ * wall time faster at every length from 256 (11.7 against 12.8 ns at 256, 19.6 against
+ * 29.2 at 1,000, 24.9 against 39.7 at 1,448). The same length as CKSUM_AVX2_MIN. */
+#define CKSUM_COPY_MIN 256u
 
 /* The ways of viv__cksum_copy() are out of line (see there): with the scalar chain inlined
  * into it, it saved and restored six registers on every call, whichever way it took. */

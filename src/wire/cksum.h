@@ -25,10 +25,10 @@ uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n);
 /* Copy n bytes from src to dst (as memcpy: any alignment, not overlapping) and add them to a
  * partial sum, in one pass over the bytes from 256 bytes on (under that, memcpy and then the
  * sum of the copy cost fewer instructions: cksum.c); off is the offset of the bytes in the
- * checksummed region, of which only its parity counts. With n 0, src and dst may be NULL. At an even offset the result is exactly
- * viv__cksum_add(acc, dst, n) after the copy. At an odd one the bytes are summed as the
- * second and first halves of the region's words (their sum byte-swapped), so that chunks
- * chain at any cut: with any k,
+ * checksummed region, of which only its parity counts. With n 0, src and dst may be NULL.
+ * At an even offset the result is exactly viv__cksum_add(acc, dst, n) after the copy. At an
+ * odd one the bytes are summed as the second and first halves of the region's words (their
+ * sum byte-swapped), so that chunks chain at any cut: with any k,
  *   viv__cksum_copy(viv__cksum_copy(acc, d, s, k, 0), d + k, s + k, n - k, k)
  * has the checksum of the n bytes at d summed in one piece from acc. Like viv__cksum_add(),
  * one call adds at most 0xffff to acc. Used where a payload is copied into a frame that is

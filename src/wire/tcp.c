@@ -290,10 +290,10 @@ void viv__tcp_tpl_emit_sum(const viv__tcp_tpl *t, const struct viv__tcp_repr *r,
                            uint64_t payload_sum)
 {
     /* The sum of the header's words is the template's and the fields', so the header is not
-     * summed again, and the payload's sum comes from the caller. The one's complement sum does not depend on how the
-     * words are grouped, and a 32-bit field counts as its two halves (2^16 is 1 modulo
-     * 0xffff), so the fields are added whole; the sum is never zero (the protocol is in it),
-     * so its fold is the one a word-by-word sum gives. */
+     * summed again, and the payload's sum comes from the caller. The one's complement sum
+     * does not depend on how the words are grouped, and a 32-bit field counts as its two
+     * halves (2^16 is 1 modulo 0xffff), so the fields are added whole; the sum is never zero
+     * (the protocol is in it), so its fold is the one a word-by-word sum gives. */
     uint64_t acc = t->sum + t->len + (uint64_t)r->payload_len + r->flags + (uint64_t)r->seq +
                    r->ack + r->window + payload_sum;
     if (t->len == TCP_OFF_OPTIONS + 12) {

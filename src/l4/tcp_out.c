@@ -58,6 +58,19 @@ void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint
         memcpy(out + first, r->buf, n - first);
 }
 
+/* viv__tcp_ring_read() that also returns the partial sum of the n bytes from 0, for the
+ * checksum: each byte is read once, copied and summed in the same pass (viv__cksum_copy). The
+ * piece after the ring's wrap starts at offset `first` of the payload, which may be odd. */
+static uint64_t tcp_ring_read_sum(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n)
+{
+    uint32_t pos = (uint32_t)(((uint64_t)r->head + off) % r->cap);
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    uint64_t acc = viv__cksum_copy(0, out, r->buf + pos, first, 0);
+    if (n > first)
+        acc = viv__cksum_copy(acc, out + first, r->buf, n - first, first);
+    return acc;
+}
+
 void viv__tcp_ooo_free(viv_tcp_t *s)
 {
     viv__tcp_rcv_drop_ooo(s); /* their bytes, if held in frames */
@@ -337,14 +350,20 @@ static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
         return VIV_ENOMEM;
     }
     uint8_t *b = viv__frame_bytes(f);
-    if (r->payload_len)
-        viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
     if (tpl) {
-        viv__tcp_tpl_emit(&s->hdr, r, b);
-    } else if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
-        th->st.tx_failed++;
-        viv__frame_unref(sim, f);
-        return VIV_EINVAL;
+        /* A data segment's payload is copied from the send buffer and summed in one pass. */
+        uint64_t sum =
+            r->payload_len ? tcp_ring_read_sum(ring, off, b + hl, (uint32_t)r->payload_len) : 0;
+        viv__tcp_tpl_emit_sum(&s->hdr, r, b, sum);
+    } else {
+        /* SYNs, resets and segments with SACK blocks: rarely with data; the emit sums it. */
+        if (r->payload_len)
+            viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
+        if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
+            th->st.tx_failed++;
+            viv__frame_unref(sim, f);
+            return VIV_EINVAL;
+        }
     }
     f->csum_ok = 1;
     if (VIV__UNLIKELY(viv__tracing(sim)))

@@ -487,10 +487,11 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
     if (!f)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_sendto: out of memory");
     uint8_t *b = viv__frame_bytes(f);
-    if (len)
-        memcpy(b + VIV__UDP_HDR_LEN, buf, len);
+    /* The payload is copied into the frame and summed for the checksum in one pass over the
+     * user's bytes (viv__cksum_copy), not copied and then read again. */
+    uint64_t sum = viv__cksum_copy(0, b + VIV__UDP_HDR_LEN, buf, len, 0);
     struct viv__udp_repr u = {s->base.local.port, dst->port, (uint16_t)len};
-    viv__udp_emit(&u, path.src, dst->ip, b, VIV__UDP_HDR_LEN + len);
+    viv__udp_emit_sum(&u, path.src, dst->ip, b, VIV__UDP_HDR_LEN + len, sum);
     f->csum_ok = 1;
     rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos, s->o.dont_fragment);
     if (rc < 0)

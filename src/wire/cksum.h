@@ -22,6 +22,20 @@
  * through viv__cksum_finish(). */
 uint64_t viv__cksum_add(uint64_t acc, const uint8_t *p, size_t n);
 
+/* Copy n bytes from src to dst (as memcpy: any alignment, not overlapping) and add them to a
+ * partial sum, in one pass over the bytes from 256 bytes on (under that, memcpy and then the
+ * sum of the copy cost fewer instructions: cksum.c); off is the offset of the bytes in the
+ * checksummed region, of which only its parity counts. With n 0, src and dst may be NULL.
+ * At an even offset the result is exactly viv__cksum_add(acc, dst, n) after the copy. At an
+ * odd one the bytes are summed as the second and first halves of the region's words (their
+ * sum byte-swapped), so that chunks chain at any cut: with any k,
+ *   viv__cksum_copy(viv__cksum_copy(acc, d, s, k, 0), d + k, s + k, n - k, k)
+ * has the checksum of the n bytes at d summed in one piece from acc. Like viv__cksum_add(),
+ * one call adds at most 0xffff to acc. Used where a payload is copied into a frame that is
+ * checksummed (UDP and TCP sends): the copy and the sum read the bytes once, as Linux's
+ * csum_partial_copy does. */
+uint64_t viv__cksum_copy(uint64_t acc, uint8_t *dst, const uint8_t *src, size_t n, size_t off);
+
 /* Fold a partial sum to 16 bits and complement it: the value for the checksum field. */
 uint16_t viv__cksum_finish(uint64_t acc);
 
@@ -54,6 +68,10 @@ int viv__cksum_path_available(viv_cksum_path path);
  * under 64 with the scalar one); a path that is not available falls back to
  * viv__cksum_add(). */
 uint64_t viv__cksum_add_via(viv_cksum_path path, uint64_t acc, const uint8_t *p, size_t n);
+
+/* viv__cksum_copy() through the given path at any length, as viv__cksum_add_via(). */
+uint64_t viv__cksum_copy_via(viv_cksum_path path, uint64_t acc, uint8_t *dst, const uint8_t *src,
+                             size_t n, size_t off);
 
 /* RFC 1624 incremental update: the new checksum field after one 16-bit word covered by it
  * changes from old_word to new_word, by HC' = ~(~HC + ~m + m') (equation 3). */

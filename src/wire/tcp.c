@@ -282,13 +282,20 @@ void viv__tcp_tpl_init(viv__tcp_tpl *t, viv_ip4_t src_ip, uint16_t src_port, viv
 
 void viv__tcp_tpl_emit(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uint8_t *buf)
 {
+    viv__tcp_tpl_emit_sum(t, r, buf,
+                          r->payload_len ? viv__cksum_add(0, buf + t->len, r->payload_len) : 0);
+}
+
+void viv__tcp_tpl_emit_sum(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uint8_t *buf,
+                           uint64_t payload_sum)
+{
     /* The sum of the header's words is the template's and the fields', so the header is not
-     * summed again: only the payload is. The one's complement sum does not depend on how the
-     * words are grouped, and a 32-bit field counts as its two halves (2^16 is 1 modulo
-     * 0xffff), so the fields are added whole; the sum is never zero (the protocol is in it),
-     * so its fold is the one a word-by-word sum gives. */
+     * summed again, and the payload's sum comes from the caller. The one's complement sum
+     * does not depend on how the words are grouped, and a 32-bit field counts as its two
+     * halves (2^16 is 1 modulo 0xffff), so the fields are added whole; the sum is never zero
+     * (the protocol is in it), so its fold is the one a word-by-word sum gives. */
     uint64_t acc = t->sum + t->len + (uint64_t)r->payload_len + r->flags + (uint64_t)r->seq +
-                   r->ack + r->window;
+                   r->ack + r->window + payload_sum;
     if (t->len == TCP_OFF_OPTIONS + 12) {
         memcpy(buf, t->b, TCP_OFF_OPTIONS + 12);
         viv_wr32be(buf + TCP_OFF_OPTIONS + 4, r->tsval);
@@ -301,7 +308,5 @@ void viv__tcp_tpl_emit(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uin
     viv_wr32be(buf + TCP_OFF_ACK, r->ack);
     buf[TCP_OFF_FLAGS] = r->flags;
     viv_wr16be(buf + TCP_OFF_WINDOW, r->window);
-    if (r->payload_len)
-        acc = viv__cksum_add(acc, buf + t->len, r->payload_len);
     viv_wr16be(buf + TCP_OFF_CKSUM, viv__cksum_finish(acc));
 }

@@ -115,4 +115,11 @@ void viv__tcp_tpl_init(viv__tcp_tpl *t, viv_ip4_t src_ip, uint16_t src_port, viv
  * same), no urgent pointer, and a length that fits (t->len + payload_len <= 65535). */
 void viv__tcp_tpl_emit(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uint8_t *buf);
 
+/* viv__tcp_tpl_emit for a caller that has summed the payload already: payload_sum is the
+ * partial sum of the r->payload_len bytes at buf + t->len from 0 (viv__cksum_add(0, ...), or
+ * viv__cksum_copy(0, ...) of the copy that put them there; 0 without payload). The same
+ * bytes and checksum. */
+void viv__tcp_tpl_emit_sum(const viv__tcp_tpl *t, const struct viv__tcp_repr *r, uint8_t *buf,
+                           uint64_t payload_sum);
+
 #endif

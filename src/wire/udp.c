@@ -50,6 +50,16 @@ int viv__udp_emit(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst
                   size_t len)
 {
     size_t ulen = VIV__UDP_HDR_LEN + (size_t)r->payload_len;
+    if (ulen > 0xffffu || len != ulen)
+        return viv__udp_emit_sum(r, src_ip, dst_ip, buf, len, 0); /* its error */
+    return viv__udp_emit_sum(r, src_ip, dst_ip, buf, len,
+                             viv__cksum_add(0, buf + VIV__UDP_HDR_LEN, r->payload_len));
+}
+
+int viv__udp_emit_sum(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip,
+                      uint8_t *buf, size_t len, uint64_t payload_sum)
+{
+    size_t ulen = VIV__UDP_HDR_LEN + (size_t)r->payload_len;
     if (ulen > 0xffffu)
         return VIV__W_MALFORMED;
     if (len != ulen)
@@ -58,8 +68,12 @@ int viv__udp_emit(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst
     viv_wr16be(buf + UDP_OFF_DST, r->dst_port);
     viv_wr16be(buf + UDP_OFF_LEN, (uint16_t)ulen);
     viv_wr16be(buf + UDP_OFF_CKSUM, 0);
-    uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, (uint16_t)ulen);
-    uint16_t ck = viv__cksum_finish(viv__cksum_add(acc, buf, ulen));
+    /* The header's words are summed from the fields (the checksum field is 0), not read back
+     * from buf; the sum is never zero (the protocol is in it), so its fold is the one a
+     * word-by-word sum gives. */
+    uint64_t acc = viv__cksum_pseudo(src_ip, dst_ip, VIV__IP_PROTO_UDP, (uint16_t)ulen) +
+                   r->src_port + r->dst_port + ulen + payload_sum;
+    uint16_t ck = viv__cksum_finish(acc);
     viv_wr16be(buf + UDP_OFF_CKSUM, ck == 0 ? 0xffff : ck);
     return VIV__W_OK;
 }

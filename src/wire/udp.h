@@ -36,4 +36,10 @@ size_t viv__udp_len(const struct viv__udp_repr *r);
 int viv__udp_emit(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip, uint8_t *buf,
                   size_t len);
 
+/* viv__udp_emit() for a caller that has summed the payload already: payload_sum is the
+ * partial sum of the r->payload_len bytes at buf + 8 from 0 (viv__cksum_add(0, ...), or
+ * viv__cksum_copy(0, ...) of the copy that put them there); the checksum is the same. */
+int viv__udp_emit_sum(const struct viv__udp_repr *r, viv_ip4_t src_ip, viv_ip4_t dst_ip,
+                      uint8_t *buf, size_t len, uint64_t payload_sum);
+
 #endif

@@ -2,7 +2,9 @@
  * at every length and alignment (random data of four shapes to 2,000 bytes, from a partial
  * sum and in two chunks), zero versus 0xffff, chaining, the pseudo-header, RFC 1624
  * updates, and every way of summing (scalar, SSE2, AVX2) against the reference to 4,096
- * bytes at 16 alignments and across the vector forms' blocks. */
+ * bytes at 16 alignments and across the vector forms' blocks; copying and summing in one pass
+ * (viv__cksum_copy) against the sum, at every length and alignment, and in pieces cut at odd
+ * offsets. */
 #include "wire_test.h"
 
 /* The obvious implementation, one 16-bit word at a time, as a reference. */
@@ -341,6 +343,130 @@ static void test_cksum__every_path_matches_reference_across_blocks(void **state)
     free(b);
 }
 
+/* viv__cksum_copy() and each way of copying and summing, at every length 0..2,100 (past a
+ * full-sized TCP segment's 1,448 and both vector thresholds) with source and destination at
+ * 16 alignments each (not the same ones): the destination holds the source's bytes, not one
+ * byte around it changes, and the partial sum is exactly viv__cksum_add()'s on the
+ * destination, on random, all-0xff and all-zero bytes, from a random partial sum. */
+static void test_cksum__copy_matches_add_at_every_length_and_alignment(void **state)
+{
+    (void)state;
+    enum { MAXN = 2100, MAXALIGN = 16, GUARD = 8 };
+    static uint8_t src[MAXN + MAXALIGN], dst[GUARD + MAXALIGN + MAXN + GUARD];
+    uint64_t x = 0x2545f4914f6cdd1du;
+    uint64_t cases = 0, paths_run = 0;
+    for (int shape = 0; shape < 3; shape++) {
+        for (size_t i = 0; i < sizeof src; i++)
+            src[i] = shape == 0 ? (uint8_t)xorshift64(&x) : shape == 1 ? 0xff : 0x00;
+        for (size_t n = 0; n <= MAXN; n++) {
+            for (size_t align = 0; align < MAXALIGN; align++) {
+                /* The source ends exactly at the end of its allocation: ASan sees any read
+                 * past it. */
+                uint8_t *sbuf = malloc(align + n + 1);
+                assert_non_null(sbuf);
+                uint8_t *s = sbuf + align;
+                memcpy(s, src + (n * 5 + align) % MAXALIGN, n);
+                size_t dalign = (align * 7 + n) % MAXALIGN;
+                uint8_t *d = dst + GUARD + dalign;
+                uint64_t r = xorshift64(&x);
+                uint64_t acc = r % 4 == 0 ? 0 : r % 4 == 1 ? (r >> 8) % 0x30000u : r >> 16;
+                uint64_t want = viv__cksum_add(acc, s, n);
+                for (int path = -1; path <= VIV_CKSUM_AVX2; path++) {
+                    if (path >= 0 && !viv__cksum_path_available((viv_cksum_path)path))
+                        continue;
+                    memset(d - GUARD, 0xa5, n + 2 * GUARD);
+                    uint64_t got = path < 0 ? viv__cksum_copy(acc, d, s, n, 0)
+                                            : viv__cksum_copy_via((viv_cksum_path)path, acc, d,
+                                                                  s, n, 0);
+                    assert_int_equal(got, want);
+                    if (n)
+                        assert_memory_equal(d, s, n);
+                    for (size_t g = 1; g <= GUARD; g++) {
+                        assert_int_equal(d[-(ptrdiff_t)g], 0xa5);
+                        assert_int_equal(d[n + g - 1], 0xa5);
+                    }
+                    paths_run++;
+                }
+                free(sbuf);
+                cases++;
+            }
+        }
+    }
+    assert_int_equal(cases, 3 * (MAXN + 1) * MAXALIGN);
+#if defined(VIV_CKSUM_PORTABLE) || !defined(__x86_64__)
+    assert_int_equal(paths_run, 2 * cases); /* viv__cksum_copy and the portable form */
+#else
+    assert_true(paths_run >= 3 * cases); /* and the chain and SSE2 at least */
+#endif
+}
+
+/* A region copied in pieces cut anywhere, odd cuts included (a ring that wraps in the middle
+ * of a payload), has the checksum of the region summed in one piece: two pieces cut at every
+ * point of 0..300 and around 1,448, three pieces with odd middles, by every path; and one
+ * piece at an odd offset sums as the same bytes behind one zero byte. */
+static void test_cksum__copy_chains_at_odd_offsets(void **state)
+{
+    (void)state;
+    enum { N = 1500 };
+    uint8_t *s = malloc(N + 1), *d = malloc(N + 1);
+    assert_non_null(s);
+    assert_non_null(d);
+    uint64_t x = 777;
+    for (int shape = 0; shape < 2; shape++) {
+        for (size_t i = 0; i < N + 1; i++)
+            s[i] = shape ? (uint8_t)xorshift64(&x) : 0xff;
+        for (size_t len = N - 1; len <= N; len++) {
+            uint16_t want = ref_cksum64(s, len, 0x1234);
+            for (size_t k = 0; k <= len; k = k < 300 ? k + 1 : k < 1440 ? 1440 : k + 1) {
+                for (int path = -1; path <= VIV_CKSUM_AVX2; path++) {
+                    memset(d, 0, N + 1);
+                    uint64_t acc;
+                    if (path < 0) {
+                        acc = viv__cksum_copy(0x1234, d, s, k, 0);
+                        acc = viv__cksum_copy(acc, d + k, s + k, len - k, k);
+                    } else {
+                        viv_cksum_path pa = (viv_cksum_path)path;
+                        acc = viv__cksum_copy_via(pa, 0x1234, d, s, k, 0);
+                        acc = viv__cksum_copy_via(pa, acc, d + k, s + k, len - k, k);
+                    }
+                    assert_int_equal(viv__cksum_finish(acc), want);
+                    assert_memory_equal(d, s, len);
+                }
+            }
+            /* Three pieces: 0..a, a..b, b..len, with a and b odd and even. */
+            for (size_t a = 1; a < 40; a += 3) {
+                for (size_t b = a + 250; b < a + 300; b += 7) {
+                    uint64_t acc = viv__cksum_copy(0x1234, d, s, a, 0);
+                    acc = viv__cksum_copy(acc, d + a, s + a, b - a, a);
+                    acc = viv__cksum_copy(acc, d + b, s + b, len - b, b);
+                    assert_int_equal(viv__cksum_finish(acc), want);
+                }
+            }
+        }
+        /* One piece at an odd offset: the bytes behind a zero byte. */
+        uint8_t *z = malloc(N + 2);
+        assert_non_null(z);
+        for (size_t n = 0; n <= N; n += n < 70 ? 1 : 97) {
+            z[0] = 0;
+            memcpy(z + 1, s, n);
+            uint64_t acc = viv__cksum_copy(5, d, s, n, 1);
+            assert_int_equal(viv__cksum_finish(acc), ref_cksum64(z, n + 1, 5));
+            assert_int_equal(viv__cksum_copy(5, d, s, n, 3), acc); /* only the parity counts */
+        }
+        free(z);
+    }
+    /* No bytes: nothing is read or written, NULL pointers included. */
+    assert_int_equal(viv__cksum_copy(0x1234, NULL, NULL, 0, 0), 0x1234);
+    assert_int_equal(viv__cksum_copy(0x1234, NULL, NULL, 0, 1), 0x1234);
+    /* Zero bytes at an odd offset add nothing: the sum stays zero (0xffff), not 0xffff's
+     * complement. */
+    memset(s, 0, N);
+    assert_int_equal(viv__cksum_copy(0, d, s, N, 1), 0);
+    assert_int_equal(viv__cksum_finish(viv__cksum_copy(0, d, s, N, 1)), 0xffff);
+    free(s);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +481,8 @@ int main(void)
         cmocka_unit_test(test_cksum__incremental_update_matches_recompute),
         cmocka_unit_test(test_cksum__every_path_matches_reference_to_4096_bytes),
         cmocka_unit_test(test_cksum__every_path_matches_reference_across_blocks),
+        cmocka_unit_test(test_cksum__copy_matches_add_at_every_length_and_alignment),
+        cmocka_unit_test(test_cksum__copy_chains_at_odd_offsets),
     };
     return cmocka_run_group_tests_name("wire/cksum", tests, NULL, NULL);
 }

@@ -58,6 +58,11 @@ static void test_udp__round_trip(void **state)
         assert_int_equal(p.src_port, r.src_port);
         assert_int_equal(p.dst_port, 65535);
         assert_int_equal(p.payload_len, plen);
+        /* The same bytes from a payload copied and summed in one pass. */
+        uint8_t c[8 + 300];
+        uint64_t sum = viv__cksum_copy(0, c + 8, buf + 8, plen, 0);
+        assert_int_equal(viv__udp_emit_sum(&r, SRC, DST, c, 8u + plen, sum), VIV__W_OK);
+        assert_memory_equal(c, buf, 8u + plen);
     }
 }
 
@@ -68,6 +73,10 @@ static void test_udp__computed_zero_is_sent_as_ffff(void **state)
     uint8_t buf[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0xeb, 0xc9};
     assert_int_equal(viv__udp_emit(&r, SRC, DST, buf, 10), VIV__W_OK);
     assert_memory_equal(buf, UDP_CKSUM_ZERO, 10);
+    uint8_t c[10];
+    uint64_t sum = viv__cksum_copy(0, c + 8, buf + 8, 2, 0);
+    assert_int_equal(viv__udp_emit_sum(&r, SRC, DST, c, 10, sum), VIV__W_OK);
+    assert_memory_equal(c, UDP_CKSUM_ZERO, 10);
     assert_int_equal(viv__udp_parse(buf, 10, SRC, DST, &p), VIV__W_OK);
 }
 

@@ -2,8 +2,6 @@
  * backward-shift deletion) that grows up to the configured capacity. Hashing only finds
  * entries: every listing is sorted, so nothing depends on hash order. Aging is lazy: an entry
  * older than the aging time is treated as absent and removed when next touched. */
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,20 +18,6 @@ typedef struct macslot {
 
 #define USED (UINT64_C(1) << 63)
 
-/* Where a flood's frame out of one port will arrive: the peer port and its node, kept so
- * that the flood can ask for the lines their reception reads first while it sends, long
- * before the arrivals run. The link direction leaving the port when they were taken (`out`)
- * tells whether they are current: a port whose link changed takes them again from the new
- * link, as does one that lost carrier (switch_link_change). They are addresses to prefetch,
- * kept as integers and never read through: an entry gone stale (a link cut, freed, and
- * another made at its address and plugged in the same port) costs a useless prefetch,
- * nothing else, so a run is the same whatever they hold. */
-typedef struct floodpeer {
-    uintptr_t out;  /* the port's out when taken (0: not taken) */
-    uintptr_t port; /* the peer port */
-    uintptr_t node; /* its node */
-} floodpeer;
-
 struct viv_switch {
     struct viv_node node;
     viv_time_t aging;
@@ -41,7 +25,6 @@ struct viv_switch {
     macslot *slots;
     uint32_t nslots; /* power of two */
     uint32_t count;
-    floodpeer *peers; /* one per port (a switch's ports are fixed at creation) */
     viv_switch_stats_t st;
 };
 
@@ -183,44 +166,16 @@ static uint64_t mac48(const uint8_t *p)
     return (uint64_t)viv_rd16be(p) << 32 | viv_rd32be(p + 2);
 }
 
-/* Take port p's flood peer afresh from its link (plugged: p->out is set). */
-static VIV__NOINLINE void floodpeer_take(floodpeer *e, struct viv_port *p)
-{
-    viv_port_t *a = viv_link_port(p->link, 0);
-    const struct viv_port *peer = a == p ? viv_link_port(p->link, 1) : a;
-    e->out = (uintptr_t)p->out;
-    e->port = (uintptr_t)peer;
-    e->node = (uintptr_t)peer->node;
-}
-
-/* Ask for the lines port p's arrival will read first: the peer port's (index, node, taps,
- * the rx counters: bytes 4..64) and its node's last ones with what follows them (sim, ops,
- * up, and the fields a host decides a flooded ARP packet from: l3.h puts them right after
- * the node, to 48 bytes past it). The arrivals of a flood run together after the
- * serialisation and propagation delays; in a large network each of those lines is a miss
- * then, waited for in turn (the port's, then the node's), while here they are asked for
- * port after port, with no wait. Hints only. */
-static inline void floodpeer_prefetch(floodpeer *e, struct viv_port *p)
-{
-    if (VIV__UNLIKELY(e->out != (uintptr_t)p->out))
-        floodpeer_take(e, p);
-    VIV__PREFETCH((const void *)(e->port + 4));
-    VIV__PREFETCH((const void *)(e->port + 63));
-    VIV__PREFETCH((const void *)(e->node + offsetof(struct viv_node, sim)));
-    VIV__PREFETCH((const void *)(e->node + sizeof(struct viv_node) + 47));
-}
-
 /* One port of a flood from a switch that is up and untraced: every port but the ingress and
  * those with no link (skipped, not counted) sends by viv__port_send's common way, with no
  * check of the node per port; a port with taps takes viv__port_send. */
 static inline void flood_port(struct viv_node *n, const struct viv_port *in, struct viv_port *p,
-                              floodpeer *e, viv__frame *f)
+                              viv__frame *f)
 {
     viv__schedule_prefetch(n->sim); /* each send schedules one arrival */
     viv__linkdir *d = p->out;
     if (p == in || !d)
         return;
-    floodpeer_prefetch(e, p);
     viv__frame_ref(f);
     if (VIV__UNLIKELY(p->taps)) {
         viv__port_send(p, f);
@@ -284,12 +239,10 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
         return;
     }
     /* The switch is up (a frame arrived) and nobody traces: checked once, not per port.
-     * The ports' lines are asked for ahead (four ports ahead, their directions two ahead),
-     * and each peer's as its port sends; the last four ports take a second loop, so that
-     * the first tests no bounds. */
+     * The ports' lines are asked for ahead (four ports ahead, their directions two ahead);
+     * the last four ports take a second loop, so that the first tests no bounds. */
     uint32_t nports = n->nports;
     struct viv_port **ports = n->ports;
-    floodpeer *peers = sw->peers;
     uint32_t i = 0;
     if (nports > 2) {
         viv__port_prefetch_out(ports[0]);
@@ -298,12 +251,12 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
     for (; i + 4 < nports; i++) {
         viv__port_prefetch(ports[i + 4]);
         viv__port_prefetch_out(ports[i + 2]);
-        flood_port(n, in, ports[i], &peers[i], f);
+        flood_port(n, in, ports[i], f);
     }
     for (; i < nports; i++) {
         if (i + 2 < nports)
             viv__port_prefetch_out(ports[i + 2]);
-        flood_port(n, in, ports[i], &peers[i], f);
+        flood_port(n, in, ports[i], f);
     }
     viv__frame_unref(n->sim, f);
 }
@@ -357,23 +310,14 @@ static void forget_port(struct viv_switch *sw, uint32_t port)
 
 static void switch_link_change(struct viv_node *n, struct viv_port *p, int up)
 {
-    if (up)
-        return;
-    struct viv_switch *sw = (struct viv_switch *)n;
-    /* Carrier lost: whoever was behind the port may be anywhere now. The link may be going:
-     * the flood takes the port's peer again (a new link at the old one's address would
-     * otherwise look unchanged to it). */
-    forget_port(sw, p->index);
-    if (sw->peers)
-        sw->peers[p->index].out = 0;
+    if (!up) /* carrier lost: whoever was behind the port may be anywhere now */
+        forget_port((struct viv_switch *)n, p->index);
 }
 
 static void switch_destroy(struct viv_node *n)
 {
     struct viv_switch *sw = (struct viv_switch *)n;
     viv__free(n->sim, sw->slots, sw->nslots * sizeof(*sw->slots));
-    viv__free(n->sim, sw->peers, n->nports * sizeof(*sw->peers));
-    sw->peers = NULL;
     /* Freeing the node unplugs its links, which tells this switch its ports lost carrier:
      * the table must read as empty by then. */
     sw->slots = NULL;
@@ -401,11 +345,6 @@ int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
         return viv__err(sim, VIV_ENOMEM, "viv_switch_new: out of memory");
     if (viv__node_init(&sw->node, sim, &switch_ops, nports, opts->name) < 0) {
         viv__free(sim, sw, sizeof(*sw));
-        return viv__err(sim, VIV_ENOMEM, "viv_switch_new: out of memory");
-    }
-    sw->peers = viv__zalloc(sim, nports * sizeof(*sw->peers));
-    if (!sw->peers) {
-        viv__node_free(&sw->node, sizeof(*sw));
         return viv__err(sim, VIV_ENOMEM, "viv_switch_new: out of memory");
     }
     sw->aging = opts->aging_ns ? opts->aging_ns : VIV_S(300);

@@ -931,14 +931,13 @@ static void flood_once(viv_sim_t *sim, l2t_station *st, uint32_t total, uint32_t
     }
 }
 
-/* A switch keeps, per port, where a flood out of it arrives (the peer port and node), to ask
- * for their lines while it floods (switch.c, floodpeer). Those are hints: a flood after
- * every way a port's peer can change reaches exactly the stations plugged in then, each
- * once, at the same instant. Twelve ports, so that the flood's loop with look-ahead and its
- * last four ports both see changed peers: a station freed with its link (carrier lost), a
- * link freed and another station plugged in its place, a port that never flooded before,
- * and a link whose direction into the switch was cut and that flooded while cut, then freed
- * (no carrier to lose: the switch is not told) with a new station plugged in its place. */
+/* A flood after every way a port's peer can change reaches exactly the stations plugged in
+ * then, each once, at the same instant. Twelve ports, so that the flood's loop with
+ * look-ahead and its last four ports both see changed peers: a station freed with its link
+ * (carrier lost), a link freed and another station plugged in its place (perhaps at the old
+ * link's address), a port that never flooded before, and a link whose direction into the
+ * switch was cut and that flooded while cut, then freed (no carrier to lose: the switch is
+ * not told) with a new station plugged in its place. */
 static void test_switch__flood_reaches_the_peers_plugged_in_now(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);

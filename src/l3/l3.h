@@ -223,9 +223,9 @@ struct viv_host {
      * that a scan of the interfaces is as fast and a host pays no memory for it. */
     viv__map addr_index;
     viv__iface iface0; /* the first interface, in the host (host.c) */
-    /* The options before the counters: the merge above reads opts.arp_gc_stale_ns (aging)
-     * and counts st.rx_frames and st.arp_rx, 40 bytes from the first to the last, on one
-     * or two lines (on three before). */
+    /* The options before the counters: a merge into the only entry (arp_idle_first's
+     * comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames and st.arp_rx,
+     * 40 bytes from the first to the last: one line or two (two or three apart). */
     viv_host_opts opts; /* defaults resolved; name not kept */
     viv_ip_stats_t st;
     uint8_t forwarding;

@@ -206,6 +206,11 @@ struct viv_host {
     /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
      * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
     uint64_t arp_heard;
+    /* Idle entries, least recently touched first: here, after the fields above, so that a
+     * merge into the only entry (a host hearing its gateway ask for another, about a sixth
+     * of a LAN's flooded ARP packets) finds them on the lines it has already (three times
+     * in four: the host is 16-byte aligned), not one more. */
+    viv__arp *arp_idle_first, *arp_idle_last;
     viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     viv__iface *iface0_slot;
     uint32_t nifaces, ifaces_cap;
@@ -218,8 +223,11 @@ struct viv_host {
      * that a scan of the interfaces is as fast and a host pays no memory for it. */
     viv__map addr_index;
     viv__iface iface0; /* the first interface, in the host (host.c) */
-    viv_ip_stats_t st;
+    /* The options before the counters: a merge into the only entry (arp_idle_first's
+     * comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames and st.arp_rx,
+     * 40 bytes from the first to the last: one line or two (two or three apart). */
     viv_host_opts opts; /* defaults resolved; name not kept */
+    viv_ip_stats_t st;
     uint8_t forwarding;
     uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
     /* The low bits every directed broadcast address of the host has set (the host part of
@@ -233,7 +241,6 @@ struct viv_host {
     viv__map arp_map; /* iface << 32 | ip -> viv__arp: every entry while there are two or
                          more (arp.c), none before */
     viv__arp *arp_last;
-    viv__arp *arp_idle_first, *arp_idle_last; /* idle entries, least recently touched first */
     const viv__l4_proto *l4[VIV__MAX_L4]; /* viv__transports */
     void *l4_ctx[VIV__MAX_L4];             /* this host's state for each (NULL: none yet) */
     viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */

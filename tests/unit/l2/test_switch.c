@@ -905,6 +905,84 @@ static void test_switch__large_table_lists_by_port_then_mac(void **state)
     lan_fini(&n);
 }
 
+/* A flood: station `from` sends a broadcast with sequence number seq; every station in
+ * `want` (count of them) receives it once, at the same instant, and nobody else does
+ * (stations[] of total entries). */
+static void flood_once(viv_sim_t *sim, l2t_station *st, uint32_t total, uint32_t from,
+                       uint32_t seq, const uint32_t *want, uint32_t count)
+{
+    size_t before[16];
+    assert_true(total <= 16);
+    for (uint32_t i = 0; i < total; i++)
+        before[i] = st[i].n;
+    viv_mac_t bcast = l2t_broadcast();
+    viv_time_t t0 = viv_sim_now(sim);
+    l2t_send(&st[from], &bcast, 100, seq);
+    assert_int_equal(viv_sim_run(sim), 0);
+    for (uint32_t i = 0; i < total; i++) {
+        int wanted = 0;
+        for (uint32_t k = 0; k < count; k++)
+            wanted |= want[k] == i;
+        assert_int_equal(st[i].n, before[i] + (size_t)wanted);
+        if (wanted) {
+            assert_int_equal(st[i].rx[st[i].n - 1].seq, seq);
+            assert_int_equal(st[i].rx[st[i].n - 1].t, t0 + 2 * SER100);
+        }
+    }
+}
+
+/* A flood after every way a port's peer can change reaches exactly the stations plugged in
+ * then, each once, at the same instant. Twelve ports, so that the flood's loop with
+ * look-ahead and its last four ports both see changed peers: a station freed with its link
+ * (carrier lost), a link freed and another station plugged in its place (perhaps at the old
+ * link's address), a port that never flooded before, and a link whose direction into the
+ * switch was cut and that flooded while cut, then freed (no carrier to lose: the switch is
+ * not told) with a new station plugged in its place. */
+static void test_switch__flood_reaches_the_peers_plugged_in_now(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { P = 12 };
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, P, NULL), 0);
+    l2t_station s[P + 3];
+    viv_link_t *l[P];
+    for (uint32_t i = 0; i < P + 3; i++)
+        l2t_station_init(&s[i], sim, i + 1, 1);
+    for (uint32_t i = 0; i < P - 1; i++) /* port 11 stays free for now */
+        l[i] = l2t_link(sim, l2t_port(&s[i], 0), viv_switch_port(sw, i), NULL);
+    flood_once(sim, s, P + 3, 0, 1, (const uint32_t[]){1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 10);
+
+    /* Port 5: its station freed (its link with it). Port 7: the link freed, station 12
+     * plugged in (perhaps at the old link's address). Port 10: cut into the switch (the way
+     * out still carries the flood). Port 11: station 13, for the first time. */
+    viv_device_free(s[5].dev);
+    s[5].dev = NULL;
+    viv_link_free(l[7]);
+    l[7] = l2t_link(sim, l2t_port(&s[12], 0), viv_switch_port(sw, 7), NULL);
+    assert_int_equal(viv_link_set_up(l[10], VIV_LINK_AB, 0), 0);
+    l[11] = l2t_link(sim, l2t_port(&s[13], 0), viv_switch_port(sw, 11), NULL);
+    flood_once(sim, s, P + 3, 3, 2, (const uint32_t[]){0, 1, 2, 4, 6, 8, 9, 10, 12, 13}, 10);
+
+    /* Port 10's link freed and station 14 plugged in its place. */
+    viv_link_free(l[10]);
+    l[10] = l2t_link(sim, l2t_port(&s[14], 0), viv_switch_port(sw, 10), NULL);
+    flood_once(sim, s, P + 3, 3, 3, (const uint32_t[]){0, 1, 2, 4, 6, 8, 9, 12, 13, 14}, 10);
+
+    /* Ports: the first flood out of 1..10, the other two out of every port with a link but
+     * 3 (port 5 has none: skipped, not counted). */
+    const uint64_t tx[P] = {2, 3, 3, 1, 3, 1, 3, 3, 3, 3, 3, 2};
+    for (uint32_t p = 0; p < P; p++) {
+        viv_port_stats_t ps = l2t_pstats(viv_switch_port(sw, p));
+        assert_int_equal(ps.tx_frames, tx[p]);
+        assert_int_equal(ps.drop_unplugged, 0);
+    }
+    viv_switch_stats_t st = sstats(sw);
+    assert_int_equal(st.flooded, 3);
+    assert_int_equal(st.rx_frames, 3);
+    for (uint32_t i = 0; i < P + 3; i++)
+        l2t_station_fini(&s[i]);
+}
+
 static void test_switch__free_with_frames_in_flight_leaks_nothing(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -987,6 +1065,7 @@ int main(void)
         T(test_switch__text_table),
         T(test_switch__large_table_survives_purges),
         T(test_switch__large_table_lists_by_port_then_mac),
+        T(test_switch__flood_reaches_the_peers_plugged_in_now),
         T(test_switch__free_with_frames_in_flight_leaks_nothing),
         T(test_switch__a_frame_corrupted_on_the_way_in_is_digested_again),
     };

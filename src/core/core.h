@@ -22,6 +22,11 @@
 /* Ask for the cache line holding p ahead of its use (a hint: no fault, no effect on the
  * run). For memory the next events will touch, in networks larger than the caches. */
 #define VIV__PREFETCH(p) __builtin_prefetch(p)
+/* Make the optimiser forget what it knows of integer x's value (no instruction): a
+ * condition computed into x is then used as a number, for selects without a branch, rather
+ * than turned back into jumps (which it does even to a plain `c ? a : b` when it has
+ * branched on c nearby). For conditions no predictor learns. */
+#define VIV__OPAQUE(x) __asm__("" : "+r"(x))
 /* Tell the optimiser a condition that always holds (checked by assert in debug builds). */
 #define VIV__ASSUME(x)                                                                      \
     do {                                                                                   \
@@ -31,6 +36,7 @@
     } while (0)
 #else
 #define VIV__PREFETCH(p) ((void)(p))
+#define VIV__OPAQUE(x) ((void)0)
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)

@@ -70,6 +70,7 @@
 #define VIV__QNIL UINT32_MAX
 /* The sentinel slot (see above): the end of a bucket's list. */
 #define VIV__QEND 0u
+_Static_assert(VIV__QEND == 0, "the push masks a link with it");
 
 /* One slot of the event table. The simulation owns fn, user, gen and owner; the queue owns
  * next and same while the slot is queued (the simulation reuses next for its free list). A
@@ -188,27 +189,32 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
         return;
     }
     viv__sched_bucket *bk = &q->bucket[b];
-    uint32_t h = bk->head;
+    uint32_t h = bk->head, tl = bk->tail;
     e->same = VIV__QNIL;
-    if (t < ev[h].time) {
-        /* Before the bucket's first time (an empty bucket's is the sentinel's). */
-        e->next = h;
-        bk->head = slot;
-        if (h == VIV__QEND)
-            bk->tail = slot;
-    } else {
-        uint32_t tl = bk->tail;
-        if (VIV__UNLIKELY(t <= ev[tl].time)) {
-            /* At or before the bucket's last time: out of line (a loop here would cost
-             * every push the registers it needs). */
-            viv__sched_push_slow(sim, q, ev, b, slot, t);
-            return;
-        }
-        /* After the bucket's last time. */
-        ev[tl].next = slot;
-        e->next = VIV__QEND;
-        bk->tail = slot;
+    /* Before the bucket's first time (an empty bucket's is the sentinel's), or after its
+     * last: a link at one end. An empty bucket's tail is stale (a slot that was its last,
+     * or the sentinel), but a slot of the table all the same, and first holds then. Which
+     * end depends on where a random time falls, which no predictor learns: the two are
+     * told apart by selects, not branches (as branches, 0.74 mispredictions per hold
+     * event, a third of its time; docs/performance.md, wip/hold), and only the rare
+     * case between them branches. Each select has its own copy of the condition: with
+     * one, the optimiser makes them a branch again. */
+    uint32_t first = t < ev[h].time, last = t > ev[tl].time;
+    VIV__OPAQUE(first);
+    VIV__OPAQUE(last);
+    if (VIV__UNLIKELY(!(first | last))) {
+        /* Between the bucket's first and last times, both included: out of line (a loop
+         * here would cost every push the registers it needs). */
+        viv__sched_push_slow(sim, q, ev, b, slot, t);
+        return;
     }
+    uint32_t f1 = first, f2 = first;
+    VIV__OPAQUE(f1);
+    VIV__OPAQUE(f2);
+    uint32_t *link = f1 ? &bk->head : &ev[tl].next;
+    *link = slot;
+    e->next = h & (0u - f2); /* before the first: h, else VIV__QEND (0) */
+    bk->tail = first & (h != VIV__QEND) ? tl : slot; /* slot, unless it went first of many */
     q->len++;
 }
 /* Take queued slot ev[slot] out of the queue. Never fails. */

@@ -26,7 +26,7 @@
  * condition computed into x is then used as a number, for selects without a branch, rather
  * than turned back into jumps (which it does even to a plain `c ? a : b` when it has
  * branched on c nearby). For conditions no predictor learns. */
-#define VIV__OPAQUE(x) __asm__("" : "+r"(x))
+#define VIV__OPAQUE(x) __asm__ volatile("" : "+r"(x)) /* volatile: never merged */
 /* Tell the optimiser a condition that always holds (checked by assert in debug builds). */
 #define VIV__ASSUME(x)                                                                      \
     do {                                                                                   \

@@ -329,10 +329,11 @@ int viv__owner_new(viv_sim_t *sim, uint32_t *id_out);
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user);
 /* Fill free slot `slot` (off the free list) with fn(user) at `at` as the event *seq of owner
- * (and count it), name it in *id_out (if not NULL), and queue it. Inline for the transmit
- * path (a link's arrival, the push of every frame on every wire), whose owner is never an
- * observer: it takes the free slot itself and calls this with no test of the owner's kind. */
-static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
+ * (and count it) and name it in *id_out (if not NULL); viv__schedule_slot also queues it.
+ * Inline for the transmit path (a link's arrival, the push of every frame on every wire),
+ * whose owner is never an observer: it takes the free slot itself and calls this with no
+ * test of the owner's kind. */
+static inline void viv__schedule_fill(viv_sim_t *sim, uint32_t slot, uint32_t owner,
                                       uint64_t *seq, viv_event_id *id_out, viv_time_t at,
                                       viv_event_fn fn, void *user)
 {
@@ -345,6 +346,12 @@ static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t ow
     e->seq = (*seq)++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
+}
+static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
+                                      uint64_t *seq, viv_event_id *id_out, viv_time_t at,
+                                      viv_event_fn fn, void *user)
+{
+    viv__schedule_fill(sim, slot, owner, seq, id_out, at, fn, user);
     viv__sched_push(sim, &sim->q, sim->ev, slot);
 }
 /* Before one of a burst of schedulings (a flood's arrivals): the free slots are a chain

@@ -189,6 +189,47 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
         return;
     }
     viv__sched_bucket *bk = &q->bucket[b];
+    uint32_t h = bk->head;
+    e->same = VIV__QNIL;
+    if (t < ev[h].time) {
+        /* Before the bucket's first time (an empty bucket's is the sentinel's). */
+        e->next = h;
+        bk->head = slot;
+        if (h == VIV__QEND)
+            bk->tail = slot;
+    } else {
+        uint32_t tl = bk->tail;
+        if (VIV__UNLIKELY(t <= ev[tl].time)) {
+            /* At or before the bucket's last time: out of line (a loop here would cost
+             * every push the registers it needs). */
+            viv__sched_push_slow(sim, q, ev, b, slot, t);
+            return;
+        }
+        /* After the bucket's last time. */
+        ev[tl].next = slot;
+        e->next = VIV__QEND;
+        bk->tail = slot;
+    }
+    q->len++;
+}
+/* The same for an event whose time follows no pattern a branch predictor learns: the
+ * program's own events (viv_sim_schedule_at, _after), which may come from any distribution
+ * (the hold model's are exponential). Its common cases take no branch that depends on
+ * where the time falls in its bucket, for a dozen instructions more than viv__sched_push;
+ * the library's own events (link arrivals, timers), which mostly append in order and
+ * predict well, take viv__sched_push. */
+static inline void viv__sched_push_rand(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                        uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint64_t t = e->time;
+    assert(t != UINT64_MAX && slot != VIV__QEND); /* the sentinel's */
+    uint32_t b = (uint32_t)(t >> q->shift) & q->mask;
+    if (VIV__UNLIKELY(t < q->start)) {
+        viv__sched_push_early(sim, q, ev, slot);
+        return;
+    }
+    viv__sched_bucket *bk = &q->bucket[b];
     uint32_t h = bk->head, tl = bk->tail;
     e->same = VIV__QNIL;
     /* Before the bucket's first time (an empty bucket's is the sentinel's), or after its

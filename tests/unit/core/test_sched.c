@@ -311,8 +311,8 @@ static void test_sched__push_rand_pops_as_a_stable_sort(void **state)
 }
 
 /* A push_rand into an emptied bucket reads its stale tail (the slot last in it, reused
- * since) and rewrites that slot's link with what it holds: the slot, queued elsewhere now,
- * keeps its place. */
+ * since) and leaves that slot's link alone: the slot, queued elsewhere now, keeps its
+ * place. */
 static void test_sched__push_rand_into_an_emptied_bucket(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);

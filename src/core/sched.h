@@ -15,9 +15,11 @@
  * last (the common cases: most times are new, or the latest of their day), or at the last
  * time when it sorts after that instant's events (one owner's burst, or a flood through
  * owners made in order), or at the instant the previous push joined (a hint), costs O(1);
- * only a push between two of the bucket's times walks the list. Popping takes the head of the
- * current day's bucket; when that is not due, it scans buckets day by day, and a year with
- * nothing due falls back to a direct search.
+ * only a push between two of the bucket's times walks the list (the program's own events,
+ * whose times may follow any distribution, take viv__sched_push_rand, which tells the first
+ * two cases apart without a branch). Popping takes the head of the current day's bucket;
+ * when that is not due, it scans buckets day by day, and a year with nothing due falls
+ * back to a direct search.
  *
  * The current instant's run. Popping a leader whose instant has other events lays them out
  * at the head of its bucket one after another, in (owner, seq) order, each with no group of

@@ -22,6 +22,11 @@
 /* Ask for the cache line holding p ahead of its use (a hint: no fault, no effect on the
  * run). For memory the next events will touch, in networks larger than the caches. */
 #define VIV__PREFETCH(p) __builtin_prefetch(p)
+/* Make the optimiser forget what it knows of integer x's value (no instruction): a
+ * condition computed into x is then used as a number, for selects without a branch, rather
+ * than turned back into jumps (which it does even to a plain `c ? a : b` when it has
+ * branched on c nearby). For conditions no predictor learns. */
+#define VIV__OPAQUE(x) __asm__ volatile("" : "+r"(x)) /* volatile: never merged */
 /* Tell the optimiser a condition that always holds (checked by assert in debug builds). */
 #define VIV__ASSUME(x)                                                                      \
     do {                                                                                   \
@@ -31,6 +36,7 @@
     } while (0)
 #else
 #define VIV__PREFETCH(p) ((void)(p))
+#define VIV__OPAQUE(x) ((void)0)
 #define VIV__PRINTF(a, b)
 #define VIV__LIKELY(x) (x)
 #define VIV__UNLIKELY(x) (x)
@@ -323,10 +329,11 @@ int viv__owner_new(viv_sim_t *sim, uint32_t *id_out);
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user);
 /* Fill free slot `slot` (off the free list) with fn(user) at `at` as the event *seq of owner
- * (and count it), name it in *id_out (if not NULL), and queue it. Inline for the transmit
- * path (a link's arrival, the push of every frame on every wire), whose owner is never an
- * observer: it takes the free slot itself and calls this with no test of the owner's kind. */
-static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
+ * (and count it) and name it in *id_out (if not NULL); viv__schedule_slot also queues it.
+ * Inline for the transmit path (a link's arrival, the push of every frame on every wire),
+ * whose owner is never an observer: it takes the free slot itself and calls this with no
+ * test of the owner's kind. */
+static inline void viv__schedule_fill(viv_sim_t *sim, uint32_t slot, uint32_t owner,
                                       uint64_t *seq, viv_event_id *id_out, viv_time_t at,
                                       viv_event_fn fn, void *user)
 {
@@ -339,6 +346,12 @@ static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t ow
     e->seq = (*seq)++;
     if (id_out)
         *id_out = (uint64_t)e->gen << 32 | slot;
+}
+static inline void viv__schedule_slot(viv_sim_t *sim, uint32_t slot, uint32_t owner,
+                                      uint64_t *seq, viv_event_id *id_out, viv_time_t at,
+                                      viv_event_fn fn, void *user)
+{
+    viv__schedule_fill(sim, slot, owner, seq, id_out, at, fn, user);
     viv__sched_push(sim, &sim->q, sim->ev, slot);
 }
 /* Before one of a burst of schedulings (a flood's arrivals): the free slots are a chain

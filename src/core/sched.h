@@ -15,9 +15,11 @@
  * last (the common cases: most times are new, or the latest of their day), or at the last
  * time when it sorts after that instant's events (one owner's burst, or a flood through
  * owners made in order), or at the instant the previous push joined (a hint), costs O(1);
- * only a push between two of the bucket's times walks the list. Popping takes the head of the
- * current day's bucket; when that is not due, it scans buckets day by day, and a year with
- * nothing due falls back to a direct search.
+ * only a push between two of the bucket's times walks the list (the program's own events,
+ * whose times may follow any distribution, take viv__sched_push_rand, which tells the first
+ * two cases apart without a branch). Popping takes the head of the current day's bucket;
+ * when that is not due, it scans buckets day by day, and a year with nothing due falls
+ * back to a direct search.
  *
  * The current instant's run. Popping a leader whose instant has other events lays them out
  * at the head of its bucket one after another, in (owner, seq) order, each with no group of
@@ -70,6 +72,7 @@
 #define VIV__QNIL UINT32_MAX
 /* The sentinel slot (see above): the end of a bucket's list. */
 #define VIV__QEND 0u
+_Static_assert(VIV__QEND == 0, "the push masks a link with it");
 
 /* One slot of the event table. The simulation owns fn, user, gen and owner; the queue owns
  * next and same while the slot is queued (the simulation reuses next for its free list). A
@@ -209,6 +212,52 @@ static inline void viv__sched_push(struct viv_sim *sim, viv__sched *q, viv__even
         e->next = VIV__QEND;
         bk->tail = slot;
     }
+    q->len++;
+}
+/* The same for an event whose time follows no pattern a branch predictor learns: the
+ * program's own events (viv_sim_schedule_at, _after), which may come from any distribution
+ * (the hold model's are exponential). Its common cases take no branch that depends on
+ * where the time falls in its bucket, for a dozen instructions more than viv__sched_push;
+ * the library's own events (link arrivals, timers), which mostly append in order and
+ * predict well, take viv__sched_push. */
+static inline void viv__sched_push_rand(struct viv_sim *sim, viv__sched *q, viv__event *ev,
+                                        uint32_t slot)
+{
+    viv__event *e = &ev[slot];
+    uint64_t t = e->time;
+    assert(t != UINT64_MAX && slot != VIV__QEND); /* the sentinel's */
+    uint32_t b = (uint32_t)(t >> q->shift) & q->mask;
+    if (VIV__UNLIKELY(t < q->start)) {
+        viv__sched_push_early(sim, q, ev, slot);
+        return;
+    }
+    viv__sched_bucket *bk = &q->bucket[b];
+    uint32_t h = bk->head, tl = bk->tail;
+    e->same = VIV__QNIL;
+    /* Before the bucket's first time (an empty bucket's is the sentinel's), or after its
+     * last: a link at one end. An empty bucket's tail is stale (a slot that was its last,
+     * or the sentinel), but a slot of the table all the same, and first holds then. Which
+     * end depends on where a random time falls, which no predictor learns: the two are
+     * told apart by selects, not branches (as branches, 0.74 mispredictions per hold
+     * event, a third of its time; docs/performance.md, wip/hold), and only the rare
+     * case between them branches. Each select has its own copy of the condition: with
+     * one, the optimiser makes them a branch again. */
+    uint32_t first = t < ev[h].time, last = t > ev[tl].time;
+    VIV__OPAQUE(first);
+    VIV__OPAQUE(last);
+    if (VIV__UNLIKELY(!(first | last))) {
+        /* Between the bucket's first and last times, both included: out of line (a loop
+         * here would cost every push the registers it needs). */
+        viv__sched_push_slow(sim, q, ev, b, slot, t);
+        return;
+    }
+    uint32_t f1 = first, f2 = first;
+    VIV__OPAQUE(f1);
+    VIV__OPAQUE(f2);
+    uint32_t *link = f1 ? &bk->head : &ev[tl].next;
+    *link = slot;
+    e->next = h & (0u - f2); /* before the first: h, else VIV__QEND (0) */
+    bk->tail = first & (h != VIV__QEND) ? tl : slot; /* slot, unless it went first of many */
     q->len++;
 }
 /* Take queued slot ev[slot] out of the queue. Never fails. */

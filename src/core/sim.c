@@ -351,22 +351,29 @@ static VIV__NOINLINE int schedule_new_slot(viv_sim_t *sim, uint32_t owner, viv_e
 
 /* Queue fn(user) at `at` as the event *seq of owner. Inline: the program's own scheduling
  * (viv_sim_schedule_at, _after) takes it with the owner known, so that its hot path is one
- * function with no test of the owner's kind. */
+ * function with no test of the owner's kind, and with rand set (a constant): its times may
+ * follow any distribution, so the queue places them without branching on where they fall
+ * (viv__sched_push_rand). */
 static inline int schedule_ev(viv_sim_t *sim, uint32_t owner, uint64_t *seq,
-                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user)
+                              viv_event_id *id_out, viv_time_t at, viv_event_fn fn, void *user,
+                              bool rand)
 {
     uint32_t slot = sim->ev_free;
     if (VIV__UNLIKELY(slot == EV_NONE))
         return schedule_new_slot(sim, owner, id_out, at, fn, user);
     sim->ev_free = sim->ev[slot].next;
-    viv__schedule_slot(sim, slot, owner, seq, id_out, at, fn, user);
+    viv__schedule_fill(sim, slot, owner, seq, id_out, at, fn, user);
+    if (rand)
+        viv__sched_push_rand(sim, &sim->q, sim->ev, slot);
+    else
+        viv__sched_push(sim, &sim->q, sim->ev, slot);
     return 0;
 }
 
 int viv__schedule(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out, viv_time_t at,
                   viv_event_fn fn, void *user)
 {
-    return schedule_ev(sim, owner, owner_seq(sim, owner), id_out, at, fn, user);
+    return schedule_ev(sim, owner, owner_seq(sim, owner), id_out, at, fn, user, false);
 }
 
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
@@ -402,7 +409,7 @@ int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at, viv
                         "viv_sim_schedule_at: VIV_TIME_NEVER is not an instant (the last is "
                         "VIV_TIME_MAX)");
     return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out, at,
-                       fn, user);
+                       fn, user, true);
 }
 
 int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t delay,
@@ -416,7 +423,7 @@ int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_time_t dela
                         "viv_sim_schedule_after: now (%llu ns) + %llu ns is past VIV_TIME_MAX",
                         (unsigned long long)sim->now, (unsigned long long)delay);
     return schedule_ev(sim, VIV__OWNER_PROGRAM, &sim->own[VIV__OWNER_PROGRAM].seq, id_out,
-                       sim->now + delay, fn, user);
+                       sim->now + delay, fn, user, true);
 }
 
 int viv_sim_cancel(viv_sim_t *sim, viv_event_id id)

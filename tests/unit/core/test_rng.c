@@ -2,7 +2,11 @@
 #include "viv_test.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "ln_ref.h"
 
 static void test_rng__matches_the_documented_algorithm(void **state)
 {
@@ -95,6 +99,115 @@ static void test_rng__exponential_mean_and_ln_accuracy(void **state)
     assert_true(fabs(viv_ln(4.9406564584124654e-324) - log(4.9406564584124654e-324)) < 1e-12);
 }
 
+/* Whether two doubles have the same bits (NaN included, and -0 told from +0). */
+static bool same_bits(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return x == y;
+}
+
+static double from_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Draws per check of the bit-identity tests: VIV_LN_DRAWS, else 2^22 (the branch wip/hold
+ * ran them with 2^28 as well: docs/performance.md). */
+static uint64_t ln_draws(void)
+{
+    const char *e = getenv("VIV_LN_DRAWS");
+    uint64_t n = e ? strtoull(e, NULL, 10) : 0;
+    return n ? n : UINT64_C(1) << 22;
+}
+
+/* viv_rng_exp enters the logarithm past the tests its argument never needs: every draw must
+ * give the bits of the former -mean * viv_ln(1 - u), from several streams and means, and
+ * at every argument the draw can produce near its ends (u = 0: ln(1) = 0; the least
+ * arguments, n 2^-53 for small n) and around the near-one interval's edge. */
+static void test_rng__exp_gives_the_former_bits(void **state)
+{
+    (void)state;
+    uint64_t n = ln_draws();
+    static const double means[] = {1e6, 1.0, 0.1, 12345.678};
+    for (unsigned m = 0; m < 4; m++) {
+        viv_rng_t a, b;
+        viv_rng_init(&a, 17 + m, m);
+        b = a;
+        for (uint64_t i = 0; i < n / 4; i++) {
+            double x = viv_rng_exp(&a, means[m]);
+            double y = -means[m] * ref_ln(1.0 - viv_rng_uniform(&b));
+            if (!same_bits(x, y))
+                fail_msg("draw %llu, mean %g: %a against %a", (unsigned long long)i, means[m],
+                         x, y);
+        }
+    }
+    /* Arguments x = k 2^-53 at the ends and around 0.96875, through the same entry: a
+     * stream whose next output is chosen (xoshiro's output is rotl(s1 * 5, 7) * 9, which
+     * is invertible), so that viv_rng_uniform returns u = 1 - x exactly. */
+    uint64_t inv9 = 0x8e38e38e38e38e39u, inv5 = 0xcccccccccccccccdu; /* inverses mod 2^64 */
+    for (uint64_t k = 0; k < (UINT64_C(1) << 20) * 3; k++) {
+        uint64_t mant; /* 2^53 u */
+        if (k < (UINT64_C(1) << 20))
+            mant = k; /* u near 0: x near 1 */
+        else if (k < (UINT64_C(1) << 21))
+            mant = (UINT64_C(1) << 53) - 1 - (k - (UINT64_C(1) << 20)); /* x = 1 .. 2^20 ulp */
+        else /* x around 0.96875 = 1 - 2^-5: u around 2^-5 */
+            mant = (UINT64_C(1) << 48) - (UINT64_C(1) << 19) + (k - (UINT64_C(1) << 21));
+        uint64_t out = mant << 11;
+        uint64_t s1 = out * inv9;
+        s1 = (s1 >> 7) | (s1 << 57);
+        s1 *= inv5;
+        viv_rng_t g = {{1, s1, 3, 4}};
+        viv_rng_t h = g;
+        assert_true(viv_rng_u64(&h) == out);
+        double u = (double)mant * (1.0 / 9007199254740992.0);
+        double x = viv_rng_exp(&g, 1e6), y = -1e6 * ref_ln(1.0 - u);
+        if (!same_bits(x, y))
+            fail_msg("u = %a: %a against %a", u, x, y);
+    }
+}
+
+/* viv_ln itself (its table path now shared with viv_rng_exp): the former bits for random bit
+ * patterns of every sign and exponent, for random normals in the table path's range, and
+ * for every special value. */
+static void test_rng__ln_gives_the_former_bits(void **state)
+{
+    (void)state;
+    uint64_t n = ln_draws();
+    viv_rng_t r;
+    viv_rng_init(&r, 5, 99);
+    for (uint64_t i = 0; i < n / 2; i++) {
+        double x = from_bits(viv_rng_u64(&r)); /* any double: NaNs, negatives, subnormals */
+        double y = ldexp(viv_rng_uniform(&r) + 0.5, (int)viv_rng_below(&r, 2100) - 1075);
+        if (!same_bits(viv_ln(x), ref_ln(x)))
+            fail_msg("%a: %a against %a", x, viv_ln(x), ref_ln(x));
+        if (!same_bits(viv_ln(y), ref_ln(y)))
+            fail_msg("%a: %a against %a", y, viv_ln(y), ref_ln(y));
+    }
+    static const uint64_t special[] = {
+        0x0000000000000000u, 0x8000000000000000u, /* +0, -0 */
+        0x0000000000000001u, 0x000fffffffffffffu, /* least and greatest subnormal */
+        0x0010000000000000u, 0x7fefffffffffffffu, /* least and greatest normal */
+        0x7ff0000000000000u, 0xfff0000000000000u, /* +inf, -inf */
+        0x7ff8000000000000u, 0x7ff0000000000001u, 0xfff8000000000000u, /* NaNs */
+        0x3ff0000000000000u, 0xbff0000000000000u, /* 1, -1 */
+        0x3fef000000000000u, 0x3fef000000000001u, 0x3feeffffffffffffu, /* 0.96875 */
+        0x3ff0800000000000u, 0x3ff07fffffffffffu, 0x3ff0800000000001u, /* 1.03125 */
+        0x3ca0000000000000u, /* 2^-53, the least argument of a draw */
+    };
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+        double x = from_bits(special[i]);
+        if (!same_bits(viv_ln(x), ref_ln(x)))
+            fail_msg("%a: %a against %a", x, viv_ln(x), ref_ln(x));
+    }
+    assert_true(isinf(viv_ln(INFINITY)) && viv_ln(INFINITY) > 0);
+    assert_true(isnan(viv_ln(NAN)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +216,8 @@ int main(void)
         T(test_rng__streams_depend_on_seed_and_stream_only),
         T(test_rng__uniform_and_below_are_in_range_and_unbiased),
         T(test_rng__exponential_mean_and_ln_accuracy),
+        T(test_rng__exp_gives_the_former_bits),
+        T(test_rng__ln_gives_the_former_bits),
 #undef T
     };
     return cmocka_run_group_tests_name("core/rng", tests, NULL, NULL);

@@ -74,6 +74,9 @@ typedef struct rig {
     uint64_t last_time; /* time of the last pop */
     uint64_t pops;
     uint64_t ops; /* pushes and pops: the cost the queue counts is bounded per operation */
+    /* Which push: 0 viv__sched_push, 1 viv__sched_push_rand, 2 the two in turn by seq. */
+    int mode;
+    uint32_t check_every; /* rig_check after every this many pushes (0: never) */
 } rig;
 
 static void rig_init(rig *r, viv_sim_t *sim, uint32_t cap)
@@ -188,11 +191,16 @@ static void rig_push_owned(rig *r, uint64_t time, uint32_t owner)
     r->ev[slot].time = time;
     r->ev[slot].seq = r->seq;
     r->ev[slot].owner = owner;
-    viv__sched_push(r->sim, &r->q, r->ev, slot);
+    if (r->mode == 1 || (r->mode == 2 && (r->seq & 1)))
+        viv__sched_push_rand(r->sim, &r->q, r->ev, slot);
+    else
+        viv__sched_push(r->sim, &r->q, r->ev, slot);
     ref_push(&r->ref, (ref_ent){time, r->seq, slot, owner});
     r->seq++;
     r->ops++;
     assert_int_equal(viv__sched_len(&r->q), r->ref.n);
+    if (r->check_every && r->seq % r->check_every == 0)
+        rig_check(r);
 }
 
 static void rig_push(rig *r, uint64_t time) { rig_push_owned(r, time, 0); }
@@ -247,10 +255,12 @@ static uint64_t draw_delay(viv_rng_t *g, int kind)
 
 /* Push and pop at random, growing to about peak then shrinking to nothing, twice. */
 static void run_workload(viv_sim_t *sim, int kind, uint32_t peak, uint64_t seed,
-                         uint64_t max_cost)
+                         uint64_t max_cost, int mode)
 {
     rig r;
     rig_init(&r, sim, peak + 1);
+    r.mode = mode;
+    r.check_every = mode ? 61 : 0;
     viv_rng_t g;
     viv_rng_init(&g, seed, (uint64_t)kind);
     for (int round = 0; round < 2; round++) {
@@ -285,7 +295,55 @@ static void test_sched__random_workloads_pop_as_a_stable_sort(void **state)
     /* Steps per operation measured: about 0.7 (ties), 27 (log-uniform over 43 octaves, the
      * calendar's worst case), 0.8 (burst), 4.6 (far), 1.3 (exp). */
     for (int kind = 0; kind < D_COUNT; kind++)
-        run_workload(sim, kind, 6000, 11 + (uint64_t)kind, kind == D_SPREAD ? 64 : 8);
+        run_workload(sim, kind, 6000, 11 + (uint64_t)kind, kind == D_SPREAD ? 64 : 8, 0);
+}
+
+/* The program's push (viv__sched_push_rand, no branch on where a time falls) keeps every
+ * invariant and the order, alone and interleaved with the library's push, under every
+ * distribution: the same workloads, with the structure checked as they go. */
+static void test_sched__push_rand_pops_as_a_stable_sort(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    for (int mode = 1; mode <= 2; mode++)
+        for (int kind = 0; kind < D_COUNT; kind++)
+            run_workload(sim, kind, 2000, 31 + (uint64_t)kind, kind == D_SPREAD ? 64 : 8,
+                         mode);
+}
+
+/* A push_rand into an emptied bucket reads its stale tail (the slot last in it, reused
+ * since) and leaves that slot's link alone: the slot, queued elsewhere now, keeps its
+ * place. */
+static void test_sched__push_rand_into_an_emptied_bucket(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 8);
+    r.mode = 1;
+    rig_push(&r, 100); /* day 0, bucket 0 (days of 1024 ns, 16 buckets) */
+    uint32_t a = r.ref.a[0].slot;
+    assert_int_equal(r.q.bucket[0].tail, a);
+    assert_int_equal(rig_pop(&r, UINT64_MAX), 1);
+    assert_int_equal(r.q.bucket[0].head, VIV__QEND);
+    assert_int_equal(r.q.bucket[0].tail, a); /* stale */
+    rig_push(&r, 4200); /* slot a again (the free slots are last in, first out), bucket 4 */
+    assert_int_equal(r.q.bucket[4].head, a);
+    rig_push(&r, 4500); /* after it, in bucket 4: a's link names it */
+    uint32_t f = r.q.bucket[4].tail;
+    assert_int_not_equal(f, a);
+    assert_int_equal(r.ev[a].next, f);
+    rig_push(&r, 16 * 1024 + 100); /* bucket 0 again, a year later: empty, stale tail a */
+    uint32_t c = r.q.bucket[0].head;
+    assert_int_equal(r.q.bucket[0].tail, c);
+    assert_int_equal(r.ev[c].next, VIV__QEND);
+    assert_int_equal(r.ev[a].next, f); /* untouched */
+    rig_push(&r, 16 * 1024 + 50); /* before c: first of two */
+    assert_int_equal(r.q.bucket[0].tail, c);
+    rig_push(&r, 16 * 1024 + 150); /* after c: last */
+    assert_int_not_equal(r.q.bucket[0].tail, c);
+    rig_push(&r, 16 * 1024 + 100); /* at c's time: the out-of-line join */
+    rig_check(&r);
+    rig_drain(&r);
+    rig_fini(&r);
 }
 
 /* Take slot out of the reference: the last entry fills its place and sifts up or down. */
@@ -660,6 +718,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_sched__random_workloads_pop_as_a_stable_sort),
+        T(test_sched__push_rand_pops_as_a_stable_sort),
+        T(test_sched__push_rand_into_an_emptied_bucket),
         T(test_sched__burst_at_one_instant_keeps_push_order),
         T(test_sched__removal_anywhere_keeps_the_order),
         T(test_sched__far_future_event_among_dense_ones),

@@ -257,7 +257,7 @@ static inline void viv__sched_push_rand(struct viv_sim *sim, viv__sched *q, viv_
     uint32_t *link = f1 ? &bk->head : &ev[tl].next;
     *link = slot;
     e->next = h & (0u - f2); /* before the first: h, else VIV__QEND (0) */
-    bk->tail = first & (h != VIV__QEND) ? tl : slot; /* slot, unless it went first of many */
+    bk->tail = (first & (h != VIV__QEND)) ? tl : slot; /* slot, unless it went first of many */
     q->len++;
 }
 /* Take queued slot ev[slot] out of the queue. Never fails. */

@@ -36,9 +36,9 @@ for n in 1000 100000 1000000; do
     pair "hold_$n" "$viv hold --pending $n --events 5000000" \
         "$ns3/s1_hold --scheduler=ns3::MapScheduler --pending=$n --events=5000000"
 done
-pair hub "$viv hub" "$ns3/s4_hub"
 reps_saved=$reps
-reps=$((reps * 3)) # a vivarium run is 50 ms: more runs for a steady median
+reps=$((reps * 3)) # a vivarium run is 20 to 60 ms: more runs for a steady median
+pair hub "$viv hub" "$ns3/s4_hub"
 pair tcp_loss0 "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
 pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
 reps=$reps_saved

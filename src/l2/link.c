@@ -584,6 +584,14 @@ static void queue_waiting(const struct viv__linkdir *d, viv_time_t now, uint32_t
 /* Forget the waiting frames whose transmission has started by now. */
 static void queue_advance(struct viv__linkdir *d, viv_time_t now)
 {
+    if (now >= d->q_last) {
+        /* Every frame queued has started (q_last is the newest's start): none is left, with
+         * no walk of the ring. */
+        d->q_head = 0;
+        d->q_len = 0;
+        d->q_bytes = 0;
+        return;
+    }
     while (d->q_len && d->q[d->q_head].start <= now) {
         d->q_bytes -= d->q[d->q_head].len;
         d->q_head = (d->q_head + 1) & (d->q_cap - 1);
@@ -619,8 +627,6 @@ static inline void queue_push(struct viv__linkdir *d, viv_time_t start, uint32_t
 }
 
 static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now);
-static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
-                                            viv_time_t now);
 
 static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *f);
 
@@ -671,7 +677,7 @@ static VIV__NOINLINE void linkdir_send_slow(struct viv__linkdir *d, viv__frame *
         tx_start(d, f, now);
         return;
     }
-    linkdir_queue_any(d, f, now);
+    linkdir_queue(d, f, now);
 }
 
 /* linkdir_queue's way when the ring is full: grow it first. */
@@ -685,43 +691,11 @@ static VIV__NOINLINE void linkdir_queue_grow(struct viv__linkdir *d, viv__frame 
     tx_start(d, f, d->busy_until);
 }
 
-/* tx_start for a frame whose length is ser_key (its caller checked): the digest remains. */
-static inline void tx_start_keyed(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
-{
-    if (VIV__UNLIKELY(!f->fp_ok)) {
-        tx_start_slow(d, f, start);
-        return;
-    }
-    tx_go(d, f, start);
-}
-
 /* viv__linkdir_send for a frame that finds the transmitter busy: it waits its turn. Every
  * call here is the function's last act (the ring's growth is out of line), so that it keeps
- * nothing live across one and saves no registers. keyed: f's length is ser_key. */
-static inline void linkdir_queue_at(struct viv__linkdir *d, viv__frame *f, viv_time_t now,
-                                    int keyed)
+ * nothing live across one and saves no registers. */
+static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
 {
-    if (VIV__LIKELY(now >= d->q_last)) {
-        /* Every frame queued before has started (the one in transmission among them): the
-         * queue holds this frame alone, what queue_advance and queue_push would leave, in
-         * O(1). Its frame limit is at least 1; its byte limit may refuse a frame. */
-        viv_time_t start = d->busy_until;
-        uint32_t len = f->len;
-        if (VIV__UNLIKELY(d->p.queue_bytes && len > d->p.queue_bytes)) {
-            dir_drop(d, VIV_DROP_QUEUE_FULL, f);
-            return;
-        }
-        d->q[0] = (qent){start, len};
-        d->q_head = 0;
-        d->q_len = 1;
-        d->q_bytes = len;
-        d->q_last = start; /* (queue_peak is at least 1: q_last came from a queue_push) */
-        if (keyed)
-            tx_start_keyed(d, f, start);
-        else
-            tx_start(d, f, start);
-        return;
-    }
     queue_advance(d, now);
     if (d->q_len >= d->p.queue_frames ||
         (d->p.queue_bytes && d->q_bytes + f->len > d->p.queue_bytes)) {
@@ -734,17 +708,6 @@ static inline void linkdir_queue_at(struct viv__linkdir *d, viv__frame *f, viv_t
     }
     queue_push(d, d->busy_until, f->len);
     tx_start(d, f, d->busy_until);
-}
-
-static VIV__NOINLINE void linkdir_queue(struct viv__linkdir *d, viv__frame *f, viv_time_t now)
-{
-    linkdir_queue_at(d, f, now, 1);
-}
-
-static VIV__NOINLINE void linkdir_queue_any(struct viv__linkdir *d, viv__frame *f,
-                                            viv_time_t now)
-{
-    linkdir_queue_at(d, f, now, 0);
 }
 
 /* ---- arrival --------------------------------------------------------------------------- */

@@ -220,7 +220,6 @@ struct viv_tcp {
     /* Timers: one viv__timer set to the earliest deadline (VIV_TIME_NEVER: off). */
     viv__timer tmr;
     viv_time_t at[VIV_TCP_TIMER_COUNT];
-    uint8_t armed;    /* bit k: at[k] is a deadline (not VIV_TIME_NEVER); tcp_timer.c keeps it */
     uint32_t backoff; /* consecutive expiries of the retransmission timer (the budget) */
     uint32_t probes;  /* zero-window probes unanswered */
     uint32_t kprobes; /* keepalive probes unanswered */

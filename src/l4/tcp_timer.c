@@ -6,20 +6,16 @@
  * The retransmission timeout is RFC 6298's: SRTT and RTTVAR from one timed segment at a time
  * (never a retransmitted one: Karn's rule), RTO = SRTT + 4 RTTVAR (the clock granularity G is
  * the simulation's nanosecond) within [rto_min, rto_max], doubled at each expiry. */
-#include <assert.h>
 #include <stddef.h>
 
 #include "tcp_int.h"
 
 static void tcp_timer_fire(viv__timer *t);
 
-_Static_assert(VIV_TCP_TIMER_COUNT <= 8, "the armed deadlines are bits of a byte");
-
 int viv__tcp_timer_init(viv_tcp_t *s)
 {
     for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
         s->at[k] = VIV_TIME_NEVER;
-    s->armed = 0;
     return viv__timer_init(&s->tmr, s->base.sim, s->th->h->node.owner, tcp_timer_fire);
 }
 
@@ -27,39 +23,17 @@ void viv__tcp_timer_fini(viv_tcp_t *s)
 {
     for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
         s->at[k] = VIV_TIME_NEVER;
-    s->armed = 0;
     viv__timer_fini(&s->tmr);
 }
 
-#ifndef NDEBUG
-/* The armed bits as the deadlines say (what debug builds check s->armed against at every
- * re-arm: the whole suite then tests that every change of a deadline kept them). */
-static unsigned tcp_timer_armed_of(const viv_tcp_t *s)
-{
-    unsigned a = 0;
-    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
-        if (s->at[k] != VIV_TIME_NEVER)
-            a |= 1u << k;
-    return a;
-}
-#endif
-
 static void tcp_timer_rearm(viv_tcp_t *s)
 {
-    assert(s->armed == tcp_timer_armed_of(s));
     if (s->tmr.slot == VIV__QNIL)
         return;
-    /* The earliest deadline: the only one when one is armed (a receiver's delayed ACK, a
-     * sender's RTO), else the least of them. */
-    unsigned a = s->armed;
     viv_time_t min = VIV_TIME_NEVER;
-    if (a && !(a & (a - 1u))) {
-        min = s->at[__builtin_ctz(a)];
-    } else if (a) {
-        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
-            if (s->at[k] < min)
-                min = s->at[k];
-    }
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        if (s->at[k] < min)
+            min = s->at[k];
     viv__timer_set(&s->tmr, min);
 }
 
@@ -74,12 +48,14 @@ static void tcp_timer_rearm(viv_tcp_t *s)
 static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
 {
     viv__timer *t = &s->tmr;
-    assert(s->armed == tcp_timer_armed_of(s));
     if (!t->queued) {
         tcp_timer_rearm(s);
     } else if (at < t->deadline) {
         viv__timer_set(t, at);
-    } else if (at == VIV_TIME_NEVER && !s->armed) {
+    } else if (at == VIV_TIME_NEVER) {
+        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+            if (s->at[k] != VIV_TIME_NEVER)
+                return;
         viv__timer_set(t, VIV_TIME_NEVER); /* the last deadline stopped */
     }
 }
@@ -104,7 +80,6 @@ void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
         return;
     }
     s->at[k] = viv__time_add(sim->now, delay);
-    s->armed |= (uint8_t)(1u << k);
     if (VIV__UNLIKELY(viv__tracing(sim)))
         tcp_timer_start_trace(s, k, delay);
     tcp_timer_moved(s, s->at[k]);
@@ -115,7 +90,6 @@ void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
     if (s->at[k] == VIV_TIME_NEVER)
         return;
     s->at[k] = VIV_TIME_NEVER;
-    s->armed &= (uint8_t) ~(1u << k);
     tcp_timer_moved(s, VIV_TIME_NEVER);
 }
 
@@ -123,7 +97,6 @@ void viv__tcp_timer_stop_all(viv_tcp_t *s)
 {
     for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
         s->at[k] = VIV_TIME_NEVER;
-    s->armed = 0;
     tcp_timer_rearm(s);
 }
 
@@ -365,7 +338,6 @@ static void tcp_timer_fire(viv__timer *t)
         if (s->at[k] > sim->now)
             continue;
         s->at[k] = VIV_TIME_NEVER;
-        s->armed &= (uint8_t) ~(1u << k);
         if (VIV__UNLIKELY(viv__tracing(sim))) {
             viv_trace_record r;
             viv__tcp_trace_init(&r, VIV_TRACE_TCP_TIMER_EXPIRE, s);

@@ -282,6 +282,14 @@ static void tcp_dupack(viv_tcp_t *s)
     tcp_enter_recovery(s);
 }
 
+/* The bytes in flight before an ACK, for the algorithm's view of a new acknowledgement
+ * (tcp_ack_new): 0 for the built-in NewReno, which is applied without a view and reads none
+ * (a scoreboard walk saved on every ACK with SACK). */
+static uint32_t tcp_flight_for_view(const viv_tcp_t *s)
+{
+    return s->cc == &viv_tcp_cc_newreno ? 0 : viv__tcp_in_flight(s);
+}
+
 /* NewReno's on_ack (tcp_cc.c) applied to s directly, without the algorithm's view: RFC
  * 7661's test, RFC 5681 3.1's slow start and byte-counted congestion avoidance (the functions
  * of tcp_cc_int.h that the table's hook uses through its view), then what viv__tcp_cc_unview
@@ -305,7 +313,7 @@ void viv__tcp_newreno_ack(viv_tcp_t *s, uint32_t acked)
 /* An acknowledgement of new data (SND.UNA < SEG.ACK =< SND.MAX): the buffer gives the
  * bytes back, the round trip is measured, the timer restarted (RFC 6298 5.3), and the
  * congestion window grows, or recovery goes on or ends. flight: the bytes in flight before
- * this ACK (pipe with SACK), for the algorithm. */
+ * this ACK (pipe with SACK), for the algorithm (tcp_flight_for_view: 0 for NewReno). */
 static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *h, uint32_t flight)
 {
     uint32_t dseq = viv__tcp_dseq(s);
@@ -621,8 +629,7 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     /* fifth: the ACK field. */
     uint32_t wnd = tcp_peer_window(s, h);
     if (ack != una) {
-        /* The flight before this ACK is only the algorithm's view (NewReno reads none). */
-        uint32_t flight = s->cc == &viv_tcp_cc_newreno ? 0 : viv__tcp_in_flight(s);
+        uint32_t flight = tcp_flight_for_view(s);
         if (s->sack_ok && s->sb) /* RFC 6675 Update(), no blocks: the cumulative ACK */
             viv__sb_update(s->sb, ack, s->snd_max, NULL, 0);
         tcp_ack_new(s, ack, h, flight);
@@ -1082,10 +1089,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         return;
     }
     uint32_t wnd = tcp_peer_window(s, h);
-    /* The flight before this ACK, for the algorithm's view of a new acknowledgement (NewReno
-     * reads none: a scoreboard walk saved on every ACK of a recovery). */
-    uint32_t flight =
-        viv__seq_gt(ack, s->snd_una) && s->cc != &viv_tcp_cc_newreno ? viv__tcp_in_flight(s) : 0;
+    /* The flight before this ACK, for a new acknowledgement's view. */
+    uint32_t flight = viv__seq_gt(ack, s->snd_una) ? tcp_flight_for_view(s) : 0;
     if (s->sack_ok) {
         /* RFC 6675 4 Update(): the scoreboard takes the blocks (and forgets what the
          * cumulative ACK covers) before the ACK is acted on. */

@@ -22,13 +22,21 @@ static inline uint8_t *wt_dup(const uint8_t *p, size_t n)
 }
 
 /* The checksum the obvious way, one 16-bit word at a time, starting from a pseudo-header for
- * transports (proto 0: none). Used to fix up crafted segments, never to make expected bytes. */
+ * transports (proto 0: none). Used to fix up crafted segments, never to make expected bytes
+ * (test_cksum checks the fast sums against wt_ref_cksum_from). */
+static inline uint16_t wt_ref_cksum_from(uint64_t s, const uint8_t *p, size_t n);
 static inline uint16_t wt_ref_cksum(const uint8_t *p, size_t n, viv_ip4_t src, viv_ip4_t dst,
                                     uint8_t proto)
 {
     uint64_t s = 0;
     if (proto)
         s = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + n;
+    return wt_ref_cksum_from(s, p, n);
+}
+
+/* The same word by word from a partial sum s (below 2^48, so that no addition overflows). */
+static inline uint16_t wt_ref_cksum_from(uint64_t s, const uint8_t *p, size_t n)
+{
     for (size_t i = 0; i + 1 < n; i += 2)
         s += (uint32_t)p[i] << 8 | p[i + 1];
     if (n % 2)

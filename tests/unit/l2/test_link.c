@@ -258,8 +258,8 @@ static void test_link__queue_forgets_started_frames_after_an_idle_spell(void **s
 }
 
 /* A frame that finds the transmitter busy when every frame queued before it has started is
- * queued alone at once (the queue's fast way): it must count against the limits exactly as
- * one queued behind waiting frames does. 1000-byte frames, a 1200-byte limit. */
+ * queued alone (queue_advance empties the queue without a walk): it must count against the
+ * limits exactly as one queued behind waiting frames does. 1000-byte frames, a 1200-byte limit. */
 static void test_link__queue_alone_after_the_queued_started_keeps_the_limits(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);

@@ -251,6 +251,37 @@ VIV_API int viv_udp_recv(viv_udp_t *s, void *buf, size_t cap);
 VIV_API int viv_udp_peek_len(const viv_udp_t *s);
 
 /**
+ * The next queued datagram, read in place: no copy, and it stays queued. Together with
+ * viv_udp_discard() this reads datagrams without copying them, as lwIP's raw API or smoltcp
+ * let a program do.
+ * @param s the socket.
+ * @param[out] data receives a pointer to the datagram's payload (NULL when none is queued).
+ *             The bytes belong to the socket and are read-only; the pointer stays valid while
+ *             the datagram is queued, that is until it is received (viv_udp_recvfrom(),
+ *             viv_udp_recv()) or discarded (viv_udp_discard()), or the socket is closed.
+ *             Arrivals meanwhile queue behind it and do not move it.
+ * @param[out] from receives the sender, or NULL.
+ * @return the payload's length (0 for an empty datagram), or VIV_EAGAIN (nothing queued),
+ *         VIV_EINVAL (a NULL socket or @p data). A stored error is not reported here: the
+ *         next viv_udp_recvfrom() or viv_udp_discard() returns it.
+ *
+ * Callback timing: none; it calls nothing.
+ */
+VIV_API int viv_udp_peek(const viv_udp_t *s, const void **data, viv_sockaddr_t *from);
+
+/**
+ * Drop the next queued datagram without copying it: what viv_udp_recvfrom() does with it,
+ * minus the copy (it is not counted as truncated). A sink that only counts datagrams, as
+ * ns-3's sinks do, needs nothing more.
+ * @param s the socket.
+ * @return the dropped datagram's length, or VIV_EAGAIN (nothing queued), VIV_EINVAL,
+ *         VIV_ECONNREFUSED (a stored error, returned once, as by viv_udp_recvfrom()).
+ *
+ * Callback timing: none; it calls nothing.
+ */
+VIV_API int viv_udp_discard(viv_udp_t *s);
+
+/**
  * Read and clear the stored asynchronous error (like SO_ERROR).
  * @param s the socket.
  * @return 0 if none, else the error (VIV_ECONNREFUSED, VIV_EHOSTUNREACH, VIV_ENETUNREACH,

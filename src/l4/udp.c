@@ -205,18 +205,12 @@ static void udp_deliver(viv__sock *b, uint32_t events)
     s->cb(s, events, s->user);
 }
 
+static void dgram_pop(viv_udp_t *s);
+
 static void queue_clear(struct viv_udp *s)
 {
-    viv_sim_t *sim = s->uh->h->node.sim;
-    while (s->qhead) {
-        dgram *d = s->qhead;
-        s->qhead = d->next;
-        viv__frame_unref(sim, d->f);
-        dgram_put(s->uh, d);
-    }
-    s->qtail = NULL;
-    s->qbytes = s->qcount = 0;
-    s->qmem = 0;
+    while (s->qhead)
+        dgram_pop(s);
 }
 
 static void udp_release(viv__sock *b)
@@ -714,6 +708,21 @@ static void udp_error(void *ctx, struct viv_host *h, uint8_t type, uint8_t code,
     }
 }
 
+/* Take the datagram at the head of s's queue out of it and give its memory back: the one
+ * way a datagram leaves the queue for the program (received or discarded). */
+static void dgram_pop(viv_udp_t *s)
+{
+    dgram *d = s->qhead;
+    s->qhead = d->next;
+    if (!s->qhead)
+        s->qtail = NULL;
+    s->qbytes -= d->len;
+    s->qcount--;
+    s->qmem -= dgram_truesize(d->f);
+    viv__frame_unref(s->uh->h->node.sim, d->f);
+    dgram_put(s->uh, d);
+}
+
 int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
                      uint32_t *flags)
 {
@@ -739,15 +748,23 @@ int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
     }
     if (from)
         *from = dgram_from(d);
-    s->qhead = d->next;
-    if (!s->qhead)
-        s->qtail = NULL;
-    s->qbytes -= d->len;
-    s->qcount--;
-    s->qmem -= dgram_truesize(d->f);
-    viv__frame_unref(sim, d->f);
-    dgram_put(s->uh, d);
+    dgram_pop(s);
     return (int)n;
+}
+
+int viv_udp_discard(viv_udp_t *s)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    if (s->connected && s->err)
+        return viv__err(s->base.sim, take_error(s), "viv_udp_discard: pending error");
+    if (!s->qhead)
+        return viv__err_lit(s->base.sim, VIV_EAGAIN, "viv_udp_discard: no datagram waiting "
+                                                     "(EAGAIN)");
+    int len = (int)s->qhead->len;
+    dgram_pop(s);
+    return len;
 }
 
 int viv_udp_recv(viv_udp_t *s, void *buf, size_t cap)
@@ -765,6 +782,23 @@ int viv_udp_peek_len(const viv_udp_t *s)
         return viv__err_lit(s->base.sim, VIV_EAGAIN, "viv_udp_peek_len: no datagram waiting "
                                                      "(EAGAIN)");
     return (int)s->qhead->len;
+}
+
+int viv_udp_peek(const viv_udp_t *s, const void **data, viv_sockaddr_t *from)
+{
+    VIV__HANDLE(s, UDP);
+    if (!s || s->base.dead || !data)
+        return VIV_EINVAL;
+    const dgram *d = s->qhead;
+    if (!d) {
+        *data = NULL;
+        return viv__err_lit(s->base.sim, VIV_EAGAIN, "viv_udp_peek: no datagram waiting "
+                                                     "(EAGAIN)");
+    }
+    *data = dgram_payload(d);
+    if (from)
+        *from = dgram_from(d);
+    return (int)d->len;
 }
 
 int viv_udp_error(viv_udp_t *s)

@@ -209,10 +209,18 @@ static void sender_fire(viv_sim_t *sim, void *user)
         viv_sim_schedule_after(NULL, sim, s->interval, sender_fire, s);
 }
 
+/* A sink either copies every datagram out (viv_udp_recv into a buffer, as an application that
+ * reads its data) or only counts it (viv_udp_discard, which gives the length without a copy).
+ * ns-3's sink in shared/bench counts: its Recv() hands over a Packet, whose size it adds, and
+ * an ns-3 packet carries no bytes to copy. So lan and hub, which are compared with ns-3, count
+ * by default (--copy 1 copies); scale and fanout copy, as they did when their own earlier
+ * figures were taken. */
 typedef struct sink_stats {
     viv_sim_t *sim;
     uint64_t delivered;
     viv_time_t last; /* time of the last delivery */
+    int copy;        /* 1: copy each datagram out; 0: count it */
+    uint64_t bytes;  /* payload bytes delivered */
 } sink_stats;
 
 static void sink_cb(viv_udp_t *sock, uint32_t events, void *user)
@@ -221,8 +229,10 @@ static void sink_cb(viv_udp_t *sock, uint32_t events, void *user)
     uint8_t buf[2048];
     if (!(events & VIV_EV_READABLE))
         return;
-    while (viv_udp_recv(sock, buf, sizeof buf) >= 0) {
+    int n;
+    while ((n = st->copy ? viv_udp_recv(sock, buf, sizeof buf) : viv_udp_discard(sock)) >= 0) {
         st->delivered++;
+        st->bytes += (uint64_t)n;
         st->last = viv_sim_now(st->sim);
     }
 }
@@ -238,6 +248,7 @@ typedef struct lan_cfg {
     viv_time_t start_ns;
     int ring; /* 1: host i sends to host i+1 only; 0: to a random other host */
     uint64_t seed;
+    int copy; /* the sinks copy (1) or count (0): see sink_stats */
 } lan_cfg;
 
 static int run_lan(const lan_cfg *c)
@@ -259,7 +270,7 @@ static int run_lan(const lan_cfg *c)
     viv_host_t **h = calloc(c->hosts, sizeof(*h));
     udp_sender *snd = calloc(c->hosts, sizeof(*snd));
     viv_sockaddr_t *addrs = calloc(c->hosts, sizeof(*addrs));
-    sink_stats sink = {sim, 0, 0};
+    sink_stats sink = {sim, 0, 0, c->copy, 0};
     uint64_t sent = 0, failed = 0;
     for (uint32_t i = 0; rc >= 0 && i < c->hosts; i++) {
         viv_link_t *l;
@@ -298,11 +309,12 @@ static int run_lan(const lan_cfg *c)
         fprintf(stderr, "viv_bench %s: %s\n", c->mode, viv_sim_errmsg(sim));
     } else {
         double run_s = t2 - t1;
-        printf("mode=%s hosts=%u size=1000 sent=%llu send_failed=%llu delivered=%llu "
-               "last_delivery_ns=%llu setup_s=%.4f seconds=%.4f events=%llu delivered_per_wall_s=%.0f "
-               "events_per_sec=%.0f peak_rss_kb=%ld\n",
-               c->mode, c->hosts, (unsigned long long)sent, (unsigned long long)failed,
-               (unsigned long long)sink.delivered, (unsigned long long)sink.last, t1 - t0,
+        printf("mode=%s hosts=%u size=1000 sink=%s sent=%llu send_failed=%llu delivered=%llu "
+               "delivered_bytes=%llu last_delivery_ns=%llu setup_s=%.4f seconds=%.4f events=%llu "
+               "delivered_per_wall_s=%.0f events_per_sec=%.0f peak_rss_kb=%ld\n",
+               c->mode, c->hosts, c->copy ? "copy" : "count", (unsigned long long)sent,
+               (unsigned long long)failed, (unsigned long long)sink.delivered,
+               (unsigned long long)sink.bytes, (unsigned long long)sink.last, t1 - t0,
                run_s, (unsigned long long)viv_sim_events(sim), (double)sink.delivered / run_s,
                (double)viv_sim_events(sim) / run_s, peak_rss_kb());
     }
@@ -320,9 +332,10 @@ static int run_lan(const lan_cfg *c)
  * (1,000,000 in all; ARP on). ns-3's s2_switched_lan is the same workload on CSMA. */
 static int mode_lan(int argc, char **argv)
 {
-    uint64_t seed = 1, hosts = 32, per_host = 31250;
+    uint64_t seed = 1, hosts = 32, per_host = 31250, copy = 0;
     bench_opt opts[] = {
         {"--seed", &seed, 0, 0},
+        {"--copy", &copy, 0, 0},
         {"--hosts", &hosts, 0, 0},
         {"--per-host", &per_host, 0, 0},
         {NULL, NULL, 0, 0},
@@ -330,7 +343,7 @@ static int mode_lan(int argc, char **argv)
     if (parse_opts(argc, argv, opts) < 0 || hosts < 2 || hosts > 4096)
         return 2;
     lan_cfg c = {"lan", (uint32_t)hosts, 0, 1000000000u, VIV_US(1), VIV_US(50), per_host,
-                 VIV_MS(1), 0, seed};
+                 VIV_MS(1), 0, seed, copy != 0};
     return run_lan(&c);
 }
 
@@ -339,9 +352,10 @@ static int mode_lan(int argc, char **argv)
  * workload on one shared CSMA channel; vivarium's hub repeats onto full-duplex cables. */
 static int mode_hub(int argc, char **argv)
 {
-    uint64_t seed = 1, hosts = 8, seconds = 10;
+    uint64_t seed = 1, hosts = 8, seconds = 10, copy = 0;
     bench_opt opts[] = {
         {"--seed", &seed, 0, 0},
+        {"--copy", &copy, 0, 0},
         {"--hosts", &hosts, 0, 0},
         {"--seconds", &seconds, 0, 0},
         {NULL, NULL, 0, 0},
@@ -350,7 +364,7 @@ static int mode_hub(int argc, char **argv)
         return 2;
     viv_time_t interval = VIV_US(800); /* 1000 bytes * 8 / 10 Mbit/s */
     lan_cfg c = {"hub", (uint32_t)hosts, 1, 100000000u, VIV_US(1), interval,
-                 VIV_S(seconds) / interval, 0, 1, seed};
+                 VIV_S(seconds) / interval, 0, 1, seed, copy != 0};
     return run_lan(&c);
 }
 
@@ -441,7 +455,7 @@ static int mode_scale(int argc, char **argv)
     uint32_t nh = ctx.nh;
     scale_sender *snd = calloc(nh, sizeof(*snd));
     viv_host_t **hosts = calloc(nh, sizeof(*hosts));
-    sink_stats sink = {sim, 0, 0};
+    sink_stats sink = {sim, 0, 0, 1, 0};
     viv_host_t *router;
     /* The router resolves every host it forwards to: let its ARP cache hold them all. */
     viv_host_opts ro = VIV_HOST_OPTS_INIT;
@@ -577,7 +591,7 @@ static int mode_fanout(int argc, char **argv)
         return 1;
     uint32_t n = (uint32_t)ifaces;
     fanout_sender *snd = calloc(n, sizeof(*snd));
-    sink_stats sink = {sim, 0, 0};
+    sink_stats sink = {sim, 0, 0, 1, 0};
     uint64_t sent = 0, failed = 0;
     viv_host_t *router;
     viv_host_opts ro = VIV_HOST_OPTS_INIT;
@@ -690,8 +704,8 @@ int viv_bench_soak(int argc, char **argv); /* bench_soak.c */
 static const bench_mode modes[] = {
     {"hold", "hold --pending N --events E [--seed S]", mode_hold},
     {"soak", "soak [--events 100000000] [--clients 40] [--slots 8] [--seed S]", viv_bench_soak},
-    {"lan", "lan [--hosts 32] [--per-host 31250] [--seed S]", mode_lan},
-    {"hub", "hub [--hosts 8] [--seconds 10] [--seed S]", mode_hub},
+    {"lan", "lan [--hosts 32] [--per-host 31250] [--copy 0|1] [--seed S]", mode_lan},
+    {"hub", "hub [--hosts 8] [--seconds 10] [--copy 0|1] [--seed S]", mode_hub},
     {"scale", "scale [--subnets 10 (2..4000)] [--per-subnet 100 (1..250)] [--count 5] [--compute 1] "
               "[--sockets 2|1] [--seed S]",
      mode_scale},

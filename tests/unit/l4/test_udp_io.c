@@ -1,5 +1,5 @@
 /* UDP sending and receiving: datagram boundaries, zero-length datagrams, truncation,
- * viv_udp_peek_len, the receive queue limit and the memory it bounds, the frame pool giving
+ * viv_udp_peek_len, viv_udp_peek and viv_udp_discard, the receive queue limit and the memory it bounds, the frame pool giving
  * memory back, checksums sent and verified, size limits, no route, and broadcast on the
  * local subnet. */
 #include "l4_test.h"
@@ -172,6 +172,105 @@ static void test_udp__datagram_boundaries_are_kept(void **state)
     assert_int_equal(viv_host_udp_stats(&hs, p.b), 0);
     assert_int_equal(hs.rx_datagrams, 4);
     assert_int_equal(hs.rx_bad + hs.rx_checksum + hs.rx_no_port + hs.rx_filtered, 0);
+}
+
+/* viv_udp_peek reads the head datagram in place without taking it; viv_udp_discard drops it
+ * unread, as viv_udp_recvfrom would have taken it, minus the copy (not a truncation). */
+static void test_udp__peek_reads_in_place_and_discard_drops(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    viv_udp_t *tx, *rx;
+    assert_int_equal(viv_udp_new(&tx, p.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_new(&rx, p.b, NULL, NULL, NULL), 0);
+    viv_sockaddr_t at = l4t_sa(VIV_IP4_ANY, 4000), bt = l4t_sa(VIV_IP4_ANY, 5000);
+    assert_int_equal(viv_udp_bind(tx, &at), 0);
+    assert_int_equal(viv_udp_bind(rx, &bt), 0);
+    l4t_arp_warm(sim, p.a, L4T_B);
+    uint8_t big[1000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7 + 3);
+    viv_sockaddr_t dst = l4t_sa(L4T_B, 5000);
+    const void *data = &data, *again;
+    viv_sockaddr_t from = {0, 0};
+    assert_int_equal(viv_udp_peek(rx, &data, &from), VIV_EAGAIN);
+    assert_null(data);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_udp_peek"));
+    assert_int_equal(viv_udp_discard(rx), VIV_EAGAIN);
+    assert_int_equal(viv_udp_sendto(tx, "A", 1, &dst), 1);
+    assert_int_equal(viv_udp_sendto(tx, big, sizeof big, &dst), 1000);
+    assert_int_equal(viv_udp_sendto(tx, NULL, 0, &dst), 0);
+    assert_int_equal(viv_udp_sendto(tx, "BC", 2, &dst), 2);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+
+    /* Peeking neither copies nor consumes: twice the same bytes at the same place. */
+    assert_int_equal(viv_udp_peek(rx, &data, &from), 1);
+    assert_int_equal(from.ip, L4T_A);
+    assert_int_equal(from.port, 4000);
+    assert_int_equal(viv_udp_peek(rx, &again, NULL), 1);
+    assert_ptr_equal(again, data);
+    assert_memory_equal(data, "A", 1);
+    uint8_t buf[2000];
+    assert_int_equal(viv_udp_recv(rx, buf, sizeof buf), 1);
+    assert_int_equal(buf[0], 'A');
+
+    /* The 1000-byte one in place; an arrival queues behind it and leaves it where it is. */
+    assert_int_equal(viv_udp_peek(rx, &data, NULL), 1000);
+    assert_memory_equal(data, big, 1000);
+    assert_int_equal(viv_udp_sendto(tx, "Z", 1, &dst), 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(10)), 0);
+    assert_int_equal(viv_udp_peek(rx, &again, NULL), 1000);
+    assert_ptr_equal(again, data);
+    assert_memory_equal(data, big, 1000);
+    assert_int_equal(viv_udp_discard(rx), 1000);
+    viv_sock_info mid;
+    assert_int_equal(viv_host_netstat(p.b, &mid, 1), 1);
+    assert_int_equal(mid.recv_q, 0 + 2 + 1); /* the empty one, "BC" and "Z" */
+
+    /* A zero-length datagram peeks and discards as 0 bytes. */
+    assert_int_equal(viv_udp_peek(rx, &data, &from), 0);
+    assert_int_equal(from.port, 4000);
+    assert_int_equal(viv_udp_discard(rx), 0);
+    assert_int_equal(viv_udp_peek_len(rx), 2);
+    assert_int_equal(viv_udp_recv(rx, buf, sizeof buf), 2);
+    assert_memory_equal(buf, "BC", 2);
+    assert_int_equal(viv_udp_discard(rx), 1);
+    assert_int_equal(viv_udp_peek(rx, &data, NULL), VIV_EAGAIN);
+    assert_int_equal(viv_udp_discard(rx), VIV_EAGAIN);
+
+    viv_udp_stats_t st;
+    assert_int_equal(viv_udp_stats(&st, rx), 0);
+    assert_int_equal(st.rx_datagrams, 5);
+    assert_int_equal(st.rx_bytes, 1004);
+    assert_int_equal(st.rx_truncated, 0); /* a discard is no truncation */
+    /* Mid-way the queue held what was waiting; at the end it gave everything back. */
+    viv_sock_info rows[4];
+    assert_int_equal(viv_host_netstat(p.b, rows, 4), 1);
+    assert_int_equal(rows[0].local.port, 5000);
+    assert_int_equal(rows[0].recv_q, 0);
+
+    assert_int_equal(viv_udp_peek(NULL, &data, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_peek(rx, NULL, NULL), VIV_EINVAL);
+    assert_int_equal(viv_udp_discard(NULL), VIV_EINVAL);
+}
+
+/* A connected socket's stored error comes first from viv_udp_discard too, once. */
+static void test_udp__discard_returns_a_stored_error_once(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    viv_udp_t *c;
+    assert_int_equal(viv_udp_new(&c, p.a, NULL, NULL, NULL), 0);
+    viv_sockaddr_t closed = l4t_sa(L4T_B, 9);
+    assert_int_equal(viv_udp_connect(c, &closed), 0);
+    assert_int_equal(viv_udp_send(c, "1", 1), 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(20)), 0);
+    const void *data;
+    assert_int_equal(viv_udp_peek(c, &data, NULL), VIV_EAGAIN); /* peeking takes no error */
+    assert_int_equal(viv_udp_discard(c), VIV_ECONNREFUSED);
+    assert_int_equal(viv_udp_discard(c), VIV_EAGAIN);
 }
 
 static void test_udp__short_buffer_truncates_and_flags(void **state)
@@ -1140,6 +1239,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_udp__datagram_boundaries_are_kept),
+        T(test_udp__peek_reads_in_place_and_discard_drops),
+        T(test_udp__discard_returns_a_stored_error_once),
         T(test_udp__short_buffer_truncates_and_flags),
         T(test_udp__receive_queue_limit_drops_and_counts),
         T(test_udp__zero_length_flood_pins_about_the_buffer),

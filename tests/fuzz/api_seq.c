@@ -2585,7 +2585,20 @@ static void op_udp(actx *c, rd *r)
         break;
     }
     case 5: {
-        rc = CALL(c, viv_udp_recv(s, c->buf, sizeof c->buf));
+        if (m & 8) { /* in place: what peek shows is what discard drops */
+            const void *data = NULL;
+            int peek = viv_udp_peek(s, &data, NULL);
+            rc_check(c, peek, "viv_udp_peek");
+            if (peek >= 0)
+                obs(c, hash_bytes(data, (size_t)peek));
+            else if (data)
+                fail(c, "viv_udp_peek gave %d and a pointer", peek);
+            rc = CALL(c, viv_udp_discard(s));
+            if (rc >= 0 && (peek < 0 || rc != peek))
+                fail(c, "viv_udp_peek said %d, viv_udp_discard dropped %d", peek, rc);
+        } else {
+            rc = CALL(c, viv_udp_recv(s, c->buf, sizeof c->buf));
+        }
         rc = CALL(c, viv_udp_error(s));
         if (rc > 0)
             fail(c, "viv_udp_error gave %d", rc);

@@ -410,7 +410,7 @@ void viv__ip_input(struct viv_host *h, uint32_t iface, int l2_bcast, viv__frame 
         return;
     }
     viv__iface *ifc = h->ifaces[iface];
-    int mine = viv__host_addr_iface(h, ip.dst) >= 0;
+    int mine = viv__host_is_addr(h, ip.dst);
     /* Only an address with the low bits of every directed broadcast of the host set
      * (bcast_low) can be one. */
     int bcast = ip.dst == VIV_IP4_BROADCAST ||
@@ -518,7 +518,7 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
     out->next_hop = dst;
     int iface = -1;
     out->span = 32;
-    if (viv__host_addr_iface(h, dst) >= 0) {
+    if (viv__host_is_addr(h, dst)) {
         out->local = 1;
         out->mtu = 65535;
         out->src = src != VIV_IP4_ANY ? src : dst;

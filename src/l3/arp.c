@@ -565,17 +565,6 @@ void viv__arp_output_slot(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv_
     arp_output_unicast(h, iface, nh, slot, f);
 }
 
-viv__arp *viv__arp_find(struct viv_host *h, uint32_t iface, viv_ip4_t nh)
-{
-    arp_expire(h); /* first, as the send does: the entry returned is one it would find */
-    viv__arp *e = arp_lookup(h, iface, nh);
-    if (e) {
-        VIV__PREFETCH(e);
-        VIV__PREFETCH((const char *)e + 47);
-    }
-    return e;
-}
-
 void viv__arp_flush_iface(struct viv_host *h, uint32_t iface)
 {
     for (viv__arp *e = h->arp_first, *next; e; e = next) {

@@ -564,8 +564,7 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
 /* Push the fixed header in front of f (whose first opts_len bytes are options already in
  * place), emit it and send the packet on its path. The one place a host originates IPv4. */
 static int ip_send_hdr(struct viv_host *h, viv__frame *f, const viv__ip_path *path,
-                       uint8_t proto, uint8_t ttl, uint8_t tos, int df, uint8_t opts_len,
-                       viv__arp **nb)
+                       uint8_t proto, uint8_t ttl, uint8_t tos, int df, uint8_t opts_len)
 {
     viv_sim_t *sim = h->node.sim;
     uint32_t total = f->len + VIV__IPV4_HDR_LEN;
@@ -590,23 +589,14 @@ static int ip_send_hdr(struct viv_host *h, viv__frame *f, const viv__ip_path *pa
     h->st.ip_sent++;
     if (path->local)
         return loopback_send(h, f);
-    if (nb)
-        viv__arp_output_slot(h, path->iface, path->next_hop, nb, f);
-    else
-        viv__arp_output(h, path->iface, path->next_hop, f);
+    viv__arp_output(h, path->iface, path->next_hop, f);
     return 0;
 }
 
 int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
                  uint8_t ttl, uint8_t tos, int df)
 {
-    return ip_send_hdr(h, f, path, proto, ttl, tos, df, 0, NULL);
-}
-
-int viv__ip_send_nb(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
-                    uint8_t ttl, uint8_t tos, int df, viv__arp **nb)
-{
-    return ip_send_hdr(h, f, path, proto, ttl, tos, df, 0, nb);
+    return ip_send_hdr(h, f, path, proto, ttl, tos, df, 0);
 }
 
 int viv__ip_output(struct viv_host *h, viv__frame *f, viv_ip4_t src, viv_ip4_t dst,
@@ -640,5 +630,5 @@ int viv__ip_send_opts(struct viv_host *h, viv__frame *f, const viv__ip_path *pat
         viv__frame_unref(h->node.sim, f);
         return VIV_EINVAL;
     }
-    return ip_send_hdr(h, f, path, proto, ttl, 0, 0, opts_len, NULL);
+    return ip_send_hdr(h, f, path, proto, ttl, 0, 0, opts_len);
 }

@@ -392,23 +392,6 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
  * only, today). Same frames, states, aging and counters as viv__arp_output. */
 void viv__arp_output_slot(struct viv_host *h, uint32_t iface, viv_ip4_t nh,
                           struct viv__arp **slot, viv__frame *f);
-/* Whether nh can only be a unicast next hop (viv__arp_output's first test, which sends a
- * class D or E address, or one with the low bits of a directed broadcast of the host set,
- * its own way): a caller that holds such an nh's entry (viv__arp_find) may send by
- * viv__arp_output_slot. */
-static inline int viv__arp_is_unicast(const struct viv_host *h, viv_ip4_t nh)
-{
-    return (nh >> 28) < 0xe && !(h->bcast_low && (nh & h->bcast_low) == h->bcast_low);
-}
-/* nh's entry on iface as a send at this instant will find it (aging done first), or NULL,
- * with the entry's first lines asked for (the 48 bytes a send reads: struct viv__arp). A
- * socket calls it as soon as its path is known, before it copies the payload: the loads of
- * the map's slot and of the entry then overlap the copy instead of stalling the send (in
- * a LAN of 32 hosts sending to random others, a host's 31 entries are mostly out of L1),
- * and the send takes the entry from it (viv__ip_send_nb) instead of looking again. The
- * entry stays valid while nothing but that send's own work (a frame, its bytes, the IP
- * header) happens in between: only the ARP cache's own calls remove entries. */
-struct viv__arp *viv__arp_find(struct viv_host *h, uint32_t iface, viv_ip4_t nh);
 void viv__arp_fini(struct viv_host *h);
 /* Remove the entries that have aged out by now (aging needs no event: see arp.c). */
 void viv__arp_expire(struct viv_host *h);
@@ -474,12 +457,6 @@ static inline int viv__ip_path_reuse(const struct viv_host *h, const viv__ip_pat
  * VIV_ENOMEM. */
 int viv__ip_send(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
                  uint8_t ttl, uint8_t tos, int df);
-/* viv__ip_send for a unicast next hop (viv__arp_is_unicast(h, path->next_hop), path not
- * local) whose entry the caller found with viv__arp_find at this instant, with nothing that
- * could change the ARP cache since: *nb (NULL if none) is used as viv__arp_output_slot uses
- * its slot, and may be changed. Same frames, states, aging and counters as viv__ip_send. */
-int viv__ip_send_nb(struct viv_host *h, viv__frame *f, const viv__ip_path *path, uint8_t proto,
-                    uint8_t ttl, uint8_t tos, int df, struct viv__arp **nb);
 /* viv__ip_route then viv__ip_send, for ICMP and ping (no socket to keep a path in); DF is
  * off. Consumes f. Returns what they return; a packet with no route is counted in
  * drop_no_route. */

@@ -477,12 +477,6 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
                         len, pmtu);
     if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
         return rc;
-    /* The next hop's ARP entry, looked up now and used by the send (viv__arp_find): its
-     * lines arrive while the payload is copied. Nothing below until the send touches ARP. */
-    struct viv__arp *nb = NULL;
-    int by_nb = !path.local && viv__arp_is_unicast(h, path.next_hop);
-    if (by_nb)
-        nb = viv__arp_find(h, path.iface, path.next_hop);
     viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)(VIV__UDP_HDR_LEN + len));
     if (!f)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_sendto: out of memory");
@@ -493,10 +487,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
     struct viv__udp_repr u = {s->base.local.port, dst->port, (uint16_t)len};
     viv__udp_emit_sum(&u, path.src, dst->ip, b, VIV__UDP_HDR_LEN + len, sum);
     f->csum_ok = 1;
-    rc = by_nb ? viv__ip_send_nb(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos,
-                                 s->o.dont_fragment, &nb)
-               : viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos,
-                              s->o.dont_fragment);
+    rc = viv__ip_send(h, f, &path, VIV__IP_PROTO_UDP, s->o.ttl, s->o.tos, s->o.dont_fragment);
     if (rc < 0)
         return viv__err(sim, rc, "viv_udp_sendto: %s", viv_strerror(rc));
     s->st.tx_datagrams++;

@@ -973,11 +973,11 @@ static void test_arp__duplicate_address_behind_a_switch(void **state)
     assert_int_equal(l3t_stats(p).arp_requests, 1); /* no new resolution: the cache was sure */
 }
 
-/* A UDP socket looks its next hop's entry up before it copies the payload (viv__arp_find)
- * and its send takes the entry from there (viv__ip_send_nb): the same frames, states,
- * aging and counters as a send that looks at the end, in every state. h1 (reachable 10 s,
- * aging 30 s) shares a switch with h2 and h3, so that its table has more than one entry
- * (the map, not the one-entry key); each datagram's arrival is counted by its sink. */
+/* A UDP socket's sends through every state of its next hop's entry: INCOMPLETE (made by
+ * the first, the second waiting behind it), REACHABLE, STALE (sent at once, a unicast
+ * probe), aged out at the instant of the send (resolved again), and a directed broadcast
+ * (no entry). h1 (reachable 10 s, aging 30 s) shares a switch with h2 and h3, so that its
+ * table has more than one entry (the map, not the one-entry key); each sink counts. */
 typedef struct udp_sink {
     int n;
 } udp_sink;
@@ -991,7 +991,7 @@ static void udp_sink_cb(viv_udp_t *s, uint32_t events, void *user)
         k->n++;
 }
 
-static void test_arp__udp_send_finds_its_entry_first(void **state)
+static void test_arp__udp_sends_through_every_state(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     viv_switch_t *sw;
@@ -1071,8 +1071,8 @@ static void test_arp__udp_send_finds_its_entry_first(void **state)
     assert_int_equal(e[0].state, VIV_ARP_REACHABLE);
     assert_int_equal(l3t_stats(h[0]).arp_requests, 3);
     /* h3's entry, last touched when its reply came (before 1 s), has aged out by 40 s: the
-     * send finds no entry (aging runs first), so it resolves again; h2's, confirmed at
-     * 15 s, is still there. */
+     * send removes it first (aging), so it resolves again; h2's, confirmed at 15 s, is
+     * still there. */
     assert_int_equal(viv_sim_run_until(sim, VIV_S(40)), 0);
     n0 = cap.n;
     assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to3), 100);
@@ -1127,7 +1127,7 @@ int main(void)
         T(test_arp__listing_sorted_and_text_terminated),
         T(test_arp__own_address_from_another_mac_is_a_conflict_never_learned),
         T(test_arp__duplicate_address_behind_a_switch),
-        T(test_arp__udp_send_finds_its_entry_first),
+        T(test_arp__udp_sends_through_every_state),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,17 @@ void viv__demux_remove(viv__demux *d, viv__demux_ep *ep);
  * const: the last answer of the final probe is kept (any_ep). */
 viv__demux_ep *viv__demux_lookup(viv__demux *d, viv_ip4_t lip, uint16_t lport, viv_ip4_t rip,
                                  uint16_t rport);
+/* viv__demux_lookup, with its most common answer given in line: no connection, no
+ * address-bound endpoint, and the wildcard answer for lport kept (any_ep). For the
+ * transport whose every datagram looks (UDP): the call is for the other cases. */
+static inline viv__demux_ep *viv__demux_lookup_inline(viv__demux *d, viv_ip4_t lip,
+                                                      uint16_t lport, viv_ip4_t rip,
+                                                      uint16_t rport)
+{
+    if (!d->conns.len && !d->nbound_addr && d->any_ep && d->any_port == lport)
+        return d->any_ep;
+    return viv__demux_lookup(d, lip, lport, rip, rport);
+}
 /* The first holder of port (follow port_next), or NULL. */
 viv__demux_ep *viv__demux_port_first(const viv__demux *d, uint16_t port);
 

@@ -625,8 +625,8 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     /* Unicast: the most specific socket, in O(1) (demux.c): connected to exactly this
      * sender, then bound to this address, then to any; the earliest bound of equals. This
      * is the highest match() score, as a walk of the port would find it. */
-    struct viv_udp *best = udp_of(viv__demux_lookup(&uh->dm, ip->dst, u.dst_port, ip->src,
-                                                    u.src_port));
+    struct viv_udp *best = udp_of(
+        viv__demux_lookup_inline(&uh->dm, ip->dst, u.dst_port, ip->src, u.src_port));
     if (best) {
         enqueue(best, f, payload, u.payload_len, ip->hdr_len);
         return;

@@ -555,8 +555,9 @@ static void test_demux__hosts_have_every_transport(void **state)
 
 /* The lookup's last answer for (VIV_IP4_ANY, port) (any_ep) is kept, and every change of
  * the tables forgets it: after each of 3,000 random binds, connects, disconnects and
- * removes, every lookup, asked twice (the second from what the first kept), answers what
- * the maps alone answer (a copy of the demux with nothing kept). */
+ * removes, every lookup, asked twice (the second from what the first kept) and by the
+ * inline form, answers what the maps alone answer (a copy of the demux with nothing
+ * kept). */
 static void test_demux__kept_answer_is_the_maps(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -613,6 +614,7 @@ static void test_demux__kept_answer_is_the_maps(void **state)
             viv__demux_ep *want = viv__demux_lookup(&ref, lip, lport, rip, rport);
             assert_ptr_equal(viv__demux_lookup(&d, lip, lport, rip, rport), want);
             assert_ptr_equal(viv__demux_lookup(&d, lip, lport, rip, rport), want);
+            assert_ptr_equal(viv__demux_lookup_inline(&d, lip, lport, rip, rport), want);
         }
     }
     for (int i = 0; i < NEP; i++)

@@ -598,9 +598,8 @@ static void test_demux__kept_answer_is_the_maps(void **state)
         if (e->where == VIV__DEMUX_NONE) {
             assert_int_equal(viv__demux_bind(sim, &d, e, addr, port, 1), 0);
         } else if ((r >> 2) % 3 == 0) {
-            assert_int_equal(
-                viv__demux_connect(sim, &d, e, addr, 0, rips[(r >> 4) & 1], (uint16_t)(7 + ((r >> 5) & 1))),
-                0);
+            uint16_t rport = (uint16_t)(7 + ((r >> 5) & 1));
+            assert_int_equal(viv__demux_connect(sim, &d, e, addr, 0, rips[(r >> 4) & 1], rport), 0);
         } else if ((r >> 2) % 3 == 1) {
             viv__demux_disconnect(&d, e, addr);
         } else {

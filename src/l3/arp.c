@@ -548,6 +548,18 @@ void viv__arp_output(struct viv_host *h, uint32_t iface, viv_ip4_t nh, viv__fram
             return;
         }
     }
+    /* The common case in line: nothing to age now, and an entry REACHABLE and fresh (as
+     * arp_output_unicast would find it, and do the same); the rest, with its larger
+     * frame, out of line. */
+    viv_time_t now = h->node.sim->now;
+    if (VIV__LIKELY(h->arp_idle_expiry > now)) {
+        viv__arp *e = arp_lookup(h, iface, nh);
+        if (e && e->state == VIV_ARP_REACHABLE && now - e->confirmed < h->opts.arp_reachable_ns) {
+            arp_touch_idle(h, e);
+            eth_out(h, iface, &e->mac, f);
+            return;
+        }
+    }
     arp_output_unicast(h, iface, nh, NULL, f);
 }
 

@@ -264,6 +264,13 @@ static inline uint32_t viv__addr_bit(viv_ip4_t ip)
 #define VIV__ADDR_SCAN 4
 /* The interface that has address ip, or -1: O(1) whatever the number of interfaces. */
 int viv__host_addr_iface(const struct viv_host *h, viv_ip4_t ip);
+/* Whether ip is one of the host's addresses (viv__host_addr_iface(h, ip) >= 0), answered in
+ * line for a host with one address (addr_one): every datagram a host sends (the socket's
+ * path check) and receives (the destination check) asks it. */
+static inline int viv__host_is_addr(const struct viv_host *h, viv_ip4_t ip)
+{
+    return h->addr_one ? ip == h->addr_one : viv__host_addr_iface(h, ip) >= 0;
+}
 /* The first interface on one of whose subnets ip is the directed broadcast address, or -1:
  * O(1) whatever the number of interfaces. */
 int viv__host_bcast_iface(const struct viv_host *h, viv_ip4_t ip);
@@ -436,7 +443,7 @@ static inline int viv__ip_path_reuse(const struct viv_host *h, const viv__ip_pat
         return -1;
     if (h->bcast_low && (dst & h->bcast_low) == h->bcast_low)
         return -1; /* perhaps a directed broadcast */
-    if (viv__host_addr_iface(h, dst) >= 0)
+    if (viv__host_is_addr(h, dst))
         return -1; /* local */
     *out = *p;
     out->dst = dst;

@@ -40,6 +40,8 @@ void viv__demux_init(viv__demux *d, uint16_t eph_start)
     d->nbound = 0;
     d->nconn_any = 0;
     d->nbound_addr = 0;
+    d->any_port = 0;
+    d->any_ep = NULL;
     d->order = 0;
     d->eph_held = NULL;
     d->eph_nheld = 0;
@@ -246,6 +248,7 @@ static void chain_count(viv__demux *d, const viv__demux_ep *ep, int in)
  * needs room the caller reserved (the maps are given no simulation to allocate with). */
 static void chain_insert(viv__demux *d, viv__demux_ep *ep)
 {
+    d->any_ep = NULL; /* the tables change: the lookup's last answer may not hold */
     viv__map *m = demux_table(d, ep);
     viv__mkey k = demux_ep_key(ep);
     viv__demux_ep *head = viv__map_get(m, k);
@@ -264,6 +267,7 @@ static void chain_insert(viv__demux *d, viv__demux_ep *ep)
 
 static void chain_remove(viv__demux *d, viv__demux_ep *ep)
 {
+    d->any_ep = NULL; /* the tables change: the lookup's last answer may not hold */
     viv__map *m = demux_table(d, ep);
     viv__mkey k = demux_ep_key(ep);
     viv__demux_ep *head = viv__map_get(m, k);
@@ -360,7 +364,7 @@ void viv__demux_remove(viv__demux *d, viv__demux_ep *ep)
 
 /* ---- lookup ---------------------------------------------------------------------------- */
 
-viv__demux_ep *viv__demux_lookup(const viv__demux *d, viv_ip4_t lip, uint16_t lport, viv_ip4_t rip,
+viv__demux_ep *viv__demux_lookup(viv__demux *d, viv_ip4_t lip, uint16_t lport, viv_ip4_t rip,
                                  uint16_t rport)
 {
     viv__demux_ep *ep;
@@ -373,5 +377,12 @@ viv__demux_ep *viv__demux_lookup(const viv__demux *d, viv_ip4_t lip, uint16_t lp
     }
     if (d->nbound_addr && (ep = viv__map_get(&d->bound, demux_bound_key(lip, lport))))
         return ep;
-    return viv__map_get(&d->bound, demux_bound_key(VIV_IP4_ANY, lport));
+    if (d->any_ep && d->any_port == lport)
+        return d->any_ep;
+    ep = viv__map_get(&d->bound, demux_bound_key(VIV_IP4_ANY, lport));
+    if (ep) {
+        d->any_port = lport;
+        d->any_ep = ep;
+    }
+    return ep;
 }

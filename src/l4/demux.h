@@ -57,6 +57,12 @@ typedef struct viv__demux {
     uint32_t nbound;      /* endpoints that took their port by bind, connected or not */
     uint32_t nconn_any;   /* connected endpoints whose local address is VIV_IP4_ANY */
     uint32_t nbound_addr; /* unconnected endpoints bound to one address (not the wildcard) */
+    /* The last answer of the lookup's final probe, (VIV_IP4_ANY, any_port) -> any_ep, or
+     * any_ep NULL: a server's every packet asks the same, and this spares the map's hash
+     * and probe. Any change of the bound or connection table (chain_insert, chain_remove)
+     * forgets it, so it is always what the probe would answer. */
+    uint16_t any_port;
+    struct viv__demux_ep *any_ep;
     uint64_t order;
     uint64_t *eph_held;  /* bit i: port 49152 + i has a holder; NULL while eph_few serves */
     uint32_t eph_nheld;  /* ports of [49152, 65535] that have a holder */
@@ -102,9 +108,21 @@ void viv__demux_disconnect(viv__demux *d, viv__demux_ep *ep, viv_ip4_t lip);
 void viv__demux_remove(viv__demux *d, viv__demux_ep *ep);
 
 /* The endpoint a unicast packet from (rip, rport) to (lip, lport) is for, or NULL: the
- * exact 4-tuple, a wildcard-address connection, (lip, lport), (VIV_IP4_ANY, lport). */
-viv__demux_ep *viv__demux_lookup(const viv__demux *d, viv_ip4_t lip, uint16_t lport, viv_ip4_t rip,
+ * exact 4-tuple, a wildcard-address connection, (lip, lport), (VIV_IP4_ANY, lport). Not
+ * const: the last answer of the final probe is kept (any_ep). */
+viv__demux_ep *viv__demux_lookup(viv__demux *d, viv_ip4_t lip, uint16_t lport, viv_ip4_t rip,
                                  uint16_t rport);
+/* viv__demux_lookup, with its most common answer given in line: no connection, no
+ * address-bound endpoint, and the wildcard answer for lport kept (any_ep). For the
+ * transport whose every datagram looks (UDP): the call is for the other cases. */
+static inline viv__demux_ep *viv__demux_lookup_inline(viv__demux *d, viv_ip4_t lip,
+                                                      uint16_t lport, viv_ip4_t rip,
+                                                      uint16_t rport)
+{
+    if (!d->conns.len && !d->nbound_addr && d->any_ep && d->any_port == lport)
+        return d->any_ep;
+    return viv__demux_lookup(d, lip, lport, rip, rport);
+}
 /* The first holder of port (follow port_next), or NULL. */
 viv__demux_ep *viv__demux_port_first(const viv__demux *d, uint16_t port);
 

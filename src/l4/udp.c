@@ -523,26 +523,20 @@ static void udp_drop(struct viv_host *h, const struct viv_udp *s, uint64_t *coun
     viv__trace_emit(sim, &r);
 }
 
-/* Queue the datagram whose payload (len bytes) is at payload in f's bytes, after a UDP
- * header and an IP header of ip_hdr_len bytes. Consumes the reference f. */
-static void enqueue(struct viv_udp *s, viv__frame *f, const uint8_t *payload, uint16_t len,
-                    uint8_t ip_hdr_len)
+/* Whether a datagram of len payload bytes in a frame of truesize ts fits s's receive queue:
+ * two bounds, the payload (what the application will read) and the memory the queue holds,
+ * which also bounds zero-length datagrams (each holds a whole frame). */
+static inline int enqueue_fits(const struct viv_udp *s, uint64_t ts, uint16_t len)
 {
-    udp_host *uh = s->uh;
-    /* Two bounds: the payload (what the application will read) and the memory the queue
-     * holds, which also bounds zero-length datagrams: each holds a whole frame. */
-    uint64_t ts = dgram_truesize(f);
-    if ((uint64_t)s->qbytes + len > s->o.rcvbuf_bytes || s->qmem + ts > rcvmem_limit(s)) {
-        udp_drop(uh->h, s, &s->st.rx_queue_full, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
-        viv__frame_unref(uh->h->node.sim, f);
-        return;
-    }
-    dgram *d = dgram_get(uh);
-    if (!d) {
-        udp_drop(uh->h, s, &s->st.rx_nomem, VIV_DROP_NO_MEMORY, NULL, 0);
-        viv__frame_unref(uh->h->node.sim, f);
-        return;
-    }
+    return (uint64_t)s->qbytes + len <= s->o.rcvbuf_bytes && s->qmem + ts <= rcvmem_limit(s);
+}
+
+/* Put record d (from dgram_get) at the tail of s's queue for the datagram at payload in f's
+ * bytes; ts is f's truesize. Consumes the reference f. */
+static inline void enqueue_record(struct viv_udp *s, dgram *d, viv__frame *f,
+                                  const uint8_t *payload, uint16_t len, uint8_t ip_hdr_len,
+                                  uint64_t ts)
+{
     d->f = f;
     d->next = NULL;
     d->off = (uint32_t)(payload - f->data);
@@ -560,6 +554,28 @@ static void enqueue(struct viv_udp *s, viv__frame *f, const uint8_t *payload, ui
     s->st.rx_bytes += len;
     if (s->qcount == 1)
         viv__sock_raise(&s->base, VIV_EV_READABLE);
+}
+
+/* Queue the datagram whose payload (len bytes) is at payload in f's bytes, after a UDP
+ * header and an IP header of ip_hdr_len bytes, or drop it (counted) if it does not fit or
+ * no record can be had. Consumes the reference f. */
+static void enqueue(struct viv_udp *s, viv__frame *f, const uint8_t *payload, uint16_t len,
+                    uint8_t ip_hdr_len)
+{
+    udp_host *uh = s->uh;
+    uint64_t ts = dgram_truesize(f);
+    if (!enqueue_fits(s, ts, len)) {
+        udp_drop(uh->h, s, &s->st.rx_queue_full, VIV_DROP_RX_QUEUE_FULL, NULL, 0);
+        viv__frame_unref(uh->h->node.sim, f);
+        return;
+    }
+    dgram *d = dgram_get(uh);
+    if (!d) {
+        udp_drop(uh->h, s, &s->st.rx_nomem, VIV_DROP_NO_MEMORY, NULL, 0);
+        viv__frame_unref(uh->h->node.sim, f);
+        return;
+    }
+    enqueue_record(s, d, f, payload, len, ip_hdr_len, ts);
 }
 
 /* How well a socket matches a datagram: -1 not at all, -2 refused by a connected socket's
@@ -581,9 +597,13 @@ static int match(const struct viv_udp *s, viv_ip4_t src, uint16_t sport, viv_ip4
     return score;
 }
 
-static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
-                      uint32_t iface, int l2_bcast, viv__frame *f, const uint8_t *l4,
-                      uint32_t l4_len)
+/* Every datagram udp_input does not take at once: broadcasts, checksums to verify, no
+ * socket, a full queue, the host's first datagram. Out of line: its frame (trace records,
+ * the port's walk, port unreachable) is not set up for the common datagram. */
+static VIV__NOINLINE void udp_input_all(void *ctx, struct viv_host *h,
+                                        const struct viv__ipv4_repr *ip, uint32_t iface,
+                                        int l2_bcast, viv__frame *f, const uint8_t *l4,
+                                        uint32_t l4_len)
 {
     udp_host *uh = ctx ? ctx : udp_host_get(h, 1);
     viv_sim_t *sim = h->node.sim;
@@ -625,8 +645,8 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     /* Unicast: the most specific socket, in O(1) (demux.c): connected to exactly this
      * sender, then bound to this address, then to any; the earliest bound of equals. This
      * is the highest match() score, as a walk of the port would find it. */
-    struct viv_udp *best = udp_of(viv__demux_lookup(&uh->dm, ip->dst, u.dst_port, ip->src,
-                                                    u.src_port));
+    struct viv_udp *best = udp_of(
+        viv__demux_lookup_inline(&uh->dm, ip->dst, u.dst_port, ip->src, u.src_port));
     if (best) {
         enqueue(best, f, payload, u.payload_len, ip->hdr_len);
         return;
@@ -643,6 +663,31 @@ static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr
     viv__icmp_error(h, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, pkt,
                     (size_t)ip->hdr_len + VIV__UDP_HDR_LEN + u.payload_len, l2_bcast);
     viv__frame_unref(sim, f);
+}
+
+/* A unicast datagram whose checksum the sending stack vouched for (csum_ok), to a socket
+ * found at once, with room in its queue and a spare record: queued here with nothing else
+ * set up; every other datagram goes to udp_input_all, which does the same for this one. */
+static void udp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *ip,
+                      uint32_t iface, int l2_bcast, viv__frame *f, const uint8_t *l4,
+                      uint32_t l4_len)
+{
+    udp_host *uh = ctx;
+    struct viv__udp_repr u;
+    if (VIV__LIKELY(uh && f->csum_ok && !l2_bcast && ip->dst != VIV_IP4_BROADCAST &&
+                    uh->free_dgrams) &&
+        viv__udp_parse_lengths(l4, l4_len, &u) == 0) {
+        struct viv_udp *s = udp_of(
+            viv__demux_lookup_inline(&uh->dm, ip->dst, u.dst_port, ip->src, u.src_port));
+        uint64_t ts = dgram_truesize(f);
+        if (s && enqueue_fits(s, ts, u.payload_len)) {
+            uh->st.rx_datagrams++;
+            enqueue_record(s, dgram_get(uh), f, l4 + VIV__UDP_HDR_LEN, u.payload_len,
+                           ip->hdr_len, ts);
+            return;
+        }
+    }
+    udp_input_all(ctx, h, ip, iface, l2_bcast, f, l4, l4_len);
 }
 
 /* A fragmentation-needed error announced next-hop MTU mtu for a datagram of connected socket

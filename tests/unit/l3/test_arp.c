@@ -973,6 +973,140 @@ static void test_arp__duplicate_address_behind_a_switch(void **state)
     assert_int_equal(l3t_stats(p).arp_requests, 1); /* no new resolution: the cache was sure */
 }
 
+/* A UDP socket's sends through every state of its next hop's entry: INCOMPLETE (made by
+ * the first, the second waiting behind it), REACHABLE, STALE (sent at once, a unicast
+ * probe), aged out at the instant of the send (resolved again), and a directed broadcast
+ * (no entry). h1 (reachable 10 s, aging 30 s) shares a switch with h2 and h3, so that its
+ * table has more than one entry (the map, not the one-entry key); each sink counts. */
+typedef struct udp_sink {
+    int n;
+} udp_sink;
+
+static void udp_sink_cb(viv_udp_t *s, uint32_t events, void *user)
+{
+    udp_sink *k = user;
+    if (!(events & VIV_EV_READABLE))
+        return;
+    while (viv_udp_discard(s) >= 0)
+        k->n++;
+}
+
+static void test_arp__udp_sends_through_every_state(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_switch_t *sw;
+    assert_int_equal(viv_switch_new(&sw, sim, 3, NULL), 0);
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h1";
+    o.arp_reachable_ns = VIV_S(10);
+    o.arp_gc_stale_ns = VIV_S(30);
+    viv_host_t *h[3];
+    assert_int_equal(viv_host_new(&h[0], sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(h[0], NULL), 0);
+    h[1] = l3t_host(sim, "h2", 1);
+    h[2] = l3t_host(sim, "h3", 1);
+    viv_link_t *l1 = NULL;
+    udp_sink sink[3] = {{0}, {0}, {0}};
+    for (int i = 0; i < 3; i++) {
+        char cidr[24];
+        snprintf(cidr, sizeof cidr, "10.0.0.%d/24", i + 1);
+        l3t_addr(h[i], 0, cidr);
+        viv_link_t *l = l3t_link(sim, viv_host_port(h[i], 0), viv_switch_port(sw, (uint32_t)i),
+                                 NULL);
+        if (i == 0)
+            l1 = l;
+        viv_udp_t *rx;
+        viv_sockaddr_t any = {VIV_IP4_ANY, 9};
+        assert_int_equal(viv_udp_new(&rx, h[i], NULL, udp_sink_cb, &sink[i]), 0);
+        assert_int_equal(viv_udp_bind(rx, &any), 0);
+    }
+    l3t_cap cap;
+    l3t_cap_start(&cap, sim, l1);
+    viv_udp_opts uo = VIV_UDP_OPTS_INIT;
+    uo.broadcast = 1;
+    viv_udp_t *tx;
+    assert_int_equal(viv_udp_new(&tx, h[0], &uo, NULL, NULL), 0);
+    const viv_sockaddr_t to2 = {VIV_IP4(10, 0, 0, 2), 9}, to3 = {VIV_IP4(10, 0, 0, 3), 9};
+    static const uint8_t data[100] = {1};
+    viv_arp_entry e[4];
+    /* No entry: the first send to h2 makes one (INCOMPLETE) and asks; the second finds it
+     * resolving and waits behind the first; h3's makes a second entry. */
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to2), 100);
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to2), 100);
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to3), 100);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    assert_int_equal(e[0].state, VIV_ARP_INCOMPLETE);
+    assert_int_equal(e[0].queued, 2);
+    assert_int_equal(e[1].state, VIV_ARP_INCOMPLETE);
+    assert_int_equal(e[1].queued, 1);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    assert_int_equal(sink[1].n, 2);
+    assert_int_equal(sink[2].n, 1);
+    assert_int_equal(l3t_stats(h[0]).arp_requests, 2);
+    /* REACHABLE: sent at once to h2's MAC, nothing asked. */
+    size_t n0 = cap.n;
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to2), 100);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(2)), 0);
+    assert_int_equal(cap.n, n0 + 1);
+    viv_mac_t m1 = l3t_host_mac(h[0], 0), m2 = l3t_host_mac(h[1], 0);
+    assert_memory_equal(cap.f[n0].b, m2.b, 6);
+    assert_int_equal(cap.f[n0].info.ethertype, 0x0800);
+    assert_int_equal(sink[1].n, 3);
+    /* STALE at 15 s: the datagram leaves with the old MAC right after a unicast probe, and
+     * the entry is PROBE until h2 answers. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(15)), 0);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    assert_int_equal(e[0].state, VIV_ARP_STALE);
+    n0 = cap.n;
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to2), 100);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    assert_int_equal(e[0].state, VIV_ARP_PROBE);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(16)), 0);
+    assert_int_equal(cap.n, n0 + 3); /* the probe, the datagram, h2's answer */
+    check_arp(&cap.f[n0], &m2, &m1, 1, &m1, VIV_IP4(10, 0, 0, 1), zero6, VIV_IP4(10, 0, 0, 2));
+    assert_memory_equal(cap.f[n0 + 1].b, m2.b, 6);
+    assert_int_equal(cap.f[n0 + 1].info.ethertype, 0x0800);
+    assert_int_equal(sink[1].n, 4);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    assert_int_equal(e[0].state, VIV_ARP_REACHABLE);
+    assert_int_equal(l3t_stats(h[0]).arp_requests, 3);
+    /* h3's entry, last touched when its reply came (before 1 s), has aged out by 40 s: the
+     * send removes it first (aging), so it resolves again; h2's, confirmed at 15 s, is
+     * still there. */
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(40)), 0);
+    n0 = cap.n;
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &to3), 100);
+    assert_int_equal(l3t_stats(h[0]).arp_expired, 1);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    assert_int_equal(e[0].ip, VIV_IP4(10, 0, 0, 2));
+    assert_int_equal(e[1].ip, VIV_IP4(10, 0, 0, 3));
+    assert_int_equal(e[1].state, VIV_ARP_INCOMPLETE);
+    assert_int_equal(e[1].queued, 1);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(41)), 0);
+    assert_int_equal(cap.n, n0 + 3); /* request, reply, the datagram */
+    assert_int_equal(cap.f[n0 + 2].info.ethertype, 0x0800);
+    assert_int_equal(sink[2].n, 2);
+    assert_int_equal(l3t_stats(h[0]).arp_requests, 4);
+    /* A directed broadcast is not a unicast next hop: it goes to ff:ff:ff:ff:ff:ff, to
+     * both others, with no entry made. */
+    n0 = cap.n;
+    const viv_sockaddr_t bc = {VIV_IP4(10, 0, 0, 255), 9};
+    assert_int_equal(viv_udp_sendto(tx, data, sizeof data, &bc), 100);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(42)), 0);
+    viv_mac_t b = l3t_bcast_mac();
+    assert_int_equal(cap.n, n0 + 1);
+    assert_memory_equal(cap.f[n0].b, b.b, 6);
+    assert_int_equal(sink[1].n, 5);
+    assert_int_equal(sink[2].n, 3);
+    assert_int_equal(sink[0].n, 0);
+    assert_int_equal(viv_host_arp_table(h[0], e, 4), 2);
+    viv_ip_stats_t st = l3t_stats(h[0]);
+    assert_int_equal(st.arp_requests, 4);
+    assert_int_equal(st.drop_arp, 0);
+    assert_int_equal(st.ip_sent, 7);
+    l3t_cap_fini(&cap);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -993,6 +1127,7 @@ int main(void)
         T(test_arp__listing_sorted_and_text_terminated),
         T(test_arp__own_address_from_another_mac_is_a_conflict_never_learned),
         T(test_arp__duplicate_address_behind_a_switch),
+        T(test_arp__udp_sends_through_every_state),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

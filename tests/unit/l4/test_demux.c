@@ -553,6 +553,76 @@ static void test_demux__hosts_have_every_transport(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
 
+/* The lookup's last answer for (VIV_IP4_ANY, port) (any_ep) is kept, and every change of
+ * the tables forgets it: after each of 3,000 random binds, connects, disconnects and
+ * removes, every lookup, asked twice (the second from what the first kept) and by the
+ * inline form, answers what the maps alone answer (a copy of the demux with nothing
+ * kept). */
+static void test_demux__kept_answer_is_the_maps(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv__demux d;
+    viv__demux_init(&d, 50000);
+    enum { NEP = 6 };
+    viv__demux_ep ep[NEP];
+    memset(ep, 0, sizeof ep);
+    /* A server's common case first: one wildcard socket, asked again and again. */
+    assert_int_equal(viv__demux_bind(sim, &d, &ep[0], VIV_IP4_ANY, 53, 1), 0);
+    assert_null(d.any_ep);
+    assert_ptr_equal(viv__demux_lookup(&d, IP_A, 53, PEER, 7), &ep[0]);
+    assert_ptr_equal(d.any_ep, &ep[0]);
+    assert_int_equal(d.any_port, 53);
+    assert_ptr_equal(viv__demux_lookup(&d, IP_B, 53, PEER2, 9), &ep[0]);
+    assert_null(viv__demux_lookup(&d, IP_A, 54, PEER, 7)); /* another port: the map says no */
+    assert_ptr_equal(d.any_ep, &ep[0]);                     /* and nothing new is kept */
+    /* An address-bound socket answers before the kept wildcard one. */
+    assert_int_equal(viv__demux_bind(sim, &d, &ep[1], IP_A, 53, 1), 0);
+    assert_null(d.any_ep);
+    assert_ptr_equal(viv__demux_lookup(&d, IP_A, 53, PEER, 7), &ep[1]);
+    assert_ptr_equal(viv__demux_lookup(&d, IP_B, 53, PEER, 7), &ep[0]);
+    viv__demux_remove(&d, &ep[1]);
+    viv__demux_remove(&d, &ep[0]);
+    assert_null(d.any_ep);
+    assert_null(viv__demux_lookup(&d, IP_B, 53, PEER, 7));
+    static const viv_ip4_t lips[] = {IP_A, IP_B};
+    static const viv_ip4_t rips[] = {PEER, PEER2};
+    uint64_t x = 88172645463325252u;
+    for (int step = 0; step < 3000; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        viv__demux_ep *e = &ep[x % NEP];
+        uint32_t r = (uint32_t)(x >> 32);
+        uint16_t port = (uint16_t)(53 + (r & 1));
+        viv_ip4_t addr = (r & 2) ? IP_A : VIV_IP4_ANY;
+        if (e->where == VIV__DEMUX_NONE) {
+            assert_int_equal(viv__demux_bind(sim, &d, e, addr, port, 1), 0);
+        } else if ((r >> 2) % 3 == 0) {
+            uint16_t rport = (uint16_t)(7 + ((r >> 5) & 1));
+            assert_int_equal(viv__demux_connect(sim, &d, e, addr, 0, rips[(r >> 4) & 1], rport), 0);
+        } else if ((r >> 2) % 3 == 1) {
+            viv__demux_disconnect(&d, e, addr);
+        } else {
+            viv__demux_remove(&d, e);
+        }
+        for (int q = 0; q < 16; q++) {
+            viv_ip4_t lip = lips[q & 1], rip = rips[(q >> 1) & 1];
+            uint16_t lport = (uint16_t)(53 + ((q >> 2) & 1)), rport = (uint16_t)(7 + (q >> 3));
+            viv__demux ref = d;
+            ref.any_ep = NULL;
+            viv__demux_ep *want = viv__demux_lookup(&ref, lip, lport, rip, rport);
+            assert_ptr_equal(viv__demux_lookup(&d, lip, lport, rip, rport), want);
+            assert_ptr_equal(viv__demux_lookup(&d, lip, lport, rip, rport), want);
+            assert_ptr_equal(viv__demux_lookup_inline(&d, lip, lport, rip, rport), want);
+        }
+    }
+    for (int i = 0; i < NEP; i++)
+        viv__demux_remove(&d, &ep[i]);
+    assert_null(d.any_ep);
+    assert_int_equal(d.ports.len + d.bound.len + d.conns.len, 0);
+    viv__demux_fini(sim, &d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +637,7 @@ int main(void)
         T(test_demux__ephemeral_full_range_fails_fast),
         T(test_demux__ephemeral_bitmap_lazy_and_failures),
         T(test_demux__hosts_have_every_transport),
+        T(test_demux__kept_answer_is_the_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

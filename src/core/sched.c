@@ -56,6 +56,10 @@ void viv__sched_init(viv__sched *q)
     q->run_on = 0;
     q->now_last = VIV__QNIL;
     q->now_t = 0;
+    q->ahead = VIV__QNIL;
+    q->ahead_n = 0;
+    for (uint32_t i = 0; i < VIV__SCHED_AHEAD; i++)
+        q->ahead_ring[i] = VIV__QEND; /* the sentinel: no consumer's fn */
     q->resizes = 0;
     q->slow_total = 0;
     q->cost_total = 0;
@@ -176,6 +180,7 @@ static inline bool run_holds(const viv__sched *q)
  * is its true one. */
 static VIV__NOINLINE void run_end(viv__sched *q, viv__event *ev)
 {
+    q->ahead = VIV__QNIL; /* the run's order changes: its look-ahead stops */
     if (!run_holds(q)) {
         q->run_on = 0;
         return;
@@ -435,17 +440,31 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
     uint32_t newest = ev[h].same, oldest = ev[newest].same, x = oldest;
     const viv__ownst *own = sim->own;
     uint32_t own_len = sim->own_len;
+    uint32_t n = 0;
+    /* The first VIV__SCHED_LEAD members enter the run's look-ahead window, their memory
+     * asked for now; the events that run carry it on from there, a few events ahead (asking
+     * for all of a 250-port flood's at once overflows the core's outstanding misses: most
+     * of the lines would be dropped or gone again before their event runs). */
     for (;;) {
         uint32_t nx = ev[x].same;
-        VIV__PREFETCH(ev[x].user);
-        if (ev[x].owner < own_len)
-            VIV__PREFETCH(&own[ev[x].owner]);
+        if (n < VIV__SCHED_LEAD) {
+            VIV__PREFETCH(ev[x].user);
+            if (ev[x].owner < own_len)
+                VIV__PREFETCH(&own[ev[x].owner]);
+            q->ahead_ring[n++] = x;
+        } else if (n == VIV__SCHED_LEAD) {
+            q->ahead = x;
+            n++;
+        }
         ev[x].same = VIV__QNIL;
         if (x == newest)
             break;
         ev[x].next = nx;
         x = nx;
     }
+    if (n <= VIV__SCHED_LEAD)
+        q->ahead = VIV__QNIL; /* all of the group is in the window */
+    q->ahead_n = VIV__SCHED_LEAD;
     ev[newest].next = ev[h].next;
     bk->head = oldest;
     if (bk->tail == h)

@@ -810,8 +810,63 @@ static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
     deliver(d->sim, d, f);
 }
 
+/* The look-ahead of a run of arrivals (a flood's 250 at one instant, in a network larger
+ * than the caches: each reception another direction, port and node, each a miss). Each
+ * arrival of the run enters the next event in the queue's window (sched.h, ahead_ring) and
+ * asks for memory for three events: the entering one, VIV__SCHED_LEAD + 1 ahead, its in-flight
+ * entry with the direction's arrival line before it (ent0's case: bytes 72..148 of the
+ * direction) and its owner's fingerprint entry; the one AHEAD_PORT ahead, whose lines have
+ * come by now, its port (deliver's node, taps and counters; the host's owner_data); the one
+ * AHEAD_NODE ahead its node's last line and the host's first two, where the reception reads
+ * (l2.h's struct viv_node). Each is a chain of dependent loads that would otherwise wait in
+ * turn; here they overlap the events in between. A slot is read only while its fn is
+ * arrive: it is pending then, its entry in flight and its direction alive. */
+#define AHEAD_PORT 3u
+#define AHEAD_NODE 1u
+static inline struct viv_port *ahead_port(const viv_sim_t *sim, uint32_t slot)
+{
+    const viv__event *ev = &sim->ev[slot];
+    if (ev->fn != arrive)
+        return NULL;
+    return ((const txent *)ev->user)->d->to;
+}
+static VIV__NOINLINE void arrive_ahead(viv_sim_t *sim, viv__sched *q, uint32_t x)
+{
+    const viv__event *ev = sim->ev;
+    uint32_t n = q->ahead_n;
+    if (ev[x].fn == arrive && ev[x].time == sim->now) {
+        const char *u = ev[x].user;
+        VIV__PREFETCH(u - 40);
+        VIV__PREFETCH(u);
+        VIV__PREFETCH(u + 35);
+        VIV__PREFETCH(&sim->own[ev[x].owner]);
+        q->ahead_ring[n % VIV__SCHED_AHEAD] = x;
+        q->ahead_n = ++n;
+        q->ahead = ev[x].next;
+    } else {
+        q->ahead = VIV__QNIL; /* the run's arrivals end here (or something else comes first) */
+    }
+    /* The member d events ahead of the one running is entry n + d - (LEAD + 2). */
+    struct viv_port *to = ahead_port(sim, q->ahead_ring[(n + AHEAD_PORT - (VIV__SCHED_LEAD + 2)) %
+                                                       VIV__SCHED_AHEAD]);
+    if (to) {
+        VIV__PREFETCH((const char *)to + 8);
+        VIV__PREFETCH((const char *)to + 88);
+    }
+    to = ahead_port(sim, q->ahead_ring[(n + AHEAD_NODE - (VIV__SCHED_LEAD + 2)) % VIV__SCHED_AHEAD]);
+    if (to) {
+        const char *nd = (const char *)to->node;
+        VIV__PREFETCH(nd + 104);
+        VIV__PREFETCH(nd + 168);
+        VIV__PREFETCH(nd + 232);
+    }
+}
+
 static void arrive(viv_sim_t *sim, void *user)
 {
+    uint32_t x = sim->q.ahead;
+    if (VIV__UNLIKELY(x != VIV__QNIL))
+        arrive_ahead(sim, &sim->q, x);
     txent *e = user;
     struct viv__linkdir *d = e->d;
     viv__frame *f = e->f;

@@ -430,42 +430,61 @@ static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__even
 
 void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t h)
 {
-    /* Leader h leaves; the others at its instant become its run: the ring walked from the
-     * oldest, each member's next is the next greater (its same), and the newest's what h's
-     * was. A burst at one instant (a flood's arrivals) then pops with no more work. Ask now
-     * for what each reads first when it runs (its user data, its owner's fingerprint): in a
-     * network larger than the caches each is a miss, every reception of a flood touching
-     * another link direction and owner. */
+    /* Leader h leaves; the others at its instant become its run: each member's next is the
+     * next greater (its same), and the newest's what h's was. A burst at one instant (a
+     * flood's arrivals) then pops with no more work. In a network larger than the caches
+     * the members' slots are misses (their pushes were thousands of events ago), each
+     * found through the one before: the ring is walked from both ends at once (forward
+     * through same, backward through next), two chains of misses in parallel where one
+     * would wait for each in turn. */
     viv__sched_bucket *bk = &q->bucket[q->cur]; /* a pop takes from the current day */
-    uint32_t newest = ev[h].same, oldest = ev[newest].same, x = oldest;
+    uint32_t newest = ev[h].same, oldest = ev[newest].same;
+    /* [x..b]: the members not yet converted, in order; y follows b (converted). */
+    uint32_t x = oldest, y = newest, b = ev[newest].next;
+    ev[newest].same = VIV__QNIL;
+    ev[newest].next = ev[h].next;
+    if (oldest != newest) {
+        for (;;) {
+            if (x == b) {
+                ev[x].next = y;
+                ev[x].same = VIV__QNIL;
+                break;
+            }
+            uint32_t nx = ev[x].same, pb = ev[b].next;
+            ev[x].next = nx;
+            ev[x].same = VIV__QNIL;
+            ev[b].next = y;
+            ev[b].same = VIV__QNIL;
+            if (nx == b)
+                break;
+            y = b;
+            b = pb;
+            x = nx;
+        }
+    }
+    /* The first VIV__SCHED_LEAD members enter the run's look-ahead window, their memory
+     * asked for now (their user data, their owner's fingerprint entry); the events that run
+     * carry it on from there, a few events ahead (asking for all of a 250-port flood's at
+     * once overflows the core's outstanding misses: most of the lines would be gone again
+     * before their event runs). */
     const viv__ownst *own = sim->own;
     uint32_t own_len = sim->own_len;
-    uint32_t n = 0;
-    /* The first VIV__SCHED_LEAD members enter the run's look-ahead window, their memory
-     * asked for now; the events that run carry it on from there, a few events ahead (asking
-     * for all of a 250-port flood's at once overflows the core's outstanding misses: most
-     * of the lines would be dropped or gone again before their event runs). */
+    uint32_t n = 0, m = oldest;
     for (;;) {
-        uint32_t nx = ev[x].same;
-        if (n < VIV__SCHED_LEAD) {
-            VIV__PREFETCH(ev[x].user);
-            if (ev[x].owner < own_len)
-                VIV__PREFETCH(&own[ev[x].owner]);
-            q->ahead_ring[n++] = x;
-        } else if (n == VIV__SCHED_LEAD) {
-            q->ahead = x;
-            n++;
-        }
-        ev[x].same = VIV__QNIL;
-        if (x == newest)
+        VIV__PREFETCH(ev[m].user);
+        if (ev[m].owner < own_len)
+            VIV__PREFETCH(&own[ev[m].owner]);
+        q->ahead_ring[n++] = m;
+        if (m == newest) {
+            m = VIV__QNIL; /* all of the group is in the window */
             break;
-        ev[x].next = nx;
-        x = nx;
+        }
+        m = ev[m].next;
+        if (n == VIV__SCHED_LEAD)
+            break;
     }
-    if (n <= VIV__SCHED_LEAD)
-        q->ahead = VIV__QNIL; /* all of the group is in the window */
-    q->ahead_n = VIV__SCHED_LEAD;
-    ev[newest].next = ev[h].next;
+    q->ahead = m;
+    q->ahead_n = n;
     bk->head = oldest;
     if (bk->tail == h)
         bk->tail = newest;

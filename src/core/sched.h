@@ -99,12 +99,16 @@ typedef struct viv__event {
 
 /* The depth of the current run's look-ahead window (viv__sched.ahead_ring), a power of two:
  * how many events ahead of the one running its consumers can ask for memory. */
-#define VIV__SCHED_AHEAD 8u
+#ifndef VIV__SCHED_AHEAD
+#define VIV__SCHED_AHEAD 16u
+#endif
 /* How many members of an equal-time group the group's pop enters in the window (asking
  * for their user data and owner entries): the distance, in events, at which the run's
  * consumers then enter the next ones (VIV__SCHED_LEAD + 1 events ahead of the one running).
  * Below VIV__SCHED_AHEAD, so that the window also holds the events nearer than that. */
-#define VIV__SCHED_LEAD 6u
+#ifndef VIV__SCHED_LEAD
+#define VIV__SCHED_LEAD 12u
+#endif
 _Static_assert((VIV__SCHED_AHEAD & (VIV__SCHED_AHEAD - 1)) == 0 && VIV__SCHED_LEAD < VIV__SCHED_AHEAD,
                "the look-ahead window is a power of two, longer than the lead");
 

@@ -124,6 +124,8 @@ struct viv__linkdir {
 _Static_assert(offsetof(struct viv__linkdir, ent0) + offsetof(txent, judged) + sizeof(int) <=
                    VIV__LINKDIR_HOT,
                "a direction's per-frame fields lie past VIV__LINKDIR_HOT");
+_Static_assert(offsetof(struct viv__linkdir, owner) == VIV__LINKDIR_OWNER,
+               "l2.h's viv__port_prefetch_owner reads the owner there");
 _Static_assert(offsetof(struct viv__linkdir, to) == 72 && offsetof(struct viv__linkdir, ent0) == 112,
                "the transmission's fields are 72 bytes, the arrival's 40");
 
@@ -821,8 +823,12 @@ static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
  * (l2.h's struct viv_node). Each is a chain of dependent loads that would otherwise wait in
  * turn; here they overlap the events in between. A slot is read only while its fn is
  * arrive: it is pending then, its entry in flight and its direction alive. */
-#define AHEAD_PORT 3u
-#define AHEAD_NODE 1u
+#ifndef AHEAD_PORT
+#define AHEAD_PORT 6u
+#endif
+#ifndef AHEAD_NODE
+#define AHEAD_NODE 3u
+#endif
 static inline struct viv_port *ahead_port(const viv_sim_t *sim, uint32_t slot)
 {
     const viv__event *ev = &sim->ev[slot];

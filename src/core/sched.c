@@ -58,6 +58,7 @@ void viv__sched_init(viv__sched *q)
     q->now_t = 0;
     q->ahead = VIV__QNIL;
     q->ahead_n = 0;
+    q->ahead_min_owners = VIV__SCHED_AHEAD_OWNERS;
     for (uint32_t i = 0; i < VIV__SCHED_AHEAD; i++)
         q->ahead_ring[i] = VIV__QEND; /* the sentinel: no consumer's fn */
     q->resizes = 0;
@@ -340,8 +341,11 @@ static VIV__NOINLINE void grow(struct viv_sim *sim, viv__sched *q, viv__event *e
 /* ---- equal-time groups ---------------------------------------------------------------- */
 
 /* Slot (not less than leader L) joins L's instant. Returns the steps taken: none when it
- * sorts after every event there (the common case), else a walk of the ring from its
- * oldest member. */
+ * sorts after every event there (the common case), else a walk of the ring from both ends
+ * at once: forward from the oldest member for the first one greater, backward from the
+ * newest for the last one less. The members' slots were pushed long ago in a large
+ * network and each step is a miss found through the one before: two chains wait in
+ * parallel, and the walk takes at most half the ring. */
 static uint32_t group_add(viv__event *ev, uint32_t L, uint32_t slot)
 {
     viv__event *e = &ev[slot];
@@ -357,9 +361,24 @@ static uint32_t group_add(viv__event *ev, uint32_t L, uint32_t slot)
     if (VIV__LIKELY(key_lt(&ev[newest], e))) {
         ev[L].same = slot; /* the newest */
     } else {
-        while (key_lt(&ev[cur], e)) {
+        /* The newest is greater. Forward: prev < slot, cur to test. Backward: hi greater,
+         * lo (its next smaller) to test. The forward walk finds the place within as many
+         * steps as it is from the front, so the backward one, from the back, never wraps
+         * past the oldest before either has found it. */
+        uint32_t hi = newest;
+        for (;;) {
+            if (!key_lt(&ev[cur], e))
+                break; /* between prev and cur */
+            uint32_t lo = ev[hi].next;
             prev = cur;
             cur = ev[cur].same;
+            steps++;
+            if (key_lt(&ev[lo], e)) {
+                prev = lo; /* between lo and hi */
+                cur = hi;
+                break;
+            }
+            hi = lo;
             steps++;
         }
     }
@@ -470,7 +489,10 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
     const viv__ownst *own = sim->own;
     uint32_t own_len = sim->own_len;
     uint32_t n = 0, m = oldest;
-    for (;;) {
+    /* Only where the network's state is larger than the caches (its owners, about two a
+     * link and one a node, stand for its size): in a small one, everything is a hit and
+     * the window's upkeep (some 60 instructions an event) is all it would add. */
+    for (; own_len >= q->ahead_min_owners;) {
         VIV__PREFETCH(ev[m].user);
         if (ev[m].owner < own_len)
             VIV__PREFETCH(&own[ev[m].owner]);
@@ -483,7 +505,7 @@ void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, ui
         if (n == VIV__SCHED_LEAD)
             break;
     }
-    q->ahead = m;
+    q->ahead = n ? m : VIV__QNIL;
     q->ahead_n = n;
     bk->head = oldest;
     if (bk->tail == h)

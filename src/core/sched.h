@@ -109,6 +109,9 @@ typedef struct viv__event {
 #ifndef VIV__SCHED_LEAD
 #define VIV__SCHED_LEAD 12u
 #endif
+/* The owners (sim->own_len) from which a group's pop starts the window: about 2,500 hosts
+ * with a link each. Below, a run's memory is in the caches (the 1,000-host scale run). */
+#define VIV__SCHED_AHEAD_OWNERS 8192u
 _Static_assert((VIV__SCHED_AHEAD & (VIV__SCHED_AHEAD - 1)) == 0 && VIV__SCHED_LEAD < VIV__SCHED_AHEAD,
                "the look-ahead window is a power of two, longer than the lead");
 
@@ -157,6 +160,7 @@ typedef struct viv__sched {
     uint32_t ahead;
     uint32_t ahead_n;
     uint32_t ahead_ring[VIV__SCHED_AHEAD];
+    uint32_t ahead_min_owners; /* VIV__SCHED_AHEAD_OWNERS (tests lower it) */
     size_t grow_at;   /* grow when a walk finds len above this */
     size_t shrink_at; /* shrink when a scan finds len below this */
     /* Tuning checks come every `window` slow operations (walks along a bucket and scans

@@ -687,6 +687,7 @@ static void test_sched__group_pop_fills_the_look_ahead_window(void **state)
     viv_sim_t *sim = VIV_TEST_SIM(state);
     rig r;
     rig_init(&r, sim, 200);
+    r.q.ahead_min_owners = 0; /* a small simulation looks ahead too */
     viv_rng_t g;
     viv_rng_init(&g, 11, 0);
     uint64_t t = 1000;
@@ -710,6 +711,17 @@ static void test_sched__group_pop_fills_the_look_ahead_window(void **state)
         assert_int_equal(r.q.ahead_n, lead);
         assert_int_equal(r.q.ahead, members > lead ? ref_pop(&copy).slot : VIV__QNIL);
         viv__free(sim, copy.a, r.cap * sizeof(*copy.a));
+        if (n == 30) {
+            /* Below the owners it takes, a group's pop starts no window. */
+            rig_drain(&r);
+            r.q.ahead_min_owners = sim->own_len + 1;
+            for (uint32_t i = 0; i < n; i++)
+                rig_push_owned(&r, t + 500, owners[i]);
+            assert_int_equal(rig_pop(&r, UINT64_MAX), 1);
+            assert_int_equal(r.q.ahead, VIV__QNIL);
+            assert_int_equal(r.q.ahead_n, 0);
+            r.q.ahead_min_owners = 0;
+        }
         if (n % 3 == 0 && members > 1) {
             rig_remove(&r, 1); /* at the instant: the run is a group again */
             assert_int_equal(r.q.ahead, VIV__QNIL);

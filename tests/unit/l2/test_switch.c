@@ -1072,6 +1072,7 @@ static void test_switch__flood_look_ahead_survives_links_freed_mid_flood(void **
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     enum { N = 48 };
+    sim->q.ahead_min_owners = 0; /* look ahead in this small network too */
     viv_switch_t *sw = NULL;
     assert_int_equal(viv_switch_new(&sw, sim, N, NULL), 0);
     ahead_station *st = calloc(N, sizeof(*st));

@@ -99,16 +99,12 @@ typedef struct viv__event {
 
 /* The depth of the current run's look-ahead window (viv__sched.ahead_ring), a power of two:
  * how many events ahead of the one running its consumers can ask for memory. */
-#ifndef VIV__SCHED_AHEAD
 #define VIV__SCHED_AHEAD 16u
-#endif
 /* How many members of an equal-time group the group's pop enters in the window (asking
  * for their user data and owner entries): the distance, in events, at which the run's
  * consumers then enter the next ones (VIV__SCHED_LEAD + 1 events ahead of the one running).
  * Below VIV__SCHED_AHEAD, so that the window also holds the events nearer than that. */
-#ifndef VIV__SCHED_LEAD
 #define VIV__SCHED_LEAD 12u
-#endif
 /* The owners (sim->own_len) from which a group's pop starts the window: about 2,500 hosts
  * with a link each. Below, a run's memory is in the caches (the 1,000-host scale run). */
 #define VIV__SCHED_AHEAD_OWNERS 8192u

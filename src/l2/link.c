@@ -823,12 +823,15 @@ static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
  * (l2.h's struct viv_node). Each is a chain of dependent loads that would otherwise wait in
  * turn; here they overlap the events in between. A slot is read only while its fn is
  * arrive: it is pending then, its entry in flight and its direction alive. */
-#ifndef AHEAD_PORT
 #define AHEAD_PORT 6u
-#endif
-#ifndef AHEAD_NODE
 #define AHEAD_NODE 3u
-#endif
+/* Where an arrival's lines start: the direction's arrival fields before the entry (ent0's
+ * case; for an entry allocated apart the address is a stray hint, never read), the entry's
+ * last byte read, and a node's last line (what deliver reads, and a host's first fields
+ * after it: l2.h's struct viv_node). */
+#define AHEAD_DIR_BEFORE (offsetof(struct viv__linkdir, ent0) - offsetof(struct viv__linkdir, to))
+#define AHEAD_ENT_LAST (offsetof(txent, judged) + sizeof(int) - 1)
+#define AHEAD_NODE_FIRST offsetof(struct viv_node, sim)
 static inline struct viv_port *ahead_port(const viv_sim_t *sim, uint32_t slot)
 {
     const viv__event *ev = &sim->ev[slot];
@@ -841,10 +844,10 @@ static inline void arrive_ahead(viv_sim_t *sim, viv__sched *q, uint32_t x)
     const viv__event *ev = sim->ev;
     uint32_t n = q->ahead_n;
     if (ev[x].fn == arrive && ev[x].time == sim->now) {
-        const char *u = ev[x].user;
-        VIV__PREFETCH(u - 40);
-        VIV__PREFETCH(u);
-        VIV__PREFETCH(u + 35);
+        uintptr_t u = (uintptr_t)ev[x].user;
+        VIV__PREFETCH((const void *)(u - AHEAD_DIR_BEFORE));
+        VIV__PREFETCH((const void *)u);
+        VIV__PREFETCH((const void *)(u + AHEAD_ENT_LAST));
         VIV__PREFETCH(&sim->own[ev[x].owner]);
         q->ahead_ring[n % VIV__SCHED_AHEAD] = x;
         q->ahead_n = ++n;
@@ -856,15 +859,16 @@ static inline void arrive_ahead(viv_sim_t *sim, viv__sched *q, uint32_t x)
     struct viv_port *to = ahead_port(sim, q->ahead_ring[(n + AHEAD_PORT - (VIV__SCHED_LEAD + 2)) %
                                                        VIV__SCHED_AHEAD]);
     if (to) {
-        VIV__PREFETCH((const char *)to + 8);
-        VIV__PREFETCH((const char *)to + 88);
+        const char *pt = (const char *)to;
+        VIV__PREFETCH(pt + offsetof(struct viv_port, node));
+        VIV__PREFETCH(pt + sizeof(struct viv_port) - 1);
     }
     to = ahead_port(sim, q->ahead_ring[(n + AHEAD_NODE - (VIV__SCHED_LEAD + 2)) % VIV__SCHED_AHEAD]);
     if (to) {
-        const char *nd = (const char *)to->node;
-        VIV__PREFETCH(nd + 104);
-        VIV__PREFETCH(nd + 168);
-        VIV__PREFETCH(nd + 232);
+        const char *nd = (const char *)to->node + AHEAD_NODE_FIRST;
+        VIV__PREFETCH(nd);
+        VIV__PREFETCH(nd + 64);
+        VIV__PREFETCH(nd + 128);
     }
 }
 

@@ -196,9 +196,7 @@ static VIV__NOINLINE void flood_watched(struct viv_node *n, struct viv_port *in,
 }
 
 /* A flood's look-ahead distances, in ports (see switch_rx). */
-#ifndef FLOOD_PORT
 #define FLOOD_PORT 8u
-#endif
 #define FLOOD_OUT (FLOOD_PORT / 2)
 #define FLOOD_OWN (FLOOD_PORT / 4)
 

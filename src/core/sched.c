@@ -56,6 +56,11 @@ void viv__sched_init(viv__sched *q)
     q->run_on = 0;
     q->now_last = VIV__QNIL;
     q->now_t = 0;
+    q->ahead = VIV__QNIL;
+    q->ahead_n = 0;
+    q->ahead_min_owners = VIV__SCHED_AHEAD_OWNERS;
+    for (uint32_t i = 0; i < VIV__SCHED_AHEAD; i++)
+        q->ahead_ring[i] = VIV__QEND; /* the sentinel: no consumer's fn */
     q->resizes = 0;
     q->slow_total = 0;
     q->cost_total = 0;
@@ -176,6 +181,7 @@ static inline bool run_holds(const viv__sched *q)
  * is its true one. */
 static VIV__NOINLINE void run_end(viv__sched *q, viv__event *ev)
 {
+    q->ahead = VIV__QNIL; /* the run's order changes: its look-ahead stops */
     if (!run_holds(q)) {
         q->run_on = 0;
         return;
@@ -335,8 +341,11 @@ static VIV__NOINLINE void grow(struct viv_sim *sim, viv__sched *q, viv__event *e
 /* ---- equal-time groups ---------------------------------------------------------------- */
 
 /* Slot (not less than leader L) joins L's instant. Returns the steps taken: none when it
- * sorts after every event there (the common case), else a walk of the ring from its
- * oldest member. */
+ * sorts after every event there (the common case), else a walk of the ring from both ends
+ * at once: forward from the oldest member for the first one greater, backward from the
+ * newest for the last one less. The members' slots were pushed long ago in a large
+ * network and each step is a miss found through the one before: two chains wait in
+ * parallel, and the walk takes at most half the ring. */
 static uint32_t group_add(viv__event *ev, uint32_t L, uint32_t slot)
 {
     viv__event *e = &ev[slot];
@@ -352,9 +361,24 @@ static uint32_t group_add(viv__event *ev, uint32_t L, uint32_t slot)
     if (VIV__LIKELY(key_lt(&ev[newest], e))) {
         ev[L].same = slot; /* the newest */
     } else {
-        while (key_lt(&ev[cur], e)) {
+        /* The newest is greater. Forward: prev < slot, cur to test. Backward: hi greater,
+         * lo (its next smaller) to test. The forward walk finds the place within as many
+         * steps as it is from the front, so the backward one, from the back, never wraps
+         * past the oldest before either has found it. */
+        uint32_t hi = newest;
+        for (;;) {
+            if (!key_lt(&ev[cur], e))
+                break; /* between prev and cur */
+            uint32_t lo = ev[hi].next;
             prev = cur;
             cur = ev[cur].same;
+            steps++;
+            if (key_lt(&ev[lo], e)) {
+                prev = lo; /* between lo and hi */
+                cur = hi;
+                break;
+            }
+            hi = lo;
             steps++;
         }
     }
@@ -425,28 +449,64 @@ static inline void group_succeed(viv__sched *q, viv__sched_bucket *bk, viv__even
 
 void viv__sched_pop_group(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t h)
 {
-    /* Leader h leaves; the others at its instant become its run: the ring walked from the
-     * oldest, each member's next is the next greater (its same), and the newest's what h's
-     * was. A burst at one instant (a flood's arrivals) then pops with no more work. Ask now
-     * for what each reads first when it runs (its user data, its owner's fingerprint): in a
-     * network larger than the caches each is a miss, every reception of a flood touching
-     * another link direction and owner. */
+    /* Leader h leaves; the others at its instant become its run: each member's next is the
+     * next greater (its same), and the newest's what h's was. A burst at one instant (a
+     * flood's arrivals) then pops with no more work. In a network larger than the caches
+     * the members' slots are misses (their pushes were thousands of events ago), each
+     * found through the one before: the ring is walked from both ends at once (forward
+     * through same, backward through next), two chains of misses in parallel where one
+     * would wait for each in turn. */
     viv__sched_bucket *bk = &q->bucket[q->cur]; /* a pop takes from the current day */
-    uint32_t newest = ev[h].same, oldest = ev[newest].same, x = oldest;
+    uint32_t newest = ev[h].same, oldest = ev[newest].same;
+    /* [x..b]: the members not yet converted, in order; y follows b (converted). */
+    uint32_t x = oldest, y = newest, b = ev[newest].next;
+    ev[newest].same = VIV__QNIL;
+    ev[newest].next = ev[h].next;
+    if (oldest != newest) {
+        for (;;) {
+            if (x == b) {
+                ev[x].next = y;
+                ev[x].same = VIV__QNIL;
+                break;
+            }
+            uint32_t nx = ev[x].same, pb = ev[b].next;
+            ev[x].next = nx;
+            ev[x].same = VIV__QNIL;
+            ev[b].next = y;
+            ev[b].same = VIV__QNIL;
+            if (nx == b)
+                break;
+            y = b;
+            b = pb;
+            x = nx;
+        }
+    }
+    /* The first VIV__SCHED_LEAD members enter the run's look-ahead window, their memory
+     * asked for now (their user data, their owner's fingerprint entry); the events that run
+     * carry it on from there, a few events ahead (asking for all of a 250-port flood's at
+     * once overflows the core's outstanding misses: most of the lines would be gone again
+     * before their event runs). */
     const viv__ownst *own = sim->own;
     uint32_t own_len = sim->own_len;
-    for (;;) {
-        uint32_t nx = ev[x].same;
-        VIV__PREFETCH(ev[x].user);
-        if (ev[x].owner < own_len)
-            VIV__PREFETCH(&own[ev[x].owner]);
-        ev[x].same = VIV__QNIL;
-        if (x == newest)
+    uint32_t n = 0, m = oldest;
+    /* Only where the network's state is larger than the caches (its owners, about two a
+     * link and one a node, stand for its size): in a small one, everything is a hit and
+     * the window's upkeep (some 60 instructions an event) is all it would add. */
+    for (; own_len >= q->ahead_min_owners;) {
+        VIV__PREFETCH(ev[m].user);
+        if (ev[m].owner < own_len)
+            VIV__PREFETCH(&own[ev[m].owner]);
+        q->ahead_ring[n++] = m;
+        if (m == newest) {
+            m = VIV__QNIL; /* all of the group is in the window */
             break;
-        ev[x].next = nx;
-        x = nx;
+        }
+        m = ev[m].next;
+        if (n == VIV__SCHED_LEAD)
+            break;
     }
-    ev[newest].next = ev[h].next;
+    q->ahead = n ? m : VIV__QNIL;
+    q->ahead_n = n;
     bk->head = oldest;
     if (bk->tail == h)
         bk->tail = newest;

@@ -97,6 +97,20 @@ typedef struct viv__event {
 /* The start of an empty queue's day: later than any event's, so the next push sets it. */
 #define VIV__SCHED_EMPTY UINT64_MAX
 
+/* The depth of the current run's look-ahead window (viv__sched.ahead_ring), a power of two:
+ * how many events ahead of the one running its consumers can ask for memory. */
+#define VIV__SCHED_AHEAD 16u
+/* How many members of an equal-time group the group's pop enters in the window (asking
+ * for their user data and owner entries): the distance, in events, at which the run's
+ * consumers then enter the next ones (VIV__SCHED_LEAD + 1 events ahead of the one running).
+ * Below VIV__SCHED_AHEAD, so that the window also holds the events nearer than that. */
+#define VIV__SCHED_LEAD 12u
+/* The owners (sim->own_len) from which a group's pop starts the window: about 2,500 hosts
+ * with a link each. Below, a run's memory is in the caches (the 1,000-host scale run). */
+#define VIV__SCHED_AHEAD_OWNERS 8192u
+_Static_assert((VIV__SCHED_AHEAD & (VIV__SCHED_AHEAD - 1)) == 0 && VIV__SCHED_LEAD < VIV__SCHED_AHEAD,
+               "the look-ahead window is a power of two, longer than the lead");
+
 /* Buckets a queue starts with, held inside the structure (no allocation needed). */
 #define VIV__SCHED_MIN_BUCKETS 16u
 
@@ -129,6 +143,20 @@ typedef struct viv__sched {
     uint32_t run_on;
     uint32_t now_last;
     uint64_t now_t;
+    /* The run's look-ahead window (VIV__SCHED_AHEAD): the slots of the run's next events, in
+     * the order they will pop, for the events that run to ask for their successors' memory
+     * while they run (a flood's link arrivals: link.c). The group's pop enters its first
+     * VIV__SCHED_LEAD members and leaves `ahead` at the one after; a consumer enters one
+     * more per event (ahead_ring[ahead_n % VIV__SCHED_AHEAD] = ahead, ahead_n++, ahead =
+     * its next), stopping (ahead = VIV__QNIL) at the first slot it does not know. Hints
+     * only: a slot entered may since have run, been cancelled or reused, so a consumer
+     * reads a slot's user only while the slot's fn is its own (a run or cancelled slot's fn
+     * is NULL: freed slots are never pending). Whatever rearranges the run (run_end) stops
+     * it. */
+    uint32_t ahead;
+    uint32_t ahead_n;
+    uint32_t ahead_ring[VIV__SCHED_AHEAD];
+    uint32_t ahead_min_owners; /* VIV__SCHED_AHEAD_OWNERS (tests lower it) */
     size_t grow_at;   /* grow when a walk finds len above this */
     size_t shrink_at; /* shrink when a scan finds len below this */
     /* Tuning checks come every `window` slow operations (walks along a bucket and scans

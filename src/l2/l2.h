@@ -144,6 +144,20 @@ static inline void viv__port_prefetch_out(const struct viv_port *p)
     }
 }
 
+/* The offset of a direction's owner (link.c checks it): the owner's fingerprint entry,
+ * sim->own[owner], is another line each send folds into, asked for once the direction's
+ * first lines have come (viv__port_prefetch_out, a few ports before). */
+#define VIV__LINKDIR_OWNER 108
+static inline void viv__port_prefetch_owner(const viv_sim_t *sim, const struct viv_port *p)
+{
+    const char *d = (const char *)p->out;
+    if (d) {
+        uint32_t owner;
+        memcpy(&owner, d + VIV__LINKDIR_OWNER, sizeof owner);
+        VIV__PREFETCH(&sim->own[owner]);
+    }
+}
+
 /* Hand a frame to a link direction (the port's out); consumes the reference. */
 void viv__linkdir_send(viv__linkdir *d, viv__frame *f);
 /* The same, for a caller that read the clock already (now must be the simulation's now): a

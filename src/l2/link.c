@@ -124,6 +124,8 @@ struct viv__linkdir {
 _Static_assert(offsetof(struct viv__linkdir, ent0) + offsetof(txent, judged) + sizeof(int) <=
                    VIV__LINKDIR_HOT,
                "a direction's per-frame fields lie past VIV__LINKDIR_HOT");
+_Static_assert(offsetof(struct viv__linkdir, owner) == VIV__LINKDIR_OWNER,
+               "l2.h's viv__port_prefetch_owner reads the owner there");
 _Static_assert(offsetof(struct viv__linkdir, to) == 72 && offsetof(struct viv__linkdir, ent0) == 112,
                "the transmission's fields are 72 bytes, the arrival's 40");
 
@@ -810,9 +812,70 @@ static VIV__NOINLINE void arrive_judge(struct viv__linkdir *d, viv__frame *f)
     deliver(d->sim, d, f);
 }
 
-static void arrive(viv_sim_t *sim, void *user)
+/* The look-ahead of a run of arrivals (a flood's 250 at one instant, in a network larger
+ * than the caches: each reception another direction, port and node, each a miss). Each
+ * arrival of the run enters the next event in the queue's window (sched.h, ahead_ring) and
+ * asks for memory for three events: the entering one, VIV__SCHED_LEAD + 1 ahead, its in-flight
+ * entry with the direction's arrival line before it (ent0's case: bytes 72..148 of the
+ * direction) and its owner's fingerprint entry; the one AHEAD_PORT ahead, whose lines have
+ * come by now, its port (deliver's node, taps and counters; the host's owner_data); the one
+ * AHEAD_NODE ahead its node's last line and the host's first two, where the reception reads
+ * (l2.h's struct viv_node). Each is a chain of dependent loads that would otherwise wait in
+ * turn; here they overlap the events in between. A slot is read only while its fn is
+ * arrive: it is pending then, its entry in flight and its direction alive. */
+#define AHEAD_PORT 6u
+#define AHEAD_NODE 3u
+/* Where an arrival's lines start: the direction's arrival fields before the entry (ent0's
+ * case; for an entry allocated apart the address is a stray hint, never read), the entry's
+ * last byte read, and a node's last line (what deliver reads, and a host's first fields
+ * after it: l2.h's struct viv_node). */
+#define AHEAD_DIR_BEFORE (offsetof(struct viv__linkdir, ent0) - offsetof(struct viv__linkdir, to))
+#define AHEAD_ENT_LAST (offsetof(txent, judged) + sizeof(int) - 1)
+#define AHEAD_NODE_FIRST offsetof(struct viv_node, sim)
+static inline struct viv_port *ahead_port(const viv_sim_t *sim, uint32_t slot)
 {
-    txent *e = user;
+    const viv__event *ev = &sim->ev[slot];
+    if (ev->fn != arrive)
+        return NULL;
+    return ((const txent *)ev->user)->d->to;
+}
+static inline void arrive_ahead(viv_sim_t *sim, viv__sched *q, uint32_t x)
+{
+    const viv__event *ev = sim->ev;
+    uint32_t n = q->ahead_n;
+    if (ev[x].fn == arrive && ev[x].time == sim->now) {
+        uintptr_t u = (uintptr_t)ev[x].user;
+        VIV__PREFETCH((const void *)(u - AHEAD_DIR_BEFORE));
+        VIV__PREFETCH((const void *)u);
+        VIV__PREFETCH((const void *)(u + AHEAD_ENT_LAST));
+        VIV__PREFETCH(&sim->own[ev[x].owner]);
+        q->ahead_ring[n % VIV__SCHED_AHEAD] = x;
+        q->ahead_n = ++n;
+        q->ahead = ev[x].next;
+    } else {
+        q->ahead = VIV__QNIL; /* the run's arrivals end here (or something else comes first) */
+    }
+    /* The member d events ahead of the one running is entry n + d - (LEAD + 2). */
+    struct viv_port *to = ahead_port(sim, q->ahead_ring[(n + AHEAD_PORT - (VIV__SCHED_LEAD + 2)) %
+                                                       VIV__SCHED_AHEAD]);
+    if (to) {
+        const char *pt = (const char *)to;
+        VIV__PREFETCH(pt + offsetof(struct viv_port, node));
+        VIV__PREFETCH(pt + sizeof(struct viv_port) - 1);
+    }
+    to = ahead_port(sim, q->ahead_ring[(n + AHEAD_NODE - (VIV__SCHED_LEAD + 2)) % VIV__SCHED_AHEAD]);
+    if (to) {
+        const char *nd = (const char *)to->node + AHEAD_NODE_FIRST;
+        VIV__PREFETCH(nd);
+        VIV__PREFETCH(nd + 64);
+        VIV__PREFETCH(nd + 128);
+    }
+}
+
+/* A frame's arrival: its entry back to the direction's spare ones, then the drop rules
+ * and intercept if any, then the port and its node. */
+static inline void arrive_body(viv_sim_t *sim, txent *e)
+{
     struct viv__linkdir *d = e->d;
     viv__frame *f = e->f;
     int judged = e->judged;
@@ -822,6 +885,25 @@ static void arrive(viv_sim_t *sim, void *user)
         return;
     }
     deliver(sim, d, f);
+}
+
+/* arrive's way inside a run that looks ahead: a copy of the body of its own, so that the
+ * common way stays a leaf that ends in a tail call (a call before the body would make every
+ * arrival save and restore registers around it). */
+static VIV__NOINLINE void arrive_looking_ahead(viv_sim_t *sim, txent *e, uint32_t x)
+{
+    arrive_ahead(sim, &sim->q, x);
+    arrive_body(sim, e);
+}
+
+static void arrive(viv_sim_t *sim, void *user)
+{
+    uint32_t x = sim->q.ahead;
+    if (VIV__UNLIKELY(x != VIV__QNIL)) {
+        arrive_looking_ahead(sim, user, x);
+        return;
+    }
+    arrive_body(sim, user);
 }
 
 /* ---- faults ---------------------------------------------------------------------------- */

@@ -195,6 +195,11 @@ static VIV__NOINLINE void flood_watched(struct viv_node *n, struct viv_port *in,
     viv__frame_unref(n->sim, f);
 }
 
+/* A flood's look-ahead distances, in ports (see switch_rx). */
+#define FLOOD_PORT 8u
+#define FLOOD_OUT (FLOOD_PORT / 2)
+#define FLOOD_OWN (FLOOD_PORT / 4)
+
 static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
 {
     struct viv_switch *sw = (struct viv_switch *)n;
@@ -239,23 +244,33 @@ static void switch_rx(struct viv_node *n, struct viv_port *in, viv__frame *f)
         return;
     }
     /* The switch is up (a frame arrived) and nobody traces: checked once, not per port.
-     * The ports' lines are asked for ahead (four ports ahead, their directions two ahead);
-     * the last four ports take a second loop, so that the first tests no bounds. */
+     * In a large network each port's lines, its direction's and the direction's owner
+     * entry (the send folds the frame into its fingerprint) are misses, each found through
+     * the one before: they are asked for in stages, the port FLOOD_PORT ports ahead, its
+     * direction FLOOD_OUT ahead (the port's line has come by then), the owner entry
+     * FLOOD_OWN ahead (the direction's has), so that the waits overlap the sends between.
+     * The last FLOOD_PORT ports take a second loop, so that the first tests no bounds. */
     uint32_t nports = n->nports;
     struct viv_port **ports = n->ports;
+    viv_sim_t *sim = n->sim;
     uint32_t i = 0;
-    if (nports > 2) {
-        viv__port_prefetch_out(ports[0]);
-        viv__port_prefetch_out(ports[1]);
-    }
-    for (; i + 4 < nports; i++) {
-        viv__port_prefetch(ports[i + 4]);
-        viv__port_prefetch_out(ports[i + 2]);
+    for (uint32_t j = 0; j < nports && j < FLOOD_PORT; j++)
+        viv__port_prefetch(ports[j]);
+    for (uint32_t j = 0; j < nports && j < FLOOD_OUT; j++)
+        viv__port_prefetch_out(ports[j]);
+    for (uint32_t j = 0; j < nports && j < FLOOD_OWN; j++)
+        viv__port_prefetch_owner(sim, ports[j]);
+    for (; i + FLOOD_PORT < nports; i++) {
+        viv__port_prefetch(ports[i + FLOOD_PORT]);
+        viv__port_prefetch_out(ports[i + FLOOD_OUT]);
+        viv__port_prefetch_owner(sim, ports[i + FLOOD_OWN]);
         flood_port(n, in, ports[i], f);
     }
     for (; i < nports; i++) {
-        if (i + 2 < nports)
-            viv__port_prefetch_out(ports[i + 2]);
+        if (i + FLOOD_OUT < nports)
+            viv__port_prefetch_out(ports[i + FLOOD_OUT]);
+        if (i + FLOOD_OWN < nports)
+            viv__port_prefetch_owner(sim, ports[i + FLOOD_OWN]);
         flood_port(n, in, ports[i], f);
     }
     viv__frame_unref(n->sim, f);

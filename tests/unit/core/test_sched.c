@@ -678,6 +678,60 @@ static void test_sched__current_instant_keeps_owner_order(void **state)
     rig_fini(&r);
 }
 
+/* A group's pop (the ring walked from both ends) lays out its instant in (owner, seq) order
+ * for every size, and enters its first VIV__SCHED_LEAD members in the run's look-ahead
+ * window in that order, `ahead` naming the next (VIV__QNIL when the window holds them all);
+ * a removal at the instant, which makes the run a group again, stops the window. */
+static void test_sched__group_pop_fills_the_look_ahead_window(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 200);
+    r.q.ahead_min_owners = 0; /* a small simulation looks ahead too */
+    viv_rng_t g;
+    viv_rng_init(&g, 11, 0);
+    uint64_t t = 1000;
+    for (uint32_t n = 2; n <= 40; n++, t += 1000) {
+        uint32_t owners[40];
+        for (uint32_t i = 0; i < n; i++) {
+            owners[i] = (uint32_t)viv_rng_below(&g, 1000); /* any order, repeats too */
+            rig_push_owned(&r, t, owners[i]);
+        }
+        rig_check(&r);
+        assert_int_equal(rig_pop(&r, UINT64_MAX), 1); /* the leader: its group becomes the run */
+        rig_check(&r);
+        /* The reference's next pops, in order, are the members. */
+        uint32_t members = n - 1, lead = members < VIV__SCHED_LEAD ? members : VIV__SCHED_LEAD;
+        ref_heap copy = r.ref;
+        copy.a = viv__alloc(sim, r.cap * sizeof(*copy.a));
+        assert_non_null(copy.a);
+        memcpy(copy.a, r.ref.a, r.ref.n * sizeof(*copy.a));
+        for (uint32_t i = 0; i < lead; i++)
+            assert_int_equal(r.q.ahead_ring[i], ref_pop(&copy).slot);
+        assert_int_equal(r.q.ahead_n, lead);
+        assert_int_equal(r.q.ahead, members > lead ? ref_pop(&copy).slot : VIV__QNIL);
+        viv__free(sim, copy.a, r.cap * sizeof(*copy.a));
+        if (n == 30) {
+            /* Below the owners it takes, a group's pop starts no window. */
+            rig_drain(&r);
+            r.q.ahead_min_owners = sim->own_len + 1;
+            for (uint32_t i = 0; i < n; i++)
+                rig_push_owned(&r, t + 500, owners[i]);
+            assert_int_equal(rig_pop(&r, UINT64_MAX), 1);
+            assert_int_equal(r.q.ahead, VIV__QNIL);
+            assert_int_equal(r.q.ahead_n, 0);
+            r.q.ahead_min_owners = 0;
+        }
+        if (n % 3 == 0 && members > 1) {
+            rig_remove(&r, 1); /* at the instant: the run is a group again */
+            assert_int_equal(r.q.ahead, VIV__QNIL);
+            rig_check(&r);
+        }
+        rig_drain(&r);
+    }
+    rig_fini(&r);
+}
+
 /* A push earlier than the current instant while its run holds (what observers' events make
  * possible: they leave the clock behind), then more at the instant: the run becomes a
  * group again and the order holds. */
@@ -730,6 +784,7 @@ int main(void)
         T(test_sched__simulation_with_cancels_runs_in_order),
         T(test_sched__current_instant_keeps_owner_order),
         T(test_sched__push_before_the_current_instant),
+        T(test_sched__group_pop_fills_the_look_ahead_window),
 #undef T
     };
     return cmocka_run_group_tests_name("core/sched", tests, NULL, NULL);

@@ -1043,6 +1043,74 @@ static void test_switch__a_frame_corrupted_on_the_way_in_is_digested_again(void 
     assert_true(fp_bad != fp_clean);
 }
 
+/* A station of the look-ahead test: on its first frame it unplugs another station's link. */
+typedef struct ahead_station {
+    l2t_station s; /* first: l2t_on_rx's user */
+    viv_link_t *link;
+    struct ahead_station *victim;
+} ahead_station;
+
+static void ahead_on_rx(viv_device_t *dev, uint32_t port, const uint8_t *frame, size_t len,
+                        const viv_frame_info *info, void *user)
+{
+    ahead_station *a = user;
+    l2t_on_rx(dev, port, frame, len, info, &a->s);
+    if (a->victim && a->victim->link) {
+        viv_link_free(a->victim->link);
+        a->victim->link = NULL;
+    }
+}
+
+/* A flood's arrivals at one instant look ahead at the next ones (the queue's window,
+ * link.c's arrive_ahead), reading their entries, directions, ports and nodes. Receivers that
+ * unplug other stations in the middle of the flood free a link whose arrival ran already
+ * (an earlier station: the window goes on past its slot) and cancel arrivals the window has
+ * looked at (the very next station) or not (one far ahead): every other station still gets the
+ * frame once, at the same instant, in port order, and nothing leaks (the sanitizers' run
+ * catches a read of a freed direction). */
+static void test_switch__flood_look_ahead_survives_links_freed_mid_flood(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    enum { N = 48 };
+    sim->q.ahead_min_owners = 0; /* look ahead in this small network too */
+    viv_switch_t *sw = NULL;
+    assert_int_equal(viv_switch_new(&sw, sim, N, NULL), 0);
+    ahead_station *st = calloc(N, sizeof(*st));
+    assert_non_null(st);
+    for (uint32_t i = 0; i < N; i++) {
+        l2t_station_init(&st[i].s, sim, 100 + i, 1);
+        viv_device_free(st[i].s.dev); /* made again with this test's callback */
+        viv_device_opts o = VIV_DEVICE_OPTS_INIT;
+        o.rx = ahead_on_rx;
+        o.user = &st[i];
+        assert_int_equal(viv_device_new(&st[i].s.dev, sim, 1, &o), 0);
+        st[i].link = l2t_link(sim, l2t_port(&st[i].s, 0), viv_switch_port(sw, i), NULL);
+    }
+    st[8].victim = &st[2];   /* behind: its arrival ran, the window goes on past it */
+    st[14].victim = &st[15]; /* the very next arrival, in the window: the window stops */
+    st[20].victim = &st[40]; /* far ahead */
+    viv_mac_t bcast = l2t_broadcast();
+    l2t_send(&st[0].s, &bcast, 64, 7);
+    assert_int_equal(viv_sim_run(sim), 0);
+    viv_time_t t = 0;
+    for (uint32_t i = 1; i < N; i++) {
+        int lost = i == 15 || i == 40;
+        assert_int_equal(st[i].s.n, lost ? 0 : 1);
+        if (lost)
+            continue;
+        assert_int_equal(st[i].s.rx[0].seq, 7);
+        if (t == 0)
+            t = st[i].s.rx[0].t;
+        assert_int_equal(st[i].s.rx[0].t, t); /* one instant */
+    }
+    assert_int_equal(st[0].s.n, 0);
+    assert_int_equal(sstats(sw).flooded, 1);
+    assert_int_equal(l2t_frames_live(sim), 0);
+    for (uint32_t i = 0; i < N; i++)
+        l2t_station_fini(&st[i].s);
+    free(st);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -1068,6 +1136,7 @@ int main(void)
         T(test_switch__flood_reaches_the_peers_plugged_in_now),
         T(test_switch__free_with_frames_in_flight_leaks_nothing),
         T(test_switch__a_frame_corrupted_on_the_way_in_is_digested_again),
+        T(test_switch__flood_look_ahead_survives_links_freed_mid_flood),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

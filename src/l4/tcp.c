@@ -922,6 +922,47 @@ static void tcp_window_update(viv_tcp_t *s)
         viv__tcp_send_ack(s);
 }
 
+/* The bytes the program may read now: the in-order ones, none once reading is shut down. */
+static uint32_t tcp_readable(const viv_tcp_t *s)
+{
+    return s->rd_shut ? 0 : s->rcv.len;
+}
+
+/* Take n <= tcp_readable(s) bytes from the head of the receive buffer, copied into out (NULL:
+ * read in place already, viv_tcp_consume), and do what reading them entails: free the
+ * buffer once a closed connection's last byte is read, else announce the room made. The one
+ * place for this bookkeeping, so that viv_tcp_recv and viv_tcp_peek + viv_tcp_consume taking
+ * the same amounts give the same run, segment for segment. */
+static void tcp_read_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+{
+    viv__tcp_rcv_take(s, out, n);
+    if (viv__tcp_st(s) == VIV_TCP_CLOSED && !s->rcv.len)
+        viv__tcp_rcv_free(s);
+    else
+        tcp_window_update(s);
+}
+
+/* What reading says when nothing is readable: a pending error (taken: returned once), not
+ * connected, 0 at the end of the stream, else VIV_EAGAIN. peek: the call is viv_tcp_peek,
+ * not viv_tcp_recv (the messages name it; literals, as EAGAIN ends every drain loop). */
+static int tcp_read_nothing(viv_tcp_t *s, int peek)
+{
+    viv_sim_t *sim = s->base.sim;
+    if (s->err)
+        return viv__err(sim, tcp_take_error(s), "%s: pending error",
+                        peek ? "viv_tcp_peek" : "viv_tcp_recv");
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
+        return viv__err_lit(sim, VIV_ENOTCONN,
+                            peek ? "viv_tcp_peek: the socket is not connected"
+                                 : "viv_tcp_recv: the socket is not connected");
+    if (s->rfin || s->rd_shut || st == VIV_TCP_CLOSED)
+        return 0;
+    return viv__err_lit(sim, VIV_EAGAIN,
+                        peek ? "viv_tcp_peek: nothing to read (EAGAIN)"
+                             : "viv_tcp_recv: nothing to read (EAGAIN)");
+}
+
 int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
 {
     VIV__HANDLE(s, TCP);
@@ -929,23 +970,55 @@ int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
         return VIV_EINVAL;
     viv_sim_t *sim = s->base.sim;
     VIV__CHECK(sim, buf != NULL || cap == 0, "NULL buffer");
-    if (s->rcv.len && !s->rd_shut) {
-        uint32_t n = cap < s->rcv.len ? (uint32_t)cap : s->rcv.len;
-        viv__tcp_rcv_take(s, buf, n);
-        if (viv__tcp_st(s) == VIV_TCP_CLOSED && !s->rcv.len)
-            viv__tcp_rcv_free(s);
-        else
-            tcp_window_update(s);
+    uint32_t avail = tcp_readable(s);
+    if (avail) {
+        uint32_t n = cap < avail ? (uint32_t)cap : avail;
+        tcp_read_take(s, buf, n);
         return (int)n;
     }
-    if (s->err)
-        return viv__err(sim, tcp_take_error(s), "viv_tcp_recv: pending error");
-    viv_tcp_state st = viv__tcp_st(s);
-    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
-        return viv__err_lit(sim, VIV_ENOTCONN, "viv_tcp_recv: the socket is not connected");
-    if (s->rfin || s->rd_shut || st == VIV_TCP_CLOSED)
+    return tcp_read_nothing(s, 0);
+}
+
+int viv_tcp_peek(const void **out, viv_tcp_t *s, size_t off)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, out != NULL, "NULL out");
+    *out = NULL;
+    uint32_t avail = tcp_readable(s);
+    if (off < avail) {
+        const uint8_t *p;
+        uint32_t n = viv__tcp_rcv_peek(s, (uint32_t)off, &p);
+        *out = p;
+        return (int)n; /* at most the receive buffer: VIV__TCP_RCVBUF_MAX fits an int */
+    }
+    if (off > avail)
+        return viv__err(sim, VIV_EINVAL, "viv_tcp_peek: offset %zu beyond the %u bytes readable",
+                        off, avail);
+    if (off == 0)
+        return tcp_read_nothing(s, 1);
+    /* Past the last readable byte: say what follows it without taking a pending error,
+     * which viv_tcp_recv would return only once those bytes are read. */
+    if (s->rfin || s->rd_shut || viv__tcp_st(s) == VIV_TCP_CLOSED)
         return 0;
-    return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_recv: nothing to read (EAGAIN)");
+    return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_peek: nothing more to read yet (EAGAIN)");
+}
+
+int viv_tcp_consume(viv_tcp_t *s, size_t n)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    uint32_t avail = tcp_readable(s);
+    if (n > avail)
+        return viv__err(sim, VIV_EINVAL, "viv_tcp_consume: %zu bytes, only %u readable", n,
+                        avail);
+    if (avail) /* viv_tcp_recv with a buffer of n bytes, without the copy */
+        tcp_read_take(s, NULL, (uint32_t)n);
+    return 0;
 }
 
 int viv_tcp_shutdown(viv_tcp_t *s, int how)

@@ -451,10 +451,12 @@ VIV_API int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap);
  * @param s the socket.
  * @param off where the run starts: bytes from the head of the readable data, at most their
  *        count.
- * @return the run's length (> 0); when @p off is the count of readable bytes: 0 at the end of
- *         the stream (the peer's FIN, or after ::VIV_SHUT_RD, after those bytes), else
- *         VIV_EAGAIN (nothing more yet) and, with @p off 0 only, the errors of
- *         viv_tcp_recv() (VIV_ENOTCONN, a pending error, returned once: VIV_ECONNRESET...);
+ * @return the run's length (> 0). When @p off is the count of readable bytes (0 when there
+ *         are none), what follows them: 0 at the end of the stream (the peer's FIN, or
+ *         ::VIV_SHUT_RD), VIV_EAGAIN (nothing more yet), a pending error (VIV_ECONNRESET...)
+ *         and, with nothing readable, VIV_ENOTCONN (never connected): viv_tcp_recv()'s
+ *         answers. A pending error is taken (returned once, as by viv_tcp_recv()) only when
+ *         nothing is readable; after readable bytes it is reported and left for later.
  *         VIV_EINVAL when @p off is beyond the readable bytes.
  *
  * Ownership: the bytes belong to the socket and are read-only. The pointer stays valid

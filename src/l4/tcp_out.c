@@ -195,7 +195,10 @@ void viv__tcp_rcv_put_slow(viv_tcp_t *s, uint32_t off, const uint8_t *data, uint
     }
 }
 
-void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+/* The taking loop, inlined into the two ways of taking so that each has only its own
+ * branches: viv__tcp_rcv_take (copying: viv_tcp_recv, its only caller, inlines it again with
+ * LTO, as it did before there were two) and viv__tcp_rcv_skip. */
+static VIV__ALWAYS_INLINE void rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
 {
     while (n) {
         uint32_t take = n;
@@ -260,6 +263,18 @@ uint32_t viv__tcp_rcv_peek(const viv_tcp_t *s, uint32_t off, const uint8_t **out
     uint32_t n = end - off;
     *out = s->rcv.buf + pos;
     return s->rcv.cap - pos < n ? s->rcv.cap - pos : n;
+}
+
+/* Declared inline (an external definition all the same: tcp_int.h declares it without):
+ * GCC then inlines it into viv_tcp_recv under LTO, as it did before viv__tcp_rcv_skip. */
+inline void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+{
+    rcv_take(s, out, n);
+}
+
+void viv__tcp_rcv_skip(viv_tcp_t *s, uint32_t n)
+{
+    rcv_take(s, NULL, n);
 }
 
 void viv__tcp_rcv_drop_ooo(viv_tcp_t *s)

@@ -170,40 +170,22 @@ static void tcp_verify(tcp_bench *b, const void *data, size_t len)
     b->delivered += (uint64_t)len;
 }
 
-static void tcp_on_rx(viv_tcp_t *s, uint32_t events, void *user)
+/* h2's callbacks, one for each way of reading (each its own function, so that the compiler
+ * inlines the library's reading calls into each as it would for a program that reads one
+ * way): whether to read, and what to do after reading (n: the last call's answer). */
+static int tcp_rx_wanted(tcp_bench *b, viv_tcp_t *s, uint32_t events)
 {
-    tcp_bench *b = user;
     if (events & VIV_EV_ERROR) {
         tcp_fail(b, "h2's connection", viv_tcp_error(s));
-        return;
+        return 0;
     }
-    if (!(events & VIV_EV_READABLE))
-        return;
-    int n;
-    if (b->read_peek) {
-        /* In place: the runs readable now, up to what one viv_tcp_recv() into rxbuf would
-         * take, each compared where it lies, then taken at once (the same amounts as the
-         * copying way: the same window updates, the same run). */
-        for (;;) {
-            size_t got = 0;
-            const void *p;
-            while (got < sizeof rxbuf && (n = viv_tcp_peek(&p, s, got)) > 0) {
-                size_t len = (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
-                tcp_verify(b, p, len);
-                got += len;
-            }
-            if (got == 0)
-                break; /* n says why: 0, VIV_EAGAIN or an error */
-            if ((n = viv_tcp_consume(s, got)) < 0)
-                break;
-        }
-    } else {
-        while ((n = viv_tcp_recv(s, rxbuf, sizeof rxbuf)) > 0)
-            tcp_verify(b, rxbuf, (size_t)n);
-    }
+    return (events & VIV_EV_READABLE) != 0;
+}
+
+static void tcp_rx_after(tcp_bench *b, int n, const char *call)
+{
     if (n == 0 || (n < 0 && n != VIV_EAGAIN)) {
-        tcp_fail(b, n == 0 ? "h2's connection (end of stream)"
-                           : b->read_peek ? "viv_tcp_peek" : "viv_tcp_recv",
+        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : call,
                  n == 0 ? VIV_ECONNRESET : n);
         return;
     }
@@ -214,12 +196,54 @@ static void tcp_on_rx(viv_tcp_t *s, uint32_t events, void *user)
     }
 }
 
+/* --read copy: viv_tcp_recv() into rxbuf, compared there. */
+static void tcp_on_rx_copy(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_rx_wanted(b, s, events))
+        return;
+    int n;
+    while ((n = viv_tcp_recv(s, rxbuf, sizeof rxbuf)) > 0)
+        tcp_verify(b, rxbuf, (size_t)n);
+    tcp_rx_after(b, n, "viv_tcp_recv");
+}
+
+/* --read peek: in place. The runs readable now, up to what one viv_tcp_recv() into rxbuf
+ * would take, each compared where it lies, then taken at once: the same amounts as the
+ * copying way, so the same window updates and the same run. */
+static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_rx_wanted(b, s, events))
+        return;
+    int n;
+    for (;;) {
+        size_t got = 0;
+        const void *p;
+        while (got < sizeof rxbuf && (n = viv_tcp_peek(&p, s, got)) > 0) {
+            size_t len = (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
+            tcp_verify(b, p, len);
+            got += len;
+        }
+        if (got == 0)
+            break; /* n says why: 0, VIV_EAGAIN or an error */
+        int after = n; /* what follows the bytes read, if the loop reached their end */
+        if ((n = viv_tcp_consume(s, got)) < 0)
+            break;
+        if (after == VIV_EAGAIN) {
+            n = after; /* nothing more until the next VIV_EV_READABLE */
+            break;
+        }
+    }
+    tcp_rx_after(b, n, "viv_tcp_peek");
+}
+
 static void tcp_on_listener(viv_tcp_t *l, uint32_t events, void *user)
 {
     tcp_bench *b = user;
     if (!(events & VIV_EV_ACCEPTABLE) || b->rx)
         return;
-    int rc = viv_tcp_accept(&b->rx, l, tcp_on_rx, b);
+    int rc = viv_tcp_accept(&b->rx, l, b->read_peek ? tcp_on_rx_peek : tcp_on_rx_copy, b);
     if (rc < 0)
         tcp_fail(b, "viv_tcp_accept", rc);
 }

@@ -33,7 +33,11 @@
  * kept the run identical, frame for frame).
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
- * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it.
+ * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it. h2 reads
+ * in place by default (--read peek: viv_tcp_peek() and memcmp where the bytes lie, then
+ * viv_tcp_consume(), up to 64 KiB per consume), or copies (--read copy: viv_tcp_recv() into a
+ * 64 KiB buffer, compared there). Both take the same amounts per call, so the run is the same
+ * either way (the same fingerprint); the line says which (read=).
  *
  * Written against the public API only. Unlike the library, a benchmark may read the wall
  * clock and the process's peak memory. */

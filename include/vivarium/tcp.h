@@ -447,8 +447,9 @@ VIV_API int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap);
  * what it has read with one viv_tcp_consume(). Taking the same amounts as viv_tcp_recv()
  * would copy gives the same run of the simulation, segment for segment (the window updates
  * follow what each call takes).
- * @param[out] out receives a pointer to the run's first byte (NULL unless a run is returned).
  * @param s the socket.
+ * @param[out] data receives a pointer to the run's first byte (NULL unless a run is
+ *             returned).
  * @param off where the run starts: bytes from the head of the readable data, at most their
  *        count.
  * @return the run's length (> 0). When @p off is the count of readable bytes (0 when there
@@ -462,10 +463,10 @@ VIV_API int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap);
  * Ownership: the bytes belong to the socket and are read-only. The pointer stays valid
  * until the next viv_tcp_consume(), viv_tcp_recv(), viv_tcp_send(), viv_tcp_shutdown(),
  * viv_tcp_close() or viv_tcp_abort() on this socket, or until the simulation runs on
- * (a reset arriving frees the buffer): read the bytes inside the callback that peeked.
- * Callback timing: none (peeking changes nothing).
+ * (the connection may be torn down meanwhile): read the bytes inside the callback or the
+ * stretch of code that peeked. Callback timing: none; it calls nothing and sends nothing.
  */
-VIV_API int viv_tcp_peek(const void **out, viv_tcp_t *s, size_t off);
+VIV_API int viv_tcp_peek(viv_tcp_t *s, const void **data, size_t off);
 
 /**
  * Take @p n bytes from the head of the receive buffer, read in place with viv_tcp_peek():

@@ -990,19 +990,19 @@ int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap)
     return tcp_read_nothing(s, 0);
 }
 
-int viv_tcp_peek(const void **out, viv_tcp_t *s, size_t off)
+int viv_tcp_peek(viv_tcp_t *s, const void **data, size_t off)
 {
     VIV__HANDLE(s, TCP);
     if (!s || s->base.dead)
         return VIV_EINVAL;
     viv_sim_t *sim = s->base.sim;
-    VIV__CHECK(sim, out != NULL, "NULL out");
-    *out = NULL;
+    VIV__CHECK(sim, data != NULL, "NULL data");
+    *data = NULL;
     uint32_t avail = tcp_readable(s);
     if (off < avail) {
         const uint8_t *p;
         uint32_t n = viv__tcp_rcv_peek(s, (uint32_t)off, &p);
-        *out = p;
+        *data = p;
         return (int)n; /* at most the receive buffer: VIV__TCP_RCVBUF_MAX fits an int */
     }
     if (off > avail)

@@ -224,7 +224,7 @@ static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
     for (;;) {
         size_t got = 0;
         const void *p;
-        while (got < sizeof rxbuf && (n = viv_tcp_peek(&p, s, got)) > 0) {
+        while (got < sizeof rxbuf && (n = viv_tcp_peek(s, &p, got)) > 0) {
             size_t len = (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
             tcp_verify(b, p, len);
             got += len;
@@ -480,11 +480,13 @@ int viv_bench_tcp(int argc, char **argv)
         double secs = (double)(b.done_at - TCP_START_NS) / 1e9;
         uint64_t data_segs = end.segs_out - b.at_connect.segs_out;
         uint64_t retx = end.retransmits - b.at_connect.retransmits;
-        printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu delivered=%llu "
+        printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
+               "delivered=%llu "
                "verified=1 completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
                "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
                "wall_s=%.4f peak_rss_kb=%ld",
-               read_peek ? "peek" : "copy", end.cc ? end.cc : cc->name, tun.sack, rfc, end.sack_ok, end.ts_ok, loss,
+               read_peek ? "peek" : "copy", end.cc ? end.cc : cc->name, tun.sack, rfc,
+               end.sack_ok, end.ts_ok, loss,
                (unsigned long long)bytes, (unsigned long long)b.delivered, secs,
                (double)bytes * 8.0 / secs / 1e6, (unsigned long long)data_segs,
                (unsigned long long)retx,

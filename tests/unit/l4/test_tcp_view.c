@@ -118,7 +118,7 @@ static void check_runs(viv_tcp_t *s, uint32_t at, const uint32_t *len, const int
     uint32_t off = 0;
     for (size_t i = 0; i < nruns; i++) {
         const void *p = NULL;
-        assert_int_equal(viv_tcp_peek(&p, s, off), (int)len[i]);
+        assert_int_equal(viv_tcp_peek(s, &p, off), (int)len[i]);
         assert_non_null(p);
         assert_memory_equal(p, stream + at + off, len[i]);
         assert_int_equal(in_ring(s, p), ring[i]);
@@ -126,17 +126,17 @@ static void check_runs(viv_tcp_t *s, uint32_t at, const uint32_t *len, const int
             assert_ptr_equal(p, ring_at(s, off));
         /* Peeking changes nothing: the same run again. */
         const void *p2 = NULL;
-        assert_int_equal(viv_tcp_peek(&p2, s, off), (int)len[i]);
+        assert_int_equal(viv_tcp_peek(s, &p2, off), (int)len[i]);
         assert_ptr_equal(p2, p);
         off += len[i];
     }
     const void *p = (const void *)1;
-    assert_int_equal(viv_tcp_peek(&p, s, off), want_after);
+    assert_int_equal(viv_tcp_peek(s, &p, off), want_after);
     assert_null(p);
     if (want_after == VIV_EAGAIN)
         assert_string_equal(viv_sim_errmsg(viv_tcp_sim_of(s)),
                             "viv_tcp_peek: nothing more to read yet (EAGAIN)");
-    assert_int_equal(viv_tcp_peek(&p, s, off + 1), VIV_EINVAL);
+    assert_int_equal(viv_tcp_peek(s, &p, off + 1), VIV_EINVAL);
 }
 
 /* Held frames, short pieces copied into the ring, a hole filled out of order, partial
@@ -178,9 +178,9 @@ static void test_tcp_view__runs_across_frames_and_ring(void **state)
     /* Partial consumes: inside the first frame's run (the rest stays where it was), to its
      * end (the frame goes back), inside the ring piece. */
     const void *first = NULL, *p = NULL;
-    assert_int_equal(viv_tcp_peek(&first, s, 0), 500);
+    assert_int_equal(viv_tcp_peek(s, &first, 0), 500);
     assert_int_equal(viv_tcp_consume(s, 200), 0);
-    assert_int_equal(viv_tcp_peek(&p, s, 0), 300);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), 300);
     assert_ptr_equal(p, (const uint8_t *)first + 200);
     assert_int_equal(live_frames(b.w.sim), base + 4);
     assert_int_equal(viv_tcp_consume(s, 300), 0);
@@ -198,7 +198,7 @@ static void test_tcp_view__runs_across_frames_and_ring(void **state)
     assert_int_equal(viv_tcp_consume(s, 1520), 0);
     assert_int_equal(s->rcv.len, 0);
     assert_int_equal(s->rxf_n, 0);
-    assert_int_equal(viv_tcp_peek(&p, s, 0), VIV_EAGAIN);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), VIV_EAGAIN);
     assert_string_equal(viv_sim_errmsg(b.w.sim), "viv_tcp_peek: nothing to read (EAGAIN)");
     assert_null(p);
     run(&b);
@@ -231,7 +231,7 @@ static void test_tcp_view__runs_across_frames_and_ring(void **state)
     }
     assert_int_equal(viv_tcp_consume(s, 8), 0);
     assert_int_equal(viv_tcp_consume(s, 72), 0);
-    assert_int_equal(viv_tcp_peek(&p, s, 0), 0);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), 0);
     assert_int_equal(viv_tcp_recv(s, NULL, 0), 0);
     assert_int_equal(viv_tcp_consume(s, 0), 0);
     assert_int_equal(viv_tcp_consume(s, 1), VIV_EINVAL);
@@ -258,7 +258,7 @@ static void test_tcp_view__many_entries(void **state)
     assert_int_equal(s->rxf_n, 64);
     for (uint32_t i = 64; i-- > 0;) { /* from the tail: each found where it is */
         const void *p = NULL;
-        assert_int_equal(viv_tcp_peek(&p, s, i * 80u + 30u), 50);
+        assert_int_equal(viv_tcp_peek(s, &p, i * 80u + 30u), 50);
         assert_ptr_equal(p, s->rxf[(s->rxf_head + i) & (s->rxf_cap - 1u)].data + 30);
         assert_memory_equal(p, stream + i * 80u + 30u, 50);
     }
@@ -280,15 +280,15 @@ static void test_tcp_view__errors(void **state)
 
     viv_tcp_t *fresh;
     assert_int_equal(viv_tcp_new(&fresh, b.w.a, NULL, NULL, NULL), 0);
-    assert_int_equal(viv_tcp_peek(&p, fresh, 0), VIV_ENOTCONN);
+    assert_int_equal(viv_tcp_peek(fresh, &p, 0), VIV_ENOTCONN);
     assert_null(p);
     assert_string_equal(viv_sim_errmsg(sim), "viv_tcp_peek: the socket is not connected");
-    assert_int_equal(viv_tcp_peek(&p, fresh, 1), VIV_EINVAL);
+    assert_int_equal(viv_tcp_peek(fresh, &p, 1), VIV_EINVAL);
     assert_int_equal(viv_tcp_consume(fresh, 0), 0);
     assert_int_equal(viv_tcp_consume(fresh, 1), VIV_EINVAL);
-    assert_int_equal(viv_tcp_peek(&p, l->s, 0), VIV_ENOTCONN);
-    assert_int_equal(viv_tcp_peek(NULL, l->s, 0), VIV_EINVAL);
-    assert_int_equal(viv_tcp_peek(&p, NULL, 0), VIV_EINVAL);
+    assert_int_equal(viv_tcp_peek(l->s, &p, 0), VIV_ENOTCONN);
+    assert_int_equal(viv_tcp_peek(l->s, NULL, 0), VIV_EINVAL);
+    assert_int_equal(viv_tcp_peek(NULL, &p, 0), VIV_EINVAL);
     assert_int_equal(viv_tcp_consume(NULL, 0), VIV_EINVAL);
     viv_tcp_close(fresh);
 
@@ -305,14 +305,14 @@ static void test_tcp_view__errors(void **state)
     send_data(&b, PEER_PORT + 1, 0, 100);
     send_ctl(&b, PEER_PORT + 1, VIV_TCP_RST, 100);
     run(&b);
-    assert_int_equal(viv_tcp_peek(&p, s, 0), 100);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), 100);
     assert_memory_equal(p, stream, 100);
-    assert_int_equal(viv_tcp_peek(&p, s, 100), VIV_ECONNRESET);
-    assert_int_equal(viv_tcp_peek(&p, s, 100), VIV_ECONNRESET);
+    assert_int_equal(viv_tcp_peek(s, &p, 100), VIV_ECONNRESET);
+    assert_int_equal(viv_tcp_peek(s, &p, 100), VIV_ECONNRESET);
     assert_int_equal(viv_tcp_consume(s, 100), 0);
-    assert_int_equal(viv_tcp_peek(&p, s, 0), VIV_ECONNRESET);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), VIV_ECONNRESET);
     assert_string_equal(viv_sim_errmsg(sim), "viv_tcp_peek: pending error");
-    assert_int_equal(viv_tcp_peek(&p, s, 0), 0);
+    assert_int_equal(viv_tcp_peek(s, &p, 0), 0);
     char buf[200];
     assert_int_equal(viv_tcp_recv(twin, buf, sizeof buf), 100);
     assert_int_equal(viv_tcp_recv(twin, buf, sizeof buf), VIV_ECONNRESET);
@@ -322,9 +322,9 @@ static void test_tcp_view__errors(void **state)
     viv_tcp_t *r = connect_from(&b, l, PEER_PORT + 2);
     send_data(&b, PEER_PORT + 2, 0, 100);
     run(&b);
-    assert_int_equal(viv_tcp_peek(&p, r, 0), 100);
+    assert_int_equal(viv_tcp_peek(r, &p, 0), 100);
     assert_int_equal(viv_tcp_shutdown(r, VIV_SHUT_RD), 0);
-    assert_int_equal(viv_tcp_peek(&p, r, 0), 0);
+    assert_int_equal(viv_tcp_peek(r, &p, 0), 0);
     assert_int_equal(viv_tcp_consume(r, 1), VIV_EINVAL);
     tt_world_free(&b.w);
 }
@@ -357,7 +357,7 @@ static void reader_cb(viv_tcp_t *s, uint32_t events, void *user)
         for (;;) {
             size_t got = 0;
             const void *p;
-            while (got < r->chunk && (n = viv_tcp_peek(&p, s, got)) > 0) {
+            while (got < r->chunk && (n = viv_tcp_peek(s, &p, got)) > 0) {
                 size_t len = (size_t)n < r->chunk - got ? (size_t)n : r->chunk - got;
                 r->cut += len < (size_t)n;
                 assert_true(r->n + got + len <= BULK);

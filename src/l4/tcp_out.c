@@ -265,9 +265,17 @@ uint32_t viv__tcp_rcv_peek(const viv_tcp_t *s, uint32_t off, const uint8_t **out
     return s->rcv.cap - pos < n ? s->rcv.cap - pos : n;
 }
 
-/* Declared inline (an external definition all the same: tcp_int.h declares it without):
- * GCC then inlines it into viv_tcp_recv under LTO, as it did before viv__tcp_rcv_skip. */
-inline void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+/* Declared inline for GCC (an external definition all the same: tcp_int.h declares it
+ * without), whose LTO then inlines it into viv_tcp_recv as it did before viv__tcp_rcv_skip
+ * (a function declared inline is weighed against a larger limit). Not for clang, which
+ * rejects static functions in any inline function with external linkage
+ * (-Wstatic-in-inline) and whose builds here have no LTO to gain it in. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TCP_LTO_INLINE inline
+#else
+#define TCP_LTO_INLINE
+#endif
+TCP_LTO_INLINE void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
 {
     rcv_take(s, out, n);
 }

@@ -25,7 +25,9 @@
  * **Receiving.** In-order data waits in the receive buffer (`rcvbuf_bytes`, which is also the
  * largest window the socket announces: above 65535 bytes only with window scaling);
  * viv_tcp_recv() copies it out. It returns 0 once the peer's
- * FIN has been reached (end of stream), ::VIV_EAGAIN when nothing is waiting.
+ * FIN has been reached (end of stream), ::VIV_EAGAIN when nothing is waiting. A program
+ * that needs no copy reads the bytes where they lie with viv_tcp_peek() and takes them with
+ * viv_tcp_consume().
  * ::VIV_EV_READABLE is raised whenever new data (or the FIN) arrives. Segments that arrive
  * out of order are kept within the window and reported in SACK blocks when SACK is in use
  * (see docs/tcp.md).
@@ -435,6 +437,51 @@ VIV_API int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len);
  *         pending error (returned once: VIV_ECONNRESET...).
  */
 VIV_API int viv_tcp_recv(viv_tcp_t *s, void *buf, size_t cap);
+
+/**
+ * Read received data in place: where the contiguous run of bytes that starts @p off bytes
+ * from the head of the receive buffer is, and how long it is. Nothing is taken: the same
+ * call gives the same run until viv_tcp_consume() takes bytes. The buffer keeps data in the
+ * frames it arrived in or in a ring, so the bytes readable now may come in several runs: a
+ * program walks them with @p off = 0, then the first run's length, and so on, and takes
+ * what it has read with one viv_tcp_consume(). Taking the same amounts as viv_tcp_recv()
+ * would copy gives the same run of the simulation, segment for segment (the window updates
+ * follow what each call takes).
+ * @param s the socket.
+ * @param[out] data receives a pointer to the run's first byte (NULL unless a run is
+ *             returned).
+ * @param off where the run starts: bytes from the head of the readable data, at most their
+ *        count.
+ * @return the run's length (> 0). When @p off is the count of readable bytes (0 when there
+ *         are none), what follows them: 0 at the end of the stream (the peer's FIN, or
+ *         ::VIV_SHUT_RD), VIV_EAGAIN (nothing more yet), a pending error (VIV_ECONNRESET...)
+ *         and, with nothing readable, VIV_ENOTCONN (never connected): viv_tcp_recv()'s
+ *         answers. A pending error is taken (returned once, as by viv_tcp_recv()) only when
+ *         nothing is readable; after readable bytes it is reported and left for later.
+ *         VIV_EINVAL when @p off is beyond the readable bytes.
+ *
+ * Ownership: the bytes belong to the socket and are read-only. The pointer stays valid
+ * until the next viv_tcp_consume(), viv_tcp_recv(), viv_tcp_send(), viv_tcp_shutdown(),
+ * viv_tcp_close() or viv_tcp_abort() on this socket, or until the simulation runs on
+ * (the connection may be torn down meanwhile): read the bytes inside the callback or the
+ * stretch of code that peeked. Callback timing: none; it calls nothing and sends nothing.
+ */
+VIV_API int viv_tcp_peek(viv_tcp_t *s, const void **data, size_t off);
+
+/**
+ * Take @p n bytes from the head of the receive buffer, read in place with viv_tcp_peek():
+ * exactly what viv_tcp_recv() does once it has copied them (the room made is announced to
+ * the peer when receiver SWS avoidance allows it, the counters move alike), without the
+ * copy.
+ * @param s the socket.
+ * @param n the bytes to take, at most the count readable (0 takes nothing, and behaves as
+ *        viv_tcp_recv() with a 0-byte buffer).
+ * @return 0, or VIV_EINVAL (more than is readable; nothing is taken).
+ *
+ * Ownership: pointers from viv_tcp_peek() are invalid after it. Callback timing: none is
+ * called from inside it; the window update it may send is answered later, like recv's.
+ */
+VIV_API int viv_tcp_consume(viv_tcp_t *s, size_t n);
 
 /**
  * Shut down one direction, or both.

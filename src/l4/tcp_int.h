@@ -406,10 +406,16 @@ void viv__tcp_ring_write(viv__tcp_ring *r, uint32_t off, const uint8_t *data, ui
 void viv__tcp_ring_read(const viv__tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 /* Drop n bytes at the head. */
 void viv__tcp_ring_pop(viv__tcp_ring *r, uint32_t n);
-/* The receive buffer: take n <= rcv.len in-order bytes from its head into out (NULL:
- * discard them), from the ring and the frames held; free it (ring and frames). */
+/* The receive buffer: take n <= rcv.len in-order bytes from its head into out, from the
+ * ring and the frames held; take them without copying (read in place, or discarded); free
+ * it (ring and frames). */
 void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n);
+void viv__tcp_rcv_skip(viv_tcp_t *s, uint32_t n);
 void viv__tcp_rcv_free(viv_tcp_t *s);
+/* The longest run of in-order bytes contiguous in memory that starts at offset off < rcv.len
+ * from the receive buffer's head: its length (> 0), and in *out where it is (in a frame held
+ * or in the ring). Nothing changes: the bytes stay where they are until taken. */
+uint32_t viv__tcp_rcv_peek(const viv_tcp_t *s, uint32_t off, const uint8_t **out);
 /* Put n bytes received for ring offset off (from the head: rcv.len for in-order data,
  * beyond it for out-of-order data; off + n <= rcv.cap) into the receive buffer: held in
  * frame f (NULL: none) where the bounds allow, else copied into the ring. Positions already

@@ -195,7 +195,10 @@ void viv__tcp_rcv_put_slow(viv_tcp_t *s, uint32_t off, const uint8_t *data, uint
     }
 }
 
-void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+/* The taking loop, inlined into the two ways of taking so that each has only its own
+ * branches: viv__tcp_rcv_take (copying: viv_tcp_recv, its only caller, inlines it again with
+ * LTO, as it did before there were two) and viv__tcp_rcv_skip. */
+static VIV__ALWAYS_INLINE void rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
 {
     while (n) {
         uint32_t take = n;
@@ -226,6 +229,60 @@ void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
             out += take;
         n -= take;
     }
+}
+
+uint32_t viv__tcp_rcv_peek(const viv_tcp_t *s, uint32_t off, const uint8_t **out)
+{
+    /* The in-order bytes at off and after are in the first entry that ends beyond off, if
+     * it starts at or before off, else in the ring up to that entry's start (or to the end
+     * of the in-order bytes): a binary search over the entries, which are sorted by position,
+     * so that a program walking a full buffer run by run does not rescan them each time. */
+    uint32_t lo = 0, hi = s->rxf_n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (rxf_hi(s, rxf_at(s, mid)) > off)
+            hi = mid;
+        else
+            lo = mid + 1u;
+    }
+    uint32_t end = s->rcv.len; /* where the run stops at the latest */
+    if (lo < s->rxf_n) {
+        const viv__tcp_rxf *e = rxf_at(s, lo);
+        uint32_t e_lo = rxf_lo(s, e);
+        if (e_lo <= off) {
+            /* An entry never straddles the end of the in-order bytes (viv__tcp_rcv_drop_ooo). */
+            uint32_t e_hi = rxf_hi(s, e);
+            *out = e->data + (off - e_lo);
+            return (e_hi < end ? e_hi : end) - off;
+        }
+        if (e_lo < end)
+            end = e_lo;
+    }
+    /* Ring bytes: contiguous up to the ring's wrap. */
+    uint32_t pos = (uint32_t)(((uint64_t)s->rcv.head + off) % s->rcv.cap);
+    uint32_t n = end - off;
+    *out = s->rcv.buf + pos;
+    return s->rcv.cap - pos < n ? s->rcv.cap - pos : n;
+}
+
+/* Declared inline for GCC (an external definition all the same: tcp_int.h declares it
+ * without), whose LTO then inlines it into viv_tcp_recv as it did before viv__tcp_rcv_skip
+ * (a function declared inline is weighed against a larger limit). Not for clang, which
+ * rejects static functions in any inline function with external linkage
+ * (-Wstatic-in-inline) and whose builds here have no LTO to gain it in. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TCP_LTO_INLINE inline
+#else
+#define TCP_LTO_INLINE
+#endif
+TCP_LTO_INLINE void viv__tcp_rcv_take(viv_tcp_t *s, uint8_t *out, uint32_t n)
+{
+    rcv_take(s, out, n);
+}
+
+void viv__tcp_rcv_skip(viv_tcp_t *s, uint32_t n)
+{
+    rcv_take(s, NULL, n);
 }
 
 void viv__tcp_rcv_drop_ooo(viv_tcp_t *s)

@@ -33,7 +33,11 @@
  * kept the run identical, frame for frame).
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
- * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it.
+ * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it. h2 reads
+ * in place by default (--read peek: viv_tcp_peek() and memcmp where the bytes lie, then
+ * viv_tcp_consume(), up to 64 KiB per consume), or copies (--read copy: viv_tcp_recv() into a
+ * 64 KiB buffer, compared there). Both take the same amounts per call, so the run is the same
+ * either way (the same fingerprint); the line says which (read=).
  *
  * Written against the public API only. Unlike the library, a benchmark may read the wall
  * clock and the process's peak memory. */
@@ -108,6 +112,7 @@ typedef struct tcp_bench {
     uint64_t bad_offset;  /* the first byte that differed, UINT64_MAX if none */
     viv_time_t done_at;   /* when the last byte was read */
     int done;
+    int read_peek;        /* --read peek: h2 reads in place (viv_tcp_peek, viv_tcp_consume) */
     int err;              /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
@@ -159,25 +164,32 @@ static void tcp_on_tx(viv_tcp_t *s, uint32_t events, void *user)
         tcp_fill(b);
 }
 
-static void tcp_on_rx(viv_tcp_t *s, uint32_t events, void *user)
+/* The next len bytes read by h2 (len <= PAT_CHUNK), compared with the stream. */
+static void tcp_verify(tcp_bench *b, const void *data, size_t len)
 {
-    tcp_bench *b = user;
+    if (b->bad_offset == UINT64_MAX &&
+        (b->delivered + (uint64_t)len > b->bytes ||
+         memcmp(data, pat + b->delivered % PAT_PERIOD, len) != 0))
+        b->bad_offset = b->delivered;
+    b->delivered += (uint64_t)len;
+}
+
+/* h2's callbacks, one for each way of reading (each its own function, so that the compiler
+ * inlines the library's reading calls into each as it would for a program that reads one
+ * way): whether to read, and what to do after reading (n: the last call's answer). */
+static int tcp_rx_wanted(tcp_bench *b, viv_tcp_t *s, uint32_t events)
+{
     if (events & VIV_EV_ERROR) {
         tcp_fail(b, "h2's connection", viv_tcp_error(s));
-        return;
+        return 0;
     }
-    if (!(events & VIV_EV_READABLE))
-        return;
-    int n;
-    while ((n = viv_tcp_recv(s, rxbuf, sizeof rxbuf)) > 0) {
-        if (b->bad_offset == UINT64_MAX &&
-            (b->delivered + (uint64_t)n > b->bytes ||
-             memcmp(rxbuf, pat + b->delivered % PAT_PERIOD, (size_t)n) != 0))
-            b->bad_offset = b->delivered;
-        b->delivered += (uint64_t)n;
-    }
+    return (events & VIV_EV_READABLE) != 0;
+}
+
+static void tcp_rx_after(tcp_bench *b, int n, const char *call)
+{
     if (n == 0 || (n < 0 && n != VIV_EAGAIN)) {
-        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : "viv_tcp_recv",
+        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : call,
                  n == 0 ? VIV_ECONNRESET : n);
         return;
     }
@@ -188,12 +200,54 @@ static void tcp_on_rx(viv_tcp_t *s, uint32_t events, void *user)
     }
 }
 
+/* --read copy: viv_tcp_recv() into rxbuf, compared there. */
+static void tcp_on_rx_copy(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_rx_wanted(b, s, events))
+        return;
+    int n;
+    while ((n = viv_tcp_recv(s, rxbuf, sizeof rxbuf)) > 0)
+        tcp_verify(b, rxbuf, (size_t)n);
+    tcp_rx_after(b, n, "viv_tcp_recv");
+}
+
+/* --read peek: in place. The runs readable now, up to what one viv_tcp_recv() into rxbuf
+ * would take, each compared where it lies, then taken at once: the same amounts as the
+ * copying way, so the same window updates and the same run. */
+static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_rx_wanted(b, s, events))
+        return;
+    int n;
+    for (;;) {
+        size_t got = 0;
+        const void *p;
+        while (got < sizeof rxbuf && (n = viv_tcp_peek(s, &p, got)) > 0) {
+            size_t len = (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
+            tcp_verify(b, p, len);
+            got += len;
+        }
+        if (got == 0)
+            break; /* n says why: 0, VIV_EAGAIN or an error */
+        int after = n; /* what follows the bytes read, if the loop reached their end */
+        if ((n = viv_tcp_consume(s, got)) < 0)
+            break;
+        if (after == VIV_EAGAIN) {
+            n = after; /* nothing more until the next VIV_EV_READABLE */
+            break;
+        }
+    }
+    tcp_rx_after(b, n, "viv_tcp_peek");
+}
+
 static void tcp_on_listener(viv_tcp_t *l, uint32_t events, void *user)
 {
     tcp_bench *b = user;
     if (!(events & VIV_EV_ACCEPTABLE) || b->rx)
         return;
-    int rc = viv_tcp_accept(&b->rx, l, tcp_on_rx, b);
+    int rc = viv_tcp_accept(&b->rx, l, b->read_peek ? tcp_on_rx_peek : tcp_on_rx_copy, b);
     if (rc < 0)
         tcp_fail(b, "viv_tcp_accept", rc);
 }
@@ -315,7 +369,7 @@ int viv_bench_tcp(int argc, char **argv)
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
     const char *ccname = "newreno";
-    int sack = -1, rfc = 0;
+    int sack = -1, rfc = 0, read_peek = 1;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--rfc") == 0) {
@@ -328,6 +382,13 @@ int viv_bench_tcp(int argc, char **argv)
         uint64_t u = 0;
         if (strcmp(o, "--cc") == 0) {
             ccname = v;
+        } else if (strcmp(o, "--read") == 0) {
+            if (strcmp(v, "peek") == 0)
+                read_peek = 1;
+            else if (strcmp(v, "copy") == 0)
+                read_peek = 0;
+            else
+                return tcp_usage("--read wants copy or peek, not", v);
         } else if (strcmp(o, "--loss") == 0) {
             char *end;
             errno = 0;
@@ -365,6 +426,7 @@ int viv_bench_tcp(int argc, char **argv)
     memset(&b, 0, sizeof b);
     b.bytes = bytes;
     b.bad_offset = UINT64_MAX;
+    b.read_peek = read_peek;
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
     if (viv_sim_new(&b.sim, &so) < 0) {
@@ -418,11 +480,13 @@ int viv_bench_tcp(int argc, char **argv)
         double secs = (double)(b.done_at - TCP_START_NS) / 1e9;
         uint64_t data_segs = end.segs_out - b.at_connect.segs_out;
         uint64_t retx = end.retransmits - b.at_connect.retransmits;
-        printf("mode=tcp cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu delivered=%llu "
+        printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
+               "delivered=%llu "
                "verified=1 completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
                "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
                "wall_s=%.4f peak_rss_kb=%ld",
-               end.cc ? end.cc : cc->name, tun.sack, rfc, end.sack_ok, end.ts_ok, loss,
+               read_peek ? "peek" : "copy", end.cc ? end.cc : cc->name, tun.sack, rfc,
+               end.sack_ok, end.ts_ok, loss,
                (unsigned long long)bytes, (unsigned long long)b.delivered, secs,
                (double)bytes * 8.0 / secs / 1e6, (unsigned long long)data_segs,
                (unsigned long long)retx,

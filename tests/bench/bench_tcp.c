@@ -30,7 +30,11 @@
  * retransmission is a data segment starting below the highest sequence sent), prints the
  * data segments and pure ACKs apart, and fails if the two counts disagree. --fp 1 prints the
  * simulation's fingerprint at the end as well (viv_sim_fingerprint(): the check that a change
- * kept the run identical, frame for frame).
+ * kept the run identical, frame for frame). --pcap FILE writes every frame of the run to FILE
+ * (pcap, nanosecond times): each link's both directions as a tap sees them (at the start of
+ * transmission, lost frames included) and each of the six ports' sends and arrivals, in the
+ * order they happen; two builds whose runs put the same frames on the wires at the same
+ * times write byte-identical files (`cmp`), whatever their events were.
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
  * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it. h2 reads
@@ -116,6 +120,8 @@ typedef struct tcp_bench {
     int err;              /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
+    viv_link_t *links[3];    /* h1-r1, r1-r2 (the bottleneck), r2-h2 */
+    viv_port_t *ports[6];    /* h1, r1 (2), r2 (2), h2 */
     /* --check: counted from the trace, s3's way. */
     uint64_t tr_data, tr_retx, tr_pure;
     int connected;
@@ -299,7 +305,6 @@ static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
     viv_sim_t *sim = b->sim;
     viv_host_t *r1, *r2;
     viv_subnet_t *n1, *n2, *n3;
-    viv_link_t *l;
     int rc;
     viv_link_params acc = VIV_LINK_PARAMS_INIT;
     acc.rate_bps = 100000000;
@@ -320,15 +325,35 @@ static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
         (rc = viv_subnet_attach(NULL, n2, r2, 0)) < 0 ||
         (rc = viv_subnet_attach(NULL, n3, r2, 1)) < 0 ||
         (rc = viv_subnet_attach(&b->dst.ip, n3, b->h2, 0)) < 0 ||
-        (rc = viv_link_new(&l, sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0), &acc)) < 0 ||
+        (rc = viv_link_new(&b->links[0], sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0),
+                           &acc)) < 0 ||
         (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) <
             0 ||
-        (rc = viv_link_new(&l, sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0), &acc)) < 0 ||
+        (rc = viv_link_new(&b->links[2], sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0),
+                           &acc)) < 0 ||
         (rc = viv_link_set_loss(*neck_out, VIV_LINK_AB, loss)) < 0 ||
         (rc = viv_sim_compute_routes(sim)) < 0)
         return rc;
+    b->links[1] = *neck_out;
+    b->ports[0] = viv_host_port(b->h1, 0);
+    b->ports[1] = viv_host_port(r1, 0);
+    b->ports[2] = viv_host_port(r1, 1);
+    b->ports[3] = viv_host_port(r2, 0);
+    b->ports[4] = viv_host_port(r2, 1);
+    b->ports[5] = viv_host_port(b->h2, 0);
     b->dst.port = TCP_PORT;
     return 0;
+}
+
+/* --pcap: every frame of the run, on every wire (both directions) and at every port. */
+static int tcp_capture(tcp_bench *b, const char *path, viv_pcap_t **out)
+{
+    int rc = viv_pcap_open(out, b->sim, path, NULL);
+    for (int i = 0; rc == 0 && i < 3; i++)
+        rc = viv_pcap_attach_link(*out, b->links[i], VIV_LINK_BOTH);
+    for (int i = 0; rc == 0 && i < 6; i++)
+        rc = viv_pcap_attach_port(*out, b->ports[i]);
+    return rc;
 }
 
 /* The TCP settings of both hosts. */
@@ -368,7 +393,7 @@ int viv_bench_tcp(int argc, char **argv)
 {
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
-    const char *ccname = "newreno";
+    const char *ccname = "newreno", *pcap_path = NULL;
     int sack = -1, rfc = 0, read_peek = 1;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
@@ -382,6 +407,8 @@ int viv_bench_tcp(int argc, char **argv)
         uint64_t u = 0;
         if (strcmp(o, "--cc") == 0) {
             ccname = v;
+        } else if (strcmp(o, "--pcap") == 0) {
+            pcap_path = v;
         } else if (strcmp(o, "--read") == 0) {
             if (strcmp(v, "peek") == 0)
                 read_peek = 1;
@@ -434,13 +461,16 @@ int viv_bench_tcp(int argc, char **argv)
         return 1;
     }
     viv_link_t *neck = NULL;
+    viv_pcap_t *cap = NULL;
     viv_tcp_tunables tun;
     viv_tcp_opts to = VIV_TCP_OPTS_INIT;
     to.sndbuf_bytes = (uint32_t)buf;
     to.rcvbuf_bytes = (uint32_t)buf;
     viv_sockaddr_t any = {VIV_IP4_ANY, TCP_PORT};
     int rc;
-    if ((rc = tcp_build(&b, loss, &neck)) < 0 || (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
+    if ((rc = tcp_build(&b, loss, &neck)) < 0 ||
+        (pcap_path && (rc = tcp_capture(&b, pcap_path, &cap)) < 0) ||
+        (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
         (rc = viv_tcp_new(&b.listener, b.h2, &to, tcp_on_listener, &b)) < 0 ||
         (rc = viv_tcp_bind(b.listener, &any)) < 0 || (rc = viv_tcp_listen(b.listener, 0)) < 0 ||
         (rc = viv_tcp_new(&b.tx, b.h1, &to, tcp_on_tx, &b)) < 0 ||
@@ -510,6 +540,10 @@ int viv_bench_tcp(int argc, char **argv)
         if (fp)
             printf(" fingerprint=%016llx", (unsigned long long)viv_sim_fingerprint(b.sim));
         printf("\n");
+    }
+    if (cap && viv_pcap_flush(cap) < 0) {
+        fprintf(stderr, "viv_bench tcp: --pcap: %s\n", viv_sim_errmsg(b.sim));
+        failed = 1;
     }
     viv_sim_free(b.sim);
     return failed;

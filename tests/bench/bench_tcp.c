@@ -34,7 +34,10 @@
  * (pcap, nanosecond times): each link's both directions as a tap sees them (at the start of
  * transmission, lost frames included) and each of the six ports' sends and arrivals, in the
  * order they happen; two builds whose runs put the same frames on the wires at the same
- * times write byte-identical files (`cmp`), whatever their events were.
+ * times write byte-identical files (`cmp`), whatever their events were. --trace FILE writes
+ * every trace record as a line of text (time, kind, where, and every field, the frame's
+ * bytes included; sockets and links by role, not address), for the same comparison of what
+ * TCP did (states, timers started and expired, congestion control).
  *
  * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
  * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it. h2 reads
@@ -125,6 +128,8 @@ typedef struct tcp_bench {
     /* --check: counted from the trace, s3's way. */
     uint64_t tr_data, tr_retx, tr_pure;
     int connected;
+    int check;            /* --check 1 */
+    FILE *trace_out;      /* --trace FILE */
     uint32_t tr_high;     /* the highest sequence number sent, relative to the ISS */
     int tr_have_high;
 } tcp_bench;
@@ -287,6 +292,39 @@ static void tcp_on_trace(const viv_trace_record *r, void *user)
     }
 }
 
+/* --trace: one line per record. Pointers are named by role, so that two builds compare. */
+static void tcp_on_trace_text(const viv_trace_record *r, void *user)
+{
+    tcp_bench *b = user;
+    if (b->check)
+        tcp_on_trace(r, user);
+    const char *sock = !r->socket                   ? "-"
+                       : r->socket == (void *)b->tx ? "tx"
+                       : r->socket == (void *)b->rx ? "rx"
+                       : r->socket == (void *)b->listener ? "listener"
+                                                          : "other";
+    int link = -1;
+    for (int i = 0; i < 3; i++)
+        if (r->link == b->links[i])
+            link = i;
+    FILE *f = b->trace_out;
+    fprintf(f, "%llu %s %s %u %d %d %d %s %u %08x %02x:%02x:%02x:%02x:%02x:%02x %d "
+               "%08x:%u %08x:%u %d %02x %u %u %u %u %u %u %d %llu %u %d %u %u %u",
+            (unsigned long long)r->time, viv_trace_kind_name(r->kind),
+            r->node ? viv_node_name(r->node) : "-", (unsigned)r->port, link, (int)r->dir,
+            (int)r->reason, sock, (unsigned)r->events, (unsigned)r->ip, r->mac.b[0],
+            r->mac.b[1], r->mac.b[2], r->mac.b[3], r->mac.b[4], r->mac.b[5], r->state,
+            (unsigned)r->local.ip, (unsigned)r->local.port, (unsigned)r->remote.ip,
+            (unsigned)r->remote.port, r->old_state, (unsigned)r->tcp_flags, (unsigned)r->seq,
+            (unsigned)r->ack, (unsigned)r->seg_len, (unsigned)r->window, (unsigned)r->iss,
+            (unsigned)r->irs, r->timer, (unsigned long long)r->timer_ns, (unsigned)r->retries,
+            (int)r->cc_event, (unsigned)r->cwnd, (unsigned)r->ssthresh, (unsigned)r->in_flight);
+    fprintf(f, " %u ", (unsigned)r->frame_len);
+    for (uint32_t i = 0; r->frame && i < r->frame_len; i++)
+        fprintf(f, "%02x", r->frame[i]);
+    fputc('\n', f);
+}
+
 /* A host or router with n interfaces. */
 static int tcp_node(viv_host_t **out, viv_sim_t *sim, const char *name, uint32_t nifaces)
 {
@@ -393,7 +431,7 @@ int viv_bench_tcp(int argc, char **argv)
 {
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
-    const char *ccname = "newreno", *pcap_path = NULL;
+    const char *ccname = "newreno", *pcap_path = NULL, *trace_path = NULL;
     int sack = -1, rfc = 0, read_peek = 1;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
@@ -409,6 +447,8 @@ int viv_bench_tcp(int argc, char **argv)
             ccname = v;
         } else if (strcmp(o, "--pcap") == 0) {
             pcap_path = v;
+        } else if (strcmp(o, "--trace") == 0) {
+            trace_path = v;
         } else if (strcmp(o, "--read") == 0) {
             if (strcmp(v, "peek") == 0)
                 read_peek = 1;
@@ -454,10 +494,16 @@ int viv_bench_tcp(int argc, char **argv)
     b.bytes = bytes;
     b.bad_offset = UINT64_MAX;
     b.read_peek = read_peek;
+    b.check = check != 0;
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
     if (viv_sim_new(&b.sim, &so) < 0) {
         fprintf(stderr, "viv_bench tcp: out of memory\n");
+        return 1;
+    }
+    if (trace_path && !(b.trace_out = fopen(trace_path, "w"))) {
+        fprintf(stderr, "viv_bench tcp: --trace: cannot open %s\n", trace_path);
+        viv_sim_free(b.sim);
         return 1;
     }
     viv_link_t *neck = NULL;
@@ -475,9 +521,12 @@ int viv_bench_tcp(int argc, char **argv)
         (rc = viv_tcp_bind(b.listener, &any)) < 0 || (rc = viv_tcp_listen(b.listener, 0)) < 0 ||
         (rc = viv_tcp_new(&b.tx, b.h1, &to, tcp_on_tx, &b)) < 0 ||
         (rc = viv_sim_schedule_at(NULL, b.sim, TCP_START_NS, tcp_start, &b)) < 0 ||
-        (check && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
+        (trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace_text, &b)) < 0) ||
+        (check && !trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
         fprintf(stderr, "viv_bench tcp: setting up: %s\n", viv_sim_errmsg(b.sim));
         viv_sim_free(b.sim);
+        if (b.trace_out)
+            fclose(b.trace_out);
         return 1;
     }
 
@@ -546,5 +595,9 @@ int viv_bench_tcp(int argc, char **argv)
         failed = 1;
     }
     viv_sim_free(b.sim);
+    if (b.trace_out && fclose(b.trace_out) != 0) {
+        fprintf(stderr, "viv_bench tcp: --trace: cannot write %s\n", trace_path);
+        failed = 1;
+    }
     return failed;
 }

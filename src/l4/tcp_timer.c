@@ -38,26 +38,28 @@ static void tcp_timer_rearm(viv_tcp_t *s)
 }
 
 /* Deadline k moved to at (VIV_TIME_NEVER: stopped). The event is only touched when it must
- * move: earlier than it is (or out of the queue when nothing is left). A deadline that moves
- * later leaves the event where it is and the timer's deadline behind the earliest one: the
- * event then runs tcp_timer_fire, which finds nothing expired and sets the timer at the
- * earliest deadline, which is the very push viv__timer's own lazy re-arm makes (same time,
- * same place in the owner's order). So the run is what re-arming at every change gave;
- * only the work per change goes. While the timer is not queued (inside tcp_timer_fire, or
- * idle), every change re-arms it in full, as before. */
+ * move earlier than it is: a deadline that moves later, or stops, leaves the event where it
+ * is and the timer's deadline behind the earliest one (the timer's deadline is never after
+ * any deadline armed, and the event never after the timer's deadline). The event then runs
+ * tcp_timer_fire, which finds nothing expired and sets the timer at the earliest deadline,
+ * or leaves it off when none is armed: the event simply ends. So a stopped deadline costs
+ * no queue operation, and a deadline stopped and started again before the event's time (the
+ * delayed ACK, stopped by every second segment and started by the next) costs none either:
+ * the event stays queued at the first deadline's time and, when it runs, moves on to the
+ * earliest deadline then armed. The run's frames are those of a timer re-armed in full at
+ * every change (tests/bench: the pcaps of viv_bench tcp are byte-identical); its events are
+ * not: the event that finds nothing runs where the eager timer had left the queue, and the
+ * pushes are fewer, so the event count and the fingerprint (which folds each event's time
+ * and its owner's push count) differ. A connection torn down takes its event out at once
+ * (viv__tcp_timer_stop_all, viv__tcp_timer_fini). While the timer is not queued (inside
+ * tcp_timer_fire, or idle), every change re-arms it in full. */
 static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
 {
     viv__timer *t = &s->tmr;
-    if (!t->queued) {
+    if (!t->queued)
         tcp_timer_rearm(s);
-    } else if (at < t->deadline) {
+    else if (at < t->deadline)
         viv__timer_set(t, at);
-    } else if (at == VIV_TIME_NEVER) {
-        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
-            if (s->at[k] != VIV_TIME_NEVER)
-                return;
-        viv__timer_set(t, VIV_TIME_NEVER); /* the last deadline stopped */
-    }
 }
 
 /* The trace record of a start, out of line: the record's room on the stack would otherwise

@@ -478,6 +478,68 @@ static void test_tcp_data__sim_free_with_frames_held(void **state)
     tt_world_free(&w);
 }
 
+/* Two segments in a row: the first starts the receiver's delayed ACK, the second is
+ * acknowledged at once and stops it. The connection's event stays queued where the delayed
+ * ACK put it (a stop costs no queue operation: tcp_timer.c); nothing reports it as a timer
+ * (tcp info, netstat: only deadlines armed), and when it runs it finds nothing and ends,
+ * sending nothing. A connection freed while such an event waits takes it out (no event runs
+ * on a freed connection: the asan build runs this). */
+static int two_segments_acked(tt_world *w, tt_sock *cli, const uint8_t *data)
+{
+    size_t n0 = w->nseg;
+    cli->tx = data;
+    cli->ntx = cli->sent + 2000; /* 1448 + 552 bytes */
+    tt_pump(cli);
+    for (;;) {
+        assert_int_equal(viv_sim_step(w->sim), 1);
+        for (size_t i = n0; i < w->nseg; i++)
+            if (w->seg[i].from == 1 && w->seg[i].ack == cli->sent + 1)
+                return (int)i;
+    }
+}
+
+static void test_tcp_data__stopped_delayed_ack_leaves_its_event(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    static uint8_t data[4000];
+    tt_pattern(data, sizeof data, 21);
+    const struct viv_tcp *cs = (const struct viv_tcp *)child->s;
+    int ack = two_segments_acked(&w, cli, data);
+    assert_int_equal(w.seg[ack].len, 0);
+    assert_int_equal(cs->tmr.queued, 1); /* the stopped delayed ACK's event, left queued */
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        assert_int_equal(cs->at[k], VIV_TIME_NEVER);
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, child->s), 0);
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        assert_int_equal(ci.timer_ns[k], VIV_TIME_NEVER);
+    viv_sock_info rows[4];
+    int nrows = viv_host_netstat(w.b, rows, 4);
+    assert_int_equal(nrows, 2); /* the listener and the connection */
+    for (int i = 0; i < nrows; i++)
+        assert_int_equal(rows[i].timer, VIV_TIMER_OFF);
+    /* It runs and ends: nothing sent, nothing queued for the connection any more. */
+    size_t n = w.nseg;
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(w.nseg, n);
+    assert_int_equal(cs->tmr.queued, 0);
+    assert_int_equal(child->nrx, 2000);
+    /* Again, and the connection freed (aborted) while the event waits. */
+    two_segments_acked(&w, cli, data);
+    assert_int_equal(cs->tmr.queued, 1);
+    size_t pending = viv_sim_pending(w.sim);
+    viv_tcp_abort(child->s);
+    child->s = NULL;
+    assert_true(viv_sim_pending(w.sim) < pending); /* its event went with it */
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(cli->err, VIV_ECONNRESET);
+    tt_world_free(&w);
+}
+
 /* A connection's segments skip the broadcast check once it has been made for their
  * addresses, but only while the host's addresses stay as they were: when b takes a subnet
  * whose directed broadcast is a's address, a's next segments are dropped as broadcasts. */
@@ -540,6 +602,7 @@ int main(void)
         TT_TEST(test_tcp_data__close_unread_releases_frames),
         TT_TEST(test_tcp_data__sim_free_with_frames_held),
         TT_TEST(test_tcp_data__new_subnet_makes_the_peer_a_broadcast),
+        TT_TEST(test_tcp_data__stopped_delayed_ack_leaves_its_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

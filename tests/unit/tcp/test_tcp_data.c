@@ -540,6 +540,21 @@ static void test_tcp_data__stopped_delayed_ack_leaves_its_event(void **state)
     tt_world_free(&w);
 }
 
+/* The simulation freed while a stopped deadline's event waits in the queue (the fixture
+ * and the asan build check that it goes with its connection). */
+static void test_tcp_data__sim_free_with_a_stopped_deadline_queued(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    static uint8_t data[2000];
+    tt_pattern(data, sizeof data, 22);
+    two_segments_acked(&w, cli, data);
+    assert_int_equal(((const struct viv_tcp *)child->s)->tmr.queued, 1);
+    tt_world_free(&w);
+}
+
 /* A connection's segments skip the broadcast check once it has been made for their
  * addresses, but only while the host's addresses stay as they were: when b takes a subnet
  * whose directed broadcast is a's address, a's next segments are dropped as broadcasts. */
@@ -603,6 +618,7 @@ int main(void)
         TT_TEST(test_tcp_data__sim_free_with_frames_held),
         TT_TEST(test_tcp_data__new_subnet_makes_the_peer_a_broadcast),
         TT_TEST(test_tcp_data__stopped_delayed_ack_leaves_its_event),
+        TT_TEST(test_tcp_data__sim_free_with_a_stopped_deadline_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* TCP timers. Each connection keeps one deadline per timer (retransmission, delayed ACK,
  * persist, keepalive, an orphan's FIN-WAIT-2, TIME-WAIT) in its TCB and one viv__timer set to
- * the earliest of them: moving a deadline later costs nothing, so re-arming the
- * retransmission timer on every ACK never touches the event queue.
+ * the earliest of them: moving a deadline later or stopping it costs nothing, so re-arming
+ * the retransmission timer on every ACK, or the delayed ACK started and stopped by each pair
+ * of segments, takes no queue operation: the event, when it comes due, re-arms itself at the
+ * earliest deadline then armed.
  *
  * The retransmission timeout is RFC 6298's: SRTT and RTTVAR from one timed segment at a time
  * (never a retransmitted one: Karn's rule), RTO = SRTT + 4 RTTVAR (the clock granularity G is
@@ -47,7 +49,8 @@ static void tcp_timer_rearm(viv_tcp_t *s)
  * delayed ACK, stopped by every second segment and started by the next) costs none either:
  * the event stays queued at the first deadline's time and, when it runs, moves on to the
  * earliest deadline then armed. The run's frames are those of a timer re-armed in full at
- * every change (tests/bench: the pcaps of viv_bench tcp are byte-identical); its events are
+ * every change (docs/performance.md, wip/dack: viv_bench tcp's --pcap and --trace files
+ * are byte-identical); its events are
  * not: the event that finds nothing runs where the eager timer had left the queue, and the
  * pushes are fewer, so the event count and the fingerprint (which folds each event's time
  * and its owner's push count) differ. A connection torn down takes its event out at once

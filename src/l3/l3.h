@@ -153,7 +153,10 @@ typedef struct viv__l4_proto {
     void (*power)(void *ctx, struct viv_host *h, int up);
 } viv__l4_proto;
 
-#define VIV__MAX_L4 4
+/* The transports a host can have: viv__transports' two (TCP, UDP), which a third would not
+ * fit (its initialiser would not compile). No more than that: the host keeps one entry each
+ * on its datagram lines (struct viv_host). */
+#define VIV__MAX_L4 2
 
 /* Every transport, NULL-terminated: defined by layer 4 (src/l4/demux.c), read only by host
  * creation. A table rather than a registration call: data, so host creation cannot fail on

@@ -181,6 +181,22 @@ typedef struct viv__echo_user {
     struct viv__echo_user *next;
 } viv__echo_user;
 
+/* The host's options (viv_host_opts), defaults resolved (viv_host_new), by the same names, in
+ * two parts: what a datagram reads (the sender's TTL, ARP's reachable and stale times) on
+ * the host's datagram lines, and what only a resolution reads after them. The name is not
+ * kept; forwarding is the host's own field. */
+typedef struct viv__host_opts {
+    uint8_t default_ttl;
+    viv_time_t arp_reachable_ns;
+    viv_time_t arp_gc_stale_ns;
+} viv__host_opts;
+typedef struct viv__host_arp_limits {
+    viv_time_t arp_retry_ns;
+    uint32_t arp_attempts;
+    uint32_t arp_queue;
+    uint32_t arp_max_entries;
+} viv__host_arp_limits;
+
 /* A host's counters: viv_ip_stats_t's, by the same names, in the order a datagram's path
  * counts them (its first line: a reception's frame and packet, a delivery, a packet sent,
  * and the ARP packet a flood's merge counts), the others after. viv_host_ip_stats copies
@@ -259,13 +275,13 @@ struct viv_host {
         const viv__l4_proto *proto;
         void *ctx;
     } l4[VIV__MAX_L4];
-    /* The options before the counters: a merge into the only entry (arp_idle_first's
-     * comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames and st.arp_rx,
-     * which follow it (24 bytes from the first to the last); the sender reads
-     * opts.default_ttl and opts.arp_reachable_ns. */
-    viv_host_opts opts; /* defaults resolved; name not kept */
+    /* The options a datagram reads, before the counters: a merge into the only entry
+     * (arp_idle_first's comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames
+     * and st.arp_rx, which follow it (24 bytes from the first to the last). */
+    viv__host_opts opts;
     viv__ip_counters st; /* the datagram's counters first (viv__ip_counters) */
-    viv__iface iface0; /* the first interface, in the host (host.c): port and mac first */
+    viv__iface iface0; /* the first interface, in the host (host.c) */
+    viv__host_arp_limits arp_lim;
     uint32_t nifaces, ifaces_cap;
     uint32_t naddrs; /* addresses on all interfaces */
     uint16_t next_echo_ident;

@@ -175,24 +175,24 @@ static void index_del(struct viv_host *h, viv_ip4_t ip, uint8_t len)
 const viv__l4_proto *viv__host_l4(const struct viv_host *h, uint8_t proto)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto->proto == proto)
-            return h->l4[i].proto;
+        if (h->l4[i]->proto == proto)
+            return h->l4[i];
     return NULL;
 }
 
 void *viv__host_l4_ctx(const struct viv_host *h, uint8_t proto)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto->proto == proto)
-            return h->l4[i].ctx;
+        if (h->l4[i]->proto == proto)
+            return h->l4_ctx[i];
     return NULL;
 }
 
 void viv__host_l4_set_ctx(struct viv_host *h, uint8_t proto, void *ctx)
 {
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto->proto == proto)
-            h->l4[i].ctx = ctx;
+        if (h->l4[i]->proto == proto)
+            h->l4_ctx[i] = ctx;
 }
 
 void viv__host_drop_bytes(struct viv_host *h, uint64_t *counter, int reason, uint32_t iface,
@@ -321,8 +321,8 @@ static void host_power(struct viv_node *n, int up)
             viv__arp_flush_iface(h, i);
     /* ...and its transports their state (TCP: every connection, without a segment). */
     for (uint32_t i = 0; i < h->nl4; i++)
-        if (h->l4[i].proto->power)
-            h->l4[i].proto->power(h->l4[i].ctx, h, up);
+        if (h->l4[i]->power)
+            h->l4[i]->power(h->l4_ctx[i], h, up);
 }
 
 static void host_destroy(struct viv_node *n)
@@ -330,8 +330,8 @@ static void host_destroy(struct viv_node *n)
     struct viv_host *h = (struct viv_host *)n;
     viv_sim_t *sim = n->sim;
     for (uint32_t i = h->nl4; i-- > 0;)
-        if (h->l4[i].proto->destroy)
-            h->l4[i].proto->destroy(h->l4[i].ctx, h);
+        if (h->l4[i]->destroy)
+            h->l4[i]->destroy(h->l4_ctx[i], h);
     while (h->objs.next != &h->objs) {
         viv__hostobj *o = h->objs.next;
         viv__hostobj_remove(o);
@@ -398,7 +398,7 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
     /* Every transport layer 4 provides, none with state yet: each makes its own when a
      * socket or a packet first needs it. */
     for (uint32_t i = 0; viv__transports[i] && h->nl4 < VIV__MAX_L4; i++)
-        h->l4[h->nl4++].proto = viv__transports[i]; /* with no state (zeroed) */
+        h->l4[h->nl4++] = viv__transports[i]; /* with no state (zeroed) */
     viv__rng_component(&h->rng, sim, VIV__RNG_HOST, h->node.key, VIV__RNG_SUB_IP);
     h->ip_ident = (uint16_t)viv_rng_u64(&h->rng);
     h->next_echo_ident = (uint16_t)viv_rng_u64(&h->rng);

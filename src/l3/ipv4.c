@@ -70,16 +70,16 @@ static inline void ip_local(struct viv_host *h, struct viv__ipv4_repr *ip, uint3
         return;
     }
     for (uint32_t i = 0; i < h->nl4; i++) /* the transport and its state: one walk */
-        if (h->l4[i].proto->proto == ip->proto) {
-            const viv__l4_proto *p = h->l4[i].proto;
+        if (h->l4[i]->proto == ip->proto) {
+            const viv__l4_proto *p = h->l4[i];
             if (p->input_at) {
-                p->input_at(h->l4[i].ctx, h, ip, iface, l2_bcast, f, pkt + ip->hdr_len,
+                p->input_at(h->l4_ctx[i], h, ip, iface, l2_bcast, f, pkt + ip->hdr_len,
                             ip->payload_len);
                 return;
             }
             f = ip_take(h, iface, f, pkt + ip->hdr_len, ip->payload_len, ip);
             if (f)
-                p->input(h->l4[i].ctx, h, ip, iface, l2_bcast, f);
+                p->input(h->l4_ctx[i], h, ip, iface, l2_bcast, f);
             return;
         }
     /* Nobody here speaks this protocol. Every transport of the library is registered with

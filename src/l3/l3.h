@@ -269,12 +269,10 @@ struct viv_host {
     uint8_t forwarding;
     uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
     uint16_t ip_ident;
-    /* Each transport (viv__transports) with this host's state for it (NULL: none yet), side
-     * by side: a reception reads the entries up to its transport's, and that one's state. */
-    struct {
-        const viv__l4_proto *proto;
-        void *ctx;
-    } l4[VIV__MAX_L4];
+    /* The transports (viv__transports) and this host's state for each (NULL: none yet): a
+     * reception reads the entries up to its transport's, and that one's state. */
+    const viv__l4_proto *l4[VIV__MAX_L4];
+    void *l4_ctx[VIV__MAX_L4];
     /* The options a datagram reads, before the counters: a merge into the only entry
      * (arp_idle_first's comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames
      * and st.arp_rx, which follow it (24 bytes from the first to the last). */

@@ -54,14 +54,15 @@ static viv_sockaddr_t dgram_from(const dgram *d)
 /* The smallest IPv4 MTU (RFC 791): a fragmentation-needed error announcing less is bogus. */
 #define UDP_PMTU_MIN 68u
 
-/* A datagram reads h (sent) or the spare records, the counters and the demux's kept
- * answer (received), first: one or two lines (docs/performance.md, wip/lanhost). */
+/* What a datagram reads first, in 112 bytes: sent, the counter tx_datagrams (last of st) and
+ * h beside it; received, st.rx_datagrams, the spare records and the demux's kept answer
+ * (docs/performance.md, wip/lanhost). */
 typedef struct udp_host {
+    viv_udp_host_stats_t st;
     struct viv_host *h;
     dgram *free_dgrams;
     size_t nfree_dgrams; /* records on free_dgrams */
     size_t nqueued;      /* records in the host's receive queues */
-    viv_udp_host_stats_t st;
     viv__demux dm;                /* the bound sockets: its kept answer first */
     viv__sock_list socks;         /* every socket, in creation order */
 } udp_host;

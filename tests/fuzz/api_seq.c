@@ -3159,7 +3159,7 @@ static void op_tcp(actx *c, rd *r)
         static const size_t caps[] = {0, 1, 16, 2048, 65536};
         size_t cap = PICK(r, caps);
         if (b & 2) { /* in place: viv_tcp_peek's runs, viv_tcp_consume (reads nothing more) */
-            tcp_read_in_place(c, s, o && o->dead, cap, b);
+            tcp_read_in_place(c, s, s && o && o->dead, cap, b);
             break;
         }
         rc = CALL(c, viv_tcp_recv(s, (cap || !(b & 1)) ? c->buf : NULL, cap));
@@ -3224,7 +3224,7 @@ static void op_tcp(actx *c, rd *r)
         obs(c, (uint64_t)cs << 8 | (uint64_t)viv_tcp_state_get(s));
         rc = CALL(c, viv_tcp_error(s));
         tcp_codes(c, rc, "viv_tcp_error", 0, 1, CODES(VIV_EINVAL));
-        if (o && o->dead && rc != 0 && rc != VIV_ECONNABORTED)
+        if (s && o && o->dead && rc != 0 && rc != VIV_ECONNABORTED)
             fail(c, "viv_tcp_error of a socket whose host was switched off gave %d", rc);
         break;
     }

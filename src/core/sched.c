@@ -724,6 +724,12 @@ uint32_t viv__sched_peek(viv__sched *q, const viv__event *ev)
  * the current day): the tuning is checked at once rather than at the window's end. */
 static VIV__NOINLINE uint32_t seek_search(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
+    /* On the last day of time, whose end (top) wraps to 0, every pop scans and comes here,
+     * the current instant's run included: what is left of it is due. The search would set
+     * the day and end the run without a word, leaving its events as lone leaders of one
+     * time (viv__sched_peek takes the same care). */
+    if (run_holds(q) && ev[q->bucket[q->cur].head].time == q->now_t)
+        return q->cur;
     uint32_t b = search(q, ev);
     --q->left;
     tune(sim, q, ev);

@@ -172,7 +172,7 @@ static void arp_queue_free(struct viv_host *h, viv__arp *e)
     for (uint32_t i = 0; i < e->nqueue; i++)
         viv__frame_unref(sim, e->queue[i]);
     if (e->queue)
-        viv__free(sim, e->queue, h->opts.arp_queue * sizeof(*e->queue));
+        viv__free(sim, e->queue, h->arp_lim.arp_queue * sizeof(*e->queue));
     e->queue = NULL;
     e->nqueue = 0;
 }
@@ -234,7 +234,7 @@ static void arp_timer_fire(viv__timer *t);
 static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
 {
     viv_sim_t *sim = h->node.sim;
-    if (h->narp >= h->opts.arp_max_entries) {
+    if (h->narp >= h->arp_lim.arp_max_entries) {
         viv__arp *victim = h->arp_idle_first;
         if (!victim) {
             h->st.arp_refused++;
@@ -312,14 +312,14 @@ static void arp_request(struct viv_host *h, viv__arp *e, int unicast)
     e->attempts++;
     arp_send(h, e->iface, VIV__ARP_OP_REQUEST, unicast ? &e->mac : &mac_bcast, &zero,
              request_src(h, e->iface, e->ip), e->ip);
-    viv__timer_set(&e->timer, viv__time_add(h->node.sim->now, h->opts.arp_retry_ns));
+    viv__timer_set(&e->timer, viv__time_add(h->node.sim->now, h->arp_lim.arp_retry_ns));
 }
 
 static void arp_timer_fire(viv__timer *t)
 {
     viv__arp *e = (viv__arp *)((char *)t - offsetof(viv__arp, timer));
     struct viv_host *h = e->host;
-    if (e->attempts < h->opts.arp_attempts) {
+    if (e->attempts < h->arp_lim.arp_attempts) {
         arp_request(h, e, e->state == VIV_ARP_PROBE);
         return;
     }
@@ -335,7 +335,7 @@ static void arp_timer_fire(viv__timer *t)
         viv__host_drop(h, &h->st.drop_arp, VIV_DROP_NO_ARP, e_iface, q[i]);
         viv__ip_unreachable(h, q[i], VIV__ICMP_UNREACH_HOST);
     }
-    viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
+    viv__free(h->node.sim, q, h->arp_lim.arp_queue * sizeof(*q));
 }
 
 static void eth_out(struct viv_host *h, uint32_t iface, const viv_mac_t *mac, viv__frame *f)
@@ -367,7 +367,7 @@ static void arp_confirm(struct viv_host *h, viv__arp *e, const viv_mac_t *mac)
     for (uint32_t i = 0; i < n; i++)
         eth_out(h, e->iface, &e->mac, q[i]);
     if (q)
-        viv__free(h->node.sim, q, h->opts.arp_queue * sizeof(*q));
+        viv__free(h->node.sim, q, h->arp_lim.arp_queue * sizeof(*q));
 }
 
 /* Whether mac is the MAC of one of the host's interfaces. */
@@ -501,7 +501,7 @@ static void arp_output_unicast(struct viv_host *h, uint32_t iface, viv_ip4_t nh,
         uint64_t refused = h->st.arp_refused;
         e = arp_create(h, iface, nh);
         if (e) {
-            e->queue = viv__alloc(sim, h->opts.arp_queue * sizeof(*e->queue));
+            e->queue = viv__alloc(sim, h->arp_lim.arp_queue * sizeof(*e->queue));
             if (!e->queue) {
                 arp_delete(h, e);
                 e = NULL;
@@ -521,7 +521,7 @@ static void arp_output_unicast(struct viv_host *h, uint32_t iface, viv_ip4_t nh,
         arp_trace(h, e, VIV_ARP_INCOMPLETE);
         arp_request(h, e, 0);
     }
-    if (e->nqueue == h->opts.arp_queue) { /* full: the oldest packet makes room */
+    if (e->nqueue == h->arp_lim.arp_queue) { /* full: the oldest packet makes room */
         viv__host_drop(h, &h->st.drop_arp, VIV_DROP_ARP_QUEUE, iface, e->queue[0]);
         viv__frame_unref(sim, e->queue[0]);
         memmove(&e->queue[0], &e->queue[1], (e->nqueue - 1) * sizeof(*e->queue));

@@ -367,20 +367,25 @@ int viv_host_new(viv_host_t **out, viv_sim_t *sim, const viv_host_opts *opts)
         viv__free(sim, h, sizeof(*h));
         return viv__err(sim, VIV_ENOMEM, "viv_host_new: out of memory");
     }
-    h->opts = *opts;
-    h->opts.name = NULL;
+    h->opts.default_ttl = opts->default_ttl;
+    h->opts.arp_reachable_ns = opts->arp_reachable_ns;
+    h->opts.arp_gc_stale_ns = opts->arp_gc_stale_ns;
+    h->arp_lim.arp_retry_ns = opts->arp_retry_ns;
+    h->arp_lim.arp_attempts = opts->arp_attempts;
+    h->arp_lim.arp_queue = opts->arp_queue;
+    h->arp_lim.arp_max_entries = opts->arp_max_entries;
     if (!h->opts.default_ttl)
         h->opts.default_ttl = 64;
     if (!h->opts.arp_reachable_ns)
         h->opts.arp_reachable_ns = VIV_S(60);
-    if (!h->opts.arp_retry_ns)
-        h->opts.arp_retry_ns = VIV_S(1);
-    if (!h->opts.arp_attempts)
-        h->opts.arp_attempts = 3;
-    if (!h->opts.arp_queue)
-        h->opts.arp_queue = 3;
-    if (!h->opts.arp_max_entries)
-        h->opts.arp_max_entries = 1024;
+    if (!h->arp_lim.arp_retry_ns)
+        h->arp_lim.arp_retry_ns = VIV_S(1);
+    if (!h->arp_lim.arp_attempts)
+        h->arp_lim.arp_attempts = 3;
+    if (!h->arp_lim.arp_queue)
+        h->arp_lim.arp_queue = 3;
+    if (!h->arp_lim.arp_max_entries)
+        h->arp_lim.arp_max_entries = 1024;
     if (!h->opts.arp_gc_stale_ns)
         h->opts.arp_gc_stale_ns = VIV_S(60);
     /* An idle entry lives max(gc_stale, reachable) (arp.c): kept so, as nothing else reads
@@ -703,7 +708,9 @@ int viv_host_ip_stats(viv_ip_stats_t *out, const viv_host_t *h)
         return VIV_EINVAL;
     VIV__CHECK(h->node.sim, out != NULL, "NULL out");
     viv__arp_expire((struct viv_host *)h); /* entries aged out by now are counted */
-    *out = h->st;
+#define VIV__IP_COUNTER_COPY(name) out->name = h->st.name;
+    VIV__IP_COUNTERS(VIV__IP_COUNTER_COPY)
+#undef VIV__IP_COUNTER_COPY
     out->rx_frames += h->arp_heard;
     out->arp_rx += h->arp_heard;
     return 0;

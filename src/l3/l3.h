@@ -124,7 +124,7 @@ typedef struct viv__fwd_cache {
  * viv__host_l4_set_ctx. Every handler is called with that ctx (viv__host_l4_ctx), NULL
  * included: a transport with no state answers for itself (UDP with port unreachable, TCP
  * with a reset). A host keeps a pointer and a ctx per transport, not a copy of the table:
- * 64 bytes, not 224, in each of 10^6 hosts (issue 17). */
+ * 32 bytes for the two transports, not 112, in each of 10^6 hosts (issue 17). */
 typedef struct viv__l4_proto {
     uint8_t proto;
     /* A packet for this host (NULL when input_at is given). f's head is at the transport
@@ -153,7 +153,10 @@ typedef struct viv__l4_proto {
     void (*power)(void *ctx, struct viv_host *h, int up);
 } viv__l4_proto;
 
-#define VIV__MAX_L4 4
+/* The transports a host can have: viv__transports' two (TCP, UDP), which a third would not
+ * fit (its initialiser would not compile). No more than that: the host keeps one entry each
+ * on its datagram lines (struct viv_host). */
+#define VIV__MAX_L4 2
 
 /* Every transport, NULL-terminated: defined by layer 4 (src/l4/demux.c), read only by host
  * creation. A table rather than a registration call: data, so host creation cannot fail on
@@ -177,6 +180,41 @@ typedef struct viv__echo_user {
                   size_t icmp_len, uint16_t quoted_seq);
     struct viv__echo_user *next;
 } viv__echo_user;
+
+/* The host's options (viv_host_opts), defaults resolved (viv_host_new), by the same names, in
+ * two parts: what a datagram reads (the sender's TTL, ARP's reachable and stale times) on
+ * the host's datagram lines, and what only a resolution reads after them. The name is not
+ * kept; forwarding is the host's own field. */
+typedef struct viv__host_opts {
+    uint8_t default_ttl;
+    viv_time_t arp_reachable_ns;
+    viv_time_t arp_gc_stale_ns;
+} viv__host_opts;
+typedef struct viv__host_arp_limits {
+    viv_time_t arp_retry_ns;
+    uint32_t arp_attempts;
+    uint32_t arp_queue;
+    uint32_t arp_max_entries;
+} viv__host_arp_limits;
+
+/* A host's counters: viv_ip_stats_t's, by the same names, in the order a datagram's path
+ * counts them (its first line: a reception's frame and packet, a delivery, a packet sent,
+ * and the ARP packet a flood's merge counts), the others after. viv_host_ip_stats copies
+ * them by name; the assertion after the list checks that it names every field. */
+#define VIV__IP_COUNTERS(X)                                                                   \
+    X(rx_frames) X(arp_rx) X(ip_rx) X(ip_delivered) X(ip_sent) X(rx_not_mine) X(rx_bad_frame) \
+    X(arp_bad) X(arp_requests) X(arp_replies) X(arp_failed) X(arp_expired) X(arp_evicted)     \
+    X(arp_refused) X(ip_forwarded) X(drop_truncated) X(drop_malformed) X(drop_checksum)       \
+    X(drop_not_mine) X(drop_ttl) X(drop_no_route) X(drop_fragment) X(drop_too_big)            \
+    X(drop_broadcast) X(drop_arp) X(drop_proto) X(drop_nomem) X(icmp_rx) X(icmp_bad)          \
+    X(icmp_tx) X(icmp_errors_tx) X(arp_conflicts)
+typedef struct viv__ip_counters {
+#define VIV__IP_COUNTER_FIELD(name) uint64_t name;
+    VIV__IP_COUNTERS(VIV__IP_COUNTER_FIELD)
+#undef VIV__IP_COUNTER_FIELD
+} viv__ip_counters;
+_Static_assert(sizeof(viv__ip_counters) == sizeof(viv_ip_stats_t),
+               "VIV__IP_COUNTERS names every field of viv_ip_stats_t");
 
 /* A flood's reception touches, in each of the 250 hosts of a LAN, the lines these fields are
  * on, and in a large network each is a miss (docs/performance.md): so the fields a flooded
@@ -211,39 +249,47 @@ struct viv_host {
      * of a LAN's flooded ARP packets) finds them on the lines it has already (three times
      * in four: the host is 16-byte aligned), not one more. */
     viv__arp *arp_idle_first, *arp_idle_last;
+    /* What a host's every datagram reads and counts, sent or received (viv_bench lan: the
+     * socket's path check, the IPv4 header, ARP's lookup, the interface; the address and
+     * broadcast tests, the forwarding test and the transport on reception), in the order
+     * of use and on as few lines as the fields take: here, after the flood's fields, they
+     * were spread over nine lines of the host (docs/performance.md, wip/lanhost). */
     viv__iface **ifaces;  /* &iface0_slot while there is at most one */
     viv__iface *iface0_slot;
-    uint32_t nifaces, ifaces_cap;
-    uint32_t naddrs; /* addresses on all interfaces */
-    uint16_t next_echo_ident; /* here, in a hole: the host stays 920 bytes */
-    uint16_t ip_ident;
-    /* The address index (host.c): each address of the host (key {0, ip}) and each directed
-     * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
-     * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
-     * that a scan of the interfaces is as fast and a host pays no memory for it. */
-    viv__map addr_index;
-    viv__iface iface0; /* the first interface, in the host (host.c) */
-    /* The options before the counters: a merge into the only entry (arp_idle_first's
-     * comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames and st.arp_rx,
-     * 40 bytes from the first to the last: one line or two (two or three apart). */
-    viv_host_opts opts; /* defaults resolved; name not kept */
-    viv_ip_stats_t st;
-    uint8_t forwarding;
-    uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
-    /* The low bits every directed broadcast address of the host has set (the host part of
-     * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
-     * index only for destinations that pass this (host.c keeps it). */
-    viv_ip4_t bcast_low;
-    viv__rtab rt; /* the routing table (route.c) */
+    viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
     /* Counts every change of the routes or the addresses (viv__route_changed): a path chosen
      * by viv__ip_route stays valid while it is unchanged, so sockets may keep theirs. */
     uint64_t route_gen;
     viv__map arp_map; /* iface << 32 | ip -> viv__arp: every entry while there are two or
                          more (arp.c), none before */
+    /* The low bits every directed broadcast address of the host has set (the host part of
+     * its longest prefix up to /30), 0 if it has none: viv__ip_route asks the broadcast
+     * index only for destinations that pass this (host.c keeps it). */
+    viv_ip4_t bcast_low;
+    uint8_t forwarding;
+    uint8_t nl4; /* transports in l4 (at most VIV__MAX_L4) */
+    uint16_t ip_ident;
+    /* The transports (viv__transports) and this host's state for each (NULL: none yet): a
+     * reception reads the entries up to its transport's, and that one's state. */
+    const viv__l4_proto *l4[VIV__MAX_L4];
+    void *l4_ctx[VIV__MAX_L4];
+    /* The options a datagram reads, before the counters: a merge into the only entry
+     * (arp_idle_first's comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames
+     * and st.arp_rx, which follow it (24 bytes from the first to the last). */
+    viv__host_opts opts;
+    viv__ip_counters st; /* the datagram's counters first (viv__ip_counters) */
+    viv__iface iface0; /* the first interface, in the host (host.c) */
+    viv__host_arp_limits arp_lim;
+    uint32_t nifaces, ifaces_cap;
+    uint32_t naddrs; /* addresses on all interfaces */
+    uint16_t next_echo_ident;
+    /* The address index (host.c): each address of the host (key {0, ip}) and each directed
+     * broadcast address of its subnets (key {1, ip}) -> the first interface with it, plus 1.
+     * Kept only once the host has more than VIV__ADDR_SCAN addresses (cap 0 before): below
+     * that a scan of the interfaces is as fast and a host pays no memory for it. */
+    viv__map addr_index;
+    viv__rtab rt; /* the routing table (route.c) */
     viv__arp *arp_last;
-    const viv__l4_proto *l4[VIV__MAX_L4]; /* viv__transports */
-    void *l4_ctx[VIV__MAX_L4];             /* this host's state for each (NULL: none yet) */
-    viv__fwd_cache *fwd; /* made at the first packet forwarded; freed when forwarding stops */
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
     viv_rng_t rng;

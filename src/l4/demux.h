@@ -50,19 +50,21 @@ typedef struct viv__demux_ep {
 
 enum { VIV__DEMUX_NONE, VIV__DEMUX_BOUND, VIV__DEMUX_CONN };
 
+/* viv__demux_lookup_inline's fields first (any_ep, any_port, nbound_addr, conns.len): a
+ * datagram received reads those only, on one line with the transport's fields before. */
 typedef struct viv__demux {
-    viv__map ports;       /* port -> its first holder */
-    viv__map bound;       /* (local address, port) -> the first unconnected endpoint there */
-    viv__map conns;       /* 4-tuple -> the first connected endpoint there */
-    uint32_t nbound;      /* endpoints that took their port by bind, connected or not */
-    uint32_t nconn_any;   /* connected endpoints whose local address is VIV_IP4_ANY */
-    uint32_t nbound_addr; /* unconnected endpoints bound to one address (not the wildcard) */
     /* The last answer of the lookup's final probe, (VIV_IP4_ANY, any_port) -> any_ep, or
      * any_ep NULL: a server's every packet asks the same, and this spares the map's hash
      * and probe. Any change of the bound or connection table (chain_insert, chain_remove)
      * forgets it, so it is always what the probe would answer. */
-    uint16_t any_port;
     struct viv__demux_ep *any_ep;
+    uint16_t any_port;
+    uint32_t nbound_addr; /* unconnected endpoints bound to one address (not the wildcard) */
+    viv__map conns;       /* 4-tuple -> the first connected endpoint there */
+    viv__map ports;       /* port -> its first holder */
+    viv__map bound;       /* (local address, port) -> the first unconnected endpoint there */
+    uint32_t nbound;      /* endpoints that took their port by bind, connected or not */
+    uint32_t nconn_any;   /* connected endpoints whose local address is VIV_IP4_ANY */
     uint64_t order;
     uint64_t *eph_held;  /* bit i: port 49152 + i has a holder; NULL while eph_few serves */
     uint32_t eph_nheld;  /* ports of [49152, 65535] that have a holder */

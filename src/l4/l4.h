@@ -62,6 +62,10 @@ typedef struct viv__sock_ops {
  *     event is over (viv__zombie), so a socket freed inside its own callback is safe. */
 typedef struct viv__sock {
     uint32_t magic; /* first: VIV__MAGIC_UDP/TCP while the program holds the handle (core.h) */
+    /* Beside magic, in what was a hole: a send checks them with the handle, on one line. */
+    uint8_t handle;
+    uint8_t has_cb;
+    uint8_t dead;
     const viv__sock_ops *ops;
     struct viv_host *h; /* NULL once the host is freed (the socket may outlive it briefly) */
     viv_sim_t *sim;
@@ -72,9 +76,6 @@ typedef struct viv__sock {
     /* Delivers the pending bits at the instant they were raised. It holds its event slot
      * from the socket's creation, so raising an event can never fail for want of memory. */
     viv__timer notify;
-    uint8_t handle;
-    uint8_t has_cb;
-    uint8_t dead;
     viv__zombie z;
     struct viv__sock *prev, *next; /* the host's sockets of this protocol, in creation order */
     /* The process that owns it (process.c), NULL for the host's own; its list of them. */

@@ -54,40 +54,46 @@ static viv_sockaddr_t dgram_from(const dgram *d)
 /* The smallest IPv4 MTU (RFC 791): a fragmentation-needed error announcing less is bogus. */
 #define UDP_PMTU_MIN 68u
 
+/* What a datagram reads first, in 112 bytes: sent, the counter tx_datagrams (last of st) and
+ * h beside it; received, st.rx_datagrams, the spare records and the demux's kept answer
+ * (docs/performance.md, wip/lanhost). */
 typedef struct udp_host {
+    viv_udp_host_stats_t st;
     struct viv_host *h;
-    viv__demux dm;                /* the bound sockets */
-    viv__sock_list socks;         /* every socket, in creation order */
     dgram *free_dgrams;
     size_t nfree_dgrams; /* records on free_dgrams */
     size_t nqueued;      /* records in the host's receive queues */
-    viv_udp_host_stats_t st;
+    viv__demux dm;                /* the bound sockets: its kept answer first */
+    viv__sock_list socks;         /* every socket, in creation order */
 } udp_host;
 
+/* After the shared part, what sending and receiving a datagram read, in that order (the
+ * path's checks, the queue, the delivery's callback, the cached path, the counters), with no
+ * holes; what neither reads (the path MTU's expiry, the demux's links) last. */
 struct viv_udp {
     viv__sock base;
     udp_host *uh;
     viv_udp_opts o;
-    viv_udp_cb cb;
-    void *user;
     int bound;     /* base.local holds the bound address */
     int connected; /* base.remote holds the peer */
-    int ip_from_connect; /* local.ip was chosen by connect, not by bind */
     int err;
-    dgram *qhead, *qtail;
-    uint32_t qbytes, qcount; /* payload bytes and datagrams queued */
-    uint64_t qmem;           /* their truesize (dgram_truesize) */
-    uint32_t pmtu;           /* path MTU learned from fragmentation needed (0: none); with
-                                Don't Fragment on and connected only (learned_pmtu) */
-    viv_time_t pmtu_until;   /* when it expires */
     /* The last path chosen by viv__ip_route (udp_path): for path.dst from path_local (the
      * bound address then), while the host's route_gen is still path_gen. A connected
      * socket, or one sending to one peer, chooses its route once; path_ok 0: none yet. */
+    int path_ok;
+    dgram *qhead, *qtail;
+    uint32_t qbytes, qcount; /* payload bytes and datagrams queued */
+    uint64_t qmem;           /* their truesize (dgram_truesize) */
+    viv_udp_cb cb;
+    void *user;
     viv__ip_path path;
     viv_ip4_t path_local;
+    uint32_t pmtu;           /* path MTU learned from fragmentation needed (0: none); with
+                                Don't Fragment on and connected only (learned_pmtu) */
     uint64_t path_gen;
-    int path_ok;
     viv_udp_stats_t st;
+    viv_time_t pmtu_until;   /* when it expires */
+    int ip_from_connect; /* local.ip was chosen by connect, not by bind */
     viv__demux_ep ep; /* in the host's demux while bound */
 };
 

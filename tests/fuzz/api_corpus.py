@@ -411,6 +411,27 @@ TCP_PROGRAMS = {
         RUN_FOR(6), op("node", 0x00, 0, 1, 0),                         # B off
         TCP(3, 3, 4), RUN_FOR(10), TCP(9, 0), TCP(9, 1), TCP(9, 3),
         op("node", 0x00, 0, 1, 1), RUN_FOR(11), TCP(9, 2), TCP(14, 0, 0), TCP(15, 0)),
+    # Reading in place (op_tcp's recv with b bit 1): a server that does not drain holds 5000
+    # bytes that came in segments of 536 (several runs); viv_tcp_peek's runs are walked, then
+    # taken with viv_tcp_consume: more than readable (refused), recv instead, what recv(2048)
+    # would copy, all seen; then nothing yet (EAGAIN), the end of the stream, a NULL socket.
+    "tcp_peek": flat(
+        SEED(26), PAIR(),
+        TCP_NEW(1, 0x08), TCP(0, 0, *TSA(None, 0)), LISTEN(0),        # 0: accepts only
+        TCP_NEW(0, 0x00, opts=[0x00, 0x04, 0x00, 0x00]), CONNECT(1, 0x01),  # 1: MSS 536
+        RUN_FOR(6), TCP(3, 1, 5), RUN_FOR(9),                          # 2: accepted
+        TCP(4, 2, 3, b=0x0a), TCP(4, 2, 2, b=0x0e), TCP(4, 2, 3, b=0x02),
+        TCP(4, 2, 1, b=0x06), TCP(4, 2, 0, b=0x02),
+        TCP(3, 1, 5), RUN_FOR(9), TCP(4, 2, 1, b=0x12), TCP(5, 1, 0), RUN_FOR(9),
+        TCP(4, 2, 4, b=0x06), TCP(4, 2, 4, b=0x02), op("tcp", 0xf4, 0x02, 0, 0)),
+    # A receiver with a 4096-byte buffer that reads 100 bytes at a time in its callback: the
+    # window closes and each read reopens it. The second run reads in place there
+    # (viv_tcp_peek, viv_tcp_consume), and the window updates must come alike.
+    "tcp_small_window": flat(
+        SEED(27), PAIR(),
+        TCP_NEW(1, 0x29, opts=[0x00, 0x00, 0x04, 0x00]), TCP(0, 0, *TSA(None, 0)), LISTEN(0),
+        TCP_NEW(0, 0x00), CONNECT(1, 0x01),
+        RUN_FOR(6), TCP(3, 1, 7), RUN_FOR(9), TCP(9, 2), RUN_FOR(11), TCP(9, 2)),
     # Processes: a server process owns its listener and what it accepts; it exits (its
     # connections close as a kernel closes them); a client process is killed; a host that is
     # switched off ends its processes and leaves its own sockets CLOSED.

@@ -232,7 +232,9 @@ typedef struct actx {
     int in_kit;         /* inside a driver of the testing kit (no viv_sim_free then) */
     int link_watched;   /* a capture or a recorder was attached to a link */
     int kit_calls;      /* kit drivers called at top level */
-    int observer;       /* a trace subscription from the start (the second run) */
+    int observer;       /* the second run: traced from the start, TCP callbacks read in place */
+    int tcp_drained;    /* a TCP callback drained a socket: the runs' last error messages may
+                           differ from then on (run 2's name viv_tcp_peek, run 1's recv) */
     uint64_t traces;    /* trace records seen (not an observation: only run 2 has them all) */
     uint64_t trace_sum; /* their bytes read (for the sanitizers) */
     int failed;
@@ -1613,7 +1615,8 @@ static void op_sim_query(actx *c, rd *r)
     obs(c, viv_sim_pending(c->sim));
     obs(c, viv_sim_events(c->sim));
     obs(c, viv_sim_fingerprint(c->sim));
-    obs(c, hash_bytes(viv_sim_errmsg(c->sim), strlen(viv_sim_errmsg(c->sim))));
+    if (!c->tcp_drained) /* else the two runs' messages name their own ways of reading */
+        obs(c, hash_bytes(viv_sim_errmsg(c->sim), strlen(viv_sim_errmsg(c->sim))));
 #if API2
     viv_time_t next = viv_sim_next_time(c->sim);
     if (next < viv_sim_now(c->sim) || (next == VIV_TIME_NEVER) != (viv_sim_pending(c->sim) == 0))
@@ -2700,12 +2703,100 @@ static void tcp_accept_one(actx *c, rec *o)
         obs(c, (uint64_t)p.ip << 16 | p.port);
 }
 
+/* What one walk of viv_tcp_peek's runs saw (tcp_peek_walk). */
+typedef struct tcp_walk {
+    size_t total;  /* the readable bytes: the runs' lengths, summed */
+    int end;       /* what the peek at `total` said: 0, VIV_EAGAIN, an error... */
+    uint64_t hash; /* hash_bytes() of all the runs' bytes, in order */
+    unsigned runs; /* the peeks that gave a run */
+    int ok;        /* the walk reached `total` (not cut short by a broken invariant) */
+} tcp_walk;
+
+/* Read a TCP socket's readable bytes in place, as a program does: viv_tcp_peek at 0, at the
+ * first run's length, and so on, until the peek at the readable count says what follows
+ * them; the first `cap` bytes are copied to out (which may be NULL). Each peek is checked
+ * (a pointer exactly when the return is > 0, the codes of tcp.h) but not observed: the
+ * program sees what recv would have shown, so reading either way gives the same
+ * observations. Nothing is taken, except a pending error when nothing is readable (as
+ * viv_tcp_recv would). */
+static tcp_walk tcp_peek_walk(actx *c, viv_tcp_t *s, int dead, uint8_t *out, size_t cap)
+{
+    static const uint8_t sentinel;
+    tcp_walk w = {0, 0, UINT64_C(0xcbf29ce484222325), 0, 0};
+    for (unsigned k = 0; k <= (1u << 21); k++) {
+        const void *data = &sentinel; /* the call must set it */
+        int n = viv_tcp_peek(s, &data, w.total);
+        c->calls++;
+        clock_check(c, "viv_tcp_peek");
+        if (n > 0) {
+            if (!data || data == &sentinel) {
+                fail(c, "viv_tcp_peek at %zu gave %d and no pointer", w.total, n);
+                return w;
+            }
+            const uint8_t *p = data;
+            for (int i = 0; i < n; i++)
+                w.hash = (w.hash ^ p[i]) * UINT64_C(0x100000001b3);
+            if (out && w.total < cap)
+                memcpy(out + w.total, p, (size_t)n < cap - w.total ? (size_t)n : cap - w.total);
+            w.total += (size_t)n;
+            w.runs++;
+            continue;
+        }
+        /* The handle checks come before *data is written: a NULL or dead handle leaves it. */
+        if (data && !(data == &sentinel && n == VIV_EINVAL && (!s || dead)))
+            fail(c, "viv_tcp_peek at %zu gave %d (%s) and a pointer", w.total, n, viv_err_name(n));
+        if (w.total == 0)
+            tcp_codes(c, n, "viv_tcp_peek at 0", 0, 1,
+                      CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EINVAL));
+        else
+            tcp_codes(c, n, "viv_tcp_peek at the readable count", 0, 1, CODES(VIV_EAGAIN));
+        if (n == VIV_EINVAL && s && !dead)
+            fail(c, "viv_tcp_peek at 0 of a live socket gave VIV_EINVAL");
+        w.end = n;
+        w.hash ^= w.total;
+        w.ok = 1;
+        if (viv_apifuzz_verbose > 1)
+            fprintf(stderr, "%*s  viv_tcp_peek: %u runs, %zu bytes, then %d\n", c->depth * 2, "",
+                    w.runs, w.total, n);
+        return w;
+    }
+    fail(c, "viv_tcp_peek gave more than 2^21 runs");
+    return w;
+}
+
+/* After viv_tcp_consume(k) of a walk's `total` bytes (saved): peeking at 0 shows the bytes
+ * that followed them, and nothing else. */
+static void tcp_peek_after(actx *c, viv_tcp_t *s, int dead, const uint8_t *saved, size_t total,
+                           size_t k)
+{
+    tcp_walk w = tcp_peek_walk(c, s, dead, NULL, 0);
+    if (!w.ok)
+        return;
+    if (w.total != total - k)
+        fail(c, "%zu bytes readable, %zu taken, then viv_tcp_peek walks %zu", total, k, w.total);
+    else if (w.hash != hash_bytes(saved ? saved + k : saved, total - k))
+        fail(c, "after viv_tcp_consume(%zu) of %zu, viv_tcp_peek shows other bytes", k, total);
+}
+
 static void tcp_drain(actx *c, rec *o)
 {
     static const size_t caps[] = {1, 100, 2048, 65536};
     size_t cap = caps[(o->mode >> 5) & 3];
+    c->tcp_drained = 1;
     for (int k = 0; k < 32 && !o->freed; k++) {
-        int n = CALL(c, viv_tcp_recv(o->h, c->buf, cap));
+        int n;
+        if (c->observer) { /* the second run reads in place what the first copies */
+            tcp_walk w = tcp_peek_walk(c, o->h, o->dead, c->buf, cap);
+            if (!w.ok)
+                break;
+            n = w.total ? (int)(w.total < cap ? w.total : cap) : w.end;
+            if (w.total && viv_tcp_consume(o->h, (size_t)n) != 0)
+                fail(c, "viv_tcp_consume(%d) of %zu bytes seen failed", n, w.total);
+            c->calls += w.total != 0;
+            rc_check(c, n, "viv_tcp_peek + viv_tcp_consume (callback)");
+        } else {
+            n = CALL(c, viv_tcp_recv(o->h, c->buf, cap));
+        }
         tcp_codes(c, n, "viv_tcp_recv (callback)", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN));
         if (n > 0 && (size_t)n > cap)
             fail(c, "viv_tcp_recv copied %d bytes into a buffer of %zu", n, cap);
@@ -2933,6 +3024,84 @@ static void op_tunables(actx *c, rd *r, viv_host_t *h)
     }
 }
 
+/* op_tcp's recv, in place (bit 1 of its second byte): walk viv_tcp_peek's runs, peek beyond
+ * them, then take with viv_tcp_consume; bits 2-3 say how much:
+ *   0: what viv_tcp_recv(cap) would copy (so the run goes on as with recv, segment for segment);
+ *   1: every byte seen;
+ *   2: more than is readable (VIV_EINVAL, nothing taken), then what recv(cap) would copy;
+ *   3: nothing: viv_tcp_recv(cap) instead, which must copy the first of the bytes seen.
+ * After each taking, peeking at 0 must show the bytes that followed what was taken. */
+static void tcp_read_in_place(actx *c, viv_tcp_t *s, int dead, size_t cap, uint8_t b)
+{
+    tcp_walk w = tcp_peek_walk(c, s, dead, NULL, 0);
+    if (!w.ok)
+        return;
+    size_t total = w.total;
+    int live = !(total == 0 && w.end == VIV_EINVAL);
+    if (live && s) {
+        viv_tcp_info in;
+        if (viv_tcp_info_get(&in, s) == 0 && total && total != in.recv_q)
+            fail(c, "viv_tcp_peek's runs add up to %zu, viv_tcp_info_get says recv_q %u", total,
+                 in.recv_q);
+    }
+    uint8_t *saved = total ? malloc(total) : NULL;
+    if (total && !saved)
+        return;
+    if (total) { /* the same walk again, copying: nothing was taken */
+        tcp_walk w2 = tcp_peek_walk(c, s, dead, saved, total);
+        if (w2.ok && (w2.total != total || w2.hash != w.hash || w2.end != w.end ||
+                      hash_bytes(saved, total) != w.hash))
+            fail(c, "two walks of viv_tcp_peek's runs differ: %zu bytes then %zu, end %d then %d",
+                 total, w2.total, w.end, w2.end);
+    }
+    /* Beyond the readable bytes. */
+    const void *data = NULL;
+    int rc = CALL(c, viv_tcp_peek(s, &data, total + 1 + cap));
+    expect(c, rc, VIV_EINVAL, "viv_tcp_peek beyond the readable bytes");
+    if (data)
+        fail(c, "viv_tcp_peek beyond the readable bytes gave a pointer");
+    size_t as_recv = total < cap ? total : cap;
+    size_t k = as_recv;
+    switch ((b >> 2) & 3) {
+    case 1:
+        k = total;
+        break;
+    case 2:
+        rc = CALL(c, viv_tcp_consume(s, total + 1 + (b >> 4)));
+        expect(c, rc, VIV_EINVAL, "viv_tcp_consume of more than is readable");
+        if (live)
+            tcp_peek_after(c, s, dead, saved, total, 0);
+        break;
+    case 3: {
+        rc = CALL(c, viv_tcp_recv(s, cap ? c->buf : NULL, cap));
+        tcp_codes(c, rc, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EINVAL));
+        if (total && (rc < 0 || (size_t)rc != as_recv))
+            fail(c, "viv_tcp_peek's runs add up to %zu, viv_tcp_recv(cap %zu) gave %d", total,
+                 cap, rc);
+        else if (total && memcmp(c->buf, saved, as_recv) != 0)
+            fail(c, "viv_tcp_recv copied other bytes than viv_tcp_peek showed");
+        else if (total)
+            tcp_peek_after(c, s, dead, saved, total, as_recv);
+        if (rc > 0)
+            obs(c, hash_bytes(c->buf, (size_t)rc));
+        free(saved);
+        return;
+    }
+    default:
+        break;
+    }
+    rc = CALL(c, viv_tcp_consume(s, k));
+    tcp_codes(c, rc, "viv_tcp_consume", 0, 0, CODES(VIV_EINVAL));
+    if (live && s)
+        expect(c, rc, 0, "viv_tcp_consume of bytes seen");
+    if (rc == 0) {
+        if (k)
+            obs(c, hash_bytes(saved, k));
+        tcp_peek_after(c, s, dead, saved, total, k);
+    }
+    free(saved);
+}
+
 static void op_tcp(actx *c, rd *r)
 {
     static const uint32_t backlogs[] = {0, 1, 2, 128, UINT32_MAX, 3};
@@ -2989,6 +3158,10 @@ static void op_tcp(actx *c, rd *r)
     case 4: {
         static const size_t caps[] = {0, 1, 16, 2048, 65536};
         size_t cap = PICK(r, caps);
+        if (b & 2) { /* in place: viv_tcp_peek's runs, viv_tcp_consume (reads nothing more) */
+            tcp_read_in_place(c, s, s && o && o->dead, cap, b);
+            break;
+        }
         rc = CALL(c, viv_tcp_recv(s, (cap || !(b & 1)) ? c->buf : NULL, cap));
         tcp_codes(c, rc, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EINVAL));
         if (rc >= 0 && (size_t)rc > cap)
@@ -3051,7 +3224,7 @@ static void op_tcp(actx *c, rd *r)
         obs(c, (uint64_t)cs << 8 | (uint64_t)viv_tcp_state_get(s));
         rc = CALL(c, viv_tcp_error(s));
         tcp_codes(c, rc, "viv_tcp_error", 0, 1, CODES(VIV_EINVAL));
-        if (o && o->dead && rc != 0 && rc != VIV_ECONNABORTED)
+        if (s && o && o->dead && rc != 0 && rc != VIV_ECONNABORTED)
             fail(c, "viv_tcp_error of a socket whose host was switched off gave %d", rc);
         break;
     }

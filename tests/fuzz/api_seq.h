@@ -16,7 +16,9 @@
  *   - bytes were still allocated after viv_sim_free;
  *   - the two runs differ: fingerprint, event count, or what the program observed (every
  *     return code, every callback's arguments, every byte received). The second run has a
- *     trace subscription from the start, which must change nothing.
+ *     trace subscription from the start, and its TCP callbacks read in place (viv_tcp_peek's
+ *     runs, then viv_tcp_consume of what viv_tcp_recv would copy) where the first run's
+ *     copy: neither may change anything (tcp.h: the same amounts give the same run).
  * Sanitizer errors are the build's business (ASan/UBSan/Valgrind abort on their own).
  *
  * Everything is bounded so that one input runs in milliseconds: objects (small tables of

@@ -256,6 +256,46 @@ static void test_time__armed_timer_needs_no_memory(void **state)
     viv_test_sim_free(sim, &a);
 }
 
+/* Regression (found by the API fuzzer, tests/fuzz/regress/api/n-last-instant-run): on the
+ * last day of time the day's end wraps to 0, so every pop scans and searches; the search made
+ * the day current again and dropped the current instant's run without turning what was left
+ * of it back into an equal-time group. Its events were then lone "leaders" of one time: a
+ * cancel took another event out of the queue and left the cancelled one queued (freed, to be
+ * dispatched with no function), or lost events. Four events at VIV_TIME_MAX: the second
+ * cancels the fourth, the third schedules one more there; the rest run in order. */
+static viv_event_id last_ids[4];
+static int last_order[8], last_n;
+
+static void last_instant_cb(viv_sim_t *sim, void *user)
+{
+    int k = (int)(intptr_t)user;
+    last_order[last_n++] = k;
+    if (k == 1)
+        assert_int_equal(viv_sim_cancel(sim, last_ids[3]), 1);
+    if (k == 2) /* one more at the same instant: it runs after those already there */
+        assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_TIME_MAX, last_instant_cb,
+                                             (void *)(intptr_t)4),
+                         0);
+}
+
+static void test_time__last_instant_run_survives_a_cancel(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    last_n = 0;
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(viv_sim_schedule_at(&last_ids[k], sim, VIV_TIME_MAX, last_instant_cb,
+                                             (void *)(intptr_t)k),
+                         0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(last_n, 4);
+    assert_int_equal(last_order[0], 0);
+    assert_int_equal(last_order[1], 1);
+    assert_int_equal(last_order[2], 2);
+    assert_int_equal(last_order[3], 4);
+    assert_int_equal(viv_sim_now(sim), VIV_TIME_MAX);
+    assert_int_equal(viv_sim_next_time(sim), VIV_TIME_NEVER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +309,7 @@ int main(void)
         T(test_time__timer_callback_may_rearm_or_fini),
         T(test_time__armed_timer_needs_no_memory),
         T(test_time__cancel_of_a_ran_event_whose_slot_a_timer_took),
+        T(test_time__last_instant_run_survives_a_cancel),
 #undef T
     };
     return cmocka_run_group_tests_name("core/time", tests, NULL, NULL);

@@ -96,7 +96,7 @@ uint64_t viv_sim_seed(const viv_sim_t *sim)
 size_t viv_sim_pending(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
-    return sim ? viv__sched_len(&sim->q) - sim->obs_pending : 0;
+    return sim ? viv__sched_len(&sim->q) - sim->obs_pending - sim->idle_pending : 0;
 }
 
 uint64_t viv_sim_events(const viv_sim_t *sim)
@@ -124,6 +124,8 @@ uint64_t viv_sim_fingerprint(const viv_sim_t *sim)
 
 int viv__owner_new(viv_sim_t *sim, uint32_t *id_out)
 {
+    if (sim->own_len >= VIV__OWNER_QUIET - 1) /* ids with that bit are quiet (core.h) */
+        return viv__err(sim, VIV_ENOMEM, "out of event owners");
     if (sim->own_len == sim->own_cap) {
         uint32_t ncap = sim->own_cap * 2;
         viv__ownst *n = ncap > sim->own_cap ? viv__alloc(sim, ncap * sizeof(*n)) : NULL;
@@ -462,8 +464,45 @@ static void dispatch_observer(viv_sim_t *sim, uint32_t slot)
         reap(sim);
 }
 
+/* Idle timer event `slot`, popped, leaves the queue unseen: the timer's again, not queued. */
+static void idle_leave(viv_sim_t *sim, uint32_t slot)
+{
+    viv__event *e = &sim->ev[slot];
+    viv__timer *t = e->user;
+    assert(e->fn == timer_fire && t->queued == VIV__TIMER_IDLE && t->slot == slot);
+    e->owner &= ~VIV__OWNER_QUIET;
+    t->queued = 0;
+    sim->idle_pending--;
+}
+
+/* A quiet event just popped (its owner at or above VIV__OWNER_QUIET), out of line. An
+ * observer's runs. An idle timer's leaves the queue unseen if the clock is going past its
+ * time: a real event remains (the pop takes it next, or ends at limit; the clock reaches
+ * at least this time either way), or the driver sets the clock to its limit (run_until and
+ * _for: limit is not VIV_TIME_NEVER). Otherwise nothing real is left (viv_sim_run, _step):
+ * it goes back where it was, the same (time, owner, seq), and the driver stops with the
+ * clock at the last event that ran. Returns 1 to go on popping, 0 to stop. The clock stays
+ * behind the queue's day then, as observers' events leave it; a push before that day
+ * starts the calendar from the push's (viv__sched_push_early). */
+static VIV__NOINLINE int dispatch_quiet(viv_sim_t *sim, uint32_t slot, viv_time_t limit)
+{
+    if (sim->ev[slot].owner == VIV__OWNER_OBSERVER) {
+        dispatch_observer(sim, slot);
+        return 1;
+    }
+    /* Popped, the event is out of the queue's length but still counted as idle. */
+    bool real_left = viv__sched_len(&sim->q) + 1 > sim->obs_pending + sim->idle_pending;
+    if (!real_left && limit == VIV_TIME_NEVER) {
+        viv__sched_push(sim, &sim->q, sim->ev, slot);
+        return 0;
+    }
+    idle_leave(sim, slot);
+    return 1;
+}
+
 /* Dispatch the earliest event due at or before limit. Returns 1 if one ran, 0 if none is
- * due; observers' events on the way run but do not count. */
+ * due; observers' events on the way run but do not count, idle timers' events on the way
+ * leave (dispatch_quiet). One test for both kinds, as there was for observers alone. */
 static inline int dispatch_one(viv_sim_t *sim, viv_time_t limit)
 {
     for (;;) {
@@ -471,9 +510,10 @@ static inline int dispatch_one(viv_sim_t *sim, viv_time_t limit)
         if (slot == VIV__QNIL)
             return 0;
         viv__event *e = &sim->ev[slot];
-        if (VIV__UNLIKELY(e->owner == VIV__OWNER_OBSERVER)) {
-            dispatch_observer(sim, slot);
-            continue;
+        if (VIV__UNLIKELY(e->owner >= VIV__OWNER_QUIET)) {
+            if (dispatch_quiet(sim, slot, limit))
+                continue;
+            return 0;
         }
         viv_event_fn fn = e->fn;
         void *user = e->user;
@@ -583,7 +623,29 @@ static void timer_push(viv_sim_t *sim, viv__timer *t, viv_time_t at)
     e->time = at;
     e->seq = sim->own[e->owner].seq++;
     viv__sched_push(sim, &sim->q, sim->ev, t->slot);
-    t->queued = 1;
+    t->queued = VIV__TIMER_QUEUED;
+}
+
+/* An idle timer's event becomes the timer's again, in its place (viv__timer_set_slow,
+ * _fini). */
+static void timer_wake(viv_sim_t *sim, viv__timer *t)
+{
+    sim->ev[t->slot].owner &= ~VIV__OWNER_QUIET;
+    sim->idle_pending--;
+    t->queued = VIV__TIMER_QUEUED;
+}
+
+void viv__timer_idle(viv__timer *t)
+{
+    t->deadline = VIV_TIME_NEVER;
+    if (t->queued != VIV__TIMER_QUEUED)
+        return; /* not queued, or idle already */
+    viv_sim_t *sim = t->sim;
+    /* The bit leaves the event's place in the queue unchanged (the queue orders owners
+     * without it). */
+    sim->ev[t->slot].owner |= VIV__OWNER_QUIET;
+    sim->idle_pending++;
+    t->queued = VIV__TIMER_IDLE;
 }
 
 static void timer_fire(viv_sim_t *sim, void *user)
@@ -594,6 +656,7 @@ static void timer_fire(viv_sim_t *sim, void *user)
     assert(sim->ev_free == t->slot);
     sim->ev_free = sim->ev[t->slot].next;
     sim->ev[t->slot].fn = timer_fire;
+    assert(t->queued == VIV__TIMER_QUEUED); /* an idle one leaves unseen (idle_leave) */
     t->queued = 0;
     if (t->deadline == VIV_TIME_NEVER)
         return;
@@ -628,6 +691,8 @@ void viv__timer_fini(viv__timer *t)
         return;
     viv_sim_t *sim = t->sim;
     if (t->queued) {
+        if (t->queued == VIV__TIMER_IDLE)
+            timer_wake(sim, t);
         viv__sched_remove(sim, &sim->q, sim->ev, t->slot);
     }
     ev_slot_put(sim, t->slot);
@@ -640,6 +705,8 @@ void viv__timer_set_slow(viv__timer *t, viv_time_t at)
     if (at < sim->now)
         at = sim->now;
     t->deadline = at;
+    if (t->queued == VIV__TIMER_IDLE)
+        timer_wake(sim, t); /* a timer's event again; then as any queued one */
     if (at == VIV_TIME_NEVER) {
         if (t->queued) { /* out of the queue: a stopped timer costs no event */
             viv__sched_remove(sim, &sim->q, sim->ev, t->slot);
@@ -655,27 +722,76 @@ void viv__timer_set_slow(viv__timer *t, viv_time_t at)
     timer_push(sim, t, at);
 }
 
+/* The least queued event that is not an idle timer's, left queued, or VIV__QNIL (nothing
+ * queued, or only idle events). Idle events before it are taken out and chained on *aside
+ * (through `next`), for put_back: they happen at no time, and none of them leaves the
+ * queue for good (that is the run's to decide, as its clock passes them), so a query looks
+ * past them and changes nothing. Usually none or one (a connection's delayed ACK). */
+static uint32_t peek_past_idle(viv_sim_t *sim, uint32_t *aside)
+{
+    for (;;) {
+        uint32_t slot = viv__sched_peek(&sim->q, sim->ev);
+        if (slot == VIV__QNIL || sim->ev[slot].owner < VIV__OWNER_QUIET ||
+            sim->ev[slot].owner == VIV__OWNER_OBSERVER)
+            return slot;
+        if (viv__sched_len(&sim->q) == sim->idle_pending)
+            return VIV__QNIL; /* nothing else: no need to look */
+        slot = viv__sched_pop(sim, &sim->q, sim->ev, sim->ev[slot].time);
+        sim->ev[slot].next = *aside;
+        *aside = slot;
+    }
+}
+
+/* The idle events peek_past_idle took out, back in their places (same time, owner, seq). */
+static void put_back(viv_sim_t *sim, uint32_t aside)
+{
+    while (aside != VIV__QNIL) {
+        uint32_t slot = aside;
+        aside = sim->ev[slot].next;
+        viv__sched_push(sim, &sim->q, sim->ev, slot);
+    }
+}
+
 viv_time_t viv_sim_next_time(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
     if (!sim)
         return VIV_TIME_NEVER;
     viv_sim_t *s = (viv_sim_t *)sim;
+    uint32_t aside = VIV__QNIL;
+    viv_time_t next = VIV_TIME_NEVER;
     for (;;) {
         /* Peeking moves the calendar's current day forward to the least time: no queued
          * event is earlier, so nothing observable changes. */
-        uint32_t slot = viv__sched_peek(&s->q, s->ev);
+        uint32_t slot = peek_past_idle(s, &aside);
         if (slot == VIV__QNIL)
-            return VIV_TIME_NEVER;
+            break;
         const viv__event *e = &s->ev[slot];
         /* An observer's event at the head is what would run next anyway (observers run
          * last at their instant): let it do its work now and look past it, so that the
          * time given is the next event's (the one viv_sim_step would run). Not inside a
          * callback at the current instant: events the callback has yet to schedule for now
          * come before it. */
-        if (e->owner != VIV__OWNER_OBSERVER || (s->running && e->time == s->now))
-            return e->time;
+        if (e->owner != VIV__OWNER_OBSERVER || (s->running && e->time == s->now)) {
+            next = e->time;
+            break;
+        }
         slot = viv__sched_pop(s, &s->q, s->ev, e->time);
         dispatch_observer(s, slot);
     }
+    put_back(s, aside);
+    return next;
+}
+
+viv_time_t viv__sim_next_queued(viv_sim_t *sim, int *observer)
+{
+    uint32_t aside = VIV__QNIL;
+    uint32_t slot = peek_past_idle(sim, &aside);
+    viv_time_t next = VIV_TIME_NEVER;
+    if (slot != VIV__QNIL) {
+        *observer = sim->ev[slot].owner == VIV__OWNER_OBSERVER;
+        next = sim->ev[slot].time;
+    }
+    put_back(sim, aside);
+    return next;
 }

@@ -160,9 +160,11 @@ VIV_API int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_tim
 VIV_API int viv_sim_cancel(viv_sim_t *sim, viv_event_id id);
 
 /**
- * Run the earliest pending event, advancing the clock to its time.
+ * Run the earliest pending event, advancing the clock to its time, and the socket callbacks
+ * it raised (socket.h). Callbacks raised by the program outside a run are a step of their
+ * own: if any are pending, the step calls them and runs no event.
  * @param sim the simulation.
- * @return 1 if an event ran, 0 if none was pending, VIV_EINVAL (NULL), VIV_ESTATE (called
+ * @return 1 if an event or callbacks ran, 0 if nothing was pending, VIV_EINVAL (NULL), VIV_ESTATE (called
  *         from inside a callback of this simulation).
  */
 VIV_API int viv_sim_step(viv_sim_t *sim);
@@ -208,7 +210,8 @@ VIV_API void viv_sim_stop(viv_sim_t *sim);
  * The time of the earliest pending event: what a driver that paces the simulation against
  * something outside it (a real network interface, a GUI, wall-clock time) waits for.
  * @param sim the simulation (NULL gives ::VIV_TIME_NEVER).
- * @return the time, at or after viv_sim_now(); ::VIV_TIME_NEVER if nothing is pending.
+ * @return the time, at or after viv_sim_now(); ::VIV_TIME_NEVER if nothing is pending;
+ *         viv_sim_now() while socket callbacks raised outside a run wait for the next run.
  *
  * Looking does not change the run. Observers due before that event (a capture writing a
  * frame whose transmission starts then) may do their work during the call: that is what
@@ -217,7 +220,8 @@ VIV_API void viv_sim_stop(viv_sim_t *sim);
 VIV_API viv_time_t viv_sim_next_time(const viv_sim_t *sim);
 
 /**
- * The number of events that are scheduled and not cancelled.
+ * The number of events that are scheduled and not cancelled, plus the sockets whose
+ * callbacks the program raised outside a run and that wait for the next run or step.
  * @param sim the simulation.
  * @return the count; 0 if @p sim is NULL.
  */

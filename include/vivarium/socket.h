@@ -6,9 +6,13 @@
  * @brief BSD-shaped, non-blocking sockets for an event-driven simulation.
  *
  * Sockets live on a host. Each has one callback that receives event bits (::viv_sock_event)
- * and a user pointer. The library never calls a socket's callback from inside the API call
- * that caused the event: it posts an event at the current simulated instant, and bits raised
- * before it runs are merged into one call. Data is pulled with recv calls into the caller's
+ * and a user pointer. The library never calls a socket's callback from inside the code that
+ * raised the bits (an API call, a frame's arrival): it calls it as soon as the event that
+ * raised them is over, at the same simulated instant and before any other event (bits the
+ * program raises outside a run, say by creating a socket, when the next viv_sim_run() or
+ * viv_sim_step() starts). Bits raised by one event are merged into one call; sockets are
+ * called in the order their first bit was raised. A notification is no event of its own: it
+ * is not counted by viv_sim_events() and leaves the fingerprint as it is. Data is pulled with recv calls into the caller's
  * buffer, and pushed with send calls that copy. Errors are `VIV_E*` codes named after their
  * POSIX counterparts: ::VIV_EADDRINUSE, ::VIV_ECONNREFUSED, ::VIV_ENOTCONN, ::VIV_EAGAIN
  * (would block)...

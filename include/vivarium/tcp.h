@@ -61,8 +61,8 @@
  * has a record for every state change, segment, retransmission and timer of every
  * connection, including those waiting in a listener's queue, orphans and TIME-WAIT.
  *
- * Callback timing: every event is delivered by an event at the instant it happened, never
- * from inside an API call. Freeing (closing) a socket inside its own callback is allowed.
+ * Callback timing: every event is delivered right after the event it happened in, at the
+ * same instant (socket.h), never from inside an API call. Freeing (closing) a socket inside its own callback is allowed.
  * @{
  */
 #ifndef VIVARIUM_TCP_H
@@ -380,7 +380,7 @@ VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
  *        `listen_overflows`) and the client retransmits as after a loss.
  * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE.
  *
- * Callback timing: ::VIV_EV_ACCEPTABLE, from an event, whenever a connection is ready.
+ * Callback timing: ::VIV_EV_ACCEPTABLE, after the event that made a connection ready.
  */
 VIV_API int viv_tcp_listen(viv_tcp_t *s, uint32_t backlog);
 
@@ -394,7 +394,8 @@ VIV_API int viv_tcp_listen(viv_tcp_t *s, uint32_t backlog);
  *
  * Ownership: the program holds the new socket like one from viv_tcp_new(). Callback
  * timing: events the connection raised while it waited (::VIV_EV_CONNECTED,
- * ::VIV_EV_READABLE...) are delivered to @p cb by an event at the current instant.
+ * ::VIV_EV_READABLE...) are delivered to @p cb when the current event is over (or, called
+ * outside a run, when the next run or step starts), at the current instant.
  */
 VIV_API int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *listener, viv_tcp_cb cb, void *user);
 

@@ -79,8 +79,8 @@
  * at most 416 KiB per socket.
  *
  * Callback timing: ::VIV_EV_READABLE when the queue becomes non-empty, ::VIV_EV_ERROR when an
- * error is stored, ::VIV_EV_WRITABLE once after creation; always from an event, never from
- * inside an API call. Freeing a socket inside its own callback is allowed.
+ * error is stored, ::VIV_EV_WRITABLE once after creation; always once the event that raised
+ * them is over (socket.h), never from inside an API call. Freeing a socket inside its own callback is allowed.
  * @{
  */
 #ifndef VIVARIUM_UDP_H
@@ -160,8 +160,8 @@ VIV_API int viv_udp_new(viv_udp_t **out, viv_host_t *host, const viv_udp_opts *o
 
 /**
  * Give the socket a callback (or take it away with NULL). Events raised while the socket had
- * none are kept, not dropped: they are delivered by an event at the current instant once a
- * callback is set (a socket made without one and given one later still hears of the
+ * none are kept, not dropped: they are delivered at the current instant once a callback is
+ * set (when the current event is over, or when the next run or step starts) (a socket made without one and given one later still hears of the
  * datagrams that arrived meanwhile).
  * @param s the socket.
  * @param cb the callback, or NULL.

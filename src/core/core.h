@@ -166,7 +166,10 @@ struct viv_sim {
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
     struct viv__zombie *zombies; /* objects freed during the current event, released after */
-    int attention; /* something rare to do after the current event: a stop, zombies */
+    int attention; /* something to do after the current event: a stop, zombies, posts */
+    /* Work posted for the end of the current event (viv__post): a FIFO, and its length. */
+    struct viv__post *post_head, **post_tail;
+    size_t posts;
 
     /* Event owners (viv__owner_new), indexed by id: each one's event count and
      * fingerprint. Entries of freed owners stay: their history is part of the run. */
@@ -400,6 +403,50 @@ typedef struct viv__zombie {
 } viv__zombie;
 /* Release z with release(z) now, or after the current event if a driver is running. */
 void viv__release_later(viv_sim_t *sim, viv__zombie *z, void (*release)(viv__zombie *z));
+
+/* Work for the end of the current event, at the same instant, before any other event: a
+ * socket's notification (its callback is never called from inside the code that raised
+ * it, and costs no event of its own). Posted work runs in the order posted, after the
+ * event's code has returned to the driver and before the objects it freed are released;
+ * work posted by the program outside a run runs when the next run or step starts. Work
+ * posted while posted work runs joins the end of the queue. A node is posted at most once
+ * at a time (posting it again does nothing) and is taken back out by viv__post_cancel, which
+ * its object calls before its memory goes. Posting never fails and allocates nothing. */
+typedef struct viv__post {
+    struct viv__post *next;
+    struct viv__post **pprev; /* NULL while not posted */
+    void (*fn)(struct viv__post *p);
+} viv__post;
+static inline void viv__post_init(viv__post *p, void (*fn)(viv__post *p))
+{
+    p->next = NULL;
+    p->pprev = NULL;
+    p->fn = fn;
+}
+static inline void viv__post_add(viv_sim_t *sim, viv__post *p)
+{
+    if (p->pprev)
+        return;
+    p->next = NULL;
+    p->pprev = sim->post_tail;
+    *sim->post_tail = p;
+    sim->post_tail = &p->next;
+    sim->posts++;
+    sim->attention = 1;
+}
+static inline void viv__post_cancel(viv_sim_t *sim, viv__post *p)
+{
+    if (!p->pprev)
+        return;
+    *p->pprev = p->next;
+    if (p->next)
+        p->next->pprev = p->pprev;
+    else
+        sim->post_tail = p->pprev;
+    p->pprev = NULL;
+    p->next = NULL;
+    sim->posts--;
+}
 
 /* Owned objects. Registration cannot fail. Unregistering does not call destroy. */
 void viv__obj_register(viv_sim_t *sim, viv__obj *obj, void (*destroy)(viv__obj *));

@@ -33,6 +33,7 @@ int viv_sim_new(viv_sim_t **out, const viv_sim_opts *opts)
     sim->own[0].seq = 0;
     sim->own[0].fp = 0;
     sim->objs.prev = sim->objs.next = &sim->objs;
+    sim->post_tail = &sim->post_head;
     viv__sched_init(&sim->q);
     viv__map_init(&sim->names);
     *out = sim;
@@ -96,7 +97,8 @@ uint64_t viv_sim_seed(const viv_sim_t *sim)
 size_t viv_sim_pending(const viv_sim_t *sim)
 {
     VIV__HANDLE(sim, SIM);
-    return sim ? viv__sched_len(&sim->q) - sim->obs_pending - sim->idle_pending : 0;
+    return sim ? viv__sched_len(&sim->q) - sim->obs_pending - sim->idle_pending + sim->posts
+               : 0;
 }
 
 uint64_t viv_sim_events(const viv_sim_t *sim)
@@ -530,6 +532,36 @@ static inline int dispatch_one(viv_sim_t *sim, viv_time_t limit)
     }
 }
 
+/* Run the work posted for the end of the event (viv__post), in order, with the work it posts
+ * in turn, until none is left or the run is stopped (what is left then waits for the next
+ * run or step). */
+static void run_posts(viv_sim_t *sim)
+{
+    viv__post *p;
+    while ((p = sim->post_head) != NULL && !sim->stop) {
+        sim->post_head = p->next;
+        if (p->next)
+            p->next->pprev = &sim->post_head;
+        else
+            sim->post_tail = &sim->post_head;
+        p->next = NULL;
+        p->pprev = NULL;
+        sim->posts--;
+        p->fn(p);
+    }
+}
+
+/* What an event left for after it: its posted work, then the release of what it (or the
+ * work) freed. */
+static void after_event(viv_sim_t *sim)
+{
+    sim->attention = 0;
+    if (sim->post_head)
+        run_posts(sim);
+    if (sim->zombies)
+        reap(sim);
+}
+
 static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
 {
     if (sim->running)
@@ -537,16 +569,16 @@ static int run(viv_sim_t *sim, viv_time_t limit, bool set_clock)
                                          "callback)");
     sim->running = 1;
     sim->stop = 0;
-    sim->attention = 0;
-    /* One test per event for everything rare (a stop, objects freed by the event). */
-    while (dispatch_one(sim, limit)) {
+    sim->attention = 1; /* work the program posted outside a run comes first */
+    /* One test per event for everything after it (posted work, a stop, objects freed). */
+    for (;;) {
         if (VIV__UNLIKELY(sim->attention)) {
-            sim->attention = 0;
-            if (sim->zombies)
-                reap(sim);
+            after_event(sim);
             if (sim->stop)
                 break;
         }
+        if (!dispatch_one(sim, limit))
+            break;
     }
     sim->running = 0;
     if (sim->free_requested) {
@@ -567,9 +599,11 @@ int viv_sim_step(viv_sim_t *sim)
     if (sim->running)
         return viv__err(sim, VIV_ESTATE, "viv_sim_step: called from a callback");
     sim->running = 1;
-    int r = dispatch_one(sim, VIV_TIME_NEVER);
-    if (sim->zombies)
-        reap(sim);
+    /* Work the program posted outside a run (a notification) is a step of its own. */
+    int r = 1;
+    if (!sim->post_head)
+        r = dispatch_one(sim, VIV_TIME_NEVER);
+    after_event(sim);
     sim->attention = 0;
     sim->running = 0;
     if (sim->free_requested) {
@@ -758,6 +792,8 @@ viv_time_t viv_sim_next_time(const viv_sim_t *sim)
     if (!sim)
         return VIV_TIME_NEVER;
     viv_sim_t *s = (viv_sim_t *)sim;
+    if (s->posts)
+        return s->now; /* a notification waits to be delivered */
     uint32_t aside = VIV__QNIL;
     viv_time_t next = VIV_TIME_NEVER;
     for (;;) {

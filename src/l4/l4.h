@@ -73,9 +73,9 @@ typedef struct viv__sock {
     viv_sockaddr_t remote; /* the peer (0.0.0.0:0 unless connected) */
     int state;             /* a viv_tcp_state (UDP: CLOSED, or ESTABLISHED when connected) */
     uint32_t pending;      /* event bits raised and not yet delivered */
-    /* Delivers the pending bits at the instant they were raised. It holds its event slot
-     * from the socket's creation, so raising an event can never fail for want of memory. */
-    viv__timer notify;
+    /* Delivers the pending bits once the event that raised them is over (core.h's viv__post:
+     * no event of its own, so raising can never fail for want of memory). */
+    viv__post notify;
     viv__zombie z;
     struct viv__sock *prev, *next; /* the host's sockets of this protocol, in creation order */
     /* The process that owns it (process.c), NULL for the host's own; its list of them. */

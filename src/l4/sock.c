@@ -4,7 +4,7 @@
 #include "l4.h"
 #include "vivarium/trace.h"
 
-static void sock_notify(viv__timer *t);
+static void sock_notify(viv__post *p);
 
 int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
                    viv__sock_list *list, int has_cb)
@@ -18,8 +18,7 @@ int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
     s->has_cb = has_cb ? 1 : 0;
     s->dead = 0;
     s->list = list;
-    if (viv__timer_init(&s->notify, s->sim, h->node.owner, sock_notify) < 0)
-        return VIV_ENOMEM;
+    viv__post_init(&s->notify, sock_notify);
     s->next = NULL;
     s->prev = list->last;
     if (list->last)
@@ -30,15 +29,15 @@ int viv__sock_init(viv__sock *s, struct viv_host *h, const viv__sock_ops *ops,
     return 0;
 }
 
-static void sock_notify(viv__timer *t)
+static void sock_notify(viv__post *p)
 {
-    viv__sock *s = (viv__sock *)((char *)t - offsetof(viv__sock, notify));
+    viv__sock *s = (viv__sock *)((char *)p - offsetof(viv__sock, notify));
     uint32_t ev = s->pending;
     if (!ev || s->dead || !s->handle || !s->has_cb)
         return;
     s->pending = 0;
-    /* If the callback frees the socket (or its host), the memory lasts until this event is
-     * over: nothing here touches it afterwards. */
+    /* If the callback frees the socket (or its host), the memory lasts until the posted work
+     * is over: nothing here touches it afterwards. */
     s->ops->deliver(s, ev);
 }
 
@@ -62,14 +61,14 @@ void viv__sock_raise(viv__sock *s, uint32_t events)
         sock_raise_trace(s, events);
     s->pending |= events;
     if (s->has_cb)
-        viv__timer_set_min(&s->notify, s->sim->now);
+        viv__post_add(s->sim, &s->notify);
 }
 
 void viv__sock_set_cb(viv__sock *s, int has_cb)
 {
     s->has_cb = has_cb ? 1 : 0;
     if (s->has_cb && s->pending && !s->dead && s->handle)
-        viv__timer_set_min(&s->notify, s->sim->now);
+        viv__post_add(s->sim, &s->notify);
 }
 
 static void sock_free_memory(viv__zombie *z)
@@ -87,7 +86,7 @@ void viv__sock_release(viv__sock *s, viv__sock_list *list)
     s->dead = 1;
     s->handle = 0;
     s->magic = VIV__MAGIC_DEAD;
-    viv__timer_fini(&s->notify);
+    viv__post_cancel(s->sim, &s->notify);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -110,7 +109,7 @@ void viv__sock_let_go(viv__sock *s, viv__sock_list *list)
     s->magic = VIV__MAGIC_DEAD; /* the handle is gone, whatever the protocol keeps */
     s->has_cb = 0;
     s->pending = 0;
-    viv__timer_stop(&s->notify);
+    viv__post_cancel(s->sim, &s->notify);
     if (s->ops->orphan(s))
         viv__sock_release(s, list);
 }

@@ -590,7 +590,7 @@ static void tcp_host_power(void *ctx, struct viv_host *h, int up)
                 s->err = VIV_ECONNABORTED;
                 s->soft_err = 0;
                 s->base.pending = 0;
-                viv__timer_stop(&s->base.notify);
+                viv__post_cancel(s->base.sim, &s->base.notify);
             }
             b = next;
         }

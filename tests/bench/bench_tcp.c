@@ -39,12 +39,14 @@
  * bytes included; sockets and links by role, not address), for the same comparison of what
  * TCP did (states, timers started and expired, congestion control).
  *
- * Every byte is checked: h1 sends a fixed pseudo-random pattern, h2 compares what it reads
- * with it, and the run fails unless exactly --bytes bytes arrived, all equal to it. h2 reads
- * in place by default (--read peek: viv_tcp_peek() and memcmp where the bytes lie, then
- * viv_tcp_consume(), up to 64 KiB per consume), or copies (--read copy: viv_tcp_recv() into a
- * 64 KiB buffer, compared there). Both take the same amounts per call, so the run is the same
- * either way (the same fingerprint); the line says which (read=).
+ * Every byte is checked, unless told otherwise: h1 sends a fixed pseudo-random pattern, h2
+ * compares what it reads with it, and the run fails unless exactly --bytes bytes arrived, all
+ * equal to it. h2 reads in place by default (--read peek: viv_tcp_peek() and memcmp where the
+ * bytes lie, then viv_tcp_consume(), up to 64 KiB per consume), or copies (--read copy:
+ * viv_tcp_recv() into a 64 KiB buffer, compared there), or counts (--read count: the same
+ * amounts consumed unread, as ns-3's PacketSink, which has no bytes to read; the line then
+ * says verified=0). All three take the same amounts per call, so the run is the same any way
+ * (the same fingerprint); the line says which (read=).
  *
  * Written against the public API only. Unlike the library, a benchmark may read the wall
  * clock and the process's peak memory. */
@@ -119,7 +121,7 @@ typedef struct tcp_bench {
     uint64_t bad_offset;  /* the first byte that differed, UINT64_MAX if none */
     viv_time_t done_at;   /* when the last byte was read */
     int done;
-    int read_peek;        /* --read peek: h2 reads in place (viv_tcp_peek, viv_tcp_consume) */
+    int read_mode;        /* READ_PEEK, READ_COPY or READ_COUNT (--read) */
     int err;              /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
@@ -174,6 +176,9 @@ static void tcp_on_tx(viv_tcp_t *s, uint32_t events, void *user)
     if (events & (VIV_EV_CONNECTED | VIV_EV_WRITABLE))
         tcp_fill(b);
 }
+
+enum { READ_PEEK, READ_COPY, READ_COUNT };
+static const char *const read_names[] = {"peek", "copy", "count"};
 
 /* The next len bytes read by h2 (len <= PAT_CHUNK), compared with the stream. */
 static void tcp_verify(tcp_bench *b, const void *data, size_t len)
@@ -253,12 +258,45 @@ static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
     tcp_rx_after(b, n, "viv_tcp_peek");
 }
 
+/* --read count: as ns-3's PacketSink, which has no bytes to look at: the same amounts as the
+ * other ways (the runs' lengths from viv_tcp_peek, up to what one viv_tcp_recv() into rxbuf
+ * would take), taken with viv_tcp_consume() and counted, unread. The bytes still travel and
+ * their checksums are still made and checked; only the benchmark's own comparison is left
+ * out. */
+static void tcp_on_rx_count(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_rx_wanted(b, s, events))
+        return;
+    int n;
+    for (;;) {
+        size_t got = 0;
+        const void *p;
+        while (got < sizeof rxbuf && (n = viv_tcp_peek(s, &p, got)) > 0)
+            got += (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
+        if (got == 0)
+            break;
+        int after = n;
+        if ((n = viv_tcp_consume(s, got)) < 0)
+            break;
+        b->delivered += (uint64_t)got;
+        if (after == VIV_EAGAIN) {
+            n = after;
+            break;
+        }
+    }
+    tcp_rx_after(b, n, "viv_tcp_peek");
+}
+
 static void tcp_on_listener(viv_tcp_t *l, uint32_t events, void *user)
 {
     tcp_bench *b = user;
     if (!(events & VIV_EV_ACCEPTABLE) || b->rx)
         return;
-    int rc = viv_tcp_accept(&b->rx, l, b->read_peek ? tcp_on_rx_peek : tcp_on_rx_copy, b);
+    viv_tcp_cb cb = b->read_mode == READ_PEEK   ? tcp_on_rx_peek
+                    : b->read_mode == READ_COPY ? tcp_on_rx_copy
+                                                : tcp_on_rx_count;
+    int rc = viv_tcp_accept(&b->rx, l, cb, b);
     if (rc < 0)
         tcp_fail(b, "viv_tcp_accept", rc);
 }
@@ -432,7 +470,7 @@ int viv_bench_tcp(int argc, char **argv)
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
     const char *ccname = "newreno", *pcap_path = NULL, *trace_path = NULL;
-    int sack = -1, rfc = 0, read_peek = 1;
+    int sack = -1, rfc = 0, read_mode = READ_PEEK;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--rfc") == 0) {
@@ -451,11 +489,13 @@ int viv_bench_tcp(int argc, char **argv)
             trace_path = v;
         } else if (strcmp(o, "--read") == 0) {
             if (strcmp(v, "peek") == 0)
-                read_peek = 1;
+                read_mode = READ_PEEK;
             else if (strcmp(v, "copy") == 0)
-                read_peek = 0;
+                read_mode = READ_COPY;
+            else if (strcmp(v, "count") == 0)
+                read_mode = READ_COUNT;
             else
-                return tcp_usage("--read wants copy or peek, not", v);
+                return tcp_usage("--read wants copy, peek or count, not", v);
         } else if (strcmp(o, "--loss") == 0) {
             char *end;
             errno = 0;
@@ -493,7 +533,7 @@ int viv_bench_tcp(int argc, char **argv)
     memset(&b, 0, sizeof b);
     b.bytes = bytes;
     b.bad_offset = UINT64_MAX;
-    b.read_peek = read_peek;
+    b.read_mode = read_mode;
     b.check = check != 0;
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
@@ -561,12 +601,13 @@ int viv_bench_tcp(int argc, char **argv)
         uint64_t retx = end.retransmits - b.at_connect.retransmits;
         printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
                "delivered=%llu "
-               "verified=1 completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
+               "verified=%d completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
                "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
                "wall_s=%.4f peak_rss_kb=%ld",
-               read_peek ? "peek" : "copy", end.cc ? end.cc : cc->name, tun.sack, rfc,
+               read_names[read_mode], end.cc ? end.cc : cc->name, tun.sack, rfc,
                end.sack_ok, end.ts_ok, loss,
-               (unsigned long long)bytes, (unsigned long long)b.delivered, secs,
+               (unsigned long long)bytes, (unsigned long long)b.delivered,
+               read_mode != READ_COUNT, secs,
                (double)bytes * 8.0 / secs / 1e6, (unsigned long long)data_segs,
                (unsigned long long)retx,
                (unsigned long long)(end.timeouts - b.at_connect.timeouts),

@@ -39,8 +39,12 @@ done
 reps_saved=$reps
 reps=$((reps * 3)) # a vivarium run is 20 to 60 ms: more runs for a steady median
 pair hub "$viv hub" "$ns3/s4_hub"
-pair tcp_loss0 "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
-pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
+# h2 counts what it takes, as ns-3's PacketSink (--read count); the _verify pairs also
+# compare every byte with what h1 sent (viv_bench's default, --read peek).
+pair tcp_loss0 "$viv tcp --cc newreno --read count" "$ns3/s3_routed_tcp --loss=0"
+pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01 --read count" "$ns3/s3_routed_tcp --loss=0.01"
+pair tcp_loss0_verify "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
+pair tcp_loss1_verify "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
 reps=$reps_saved
 pair scale_static "$viv scale --compute 0" "$ns3/s5_scale --routing=static"
 reps_saved=$reps

@@ -236,8 +236,11 @@ static void merge_create(viv_sim_t *sim, void *user)
     m->rec->in_api = 0;
 }
 
-/* Bits raised before the callback runs are merged into one call. */
-static void test_udp__events_are_merged(void **state)
+/* A callback is called as soon as the event that raised its bits is over, at the same
+ * instant and before any other event: two events at one instant make two calls, in their
+ * order. (Bits raised by one event are merged into one call: test_tcp_open's CONNECTED |
+ * WRITABLE.) */
+static void test_udp__events_follow_their_event(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     l4t_pair p;
@@ -245,7 +248,7 @@ static void test_udp__events_are_merged(void **state)
     l4t_rec rec;
     l4t_rec_init(&rec, sim);
     merge_ctx m = {p.a, &rec, NULL};
-    /* At 1 ms: first the socket is created (WRITABLE posted), then, in the same instant, a
+    /* At 1 ms: first the socket is created (WRITABLE raised), then, in the same instant, a
      * looped-back datagram (sent at 1 ms by an event scheduled earlier) reaches it. */
     assert_int_equal(viv_sim_run_until(sim, VIV_MS(1)), 0);
     assert_int_equal(viv_sim_schedule_after(NULL, sim, 0, merge_create, &m), 0);
@@ -253,13 +256,94 @@ static void test_udp__events_are_merged(void **state)
     assert_int_equal(viv_udp_new(&tx, p.a, NULL, NULL, NULL), 0);
     viv_sockaddr_t me = l4t_sa(L4T_A, 7);
     /* The send happens now, before the creating event runs; its loopback event is queued
-     * after that event, and the socket's notification after both. */
+     * after that event. */
     assert_int_equal(viv_udp_sendto(tx, "m", 1, &me), 1);
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(5)), 0);
-    assert_int_equal(rec.calls, 1);
-    assert_int_equal(rec.events[0], VIV_EV_WRITABLE | VIV_EV_READABLE);
+    assert_int_equal(rec.calls, 2);
+    assert_int_equal(rec.events[0], VIV_EV_WRITABLE);
+    assert_int_equal(rec.events[1], VIV_EV_READABLE);
     assert_int_equal(rec.times[0], VIV_MS(1));
+    assert_int_equal(rec.times[1], VIV_MS(1));
     assert_int_equal(rec.nrx, 1);
+}
+
+static void l4t_nothing(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    (void)user;
+}
+
+/* Callbacks the program raised outside a run (a socket made between runs) wait for the next
+ * driver call: they count as pending, make viv_sim_next_time() say now, are a step of their
+ * own (no event runs, none is counted), and are no event for viv_sim_events(). */
+static void test_udp__callbacks_raised_outside_a_run_are_a_step(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(3)), 0);
+    uint64_t events = viv_sim_events(sim);
+    size_t pending = viv_sim_pending(sim);
+    /* Something later is queued, so that a step that ran an event would show. */
+    assert_int_equal(viv_sim_schedule_after(NULL, sim, VIV_MS(2), l4t_nothing, NULL), 0);
+    l4t_rec ra, rb;
+    l4t_rec_init(&ra, sim);
+    l4t_rec_init(&rb, sim);
+    viv_udp_t *a, *b;
+    assert_int_equal(viv_udp_new(&a, p.a, NULL, l4t_cb, &ra), 0);
+    assert_int_equal(viv_udp_new(&b, p.b, NULL, l4t_cb, &rb), 0);
+    assert_int_equal(viv_sim_pending(sim), pending + 1 + 2);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(3));
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(ra.calls, 1);
+    assert_int_equal(rb.calls, 1);
+    assert_int_equal(ra.events[0], VIV_EV_WRITABLE);
+    assert_int_equal(ra.times[0], VIV_MS(3));
+    assert_int_equal(viv_sim_now(sim), VIV_MS(3));
+    assert_int_equal(viv_sim_events(sim), events);
+    assert_int_equal(viv_sim_pending(sim), pending + 1);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(5));
+    /* The next step runs the event. */
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(5));
+    assert_int_equal(viv_sim_events(sim), events + 1);
+}
+
+/* A callback that stops the run: the callbacks raised by the same event that are still to
+ * come wait for the next driver call, which calls them first, at the same instant. */
+typedef struct stop_ctx {
+    l4t_rec rec;
+    int stop_at; /* stop the run at this call (1..) */
+} stop_ctx;
+
+static void stop_cb(viv_udp_t *s, uint32_t events, void *user)
+{
+    stop_ctx *c = user;
+    l4t_cb(s, events, &c->rec);
+    if (c->rec.calls == (uint32_t)c->stop_at)
+        viv_sim_stop(c->rec.sim);
+}
+
+static void test_udp__a_stop_in_a_callback_leaves_the_rest_for_the_next_run(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    l4t_pair p;
+    l4t_pair_build(&p, sim);
+    stop_ctx c1 = {.stop_at = 1};
+    l4t_rec r2;
+    l4t_rec_init(&c1.rec, sim);
+    l4t_rec_init(&r2, sim);
+    viv_udp_t *s1, *s2;
+    assert_int_equal(viv_udp_new(&s1, p.a, NULL, stop_cb, &c1), 0);
+    assert_int_equal(viv_udp_new(&s2, p.a, NULL, l4t_cb, &r2), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(c1.rec.calls, 1); /* it stopped the run */
+    assert_int_equal(r2.calls, 0);     /* raised before the stop, called after it */
+    assert_int_equal(viv_sim_pending(sim) >= 1, 1);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0);
+    assert_int_equal(r2.calls, 1);
+    assert_int_equal(r2.times[0], 0);
+    assert_int_equal(r2.events[0], VIV_EV_WRITABLE);
 }
 
 /* READABLE is raised when the queue becomes non-empty: more datagrams arriving while the
@@ -310,8 +394,9 @@ static void test_udp__free_inside_own_callback(void **state)
     viv_sockaddr_t an = l4t_sa(VIV_IP4_ANY, 2), dst = l4t_sa(L4T_A, 2);
     assert_int_equal(viv_udp_bind(rx, &an), 0);
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(1)), 0); /* WRITABLE */
-    /* Three datagrams to the host's own address arrive in one instant: all three are
-     * queued when the callback frees the socket. */
+    /* Three datagrams to the host's own address arrive in one instant, each by an event of
+     * its own: the callback, right after the first, frees the socket with that datagram
+     * queued; the other two find the port closed. */
     assert_int_equal(viv_udp_sendto(tx, "1", 1, &dst), 1);
     assert_int_equal(viv_udp_sendto(tx, "2", 1, &dst), 1);
     assert_int_equal(viv_udp_sendto(tx, "3", 1, &dst), 1);
@@ -326,7 +411,7 @@ static void test_udp__free_inside_own_callback(void **state)
     viv_udp_host_stats_t hs;
     assert_int_equal(viv_host_udp_stats(&hs, p.a), 0);
     assert_int_equal(hs.rx_datagrams, 4);
-    assert_int_equal(hs.rx_no_port, 1);
+    assert_int_equal(hs.rx_no_port, 3);
     viv_udp_t *again;
     assert_int_equal(viv_udp_new(&again, p.a, NULL, NULL, NULL), 0);
     assert_int_equal(viv_udp_bind(again, &an), 0);
@@ -432,8 +517,9 @@ static void test_udp__free_host_with_sockets_and_queued_data(void **state)
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(5)), 0);
     assert_int_equal(viv_udp_peek_len(rx[2]), 6);
     /* One more socket, and a datagram to it: step the simulation until the datagram is
-     * queued, so that its READABLE notification is pending when the host goes. Another
-     * datagram is then still on the wire. */
+     * queued (the step that queues it delivers its READABLE too). Another datagram is then
+     * still on the wire. A last socket is made then: its WRITABLE is pending when the host
+     * goes. */
     viv_udp_t *late;
     l4t_rec rlate;
     l4t_rec_init(&rlate, sim);
@@ -445,6 +531,11 @@ static void test_udp__free_host_with_sockets_and_queued_data(void **state)
     assert_int_equal(viv_udp_sendto(tx, "flight", 6, &d103), 6);
     while (viv_udp_peek_len(late) < 0)
         assert_int_equal(viv_sim_step(sim), 1);
+    viv_udp_t *last;
+    l4t_rec rlast;
+    l4t_rec_init(&rlast, sim);
+    assert_int_equal(viv_udp_new(&last, p.b, NULL, l4t_cb, &rlast), 0);
+    assert_int_equal(viv_sim_pending(sim) > 0, 1);
     viv_host_free(p.b);
     assert_int_equal(viv_sim_run_for(sim, VIV_MS(20)), 0);
     viv_udp_stats_t st;
@@ -452,7 +543,8 @@ static void test_udp__free_host_with_sockets_and_queued_data(void **state)
     assert_int_equal(st.tx_datagrams, 14);
     for (int i = 0; i < 3; i++)
         assert_int_equal(rec[i].calls, 2); /* WRITABLE, READABLE; nothing after the free */
-    assert_int_equal(rlate.calls, 1);      /* WRITABLE; the pending READABLE never came */
+    assert_int_equal(rlate.calls, 2);      /* WRITABLE, READABLE */
+    assert_int_equal(rlast.calls, 0);      /* its pending WRITABLE never came */
 }
 
 /* ---- bad input --------------------------------------------------------------------------- */
@@ -622,7 +714,9 @@ int main(void)
         T(test_udp__stored_error_is_returned_once_by_recv),
         T(test_udp__connected_host_unreachable),
         T(test_udp__callbacks_never_run_inside_api_calls),
-        T(test_udp__events_are_merged),
+        T(test_udp__events_follow_their_event),
+        T(test_udp__callbacks_raised_outside_a_run_are_a_step),
+        T(test_udp__a_stop_in_a_callback_leaves_the_rest_for_the_next_run),
         T(test_udp__readable_when_queue_becomes_non_empty),
         T(test_udp__free_inside_own_callback),
         T(test_udp__free_with_pending_notification),

@@ -131,16 +131,11 @@ typedef struct viv__ownst {
 
 /* The owner of events the program schedules itself (viv_sim_schedule_at and _after). */
 #define VIV__OWNER_PROGRAM 0u
-/* Events that leave no trace in the run have an owner at or above VIV__OWNER_QUIET: they do
- * not move the clock, count as events or as pending, or enter the fingerprint, and the
- * dispatch tells them from the others by that one comparison. Two kinds:
- * - observers' events (VIV__OWNER_OBSERVER: a capture writing a frame when its transmission
- *   starts), which run after everything else at their instant;
- * - an idle timer's event (viv__timer_idle): the timer's own owner with this bit set while
- *   it is queued with nothing due, which runs nothing.
- * The queue orders events by their owner without this bit (an idle event keeps its place;
- * observers' sort last), so real owners' ids stay below VIV__OWNER_QUIET - 1. */
-#define VIV__OWNER_QUIET (UINT32_C(1) << 31)
+/* The owner of observers' events (a capture writing a frame when its transmission starts):
+ * they run after everything else at their instant, and leave no trace in the run: they do
+ * not move the clock, count as events, enter the fingerprint or count as pending. Their
+ * event's fn is viv__quiet_fn (viv__schedule_observer), as an idle timer's is: the dispatch
+ * tells both from real events by that one comparison. */
 #define VIV__OWNER_OBSERVER UINT32_MAX
 
 struct viv_trace_record;
@@ -378,10 +373,19 @@ static inline void viv__schedule_prefetch(const viv_sim_t *sim)
             VIV__PREFETCH(&sim->ev[n]);
     }
 }
-/* An observer's event (VIV__OWNER_OBSERVER) at `at`: fn must not change the simulation,
- * only record what it sees. Cancel it with viv_sim_cancel. */
+/* The function of every quiet event's slot: observers' (their own function is in their
+ * viv__observer) and idle timers' (viv__timer_idle). Never called: the dispatch compares
+ * an event's function with it, a test it makes anyway, and takes such events out of line. */
+void viv__quiet_fn(viv_sim_t *sim, void *user);
+/* An observer: what its event calls, fn(sim, the observer), embedded in the caller's record
+ * (which it may free from fn). */
+typedef struct viv__observer {
+    void (*fn)(viv_sim_t *sim, struct viv__observer *obs);
+} viv__observer;
+/* An observer's event (VIV__OWNER_OBSERVER) at `at`: obs->fn must not change the
+ * simulation, only record what it sees. Cancel it with viv_sim_cancel. */
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
-                           viv_event_fn fn, void *user);
+                           viv__observer *obs);
 /* The time of the next queued event that is not an idle timer's (viv__timer_idle), and in
  * *observer whether it is an observer's; VIV_TIME_NEVER if none. Changes nothing (the
  * testing kit's runner, which stops at observers' instants). */
@@ -493,7 +497,7 @@ static inline viv_time_t viv__time_add(viv_time_t a, viv_time_t b)
  * An owner that keeps deadlines of its own (TCP's six) may leave the event queued when its
  * last deadline stops, so that the next deadline, if it comes at or after the event's time,
  * is again a store: viv__timer_idle. The event is then idle: it leaves no trace (see
- * VIV__OWNER_QUIET), runs nothing, and does not keep viv_sim_run going. */
+ * VIV__OWNER_OBSERVER, viv__quiet_fn), runs nothing, and does not keep viv_sim_run going. */
 typedef struct viv__timer {
     viv_sim_t *sim;
     viv_time_t deadline; /* VIV_TIME_NEVER: stopped */
@@ -521,6 +525,15 @@ static inline void viv__timer_clear(viv__timer *t)
     t->queued = 0;
 }
 void viv__timer_set_slow(viv__timer *t, viv_time_t at);
+/* The function of a timer's event while it is not idle (sim.c). */
+void viv__timer_fire(viv_sim_t *sim, void *user);
+/* An idle timer's event becomes the timer's again, in its place. */
+static inline void viv__timer_wake(viv__timer *t)
+{
+    t->sim->ev[t->slot].fn = viv__timer_fire;
+    t->sim->idle_pending--;
+    t->queued = VIV__TIMER_QUEUED;
+}
 /* Fire at `at` (not before now: an earlier time means now; VIV_TIME_NEVER stops it). If the
  * timer is already set, the new deadline replaces the old. Never fails. A deadline at or
  * after the queued event's time (a retransmission timeout pushed back by an ACK) is a store
@@ -528,9 +541,10 @@ void viv__timer_set_slow(viv__timer *t, viv_time_t at);
 static inline void viv__timer_set(viv__timer *t, viv_time_t at)
 {
     /* A queued event is never in the past, so such an `at` needs no clamping to now. An
-     * idle timer's way is out of line (its event becomes a timer's again). */
-    if (t->queued == VIV__TIMER_QUEUED && at != VIV_TIME_NEVER &&
-        t->sim->ev[t->slot].time <= at) {
+     * idle timer's event becomes a timer's again, where it is. */
+    if (t->queued && at != VIV_TIME_NEVER && t->sim->ev[t->slot].time <= at) {
+        if (VIV__UNLIKELY(t->queued == VIV__TIMER_IDLE))
+            viv__timer_wake(t);
         t->deadline = at;
         return;
     }
@@ -554,7 +568,16 @@ static inline void viv__timer_stop(viv__timer *t) { viv__timer_set(t, VIV_TIME_N
  * time, a move before), viv__timer_stop and viv__timer_fini take it out. For owners that keep
  * their own deadlines and stop the last one often (TCP's delayed ACK): a stop that takes the
  * event out costs a removal, and the next start a push. */
-void viv__timer_idle(viv__timer *t);
+static inline void viv__timer_idle(viv__timer *t)
+{
+    t->deadline = VIV_TIME_NEVER;
+    if (t->queued != VIV__TIMER_QUEUED)
+        return; /* not queued, or idle already */
+    /* Only the function changes: the event keeps its place in the queue. */
+    t->sim->ev[t->slot].fn = viv__quiet_fn;
+    t->sim->idle_pending++;
+    t->queued = VIV__TIMER_IDLE;
+}
 static inline bool viv__timer_running(const viv__timer *t) { return t->deadline != VIV_TIME_NEVER; }
 
 /* Stable keys. A component's random streams come from its key, and its key from its name

@@ -80,14 +80,10 @@ void viv__sched_fini(struct viv_sim *sim, viv__sched *q)
     viv__sched_init(q);
 }
 
-/* The order of two events at one instant: by owner, then the owner's own order. An idle
- * timer's event has its owner's VIV__OWNER_QUIET bit set while it is queued, which must not
- * move it (core.h): owners compare without it (observers', all ones, still sort last). */
-#define KEY_OWNER(e) ((e)->owner & ~VIV__OWNER_QUIET)
+/* The order of two events at one instant. */
 static inline bool key_lt(const viv__event *a, const viv__event *b)
 {
-    uint32_t ao = KEY_OWNER(a), bo = KEY_OWNER(b);
-    return ao < bo || (ao == bo && a->seq < b->seq);
+    return a->owner < b->owner || (a->owner == b->owner && a->seq < b->seq);
 }
 
 /* Link leader ev[x] (a time no other leader has) into its bucket, in time order. */

@@ -463,10 +463,10 @@ static void test_time__run_until_past_an_idle_event(void **state)
  * (an observer runs when the run's clock passes the idle event, or when asked for the next
  * time, which runs observers at the head and looks past idle events); run_until runs them. */
 static int observed;
-static void observe(viv_sim_t *sim, void *user)
+static void observe(viv_sim_t *sim, viv__observer *obs)
 {
     (void)sim;
-    (void)user;
+    (void)obs;
     observed++;
 }
 
@@ -479,7 +479,8 @@ static void test_time__observers_behind_an_idle_event(void **state)
     assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
     viv__timer_set(&o.t, VIV_MS(100));
     viv__timer_idle(&o.t);
-    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(150), observe, NULL), 0);
+    viv__observer obs = {observe};
+    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(150), &obs), 0);
     assert_int_equal(viv_sim_pending(sim), 0);
     assert_int_equal(viv_sim_run(sim), 0);
     assert_int_equal(observed, 0);
@@ -491,7 +492,7 @@ static void test_time__observers_behind_an_idle_event(void **state)
     assert_int_equal(viv__sched_len(&sim->q), 0);
     viv__timer_set(&o.t, VIV_MS(300));
     viv__timer_idle(&o.t);
-    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(350), observe, NULL), 0);
+    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(350), &obs), 0);
     assert_int_equal(viv_sim_next_time(sim), VIV_TIME_NEVER);
     assert_int_equal(observed, 2);
     assert_int_equal(o.t.queued, VIV__TIMER_IDLE); /* looked past, still queued */

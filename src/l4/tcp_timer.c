@@ -40,10 +40,11 @@ static void tcp_timer_rearm(viv_tcp_t *s)
     viv__timer_set(&s->tmr, min);
 }
 
-/* Deadline k moved to at (VIV_TIME_NEVER: stopped). The event is only touched when it must
- * move earlier than it is: a deadline that moves later, or stops, leaves the event where it
- * is and the timer's deadline behind the earliest one (the timer's deadline is never after
- * any deadline armed, and the event never after the timer's deadline). The event then runs
+/* A deadline started at `at` (a stop is viv__tcp_timer_stop's, with the same rules). The
+ * event is only touched when it must move earlier than it is: a deadline that moves later,
+ * or stops, leaves the event where it is and the timer's deadline behind the earliest one
+ * (the timer's deadline is never after any deadline armed, and the event never after the
+ * timer's deadline). The event then runs
  * tcp_timer_fire, which finds nothing expired and sets the timer at the earliest deadline,
  * which is the very push viv__timer's own lazy re-arm makes. When the last deadline stops,
  * the event stays queued too, but idle (viv__timer_idle): it leaves no trace in the run
@@ -58,19 +59,13 @@ static void tcp_timer_rearm(viv_tcp_t *s)
  * folds each event's time and its owner's push count) differ. A connection torn down takes
  * its event out at once (viv__tcp_timer_stop_all, viv__tcp_timer_fini). While the timer is
  * not queued (inside tcp_timer_fire, or stopped), every change re-arms it in full. */
-static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
+static inline void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
 {
     viv__timer *t = &s->tmr;
-    if (!t->queued) {
+    if (!t->queued)
         tcp_timer_rearm(s);
-    } else if (at < t->deadline) {
+    else if (at < t->deadline)
         viv__timer_set(t, at);
-    } else if (at == VIV_TIME_NEVER && t->queued == VIV__TIMER_QUEUED) {
-        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
-            if (s->at[k] != VIV_TIME_NEVER)
-                return;
-        viv__timer_idle(t); /* the last deadline stopped */
-    }
 }
 
 /* The trace record of a start, out of line: the record's room on the stack would otherwise
@@ -103,7 +98,20 @@ void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
     if (s->at[k] == VIV_TIME_NEVER)
         return;
     s->at[k] = VIV_TIME_NEVER;
-    tcp_timer_moved(s, VIV_TIME_NEVER);
+    viv__timer *t = &s->tmr;
+    if (!t->queued) {
+        tcp_timer_rearm(s);
+        return;
+    }
+    if (t->queued != VIV__TIMER_QUEUED)
+        return; /* idle already */
+    /* The last deadline stopped? VIV_TIME_NEVER is all ones, so the deadlines' AND is
+     * VIV_TIME_NEVER exactly when none is armed: no branch per deadline. */
+    viv_time_t all = s->at[0];
+    for (int i = 1; i < VIV_TCP_TIMER_COUNT; i++)
+        all &= s->at[i];
+    if (all == VIV_TIME_NEVER)
+        viv__timer_idle(t);
 }
 
 void viv__tcp_timer_stop_all(viv_tcp_t *s)

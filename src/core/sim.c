@@ -528,12 +528,13 @@ static inline int dispatch_one(viv_sim_t *sim, viv_time_t limit)
             return 0;
         viv__event *e = &sim->ev[slot];
         viv_event_fn fn = e->fn;
+        void *user = e->user; /* read before the test: GCC then keeps it where the call
+                               * wants it (one instruction less per event, viv_bench hold) */
         if (VIV__UNLIKELY(fn == viv__quiet_fn)) {
             if (dispatch_quiet(sim, slot, limit))
                 continue;
             return 0;
         }
-        void *user = e->user;
         viv_time_t t = e->time;
         viv__ownst *o = &sim->own[e->owner];
         o->fp = viv__fp_fold(viv__fp_fold(o->fp, t), e->seq);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "vivarium/testing.h"
 
 static int ran;
 static viv_time_t ran_at;
@@ -459,6 +460,68 @@ static void test_time__run_until_past_an_idle_event(void **state)
     assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
 }
 
+/* Asked from a callback, the next time looks past an idle event at the current instant
+ * (put back in its place, it leaves when the run passes it). */
+static viv_time_t next_seen;
+static void ask_next(viv_sim_t *sim, void *user)
+{
+    (void)user;
+    next_seen = viv_sim_next_time(sim);
+}
+
+static void test_time__next_time_from_a_callback_past_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    nmarks = 0;
+    next_seen = 0;
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(100), ask_next, NULL), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(200), mark_time, NULL), 0);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100)); /* after ask_next at that instant (a later seq) */
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(next_seen, VIV_MS(200));
+    assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(nmarks, 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_events(sim), 2);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(o.fired, 0);
+    viv__timer_fini(&o.t);
+}
+
+/* The testing kit's viv_run_until looks past idle events too: an idle event before the
+ * deadline and a real one after it, the run stops at the deadline (the real event not run),
+ * and the idle one, passed, is gone. */
+static int never(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    (void)user;
+    return 0;
+}
+
+static void test_time__kit_run_until_past_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    nmarks = 0;
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(300), mark_time, NULL), 0);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_run_until(sim, VIV_MS(200), never, NULL), 0);
+    assert_int_equal(nmarks, 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_events(sim), 0);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv_sim_pending(sim), 1);
+    viv__timer_fini(&o.t);
+}
+
 /* Observers' events behind an idle one, with nothing real: viv_sim_run leaves both queued
  * (an observer runs when the run's clock passes the idle event, or when asked for the next
  * time, which runs observers at the head and looks past idle events); run_until runs them. */
@@ -557,6 +620,8 @@ int main(void)
         T(test_time__idle_timer_rearmed_later_or_earlier),
         T(test_time__run_until_past_an_idle_event),
         T(test_time__observers_behind_an_idle_event),
+        T(test_time__next_time_from_a_callback_past_an_idle_event),
+        T(test_time__kit_run_until_past_an_idle_event),
         T(test_time__cancel_of_a_ran_event_whose_slot_a_timer_took),
         T(test_time__last_instant_run_survives_a_cancel),
 #undef T

@@ -39,7 +39,11 @@
  * viv_tcp_recv() into a 64 KiB buffer, compared there), or counts (--read count: the same
  * amounts consumed unread, as ns-3's PacketSink, which has no bytes to read; the line then
  * says verified=0). All three take the same amounts per call, so the run is the same any way
- * (the same fingerprint); the line says which (read=).
+ * (the same fingerprint); the line says which (read=). h1 writes with viv_tcp_send() by
+ * default (--write copy: the pattern copied into the send buffer, 64 KiB a call), or from a
+ * source (--write source: viv_tcp_send_source(), the bytes taken from the pattern as each
+ * segment is built, as ns-3's BulkSend sends without copying; write=). Either way the same
+ * bytes travel, in the same segments.
  *
  * Written against the public API only. Unlike the library, a benchmark may read the wall
  * clock and the process's peak memory. */
@@ -115,6 +119,7 @@ typedef struct tcp_bench {
     viv_time_t done_at;   /* when the last byte was read */
     int done;
     int read_mode;        /* READ_PEEK, READ_COPY or READ_COUNT (--read) */
+    int write_source;     /* --write source: h1 sends from the pattern (viv_tcp_send_source) */
     int err;              /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
@@ -134,13 +139,23 @@ static void tcp_fail(tcp_bench *b, const char *where, int rc)
     viv_sim_stop(b->sim);
 }
 
+/* --write source: the stream's bytes where they lie in the pattern. */
+static const void *tcp_source(void *user, uint64_t off, size_t *n)
+{
+    (void)user;
+    if (*n > PAT_CHUNK)
+        *n = PAT_CHUNK;
+    return pat + off % PAT_PERIOD;
+}
+
 /* Queue as much of the stream as h1's send buffer takes. */
 static void tcp_fill(tcp_bench *b)
 {
     while (b->queued < b->bytes) {
         uint64_t left = b->bytes - b->queued;
         size_t n = left < PAT_CHUNK ? (size_t)left : PAT_CHUNK;
-        int rc = viv_tcp_send(b->tx, pat + b->queued % PAT_PERIOD, n);
+        int rc = b->write_source ? viv_tcp_send_source(b->tx, (size_t)left, tcp_source, NULL)
+                                 : viv_tcp_send(b->tx, pat + b->queued % PAT_PERIOD, n);
         if (rc == VIV_EAGAIN)
             return; /* VIV_EV_WRITABLE will come */
         if (rc < 0) {
@@ -407,7 +422,7 @@ int viv_bench_tcp(int argc, char **argv)
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
     const char *ccname = "newreno";
-    int sack = -1, rfc = 0, read_mode = READ_PEEK;
+    int sack = -1, rfc = 0, read_mode = READ_PEEK, write_source = 0;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--rfc") == 0) {
@@ -429,6 +444,13 @@ int viv_bench_tcp(int argc, char **argv)
                 read_mode = READ_COUNT;
             else
                 return tcp_usage("--read wants copy, peek or count, not", v);
+        } else if (strcmp(o, "--write") == 0) {
+            if (strcmp(v, "copy") == 0)
+                write_source = 0;
+            else if (strcmp(v, "source") == 0)
+                write_source = 1;
+            else
+                return tcp_usage("--write wants copy or source, not", v);
         } else if (strcmp(o, "--loss") == 0) {
             char *end;
             errno = 0;
@@ -467,6 +489,7 @@ int viv_bench_tcp(int argc, char **argv)
     b.bytes = bytes;
     b.bad_offset = UINT64_MAX;
     b.read_mode = read_mode;
+    b.write_source = write_source;
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
     if (viv_sim_new(&b.sim, &so) < 0) {
@@ -520,12 +543,12 @@ int viv_bench_tcp(int argc, char **argv)
         double secs = (double)(b.done_at - TCP_START_NS) / 1e9;
         uint64_t data_segs = end.segs_out - b.at_connect.segs_out;
         uint64_t retx = end.retransmits - b.at_connect.retransmits;
-        printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
+        printf("mode=tcp write=%s read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
                "delivered=%llu "
                "verified=%d completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
                "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
                "wall_s=%.4f peak_rss_kb=%ld",
-               read_names[read_mode], end.cc ? end.cc : cc->name, tun.sack, rfc,
+               write_source ? "source" : "copy", read_names[read_mode], end.cc ? end.cc : cc->name, tun.sack, rfc,
                end.sack_ok, end.ts_ok, loss,
                (unsigned long long)bytes, (unsigned long long)b.delivered,
                read_mode != READ_COUNT, secs,

@@ -879,9 +879,9 @@ static int tcp_take_error(viv_tcp_t *s)
     return e;
 }
 
-/* What viv_tcp_send and viv_tcp_send_source check first: 0 if the socket can queue bytes,
- * else the error (reported, named after the caller). */
-static int tcp_send_check(viv_tcp_t *s, const char *fn)
+/* Why viv_tcp_send or viv_tcp_send_source (fn) cannot queue bytes: the error, reported; 0 if
+ * it can after all. Out of line: the sends' common path is the test in tcp_send_check. */
+static VIV__NOINLINE int tcp_send_refused(viv_tcp_t *s, const char *fn)
 {
     viv_sim_t *sim = s->base.sim;
     if (s->err)
@@ -892,6 +892,17 @@ static int tcp_send_check(viv_tcp_t *s, const char *fn)
     if (s->wr_shut || s->fin_queued || st == VIV_TCP_CLOSED)
         return viv__err(sim, VIV_EPIPE, "%s: the sending side is closed (EPIPE)", fn);
     return 0;
+}
+
+/* What viv_tcp_send and viv_tcp_send_source check first: 0 if the socket can queue bytes,
+ * else the error (reported, named after the caller). */
+static inline int tcp_send_check(viv_tcp_t *s, const char *fn)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    if (VIV__LIKELY(!s->err && !s->wr_shut && !s->fin_queued && st != VIV_TCP_LISTEN &&
+                    st != VIV_TCP_CLOSED))
+        return 0;
+    return tcp_send_refused(s, fn);
 }
 
 /* Count n of len bytes as queued (the ring's bytes written already, if it holds any), and
@@ -919,11 +930,14 @@ int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len)
     int rc = tcp_send_check(s, "viv_tcp_send");
     if (rc < 0)
         return rc;
-    if (s->src)
-        return viv__err_lit(sim, VIV_EINVAL,
-                            "viv_tcp_send: the socket sends from a source (viv_tcp_send_source)");
-    if (!s->snd.buf && viv__tcp_ring_alloc(sim, &s->snd, s->o.sndbuf_bytes) < 0)
-        return viv__err(sim, VIV_ENOMEM, "viv_tcp_send: out of memory");
+    if (VIV__UNLIKELY(!s->snd.buf)) { /* the first bytes, or a source's socket */
+        if (s->src)
+            return viv__err_lit(sim, VIV_EINVAL,
+                                "viv_tcp_send: the socket sends from a "
+                                "source (viv_tcp_send_source)");
+        if (viv__tcp_ring_alloc(sim, &s->snd, s->o.sndbuf_bytes) < 0)
+            return viv__err(sim, VIV_ENOMEM, "viv_tcp_send: out of memory");
+    }
     uint32_t room = s->snd.cap - s->snd.len;
     uint32_t n = len < room ? (uint32_t)len : room;
     viv__tcp_ring_write(&s->snd, s->snd.len, buf, n);
@@ -956,8 +970,7 @@ int viv_tcp_send_source(viv_tcp_t *s, size_t len, viv_tcp_source_fn fn, void *us
     }
     uint32_t room = s->snd.cap - s->snd.len;
     uint32_t n = len < room ? (uint32_t)len : room;
-    return tcp_send_queued(s, len, n,
-                           "viv_tcp_send_source: the send buffer is full (EAGAIN)");
+    return tcp_send_queued(s, len, n, "viv_tcp_send_source: the send buffer is full (EAGAIN)");
 }
 
 /* After the program read: announce the room it made if receiver SWS avoidance allows it
@@ -1080,8 +1093,7 @@ int viv_tcp_consume(viv_tcp_t *s, size_t n)
     viv_sim_t *sim = s->base.sim;
     uint32_t avail = tcp_readable(s);
     if (n > avail)
-        return viv__err(sim, VIV_EINVAL, "viv_tcp_consume: %zu bytes, only %u readable", n,
-                        avail);
+        return viv__err(sim, VIV_EINVAL, "viv_tcp_consume: %zu bytes, only %u readable", n, avail);
     if (avail) /* viv_tcp_recv with a buffer of n bytes, without the copy */
         tcp_read_take(s, 0, NULL, (uint32_t)n);
     return 0;

@@ -6,7 +6,6 @@
 #define VIV_CORE_BYTES_H
 
 #include <stdint.h>
-#include <string.h>
 
 static inline uint16_t viv_rd16be(const uint8_t *p)
 {
@@ -41,22 +40,6 @@ static inline void viv_wr64be(uint8_t *p, uint64_t v)
 {
     viv_wr32be(p, (uint32_t)(v >> 32));
     viv_wr32be(p + 4, (uint32_t)v);
-}
-
-/* viv_wr64be as one 8-byte store where the compiler offers a byte swap (GCC merges
- * viv_wr64be's byte stores only sometimes). For writers whose bytes are read back soon as
- * whole words: a load is served from the store buffer only if one store holds all its bytes
- * (docs/performance.md, wip/fpstall). */
-static inline void viv_wr64be_word(uint8_t *p, uint64_t v)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64(v);
-    memcpy(p, &v, 8);
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    memcpy(p, &v, 8);
-#else
-    viv_wr64be(p, v);
-#endif
 }
 
 static inline uint16_t viv_rd16le(const uint8_t *p)

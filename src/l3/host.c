@@ -250,8 +250,7 @@ void viv__host_eth_send(struct viv_host *h, uint32_t iface, const viv_mac_t *dst
         viv__frame_unref(h->node.sim, f);
         return;
     }
-    assert(f->len >= VIV__ETH_HDR_LEN + 2u); /* padded above */
-    viv__eth_write_words(b, dst, &ifc->mac, ethertype);
+    viv__eth_write(b, dst, &ifc->mac, ethertype);
     viv__port_send(ifc->port, f);
 }
 

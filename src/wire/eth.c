@@ -50,20 +50,6 @@ void viv__eth_write(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src, ui
     viv_wr16be(buf + ETH_OFF_TYPE, ethertype);
 }
 
-void viv__eth_write_words(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src,
-                          uint16_t ethertype)
-{
-    /* Bytes 0..7: the destination and the source's first two; bytes 8..15: the source's
-     * last four, the type and the payload's first two, read and written back unchanged
-     * (one load served by the store that wrote them, the payload's writer's). */
-    uint64_t w0 = (uint64_t)viv_rd32be(dst->b) << 32 | (uint64_t)viv_rd16be(dst->b + 4) << 16 |
-                  viv_rd16be(src->b);
-    uint64_t w1 = (uint64_t)viv_rd32be(src->b + 2) << 32 | (uint64_t)ethertype << 16 |
-                  viv_rd16be(buf + VIV__ETH_HDR_LEN);
-    viv_wr64be_word(buf, w0);
-    viv_wr64be_word(buf + 8, w1);
-}
-
 int viv__eth_emit(const struct viv__eth_repr *r, uint8_t *buf, size_t len)
 {
     if (len < VIV__ETH_HDR_LEN)

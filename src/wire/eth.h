@@ -42,15 +42,6 @@ int viv__eth_emit(const struct viv__eth_repr *r, uint8_t *buf, size_t len);
  * viv__eth_emit writes. */
 void viv__eth_write(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src, uint16_t ethertype);
 
-/* viv__eth_write for a frame of at least 16 bytes, as two 8-byte stores over its first 16
- * (the last two are the payload's, written back as they are). The links digest a frame's
- * first bytes as 8-byte words just after its sender wrote them (viv__frame_fp): a word
- * written as several smaller stores (a 6-byte address is a 4- and a 2-byte store) is not
- * forwarded from the store buffer, and its load waits until every older store has reached
- * the cache, the payload's copy included (docs/performance.md, wip/fpstall). */
-void viv__eth_write_words(uint8_t *buf, const viv_mac_t *dst, const viv_mac_t *src,
-                          uint16_t ethertype);
-
 /* Bytes of zero padding a payload of payload_len bytes needs so that the frame reaches
  * VIV__ETH_MIN_FRAME. */
 size_t viv__eth_pad_len(size_t payload_len);

@@ -79,6 +79,20 @@ size_t viv__ipv4_len(const struct viv__ipv4_repr *r)
     return VIV__IPV4_HDR_LEN + (size_t)r->opts_len;
 }
 
+/* Store v big-endian at p as one 8-byte store where the compiler offers a byte swap (GCC
+ * merges viv_wr64be's byte stores only sometimes). */
+static inline void wr64be_once(uint8_t *p, uint64_t v)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    viv_wr64be(p, v);
+#endif
+}
+
 void viv__ipv4_write_fixed(uint8_t *b, uint32_t ihl, uint8_t tos, uint16_t total, uint16_t ident,
                            uint16_t ff, uint8_t ttl, uint8_t proto, viv_ip4_t src, viv_ip4_t dst,
                            uint64_t opt_sum)
@@ -88,8 +102,8 @@ void viv__ipv4_write_fixed(uint8_t *b, uint32_t ihl, uint8_t tos, uint16_t total
     uint64_t acc = opt_sum + w0 + total + ident + ff + w4 + (src >> 16) + (src & 0xffffu) +
                    (dst >> 16) + (dst & 0xffffu);
     uint16_t ck = viv__cksum_finish(acc);
-    viv_wr64be_word(b, (uint64_t)w0 << 48 | (uint64_t)total << 32 | (uint64_t)ident << 16 | ff);
-    viv_wr64be_word(b + 8, (uint64_t)w4 << 48 | (uint64_t)ck << 32 | src);
+    wr64be_once(b, (uint64_t)w0 << 48 | (uint64_t)total << 32 | (uint64_t)ident << 16 | ff);
+    wr64be_once(b + 8, (uint64_t)w4 << 48 | (uint64_t)ck << 32 | src);
     viv_wr32be(b + 16, dst);
 }
 

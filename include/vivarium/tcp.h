@@ -429,6 +429,46 @@ VIV_API int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer);
 VIV_API int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len);
 
 /**
+ * Where the bytes of a socket that sends from a source lie (viv_tcp_send_source()): the
+ * function returns a pointer to the byte at offset @p off of the stream (0: the first byte
+ * the socket sends) and stores in @p *n how many bytes follow it contiguously, from 1 up to
+ * the @p *n it was given. The same offset must always give the same bytes: a retransmission
+ * asks for them again.
+ * @param user the pointer given to viv_tcp_send_source().
+ * @param off the offset in the stream.
+ * @param[in,out] n in: the bytes wanted (at least 1); out: the bytes available at the
+ *                pointer (1 to the bytes wanted).
+ * @return a pointer to the byte at @p off.
+ *
+ * Callback timing: called by the library whenever it builds a segment carrying the stream's
+ * bytes (from inside viv_tcp_send_source() itself, from a segment's arrival, from a timer).
+ * It must not call the library.
+ */
+typedef const void *(*viv_tcp_source_fn)(void *user, uint64_t off, size_t *n);
+
+/**
+ * Queue @p len more bytes of the stream for sending without copying them (sendfile(2)'s
+ * way, or ns-3's BulkSend, but with real bytes): the library asks @p fn for them when it
+ * builds each segment, and copies them into the frame while it sums them for the checksum.
+ * The send buffer counts them as viv_tcp_send() counts copied bytes (`sndbuf_bytes`), but
+ * holds no memory for them. A socket sends from a source or from copies, not both; every
+ * call must give the same @p fn and @p user.
+ * @param s the socket.
+ * @param len the bytes to queue.
+ * @param fn where the bytes lie (::viv_tcp_source_fn).
+ * @param user passed to @p fn.
+ * @return the bytes queued (at most @p len; fewer when the send buffer fills), or
+ *         viv_tcp_send()'s errors, or VIV_EINVAL (NULL @p fn, a socket that sent copies, or
+ *         another @p fn or @p user than before).
+ *
+ * Ownership: @p fn and what @p user points at must last as long as the connection may send:
+ * after viv_tcp_close() too, while the connection delivers what was queued (a program that
+ * cannot promise it aborts instead). Callback timing: ::VIV_EV_WRITABLE as for viv_tcp_send();
+ * @p fn as ::viv_tcp_source_fn says.
+ */
+VIV_API int viv_tcp_send_source(viv_tcp_t *s, size_t len, viv_tcp_source_fn fn, void *user);
+
+/**
  * Copy received data out of the receive buffer.
  * @param s the socket.
  * @param buf where to copy (may be NULL when @p cap is 0).

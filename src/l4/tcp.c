@@ -879,6 +879,47 @@ static int tcp_take_error(viv_tcp_t *s)
     return e;
 }
 
+/* Why viv_tcp_send or viv_tcp_send_source (fn) cannot queue bytes: the error, reported; 0 if
+ * it can after all. Out of line: the sends' common path is the test in tcp_send_check. */
+static VIV__NOINLINE int tcp_send_refused(viv_tcp_t *s, const char *fn)
+{
+    viv_sim_t *sim = s->base.sim;
+    if (s->err)
+        return viv__err(sim, tcp_take_error(s), "%s: pending error", fn);
+    viv_tcp_state st = viv__tcp_st(s);
+    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
+        return viv__err(sim, VIV_ENOTCONN, "%s: the socket is not connected", fn);
+    if (s->wr_shut || s->fin_queued || st == VIV_TCP_CLOSED)
+        return viv__err(sim, VIV_EPIPE, "%s: the sending side is closed (EPIPE)", fn);
+    return 0;
+}
+
+/* What viv_tcp_send and viv_tcp_send_source check first: 0 if the socket can queue bytes,
+ * else the error (reported, named after the caller). */
+static inline int tcp_send_check(viv_tcp_t *s, const char *fn)
+{
+    viv_tcp_state st = viv__tcp_st(s);
+    if (VIV__LIKELY(!s->err && !s->wr_shut && !s->fin_queued && st != VIV_TCP_LISTEN &&
+                    st != VIV_TCP_CLOSED))
+        return 0;
+    return tcp_send_refused(s, fn);
+}
+
+/* Count n of len bytes as queued (the ring's bytes written already, if it holds any), and
+ * send what the window allows. full: the message of a full buffer (a literal: a program
+ * that fills the buffer meets it at every VIV_EV_WRITABLE, so it is not formatted). */
+static int tcp_send_queued(viv_tcp_t *s, size_t len, uint32_t n, const char *full)
+{
+    if (n < len)
+        s->want_writable = 1;
+    if (n == 0 && len > 0)
+        return viv__err_lit(s->base.sim, VIV_EAGAIN, full);
+    s->snd.len += n;
+    if (viv__tcp_synchronized(viv__tcp_st(s)))
+        viv__tcp_output(s);
+    return (int)n;
+}
+
 int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len)
 {
     VIV__HANDLE(s, TCP);
@@ -886,26 +927,50 @@ int viv_tcp_send(viv_tcp_t *s, const void *buf, size_t len)
         return VIV_EINVAL;
     viv_sim_t *sim = s->base.sim;
     VIV__CHECK(sim, buf != NULL || len == 0, "NULL buffer");
-    if (s->err)
-        return viv__err(sim, tcp_take_error(s), "viv_tcp_send: pending error");
-    viv_tcp_state st = viv__tcp_st(s);
-    if (st == VIV_TCP_LISTEN || (st == VIV_TCP_CLOSED && !s->ever_connected))
-        return viv__err_lit(sim, VIV_ENOTCONN, "viv_tcp_send: the socket is not connected");
-    if (s->wr_shut || s->fin_queued || st == VIV_TCP_CLOSED)
-        return viv__err_lit(sim, VIV_EPIPE, "viv_tcp_send: the sending side is closed (EPIPE)");
-    if (!s->snd.buf && viv__tcp_ring_alloc(sim, &s->snd, s->o.sndbuf_bytes) < 0)
-        return viv__err(sim, VIV_ENOMEM, "viv_tcp_send: out of memory");
+    int rc = tcp_send_check(s, "viv_tcp_send");
+    if (rc < 0)
+        return rc;
+    if (VIV__UNLIKELY(!s->snd.buf)) { /* the first bytes, or a source's socket */
+        if (s->src)
+            return viv__err_lit(sim, VIV_EINVAL,
+                                "viv_tcp_send: the socket sends from a "
+                                "source (viv_tcp_send_source)");
+        if (viv__tcp_ring_alloc(sim, &s->snd, s->o.sndbuf_bytes) < 0)
+            return viv__err(sim, VIV_ENOMEM, "viv_tcp_send: out of memory");
+    }
     uint32_t room = s->snd.cap - s->snd.len;
     uint32_t n = len < room ? (uint32_t)len : room;
-    if (n < len)
-        s->want_writable = 1;
-    if (n == 0 && len > 0)
-        return viv__err_lit(sim, VIV_EAGAIN, "viv_tcp_send: the send buffer is full (EAGAIN)");
     viv__tcp_ring_write(&s->snd, s->snd.len, buf, n);
-    s->snd.len += n;
-    if (viv__tcp_synchronized(st))
-        viv__tcp_output(s);
-    return (int)n;
+    return tcp_send_queued(s, len, n, "viv_tcp_send: the send buffer is full (EAGAIN)");
+}
+
+int viv_tcp_send_source(viv_tcp_t *s, size_t len, viv_tcp_source_fn fn, void *user)
+{
+    VIV__HANDLE(s, TCP);
+    if (!s || s->base.dead)
+        return VIV_EINVAL;
+    viv_sim_t *sim = s->base.sim;
+    VIV__CHECK(sim, fn != NULL, "NULL source");
+    int rc = tcp_send_check(s, "viv_tcp_send_source");
+    if (rc < 0)
+        return rc;
+    if (s->snd.buf)
+        return viv__err_lit(sim, VIV_EINVAL,
+                            "viv_tcp_send_source: the socket sends copies (viv_tcp_send)");
+    if (s->src && (s->src != fn || s->src_user != user))
+        return viv__err_lit(sim, VIV_EINVAL,
+                            "viv_tcp_send_source: another source than the socket's");
+    if (!s->src) {
+        s->src = fn;
+        s->src_user = user;
+    }
+    if (!s->snd.cap) { /* a ring that counts and holds no bytes */
+        s->snd.cap = s->o.sndbuf_bytes;
+        s->snd.head = s->snd.len = 0;
+    }
+    uint32_t room = s->snd.cap - s->snd.len;
+    uint32_t n = len < room ? (uint32_t)len : room;
+    return tcp_send_queued(s, len, n, "viv_tcp_send_source: the send buffer is full (EAGAIN)");
 }
 
 /* After the program read: announce the room it made if receiver SWS avoidance allows it
@@ -1028,8 +1093,7 @@ int viv_tcp_consume(viv_tcp_t *s, size_t n)
     viv_sim_t *sim = s->base.sim;
     uint32_t avail = tcp_readable(s);
     if (n > avail)
-        return viv__err(sim, VIV_EINVAL, "viv_tcp_consume: %zu bytes, only %u readable", n,
-                        avail);
+        return viv__err(sim, VIV_EINVAL, "viv_tcp_consume: %zu bytes, only %u readable", n, avail);
     if (avail) /* viv_tcp_recv with a buffer of n bytes, without the copy */
         tcp_read_take(s, 0, NULL, (uint32_t)n);
     return 0;
@@ -1127,7 +1191,7 @@ int viv_tcp_can_send(const viv_tcp_t *s)
     viv_tcp_state st = viv__tcp_st(s);
     if (st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
         return 0;
-    return s->snd.buf ? s->snd.len < s->snd.cap : 1;
+    return s->snd.cap ? s->snd.len < s->snd.cap : 1;
 }
 
 static viv_time_t tcp_remaining(const viv_tcp_t *s, viv_tcp_timer k)

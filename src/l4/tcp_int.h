@@ -251,6 +251,12 @@ struct viv_tcp {
     int soft_err; /* the last ICMP soft error: reported instead of ETIMEDOUT */
 
     uint64_t retransmits, segs_out, segs_in, bytes_sent, bytes_acked, bytes_received;
+
+    /* A socket that sends from a source (viv_tcp_send_source): the send ring counts its bytes
+     * but holds none (snd.buf stays NULL); the byte at ring offset o is the stream's byte
+     * bytes_acked + o, which src gives. */
+    viv_tcp_source_fn src;
+    void *src_user;
 };
 
 static inline viv_tcp_t *viv__tcp_of_ep(const viv__demux_ep *ep)

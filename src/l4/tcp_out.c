@@ -71,6 +71,25 @@ static uint64_t tcp_ring_read_sum(const viv__tcp_ring *r, uint32_t off, uint8_t 
     return acc;
 }
 
+/* tcp_ring_read_sum for a socket that sends from a source (viv_tcp_send_source): the ring
+ * counts the bytes and holds none; the byte at ring offset off is the stream's byte
+ * bytes_acked + off, which the source gives in runs. */
+static VIV__NOINLINE uint64_t tcp_source_read_sum(const viv_tcp_t *s, uint32_t off, uint8_t *out,
+                                                  uint32_t n)
+{
+    uint64_t acc = 0, at = s->bytes_acked + off;
+    uint32_t done = 0;
+    while (done < n) {
+        size_t k = n - done;
+        const uint8_t *p = s->src(s->src_user, at + done, &k);
+        if (k == 0 || k > n - done) /* outside the contract (tcp.h): take what it must give */
+            k = k ? n - done : 1;
+        acc = viv__cksum_copy(acc, out + done, p, k, done);
+        done += (uint32_t)k;
+    }
+    return acc;
+}
+
 void viv__tcp_ooo_free(viv_tcp_t *s)
 {
     viv__tcp_rcv_drop_ooo(s); /* their bytes, if held in frames */
@@ -409,13 +428,18 @@ static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
     uint8_t *b = viv__frame_bytes(f);
     if (tpl) {
         /* A data segment's payload is copied from the send buffer and summed in one pass. */
-        uint64_t sum =
-            r->payload_len ? tcp_ring_read_sum(ring, off, b + hl, (uint32_t)r->payload_len) : 0;
+        uint64_t sum = 0;
+        if (r->payload_len)
+            sum = VIV__LIKELY(ring->buf)
+                      ? tcp_ring_read_sum(ring, off, b + hl, (uint32_t)r->payload_len)
+                      : tcp_source_read_sum(s, off, b + hl, (uint32_t)r->payload_len);
         viv__tcp_tpl_emit_sum(&s->hdr, r, b, sum);
     } else {
         /* SYNs, resets and segments with SACK blocks: rarely with data; the emit sums it. */
-        if (r->payload_len)
+        if (r->payload_len && ring->buf)
             viv__tcp_ring_read(ring, off, b + hl, (uint32_t)r->payload_len);
+        else if (r->payload_len)
+            (void)tcp_source_read_sum(s, off, b + hl, (uint32_t)r->payload_len);
         if (viv__tcp_emit_hl(r, hl, src, dst, b, total) != VIV__W_OK) { /* cannot happen */
             th->st.tx_failed++;
             viv__frame_unref(sim, f);

@@ -16,8 +16,8 @@
  * TCP settings: vivarium's defaults, which are Linux's (SACK, timestamps, window scaling,
  * 200 ms minimum RTO, initial window 10, delayed ACK 40 ms), or RFC defaults with --rfc
  * (viv_tcp_tunables_rfc(): 1 s minimum RTO, RFC 5681's initial window, delayed ACK 200 ms,
- * no SACK, no timestamps), on both hosts. --cc (default newreno, the algorithm of ns-3's s3) and --sack
- * override either.
+ * no SACK, no timestamps), on both hosts. --cc (default newreno, the algorithm of ns-3's s3) and
+ * --sack override either.
  *
  * Printed, as one key=value line: completion_s (from the connect at 0.1 s to the last byte
  * read, as s3 measures it), goodput_mbps (bytes * 8 / completion_s), data_segments (segments
@@ -46,7 +46,11 @@
  * viv_tcp_recv() into a 64 KiB buffer, compared there), or counts (--read count: the same
  * amounts consumed unread, as ns-3's PacketSink, which has no bytes to read; the line then
  * says verified=0). All three take the same amounts per call, so the run is the same any way
- * (the same fingerprint); the line says which (read=).
+ * (the same fingerprint); the line says which (read=). h1 writes with viv_tcp_send() by
+ * default (--write copy: the pattern copied into the send buffer, 64 KiB a call), or from a
+ * source (--write source: viv_tcp_send_source(), the bytes taken from the pattern as each
+ * segment is built, as ns-3's BulkSend sends without copying; write=). Either way the same
+ * bytes travel, in the same segments.
  *
  * Written against the public API only. Unlike the library, a benchmark may read the wall
  * clock and the process's peak memory. */
@@ -115,14 +119,14 @@ typedef struct tcp_bench {
     viv_host_t *h1, *h2;
     viv_tcp_t *tx, *rx, *listener;
     viv_sockaddr_t dst;
-    uint64_t bytes;       /* to transfer */
-    uint64_t queued;      /* handed to viv_tcp_send() */
-    uint64_t delivered;   /* read by h2, each byte checked */
-    uint64_t bad_offset;  /* the first byte that differed, UINT64_MAX if none */
-    viv_time_t done_at;   /* when the last byte was read */
+    uint64_t bytes;      /* to transfer */
+    uint64_t queued;     /* handed to viv_tcp_send() */
+    uint64_t delivered;  /* read by h2, each byte checked */
+    uint64_t bad_offset; /* the first byte that differed, UINT64_MAX if none */
+    viv_time_t done_at;  /* when the last byte was read */
     int done;
-    int read_mode;        /* READ_PEEK, READ_COPY or READ_COUNT (--read) */
-    int err;              /* a socket error, or 0 */
+    int read_mode; /* READ_PEEK, READ_COPY or READ_COUNT (--read) */
+    int err;       /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
     viv_link_t *links[3];    /* h1-r1, r1-r2 (the bottleneck), r2-h2 */
@@ -145,36 +149,68 @@ static void tcp_fail(tcp_bench *b, const char *where, int rc)
     viv_sim_stop(b->sim);
 }
 
-/* Queue as much of the stream as h1's send buffer takes. */
-static void tcp_fill(tcp_bench *b)
+/* --write source: the stream's bytes where they lie in the pattern. */
+static const void *tcp_source(void *user, uint64_t off, size_t *n)
 {
-    while (b->queued < b->bytes) {
-        uint64_t left = b->bytes - b->queued;
-        size_t n = left < PAT_CHUNK ? (size_t)left : PAT_CHUNK;
-        int rc = viv_tcp_send(b->tx, pat + b->queued % PAT_PERIOD, n);
-        if (rc == VIV_EAGAIN)
-            return; /* VIV_EV_WRITABLE will come */
-        if (rc < 0) {
-            tcp_fail(b, "viv_tcp_send", rc);
-            return;
-        }
-        b->queued += (uint64_t)rc;
-    }
+    (void)user;
+    if (*n > PAT_CHUNK)
+        *n = PAT_CHUNK;
+    return pat + off % PAT_PERIOD;
 }
 
-static void tcp_on_tx(viv_tcp_t *s, uint32_t events, void *user)
+/* After a send call: 1 to go on, 0 to wait for VIV_EV_WRITABLE (or after a failure). */
+static int tcp_sent(tcp_bench *b, int rc, const char *call)
 {
-    tcp_bench *b = user;
+    if (rc == VIV_EAGAIN)
+        return 0; /* VIV_EV_WRITABLE will come */
+    if (rc < 0) {
+        tcp_fail(b, call, rc);
+        return 0;
+    }
+    b->queued += (uint64_t)rc;
+    return 1;
+}
+
+/* h1's callbacks, one for each way of writing (each its own function, as h2's: the compiler
+ * inlines the library's sending call into each as for a program that writes one way): queue
+ * as much of the stream as h1's send buffer takes. */
+static int tcp_tx_wanted(tcp_bench *b, viv_tcp_t *s, uint32_t events)
+{
     if (events & VIV_EV_ERROR) {
         tcp_fail(b, "h1's connection", viv_tcp_error(s));
-        return;
+        return 0;
     }
     if ((events & VIV_EV_CONNECTED) && !b->connected) {
         viv_tcp_info_get(&b->at_connect, s);
         b->connected = 1;
     }
-    if (events & (VIV_EV_CONNECTED | VIV_EV_WRITABLE))
-        tcp_fill(b);
+    return (events & (VIV_EV_CONNECTED | VIV_EV_WRITABLE)) != 0;
+}
+
+/* --write copy: viv_tcp_send() from the pattern, 64 KiB at most a call. */
+static void tcp_on_tx_copy(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_tx_wanted(b, s, events))
+        return;
+    while (b->queued < b->bytes) {
+        uint64_t left = b->bytes - b->queued;
+        size_t n = left < PAT_CHUNK ? (size_t)left : PAT_CHUNK;
+        if (!tcp_sent(b, viv_tcp_send(s, pat + b->queued % PAT_PERIOD, n), "viv_tcp_send"))
+            return;
+    }
+}
+
+/* --write source: the rest of the stream from the source, as far as the buffer counts it. */
+static void tcp_on_tx_source(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (!tcp_tx_wanted(b, s, events))
+        return;
+    while (b->queued < b->bytes)
+        if (!tcp_sent(b, viv_tcp_send_source(s, (size_t)(b->bytes - b->queued), tcp_source, NULL),
+                      "viv_tcp_send_source"))
+            return;
 }
 
 enum { READ_PEEK, READ_COPY, READ_COUNT };
@@ -183,9 +219,8 @@ static const char *const read_names[] = {"peek", "copy", "count"};
 /* The next len bytes read by h2 (len <= PAT_CHUNK), compared with the stream. */
 static void tcp_verify(tcp_bench *b, const void *data, size_t len)
 {
-    if (b->bad_offset == UINT64_MAX &&
-        (b->delivered + (uint64_t)len > b->bytes ||
-         memcmp(data, pat + b->delivered % PAT_PERIOD, len) != 0))
+    if (b->bad_offset == UINT64_MAX && (b->delivered + (uint64_t)len > b->bytes ||
+                                        memcmp(data, pat + b->delivered % PAT_PERIOD, len) != 0))
         b->bad_offset = b->delivered;
     b->delivered += (uint64_t)len;
 }
@@ -205,8 +240,7 @@ static int tcp_rx_wanted(tcp_bench *b, viv_tcp_t *s, uint32_t events)
 static void tcp_rx_after(tcp_bench *b, int n, const char *call)
 {
     if (n == 0 || (n < 0 && n != VIV_EAGAIN)) {
-        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : call,
-                 n == 0 ? VIV_ECONNRESET : n);
+        tcp_fail(b, n == 0 ? "h2's connection (end of stream)" : call, n == 0 ? VIV_ECONNRESET : n);
         return;
     }
     if (!b->done && b->delivered >= b->bytes) {
@@ -246,7 +280,7 @@ static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
             got += len;
         }
         if (got == 0)
-            break; /* n says why: 0, VIV_EAGAIN or an error */
+            break;     /* n says why: 0, VIV_EAGAIN or an error */
         int after = n; /* what follows the bytes read, if the loop reached their end */
         if ((n = viv_tcp_consume(s, got)) < 0)
             break;
@@ -470,7 +504,7 @@ int viv_bench_tcp(int argc, char **argv)
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
     const char *ccname = "newreno", *pcap_path = NULL, *trace_path = NULL;
-    int sack = -1, rfc = 0, read_mode = READ_PEEK;
+    int sack = -1, rfc = 0, read_mode = READ_PEEK, write_source = 0;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "--rfc") == 0) {
@@ -496,6 +530,13 @@ int viv_bench_tcp(int argc, char **argv)
                 read_mode = READ_COUNT;
             else
                 return tcp_usage("--read wants copy, peek or count, not", v);
+        } else if (strcmp(o, "--write") == 0) {
+            if (strcmp(v, "copy") == 0)
+                write_source = 0;
+            else if (strcmp(v, "source") == 0)
+                write_source = 1;
+            else
+                return tcp_usage("--write wants copy or source, not", v);
         } else if (strcmp(o, "--loss") == 0) {
             char *end;
             errno = 0;
@@ -559,7 +600,8 @@ int viv_bench_tcp(int argc, char **argv)
         (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
         (rc = viv_tcp_new(&b.listener, b.h2, &to, tcp_on_listener, &b)) < 0 ||
         (rc = viv_tcp_bind(b.listener, &any)) < 0 || (rc = viv_tcp_listen(b.listener, 0)) < 0 ||
-        (rc = viv_tcp_new(&b.tx, b.h1, &to, tcp_on_tx, &b)) < 0 ||
+        (rc = viv_tcp_new(&b.tx, b.h1, &to, write_source ? tcp_on_tx_source : tcp_on_tx_copy, &b)) <
+            0 ||
         (rc = viv_sim_schedule_at(NULL, b.sim, TCP_START_NS, tcp_start, &b)) < 0 ||
         (trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace_text, &b)) < 0) ||
         (check && !trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
@@ -599,18 +641,17 @@ int viv_bench_tcp(int argc, char **argv)
         double secs = (double)(b.done_at - TCP_START_NS) / 1e9;
         uint64_t data_segs = end.segs_out - b.at_connect.segs_out;
         uint64_t retx = end.retransmits - b.at_connect.retransmits;
-        printf("mode=tcp read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f bytes=%llu "
+        printf("mode=tcp write=%s read=%s cc=%s sack=%d rfc=%d sack_ok=%d ts_ok=%d loss=%.4f "
+               "bytes=%llu "
                "delivered=%llu "
                "verified=%d completion_s=%.6f goodput_mbps=%.4f data_segments=%llu "
                "retx_segs=%llu timeouts=%llu drops_queue=%llu drops_loss=%llu events=%llu "
                "wall_s=%.4f peak_rss_kb=%ld",
-               read_names[read_mode], end.cc ? end.cc : cc->name, tun.sack, rfc,
-               end.sack_ok, end.ts_ok, loss,
-               (unsigned long long)bytes, (unsigned long long)b.delivered,
-               read_mode != READ_COUNT, secs,
+               write_source ? "source" : "copy", read_names[read_mode], end.cc ? end.cc : cc->name,
+               tun.sack, rfc, end.sack_ok, end.ts_ok, loss, (unsigned long long)bytes,
+               (unsigned long long)b.delivered, read_mode != READ_COUNT, secs,
                (double)bytes * 8.0 / secs / 1e6, (unsigned long long)data_segs,
-               (unsigned long long)retx,
-               (unsigned long long)(end.timeouts - b.at_connect.timeouts),
+               (unsigned long long)retx, (unsigned long long)(end.timeouts - b.at_connect.timeouts),
                (unsigned long long)ls.drop_queue, (unsigned long long)ls.drop_loss,
                (unsigned long long)viv_sim_events(b.sim), wall, tcp_peak_rss_kb());
         if (check) {
@@ -618,7 +659,8 @@ int viv_bench_tcp(int argc, char **argv)
                    (unsigned long long)b.tr_data, (unsigned long long)b.tr_retx,
                    (unsigned long long)b.tr_pure);
             if (b.tr_data + b.tr_pure != data_segs || b.tr_retx != retx) {
-                fprintf(stderr, "viv_bench tcp: --check: the trace saw %llu data segments, "
+                fprintf(stderr,
+                        "viv_bench tcp: --check: the trace saw %llu data segments, "
                         "%llu retransmissions and %llu pure ACKs; viv_tcp_info_get() %llu "
                         "segments and %llu retransmissions\n",
                         (unsigned long long)b.tr_data, (unsigned long long)b.tr_retx,

@@ -39,10 +39,13 @@ done
 reps_saved=$reps
 reps=$((reps * 3)) # a vivarium run is 20 to 60 ms: more runs for a steady median
 pair hub "$viv hub" "$ns3/s4_hub"
-# h2 counts what it takes, as ns-3's PacketSink (--read count); the _verify pairs also
-# compare every byte with what h1 sent (viv_bench's default, --read peek).
-pair tcp_loss0 "$viv tcp --cc newreno --read count" "$ns3/s3_routed_tcp --loss=0"
-pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01 --read count" "$ns3/s3_routed_tcp --loss=0.01"
+# As ns-3's BulkSend and PacketSink: h1 sends from a source (--write source: no copy into a
+# send buffer) and h2 counts what it takes (--read count); the same bytes travel, summed and
+# checked by both stacks. The _verify pairs run viv_bench's defaults: h1 copies every byte
+# into its send buffer (viv_tcp_send) and h2 compares every byte it reads with the stream.
+pair tcp_loss0 "$viv tcp --cc newreno --write source --read count" "$ns3/s3_routed_tcp --loss=0"
+pair tcp_loss1 "$viv tcp --cc newreno --loss 0.01 --write source --read count" \
+    "$ns3/s3_routed_tcp --loss=0.01"
 pair tcp_loss0_verify "$viv tcp --cc newreno" "$ns3/s3_routed_tcp --loss=0"
 pair tcp_loss1_verify "$viv tcp --cc newreno --loss 0.01" "$ns3/s3_routed_tcp --loss=0.01"
 reps=$reps_saved

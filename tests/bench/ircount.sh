@@ -20,3 +20,5 @@ ips() {
               END { printf "%.1f\n", (i[2] - i[1]) / (s[2] - s[1]) }'
 }
 echo "tcp0 $(ips)"; echo "tcp1 $(ips --loss 0.01)"
+# As ns-3's BulkSend and PacketSink (compare.sh's pairs): no copy in, none read out.
+echo "tcp0_bulk $(ips --write source --read count)"; echo "tcp1_bulk $(ips --loss 0.01 --write source --read count)"

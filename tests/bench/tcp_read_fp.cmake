@@ -1,6 +1,7 @@
 # The way h2 reads must not change the run: `viv_bench tcp --fp 1` with --read copy
-# (viv_tcp_recv), --read peek (viv_tcp_peek, viv_tcp_consume) and --read count (the same,
-# unread) must print the same
+# (viv_tcp_recv), --read peek (viv_tcp_peek, viv_tcp_consume), --read count (the same,
+# unread) and --write source (h1 sending from viv_tcp_send_source, h2 peeking) must print
+# the same
 # fingerprint (viv_sim_fingerprint(): the same run, frame for frame). tcp.h promises it:
 # taking the same amounts as viv_tcp_recv() gives the same run, segment for segment.
 #
@@ -14,28 +15,35 @@ foreach(var VIV_BENCH BYTES LOSS)
   endif()
 endforeach()
 
-foreach(read copy peek count)
+# Each way: the name, then the write and read modes.
+foreach(way "copy;copy;copy" "peek;copy;peek" "count;copy;count" "source;source;peek")
+  list(GET way 0 name)
+  list(GET way 1 write)
+  list(GET way 2 read)
   execute_process(
-    COMMAND "${VIV_BENCH}" tcp --bytes ${BYTES} --loss ${LOSS} --fp 1 --read ${read}
+    COMMAND "${VIV_BENCH}" tcp --bytes ${BYTES} --loss ${LOSS} --fp 1 --write ${write}
+            --read ${read}
     RESULT_VARIABLE rc
     OUTPUT_VARIABLE out
     ERROR_VARIABLE err)
   string(STRIP "${out}" out)
   message(STATUS "${out}")
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "viv_bench tcp --read ${read} failed (${rc}): ${err}")
+    message(FATAL_ERROR "viv_bench tcp --write ${write} --read ${read} failed (${rc}): ${err}")
   endif()
-  if(NOT out MATCHES " read=${read} ")
-    message(FATAL_ERROR "viv_bench tcp --read ${read} does not say read=${read}")
+  if(NOT out MATCHES " write=${write} read=${read} ")
+    message(FATAL_ERROR "viv_bench tcp does not say write=${write} read=${read}")
   endif()
   if(NOT out MATCHES "fingerprint=([0-9a-f]+)")
-    message(FATAL_ERROR "viv_bench tcp --read ${read} printed no fingerprint")
+    message(FATAL_ERROR "viv_bench tcp --write ${write} --read ${read} printed no fingerprint")
   endif()
-  set(fp_${read} "${CMAKE_MATCH_1}")
+  set(fp_${name} "${CMAKE_MATCH_1}")
 endforeach()
 
-if(NOT fp_copy STREQUAL fp_peek OR NOT fp_copy STREQUAL fp_count)
-  message(FATAL_ERROR "the fingerprint depends on the way of reading: "
-                      "${fp_copy} (copy) vs ${fp_peek} (peek) vs ${fp_count} (count)")
-endif()
+foreach(name peek count source)
+  if(NOT fp_copy STREQUAL fp_${name})
+    message(FATAL_ERROR "the fingerprint depends on the way of writing or reading: "
+                        "${fp_copy} (copy) vs ${fp_${name}} (${name})")
+  endif()
+endforeach()
 message(STATUS "same fingerprint every way: ${fp_copy}")

@@ -240,6 +240,7 @@ typedef struct actx {
     int failed;
     char msg[600];
     uint8_t buf[132000]; /* frames and datagrams */
+    uint8_t src[1256];   /* viv_tcp_send_source's bytes: src[i] = i mod 256, never changed */
 } actx;
 
 typedef struct rd {
@@ -2656,6 +2657,17 @@ static void tcp_codes(actx *c, int rc, const char *what, int nonneg, int async, 
 
 static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user);
 
+/* The source of viv_tcp_send_source: the byte at offset off is off's low byte (the
+ * context's src table), given in runs of at most 1000 bytes (so that a segment is put
+ * together from several). */
+static const void *fuzz_source(void *user, uint64_t off, size_t *n)
+{
+    const struct actx *c = user;
+    if (*n > 1000)
+        *n = 1000;
+    return c->src + off % 256;
+}
+
 /* A record for a TCP socket about to be made (by viv_tcp_new or viv_tcp_accept). */
 static int tcp_rec(actx *c, int host, int proc, uint8_t mode, script sc)
 {
@@ -3145,6 +3157,14 @@ static void op_tcp(actx *c, rd *r)
     }
     case 3: {
         size_t len = PICK(r, lens);
+        if (b & 2) { /* from a source (viv_tcp_send_source): EINVAL on a socket of copies */
+            rc = CALL(c, viv_tcp_send_source(s, len, (b & 1) ? NULL : fuzz_source, c));
+            tcp_codes(c, rc, "viv_tcp_send_source", 1, 1,
+                      CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE, VIV_EINVAL));
+            if (rc >= 0 && (size_t)rc > len)
+                fail(c, "viv_tcp_send_source of %zu bytes returned %d", len, rc);
+            break;
+        }
         if (!bytes_ok(c, len))
             break;
         memset(c->buf, (int)(m ^ len), len);
@@ -4975,6 +4995,8 @@ typedef struct outcome {
 static void run_once(actx *c, const uint8_t *data, size_t size, outcome *out, int observer)
 {
     memset(c, 0, offsetof(actx, buf));
+    for (size_t i = 0; i < sizeof c->src; i++)
+        c->src[i] = (uint8_t)i;
     c->observer = observer;
     c->al.c = c->fal.c = c;
     c->self = -1;

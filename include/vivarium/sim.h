@@ -18,7 +18,10 @@
  * **Driving.** viv_sim_step() runs one event; viv_sim_run() runs until nothing is pending;
  * viv_sim_run_until() and viv_sim_run_for() run up to an instant and leave the clock there.
  * viv_sim_stop(), called from a callback, makes the running driver return after that
- * callback.
+ * callback. What the library keeps queued for its own bookkeeping with nothing due (a TCP
+ * connection's timer after its last deadline stopped, kept so that the next one costs
+ * less) is no event: it is not pending, not counted, never the next time, never moves the
+ * clock, and never keeps viv_sim_run() going, which ends at the last event that ran.
  *
  * **Determinism.** vivarium never reads a wall clock or a process-wide random generator.
  * The same program with the same seed dispatches the same events in the same order and puts
@@ -170,7 +173,8 @@ VIV_API int viv_sim_cancel(viv_sim_t *sim, viv_event_id id);
 VIV_API int viv_sim_step(viv_sim_t *sim);
 
 /**
- * Run events until none is pending or viv_sim_stop() is called.
+ * Run events until none is pending or viv_sim_stop() is called. The clock is left at the
+ * last event that ran.
  * @param sim the simulation.
  * @return 0, or VIV_EINVAL, VIV_ESTATE (called from inside a callback).
  */

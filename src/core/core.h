@@ -133,7 +133,9 @@ typedef struct viv__ownst {
 #define VIV__OWNER_PROGRAM 0u
 /* The owner of observers' events (a capture writing a frame when its transmission starts):
  * they run after everything else at their instant, and leave no trace in the run: they do
- * not move the clock, count as events, enter the fingerprint or count as pending. */
+ * not move the clock, count as events, enter the fingerprint or count as pending. Their
+ * event's fn is viv__quiet_fn (viv__schedule_observer), as an idle timer's is: the dispatch
+ * tells both from real events by that one comparison. */
 #define VIV__OWNER_OBSERVER UINT32_MAX
 
 struct viv_trace_record;
@@ -154,6 +156,7 @@ struct viv_sim {
                          * reads the sentinel's time without testing for a table first) */
     uint64_t dispatched;
     size_t obs_pending; /* queued observers' events (all queued: viv__sched_len(&q)) */
+    size_t idle_pending; /* queued idle timers' events (viv__timer_idle) */
     int running;
     int stop;
     int free_requested; /* viv_sim_free was called from a callback */
@@ -370,10 +373,23 @@ static inline void viv__schedule_prefetch(const viv_sim_t *sim)
             VIV__PREFETCH(&sim->ev[n]);
     }
 }
-/* An observer's event (VIV__OWNER_OBSERVER) at `at`: fn must not change the simulation,
- * only record what it sees. Cancel it with viv_sim_cancel. */
+/* The function of every quiet event's slot: observers' (their own function is in their
+ * viv__observer) and idle timers' (viv__timer_idle). Never called: the dispatch compares
+ * an event's function with it, a test it makes anyway, and takes such events out of line. */
+void viv__quiet_fn(viv_sim_t *sim, void *user);
+/* An observer: what its event calls, fn(sim, the observer), embedded in the caller's record
+ * (which it may free from fn). */
+typedef struct viv__observer {
+    void (*fn)(viv_sim_t *sim, struct viv__observer *obs);
+} viv__observer;
+/* An observer's event (VIV__OWNER_OBSERVER) at `at`: obs->fn must not change the
+ * simulation, only record what it sees. Cancel it with viv_sim_cancel. */
 int viv__schedule_observer(viv_sim_t *sim, viv_event_id *id_out, viv_time_t at,
-                           viv_event_fn fn, void *user);
+                           viv__observer *obs);
+/* The time of the next queued event that is not an idle timer's (viv__timer_idle), and in
+ * *observer whether it is an observer's; VIV_TIME_NEVER if none. Changes nothing (the
+ * testing kit's runner, which stops at observers' instants). */
+viv_time_t viv__sim_next_queued(viv_sim_t *sim, int *observer);
 /* The same, `delay` from now: VIV_ERANGE (with a message) past VIV_TIME_MAX. */
 int viv__schedule_after(viv_sim_t *sim, uint32_t owner, viv_event_id *id_out,
                         viv_time_t delay, viv_event_fn fn, void *user);
@@ -476,14 +492,22 @@ static inline viv_time_t viv__time_add(viv_time_t a, viv_time_t b)
  * however often it is re-armed.
  *
  * fn runs from an event when the clock reaches the deadline; the timer is then stopped (fn
- * may set it again, or fini it). */
+ * may set it again, or fini it).
+ *
+ * An owner that keeps deadlines of its own (TCP's six) may leave the event queued when its
+ * last deadline stops, so that the next deadline, if it comes at or after the event's time,
+ * is again a store: viv__timer_idle. The event is then idle: it leaves no trace (see
+ * VIV__OWNER_OBSERVER, viv__quiet_fn), runs nothing, and does not keep viv_sim_run going. */
 typedef struct viv__timer {
     viv_sim_t *sim;
     viv_time_t deadline; /* VIV_TIME_NEVER: stopped */
     void (*fn)(struct viv__timer *t);
     uint32_t slot;  /* the timer's event slot, VIV__QNIL before init / after fini */
-    uint32_t queued; /* the slot is in the queue, at ev[slot].time */
+    uint32_t queued; /* 0, or VIV__TIMER_QUEUED / _IDLE: the slot is in the queue at
+                      * ev[slot].time (test it for nonzero: queued, idle or not) */
 } viv__timer;
+#define VIV__TIMER_QUEUED 1u
+#define VIV__TIMER_IDLE 2u /* queued with nothing due (viv__timer_idle) */
 
 /* Take an event slot for t (stopped), whose events belong to owner. VIV_ENOMEM with a
  * message if none can be had. */
@@ -501,14 +525,26 @@ static inline void viv__timer_clear(viv__timer *t)
     t->queued = 0;
 }
 void viv__timer_set_slow(viv__timer *t, viv_time_t at);
+/* The function of a timer's event while it is not idle (sim.c). */
+void viv__timer_fire(viv_sim_t *sim, void *user);
+/* An idle timer's event becomes the timer's again, in its place. */
+static inline void viv__timer_wake(viv__timer *t)
+{
+    t->sim->ev[t->slot].fn = viv__timer_fire;
+    t->sim->idle_pending--;
+    t->queued = VIV__TIMER_QUEUED;
+}
 /* Fire at `at` (not before now: an earlier time means now; VIV_TIME_NEVER stops it). If the
  * timer is already set, the new deadline replaces the old. Never fails. A deadline at or
  * after the queued event's time (a retransmission timeout pushed back by an ACK) is a store
  * and a few tests, inline: the event fires first and re-arms itself. */
 static inline void viv__timer_set(viv__timer *t, viv_time_t at)
 {
-    /* A queued event is never in the past, so such an `at` needs no clamping to now. */
+    /* A queued event is never in the past, so such an `at` needs no clamping to now. An
+     * idle timer's event becomes a timer's again, where it is. */
     if (t->queued && at != VIV_TIME_NEVER && t->sim->ev[t->slot].time <= at) {
+        if (VIV__UNLIKELY(t->queued == VIV__TIMER_IDLE))
+            viv__timer_wake(t);
         t->deadline = at;
         return;
     }
@@ -521,6 +557,27 @@ static inline void viv__timer_set_min(viv__timer *t, viv_time_t at)
         viv__timer_set(t, at);
 }
 static inline void viv__timer_stop(viv__timer *t) { viv__timer_set(t, VIV_TIME_NEVER); }
+/* Nothing is due: the timer stops (as viv__timer_stop), but a queued event stays where it
+ * is, idle, so that setting the timer again at or after the event's time is a store, as a
+ * deadline moved later is. An idle event leaves no trace in the run: it does not move the
+ * clock, count in viv_sim_events() or viv_sim_pending(), enter the fingerprint or call fn,
+ * and a run with nothing but idle (and observers') events left ends (viv_sim_run, _step)
+ * with the clock at the last event that ran. It stays queued until the clock passes its time
+ * (a later event runs, or run_until/_for end past it), then leaves the queue unseen; any
+ * viv__timer_set with a deadline makes it a timer's event again (a store at or after its
+ * time, a move before), viv__timer_stop and viv__timer_fini take it out. For owners that keep
+ * their own deadlines and stop the last one often (TCP's delayed ACK): a stop that takes the
+ * event out costs a removal, and the next start a push. */
+static inline void viv__timer_idle(viv__timer *t)
+{
+    t->deadline = VIV_TIME_NEVER;
+    if (t->queued != VIV__TIMER_QUEUED)
+        return; /* not queued, or idle already */
+    /* Only the function changes: the event keeps its place in the queue. */
+    t->sim->ev[t->slot].fn = viv__quiet_fn;
+    t->sim->idle_pending++;
+    t->queued = VIV__TIMER_IDLE;
+}
 static inline bool viv__timer_running(const viv__timer *t) { return t->deadline != VIV_TIME_NEVER; }
 
 /* Stable keys. A component's random streams come from its key, and its key from its name

@@ -404,6 +404,7 @@ static viv__frame *corrupt_frame(struct viv__linkdir *d, viv__frame *f)
  * in the queue, that is an observer's event (only while captures are attached), which
  * leaves the run exactly as it is without the capture. */
 struct tapent {
+    viv__observer obs; /* first: the observer's event hands it to tap_later */
     struct viv__linkdir *d;
     viv__frame *f;
     viv_time_t start;
@@ -424,9 +425,9 @@ static void tapent_release(viv_sim_t *sim, struct tapent *t)
 }
 
 /* An observer's event (it leaves no trace in the run; the clock stays where it is). */
-static void tap_later(viv_sim_t *sim, void *user)
+static void tap_later(viv_sim_t *sim, viv__observer *obs)
 {
-    struct tapent *t = user;
+    struct tapent *t = (struct tapent *)obs;
     viv__tap_run(t->d->taps, t->start, t->f, 0);
     tapent_release(sim, t);
 }
@@ -447,7 +448,8 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
     t->start = start;
     t->prev = NULL;
     t->next = d->tap_pending;
-    if (viv__schedule_observer(sim, &t->ev, start, tap_later, t) < 0) {
+    t->obs.fn = tap_later;
+    if (viv__schedule_observer(sim, &t->ev, start, &t->obs) < 0) {
         viv__frame_unref(sim, t->f);
         viv__free(sim, t, sizeof(*t));
         return;

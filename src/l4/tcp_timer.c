@@ -1,7 +1,10 @@
 /* TCP timers. Each connection keeps one deadline per timer (retransmission, delayed ACK,
  * persist, keepalive, an orphan's FIN-WAIT-2, TIME-WAIT) in its TCB and one viv__timer set to
- * the earliest of them: moving a deadline later costs nothing, so re-arming the
- * retransmission timer on every ACK never touches the event queue.
+ * the earliest of them: moving a deadline later or stopping it costs nothing, so re-arming
+ * the retransmission timer on every ACK, or the delayed ACK started and stopped by each pair
+ * of segments, takes no queue operation: the event, when it comes due, re-arms itself at the
+ * earliest deadline then armed, and with none armed it waits idle (viv__timer_idle), unseen
+ * by the run.
  *
  * The retransmission timeout is RFC 6298's: SRTT and RTTVAR from one timed segment at a time
  * (never a retransmitted one: Karn's rule), RTO = SRTT + 4 RTTVAR (the clock granularity G is
@@ -37,27 +40,32 @@ static void tcp_timer_rearm(viv_tcp_t *s)
     viv__timer_set(&s->tmr, min);
 }
 
-/* Deadline k moved to at (VIV_TIME_NEVER: stopped). The event is only touched when it must
- * move: earlier than it is (or out of the queue when nothing is left). A deadline that moves
- * later leaves the event where it is and the timer's deadline behind the earliest one: the
- * event then runs tcp_timer_fire, which finds nothing expired and sets the timer at the
- * earliest deadline, which is the very push viv__timer's own lazy re-arm makes (same time,
- * same place in the owner's order). So the run is what re-arming at every change gave;
- * only the work per change goes. While the timer is not queued (inside tcp_timer_fire, or
- * idle), every change re-arms it in full, as before. */
-static void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
+/* A deadline started at `at` (a stop is viv__tcp_timer_stop's, with the same rules). The
+ * event is only touched when it must move earlier than it is: a deadline that moves later,
+ * or stops, leaves the event where it is and the timer's deadline behind the earliest one
+ * (the timer's deadline is never after any deadline armed, and the event never after the
+ * timer's deadline). The event then runs
+ * tcp_timer_fire, which finds nothing expired and sets the timer at the earliest deadline,
+ * which is the very push viv__timer's own lazy re-arm makes. When the last deadline stops,
+ * the event stays queued too, but idle (viv__timer_idle): it leaves no trace in the run
+ * (no clock, no event count, no fingerprint, and viv_sim_run does not wait for it), and a
+ * deadline started again at or after its time (the delayed ACK, stopped by every second
+ * segment and started by the next) is a store, and the event, a timer's again, runs then
+ * and moves on to the earliest deadline: no queue operation for the pair. The run's frames
+ * are those of a timer re-armed in full at every change (docs/performance.md, wip/dack:
+ * viv_bench tcp's --pcap and --trace files are byte-identical); its events are not quite:
+ * a deadline started before the idle event's time makes it run there and move on, where the
+ * eager timer pushed it at the deadline, so the event count and the fingerprint (which
+ * folds each event's time and its owner's push count) differ. A connection torn down takes
+ * its event out at once (viv__tcp_timer_stop_all, viv__tcp_timer_fini). While the timer is
+ * not queued (inside tcp_timer_fire, or stopped), every change re-arms it in full. */
+static inline void tcp_timer_moved(viv_tcp_t *s, viv_time_t at)
 {
     viv__timer *t = &s->tmr;
-    if (!t->queued) {
+    if (!t->queued)
         tcp_timer_rearm(s);
-    } else if (at < t->deadline) {
+    else if (at < t->deadline)
         viv__timer_set(t, at);
-    } else if (at == VIV_TIME_NEVER) {
-        for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
-            if (s->at[k] != VIV_TIME_NEVER)
-                return;
-        viv__timer_set(t, VIV_TIME_NEVER); /* the last deadline stopped */
-    }
 }
 
 /* The trace record of a start, out of line: the record's room on the stack would otherwise
@@ -90,7 +98,20 @@ void viv__tcp_timer_stop(viv_tcp_t *s, viv_tcp_timer k)
     if (s->at[k] == VIV_TIME_NEVER)
         return;
     s->at[k] = VIV_TIME_NEVER;
-    tcp_timer_moved(s, VIV_TIME_NEVER);
+    viv__timer *t = &s->tmr;
+    if (!t->queued) {
+        tcp_timer_rearm(s);
+        return;
+    }
+    if (t->queued != VIV__TIMER_QUEUED)
+        return; /* idle already */
+    /* The last deadline stopped? VIV_TIME_NEVER is all ones, so the deadlines' AND is
+     * VIV_TIME_NEVER exactly when none is armed: no branch per deadline. */
+    viv_time_t all = s->at[0];
+    for (int i = 1; i < VIV_TCP_TIMER_COUNT; i++)
+        all &= s->at[i];
+    if (all == VIV_TIME_NEVER)
+        viv__timer_idle(t);
 }
 
 void viv__tcp_timer_stop_all(viv_tcp_t *s)

@@ -11,19 +11,12 @@
 
 /* ---- running until -------------------------------------------------------------------------- */
 
-/* The time of the next queued event, observers' included, and whether it is an observer's
- * (a capture or recorder writing a frame whose transmission starts). viv_sim_next_time()
- * looks past observers, and viv_sim_step() would run one and then the next real event,
- * however late; the kit wants to stop at the instant a frame is recorded, so it runs an
- * observer's event up to its instant instead (the clock then stands there). */
-static viv_time_t next_queued(viv_sim_t *sim, int *observer)
-{
-    uint32_t slot = viv__sched_peek(&sim->q, sim->ev);
-    if (slot == VIV__QNIL)
-        return VIV_TIME_NEVER;
-    *observer = sim->ev[slot].owner == VIV__OWNER_OBSERVER;
-    return sim->ev[slot].time;
-}
+/* viv__sim_next_queued gives the time of the next queued event, observers' included (idle
+ * timers' events, which happen at no time, are looked past), and whether it is an
+ * observer's (a capture or recorder writing a frame whose transmission starts).
+ * viv_sim_next_time() looks past observers, and viv_sim_step() would run one and then the
+ * next real event, however late; the kit wants to stop at the instant a frame is recorded,
+ * so it runs an observer's event up to its instant instead (the clock then stands there). */
 
 int viv__kit_run(viv_sim_t *sim, viv_time_t deadline, viv_until_fn pred, void *user)
 {
@@ -37,7 +30,7 @@ int viv__kit_run(viv_sim_t *sim, viv_time_t deadline, viv_until_fn pred, void *u
         if (pred(sim, user))
             return 1;
         int observer = 0;
-        viv_time_t next = next_queued(sim, &observer);
+        viv_time_t next = viv__sim_next_queued(sim, &observer);
         if (next == VIV_TIME_NEVER || next > deadline)
             break;
         int rc = observer ? viv_sim_run_until(sim, next) : viv_sim_step(sim);

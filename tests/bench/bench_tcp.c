@@ -30,7 +30,14 @@
  * retransmission is a data segment starting below the highest sequence sent), prints the
  * data segments and pure ACKs apart, and fails if the two counts disagree. --fp 1 prints the
  * simulation's fingerprint at the end as well (viv_sim_fingerprint(): the check that a change
- * kept the run identical, frame for frame).
+ * kept the run identical, frame for frame). --pcap FILE writes every frame of the run to FILE
+ * (pcap, nanosecond times): each link's both directions as a tap sees them (at the start of
+ * transmission, lost frames included) and each of the six ports' sends and arrivals, in the
+ * order they happen; two builds whose runs put the same frames on the wires at the same
+ * times write byte-identical files (`cmp`), whatever their events were. --trace FILE writes
+ * every trace record as a line of text (time, kind, where, and every field, the frame's
+ * bytes included; sockets and links by role, not address), for the same comparison of what
+ * TCP did (states, timers started and expired, congestion control).
  *
  * Every byte is checked, unless told otherwise: h1 sends a fixed pseudo-random pattern, h2
  * compares what it reads with it, and the run fails unless exactly --bytes bytes arrived, all
@@ -122,10 +129,14 @@ typedef struct tcp_bench {
     int err;       /* a socket error, or 0 */
     const char *err_where;
     viv_tcp_info at_connect; /* h1's counters once connected (the handshake's segments) */
+    viv_link_t *links[3];    /* h1-r1, r1-r2 (the bottleneck), r2-h2 */
+    viv_port_t *ports[6];    /* h1, r1 (2), r2 (2), h2 */
     /* --check: counted from the trace, s3's way. */
     uint64_t tr_data, tr_retx, tr_pure;
     int connected;
-    uint32_t tr_high; /* the highest sequence number sent, relative to the ISS */
+    int check;            /* --check 1 */
+    FILE *trace_out;      /* --trace FILE */
+    uint32_t tr_high;     /* the highest sequence number sent, relative to the ISS */
     int tr_have_high;
 } tcp_bench;
 
@@ -353,6 +364,39 @@ static void tcp_on_trace(const viv_trace_record *r, void *user)
     }
 }
 
+/* --trace: one line per record. Pointers are named by role, so that two builds compare. */
+static void tcp_on_trace_text(const viv_trace_record *r, void *user)
+{
+    tcp_bench *b = user;
+    if (b->check)
+        tcp_on_trace(r, user);
+    const char *sock = !r->socket                   ? "-"
+                       : r->socket == (void *)b->tx ? "tx"
+                       : r->socket == (void *)b->rx ? "rx"
+                       : r->socket == (void *)b->listener ? "listener"
+                                                          : "other";
+    int link = -1;
+    for (int i = 0; i < 3; i++)
+        if (r->link == b->links[i])
+            link = i;
+    FILE *f = b->trace_out;
+    fprintf(f, "%llu %s %s %u %d %d %d %s %u %08x %02x:%02x:%02x:%02x:%02x:%02x %d "
+               "%08x:%u %08x:%u %d %02x %u %u %u %u %u %u %d %llu %u %d %u %u %u",
+            (unsigned long long)r->time, viv_trace_kind_name(r->kind),
+            r->node ? viv_node_name(r->node) : "-", (unsigned)r->port, link, (int)r->dir,
+            (int)r->reason, sock, (unsigned)r->events, (unsigned)r->ip, r->mac.b[0],
+            r->mac.b[1], r->mac.b[2], r->mac.b[3], r->mac.b[4], r->mac.b[5], r->state,
+            (unsigned)r->local.ip, (unsigned)r->local.port, (unsigned)r->remote.ip,
+            (unsigned)r->remote.port, r->old_state, (unsigned)r->tcp_flags, (unsigned)r->seq,
+            (unsigned)r->ack, (unsigned)r->seg_len, (unsigned)r->window, (unsigned)r->iss,
+            (unsigned)r->irs, r->timer, (unsigned long long)r->timer_ns, (unsigned)r->retries,
+            (int)r->cc_event, (unsigned)r->cwnd, (unsigned)r->ssthresh, (unsigned)r->in_flight);
+    fprintf(f, " %u ", (unsigned)r->frame_len);
+    for (uint32_t i = 0; r->frame && i < r->frame_len; i++)
+        fprintf(f, "%02x", r->frame[i]);
+    fputc('\n', f);
+}
+
 /* A host or router with n interfaces. */
 static int tcp_node(viv_host_t **out, viv_sim_t *sim, const char *name, uint32_t nifaces)
 {
@@ -371,7 +415,6 @@ static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
     viv_sim_t *sim = b->sim;
     viv_host_t *r1, *r2;
     viv_subnet_t *n1, *n2, *n3;
-    viv_link_t *l;
     int rc;
     viv_link_params acc = VIV_LINK_PARAMS_INIT;
     acc.rate_bps = 100000000;
@@ -392,14 +435,35 @@ static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
         (rc = viv_subnet_attach(NULL, n2, r2, 0)) < 0 ||
         (rc = viv_subnet_attach(NULL, n3, r2, 1)) < 0 ||
         (rc = viv_subnet_attach(&b->dst.ip, n3, b->h2, 0)) < 0 ||
-        (rc = viv_link_new(&l, sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0), &acc)) < 0 ||
-        (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) < 0 ||
-        (rc = viv_link_new(&l, sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0), &acc)) < 0 ||
+        (rc = viv_link_new(&b->links[0], sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0),
+                           &acc)) < 0 ||
+        (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) <
+            0 ||
+        (rc = viv_link_new(&b->links[2], sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0),
+                           &acc)) < 0 ||
         (rc = viv_link_set_loss(*neck_out, VIV_LINK_AB, loss)) < 0 ||
         (rc = viv_sim_compute_routes(sim)) < 0)
         return rc;
+    b->links[1] = *neck_out;
+    b->ports[0] = viv_host_port(b->h1, 0);
+    b->ports[1] = viv_host_port(r1, 0);
+    b->ports[2] = viv_host_port(r1, 1);
+    b->ports[3] = viv_host_port(r2, 0);
+    b->ports[4] = viv_host_port(r2, 1);
+    b->ports[5] = viv_host_port(b->h2, 0);
     b->dst.port = TCP_PORT;
     return 0;
+}
+
+/* --pcap: every frame of the run, on every wire (both directions) and at every port. */
+static int tcp_capture(tcp_bench *b, const char *path, viv_pcap_t **out)
+{
+    int rc = viv_pcap_open(out, b->sim, path, NULL);
+    for (int i = 0; rc == 0 && i < 3; i++)
+        rc = viv_pcap_attach_link(*out, b->links[i], VIV_LINK_BOTH);
+    for (int i = 0; rc == 0 && i < 6; i++)
+        rc = viv_pcap_attach_port(*out, b->ports[i]);
+    return rc;
 }
 
 /* The TCP settings of both hosts. */
@@ -439,7 +503,7 @@ int viv_bench_tcp(int argc, char **argv)
 {
     uint64_t bytes = 50000000, seed = 1, buf = 131072, check = 0, fp = 0;
     double loss = 0;
-    const char *ccname = "newreno";
+    const char *ccname = "newreno", *pcap_path = NULL, *trace_path = NULL;
     int sack = -1, rfc = 0, read_mode = READ_PEEK, write_source = 0;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
@@ -453,6 +517,10 @@ int viv_bench_tcp(int argc, char **argv)
         uint64_t u = 0;
         if (strcmp(o, "--cc") == 0) {
             ccname = v;
+        } else if (strcmp(o, "--pcap") == 0) {
+            pcap_path = v;
+        } else if (strcmp(o, "--trace") == 0) {
+            trace_path = v;
         } else if (strcmp(o, "--read") == 0) {
             if (strcmp(v, "peek") == 0)
                 read_mode = READ_PEEK;
@@ -507,28 +575,40 @@ int viv_bench_tcp(int argc, char **argv)
     b.bytes = bytes;
     b.bad_offset = UINT64_MAX;
     b.read_mode = read_mode;
+    b.check = check != 0;
     viv_sim_opts so = VIV_SIM_OPTS_INIT;
     so.seed = seed;
     if (viv_sim_new(&b.sim, &so) < 0) {
         fprintf(stderr, "viv_bench tcp: out of memory\n");
         return 1;
     }
+    if (trace_path && !(b.trace_out = fopen(trace_path, "w"))) {
+        fprintf(stderr, "viv_bench tcp: --trace: cannot open %s\n", trace_path);
+        viv_sim_free(b.sim);
+        return 1;
+    }
     viv_link_t *neck = NULL;
+    viv_pcap_t *cap = NULL;
     viv_tcp_tunables tun;
     viv_tcp_opts to = VIV_TCP_OPTS_INIT;
     to.sndbuf_bytes = (uint32_t)buf;
     to.rcvbuf_bytes = (uint32_t)buf;
     viv_sockaddr_t any = {VIV_IP4_ANY, TCP_PORT};
     int rc;
-    if ((rc = tcp_build(&b, loss, &neck)) < 0 || (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
+    if ((rc = tcp_build(&b, loss, &neck)) < 0 ||
+        (pcap_path && (rc = tcp_capture(&b, pcap_path, &cap)) < 0) ||
+        (rc = tcp_tune(&b, &tun, rfc, cc, sack)) < 0 ||
         (rc = viv_tcp_new(&b.listener, b.h2, &to, tcp_on_listener, &b)) < 0 ||
         (rc = viv_tcp_bind(b.listener, &any)) < 0 || (rc = viv_tcp_listen(b.listener, 0)) < 0 ||
         (rc = viv_tcp_new(&b.tx, b.h1, &to, write_source ? tcp_on_tx_source : tcp_on_tx_copy, &b)) <
             0 ||
         (rc = viv_sim_schedule_at(NULL, b.sim, TCP_START_NS, tcp_start, &b)) < 0 ||
-        (check && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
+        (trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace_text, &b)) < 0) ||
+        (check && !trace_path && (rc = viv_sim_trace(b.sim, tcp_on_trace, &b)) < 0)) {
         fprintf(stderr, "viv_bench tcp: setting up: %s\n", viv_sim_errmsg(b.sim));
         viv_sim_free(b.sim);
+        if (b.trace_out)
+            fclose(b.trace_out);
         return 1;
     }
 
@@ -593,6 +673,14 @@ int viv_bench_tcp(int argc, char **argv)
             printf(" fingerprint=%016llx", (unsigned long long)viv_sim_fingerprint(b.sim));
         printf("\n");
     }
+    if (cap && viv_pcap_flush(cap) < 0) {
+        fprintf(stderr, "viv_bench tcp: --pcap: %s\n", viv_sim_errmsg(b.sim));
+        failed = 1;
+    }
     viv_sim_free(b.sim);
+    if (b.trace_out && fclose(b.trace_out) != 0) {
+        fprintf(stderr, "viv_bench tcp: --trace: cannot write %s\n", trace_path);
+        failed = 1;
+    }
     return failed;
 }

@@ -710,7 +710,9 @@ static const bench_mode modes[] = {
               "[--sockets 2|1] [--seed S]",
      mode_scale},
     {"tcp", "tcp [--bytes 50000000] [--loss 0] [--cc newreno|cubic] [--sack 0|1] [--rfc] "
-            "[--buf 131072] [--check 0|1] [--seed S]", viv_bench_tcp},
+            "[--buf 131072] [--check 0|1] [--read peek|copy] [--fp 0|1] [--pcap FILE] [--trace FILE] "
+            "[--seed S]",
+     viv_bench_tcp},
     {"fanout", "fanout [--ifaces 10 (2..4096)] [--count 100] [--seed S]", mode_fanout},
     {"rearm", "rearm [--acks 1000000] [--gap-ns 12000] [--rto-ns 200000000] [--timer 1|0]",
      mode_rearm},

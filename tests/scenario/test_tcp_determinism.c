@@ -383,8 +383,14 @@ static void same_file(const char *p, const char *q)
     free(y);
 }
 
-/* The pinned fingerprint of seed 7 (TCP as of this commit: see the file's description). */
-#define GOLDEN_TCP_FINGERPRINT UINT64_C(0x625d84381418caf4)
+/* The pinned fingerprint of seed 7 (TCP as of this commit: see the file's description).
+ * wip/dack: 625d84381418caf4 (1302 events) became 66d484e940526e09 (1327 events) when a
+ * stopped TCP deadline began to leave the connection's event queued, idle: a deadline
+ * started again before its time makes it run there and move on (25 such events) where it
+ * used to be pushed at the deadline, and the timers' pushes are fewer, so the events' times
+ * and sequence numbers folded differ; the capture (tcp_det_0.pcap) is byte-identical to
+ * before. */
+#define GOLDEN_TCP_FINGERPRINT UINT64_C(0x66d484e940526e09)
 
 static void test_tcp_determinism__every_way_of_running_agrees(void **state)
 {

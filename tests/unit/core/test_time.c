@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "vivarium/testing.h"
 
 static int ran;
 static viv_time_t ran_at;
@@ -256,6 +257,313 @@ static void test_time__armed_timer_needs_no_memory(void **state)
     viv_test_sim_free(sim, &a);
 }
 
+/* ---- idle timers (viv__timer_idle) ------------------------------------------------------ */
+
+static viv_time_t marks[8];
+static int nmarks;
+
+static void mark_time(viv_sim_t *sim, void *user)
+{
+    (void)user;
+    if (nmarks < 8)
+        marks[nmarks] = viv_sim_now(sim);
+    nmarks++;
+}
+
+/* An idle timer's event stays queued and leaves no trace: no clock, no event, not pending,
+ * not the next time, no step, no fingerprint, no callback. A run with nothing else ends at the
+ * last real event; a later real event takes the idle one out as the clock passes it. The
+ * same program with the timer stopped (its event taken out at once) is the same run: same
+ * clock, events and fingerprint throughout. */
+static void idle_program(viv_sim_t *sim, tobj *o, int idle)
+{
+    nmarks = 0;
+    assert_int_equal(viv__timer_init(&o->t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(10), mark_time, NULL), 0);
+    viv__timer_set(&o->t, VIV_MS(100));
+    if (idle)
+        viv__timer_idle(&o->t);
+    else
+        viv__timer_stop(&o->t);
+    assert_false(viv__timer_running(&o->t));
+    assert_int_equal(viv__sched_len(&sim->q), 1 + (size_t)idle);
+    assert_int_equal(o->t.queued, idle ? VIV__TIMER_IDLE : 0);
+    assert_int_equal(viv_sim_pending(sim), 1);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(10));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(10)); /* the last real event, not 100 ms */
+    assert_int_equal(viv_sim_events(sim), 1);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    assert_int_equal(viv_sim_next_time(sim), VIV_TIME_NEVER);
+    assert_int_equal(viv_sim_step(sim), 0);
+    assert_int_equal(viv_sim_run(sim), 0); /* again: still nothing to do */
+    assert_int_equal(viv_sim_now(sim), VIV_MS(10));
+    assert_int_equal(viv_sim_events(sim), 1);
+    assert_int_equal(viv__sched_len(&sim->q), (size_t)idle); /* left queued */
+    /* Events before the idle one's time (the calendar's day went past them) and after it,
+     * run in order; the idle event leaves as the clock passes it. */
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(150), mark_time, NULL), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(50), mark_time, NULL), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(100), mark_time, NULL), 0);
+    assert_int_equal(viv_sim_pending(sim), 3);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(50));
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(50));
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(100)); /* the program's, at that time */
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(100));
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(150));
+    assert_int_equal(viv_sim_step(sim), 0);
+    assert_int_equal(nmarks, 4);
+    assert_int_equal(marks[1], VIV_MS(50));
+    assert_int_equal(marks[2], VIV_MS(100));
+    assert_int_equal(marks[3], VIV_MS(150));
+    assert_int_equal(viv_sim_events(sim), 4);
+    assert_int_equal(o->fired, 0);
+    assert_int_equal(o->t.queued, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    assert_int_equal(sim->idle_pending, 0);
+    /* A timer whose idle event left is set anew like any stopped timer. */
+    viv__timer_set(&o->t, VIV_MS(200));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o->fired, 1);
+    assert_int_equal(o->at[0], VIV_MS(200));
+    assert_int_equal(viv_sim_events(sim), 5);
+    viv__timer_fini(&o->t);
+}
+
+static void test_time__idle_timer_leaves_no_trace(void **state)
+{
+    (void)state;
+    viv_test_alloc a, b;
+    viv_sim_t *s1 = viv_test_sim_new(&a, 9), *s2 = viv_test_sim_new(&b, 9);
+    tobj o1, o2;
+    memset(&o1, 0, sizeof o1);
+    memset(&o2, 0, sizeof o2);
+    idle_program(s1, &o1, 1);
+    idle_program(s2, &o2, 0);
+    assert_int_equal(viv_sim_fingerprint(s1), viv_sim_fingerprint(s2));
+    assert_int_equal(viv_sim_events(s1), viv_sim_events(s2));
+    assert_int_equal(viv_sim_now(s1), viv_sim_now(s2));
+    viv_test_sim_free(s1, &a);
+    viv_test_sim_free(s2, &b);
+}
+
+/* Set again, an idle timer is a timer again: at or after its event's time a store (the event
+ * runs there, counted, and moves on to the deadline, as for any deadline moved later),
+ * before it a move. Stopped or finished, its event goes. */
+static void test_time__idle_timer_rearmed_later_or_earlier(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100));
+    uint64_t seq = sim->own[VIV__OWNER_PROGRAM].seq;
+    viv__timer_idle(&o.t);
+    viv__timer_idle(&o.t); /* idle already: nothing more */
+    assert_int_equal(sim->idle_pending, 1);
+    /* Later: a store. */
+    viv__timer_set(&o.t, VIV_MS(120));
+    assert_int_equal(o.t.queued, VIV__TIMER_QUEUED);
+    assert_int_equal(sim->idle_pending, 0);
+    assert_int_equal(sim->own[VIV__OWNER_PROGRAM].seq, seq); /* no push */
+    assert_int_equal(viv_sim_pending(sim), 1);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(100));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.fired, 1);
+    assert_int_equal(o.at[0], VIV_MS(120));
+    assert_int_equal(viv_sim_events(sim), 2); /* the wake-up at 100 ms, the firing */
+    /* At the event's very time: a store too. */
+    viv__timer_set(&o.t, VIV_MS(300));
+    viv__timer_idle(&o.t);
+    seq = sim->own[VIV__OWNER_PROGRAM].seq;
+    viv__timer_set(&o.t, VIV_MS(300));
+    assert_int_equal(sim->own[VIV__OWNER_PROGRAM].seq, seq);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.fired, 2);
+    assert_int_equal(o.at[1], VIV_MS(300));
+    assert_int_equal(viv_sim_events(sim), 3);
+    /* Earlier: the event moves (out and back in). */
+    viv__timer_set(&o.t, VIV_MS(500));
+    viv__timer_idle(&o.t);
+    viv__timer_set(&o.t, VIV_MS(400));
+    assert_int_equal(sim->own[VIV__OWNER_PROGRAM].seq, seq + 2);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(400));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.fired, 3);
+    assert_int_equal(o.at[2], VIV_MS(400));
+    assert_int_equal(viv_sim_events(sim), 4); /* nothing at 500 ms */
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    /* Stopped, an idle timer's event goes at once; so does a finished one's. */
+    viv__timer_set(&o.t, VIV_MS(600));
+    viv__timer_idle(&o.t);
+    viv__timer_stop(&o.t);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(sim->idle_pending, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    viv__timer_set(&o.t, VIV_MS(600));
+    viv__timer_idle(&o.t);
+    viv__timer_fini(&o.t);
+    assert_int_equal(sim->idle_pending, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    /* Idle on a stopped timer: stopped, nothing queued. */
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_idle(&o.t);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    viv__timer_fini(&o.t);
+    assert_int_equal(o.fired, 3);
+}
+
+/* run_until and run_for end where they are told: past an idle event, which leaves then
+ * (a queued event is never in the past); before it, which stays. */
+static void test_time__run_until_past_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(200));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(150)), 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(150));
+    assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
+    assert_int_equal(viv_sim_run_for(sim, VIV_MS(100)), 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(250));
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    assert_int_equal(viv_sim_events(sim), 0);
+    /* Set again after it left: a push, at its own time. */
+    viv__timer_set(&o.t, VIV_MS(260));
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.fired, 1);
+    assert_int_equal(o.at[0], VIV_MS(260));
+    assert_int_equal(viv_sim_events(sim), 1);
+    /* With a real event past the limit, the idle one before the limit leaves too. */
+    nmarks = 0;
+    viv__timer_set(&o.t, VIV_MS(300));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(400), mark_time, NULL), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(350)), 0);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv_sim_pending(sim), 1);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(nmarks, 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(400));
+    assert_int_equal(o.fired, 1);
+    /* Idle at the simulation's free (the fixture checks that nothing leaks). */
+    viv__timer_set(&o.t, VIV_MS(500));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
+}
+
+/* Asked from a callback, the next time looks past an idle event at the current instant
+ * (put back in its place, it leaves when the run passes it). */
+static viv_time_t next_seen;
+static void ask_next(viv_sim_t *sim, void *user)
+{
+    (void)user;
+    next_seen = viv_sim_next_time(sim);
+}
+
+static void test_time__next_time_from_a_callback_past_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    nmarks = 0;
+    next_seen = 0;
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(100), ask_next, NULL), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(200), mark_time, NULL), 0);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100)); /* after ask_next at that instant (a later seq) */
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(next_seen, VIV_MS(200));
+    assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(nmarks, 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_events(sim), 2);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(o.fired, 0);
+    viv__timer_fini(&o.t);
+}
+
+/* The testing kit's viv_run_until looks past idle events too: an idle event before the
+ * deadline and a real one after it, the run stops at the deadline (the real event not run),
+ * and the idle one, passed, is gone. */
+static int never(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    (void)user;
+    return 0;
+}
+
+static void test_time__kit_run_until_past_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    nmarks = 0;
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(300), mark_time, NULL), 0);
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv_run_until(sim, VIV_MS(200), never, NULL), 0);
+    assert_int_equal(nmarks, 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_events(sim), 0);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv_sim_pending(sim), 1);
+    viv__timer_fini(&o.t);
+}
+
+/* Observers' events behind an idle one, with nothing real: viv_sim_run leaves both queued
+ * (an observer runs when the run's clock passes the idle event, or when asked for the next
+ * time, which runs observers at the head and looks past idle events); run_until runs them. */
+static int observed;
+static void observe(viv_sim_t *sim, viv__observer *obs)
+{
+    (void)sim;
+    (void)obs;
+    observed++;
+}
+
+static void test_time__observers_behind_an_idle_event(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o;
+    memset(&o, 0, sizeof o);
+    observed = 0;
+    assert_int_equal(viv__timer_init(&o.t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+    viv__timer_set(&o.t, VIV_MS(100));
+    viv__timer_idle(&o.t);
+    viv__observer obs = {observe};
+    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(150), &obs), 0);
+    assert_int_equal(viv_sim_pending(sim), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(observed, 0);
+    assert_int_equal(viv_sim_now(sim), 0);
+    assert_int_equal(viv__sched_len(&sim->q), 2);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(200)), 0);
+    assert_int_equal(observed, 1);
+    assert_int_equal(o.t.queued, 0);
+    assert_int_equal(viv__sched_len(&sim->q), 0);
+    viv__timer_set(&o.t, VIV_MS(300));
+    viv__timer_idle(&o.t);
+    assert_int_equal(viv__schedule_observer(sim, NULL, VIV_MS(350), &obs), 0);
+    assert_int_equal(viv_sim_next_time(sim), VIV_TIME_NEVER);
+    assert_int_equal(observed, 2);
+    assert_int_equal(o.t.queued, VIV__TIMER_IDLE); /* looked past, still queued */
+    assert_int_equal(viv_sim_events(sim), 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    viv__timer_fini(&o.t);
+}
+
 /* Regression (found by the API fuzzer, tests/fuzz/regress/api/n-last-instant-run): on the
  * last day of time the day's end wraps to 0, so every pop scans and searches; the search made
  * the day current again and dropped the current instant's run without turning what was left
@@ -308,6 +616,12 @@ int main(void)
         T(test_time__timer_moved_later_wakes_once_and_rearms),
         T(test_time__timer_callback_may_rearm_or_fini),
         T(test_time__armed_timer_needs_no_memory),
+        T(test_time__idle_timer_leaves_no_trace),
+        T(test_time__idle_timer_rearmed_later_or_earlier),
+        T(test_time__run_until_past_an_idle_event),
+        T(test_time__observers_behind_an_idle_event),
+        T(test_time__next_time_from_a_callback_past_an_idle_event),
+        T(test_time__kit_run_until_past_an_idle_event),
         T(test_time__cancel_of_a_ran_event_whose_slot_a_timer_took),
         T(test_time__last_instant_run_survives_a_cancel),
 #undef T

@@ -134,9 +134,9 @@ typedef struct tcp_bench {
     /* --check: counted from the trace, s3's way. */
     uint64_t tr_data, tr_retx, tr_pure;
     int connected;
-    int check;            /* --check 1 */
-    FILE *trace_out;      /* --trace FILE */
-    uint32_t tr_high;     /* the highest sequence number sent, relative to the ISS */
+    int check;        /* --check 1 */
+    FILE *trace_out;  /* --trace FILE */
+    uint32_t tr_high; /* the highest sequence number sent, relative to the ISS */
     int tr_have_high;
 } tcp_bench;
 
@@ -262,21 +262,26 @@ static void tcp_on_rx_copy(viv_tcp_t *s, uint32_t events, void *user)
     tcp_rx_after(b, n, "viv_tcp_recv");
 }
 
-/* --read peek: in place. The runs readable now, up to what one viv_tcp_recv() into rxbuf
- * would take, each compared where it lies, then taken at once: the same amounts as the
- * copying way, so the same window updates and the same run. */
-static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
+/* --read peek and --read count: in place. The runs readable now, up to what one
+ * viv_tcp_recv() into rxbuf would take, then taken at once with viv_tcp_consume(): the same
+ * amounts as the copying way, so the same window updates and the same run. With verify, each
+ * run is compared where it lies (peek); without, the runs are counted unread (count, as
+ * ns-3's PacketSink, which has no bytes to look at: the bytes still travel and their
+ * checksums are still made and checked, only the benchmark's own comparison is left out).
+ * Each way calls it with a constant, so the compiler makes one reader per way. Returns the
+ * last call's answer, for tcp_rx_after. */
+static inline int tcp_read_in_place(tcp_bench *b, viv_tcp_t *s, int verify)
 {
-    tcp_bench *b = user;
-    if (!tcp_rx_wanted(b, s, events))
-        return;
     int n;
     for (;;) {
         size_t got = 0;
         const void *p;
         while (got < sizeof rxbuf && (n = viv_tcp_peek(s, &p, got)) > 0) {
             size_t len = (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
-            tcp_verify(b, p, len);
+            if (verify)
+                tcp_verify(b, p, len);
+            else
+                b->delivered += (uint64_t)len;
             got += len;
         }
         if (got == 0)
@@ -289,37 +294,21 @@ static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
             break;
         }
     }
-    tcp_rx_after(b, n, "viv_tcp_peek");
+    return n;
 }
 
-/* --read count: as ns-3's PacketSink, which has no bytes to look at: the same amounts as the
- * other ways (the runs' lengths from viv_tcp_peek, up to what one viv_tcp_recv() into rxbuf
- * would take), taken with viv_tcp_consume() and counted, unread. The bytes still travel and
- * their checksums are still made and checked; only the benchmark's own comparison is left
- * out. */
+static void tcp_on_rx_peek(viv_tcp_t *s, uint32_t events, void *user)
+{
+    tcp_bench *b = user;
+    if (tcp_rx_wanted(b, s, events))
+        tcp_rx_after(b, tcp_read_in_place(b, s, 1), "viv_tcp_peek");
+}
+
 static void tcp_on_rx_count(viv_tcp_t *s, uint32_t events, void *user)
 {
     tcp_bench *b = user;
-    if (!tcp_rx_wanted(b, s, events))
-        return;
-    int n;
-    for (;;) {
-        size_t got = 0;
-        const void *p;
-        while (got < sizeof rxbuf && (n = viv_tcp_peek(s, &p, got)) > 0)
-            got += (size_t)n < sizeof rxbuf - got ? (size_t)n : sizeof rxbuf - got;
-        if (got == 0)
-            break;
-        int after = n;
-        if ((n = viv_tcp_consume(s, got)) < 0)
-            break;
-        b->delivered += (uint64_t)got;
-        if (after == VIV_EAGAIN) {
-            n = after;
-            break;
-        }
-    }
-    tcp_rx_after(b, n, "viv_tcp_peek");
+    if (tcp_rx_wanted(b, s, events))
+        tcp_rx_after(b, tcp_read_in_place(b, s, 0), "viv_tcp_peek");
 }
 
 static void tcp_on_listener(viv_tcp_t *l, uint32_t events, void *user)
@@ -370,9 +359,9 @@ static void tcp_on_trace_text(const viv_trace_record *r, void *user)
     tcp_bench *b = user;
     if (b->check)
         tcp_on_trace(r, user);
-    const char *sock = !r->socket                   ? "-"
-                       : r->socket == (void *)b->tx ? "tx"
-                       : r->socket == (void *)b->rx ? "rx"
+    const char *sock = !r->socket                         ? "-"
+                       : r->socket == (void *)b->tx       ? "tx"
+                       : r->socket == (void *)b->rx       ? "rx"
                        : r->socket == (void *)b->listener ? "listener"
                                                           : "other";
     int link = -1;
@@ -380,17 +369,18 @@ static void tcp_on_trace_text(const viv_trace_record *r, void *user)
         if (r->link == b->links[i])
             link = i;
     FILE *f = b->trace_out;
-    fprintf(f, "%llu %s %s %u %d %d %d %s %u %08x %02x:%02x:%02x:%02x:%02x:%02x %d "
-               "%08x:%u %08x:%u %d %02x %u %u %u %u %u %u %d %llu %u %d %u %u %u",
+    fprintf(f,
+            "%llu %s %s %u %d %d %d %s %u %08x %02x:%02x:%02x:%02x:%02x:%02x %d "
+            "%08x:%u %08x:%u %d %02x %u %u %u %u %u %u %d %llu %u %d %u %u %u",
             (unsigned long long)r->time, viv_trace_kind_name(r->kind),
             r->node ? viv_node_name(r->node) : "-", (unsigned)r->port, link, (int)r->dir,
-            (int)r->reason, sock, (unsigned)r->events, (unsigned)r->ip, r->mac.b[0],
-            r->mac.b[1], r->mac.b[2], r->mac.b[3], r->mac.b[4], r->mac.b[5], r->state,
-            (unsigned)r->local.ip, (unsigned)r->local.port, (unsigned)r->remote.ip,
-            (unsigned)r->remote.port, r->old_state, (unsigned)r->tcp_flags, (unsigned)r->seq,
-            (unsigned)r->ack, (unsigned)r->seg_len, (unsigned)r->window, (unsigned)r->iss,
-            (unsigned)r->irs, r->timer, (unsigned long long)r->timer_ns, (unsigned)r->retries,
-            (int)r->cc_event, (unsigned)r->cwnd, (unsigned)r->ssthresh, (unsigned)r->in_flight);
+            (int)r->reason, sock, (unsigned)r->events, (unsigned)r->ip, r->mac.b[0], r->mac.b[1],
+            r->mac.b[2], r->mac.b[3], r->mac.b[4], r->mac.b[5], r->state, (unsigned)r->local.ip,
+            (unsigned)r->local.port, (unsigned)r->remote.ip, (unsigned)r->remote.port, r->old_state,
+            (unsigned)r->tcp_flags, (unsigned)r->seq, (unsigned)r->ack, (unsigned)r->seg_len,
+            (unsigned)r->window, (unsigned)r->iss, (unsigned)r->irs, r->timer,
+            (unsigned long long)r->timer_ns, (unsigned)r->retries, (int)r->cc_event,
+            (unsigned)r->cwnd, (unsigned)r->ssthresh, (unsigned)r->in_flight);
     fprintf(f, " %u ", (unsigned)r->frame_len);
     for (uint32_t i = 0; r->frame && i < r->frame_len; i++)
         fprintf(f, "%02x", r->frame[i]);
@@ -437,8 +427,7 @@ static int tcp_build(tcp_bench *b, double loss, viv_link_t **neck_out)
         (rc = viv_subnet_attach(&b->dst.ip, n3, b->h2, 0)) < 0 ||
         (rc = viv_link_new(&b->links[0], sim, viv_host_port(b->h1, 0), viv_host_port(r1, 0),
                            &acc)) < 0 ||
-        (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) <
-            0 ||
+        (rc = viv_link_new(neck_out, sim, viv_host_port(r1, 1), viv_host_port(r2, 0), &neck)) < 0 ||
         (rc = viv_link_new(&b->links[2], sim, viv_host_port(r2, 1), viv_host_port(b->h2, 0),
                            &acc)) < 0 ||
         (rc = viv_link_set_loss(*neck_out, VIV_LINK_AB, loss)) < 0 ||

@@ -422,6 +422,23 @@ static inline const char *tt_segs(const tt_world *w, size_t from_index, char *bu
     return buf;
 }
 
+/* Two runs sent the same segments: the same count, and each at the same time, from the
+ * same host, with the same flags, numbers (relative), length and window. */
+static inline void tt_same_segs(const tt_seg *a, size_t na, const tt_seg *b, size_t nb)
+{
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        const tt_seg *x = &a[i], *y = &b[i];
+        assert_int_equal(x->t, y->t);
+        assert_int_equal(x->from, y->from);
+        assert_int_equal(x->flags, y->flags);
+        assert_int_equal(x->seq, y->seq);
+        assert_int_equal(x->ack, y->ack);
+        assert_int_equal(x->len, y->len);
+        assert_int_equal(x->win, y->win);
+    }
+}
+
 /* A deterministic byte pattern. */
 static inline void tt_pattern(uint8_t *p, size_t n, uint32_t seed)
 {

@@ -618,10 +618,10 @@ static void test_tcp_data__new_subnet_makes_the_peer_a_broadcast(void **state)
 }
 
 /* Two hosts, 20,000 bytes from a to b: viv_sim_run ends at the last event that did
- * something, as on main (114,071,648 ns, 21 events), not at the idle event the sender's
- * retransmission deadline left when the last ACK stopped it (wip/dack before idle timers:
- * the run went on to that event, and viv_sim_pending counted it). Running on past it takes
- * it out and changes nothing else. */
+ * something (114,071,648 ns, 21 events, as when a stopped deadline took its event out of the
+ * queue), not at the idle event the sender's retransmission deadline left when the last ACK
+ * stopped it (a lazy stop without idle timers ran on to that event, and viv_sim_pending
+ * counted it). Running on past it takes it out and changes nothing else. */
 static void test_tcp_data__run_ends_at_the_last_real_event(void **state)
 {
     tt_world w;

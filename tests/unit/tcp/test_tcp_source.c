@@ -141,17 +141,7 @@ static void same_run(source *src, int sack)
     bulk(&b, src, sack);
     assert_true(a.nrexmit > 0); /* losses: the source is asked again */
     assert_int_equal(a.nrexmit, b.nrexmit);
-    assert_int_equal(a.nseg, b.nseg);
-    for (size_t i = 0; i < a.nseg; i++) {
-        const tt_seg *x = &a.seg[i], *y = &b.seg[i];
-        assert_int_equal(x->t, y->t);
-        assert_int_equal(x->from, y->from);
-        assert_int_equal(x->flags, y->flags);
-        assert_int_equal(x->seq, y->seq);
-        assert_int_equal(x->ack, y->ack);
-        assert_int_equal(x->len, y->len);
-        assert_int_equal(x->win, y->win);
-    }
+    tt_same_segs(a.seg, a.nseg, b.seg, b.nseg);
     assert_int_equal(a.fp, b.fp);
     assert_true(b.eof);
     /* Every byte asked for at least once, retransmissions asked again. */

@@ -224,7 +224,10 @@ typedef enum viv_tcp_shut {
     VIV_SHUT_RDWR = 3 /**< both */
 } viv_tcp_shut;
 
-/** A connection's timers (in ::viv_tcp_info and the trace). */
+/** A connection's timers (in ::viv_tcp_info and the trace). A timer whose deadline would
+ *  fall after ::VIV_TIME_MAX is not started (its remaining time is ::VIV_TIME_NEVER): near
+ *  the end of time a keepalive, a retransmission or TIME-WAIT's end never comes, and
+ *  viv_sim_run() returns when the segments stop. */
 typedef enum viv_tcp_timer {
     VIV_TCP_TIMER_RTO = 0,        /**< retransmission (of a SYN, SYN-ACK, data or FIN) */
     VIV_TCP_TIMER_DELACK = 1,     /**< a delayed acknowledgement */

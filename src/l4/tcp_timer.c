@@ -83,11 +83,14 @@ static VIV__NOINLINE void tcp_timer_start_trace(viv_tcp_t *s, viv_tcp_timer k, v
 void viv__tcp_timer_start(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay)
 {
     viv_sim_t *sim = s->base.sim;
-    if (delay == VIV_TIME_NEVER) {
+    /* A deadline after the last instant never comes. Saturated at VIV_TIME_MAX it would, and
+     * a timer that starts itself again there (keepalive for what remains of the idle time,
+     * persist for a window that stays shut) would expire at that instant for ever. */
+    if (delay == VIV_TIME_NEVER || delay > VIV_TIME_MAX - sim->now) {
         viv__tcp_timer_stop(s, k);
         return;
     }
-    s->at[k] = viv__time_add(sim->now, delay);
+    s->at[k] = sim->now + delay;
     if (VIV__UNLIKELY(viv__tracing(sim)))
         tcp_timer_start_trace(s, k, delay);
     tcp_timer_moved(s, s->at[k]);

@@ -205,6 +205,44 @@ static void test_tcp_data__keepalive(void **state)
     tt_world_free(&w);
 }
 
+/* At the end of time. A keepalive connection made 5 s before the last instant (idle time
+ * 10 s): its first deadline falls after VIV_TIME_MAX and is never armed, and viv_sim_run
+ * returns. Before, the deadline saturated at VIV_TIME_MAX, where keepalive restarted itself
+ * for what remained of the idle time, at that instant, for ever. Then the client closes at
+ * the last instant: the close completes there (the links saturate too) and TIME-WAIT, whose
+ * end would come after it, lasts. */
+static void test_tcp_data__timers_at_the_end_of_time(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_time_t t0 = VIV_TIME_MAX - VIV_S(5);
+    assert_int_equal(viv_sim_run_until(w.sim, t0), 0);
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.keepalive = 1;
+    o.keepalive_idle_ns = VIV_S(10);
+    tt_sock *cli, *child;
+    tt_establish(&w, &o, &o, &cli, &child, NULL);
+    assert_int_equal(viv_sim_run(w.sim), 0);
+    viv_tcp_info ci;
+    assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
+    assert_int_equal(ci.state, VIV_TCP_ESTABLISHED);
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        assert_int_equal(ci.timer_ns[k], VIV_TIME_NEVER);
+    assert_true(viv_sim_now(w.sim) < t0 + VIV_S(1));
+    /* To the last instant; the client closes there. */
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_TIME_MAX), 0);
+    assert_int_equal(viv_sim_now(w.sim), VIV_TIME_MAX);
+    child->close_on_eof = 1;
+    viv_tcp_close(cli->s);
+    assert_int_equal(viv_sim_run(w.sim), 0);
+    assert_int_equal(viv_sim_now(w.sim), VIV_TIME_MAX);
+    char buf[256];
+    assert_string_equal(tt_states(&w, cli->s, buf, sizeof buf),
+                        "CLOSED SYN_SENT ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT");
+    assert_int_equal(viv_sim_pending(w.sim), 0);
+    tt_world_free(&w);
+}
+
 /* The user timeout: data unacknowledged for 1 s ends the connection at the next expiry of
  * the retransmission timer (200, 600, 1400 ms). */
 static void test_tcp_data__user_timeout(void **state)
@@ -660,6 +698,7 @@ int main(void)
         TT_TEST(test_tcp_data__flow_control_zero_window),
         TT_TEST(test_tcp_data__rto_and_karn),
         TT_TEST(test_tcp_data__keepalive),
+        TT_TEST(test_tcp_data__timers_at_the_end_of_time),
         TT_TEST(test_tcp_data__user_timeout),
         TT_TEST(test_tcp_data__to_self),
         TT_TEST(test_tcp_data__corrupted_segments_fail_the_checksum),

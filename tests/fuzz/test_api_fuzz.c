@@ -9,9 +9,9 @@
  * random draws are still made, so input N is the same input as in a full run):
  * VIV_APIFUZZ_FIRST=N VIV_APIFUZZ_ITERS=N+1 runs input N alone. VIV_APIFUZZ_SAVE=dir writes
  * each seeded input N to dir/seeded-N before running it and removes the file if the input
- * passed: after a hang or a crash, or for every failing input, the file is there.
- * VIV_APIFUZZ_SLOW=ms prints (to stderr) every seeded input that took longer than ms
- * milliseconds of wall-clock time (both runs), to find the slow ones in a long run.
+ * passed (and was not slow): after a hang or a crash, or for every failing input, the file
+ * is there. VIV_APIFUZZ_SLOW=ms prints (to stderr) every seeded input that took longer than
+ * ms milliseconds of wall-clock time (both runs), to find the slow ones in a long run.
  * VIV_APIFUZZ_CORPUS=dir adds every file of dir (a libFuzzer corpus, say) to the first test.
  * VIV_APIFUZZ_FILE=path runs that one file, verbosely. VIV_APIFUZZ_PRINT=1 prints each
  * corpus input's fingerprint, to compare builds (compilers, sanitizers, optimisation). */
@@ -306,9 +306,10 @@ static void test_api_fuzz__seeded_inputs(void **state)
         snprintf(name, sizeof name, "seeded input %u", i);
         double t0 = slow_ms > 0 ? wall_ms() : 0;
         int bad = check_one(name, buf, len, &t);
-        if (slow_ms > 0 && wall_ms() - t0 > slow_ms)
+        int slow = slow_ms > 0 && wall_ms() - t0 > slow_ms;
+        if (slow)
             fprintf(stderr, "%s: %.0f ms, %zu bytes\n", name, wall_ms() - t0, len);
-        if (save && !bad)
+        if (save && !bad && !slow)
             remove(saved);
         if (bad && failures++ == 0) {
             /* Keep the first failing input, to be added to regress/api/. */

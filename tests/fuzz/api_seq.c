@@ -25,12 +25,35 @@
  * checks the count and calls viv_sim_stop() when the budget (or a per-call budget of a
  * viv_sim_run op) is spent; after that, driver ops are skipped, and callbacks neither run
  * their scripts nor send on their own (the testing kit's drivers, which step, do not heed
- * viv_sim_stop; their deadlines are short). A layer-2 loop of hubs and
- * switches, or a link that duplicates frames, can make a storm that no callback of ours
- * sees, so while one exists a driver call carries a tick event every microsecond that does
- * the same check. Options that
- * would let the library schedule events without end on its own (a ping of 65535 requests
- * without callback, ARP attempts without limit) are kept small. */
+ * viv_sim_stop; their deadlines are short). Where the library can go on with no callback of
+ * ours to hear of it, a driver call (not a step) carries a tick: an event of ours that makes
+ * the same check and nothing else, and comes again while anything else is pending. Ticks
+ * are program events like any other, in both runs: counted in the budget and the
+ * fingerprint, seen by viv_sim_pending and viv_sim_next_time inside the call, cancelled when
+ * it returns (a viv_sim_run whose last event falls between two ticks ends at the tick).
+ *   - Storms. A layer-2 loop of hubs and switches, or a link that duplicates frames, can make
+ *     a storm of frames: while one is possible (`risky`), the tick comes every microsecond.
+ *   - TCP. Connections keep timers that raise no socket event: keepalive probes (after 7200 s
+ *     by default) and their ACKs, zero-window probes, retransmissions until the retry budget
+ *     or the user timeout, TIME-WAIT, an orphan's FIN-WAIT-2, a listener's half-open
+ *     connections; and a socket the program closed lives on in the library with no record of
+ *     ours. So once a TCP socket has been made, every driver call carries the TCP tick, 1 ms
+ *     after the call starts and then at intervals that double (the k-th tick 2^k - 1 ms in).
+ *     A call that spans a simulated time T costs about log2(T / 1 ms) ticks (23 to reach a
+ *     default keepalive, 45 for the whole of time), so TCP keeps its budget and its long
+ *     timers stay within reach; and a call whose budget runs out at T after its start is
+ *     stopped before 2T + 1 ms: TCP that goes on unheard at a steady pace overruns the budget
+ *     by about as many events again, at most. A 1 us tick would end every TCP transfer after
+ *     8 ms of simulated time; a fixed 1 s tick would spend 7200 events to reach a keepalive.
+ *     What the doubling does not cut short is a burst after a long quiet span (a connection
+ *     retransmitting every nanosecond after an hour): TCP's own limits end those (a retry
+ *     budget of at most 65536 here, the user timeout).
+ *   At the last instant (VIV_TIME_MAX) a tick can only come at that same instant, where the
+ *   program's events run before the library's (events at one instant run in (owner, seq)
+ *   order): it comes again at once until the budget is spent, and what the library had due
+ *   then waits. The bound holds; what the library would have done there is not run.
+ * Options that would let the library schedule events without end on its own (a ping of 65535
+ * requests without callback, ARP attempts without limit) are kept small. */
 #define _POSIX_C_SOURCE 200809L
 #include "api_seq.h"
 
@@ -135,7 +158,10 @@ int viv_apifuzz_verbose;
 #define SCRIPT_OPS_MAX 12000u      /* ops run by callbacks, in all */
 #define NREC 400                   /* objects one run may create */
 #define NEVREC 64                  /* scheduled-event records */
+/* The ticks (see Bounds): the storm tick's period, and the TCP tick's first period in a
+ * driver call (it doubles at every tick). */
 #define TICK_NS VIV_US(1)
+#define TCP_TICK_NS VIV_MS(1)
 #define BYTE_BUDGET ((uint64_t)4 << 20) /* payload bytes the program may ask to send */
 #define ARP_LIMIT 4096 /* more entries than this in one host's ARP cache: unbounded growth */
 #define TRAIL 512      /* observation hashes kept per top-level op, to locate a difference */
@@ -229,6 +255,10 @@ typedef struct actx {
     uint64_t ops, script_ops, calls, cbs, failed_calls;
     viv_event_id tick_id;
     int tick_armed, risky; /* risky: a storm no callback of ours would see is possible */
+    int tick_tcp;          /* the tick armed is the TCP tick (not the storm tick) */
+    viv_time_t tick_at;    /* when the tick armed is due */
+    int tcp_made;          /* a TCP socket was made: TCP may go on unheard (see Bounds) */
+    viv_time_t tcp_period; /* the TCP tick's period, from TCP_TICK_NS at each driver call */
     uint64_t obs;
     uint64_t trail[TRAIL];
     int in_kit;         /* inside a driver of the testing kit (no viv_sim_free then) */
@@ -639,18 +669,37 @@ static void tick_cb(viv_sim_t *sim, void *user)
     if (sim != c->sim)
         fail(c, "an event callback got another simulation");
     cb_enter(c, "tick");
-    if (c->in_driver && c->risky && viv_sim_pending(sim) > 0)
+    if (c->tick_tcp && c->tcp_period <= VIV_TIME_MAX / 2)
+        c->tcp_period *= 2;
+    if (c->in_driver && viv_sim_pending(sim) > 0)
         tick_arm(c);
 }
 
+/* Arm the tick of a driver call if a storm or TCP may go on unheard (see Bounds at the top):
+ * the storm tick TICK_NS from now, else the TCP tick a period from now. A TCP tick already
+ * armed later than a storm tick would be is brought forward. */
 static void tick_arm(actx *c)
 {
-    if (c->tick_armed)
+    if (!c->risky && !c->tcp_made)
         return;
-    viv_time_t now = viv_sim_now(c->sim);
-    viv_time_t at = now <= VIV_TIME_NEVER - 1 - TICK_NS ? now + TICK_NS : now;
-    if (viv_sim_schedule_at(&c->tick_id, c->sim, at, tick_cb, c) == 0)
+    viv_time_t now = viv_sim_now(c->sim), at;
+    if (c->risky)
+        at = now <= VIV_TIME_NEVER - 1 - TICK_NS ? now + TICK_NS : now;
+    else
+        at = c->tcp_period <= VIV_TIME_MAX - now ? now + c->tcp_period : VIV_TIME_MAX;
+    if (c->tick_armed) {
+        if (c->tick_at <= at)
+            return;
+        int k = viv_sim_cancel(c->sim, c->tick_id);
+        if (k != 1)
+            fail(c, "cancelling a pending event returned %d", k);
+        c->tick_armed = 0;
+    }
+    if (viv_sim_schedule_at(&c->tick_id, c->sim, at, tick_cb, c) == 0) {
         c->tick_armed = 1;
+        c->tick_tcp = !c->risky;
+        c->tick_at = at;
+    }
 }
 
 /* ---- scripts --------------------------------------------------------------------------------- */
@@ -1381,7 +1430,8 @@ static void drive(actx *c, enum drv how, viv_time_t arg, uint64_t budget)
     c->in_driver = 1;
     c->drv_start = viv_sim_events(c->sim);
     c->drv_budget = budget;
-    if (c->risky && how != D_STEP)
+    c->tcp_period = TCP_TICK_NS;
+    if (how != D_STEP)
         tick_arm(c);
     const char *what;
 #if API2
@@ -2934,6 +2984,9 @@ static void op_tcp_new(actx *c, rd *r)
     }
     c->recs[ri].h = t;
     slot_put(c, ri, s);
+    c->tcp_made = 1;
+    if (c->in_driver)
+        tick_arm(c);
 }
 
 static viv_sockaddr_t pick_tsa(actx *c, rd *r)

@@ -132,6 +132,19 @@
 #define VIV_APIFUZZ_AVOID_NEXT_TIME_OBSERVERS 0
 #endif
 
+/* Open, on by default (set to 0 to check a fix): */
+
+/* (q) viv_run_until (testing.h) returned 0, "the deadline passed", with the clock short of
+ * its deadline. With no event due by the deadline, the socket callbacks the program raised
+ * outside a run are called inside the kit's closing viv_sim_run_until, where a callback's
+ * viv_sim_stop ends it before the clock is set (src/testing/expect.c, viv__kit_run); with an
+ * event due they are called in a step, which ignores the stop, and the clock reaches the
+ * deadline (regress/api/q-kit-run-until-stopped-short). Avoided by not checking the clock
+ * when a callback of ours called viv_sim_stop during the call. */
+#ifndef VIV_APIFUZZ_AVOID_KIT_RUN_STOP
+#define VIV_APIFUZZ_AVOID_KIT_RUN_STOP 1
+#endif
+
 /* The API of the hardening commit (3d0bbdc: viv_sim_trace, viv_sim_next_time,
  * viv_device_send_raw, ARP cache options, link corruption range...), detected by one of its
  * macros. Without it the ops that use it read the same bytes and call the older API, so that
@@ -258,6 +271,7 @@ typedef struct actx {
     int tick_tcp;          /* the tick armed is the TCP tick (not the storm tick) */
     viv_time_t tick_at;    /* when the tick armed is due */
     int tcp_made;          /* a TCP socket was made: TCP may go on unheard (see Bounds) */
+    uint64_t stops;        /* viv_sim_stop calls made on our simulation */
     viv_time_t tcp_period; /* the TCP tick's period, from TCP_TICK_NS at each driver call */
     uint64_t obs;
     uint64_t trail[TRAIL];
@@ -622,14 +636,20 @@ static void recompute_loop(actx *c)
 
 /* ---- budgets and the tick -------------------------------------------------------------------- */
 
+static void sim_stop(actx *c)
+{
+    c->stops++;
+    viv_sim_stop(c->sim);
+}
+
 static void budget_check(actx *c)
 {
     uint64_t e = viv_sim_events(c->sim);
     if (e >= VIV_APIFUZZ_EVENT_BUDGET) {
         c->budget_hit = 1;
-        viv_sim_stop(c->sim);
+        sim_stop(c);
     } else if (c->drv_budget && e - c->drv_start >= c->drv_budget) {
-        viv_sim_stop(c->sim);
+        sim_stop(c);
     }
 }
 
@@ -1698,7 +1718,7 @@ static void op_sim_query(actx *c, rd *r)
         expect(c, CALL(c, viv_sim_new(NULL, NULL)), VIV_EINVAL, "viv_sim_new(NULL)");
     }
     if (m & 2)
-        viv_sim_stop(c->sim); /* outside a driver: nothing; inside: the driver returns */
+        sim_stop(c); /* outside a driver: nothing; inside: the driver returns */
     if (m & 4) {
         viv_rng_t g;
         int rc = CALL(c, viv_sim_rng(&g, c->sim, (m & 8) ? u64(r) : u8(r)));
@@ -3907,7 +3927,7 @@ static void op_self(actx *c, rd *r)
             free_rec(c, o->end[m >> 7]);
         break;
     case 3:
-        viv_sim_stop(c->sim);
+        sim_stop(c);
         break;
     case 4:
         if (o->kind == K_LINK)
@@ -4795,12 +4815,14 @@ static void op_expect(actx *c, rd *r)
         c->in_kit = 1;
         c->drv_start = viv_sim_events(c->sim);
         c->drv_budget = bud;
+        uint64_t stops = c->stops;
         rc = CALL(c, viv_run_until(c->sim, dl, until_pred, c));
         c->drv_budget = 0;
         kit_leave(c, rc, "viv_run_until");
         if (dl < now)
             expect(c, rc, VIV_EINVAL, "viv_run_until(a deadline in the past)");
-        else if (rc == 0 && dl != VIV_TIME_NEVER && viv_sim_now(c->sim) != dl)
+        else if (rc == 0 && dl != VIV_TIME_NEVER && viv_sim_now(c->sim) != dl &&
+                 !(VIV_APIFUZZ_AVOID_KIT_RUN_STOP && c->stops != stops))
             fail(c, "viv_run_until missed its deadline but left the clock at %llu, not %llu",
                  (unsigned long long)viv_sim_now(c->sim), (unsigned long long)dl);
 #else

@@ -144,6 +144,13 @@
 #ifndef VIV_APIFUZZ_AVOID_KIT_RUN_STOP
 #define VIV_APIFUZZ_AVOID_KIT_RUN_STOP 1
 #endif
+/* (r) viv_tcp_connect returns VIV_EADDRNOTAVAIL, which tcp.h does not list, when the route to
+ * the peer leaves by an interface with no address (viv__ip_route's code, src/l3/ipv4.c,
+ * passed on by src/l4/tcp.c; udp.h lists it for viv_udp_connect)
+ * (regress/api/r-tcp-connect-no-source-address). Avoided by taking that code. */
+#ifndef VIV_APIFUZZ_AVOID_CONNECT_NO_SOURCE
+#define VIV_APIFUZZ_AVOID_CONNECT_NO_SOURCE 1
+#endif
 
 /* The API of the hardening commit (3d0bbdc: viv_sim_trace, viv_sim_next_time,
  * viv_device_send_raw, ARP cache options, link corruption range...), detected by one of its
@@ -3231,9 +3238,10 @@ static void op_tcp(actx *c, rd *r)
     case 2: {
         viv_sockaddr_t a = pick_tsa(c, r);
         rc = CALL(c, viv_tcp_connect(s, (b & 1) ? NULL : &a));
-        tcp_codes(c, rc, "viv_tcp_connect", 0, 0,
-                  CODES(VIV_EINPROGRESS, VIV_EINVAL, VIV_EALREADY, VIV_EISCONN, VIV_ENETUNREACH,
-                        VIV_EADDRINUSE, VIV_EAGAIN));
+        if (!(VIV_APIFUZZ_AVOID_CONNECT_NO_SOURCE && rc == VIV_EADDRNOTAVAIL))
+            tcp_codes(c, rc, "viv_tcp_connect", 0, 0,
+                      CODES(VIV_EINPROGRESS, VIV_EINVAL, VIV_EALREADY, VIV_EISCONN, VIV_ENETUNREACH,
+                            VIV_EADDRINUSE, VIV_EAGAIN));
         if (rc == 0)
             fail(c, "viv_tcp_connect returned 0, not VIV_EINPROGRESS");
         if (rc == VIV_EINPROGRESS && o)

@@ -234,6 +234,8 @@ typedef struct rec {
     uint32_t snap;       /* recorders: the snapshot length (bytes kept of each frame) */
     uint8_t dead;        /* TCP sockets: their host was switched off (no callback may come);
                             processes: ended */
+    uint8_t source;      /* TCP sockets: they send from a source (viv_tcp_send_source), so
+                            viv_tcp_send refuses them (VIV_EINVAL) */
     viv_time_t delay;    /* links: the intercept's delay */
     script sc;           /* what its callback runs */
 } rec;
@@ -2744,6 +2746,13 @@ static void tcp_codes(actx *c, int rc, const char *what, int nonneg, int async, 
 
 #define CODES(...) ((const int[]){__VA_ARGS__, 0})
 
+/* What viv_tcp_send may return on a live socket of ours (besides TCP_ASYNC's errors): also
+ * VIV_EINVAL once the socket sends from a source (tcp.h, viv_tcp_send_source: a socket sends
+ * from a source or from copies, not both). */
+static const int tcp_send_ok[] = {VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE, 0};
+static const int tcp_send_ok_src[] = {VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE, VIV_EINVAL, 0};
+#define TCP_SEND_OK(o) ((o)->source ? tcp_send_ok_src : tcp_send_ok)
+
 static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user);
 
 /* The source of viv_tcp_send_source: the byte at offset off is off's low byte (the
@@ -2906,8 +2915,7 @@ static void tcp_drain(actx *c, rec *o)
         obs(c, hash_bytes(c->buf, (size_t)n));
         if ((o->mode & 2) && cb_send_ok(c, (uint64_t)n)) { /* echo */
             int w = CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n));
-            tcp_codes(c, w, "viv_tcp_send (echo)", 1, 1,
-                      CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+            tcp_codes(c, w, "viv_tcp_send (echo)", 1, 1, TCP_SEND_OK(o));
             if (w > n)
                 fail(c, "viv_tcp_send of %d bytes returned %d", n, w);
         }
@@ -2944,8 +2952,7 @@ static void tcp_cb(viv_tcp_t *s, uint32_t events, void *user)
         cb_send_ok(c, 3000)) {
         memset(c->buf, 0x5a, 3000);
         int w = CALL(c, viv_tcp_send(s, c->buf, 3000));
-        tcp_codes(c, w, "viv_tcp_send (callback)", 1, 1,
-                  CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+        tcp_codes(c, w, "viv_tcp_send (callback)", 1, 1, TCP_SEND_OK(o));
     }
     run_script(c, o->sc, rec_index(c, o));
 }
@@ -3254,6 +3261,9 @@ static void op_tcp(actx *c, rd *r)
             rc = CALL(c, viv_tcp_send_source(s, len, (b & 1) ? NULL : fuzz_source, c));
             tcp_codes(c, rc, "viv_tcp_send_source", 1, 1,
                       CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE, VIV_EINVAL));
+            /* Bytes queued, or a full buffer: the socket has become a source's. */
+            if (s && !(b & 1) && (rc >= 0 || rc == VIV_EAGAIN))
+                o->source = 1;
             if (rc >= 0 && (size_t)rc > len)
                 fail(c, "viv_tcp_send_source of %zu bytes returned %d", len, rc);
             break;
@@ -3968,7 +3978,7 @@ static void op_self(actx *c, rd *r)
             tcp_codes(c, n, "viv_tcp_recv", 1, 1, CODES(VIV_EAGAIN, VIV_ENOTCONN));
             if (n > 0 && bytes_ok(c, (uint64_t)n))
                 tcp_codes(c, CALL(c, viv_tcp_send(o->h, c->buf, (size_t)n)), "viv_tcp_send", 1, 1,
-                          CODES(VIV_EAGAIN, VIV_ENOTCONN, VIV_EPIPE));
+                          TCP_SEND_OK(o));
         }
         break;
     default:

@@ -483,6 +483,12 @@ REGRESS = {
     "h-ip-ident-wrap-65535-pings": flat(
         SEED(19), HOST(), ADDR(0, 0, 0x00),
         op("ping", 0x00, 0, 0x84, 0x0e, 5, 0x02, 0), RUN_FOR(9)),
+    # (q) A UDP socket made outside a run: its callback (WRITABLE, called when the next run
+    # starts) stops the run. Then viv_run_until with a deadline of 1 s and nothing due
+    # before it: it returns 0 ("the deadline passed") with the clock still at 0.
+    "q-kit-run-until-stopped-short": flat(
+        SEED(20), HOST(), UDP(0, mode=0x00, script=op("self", 0x03)),
+        op("expect", 0x07, 0, 9, 0)),
 }
 
 

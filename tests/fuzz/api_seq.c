@@ -51,7 +51,9 @@
  *   At the last instant (VIV_TIME_MAX) a tick can only come at that same instant, where the
  *   program's events run before the library's (events at one instant run in (owner, seq)
  *   order): it comes again at once until the budget is spent, and what the library had due
- *   then waits. The bound holds; what the library would have done there is not run.
+ *   then waits. The bound holds, and must: deadlines past the end of time fall due at that
+ *   instant, and a keepalive timer there expires and restarts for ever (regress/api/t-...).
+ *   What the library would have done there is not run.
  * Options that would let the library schedule events without end on its own (a ping of 65535
  * requests without callback, ARP attempts without limit) are kept small. */
 #define _POSIX_C_SOURCE 200809L

@@ -7,11 +7,13 @@
  * AddressSanitizer; 200 under Valgrind, detected from LD_PRELOAD, which it sets for its
  * preloaded libraries). VIV_APIFUZZ_FIRST=N skips the seeded inputs before input N (their
  * random draws are still made, so input N is the same input as in a full run):
- * VIV_APIFUZZ_FIRST=N VIV_APIFUZZ_ITERS=N+1 runs input N alone. VIV_APIFUZZ_SAVE=dir writes
- * each seeded input N to dir/seeded-N before running it and removes the file if the input
- * passed (and was not slow): after a hang or a crash, or for every failing input, the file
- * is there. VIV_APIFUZZ_SLOW=ms prints (to stderr) every seeded input that took longer than
- * ms milliseconds of wall-clock time (both runs), to find the slow ones in a long run.
+ * VIV_APIFUZZ_FIRST=N VIV_APIFUZZ_ITERS=N+1 runs input N alone. VIV_APIFUZZ_SAVE=dir (a
+ * directory that exists) writes each seeded input N to dir/seeded-N before running it and
+ * removes the file if the input passed (and was not slow): after a hang or a crash, or for
+ * every failing input, the file is there. VIV_APIFUZZ_SLOW=ms prints (to stderr) every
+ * seeded input that took longer than ms milliseconds of wall-clock time (both runs), to find
+ * the slow ones in a long run. Which input a number N is depends on the files of corpus/api/
+ * and regress/api/ (mutations draw from them).
  * VIV_APIFUZZ_CORPUS=dir adds every file of dir (a libFuzzer corpus, say) to the first test.
  * VIV_APIFUZZ_FILE=path runs that one file, verbosely. VIV_APIFUZZ_PRINT=1 prints each
  * corpus input's fingerprint, to compare builds (compilers, sanitizers, optimisation). */

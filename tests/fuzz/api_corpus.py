@@ -109,6 +109,9 @@ def WIRE(m, src, dst, plen, tb, cap=11, ib=0x00, ival=0x40, eb=0x00, send=1):
     return op("wire", m, cap, 0x00, eb, src, dst, ib, ival, 0, 0, plen, tb, send, 0)
 
 
+VIV_TIME_MAX = (1 << 64) - 2  # the last instant
+
+
 def SEED(s=5):
     return [s << 1]
 
@@ -483,6 +486,22 @@ REGRESS = {
     "h-ip-ident-wrap-65535-pings": flat(
         SEED(19), HOST(), ADDR(0, 0, 0x00),
         op("ping", 0x00, 0, 0x84, 0x0e, 5, 0x02, 0), RUN_FOR(9)),
+    # (q) A UDP socket made outside a run: its callback (WRITABLE, called when the next run
+    # starts) stops the run. Then viv_run_until with a deadline of 1 s and nothing due
+    # before it: it returns 0 ("the deadline passed") with the clock still at 0.
+    "q-kit-run-until-stopped-short": flat(
+        SEED(20), HOST(), UDP(0, mode=0x00, script=op("self", 0x03)),
+        op("expect", 0x07, 0, 9, 0)),
+    # (t) A connection with keepalive (the default 7200 s) made one second before the last
+    # instant, then run to the end of time: at VIV_TIME_MAX its keepalive deadline saturates
+    # to that same instant and the timer expires and restarts there for ever, raising no
+    # socket event. The interpreter's TCP tick must end the run (its budget).
+    "t-keepalive-at-the-last-instant": flat(
+        SEED(21), PAIR(),
+        op("run_for", 0xe1, *(VIV_TIME_MAX - 1000000000).to_bytes(8, "little")),
+        TCP_NEW(1, 0x0f), TCP(0, 0, *TSA(None, 0)), LISTEN(0),
+        TCP_NEW(0, 0x05, opts=[0x04, 0, 0x00, 0x00]), CONNECT(1, 0x01),
+        RUN_FOR(11)),
 }
 
 

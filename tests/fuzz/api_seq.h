@@ -22,9 +22,10 @@
  * Sanitizer errors are the build's business (ASan/UBSan/Valgrind abort on their own).
  *
  * Everything is bounded so that one input runs in milliseconds: objects (small tables of
- * handles), events (a budget per run, enforced with viv_sim_stop from callbacks), the ops
- * run by callbacks, and the inputs of options (ping counts, ARP attempts...) that would
- * otherwise make the library schedule events without end. */
+ * handles), events (a budget per run, enforced with viv_sim_stop from callbacks, and from
+ * tick events of the interpreter's own while a storm or TCP could go on unheard: see Bounds
+ * in api_seq.c), the ops run by callbacks, and the inputs of options (ping counts, ARP
+ * attempts...) that would otherwise make the library schedule events without end. */
 #ifndef VIV_API_SEQ_H
 #define VIV_API_SEQ_H
 

@@ -5,7 +5,15 @@
  *
  * VIV_APIFUZZ_ITERS sets the number of seeded inputs (default 3000; 1500 under
  * AddressSanitizer; 200 under Valgrind, detected from LD_PRELOAD, which it sets for its
- * preloaded libraries).
+ * preloaded libraries). VIV_APIFUZZ_FIRST=N skips the seeded inputs before input N (their
+ * random draws are still made, so input N is the same input as in a full run):
+ * VIV_APIFUZZ_FIRST=N VIV_APIFUZZ_ITERS=N+1 runs input N alone. VIV_APIFUZZ_SAVE=dir (a
+ * directory that exists) writes each seeded input N to dir/seeded-N before running it and
+ * removes the file if the input passed (and was not slow): after a hang or a crash, or for
+ * every failing input, the file is there. VIV_APIFUZZ_SLOW=ms prints (to stderr) every
+ * seeded input that took longer than ms milliseconds of wall-clock time (both runs), to find
+ * the slow ones in a long run. Which input a number N is depends on the files of corpus/api/
+ * and regress/api/ (mutations draw from them).
  * VIV_APIFUZZ_CORPUS=dir adds every file of dir (a libFuzzer corpus, say) to the first test.
  * VIV_APIFUZZ_FILE=path runs that one file, verbosely. VIV_APIFUZZ_PRINT=1 prints each
  * corpus input's fingerprint, to compare builds (compilers, sanitizers, optimisation). */
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_seq.h"
 
@@ -249,6 +258,14 @@ static size_t mutate(viv_rng_t *g, const inputs *s, uint8_t *buf)
     return n;
 }
 
+/* Wall-clock milliseconds (only to report slow inputs: no run depends on it). */
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void test_api_fuzz__seeded_inputs(void **state)
 {
     (void)state;
@@ -263,6 +280,10 @@ static void test_api_fuzz__seeded_inputs(void **state)
     memset(&t, 0, sizeof t);
     int failures = 0;
     unsigned n = iterations();
+    const char *save = getenv("VIV_APIFUZZ_SAVE");
+    double slow_ms = getenv("VIV_APIFUZZ_SLOW") ? atof(getenv("VIV_APIFUZZ_SLOW")) : 0;
+    unsigned first =
+        getenv("VIV_APIFUZZ_FIRST") ? (unsigned)strtoul(getenv("VIV_APIFUZZ_FIRST"), NULL, 10) : 0;
     for (unsigned i = 0; i < n; i++) {
         size_t len;
         if (viv_rng_below(&g, 4)) {
@@ -272,9 +293,27 @@ static void test_api_fuzz__seeded_inputs(void **state)
             for (size_t k = 0; k < len; k++)
                 buf[k] = (uint8_t)viv_rng_u64(&g);
         }
+        if (i < first) /* drawn, not run: input `first` is the one a full run has */
+            continue;
+        char saved[512];
+        if (save) {
+            snprintf(saved, sizeof saved, "%s/seeded-%u", save, i);
+            FILE *fp = fopen(saved, "wb");
+            if (fp) {
+                fwrite(buf, 1, len, fp);
+                fclose(fp);
+            }
+        }
         char name[64];
         snprintf(name, sizeof name, "seeded input %u", i);
-        if (check_one(name, buf, len, &t) && failures++ == 0) {
+        double t0 = slow_ms > 0 ? wall_ms() : 0;
+        int bad = check_one(name, buf, len, &t);
+        int slow = slow_ms > 0 && wall_ms() - t0 > slow_ms;
+        if (slow)
+            fprintf(stderr, "%s: %.0f ms, %zu bytes\n", name, wall_ms() - t0, len);
+        if (save && !bad && !slow)
+            remove(saved);
+        if (bad && failures++ == 0) {
             /* Keep the first failing input, to be added to regress/api/. */
             char path[512];
             snprintf(path, sizeof path, "%s/apifuzz-failure-%u", VIV_TEST_TMPDIR, i);

@@ -10,8 +10,11 @@
  * run their own.
  *
  * **Events.** viv_sim_schedule_at() and viv_sim_schedule_after() post a callback at a
- * simulated instant. Events run in order of time; events due at the same instant run in the
- * order they were scheduled. Each scheduled event has a ::viv_event_id, unique for the life of
+ * simulated instant. Events run in order of time. Events due at the same instant run in a
+ * fixed order that never depends on how their scheduling interleaved: the program's own
+ * (these functions') first, in the order they were scheduled, then each node's and each link
+ * direction's, in the order those were created, each in the order it scheduled them. Each
+ * scheduled event has a ::viv_event_id, unique for the life of
  * the simulation, with which it can be cancelled; cancelling an event that already ran or was
  * already cancelled is harmless.
  *
@@ -132,7 +135,8 @@ VIV_API const char *viv_sim_errmsg(const viv_sim_t *sim);
  *         ::VIV_TIME_NEVER), VIV_ENOMEM.
  *
  * Callback timing: @p fn runs from a driver call (viv_sim_run() and friends), never from
- * this call, after every event already scheduled for the same instant.
+ * this call: after the program's events already scheduled for the same instant, and before
+ * the events of nodes and links at that instant (see **Events** above).
  */
 VIV_API int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at,
                                 viv_event_fn fn, void *user);

@@ -409,7 +409,9 @@ VIV_API int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *listener, viv_tcp_cb cb, 
  * @param peer the peer's address (not 0.0.0.0) and port (not 0).
  * @return VIV_EINPROGRESS (the handshake has started), or VIV_EINVAL, VIV_EALREADY (already
  *         connecting), VIV_EISCONN (connected, or listening), VIV_ENETUNREACH (no route),
- *         VIV_EADDRINUSE (that connection exists already), VIV_EAGAIN (no ephemeral port).
+ *         VIV_EADDRNOTAVAIL (no source address: the route leaves by an interface with no
+ *         address), VIV_EADDRINUSE (that connection exists already), VIV_EAGAIN (no
+ *         ephemeral port).
  *
  * Callback timing: later, ::VIV_EV_CONNECTED (with ::VIV_EV_WRITABLE), or ::VIV_EV_ERROR with
  * VIV_ECONNREFUSED, VIV_ETIMEDOUT, VIV_ECONNRESET or VIV_EHOSTUNREACH in viv_tcp_error().

@@ -293,6 +293,39 @@ static void test_kit_run__until(void **state)
     assert_int_equal(inner, VIV_ESTATE);
 }
 
+/* A socket callback raised outside a run (a new socket's WRITABLE) that stops the run: the
+ * kit's drivers step, and a step pays no heed to a stop, so viv_run_until still runs to its
+ * deadline. It used to leave that callback to its closing viv_sim_run_until when no event
+ * was due, whose stop left the clock at 0 and the answer "the deadline passed" (the API
+ * fuzzer's finding q). */
+typedef struct stopper {
+    viv_sim_t *sim;
+    int calls;
+} stopper;
+
+static void stop_cb(viv_udp_t *s, uint32_t ev, void *user)
+{
+    (void)s;
+    (void)ev;
+    stopper *k = user;
+    k->calls++;
+    viv_sim_stop(k->sim);
+}
+
+static void test_kit_run__until_a_callback_stops(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    stopper k = {sim, 0};
+    viv_udp_t *u;
+    assert_int_equal(viv_udp_new(&u, h, NULL, stop_cb, &k), 0);
+    assert_int_equal(viv_run_until(sim, VIV_S(1), never, NULL), 0);
+    assert_int_equal(k.calls, 1);
+    assert_int_equal(viv_sim_now(sim), VIV_S(1));
+    viv_udp_free(u);
+}
+
 /* Waiting for a frame, and a frame that waits in a link's queue: it is recorded when its
  * transmission starts (an observer's event), and running until it stops there without
  * running the first frame's arrival, which is later. */
@@ -438,6 +471,7 @@ int main(void)
         T(test_kit_rec__traces),
         T(test_kit_rec__free_orders),
         T(test_kit_run__until),
+        T(test_kit_run__until_a_callback_stops),
         T(test_kit_run__wait_and_queued_frames),
         T(test_kit_run__fingerprints),
     };

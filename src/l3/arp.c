@@ -16,18 +16,38 @@
  * creation order (flushes), and listings sort by (interface, address) when asked.
  *
  * Aging and the size limit. An idle entry (REACHABLE or STALE: no resolution or probe
- * running, so no packet waiting) sits on the idle list, which is kept in the order of
- * `touched` (creation, last use to send, last confirmation): every touch moves the entry to
- * the tail at the current time, so the head is the least recently touched. An idle entry
- * expires max(arp_gc_stale_ns, arp_reachable_ns) after its last touch (Linux's collector:
- * STALE and unused for gc_stale_time, "used" counting confirmations too), so expiry follows
- * list order. Expiry needs no event: expired entries are removed from the head of the idle
- * list whenever the cache is used or looked at (arp_expire), which no one can tell from a
- * collector running at the exact instant, and viv_sim_run() still ends when the protocol
- * activity does. When the cache is full, the head of the idle list is evicted; with no idle
+ * running, so no packet waiting) is on the idle list. It expires max(arp_gc_stale_ns,
+ * arp_reachable_ns) after its last touch (creation, last use to send, last confirmation:
+ * Linux's collector, STALE and unused for gc_stale_time, "used" counting confirmations too).
+ * When the cache is full, the least recently touched idle entry is evicted; with no idle
  * entry, the new entry is refused. Entries being resolved or probed are never on the idle
  * list: their retry timers (deadline timers, whose event slot is taken with the entry, so a
  * retry can never fail to be scheduled) end them.
+ *
+ * Touches move nothing. The host numbers its touches (arp_touches), and an entry keeps the
+ * number and the time of its last one (touch, touched). The idle list is in the order of
+ * each entry's key, `placed`: the number of the touch it was put in place for, never more
+ * than its last touch's. A touch of an idle entry only records itself; an entry that becomes
+ * idle is appended with placed = touch. (Moving every touched entry to the tail, as before,
+ * wrote three or four other entries' lines per datagram on a host sending to several
+ * neighbours: issue 17.) A head whose key is its last touch (exact) is the least recently
+ * touched idle entry, every other one having been touched no earlier than it was placed,
+ * after the head; a head touched since it was placed is moved to its last touch's place,
+ * found by walking back from the tail (it was touched recently, so it is usually at or near
+ * the tail), until the head is exact (arp_idle_lru). Only aging and eviction need the head,
+ * and only they do this. The key is a touch number, not a time: touches at one instant
+ * (frequent: links have equal delays) keep their order, which chooses the evicted entry and
+ * the order of the removals traced at one instant.
+ *
+ * Expiry needs no event. arp_idle_expiry is a lower bound of every idle entry's expiry (the
+ * exact head's, when aging last looked, or the first entry's of an empty list: touches only
+ * make entries expire later, and removals leave a lower bound one): while it is in the
+ * future, nothing can have expired, and a comparison with no entry read says so. When it
+ * passes, aging (arp_expire) makes the head exact, removes it if it has expired and looks
+ * again, else takes its expiry as the new bound. This happens whenever the cache is used or
+ * looked at, which no one can tell from a collector running at the exact instant: the same
+ * entries go at the same instants, least recently touched first, as when touches moved
+ * entries; and viv_sim_run() still ends when the protocol activity does.
  *
  * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
  * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
@@ -92,20 +112,54 @@ static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
 
 static void arp_delete(struct viv_host *h, viv__arp *e);
 
-/* The idle list's head changed: note when the new one expires. Aging then costs a host a
- * comparison with no entry read, which matters when a broadcast reaches 250 hosts whose
- * entries are all out of the cache (issue 17: the read was a quarter of a 40,000-host run). */
-static void arp_idle_head_changed(struct viv_host *h)
+/* The head e of the idle list was touched since it was placed: it goes to the place of its
+ * last touch, after the last entry placed before that touch (found from the tail, near which
+ * a recent touch puts it), and is exact there. */
+static void arp_idle_replace(struct viv_host *h, viv__arp *e)
 {
-    h->arp_idle_expiry = h->arp_idle_first ? arp_expiry(h, h->arp_idle_first) : VIV_TIME_NEVER;
+    assert(e == h->arp_idle_first && e->placed < e->touch);
+    viv__arp *p = h->arp_idle_last;
+    e->placed = e->touch;
+    if (p == e) /* alone: in place already */
+        return;
+    h->arp_idle_first = e->idle_next;
+    h->arp_idle_first->idle_prev = NULL;
+    while (p && p->placed > e->touch)
+        p = p->idle_prev;
+    e->idle_prev = p;
+    e->idle_next = p ? p->idle_next : h->arp_idle_first;
+    if (p)
+        p->idle_next = e;
+    else
+        h->arp_idle_first = e;
+    if (e->idle_next)
+        e->idle_next->idle_prev = e;
+    else
+        h->arp_idle_last = e;
 }
 
-/* Remove the idle entries that have expired by now: the head of the idle list first. */
+/* The least recently touched idle entry (NULL: none), at the head of the idle list and
+ * exact: heads touched since they were placed are put in place until the head is exact. */
+static viv__arp *arp_idle_lru(struct viv_host *h)
+{
+    viv__arp *e;
+    while ((e = h->arp_idle_first) && e->placed != e->touch)
+        arp_idle_replace(h, e);
+    return e;
+}
+
+/* Remove the idle entries that have expired by now, least recently touched first; leave
+ * arp_idle_expiry at the first remaining one's expiry. */
 static void arp_expire(struct viv_host *h)
 {
-    while (h->arp_idle_expiry <= h->node.sim->now) {
+    viv_time_t now = h->node.sim->now;
+    while (h->arp_idle_expiry <= now) { /* something may have expired */
+        viv__arp *e = arp_idle_lru(h);
+        h->arp_idle_expiry = e ? arp_expiry(h, e) : VIV_TIME_NEVER;
+        if (h->arp_idle_expiry > now)
+            return;
         h->st.arp_expired++;
-        arp_delete(h, h->arp_idle_first); /* a new head, a new expiry */
+        arp_delete(h, e); /* the bound stays: the next head expires no earlier */
     }
 }
 
@@ -115,7 +169,6 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 {
     if (!e->idle)
         return;
-    int head = !e->idle_prev;
     if (e->idle_prev)
         e->idle_prev->idle_next = e->idle_next;
     else
@@ -126,42 +179,31 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
         h->arp_idle_last = e->idle_prev;
     e->idle_prev = e->idle_next = NULL;
     e->idle = 0;
-    if (head)
-        arp_idle_head_changed(h);
+    /* The bound holds for the entries left (none expires earlier for e's going), and an
+     * empty list has none. */
+    if (!h->arp_idle_first)
+        h->arp_idle_expiry = VIV_TIME_NEVER;
 }
 
-/* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
+/* The entry was touched now (created, used or confirmed) and is idle from now on. An idle
+ * one stays where it is: aging and eviction find the touch when it reaches the head. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
     e->touched = h->node.sim->now;
-    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
-        if (e == h->arp_idle_first)
-            arp_idle_head_changed(h);
+    e->touch = ++h->arp_touches;
+    if (e->idle)
         return;
-    }
-    viv__arp *head = h->arp_idle_first;
-    if (e->idle) { /* not the tail: it has a next */
-        if (e->idle_prev)
-            e->idle_prev->idle_next = e->idle_next;
-        else
-            h->arp_idle_first = e->idle_next;
-        e->idle_next->idle_prev = e->idle_prev;
-        e->idle_next = NULL;
-        e->idle_prev = h->arp_idle_last;
-        h->arp_idle_last->idle_next = e;
-        h->arp_idle_last = e;
+    e->idle = 1;
+    e->placed = e->touch;
+    e->idle_next = NULL;
+    e->idle_prev = h->arp_idle_last;
+    if (h->arp_idle_last) {
+        h->arp_idle_last->idle_next = e; /* it expires last: the bound holds */
     } else {
-        e->idle = 1;
-        e->idle_next = NULL;
-        e->idle_prev = h->arp_idle_last;
-        if (h->arp_idle_last)
-            h->arp_idle_last->idle_next = e;
-        else
-            h->arp_idle_first = e;
-        h->arp_idle_last = e;
+        h->arp_idle_first = e;
+        h->arp_idle_expiry = arp_expiry(h, e);
     }
-    if (h->arp_idle_first != head)
-        arp_idle_head_changed(h);
+    h->arp_idle_last = e;
 }
 
 /* ---- entries --------------------------------------------------------------------------- */
@@ -235,7 +277,7 @@ static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
 {
     viv_sim_t *sim = h->node.sim;
     if (h->narp >= h->arp_lim.arp_max_entries) {
-        viv__arp *victim = h->arp_idle_first;
+        viv__arp *victim = arp_idle_lru(h);
         if (!victim) {
             h->st.arp_refused++;
             return NULL;

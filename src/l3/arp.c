@@ -24,30 +24,35 @@
  * list: their retry timers (deadline timers, whose event slot is taken with the entry, so a
  * retry can never fail to be scheduled) end them.
  *
- * Touches move nothing. The host numbers its touches (arp_touches), and an entry keeps the
- * number and the time of its last one (touch, touched). The idle list is in the order of
- * each entry's key, `placed`: the number of the touch it was put in place for, never more
- * than its last touch's. A touch of an idle entry only records itself; an entry that becomes
- * idle is appended with placed = touch. (Moving every touched entry to the tail, as before,
- * wrote three or four other entries' lines per datagram on a host sending to several
- * neighbours: issue 17.) A head whose key is its last touch (exact) is the least recently
- * touched idle entry, every other one having been touched no earlier than it was placed,
- * after the head; a head touched since it was placed is moved to its last touch's place,
- * found by walking back from the tail (it was touched recently, so it is usually at or near
- * the tail), until the head is exact (arp_idle_lru). Only aging and eviction need the head,
- * and only they do this. The key is a touch number, not a time: touches at one instant
- * (frequent: links have equal delays) keep their order, which chooses the evicted entry and
- * the order of the removals traced at one instant.
+ * Touches move nothing (issue 17: moving every touched entry to the idle list's tail wrote
+ * three or four other entries' lines per datagram on a host sending to several neighbours).
+ * The host numbers its touches (arp_touches); an entry keeps the number and the time of its
+ * last one (touch, touched). An entry that becomes idle is placed at the tail; a touch of an
+ * idle entry only records itself and marks the entry ARP_IDLE_TOUCHED (touched since it was
+ * placed). Call an entry's key the number of the touch it was last placed for: its touch
+ * while it is ARP_IDLE_PLACED, and not stored. The list keeps one invariant: an entry's key
+ * is below the touch of every entry after it. Placing at the tail keeps it (the newest touch
+ * is above every key), a touch only raises a touch, a removal leaves fewer pairs. So a head
+ * not touched since it was placed was touched before every other idle entry: it is the
+ * least recently touched. A head touched since is placed again, for its last touch: right
+ * after the first entry, walking back from the tail, touched before it (the entries walked
+ * past were touched after it; the ones before that entry have keys below its touch, so
+ * below the head's). A recent touch puts it at or near the tail. Heads are placed again
+ * until one was not touched since (arp_idle_lru); only aging and eviction need the head.
+ * The order of touches is their number, not their time: touches at one instant (frequent:
+ * links have equal delays) keep their order, which chooses the entry evicted and the order
+ * of the removals traced at one instant.
  *
  * Expiry needs no event. arp_idle_expiry is a lower bound of every idle entry's expiry (the
- * exact head's, when aging last looked, or the first entry's of an empty list: touches only
- * make entries expire later, and removals leave a lower bound one): while it is in the
- * future, nothing can have expired, and a comparison with no entry read says so. When it
- * passes, aging (arp_expire) makes the head exact, removes it if it has expired and looks
- * again, else takes its expiry as the new bound. This happens whenever the cache is used or
- * looked at, which no one can tell from a collector running at the exact instant: the same
- * entries go at the same instants, least recently touched first, as when touches moved
- * entries; and viv_sim_run() still ends when the protocol activity does.
+ * least recently touched one's when aging last looked, or the first entry's of an empty
+ * list: touches only make entries expire later, and removals keep it a lower bound): while
+ * it is in the future nothing can have expired, and a comparison with no entry read says
+ * so. When it passes, aging (arp_expire) finds the least recently touched entry, removes it
+ * if it has expired and looks again, else takes its expiry as the new bound. Aging runs
+ * whenever the cache is used or looked at, which no one can tell from a collector running
+ * at the exact instant: the same entries go at the same instants, least recently touched
+ * first, as when touches moved entries; and viv_sim_run() still ends when the protocol
+ * activity does.
  *
  * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
  * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
@@ -112,19 +117,25 @@ static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
 
 static void arp_delete(struct viv_host *h, viv__arp *e);
 
-/* The head e of the idle list was touched since it was placed: it goes to the place of its
- * last touch, after the last entry placed before that touch (found from the tail, near which
- * a recent touch puts it), and is exact there. */
+_Static_assert(sizeof(viv__arp) <= 128, "an ARP entry stays within 128 bytes (l3.h)");
+
+/* e->idle of an entry on the idle list (0: not on it): placed for its last touch, or touched
+ * since it was placed. */
+enum { ARP_IDLE_PLACED = 1, ARP_IDLE_TOUCHED = 2 };
+
+/* The head e of the idle list was touched since it was placed: it goes right after the first
+ * entry, walking back from the tail, touched before it (none: it stays the head), placed for
+ * its last touch. */
 static void arp_idle_replace(struct viv_host *h, viv__arp *e)
 {
-    assert(e == h->arp_idle_first && e->placed < e->touch);
+    assert(e == h->arp_idle_first && e->idle == ARP_IDLE_TOUCHED);
+    e->idle = ARP_IDLE_PLACED;
     viv__arp *p = h->arp_idle_last;
-    e->placed = e->touch;
-    if (p == e) /* alone: in place already */
+    if (p == e) /* alone */
         return;
     h->arp_idle_first = e->idle_next;
     h->arp_idle_first->idle_prev = NULL;
-    while (p && p->placed > e->touch)
+    while (p && p->touch > e->touch)
         p = p->idle_prev;
     e->idle_prev = p;
     e->idle_next = p ? p->idle_next : h->arp_idle_first;
@@ -138,12 +149,12 @@ static void arp_idle_replace(struct viv_host *h, viv__arp *e)
         h->arp_idle_last = e;
 }
 
-/* The least recently touched idle entry (NULL: none), at the head of the idle list and
- * exact: heads touched since they were placed are put in place until the head is exact. */
+/* The least recently touched idle entry (NULL: none), made the head of the idle list: heads
+ * touched since they were placed are placed again until one was not. */
 static viv__arp *arp_idle_lru(struct viv_host *h)
 {
     viv__arp *e;
-    while ((e = h->arp_idle_first) && e->placed != e->touch)
+    while ((e = h->arp_idle_first) && e->idle == ARP_IDLE_TOUCHED)
         arp_idle_replace(h, e);
     return e;
 }
@@ -191,10 +202,11 @@ static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
     e->touched = h->node.sim->now;
     e->touch = ++h->arp_touches;
-    if (e->idle)
+    if (e->idle) {
+        e->idle = ARP_IDLE_TOUCHED;
         return;
-    e->idle = 1;
-    e->placed = e->touch;
+    }
+    e->idle = ARP_IDLE_PLACED;
     e->idle_next = NULL;
     e->idle_prev = h->arp_idle_last;
     if (h->arp_idle_last) {
@@ -704,7 +716,7 @@ static viv_arp_state arp_state_now(const struct viv_host *h, const viv__arp *e)
     if (e->state == VIV_ARP_REACHABLE &&
         h->node.sim->now - e->confirmed >= h->opts.arp_reachable_ns)
         return VIV_ARP_STALE;
-    return e->state;
+    return (viv_arp_state)e->state;
 }
 
 int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)

@@ -64,28 +64,25 @@ typedef struct viv__rtab {
 
 /* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
  * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
- * waiting) is also on the idle list, in the order of `placed` (see arp.c).
+ * waiting) is also on the idle list, whose order arp.c explains.
  *
- * What using or confirming an idle entry reads and writes comes first, in 40 bytes (one or
+ * What using or confirming an idle entry reads and writes comes first, in 36 bytes (one or
  * two lines): a router's request heard by the 250 hosts of a LAN updates each one's entry
  * for the router (RFC 826's merge), and in a large network each line is a miss. The idle
- * list's links and key are not among them: a touch does not move the entry (arp.c). The key
- * (ip, iface) is not either: the map and the host's one-entry key find the entry. */
+ * list's links are not among them (a touch does not move the entry: arp.c), nor is the key
+ * (ip, iface): the map and the host's one-entry key find the entry. 128 bytes. */
 typedef struct viv__arp {
     viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
     viv_time_t touched;   /* when it was last created, used to send, or confirmed */
-    uint64_t touch;       /* that touch's number (the host's arp_touches then), if idle */
+    uint64_t touch;       /* that touch's number (the host's arp_touches after it) */
     viv_mac_t mac;
-    uint8_t idle; /* on the idle list */
-    viv_arp_state state;
+    uint8_t idle;      /* 0: not on the idle list; else how it is placed there (arp.c) */
+    uint8_t state;     /* a viv_arp_state, in a byte (the entry stays 128 bytes) */
     uint32_t attempts; /* requests sent in the current resolution or probe */
-    /* The idle list's key: the number of the touch the entry was put in place for, at most
-     * touch (equal: exact); the list is in its order. */
-    uint64_t placed;
+    uint32_t nqueue;   /* packets in queue */
     struct viv__arp *idle_prev, *idle_next;
     viv__frame **queue; /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
                            header, oldest first); NULL in every other state */
-    uint32_t nqueue;
     viv_ip4_t ip;
     uint32_t iface;
     viv__timer timer; /* the next request, or giving up (INCOMPLETE, PROBE) */
@@ -250,15 +247,15 @@ struct viv_host {
     /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
      * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
     uint64_t arp_heard;
-    /* Touches of entries so far (arp.c: each one's number orders the idle list): here,
+    /* Touches of entries so far (arp.c: their numbers order the idle list): here,
      * after the fields above, so that a merge into the only entry (a host hearing its
      * gateway ask for another, about a sixth of a LAN's flooded ARP packets) counts it on
      * the lines it has already (three times in four: the host is 16-byte aligned), not one
      * more. */
     uint64_t arp_touches;
-    /* Idle entries, by placed (arp.c): the head is what aging reads after arp_idle_expiry
-     * when that passes; the tail, which only the placing of an entry and aging need, is
-     * further down (arp_idle_last). */
+    /* The idle list (arp.c): its head is what aging reads after arp_idle_expiry when that
+     * passes; its tail, which only the placing of an entry and aging need, is further down
+     * (arp_idle_last). */
     viv__arp *arp_idle_first;
     /* What a host's every datagram reads and counts, sent or received (viv_bench lan: the
      * socket's path check, the IPv4 header, ARP's lookup, the interface; the address and

@@ -1363,6 +1363,200 @@ static void test_arp__entry_moved_by_aging_then_touched_again(void **state)
     l3t_dev_fini(&w.dev);
 }
 
+/* Against a model of the cache as a list in the order of the last touches (what the idle
+ * list was when a touch moved its entry to the tail): many stations and a small cache;
+ * requests from random stations, sends to random fresh entries (several at one instant, and
+ * some at a request's instant, before it or after it), and pauses from none to more than the
+ * aging time. At random steps and at the end, the table, the removals (traced, in order, with
+ * their times) and the counters must be the model's. */
+enum { MODEL_STATIONS = 40, MODEL_MAX = 16 };
+
+typedef struct model_world {
+    lazy_world w; /* its 16 removals unused: the log below */
+    struct model_send {
+        lazy_world *w;
+        uint32_t x;
+    } send_to[MODEL_STATIONS + 1]; /* for an event sending to station x */
+    size_t n;
+    viv_ip4_t gone[8192];
+    viv_time_t gone_at[8192];
+} model_world;
+
+static void model_trace_cb(const viv_trace_record *r, void *user)
+{
+    model_world *m = user;
+    if (r->kind != VIV_TRACE_ARP || r->state != -1)
+        return;
+    assert_true(m->n < 8192);
+    m->gone[m->n] = r->ip;
+    m->gone_at[m->n] = r->time;
+    m->n++;
+}
+
+static void model_send_cb(viv_sim_t *sim, void *user)
+{
+    const struct model_send *s = user;
+    (void)sim;
+    lazy_send(s->w, s->x);
+}
+
+typedef struct model {
+    int present[MODEL_STATIONS + 1];
+    viv_time_t touched[MODEL_STATIONS + 1], confirmed[MODEL_STATIONS + 1];
+    uint64_t order[MODEL_STATIONS + 1]; /* the number of the last touch */
+    uint64_t touches, expired, evicted;
+    size_t n;
+    viv_ip4_t gone[8192];
+    viv_time_t gone_at[8192];
+} model;
+
+static uint32_t model_count(const model *m)
+{
+    uint32_t c = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        c += (uint32_t)m->present[x];
+    return c;
+}
+
+/* The least recently touched station with an entry, or 0. */
+static uint32_t model_lru(const model *m)
+{
+    uint32_t best = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        if (m->present[x] && (!best || m->order[x] < m->order[best]))
+            best = x;
+    return best;
+}
+
+static void model_remove(model *m, uint32_t x, viv_time_t t)
+{
+    assert_true(m->n < 8192);
+    m->present[x] = 0;
+    m->gone[m->n] = LZ(x);
+    m->gone_at[m->n] = t;
+    m->n++;
+}
+
+static void model_expire(model *m, viv_time_t t)
+{
+    for (uint32_t x; (x = model_lru(m)) && m->touched[x] + VIV_S(60) <= t;) {
+        model_remove(m, x, t);
+        m->expired++;
+    }
+}
+
+static void model_touch(model *m, uint32_t x, viv_time_t t)
+{
+    m->touched[x] = t;
+    m->order[x] = ++m->touches;
+}
+
+static uint32_t model_rand(uint64_t *s)
+{
+    *s = *s * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+    return (uint32_t)(*s >> 33);
+}
+
+static void model_check(model_world *mw, const model *m)
+{
+    viv_arp_entry rows[MODEL_MAX + 1];
+    int n = viv_host_arp_table(mw->w.h, rows, MODEL_MAX + 1);
+    assert_int_equal(n, model_count(m));
+    int k = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        if (m->present[x])
+            assert_int_equal(rows[k++].ip, LZ(x));
+    assert_int_equal(mw->n, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        assert_int_equal(mw->gone[i], m->gone[i]);
+        assert_int_equal(mw->gone_at[i], m->gone_at[i]);
+    }
+    viv_ip_stats_t st = l3t_stats(mw->w.h);
+    assert_int_equal(st.arp_expired, m->expired);
+    assert_int_equal(st.arp_evicted, m->evicted);
+    assert_int_equal(st.arp_refused, 0);
+    assert_int_equal(st.arp_failed, 0);
+}
+
+static void test_arp__random_touches_match_a_move_to_tail_model(void **state)
+{
+    static model_world mw;
+    static model m;
+    memset(&mw, 0, sizeof mw);
+    memset(&m, 0, sizeof m);
+    lazy_world *w = &mw.w;
+    lazy_build(w, VIV_TEST_SIM(state), MODEL_MAX);
+    assert_int_equal(viv_sim_trace(w->sim, model_trace_cb, &mw), 0);
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        mw.send_to[x] = (struct model_send){w, x};
+    /* The delay from a request to its entry. */
+    lazy_ask(w, 1);
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(1)), 0);
+    viv_arp_entry e;
+    assert_int_equal(viv_host_arp_table(w->h, &e, 1), 1);
+    w->lat = VIV_MS(1) - e.age_ns;
+    m.present[1] = 1;
+    m.confirmed[1] = w->lat;
+    model_touch(&m, 1, w->lat);
+    static const viv_time_t pause[8] = {0,        0,        1,         VIV_MS(1),
+                                        VIV_S(1), VIV_S(5), VIV_S(20), VIV_S(61)};
+    uint64_t seed = 17;
+    for (int step = 0; step < 4000; step++) {
+        viv_time_t now = viv_sim_now(w->sim) + pause[model_rand(&seed) % 8];
+        assert_int_equal(viv_sim_run_until(w->sim, now), 0);
+        uint32_t op = model_rand(&seed) % 10;
+        if (op < 4) { /* one to three requests, one after the other */
+            for (uint32_t k = 1 + model_rand(&seed) % 3; k > 0; k--) {
+                uint32_t x = 1 + model_rand(&seed) % MODEL_STATIONS;
+                now += w->lat; /* when it arrives */
+                /* At times a send to a fresh entry at that instant, before it. */
+                uint32_t y = 1 + model_rand(&seed) % MODEL_STATIONS;
+                int send_first =
+                    model_rand(&seed) % 2 && m.present[y] && now - m.confirmed[y] < VIV_S(60);
+                if (send_first)
+                    assert_int_equal(
+                        viv_sim_schedule_at(NULL, w->sim, now, model_send_cb, &mw.send_to[y]), 0);
+                lazy_ask(w, x);
+                assert_int_equal(viv_sim_run_until(w->sim, now), 0);
+                model_expire(&m, now);
+                if (send_first)
+                    model_touch(&m, y, now);
+                if (!m.present[x] && model_count(&m) == MODEL_MAX) {
+                    model_remove(&m, model_lru(&m), now);
+                    m.evicted++;
+                }
+                m.present[x] = 1;
+                m.confirmed[x] = now;
+                model_touch(&m, x, now);
+            }
+        }
+        if (op >= 4 || model_rand(&seed) % 2) { /* one to four sends to fresh entries */
+            uint32_t k = 1 + model_rand(&seed) % 4;
+            for (uint32_t i = 0; i < k; i++) {
+                uint32_t fresh[MODEL_STATIONS], nf = 0; /* none of them expires now */
+                for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+                    if (m.present[x] && now - m.confirmed[x] < VIV_S(60))
+                        fresh[nf++] = x;
+                if (!nf)
+                    break;
+                uint32_t x = fresh[model_rand(&seed) % nf];
+                lazy_send(w, x); /* aging first */
+                model_expire(&m, now);
+                model_touch(&m, x, now);
+            }
+        }
+        if (model_rand(&seed) % 4 == 0) {
+            model_expire(&m, now);
+            model_check(&mw, &m);
+        }
+    }
+    model_expire(&m, viv_sim_now(w->sim));
+    model_check(&mw, &m);
+    assert_true(m.expired > 100 && m.evicted > 100);
+    assert_int_equal(viv_sim_trace(w->sim, NULL, NULL), 0);
+    l3t_dev_fini(&w->dev);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -1388,6 +1582,7 @@ int main(void)
         T(test_arp__lazy_touches_expire_together_in_touch_order),
         T(test_arp__full_cache_evicts_least_recently_touched_after_lazy_touches),
         T(test_arp__entry_moved_by_aging_then_touched_again),
+        T(test_arp__random_touches_match_a_move_to_tail_model),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,11 +37,12 @@
  * least recently touched. A head touched since is placed again, for its last touch: right
  * after the first entry, walking back from the tail, touched before it (the entries walked
  * past were touched after it; the ones before that entry have keys below its touch, so
- * below the head's). A recent touch puts it at or near the tail. Heads are placed again
- * until one was not touched since (arp_idle_lru); only aging and eviction need the head.
- * The order of touches is their number, not their time: touches at one instant (frequent:
- * links have equal delays) keep their order, which chooses the entry evicted and the order
- * of the removals traced at one instant.
+ * below the head's). A recent touch puts it at or near the tail. The heads touched since
+ * they were placed are taken off together, until one was not, sorted, and placed in one
+ * sweep back from the tail (arp_idle_lru): only aging and eviction need the head. The order
+ * of touches is their number, not their time: touches at one instant (frequent: links have
+ * equal delays) keep their order, which chooses the entry evicted and the order of the
+ * removals traced at one instant.
  *
  * Expiry needs no event. arp_idle_expiry is a lower bound of every idle entry's expiry (the
  * least recently touched one's when aging last looked, or the first entry's of an empty
@@ -123,40 +124,75 @@ _Static_assert(sizeof(viv__arp) <= 128, "an ARP entry stays within 128 bytes (l3
  * since it was placed. */
 enum { ARP_IDLE_PLACED = 1, ARP_IDLE_TOUCHED = 2 };
 
-/* The head e of the idle list was touched since it was placed: it goes right after the first
- * entry, walking back from the tail, touched before it (none: it stays the head), placed for
- * its last touch. */
-static void arp_idle_replace(struct viv_host *h, viv__arp *e)
+/* Sort n entries linked by idle_next (the rest of the chain is cut off) by touch, the most
+ * recent first: a merge sort, O(n log n) however they came. */
+static viv__arp *arp_idle_sort(viv__arp *l, size_t n)
 {
-    assert(e == h->arp_idle_first && e->idle == ARP_IDLE_TOUCHED);
-    e->idle = ARP_IDLE_PLACED;
-    viv__arp *p = h->arp_idle_last;
-    if (p == e) /* alone */
-        return;
-    h->arp_idle_first = e->idle_next;
-    h->arp_idle_first->idle_prev = NULL;
-    while (p && p->touch > e->touch)
-        p = p->idle_prev;
-    e->idle_prev = p;
-    e->idle_next = p ? p->idle_next : h->arp_idle_first;
-    if (p)
-        p->idle_next = e;
-    else
-        h->arp_idle_first = e;
-    if (e->idle_next)
-        e->idle_next->idle_prev = e;
-    else
-        h->arp_idle_last = e;
+    if (n <= 1) {
+        if (l)
+            l->idle_next = NULL;
+        return l;
+    }
+    viv__arp *mid = l;
+    for (size_t i = 1; i < n / 2; i++)
+        mid = mid->idle_next;
+    viv__arp *r = mid->idle_next;
+    mid->idle_next = NULL;
+    viv__arp *a = arp_idle_sort(l, n / 2), *b = arp_idle_sort(r, n - n / 2), *out, **tail = &out;
+    while (a && b) {
+        viv__arp **m = a->touch > b->touch ? &a : &b;
+        *tail = *m;
+        tail = &(*m)->idle_next;
+        *m = (*m)->idle_next;
+    }
+    *tail = a ? a : b;
+    return out;
 }
 
-/* The least recently touched idle entry (NULL: none), made the head of the idle list: heads
- * touched since they were placed are placed again until one was not. */
+/* The least recently touched idle entry (NULL: none), made the head of the idle list. The
+ * heads touched since they were placed are taken off until the head was not (or none is
+ * left), sorted by their last touches, and placed again for them in one sweep back from the
+ * tail: each right after the first entry touched before it, the most recent first (the next
+ * one's place is at or before that one's). One by one, each with its own walk, heads touched
+ * in an order unlike their list's cost a walk of about half the list each (quadratic: a
+ * thousand neighbours used at random, each about once a minute). */
 static viv__arp *arp_idle_lru(struct viv_host *h)
 {
-    viv__arp *e;
-    while ((e = h->arp_idle_first) && e->idle == ARP_IDLE_TOUCHED)
-        arp_idle_replace(h, e);
-    return e;
+    viv__arp *e = h->arp_idle_first;
+    if (!e || e->idle == ARP_IDLE_PLACED)
+        return e;
+    viv__arp *batch = NULL;
+    size_t n = 0;
+    while ((e = h->arp_idle_first) && e->idle == ARP_IDLE_TOUCHED) {
+        h->arp_idle_first = e->idle_next;
+        e->idle = ARP_IDLE_PLACED;
+        e->idle_next = batch;
+        batch = e;
+        n++;
+    }
+    if (h->arp_idle_first)
+        h->arp_idle_first->idle_prev = NULL;
+    else
+        h->arp_idle_last = NULL;
+    batch = arp_idle_sort(batch, n);
+    viv__arp *p = h->arp_idle_last;
+    while (batch) {
+        e = batch;
+        batch = e->idle_next;
+        while (p && p->touch > e->touch)
+            p = p->idle_prev;
+        e->idle_prev = p;
+        e->idle_next = p ? p->idle_next : h->arp_idle_first;
+        if (p)
+            p->idle_next = e;
+        else
+            h->arp_idle_first = e;
+        if (e->idle_next)
+            e->idle_next->idle_prev = e;
+        else
+            h->arp_idle_last = e;
+    }
+    return h->arp_idle_first;
 }
 
 /* Remove the idle entries that have expired by now, least recently touched first; leave

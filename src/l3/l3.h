@@ -247,11 +247,10 @@ struct viv_host {
     /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
      * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
     uint64_t arp_heard;
-    /* Touches of entries so far (arp.c: their numbers order the idle list): here,
-     * after the fields above, so that a merge into the only entry (a host hearing its
-     * gateway ask for another, about a sixth of a LAN's flooded ARP packets) counts it on
-     * the lines it has already (three times in four: the host is 16-byte aligned), not one
-     * more. */
+    /* Touches of entries so far (arp.c: their numbers order the idle list): here, after the
+     * fields above, so that a merge into the only entry (a host hearing its gateway ask for
+     * another, about a sixth of a LAN's flooded ARP packets) counts it on the lines it has
+     * already (three times in four: the host is 16-byte aligned), not one more. */
     uint64_t arp_touches;
     /* The idle list (arp.c): its head is what aging reads after arp_idle_expiry when that
      * passes; its tail, which only the placing of an entry and aging need, is further down

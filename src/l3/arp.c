@@ -16,18 +16,44 @@
  * creation order (flushes), and listings sort by (interface, address) when asked.
  *
  * Aging and the size limit. An idle entry (REACHABLE or STALE: no resolution or probe
- * running, so no packet waiting) sits on the idle list, which is kept in the order of
- * `touched` (creation, last use to send, last confirmation): every touch moves the entry to
- * the tail at the current time, so the head is the least recently touched. An idle entry
- * expires max(arp_gc_stale_ns, arp_reachable_ns) after its last touch (Linux's collector:
- * STALE and unused for gc_stale_time, "used" counting confirmations too), so expiry follows
- * list order. Expiry needs no event: expired entries are removed from the head of the idle
- * list whenever the cache is used or looked at (arp_expire), which no one can tell from a
- * collector running at the exact instant, and viv_sim_run() still ends when the protocol
- * activity does. When the cache is full, the head of the idle list is evicted; with no idle
+ * running, so no packet waiting) is on the idle list. It expires max(arp_gc_stale_ns,
+ * arp_reachable_ns) after its last touch (creation, last use to send, last confirmation:
+ * Linux's collector, STALE and unused for gc_stale_time, "used" counting confirmations too).
+ * When the cache is full, the least recently touched idle entry is evicted; with no idle
  * entry, the new entry is refused. Entries being resolved or probed are never on the idle
  * list: their retry timers (deadline timers, whose event slot is taken with the entry, so a
  * retry can never fail to be scheduled) end them.
+ *
+ * Touches move nothing (issue 17: moving every touched entry to the idle list's tail wrote
+ * three or four other entries' lines per datagram on a host sending to several neighbours).
+ * The host numbers its touches (arp_touches); an entry keeps the number and the time of its
+ * last one (touch, touched). An entry that becomes idle is placed at the tail; a touch of an
+ * idle entry only records itself and marks the entry ARP_IDLE_TOUCHED (touched since it was
+ * placed). Call an entry's key the number of the touch it was last placed for: its touch
+ * while it is ARP_IDLE_PLACED, and not stored. The list keeps one invariant: an entry's key
+ * is below the touch of every entry after it. Placing at the tail keeps it (the newest touch
+ * is above every key), a touch only raises a touch, a removal leaves fewer pairs. So a head
+ * not touched since it was placed was touched before every other idle entry: it is the
+ * least recently touched. A head touched since is placed again, for its last touch: right
+ * after the first entry, walking back from the tail, touched before it (the entries walked
+ * past were touched after it; the ones before that entry have keys below its touch, so
+ * below the head's). A recent touch puts it at or near the tail. The heads touched since
+ * they were placed are taken off together, until one was not, sorted, and placed in one
+ * sweep back from the tail (arp_idle_lru): only aging and eviction need the head. The order
+ * of touches is their number, not their time: touches at one instant (frequent: links have
+ * equal delays) keep their order, which chooses the entry evicted and the order of the
+ * removals traced at one instant.
+ *
+ * Expiry needs no event. arp_idle_expiry is a lower bound of every idle entry's expiry (the
+ * least recently touched one's when aging last looked, or the first entry's of an empty
+ * list: touches only make entries expire later, and removals keep it a lower bound): while
+ * it is in the future nothing can have expired, and a comparison with no entry read says
+ * so. When it passes, aging (arp_expire) finds the least recently touched entry, removes it
+ * if it has expired and looks again, else takes its expiry as the new bound. Aging runs
+ * whenever the cache is used or looked at, which no one can tell from a collector running
+ * at the exact instant: the same entries go at the same instants, least recently touched
+ * first, as when touches moved entries; and viv_sim_run() still ends when the protocol
+ * activity does.
  *
  * Address conflicts (RFC 5227 section 2.4). A packet whose sender address is one of the
  * host's own, from a MAC that is none of the host's, is a conflict: counted (arp_conflicts),
@@ -92,20 +118,95 @@ static viv_time_t arp_expiry(const struct viv_host *h, const viv__arp *e)
 
 static void arp_delete(struct viv_host *h, viv__arp *e);
 
-/* The idle list's head changed: note when the new one expires. Aging then costs a host a
- * comparison with no entry read, which matters when a broadcast reaches 250 hosts whose
- * entries are all out of the cache (issue 17: the read was a quarter of a 40,000-host run). */
-static void arp_idle_head_changed(struct viv_host *h)
+_Static_assert(sizeof(viv__arp) <= 128, "an ARP entry stays within 128 bytes (l3.h)");
+
+/* e->idle of an entry on the idle list (0: not on it): placed for its last touch, or touched
+ * since it was placed. */
+enum { ARP_IDLE_PLACED = 1, ARP_IDLE_TOUCHED = 2 };
+
+/* Sort n entries linked by idle_next (the rest of the chain is cut off) by touch, the most
+ * recent first: a merge sort, O(n log n) however they came. */
+static viv__arp *arp_idle_sort(viv__arp *l, size_t n)
 {
-    h->arp_idle_expiry = h->arp_idle_first ? arp_expiry(h, h->arp_idle_first) : VIV_TIME_NEVER;
+    if (n <= 1) {
+        if (l)
+            l->idle_next = NULL;
+        return l;
+    }
+    viv__arp *mid = l;
+    for (size_t i = 1; i < n / 2; i++)
+        mid = mid->idle_next;
+    viv__arp *r = mid->idle_next;
+    mid->idle_next = NULL;
+    viv__arp *a = arp_idle_sort(l, n / 2), *b = arp_idle_sort(r, n - n / 2), *out, **tail = &out;
+    while (a && b) {
+        viv__arp **m = a->touch > b->touch ? &a : &b;
+        *tail = *m;
+        tail = &(*m)->idle_next;
+        *m = (*m)->idle_next;
+    }
+    *tail = a ? a : b;
+    return out;
 }
 
-/* Remove the idle entries that have expired by now: the head of the idle list first. */
+/* The least recently touched idle entry (NULL: none), made the head of the idle list. The
+ * heads touched since they were placed are taken off until the head was not (or none is
+ * left), sorted by their last touches, and placed again for them in one sweep back from the
+ * tail: each right after the first entry touched before it, the most recent first (the next
+ * one's place is at or before that one's). One by one, each with its own walk, heads touched
+ * in an order unlike their list's cost a walk of about half the list each (quadratic: a
+ * thousand neighbours used at random, each about once a minute). */
+static viv__arp *arp_idle_lru(struct viv_host *h)
+{
+    viv__arp *e = h->arp_idle_first;
+    if (!e || e->idle == ARP_IDLE_PLACED)
+        return e;
+    viv__arp *batch = NULL;
+    size_t n = 0;
+    while ((e = h->arp_idle_first) && e->idle == ARP_IDLE_TOUCHED) {
+        h->arp_idle_first = e->idle_next;
+        e->idle = ARP_IDLE_PLACED;
+        e->idle_next = batch;
+        batch = e;
+        n++;
+    }
+    if (h->arp_idle_first)
+        h->arp_idle_first->idle_prev = NULL;
+    else
+        h->arp_idle_last = NULL;
+    batch = arp_idle_sort(batch, n);
+    viv__arp *p = h->arp_idle_last;
+    while (batch) {
+        e = batch;
+        batch = e->idle_next;
+        while (p && p->touch > e->touch)
+            p = p->idle_prev;
+        e->idle_prev = p;
+        e->idle_next = p ? p->idle_next : h->arp_idle_first;
+        if (p)
+            p->idle_next = e;
+        else
+            h->arp_idle_first = e;
+        if (e->idle_next)
+            e->idle_next->idle_prev = e;
+        else
+            h->arp_idle_last = e;
+    }
+    return h->arp_idle_first;
+}
+
+/* Remove the idle entries that have expired by now, least recently touched first; leave
+ * arp_idle_expiry at the first remaining one's expiry. */
 static void arp_expire(struct viv_host *h)
 {
-    while (h->arp_idle_expiry <= h->node.sim->now) {
+    viv_time_t now = h->node.sim->now;
+    while (h->arp_idle_expiry <= now) { /* something may have expired */
+        viv__arp *e = arp_idle_lru(h);
+        h->arp_idle_expiry = e ? arp_expiry(h, e) : VIV_TIME_NEVER;
+        if (h->arp_idle_expiry > now)
+            return;
         h->st.arp_expired++;
-        arp_delete(h, h->arp_idle_first); /* a new head, a new expiry */
+        arp_delete(h, e); /* the bound stays: the next head expires no earlier */
     }
 }
 
@@ -115,7 +216,6 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
 {
     if (!e->idle)
         return;
-    int head = !e->idle_prev;
     if (e->idle_prev)
         e->idle_prev->idle_next = e->idle_next;
     else
@@ -126,42 +226,32 @@ static void arp_idle_unlink(struct viv_host *h, viv__arp *e)
         h->arp_idle_last = e->idle_prev;
     e->idle_prev = e->idle_next = NULL;
     e->idle = 0;
-    if (head)
-        arp_idle_head_changed(h);
+    /* The bound holds for the entries left (none expires earlier for e's going), and an
+     * empty list has none. */
+    if (!h->arp_idle_first)
+        h->arp_idle_expiry = VIV_TIME_NEVER;
 }
 
-/* The entry was touched now (created, used or confirmed) and is idle: it goes to the tail. */
+/* The entry was touched now (created, used or confirmed) and is idle from now on. An idle
+ * one stays where it is: aging and eviction find the touch when it reaches the head. */
 static void arp_touch_idle(struct viv_host *h, viv__arp *e)
 {
     e->touched = h->node.sim->now;
-    if (e == h->arp_idle_last) { /* idle, and the tail already: only the time changes */
-        if (e == h->arp_idle_first)
-            arp_idle_head_changed(h);
+    e->touch = ++h->arp_touches;
+    if (e->idle) {
+        e->idle = ARP_IDLE_TOUCHED;
         return;
     }
-    viv__arp *head = h->arp_idle_first;
-    if (e->idle) { /* not the tail: it has a next */
-        if (e->idle_prev)
-            e->idle_prev->idle_next = e->idle_next;
-        else
-            h->arp_idle_first = e->idle_next;
-        e->idle_next->idle_prev = e->idle_prev;
-        e->idle_next = NULL;
-        e->idle_prev = h->arp_idle_last;
-        h->arp_idle_last->idle_next = e;
-        h->arp_idle_last = e;
+    e->idle = ARP_IDLE_PLACED;
+    e->idle_next = NULL;
+    e->idle_prev = h->arp_idle_last;
+    if (h->arp_idle_last) {
+        h->arp_idle_last->idle_next = e; /* it expires last: the bound holds */
     } else {
-        e->idle = 1;
-        e->idle_next = NULL;
-        e->idle_prev = h->arp_idle_last;
-        if (h->arp_idle_last)
-            h->arp_idle_last->idle_next = e;
-        else
-            h->arp_idle_first = e;
-        h->arp_idle_last = e;
+        h->arp_idle_first = e;
+        h->arp_idle_expiry = arp_expiry(h, e);
     }
-    if (h->arp_idle_first != head)
-        arp_idle_head_changed(h);
+    h->arp_idle_last = e;
 }
 
 /* ---- entries --------------------------------------------------------------------------- */
@@ -235,7 +325,7 @@ static viv__arp *arp_create(struct viv_host *h, uint32_t iface, viv_ip4_t ip)
 {
     viv_sim_t *sim = h->node.sim;
     if (h->narp >= h->arp_lim.arp_max_entries) {
-        viv__arp *victim = h->arp_idle_first;
+        viv__arp *victim = arp_idle_lru(h);
         if (!victim) {
             h->st.arp_refused++;
             return NULL;
@@ -662,7 +752,7 @@ static viv_arp_state arp_state_now(const struct viv_host *h, const viv__arp *e)
     if (e->state == VIV_ARP_REACHABLE &&
         h->node.sim->now - e->confirmed >= h->opts.arp_reachable_ns)
         return VIV_ARP_STALE;
-    return e->state;
+    return (viv_arp_state)e->state;
 }
 
 int viv_host_arp_table(const viv_host_t *h, viv_arp_entry *rows, size_t cap)

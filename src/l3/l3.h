@@ -64,23 +64,25 @@ typedef struct viv__rtab {
 
 /* An ARP cache entry. Every entry is on the host's list of all entries (creation order) and
  * in its map; an idle entry (REACHABLE or STALE: no resolution or probe running, no packet
- * waiting) is also on the idle list, least recently touched first (see arp.c).
+ * waiting) is also on the idle list, whose order arp.c explains.
  *
- * What using or confirming an idle entry reads and writes comes first, in 48 bytes (one or
+ * What using or confirming an idle entry reads and writes comes first, in 36 bytes (one or
  * two lines): a router's request heard by the 250 hosts of a LAN updates each one's entry
- * for the router (RFC 826's merge), and in a large network each line is a miss. The key
- * (ip, iface) is not among them: the map and the host's one-entry key find the entry. */
+ * for the router (RFC 826's merge), and in a large network each line is a miss. The idle
+ * list's links are not among them (a touch does not move the entry: arp.c), nor is the key
+ * (ip, iface): the map and the host's one-entry key find the entry. 128 bytes. */
 typedef struct viv__arp {
     viv_time_t confirmed; /* when the mapping was last confirmed (or the entry created) */
     viv_time_t touched;   /* when it was last created, used to send, or confirmed */
-    struct viv__arp *idle_prev, *idle_next; /* idle entries, by touched */
+    uint64_t touch;       /* that touch's number (the host's arp_touches after it) */
     viv_mac_t mac;
-    uint8_t idle; /* on the idle list */
-    viv_arp_state state;
-    uint32_t attempts;  /* requests sent in the current resolution or probe */
+    uint8_t idle;      /* 0: not on the idle list; else how it is placed there (arp.c) */
+    uint8_t state;     /* a viv_arp_state, in a byte (the entry stays 128 bytes) */
+    uint32_t attempts; /* requests sent in the current resolution or probe */
+    uint32_t nqueue;   /* packets in queue */
+    struct viv__arp *idle_prev, *idle_next;
     viv__frame **queue; /* INCOMPLETE only: arp_queue slots (packets waiting, head at the IP
                            header, oldest first); NULL in every other state */
-    uint32_t nqueue;
     viv_ip4_t ip;
     uint32_t iface;
     viv__timer timer; /* the next request, or giving up (INCOMPLETE, PROBE) */
@@ -182,9 +184,9 @@ typedef struct viv__echo_user {
 } viv__echo_user;
 
 /* The host's options (viv_host_opts), defaults resolved (viv_host_new), by the same names, in
- * two parts: what a datagram reads (the sender's TTL, ARP's reachable and stale times) on
- * the host's datagram lines, and what only a resolution reads after them. The name is not
- * kept; forwarding is the host's own field. */
+ * two parts: what a datagram reads (the sender's TTL, ARP's reachable time, and its stale
+ * time when aging's turn comes) on the host's datagram lines, and what only a resolution
+ * reads after them. The name is not kept; forwarding is the host's own field. */
 typedef struct viv__host_opts {
     uint8_t default_ttl;
     viv_time_t arp_reachable_ns;
@@ -236,19 +238,24 @@ struct viv_host {
      * VIV__ARP_KEYS_MAX entries, every bit above (arp.c): a sender whose bit is clear has no
      * entry, and a small table answers that without its map. */
     uint32_t arp_keys;
-    viv_time_t arp_idle_expiry; /* when arp_idle_first expires (VIV_TIME_NEVER: none): aging
-                                   checks it without touching the entry (arp.c) */
+    /* No idle entry expires before this (VIV_TIME_NEVER: none ever does): aging checks it
+     * without reading an entry (arp.c). */
+    viv_time_t arp_idle_expiry;
     uint64_t arp_one_key; /* with narp == 1, arp_first's key: the lookups of a host with one
                              neighbour (its gateway) read neither the map nor the entry */
     viv__arp *arp_first; /* every entry, in creation order, to arp_last */
     /* ARP packets viv__arp_heard took: each counts in st.rx_frames and st.arp_rx too
      * (viv_host_ip_stats adds it to both), one increment on the host's first lines. */
     uint64_t arp_heard;
-    /* Idle entries, least recently touched first: here, after the fields above, so that a
-     * merge into the only entry (a host hearing its gateway ask for another, about a sixth
-     * of a LAN's flooded ARP packets) finds them on the lines it has already (three times
-     * in four: the host is 16-byte aligned), not one more. */
-    viv__arp *arp_idle_first, *arp_idle_last;
+    /* Touches of entries so far (arp.c: their numbers order the idle list): here, after the
+     * fields above, so that a merge into the only entry (a host hearing its gateway ask for
+     * another, about a sixth of a LAN's flooded ARP packets) counts it on the lines it has
+     * already (three times in four: the host is 16-byte aligned), not one more. */
+    uint64_t arp_touches;
+    /* The idle list (arp.c): its head is what aging reads after arp_idle_expiry when that
+     * passes; its tail, which only the placing of an entry and aging need, is further down
+     * (arp_idle_last). */
+    viv__arp *arp_idle_first;
     /* What a host's every datagram reads and counts, sent or received (viv_bench lan: the
      * socket's path check, the IPv4 header, ARP's lookup, the interface; the address and
      * broadcast tests, the forwarding test and the transport on reception), in the order
@@ -274,8 +281,8 @@ struct viv_host {
     const viv__l4_proto *l4[VIV__MAX_L4];
     void *l4_ctx[VIV__MAX_L4];
     /* The options a datagram reads, before the counters: a merge into the only entry
-     * (arp_idle_first's comment) reads opts.arp_gc_stale_ns (aging) and counts st.rx_frames
-     * and st.arp_rx, which follow it (24 bytes from the first to the last). */
+     * (arp_touches' comment) counts st.rx_frames and st.arp_rx, which follow them, and reads
+     * opts.arp_gc_stale_ns when aging's turn comes (24 bytes from the first to the last). */
     viv__host_opts opts;
     viv__ip_counters st; /* the datagram's counters first (viv__ip_counters) */
     viv__iface iface0; /* the first interface, in the host (host.c) */
@@ -290,6 +297,7 @@ struct viv_host {
     viv__map addr_index;
     viv__rtab rt; /* the routing table (route.c) */
     viv__arp *arp_last;
+    viv__arp *arp_idle_last; /* the idle list's tail (arp_idle_first) */
     viv__hostobj objs; /* sentinel */
     viv__echo_user *echo_users;
     viv_rng_t rng;

@@ -1,7 +1,8 @@
 /* ARP: the exchange frame by frame and what every bystander sees on a hub and on a switch;
  * who learns what; the cache's lifetime (REACHABLE -> STALE -> PROBE -> revalidated or
  * removed); queueing while resolving; retries; failure and the host unreachable it causes;
- * malformed packets; the cache's size limit (eviction, refusal) and aging; listings. */
+ * malformed packets; the cache's size limit (eviction, refusal) and aging, with entries touched
+ * in an order other than the one they were placed in; listings. */
 #include "l3_test.h"
 
 #define GBPS UINT64_C(1000000000)
@@ -1107,6 +1108,455 @@ static void test_arp__udp_sends_through_every_state(void **state)
     l3t_cap_fini(&cap);
 }
 
+/* ---- touches that move nothing (arp.c, "Aging and the size limit") ----------------------- */
+
+/* A host h (10.0.0.1/24, at most max_entries ARP entries) cabled to a silent device that
+ * speaks for other stations; a UDP socket of h whose sends touch its entries; and the trace's
+ * ARP removals, in order. */
+typedef struct lazy_world {
+    viv_sim_t *sim;
+    viv_host_t *h;
+    l3t_dev dev;
+    viv_udp_t *tx;
+    viv_time_t lat; /* from a device's request to the entry it makes */
+    int n;
+    viv_ip4_t gone[16];
+    viv_time_t gone_at[16];
+} lazy_world;
+
+static void lazy_trace_cb(const viv_trace_record *r, void *user)
+{
+    lazy_world *w = user;
+    if (r->kind != VIV_TRACE_ARP || r->state != -1)
+        return;
+    assert_true(w->n < 16);
+    w->gone[w->n] = r->ip;
+    w->gone_at[w->n] = r->time;
+    w->n++;
+}
+
+#define LZ(x) VIV_IP4(10, 0, 0, 10 + (x)) /* LZ(1) is A, LZ(2) B, and so on */
+
+static void lazy_build(lazy_world *w, viv_sim_t *sim, uint32_t max_entries)
+{
+    memset(w, 0, sizeof(*w));
+    w->sim = sim;
+    viv_host_opts o = VIV_HOST_OPTS_INIT;
+    o.name = "h";
+    o.arp_max_entries = max_entries;
+    assert_int_equal(viv_host_new(&w->h, sim, &o), 0);
+    assert_int_equal(viv_host_add_iface(w->h, NULL), 0);
+    l3t_addr(w->h, 0, "10.0.0.1/24");
+    l3t_dev_init(&w->dev, sim, 7, "stations");
+    l3t_link(sim, viv_host_port(w->h, 0), viv_device_port(w->dev.dev, 0), NULL);
+    assert_int_equal(viv_udp_new(&w->tx, w->h, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_sim_trace(sim, lazy_trace_cb, w), 0);
+}
+
+/* Station x asks for h now: h makes (or refreshes) x's entry lat later. */
+static void lazy_ask(lazy_world *w, uint32_t x)
+{
+    inject_request(&w->dev, 100 + x, LZ(x), VIV_IP4(10, 0, 0, 1));
+}
+
+/* h sends a datagram to station x now: a use of x's entry (REACHABLE and fresh: a touch). */
+static void lazy_send(lazy_world *w, uint32_t x)
+{
+    static const uint8_t data[20] = {1};
+    const viv_sockaddr_t to = {LZ(x), 9};
+    assert_int_equal(viv_udp_sendto(w->tx, data, sizeof data, &to), (int)sizeof data);
+}
+
+static void lazy_send_b_cb(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    lazy_send(user, 2);
+}
+
+/* Whether h has an entry for station x. */
+static int lazy_has(lazy_world *w, uint32_t x)
+{
+    viv_arp_entry e[16];
+    int n = viv_host_arp_table(w->h, e, 16);
+    assert_true(n >= 0 && n <= 16);
+    for (int i = 0; i < n; i++)
+        if (e[i].ip == LZ(x))
+            return 1;
+    return 0;
+}
+
+/* Five entries whose touches came in an order other than the one they were placed in:
+ * A, B, C, D placed at 1, 2, 3, 4 ms (plus lat); then sends to C at 10 ms, to A at 11 ms, to
+ * D and B (in that order) at 12 ms; at t5 = 20 ms + lat, a send to B, then E's entry made,
+ * then a send to A, all three at that instant. From the least recently touched: C, D, B, E,
+ * A; each expires 60 s after its last touch. Returns t5. */
+static viv_time_t lazy_scenario(lazy_world *w)
+{
+    for (uint32_t x = 1; x <= 4; x++) {
+        assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(x)), 0);
+        lazy_ask(w, x);
+    }
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(5)), 0);
+    viv_arp_entry e[8];
+    assert_int_equal(viv_host_arp_table(w->h, e, 8), 4);
+    w->lat = viv_sim_now(w->sim) - e[0].age_ns - VIV_MS(1);
+    assert_true(w->lat > 0 && w->lat < VIV_MS(1));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(viv_sim_now(w->sim) - e[i].age_ns, VIV_MS(i + 1) + w->lat);
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(10)), 0);
+    lazy_send(w, 3);
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(11)), 0);
+    lazy_send(w, 1);
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(12)), 0);
+    lazy_send(w, 4);
+    lazy_send(w, 2);
+    /* B's send is scheduled before E's request leaves: at t5 it comes first. */
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(20)), 0);
+    const viv_time_t t5 = VIV_MS(20) + w->lat;
+    assert_int_equal(viv_sim_schedule_at(NULL, w->sim, t5, lazy_send_b_cb, w), 0);
+    lazy_ask(w, 5);
+    assert_int_equal(viv_sim_run_until(w->sim, t5), 0);
+    assert_int_equal(viv_host_arp_table(w->h, e, 8), 5);
+    assert_int_equal(e[4].ip, LZ(5));
+    assert_int_equal(e[4].age_ns, 0); /* made at t5 */
+    lazy_send(w, 1);
+    assert_int_equal(w->n, 0);
+    assert_int_equal(l3t_stats(w->h).arp_expired, 0);
+    return t5;
+}
+
+/* Looked at every instant that matters (each entry's placement plus 60 s, when a list kept
+ * by placement would age it; just before and at each true expiry), each entry goes exactly
+ * 60 s after its last touch, and the ones due at one instant go least recently touched
+ * first. */
+static void test_arp__lazy_touches_expire_at_each_last_touch(void **state)
+{
+    lazy_world w;
+    lazy_build(&w, VIV_TEST_SIM(state), 0);
+    const viv_time_t t5 = lazy_scenario(&w);
+    for (uint32_t x = 1; x <= 4; x++) {
+        assert_int_equal(viv_sim_run_until(w.sim, VIV_MS(x) + w.lat + VIV_S(60)), 0);
+        assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 5);
+    }
+    const viv_time_t when[3] = {VIV_MS(10) + VIV_S(60), VIV_MS(12) + VIV_S(60), t5 + VIV_S(60)};
+    const int left[3] = {4, 3, 0};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(viv_sim_run_until(w.sim, when[i] - 1), 0);
+        assert_int_equal(viv_host_arp_table(w.h, NULL, 0), i ? left[i - 1] : 5);
+        assert_int_equal(viv_sim_run_until(w.sim, when[i]), 0);
+        assert_int_equal(viv_host_arp_table(w.h, NULL, 0), left[i]);
+    }
+    const viv_ip4_t order[5] = {LZ(3), LZ(4), LZ(2), LZ(5), LZ(1)};
+    const viv_time_t at[5] = {when[0], when[1], when[2], when[2], when[2]};
+    assert_int_equal(w.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(w.gone[i], order[i]);
+        assert_int_equal(w.gone_at[i], at[i]);
+    }
+    assert_int_equal(l3t_stats(w.h).arp_expired, 5);
+    assert_int_equal(viv_sim_pending(w.sim), 0);
+    assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
+    l3t_dev_fini(&w.dev);
+}
+
+/* Looked at once, after every entry has expired: all go at that instant, least recently
+ * touched first, whatever order they were placed in. */
+static void test_arp__lazy_touches_expire_together_in_touch_order(void **state)
+{
+    lazy_world w;
+    lazy_build(&w, VIV_TEST_SIM(state), 0);
+    const viv_time_t t5 = lazy_scenario(&w);
+    assert_int_equal(viv_sim_run_until(w.sim, t5 + VIV_S(61)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 0);
+    const viv_ip4_t order[5] = {LZ(3), LZ(4), LZ(2), LZ(5), LZ(1)};
+    assert_int_equal(w.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(w.gone[i], order[i]);
+        assert_int_equal(w.gone_at[i], t5 + VIV_S(61));
+    }
+    assert_int_equal(l3t_stats(w.h).arp_expired, 5);
+    assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
+    l3t_dev_fini(&w.dev);
+}
+
+/* A full cache (five entries) evicts the least recently touched, not the least recently
+ * placed: C, D, B, E, A after the scenario's touches, with D touched again after the first
+ * eviction (then B, E, A, F, D), and ties at one instant broken by the order of the touches. */
+static void test_arp__full_cache_evicts_least_recently_touched_after_lazy_touches(void **state)
+{
+    lazy_world w;
+    lazy_build(&w, VIV_TEST_SIM(state), 5);
+    lazy_scenario(&w);
+    /* F (6) takes C's place; then D is used; G (7) takes B's, H (8) E's, I (9) A's, J (10)
+     * F's, K (11) D's. */
+    const uint32_t victim[6] = {3, 2, 5, 1, 6, 4};
+    for (uint32_t k = 0; k < 6; k++) {
+        const viv_time_t t = VIV_MS(30 + k);
+        assert_int_equal(viv_sim_run_until(w.sim, t), 0);
+        if (k == 1)
+            lazy_send(&w, 4);
+        lazy_ask(&w, 6 + k);
+        assert_int_equal(viv_sim_run_until(w.sim, t + w.lat), 0);
+        assert_int_equal(lazy_has(&w, 6 + k), 1);
+        assert_int_equal(lazy_has(&w, victim[k]), 0);
+        assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 5);
+        assert_int_equal(l3t_stats(w.h).arp_evicted, k + 1);
+        assert_int_equal(w.n, (int)k + 1);
+        assert_int_equal(w.gone[k], LZ(victim[k]));
+    }
+    for (uint32_t x = 7; x <= 11; x++)
+        assert_int_equal(lazy_has(&w, x), 1);
+    assert_int_equal(l3t_stats(w.h).arp_expired, 0);
+    assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
+    l3t_dev_fini(&w.dev);
+}
+
+/* An entry touched after it was placed, moved by aging (at its placement plus 60 s) to its
+ * touch, then touched twice more (confirmed by a request, then used): it goes 60 s after the
+ * last of these, and the untouched entry placed after it 60 s after its placement. */
+static void test_arp__entry_moved_by_aging_then_touched_again(void **state)
+{
+    lazy_world w;
+    lazy_build(&w, VIV_TEST_SIM(state), 0);
+    lazy_ask(&w, 1);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_MS(1)), 0);
+    lazy_ask(&w, 2);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(5)), 0);
+    viv_arp_entry e[2];
+    assert_int_equal(viv_host_arp_table(w.h, e, 2), 2);
+    const viv_time_t pa = VIV_S(5) - e[0].age_ns, pb = VIV_S(5) - e[1].age_ns;
+    assert_true(pa < VIV_MS(1) && pb == VIV_MS(1) + pa);
+    w.lat = pa; /* A asked at 0 */
+    lazy_send(&w, 1);
+    assert_int_equal(viv_sim_run_until(w.sim, pa + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 2);
+    assert_int_equal(viv_sim_run_until(w.sim, pb + VIV_S(60) - 1), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 2);
+    assert_int_equal(viv_sim_run_until(w.sim, pb + VIV_S(60)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.gone[0], LZ(2));
+    /* STALE by now (confirmed at pa): a request from A confirms and touches it, and a send
+     * then finds it REACHABLE and touches it again. */
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(61)), 0);
+    lazy_ask(&w, 1);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(62)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, e, 2), 1);
+    assert_int_equal(e[0].state, VIV_ARP_REACHABLE);
+    assert_int_equal(e[0].age_ns, VIV_S(1) - w.lat);
+    lazy_send(&w, 1);
+    /* The first send's expiry and the request's pass: the entry stays. */
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(65)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(121) + w.lat), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(122) - 1), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
+    assert_int_equal(viv_sim_run_until(w.sim, VIV_S(122)), 0);
+    assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 0);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.gone[1], LZ(1));
+    assert_int_equal(w.gone_at[1], VIV_S(122));
+    assert_int_equal(l3t_stats(w.h).arp_expired, 2);
+    assert_int_equal(l3t_stats(w.h).arp_failed, 0);
+    assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
+    l3t_dev_fini(&w.dev);
+}
+
+/* Against a model of the cache as a list in the order of the last touches (what the idle
+ * list was when a touch moved its entry to the tail): many stations and a small cache;
+ * requests from random stations, sends to random fresh entries (several at one instant, and
+ * some at a request's instant, before it or after it), and pauses from none to more than the
+ * aging time. At random steps and at the end, the table, the removals (traced, in order, with
+ * their times) and the counters must be the model's. */
+enum { MODEL_STATIONS = 40, MODEL_MAX = 16 };
+
+typedef struct model_world {
+    lazy_world w; /* its 16 removals unused: the log below */
+    struct model_send {
+        lazy_world *w;
+        uint32_t x;
+    } send_to[MODEL_STATIONS + 1]; /* for an event sending to station x */
+    size_t n;
+    viv_ip4_t gone[8192];
+    viv_time_t gone_at[8192];
+} model_world;
+
+static void model_trace_cb(const viv_trace_record *r, void *user)
+{
+    model_world *m = user;
+    if (r->kind != VIV_TRACE_ARP || r->state != -1)
+        return;
+    assert_true(m->n < 8192);
+    m->gone[m->n] = r->ip;
+    m->gone_at[m->n] = r->time;
+    m->n++;
+}
+
+static void model_send_cb(viv_sim_t *sim, void *user)
+{
+    const struct model_send *s = user;
+    (void)sim;
+    lazy_send(s->w, s->x);
+}
+
+typedef struct model {
+    int present[MODEL_STATIONS + 1];
+    viv_time_t touched[MODEL_STATIONS + 1], confirmed[MODEL_STATIONS + 1];
+    uint64_t order[MODEL_STATIONS + 1]; /* the number of the last touch */
+    uint64_t touches, expired, evicted;
+    size_t n;
+    viv_ip4_t gone[8192];
+    viv_time_t gone_at[8192];
+} model;
+
+static uint32_t model_count(const model *m)
+{
+    uint32_t c = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        c += (uint32_t)m->present[x];
+    return c;
+}
+
+/* The least recently touched station with an entry, or 0. */
+static uint32_t model_lru(const model *m)
+{
+    uint32_t best = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        if (m->present[x] && (!best || m->order[x] < m->order[best]))
+            best = x;
+    return best;
+}
+
+static void model_remove(model *m, uint32_t x, viv_time_t t)
+{
+    assert_true(m->n < 8192);
+    m->present[x] = 0;
+    m->gone[m->n] = LZ(x);
+    m->gone_at[m->n] = t;
+    m->n++;
+}
+
+static void model_expire(model *m, viv_time_t t)
+{
+    for (uint32_t x; (x = model_lru(m)) && m->touched[x] + VIV_S(60) <= t;) {
+        model_remove(m, x, t);
+        m->expired++;
+    }
+}
+
+static void model_touch(model *m, uint32_t x, viv_time_t t)
+{
+    m->touched[x] = t;
+    m->order[x] = ++m->touches;
+}
+
+static uint32_t model_rand(uint64_t *s)
+{
+    *s = *s * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+    return (uint32_t)(*s >> 33);
+}
+
+static void model_check(model_world *mw, const model *m)
+{
+    viv_arp_entry rows[MODEL_MAX + 1];
+    int n = viv_host_arp_table(mw->w.h, rows, MODEL_MAX + 1);
+    assert_int_equal(n, model_count(m));
+    int k = 0;
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        if (m->present[x])
+            assert_int_equal(rows[k++].ip, LZ(x));
+    assert_int_equal(mw->n, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        assert_int_equal(mw->gone[i], m->gone[i]);
+        assert_int_equal(mw->gone_at[i], m->gone_at[i]);
+    }
+    viv_ip_stats_t st = l3t_stats(mw->w.h);
+    assert_int_equal(st.arp_expired, m->expired);
+    assert_int_equal(st.arp_evicted, m->evicted);
+    assert_int_equal(st.arp_refused, 0);
+    assert_int_equal(st.arp_failed, 0);
+}
+
+static void test_arp__random_touches_match_a_move_to_tail_model(void **state)
+{
+    static model_world mw;
+    static model m;
+    memset(&mw, 0, sizeof mw);
+    memset(&m, 0, sizeof m);
+    lazy_world *w = &mw.w;
+    lazy_build(w, VIV_TEST_SIM(state), MODEL_MAX);
+    assert_int_equal(viv_sim_trace(w->sim, model_trace_cb, &mw), 0);
+    for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+        mw.send_to[x] = (struct model_send){w, x};
+    /* The delay from a request to its entry. */
+    lazy_ask(w, 1);
+    assert_int_equal(viv_sim_run_until(w->sim, VIV_MS(1)), 0);
+    viv_arp_entry e;
+    assert_int_equal(viv_host_arp_table(w->h, &e, 1), 1);
+    w->lat = VIV_MS(1) - e.age_ns;
+    m.present[1] = 1;
+    m.confirmed[1] = w->lat;
+    model_touch(&m, 1, w->lat);
+    static const viv_time_t pause[8] = {0,        0,        1,         VIV_MS(1),
+                                        VIV_S(1), VIV_S(5), VIV_S(20), VIV_S(61)};
+    uint64_t seed = 17;
+    for (int step = 0; step < 4000; step++) {
+        viv_time_t now = viv_sim_now(w->sim) + pause[model_rand(&seed) % 8];
+        assert_int_equal(viv_sim_run_until(w->sim, now), 0);
+        uint32_t op = model_rand(&seed) % 10;
+        if (op < 4) { /* one to three requests, one after the other */
+            for (uint32_t k = 1 + model_rand(&seed) % 3; k > 0; k--) {
+                uint32_t x = 1 + model_rand(&seed) % MODEL_STATIONS;
+                now += w->lat; /* when it arrives */
+                /* At times a send to a fresh entry at that instant, before it. */
+                uint32_t y = 1 + model_rand(&seed) % MODEL_STATIONS;
+                int send_first =
+                    model_rand(&seed) % 2 && m.present[y] && now - m.confirmed[y] < VIV_S(60);
+                if (send_first)
+                    assert_int_equal(
+                        viv_sim_schedule_at(NULL, w->sim, now, model_send_cb, &mw.send_to[y]), 0);
+                lazy_ask(w, x);
+                assert_int_equal(viv_sim_run_until(w->sim, now), 0);
+                model_expire(&m, now);
+                if (send_first)
+                    model_touch(&m, y, now);
+                if (!m.present[x] && model_count(&m) == MODEL_MAX) {
+                    model_remove(&m, model_lru(&m), now);
+                    m.evicted++;
+                }
+                m.present[x] = 1;
+                m.confirmed[x] = now;
+                model_touch(&m, x, now);
+            }
+        }
+        if (op >= 4 || model_rand(&seed) % 2) { /* one to four sends to fresh entries */
+            uint32_t k = 1 + model_rand(&seed) % 4;
+            for (uint32_t i = 0; i < k; i++) {
+                uint32_t fresh[MODEL_STATIONS], nf = 0; /* none of them expires now */
+                for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
+                    if (m.present[x] && now - m.confirmed[x] < VIV_S(60))
+                        fresh[nf++] = x;
+                if (!nf)
+                    break;
+                uint32_t x = fresh[model_rand(&seed) % nf];
+                lazy_send(w, x); /* aging first */
+                model_expire(&m, now);
+                model_touch(&m, x, now);
+            }
+        }
+        if (model_rand(&seed) % 4 == 0) {
+            model_expire(&m, now);
+            model_check(&mw, &m);
+        }
+    }
+    model_expire(&m, viv_sim_now(w->sim));
+    model_check(&mw, &m);
+    assert_true(m.expired > 100 && m.evicted > 100);
+    assert_int_equal(viv_sim_trace(w->sim, NULL, NULL), 0);
+    l3t_dev_fini(&w->dev);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
@@ -1128,6 +1578,11 @@ int main(void)
         T(test_arp__own_address_from_another_mac_is_a_conflict_never_learned),
         T(test_arp__duplicate_address_behind_a_switch),
         T(test_arp__udp_sends_through_every_state),
+        T(test_arp__lazy_touches_expire_at_each_last_touch),
+        T(test_arp__lazy_touches_expire_together_in_touch_order),
+        T(test_arp__full_cache_evicts_least_recently_touched_after_lazy_touches),
+        T(test_arp__entry_moved_by_aging_then_touched_again),
+        T(test_arp__random_touches_match_a_move_to_tail_model),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1357,12 +1357,12 @@ static void test_link__jitter_stays_in_range_and_keeps_order(void **state)
 /* Jitter that keeps order, switched on while frames launched plain are in flight: a new
  * frame is held behind the latest of them (launched under another delay than the latest
  * one), and not behind frames that already arrived. */
-static void test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flight(void **state)
+static void jitter_switched_on(viv_sim_t *sim, double loss)
 {
-    viv_sim_t *sim = VIV_TEST_SIM(state);
     pair p;
     viv_link_params lp = VIV_LINK_PARAMS_INIT;
     lp.delay_ns = VIV_MS(10);
+    lp.loss = loss;
     pair_init(&p, sim, &lp);
     const viv_time_t ser = l2t_ser(100, ETH_OVH, GBPS);
     l2t_send(&p.a, &p.b.mac, 100, 0); /* due at 10 ms + ser */
@@ -1388,6 +1388,18 @@ static void test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flig
     assert_int_equal(p.b.rx[2].t, VIV_MS(10) + ser);
     assert_in_range(p.b.rx[3].t, VIV_MS(21) + ser, VIV_MS(21) + ser + 1);
     pair_fini(&p);
+}
+
+static void test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flight(void **state)
+{
+    jitter_switched_on(VIV_TEST_SIM(state), 0);
+}
+
+/* The same from a direction that drew a loss rate alone (on the common way, its frames
+ * launched as plain ones): they hold the new frame back too. The rate loses none of them. */
+static void test_link__jitter_switched_on_after_a_loss_rate_alone(void **state)
+{
+    jitter_switched_on(VIV_TEST_SIM(state), 1e-12);
 }
 
 static void test_link__cut_frames_hold_back_nothing(void **state)
@@ -1920,6 +1932,7 @@ int main(void)
         T(test_link__payload_corruption_is_caught_by_transport_checksums),
         T(test_link__jitter_stays_in_range_and_keeps_order),
         T(test_link__jitter_switched_on_holds_frames_behind_plain_ones_in_flight),
+        T(test_link__jitter_switched_on_after_a_loss_rate_alone),
         T(test_link__cut_frames_hold_back_nothing),
         T(test_link__huge_delays_saturate_instead_of_wrapping),
         T(test_link__frames_at_the_end_of_time_arrive_or_are_counted),

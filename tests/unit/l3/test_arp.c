@@ -1113,26 +1113,36 @@ static void test_arp__udp_sends_through_every_state(void **state)
 /* A host h (10.0.0.1/24, at most max_entries ARP entries) cabled to a silent device that
  * speaks for other stations; a UDP socket of h whose sends touch its entries; and the trace's
  * ARP removals, in order. */
+/* ARP entries removed, in order: the host's (from the trace) or a model's. */
+#define GONE_MAX 8192
+typedef struct gone_log {
+    size_t n;
+    viv_ip4_t ip[GONE_MAX];
+    viv_time_t at[GONE_MAX];
+} gone_log;
+
+static void gone_add(gone_log *g, viv_ip4_t ip, viv_time_t t)
+{
+    assert_true(g->n < GONE_MAX);
+    g->ip[g->n] = ip;
+    g->at[g->n] = t;
+    g->n++;
+}
+
 typedef struct lazy_world {
     viv_sim_t *sim;
     viv_host_t *h;
     l3t_dev dev;
     viv_udp_t *tx;
     viv_time_t lat; /* from a device's request to the entry it makes */
-    int n;
-    viv_ip4_t gone[16];
-    viv_time_t gone_at[16];
+    gone_log gone;
 } lazy_world;
 
 static void lazy_trace_cb(const viv_trace_record *r, void *user)
 {
     lazy_world *w = user;
-    if (r->kind != VIV_TRACE_ARP || r->state != -1)
-        return;
-    assert_true(w->n < 16);
-    w->gone[w->n] = r->ip;
-    w->gone_at[w->n] = r->time;
-    w->n++;
+    if (r->kind == VIV_TRACE_ARP && r->state == -1)
+        gone_add(&w->gone, r->ip, r->time);
 }
 
 #define LZ(x) VIV_IP4(10, 0, 0, 10 + (x)) /* LZ(1) is A, LZ(2) B, and so on */
@@ -1220,7 +1230,7 @@ static viv_time_t lazy_scenario(lazy_world *w)
     assert_int_equal(e[4].ip, LZ(5));
     assert_int_equal(e[4].age_ns, 0); /* made at t5 */
     lazy_send(w, 1);
-    assert_int_equal(w->n, 0);
+    assert_int_equal(w->gone.n, 0);
     assert_int_equal(l3t_stats(w->h).arp_expired, 0);
     return t5;
 }
@@ -1248,10 +1258,10 @@ static void test_arp__lazy_touches_expire_at_each_last_touch(void **state)
     }
     const viv_ip4_t order[5] = {LZ(3), LZ(4), LZ(2), LZ(5), LZ(1)};
     const viv_time_t at[5] = {when[0], when[1], when[2], when[2], when[2]};
-    assert_int_equal(w.n, 5);
+    assert_int_equal(w.gone.n, 5);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(w.gone[i], order[i]);
-        assert_int_equal(w.gone_at[i], at[i]);
+        assert_int_equal(w.gone.ip[i], order[i]);
+        assert_int_equal(w.gone.at[i], at[i]);
     }
     assert_int_equal(l3t_stats(w.h).arp_expired, 5);
     assert_int_equal(viv_sim_pending(w.sim), 0);
@@ -1269,10 +1279,10 @@ static void test_arp__lazy_touches_expire_together_in_touch_order(void **state)
     assert_int_equal(viv_sim_run_until(w.sim, t5 + VIV_S(61)), 0);
     assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 0);
     const viv_ip4_t order[5] = {LZ(3), LZ(4), LZ(2), LZ(5), LZ(1)};
-    assert_int_equal(w.n, 5);
+    assert_int_equal(w.gone.n, 5);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(w.gone[i], order[i]);
-        assert_int_equal(w.gone_at[i], t5 + VIV_S(61));
+        assert_int_equal(w.gone.ip[i], order[i]);
+        assert_int_equal(w.gone.at[i], t5 + VIV_S(61));
     }
     assert_int_equal(l3t_stats(w.h).arp_expired, 5);
     assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
@@ -1301,8 +1311,8 @@ static void test_arp__full_cache_evicts_least_recently_touched_after_lazy_touche
         assert_int_equal(lazy_has(&w, victim[k]), 0);
         assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 5);
         assert_int_equal(l3t_stats(w.h).arp_evicted, k + 1);
-        assert_int_equal(w.n, (int)k + 1);
-        assert_int_equal(w.gone[k], LZ(victim[k]));
+        assert_int_equal(w.gone.n, (int)k + 1);
+        assert_int_equal(w.gone.ip[k], LZ(victim[k]));
     }
     for (uint32_t x = 7; x <= 11; x++)
         assert_int_equal(lazy_has(&w, x), 1);
@@ -1334,8 +1344,8 @@ static void test_arp__entry_moved_by_aging_then_touched_again(void **state)
     assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 2);
     assert_int_equal(viv_sim_run_until(w.sim, pb + VIV_S(60)), 0);
     assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
-    assert_int_equal(w.n, 1);
-    assert_int_equal(w.gone[0], LZ(2));
+    assert_int_equal(w.gone.n, 1);
+    assert_int_equal(w.gone.ip[0], LZ(2));
     /* STALE by now (confirmed at pa): a request from A confirms and touches it, and a send
      * then finds it REACHABLE and touches it again. */
     assert_int_equal(viv_sim_run_until(w.sim, VIV_S(61)), 0);
@@ -1354,9 +1364,9 @@ static void test_arp__entry_moved_by_aging_then_touched_again(void **state)
     assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 1);
     assert_int_equal(viv_sim_run_until(w.sim, VIV_S(122)), 0);
     assert_int_equal(viv_host_arp_table(w.h, NULL, 0), 0);
-    assert_int_equal(w.n, 2);
-    assert_int_equal(w.gone[1], LZ(1));
-    assert_int_equal(w.gone_at[1], VIV_S(122));
+    assert_int_equal(w.gone.n, 2);
+    assert_int_equal(w.gone.ip[1], LZ(1));
+    assert_int_equal(w.gone.at[1], VIV_S(122));
     assert_int_equal(l3t_stats(w.h).arp_expired, 2);
     assert_int_equal(l3t_stats(w.h).arp_failed, 0);
     assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0);
@@ -1372,26 +1382,12 @@ static void test_arp__entry_moved_by_aging_then_touched_again(void **state)
 enum { MODEL_STATIONS = 40, MODEL_MAX = 16 };
 
 typedef struct model_world {
-    lazy_world w; /* its 16 removals unused: the log below */
+    lazy_world w;
     struct model_send {
         lazy_world *w;
         uint32_t x;
     } send_to[MODEL_STATIONS + 1]; /* for an event sending to station x */
-    size_t n;
-    viv_ip4_t gone[8192];
-    viv_time_t gone_at[8192];
 } model_world;
-
-static void model_trace_cb(const viv_trace_record *r, void *user)
-{
-    model_world *m = user;
-    if (r->kind != VIV_TRACE_ARP || r->state != -1)
-        return;
-    assert_true(m->n < 8192);
-    m->gone[m->n] = r->ip;
-    m->gone_at[m->n] = r->time;
-    m->n++;
-}
 
 static void model_send_cb(viv_sim_t *sim, void *user)
 {
@@ -1405,9 +1401,7 @@ typedef struct model {
     viv_time_t touched[MODEL_STATIONS + 1], confirmed[MODEL_STATIONS + 1];
     uint64_t order[MODEL_STATIONS + 1]; /* the number of the last touch */
     uint64_t touches, expired, evicted;
-    size_t n;
-    viv_ip4_t gone[8192];
-    viv_time_t gone_at[8192];
+    gone_log gone;
 } model;
 
 static uint32_t model_count(const model *m)
@@ -1430,11 +1424,8 @@ static uint32_t model_lru(const model *m)
 
 static void model_remove(model *m, uint32_t x, viv_time_t t)
 {
-    assert_true(m->n < 8192);
     m->present[x] = 0;
-    m->gone[m->n] = LZ(x);
-    m->gone_at[m->n] = t;
-    m->n++;
+    gone_add(&m->gone, LZ(x), t);
 }
 
 static void model_expire(model *m, viv_time_t t)
@@ -1466,10 +1457,11 @@ static void model_check(model_world *mw, const model *m)
     for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
         if (m->present[x])
             assert_int_equal(rows[k++].ip, LZ(x));
-    assert_int_equal(mw->n, m->n);
-    for (size_t i = 0; i < m->n; i++) {
-        assert_int_equal(mw->gone[i], m->gone[i]);
-        assert_int_equal(mw->gone_at[i], m->gone_at[i]);
+    const gone_log *g = &mw->w.gone;
+    assert_int_equal(g->n, m->gone.n);
+    for (size_t i = 0; i < g->n; i++) {
+        assert_int_equal(g->ip[i], m->gone.ip[i]);
+        assert_int_equal(g->at[i], m->gone.at[i]);
     }
     viv_ip_stats_t st = l3t_stats(mw->w.h);
     assert_int_equal(st.arp_expired, m->expired);
@@ -1486,7 +1478,6 @@ static void test_arp__random_touches_match_a_move_to_tail_model(void **state)
     memset(&m, 0, sizeof m);
     lazy_world *w = &mw.w;
     lazy_build(w, VIV_TEST_SIM(state), MODEL_MAX);
-    assert_int_equal(viv_sim_trace(w->sim, model_trace_cb, &mw), 0);
     for (uint32_t x = 1; x <= MODEL_STATIONS; x++)
         mw.send_to[x] = (struct model_send){w, x};
     /* The delay from a request to its entry. */

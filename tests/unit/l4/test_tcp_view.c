@@ -409,12 +409,7 @@ static void bulk_run(bulk_result *out, int peek, size_t chunk, int sack, uint8_t
     viv_test_alloc al;
     viv_sim_t *sim = viv_test_sim_new(&al, 7);
     static tt_world w;
-    tt_world_build(&w, sim);
-    viv_tcp_tunables t;
-    assert_int_equal(viv_sim_tcp_tunables_get(&t, sim), 0);
-    t.sack = sack;
-    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
-    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0.02), 0);
+    tt_world_lossy(&w, sim, sack, 0.02);
 
     memset(&out->r, 0, sizeof out->r);
     out->r.sim = sim;

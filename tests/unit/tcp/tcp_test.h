@@ -300,6 +300,18 @@ static inline void tt_world_build(tt_world *w, viv_sim_t *sim)
     assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
 }
 
+/* tt_world_build, with SACK on or off and a lossy a-to-b direction (the bulk transfers that
+ * compare two ways of sending or reading). */
+static inline void tt_world_lossy(tt_world *w, viv_sim_t *sim, int sack, double loss_ab)
+{
+    tt_world_build(w, sim);
+    viv_tcp_tunables t;
+    assert_int_equal(viv_sim_tcp_tunables_get(&t, sim), 0);
+    t.sack = sack;
+    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
+    assert_int_equal(viv_link_set_loss(w->link, VIV_LINK_AB, loss_ab), 0);
+}
+
 static inline void tt_world_free(tt_world *w)
 {
     for (size_t i = 0; i < w->nsocks; i++)

@@ -97,12 +97,7 @@ static void bulk(run_result *out, source *src, int sack)
     viv_test_alloc al;
     viv_sim_t *sim = viv_test_sim_new(&al, 11);
     static tt_world w;
-    tt_world_build(&w, sim);
-    viv_tcp_tunables t;
-    assert_int_equal(viv_sim_tcp_tunables_get(&t, sim), 0);
-    t.sack = sack;
-    assert_int_equal(viv_sim_set_tcp_tunables(sim, &t), 0);
-    assert_int_equal(viv_link_set_loss(w.link, VIV_LINK_AB, 0.02), 0);
+    tt_world_lossy(&w, sim, sack, 0.02);
     tt_sock *l = tt_listen(&w, w.b, 80, NULL, 0);
     l->accept = 1;
     writer wr = {NULL, src, 0, 0, 0, 0};

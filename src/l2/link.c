@@ -75,8 +75,7 @@ struct viv__linkdir {
     viv_time_t ser_ns;   /* a cache: the last frame length serialised (ser_len), and how long
                             it took */
     /* A plain frame's arrival less its start: ser_ns + p.delay_ns, or VIV_TIME_NEVER when
-     * that sum saturates or the direction draws more than a loss rate (impaired is
-     * IMP_DRAWS), which sends tx_go its rare way.
+     * that sum saturates or the direction draws (impaired), which sends tx_go its rare way.
      * Kept by span_note whenever ser_ns, p or impaired change. */
     viv_time_t span_ns;
     /* The latest arrival of the frames an impaired transmission launched, and of those a
@@ -96,7 +95,7 @@ struct viv__linkdir {
     uint64_t rx_frames, rx_bytes; /* st's, counted here */
     uint8_t up;
     uint8_t impaired; /* what p draws per frame: IMP_NONE, IMP_LOSS (a loss rate below 1
-                         and nothing else: tx_go draws it) or IMP_DRAWS (tx_impaired) */
+                         and nothing else: tx_go_rare draws it) or IMP_DRAWS (tx_impaired) */
     uint8_t judging;  /* rules or icb is set: arrivals go by them (one test per arrival) */
     uint8_t dir;      /* d - link->d: a viv_link_dir */
     uint32_t owner;   /* the owner of this side's events: arrivals, captures */
@@ -209,15 +208,16 @@ static int params_check(viv_sim_t *sim, const viv_link_params *p)
 static void last_arrival_fold(struct viv__linkdir *d);
 
 /* What a direction's parameters draw for a frame (viv__linkdir's impaired). A loss rate
- * alone (in (0, 1)) is drawn on the common way (tx_go): a frame that is not lost arrives as
- * a plain one does, in order, with the same single draw tx_impaired would make first. */
+ * alone (in (0, 1)) is drawn by tx_go_rare itself, without tx_impaired's chain of tests: a
+ * frame that is not lost is launched as a plain one, in order, after the same single draw
+ * tx_impaired would make first. Plain directions' frames never see the test (tx_go). */
 enum { IMP_NONE = 0, IMP_LOSS = 1, IMP_DRAWS = 2 };
 
 /* span_ns from ser_ns, p.delay_ns and impaired. */
 static void span_note(struct viv__linkdir *d)
 {
     viv_time_t s = d->ser_ns + d->p.delay_ns;
-    d->span_ns = d->impaired == IMP_DRAWS || s < d->ser_ns ? VIV_TIME_NEVER : s;
+    d->span_ns = d->impaired || s < d->ser_ns ? VIV_TIME_NEVER : s;
 }
 
 /* Whether the parameters draw from the direction's stream for a frame: without, a frame's
@@ -474,16 +474,20 @@ static VIV__NOINLINE void tap_at(struct viv__linkdir *d, viv__frame *f, viv_time
 static VIV__NOINLINE void tx_impaired(struct viv__linkdir *d, viv__frame *f, viv_time_t end);
 
 /* tx_go's way for a frame whose times may saturate at the end of time, or on a direction
- * that draws: the times exactly as time_add gives them, then the draws or the launch. */
+ * that draws: the times exactly as time_add gives them, then the draws or the launch (a
+ * loss rate alone: its one draw, then the launch of a plain frame). */
 static VIV__NOINLINE void tx_go_rare(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv_time_t end = time_add(start, d->ser_ns);
     d->busy_until = end;
-    if (d->impaired != IMP_DRAWS) {
-        if (d->impaired == IMP_LOSS && chance(&d->rng, d->p.loss)) {
+    if (d->impaired == IMP_LOSS) {
+        if (viv_rng_uniform(&d->rng) < d->p.loss)
             dir_drop(d, VIV_DROP_LOSS, f);
-            return;
-        }
+        else
+            launch(d, f, time_add(end, d->p.delay_ns), ENT_PLAIN);
+        return;
+    }
+    if (!d->impaired) {
         launch_slow(d, f, time_add(end, d->p.delay_ns), ENT_PLAIN);
         return;
     }
@@ -494,13 +498,11 @@ static VIV__NOINLINE void tx_go_rare(struct viv__linkdir *d, viv__frame *f, viv_
  * and d->ser_ns set) and its digest taken (f->fp_ok): the common path, which calls nothing
  * but the scheduler. One copy of it, out of line, so that the scheduler's push is inlined
  * once, here. A plain frame arrives span_ns after its start, which one test tells from the
- * rest (span_ns is VIV_TIME_NEVER on a direction that draws more than a loss rate, so the
- * sum wraps or is VIV_TIME_NEVER; a sum short of that means neither time saturates, since
- * the end is no later). A loss rate alone is drawn here, after the frame is counted and
- * folded and the transmitter is taken, as tx_impaired would (the same draw, the same drop).
- * A plain frame's arrival is not folded into last_arrival here: only tx_impaired reads it,
- * and a direction that starts drawing in full folds the plain frames still in flight then
- * (last_arrival_fold). */
+ * rest (span_ns is VIV_TIME_NEVER on a direction that draws, so the sum wraps or is
+ * VIV_TIME_NEVER; a sum short of that means neither time saturates, since the end is no
+ * later). A plain frame's arrival is not folded into last_arrival here: only tx_impaired
+ * reads it, and a direction that starts drawing in full folds the plain frames still in
+ * flight then (last_arrival_fold). */
 static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_t start)
 {
     viv__count_frame(&d->tx_frames, &d->tx_bytes, f->len);
@@ -514,10 +516,6 @@ static VIV__NOINLINE void tx_go(struct viv__linkdir *d, viv__frame *f, viv_time_
         return;
     }
     d->busy_until = start + d->ser_ns;
-    if (VIV__UNLIKELY(d->impaired == IMP_LOSS) && viv_rng_uniform(&d->rng) < d->p.loss) {
-        dir_drop(d, VIV_DROP_LOSS, f);
-        return;
-    }
     launch(d, f, arrival, ENT_PLAIN);
 }
 

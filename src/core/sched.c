@@ -5,6 +5,14 @@
 /* The calendar doubles when it holds more than this many events per bucket on average, and
  * halves below a quarter of that. */
 #define SCHED_LOAD 1u
+/* A calendar of at most this many buckets (2 KB) does not shrink until the queue empties.
+ * The memory a shrink would return is nothing, and a small queue swings: TCP under loss
+ * holds 7 to 33 events, up and down every second of simulated time, and shrinking at each
+ * low point made 75 rebuilds in the s3 run at 1% loss, each estimating the day width anew
+ * from the handful of events left (2^20 to 2^24 ns from one to the next), where keeping
+ * the 64 buckets it had grown to kept one width (3 rebuilds in all) and took 5% less time
+ * (docs/performance.md, session 11). Larger calendars shrink as before. */
+#define SCHED_SHRINK_FROM 256u
 /* A day is about this many typical gaps between the earliest distinct times. Measured on the
  * hold model (docs/performance.md): a small calendar, which stays in cache, does best with
  * wide days (fewer mispredicted list steps per push); a large one, where every node touched
@@ -22,7 +30,7 @@
 static void set_thresholds(viv__sched *q)
 {
     q->grow_at = (size_t)q->nb * SCHED_LOAD;
-    q->shrink_at = q->nb > VIV__SCHED_MIN_BUCKETS ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
+    q->shrink_at = q->nb > SCHED_SHRINK_FROM ? (size_t)q->nb * SCHED_LOAD / 4 : 0;
 }
 
 /* Start a tuning window: the next check comes 2 nb << backoff slow operations from now.
@@ -784,7 +792,7 @@ void viv__sched_emptied(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 uint32_t viv__sched_seek(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
     if (VIV__UNLIKELY(q->len <= q->shrink_at || q->len > q->grow_at))
-        return seek_resize(sim, q, ev); /* shrink_at is 0 at the least size */
+        return seek_resize(sim, q, ev); /* shrink_at is 0 up to SCHED_SHRINK_FROM */
     uint32_t b = scan_days(q, ev);
     if (VIV__UNLIKELY(b == VIV__QNIL))
         return seek_search(sim, q, ev);

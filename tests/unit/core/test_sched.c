@@ -479,6 +479,64 @@ static void test_sched__distribution_that_changes_is_retuned(void **state)
     rig_fini(&r);
 }
 
+/* A small queue that swings (TCP under loss: 7 to 33 events, up and down each second)
+ * keeps the calendar it grew to: shrinking at every low point rebuilt it each time, with a
+ * day width estimated from the few events left. */
+static void test_sched__a_small_calendar_keeps_its_size_through_swings(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 64);
+    r.check_every = 7;
+    viv_rng_t g;
+    viv_rng_init(&g, 21, 0);
+    uint32_t nb_high = 0;
+    uint64_t resizes_high = 0;
+    for (int swing = 0; swing < 200; swing++) {
+        while (viv__sched_len(&r.q) < 40) /* up: pushes a few microseconds apart */
+            rig_push(&r, r.last_time + 1000 + viv_rng_below(&g, 4000));
+        if (swing > 0)
+            assert_int_equal(r.q.nb, nb_high);
+        while (viv__sched_len(&r.q) > 7) /* down */
+            rig_pop(&r, UINT64_MAX);
+        if (swing == 0) { /* grown on the way (a walk or a scan sees the length) */
+            nb_high = r.q.nb;
+            resizes_high = r.q.resizes;
+        }
+        assert_int_equal(r.q.nb, nb_high); /* no shrink at the low point */
+    }
+    assert_int_equal(nb_high, 64);
+    /* Re-tunings may come (the same size, a new width), not one per swing. */
+    assert_true(r.q.resizes - resizes_high < 20);
+    rig_drain(&r);
+    assert_int_equal(r.q.nb, VIV__SCHED_MIN_BUCKETS); /* an empty queue gives it back */
+    rig_fini(&r);
+}
+
+/* A large calendar still shrinks to fit when its queue falls and stays low, without
+ * emptying: the memory is worth returning there. */
+static void test_sched__a_large_calendar_shrinks_to_fit(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 5000);
+    viv_rng_t g;
+    viv_rng_init(&g, 22, 0);
+    while (viv__sched_len(&r.q) < 5000)
+        rig_push(&r, r.last_time + viv_rng_below(&g, 1000000));
+    assert_true(r.q.nb >= 4096);
+    while (viv__sched_len(&r.q) > 100)
+        rig_pop(&r, UINT64_MAX);
+    for (int i = 0; i < 2000; i++) { /* hold at 100 */
+        rig_pop(&r, UINT64_MAX);
+        rig_push(&r, r.last_time + viv_rng_below(&g, 1000000));
+    }
+    assert_true(r.q.nb <= 512);
+    assert_true(r.q.nb >= 128);
+    rig_drain(&r);
+    rig_fini(&r);
+}
+
 static void test_sched__limit_and_pushes_before_the_current_day(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -778,6 +836,8 @@ int main(void)
         T(test_sched__removal_anywhere_keeps_the_order),
         T(test_sched__far_future_event_among_dense_ones),
         T(test_sched__distribution_that_changes_is_retuned),
+        T(test_sched__a_small_calendar_keeps_its_size_through_swings),
+        T(test_sched__a_large_calendar_shrinks_to_fit),
         T(test_sched__limit_and_pushes_before_the_current_day),
         T(test_sched__times_at_the_end_of_time),
         T(test_sched__failed_resizes_degrade_but_never_fail),

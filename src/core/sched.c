@@ -5,8 +5,9 @@
 /* The calendar doubles when it holds more than this many events per bucket on average, and
  * halves below a quarter of that. */
 #define SCHED_LOAD 1u
-/* A calendar of at most this many buckets (2 KB) does not shrink until the queue empties.
- * The memory a shrink would return is nothing, and a small queue swings: TCP under loss
+/* A calendar of at most this many buckets (2 KB) does not shrink on its length alone: only
+ * when the queue empties, or when a re-tuning finds it costly (tune_size). The memory a
+ * shrink would return is nothing, and a small queue swings: TCP under loss
  * holds 7 to 33 events, up and down every second of simulated time, and shrinking at each
  * low point made 75 rebuilds in the s3 run at 1% loss, each estimating the day width anew
  * from the handful of events left (2^20 to 2^24 ns from one to the next), where keeping
@@ -306,6 +307,19 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
  * (bursts far apart, say) would otherwise be re-tuned again and again for nothing: after a
  * re-tuning that did not bring the cost down, the next check waits twice as long (up to
  * 2^10 times), and a good window resets the wait. */
+/* The bucket count a re-tuning rebuilds with: the current one, or the size that fits a
+ * queue that fell below a quarter of it (what seek_resize shrinks to). A calendar that does
+ * not shrink on its length alone (SCHED_SHRINK_FROM) shrinks here, once it costs too much:
+ * a few events far apart after a burst, whose searches would otherwise cross every bucket
+ * the burst grew. */
+static uint32_t tune_size(const viv__sched *q)
+{
+    uint32_t nb = q->nb;
+    while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
+        nb /= 2;
+    return nb;
+}
+
 static VIV__NOINLINE void tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
     uint64_t done = q->window - q->left;
@@ -313,7 +327,7 @@ static VIV__NOINLINE void tune(struct viv_sim *sim, viv__sched *q, viv__event *e
         return; /* a search while re-tuning is known not to help: wait for the window */
     if (q->cost > SCHED_COST_LIMIT * (done ? done : 1)) {
         int futile = q->retuned; /* the previous window was right after a re-tuning */
-        if (rebuild(sim, q, ev, q->nb)) {
+        if (rebuild(sim, q, ev, tune_size(q))) {
             q->retuned = 1;
             if (futile && q->backoff < 10) {
                 q->backoff++;

@@ -37,7 +37,8 @@
  * slow operations) count their steps and check the calendar. nb grows to fit when a walk, a
  * scan or a removal finds more events than buckets and shrinks when a scan finds fewer than
  * a quarter (or the queue empties); a calendar of 256 buckets or fewer shrinks only when the
- * queue empties, since a small queue's swings would rebuild it at every low point. The day
+ * queue empties or a re-tuning finds it costly, since a small queue's swings would rebuild
+ * it at every low point. The day
  * width is re-estimated from the gaps between the earliest distinct times at every resize
  * and whenever the slow operations cost too much on average (a skewed or drifting
  * distribution). A failed allocation only postpones a resize: push and pop never fail.

@@ -513,6 +513,35 @@ static void test_sched__a_small_calendar_keeps_its_size_through_swings(void **st
     rig_fini(&r);
 }
 
+/* The calendar a burst grew (256 buckets, days of microseconds) does not shrink on its
+ * length alone when a few events a second apart follow; the first re-tuning they force
+ * (a pop that finds nothing within a year searches every bucket) shrinks it to fit, so
+ * that they cost what they cost in a calendar that never grew. */
+static void test_sched__a_costly_small_calendar_shrinks_at_its_retuning(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    rig r;
+    rig_init(&r, sim, 300);
+    for (uint32_t i = 0; i < 200; i++)
+        rig_push(&r, r.last_time + 1000 * (i + 1));
+    for (uint32_t i = 0; i < 197; i++)
+        rig_pop(&r, UINT64_MAX);
+    assert_int_equal(viv__sched_len(&r.q), 3);
+    assert_int_equal(r.q.nb, 256); /* not shrunk by the pops */
+    uint64_t ops0 = r.ops, cost0 = r.q.cost_total + r.q.cost;
+    for (int i = 0; i < 20000; i++) { /* three timers, each re-armed a second on */
+        rig_pop(&r, UINT64_MAX);
+        rig_push(&r, r.last_time + VIV_S(1) + (uint64_t)(i % 3) * 1000);
+    }
+    assert_int_equal(r.q.nb, VIV__SCHED_MIN_BUCKETS);
+    /* Steps, empty days and rebuild work per operation, on average: 0.18 in a calendar of
+     * 16 buckets from the start; 4.9 when the 256 buckets stayed. */
+    uint64_t ops = r.ops - ops0, cost = r.q.cost_total + r.q.cost - cost0;
+    assert_true(cost <= ops / 2);
+    rig_drain(&r);
+    rig_fini(&r);
+}
+
 /* A large calendar still shrinks to fit when its queue falls and stays low, without
  * emptying: the memory is worth returning there. */
 static void test_sched__a_large_calendar_shrinks_to_fit(void **state)
@@ -837,6 +866,7 @@ int main(void)
         T(test_sched__far_future_event_among_dense_ones),
         T(test_sched__distribution_that_changes_is_retuned),
         T(test_sched__a_small_calendar_keeps_its_size_through_swings),
+        T(test_sched__a_costly_small_calendar_shrinks_at_its_retuning),
         T(test_sched__a_large_calendar_shrinks_to_fit),
         T(test_sched__limit_and_pushes_before_the_current_day),
         T(test_sched__times_at_the_end_of_time),

@@ -8,7 +8,8 @@
 # reference programs (see the shared bench README: cp -r shared/bench REF_DIR, make -C ns3).
 # Raw lines go to BUILD_DIR/compare-raw.txt, the summary to stdout. PIN=CPU runs both
 # simulators on that one CPU (taskset): on a guest whose vCPUs run at different speeds this
-# keeps each pair on the same one. The summary gives the ratio of medians and the median of
+# keeps each pair on the same one. CASES="tcp_loss1 lan" runs only the cases named (the
+# names the summary prints). The summary gives the ratio of medians and the median of
 # the pairs' own ratios (each vivarium run against the ns-3 run next to it).
 set -euo pipefail
 if [ "${1:-}" = --summary ]; then # summarise an existing raw file only
@@ -26,6 +27,9 @@ pin=()
 [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN")
 pair() { # name, viv command, ns-3 command
     local name=$1 vcmd=$2 ncmd=$3
+    if [ -n "${CASES:-}" ] && [[ " $CASES " != *" $name "* ]]; then
+        return 0
+    fi
     for ((i = 0; i < reps; i++)); do
         echo "case=$name sim=viv $("${pin[@]}" $vcmd)" >>"$raw"
         echo "case=$name sim=ns3 $("${pin[@]}" $ncmd 2>/dev/null)" >>"$raw"

@@ -6,7 +6,7 @@
  * halves below a quarter of that. */
 #define SCHED_LOAD 1u
 /* A calendar of at most this many buckets (2 KB) does not shrink on its length alone: only
- * when the queue empties, or when a re-tuning finds it costly (tune_size). The memory a
+ * when the queue empties, or when a re-tuning finds it costly (fit_size). The memory a
  * shrink would return is nothing, and a small queue swings: TCP under loss
  * holds 7 to 33 events, up and down every second of simulated time, and shrinking at each
  * low point made 75 rebuilds in the s3 run at 1% loss, each estimating the day width anew
@@ -301,18 +301,12 @@ static bool rebuild(struct viv_sim *sim, viv__sched *q, viv__event *ev, uint32_t
     return true;
 }
 
-/* Every 2 nb slow operations, and after a scan that found nothing due within a year (a
- * direct search, O(nb): days far too narrow for the queue), re-tune if the slow operations
- * of the window so far cost too much on average. A distribution that no day width suits
- * (bursts far apart, say) would otherwise be re-tuned again and again for nothing: after a
- * re-tuning that did not bring the cost down, the next check waits twice as long (up to
- * 2^10 times), and a good window resets the wait. */
-/* The bucket count a re-tuning rebuilds with: the current one, or the size that fits a
- * queue that fell below a quarter of it (what seek_resize shrinks to). A calendar that does
- * not shrink on its length alone (SCHED_SHRINK_FROM) shrinks here, once it costs too much:
- * a few events far apart after a burst, whose searches would otherwise cross every bucket
- * the burst grew. */
-static uint32_t tune_size(const viv__sched *q)
+/* The bucket count that fits the queue: the current one, halved until the queue fills a
+ * quarter of the buckets (or the least size is reached). Shrinking on the length takes
+ * it (seek_resize), and so does a re-tuning (tune), so that a calendar that does not shrink
+ * on its length alone (SCHED_SHRINK_FROM) shrinks once it costs too much: a few events far
+ * apart after a burst, whose searches would otherwise cross every bucket the burst grew. */
+static uint32_t fit_size(const viv__sched *q)
 {
     uint32_t nb = q->nb;
     while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
@@ -320,6 +314,12 @@ static uint32_t tune_size(const viv__sched *q)
     return nb;
 }
 
+/* Every 2 nb slow operations, and after a scan that found nothing due within a year (a
+ * direct search, O(nb): days far too narrow for the queue), re-tune if the slow operations
+ * of the window so far cost too much on average. A distribution that no day width suits
+ * (bursts far apart, say) would otherwise be re-tuned again and again for nothing: after a
+ * re-tuning that did not bring the cost down, the next check waits twice as long (up to
+ * 2^10 times), and a good window resets the wait. */
 static VIV__NOINLINE void tune(struct viv_sim *sim, viv__sched *q, viv__event *ev)
 {
     uint64_t done = q->window - q->left;
@@ -327,7 +327,7 @@ static VIV__NOINLINE void tune(struct viv_sim *sim, viv__sched *q, viv__event *e
         return; /* a search while re-tuning is known not to help: wait for the window */
     if (q->cost > SCHED_COST_LIMIT * (done ? done : 1)) {
         int futile = q->retuned; /* the previous window was right after a re-tuning */
-        if (rebuild(sim, q, ev, tune_size(q))) {
+        if (rebuild(sim, q, ev, fit_size(q))) {
             q->retuned = 1;
             if (futile && q->backoff < 10) {
                 q->backoff++;
@@ -778,10 +778,7 @@ static VIV__NOINLINE uint32_t seek_resize(struct viv_sim *sim, viv__sched *q, vi
     } else if (q->len < q->shrink_at &&
                (q->slow_total + (q->window - q->left) - q->rebuilt_at >= (uint64_t)q->nb ||
                 q->len < q->nb / 16)) {
-        uint32_t nb = q->nb / 2;
-        while (nb > VIV__SCHED_MIN_BUCKETS && q->len < (size_t)nb * SCHED_LOAD / 4)
-            nb /= 2;
-        if (!rebuild(sim, q, ev, nb))
+        if (!rebuild(sim, q, ev, fit_size(q))) /* len < shrink_at: a quarter of nb at most */
             q->shrink_at = q->len / 2; /* try again later */
     }
     if (q->len == 0)

@@ -467,7 +467,7 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
 {
     viv__tcp_host *th = s->th;
     viv_sim_t *sim = s->base.sim;
-    if (!s->rcv.buf && viv__tcp_ring_alloc(sim, &s->rcv, s->o.rcvbuf_bytes) < 0) {
+    if (!s->rcv.buf && viv__tcp_ring_alloc(sim, &s->rcv, viv__tcp_rcv_ring_cap(s)) < 0) {
         viv__host_drop(th->h, &th->h->st.drop_nomem, VIV_DROP_NO_MEMORY, UINT32_MAX, NULL);
         return;
     }

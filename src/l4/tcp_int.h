@@ -401,6 +401,10 @@ int viv__tcp_xmit(viv__tcp_host *th, viv_tcp_t *s, const struct viv__tcp_repr *r
                   viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off, int rexmit);
 /* The window to announce now (and move rcv_adv to it). */
 uint16_t viv__tcp_rcv_window(viv_tcp_t *s);
+/* The receive ring's size: rcvbuf_bytes and 2^shift - 1 bytes more, where a window said
+ * rounded up to the shift's units may reach (viv__tcp_rcv_window). Before the ring exists,
+ * the size it will have (it is allocated at the first data, after the shift is agreed). */
+uint32_t viv__tcp_rcv_ring_cap(const viv_tcp_t *s);
 /* The window right edge could move by this much (receiver SWS avoidance decides). */
 uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s);
 /* Buffers. */

@@ -352,6 +352,28 @@ uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s)
     return viv__seq_gt(right, s->rcv_adv) ? right - s->rcv_adv : 0;
 }
 
+/* The window of span bytes (not a whole number of 2^sh units) said in units. RCV.NXT moves
+ * by any number of bytes: said rounded down, the right edge would fall back by up to
+ * 2^sh - 1 bytes whenever RCV.NXT moves off the units' grid, which RFC 7323 appendix F
+ * allows but RFC 9293 3.8.6 asks a receiver not to do (SHLD-14), and Linux does not do. So
+ * it is said rounded up, and rcv_adv moves to the edge said: the receive ring has
+ * 2^sh - 1 bytes beyond rcvbuf_bytes for that (viv__tcp_rcv_ring_cap; roundings one after
+ * the other may each add a few bytes, and the ring bounds their sum). Only if the ring
+ * could not hold the window rounded up (a reader that stopped, the ring full to an edge
+ * rounded before) is it said rounded down, with rcv_adv where it was: what we accept is
+ * never less than what we said. Out of line: a bulk transfer of full-sized segments (1448
+ * bytes, 181 units of 8) into a buffer of whole units comes here only for its FIN. */
+static VIV__NOINLINE uint16_t tcp_rcv_window_up(viv_tcp_t *s, uint32_t span, unsigned sh)
+{
+    uint32_t w = (span >> sh) + 1u;
+    uint32_t held = s->rcv.buf ? s->rcv.len : 0; /* bytes before rcv_nxt in the ring */
+    if (w > VIV__TCP_WIN_MAX || (uint64_t)held + ((uint64_t)w << sh) > viv__tcp_rcv_ring_cap(s))
+        w = span >> sh;
+    else
+        s->rcv_adv = s->rcv_nxt + (w << sh);
+    return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
+}
+
 uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
 {
     if (viv__seq_lt(s->rcv_adv, s->rcv_nxt)) /* a FIN taken in a zero window */
@@ -362,10 +384,21 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
     uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
     if (gain && gain >= step)
         s->rcv_adv += gain;
-    /* With a shift, the field says the window rounded down to a multiple of 2^shift (RFC
-     * 7323 2.3); what we accept (rcv_adv) is never less than what we said. */
-    uint32_t w = (s->rcv_adv - s->rcv_nxt) >> tcp_rshift(s);
+    /* With a shift the field counts units of 2^shift (RFC 7323 2.3); off the units' grid
+     * the window is said rounded up (tcp_rcv_window_up). */
+    unsigned sh = tcp_rshift(s);
+    uint32_t span = s->rcv_adv - s->rcv_nxt;
+    if (VIV__UNLIKELY(span & ((1u << sh) - 1u)))
+        return tcp_rcv_window_up(s, span, sh);
+    uint32_t w = span >> sh;
     return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
+}
+
+uint32_t viv__tcp_rcv_ring_cap(const viv_tcp_t *s)
+{
+    if (s->rcv.buf)
+        return s->rcv.cap;
+    return s->o.rcvbuf_bytes + (1u << tcp_rshift(s)) - 1u;
 }
 
 /* ---- emitting -------------------------------------------------------------------------- */

@@ -987,8 +987,12 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     int ok;
     if (slen == 0)
         ok = rwnd == 0 ? seq == rn : viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd);
-    else if (rwnd == 0) /* a bare FIN at RCV.NXT is taken even in a zero window (Linux) */
-        ok = seq == rn && plen == 0 && !(flags & VIV__TCP_SYN);
+    else if (rwnd == 0)
+        /* "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+         * should be made to accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT goes on,
+         * its data (and the FIN after it) trimmed off below, so that a zero-window probe's
+         * acknowledgement and window are taken. A bare FIN there is taken (Linux). */
+        ok = seq == rn && !(flags & VIV__TCP_SYN);
     else
         ok = (viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd)) ||
              (viv__seq_le(rn, seq + slen - 1) && viv__seq_lt(seq + slen - 1, rn + rwnd));
@@ -1021,6 +1025,12 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     if (viv__seq_gt(seq + plen, rn + rwnd)) {
         plen = rn + rwnd - seq;
         flags &= (uint8_t)~VIV__TCP_FIN; /* beyond the window: not accepted now */
+        if (rwnd == 0) {
+            /* All refused: RFC 9293 3.8.6.1, a receiver with a zero window "must still send an
+             * acknowledgment showing its next expected sequence number and current window". */
+            th->st.rx_unacceptable++;
+            s->ack_now = 1;
+        }
     }
 
     /* second: check the RST bit (RFC 5961 3.2: only exactly RCV.NXT resets). */

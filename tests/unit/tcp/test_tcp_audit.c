@@ -1,0 +1,248 @@
+/* An audit of how a host's TCP processes arriving segments, against RFC 9293 3.10.7
+ * ("SEGMENT ARRIVES"), RFC 5961 and RFC 7323, with crafted segments from a device standing
+ * for the peer: segments across the window's edges (trimmed at both ends, with their FIN), the
+ * zero window (only ACK, RST and a bare FIN processed), data after either side's FIN, and the
+ * opening's and closing's less common paths. Every reply is checked to the segment: flags,
+ * numbers, window and time. */
+#include "tcp_peer.h"
+
+/* One segment from the device to port 80 on the host, from PEER_PORT. */
+typedef struct seg {
+    uint8_t flags;
+    uint32_t seq, ack;
+    uint16_t win;
+    const char *data;
+    uint16_t mss; /* 0: none */
+} seg;
+
+static void send_seg(bench *b, const seg *s)
+{
+    struct viv__tcp_repr t;
+    memset(&t, 0, sizeof t);
+    t.seq = s->seq;
+    t.ack = s->ack;
+    t.flags = s->flags;
+    t.window = s->win;
+    t.mss = s->mss;
+    peer_send(b, &t, s->data, PEER_PORT, 80, 0);
+}
+
+static void run(bench *b)
+{
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+}
+
+/* One hop from the device to the host or back: a frame of len bytes (padded to 60) at the
+ * link's 1 Gb/s, and the bench's 10 us cable. */
+static viv_time_t hop(size_t len)
+{
+    return tt_ser(len) + VIV_US(10);
+}
+
+/* A listener on the host (options so, its connections read nothing if no_drain) and a
+ * connection to it from the device, established. Returns the accepted connection. */
+static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int no_drain)
+{
+    tt_sock *l = tt_listen(&b->w, b->w.a, 80, so, 0);
+    l->accept = 1;
+    l->child_no_drain = no_drain;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
+    send_seg(b, &syn);
+    run(b);
+    assert_int_equal(b->nrx, 1);
+    assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
+    assert_int_equal(b->rx[0].t.ack, PEER_ISN + 1);
+    b->iss = b->rx[0].t.seq;
+    seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, 0, NULL, 0};
+    send_seg(b, &ack);
+    run(b);
+    assert_int_equal(l->nchildren, 1);
+    b->nrx = 0;
+    return l->children[0];
+}
+
+static viv_tcp_host_stats hstats(bench *b)
+{
+    viv_tcp_host_stats st;
+    assert_int_equal(viv_host_tcp_stats(&st, b->w.a), 0);
+    return st;
+}
+
+static viv_tcp_info info(const tt_sock *k)
+{
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
+    return ti;
+}
+
+/* n bytes of 'x' (n < 512). */
+static const char *xs(size_t n)
+{
+    static char buf[512];
+    assert_true(n < sizeof buf);
+    memset(buf, 'x', n);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Check the i-th segment the host sent: flags, seq, ack, window, data length. */
+static void expect(const bench *b, size_t i, uint8_t flags, uint32_t seq, uint32_t ack,
+                   uint16_t win, size_t len)
+{
+    assert_true(i < b->nrx);
+    const struct viv__tcp_repr *t = &b->rx[i].t;
+    assert_int_equal(t->flags, flags);
+    assert_int_equal(t->seq, seq);
+    assert_int_equal(t->ack, ack);
+    assert_int_equal(t->window, win);
+    assert_int_equal(t->payload_len, len);
+}
+
+/* RFC 9293 3.10.7.4, first check: "If the RCV.WND is zero, no segments will be acceptable,
+ * but special allowance should be made to accept valid ACKs, URGs, and RSTs", and 3.8.6.1:
+ * a receiver with a zero window "must still send an acknowledgment showing its next expected
+ * sequence number and current window (zero)". A zero-window probe from the peer carrying
+ * one byte at RCV.NXT and an acknowledgement of the host's data: the byte is refused, the
+ * ACK is answered at once with window 0, and the acknowledgement is taken (SND.UNA moves,
+ * the retransmission timer stops: nothing is ever sent again). */
+static void test_tcp_audit__zero_window_probe_ack_is_processed(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = {0};
+    so.rcvbuf_bytes = 100;
+    tt_sock *c = handshake(&b, &so, 1);
+    uint32_t rn = PEER_ISN + 1;
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    send_seg(&b, &fill);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(b.nrx, 1); /* the delayed ACK: the window is full */
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    assert_int_equal(info(c).recv_q, 100);
+    /* The host sends 5 bytes; the device's probe acknowledges them. */
+    assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 100, 0, 5);
+    uint64_t unacc = hstats(&b).rx_unacceptable;
+    viv_time_t t0 = viv_sim_now(b.w.sim);
+    seg probe = {VIV_TCP_ACK, rn + 100, b.iss + 6, 0, "y", 0};
+    send_seg(&b, &probe);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    assert_int_equal(b.rx[2].at, t0 + hop(14 + 20 + 20 + 1) + hop(60));
+    viv_tcp_info ti = info(c);
+    assert_int_equal(ti.snd_una, b.iss + 6);
+    assert_int_equal(ti.send_q, 0);
+    assert_int_equal(ti.rcv_nxt, rn + 100);
+    assert_int_equal(ti.recv_q, 100);
+    assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
+    assert_int_equal(hstats(&b).rx_unacceptable, unacc + 1); /* the byte refused */
+    /* No retransmission of the acknowledged data, ever. */
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(10)), 0);
+    assert_int_equal(b.nrx, 3);
+    assert_int_equal(info(c).retransmits, 0);
+    tt_world_free(&b.w);
+}
+
+/* The same in a zero window for data with a FIN, and a window update on it: the data and the
+ * FIN are refused (the FIN lies beyond refused data), the window the peer announces is
+ * taken, and an ACK says RCV.NXT and window 0. A bare FIN at RCV.NXT is taken (docs/tcp.md,
+ * as Linux). */
+static void test_tcp_audit__zero_window_refuses_data_and_its_fin(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = {0};
+    so.rcvbuf_bytes = 100;
+    tt_sock *c = handshake(&b, &so, 1);
+    uint32_t rn = PEER_ISN + 1;
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    send_seg(&b, &fill);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(b.nrx, 1);
+    assert_int_equal(info(c).snd_wnd, 64240);
+    seg datafin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 100, b.iss + 1, 1000, "abc", 0};
+    send_seg(&b, &datafin);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
+    assert_int_equal(info(c).snd_wnd, 1000);
+    assert_int_equal(info(c).recv_q, 100);
+    seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 100, b.iss + 1, 1000, NULL, 0};
+    send_seg(&b, &fin);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_ACK, b.iss + 1, rn + 101, 0, 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
+    tt_world_free(&b.w);
+}
+
+/* RFC 9293 3.10.7.4, first check: "If a segment's contents straddle the boundary between old
+ * and new, only the new parts are processed." A segment starting 2 bytes before RCV.NXT,
+ * with a FIN: its new bytes and its FIN are taken, and the FIN acknowledged at once. */
+static void test_tcp_audit__left_edge_trimmed_fin_taken(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    seg first = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, "abcd", 0};
+    send_seg(&b, &first);
+    run(&b);
+    assert_int_equal(b.nrx, 0); /* the ACK is delayed */
+    seg over = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 2, b.iss + 1, 0, "cdef", 0};
+    viv_time_t t0 = viv_sim_now(b.w.sim);
+    send_seg(&b, &over);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    /* The right edge has not moved: 7 bytes read are less than an MSS (receiver SWS
+     * avoidance, RFC 9293 3.8.6.2.2). */
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 7, 65535 - 7, 0);
+    assert_int_equal(b.rx[0].at, t0 + hop(60) + hop(60));
+    assert_int_equal(c->nrx, 6);
+    assert_memory_equal(c->rx, "abcdef", 6);
+    assert_int_equal(c->eof, 1);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
+    tt_world_free(&b.w);
+}
+
+/* "Segments with higher beginning sequence numbers ... should be held for later processing"
+ * and what lies beyond the window trimmed: 30 bytes and a FIN where the window has room for
+ * 20. The 20 are taken, the FIN is not (it lies beyond the window), and the ACK says
+ * RCV.NXT = the right edge, window 0. */
+static void test_tcp_audit__right_edge_trimmed_fin_refused(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = {0};
+    so.rcvbuf_bytes = 100;
+    tt_sock *c = handshake(&b, &so, 1);
+    uint32_t rn = PEER_ISN + 1;
+    seg first = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(80), 0};
+    send_seg(&b, &first);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(b.nrx, 1); /* delayed ACK, window 20 */
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 80, 20, 0);
+    seg over = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 80, b.iss + 1, 0, xs(30), 0};
+    send_seg(&b, &over);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    assert_int_equal(info(c).recv_q, 100);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
+    tt_world_free(&b.w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TT_TEST(test_tcp_audit__zero_window_probe_ack_is_processed),
+        TT_TEST(test_tcp_audit__zero_window_refuses_data_and_its_fin),
+        TT_TEST(test_tcp_audit__left_edge_trimmed_fin_taken),
+        TT_TEST(test_tcp_audit__right_edge_trimmed_fin_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

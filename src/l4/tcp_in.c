@@ -201,12 +201,14 @@ static void tcp_negotiate(viv_tcp_t *s, const struct viv__tcp_repr *h)
     }
 }
 
-/* The peer's window from a segment without SYN: scaled by its shift (RFC 7323 2.3). The
- * shift is 0 unless window scaling is in use (tcp_negotiate and the cookie's connection set
- * it so), so it needs no test of ws_ok. */
+/* The peer's window from a segment: scaled by its shift (RFC 7323 2.3). The shift is 0
+ * unless window scaling is in use (tcp_negotiate and the cookie's connection set it so), so
+ * it needs no test of ws_ok. A segment with SYN reaches the ACK step too (the peer's SYN-ACK
+ * completing a simultaneous open, an old SYN trimmed off): its window "MUST NOT be scaled"
+ * (RFC 7323 2.2). */
 static uint32_t tcp_peer_window(const viv_tcp_t *s, const struct viv__tcp_repr *h)
 {
-    return (uint32_t)h->window << s->snd_wscale;
+    return (uint32_t)h->window << ((h->flags & VIV__TCP_SYN) ? 0u : s->snd_wscale);
 }
 
 /* Call the algorithm on an event, then trace it. */

@@ -27,6 +27,24 @@ static void send_seg(bench *b, const seg *s)
     peer_send(b, &t, s->data, PEER_PORT, 80, 0);
 }
 
+/* A segment from the device's port 80 to the host's port (a connection the host opened),
+ * with a window scale option if wscale >= 0. */
+static void send_back(bench *b, const seg *s, uint16_t hport, int wscale)
+{
+    struct viv__tcp_repr t;
+    memset(&t, 0, sizeof t);
+    t.seq = s->seq;
+    t.ack = s->ack;
+    t.flags = s->flags;
+    t.window = s->win;
+    t.mss = s->mss;
+    if (wscale >= 0) {
+        t.wscale_present = true;
+        t.wscale = (uint8_t)wscale;
+    }
+    peer_send(b, &t, s->data, 80, hport, 0);
+}
+
 static void run(bench *b)
 {
     assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
@@ -236,6 +254,51 @@ static void test_tcp_audit__right_edge_trimmed_fin_refused(void **state)
     tt_world_free(&b.w);
 }
 
+/* Simultaneous open with window scaling (RFC 9293 3.5 figure 7, RFC 7323 2.2): the host in
+ * SYN-RECEIVED takes the peer's SYN-ACK as the ACK that completes the opening; that
+ * segment's window is a SYN's, which "MUST NOT be scaled". The peer's later windows are. */
+static void test_tcp_audit__simultaneous_open_synack_window_not_scaled(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *k = tt_sock_new(&b.w);
+    assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
+    assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    assert_int_equal(b.rx[0].t.flags, VIV_TCP_SYN);
+    assert_true(b.rx[0].t.wscale_present);
+    uint32_t iss = b.rx[0].t.seq;
+    uint16_t hport = b.rx[0].t.src_port;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 1000, NULL, 1460};
+    send_back(&b, &syn, hport, 7);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(b.rx[1].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
+    assert_int_equal(b.rx[1].t.seq, iss);
+    assert_int_equal(b.rx[1].t.ack, PEER_ISN + 1);
+    assert_true(b.rx[1].t.wscale_present);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_RECEIVED);
+    assert_int_equal(info(k).snd_wnd, 1000);
+    seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, PEER_ISN, iss + 1, 2000, NULL, 1460};
+    send_back(&b, &synack, hport, 7);
+    run(&b);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
+    assert_int_equal(b.nrx, 2); /* no fifth segment */
+    viv_tcp_info ti = info(k);
+    assert_int_equal(ti.snd_wscale, 7);
+    assert_int_equal(ti.snd_una, iss + 1);
+    assert_int_equal(ti.snd_wnd, 2000);
+    /* A later segment's window is scaled. */
+    seg ack = {VIV_TCP_ACK, PEER_ISN + 1, iss + 1, 20, NULL, 0};
+    send_back(&b, &ack, hport, -1);
+    run(&b);
+    assert_int_equal(info(k).snd_wnd, 20u << 7);
+    viv_tcp_close(k->s);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +306,7 @@ int main(void)
         TT_TEST(test_tcp_audit__zero_window_refuses_data_and_its_fin),
         TT_TEST(test_tcp_audit__left_edge_trimmed_fin_taken),
         TT_TEST(test_tcp_audit__right_edge_trimmed_fin_refused),
+        TT_TEST(test_tcp_audit__simultaneous_open_synack_window_not_scaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

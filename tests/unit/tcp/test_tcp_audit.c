@@ -299,6 +299,208 @@ static void test_tcp_audit__simultaneous_open_synack_window_not_scaled(void **st
     tt_world_free(&b.w);
 }
 
+/* The host's connections as netstat lists them: how many, and the state of the last. */
+static size_t conns(bench *b, viv_tcp_state *last)
+{
+    viv_sock_info rows[4];
+    int n = viv_host_netstat(b->w.a, rows, 4);
+    assert_true(n >= 0 && n <= 4);
+    if (last && n > 0)
+        *last = rows[n - 1].state;
+    return (size_t)n;
+}
+
+/* RFC 9293 3.10.7.4, fifth check, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter
+ * ESTABLISHED ... If the segment acknowledgment is not acceptable, form a reset segment
+ * <SEQ=SEG.ACK><CTL=RST> and send it." The half-open connection stays; the right ACK then
+ * completes it. */
+static void test_tcp_audit__syn_received_bad_ack_draws_rst(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&b.w, b.w.a, 80, NULL, 0);
+    l->accept = 1;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
+    send_seg(&b, &syn);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    uint32_t iss = b.rx[0].t.seq, rn = PEER_ISN + 1;
+    seg ahead = {VIV_TCP_ACK, rn, iss + 5, 0, NULL, 0};
+    send_seg(&b, &ahead);
+    seg una = {VIV_TCP_ACK, rn, iss, 0, NULL, 0};
+    send_seg(&b, &una);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 1, VIV_TCP_RST, iss + 5, 0, 0, 0);
+    expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
+    viv_tcp_state st;
+    assert_int_equal(conns(&b, &st), 2);
+    assert_int_equal(st, VIV_TCP_SYN_RECEIVED);
+    assert_int_equal(l->nchildren, 0);
+    seg ack = {VIV_TCP_ACK, rn, iss + 1, 0, NULL, 0};
+    send_seg(&b, &ack);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    assert_int_equal(l->nchildren, 1);
+    assert_int_equal(viv_tcp_state_get(l->children[0]->s), VIV_TCP_ESTABLISHED);
+    tt_world_free(&b.w);
+}
+
+/* RFC 9293 3.10.7.4, second check, SYN-RECEIVED with RFC 5961 3.2: a RST in the window but
+ * not at RCV.NXT draws a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT>; at RCV.NXT, a connection
+ * from a passive open "return[s] to the LISTEN state", silently. The handshake's ACK then
+ * finds no connection: the listener answers <SEQ=SEG.ACK><CTL=RST>. */
+static void test_tcp_audit__syn_received_rst_returns_to_listen(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&b.w, b.w.a, 80, NULL, 0);
+    l->accept = 1;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
+    send_seg(&b, &syn);
+    run(&b);
+    uint32_t iss = b.rx[0].t.seq, rn = PEER_ISN + 1;
+    seg near = {VIV_TCP_RST, rn + 5, 0, 0, NULL, 0};
+    send_seg(&b, &near);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, iss + 1, rn, 65535, 0);
+    assert_int_equal(conns(&b, NULL), 2);
+    seg exact = {VIV_TCP_RST, rn, 0, 0, NULL, 0};
+    send_seg(&b, &exact);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    viv_tcp_state st;
+    assert_int_equal(conns(&b, &st), 1);
+    assert_int_equal(st, VIV_TCP_LISTEN);
+    seg ack = {VIV_TCP_ACK, rn, iss + 1, 0, NULL, 0};
+    send_seg(&b, &ack);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_RST, iss + 1, 0, 0, 0);
+    assert_int_equal(l->nchildren, 0);
+    tt_world_free(&b.w);
+}
+
+/* RFC 9293 3.10.7.3, SYN-SENT: an ACK with SEG.ACK =< ISS or > SND.NXT draws
+ * <SEQ=SEG.ACK><CTL=RST> unless it is a reset (dropped); a RST without an ACK is dropped; a
+ * RST whose ACK is acceptable refuses the connection. Nothing else changes the state. */
+static void test_tcp_audit__syn_sent_checks(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *k = tt_sock_new(&b.w);
+    assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
+    assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    uint32_t iss = b.rx[0].t.seq;
+    uint16_t hport = b.rx[0].t.src_port;
+    seg rst = {VIV_TCP_RST, 5000, 0, 0, NULL, 0};
+    send_back(&b, &rst, hport, -1);
+    seg rst_old = {VIV_TCP_RST | VIV_TCP_ACK, 5000, iss, 0, NULL, 0};
+    send_back(&b, &rst_old, hport, -1);
+    seg rst_ahead = {VIV_TCP_RST | VIV_TCP_ACK, 5000, iss + 2, 0, NULL, 0};
+    send_back(&b, &rst_ahead, hport, -1);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
+    seg ahead = {VIV_TCP_ACK, 5000, iss + 2, 0, NULL, 0};
+    send_back(&b, &ahead, hport, -1);
+    seg synack_old = {VIV_TCP_SYN | VIV_TCP_ACK, 5000, iss, 0, NULL, 1460};
+    send_back(&b, &synack_old, hport, -1);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 1, VIV_TCP_RST, iss + 2, 0, 0, 0);
+    expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
+    /* A bare ACK that is acceptable, without SYN or RST: "fifth, ... drop the segment". */
+    seg bare = {VIV_TCP_ACK, 5000, iss + 1, 0, NULL, 0};
+    send_back(&b, &bare, hport, -1);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
+    seg refuse = {VIV_TCP_RST | VIV_TCP_ACK, 0, iss + 1, 0, NULL, 0};
+    send_back(&b, &refuse, hport, -1);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_CLOSED);
+    assert_int_equal(k->err, VIV_ECONNREFUSED);
+    viv_tcp_close(k->s);
+    tt_world_free(&b.w);
+}
+
+/* Data after the peer's FIN (CLOSE-WAIT): "This should not occur since a FIN has been
+ * received from the remote side. Ignore the segment text." Its ACK is still processed
+ * (fifth check), and nothing is sent in answer. */
+static void test_tcp_audit__data_after_their_fin_ignored(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn, b.iss + 1, 0, NULL, 0};
+    send_seg(&b, &fin);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    /* The FIN takes a number of the window too: its right edge has not moved. */
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 1, 65535 - 1, 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
+    assert_int_equal(c->eof, 1);
+    assert_int_equal(viv_tcp_send(c->s, "hi", 2), 2);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 1, 65535 - 1, 2);
+    seg late = {VIV_TCP_ACK, rn + 1, b.iss + 3, 0, "late", 0};
+    send_seg(&b, &late);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(500)), 0);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(c->nrx, 0);
+    viv_tcp_info ti = info(c);
+    assert_int_equal(ti.snd_una, b.iss + 3);
+    assert_int_equal(ti.rcv_nxt, rn + 1);
+    assert_int_equal(ti.state, VIV_TCP_CLOSE_WAIT);
+    tt_world_free(&b.w);
+}
+
+/* Data after our FIN (FIN-WAIT-1, the program having shut down writing only): "ESTABLISHED
+ * STATE, FIN-WAIT-1 STATE, FIN-WAIT-2 STATE: ... deliver the segment text". The peer's
+ * FIN with the ACK of ours then leads to TIME-WAIT. */
+static void test_tcp_audit__data_after_our_fin_taken(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    assert_int_equal(viv_tcp_shutdown(c->s, VIV_SHUT_WR), 0);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
+    seg d1 = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, "ab", 0};
+    seg d2 = {VIV_TCP_ACK | VIV_TCP_PSH, rn + 2, b.iss + 1, 0, "cd", 0};
+    send_seg(&b, &d1);
+    send_seg(&b, &d2);
+    run(&b);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_FIN_WAIT_1);
+    assert_int_equal(c->nrx, 4);
+    assert_memory_equal(c->rx, "abcd", 4);
+    assert_int_equal(b.nrx, 2); /* the second segment is acknowledged at once */
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 4, 65535 - 4, 0);
+    seg finack = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 4, b.iss + 2, 0, "e", 0};
+    send_seg(&b, &finack);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 6, 65535 - 6, 0);
+    assert_int_equal(c->nrx, 5);
+    assert_int_equal(c->eof, 1);
+    char buf[256];
+    /* The fifth check (our FIN acknowledged: FIN-WAIT-2), then the eighth (TIME-WAIT). */
+    assert_string_equal(tt_states(&b.w, c->s, buf, sizeof buf),
+                        "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT");
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +509,11 @@ int main(void)
         TT_TEST(test_tcp_audit__left_edge_trimmed_fin_taken),
         TT_TEST(test_tcp_audit__right_edge_trimmed_fin_refused),
         TT_TEST(test_tcp_audit__simultaneous_open_synack_window_not_scaled),
+        TT_TEST(test_tcp_audit__syn_received_bad_ack_draws_rst),
+        TT_TEST(test_tcp_audit__syn_received_rst_returns_to_listen),
+        TT_TEST(test_tcp_audit__syn_sent_checks),
+        TT_TEST(test_tcp_audit__data_after_their_fin_ignored),
+        TT_TEST(test_tcp_audit__data_after_our_fin_taken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

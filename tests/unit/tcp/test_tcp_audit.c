@@ -501,6 +501,132 @@ static void test_tcp_audit__data_after_our_fin_taken(void **state)
     tt_world_free(&b.w);
 }
 
+/* A segment to port 80 with a timestamps option. */
+static void send_ts(bench *b, const seg *s, uint32_t tsval, uint32_t tsecr)
+{
+    struct viv__tcp_repr t;
+    memset(&t, 0, sizeof t);
+    t.seq = s->seq;
+    t.ack = s->ack;
+    t.flags = s->flags;
+    t.window = s->win;
+    t.mss = s->mss;
+    t.ts_present = true;
+    t.tsval = tsval;
+    t.tsecr = tsecr;
+    peer_send(b, &t, s->data, PEER_PORT, 80, 0);
+}
+
+/* The handshake with timestamps (the peer's clock at 100, 101). */
+static tt_sock *handshake_ts(bench *b)
+{
+    tt_sock *l = tt_listen(&b->w, b->w.a, 80, NULL, 0);
+    l->accept = 1;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
+    send_ts(b, &syn, 100, 0);
+    run(b);
+    assert_int_equal(b->nrx, 1);
+    assert_true(b->rx[0].t.ts_present);
+    assert_int_equal(b->rx[0].t.tsecr, 100);
+    b->iss = b->rx[0].t.seq;
+    seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, 0, NULL, 0};
+    send_ts(b, &ack, 101, b->rx[0].t.tsval);
+    run(b);
+    assert_int_equal(l->nchildren, 1);
+    assert_int_equal(info(l->children[0]).ts_ok, 1);
+    b->nrx = 0;
+    return l->children[0];
+}
+
+/* RFC 7323 4.3 and 5.3 R3: TS.Recent takes SEG.TSval only from a segment with SEG.SEQ =<
+ * Last.ACK.sent. Two segments in order under one delayed ACK: the ACK echoes the first's
+ * TSval (200, not 300). A segment beyond a hole: its duplicate ACK echoes the last in-order
+ * segment's (still 200). The segment filling the hole: its TSval (500) is echoed. */
+static void test_tcp_audit__timestamp_echo_rules(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake_ts(&b);
+    uint32_t rn = PEER_ISN + 1;
+    seg a = {VIV_TCP_ACK, rn, b.iss + 1, 0, "aaaa", 0};
+    seg bb = {VIV_TCP_ACK, rn + 4, b.iss + 1, 0, "bbbb", 0};
+    send_ts(&b, &a, 200, 0);
+    send_ts(&b, &bb, 300, 0);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 8, b.rx[0].t.window, 0);
+    assert_int_equal(b.rx[0].t.tsecr, 200);
+    seg d = {VIV_TCP_ACK, rn + 12, b.iss + 1, 0, "dddd", 0};
+    send_ts(&b, &d, 400, 0);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(b.rx[1].t.ack, rn + 8);
+    assert_int_equal(b.rx[1].t.tsecr, 200);
+    seg cc = {VIV_TCP_ACK, rn + 8, b.iss + 1, 0, "cccc", 0};
+    send_ts(&b, &cc, 500, 0);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    assert_int_equal(b.rx[2].t.ack, rn + 16);
+    assert_int_equal(b.rx[2].t.tsecr, 500);
+    assert_int_equal(c->nrx, 16);
+    assert_memory_equal(c->rx, "aaaabbbbccccdddd", 16);
+    tt_world_free(&b.w);
+}
+
+/* RFC 7323 5.3 R1: PAWS drops a segment with an old TSval "and the RST bit is not set": a
+ * reset at RCV.NXT with an old TSval still resets (RFC 7323 5.2: resets are acceptable
+ * whatever their timestamp). */
+static void test_tcp_audit__paws_spares_a_reset(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake_ts(&b);
+    uint32_t rn = PEER_ISN + 1;
+    seg a = {VIV_TCP_ACK, rn, b.iss + 1, 0, NULL, 0};
+    send_ts(&b, &a, 50, 0); /* old: dropped, with an ACK */
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, b.rx[0].t.window, 0);
+    assert_int_equal(b.rx[0].t.tsecr, 101);
+    seg r = {VIV_TCP_RST, rn, 0, 0, NULL, 0};
+    send_ts(&b, &r, 50, 0);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
+    assert_int_equal(c->err, VIV_ECONNRESET);
+    tt_world_free(&b.w);
+}
+
+/* The URG flag: urgent data is not supported (docs/tcp.md), so the flag and pointer are
+ * ignored and the bytes are delivered in line, in order, and acknowledged as any. */
+static void test_tcp_audit__urg_data_in_line(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    struct viv__tcp_repr t;
+    memset(&t, 0, sizeof t);
+    t.seq = rn;
+    t.ack = b.iss + 1;
+    t.flags = VIV_TCP_ACK | VIV_TCP_URG | VIV_TCP_PSH;
+    t.urgent = 2;
+    peer_send(&b, &t, "abc", PEER_PORT, 80, 0);
+    memset(&t, 0, sizeof t);
+    t.seq = rn + 3;
+    t.ack = b.iss + 1;
+    t.flags = VIV_TCP_ACK | VIV_TCP_URG;
+    t.urgent = 60000; /* beyond the data: no matter */
+    peer_send(&b, &t, "def", PEER_PORT, 80, 0);
+    run(&b);
+    assert_int_equal(c->nrx, 6);
+    assert_memory_equal(c->rx, "abcdef", 6);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 6, 65535 - 6, 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +640,9 @@ int main(void)
         TT_TEST(test_tcp_audit__syn_sent_checks),
         TT_TEST(test_tcp_audit__data_after_their_fin_ignored),
         TT_TEST(test_tcp_audit__data_after_our_fin_taken),
+        TT_TEST(test_tcp_audit__timestamp_echo_rules),
+        TT_TEST(test_tcp_audit__paws_spares_a_reset),
+        TT_TEST(test_tcp_audit__urg_data_in_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

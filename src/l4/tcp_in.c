@@ -991,10 +991,11 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
         ok = rwnd == 0 ? seq == rn : viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd);
     else if (rwnd == 0)
         /* "If the RCV.WND is zero, no segments will be acceptable, but special allowance
-         * should be made to accept valid ACKs, URGs, and RSTs": a segment at RCV.NXT goes on,
-         * its data (and the FIN after it) trimmed off below, so that a zero-window probe's
-         * acknowledgement and window are taken. A bare FIN there is taken (Linux). */
-        ok = seq == rn && !(flags & VIV__TCP_SYN);
+         * should be made to accept valid ACKs, URGs, and RSTs": a segment reaching RCV.NXT
+         * goes on, trimmed below to nothing but a FIN at RCV.NXT (taken, as Linux does), so
+         * that a zero-window probe's or a retransmission's acknowledgement and window are
+         * taken. */
+        ok = viv__seq_le(seq, rn) && viv__seq_le(rn, seq + slen - 1) && !(flags & VIV__TCP_SYN);
     else
         ok = (viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd)) ||
              (viv__seq_le(rn, seq + slen - 1) && viv__seq_lt(seq + slen - 1, rn + rwnd));

@@ -198,6 +198,45 @@ static void test_tcp_audit__zero_window_refuses_data_and_its_fin(void **state)
     tt_world_free(&b.w);
 }
 
+/* The same for a retransmission straddling RCV.NXT in a zero window (its first bytes
+ * already taken): its acknowledgement is taken, its new bytes refused, an ACK answers. */
+static void test_tcp_audit__zero_window_straddling_segment_ack_is_processed(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = {0};
+    so.rcvbuf_bytes = 100;
+    tt_sock *c = handshake(&b, &so, 1);
+    uint32_t rn = PEER_ISN + 1;
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    send_seg(&b, &fill);
+    assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn, 100, 5);
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    seg again = {VIV_TCP_ACK, rn + 90, b.iss + 6, 0, xs(20), 0};
+    send_seg(&b, &again);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    viv_tcp_info ti = info(c);
+    assert_int_equal(ti.snd_una, b.iss + 6);
+    assert_int_equal(ti.rcv_nxt, rn + 100);
+    assert_int_equal(ti.recv_q, 100);
+    assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
+    /* Old bytes with a FIN at RCV.NXT: the FIN is taken, as a bare FIN would be. */
+    seg oldfin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 95, b.iss + 6, 0, xs(5), 0};
+    send_seg(&b, &oldfin);
+    run(&b);
+    assert_int_equal(b.nrx, 4);
+    expect(&b, 3, VIV_TCP_ACK, b.iss + 6, rn + 101, 0, 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(10)), 0);
+    assert_int_equal(b.nrx, 4);
+    tt_world_free(&b.w);
+}
+
 /* RFC 9293 3.10.7.4, first check: "If a segment's contents straddle the boundary between old
  * and new, only the new parts are processed." A segment starting 2 bytes before RCV.NXT,
  * with a FIN: its new bytes and its FIN are taken, and the FIN acknowledged at once. */
@@ -632,6 +671,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TT_TEST(test_tcp_audit__zero_window_probe_ack_is_processed),
         TT_TEST(test_tcp_audit__zero_window_refuses_data_and_its_fin),
+        TT_TEST(test_tcp_audit__zero_window_straddling_segment_ack_is_processed),
         TT_TEST(test_tcp_audit__left_edge_trimmed_fin_taken),
         TT_TEST(test_tcp_audit__right_edge_trimmed_fin_refused),
         TT_TEST(test_tcp_audit__simultaneous_open_synack_window_not_scaled),

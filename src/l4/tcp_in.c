@@ -1014,7 +1014,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     if (viv__seq_lt(seq, rn)) {
         uint32_t d = rn - seq;
         if (flags & VIV__TCP_SYN) {
-            flags &= (uint8_t)~VIV__TCP_SYN;
+            /* The SYN's number is passed over, but the flag stays: the fourth check answers
+             * a SYN "irrespective of the sequence number" (RFC 5961 4.2). */
             d--;
             seq++;
         }

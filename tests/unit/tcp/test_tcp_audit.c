@@ -666,6 +666,35 @@ static void test_tcp_audit__urg_data_in_line(void **state)
     tt_world_free(&b.w);
 }
 
+/* RFC 5961 4.2 (RFC 9293 3.10.7.4, fourth check): "If the SYN bit is set, irrespective of
+ * the sequence number, TCP endpoints MUST send a 'challenge ACK'" and drop the segment. A
+ * SYN one before RCV.NXT carrying data that reaches into the window passes the first check;
+ * its SYN must not be trimmed off like an old byte (its data would be taken, or, without
+ * ACK, the segment dropped unanswered). */
+static void test_tcp_audit__straddling_syn_draws_challenge_ack(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    uint64_t ch = hstats(&b).challenge_acks;
+    seg syn = {VIV_TCP_SYN, rn - 1, 0, 0, "abcd", 1460};
+    send_seg(&b, &syn);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
+    seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, rn - 1, b.iss + 1, 0, "abcd", 1460};
+    send_seg(&b, &synack);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
+    assert_int_equal(hstats(&b).challenge_acks, ch + 2);
+    assert_int_equal(c->nrx, 0);
+    assert_int_equal(info(c).rcv_nxt, rn);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +712,7 @@ int main(void)
         TT_TEST(test_tcp_audit__timestamp_echo_rules),
         TT_TEST(test_tcp_audit__paws_spares_a_reset),
         TT_TEST(test_tcp_audit__urg_data_in_line),
+        TT_TEST(test_tcp_audit__straddling_syn_draws_challenge_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

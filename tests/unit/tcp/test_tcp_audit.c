@@ -695,6 +695,108 @@ static void test_tcp_audit__straddling_syn_draws_challenge_ack(void **state)
     tt_world_free(&b.w);
 }
 
+/* A raw TCP segment (header of hlen bytes with its options, then data) from the device's
+ * PEER_PORT to port 80: seq, ack, ACK|PSH, window 64240, checksum computed. */
+static void send_raw(bench *b, uint32_t seq, uint32_t ack, const uint8_t *opt, size_t optlen,
+                     const char *data)
+{
+    uint8_t tcp[128];
+    size_t hlen = 20 + optlen, n = strlen(data);
+    assert_true(optlen % 4 == 0 && hlen + n <= sizeof tcp);
+    memset(tcp, 0, sizeof tcp);
+    viv_wr16be(tcp, PEER_PORT);
+    viv_wr16be(tcp + 2, 80);
+    viv_wr32be(tcp + 4, seq);
+    viv_wr32be(tcp + 8, ack);
+    tcp[12] = (uint8_t)(hlen / 4) << 4;
+    tcp[13] = VIV_TCP_ACK | VIV_TCP_PSH;
+    viv_wr16be(tcp + 14, 64240);
+    memcpy(tcp + 20, opt, optlen);
+    memcpy(tcp + hlen, data, n);
+    size_t len = hlen + n;
+    uint64_t acc = viv__cksum_pseudo(PEER_IP, HOST_IP, VIV__IP_PROTO_TCP, (uint16_t)len);
+    viv_wr16be(tcp + 16, viv__cksum_finish(viv__cksum_add(acc, tcp, len)));
+    uint8_t buf[256];
+    memset(buf, 0, sizeof buf);
+    memcpy(buf + 34, tcp, len);
+    struct viv__ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.src = PEER_IP;
+    ip.dst = HOST_IP;
+    ip.proto = VIV__IP_PROTO_TCP;
+    ip.ttl = 64;
+    ip.payload_len = (uint16_t)len;
+    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + len), 0);
+    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
+    size_t flen = 34 + len < 60 ? 60 : 34 + len;
+    viv__eth_emit(&e, buf, flen);
+    assert_int_equal(viv_device_send(b->dev, 0, buf, flen), 0);
+}
+
+/* Options of a bad length on an established connection (RFC 9293 3.1, MUST-7: "be prepared
+ * to handle an illegal option length"): the segment is dropped and counted (docs/tcp.md),
+ * never answered, the connection unchanged. An unknown option of a good length is skipped
+ * and the segment taken. */
+static void test_tcp_audit__bad_option_lengths_on_a_connection(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    uint32_t rn = PEER_ISN + 1;
+    static const uint8_t ts8[8] = {1, 1, 8, 8, 0, 0, 0, 1};        /* timestamps, length 8 */
+    static const uint8_t sack9[12] = {5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1}; /* SACK, 9 */
+    static const uint8_t zero[4] = {0x55, 0, 1, 1};                  /* a zero length */
+    static const uint8_t past[4] = {1, 0x55, 4, 0};                  /* past the header */
+    static const uint8_t mss3[4] = {2, 3, 5, 0};                     /* MSS, length 3 */
+    uint64_t bad = hstats(&b).rx_bad, segs = info(c).segs_in;
+    send_raw(&b, rn, b.iss + 1, ts8, sizeof ts8, "aa");
+    send_raw(&b, rn, b.iss + 1, sack9, sizeof sack9, "aa");
+    send_raw(&b, rn, b.iss + 1, zero, sizeof zero, "aa");
+    send_raw(&b, rn, b.iss + 1, past, sizeof past, "aa");
+    send_raw(&b, rn, b.iss + 1, mss3, sizeof mss3, "aa");
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(hstats(&b).rx_bad, bad + 5);
+    assert_int_equal(b.nrx, 0);
+    assert_int_equal(c->nrx, 0);
+    assert_int_equal(info(c).segs_in, segs);
+    static const uint8_t unknown[8] = {0x55, 6, 1, 2, 3, 4, 1, 0}; /* kind 0x55, NOP, EOL */
+    send_raw(&b, rn, b.iss + 1, unknown, sizeof unknown, "ok");
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
+    assert_int_equal(c->nrx, 2);
+    assert_memory_equal(c->rx, "ok", 2);
+    assert_int_equal(b.nrx, 1); /* the delayed ACK */
+    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 2, 65535 - 2, 0);
+    tt_world_free(&b.w);
+}
+
+/* RFC 9293 3.10.7.3: data and a FIN on the SYN-ACK: "Continue processing at the sixth step":
+ * the data is delivered, the FIN taken (CLOSE-WAIT), and one ACK covers both at once. */
+static void test_tcp_audit__synack_with_data_and_fin(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *k = tt_sock_new(&b.w);
+    assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
+    assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
+    run(&b);
+    uint32_t iss = b.rx[0].t.seq;
+    uint16_t hport = b.rx[0].t.src_port;
+    seg synack = {VIV_TCP_SYN | VIV_TCP_ACK | VIV_TCP_FIN, 7000, iss + 1, 0, "data", 1460};
+    send_back(&b, &synack, hport, -1);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, iss + 1, 7000 + 1 + 4 + 1, 65535 - 5, 0);
+    assert_int_equal(k->nrx, 4);
+    assert_memory_equal(k->rx, "data", 4);
+    assert_int_equal(k->eof, 1);
+    char buf[256];
+    assert_string_equal(tt_states(&b.w, k->s, buf, sizeof buf),
+                        "CLOSED SYN_SENT ESTABLISHED CLOSE_WAIT");
+    viv_tcp_close(k->s);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +815,8 @@ int main(void)
         TT_TEST(test_tcp_audit__paws_spares_a_reset),
         TT_TEST(test_tcp_audit__urg_data_in_line),
         TT_TEST(test_tcp_audit__straddling_syn_draws_challenge_ack),
+        TT_TEST(test_tcp_audit__bad_option_lengths_on_a_connection),
+        TT_TEST(test_tcp_audit__synack_with_data_and_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

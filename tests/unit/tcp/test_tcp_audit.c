@@ -797,6 +797,60 @@ static void test_tcp_audit__synack_with_data_and_fin(void **state)
     tt_world_free(&b.w);
 }
 
+/* Simultaneous close (RFC 9293 3.6 figure 13): the FINs cross. In FIN-WAIT-1 the peer's FIN,
+ * not acknowledging ours, leads to CLOSING with an ACK <SEQ=SND.NXT><ACK=RCV.NXT> at once;
+ * the ACK of our FIN to TIME-WAIT (2 MSL = 60 s). There, the peer's FIN sent again is
+ * acknowledged with the same ACK and the 2 MSL start over (eighth check, TIME-WAIT). */
+static void test_tcp_audit__simultaneous_close_and_time_wait(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 0);
+    const void *cs = c->s;
+    uint32_t rn = PEER_ISN + 1;
+    viv_tcp_close(c->s);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
+    seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn, b.iss + 1, 0, NULL, 0};
+    viv_time_t t0 = viv_sim_now(b.w.sim);
+    send_seg(&b, &fin);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 1, 65535 - 1, 0);
+    assert_int_equal(b.rx[1].at, t0 + hop(60) + hop(60));
+    viv_tcp_state st;
+    assert_int_equal(conns(&b, &st), 2);
+    assert_int_equal(st, VIV_TCP_CLOSING);
+    seg ack = {VIV_TCP_ACK, rn + 1, b.iss + 2, 0, NULL, 0};
+    send_seg(&b, &ack);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(conns(&b, &st), 2);
+    assert_int_equal(st, VIV_TCP_TIME_WAIT);
+    char buf[256];
+    assert_string_equal(tt_states(&b.w, cs, buf, sizeof buf),
+                        "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 CLOSING TIME_WAIT");
+    viv_time_t t_tw = tt_state_time(&b.w, cs, VIV_TCP_TIME_WAIT);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(30)), 0);
+    viv_time_t t1 = viv_sim_now(b.w.sim);
+    send_seg(&b, &fin);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 1, b.rx[2].t.window, 0);
+    assert_int_equal(b.rx[2].at, t1 + hop(60) + hop(60));
+    viv_sock_info rows[2];
+    assert_int_equal(viv_host_netstat(b.w.a, rows, 2), 2);
+    assert_int_equal(rows[1].timer_ns, t1 + hop(60) + VIV_S(60) - viv_sim_now(b.w.sim));
+    /* Gone 60 s after the FIN sent again, not 60 s after TIME-WAIT began. */
+    assert_int_equal(viv_sim_run_for(b.w.sim, t_tw + VIV_S(60) - viv_sim_now(b.w.sim) + 1), 0);
+    assert_int_equal(conns(&b, NULL), 2);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(31)), 0);
+    assert_int_equal(conns(&b, NULL), 1);
+    assert_int_equal(b.nrx, 3);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -817,6 +871,7 @@ int main(void)
         TT_TEST(test_tcp_audit__straddling_syn_draws_challenge_ack),
         TT_TEST(test_tcp_audit__bad_option_lengths_on_a_connection),
         TT_TEST(test_tcp_audit__synack_with_data_and_fin),
+        TT_TEST(test_tcp_audit__simultaneous_close_and_time_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

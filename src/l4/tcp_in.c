@@ -201,12 +201,13 @@ static void tcp_negotiate(viv_tcp_t *s, const struct viv__tcp_repr *h)
     }
 }
 
-/* The peer's window from a segment without SYN: scaled by its shift (RFC 7323 2.3). The
- * shift is 0 unless window scaling is in use (tcp_negotiate and the cookie's connection set
- * it so), so it needs no test of ws_ok. */
+/* The peer's window from a segment: scaled by its shift (RFC 7323 2.3). The shift is 0
+ * unless window scaling is in use (tcp_negotiate and the cookie's connection set it so), so
+ * it needs no test of ws_ok. A segment with SYN reaches the ACK step too (the peer's SYN-ACK
+ * completing a simultaneous open): its window "MUST NOT be scaled" (RFC 7323 2.2). */
 static uint32_t tcp_peer_window(const viv_tcp_t *s, const struct viv__tcp_repr *h)
 {
-    return (uint32_t)h->window << s->snd_wscale;
+    return (uint32_t)h->window << ((h->flags & VIV__TCP_SYN) ? 0u : s->snd_wscale);
 }
 
 /* Call the algorithm on an event, then trace it. */
@@ -985,13 +986,19 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     uint32_t rwnd = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
     uint32_t rn = s->rcv_nxt;
     int ok;
-    if (slen == 0)
+    if (slen == 0) {
         ok = rwnd == 0 ? seq == rn : viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd);
-    else if (rwnd == 0) /* a bare FIN at RCV.NXT is taken even in a zero window (Linux) */
-        ok = seq == rn && plen == 0 && !(flags & VIV__TCP_SYN);
-    else
+    } else if (rwnd == 0) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but special allowance
+         * should be made to accept valid ACKs, URGs, and RSTs": a segment reaching RCV.NXT
+         * goes on, trimmed below to nothing but a FIN at RCV.NXT (taken, as Linux does), so
+         * that a zero-window probe's or a retransmission's acknowledgement and window are
+         * taken. */
+        ok = viv__seq_le(seq, rn) && viv__seq_le(rn, seq + slen - 1) && !(flags & VIV__TCP_SYN);
+    } else {
         ok = (viv__seq_le(rn, seq) && viv__seq_lt(seq, rn + rwnd)) ||
              (viv__seq_le(rn, seq + slen - 1) && viv__seq_lt(seq + slen - 1, rn + rwnd));
+    }
     if (!ok) {
         /* "If an incoming segment is not acceptable, an acknowledgment should be sent in
          * reply (unless the RST bit is set, if so drop the segment and return)". */
@@ -1007,7 +1014,8 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     if (viv__seq_lt(seq, rn)) {
         uint32_t d = rn - seq;
         if (flags & VIV__TCP_SYN) {
-            flags &= (uint8_t)~VIV__TCP_SYN;
+            /* The SYN's number is passed over, but the flag stays: the fourth check answers
+             * a SYN "irrespective of the sequence number" (RFC 5961 4.2). */
             d--;
             seq++;
         }
@@ -1021,6 +1029,12 @@ static void tcp_process(viv_tcp_t *s, const tcp_seg *sg)
     if (viv__seq_gt(seq + plen, rn + rwnd)) {
         plen = rn + rwnd - seq;
         flags &= (uint8_t)~VIV__TCP_FIN; /* beyond the window: not accepted now */
+        if (rwnd == 0) {
+            /* All refused: RFC 9293 3.8.6.1, a receiver with a zero window "must still send an
+             * acknowledgment showing its next expected sequence number and current window". */
+            th->st.rx_unacceptable++;
+            s->ack_now = 1;
+        }
     }
 
     /* second: check the RST bit (RFC 5961 3.2: only exactly RCV.NXT resets). */

@@ -346,7 +346,7 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
         s->rtt_on = 0;
     }
     s->backoff = 0;
-    s->probes = 0;
+    s->probes = s->probe_shift = 0;
     s->dupacks = 0;
     s->una_since = s->base.sim->now;
     /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
@@ -582,6 +582,8 @@ static inline void tcp_ts_recent_note(viv_tcp_t *s, const struct viv__tcp_repr *
  * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
 static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, uint32_t wnd)
 {
+    /* The peer answers: a zero-window probe is unanswered no more (RFC 1122 4.2.2.17). */
+    s->probes = 0;
     if (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack))) {
         s->snd_wnd = wnd;
         s->snd_wl1 = seq;

@@ -118,6 +118,16 @@ static void expect(const bench *b, size_t i, uint8_t flags, uint32_t seq, uint32
     assert_int_equal(t->payload_len, len);
 }
 
+/* n bytes of 'x' (n < 600). */
+static const char *xs(size_t n)
+{
+    static char buf[600];
+    assert_true(n < sizeof buf);
+    memset(buf, 'x', n);
+    buf[n] = 0;
+    return buf;
+}
+
 /* The persist timer's interval after the k-th probe: the RTO (200 ms) doubled k times, at
  * most the maximum RTO (2 s here). */
 static viv_time_t backoff(int k)
@@ -250,11 +260,51 @@ static void test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out(v
     tt_world_free(&b.w);
 }
 
+/* RFC 9293 3.7.1 (MUST-16): a segment is never larger than Eff.snd.MSS = min(SendMSS + 20,
+ * MMS_S) - TCPhdrsize, TCPhdrsize counting "any options", and RFC 6691: "the sender MUST
+ * reduce the TCP data length to account for any IP or TCP options that it is including".
+ * The peer announces MSS 536 (its own limit, below the 1500-byte path) and SACK. The host
+ * holds a segment of the peer's data beyond a hole, so its ACKs carry a SACK block (12
+ * bytes). A full segment of data (536 bytes) leaves no room for it: it goes without the
+ * block (before, it carried it, 568 bytes of TCP for a peer that takes 556). A short segment
+ * has room, and carries it. */
+static void test_tcp_audit_flow__sack_blocks_within_the_peers_mss(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 536, 1, 64240);
+    uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
+    assert_int_equal(info(c).sack_ok, 1);
+    assert_int_equal(info(c).ts_ok, 0);
+    assert_int_equal(info(c).snd_mss, 536);
+    seg ooo = {VIV_TCP_ACK, rn + 100, una, 64240, xs(50), 0, 0};
+    send_seg(&b, &ooo);
+    run(&b);
+    assert_int_equal(b.nrx, 1); /* a duplicate ACK at once, with the block */
+    expect(&b, 0, VIV_TCP_ACK, una, rn, b.rx[0].t.window, 0);
+    assert_int_equal(b.rx[0].t.sack_count, 1);
+    assert_int_equal(b.rx[0].t.sack[0].left, rn + 100);
+    assert_int_equal(b.rx[0].t.sack[0].right, rn + 150);
+    static uint8_t data[600];
+    memset(data, 'd', sizeof data);
+    assert_int_equal(viv_tcp_send(c->s, data, sizeof data), (int)sizeof data);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 1, VIV_TCP_ACK, una, rn, b.rx[1].t.window, 536);
+    assert_int_equal(b.rx[1].t.sack_count, 0);
+    assert_true(viv__tcp_len(&b.rx[1].t) + b.rx[1].t.payload_len <= 536 + 20);
+    expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 536, rn, b.rx[2].t.window, 64);
+    assert_int_equal(b.rx[2].t.sack_count, 1);
+    assert_int_equal(b.rx[2].t.sack[0].left, rn + 100);
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TT_TEST(test_tcp_audit_flow__answered_zero_window_probes_never_give_up),
         TT_TEST(test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out),
+        TT_TEST(test_tcp_audit_flow__sack_blocks_within_the_peers_mss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -260,6 +260,34 @@ static void test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out(v
     tt_world_free(&b.w);
 }
 
+/* The user timeout (RFC 5482, RFC 9293 3.8.3) still holds for data a window shrunk to zero
+ * refused: five bytes sent at t0 with a 1 s user timeout; the window shuts, the
+ * retransmission timer expires at 200 ms and the persist timer probes at 600 ms (answered);
+ * its next expiry, at 1000 ms, finds the bytes unacknowledged for 1 s and ends the
+ * connection with ETIMEDOUT, sending nothing more. */
+static void test_tcp_audit_flow__user_timeout_holds_in_a_shrunk_window(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts so = VIV_TCP_OPTS_INIT;
+    so.user_timeout_ns = VIV_S(1);
+    tt_sock *c = handshake(&b, &so, 1460, 0, 1000);
+    uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
+    viv_time_t t0 = viv_sim_now(b.w.sim);
+    assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    seg shut = {VIV_TCP_ACK, rn, una, 0, NULL, 0, 0};
+    send_seg(&b, &shut);
+    assert_int_equal(viv_sim_run_until(b.w.sim, t0 + VIV_MS(200)), 0);
+    probe_cycle(&b, c, VIV_MS(400), una, rn, 1);
+    assert_int_equal(viv_sim_run_until(b.w.sim, t0 + VIV_S(10)), 0);
+    assert_int_equal(c->err, VIV_ETIMEDOUT);
+    assert_int_equal(c->t_error, t0 + VIV_MS(1000));
+    assert_int_equal(b.nrx, 2);
+    tt_world_free(&b.w);
+}
+
 /* RFC 9293 3.7.1 (MUST-16): a segment is never larger than Eff.snd.MSS = min(SendMSS + 20,
  * MMS_S) - TCPhdrsize, TCPhdrsize counting "any options", and RFC 6691: "the sender MUST
  * reduce the TCP data length to account for any IP or TCP options that it is including".
@@ -304,6 +332,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TT_TEST(test_tcp_audit_flow__answered_zero_window_probes_never_give_up),
         TT_TEST(test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out),
+        TT_TEST(test_tcp_audit_flow__user_timeout_holds_in_a_shrunk_window),
         TT_TEST(test_tcp_audit_flow__sack_blocks_within_the_peers_mss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -327,6 +327,12 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
         s->bytes_acked += d;
     }
     s->snd_una = ack;
+    /* Nagle's "a short segment is unacknowledged" is snd_sml beyond SND.UNA (RFC 896,
+     * Minshall): unless it lies in what is still in flight, it follows SND.UNA, so that 2 GiB
+     * of full-sized segments never leave it so far behind that the sequence comparison takes
+     * it as ahead. */
+    if (!(viv__seq_gt(s->snd_sml, ack) && viv__seq_le(s->snd_sml, s->snd_max)))
+        s->snd_sml = ack;
     s->syn_acked = 1; /* any new acknowledgement covers our SYN first */
     if (viv__seq_lt(s->snd_nxt, s->snd_una))
         s->snd_nxt = s->snd_una;

@@ -327,6 +327,43 @@ static void test_tcp_audit_flow__sack_blocks_within_the_peers_mss(void **state)
     tt_world_free(&b.w);
 }
 
+/* Nagle with Minshall's refinement (RFC 896, RFC 9293 3.7.4, docs/tcp.md): a short segment
+ * waits only while an earlier short one is unacknowledged, which the sender tells by the
+ * end of the last short segment sent (snd_sml) being beyond SND.UNA. After 2 GiB of
+ * full-sized segments with no short one, that end would lie more than 2^31 behind SND.UNA,
+ * where a sequence comparison takes it as ahead. The state is made here by setting it 2^31 -
+ * 1 bytes behind (the run that reaches it sends 2 GiB); a full segment's ACK then moves
+ * SND.UNA 1460 further. Then 1460 + 100 bytes: the full segment and the short one leave
+ * together (no short segment is outstanding). Before, the 100 bytes waited for the full
+ * segment's ACK, over 2 GiB of every 4. */
+static void test_tcp_audit_flow__nagle_after_2gib_of_full_segments(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = handshake(&b, NULL, 1460, 0, 64240);
+    uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
+    assert_int_equal(info(c).snd_mss, 1460);
+    static uint8_t data[1560];
+    memset(data, 'n', sizeof data);
+    assert_int_equal(viv_tcp_send(c->s, data, 1460), 1460);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[0].t.window, 1460);
+    c->s->snd_sml = una - 0x7fffffffu; /* the last short segment ended 2^31 - 1 bytes ago */
+    seg ack = {VIV_TCP_ACK, rn, una + 1460, 64240, NULL, 0, 0};
+    send_seg(&b, &ack);
+    run(&b);
+    assert_int_equal(info(c).snd_una, una + 1460);
+    viv_time_t t1 = viv_sim_now(b.w.sim);
+    assert_int_equal(viv_tcp_send(c->s, data, sizeof data), (int)sizeof data);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 1, VIV_TCP_ACK, una + 1460, rn, b.rx[1].t.window, 1460);
+    expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 2920, rn, b.rx[2].t.window, 100);
+    assert_int_equal(b.rx[2].at, t1 + tt_ser(1514) + tt_ser(154) + VIV_US(10));
+    tt_world_free(&b.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +371,7 @@ int main(void)
         TT_TEST(test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out),
         TT_TEST(test_tcp_audit_flow__user_timeout_holds_in_a_shrunk_window),
         TT_TEST(test_tcp_audit_flow__sack_blocks_within_the_peers_mss),
+        TT_TEST(test_tcp_audit_flow__nagle_after_2gib_of_full_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

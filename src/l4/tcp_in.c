@@ -327,6 +327,12 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
         s->bytes_acked += d;
     }
     s->snd_una = ack;
+    /* Nagle's "a short segment is unacknowledged" is snd_sml beyond SND.UNA (RFC 896,
+     * Minshall): unless it lies in what is still in flight, it follows SND.UNA, so that 2 GiB
+     * of full-sized segments never leave it so far behind that the sequence comparison takes
+     * it as ahead. */
+    if (!(viv__seq_gt(s->snd_sml, ack) && viv__seq_le(s->snd_sml, s->snd_max)))
+        s->snd_sml = ack;
     s->syn_acked = 1; /* any new acknowledgement covers our SYN first */
     if (viv__seq_lt(s->snd_nxt, s->snd_una))
         s->snd_nxt = s->snd_una;
@@ -346,7 +352,7 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
         s->rtt_on = 0;
     }
     s->backoff = 0;
-    s->probes = 0;
+    s->probes = s->probe_shift = 0;
     s->dupacks = 0;
     s->una_since = s->base.sim->now;
     /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
@@ -582,6 +588,8 @@ static inline void tcp_ts_recent_note(viv_tcp_t *s, const struct viv__tcp_repr *
  * (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND". */
 static inline void tcp_snd_wnd_note(viv_tcp_t *s, uint32_t seq, uint32_t ack, uint32_t wnd)
 {
+    /* The peer answers: a zero-window probe is unanswered no more (RFC 1122 4.2.2.17). */
+    s->probes = 0;
     if (viv__seq_lt(s->snd_wl1, seq) || (s->snd_wl1 == seq && viv__seq_le(s->snd_wl2, ack))) {
         s->snd_wnd = wnd;
         s->snd_wl1 = seq;

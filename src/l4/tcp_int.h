@@ -221,7 +221,8 @@ struct viv_tcp {
     viv__timer tmr;
     viv_time_t at[VIV_TCP_TIMER_COUNT];
     uint32_t backoff; /* consecutive expiries of the retransmission timer (the budget) */
-    uint32_t probes;  /* zero-window probes unanswered */
+    uint32_t probes;  /* zero-window probes unanswered (any ACK answers: RFC 1122 4.2.2.17) */
+    uint32_t probe_shift; /* their interval's doublings, kept while the window stays shut */
     uint32_t kprobes; /* keepalive probes unanswered */
     viv_time_t rto, srtt, rttvar;
     uint8_t have_rtt;

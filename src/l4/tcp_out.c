@@ -648,9 +648,12 @@ static void tcp_send_data(viv_tcp_t *s, uint32_t seq, uint32_t n, int fin, int r
         flags |= VIV__TCP_FIN;
     tcp_repr_init(s, &r, flags, seq);
     r.payload_len = n;
-    /* SACK blocks ride on data only as far as the path's MTU leaves room (a full segment
-     * has none: the peer's pure ACKs carry them). */
-    while (r.sack_count && viv__tcp_len(&r) + n + 20u > s->path_mtu)
+    /* SACK blocks ride on data only as far as the effective send MSS leaves room (a full
+     * segment has none: the peer's pure ACKs carry them). RFC 9293 3.7.1 (MUST-16): the
+     * header with its options and the data, no more than the peer's MSS + 20 and the path's
+     * MTU - 20; smss is the smaller of the two less the header and timestamps. */
+    uint32_t seg_max = s->smss + 20u + (s->ts_ok ? 12u : 0u);
+    while (r.sack_count && viv__tcp_len(&r) + n > seg_max)
         r.sack_count--;
     if (s->snd_max == s->snd_una) /* the oldest unacknowledged byte leaves now */
         s->una_since = s->base.sim->now;

@@ -200,7 +200,7 @@ void viv__tcp_persist_check(viv_tcp_t *s)
     if (!waiting) {
         if (viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST)) {
             viv__tcp_timer_stop(s, VIV_TCP_TIMER_PERSIST);
-            s->probes = 0;
+            s->probes = s->probe_shift = 0;
         }
         return;
     }
@@ -309,22 +309,39 @@ static void tcp_rto_expired(viv_tcp_t *s)
     s->rtt_on = 0;           /* Karn: nothing in flight is timed any more */
     s->snd_nxt = s->snd_una; /* go back: send again from the oldest unacknowledged byte */
     viv__tcp_output(s);
-    if (!s->base.dead)
-        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+    if (s->base.dead)
+        return;
+    if (s->snd_wnd == 0 && s->snd_nxt == s->snd_una) {
+        /* The window shrank to zero under the data (RFC 1122 4.2.2.16): nothing may go, and
+         * the sender "SHOULD NOT time out the connection if data beyond the right window
+         * edge is not acknowledged. If the window shrinks to zero, the TCP MUST probe it in
+         * the standard way": the persist timer (armed by the output) probes, and the
+         * retransmission timer waits for the window to open (the output arms it then). */
+        viv__tcp_timer_stop(s, VIV_TCP_TIMER_RTO);
+        return;
+    }
+    viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
 }
 
 static void tcp_persist_expired(viv_tcp_t *s)
 {
-    if (s->probes >= viv__tcp_tun(s->th)->retries) {
+    /* Only unanswered probes count (RFC 1122 4.2.2.17: while the receiver acknowledges the
+     * probes the connection MUST stay open; every ACK resets the count, tcp_in.c). The user
+     * timeout still holds for data sent and refused by a window that shrank to zero (RFC
+     * 5482), as it would have on the retransmission timer that handed over to this one. */
+    int uto = s->o.user_timeout_ns && s->snd_max != s->snd_una &&
+              s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
+    if (s->probes >= viv__tcp_tun(s->th)->retries || uto) {
         tcp_give_up(s);
         return;
     }
     if (viv__tcp_send_window_probe(s)) /* the window is open, only small: fill it */
         return;                        /* the retransmission timer takes over */
     s->probes++;
+    s->probe_shift++; /* RFC 9293 3.8.6.1: the interval grows exponentially, answered or not */
     tcp_send_probe(s);
     viv_time_t d = s->rto;
-    for (uint32_t i = 0; i < s->probes && d < viv__tcp_tun(s->th)->rto_max_ns; i++)
+    for (uint32_t i = 0; i < s->probe_shift && d < viv__tcp_tun(s->th)->rto_max_ns; i++)
         d *= 2;
     if (d > viv__tcp_tun(s->th)->rto_max_ns)
         d = viv__tcp_tun(s->th)->rto_max_ns;

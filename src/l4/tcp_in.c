@@ -276,9 +276,12 @@ static void tcp_dupack(viv_tcp_t *s)
                 viv__sb_is_lost(viv__tcp_sbr(s), s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
     if (!lost)
         return; /* the first two: limited transmit (tcp_out.c) */
-    /* RFC 6582 3.2 step 2: only if the ACK covers recover (a new loss, not one the last
-     * recovery or timeout already dealt with). */
-    if (!viv__seq_ge(s->snd_una, s->recover))
+    /* RFC 6582 3.2 step 2 (and RFC 6675 5.1 after a timeout): only if the ACK covers recover
+     * (a new loss, not one the last recovery or timeout already dealt with). Outside recovery
+     * SND.UNA has reached recover already; after a timeout in_recovery stays 2 until it does.
+     * Not compared modulo 2^32 here: after 2 GiB sent with no loss, SND.UNA would seem to
+     * be before recover again, and no loss would be repaired but by the timer. */
+    if (s->in_recovery == 2)
         return;
     tcp_enter_recovery(s);
 }

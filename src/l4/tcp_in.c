@@ -247,6 +247,9 @@ static void tcp_enter_recovery(viv_tcp_t *s)
     uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
     if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
         s->high_rxt = s->snd_una + sent;
+    /* RFC 6675 step (4.3): RescueRxt too, so that rule (4) does not send this segment again
+     * or anything else before an ACK goes beyond it. */
+    s->rescue_rxt = s->high_rxt;
 }
 
 /* The ACK that covers the recovery point: recovery is over, cwnd = ssthresh. */

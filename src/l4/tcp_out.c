@@ -805,8 +805,9 @@ static void tcp_sack_recovery_output(viv_tcp_t *s)
             viv__tcp_rexmit_arm(s, 0);
             continue;
         }
-        /* Rule 4: once per recovery, the highest unSACKed segment. */
-        if (s->rescue_done ||
+        /* Rule 4: once per recovery, the highest unSACKed segment, and only once HighACK >
+         * RescueRxt (step 4.3 set it to the first retransmission's end). */
+        if (s->rescue_done || !viv__seq_gt(s->snd_una, s->rescue_rxt) ||
             viv__sb_rescue_seg(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
             return;
         s->rescue_done = 1;

@@ -226,7 +226,11 @@ static void tcp_cc_event(viv_tcp_t *s, viv_tcp_cc_event ev, int trace_ev)
  * 5): ssthresh from the algorithm, the first unacknowledged segment sent again at once. */
 static void tcp_enter_recovery(viv_tcp_t *s)
 {
-    viv__tcp_cc_loss(s, s->snd_max - s->snd_una); /* FlightSize */
+    /* FlightSize, without what limited transmit sent: RFC 5681 3.2 step 2 ("additional data
+     * sent in limited transmit MUST NOT be included in this calculation"). */
+    uint32_t flight = s->snd_max - s->snd_una;
+    viv__tcp_cc_loss(s, flight > s->lt_bytes ? flight - s->lt_bytes : 0);
+    s->lt_bytes = 0;
     s->recover = s->snd_max;
     s->in_recovery = 1;
     s->partial_seen = 0;
@@ -354,6 +358,7 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
     s->backoff = 0;
     s->probes = 0;
     s->dupacks = 0;
+    s->lt_bytes = 0;
     s->una_since = s->base.sim->now;
     /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
     int cwnd_round = viv__seq_ge(ack, s->cl_round_end);

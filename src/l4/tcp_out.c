@@ -876,6 +876,11 @@ void viv__tcp_output(viv_tcp_t *s)
                 s->rtt_seq = s->snd_nxt;
                 s->rtt_start = s->base.sim->now;
             }
+            if (!rexmit && s->dupacks && !s->in_recovery) {
+                /* What goes beyond cwnd now is limited transmit's (tcp_send_wnd). */
+                uint32_t over = flight + n > s->cwnd ? flight + n - s->cwnd : 0;
+                s->lt_bytes += over < n ? over : n;
+            }
             tcp_send_data(s, s->snd_nxt, n, fin, rexmit);
             if (n < s->smss)
                 s->snd_sml = s->snd_nxt + n;

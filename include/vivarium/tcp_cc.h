@@ -48,7 +48,8 @@ typedef struct viv_tcp_cc_conn {
     uint32_t mss;
     /** Bytes sent and not yet acknowledged, SACKed or deemed lost (RFC 6675 "pipe"; RFC
      *  5681 FlightSize when SACK is off). Before the ACK being processed took effect in
-     *  on_ack; at the moment of the loss in ssthresh. */
+     *  on_ack; in ssthresh, FlightSize at the moment of the loss, SACK or not, less what
+     *  limited transmit sent (RFC 5681 3.2 step 2). */
     uint32_t in_flight;
     /** 1 when the window, not the program or the receiver, limited sending over the last
      *  round trip (RFC 7661): an algorithm should grow cwnd only then. */

@@ -226,7 +226,11 @@ static void tcp_cc_event(viv_tcp_t *s, viv_tcp_cc_event ev, int trace_ev)
  * 5): ssthresh from the algorithm, the first unacknowledged segment sent again at once. */
 static void tcp_enter_recovery(viv_tcp_t *s)
 {
-    viv__tcp_cc_loss(s, s->snd_max - s->snd_una); /* FlightSize */
+    /* FlightSize, without what limited transmit sent: RFC 5681 3.2 step 2 ("additional data
+     * sent in limited transmit MUST NOT be included in this calculation"). */
+    uint32_t flight = s->snd_max - s->snd_una;
+    viv__tcp_cc_loss(s, flight > s->lt_bytes ? flight - s->lt_bytes : 0);
+    s->lt_bytes = 0;
     s->recover = s->snd_max;
     s->in_recovery = 1;
     s->partial_seen = 0;
@@ -247,6 +251,9 @@ static void tcp_enter_recovery(viv_tcp_t *s)
     uint32_t sent = viv__tcp_retransmit(s, s->snd_una, seq == s->snd_una ? len : 0);
     if (viv__seq_gt(s->snd_una + sent, s->high_rxt))
         s->high_rxt = s->snd_una + sent;
+    /* RFC 6675 step (4.3): RescueRxt too, so that rule (4) does not send this segment again
+     * or anything else before an ACK goes beyond it. */
+    s->rescue_rxt = s->high_rxt;
 }
 
 /* The ACK that covers the recovery point: recovery is over, cwnd = ssthresh. */
@@ -276,9 +283,12 @@ static void tcp_dupack(viv_tcp_t *s)
                 viv__sb_is_lost(viv__tcp_sbr(s), s->snd_una, s->smss, VIV__TCP_DUPTHRESH));
     if (!lost)
         return; /* the first two: limited transmit (tcp_out.c) */
-    /* RFC 6582 3.2 step 2: only if the ACK covers recover (a new loss, not one the last
-     * recovery or timeout already dealt with). */
-    if (!viv__seq_ge(s->snd_una, s->recover))
+    /* RFC 6582 3.2 step 2 (and RFC 6675 5.1 after a timeout): only if the ACK covers recover
+     * (a new loss, not one the last recovery or timeout already dealt with). Outside recovery
+     * SND.UNA has reached recover already; after a timeout in_recovery stays 2 until it does.
+     * Not compared modulo 2^32 here: after 2 GiB sent with no loss, SND.UNA would seem to
+     * be before recover again, and no loss would be repaired but by the timer. */
+    if (s->in_recovery == 2)
         return;
     tcp_enter_recovery(s);
 }
@@ -354,6 +364,7 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
     s->backoff = 0;
     s->probes = s->probe_shift = 0;
     s->dupacks = 0;
+    s->lt_bytes = 0;
     s->una_since = s->base.sim->now;
     /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
     int cwnd_round = viv__seq_ge(ack, s->cl_round_end);

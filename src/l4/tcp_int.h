@@ -177,6 +177,9 @@ struct viv_tcp {
     uint8_t in_recovery;  /* 0, 1 fast recovery, 2 after a timeout (until recover) */
     uint8_t partial_seen; /* a partial ACK came in this fast recovery (RFC 6582 step 5) */
     uint8_t rescue_done;  /* RFC 6675 rule 4 used in this recovery */
+    uint32_t rescue_rxt;  /* RFC 6675 RescueRxt + 1: no rescue until SND.UNA passes it */
+    uint32_t lt_bytes;    /* new data limited transmit let out since the first duplicate
+                             (RFC 3042), kept out of FlightSize at the loss (RFC 5681 3.2) */
     uint32_t dupacks;     /* consecutive duplicate ACKs */
     uint32_t recover;     /* RFC 6582 recover / RFC 6675 RecoveryPoint */
     uint32_t high_rxt;    /* RFC 6675 HighRxt */

@@ -808,8 +808,9 @@ static void tcp_sack_recovery_output(viv_tcp_t *s)
             viv__tcp_rexmit_arm(s, 0);
             continue;
         }
-        /* Rule 4: once per recovery, the highest unSACKed segment. */
-        if (s->rescue_done ||
+        /* Rule 4: once per recovery, the highest unSACKed segment, and only once HighACK >
+         * RescueRxt (step 4.3 set it to the first retransmission's end). */
+        if (s->rescue_done || !viv__seq_gt(s->snd_una, s->rescue_rxt) ||
             viv__sb_rescue_seg(viv__tcp_sbr(s), s->snd_una, s->snd_max, s->smss, &seq, &len) < 0)
             return;
         s->rescue_done = 1;
@@ -877,6 +878,11 @@ void viv__tcp_output(viv_tcp_t *s)
                 s->rtt_on = 1;
                 s->rtt_seq = s->snd_nxt;
                 s->rtt_start = s->base.sim->now;
+            }
+            if (!rexmit && s->dupacks && !s->in_recovery) {
+                /* What goes beyond cwnd now is limited transmit's (tcp_send_wnd). */
+                uint32_t over = flight + n > s->cwnd ? flight + n - s->cwnd : 0;
+                s->lt_bytes += over < n ? over : n;
             }
             tcp_send_data(s, s->snd_nxt, n, fin, rexmit);
             if (n < s->smss)

@@ -292,6 +292,7 @@ static void tcp_rto_expired(viv_tcp_t *s)
     s->in_recovery = 2;
     s->recover = s->snd_max;
     s->dupacks = 0;
+    s->lt_bytes = 0;
     s->high_rxt = s->snd_una;
     /* The go-back-N that follows skips what the peer SACKed (RFC 6675 5.1); a second timeout
      * in a row forgets the scoreboard, in case the peer reneged (RFC 2018 8). */

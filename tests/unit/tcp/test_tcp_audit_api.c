@@ -639,6 +639,69 @@ static void test_tcp_audit_api__netstat_syn_sent_timer(void **state)
     tt_world_free(&w);
 }
 
+/* ICMP network unreachable about our SYN is soft (RFC 1122 4.2.3.9): the SYNs go on, and the
+ * connect that gives up reports it: VIV_EV_ERROR with VIV_ENETUNREACH (tcp.h's list). */
+static void test_tcp_audit_api__connect_fails_with_enetunreach(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_tunables t;
+    assert_int_equal(viv_host_tcp_tunables_get(&t, b.w.a), 0);
+    t.syn_retries = 1;
+    assert_int_equal(viv_host_set_tcp_tunables(b.w.a, &t), 0);
+    tt_sock *k = tt_sock_new(&b.w);
+    assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
+    assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
+    run(&b);
+    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, &b.rx[0]);
+    run(&b);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(k->all, VIV_EV_ERROR | VIV_EV_CLOSED);
+    assert_int_equal(k->err, VIV_ENETUNREACH);
+    tt_world_free(&b.w);
+}
+
+/* A host switched off with a connection its program holds, unread data in it: the handle
+ * stays, CLOSED, no callback; recv returns VIV_ECONNABORTED once (viv_tcp_error's list),
+ * then 0; send VIV_EPIPE; no timer runs; the port is free. */
+static void test_tcp_audit_api__power_off_held_connection(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    tt_establish(&w, NULL, NULL, &cli, &child, NULL);
+    cli->drain = 0;
+    assert_int_equal(viv_tcp_send(child->s, "x", 1), 1);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    viv_sockaddr_t me;
+    assert_int_equal(viv_tcp_local(&me, cli->s), 0);
+    uint32_t calls = cli->calls;
+    size_t first = w.nseg;
+    assert_int_equal(viv_node_set_up(viv_host_node(w.a), 0), 0);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(cli->calls, calls);
+    assert_int_equal(w.nseg, first);
+    assert_int_equal(viv_tcp_state_get(cli->s), VIV_TCP_CLOSED);
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, cli->s), 0);
+    assert_int_equal(ti.recv_q, 0);
+    for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
+        assert_int_equal(ti.timer_ns[k], VIV_TIME_NEVER);
+    uint8_t buf[8];
+    assert_int_equal(viv_tcp_recv(cli->s, buf, sizeof buf), VIV_ECONNABORTED);
+    assert_int_equal(viv_tcp_recv(cli->s, buf, sizeof buf), 0);
+    assert_int_equal(viv_tcp_send(cli->s, "y", 1), VIV_EPIPE);
+    viv_tcp_t *n;
+    assert_int_equal(viv_tcp_new(&n, w.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(n, &me), 0);
+    viv_tcp_close(n);
+    viv_tcp_close(cli->s);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +715,8 @@ int main(void)
         TT_TEST(test_tcp_audit_api__callback_closes_others),
         TT_TEST(test_tcp_audit_api__held_to_the_end),
         TT_TEST(test_tcp_audit_api__netstat_syn_sent_timer),
+        TT_TEST(test_tcp_audit_api__connect_fails_with_enetunreach),
+        TT_TEST(test_tcp_audit_api__power_off_held_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -414,7 +414,8 @@ VIV_API int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *listener, viv_tcp_cb cb, 
  *         ephemeral port).
  *
  * Callback timing: later, ::VIV_EV_CONNECTED (with ::VIV_EV_WRITABLE), or ::VIV_EV_ERROR with
- * VIV_ECONNREFUSED, VIV_ETIMEDOUT, VIV_ECONNRESET or VIV_EHOSTUNREACH in viv_tcp_error().
+ * VIV_ECONNREFUSED, VIV_ETIMEDOUT, VIV_ECONNRESET, or VIV_EHOSTUNREACH or VIV_ENETUNREACH
+ * (an ICMP soft error reported instead of the timeout) in viv_tcp_error().
  */
 VIV_API int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer);
 
@@ -562,7 +563,8 @@ VIV_API void viv_tcp_abort(viv_tcp_t *s);
  * Read and clear the pending asynchronous error (like SO_ERROR).
  * @param s the socket.
  * @return 0 if none, else VIV_ECONNREFUSED, VIV_ECONNRESET, VIV_ETIMEDOUT, VIV_EHOSTUNREACH,
- *         VIV_ENETUNREACH; VIV_EINVAL for NULL.
+ *         VIV_ENETUNREACH, VIV_ECONNABORTED (the host was switched off, vivarium/process.h);
+ *         VIV_EINVAL for NULL.
  */
 VIV_API int viv_tcp_error(viv_tcp_t *s);
 

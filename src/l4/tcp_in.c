@@ -365,6 +365,10 @@ static void tcp_ack_new(viv_tcp_t *s, uint32_t ack, const struct viv__tcp_repr *
     s->probes = s->probe_shift = 0;
     s->dupacks = 0;
     s->lt_bytes = 0;
+    /* Data got through: an ICMP soft error noted earlier is stale, and a later timeout is a
+     * plain ETIMEDOUT (RFC 1122 4.2.3.9 soft errors; BSD's tcp_xmit_timer and Linux's
+     * tcp_ack forget it on an acknowledgement). */
+    s->soft_err = 0;
     s->una_since = s->base.sim->now;
     /* RFC 7661: a round trip ends when the data outstanding at its start is acknowledged. */
     int cwnd_round = viv__seq_ge(ack, s->cl_round_end);
@@ -900,6 +904,7 @@ static void tcp_synsent_input(viv_tcp_t *s, const tcp_seg *sg)
     if (s->syn_retried && !s->have_rtt && s->rto < VIV__TCP_SYN_RTO_AFTER_RETRY)
         s->rto = VIV__TCP_SYN_RTO_AFTER_RETRY; /* RFC 6298 5.7 */
     s->backoff = 0;
+    s->soft_err = 0; /* our SYN got through: an earlier soft error is stale (tcp_ack_new) */
     viv__tcp_rexmit_arm(s, 1);
     s->ack_now = 1;
     tcp_established(s);

@@ -210,6 +210,12 @@ static uint32_t tcp_peer_window(const viv_tcp_t *s, const struct viv__tcp_repr *
     return (uint32_t)h->window << ((h->flags & VIV__TCP_SYN) ? 0u : s->snd_wscale);
 }
 
+/* tcp_peer_window for a segment known to have no SYN (header prediction's). */
+static uint32_t tcp_peer_window_nosyn(const viv_tcp_t *s, const struct viv__tcp_repr *h)
+{
+    return (uint32_t)h->window << s->snd_wscale;
+}
+
 /* Call the algorithm on an event, then trace it. */
 static void tcp_cc_event(viv_tcp_t *s, viv_tcp_cc_event ev, int trace_ev)
 {
@@ -651,7 +657,7 @@ static int tcp_fast(viv_tcp_t *s, const tcp_seg *sg)
     tcp_seg_arrived(s, now);
     tcp_ts_recent_note(s, h, seq, now);
     /* fifth: the ACK field. */
-    uint32_t wnd = tcp_peer_window(s, h);
+    uint32_t wnd = tcp_peer_window_nosyn(s, h);
     if (ack != una) {
         uint32_t flight = tcp_flight_for_view(s);
         if (s->sack_ok && s->sb) /* RFC 6675 Update(), no blocks: the cumulative ACK */

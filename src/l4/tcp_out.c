@@ -374,7 +374,9 @@ static VIV__NOINLINE uint16_t tcp_rcv_window_up(viv_tcp_t *s, uint32_t span, uns
     return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
 }
 
-uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
+/* viv__tcp_rcv_window, inlined into this file's segments (out of line, the call and its
+ * register saves cost about 30 instructions a segment more than the work). */
+static VIV__ALWAYS_INLINE uint16_t tcp_rcv_window(viv_tcp_t *s)
 {
     if (viv__seq_lt(s->rcv_adv, s->rcv_nxt)) /* a FIN taken in a zero window */
         s->rcv_adv = s->rcv_nxt;
@@ -392,6 +394,11 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
         return tcp_rcv_window_up(s, span, sh);
     uint32_t w = span >> sh;
     return (uint16_t)(w > VIV__TCP_WIN_MAX ? VIV__TCP_WIN_MAX : w);
+}
+
+uint16_t viv__tcp_rcv_window(viv_tcp_t *s)
+{
+    return tcp_rcv_window(s);
 }
 
 uint32_t viv__tcp_rcv_ring_cap(const viv_tcp_t *s)
@@ -551,7 +558,7 @@ static inline void tcp_repr_init(viv_tcp_t *s, struct viv__tcp_repr *r, uint8_t 
     r->flags = flags;
     if (flags & VIV__TCP_ACK) {
         r->ack = s->rcv_nxt;
-        r->window = viv__tcp_rcv_window(s);
+        r->window = tcp_rcv_window(s);
         s->last_ack_sent = s->rcv_nxt;
         if (s->sack_ok && s->nooo && !(flags & (VIV__TCP_SYN | VIV__TCP_RST)))
             tcp_sack_blocks(s, r);

@@ -160,7 +160,9 @@ static void test_tcp_audit_listen__shut_rd_keeps_sacked_data_acknowledged(void *
     assert_int_equal(b.nrx, 4);
     expect(&b, 3, PEER_PORT, VIV_TCP_ACK, sn, rn + 350, 0);
     assert_int_equal(b.rx[3].t.sack_count, 0);
-    assert_int_equal(b.rx[3].t.window, 65535); /* nothing of it is kept */
+    /* Nothing of it is kept, but the right edge moves by an MSS at least (receiver SWS
+     * avoidance, RFC 9293 3.8.6.2.2): not yet. */
+    assert_int_equal(b.rx[3].t.window, 65535 - 350);
     char buf[8];
     assert_int_equal(viv_tcp_recv(c->s, buf, sizeof buf), 0);
     assert_int_equal(c->nrx, 0);

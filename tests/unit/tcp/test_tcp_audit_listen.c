@@ -341,6 +341,274 @@ static void test_tcp_audit_listen__cookie_ack_to_a_closed_listener(void **state)
     tt_world_free(&b.w);
 }
 
+/* ---- a connection to itself ------------------------------------------------------------- */
+
+/* RFC 9293 3.5: a socket bound to an address and port that connects to that same address and
+ * port meets its own SYN in SYN-SENT: a simultaneous open with itself (SYN-RECEIVED, its
+ * SYN-ACK then taken as the ACK that completes it, docs/tcp.md): two segments, and what it
+ * sends it reads. */
+static void test_tcp_audit_listen__self_connect(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *k = tt_sock_new(&w);
+    assert_int_equal(viv_tcp_new(&k->s, w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t me = tt_sa(TT_A, 5000);
+    assert_int_equal(viv_tcp_bind(k->s, &me), 0);
+    viv_time_t t0 = viv_sim_now(w.sim);
+    assert_int_equal(viv_tcp_connect(k->s, &me), VIV_EINPROGRESS);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(10)), 0);
+    char buf[256];
+    assert_string_equal(tt_states(&w, k->s, buf, sizeof buf),
+                        "CLOSED SYN_SENT SYN_RECV ESTABLISHED");
+    assert_string_equal(tt_segs(&w, 0, buf, sizeof buf), "a S 0:0\n"
+                                                         "a S. 0:0 ack 1\n");
+    assert_int_equal(k->t_connected, w.seg[1].t);
+    assert_true(k->t_connected >= t0);
+    assert_int_equal(viv_tcp_send(k->s, "ping", 4), 4);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(k->nrx, 4);
+    assert_memory_equal(k->rx, "ping", 4);
+    assert_int_equal(viv_host_netstat(w.a, NULL, 0), 1);
+    viv_sockaddr_t peer;
+    assert_int_equal(viv_tcp_peer(&peer, k->s), 0);
+    assert_int_equal(peer.ip, TT_A);
+    assert_int_equal(peer.port, 5000);
+    /* Its close: FIN-WAIT-1 meets its own FIN (CLOSING), then its own ACK: TIME-WAIT. */
+    viv_tcp_close(k->s);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    viv_sock_info row;
+    assert_int_equal(viv_host_netstat(w.a, &row, 1), 1);
+    assert_int_equal(row.state, VIV_TCP_TIME_WAIT);
+    tt_world_free(&w);
+}
+
+/* ---- resets in the closing states -------------------------------------------------------- */
+
+/* A connection from the device, established, the program holding it; the device's FIN then
+ * puts it in CLOSE-WAIT. */
+static tt_sock *to_close_wait(bench *b)
+{
+    tt_sock *l = tt_listen(&b->w, b->w.a, 80, NULL, 0);
+    l->accept = 1;
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, NULL, 1460, 0, {0, 0}};
+    send_seg(b, &syn);
+    run(b);
+    b->iss = b->rx[0].t.seq;
+    seg ack = {VIV_TCP_ACK | VIV_TCP_FIN, PEER_ISN + 1, b->iss + 1, NULL, 0, 0, {0, 0}};
+    send_seg(b, &ack);
+    run(b);
+    assert_int_equal(l->nchildren, 1);
+    assert_int_equal(viv_tcp_state_get(l->children[0]->s), VIV_TCP_CLOSE_WAIT);
+    return l->children[0];
+}
+
+/* RFC 9293 3.10.7.4 second check: a RST at RCV.NXT in CLOSE-WAIT (the program holding the
+ * socket) resets it ("connection reset", counted in estab_resets); in LAST-ACK it ends it,
+ * reported as ECONNRESET as Linux does (tcp_reset), not counted. Nothing is sent either
+ * time; a RST elsewhere in the window draws a challenge ACK (RFC 5961 3.2). */
+static void test_tcp_audit_listen__rst_in_close_wait_and_last_ack(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *c = to_close_wait(&b);
+    uint32_t rn = PEER_ISN + 2;
+    size_t n = b.nrx;
+    seg near = {VIV_TCP_RST, rn + 1, 0, NULL, 0, 0, {0, 0}};
+    send_seg(&b, &near);
+    run(&b);
+    assert_int_equal(b.nrx, n + 1);
+    expect(&b, n, PEER_PORT, VIV_TCP_ACK, b.iss + 1, rn, 0);
+    seg rst = {VIV_TCP_RST, rn, 0, NULL, 0, 0, {0, 0}};
+    send_seg(&b, &rst);
+    run(&b);
+    assert_int_equal(b.nrx, n + 1);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
+    assert_int_equal(c->err, VIV_ECONNRESET);
+    assert_int_equal(hstats(&b).estab_resets, 1);
+    assert_int_equal(viv_host_netstat(b.w.a, NULL, 0), 1); /* the listener */
+    char x;
+    assert_int_equal(viv_tcp_recv(c->s, &x, 1), 0);
+    viv_tcp_close(c->s);
+
+    /* Another connection (port PEER_PORT + 1): CLOSE-WAIT, the program's FIN: LAST-ACK. */
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, NULL, 1460, 0, {0, 0}};
+    send_from(&b, PEER_PORT + 1, &syn);
+    run(&b);
+    uint32_t iss2 = b.rx[b.nrx - 1].t.seq;
+    seg ackfin = {VIV_TCP_ACK | VIV_TCP_FIN, PEER_ISN + 1, iss2 + 1, NULL, 0, 0, {0, 0}};
+    send_from(&b, PEER_PORT + 1, &ackfin);
+    run(&b);
+    tt_sock *l = &b.w.socks[0];
+    assert_int_equal(l->nchildren, 2);
+    tt_sock *c2 = l->children[1];
+    n = b.nrx;
+    assert_int_equal(viv_tcp_shutdown(c2->s, VIV_SHUT_WR), 0);
+    run(&b);
+    assert_int_equal(b.nrx, n + 1);
+    expect(&b, n, PEER_PORT + 1, VIV_TCP_FIN | VIV_TCP_ACK, iss2 + 1, rn, 0);
+    assert_int_equal(viv_tcp_state_get(c2->s), VIV_TCP_LAST_ACK);
+    send_from(&b, PEER_PORT + 1, &rst);
+    run(&b);
+    assert_int_equal(b.nrx, n + 1);
+    assert_int_equal(viv_tcp_state_get(c2->s), VIV_TCP_CLOSED);
+    assert_int_equal(c2->err, VIV_ECONNRESET);
+    assert_int_equal(hstats(&b).estab_resets, 1);
+    /* Its FIN is not sent again: the timer went with the connection. */
+    assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);
+    assert_int_equal(b.nrx, n + 1);
+    tt_world_free(&b.w);
+}
+
+/* A connection in the accept queue reset by the peer before the program accepts it: accept
+ * still returns it (as Linux does), CLOSED, its callback hearing ERROR and CLOSED at once,
+ * its error ECONNRESET. */
+static void test_tcp_audit_listen__reset_before_accept(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&b.w, b.w.a, 80, NULL, 0);
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, NULL, 1460, 0, {0, 0}};
+    send_seg(&b, &syn);
+    run(&b);
+    b.iss = b.rx[0].t.seq;
+    seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b.iss + 1, NULL, 0, 0, {0, 0}};
+    send_seg(&b, &ack);
+    run(&b);
+    assert_int_equal(l->all, VIV_EV_ACCEPTABLE);
+    seg rst = {VIV_TCP_RST, PEER_ISN + 1, 0, NULL, 0, 0, {0, 0}};
+    send_seg(&b, &rst);
+    run(&b);
+    assert_int_equal(b.nrx, 1);
+    viv_sock_info rows[2];
+    assert_int_equal(viv_host_netstat(b.w.a, rows, 2), 1);
+    assert_int_equal(rows[0].recv_q, 1); /* still in the accept queue */
+    tt_sock *c = tt_sock_new(&b.w);
+    assert_int_equal(viv_tcp_accept(&c->s, l->s, tt_sock_cb, c), 0);
+    assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
+    run(&b);
+    assert_int_equal(c->all & (VIV_EV_ERROR | VIV_EV_CLOSED), VIV_EV_ERROR | VIV_EV_CLOSED);
+    assert_int_equal(c->err, VIV_ECONNRESET);
+    assert_int_equal(viv_tcp_send(c->s, "x", 1), VIV_EPIPE); /* the error was taken */
+    viv_tcp_close(c->s);
+    viv_tcp_close(l->s);
+    tt_world_free(&b.w);
+}
+
+/* ---- the backlog ------------------------------------------------------------------------ */
+
+/* A backlog full of established connections nobody accepted drops a SYN, silently and
+ * counted (docs/tcp.md); listen again with a larger backlog lets the client's SYN in at
+ * once, with a SYN-ACK of its own (no cookie). A smaller backlog than the connections
+ * waiting drops none of them. */
+static void test_tcp_audit_listen__backlog_changed_while_waiting(void **state)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    tt_sock *l = tt_listen(&b.w, b.w.a, 80, NULL, 2);
+    for (uint16_t p = 1000; p < 1002; p++) {
+        seg syn = {VIV_TCP_SYN, PEER_ISN, 0, NULL, 1460, 0, {0, 0}};
+        send_from(&b, p, &syn);
+        run(&b);
+        seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b.rx[b.nrx - 1].t.seq + 1, NULL, 0, 0, {0, 0}};
+        send_from(&b, p, &ack);
+        run(&b);
+    }
+    assert_int_equal(b.nrx, 2);
+    seg syn = {VIV_TCP_SYN, PEER_ISN, 0, NULL, 1460, 0, {0, 0}};
+    send_from(&b, 1002, &syn);
+    run(&b);
+    assert_int_equal(b.nrx, 2);
+    assert_int_equal(hstats(&b).listen_overflows, 1);
+    assert_int_equal(hstats(&b).syncookies_sent, 0);
+    assert_int_equal(viv_tcp_listen(l->s, 3), 0);
+    send_from(&b, 1002, &syn);
+    run(&b);
+    assert_int_equal(b.nrx, 3);
+    expect(&b, 2, 1002, VIV_TCP_SYN | VIV_TCP_ACK, b.rx[2].t.seq, PEER_ISN + 1, 0);
+    assert_int_equal(hstats(&b).syncookies_sent, 0);
+    assert_int_equal(viv_host_netstat(b.w.a, NULL, 0), 4); /* SYN-RECEIVED kept: no cookie */
+    /* Down to 1 with three waiting: all three stay; nothing more gets in. */
+    assert_int_equal(viv_tcp_listen(l->s, 1), 0);
+    send_from(&b, 1003, &syn);
+    run(&b);
+    assert_int_equal(b.nrx, 4); /* a cookie: one of them is still in its handshake */
+    assert_int_equal(hstats(&b).syncookies_sent, 1);
+    tt_world_free(&b.w);
+}
+
+/* ---- sharing a port ----------------------------------------------------------------------- */
+
+/* docs/tcp.md "Addresses in use": a listener blocks every other bind and listen on its port,
+ * reuse_addr or not; a connection it made holds the port as the listener did (with its
+ * reuse_addr), so once the listener is closed a new listener on the port needs reuse_addr on
+ * both; a specific address and the wildcard overlap. */
+static void test_tcp_audit_listen__port_shared_with_connections(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    viv_tcp_opts ro = VIV_TCP_OPTS_INIT;
+    ro.reuse_addr = 1;
+    /* A server with reuse_addr on b:80 and a connection it made. */
+    tt_sock *srv = tt_listen(&w, w.b, 80, &ro, 0);
+    srv->accept = 1;
+    tt_sock *cli = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(srv->nchildren, 1);
+    viv_tcp_t *x, *y;
+    viv_sockaddr_t any80 = tt_sa(VIV_IP4_ANY, 80), b80 = tt_sa(TT_B, 80);
+    assert_int_equal(viv_tcp_new(&x, w.b, &ro, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(x, &any80), VIV_EADDRINUSE); /* the listener */
+    assert_int_equal(viv_tcp_bind(x, &b80), VIV_EADDRINUSE);
+    viv_tcp_close(srv->s);
+    /* The established connection alone: reuse_addr on both lets a new listener in. */
+    assert_int_equal(viv_tcp_bind(x, &b80), 0);
+    assert_int_equal(viv_tcp_listen(x, 0), 0);
+    assert_int_equal(viv_tcp_new(&y, w.b, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(y, &any80), VIV_EADDRINUSE);
+    viv_tcp_close(y);
+    /* The connection still works on the shared port, and a new client reaches x. */
+    assert_int_equal(viv_tcp_send(cli->s, "abc", 3), 3);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(srv->children[0]->nrx, 3);
+    tt_sock *cli2 = tt_connect(&w, w.a, TT_B, 80, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(viv_tcp_state_get(cli2->s), VIV_TCP_ESTABLISHED);
+    viv_tcp_t *acc;
+    assert_int_equal(viv_tcp_accept(&acc, x, NULL, NULL), 0);
+    viv_tcp_close(acc);
+    viv_tcp_close(x);
+
+    /* Without reuse_addr on the server, its connection keeps a new listener out. */
+    tt_sock *s2 = tt_listen(&w, w.b, 81, NULL, 0);
+    s2->accept = 1;
+    tt_connect(&w, w.a, TT_B, 81, NULL);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(s2->nchildren, 1);
+    viv_tcp_close(s2->s);
+    viv_sockaddr_t any81 = tt_sa(VIV_IP4_ANY, 81);
+    assert_int_equal(viv_tcp_new(&y, w.b, &ro, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(y, &any81), VIV_EADDRINUSE);
+    viv_tcp_close(y);
+
+    /* A specific address and the wildcard, neither listening: both need reuse_addr; then
+     * only one of them may listen. */
+    viv_tcp_t *p, *q, *r;
+    viv_sockaddr_t any90 = tt_sa(VIV_IP4_ANY, 90), b90 = tt_sa(TT_B, 90);
+    assert_int_equal(viv_tcp_new(&p, w.b, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_new(&q, w.b, &ro, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_new(&r, w.b, &ro, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(q, &b90), 0);
+    assert_int_equal(viv_tcp_bind(p, &any90), VIV_EADDRINUSE);
+    assert_int_equal(viv_tcp_bind(r, &any90), 0);
+    assert_int_equal(viv_tcp_listen(r, 0), 0);
+    assert_int_equal(viv_tcp_listen(q, 0), VIV_EADDRINUSE);
+    viv_tcp_close(p);
+    viv_tcp_close(q);
+    viv_tcp_close(r);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +616,11 @@ int main(void)
         TT_TEST(test_tcp_audit_listen__cookie_carries_the_mss),
         TT_TEST(test_tcp_audit_listen__cookie_validation),
         TT_TEST(test_tcp_audit_listen__cookie_ack_to_a_closed_listener),
+        TT_TEST(test_tcp_audit_listen__self_connect),
+        TT_TEST(test_tcp_audit_listen__rst_in_close_wait_and_last_ack),
+        TT_TEST(test_tcp_audit_listen__reset_before_accept),
+        TT_TEST(test_tcp_audit_listen__backlog_changed_while_waiting),
+        TT_TEST(test_tcp_audit_listen__port_shared_with_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,6 +486,40 @@ static int tcp_ooo_insert(viv_tcp_t *s, uint32_t a, uint32_t b)
     return 0;
 }
 
+/* RCV.NXT has moved: it takes in the out-of-order ranges it reaches. Returns 1 if any. */
+static inline int tcp_ooo_join(viv_tcp_t *s)
+{
+    int filled = 0;
+    while (s->nooo && viv__seq_le(s->ooo[0].start, s->rcv_nxt)) {
+        if (viv__seq_gt(s->ooo[0].end, s->rcv_nxt))
+            s->rcv_nxt = s->ooo[0].end;
+        s->nooo--;
+        memmove(&s->ooo[0], &s->ooo[1], s->nooo * sizeof(s->ooo[0]));
+        filled = 1;
+    }
+    return filled;
+}
+
+/* Data in the window after a shutdown for reading: acknowledged and discarded (docs/tcp.md,
+ * BSD's choice). Data beyond a hole keeps its range (SACKed, its bytes not kept), and the
+ * ranges held when reading was shut down stay too: once the hole is filled, RCV.NXT passes
+ * over them. Forgetting them would be reneging on what was SACKed (RFC 2018 8: only "in
+ * extremis"), which docs/tcp.md says never happens; the sender would not send that data again
+ * until its timer expired twice (the second timeout forgets the scoreboard). */
+static void tcp_discard_in(viv_tcp_t *s, uint32_t seq, uint32_t n)
+{
+    s->ack_now = 1;
+    s->sack_recent.start = seq;
+    s->sack_recent.end = seq + n;
+    if (seq != s->rcv_nxt) {
+        if (tcp_ooo_insert(s, seq, seq + n) < 0)
+            s->th->st.rx_ooo_dropped++;
+        return;
+    }
+    s->rcv_nxt += n;
+    tcp_ooo_join(s);
+}
+
 /* Data in the window, at or after RCV.NXT (RFC 9293 3.10.7.4, seventh). In order, it is
  * delivered with whatever out-of-order data it joins; beyond a hole, it is kept (up to
  * VIV__TCP_OOO_MAX ranges, and within the receive buffer) and acknowledged at once with a
@@ -520,14 +554,7 @@ static void tcp_data_in(viv_tcp_t *s, uint32_t seq, const uint8_t *data, uint32_
     viv__tcp_rcv_put(s, s->rcv.len, data, n, f);
     uint32_t old = s->rcv_nxt;
     s->rcv_nxt += n;
-    int filled = 0;
-    while (s->nooo && viv__seq_le(s->ooo[0].start, s->rcv_nxt)) {
-        if (viv__seq_gt(s->ooo[0].end, s->rcv_nxt))
-            s->rcv_nxt = s->ooo[0].end;
-        s->nooo--;
-        memmove(&s->ooo[0], &s->ooo[1], s->nooo * sizeof(s->ooo[0]));
-        filled = 1;
-    }
+    int filled = tcp_ooo_join(s);
     uint32_t adv = s->rcv_nxt - old;
     s->rcv.len += adv;
     s->bytes_received += adv;
@@ -557,10 +584,8 @@ static inline void tcp_text_fin(viv_tcp_t *s, uint32_t seq, const uint8_t *data,
             viv__tcp_done(s, VIV_ECONNRESET);
             return;
         }
-        if (s->rd_shut) { /* shut down for reading: acknowledged and discarded */
-            if (seq == s->rcv_nxt)
-                s->rcv_nxt += plen;
-            s->ack_now = 1;
+        if (s->rd_shut) {
+            tcp_discard_in(s, seq, plen);
         } else {
             tcp_data_in(s, seq, data, plen, f);
         }

@@ -130,9 +130,12 @@ static int duration(const char *s, size_t n, viv_time_t *out)
     uint64_t ip = 0, frac = 0, fd = 0;
     int digits = 0;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (ip > UINT64_C(1844674407370955161))
+        /* The digit is part of the bound: 1844674407370955161 * 10 + 6 wraps past 2^64, and
+         * a wrapped value would read as a small time. */
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (ip > (UINT64_MAX - d) / 10)
             return -2;
-        ip = ip * 10 + (uint64_t)(s[i] - '0');
+        ip = ip * 10 + d;
         i++;
         digits++;
     }
@@ -753,8 +756,9 @@ static int proto_fields(pc *c, viv_pattern *p, const char *pname)
                 "len N",
                 "type N or len N"};
             return fail(c, at, "unexpected \"%.*s\" in a%s %s line: expected %s", (int)n, w,
+                        /* "an" before a vowel sound: an ARP, an ICMP, an IP, an ETH */
                         p->proto == VIV_PROTO_ARP || p->proto == VIV_PROTO_ICMP ||
-                                p->proto == VIV_PROTO_IP
+                                p->proto == VIV_PROTO_IP || p->proto == VIV_PROTO_ETH
                             ? "n"
                             : "",
                         pname, expected[p->proto]);

@@ -197,7 +197,8 @@ typedef struct viv_rec_entry {
     int ack_relative;       /**< 1 if @ref ack (and the SACK blocks) are relative */
     uint16_t win;           /**< TCP: the window field */
     int opts_bad;           /**< TCP: 1 if the options are malformed (none are decoded) */
-    uint16_t mss;           /**< TCP: MSS option, 0 if absent */
+    uint16_t mss;           /**< TCP: MSS option, 0 if absent (an MSS option of 0 reads
+                                 as absent too) */
     int wscale;             /**< TCP: window scale shift, -1 if absent */
     int sack_ok;            /**< TCP: 1 if SACK-permitted is present */
     int ts;                 /**< TCP: 1 if the timestamps option is present */
@@ -439,7 +440,8 @@ typedef struct viv_pattern {
     int64_t seq;           /**< TCP sequence number (relative, as ::viv_rec_entry.seq) */
     int64_t ack;           /**< TCP acknowledgement number (relative); needs the ACK flag */
     int64_t win;           /**< TCP window field */
-    int64_t mss;           /**< MSS option: ::VIV_ANY, ::VIV_ABSENT or the value */
+    int64_t mss;           /**< MSS option: ::VIV_ANY, ::VIV_ABSENT or the value, 1 to
+                                65535 (an option of 0 reads as absent) */
     int64_t wscale;        /**< window scale: ::VIV_ANY, ::VIV_ABSENT or the shift */
     int64_t sack_ok;       /**< SACK-permitted: ::VIV_ANY, ::VIV_ABSENT or 1 (present) */
     int64_t ts;            /**< timestamps: ::VIV_ANY, ::VIV_ABSENT or 1 (present) */

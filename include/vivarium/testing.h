@@ -262,12 +262,17 @@ VIV_API int viv_rec_attach_link(viv_rec_t *rec, viv_link_t *link, viv_link_dir d
  * A simulation has one trace subscription. The recorder takes it and passes every record on
  * to the subscriber it replaced, so that recorders and a program's own subscriber chain.
  * A later viv_sim_trace() replaces the whole chain (the recorder then records no more
- * traces). Freeing the recorder hands the subscription back.
+ * traces, and may call this again to subscribe anew). Freeing the recorder hands the
+ * subscription back.
  * @param rec the recorder.
  * @param node the node whose records are kept (the record's `node`), or NULL for any.
  * @param socket the socket whose records are kept (the record's `socket`), or NULL for any.
  * @param kinds the kinds kept, as a mask of `1u << kind` (::viv_trace_kind); 0 for all.
- * @return 0, or VIV_EINVAL (NULL @p rec), VIV_EBUSY (this recorder already records traces).
+ * @return 0, or VIV_EINVAL (NULL @p rec), VIV_EBUSY (this recorder already records traces:
+ *         it is in the chain).
+ *
+ * Callback timing: each record is kept as it is emitted, then handed to the subscriber the
+ * recorder replaced, in the same call.
  */
 VIV_API int viv_rec_trace(viv_rec_t *rec, const viv_node_t *node, const void *socket,
                           uint32_t kinds);

@@ -755,6 +755,104 @@ static void test_kit_audit__misuse(void **state)
     assert_string_equal(buf, "*");
 }
 
+static void send_later(viv_sim_t *sim, void *user)
+{
+    (void)sim;
+    uint8_t f[60] = {0};
+    memcpy(f, MAC_2.b, 6);
+    memcpy(f + 6, MAC_1.b, 6);
+    f[12] = 0x88;
+    f[13] = 0xb6;
+    assert_int_equal(viv_device_send(user, 0, f, sizeof f), 0);
+}
+
+/* viv_rec_wait: a relative time counts from the call; the index is of the frame found. */
+static void test_kit_audit__wait_relative(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    dev_world w;
+    dev_world_make(&w, sim, 1000000000u, 0);
+    uint8_t f[60] = {0};
+    memcpy(f, MAC_2.b, 6);
+    memcpy(f + 6, MAC_1.b, 6);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    assert_int_equal(viv_device_send(w.d1, 0, f, sizeof f), 0);
+    assert_int_equal(viv_sim_run_until(sim, VIV_MS(2)), 0);
+    assert_int_equal(viv_sim_schedule_after(NULL, sim, VIV_MS(3), send_later, w.d1), 0);
+    size_t idx = 99;
+    /* Due 3 ms after the call (at 5 ms), not 3 ms after the recorder's start. */
+    assert_int_equal(viv_rec_wait_text(w.rec, "+3ms ETH", VIV_S(1), &idx), 1);
+    assert_int_equal(idx, 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(5));
+    /* The frame recorded before the call is not looked at. */
+    assert_int_equal(viv_rec_wait_text(w.rec, "ETH", VIV_MS(6), &idx), 0);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(6));
+}
+
+/* Line numbers: an empty text and a text ending with a newline. */
+static void test_kit_audit__line_numbers(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_expect_t *ex;
+    assert_int_equal(viv_expect_new(&ex, sim), 0);
+    assert_int_equal(viv_expect_parse(ex, "ETH\n"), 0);
+    assert_int_equal(viv_expect_parse(ex, "ETH\n\n"), 0);
+    assert_int_equal(viv_expect_parse(ex, "bogus"), VIV_EINVAL);
+    assert_string_equal(viv_sim_errmsg(sim),
+                        "expectations: line 4, column 1: unknown protocol \"bogus\": expected ARP, "
+                        "IP, ICMP, UDP, TCP or ETH (or a pair of endpoints such as A>B)");
+    assert_int_equal(viv_expect_count(ex), 2);
+}
+
+/* A recorder whose trace subscription the program took back (viv_sim_trace) records no
+ * traces; it may subscribe again, and then records and passes records on. */
+typedef struct tcount {
+    int n;
+} tcount;
+static void tcount_cb(const viv_trace_record *r, void *user)
+{
+    (void)r;
+    ((tcount *)user)->n++;
+}
+
+static void test_kit_audit__trace_again(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    kit_world w;
+    kit_world_make(&w, sim);
+    viv_rec_t *rec, *rec2;
+    assert_int_equal(viv_rec_new(&rec, sim, NULL), 0);
+    assert_int_equal(viv_rec_new(&rec2, sim, NULL), 0);
+    assert_int_equal(viv_rec_trace(rec, NULL, NULL, 0), 0);
+    assert_int_equal(viv_rec_trace(rec2, NULL, NULL, 0), 0);
+    /* Still in the chain (behind rec2): busy. */
+    assert_int_equal(viv_rec_trace(rec, NULL, NULL, 0), VIV_EBUSY);
+    tcount mine = {0};
+    assert_int_equal(viv_sim_trace(sim, tcount_cb, &mine), 0);
+    kit_query(&w, 10);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(1)), 0);
+    assert_true(mine.n > 0);
+    assert_int_equal(viv_rec_trace_count(rec), 0);
+    assert_int_equal(viv_rec_trace_count(rec2), 0);
+    /* Out of the chain: it subscribes again, in front of the program's subscriber. */
+    assert_int_equal(viv_rec_trace(rec, NULL, NULL, 0), 0);
+    assert_int_equal(viv_rec_trace(rec, NULL, NULL, 0), VIV_EBUSY);
+    int before = mine.n;
+    kit_query(&w, 10);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(2)), 0);
+    assert_true(viv_rec_trace_count(rec) > 0);
+    assert_int_equal((size_t)(mine.n - before), viv_rec_trace_count(rec));
+    assert_int_equal(viv_rec_trace_count(rec2), 0);
+    /* Freed in either order, the program's subscriber is handed back. */
+    viv_rec_free(rec2);
+    viv_rec_free(rec);
+    before = mine.n;
+    kit_query(&w, 10);
+    assert_int_equal(viv_sim_run_until(sim, VIV_S(3)), 0);
+    assert_true(mine.n > before);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
 
 int main(void)
@@ -771,6 +869,9 @@ int main(void)
         T(test_kit_audit__time_windows),
         T(test_kit_audit__pending_then_failed),
         T(test_kit_audit__misuse),
+        T(test_kit_audit__wait_relative),
+        T(test_kit_audit__line_numbers),
+        T(test_kit_audit__trace_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -620,7 +620,8 @@ VIV_API int viv_rec_expect(const viv_rec_t *rec, const char *script, char *repor
  * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
  * @param frame_len the frame's length (Ethernet header to the end of padding, no FCS: what
  *        the wire.h length helpers give).
- * @return the time; ::VIV_TIME_NEVER for bad arguments.
+ * @return the time (::VIV_TIME_MAX if it is longer: it saturates, never wraps);
+ *         ::VIV_TIME_NEVER for bad arguments.
  */
 VIV_API viv_time_t viv_link_ser_time(const viv_link_t *link, viv_link_dir dir,
                                      uint32_t frame_len);

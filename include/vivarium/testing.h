@@ -197,7 +197,8 @@ typedef struct viv_rec_entry {
     int ack_relative;       /**< 1 if @ref ack (and the SACK blocks) are relative */
     uint16_t win;           /**< TCP: the window field */
     int opts_bad;           /**< TCP: 1 if the options are malformed (none are decoded) */
-    uint16_t mss;           /**< TCP: MSS option, 0 if absent */
+    uint16_t mss;           /**< TCP: MSS option, 0 if absent (an MSS option of 0 reads
+                                 as absent too) */
     int wscale;             /**< TCP: window scale shift, -1 if absent */
     int sack_ok;            /**< TCP: 1 if SACK-permitted is present */
     int ts;                 /**< TCP: 1 if the timestamps option is present */
@@ -261,12 +262,17 @@ VIV_API int viv_rec_attach_link(viv_rec_t *rec, viv_link_t *link, viv_link_dir d
  * A simulation has one trace subscription. The recorder takes it and passes every record on
  * to the subscriber it replaced, so that recorders and a program's own subscriber chain.
  * A later viv_sim_trace() replaces the whole chain (the recorder then records no more
- * traces). Freeing the recorder hands the subscription back.
+ * traces, and may call this again to subscribe anew). Freeing the recorder hands the
+ * subscription back.
  * @param rec the recorder.
  * @param node the node whose records are kept (the record's `node`), or NULL for any.
  * @param socket the socket whose records are kept (the record's `socket`), or NULL for any.
  * @param kinds the kinds kept, as a mask of `1u << kind` (::viv_trace_kind); 0 for all.
- * @return 0, or VIV_EINVAL (NULL @p rec), VIV_EBUSY (this recorder already records traces).
+ * @return 0, or VIV_EINVAL (NULL @p rec), VIV_EBUSY (this recorder already records traces:
+ *         it is in the chain).
+ *
+ * Callback timing: each record is kept as it is emitted, then handed to the subscriber the
+ * recorder replaced, in the same call.
  */
 VIV_API int viv_rec_trace(viv_rec_t *rec, const viv_node_t *node, const void *socket,
                           uint32_t kinds);
@@ -439,7 +445,8 @@ typedef struct viv_pattern {
     int64_t seq;           /**< TCP sequence number (relative, as ::viv_rec_entry.seq) */
     int64_t ack;           /**< TCP acknowledgement number (relative); needs the ACK flag */
     int64_t win;           /**< TCP window field */
-    int64_t mss;           /**< MSS option: ::VIV_ANY, ::VIV_ABSENT or the value */
+    int64_t mss;           /**< MSS option: ::VIV_ANY, ::VIV_ABSENT or the value, 1 to
+                                65535 (an option of 0 reads as absent) */
     int64_t wscale;        /**< window scale: ::VIV_ANY, ::VIV_ABSENT or the shift */
     int64_t sack_ok;       /**< SACK-permitted: ::VIV_ANY, ::VIV_ABSENT or 1 (present) */
     int64_t ts;            /**< timestamps: ::VIV_ANY, ::VIV_ABSENT or 1 (present) */
@@ -613,7 +620,8 @@ VIV_API int viv_rec_expect(const viv_rec_t *rec, const char *script, char *repor
  * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
  * @param frame_len the frame's length (Ethernet header to the end of padding, no FCS: what
  *        the wire.h length helpers give).
- * @return the time; ::VIV_TIME_NEVER for bad arguments.
+ * @return the time (::VIV_TIME_MAX if it is longer: it saturates, never wraps);
+ *         ::VIV_TIME_NEVER for bad arguments.
  */
 VIV_API viv_time_t viv_link_ser_time(const viv_link_t *link, viv_link_dir dir,
                                      uint32_t frame_len);

@@ -261,7 +261,8 @@ VIV_API int viv_wire_tcp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth
  * The length of the frame a host sends for a UDP datagram: Ethernet, IPv4 (no options) and
  * UDP headers and the payload, padded to 60 bytes.
  * @param payload_len the payload's length.
- * @return the frame's length in bytes (what viv_link_ser_time() takes).
+ * @return the frame's length in bytes (what viv_link_ser_time() takes); UINT32_MAX for a
+ *         length past it (huge arguments saturate, never wrap).
  */
 VIV_API uint32_t viv_wire_udp_frame_len(size_t payload_len);
 
@@ -270,7 +271,8 @@ VIV_API uint32_t viv_wire_udp_frame_len(size_t payload_len);
  * @p opts_len bytes of options, and the payload, padded to 60 bytes.
  * @param payload_len the payload's length.
  * @param opts_len bytes of TCP options (a multiple of 4).
- * @return the frame's length in bytes.
+ * @return the frame's length in bytes; UINT32_MAX for a length past it (huge
+ *         arguments saturate, never wrap).
  */
 VIV_API uint32_t viv_wire_tcp_frame_len(size_t payload_len, size_t opts_len);
 
@@ -278,7 +280,8 @@ VIV_API uint32_t viv_wire_tcp_frame_len(size_t payload_len, size_t opts_len);
  * The length of the frame of an ICMP echo request or reply (a ping) with @p data_len bytes
  * of data: 98 bytes for the default 56.
  * @param data_len the echo data's length.
- * @return the frame's length in bytes.
+ * @return the frame's length in bytes; UINT32_MAX for a length past it (huge
+ *         arguments saturate, never wrap).
  */
 VIV_API uint32_t viv_wire_icmp_echo_frame_len(size_t data_len);
 
@@ -288,7 +291,8 @@ VIV_API uint32_t viv_wire_icmp_echo_frame_len(size_t data_len);
  * in 576 bytes of IPv4 (RFC 1812 4.3.2.3), never its Ethernet padding.
  * @param packet_len the length of the IPv4 packet that caused the error (header included,
  *        Ethernet header and padding excluded).
- * @return the frame's length in bytes.
+ * @return the frame's length in bytes; UINT32_MAX for a length past it (huge
+ *         arguments saturate, never wrap).
  */
 VIV_API uint32_t viv_wire_icmp_error_frame_len(size_t packet_len);
 

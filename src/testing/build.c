@@ -307,34 +307,41 @@ int viv_wire_tcp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth, const 
 /* ---- lengths of the frames hosts send ----------------------------------------------------------
  */
 
-static uint32_t eth_frame_len(size_t pkt_len)
+/* The frame of a packet of hdr + payload bytes. The sums saturate: a huge payload_len (or
+ * opts_len) must give UINT32_MAX, not wrap around size_t to a small frame. */
+static uint32_t eth_frame_len(size_t hdr, size_t payload_len)
 {
+    if (payload_len > UINT32_MAX - hdr)
+        return UINT32_MAX;
+    size_t pkt_len = hdr + payload_len;
     uint64_t n = (uint64_t)ETH_HDR + pkt_len + viv__eth_pad_len(pkt_len);
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
 uint32_t viv_wire_udp_frame_len(size_t payload_len)
 {
-    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__UDP_HDR_LEN + payload_len);
+    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__UDP_HDR_LEN, payload_len);
 }
 
 uint32_t viv_wire_tcp_frame_len(size_t payload_len, size_t opts_len)
 {
-    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__TCP_HDR_LEN + opts_len + payload_len);
+    if (opts_len > UINT32_MAX - (VIV__IPV4_HDR_LEN + VIV__TCP_HDR_LEN))
+        return UINT32_MAX;
+    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__TCP_HDR_LEN + opts_len, payload_len);
 }
 
 uint32_t viv_wire_icmp_echo_frame_len(size_t data_len)
 {
-    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__ICMP_HDR_LEN + data_len);
+    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__ICMP_HDR_LEN, data_len);
 }
 
 uint32_t viv_wire_icmp_error_frame_len(size_t packet_len)
 {
     size_t quote = packet_len < VIV__ICMP_MAX_QUOTE ? packet_len : VIV__ICMP_MAX_QUOTE;
-    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__ICMP_HDR_LEN + quote);
+    return eth_frame_len(VIV__IPV4_HDR_LEN + VIV__ICMP_HDR_LEN, quote);
 }
 
 uint32_t viv_wire_arp_frame_len(void)
 {
-    return eth_frame_len(VIV__ARP_LEN);
+    return eth_frame_len(VIV__ARP_LEN, 0);
 }

@@ -130,9 +130,12 @@ static int duration(const char *s, size_t n, viv_time_t *out)
     uint64_t ip = 0, frac = 0, fd = 0;
     int digits = 0;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (ip > UINT64_C(1844674407370955161))
+        /* The digit is part of the bound: 1844674407370955161 * 10 + 6 wraps past 2^64, and
+         * a wrapped value would read as a small time. */
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (ip > (UINT64_MAX - d) / 10)
             return -2;
-        ip = ip * 10 + (uint64_t)(s[i] - '0');
+        ip = ip * 10 + d;
         i++;
         digits++;
     }
@@ -503,6 +506,12 @@ static int option(pc *c, size_t at, const char *s, size_t n, viv_pattern *p, int
     } else if (word_is(w[0], wn[0], "mss")) {
         bit = 1;
         OPT_NUM(mss, U16MAX, "mss");
+        /* A recorded MSS of 0 means "no MSS option" (the entry cannot tell an option of 0
+         * from none): "mss 0" could never match, so it is refused rather than always failing. */
+        if (p->mss == 0)
+            return fail(c, at + wo[1],
+                        "an MSS of 0 matches nothing: an MSS option of 0 reads as absent (write "
+                        "<> or leave mss out)");
     } else if (word_is(w[0], wn[0], "wscale")) {
         bit = 2;
         OPT_NUM(wscale, 255u, "wscale");
@@ -753,8 +762,9 @@ static int proto_fields(pc *c, viv_pattern *p, const char *pname)
                 "len N",
                 "type N or len N"};
             return fail(c, at, "unexpected \"%.*s\" in a%s %s line: expected %s", (int)n, w,
+                        /* "an" before a vowel sound: an ARP, an ICMP, an IP, an ETH */
                         p->proto == VIV_PROTO_ARP || p->proto == VIV_PROTO_ICMP ||
-                                p->proto == VIV_PROTO_IP
+                                p->proto == VIV_PROTO_IP || p->proto == VIV_PROTO_ETH
                             ? "n"
                             : "",
                         pname, expected[p->proto]);
@@ -967,7 +977,7 @@ int viv__kit_line_from_pattern(kit_line *l, const viv_pattern *p, char *err, siz
         !range(p->tcp_flags, 0, 255) || !range(p->seq, 0, U32MAX) || !range(p->ack, 0, U32MAX) ||
         !range(p->win, 0, U16MAX) || !range(p->ts_val, 0, U32MAX) || !range(p->ts_ecr, 0, U32MAX))
         BAD("a field is out of range");
-    if (!(range(p->mss, 0, U16MAX) || p->mss == VIV_ABSENT) ||
+    if (!(range(p->mss, 1, U16MAX) || p->mss == VIV_ABSENT) || /* 0: as "mss 0" in option() */
         !(range(p->wscale, 0, 255) || p->wscale == VIV_ABSENT) ||
         !(range(p->sack_ok, 1, 1) || p->sack_ok == VIV_ABSENT) ||
         !(range(p->ts, 1, 1) || p->ts == VIV_ABSENT) || !range(p->sack_count, 0, 4))

@@ -544,20 +544,43 @@ static void rec_trace_cb(const viv_trace_record *t, void *user)
         r->prev_cb(t, r->prev_ud);
 }
 
+/* Whether the recorder is in the chain of trace subscribers that starts at the simulation's
+ * subscription (a later viv_sim_trace() by the program drops the whole chain). */
+static int in_chain(const struct viv_rec *r)
+{
+    viv_trace_cb cb = r->sim->trace_cb;
+    void *ud = r->sim->trace_ud;
+    while (cb == rec_trace_cb) {
+        const struct viv_rec *x = ud;
+        if (x == r)
+            return 1;
+        cb = x->prev_cb;
+        ud = x->prev_ud;
+    }
+    return 0;
+}
+
 int viv_rec_trace(viv_rec_t *rec, const viv_node_t *node, const void *socket, uint32_t kinds)
 {
     if (!rec)
         return VIV_EINVAL;
     viv_sim_t *sim = rec->sim;
-    if (rec->tracing)
+    /* A recorder dropped from the chain by viv_sim_trace() records no traces: it may
+     * subscribe again (EBUSY would refuse a recorder that records nothing). */
+    if (rec->tracing && in_chain(rec))
         return viv__err(sim, VIV_EBUSY, "viv_rec_trace: the recorder already records traces");
+    viv_trace_cb prev_cb = sim->trace_cb;
+    void *prev_ud = sim->trace_ud;
+    int rc = viv_sim_trace(sim, rec_trace_cb, rec);
+    if (rc < 0)
+        return rc;
     rec->tr_node = node;
     rec->tr_sock = socket;
     rec->tr_kinds = kinds;
-    rec->prev_cb = sim->trace_cb;
-    rec->prev_ud = sim->trace_ud;
+    rec->prev_cb = prev_cb;
+    rec->prev_ud = prev_ud;
     rec->tracing = 1;
-    return viv_sim_trace(sim, rec_trace_cb, rec);
+    return 0;
 }
 
 /* Take the recorder out of the chain of trace subscribers. */

@@ -362,6 +362,7 @@ static const char *cc_event_name(int ev)
     case VIV_TRACE_CC_TIMEOUT: return "timeout";
     case VIV_TRACE_CC_IDLE_RESTART: return "idle-restart";
     case VIV_TRACE_CC_PARTIAL_ACK: return "partial-ack";
+    case VIV_TRACE_CC_INFLATE: return "inflate";
     default: return "other";
     }
 }

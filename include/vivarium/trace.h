@@ -89,8 +89,9 @@ typedef enum viv_trace_kind {
     VIV_TRACE_TCP_TIMER_EXPIRE = 13,
     /** Congestion control changed a connection's state (`socket`, `local`, `remote`,
      *  `cc_event` what happened, `cwnd`, `ssthresh`, `in_flight` after the change): every
-     *  ssthresh change, recovery entry and exit, timeout and idle restart, and cwnd growth
-     *  by the algorithm (::VIV_TRACE_CC_GROW). */
+     *  ssthresh change, recovery entry and exit, partial ACK, timeout and idle restart, cwnd
+     *  growth by the algorithm (::VIV_TRACE_CC_GROW) and NewReno's inflation on a duplicate
+     *  ACK (::VIV_TRACE_CC_INFLATE): every change of cwnd. */
     VIV_TRACE_TCP_CC = 14
 } viv_trace_kind;
 
@@ -101,7 +102,10 @@ typedef enum viv_trace_cc_event {
     VIV_TRACE_CC_RECOVERY_EXIT = 2,  /**< recovery ends (cwnd = ssthresh) */
     VIV_TRACE_CC_TIMEOUT = 3,        /**< retransmission timeout (cwnd = one segment) */
     VIV_TRACE_CC_IDLE_RESTART = 4,   /**< cwnd cut to the restart window after idling */
-    VIV_TRACE_CC_PARTIAL_ACK = 5     /**< a partial ACK in recovery: the next hole is sent */
+    VIV_TRACE_CC_PARTIAL_ACK = 5,    /**< a partial ACK in recovery: the next hole is sent */
+    /** a duplicate ACK in NewReno's recovery without SACK inflated cwnd by one segment (RFC
+     *  5681 3.2 step 4) */
+    VIV_TRACE_CC_INFLATE = 6
 } viv_trace_cc_event;
 
 /** Why a frame or packet was dropped. Each reason is also counted in the statistics of the

@@ -279,8 +279,10 @@ static void tcp_dupack(viv_tcp_t *s)
     s->dup_acks_in++;
     s->dupacks++;
     if (s->in_recovery == 1) {
-        if (!s->sack_ok && s->cwnd <= (1u << 30) - s->smss)
+        if (!s->sack_ok && s->cwnd <= (1u << 30) - s->smss) {
             s->cwnd += s->smss; /* RFC 5681 3.2 step 4 */
+            viv__tcp_cc_trace(s, VIV_TRACE_CC_INFLATE);
+        }
         return;
     }
     /* RFC 6675 5: with SACK, also as soon as the first unacknowledged byte is deemed lost. */

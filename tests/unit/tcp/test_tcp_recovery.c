@@ -149,6 +149,10 @@ static void test_tcp_recovery__third_dupack_and_nothing_earlier(void **state)
     assert_int_equal(log.ev[VIV_TRACE_CC_RECOVERY_ENTER], 1);
     assert_int_equal(log.ev[VIV_TRACE_CC_RECOVERY_EXIT], 1);
     assert_int_equal(log.ev[VIV_TRACE_CC_TIMEOUT], 0);
+    /* Without SACK every duplicate after the third inflates cwnd by one segment, and each
+     * inflation is a record: segments 3 to 14 gave twelve duplicates, the third entered
+     * recovery, the other nine inflated. */
+    assert_int_equal(log.ev[VIV_TRACE_CC_INFLATE], 9);
     viv_tcp_info ci;
     assert_int_equal(viv_tcp_info_get(&ci, cli->s), 0);
     assert_int_equal(ci.fast_retransmits, 1);

@@ -15,14 +15,21 @@
  *     tcp_bulk [--bytes 10000000] [--loss 0] [--cc newreno|cubic] [--rfc] [--buf 1048576]
  *              [--interval-ms 10] [--seed 1] [--out tcp_bulk] [--no-plot]
  *     tcp_bulk --flows 2 [--cc newreno] [--cc2 cubic] [--rtt2-ms 40] [--seconds 60]
- *              [--warmup 10] [--loss 0] [--rfc] [--buf 1048576] [--out tcp_bulk] [--no-plot]
+ *              [--warmup 10] [--loss 0] [--rfc] [--buf 1048576] [--interval-ms 10] [--seed 1]
+ *              [--out tcp_bulk] [--no-plot]
+ *
+ * Counts are whole numbers; an option of the other mode (--bytes with two flows, --cc2,
+ * --rtt2-ms, --seconds or --warmup with one) is refused rather than ignored. A bad argument
+ * is reported on stderr, with exit status 2.
  *
  * One flow (the default): h1 sends --bytes to h2 with the algorithm --cc. It prints the
  * completion time (from the connect at 0.1 s to the last byte read), the goodput, the
  * segments sent and retransmitted, the retransmission timeouts and the fast recoveries, and
  * checks that every byte arrived as sent. It writes
  *   - <out>.csv: every --interval-ms, h1's cwnd, ssthresh, bytes in flight, SRTT, RTO and
- *     the bytes h2 has read so far (from viv_tcp_info_get(), on a periodic event);
+ *     the bytes h2 has read so far (from viv_tcp_info_get(), on a periodic event); time in
+ *     seconds, SRTT and RTO in milliseconds, the others in bytes (ssthresh empty until the
+ *     first loss, SRTT 0 until the first round trip is measured);
  *   - <out>_cc.csv: every congestion-control change as it happens (the trace's
  *     VIV_TRACE_TCP_CC records: growth, recovery, timeouts);
  *   - <out>.png and <out>.svg, drawn by gnuplot from both (the script is <out>.gp), when
@@ -39,8 +46,9 @@
  * Settings: vivarium's TCP defaults are Linux's (SACK, timestamps, window scaling, a 200 ms
  * minimum RTO, an initial window of 10 segments, delayed ACKs of 40 ms); --rfc takes the RFC
  * defaults instead (viv_tcp_tunables_rfc(): a 1 s minimum RTO, RFC 5681's initial window,
- * no SACK, no timestamps) on every host. Socket buffers are --buf bytes (1 MiB, as Linux's
- * autotuning would reach here), so that the bottleneck, not the receive window, limits the
+ * delayed ACKs of 200 ms, no SACK, no timestamps) on every host. Socket buffers are --buf
+ * bytes (1 MiB, as Linux's autotuning would reach here; at most 16 MiB, the largest receive
+ * buffer vivarium's TCP takes), so that the bottleneck, not the receive window, limits the
  * flow.
  *
  * Everything printed is exact and the same on every run with the same arguments. Examples:
@@ -90,6 +98,7 @@ typedef struct config {
     int flows;
     uint32_t rtt2_ms;
     uint32_t seconds, warmup;
+    const char *one_flow_opt, *two_flow_opt; /* an option only that mode takes, if given */
 } config;
 
 static double num(const char *opt, const char *text, double lo, double hi)
@@ -97,11 +106,22 @@ static double num(const char *opt, const char *text, double lo, double hi)
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "tcp_bulk: %s wants a number from %g to %g, not '%s'\n", opt, lo, hi,
-                text);
+        fprintf(stderr, "tcp_bulk: %s wants a number from %.15g to %.15g, not '%s'\n", opt, lo,
+                hi, text);
         exit(2);
     }
     return v;
+}
+
+/* A whole number from lo to hi (a count, a size, a time in whole units). */
+static uint64_t whole(const char *opt, const char *text, double lo, double hi)
+{
+    double v = num(opt, text, lo, hi);
+    if (v != (double)(uint64_t)v) {
+        fprintf(stderr, "tcp_bulk: %s wants a whole number, not '%s'\n", opt, text);
+        exit(2);
+    }
+    return (uint64_t)v;
 }
 
 static void parse(config *c, int argc, char **argv)
@@ -120,31 +140,40 @@ static void parse(config *c, int argc, char **argv)
             usage("an option is unknown or lacks its value");
         const char *v = argv[++i];
         if (!strcmp(o, "--bytes"))
-            c->bytes = (uint64_t)num(o, v, 1, 1e12);
+            c->bytes = whole(o, v, 1, 1e12), c->one_flow_opt = o;
         else if (!strcmp(o, "--loss"))
             c->loss = num(o, v, 0, 0.5);
         else if (!strcmp(o, "--cc"))
             c->cc = v;
         else if (!strcmp(o, "--cc2"))
-            c->cc2 = v;
+            c->cc2 = v, c->two_flow_opt = o;
         else if (!strcmp(o, "--buf"))
-            c->buf = (uint32_t)num(o, v, 1024, 1 << 30);
+            c->buf = (uint32_t)whole(o, v, 1024, 16 << 20);
         else if (!strcmp(o, "--interval-ms"))
-            c->interval_ms = (uint32_t)num(o, v, 1, 10000);
+            c->interval_ms = (uint32_t)whole(o, v, 1, 10000);
         else if (!strcmp(o, "--seed"))
-            c->seed = (uint64_t)num(o, v, 0, 1e15);
+            c->seed = whole(o, v, 0, 1e15);
         else if (!strcmp(o, "--out"))
             c->out = v;
         else if (!strcmp(o, "--flows"))
-            c->flows = (int)num(o, v, 1, 2);
+            c->flows = (int)whole(o, v, 1, 2);
         else if (!strcmp(o, "--rtt2-ms"))
-            c->rtt2_ms = (uint32_t)num(o, v, 30, 10000);
+            c->rtt2_ms = (uint32_t)whole(o, v, 30, 10000), c->two_flow_opt = o;
         else if (!strcmp(o, "--seconds"))
-            c->seconds = (uint32_t)num(o, v, 1, 36000);
+            c->seconds = (uint32_t)whole(o, v, 1, 36000), c->two_flow_opt = o;
         else if (!strcmp(o, "--warmup"))
-            c->warmup = (uint32_t)num(o, v, 0, 36000);
+            c->warmup = (uint32_t)whole(o, v, 0, 36000), c->two_flow_opt = o;
         else
             usage("unknown option");
+    }
+    if (c->flows == 1 && c->two_flow_opt) {
+        fprintf(stderr, "tcp_bulk: %s is for two flows (--flows 2)\n", c->two_flow_opt);
+        exit(2);
+    }
+    if (c->flows == 2 && c->one_flow_opt) {
+        fprintf(stderr, "tcp_bulk: %s is for one flow; two flows send for --seconds\n",
+                c->one_flow_opt);
+        exit(2);
     }
     if (!c->cc2)
         c->cc2 = c->cc;
@@ -481,7 +510,8 @@ static void snapshot_warmup(viv_sim_t *s, void *user)
 
 int main(int argc, char **argv)
 {
-    config c = {10000000, 0, "newreno", NULL, 0, 1u << 20, 10, 1, "tcp_bulk", 1, 1, 40, 60, 10};
+    config c = {10000000, 0, "newreno", NULL, 0, 1u << 20, 10, 1, "tcp_bulk", 1, 1, 40, 60, 10,
+                NULL, NULL};
     parse(&c, argc, argv);
     for (size_t i = 0; i < sizeof pattern; i++)
         pattern[i] = (uint8_t)(i % 251);

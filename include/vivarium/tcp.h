@@ -112,9 +112,11 @@ typedef struct viv_tcp_opts {
     viv_time_t keepalive_interval_ns;
     /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT). Default 9. */
     uint32_t keepalive_count;
-    /** Longest time sent data may stay unacknowledged before the connection is dropped
-     *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT. Default 0: the host's retry
-     *  budget alone decides (::viv_tcp_tunables.retries). */
+    /** How long sent data may stay unacknowledged before the connection is dropped
+     *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT. It is checked when the
+     *  retransmission timer expires: the connection ends at the first expiry at or after
+     *  this time, up to one (backed-off) RTO later (Linux shortens that last RTO). Default
+     *  0: the host's retry budget alone decides (::viv_tcp_tunables.retries). */
     viv_time_t user_timeout_ns;
     /** 1: closing sends a reset and forgets the connection at once (SO_LINGER with a zero
      *  timeout). Default 0. */
@@ -381,7 +383,8 @@ VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
  *        comes back with the cookie. When all of them are established and waiting for
  *        viv_tcp_accept(), the SYN (or the cookie's ACK) is dropped (counted in
  *        `listen_overflows`) and the client retransmits as after a loss.
- * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE.
+ * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE, VIV_EAGAIN (unbound,
+ *         and no ephemeral port is free), VIV_ENOMEM.
  *
  * Callback timing: ::VIV_EV_ACCEPTABLE, after the event that made a connection ready.
  */
@@ -426,9 +429,11 @@ VIV_API int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer);
  * @param buf the data (may be NULL when @p len is 0).
  * @param len its length.
  * @return the bytes queued (at most @p len; fewer when the send buffer fills), or
- *         VIV_EAGAIN (the buffer is full), VIV_ENOTCONN (never connected), VIV_EPIPE (the
- *         sending side is shut down or the connection is over), a pending error (returned
- *         once: VIV_ECONNRESET, VIV_ETIMEDOUT...), VIV_ENOMEM.
+ *         VIV_EAGAIN (the buffer is full), VIV_ENOTCONN (never connected, or listening),
+ *         VIV_EPIPE (the sending side is shut down or the connection is over), a pending
+ *         error (returned once: VIV_ECONNRESET, VIV_ETIMEDOUT...), VIV_EINVAL (NULL, a
+ *         NULL @p buf with @p len above 0, a socket that sends from a source:
+ *         viv_tcp_send_source()), VIV_ENOMEM.
  *
  * Callback timing: ::VIV_EV_WRITABLE when room is made after a send fell short.
  */

@@ -5,7 +5,7 @@
  * multi-homed host (the outgoing interface's, or the bound one; a wildcard listener answers
  * from the address the SYN was sent to), and that an unrelated component elsewhere changes
  * nothing in a connection's ISNs, ports and losses. */
-#include "tcp_test.h"
+#include "tcp_peer.h"
 
 #include <pthread.h>
 
@@ -690,10 +690,112 @@ static void test_tcp_audit_routed__simulations_in_threads_identical(void **state
     free(q);
 }
 
+/* ---- forged fragmentation needed ------------------------------------------------------- */
+
+/* A fragmentation needed from the device (10.0.0.9) quoting the IPv4 header and first 8 bytes
+ * of q, with its sequence number replaced by seq and its destination port by dport (0: as
+ * sent). */
+static void fn_send(bench *b, const rxseg *q, uint32_t seq, uint16_t dport, uint16_t mtu)
+{
+    uint8_t quote[28];
+    memcpy(quote, q->ip, sizeof quote);
+    viv_wr32be(quote + 20 + 4, seq);
+    if (dport)
+        viv_wr16be(quote + 20 + 2, dport);
+    uint8_t buf[128];
+    memset(buf, 0, sizeof buf);
+    struct viv__icmp_repr m;
+    memset(&m, 0, sizeof m);
+    m.type = VIV__ICMP_DEST_UNREACH;
+    m.code = VIV__ICMP_UNREACH_FRAG_NEEDED;
+    m.next_hop_mtu = mtu;
+    m.data = quote;
+    m.data_len = sizeof quote;
+    size_t il = viv__icmp_len(&m);
+    assert_int_equal(viv__icmp_emit(&m, buf + 34, il), 0);
+    struct viv__ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.src = PEER_IP;
+    ip.dst = HOST_IP;
+    ip.proto = VIV__IP_PROTO_ICMP;
+    ip.ttl = 64;
+    ip.payload_len = (uint16_t)il;
+    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + il), 0);
+    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
+    viv__eth_emit(&e, buf, 34 + il);
+    assert_int_equal(viv_device_send(b->dev, 0, buf, 34 + il < 60 ? 60 : 34 + il), 0);
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+}
+
+/* RFC 5927 4.1 and RFC 1191: a fragmentation needed is believed only about a segment in
+ * flight (SND.UNA <= seq < SND.MAX) of this connection, and only to lower the path MTU, never
+ * below 68; anything else changes neither the MSS nor sends a segment. A believed one (576)
+ * sends what is in flight again in 536-byte segments. */
+static void test_tcp_audit_routed__forged_frag_needed_ignored(void **state)
+{
+    bench *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    bench_build(b, VIV_TEST_SIM(state));
+    tt_sock *k = tt_sock_new(&b->w);
+    assert_int_equal(viv_tcp_new(&k->s, b->w.a, NULL, tt_sock_cb, k), 0);
+    viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
+    assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+    assert_int_equal(b->nrx, 1);
+    uint32_t iss = b->rx[0].t.seq;
+    struct viv__tcp_repr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.seq = 9000;
+    sa.ack = iss + 1;
+    sa.flags = VIV__TCP_SYN | VIV__TCP_ACK;
+    sa.mss = 1460;
+    peer_send(b, &sa, NULL, 80, b->rx[0].t.src_port, 0);
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
+    b->nrx = 0;
+    static uint8_t data[3000];
+    assert_int_equal(viv_tcp_send(k->s, data, sizeof data), (int)sizeof data);
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+    assert_int_equal(b->nrx, 3);
+    const rxseg q = b->rx[0];
+    fn_send(b, &q, iss + 1 + 3000, 0, 1000); /* SND.MAX: never sent */
+    fn_send(b, &q, iss, 0, 1000);            /* the SYN, acknowledged */
+    fn_send(b, &q, iss + 1 + 3000 + 100000, 0, 1000);
+    fn_send(b, &q, iss + 1, 81, 1000); /* another connection's port */
+    fn_send(b, &q, iss + 1, 0, 1500);  /* not lower */
+    fn_send(b, &q, iss + 1, 0, 9000);
+    fn_send(b, &q, iss + 1, 0, 67); /* below RFC 791's 68 */
+    fn_send(b, &q, iss + 1, 0, 0);
+    assert_int_equal(b->nrx, 3);
+    assert_int_equal(rt_info(k->s).snd_mss, 1460);
+    fn_send(b, &q, iss + 1 + 1460, 0, 576); /* the second segment: in flight */
+    assert_int_equal(rt_info(k->s).snd_mss, 536);
+    assert_int_equal(b->nrx, 3 + 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(b->rx[3 + i].t.seq, iss + 1 + 536 * i);
+        assert_int_equal(b->rx[3 + i].t.payload_len, i < 5 ? 536 : 3000 - 5 * 536);
+    }
+    /* everything acknowledged: an error about the first segment is about the past */
+    struct viv__tcp_repr ack;
+    memset(&ack, 0, sizeof ack);
+    ack.seq = 9001;
+    ack.ack = iss + 1 + 3000;
+    ack.flags = VIV__TCP_ACK;
+    peer_send(b, &ack, NULL, 80, q.t.src_port, 0);
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+    size_t n = b->nrx;
+    fn_send(b, &q, iss + 1, 0, 300);
+    assert_int_equal(rt_info(k->s).snd_mss, 536);
+    assert_int_equal(b->nrx, n);
+    tt_world_free(&b->w);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TT_TEST(test_tcp_audit_routed__pmtud_through_routers),
+        TT_TEST(test_tcp_audit_routed__forged_frag_needed_ignored),
         TT_TEST(test_tcp_audit_routed__route_change_to_narrower_iface),
         TT_TEST(test_tcp_audit_routed__multihomed_source_from_route),
         TT_TEST(test_tcp_audit_routed__bound_addr_other_iface),

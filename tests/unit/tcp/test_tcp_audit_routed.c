@@ -791,11 +791,54 @@ static void test_tcp_audit_routed__forged_frag_needed_ignored(void **state)
     free(b);
 }
 
+static viv_verdict drop_icmp(viv_link_t *link, viv_link_dir dir, const uint8_t *frame,
+                             size_t len, const viv_frame_info *info, viv_time_t *delay_ns,
+                             void *user)
+{
+    (void)link, (void)dir, (void)frame, (void)len, (void)delay_ns;
+    size_t *n = user;
+    if (info->ethertype == 0x0800 && info->ip_proto == 1) {
+        (*n)++;
+        return VIV_VERDICT_DROP;
+    }
+    return VIV_VERDICT_DELIVER;
+}
+
+/* A PMTU black hole (r1's fragmentation needed lost on the way back): PLPMTUD (RFC 4821) is
+ * not done (docs/tcp.md), so the MSS stays 1460, every retransmission is refused by r1, and
+ * the connection times out after its `retries` (3 here) with nothing delivered. */
+static void test_tcp_audit_routed__pmtu_black_hole_times_out(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tt_world w;
+    chain c;
+    chain_build(&w, &c, sim, 1000);
+    size_t dropped = 0;
+    assert_int_equal(viv_link_set_intercept(c.l_a, VIV_LINK_BA, drop_icmp, &dropped), 0);
+    viv_tcp_tunables t;
+    assert_int_equal(viv_host_tcp_tunables_get(&t, w.a), 0);
+    t.retries = 3;
+    assert_int_equal(viv_host_set_tcp_tunables(w.a, &t), 0);
+    tt_sock *l;
+    tt_sock *k = rt_transfer_start(&w, RB, &l);
+    assert_int_equal(viv_sim_run_for(sim, VIV_S(60)), 0);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_CLOSED);
+    assert_int_equal(k->err, VIV_ETIMEDOUT);
+    assert_int_equal(l->nchildren, 1);
+    assert_int_equal(l->children[0]->nrx, 0);
+    /* the first flight (10) and three retransmissions of the first segment: all refused */
+    assert_int_equal(rt_ipst(c.r1).drop_too_big, 13);
+    assert_int_equal(dropped, 13);
+    assert_int_equal(rt_info(k->s).snd_mss, 1460);
+    tt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TT_TEST(test_tcp_audit_routed__pmtud_through_routers),
         TT_TEST(test_tcp_audit_routed__forged_frag_needed_ignored),
+        TT_TEST(test_tcp_audit_routed__pmtu_black_hole_times_out),
         TT_TEST(test_tcp_audit_routed__route_change_to_narrower_iface),
         TT_TEST(test_tcp_audit_routed__multihomed_source_from_route),
         TT_TEST(test_tcp_audit_routed__bound_addr_other_iface),

@@ -12,12 +12,12 @@
 #include "vivarium/router.h"
 #include "vivarium/switch.h"
 
-#define RA VIV_IP4(10, 0, 0, 1)   /* a's eth0 */
-#define RA2 VIV_IP4(10, 0, 2, 1)  /* a's eth1 (multi-homed net) */
-#define RB VIV_IP4(10, 0, 1, 2)   /* b */
+#define RA VIV_IP4(10, 0, 0, 1)    /* a's eth0 */
+#define RA2 VIV_IP4(10, 0, 2, 1)   /* a's eth1 (multi-homed net) */
+#define RB VIV_IP4(10, 0, 1, 2)    /* b */
 #define R1A VIV_IP4(10, 0, 0, 254) /* r1 on a's eth0 net */
 #define R2A VIV_IP4(10, 0, 2, 254) /* r2 on a's eth1 net */
-#define NB VIV_IP4(10, 0, 1, 0)   /* b's net */
+#define NB VIV_IP4(10, 0, 1, 0)    /* b's net */
 
 static viv_host_t *rt_router(viv_sim_t *sim, const char *name)
 {
@@ -80,8 +80,8 @@ static void chain_build(tt_world *w, chain *c, viv_sim_t *sim, uint32_t mtu)
     assert_int_equal(viv_host_set_gateway(w->a, R1A), 0);
     assert_int_equal(viv_host_set_gateway(w->b, VIV_IP4(10, 0, 1, 254)), 0);
     assert_int_equal(viv_host_route_add(c->r1, NB, 24, VIV_IP4(10, 0, 9, 2), -1, 0), 0);
-    assert_int_equal(viv_host_route_add(c->r2, VIV_IP4(10, 0, 0, 0), 24, VIV_IP4(10, 0, 9, 1), -1, 0),
-                     0);
+    assert_int_equal(
+        viv_host_route_add(c->r2, VIV_IP4(10, 0, 0, 0), 24, VIV_IP4(10, 0, 9, 1), -1, 0), 0);
     rt_tunables(sim);
     assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
 }
@@ -407,8 +407,10 @@ static void test_tcp_audit_routed__routing_loop_time_exceeded_is_soft(void **sta
     tt_world w;
     chain c;
     chain_build(&w, &c, sim, 0);
-    assert_int_equal(viv_host_route_add(c.r1, VIV_IP4(10, 0, 5, 0), 24, VIV_IP4(10, 0, 9, 2), -1, 0), 0);
-    assert_int_equal(viv_host_route_add(c.r2, VIV_IP4(10, 0, 5, 0), 24, VIV_IP4(10, 0, 9, 1), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(c.r1, VIV_IP4(10, 0, 5, 0), 24, VIV_IP4(10, 0, 9, 2), -1, 0), 0);
+    assert_int_equal(
+        viv_host_route_add(c.r2, VIV_IP4(10, 0, 5, 0), 24, VIV_IP4(10, 0, 9, 1), -1, 0), 0);
     viv_tcp_tunables t;
     assert_int_equal(viv_host_tcp_tunables_get(&t, w.a), 0);
     t.syn_retries = 1;
@@ -791,9 +793,8 @@ static void test_tcp_audit_routed__forged_frag_needed_ignored(void **state)
     free(b);
 }
 
-static viv_verdict drop_icmp(viv_link_t *link, viv_link_dir dir, const uint8_t *frame,
-                             size_t len, const viv_frame_info *info, viv_time_t *delay_ns,
-                             void *user)
+static viv_verdict drop_icmp(viv_link_t *link, viv_link_dir dir, const uint8_t *frame, size_t len,
+                             const viv_frame_info *info, viv_time_t *delay_ns, void *user)
 {
     (void)link, (void)dir, (void)frame, (void)len, (void)delay_ns;
     size_t *n = user;

@@ -1324,14 +1324,8 @@ void viv__tcp_input(void *ctx, struct viv_host *h, const struct viv__ipv4_repr *
  * MSS with it, and what is in flight goes again in smaller segments. */
 static void tcp_pmtu(viv_tcp_t *s, uint16_t mtu)
 {
-    if (mtu < 68 || mtu >= s->path_mtu)
+    if (!viv__tcp_mtu_lower(s, mtu))
         return;
-    s->path_mtu = mtu;
-    uint32_t opt = s->ts_ok ? 12u : 0u;
-    uint32_t mss = mtu > 40u + opt + VIV__TCP_MSS_MIN ? mtu - 40u - opt : VIV__TCP_MSS_MIN;
-    if (mss >= s->smss)
-        return;
-    s->smss = (uint16_t)mss;
     if (viv__tcp_synchronized(viv__tcp_st(s)) && s->snd_nxt != s->snd_una) {
         s->rtt_on = 0;
         s->snd_nxt = s->snd_una;

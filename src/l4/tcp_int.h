@@ -332,6 +332,9 @@ uint32_t viv__tcp_isn(viv_tcp_t *s);
 /* The MSS we announce and send (from the path MTU and the option); sets rmss, smss, and cwnd
  * to the initial window. */
 void viv__tcp_set_mss(viv_tcp_t *s, uint16_t peer_mss);
+/* Lower the path MTU of s to mtu (ignored below 68 or not below the current one) and the
+ * send MSS with it. Returns 1 if the MSS shrank. */
+int viv__tcp_mtu_lower(viv_tcp_t *s, uint32_t mtu);
 /* The initial window in bytes (tunables' initial_window, or RFC 5681 3.1's rule). */
 uint32_t viv__tcp_iw(const viv_tcp_t *s);
 /* Resolve what s offers on its SYN (options and tunables) and its congestion control. */

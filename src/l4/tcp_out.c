@@ -681,11 +681,49 @@ static void tcp_sent_new(viv_tcp_t *s)
         s->cl_max = flight;
 }
 
+int viv__tcp_mtu_lower(viv_tcp_t *s, uint32_t mtu)
+{
+    if (mtu < 68 || mtu >= s->path_mtu)
+        return 0;
+    s->path_mtu = mtu;
+    uint32_t opt = s->ts_ok ? 12u : 0u;
+    uint32_t mss = mtu > 40u + opt + VIV__TCP_MSS_MIN ? mtu - 40u - opt : VIV__TCP_MSS_MIN;
+    if (mss >= s->smss)
+        return 0;
+    s->smss = (uint16_t)mss;
+    return 1;
+}
+
+/* The route to the peer changed (the host's route_gen moved): choose the path again before
+ * cutting segments, and lower the MSS if it now leaves by a narrower interface. RFC 1191 3:
+ * the path MTU is never above the first hop's MTU, which the host knows without any ICMP.
+ * Until the audit of test_tcp_audit_routed the MSS stayed that of the old route, every
+ * segment above the new interface's MTU was refused locally (EMSGSIZE) and the connection
+ * timed out. The source address stays the connection's (its 4-tuple names it). */
+static VIV__NOINLINE void tcp_path_renew(viv_tcp_t *s)
+{
+    struct viv_host *h = s->th->h;
+    viv__ip_path path;
+    if (viv__ip_route(h, s->base.local.ip, s->base.remote.ip, &path) < 0)
+        return; /* no route now: the segments fail as they leave, and are retried */
+    s->path = path;
+    s->path_gen = h->route_gen;
+    s->path_ok = 1;
+    (void)viv__tcp_mtu_lower(s, path.mtu);
+}
+
+static VIV__ALWAYS_INLINE void tcp_path_check(viv_tcp_t *s)
+{
+    if (VIV__UNLIKELY(!s->path_ok || s->path_gen != s->th->h->route_gen))
+        tcp_path_renew(s);
+}
+
 uint32_t viv__tcp_retransmit(viv_tcp_t *s, uint32_t seq, uint32_t len)
 {
     if (!tcp_can_send_data(viv__tcp_st(s)) || !viv__seq_lt(seq, s->snd_max) ||
         viv__seq_lt(seq, s->snd_una))
         return 0;
+    tcp_path_check(s);
     if (len == 0 || len > s->smss)
         len = s->smss;
     uint32_t off = seq - viv__tcp_dseq(s);
@@ -843,6 +881,7 @@ void viv__tcp_output(viv_tcp_t *s)
     if (s->base.dead || st == VIV_TCP_CLOSED || st == VIV_TCP_LISTEN)
         return;
     if (tcp_can_send_data(st)) {
+        tcp_path_check(s);
         if (s->snd_nxt == s->snd_max)
             tcp_idle_restart(s);
         if (s->in_recovery == 1 && s->sack_ok)

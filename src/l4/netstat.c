@@ -61,6 +61,10 @@ static int netstat_match(const viv_sock_info *r, const viv_netstat_filter *f)
 /* Every row of h, allocated (*out, *n); VIV_ENOMEM with a message. */
 static int netstat_all(const viv_host_t *h, viv_sock_info **out, int *n, const char *fn)
 {
+    /* Set on every way out: GCC with other inlining (a profile-guided build) cannot tell
+     * that its callers read them only on success, and warnings are errors. */
+    *out = NULL;
+    *n = 0;
     viv_sim_t *sim = h->node.sim;
     int total = viv_host_netstat(h, NULL, 0);
     if (total < 0)

@@ -250,8 +250,8 @@ VIV_API viv_sim_t *viv_host_sim(const viv_host_t *host);
  * Add a network interface (and so a port).
  * @param host the host.
  * @param opts options, or NULL.
- * @return the new interface's index (0, 1, ...), or VIV_EINVAL (MTU below 68 or above 65535),
- *         VIV_ENOMEM.
+ * @return the new interface's index (0, 1, ...), or VIV_EINVAL (NULL @p host, MTU below 68
+ *         or above 65535, a group (multicast) MAC), VIV_ENOMEM.
  */
 VIV_API int viv_host_add_iface(viv_host_t *host, const viv_iface_opts *opts);
 
@@ -293,7 +293,10 @@ VIV_API const char *viv_host_iface_name(const viv_host_t *host, uint32_t iface);
  * @param iface the interface index.
  * @param ip the address (not 0.0.0.0, not broadcast or multicast).
  * @param prefix_len 0..32 (32 and 31 are allowed: point-to-point).
- * @return 0, or VIV_EINVAL, VIV_EEXIST (the host already has this address), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL, no such interface, @p prefix_len above 32, not a unicast
+ *         address, the network or broadcast address of a prefix up to /30), VIV_EEXIST (the
+ *         host already has this address), VIV_ENOSPC (the interface has 8 addresses
+ *         already), VIV_ENOMEM.
  */
 VIV_API int viv_host_add_addr(viv_host_t *host, uint32_t iface, viv_ip4_t ip,
                               uint8_t prefix_len);
@@ -329,8 +332,8 @@ VIV_API int viv_host_has_addr(const viv_host_t *host, viv_ip4_t ip);
 /**
  * Turn forwarding on (a router) or off (an end host).
  * @param host the host.
- * @param on 1 or 0.
- * @return 0, or VIV_EINVAL.
+ * @param on 0 for off, anything else for on.
+ * @return 0, or VIV_EINVAL (NULL @p host).
  */
 VIV_API int viv_host_set_forwarding(viv_host_t *host, int on);
 

@@ -231,8 +231,13 @@ VIV_API int viv_link_new(viv_link_t **out, viv_sim_t *sim, viv_port_t *a, viv_po
                          const viv_link_params *params);
 
 /**
- * Unplug and free a link. Frames on it are dropped.
- * @param link the link, or NULL.
+ * Unplug and free a link. Frames waiting, in transmission and in flight on it are dropped;
+ * its drop rules and captures go with it, and its intercepts are never called again. The
+ * ports it leaves lose carrier, as for a cut. Safe inside the link's own intercept (see
+ * ::viv_intercept_cb).
+ * @param link the link, or NULL (nothing happens).
+ *
+ * Ownership: @p link is invalid afterwards. Freeing a node frees the links plugged into it.
  */
 VIV_API void viv_link_free(viv_link_t *link);
 
@@ -240,8 +245,10 @@ VIV_API void viv_link_free(viv_link_t *link);
  * Set the parameters of one or both directions.
  * @param link the link.
  * @param dir ::VIV_LINK_AB, ::VIV_LINK_BA or ::VIV_LINK_BOTH.
- * @param params the parameters (zero fields: defaults).
- * @return 0, or VIV_EINVAL (probabilities outside 0..1, bad direction, NULL).
+ * @param params the parameters (zero fields: defaults); copied.
+ * @return 0, or VIV_EINVAL (probabilities outside 0..1, a delay of ::VIV_TIME_NEVER, an MTU
+ *         outside ::VIV_LINK_MTU_MIN .. ::VIV_LINK_MTU_MAX, bad direction, NULL); nothing
+ *         changes then.
  */
 VIV_API int viv_link_set_params(viv_link_t *link, viv_link_dir dir,
                                 const viv_link_params *params);
@@ -251,7 +258,7 @@ VIV_API int viv_link_set_params(viv_link_t *link, viv_link_dir dir,
  * @param[out] out receives them.
  * @param link the link.
  * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL, another direction).
  */
 VIV_API int viv_link_params_get(viv_link_params *out, const viv_link_t *link, viv_link_dir dir);
 
@@ -260,7 +267,7 @@ VIV_API int viv_link_params_get(viv_link_params *out, const viv_link_t *link, vi
  * @param link the link.
  * @param dir a direction or ::VIV_LINK_BOTH.
  * @param loss 0..1.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL, bad direction, @p loss outside 0..1).
  */
 VIV_API int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss);
 
@@ -269,7 +276,7 @@ VIV_API int viv_link_set_loss(viv_link_t *link, viv_link_dir dir, double loss);
  * @param link the link.
  * @param dir a direction or ::VIV_LINK_BOTH.
  * @param delay_ns the delay.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL, bad direction, @p delay_ns of ::VIV_TIME_NEVER).
  */
 VIV_API int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t delay_ns);
 
@@ -278,7 +285,7 @@ VIV_API int viv_link_set_delay(viv_link_t *link, viv_link_dir dir, viv_time_t de
  * @param link the link.
  * @param dir a direction or ::VIV_LINK_BOTH.
  * @param rate_bps bits per second, > 0.
- * @return 0, or VIV_EINVAL (0 rate).
+ * @return 0, or VIV_EINVAL (NULL, bad direction, 0 rate).
  */
 VIV_API int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_bps);
 
@@ -287,8 +294,12 @@ VIV_API int viv_link_set_rate(viv_link_t *link, viv_link_dir dir, uint64_t rate_
  * in flight (counted in drop_cut).
  * @param link the link.
  * @param dir a direction or ::VIV_LINK_BOTH.
- * @param up 0 to cut, 1 to restore.
- * @return 0, or VIV_EINVAL.
+ * @param up 0 to cut, 1 (or any other value) to restore.
+ * @return 0, or VIV_EINVAL (NULL, bad direction).
+ *
+ * The port a direction arrives at loses carrier when it is cut and regains it when it is
+ * restored: a switch forgets the stations it learned on a port that lost carrier, inside
+ * this call. Hosts and hubs take no notice.
  */
 VIV_API int viv_link_set_up(viv_link_t *link, viv_link_dir dir, int up);
 
@@ -305,7 +316,7 @@ VIV_API int viv_link_is_up(const viv_link_t *link, viv_link_dir dir);
  * @param[out] out receives them.
  * @param link the link.
  * @param dir ::VIV_LINK_AB or ::VIV_LINK_BA.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL, another direction).
  */
 VIV_API int viv_link_stats(viv_link_stats_t *out, const viv_link_t *link, viv_link_dir dir);
 
@@ -322,8 +333,11 @@ VIV_API viv_port_t *viv_link_port(const viv_link_t *link, int which);
  * @param link the link.
  * @param dir a direction or ::VIV_LINK_BOTH.
  * @param cb the intercept, or NULL.
- * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL.
+ * @param user passed to @p cb; vivarium never reads or frees it.
+ * @return 0, or VIV_EINVAL (NULL @p link, bad direction).
+ *
+ * Callback timing: never from inside this call. The new intercept sees the frames that
+ * arrive from now on; the one it replaces is never called again.
  */
 VIV_API int viv_link_set_intercept(viv_link_t *link, viv_link_dir dir, viv_intercept_cb cb,
                                    void *user);

@@ -123,6 +123,11 @@ VIV_API void viv_pcap_close(viv_pcap_t *cap);
  * @param port the port (of any node: a host's interface, a switch port...).
  * @return 0, or VIV_EINVAL (NULL, another simulation's port), VIV_EEXIST (already attached
  *         there), VIV_ENOMEM.
+ *
+ * The port writes into the capture synchronously, as the frame is sent or arrives; a frame
+ * whose time is 2^32 seconds or more is not recorded (the format cannot hold it), and a
+ * capture in error records nothing more. Closing the capture or freeing the port's node
+ * detaches it.
  */
 VIV_API int viv_pcap_attach_port(viv_pcap_t *cap, viv_port_t *port);
 
@@ -132,7 +137,12 @@ VIV_API int viv_pcap_attach_port(viv_pcap_t *cap, viv_port_t *port);
  * @param cap the capture.
  * @param link the link.
  * @param dir ::VIV_LINK_AB, ::VIV_LINK_BA or ::VIV_LINK_BOTH.
- * @return 0, or VIV_EINVAL, VIV_EEXIST, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p cap or @p link, a bad direction, another simulation's
+ *         link), VIV_EEXIST (already attached to the direction, or to one of the two with
+ *         ::VIV_LINK_BOTH), VIV_ENOMEM. A failing call attaches nothing.
+ *
+ * A frame whose time is 2^32 seconds or more is not recorded (the format cannot hold it).
+ * Closing the capture or freeing the link detaches it.
  */
 VIV_API int viv_pcap_attach_link(viv_pcap_t *cap, viv_link_t *link, viv_link_dir dir);
 

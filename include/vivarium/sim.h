@@ -118,9 +118,11 @@ VIV_API uint64_t viv_sim_seed(const viv_sim_t *sim);
 
 /**
  * The message left by the last failing call on this simulation.
- * @param sim the simulation.
+ * @param sim the simulation, or NULL (gives "").
  * @return a string owned by the simulation, valid until the next failing call or
- *         viv_sim_free(); "" if no call has failed. Never NULL.
+ *         viv_sim_free(); "" if no call has failed. Never NULL. A call that fails because
+ *         its simulation or object handle is NULL has nowhere to write and leaves it as it
+ *         was.
  */
 VIV_API const char *viv_sim_errmsg(const viv_sim_t *sim);
 
@@ -130,13 +132,16 @@ VIV_API const char *viv_sim_errmsg(const viv_sim_t *sim);
  * @param sim the simulation.
  * @param at the instant; not before viv_sim_now(), at most ::VIV_TIME_MAX.
  * @param fn the callback.
- * @param user passed to @p fn; vivarium never reads it.
+ * @param user passed to @p fn; vivarium never reads or frees it.
  * @return 0, or VIV_EINVAL (NULL @p sim or @p fn, @p at in the past), VIV_ERANGE (@p at is
  *         ::VIV_TIME_NEVER), VIV_ENOMEM.
  *
  * Callback timing: @p fn runs from a driver call (viv_sim_run() and friends), never from
  * this call: after the program's events already scheduled for the same instant, and before
- * the events of nodes and links at that instant (see **Events** above).
+ * the events of nodes and links at that instant (see **Events** above). It runs once, or
+ * never if the event is cancelled or the simulation freed first: whatever @p user holds is
+ * the program's to release then. This function may be called from any callback but the
+ * trace's (trace.h), and @p fn may call any function of the library.
  */
 VIV_API int viv_sim_schedule_at(viv_event_id *id_out, viv_sim_t *sim, viv_time_t at,
                                 viv_event_fn fn, void *user);
@@ -161,8 +166,8 @@ VIV_API int viv_sim_schedule_after(viv_event_id *id_out, viv_sim_t *sim, viv_tim
  * @param sim the simulation.
  * @param id the id from viv_sim_schedule_at() or viv_sim_schedule_after().
  * @return 1 if the event was pending and is now cancelled; 0 if it already ran or was
- *         already cancelled (harmless); VIV_EINVAL for NULL @p sim or an id this simulation
- *         never issued.
+ *         already cancelled (harmless), or is the event running now (from its own
+ *         callback); VIV_EINVAL for NULL @p sim or an id this simulation never issued.
  */
 VIV_API int viv_sim_cancel(viv_sim_t *sim, viv_event_id id);
 

@@ -184,7 +184,7 @@ VIV_API void viv_udp_free(viv_udp_t *s);
  * @param s the socket.
  * @param addr the address (::VIV_IP4_ANY or one of the host's) and port (0: ephemeral).
  * @return 0, or VIV_EINVAL (already bound, NULL), VIV_EADDRNOTAVAIL (not the host's address),
- *         VIV_EADDRINUSE, VIV_EAGAIN (no ephemeral port free).
+ *         VIV_EADDRINUSE, VIV_EAGAIN (no ephemeral port free), VIV_ENOMEM.
  */
 VIV_API int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr);
 
@@ -192,8 +192,12 @@ VIV_API int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr);
  * Set the default destination and receive only from it; NULL disconnects. Binds to an
  * ephemeral port first if needed.
  * @param s the socket.
- * @param peer the peer (address not 0.0.0.0, port not 0), or NULL.
- * @return 0, or VIV_EINVAL, VIV_ENETUNREACH (no route), VIV_EAGAIN.
+ * @param peer the peer (address not 0.0.0.0, port not 0), or NULL; copied.
+ * @return 0, or VIV_EINVAL (NULL @p s, a peer with address 0.0.0.0 or port 0),
+ *         VIV_ENETUNREACH (no route), VIV_EADDRNOTAVAIL (no source address for the route),
+ *         VIV_EACCES (a broadcast peer without the broadcast option), VIV_EAGAIN (no
+ *         ephemeral port free), VIV_ENOMEM. Connecting or disconnecting clears a stored
+ *         error.
  */
 VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
 
@@ -203,11 +207,14 @@ VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
  * @param buf the data (may be NULL when @p len is 0).
  * @param len its length, 0 .. 65507 (and within the path MTU).
  * @param dst the destination, or NULL for the connected peer.
- * @return @p len, or VIV_EINVAL, VIV_ENOTCONN (NULL @p dst on an unconnected socket),
- *         VIV_EMSGSIZE (above the outgoing MTU, or with Don't Fragment above the path MTU
- *         learned for the connected peer), VIV_ENETUNREACH, VIV_EACCES (broadcast not
- *         allowed), VIV_ECONNREFUSED and the other stored errors (returned once),
- *         VIV_ENOMEM.
+ * @return @p len, or VIV_EINVAL (NULL @p s, NULL @p buf with a nonzero @p len, a
+ *         destination with address 0.0.0.0 or port 0), VIV_ENOTCONN (NULL @p dst on an
+ *         unconnected socket), VIV_EMSGSIZE (above 65507, above the outgoing MTU, or with
+ *         Don't Fragment above the path MTU learned for the connected peer), VIV_ENETUNREACH,
+ *         VIV_EADDRNOTAVAIL (no source address for the route), VIV_EACCES (broadcast not
+ *         allowed), VIV_EAGAIN (unbound, and no ephemeral port free), VIV_ECONNREFUSED and
+ *         the other stored errors of a connected socket (returned once, see
+ *         viv_udp_error()), VIV_ENOMEM.
  */
 VIV_API int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len,
                            const viv_sockaddr_t *dst);
@@ -228,8 +235,9 @@ VIV_API int viv_udp_send(viv_udp_t *s, const void *buf, size_t len);
  * @param cap the buffer's size; a longer datagram is truncated.
  * @param[out] from receives the sender, or NULL.
  * @param[out] flags receives ::viv_msg_flag bits (::VIV_MSG_TRUNC), or NULL.
- * @return the bytes copied, or VIV_EAGAIN (nothing queued), VIV_EINVAL,
- *         VIV_ECONNREFUSED (a stored error, returned once).
+ * @return the bytes copied, or VIV_EAGAIN (nothing queued), VIV_EINVAL (NULL @p s, NULL
+ *         @p buf with a nonzero @p cap), VIV_ECONNREFUSED or another stored error of a
+ *         connected socket (returned once, before any queued datagram; see viv_udp_error()).
  */
 VIV_API int viv_udp_recvfrom(viv_udp_t *s, void *buf, size_t cap, viv_sockaddr_t *from,
                              uint32_t *flags);
@@ -246,7 +254,8 @@ VIV_API int viv_udp_recv(viv_udp_t *s, void *buf, size_t cap);
 /**
  * The length of the next queued datagram, without receiving it.
  * @param s the socket.
- * @return the length, or VIV_EAGAIN (nothing queued), VIV_EINVAL.
+ * @return the length, or VIV_EAGAIN (nothing queued), VIV_EINVAL. A stored error is not
+ *         reported here (see viv_udp_peek()).
  */
 VIV_API int viv_udp_peek_len(const viv_udp_t *s);
 
@@ -275,7 +284,8 @@ VIV_API int viv_udp_peek(const viv_udp_t *s, const void **data, viv_sockaddr_t *
  * ns-3's sinks do, needs nothing more.
  * @param s the socket.
  * @return the dropped datagram's length, or VIV_EAGAIN (nothing queued), VIV_EINVAL,
- *         VIV_ECONNREFUSED (a stored error, returned once, as by viv_udp_recvfrom()).
+ *         VIV_ECONNREFUSED or another stored error (returned once, as by
+ *         viv_udp_recvfrom()).
  *
  * Callback timing: none; it calls nothing.
  */

@@ -59,12 +59,21 @@ int viv_pcap_attach_link(viv_pcap_t *cap, viv_link_t *link, viv_link_dir dir)
     VIV__CHECK(sim, link != NULL, "NULL link");
     VIV__CHECK(sim, (unsigned)dir <= 2, "bad link direction");
     VIV__CHECK(sim, viv_link_port(link, 0)->node->sim == sim, "link of another simulation");
+    /* All or nothing: both directions are checked before either is attached, and the first
+     * is detached again if the second runs out of memory. */
+    for (int d = 0; d < 2; d++)
+        if ((dir == VIV_LINK_BOTH || (int)dir == d) &&
+            tap_has(*viv__link_taps(link, (viv_link_dir)d), cap))
+            return viv__err(sim, VIV_EEXIST, "capture already attached there");
     for (int d = 0; d < 2; d++) {
         if (dir != VIV_LINK_BOTH && (int)dir != d)
             continue;
         int rc = attach(cap, viv__link_taps(link, (viv_link_dir)d));
-        if (rc < 0)
+        if (rc < 0) {
+            if (d == 1 && dir == VIV_LINK_BOTH)
+                viv__tap_remove(sim, viv__link_taps(link, VIV_LINK_AB), cap);
             return rc;
+        }
     }
     return 0;
 }

@@ -1,0 +1,60 @@
+/* The public headers' contracts checked against the code: error paths that the audit of the
+ * headers found doubtful (misuse, partial failures), each with the header's promise. */
+#include "viv_test.h"
+
+#include <stdio.h>
+
+#include "vivarium.h"
+
+/* Two hosts with one interface each and a link between them. */
+static viv_link_t *two_hosts(viv_sim_t *sim)
+{
+    viv_host_t *a, *b;
+    assert_int_equal(viv_host_new(&a, sim, NULL), 0);
+    assert_int_equal(viv_host_new(&b, sim, NULL), 0);
+    assert_int_equal(viv_host_add_iface(a, NULL), 0);
+    assert_int_equal(viv_host_add_iface(b, NULL), 0);
+    viv_link_t *l;
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(a, 0), viv_host_port(b, 0), NULL), 0);
+    return l;
+}
+
+/* pcap.h: viv_pcap_attach_link() with VIV_LINK_BOTH fails with VIV_EEXIST when the capture is
+ * already on a direction. A failing call changes nothing: it used to attach the other
+ * direction first (AB) when only BA had the capture, so that attaching AB alone afterwards
+ * was refused too. */
+static void test_api_audit__pcap_attach_link_both_is_all_or_nothing(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_link_t *l = two_hosts(sim);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", VIV_TEST_TMPDIR, "test_api_audit_both.pcap");
+    viv_pcap_t *cap;
+    assert_int_equal(viv_pcap_open(&cap, sim, path, NULL), 0);
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_BA), 0);
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_BOTH), VIV_EEXIST);
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_AB), 0);
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_BOTH), VIV_EEXIST);
+    viv_pcap_close(cap);
+
+    /* Out of memory for the second direction: the first is detached again. */
+    viv_test_alloc *a = &((viv_test_fixture *)*state)->alloc;
+    assert_int_equal(viv_pcap_open(&cap, sim, path, NULL), 0);
+    a->fail_at = a->calls + 2; /* AB's tap, then BA's */
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_BOTH), VIV_ENOMEM);
+    a->fail_at = 0;
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_AB), 0);
+    assert_int_equal(viv_pcap_attach_link(cap, l, VIV_LINK_BA), 0);
+    viv_pcap_close(cap);
+    remove(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
+        T(test_api_audit__pcap_attach_link_both_is_all_or_nothing),
+#undef T
+    };
+    return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);
+}

@@ -10,11 +10,17 @@
  * one). A second bind of a port already bound on the host fails with ::VIV_EADDRINUSE unless
  * both sockets set `reuse_addr` (then unicast goes to the most specific match, the earliest
  * bound among equals, and broadcasts to all). Sending from an unbound socket binds it to an
- * ephemeral port first.
+ * ephemeral port first. An unbound or wildcard socket sends each datagram from the address of
+ * the interface its route leaves by. A socket whose bound address the host no longer has
+ * sends nothing: ::VIV_EADDRNOTAVAIL. There is no loopback interface: 127.0.0.0/8 is
+ * unreachable (::VIV_ENETUNREACH, never sent to a gateway, RFC 1122 3.2.1.3); a datagram to
+ * one of the host's own addresses is delivered to it at the same instant.
  *
  * **Connected sockets.** viv_udp_connect() sets a default destination, fixes the local
  * address to the one the route gives (if the socket was bound to ::VIV_IP4_ANY) and makes the
- * socket receive only datagrams from that peer; connecting to NULL undoes all three. An ICMP error about a datagram it sent (port
+ * socket receive only datagrams from that peer; connecting to NULL undoes all three.
+ * Connecting again changes the peer, and a local address that connect (not bind) chose is
+ * chosen again from the new route (Linux keeps the first one until a disconnect). An ICMP error about a datagram it sent (port
  * unreachable, host or network unreachable, fragmentation needed) is stored on it and
  * signalled with ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable
  * becomes ::VIV_ECONNREFUSED, fragmentation needed ::VIV_EMSGSIZE), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
@@ -194,10 +200,10 @@ VIV_API int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr);
  * @param s the socket.
  * @param peer the peer (address not 0.0.0.0, port not 0), or NULL; copied.
  * @return 0, or VIV_EINVAL (NULL @p s, a peer with address 0.0.0.0 or port 0),
- *         VIV_ENETUNREACH (no route), VIV_EADDRNOTAVAIL (no source address for the route),
- *         VIV_EACCES (a broadcast peer without the broadcast option), VIV_EAGAIN (no
- *         ephemeral port free), VIV_ENOMEM. Connecting or disconnecting clears a stored
- *         error.
+ *         VIV_ENETUNREACH (no route, or 127.0.0.0/8), VIV_EADDRNOTAVAIL (no source address
+ *         for the route), VIV_EACCES (a broadcast peer without the broadcast option),
+ *         VIV_EAGAIN (no ephemeral port free), VIV_ENOMEM. Connecting or disconnecting
+ *         clears a stored error.
  */
 VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
 
@@ -210,11 +216,12 @@ VIV_API int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer);
  * @return @p len, or VIV_EINVAL (NULL @p s, NULL @p buf with a nonzero @p len, a
  *         destination with address 0.0.0.0 or port 0), VIV_ENOTCONN (NULL @p dst on an
  *         unconnected socket), VIV_EMSGSIZE (above 65507, above the outgoing MTU, or with
- *         Don't Fragment above the path MTU learned for the connected peer), VIV_ENETUNREACH,
- *         VIV_EADDRNOTAVAIL (no source address for the route), VIV_EACCES (broadcast not
- *         allowed), VIV_EAGAIN (unbound, and no ephemeral port free), VIV_ECONNREFUSED and
- *         the other stored errors of a connected socket (returned once, see
- *         viv_udp_error()), VIV_ENOMEM.
+ *         Don't Fragment above the path MTU learned for the connected peer), VIV_ENETUNREACH
+ *         (no route, or 127.0.0.0/8), VIV_EADDRNOTAVAIL (no source address for the route, or
+ *         the host no longer has the bound address), VIV_EACCES (broadcast not allowed),
+ *         VIV_EAGAIN (unbound, and no ephemeral port free), VIV_ECONNREFUSED and the other
+ *         stored errors of a connected socket (returned once, see viv_udp_error()),
+ *         VIV_ENOMEM.
  */
 VIV_API int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len,
                            const viv_sockaddr_t *dst);

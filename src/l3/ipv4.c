@@ -529,6 +529,9 @@ int viv__ip_route(const struct viv_host *h, viv_ip4_t src, viv_ip4_t dst, viv__i
         out->src = src != VIV_IP4_ANY ? src : dst;
         return 0;
     }
+    if ((dst >> 24) == 127)
+        return VIV_ENETUNREACH; /* RFC 1122 3.2.1.3 (g): 127/8 never leaves a host, and
+                                   there is no loopback interface (only own addresses) */
     if (dst == VIV_IP4_BROADCAST) {
         /* The limited broadcast: the bound address's interface, or the first with one. */
         out->bcast = 1;

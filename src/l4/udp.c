@@ -380,15 +380,19 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
     viv_ip4_t src = path.src;
     if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
         return rc;
-    /* As BSD does: connecting fixes the local address to the one the route gives. */
-    int fix = s->base.local.ip == VIV_IP4_ANY && peer->ip != VIV_IP4_BROADCAST;
-    if (viv__demux_connect(sim, &s->uh->dm, &s->ep, fix ? src : s->base.local.ip,
-                           s->base.local.port,
-                           peer->ip, peer->port) < 0)
+    /* As BSD does: connecting fixes the local address to the one the route gives, unless
+     * the program bound one. An address an earlier connect chose is chosen again for the
+     * new peer (udp.h): kept, it would send out of the new route's interface with the old
+     * one's address, where the peer's answers may never come back (Linux keeps it). */
+    int chosen = s->base.local.ip == VIV_IP4_ANY || s->ip_from_connect;
+    viv_ip4_t lip = !chosen ? s->base.local.ip
+                            : peer->ip != VIV_IP4_BROADCAST ? src : VIV_IP4_ANY;
+    if (viv__demux_connect(sim, &s->uh->dm, &s->ep, lip, s->base.local.port, peer->ip,
+                           peer->port) < 0)
         return viv__err(sim, VIV_ENOMEM, "viv_udp_connect: out of memory");
-    if (fix) {
-        s->base.local.ip = src;
-        s->ip_from_connect = 1;
+    if (chosen) {
+        s->base.local.ip = lip;
+        s->ip_from_connect = lip != VIV_IP4_ANY;
     }
     s->base.remote = *peer;
     s->connected = 1;
@@ -417,8 +421,19 @@ static uint32_t learned_pmtu(const struct viv_udp *s, viv_ip4_t dst)
     return s->pmtu;
 }
 
-/* viv__ip_route from the socket's local address to dst, through the socket's cache of the
- * last path: the same answer, since the host's routes and addresses (all it depends on)
+/* viv__ip_route from the socket's local address to dst; VIV_EADDRNOTAVAIL if the host no
+ * longer has that address (removed after bind or connect): a datagram never leaves with a
+ * source address the host does not own, as Linux's route lookup refuses such a source. */
+static int udp_route(const struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
+{
+    if (s->base.local.ip != VIV_IP4_ANY && !viv__host_is_addr(s->uh->h, s->base.local.ip)) {
+        memset(out, 0, sizeof(*out));
+        return VIV_EADDRNOTAVAIL;
+    }
+    return viv__ip_route(s->uh->h, s->base.local.ip, dst, out);
+}
+
+/* udp_route to dst, through the socket's cache of the last path: the same answer, since the host's routes and addresses (all it depends on)
  * have not changed while route_gen has not; for another destination that the same route
  * serves, viv__ip_path_reuse says so. Only successful choices are kept. */
 static int udp_path(struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
@@ -432,7 +447,7 @@ static int udp_path(struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
         if (viv__ip_path_reuse(h, &s->path, dst, out) == 0)
             return 0; /* another peer the same route serves */
     }
-    int rc = viv__ip_route(h, s->base.local.ip, dst, out);
+    int rc = udp_route(s, dst, out);
     s->path_ok = rc == 0;
     if (rc == 0) {
         s->path = *out;
@@ -707,7 +722,7 @@ static void udp_learn_pmtu(struct viv_udp *s, uint16_t mtu)
         return;
     uint32_t known = learned_pmtu(s, s->base.remote.ip);
     viv__ip_path path;
-    if (!known && viv__ip_route(s->uh->h, s->base.local.ip, s->base.remote.ip, &path) == 0)
+    if (!known && udp_route(s, s->base.remote.ip, &path) == 0)
         known = path.mtu;
     if (known && (mtu > known || (mtu == known && !learned_pmtu(s, s->base.remote.ip))))
         return;
@@ -954,7 +969,7 @@ int viv_udp_path_mtu(const viv_udp_t *s)
         return viv__err_lit(s->base.sim, VIV_ENOTCONN,
                             "viv_udp_path_mtu: socket is not connected");
     viv__ip_path path;
-    int rc = viv__ip_route(s->uh->h, s->base.local.ip, s->base.remote.ip, &path);
+    int rc = udp_route(s, s->base.remote.ip, &path);
     if (rc < 0)
         return viv__err(s->base.sim, rc, "viv_udp_path_mtu: %s",
                         rc == VIV_ENETUNREACH ? "no route to the peer" : "no source address");

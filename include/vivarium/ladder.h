@@ -12,7 +12,9 @@
  * between them an arrow per segment with its flags, its sequence and acknowledgment numbers
  * relative to the sender's ISS and IRS (as Wireshark shows them), and its payload length.
  * A segment the other host has not received (lost, dropped, or still on its way when the
- * text is printed) ends in `X`.
+ * text is printed) ends in `X`; a copy dropped by a station it was not for (on a hub) is no
+ * loss. The lane between the columns is 40 characters, wider for the whole diagram when a
+ * label needs more: labels are never cut.
  *
  * @code
  *       time  a                                                   b

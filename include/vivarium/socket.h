@@ -76,7 +76,8 @@ typedef enum viv_sock_timer {
     VIV_TIMER_OFF = 0,       /**< no timer running */
     VIV_TIMER_ON = 1,        /**< retransmission (or another protocol timer) */
     VIV_TIMER_KEEPALIVE = 2, /**< keepalive */
-    VIV_TIMER_TIMEWAIT = 3   /**< TIME-WAIT */
+    VIV_TIMER_TIMEWAIT = 3,  /**< TIME-WAIT */
+    VIV_TIMER_PROBE = 4      /**< zero-window probe (TCP's persist timer) */
 } viv_sock_timer;
 
 /** One row of netstat. */
@@ -90,7 +91,8 @@ typedef struct viv_sock_info {
     uint32_t send_q;        /**< bytes sent by the application and not yet acknowledged */
     viv_sock_timer timer;   /**< the running timer */
     viv_time_t timer_ns;    /**< its remaining time */
-    uint32_t retries;       /**< retransmissions (or probes) of the running timer */
+    uint32_t retries;       /**< retransmissions of the running timer, or its unanswered
+                                 probes (keepalive, zero-window) */
     const char *process;    /**< the name of the process that owns it (vivarium/process.h),
                                  NULL for a socket of the host and for an orphan closing
                                  without its application; valid until the process is freed */

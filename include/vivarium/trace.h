@@ -100,7 +100,10 @@ typedef enum viv_trace_cc_event {
     VIV_TRACE_CC_GROW = 0,           /**< the algorithm grew cwnd on an ACK */
     VIV_TRACE_CC_RECOVERY_ENTER = 1, /**< fast retransmit: recovery begins */
     VIV_TRACE_CC_RECOVERY_EXIT = 2,  /**< recovery ends (cwnd = ssthresh) */
-    VIV_TRACE_CC_TIMEOUT = 3,        /**< retransmission timeout (cwnd = one segment) */
+    /** retransmission timeout (cwnd = one segment); also at the establishment of a
+     *  connection whose SYN or SYN-ACK timed out (RFC 5681 3.1's initial window of one
+     *  segment) */
+    VIV_TRACE_CC_TIMEOUT = 3,
     VIV_TRACE_CC_IDLE_RESTART = 4,   /**< cwnd cut to the restart window after idling */
     VIV_TRACE_CC_PARTIAL_ACK = 5,    /**< a partial ACK in recovery: the next hole is sent */
     /** a duplicate ACK in NewReno's recovery without SACK inflated cwnd by one segment (RFC

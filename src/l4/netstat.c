@@ -145,9 +145,15 @@ int viv_host_netstat_text_filtered(const viv_host_t *h, uint32_t flags,
             PUT(" %-19s", pn);
         }
         if (timers) {
-            static const char *const kinds[] = {"off", "on", "keepalive", "timewait"};
+            static const char *const kinds[] = {"off", "on", "keepalive", "timewait", "probe"};
             unsigned long long cs = r->timer_ns / 10000000u; /* hundredths of a second */
-            PUT(" %s (%llu.%02llu/%u/0)", kinds[r->timer & 3], cs / 100, cs % 100, r->retries);
+            unsigned k = (unsigned)r->timer < VIV__ARRAY_LEN(kinds) ? (unsigned)r->timer : 0;
+            /* As net-tools prints /proc/net/tcp: (time/retransmissions/probes). The probes of
+             * keepalive and of a zero window go in the third field, where Linux counts them
+             * (icsk_probes_out); they were printed as retransmissions before. */
+            int probes = r->timer == VIV_TIMER_KEEPALIVE || r->timer == VIV_TIMER_PROBE;
+            PUT(" %s (%llu.%02llu/%u/%u)", kinds[k], cs / 100, cs % 100, probes ? 0 : r->retries,
+                probes ? r->retries : 0);
         }
         PUT("\n");
     }

@@ -1398,9 +1398,11 @@ const char *viv_tcp_timer_name(viv_tcp_timer t)
 
 /* ---- netstat --------------------------------------------------------------------------- */
 
-/* The timer netstat -o shows, as Linux's /proc/net/tcp: the retransmission (or zero-window
- * probe) timer as "on", then keepalive; TIME-WAIT and an orphan's FIN-WAIT-2 wait (which
- * Linux keeps in a TIME-WAIT socket) as "timewait". The delayed ACK is not shown. */
+/* The timer netstat -o shows, as Linux's /proc/net/tcp: the retransmission timer as "on",
+ * the zero-window probe as "probe" (Linux's timer 4: until the audit of
+ * test_tcp_audit_trace it was shown as "on", which Linux does not do), then keepalive;
+ * TIME-WAIT and an orphan's FIN-WAIT-2 wait (which Linux keeps in a TIME-WAIT socket) as
+ * "timewait". The delayed ACK is not shown. */
 static void tcp_netstat_timer(const viv_tcp_t *s, viv_sock_info *r)
 {
     static const struct {
@@ -1409,7 +1411,7 @@ static void tcp_netstat_timer(const viv_tcp_t *s, viv_sock_info *r)
     } order[] = {{VIV_TCP_TIMER_TIME_WAIT, VIV_TIMER_TIMEWAIT},
                  {VIV_TCP_TIMER_FIN_WAIT_2, VIV_TIMER_TIMEWAIT},
                  {VIV_TCP_TIMER_RTO, VIV_TIMER_ON},
-                 {VIV_TCP_TIMER_PERSIST, VIV_TIMER_ON},
+                 {VIV_TCP_TIMER_PERSIST, VIV_TIMER_PROBE},
                  {VIV_TCP_TIMER_KEEPALIVE, VIV_TIMER_KEEPALIVE}};
     r->timer = VIV_TIMER_OFF;
     for (size_t i = 0; i < VIV__ARRAY_LEN(order); i++) {

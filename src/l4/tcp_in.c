@@ -171,11 +171,16 @@ static void tcp_established(viv_tcp_t *s)
 {
     viv__tcp_set_state(s, VIV_TCP_ESTABLISHED);
     /* RFC 5681 3.1: after a lost SYN or SYN-ACK the initial window is one segment. */
+    int syn_loss = s->syn_retried && s->cwnd != s->smss;
     if (s->syn_retried)
         s->cwnd = s->smss;
     s->rto_shift = 0; /* RFC 6298 5.7: the RTO the SYN's backoff left is not kept */
     s->cl_round_end = s->snd_una;
     viv__tcp_cc_init(s);
+    /* The SYN's timeout cut cwnd: traced as a timeout, like every change of cwnd (it was
+     * not, until the audit of test_tcp_audit_trace). */
+    if (syn_loss)
+        viv__tcp_cc_trace(s, VIV_TRACE_CC_TIMEOUT);
     if (s->in_q == VIV__TCP_Q_SYN)
         viv__tcp_child_established(s);
     viv__sock_raise(&s->base, VIV_EV_CONNECTED | VIV_EV_WRITABLE);

@@ -133,4 +133,58 @@ static inline void peer_send(bench *b, struct viv__tcp_repr *t, const char *data
     assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
 }
 
+/* ---- helpers the crafted-segment tests share ------------------------------------------- */
+
+/* Run the simulation 10 ms on (every reply to a crafted segment has come by then). */
+static inline void peer_run(bench *b)
+{
+    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
+}
+
+/* One hop from the device to the host or back: a frame of len bytes (padded to 60) at the
+ * link's 1 Gb/s, and the bench's 10 us cable. */
+static inline viv_time_t peer_hop(size_t len)
+{
+    return tt_ser(len) + VIV_US(10);
+}
+
+/* A connection's viv_tcp_info (asserting it can be read). */
+static inline viv_tcp_info peer_info(const tt_sock *k)
+{
+    viv_tcp_info ti;
+    assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
+    return ti;
+}
+
+/* The host's TCP statistics. */
+static inline viv_tcp_host_stats peer_hstats(bench *b)
+{
+    viv_tcp_host_stats st;
+    assert_int_equal(viv_host_tcp_stats(&st, b->w.a), 0);
+    return st;
+}
+
+/* n bytes of 'x' (n < 512), in a buffer the next call overwrites. */
+static inline const char *peer_xs(size_t n)
+{
+    static char buf[512];
+    assert_true(n < sizeof buf);
+    memset(buf, 'x', n);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Check the i-th segment the host sent: flags, seq, ack, window, data length. */
+static inline void peer_expect(const bench *b, size_t i, uint8_t flags, uint32_t seq,
+                               uint32_t ack, uint16_t win, size_t len)
+{
+    assert_true(i < b->nrx);
+    const struct viv__tcp_repr *t = &b->rx[i].t;
+    assert_int_equal(t->flags, flags);
+    assert_int_equal(t->seq, seq);
+    assert_int_equal(t->ack, ack);
+    assert_int_equal(t->window, win);
+    assert_int_equal(t->payload_len, len);
+}
+
 #endif

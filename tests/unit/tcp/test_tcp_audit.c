@@ -45,18 +45,6 @@ static void send_back(bench *b, const seg *s, uint16_t hport, int wscale)
     peer_send(b, &t, s->data, 80, hport, 0);
 }
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
-/* One hop from the device to the host or back: a frame of len bytes (padded to 60) at the
- * link's 1 Gb/s, and the bench's 10 us cable. */
-static viv_time_t hop(size_t len)
-{
-    return tt_ser(len) + VIV_US(10);
-}
-
 /* A listener on the host (options so, its connections read nothing if no_drain) and a
  * connection to it from the device, established. Returns the accepted connection. */
 static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int no_drain)
@@ -66,54 +54,17 @@ static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int no_drain)
     l->child_no_drain = no_drain;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
     send_seg(b, &syn);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b->rx[0].t.ack, PEER_ISN + 1);
     b->iss = b->rx[0].t.seq;
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, 0, NULL, 0};
     send_seg(b, &ack);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
     b->nrx = 0;
     return l->children[0];
-}
-
-static viv_tcp_host_stats hstats(bench *b)
-{
-    viv_tcp_host_stats st;
-    assert_int_equal(viv_host_tcp_stats(&st, b->w.a), 0);
-    return st;
-}
-
-static viv_tcp_info info(const tt_sock *k)
-{
-    viv_tcp_info ti;
-    assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
-    return ti;
-}
-
-/* n bytes of 'x' (n < 512). */
-static const char *xs(size_t n)
-{
-    static char buf[512];
-    assert_true(n < sizeof buf);
-    memset(buf, 'x', n);
-    buf[n] = 0;
-    return buf;
-}
-
-/* Check the i-th segment the host sent: flags, seq, ack, window, data length. */
-static void expect(const bench *b, size_t i, uint8_t flags, uint32_t seq, uint32_t ack,
-                   uint16_t win, size_t len)
-{
-    assert_true(i < b->nrx);
-    const struct viv__tcp_repr *t = &b->rx[i].t;
-    assert_int_equal(t->flags, flags);
-    assert_int_equal(t->seq, seq);
-    assert_int_equal(t->ack, ack);
-    assert_int_equal(t->window, win);
-    assert_int_equal(t->payload_len, len);
 }
 
 /* RFC 9293 3.10.7.4, first check: "If the RCV.WND is zero, no segments will be acceptable,
@@ -131,36 +82,36 @@ static void test_tcp_audit__zero_window_probe_ack_is_processed(void **state)
     so.rcvbuf_bytes = 100;
     tt_sock *c = handshake(&b, &so, 1);
     uint32_t rn = PEER_ISN + 1;
-    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, peer_xs(100), 0};
     send_seg(&b, &fill);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(b.nrx, 1); /* the delayed ACK: the window is full */
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
-    assert_int_equal(info(c).recv_q, 100);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    assert_int_equal(peer_info(c).recv_q, 100);
     /* The host sends 5 bytes; the device's probe acknowledges them. */
     assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 100, 0, 5);
-    uint64_t unacc = hstats(&b).rx_unacceptable;
+    peer_expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 100, 0, 5);
+    uint64_t unacc = peer_hstats(&b).rx_unacceptable;
     viv_time_t t0 = viv_sim_now(b.w.sim);
     seg probe = {VIV_TCP_ACK, rn + 100, b.iss + 6, 0, "y", 0};
     send_seg(&b, &probe);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
-    assert_int_equal(b.rx[2].at, t0 + hop(14 + 20 + 20 + 1) + hop(60));
-    viv_tcp_info ti = info(c);
+    peer_expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    assert_int_equal(b.rx[2].at, t0 + peer_hop(14 + 20 + 20 + 1) + peer_hop(60));
+    viv_tcp_info ti = peer_info(c);
     assert_int_equal(ti.snd_una, b.iss + 6);
     assert_int_equal(ti.send_q, 0);
     assert_int_equal(ti.rcv_nxt, rn + 100);
     assert_int_equal(ti.recv_q, 100);
     assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
-    assert_int_equal(hstats(&b).rx_unacceptable, unacc + 1); /* the byte refused */
+    assert_int_equal(peer_hstats(&b).rx_unacceptable, unacc + 1); /* the byte refused */
     /* No retransmission of the acknowledged data, ever. */
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(10)), 0);
     assert_int_equal(b.nrx, 3);
-    assert_int_equal(info(c).retransmits, 0);
+    assert_int_equal(peer_info(c).retransmits, 0);
     tt_world_free(&b.w);
 }
 
@@ -176,24 +127,24 @@ static void test_tcp_audit__zero_window_refuses_data_and_its_fin(void **state)
     so.rcvbuf_bytes = 100;
     tt_sock *c = handshake(&b, &so, 1);
     uint32_t rn = PEER_ISN + 1;
-    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, peer_xs(100), 0};
     send_seg(&b, &fill);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(b.nrx, 1);
-    assert_int_equal(info(c).snd_wnd, 64240);
+    assert_int_equal(peer_info(c).snd_wnd, 64240);
     seg datafin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 100, b.iss + 1, 1000, "abc", 0};
     send_seg(&b, &datafin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
-    assert_int_equal(info(c).snd_wnd, 1000);
-    assert_int_equal(info(c).recv_q, 100);
+    assert_int_equal(peer_info(c).snd_wnd, 1000);
+    assert_int_equal(peer_info(c).recv_q, 100);
     seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 100, b.iss + 1, 1000, NULL, 0};
     send_seg(&b, &fin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_ACK, b.iss + 1, rn + 101, 0, 0);
+    peer_expect(&b, 2, VIV_TCP_ACK, b.iss + 1, rn + 101, 0, 0);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
     tt_world_free(&b.w);
 }
@@ -208,29 +159,29 @@ static void test_tcp_audit__zero_window_straddling_segment_ack_is_processed(void
     so.rcvbuf_bytes = 100;
     tt_sock *c = handshake(&b, &so, 1);
     uint32_t rn = PEER_ISN + 1;
-    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(100), 0};
+    seg fill = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, peer_xs(100), 0};
     send_seg(&b, &fill);
     assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn, 100, 5);
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
-    seg again = {VIV_TCP_ACK, rn + 90, b.iss + 6, 0, xs(20), 0};
+    peer_expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn, 100, 5);
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    seg again = {VIV_TCP_ACK, rn + 90, b.iss + 6, 0, peer_xs(20), 0};
     send_seg(&b, &again);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
-    viv_tcp_info ti = info(c);
+    peer_expect(&b, 2, VIV_TCP_ACK, b.iss + 6, rn + 100, 0, 0);
+    viv_tcp_info ti = peer_info(c);
     assert_int_equal(ti.snd_una, b.iss + 6);
     assert_int_equal(ti.rcv_nxt, rn + 100);
     assert_int_equal(ti.recv_q, 100);
     assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
     /* Old bytes with a FIN at RCV.NXT: the FIN is taken, as a bare FIN would be. */
-    seg oldfin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 95, b.iss + 6, 0, xs(5), 0};
+    seg oldfin = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 95, b.iss + 6, 0, peer_xs(5), 0};
     send_seg(&b, &oldfin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 4);
-    expect(&b, 3, VIV_TCP_ACK, b.iss + 6, rn + 101, 0, 0);
+    peer_expect(&b, 3, VIV_TCP_ACK, b.iss + 6, rn + 101, 0, 0);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(10)), 0);
     assert_int_equal(b.nrx, 4);
@@ -248,17 +199,17 @@ static void test_tcp_audit__left_edge_trimmed_fin_taken(void **state)
     uint32_t rn = PEER_ISN + 1;
     seg first = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, "abcd", 0};
     send_seg(&b, &first);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 0); /* the ACK is delayed */
     seg over = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 2, b.iss + 1, 0, "cdef", 0};
     viv_time_t t0 = viv_sim_now(b.w.sim);
     send_seg(&b, &over);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     /* The right edge has not moved: 7 bytes read are less than an MSS (receiver SWS
      * avoidance, RFC 9293 3.8.6.2.2). */
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 7, 65535 - 7, 0);
-    assert_int_equal(b.rx[0].at, t0 + hop(60) + hop(60));
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 7, 65535 - 7, 0);
+    assert_int_equal(b.rx[0].at, t0 + peer_hop(60) + peer_hop(60));
     assert_int_equal(c->nrx, 6);
     assert_memory_equal(c->rx, "abcdef", 6);
     assert_int_equal(c->eof, 1);
@@ -278,17 +229,17 @@ static void test_tcp_audit__right_edge_trimmed_fin_refused(void **state)
     so.rcvbuf_bytes = 100;
     tt_sock *c = handshake(&b, &so, 1);
     uint32_t rn = PEER_ISN + 1;
-    seg first = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, xs(80), 0};
+    seg first = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, peer_xs(80), 0};
     send_seg(&b, &first);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(b.nrx, 1); /* delayed ACK, window 20 */
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 80, 20, 0);
-    seg over = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 80, b.iss + 1, 0, xs(30), 0};
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 80, 20, 0);
+    seg over = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 80, b.iss + 1, 0, peer_xs(30), 0};
     send_seg(&b, &over);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
-    assert_int_equal(info(c).recv_q, 100);
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn + 100, 0, 0);
+    assert_int_equal(peer_info(c).recv_q, 100);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
     tt_world_free(&b.w);
 }
@@ -304,7 +255,7 @@ static void test_tcp_audit__simultaneous_open_synack_window_not_scaled(void **st
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_SYN);
     assert_true(b.rx[0].t.wscale_present);
@@ -312,28 +263,28 @@ static void test_tcp_audit__simultaneous_open_synack_window_not_scaled(void **st
     uint16_t hport = b.rx[0].t.src_port;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 1000, NULL, 1460};
     send_back(&b, &syn, hport, 7);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
     assert_int_equal(b.rx[1].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b.rx[1].t.seq, iss);
     assert_int_equal(b.rx[1].t.ack, PEER_ISN + 1);
     assert_true(b.rx[1].t.wscale_present);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_RECEIVED);
-    assert_int_equal(info(k).snd_wnd, 1000);
+    assert_int_equal(peer_info(k).snd_wnd, 1000);
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, PEER_ISN, iss + 1, 2000, NULL, 1460};
     send_back(&b, &synack, hport, 7);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     assert_int_equal(b.nrx, 2); /* no fifth segment */
-    viv_tcp_info ti = info(k);
+    viv_tcp_info ti = peer_info(k);
     assert_int_equal(ti.snd_wscale, 7);
     assert_int_equal(ti.snd_una, iss + 1);
     assert_int_equal(ti.snd_wnd, 2000);
     /* A later segment's window is scaled. */
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, iss + 1, 20, NULL, 0};
     send_back(&b, &ack, hport, -1);
-    run(&b);
-    assert_int_equal(info(k).snd_wnd, 20u << 7);
+    peer_run(&b);
+    assert_int_equal(peer_info(k).snd_wnd, 20u << 7);
     viv_tcp_close(k->s);
     tt_world_free(&b.w);
 }
@@ -361,24 +312,24 @@ static void test_tcp_audit__syn_received_bad_ack_draws_rst(void **state)
     l->accept = 1;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     uint32_t iss = b.rx[0].t.seq, rn = PEER_ISN + 1;
     seg ahead = {VIV_TCP_ACK, rn, iss + 5, 0, NULL, 0};
     send_seg(&b, &ahead);
     seg una = {VIV_TCP_ACK, rn, iss, 0, NULL, 0};
     send_seg(&b, &una);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 1, VIV_TCP_RST, iss + 5, 0, 0, 0);
-    expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
+    peer_expect(&b, 1, VIV_TCP_RST, iss + 5, 0, 0, 0);
+    peer_expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
     viv_tcp_state st;
     assert_int_equal(conns(&b, &st), 2);
     assert_int_equal(st, VIV_TCP_SYN_RECEIVED);
     assert_int_equal(l->nchildren, 0);
     seg ack = {VIV_TCP_ACK, rn, iss + 1, 0, NULL, 0};
     send_seg(&b, &ack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(l->nchildren, 1);
     assert_int_equal(viv_tcp_state_get(l->children[0]->s), VIV_TCP_ESTABLISHED);
@@ -397,26 +348,26 @@ static void test_tcp_audit__syn_received_rst_returns_to_listen(void **state)
     l->accept = 1;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     uint32_t iss = b.rx[0].t.seq, rn = PEER_ISN + 1;
     seg near = {VIV_TCP_RST, rn + 5, 0, 0, NULL, 0};
     send_seg(&b, &near);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, iss + 1, rn, 65535, 0);
+    peer_expect(&b, 1, VIV_TCP_ACK, iss + 1, rn, 65535, 0);
     assert_int_equal(conns(&b, NULL), 2);
     seg exact = {VIV_TCP_RST, rn, 0, 0, NULL, 0};
     send_seg(&b, &exact);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
     viv_tcp_state st;
     assert_int_equal(conns(&b, &st), 1);
     assert_int_equal(st, VIV_TCP_LISTEN);
     seg ack = {VIV_TCP_ACK, rn, iss + 1, 0, NULL, 0};
     send_seg(&b, &ack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_RST, iss + 1, 0, 0, 0);
+    peer_expect(&b, 2, VIV_TCP_RST, iss + 1, 0, 0, 0);
     assert_int_equal(l->nchildren, 0);
     tt_world_free(&b.w);
 }
@@ -432,7 +383,7 @@ static void test_tcp_audit__syn_sent_checks(void **state)
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     uint32_t iss = b.rx[0].t.seq;
     uint16_t hport = b.rx[0].t.src_port;
@@ -442,27 +393,27 @@ static void test_tcp_audit__syn_sent_checks(void **state)
     send_back(&b, &rst_old, hport, -1);
     seg rst_ahead = {VIV_TCP_RST | VIV_TCP_ACK, 5000, iss + 2, 0, NULL, 0};
     send_back(&b, &rst_ahead, hport, -1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     seg ahead = {VIV_TCP_ACK, 5000, iss + 2, 0, NULL, 0};
     send_back(&b, &ahead, hport, -1);
     seg synack_old = {VIV_TCP_SYN | VIV_TCP_ACK, 5000, iss, 0, NULL, 1460};
     send_back(&b, &synack_old, hport, -1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 1, VIV_TCP_RST, iss + 2, 0, 0, 0);
-    expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
+    peer_expect(&b, 1, VIV_TCP_RST, iss + 2, 0, 0, 0);
+    peer_expect(&b, 2, VIV_TCP_RST, iss, 0, 0, 0);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     /* A bare ACK that is acceptable, without SYN or RST: "fifth, ... drop the segment". */
     seg bare = {VIV_TCP_ACK, 5000, iss + 1, 0, NULL, 0};
     send_back(&b, &bare, hport, -1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     seg refuse = {VIV_TCP_RST | VIV_TCP_ACK, 0, iss + 1, 0, NULL, 0};
     send_back(&b, &refuse, hport, -1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_CLOSED);
     assert_int_equal(k->err, VIV_ECONNREFUSED);
@@ -481,22 +432,22 @@ static void test_tcp_audit__data_after_their_fin_ignored(void **state)
     uint32_t rn = PEER_ISN + 1;
     seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn, b.iss + 1, 0, NULL, 0};
     send_seg(&b, &fin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     /* The FIN takes a number of the window too: its right edge has not moved. */
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 1, 65535 - 1, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 1, 65535 - 1, 0);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSE_WAIT);
     assert_int_equal(c->eof, 1);
     assert_int_equal(viv_tcp_send(c->s, "hi", 2), 2);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 1, 65535 - 1, 2);
+    peer_expect(&b, 1, VIV_TCP_ACK | VIV_TCP_PSH, b.iss + 1, rn + 1, 65535 - 1, 2);
     seg late = {VIV_TCP_ACK, rn + 1, b.iss + 3, 0, "late", 0};
     send_seg(&b, &late);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(500)), 0);
     assert_int_equal(b.nrx, 2);
     assert_int_equal(c->nrx, 0);
-    viv_tcp_info ti = info(c);
+    viv_tcp_info ti = peer_info(c);
     assert_int_equal(ti.snd_una, b.iss + 3);
     assert_int_equal(ti.rcv_nxt, rn + 1);
     assert_int_equal(ti.state, VIV_TCP_CLOSE_WAIT);
@@ -513,24 +464,24 @@ static void test_tcp_audit__data_after_our_fin_taken(void **state)
     tt_sock *c = handshake(&b, NULL, 0);
     uint32_t rn = PEER_ISN + 1;
     assert_int_equal(viv_tcp_shutdown(c->s, VIV_SHUT_WR), 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
     seg d1 = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, "ab", 0};
     seg d2 = {VIV_TCP_ACK | VIV_TCP_PSH, rn + 2, b.iss + 1, 0, "cd", 0};
     send_seg(&b, &d1);
     send_seg(&b, &d2);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_FIN_WAIT_1);
     assert_int_equal(c->nrx, 4);
     assert_memory_equal(c->rx, "abcd", 4);
     assert_int_equal(b.nrx, 2); /* the second segment is acknowledged at once */
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 4, 65535 - 4, 0);
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 4, 65535 - 4, 0);
     seg finack = {VIV_TCP_ACK | VIV_TCP_FIN, rn + 4, b.iss + 2, 0, "e", 0};
     send_seg(&b, &finack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 6, 65535 - 6, 0);
+    peer_expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 6, 65535 - 6, 0);
     assert_int_equal(c->nrx, 5);
     assert_int_equal(c->eof, 1);
     char buf[256];
@@ -563,16 +514,16 @@ static tt_sock *handshake_ts(bench *b)
     l->accept = 1;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460};
     send_ts(b, &syn, 100, 0);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_true(b->rx[0].t.ts_present);
     assert_int_equal(b->rx[0].t.tsecr, 100);
     b->iss = b->rx[0].t.seq;
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, 0, NULL, 0};
     send_ts(b, &ack, 101, b->rx[0].t.tsval);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
-    assert_int_equal(info(l->children[0]).ts_ok, 1);
+    assert_int_equal(peer_info(l->children[0]).ts_ok, 1);
     b->nrx = 0;
     return l->children[0];
 }
@@ -591,19 +542,19 @@ static void test_tcp_audit__timestamp_echo_rules(void **state)
     seg bb = {VIV_TCP_ACK, rn + 4, b.iss + 1, 0, "bbbb", 0};
     send_ts(&b, &a, 200, 0);
     send_ts(&b, &bb, 300, 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 8, b.rx[0].t.window, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 8, b.rx[0].t.window, 0);
     assert_int_equal(b.rx[0].t.tsecr, 200);
     seg d = {VIV_TCP_ACK, rn + 12, b.iss + 1, 0, "dddd", 0};
     send_ts(&b, &d, 400, 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
     assert_int_equal(b.rx[1].t.ack, rn + 8);
     assert_int_equal(b.rx[1].t.tsecr, 200);
     seg cc = {VIV_TCP_ACK, rn + 8, b.iss + 1, 0, "cccc", 0};
     send_ts(&b, &cc, 500, 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(b.rx[2].t.ack, rn + 16);
     assert_int_equal(b.rx[2].t.tsecr, 500);
@@ -623,13 +574,13 @@ static void test_tcp_audit__paws_spares_a_reset(void **state)
     uint32_t rn = PEER_ISN + 1;
     seg a = {VIV_TCP_ACK, rn, b.iss + 1, 0, NULL, 0};
     send_ts(&b, &a, 50, 0); /* old: dropped, with an ACK */
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, b.rx[0].t.window, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, b.rx[0].t.window, 0);
     assert_int_equal(b.rx[0].t.tsecr, 101);
     seg r = {VIV_TCP_RST, rn, 0, 0, NULL, 0};
     send_ts(&b, &r, 50, 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
     assert_int_equal(c->err, VIV_ECONNRESET);
@@ -657,11 +608,11 @@ static void test_tcp_audit__urg_data_in_line(void **state)
     t.flags = VIV_TCP_ACK | VIV_TCP_URG;
     t.urgent = 60000; /* beyond the data: no matter */
     peer_send(&b, &t, "def", PEER_PORT, 80, 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(c->nrx, 6);
     assert_memory_equal(c->rx, "abcdef", 6);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 6, 65535 - 6, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 6, 65535 - 6, 0);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
     tt_world_free(&b.w);
 }
@@ -677,20 +628,20 @@ static void test_tcp_audit__straddling_syn_draws_challenge_ack(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = handshake(&b, NULL, 0);
     uint32_t rn = PEER_ISN + 1;
-    uint64_t ch = hstats(&b).challenge_acks;
+    uint64_t ch = peer_hstats(&b).challenge_acks;
     seg syn = {VIV_TCP_SYN, rn - 1, 0, 0, "abcd", 1460};
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, rn - 1, b.iss + 1, 0, "abcd", 1460};
     send_seg(&b, &synack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
-    assert_int_equal(hstats(&b).challenge_acks, ch + 2);
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 1, rn, 65535, 0);
+    assert_int_equal(peer_hstats(&b).challenge_acks, ch + 2);
     assert_int_equal(c->nrx, 0);
-    assert_int_equal(info(c).rcv_nxt, rn);
+    assert_int_equal(peer_info(c).rcv_nxt, rn);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
     tt_world_free(&b.w);
 }
@@ -748,24 +699,24 @@ static void test_tcp_audit__bad_option_lengths_on_a_connection(void **state)
     static const uint8_t zero[4] = {0x55, 0, 1, 1};                  /* a zero length */
     static const uint8_t past[4] = {1, 0x55, 4, 0};                  /* past the header */
     static const uint8_t mss3[4] = {2, 3, 5, 0};                     /* MSS, length 3 */
-    uint64_t bad = hstats(&b).rx_bad, segs = info(c).segs_in;
+    uint64_t bad = peer_hstats(&b).rx_bad, segs = peer_info(c).segs_in;
     send_raw(&b, rn, b.iss + 1, ts8, sizeof ts8, "aa");
     send_raw(&b, rn, b.iss + 1, sack9, sizeof sack9, "aa");
     send_raw(&b, rn, b.iss + 1, zero, sizeof zero, "aa");
     send_raw(&b, rn, b.iss + 1, past, sizeof past, "aa");
     send_raw(&b, rn, b.iss + 1, mss3, sizeof mss3, "aa");
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
-    assert_int_equal(hstats(&b).rx_bad, bad + 5);
+    assert_int_equal(peer_hstats(&b).rx_bad, bad + 5);
     assert_int_equal(b.nrx, 0);
     assert_int_equal(c->nrx, 0);
-    assert_int_equal(info(c).segs_in, segs);
+    assert_int_equal(peer_info(c).segs_in, segs);
     static const uint8_t unknown[8] = {0x55, 6, 1, 2, 3, 4, 1, 0}; /* kind 0x55, NOP, EOL */
     send_raw(&b, rn, b.iss + 1, unknown, sizeof unknown, "ok");
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_MS(100)), 0);
     assert_int_equal(c->nrx, 2);
     assert_memory_equal(c->rx, "ok", 2);
     assert_int_equal(b.nrx, 1); /* the delayed ACK */
-    expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 2, 65535 - 2, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, b.iss + 1, rn + 2, 65535 - 2, 0);
     tt_world_free(&b.w);
 }
 
@@ -779,14 +730,14 @@ static void test_tcp_audit__synack_with_data_and_fin(void **state)
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     uint32_t iss = b.rx[0].t.seq;
     uint16_t hport = b.rx[0].t.src_port;
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK | VIV_TCP_FIN, 7000, iss + 1, 0, "data", 1460};
     send_back(&b, &synack, hport, -1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, iss + 1, 7000 + 1 + 4 + 1, 65535 - 5, 0);
+    peer_expect(&b, 1, VIV_TCP_ACK, iss + 1, 7000 + 1 + 4 + 1, 65535 - 5, 0);
     assert_int_equal(k->nrx, 4);
     assert_memory_equal(k->rx, "data", 4);
     assert_int_equal(k->eof, 1);
@@ -809,22 +760,22 @@ static void test_tcp_audit__simultaneous_close_and_time_wait(void **state)
     const void *cs = c->s;
     uint32_t rn = PEER_ISN + 1;
     viv_tcp_close(c->s);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK | VIV_TCP_FIN, b.iss + 1, rn, 65535, 0);
     seg fin = {VIV_TCP_ACK | VIV_TCP_FIN, rn, b.iss + 1, 0, NULL, 0};
     viv_time_t t0 = viv_sim_now(b.w.sim);
     send_seg(&b, &fin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
-    expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 1, 65535 - 1, 0);
-    assert_int_equal(b.rx[1].at, t0 + hop(60) + hop(60));
+    peer_expect(&b, 1, VIV_TCP_ACK, b.iss + 2, rn + 1, 65535 - 1, 0);
+    assert_int_equal(b.rx[1].at, t0 + peer_hop(60) + peer_hop(60));
     viv_tcp_state st;
     assert_int_equal(conns(&b, &st), 2);
     assert_int_equal(st, VIV_TCP_CLOSING);
     seg ack = {VIV_TCP_ACK, rn + 1, b.iss + 2, 0, NULL, 0};
     send_seg(&b, &ack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
     assert_int_equal(conns(&b, &st), 2);
     assert_int_equal(st, VIV_TCP_TIME_WAIT);
@@ -835,13 +786,13 @@ static void test_tcp_audit__simultaneous_close_and_time_wait(void **state)
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(30)), 0);
     viv_time_t t1 = viv_sim_now(b.w.sim);
     send_seg(&b, &fin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 1, b.rx[2].t.window, 0);
-    assert_int_equal(b.rx[2].at, t1 + hop(60) + hop(60));
+    peer_expect(&b, 2, VIV_TCP_ACK, b.iss + 2, rn + 1, b.rx[2].t.window, 0);
+    assert_int_equal(b.rx[2].at, t1 + peer_hop(60) + peer_hop(60));
     viv_sock_info rows[2];
     assert_int_equal(viv_host_netstat(b.w.a, rows, 2), 2);
-    assert_int_equal(rows[1].timer_ns, t1 + hop(60) + VIV_S(60) - viv_sim_now(b.w.sim));
+    assert_int_equal(rows[1].timer_ns, t1 + peer_hop(60) + VIV_S(60) - viv_sim_now(b.w.sim));
     /* Gone 60 s after the FIN sent again, not 60 s after TIME-WAIT began. */
     assert_int_equal(viv_sim_run_for(b.w.sim, t_tw + VIV_S(60) - viv_sim_now(b.w.sim) + 1), 0);
     assert_int_equal(conns(&b, NULL), 2);

@@ -25,11 +25,6 @@ static void send_seg(bench *b, const seg *s)
     peer_send(b, &t, s->data, s->sport ? s->sport : PEER_PORT, s->dport ? s->dport : 80, 0);
 }
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
 /* An ICMP error from the device about segment q the host sent (its IP header and the first
  * 8 bytes of TCP quoted). */
 static void send_icmp(bench *b, uint8_t type, uint8_t code, const rxseg *q)
@@ -65,13 +60,13 @@ static tt_sock *host_established(bench *b, const viv_tcp_opts *o)
     assert_int_equal(viv_tcp_new(&k->s, b->w.a, o, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     b->iss = b->rx[0].t.seq;
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, PEER_ISN, b->iss + 1, NULL, 1460, 80,
                   b->rx[0].t.src_port};
     send_seg(b, &synack);
-    run(b);
+    peer_run(b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     b->nrx = 0;
     return k;
@@ -93,16 +88,16 @@ static void test_tcp_audit_api__soft_error_forgotten_after_progress(void **state
     assert_int_equal(viv_host_set_tcp_tunables(b.w.a, &t), 0);
     tt_sock *k = host_established(&b, NULL);
     assert_int_equal(viv_tcp_send(k->s, "abc", 3), 3);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.payload_len, 3);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     /* The data is acknowledged: the path works. */
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b.iss + 4, NULL, 0, 80, b.rx[0].t.src_port};
     send_seg(&b, &ack);
-    run(&b);
+    peer_run(&b);
     viv_tcp_info ti;
     assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
     assert_int_equal(ti.snd_una, b.iss + 4);
@@ -128,16 +123,16 @@ static void test_tcp_audit_api__soft_error_forgotten_when_established(void **sta
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     b.iss = b.rx[0].t.seq;
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, PEER_ISN, b.iss + 1, NULL, 1460, 80,
                   b.rx[0].t.src_port};
     send_seg(&b, &synack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     assert_int_equal(viv_tcp_send(k->s, "def", 3), 3);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(30)), 0);
@@ -653,9 +648,9 @@ static void test_tcp_audit_api__connect_fails_with_enetunreach(void **state)
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);
     assert_int_equal(b.nrx, 2);

@@ -7,11 +7,6 @@
 
 #define SMSS 100u
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
 /* A listener on the host and a connection to it from the device (SYN with MSS 100 and
  * SACK-permitted if sack), established; the accepted connection is returned with nothing
  * received yet. */
@@ -32,7 +27,7 @@ static tt_sock *open_conn(bench *b, int sack)
     syn.mss = SMSS;
     syn.sack_permitted = sack != 0;
     peer_send(b, &syn, NULL, PEER_PORT, 80, 0);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b->rx[0].t.sack_permitted, sack != 0);
@@ -43,7 +38,7 @@ static tt_sock *open_conn(bench *b, int sack)
     ack.ack = b->iss + 1;
     ack.flags = VIV_TCP_ACK;
     peer_send(b, &ack, NULL, PEER_PORT, 80, 0);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
     b->nrx = 0;
     return l->children[0];
@@ -71,7 +66,7 @@ static void ack_sack(bench *b, uint32_t ack, const uint32_t *sk, unsigned nsk)
         t.sack[i].right = segseq(b, sk[2 * i + 1]);
     }
     peer_send(b, &t, NULL, PEER_PORT, 80, 0);
-    run(b);
+    peer_run(b);
 }
 
 /* The host's data: n bytes queued at once. */
@@ -93,13 +88,6 @@ static void expect_seg(const bench *b, size_t i, uint32_t k)
     assert_int_equal(b->rx[i].t.payload_len, SMSS);
 }
 
-static viv_tcp_info info(const tt_sock *k)
-{
-    viv_tcp_info ti;
-    assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
-    return ti;
-}
-
 /* RFC 5681 3.2 step 2: "When [RFC3042] is in use, additional data sent in limited transmit
  * MUST NOT be included in this calculation" (ssthresh = max(FlightSize / 2, 2 SMSS)). Ten
  * segments (the initial window) are in flight and the first is lost; the first two
@@ -112,7 +100,7 @@ static void test_tcp_audit_cc__limited_transmit_not_in_flightsize(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = open_conn(&b, 0);
     send_data(c, 20 * SMSS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 10);
     for (uint32_t k = 0; k < 10; k++)
         expect_seg(&b, k, k);
@@ -125,7 +113,7 @@ static void test_tcp_audit_cc__limited_transmit_not_in_flightsize(void **state)
     ack_sack(&b, segseq(&b, 0), NULL, 0);
     assert_int_equal(b.nrx, 13);
     expect_seg(&b, 12, 0); /* the fast retransmission, and nothing else: cwnd 8 < 12 */
-    viv_tcp_info ci = info(c);
+    viv_tcp_info ci = peer_info(c);
     assert_int_equal(ci.fast_retransmits, 1);
     assert_int_equal(ci.ssthresh, 5 * SMSS);
     assert_int_equal(ci.cwnd, 8 * SMSS);
@@ -144,7 +132,7 @@ static void test_tcp_audit_cc__no_rescue_of_the_first_retransmission(void **stat
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = open_conn(&b, 1);
     send_data(c, 4 * SMSS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 4);
     const uint32_t s1[] = {1, 2}, s2[] = {1, 3}, s3[] = {1, 4};
     ack_sack(&b, segseq(&b, 0), s1, 1);
@@ -153,7 +141,7 @@ static void test_tcp_audit_cc__no_rescue_of_the_first_retransmission(void **stat
     ack_sack(&b, segseq(&b, 0), s3, 1);
     assert_int_equal(b.nrx, 5);
     expect_seg(&b, 4, 0);
-    viv_tcp_info ci = info(c);
+    viv_tcp_info ci = peer_info(c);
     assert_int_equal(ci.fast_retransmits, 1);
     assert_int_equal(ci.retransmits, 1);
     assert_int_equal(ci.ssthresh, 2 * SMSS);
@@ -161,7 +149,7 @@ static void test_tcp_audit_cc__no_rescue_of_the_first_retransmission(void **stat
     /* Its ACK covers everything: recovery is over, nothing more is sent. */
     ack_sack(&b, segseq(&b, 4), NULL, 0);
     assert_int_equal(b.nrx, 5);
-    ci = info(c);
+    ci = peer_info(c);
     assert_int_equal(ci.in_recovery, 0);
     assert_int_equal(ci.retransmits, 1);
     tt_world_free(&b.w);
@@ -178,7 +166,7 @@ static void test_tcp_audit_cc__rescue_after_the_partial_ack(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = open_conn(&b, 1);
     send_data(c, 6 * SMSS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 6);
     const uint32_t s1[] = {1, 2}, s2[] = {1, 3}, s3[] = {1, 4}, s4[] = {1, 5};
     ack_sack(&b, segseq(&b, 0), s1, 1);
@@ -194,12 +182,12 @@ static void test_tcp_audit_cc__rescue_after_the_partial_ack(void **state)
     expect_seg(&b, 7, 5);
     /* Sent as the partial ACK (a 60-byte frame) arrived: one hop after it left. */
     assert_int_equal(b.rx[7].at, t0 + tt_ser(60) + tt_ser(154) + 2 * VIV_US(10));
-    viv_tcp_info ci = info(c);
+    viv_tcp_info ci = peer_info(c);
     assert_int_equal(ci.retransmits, 2);
     assert_int_equal(ci.in_recovery, 1);
     ack_sack(&b, segseq(&b, 6), NULL, 0);
     assert_int_equal(b.nrx, 8);
-    ci = info(c);
+    ci = peer_info(c);
     assert_int_equal(ci.in_recovery, 0);
     assert_int_equal(ci.timeouts, 0);
     tt_world_free(&b.w);
@@ -216,14 +204,14 @@ static void test_tcp_audit_cc__fast_retransmit_after_2gib_without_loss(void **st
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = open_conn(&b, 0);
     send_data(c, 4 * SMSS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 4);
     c->s->recover = c->s->snd_una - 0x80000001u;
     for (int i = 0; i < 3; i++)
         ack_sack(&b, segseq(&b, 0), NULL, 0);
     assert_int_equal(b.nrx, 5);
     expect_seg(&b, 4, 0);
-    viv_tcp_info ci = info(c);
+    viv_tcp_info ci = peer_info(c);
     assert_int_equal(ci.fast_retransmits, 1);
     assert_int_equal(ci.in_recovery, 1);
     tt_world_free(&b.w);

@@ -52,18 +52,6 @@ static void send_seg(bench *b, const seg *s)
     assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
 }
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
-/* One hop from the device to the host or back: a frame of len bytes (padded to 60) at the
- * link's 1 Gb/s, and the bench's 10 us cable. */
-static viv_time_t hop(size_t len)
-{
-    return tt_ser(len) + VIV_US(10);
-}
-
 /* The host's TCP gives up after `retries` (a host tunable) rather than 15, and backs off
  * to 2 s at most rather than 120 s, to keep the runs short (and within the 60 s the host
  * trusts the device's ARP answer). */
@@ -85,37 +73,17 @@ static tt_sock *handshake(bench *b, const viv_tcp_opts *so, uint16_t mss, int sa
     l->accept = 1;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 64240, NULL, mss, (uint8_t)sackp};
     send_seg(b, &syn);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b->rx[0].t.ack, PEER_ISN + 1);
     b->iss = b->rx[0].t.seq;
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, win, NULL, 0, 0};
     send_seg(b, &ack);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
     b->nrx = 0;
     return l->children[0];
-}
-
-static viv_tcp_info info(const tt_sock *k)
-{
-    viv_tcp_info ti;
-    assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
-    return ti;
-}
-
-/* Check the i-th segment the host sent: flags, seq, ack, window, data length. */
-static void expect(const bench *b, size_t i, uint8_t flags, uint32_t seq, uint32_t ack,
-                   uint16_t win, size_t len)
-{
-    assert_true(i < b->nrx);
-    const struct viv__tcp_repr *t = &b->rx[i].t;
-    assert_int_equal(t->flags, flags);
-    assert_int_equal(t->seq, seq);
-    assert_int_equal(t->ack, ack);
-    assert_int_equal(t->window, win);
-    assert_int_equal(t->payload_len, len);
 }
 
 /* n bytes of 'x' (n < 600). */
@@ -142,15 +110,15 @@ static viv_time_t backoff(int k)
 static viv_time_t probe_cycle(bench *b, tt_sock *c, viv_time_t after, uint32_t una,
                               uint32_t rcv_nxt, int answer)
 {
-    viv_tcp_info ti = info(c);
+    viv_tcp_info ti = peer_info(c);
     assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_PERSIST], after);
     assert_int_equal(ti.timer_ns[VIV_TCP_TIMER_RTO], VIV_TIME_NEVER);
     viv_time_t t = viv_sim_now(b->w.sim) + after;
     size_t i = b->nrx;
-    assert_int_equal(viv_sim_run_until(b->w.sim, t + hop(60)), 0);
+    assert_int_equal(viv_sim_run_until(b->w.sim, t + peer_hop(60)), 0);
     assert_int_equal(b->nrx, i + 1);
-    expect(b, i, VIV_TCP_ACK, una - 1, rcv_nxt, b->rx[i].t.window, 0);
-    assert_int_equal(b->rx[i].at, t + hop(60));
+    peer_expect(b, i, VIV_TCP_ACK, una - 1, rcv_nxt, b->rx[i].t.window, 0);
+    assert_int_equal(b->rx[i].at, t + peer_hop(60));
     if (answer) {
         seg ack = {VIV_TCP_ACK, rcv_nxt, una, 0, NULL, 0, 0};
         send_seg(b, &ack);
@@ -173,10 +141,10 @@ static void test_tcp_audit_flow__answered_zero_window_probes_never_give_up(void 
     set_retries(&b, 3);
     tt_sock *c = handshake(&b, NULL, 1460, 0, 0);
     uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
-    assert_int_equal(info(c).snd_wnd, 0);
-    assert_int_equal(info(c).rto_ns, VIV_MS(200));
+    assert_int_equal(peer_info(c).snd_wnd, 0);
+    assert_int_equal(peer_info(c).rto_ns, VIV_MS(200));
     assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 0); /* nothing fits a zero window */
     viv_time_t d = VIV_MS(200) - VIV_MS(10);
     for (int k = 0; k < 8; k++) {
@@ -215,18 +183,18 @@ static void test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out(v
     uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
     viv_time_t t0 = viv_sim_now(b.w.sim);
     assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[0].t.window, 5);
+    peer_expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[0].t.window, 5);
     seg shut = {VIV_TCP_ACK, rn, una, 0, NULL, 0, 0};
     send_seg(&b, &shut);
-    run(&b);
-    assert_int_equal(info(c).snd_wnd, 0);
+    peer_run(&b);
+    assert_int_equal(peer_info(c).snd_wnd, 0);
     /* The retransmission timer expires at t0 + 200 ms: nothing is sent (window 0), and the
      * persist timer takes over with the backed-off RTO (400 ms). */
     assert_int_equal(viv_sim_run_until(b.w.sim, t0 + VIV_MS(200)), 0);
     assert_int_equal(b.nrx, 1);
-    viv_tcp_info ti = info(c);
+    viv_tcp_info ti = peer_info(c);
     assert_int_equal(ti.timeouts, 1);
     assert_int_equal(ti.snd_nxt, una);
     viv_time_t d = VIV_MS(400);
@@ -237,20 +205,20 @@ static void test_tcp_audit_flow__window_shrunk_to_zero_is_probed_not_timed_out(v
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
     assert_int_equal(c->t_error, VIV_TIME_NEVER);
     assert_int_equal(b.nrx, 9);
-    assert_int_equal(info(c).timeouts, 1);
+    assert_int_equal(peer_info(c).timeouts, 1);
     /* The window opens: the five bytes go again at once, and their ACK ends it. */
-    run(&b);
+    peer_run(&b);
     viv_time_t t1 = viv_sim_now(b.w.sim);
     seg open = {VIV_TCP_ACK, rn, una, 1000, NULL, 0, 0};
     send_seg(&b, &open);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 10);
-    expect(&b, 9, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[9].t.window, 5);
-    assert_int_equal(b.rx[9].at, t1 + hop(60) + hop(60));
+    peer_expect(&b, 9, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[9].t.window, 5);
+    assert_int_equal(b.rx[9].at, t1 + peer_hop(60) + peer_hop(60));
     seg ack = {VIV_TCP_ACK, rn, una + 5, 1000, NULL, 0, 0};
     send_seg(&b, &ack);
-    run(&b);
-    ti = info(c);
+    peer_run(&b);
+    ti = peer_info(c);
     assert_int_equal(ti.snd_una, una + 5);
     assert_int_equal(ti.send_q, 0);
     assert_int_equal(ti.backoff, 0);
@@ -275,7 +243,7 @@ static void test_tcp_audit_flow__user_timeout_holds_in_a_shrunk_window(void **st
     uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
     viv_time_t t0 = viv_sim_now(b.w.sim);
     assert_int_equal(viv_tcp_send(c->s, "hello", 5), 5);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     seg shut = {VIV_TCP_ACK, rn, una, 0, NULL, 0, 0};
     send_seg(&b, &shut);
@@ -302,26 +270,26 @@ static void test_tcp_audit_flow__sack_blocks_within_the_peers_mss(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = handshake(&b, NULL, 536, 1, 64240);
     uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
-    assert_int_equal(info(c).sack_ok, 1);
-    assert_int_equal(info(c).ts_ok, 0);
-    assert_int_equal(info(c).snd_mss, 536);
+    assert_int_equal(peer_info(c).sack_ok, 1);
+    assert_int_equal(peer_info(c).ts_ok, 0);
+    assert_int_equal(peer_info(c).snd_mss, 536);
     seg ooo = {VIV_TCP_ACK, rn + 100, una, 64240, xs(50), 0, 0};
     send_seg(&b, &ooo);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1); /* a duplicate ACK at once, with the block */
-    expect(&b, 0, VIV_TCP_ACK, una, rn, b.rx[0].t.window, 0);
+    peer_expect(&b, 0, VIV_TCP_ACK, una, rn, b.rx[0].t.window, 0);
     assert_int_equal(b.rx[0].t.sack_count, 1);
     assert_int_equal(b.rx[0].t.sack[0].left, rn + 100);
     assert_int_equal(b.rx[0].t.sack[0].right, rn + 150);
     static uint8_t data[600];
     memset(data, 'd', sizeof data);
     assert_int_equal(viv_tcp_send(c->s, data, sizeof data), (int)sizeof data);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 1, VIV_TCP_ACK, una, rn, b.rx[1].t.window, 536);
+    peer_expect(&b, 1, VIV_TCP_ACK, una, rn, b.rx[1].t.window, 536);
     assert_int_equal(b.rx[1].t.sack_count, 0);
     assert_true(viv__tcp_len(&b.rx[1].t) + b.rx[1].t.payload_len <= 536 + 20);
-    expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 536, rn, b.rx[2].t.window, 64);
+    peer_expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 536, rn, b.rx[2].t.window, 64);
     assert_int_equal(b.rx[2].t.sack_count, 1);
     assert_int_equal(b.rx[2].t.sack[0].left, rn + 100);
     tt_world_free(&b.w);
@@ -342,24 +310,24 @@ static void test_tcp_audit_flow__nagle_after_2gib_of_full_segments(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = handshake(&b, NULL, 1460, 0, 64240);
     uint32_t una = b.iss + 1, rn = PEER_ISN + 1;
-    assert_int_equal(info(c).snd_mss, 1460);
+    assert_int_equal(peer_info(c).snd_mss, 1460);
     static uint8_t data[1560];
     memset(data, 'n', sizeof data);
     assert_int_equal(viv_tcp_send(c->s, data, 1460), 1460);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[0].t.window, 1460);
+    peer_expect(&b, 0, VIV_TCP_ACK | VIV_TCP_PSH, una, rn, b.rx[0].t.window, 1460);
     c->s->snd_sml = una - 0x7fffffffu; /* the last short segment ended 2^31 - 1 bytes ago */
     seg ack = {VIV_TCP_ACK, rn, una + 1460, 64240, NULL, 0, 0};
     send_seg(&b, &ack);
-    run(&b);
-    assert_int_equal(info(c).snd_una, una + 1460);
+    peer_run(&b);
+    assert_int_equal(peer_info(c).snd_una, una + 1460);
     viv_time_t t1 = viv_sim_now(b.w.sim);
     assert_int_equal(viv_tcp_send(c->s, data, sizeof data), (int)sizeof data);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
-    expect(&b, 1, VIV_TCP_ACK, una + 1460, rn, b.rx[1].t.window, 1460);
-    expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 2920, rn, b.rx[2].t.window, 100);
+    peer_expect(&b, 1, VIV_TCP_ACK, una + 1460, rn, b.rx[1].t.window, 1460);
+    peer_expect(&b, 2, VIV_TCP_ACK | VIV_TCP_PSH, una + 2920, rn, b.rx[2].t.window, 100);
     assert_int_equal(b.rx[2].at, t1 + tt_ser(1514) + tt_ser(154) + VIV_US(10));
     tt_world_free(&b.w);
 }

@@ -57,11 +57,6 @@ static void send_raw_tcp(bench *b, uint8_t *tcp, size_t len, int fix_csum)
     assert_int_equal(viv_device_send(b->dev, 0, buf, flen), 0);
 }
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
 /* An ICMP error from the device about segment q the host sent (quoting its IP header and
  * the first 8 bytes of TCP). */
 static void send_icmp(bench *b, uint8_t type, uint8_t code, uint16_t mtu, const rxseg *q)
@@ -97,7 +92,7 @@ static tt_sock *host_connect(bench *b, const viv_tcp_opts *o)
     assert_int_equal(viv_tcp_new(&k->s, b->w.a, o, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN);
     return k;
@@ -111,24 +106,17 @@ static tt_sock *handshake(bench *b, const viv_tcp_opts *so, uint16_t mss)
     l->accept = 1;
     seg syn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, mss, 0, 0, 0};
     send_seg(b, &syn);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b->rx[0].t.ack, PEER_ISN + 1);
     b->iss = b->rx[0].t.seq;
     seg ack = {VIV_TCP_ACK, PEER_ISN + 1, b->iss + 1, 0, NULL, 0, 0, 0, 0};
     send_seg(b, &ack);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
     b->nrx = 0;
     return l->children[0];
-}
-
-static viv_tcp_host_stats hstats(bench *b)
-{
-    viv_tcp_host_stats st;
-    assert_int_equal(viv_host_tcp_stats(&st, b->w.a), 0);
-    return st;
 }
 
 /* RFC 5961 3.2: a RST exactly at RCV.NXT resets; one elsewhere in the window draws a
@@ -142,37 +130,37 @@ static void test_tcp_crafted__rst_checks(void **state)
     uint32_t rn = PEER_ISN + 1;
     seg in_win = {VIV_TCP_RST, rn + 100, 0, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &in_win);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_ACK);
     assert_int_equal(b.rx[0].t.seq, b.iss + 1);
     assert_int_equal(b.rx[0].t.ack, rn);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
-    assert_int_equal(hstats(&b).challenge_acks, 1);
+    assert_int_equal(peer_hstats(&b).challenge_acks, 1);
 
     seg out = {VIV_TCP_RST, rn + 70000, 0, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &out);
     seg before = {VIV_TCP_RST | VIV_TCP_ACK, rn - 1, b.iss + 1, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &before);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
 
     seg exact = {VIV_TCP_RST, rn, 0, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &exact);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
     assert_int_equal(c->err, VIV_ECONNRESET);
-    assert_int_equal(hstats(&b).estab_resets, 1);
+    assert_int_equal(peer_hstats(&b).estab_resets, 1);
     /* The connection is gone: a RST for it now goes to the listener, which ignores it;
      * with no listener, it is discarded. Never answered. */
     send_seg(&b, &exact);
     seg other = {VIV_TCP_RST, rn, 0, 0, NULL, 0, 0, 0, 81};
     send_seg(&b, &other);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    assert_int_equal(hstats(&b).rx_rst_closed, 1);
+    assert_int_equal(peer_hstats(&b).rx_rst_closed, 1);
     viv_tcp_close(c->s);
     tt_world_free(&b.w);
 }
@@ -188,29 +176,29 @@ static void test_tcp_crafted__syn_and_bad_acks_draw_acks(void **state)
     uint32_t rn = PEER_ISN + 1;
     seg syn = {VIV_TCP_SYN, 5000, 0, 0, NULL, 1460, 0, 0, 0};
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_ACK);
     assert_int_equal(b.rx[0].t.ack, rn);
     seg future = {VIV_TCP_ACK, rn, b.iss + 1000, 0, "zz", 0, 0, 0, 0};
     send_seg(&b, &future);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2);
     assert_int_equal(b.rx[1].t.ack, rn); /* the data was not taken */
     assert_int_equal(c->nrx, 0);
     seg old = {VIV_TCP_ACK, rn, b.iss - 100000, 0, "zz", 0, 0, 0, 0};
     send_seg(&b, &old);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(b.rx[2].t.ack, rn);
     assert_int_equal(c->nrx, 0);
-    assert_int_equal(hstats(&b).challenge_acks, 2);
+    assert_int_equal(peer_hstats(&b).challenge_acks, 2);
     /* A segment outside the window gets an ACK too (RFC 9293 3.10.7.4, first). */
     seg outside = {VIV_TCP_ACK, rn + 100000, b.iss + 1, 0, "zz", 0, 0, 0, 0};
     send_seg(&b, &outside);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 4);
-    assert_int_equal(hstats(&b).rx_unacceptable, 1);
+    assert_int_equal(peer_hstats(&b).rx_unacceptable, 1);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_ESTABLISHED);
     /* And a good one is taken. */
     seg good = {VIV_TCP_ACK | VIV_TCP_PSH, rn, b.iss + 1, 0, "hi", 0, 0, 0, 0};
@@ -233,7 +221,7 @@ static void test_tcp_crafted__half_open_discovery(void **state)
     tt_sock *c = handshake(&b, NULL, 1460);
     seg syn = {VIV_TCP_SYN, 777777, 0, 0, NULL, 1460, 0, 0, 0};
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     const struct viv__tcp_repr *ca = &b.rx[0].t;
     assert_int_equal(ca->flags, VIV_TCP_ACK);
@@ -244,13 +232,13 @@ static void test_tcp_crafted__half_open_discovery(void **state)
     assert_int_equal(rst.flags, VIV_TCP_RST);
     seg r = {rst.flags, rst.seq, rst.ack, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &r);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(c->s), VIV_TCP_CLOSED);
     assert_int_equal(c->err, VIV_ECONNRESET);
     /* The peer's SYN, sent again, now opens a new connection. */
     b.nrx = 0;
     send_seg(&b, &syn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b.rx[0].t.ack, 777778);
@@ -267,13 +255,13 @@ static void test_tcp_crafted__syn_and_rst_in_time_wait(void **state)
     tt_sock *c = handshake(&b, NULL, 1460);
     const void *cs = c->s;
     viv_tcp_close(c->s);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_FIN | VIV_TCP_ACK);
     uint32_t rn = PEER_ISN + 1;
     seg finack = {VIV_TCP_FIN | VIV_TCP_ACK, rn, b.iss + 2, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &finack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 2); /* the last ACK */
     assert_int_equal(b.rx[1].t.ack, rn + 1);
     char buf[512];
@@ -282,14 +270,14 @@ static void test_tcp_crafted__syn_and_rst_in_time_wait(void **state)
     /* An old SYN: an ACK. */
     seg oldsyn = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460, 0, 0, 0};
     send_seg(&b, &oldsyn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(b.rx[2].t.flags, VIV_TCP_ACK);
     assert_int_equal(b.rx[2].t.ack, rn + 1);
     /* The FIN again: acknowledged, and TIME-WAIT starts over. */
     viv_time_t t_again = viv_sim_now(b.w.sim);
     send_seg(&b, &finack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 4);
     viv_sock_info rows[3];
     assert_int_equal(viv_host_netstat(b.w.a, rows, 3), 2);
@@ -299,7 +287,7 @@ static void test_tcp_crafted__syn_and_rst_in_time_wait(void **state)
     /* A new SYN beyond the old numbers: a new connection. */
     seg newsyn = {VIV_TCP_SYN, rn + 100000, 0, 0, NULL, 1460, 0, 0, 0};
     send_seg(&b, &newsyn);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 5);
     assert_int_equal(b.rx[4].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     assert_int_equal(b.rx[4].t.seq, b.iss + 2 + 65537);
@@ -315,20 +303,20 @@ static void test_tcp_crafted__rst_ends_time_wait(void **state)
     bench_build(&b, VIV_TEST_SIM(state));
     tt_sock *c = handshake(&b, NULL, 1460);
     viv_tcp_close(c->s);
-    run(&b);
+    peer_run(&b);
     uint32_t rn = PEER_ISN + 1;
     seg finack = {VIV_TCP_FIN | VIV_TCP_ACK, rn, b.iss + 2, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &finack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_host_netstat(b.w.a, NULL, 0), 2);
     seg inwin = {VIV_TCP_RST, rn + 1000, 0, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &inwin);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3); /* a challenge ACK */
     assert_int_equal(viv_host_netstat(b.w.a, NULL, 0), 2);
     seg exact = {VIV_TCP_RST, rn + 1, 0, 0, NULL, 0, 0, 0, 0};
     send_seg(&b, &exact);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(viv_host_netstat(b.w.a, NULL, 0), 1); /* the listener */
     tt_world_free(&b.w);
@@ -353,7 +341,7 @@ static void test_tcp_crafted__mss_absent_or_absurd(void **state)
         assert_int_equal(ti.rcv_mss, 1460);
         static uint8_t data[2000];
         assert_int_equal(viv_tcp_send(c->s, data, sizeof data), (int)sizeof data);
-        run(&b);
+        peer_run(&b);
         assert_true(b.nrx >= 1);
         assert_int_equal(b.rx[0].t.payload_len, cases[i].used);
         tt_world_free(&b.w);
@@ -373,8 +361,8 @@ static void test_tcp_crafted__malformed_segments(void **state)
     (void)l;
     seg bad = {VIV_TCP_SYN, PEER_ISN, 0, 0, NULL, 1460, 1, 0, 0};
     send_seg(&b, &bad);
-    run(&b);
-    viv_tcp_host_stats st = hstats(&b);
+    peer_run(&b);
+    viv_tcp_host_stats st = peer_hstats(&b);
     assert_int_equal(st.rx_checksum, 1);
 
     uint8_t t[64];
@@ -406,8 +394,8 @@ static void test_tcp_crafted__malformed_segments(void **state)
     /* options: a kind with its length byte past the header */
     t[20] = 1, t[21] = 1, t[22] = 1, t[23] = 0x55;
     send_raw_tcp(&b, t, 24, 1);
-    run(&b);
-    st = hstats(&b);
+    peer_run(&b);
+    st = peer_hstats(&b);
     assert_int_equal(st.rx_bad, 7);
     assert_int_equal(st.rx_segments, 8);
     assert_int_equal(b.nrx, 0);
@@ -415,7 +403,7 @@ static void test_tcp_crafted__malformed_segments(void **state)
     /* Unknown options are skipped, NOPs too, and EOL ends the list: this SYN is fine. */
     t[20] = 1, t[21] = 0x55, t[22] = 2, t[23] = 0;
     send_raw_tcp(&b, t, 24, 1);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
 
@@ -457,10 +445,10 @@ static void test_tcp_crafted__icmp_port_unreachable_refuses(void **state)
     rxseg bogus = b.rx[0];
     viv_wr32be(bogus.ip + 20 + 4, b.rx[0].t.seq + 1000); /* a number never sent */
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, &bogus);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_CLOSED);
     assert_int_equal(k->err, VIV_ECONNREFUSED);
     tt_world_free(&b.w);
@@ -478,7 +466,7 @@ static void test_tcp_crafted__icmp_host_unreachable_is_soft(void **state)
     assert_int_equal(viv_host_set_tcp_tunables(b.w.a, &t), 0);
     tt_sock *k = host_connect(&b, NULL);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, 0, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);
     assert_int_equal(b.nrx, 2); /* the SYN and its one retry */
@@ -497,16 +485,16 @@ static void test_tcp_crafted__icmp_frag_needed_shrinks_mss(void **state)
     seg synack = {VIV_TCP_SYN | VIV_TCP_ACK, 9000, iss + 1, 0, NULL, 1460, 0, 80, 0};
     synack.dport = b.rx[0].t.src_port;
     send_seg(&b, &synack);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     b.nrx = 0;
     static uint8_t data[3000];
     assert_int_equal(viv_tcp_send(k->s, data, sizeof data), (int)sizeof data);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(b.rx[0].t.payload_len, 1460);
     send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, 1000, &b.rx[0]);
-    run(&b);
+    peer_run(&b);
     viv_tcp_info ti;
     assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);
     assert_int_equal(ti.snd_mss, 960);

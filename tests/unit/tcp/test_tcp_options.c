@@ -15,11 +15,6 @@ static void send_repr(bench *b, struct viv__tcp_repr *t, const char *data)
     peer_send(b, t, data, PEER_PORT, 80, 0);
 }
 
-static void run(bench *b)
-{
-    assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
-}
-
 /* A connection from the device to a listener on the host; the SYN carries the given
  * options (sack, ts with tsval, wscale when ws >= 0). Returns the accepted socket. */
 static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int sack, int ts, uint32_t tsval,
@@ -38,7 +33,7 @@ static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int sack, int ts, ui
     syn.wscale_present = ws >= 0;
     syn.wscale = (uint8_t)(ws >= 0 ? ws : 0);
     send_repr(b, &syn, NULL);
-    run(b);
+    peer_run(b);
     assert_int_equal(b->nrx, 1);
     assert_int_equal(b->rx[0].t.flags, VIV_TCP_SYN | VIV_TCP_ACK);
     b->iss = b->rx[0].t.seq;
@@ -52,7 +47,7 @@ static tt_sock *handshake(bench *b, const viv_tcp_opts *so, int sack, int ts, ui
     ack.tsval = tsval + 1;
     ack.tsecr = b->rx[0].t.tsval;
     send_repr(b, &ack, NULL);
-    run(b);
+    peer_run(b);
     assert_int_equal(l->nchildren, 1);
     return l->children[0];
 }
@@ -98,7 +93,7 @@ static void test_tcp_options__syn_offers_and_plain_peer(void **state)
     assert_int_equal(viv_tcp_new(&k->s, b.w.a, NULL, tt_sock_cb, k), 0);
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(b.nrx, 1);
     const struct viv__tcp_repr *syn = &b.rx[0].t;
     assert_int_equal(syn->flags, VIV_TCP_SYN);
@@ -133,7 +128,7 @@ static void test_tcp_options__syn_offers_and_plain_peer(void **state)
     struct viv__eth_repr e = {b.host_mac, b.mac, VIV__ETHERTYPE_IPV4};
     viv__eth_emit(&e, buf, 60);
     assert_int_equal(viv_device_send(b.dev, 0, buf, 60), 0);
-    run(&b);
+    peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     viv_tcp_info ci;
     assert_int_equal(viv_tcp_info_get(&ci, k->s), 0);
@@ -282,7 +277,7 @@ static void test_tcp_options__paws_drops_an_old_segment(void **state)
     d.ts_present = true;
     d.tsval = 2000;
     send_repr(&b, &d, "hello");
-    run(&b);
+    peer_run(&b);
     assert_int_equal(c->nrx, 5);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.ack, PEER_ISN + 6);
@@ -292,7 +287,7 @@ static void test_tcp_options__paws_drops_an_old_segment(void **state)
     d.seq = PEER_ISN + 6;
     d.tsval = 1500;
     send_repr(&b, &d, "stale");
-    run(&b);
+    peer_run(&b);
     assert_int_equal(c->nrx, 5); /* dropped */
     assert_int_equal(b.nrx, 2);
     assert_int_equal(b.rx[1].t.ack, PEER_ISN + 6);
@@ -302,7 +297,7 @@ static void test_tcp_options__paws_drops_an_old_segment(void **state)
     assert_int_equal(st1.rx_unacceptable, st0.rx_unacceptable + 1);
     d.tsval = 2001;
     send_repr(&b, &d, "fresh");
-    run(&b);
+    peer_run(&b);
     assert_int_equal(c->nrx, 10);
     assert_memory_equal(c->rx, "hellofresh", 10);
     assert_int_equal(b.rx[2].t.tsecr, 2001);
@@ -402,7 +397,7 @@ static void test_tcp_options__sack_blocks_from_receiver(void **state)
         d.flags = VIV_TCP_ACK;
         viv_time_t t = viv_sim_now(b.w.sim);
         send_repr(&b, &d, payload);
-        run(&b);
+        peer_run(&b);
         assert_int_equal(b.nrx, i + 1);
         const rxseg *r = &b.rx[i];
         assert_int_equal(r->t.ack, PEER_ISN + 1 + steps[i].ack);
@@ -449,7 +444,7 @@ static void test_tcp_options__scaled_window_edge_never_falls_back(void **state)
         d.flags = VIV_TCP_ACK;
         d.window = 1000;
         send_repr(&b, &d, payload);
-        run(&b);
+        peer_run(&b);
         assert_int_equal(b.nrx, (size_t)i + 1);
         const rxseg *r = &b.rx[i];
         assert_int_equal(r->t.ack, PEER_ISN + 1 + 99u * ((uint32_t)i + 1));

@@ -3,6 +3,7 @@
 #include "viv_test.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "vivarium.h"
 
@@ -49,11 +50,28 @@ static void test_api_audit__pcap_attach_link_both_is_all_or_nothing(void **state
     remove(path);
 }
 
+/* common.h: every failing call records a message in its simulation. viv_host_netstat() and
+ * viv_host_netstat_filtered() answered NULL rows with a nonzero capacity with VIV_EINVAL and
+ * left the message of an earlier failure in place. */
+static void test_api_audit__netstat_null_rows_leaves_a_message(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    assert_int_equal(viv_host_new(NULL, sim, NULL), VIV_EINVAL); /* an earlier message */
+    assert_int_equal(viv_host_netstat(h, NULL, 1), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_host_netstat"));
+    assert_int_equal(viv_host_new(NULL, sim, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_netstat_filtered(h, NULL, NULL, 1), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_host_netstat_filtered"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_api_audit__pcap_attach_link_both_is_all_or_nothing),
+        T(test_api_audit__netstat_null_rows_leaves_a_message),
 #undef T
     };
     return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);

@@ -38,8 +38,9 @@ typedef struct viv_hub_opts {
  * @param[out] out receives the hub.
  * @param sim the simulation.
  * @param nports number of ports, 1..4096.
- * @param opts options, or NULL.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @param opts options (read, not kept), or NULL.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p sim, @p nports out of range), VIV_ENOMEM; on
+ *         failure nothing is created.
  *
  * Ownership: the simulation owns the hub; viv_hub_free() frees it earlier (and the links
  * plugged into it).
@@ -48,7 +49,8 @@ VIV_API int viv_hub_new(viv_hub_t **out, viv_sim_t *sim, uint32_t nports,
                         const viv_hub_opts *opts);
 
 /**
- * Free a hub and the links plugged into it.
+ * Free a hub and the links plugged into it. Its handle, its node's and its ports' are
+ * invalid afterwards.
  * @param hub the hub, or NULL.
  */
 VIV_API void viv_hub_free(viv_hub_t *hub);
@@ -56,7 +58,7 @@ VIV_API void viv_hub_free(viv_hub_t *hub);
 /**
  * The hub as a node.
  * @param hub the hub.
- * @return the node (borrowed), or NULL.
+ * @return the node (borrowed, valid as long as the hub), or NULL for NULL.
  */
 VIV_API viv_node_t *viv_hub_node(viv_hub_t *hub);
 
@@ -64,7 +66,7 @@ VIV_API viv_node_t *viv_hub_node(viv_hub_t *hub);
  * A port of the hub: viv_node_port(viv_hub_node(hub), index).
  * @param hub the hub.
  * @param index the port number.
- * @return the port (borrowed), or NULL.
+ * @return the port (borrowed, valid as long as the hub), or NULL for NULL or no such port.
  */
 VIV_API viv_port_t *viv_hub_port(viv_hub_t *hub, uint32_t index);
 

@@ -133,7 +133,7 @@ VIV_API void viv_ping_free(viv_ping_t *ping);
  * Read a ping's totals.
  * @param[out] out receives them.
  * @param ping the ping.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p ping).
  */
 VIV_API int viv_ping_stats(viv_ping_stats_t *out, const viv_ping_t *ping);
 
@@ -186,15 +186,18 @@ typedef struct viv_traceroute_opts {
  * Start a traceroute. Probes are sent one at a time: the next when the previous one is
  * answered or times out. It ends after the hop whose probes reached the destination or were
  * answered with destination unreachable, or after max_hops.
- * @param[out] out receives the traceroute, or NULL.
+ * @param[out] out receives the traceroute, or NULL if not wanted (it then lives until its
+ *        host or the simulation is freed).
  * @param host the host that traces.
  * @param dst the destination.
  * @param opts options, or NULL.
  * @param cb the callback, or NULL.
  * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL host, size above 65507), VIV_ENOMEM.
  *
- * Ownership: the host owns it; viv_traceroute_free() stops and frees it earlier.
+ * Ownership: the host owns it; viv_traceroute_free() stops and frees it earlier. The options
+ * are copied. The first probe goes out at the current instant, from an event (after the
+ * caller returns).
  */
 VIV_API int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *host, viv_ip4_t dst,
                                  const viv_traceroute_opts *opts, viv_traceroute_cb cb,

@@ -56,12 +56,14 @@ typedef enum viv_process_status {
  *             viv_process_free()).
  * @param host the host.
  * @param name its name, copied (up to 31 bytes kept); shown by netstat with ::VIV_NETSTAT_PROCESS.
- * @return 0, ::VIV_EINVAL (NULL argument), ::VIV_ENOMEM.
+ * @return 0, ::VIV_EINVAL (NULL argument), ::VIV_ENOMEM. A process can be started on a host
+ *         that is switched off; it runs until ended like any other.
  */
 VIV_API int viv_process_new(viv_process_t **out, viv_host_t *host, const char *name);
 
 /**
- * End a process (if still running) and free it. NULL is a no-op.
+ * End a process (if still running, as viv_process_exit() with code 0) and free it. NULL is a
+ * no-op.
  * @param p the process; the pointer is invalid afterwards.
  */
 VIV_API void viv_process_free(viv_process_t *p);
@@ -71,7 +73,9 @@ VIV_API void viv_process_free(viv_process_t *p);
  * another process before moves to this one.
  * @param p a running process on the socket's host.
  * @param s a socket the program holds.
- * @return 0, ::VIV_EINVAL (bad argument, or another host), ::VIV_ESTATE (the process ended).
+ * @return 0 (also when @p p owns it already), ::VIV_EINVAL (NULL argument, a socket of
+ *         another host, or one the program no longer holds), ::VIV_ESTATE (the process
+ *         ended).
  */
 VIV_API int viv_process_adopt_tcp(viv_process_t *p, viv_tcp_t *s);
 
@@ -85,8 +89,9 @@ VIV_API int viv_process_adopt_udp(viv_process_t *p, viv_udp_t *s);
 
 /**
  * The process exits without closing its sockets: the host closes them (see the file's
- * description). No callback of those sockets is called any more; their handles are invalid.
- * Nothing happens if the process has already ended.
+ * description), synchronously, inside this call. No callback of those sockets is called any
+ * more; their handles are invalid. It may be called from a callback, that of one of its own
+ * sockets included. Nothing happens if the process has already ended.
  * @param p the process.
  * @param code its exit code (kept, read with viv_process_exit_code()).
  * @return 0, or ::VIV_EINVAL.
@@ -103,31 +108,33 @@ VIV_API int viv_process_kill(viv_process_t *p);
 
 /**
  * @param p the process.
- * @return how it stands (::VIV_PROCESS_RUNNING while alive).
+ * @return how it stands (::VIV_PROCESS_RUNNING while alive); ::VIV_PROCESS_EXITED for NULL.
  */
 VIV_API viv_process_status viv_process_status_get(const viv_process_t *p);
 
 /**
  * @param p the process.
- * @return its exit code (0 unless viv_process_exit() gave another).
+ * @return its exit code (0 unless viv_process_exit() gave another; 0 for NULL).
  */
 VIV_API int viv_process_exit_code(const viv_process_t *p);
 
 /**
  * @param p the process.
- * @return its name (borrowed: valid as long as the process).
+ * @return its name (borrowed: valid as long as the process); "" for NULL.
  */
 VIV_API const char *viv_process_name(const viv_process_t *p);
 
 /**
  * @param p the process.
- * @return its process id: 1000, 1001... in the order processes start on the host.
+ * @return its process id, 0 for NULL: 1000 for the host's first process, then one above
+ *         the highest id among the host's processes not freed (the id of a freed process can
+ *         be given again).
  */
 VIV_API uint32_t viv_process_pid(const viv_process_t *p);
 
 /**
  * @param p the process.
- * @return the number of sockets it owns (0 once it ended).
+ * @return the number of sockets it owns (0 once it ended, and for NULL).
  */
 VIV_API uint32_t viv_process_socket_count(const viv_process_t *p);
 

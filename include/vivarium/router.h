@@ -38,8 +38,8 @@ extern "C" {
  * @param sim the simulation.
  * @param nifaces interfaces to create (eth0...), 0..4096.
  * @param opts host options (forwarding is forced on), or NULL.
- * @return 0, or VIV_EINVAL (NULL @p out or @p sim, more than 4096 interfaces; nothing is
- *         created), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p sim, more than 4096 interfaces, @p opts that
+ *         viv_host_new() refuses), VIV_ENOMEM; on failure nothing is created.
  */
 VIV_API int viv_router_new(viv_host_t **out, viv_sim_t *sim, uint32_t nifaces,
                            const viv_host_opts *opts);
@@ -51,16 +51,17 @@ typedef struct viv_subnet viv_subnet_t;
  * Create a subnet from text such as "10.0.1.0/24".
  * @param[out] out receives the subnet.
  * @param sim the simulation.
- * @param cidr the prefix; host bits must be zero; length 1..30 (or 31 and 32 for
- *        point-to-point, whose every address is usable).
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @param cidr the prefix (read, not kept); host bits must be zero; length 1..30 (or 31 and
+ *        32 for point-to-point, whose every address is usable); wholly below 224.0.0.0.
+ * @return 0, or VIV_EINVAL (NULL argument, not a prefix, host bits set, length 0, reaching
+ *         into multicast or reserved space), VIV_ENOMEM.
  *
  * Ownership: the simulation owns it; viv_subnet_free() frees it earlier.
  */
 VIV_API int viv_subnet_new(viv_subnet_t **out, viv_sim_t *sim, const char *cidr);
 
 /**
- * Free a subnet object (addresses it gave stay configured).
+ * Free a subnet object (addresses it gave stay configured). The handle is invalid afterwards.
  * @param subnet the subnet, or NULL.
  */
 VIV_API void viv_subnet_free(viv_subnet_t *subnet);
@@ -72,7 +73,10 @@ VIV_API void viv_subnet_free(viv_subnet_t *subnet);
  * @param subnet the subnet.
  * @param host the host.
  * @param iface its interface.
- * @return 0, or VIV_EINVAL, VIV_EADDRNOTAVAIL (the subnet is full), VIV_EEXIST, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL @p subnet or @p host, a host of another simulation, no
+ *         such interface), VIV_EADDRNOTAVAIL (the subnet is full), VIV_EEXIST (the host
+ *         already has that address), VIV_ENOSPC (the interface has 8 addresses already),
+ *         VIV_ENOMEM; on failure nothing is configured or taken.
  */
 VIV_API int viv_subnet_attach(viv_ip4_t *ip_out, viv_subnet_t *subnet, viv_host_t *host,
                               uint32_t iface);
@@ -84,7 +88,9 @@ VIV_API int viv_subnet_attach(viv_ip4_t *ip_out, viv_subnet_t *subnet, viv_host_
  * @param iface its interface.
  * @param ip the address: inside the subnet, not its network or broadcast address, not
  *        already given.
- * @return 0, or VIV_EINVAL, VIV_EADDRINUSE, VIV_EEXIST, VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (as viv_subnet_attach(), or @p ip outside the subnet or its
+ *         network or broadcast address), VIV_EADDRINUSE (the subnet already gave @p ip),
+ *         VIV_EEXIST (the host already has it), VIV_ENOSPC (8 addresses already), VIV_ENOMEM.
  */
 VIV_API int viv_subnet_attach_ip(viv_subnet_t *subnet, viv_host_t *host, uint32_t iface,
                                  viv_ip4_t ip);
@@ -94,7 +100,7 @@ VIV_API int viv_subnet_attach_ip(viv_subnet_t *subnet, viv_host_t *host, uint32_
  * @param[out] ip_out receives the network address, or NULL.
  * @param[out] prefix_len_out receives the prefix length, or NULL.
  * @param subnet the subnet.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL @p subnet).
  */
 VIV_API int viv_subnet_prefix(viv_ip4_t *ip_out, uint8_t *prefix_len_out,
                               const viv_subnet_t *subnet);

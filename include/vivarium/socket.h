@@ -87,8 +87,10 @@ typedef struct viv_sock_info {
     viv_sockaddr_t remote;  /**< peer, or 0.0.0.0:0 */
     viv_tcp_state state;    /**< TCP state; UDP: CLOSED, or ESTABLISHED when connected */
     const char *state_name; /**< "LISTEN", "ESTABLISHED"...; "" for unconnected UDP */
-    uint32_t recv_q;        /**< bytes received and not yet read by the application */
-    uint32_t send_q;        /**< bytes sent by the application and not yet acknowledged */
+    uint32_t recv_q;        /**< bytes received and not yet read by the application; for a
+                                 listening socket, connections waiting to be accepted */
+    uint32_t send_q;        /**< bytes sent by the application and not yet acknowledged
+                                 (0 for UDP); for a listening socket, its backlog */
     viv_sock_timer timer;   /**< the running timer */
     viv_time_t timer_ns;    /**< its remaining time */
     uint32_t retries;       /**< retransmissions of the running timer, or its unanswered
@@ -125,21 +127,30 @@ typedef struct viv_netstat_filter {
 #define VIV_NETSTAT_FILTER_INIT {(viv_sock_proto)0, 0, 0, 0, 0}
 
 /**
- * List every socket of a host: TCP first, then UDP; within each, in creation order.
+ * List every socket of a host: TCP first, then UDP; within each, in creation order. A TCP
+ * socket in CLOSED (neither listening nor connecting yet, or fully closed) has no row, as in
+ * the kernel's tables. The rows are a snapshot copied into @p rows; their `state_name` is
+ * static, their `process` as documented in ::viv_sock_info. Calls no callback; may be called
+ * from one.
  * @param host the host.
  * @param rows where to write up to @p cap rows (may be NULL when @p cap is 0).
  * @param cap capacity of @p rows.
- * @return the number of sockets, which may exceed @p cap, or VIV_EINVAL.
+ * @return the number of sockets, which may exceed @p cap, or VIV_EINVAL (NULL @p host, NULL
+ *         @p rows with a nonzero @p cap).
  */
 VIV_API int viv_host_netstat(const viv_host_t *host, viv_sock_info *rows, size_t cap);
 
 /**
- * Print a host's sockets like `netstat -an` (or `-ano` with ::VIV_NETSTAT_TIMERS).
+ * Print a host's sockets like `netstat -an` (or `-ano` with ::VIV_NETSTAT_TIMERS): the rows of
+ * viv_host_netstat() after two header lines. Like snprintf, a nonzero @p cap gets a
+ * terminated string, cut if it does not fit; unknown @p flags bits are ignored. A process
+ * name is cut to 31 characters.
  * @param host the host.
  * @param flags ::viv_netstat_flag bits.
  * @param buf the buffer (may be NULL when @p cap is 0).
  * @param cap its size.
- * @return the length of the whole text (snprintf-like), or VIV_EINVAL.
+ * @return the length of the whole text (snprintf-like), or VIV_EINVAL (NULL @p host, NULL
+ *         @p buf with a nonzero @p cap), VIV_ENOMEM.
  */
 VIV_API int viv_host_netstat_text(const viv_host_t *host, uint32_t flags, char *buf,
                                   size_t cap);
@@ -150,8 +161,8 @@ VIV_API int viv_host_netstat_text(const viv_host_t *host, uint32_t flags, char *
  * @param filter the filter (NULL keeps every row).
  * @param rows where to write up to @p cap rows (may be NULL when @p cap is 0).
  * @param cap capacity of @p rows.
- * @return the number of matching sockets, which may exceed @p cap, VIV_EINVAL, or
- *         VIV_ENOMEM.
+ * @return the number of matching sockets, which may exceed @p cap, VIV_EINVAL (as
+ *         viv_host_netstat()), or VIV_ENOMEM.
  */
 VIV_API int viv_host_netstat_filtered(const viv_host_t *host, const viv_netstat_filter *filter,
                                       viv_sock_info *rows, size_t cap);

@@ -50,7 +50,7 @@ typedef struct viv_switch viv_switch_t;
 typedef struct viv_switch_opts {
     const char *name;     /**< node name (copied); NULL makes one up */
     viv_time_t aging_ns;  /**< aging time; default 300 s */
-    uint32_t capacity;    /**< MAC table entries; default 8192 */
+    uint32_t capacity;    /**< MAC table entries, at most 2^24; default 8192 */
 } viv_switch_opts;
 
 /** Initialiser for ::viv_switch_opts with every default. */
@@ -84,8 +84,9 @@ typedef struct viv_switch_stats_t {
  * @param[out] out receives the switch.
  * @param sim the simulation.
  * @param nports number of ports, 1..4096.
- * @param opts options, or NULL.
- * @return 0, or VIV_EINVAL, VIV_ENOMEM.
+ * @param opts options (read, not kept), or NULL.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p sim, @p nports out of range, a capacity above
+ *         2^24), VIV_ENOMEM; on failure nothing is created.
  *
  * Ownership: the simulation owns the switch; viv_switch_free() frees it earlier.
  */
@@ -93,7 +94,8 @@ VIV_API int viv_switch_new(viv_switch_t **out, viv_sim_t *sim, uint32_t nports,
                            const viv_switch_opts *opts);
 
 /**
- * Free a switch and the links plugged into it.
+ * Free a switch and the links plugged into it. Its handle, its node's and its ports' are
+ * invalid afterwards.
  * @param sw the switch, or NULL.
  */
 VIV_API void viv_switch_free(viv_switch_t *sw);
@@ -101,7 +103,7 @@ VIV_API void viv_switch_free(viv_switch_t *sw);
 /**
  * The switch as a node.
  * @param sw the switch.
- * @return the node (borrowed), or NULL.
+ * @return the node (borrowed, valid as long as the switch), or NULL for NULL.
  */
 VIV_API viv_node_t *viv_switch_node(viv_switch_t *sw);
 
@@ -109,7 +111,7 @@ VIV_API viv_node_t *viv_switch_node(viv_switch_t *sw);
  * A port of the switch.
  * @param sw the switch.
  * @param index the port number.
- * @return the port (borrowed), or NULL.
+ * @return the port (borrowed, valid as long as the switch), or NULL for NULL or no such port.
  */
 VIV_API viv_port_t *viv_switch_port(viv_switch_t *sw, uint32_t index);
 
@@ -118,7 +120,7 @@ VIV_API viv_port_t *viv_switch_port(viv_switch_t *sw, uint32_t index);
  * older than it; entries already removed under the old time stay removed.
  * @param sw the switch.
  * @param aging_ns the aging time, > 0.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL @p sw, zero @p aging_ns).
  */
 VIV_API int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns);
 
@@ -127,7 +129,8 @@ VIV_API int viv_switch_set_aging(viv_switch_t *sw, viv_time_t aging_ns);
  * @param sw the switch.
  * @param rows where to write up to @p cap rows (may be NULL when @p cap is 0).
  * @param cap capacity of @p rows.
- * @return the number of live entries, which may exceed @p cap (snprintf-like), or VIV_EINVAL.
+ * @return the number of live entries, which may exceed @p cap (snprintf-like), or
+ *         VIV_EINVAL (NULL @p sw, NULL @p rows with a nonzero @p cap), VIV_ENOMEM.
  */
 VIV_API int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, size_t cap);
 
@@ -137,14 +140,15 @@ VIV_API int viv_switch_mac_table(const viv_switch_t *sw, viv_mac_entry *rows, si
  * @param sw the switch.
  * @param buf the buffer (may be NULL when @p cap is 0).
  * @param cap its size.
- * @return the length of the whole text (snprintf-like), or VIV_EINVAL.
+ * @return the length of the whole text (snprintf-like; a nonzero @p cap gets a terminated
+ *         string), or VIV_EINVAL (NULL @p sw, NULL @p buf with a nonzero @p cap), VIV_ENOMEM.
  */
 VIV_API int viv_switch_mac_table_text(const viv_switch_t *sw, char *buf, size_t cap);
 
 /**
- * Forget every learned entry.
+ * Forget every learned entry (live ones are counted neither as aged nor as flushed).
  * @param sw the switch.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL @p sw).
  */
 VIV_API int viv_switch_clear(viv_switch_t *sw);
 
@@ -152,7 +156,7 @@ VIV_API int viv_switch_clear(viv_switch_t *sw);
  * Read the switch's counters.
  * @param[out] out receives them.
  * @param sw the switch.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL (NULL @p out or @p sw).
  */
 VIV_API int viv_switch_stats(viv_switch_stats_t *out, const viv_switch_t *sw);
 

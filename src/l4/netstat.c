@@ -15,8 +15,9 @@ const char *viv_tcp_state_name(viv_tcp_state s)
 int viv_host_netstat(const viv_host_t *h, viv_sock_info *rows, size_t cap)
 {
     VIV__HANDLE(h, HOST);
-    if (!h || (cap && !rows))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
     static const uint8_t order[] = {VIV__IP_PROTO_TCP, VIV__IP_PROTO_UDP};
     size_t n = 0;
     for (size_t k = 0; k < VIV__ARRAY_LEN(order); k++) {
@@ -82,8 +83,9 @@ int viv_host_netstat_filtered(const viv_host_t *h, const viv_netstat_filter *f,
                               viv_sock_info *rows, size_t cap)
 {
     VIV__HANDLE(h, HOST);
-    if (!h || (cap && !rows))
+    if (!h)
         return VIV_EINVAL;
+    VIV__CHECK(h->node.sim, !cap || rows, "NULL rows with a nonzero capacity");
     viv_sock_info *all;
     int total;
     int rc = netstat_all(h, &all, &total, "viv_host_netstat_filtered");

@@ -3,6 +3,7 @@
 #include "viv_test.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "vivarium.h"
 
@@ -49,11 +50,79 @@ static void test_api_audit__pcap_attach_link_both_is_all_or_nothing(void **state
     remove(path);
 }
 
+/* common.h: every failing call records a message in its simulation. viv_host_netstat() and
+ * viv_host_netstat_filtered() answered NULL rows with a nonzero capacity with VIV_EINVAL and
+ * left the message of an earlier failure in place. */
+static void test_api_audit__netstat_null_rows_leaves_a_message(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *h;
+    assert_int_equal(viv_host_new(&h, sim, NULL), 0);
+    assert_int_equal(viv_host_new(NULL, sim, NULL), VIV_EINVAL); /* an earlier message */
+    assert_int_equal(viv_host_netstat(h, NULL, 1), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_host_netstat"));
+    assert_int_equal(viv_host_new(NULL, sim, NULL), VIV_EINVAL);
+    assert_int_equal(viv_host_netstat_filtered(h, NULL, NULL, 1), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_host_netstat_filtered"));
+}
+
+/* process.h: ending a process closes its UDP sockets as viv_udp_free() does, which udp.h
+ * allows inside the socket's own callback; so a process may exit from its socket's
+ * callback, and no callback of that socket follows. */
+typedef struct exit_in_cb {
+    viv_process_t *p;
+    int calls;
+} exit_in_cb;
+
+static void exit_on_readable(viv_udp_t *s, uint32_t events, void *user)
+{
+    exit_in_cb *x = user;
+    (void)s;
+    assert_int_equal(viv_process_status_get(x->p), VIV_PROCESS_RUNNING);
+    x->calls++;
+    if (events & VIV_EV_READABLE)
+        assert_int_equal(viv_process_exit(x->p, 7), 0);
+}
+
+static void test_api_audit__process_exit_inside_its_socket_callback(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *a, *b;
+    assert_int_equal(viv_host_new(&a, sim, NULL), 0);
+    assert_int_equal(viv_host_new(&b, sim, NULL), 0);
+    assert_int_equal(viv_host_add_iface(a, NULL), 0);
+    assert_int_equal(viv_host_add_iface(b, NULL), 0);
+    viv_link_t *l;
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(a, 0), viv_host_port(b, 0), NULL), 0);
+    assert_int_equal(viv_host_add_addr(a, 0, VIV_IP4(10, 0, 0, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(b, 0, VIV_IP4(10, 0, 0, 2), 24), 0);
+    exit_in_cb x = {NULL, 0};
+    assert_int_equal(viv_process_new(&x.p, b, "srv"), 0);
+    viv_udp_t *rx, *tx;
+    assert_int_equal(viv_udp_new(&rx, b, NULL, exit_on_readable, &x), 0);
+    viv_sockaddr_t at = {VIV_IP4(10, 0, 0, 2), 9};
+    assert_int_equal(viv_udp_bind(rx, &at), 0);
+    assert_int_equal(viv_process_adopt_udp(x.p, rx), 0);
+    assert_int_equal(viv_udp_new(&tx, a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_udp_sendto(tx, "one", 3, &at), 3);
+    assert_int_equal(viv_udp_sendto(tx, "two", 3, &at), 3);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(viv_process_status_get(x.p), VIV_PROCESS_EXITED);
+    assert_int_equal(viv_process_exit_code(x.p), 7);
+    assert_int_equal(viv_process_socket_count(x.p), 0);
+    assert_int_equal(viv_host_netstat(b, NULL, 0), 0);
+    assert_int_equal(x.calls, 2); /* WRITABLE, then READABLE; the second datagram: nobody */
+    viv_process_free(x.p);
+    viv_udp_free(tx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, viv_test_sim_setup, viv_test_sim_teardown)
         T(test_api_audit__pcap_attach_link_both_is_all_or_nothing),
+        T(test_api_audit__netstat_null_rows_leaves_a_message),
+        T(test_api_audit__process_exit_inside_its_socket_callback),
 #undef T
     };
     return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);

@@ -116,6 +116,38 @@ static void test_api_audit__process_exit_inside_its_socket_callback(void **state
     viv_udp_free(tx);
 }
 
+/* ladder.h: a ladder keeps what it recorded until it is freed or cleared, and prints it
+ * with its columns' names. Its hosts may go before it: the diagram then still prints (it
+ * read the freed node's name). A node of another simulation is refused (its segments could
+ * never be drawn). */
+static void test_api_audit__ladder_outlives_its_hosts(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *a, *b;
+    viv_host_opts lo = {.name = "left"}, ro = {.name = "right"};
+    assert_int_equal(viv_host_new(&a, sim, &lo), 0);
+    assert_int_equal(viv_host_new(&b, sim, &ro), 0);
+    viv_ladder_t *lad;
+    assert_int_equal(viv_ladder_new(&lad, sim, viv_host_node(a), viv_host_node(b), 0), 0);
+    viv_host_free(b);
+    char buf[256];
+    int n = viv_ladder_text(lad, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "left"));
+    assert_non_null(strstr(buf, "right"));
+    viv_ladder_free(lad);
+
+    viv_sim_t *other;
+    assert_int_equal(viv_sim_new(&other, NULL), 0);
+    viv_host_t *c;
+    assert_int_equal(viv_host_new(&c, other, NULL), 0);
+    lad = NULL;
+    assert_int_equal(viv_ladder_new(&lad, sim, viv_host_node(a), viv_host_node(c), 0),
+                     VIV_EINVAL);
+    assert_null(lad);
+    viv_sim_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +155,7 @@ int main(void)
         T(test_api_audit__pcap_attach_link_both_is_all_or_nothing),
         T(test_api_audit__netstat_null_rows_leaves_a_message),
         T(test_api_audit__process_exit_inside_its_socket_callback),
+        T(test_api_audit__ladder_outlives_its_hosts),
 #undef T
     };
     return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);

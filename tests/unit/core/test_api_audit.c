@@ -148,6 +148,26 @@ static void test_api_audit__ladder_outlives_its_hosts(void **state)
     viv_sim_free(other);
 }
 
+/* frame.h: viv_frame_info_format() describes what the summary holds. An ARP frame whose
+ * operation is neither request nor reply (or whose ARP header is malformed, arp_op 0) was
+ * described as a reply, "is-at" the Ethernet source. */
+static void test_api_audit__frame_format_arp_other_op(void **state)
+{
+    (void)state;
+    uint8_t f[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06,
+                     0, 1, 0x08, 0x00, 6, 4, 0, 3};
+    viv_frame_info info;
+    assert_int_equal(viv_frame_info_parse(&info, f, sizeof f), 0);
+    assert_int_equal(info.arp_op, 3);
+    char buf[128];
+    assert_true(viv_frame_info_format(&info, buf, sizeof buf) > 0);
+    assert_null(strstr(buf, "Reply"));
+    assert_non_null(strstr(buf, "ARP"));
+    assert_int_equal(viv_frame_info_parse(&info, NULL, 0), 0);
+    assert_int_equal(info.len, 0);
+    assert_int_equal(viv_frame_info_format(&info, NULL, 0) >= 0, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +176,7 @@ int main(void)
         T(test_api_audit__netstat_null_rows_leaves_a_message),
         T(test_api_audit__process_exit_inside_its_socket_callback),
         T(test_api_audit__ladder_outlives_its_hosts),
+        T(test_api_audit__frame_format_arp_other_op),
 #undef T
     };
     return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);

@@ -28,9 +28,8 @@
  *
  * **Ownership.** Every builder writes into the caller's buffer and keeps nothing; the
  * payload and option pointers in the structs are read during the call only. The builders
- * touch no simulation and may be called from anywhere, any thread included. A payload may
- * lie in @p buf itself (it is moved, not copied, into place). On an error nothing useful is
- * in the buffer. Override bits a header does not list are ignored.
+ * touch no simulation and may be called from anywhere, any thread included. On an error
+ * nothing useful is in the buffer. Override bits a header does not list are ignored.
  *
  * @code
  * uint8_t frame[VIV_WIRE_FRAME_MAX];

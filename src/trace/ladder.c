@@ -269,8 +269,10 @@ static size_t ladder_label(const ladder_ev *e, char *label, size_t cap)
 
 int viv_ladder_text(const viv_ladder_t *l, char *buf, size_t cap)
 {
-    if (!l || (cap && !buf))
+    if (!l)
         return VIV_EINVAL;
+    if (cap && !buf)
+        return viv__err(l->sim, VIV_EINVAL, "viv_ladder_text: NULL buf with cap %zu", cap);
     viv__sb sb;
     viv__sb_init(&sb, buf, cap);
     char label[96];

@@ -119,7 +119,7 @@ static void test_api_audit__process_exit_inside_its_socket_callback(void **state
 /* ladder.h: a ladder keeps what it recorded until it is freed or cleared, and prints it
  * with its columns' names. Its hosts may go before it: the diagram then still prints (it
  * read the freed node's name). A node of another simulation is refused (its segments could
- * never be drawn). */
+ * never be drawn). A NULL buffer with a size left no message in the simulation. */
 static void test_api_audit__ladder_outlives_its_hosts(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -135,6 +135,9 @@ static void test_api_audit__ladder_outlives_its_hosts(void **state)
     assert_true(n > 0);
     assert_non_null(strstr(buf, "left"));
     assert_non_null(strstr(buf, "right"));
+    /* A failing call with a simulation leaves a message in it (common.h). */
+    assert_int_equal(viv_ladder_text(lad, NULL, 8), VIV_EINVAL);
+    assert_non_null(strstr(viv_sim_errmsg(sim), "viv_ladder_text"));
     viv_ladder_free(lad);
 
     viv_sim_t *other;

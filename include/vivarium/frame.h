@@ -47,7 +47,7 @@ enum viv_ip_proto {
 
 /** What a frame carries. Fields of layers the frame does not have are zero. */
 typedef struct viv_frame_info {
-    uint32_t len;          /**< bytes of the whole frame */
+    uint32_t len;          /**< bytes of the whole frame (a count past UINT32_MAX wraps) */
     viv_mac_t dst;         /**< Ethernet destination */
     viv_mac_t src;         /**< Ethernet source */
     uint16_t ethertype;    /**< EtherType; 0 if the frame is shorter than an Ethernet header */

@@ -72,7 +72,8 @@ VIV_API viv_port_t *viv_node_port(const viv_node_t *node, uint32_t index);
  * the node while it is off are dropped (counted in drop_down). A switch forgets its learned MAC
  * table when switched off; a host forgets its ARP neighbours and all its TCP state, and its
  * processes end (vivarium/process.h). Setting the state a node already has does nothing.
- * No callback runs inside the call.
+ * No callback runs inside the call; it may be made from a callback, even that of one of the
+ * host's own sockets (test_api_audit pins it).
  * @param node the node.
  * @param up nonzero for on.
  * @return 0, or VIV_EINVAL for a NULL node.

@@ -171,6 +171,50 @@ static void test_api_audit__frame_format_arp_other_op(void **state)
     assert_int_equal(viv_frame_info_format(&info, NULL, 0) >= 0, 1);
 }
 
+/* node.h: viv_node_set_up() runs no callback inside the call, and a host may be switched off
+ * from the callback of one of its own sockets: the socket stays a CLOSED handle with
+ * ECONNABORTED and no further event (tcp.h, process.h). */
+typedef struct off_in_cb {
+    viv_host_t *host;
+    int calls;
+} off_in_cb;
+
+static void switch_off_on_event(viv_tcp_t *s, uint32_t events, void *user)
+{
+    off_in_cb *o = user;
+    (void)s;
+    (void)events;
+    if (o->calls++ == 0)
+        assert_int_equal(viv_node_set_up(viv_host_node(o->host), 0), 0);
+}
+
+static void test_api_audit__node_off_inside_its_socket_callback(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    viv_host_t *a, *b;
+    assert_int_equal(viv_host_new(&a, sim, NULL), 0);
+    assert_int_equal(viv_host_new(&b, sim, NULL), 0);
+    assert_int_equal(viv_host_add_iface(a, NULL), 0);
+    assert_int_equal(viv_host_add_iface(b, NULL), 0);
+    viv_link_t *l;
+    assert_int_equal(viv_link_new(&l, sim, viv_host_port(a, 0), viv_host_port(b, 0), NULL), 0);
+    assert_int_equal(viv_host_add_addr(a, 0, VIV_IP4(10, 0, 0, 1), 24), 0);
+    assert_int_equal(viv_host_add_addr(b, 0, VIV_IP4(10, 0, 0, 2), 24), 0);
+    viv_tcp_t *ls, *c;
+    viv_sockaddr_t at = {VIV_IP4(10, 0, 0, 2), 80};
+    assert_int_equal(viv_tcp_new(&ls, b, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(ls, &at), 0);
+    assert_int_equal(viv_tcp_listen(ls, 4), 0);
+    off_in_cb o = {a, 0};
+    assert_int_equal(viv_tcp_new(&c, a, NULL, switch_off_on_event, &o), 0);
+    assert_int_equal(viv_tcp_connect(c, &at), VIV_EINPROGRESS);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(viv_node_is_up(viv_host_node(a)), 0);
+    assert_int_equal(viv_tcp_state_get(c), VIV_TCP_CLOSED);
+    viv_tcp_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +224,7 @@ int main(void)
         T(test_api_audit__process_exit_inside_its_socket_callback),
         T(test_api_audit__ladder_outlives_its_hosts),
         T(test_api_audit__frame_format_arp_other_op),
+        T(test_api_audit__node_off_inside_its_socket_callback),
 #undef T
     };
     return cmocka_run_group_tests_name("core/api_audit", tests, NULL, NULL);

@@ -73,7 +73,7 @@ VIV_API viv_port_t *viv_node_port(const viv_node_t *node, uint32_t index);
  * table when switched off; a host forgets its ARP neighbours and all its TCP state, and its
  * processes end (vivarium/process.h). Setting the state a node already has does nothing.
  * No callback runs inside the call; it may be made from a callback, even that of one of the
- * host's own sockets (test_api_audit pins it).
+ * host's own sockets.
  * @param node the node.
  * @param up nonzero for on.
  * @return 0, or VIV_EINVAL for a NULL node.

@@ -1,6 +1,11 @@
 /**
  * @file vivarium.h
  * @brief The umbrella header: include this one to use all of vivarium.
+ *
+ * It declares nothing of its own: it includes every public header, each of which also
+ * compiles alone (from C99 or C++). The rules every function follows (negative `VIV_E*`
+ * codes, the message left in the simulation, the allocator hook) are in vivarium/common.h;
+ * each function's header states its ownership, callback timing and errors.
  */
 #ifndef VIVARIUM_H
 #define VIVARIUM_H

@@ -49,8 +49,9 @@ typedef struct viv_sockaddr {
 
 /**
  * Parse dotted-quad text such as "10.0.1.7".
- * @param[out] out receives the address.
- * @param text the text: four decimal numbers 0..255 separated by dots, nothing else.
+ * @param[out] out receives the address; untouched on error.
+ * @param text the text: four decimal numbers 0..255 of one to three digits (leading zeros
+ *             are read as decimal, "010" is 10) separated by dots, nothing else.
  * @return 0, or VIV_EINVAL (NULL argument or malformed text).
  */
 VIV_API int viv_ip4_parse(viv_ip4_t *out, const char *text);
@@ -58,18 +59,22 @@ VIV_API int viv_ip4_parse(viv_ip4_t *out, const char *text);
 /**
  * Write an address as dotted-quad text.
  * @param ip the address.
- * @param buf the buffer.
+ * @param buf the buffer (the caller's), NUL-terminated when @p cap is not 0, the text cut to
+ *            fit.
  * @param cap its size; ::VIV_IP4_STRLEN always suffices.
- * @return the length of the text (as snprintf), or VIV_EINVAL (NULL @p buf).
+ * @return the length of the whole text without its NUL (as snprintf), or VIV_EINVAL (NULL
+ *         @p buf, even with @p cap 0).
  */
 VIV_API int viv_ip4_format(viv_ip4_t ip, char *buf, size_t cap);
 
 /**
  * Parse a prefix such as "10.0.1.0/24".
- * @param[out] ip_out receives the address part.
+ * @param[out] ip_out receives the address part, as written: host bits are kept, not masked
+ *             ("10.0.1.7/24" gives 10.0.1.7). Untouched on error, as is @p prefix_len_out.
  * @param[out] prefix_len_out receives the prefix length (0..32).
- * @param text the text.
- * @return 0, or VIV_EINVAL.
+ * @param text the text: an address as viv_ip4_parse() reads it, '/', and one to three
+ *             decimal digits, nothing else.
+ * @return 0, or VIV_EINVAL (NULL argument, malformed text or a length above 32).
  */
 VIV_API int viv_ip4_parse_prefix(viv_ip4_t *ip_out, uint8_t *prefix_len_out, const char *text);
 
@@ -83,17 +88,20 @@ VIV_API viv_ip4_t viv_ip4_mask(uint8_t prefix_len);
 /**
  * Write a MAC address as "02:00:00:00:00:01".
  * @param mac the address.
- * @param buf the buffer.
+ * @param buf the buffer (the caller's), NUL-terminated when @p cap is not 0, the text cut to
+ *            fit; lower-case hex.
  * @param cap its size; ::VIV_MAC_STRLEN always suffices.
- * @return the length of the text, or VIV_EINVAL (NULL argument).
+ * @return the length of the whole text without its NUL (as snprintf), or VIV_EINVAL (NULL
+ *         @p mac or @p buf, even with @p cap 0).
  */
 VIV_API int viv_mac_format(const viv_mac_t *mac, char *buf, size_t cap);
 
 /**
  * Parse "02:00:00:00:00:01" (colons or dashes, either case).
- * @param[out] out receives the address.
- * @param text the text.
- * @return 0, or VIV_EINVAL.
+ * @param[out] out receives the address; untouched on error.
+ * @param text the text: six pairs of hex digits (exactly two each), each pair but the last
+ *             followed by ':' or '-' (the two may be mixed), nothing else.
+ * @return 0, or VIV_EINVAL (NULL argument or malformed text).
  */
 VIV_API int viv_mac_parse(viv_mac_t *out, const char *text);
 

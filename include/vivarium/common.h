@@ -6,8 +6,10 @@
  * @brief What every other module of vivarium uses.
  *
  * Every failing call of vivarium returns a negative `VIV_E*` code (see ::viv_errno_t), and
- * records a message in its simulation, readable with viv_sim_errmsg(). The codes are
- * vivarium's own, not the host's `errno`, so traces read the same on every system.
+ * records a message in its simulation, readable with viv_sim_errmsg(), when it has one: a
+ * call given no simulation (a NULL handle, or the functions of addr.h, frame.h, rng.h and
+ * wire.h, which touch none) records nothing. The codes are vivarium's own, not the host's
+ * `errno`, so traces read the same on every system.
  *
  * Simulated time is a ::viv_time_t: unsigned 64-bit nanoseconds since the start of the
  * simulation. Use VIV_US(), VIV_MS() and VIV_S() to write durations.
@@ -141,7 +143,7 @@ typedef enum viv_errno {
 
 /**
  * The message for an error code.
- * @param err a code from ::viv_errno_t (or 0).
+ * @param err a code from ::viv_errno_t (or 0, which gives "success").
  * @return a static string; "unknown error" for a code not in the table. Never NULL.
  */
 VIV_API const char *viv_strerror(int err);
@@ -161,7 +163,10 @@ VIV_API const char *viv_err_name(int err);
  *   size) a block and return it, or return NULL on failure (the old block stays valid);
  * - `new_size == 0`: free `ptr` (of `old_size` bytes) and return NULL.
  *
- * It is per simulation, never process-global.
+ * It is per simulation, never process-global. The simulation's own state is its first
+ * allocation (in viv_sim_new()) and its last free (in viv_sim_free()). vivarium never asks
+ * for 0 bytes (a request for 0 asks for 1) and never frees NULL. It is called inside
+ * vivarium's calls, callbacks of the simulation included, on their thread.
  * @param ud the `alloc_ud` pointer given in ::viv_sim_opts.
  * @param ptr the block to resize or free, or NULL.
  * @param old_size the size of @p ptr (0 when @p ptr is NULL).

@@ -47,7 +47,7 @@ enum viv_ip_proto {
 
 /** What a frame carries. Fields of layers the frame does not have are zero. */
 typedef struct viv_frame_info {
-    uint32_t len;          /**< bytes of the whole frame */
+    uint32_t len;          /**< bytes of the whole frame (a count past UINT32_MAX wraps) */
     viv_mac_t dst;         /**< Ethernet destination */
     viv_mac_t src;         /**< Ethernet source */
     uint16_t ethertype;    /**< EtherType; 0 if the frame is shorter than an Ethernet header */
@@ -71,20 +71,27 @@ typedef struct viv_frame_info {
 
 /**
  * Summarise a frame's headers. Checksums are not verified; malformed inner headers leave the
- * inner fields zero.
- * @param[out] out receives the summary.
- * @param frame the frame's bytes, from the Ethernet header on.
+ * inner fields zero. A later IPv4 fragment has its IP fields (has_ip 1) but no transport
+ * fields, and payload_len 0. The summary is a copy: nothing points into @p frame.
+ * @param[out] out receives the summary (all of it written; untouched on error).
+ * @param frame the frame's bytes, from the Ethernet header on (NULL allowed when @p len
+ *              is 0).
  * @param len their count.
- * @return 0, or VIV_EINVAL (NULL argument).
+ * @return 0 (for any bytes, even too short for an Ethernet header), or VIV_EINVAL (NULL
+ *         @p out, or NULL @p frame with @p len not 0).
  */
 VIV_API int viv_frame_info_parse(viv_frame_info *out, const uint8_t *frame, size_t len);
 
 /**
  * Describe a frame in one line, tcpdump-like ("10.0.0.1.1025 > 10.0.0.2.80: Flags [S] ...").
+ * An ARP operation other than request and reply (or a malformed ARP header) is shown as
+ * "ARP, op N".
  * @param info the summary.
- * @param buf the buffer.
+ * @param buf the buffer (the caller's; may be NULL when @p cap is 0), NUL-terminated when
+ *            @p cap is not 0, the text cut to fit.
  * @param cap its size.
- * @return the length of the text (as snprintf), or VIV_EINVAL.
+ * @return the length of the whole text without its NUL (as snprintf), or VIV_EINVAL (NULL
+ *         @p info, or NULL @p buf with @p cap not 0).
  */
 VIV_API int viv_frame_info_format(const viv_frame_info *info, char *buf, size_t cap);
 

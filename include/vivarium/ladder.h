@@ -48,22 +48,31 @@ typedef struct viv_ladder viv_ladder_t;
  * @param[out] out the recorder, owned by the simulation (freed with it, or by
  *             viv_ladder_free()).
  * @param sim the simulation.
- * @param left the host drawn on the left (its node: viv_host_node()).
+ * @param left the host drawn on the left (its node: viv_host_node()). The recorder keeps a
+ *             copy of its name, so the hosts may be freed before it (the diagram keeps what
+ *             they sent; a node made later at a freed one's address is not drawn).
  * @param right the host drawn on the right.
  * @param port if not 0, only connections with this local or remote port are drawn.
- * @return 0, ::VIV_EINVAL (NULL argument, or the same node twice), ::VIV_ENOMEM.
+ * @return 0, ::VIV_EINVAL (NULL argument, the same node twice, or a node of another
+ *         simulation; @p out untouched), ::VIV_ENOMEM.
+ *
+ * Recording starts with the call and runs inside the trace callback: the recorder calls
+ * nothing of the program's but the subscriber it replaced, with every record, at once.
  */
 VIV_API int viv_ladder_new(viv_ladder_t **out, viv_sim_t *sim, const viv_node_t *left,
                            const viv_node_t *right, uint16_t port);
 
 /**
- * Stop recording and free the recorder (see "Chaining" above). NULL is a no-op.
+ * Stop recording and free the recorder (see "Chaining" above). NULL is a no-op. Not after
+ * viv_sim_free(), which freed it already.
  * @param l the recorder.
  */
 VIV_API void viv_ladder_free(viv_ladder_t *l);
 
 /**
- * Forget what was recorded so far (recording goes on).
+ * Forget what was recorded so far (recording goes on; viv_ladder_overflow() keeps its
+ * count). A segment recorded before and received after is no longer matched. NULL is a
+ * no-op.
  * @param l the recorder.
  */
 VIV_API void viv_ladder_clear(viv_ladder_t *l);
@@ -71,16 +80,19 @@ VIV_API void viv_ladder_clear(viv_ladder_t *l);
 /**
  * Print the diagram of what was recorded so far.
  * @param l the recorder.
- * @param buf the buffer (may be NULL when @p cap is 0).
+ * @param buf the buffer (may be NULL when @p cap is 0); the caller's, NUL-terminated
+ *            whenever @p cap is not 0, the text cut to fit.
  * @param cap its size.
- * @return the length of the whole text (snprintf-like), or ::VIV_EINVAL.
+ * @return the length of the whole text without its NUL (snprintf-like), or ::VIV_EINVAL
+ *         (NULL recorder, or NULL @p buf with @p cap not 0).
  */
 VIV_API int viv_ladder_text(const viv_ladder_t *l, char *buf, size_t cap);
 
 /**
- * The facts that could not be kept (memory ran out, or more than 65536 of them).
+ * The facts that could not be kept (memory ran out, or more than 65536 of them since the
+ * last viv_ladder_clear()).
  * @param l the recorder.
- * @return their count.
+ * @return their count since the recorder was made; 0 for NULL.
  */
 VIV_API uint64_t viv_ladder_overflow(const viv_ladder_t *l);
 

@@ -61,17 +61,22 @@ VIV_API uint32_t viv_node_port_count(const viv_node_t *node);
  * A port of a node.
  * @param node the node.
  * @param index 0 .. viv_node_port_count() - 1.
- * @return the port (borrowed: valid while the node lives), or NULL for a bad argument.
+ * @return the port (borrowed: valid while the node lives; a port added later, as by
+ *         viv_host_add_iface(), does not move it), or NULL for a NULL node or an index out of
+ *         range.
  */
 VIV_API viv_port_t *viv_node_port(const viv_node_t *node, uint32_t index);
 
 /**
  * Switch a node on or off. Switching off drops nothing already on the links; frames that reach
  * the node while it is off are dropped (counted in drop_down). A switch forgets its learned MAC
- * table when switched off.
+ * table when switched off; a host forgets its ARP neighbours and all its TCP state, and its
+ * processes end (vivarium/process.h). Setting the state a node already has does nothing.
+ * No callback runs inside the call; it may be made from a callback, even that of one of the
+ * host's own sockets.
  * @param node the node.
- * @param up true for on.
- * @return 0, or VIV_EINVAL.
+ * @param up nonzero for on.
+ * @return 0, or VIV_EINVAL for a NULL node.
  */
 VIV_API int viv_node_set_up(viv_node_t *node, int up);
 
@@ -85,7 +90,7 @@ VIV_API int viv_node_is_up(const viv_node_t *node);
 /**
  * The node a port belongs to.
  * @param port the port.
- * @return the node (borrowed), or NULL.
+ * @return the node (borrowed: it outlives the port), or NULL for a NULL port.
  */
 VIV_API viv_node_t *viv_port_node(const viv_port_t *port);
 
@@ -99,15 +104,16 @@ VIV_API uint32_t viv_port_index(const viv_port_t *port);
 /**
  * The link plugged into a port.
  * @param port the port.
- * @return the link (borrowed), or NULL if none.
+ * @return the link (borrowed: valid until it is unplugged or freed, see link.h), or NULL
+ *         if none or for a NULL port.
  */
 VIV_API viv_link_t *viv_port_link(const viv_port_t *port);
 
 /**
- * Read a port's counters.
- * @param[out] out receives the counters.
+ * Read a port's counters: a copy, counted since the port was made (they are never reset).
+ * @param[out] out receives the counters; untouched on error.
  * @param port the port.
- * @return 0, or VIV_EINVAL.
+ * @return 0, or VIV_EINVAL for a NULL out or port.
  */
 VIV_API int viv_port_stats(viv_port_stats_t *out, const viv_port_t *port);
 

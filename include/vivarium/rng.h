@@ -54,7 +54,7 @@ typedef struct viv_rng {
 
 /**
  * Seed a stream from a seed and a stream id, with no simulation.
- * @param[out] out the stream to initialise.
+ * @param[out] out the stream to initialise (the caller's memory); NULL is a no-op.
  * @param seed the seed.
  * @param stream the stream id.
  */
@@ -62,39 +62,43 @@ VIV_API void viv_rng_init(viv_rng_t *out, uint64_t seed, uint64_t stream);
 
 /**
  * Seed a stream from a simulation's seed and a stream id.
- * @param[out] out the stream to initialise.
+ * The stream is the caller's value: it depends on nothing but the seed and @p stream, and
+ * drawing from it changes no stream of the simulation; it may outlive the simulation.
+ * @param[out] out the stream to initialise; untouched on error.
  * @param sim the simulation whose seed is used.
- * @param stream the stream id; below ::VIV_RNG_STREAM_LIBRARY for a program's own streams.
+ * @param stream the stream id; below ::VIV_RNG_STREAM_LIBRARY for a program's own streams
+ *               (not checked: a library id gives the same draws as the component's).
  * @return 0, or VIV_EINVAL (NULL argument).
  */
 VIV_API int viv_sim_rng(viv_rng_t *out, const viv_sim_t *sim, uint64_t stream);
 
 /**
  * The next 64 random bits.
- * @param r the stream.
+ * @param r the stream, advanced; not NULL (not checked).
  * @return the draw.
  */
 VIV_API uint64_t viv_rng_u64(viv_rng_t *r);
 
 /**
  * A uniform draw in [0, 1) with 53 random bits.
- * @param r the stream.
+ * @param r the stream, advanced; not NULL (not checked).
  * @return the draw.
  */
 VIV_API double viv_rng_uniform(viv_rng_t *r);
 
 /**
  * A uniform integer in [0, @p bound), without bias.
- * @param r the stream.
- * @param bound the exclusive upper bound; 0 gives 0.
+ * @param r the stream, advanced; not NULL (not checked).
+ * @param bound the exclusive upper bound; 0 gives 0 and draws nothing.
  * @return the draw.
  */
 VIV_API uint64_t viv_rng_below(viv_rng_t *r, uint64_t bound);
 
 /**
  * An exponentially distributed draw.
- * @param r the stream.
- * @param mean the mean (> 0; a mean <= 0 gives 0).
+ * @param r the stream, advanced; not NULL (not checked).
+ * @param mean the mean (> 0 and finite; a mean <= 0 or NaN gives 0 and draws nothing, an
+ *             infinite one gives +inf or NaN).
  * @return the draw, >= 0.
  */
 VIV_API double viv_rng_exp(viv_rng_t *r, double mean);
@@ -102,7 +106,8 @@ VIV_API double viv_rng_exp(viv_rng_t *r, double mean);
 /**
  * The natural logarithm as viv_rng_exp() computes it: bit-identical on every IEEE-754
  * machine, accurate to about one unit in the last place.
- * @param x the argument (> 0; 0 gives -HUGE_VAL, a negative or NaN argument gives NaN).
+ * @param x the argument (> 0; 0 gives -HUGE_VAL, +inf gives +inf, a negative or NaN
+ *          argument gives NaN).
  * @return ln(@p x).
  */
 VIV_API double viv_ln(double x);

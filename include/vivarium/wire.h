@@ -28,7 +28,8 @@
  *
  * **Ownership.** Every builder writes into the caller's buffer and keeps nothing; the
  * payload and option pointers in the structs are read during the call only. The builders
- * touch no simulation and may be called from anywhere, any thread included.
+ * touch no simulation and may be called from anywhere, any thread included. On an error
+ * nothing useful is in the buffer. Override bits a header does not list are ignored.
  *
  * @code
  * uint8_t frame[VIV_WIRE_FRAME_MAX];
@@ -186,8 +187,8 @@ typedef struct viv_wire_tcp {
  * @param eth the header (its EtherType is used as given, 0 included).
  * @param payload the payload, copied (NULL with @p len > 0: zeros).
  * @param len its length.
- * @return the frame's length, or VIV_EINVAL (NULL @p buf or @p eth), VIV_ENOSPC (@p cap too
- *         small; nothing useful is in @p buf).
+ * @return the frame's length, or VIV_EINVAL (NULL @p buf or @p eth, or @p len over
+ *         ::VIV_WIRE_FRAME_MAX), VIV_ENOSPC (@p cap too small; nothing useful is in @p buf).
  */
 VIV_API int viv_wire_eth_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                                const uint8_t *payload, size_t len);
@@ -198,8 +199,8 @@ VIV_API int viv_wire_eth_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth
  * @param cap its size.
  * @param eth the Ethernet header, or NULL for the 28-byte ARP packet alone.
  * @param arp the packet.
- * @return the length written (60 with an Ethernet header and padding), or VIV_EINVAL,
- *         VIV_ENOSPC.
+ * @return the length written (60 with an Ethernet header and padding), or VIV_EINVAL (NULL
+ *         @p buf or @p arp), VIV_ENOSPC (@p cap too small).
  */
 VIV_API int viv_wire_arp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                                const viv_wire_arp *arp);
@@ -213,9 +214,10 @@ VIV_API int viv_wire_arp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth
  * @param ip the IPv4 header (a @c proto of 0 is written as 0).
  * @param payload the payload, copied (NULL with @p len > 0: zeros).
  * @param len its length.
- * @return the length written, or VIV_EINVAL (NULL arguments, options not a multiple of 4 or
- *         over 40 bytes, a packet over 65535 bytes, a fragment offset not a multiple of 8 or
- *         too large), VIV_ENOSPC.
+ * @return the length written, or VIV_EINVAL (NULL @p buf or @p ip; options not a multiple
+ *         of 4, over 40 bytes, or NULL with a length; a packet over 65535 bytes; a fragment
+ *         offset not a multiple of 8), VIV_ENOSPC (@p cap too small). The same IPv4 errors
+ *         apply to the ICMP, UDP and TCP builders.
  */
 VIV_API int viv_wire_ip_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                               const viv_wire_ip *ip, const uint8_t *payload, size_t len);
@@ -227,7 +229,8 @@ VIV_API int viv_wire_ip_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
  * @param eth the Ethernet header, or NULL for the IPv4 packet alone.
  * @param ip the IPv4 header.
  * @param icmp the message.
- * @return the length written, or VIV_EINVAL, VIV_ENOSPC.
+ * @return the length written, or VIV_EINVAL (NULL @p buf, @p ip or @p icmp, an IPv4 error as
+ *         for viv_wire_ip_frame(), data over 65535 bytes), VIV_ENOSPC (@p cap too small).
  */
 VIV_API int viv_wire_icmp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                                 const viv_wire_ip *ip, const viv_wire_icmp *icmp);
@@ -239,7 +242,9 @@ VIV_API int viv_wire_icmp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *et
  * @param eth the Ethernet header, or NULL for the IPv4 packet alone.
  * @param ip the IPv4 header.
  * @param udp the datagram.
- * @return the length written, or VIV_EINVAL, VIV_ENOSPC.
+ * @return the length written, or VIV_EINVAL (NULL @p buf, @p ip or @p udp, an IPv4 error as
+ *         for viv_wire_ip_frame(), a payload over 65535 bytes), VIV_ENOSPC (@p cap too
+ *         small).
  */
 VIV_API int viv_wire_udp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                                const viv_wire_ip *ip, const viv_wire_udp *udp);
@@ -251,8 +256,10 @@ VIV_API int viv_wire_udp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth
  * @param eth the Ethernet header, or NULL for the IPv4 packet alone.
  * @param ip the IPv4 header.
  * @param tcp the segment.
- * @return the length written, or VIV_EINVAL (options over 40 bytes, raw options not a
- *         multiple of 4, more than 4 SACK blocks...), VIV_ENOSPC.
+ * @return the length written, or VIV_EINVAL (NULL @p buf, @p ip or @p tcp; options over 40
+ *         bytes; raw options not a multiple of 4 or over 40 bytes; more than 4 SACK blocks;
+ *         an IPv4 error as for viv_wire_ip_frame(); a payload over 65535 bytes), VIV_ENOSPC
+ *         (@p cap too small).
  */
 VIV_API int viv_wire_tcp_frame(uint8_t *buf, size_t cap, const viv_wire_eth *eth,
                                const viv_wire_ip *ip, const viv_wire_tcp *tcp);

@@ -127,6 +127,8 @@ int viv_frame_info_format(const viv_frame_info *i, char *buf, size_t cap)
         if (i->arp_op == 1)
             return snprintf(buf, cap, "ARP, Request who-has %s tell %s, length %u", d, s,
                             i->len);
+        if (i->arp_op != 2) /* another operation, or a malformed ARP header (0) */
+            return snprintf(buf, cap, "ARP, op %u, length %u", i->arp_op, i->len);
         char mac[VIV_MAC_STRLEN];
         viv_mac_format(&i->src, mac, sizeof mac);
         return snprintf(buf, cap, "ARP, Reply %s is-at %s, length %u", s, mac, i->len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "l2/l2.h"
 #include "vivarium/ladder.h"
 #include "vivarium/tcp.h"
 
@@ -27,7 +28,12 @@ typedef struct ladder_ev {
 struct viv_ladder {
     viv__obj obj;
     viv_sim_t *sim;
+    /* The columns' nodes, known by address and id: a node freed while the ladder lives
+     * leaves its address to a later node, which is not drawn. Their names are copied, so
+     * that the diagram still prints after they go. */
     const viv_node_t *node[2];
+    uint64_t node_id[2];
+    char name[2][sizeof(((struct viv_node *)0)->name)];
     uint16_t port;
     ladder_ev *ev;
     size_t n, cap;
@@ -88,10 +94,17 @@ static int dropped_segment(const uint8_t *b, uint32_t n, uint16_t *sport, uint16
     return 1;
 }
 
+/* Whether a record's node is the column's node (still the same one, not a later node at a
+ * freed one's address). */
+static int ladder_is(const struct viv_ladder *l, const viv_node_t *node, int side)
+{
+    return node && node == l->node[side] && node->id == l->node_id[side];
+}
+
 static void ladder_cb(const viv_trace_record *r, void *user)
 {
     struct viv_ladder *l = user;
-    int side = r->node == l->node[0] ? 0 : r->node == l->node[1] ? 1 : -1;
+    int side = ladder_is(l, r->node, 0) ? 0 : ladder_is(l, r->node, 1) ? 1 : -1;
     int wanted = side >= 0 && (!l->port || r->local.port == l->port || r->remote.port == l->port);
     if (wanted && (r->kind == VIV_TRACE_TCP_SEG_TX || r->kind == VIV_TRACE_TCP_STATE)) {
         ladder_ev *e = ladder_push(l);
@@ -128,7 +141,7 @@ static void ladder_cb(const viv_trace_record *r, void *user)
                 if (e->is_seg && !e->received && !e->lost && e->raw_seq == seq &&
                     e->raw_ack == ack && e->flags == fl && e->len == plen &&
                     e->local.port == sp && e->remote.port == dp) {
-                    if (r->reason == VIV_DROP_NOT_MINE && r->node != l->node[!e->side])
+                    if (r->reason == VIV_DROP_NOT_MINE && !ladder_is(l, r->node, !e->side))
                         break; /* a copy for another station */
                     e->lost = 1;
                     break;
@@ -160,13 +173,20 @@ int viv_ladder_new(viv_ladder_t **out, viv_sim_t *sim, const viv_node_t *left,
     if (!sim)
         return VIV_EINVAL;
     VIV__CHECK(sim, out && left && right, "NULL argument");
+    VIV__HANDLE(left, NODE);
+    VIV__HANDLE(right, NODE);
     VIV__CHECK(sim, left != right, "the two columns must be two nodes");
+    VIV__CHECK(sim, left->sim == sim && right->sim == sim, "a node of another simulation");
     struct viv_ladder *l = viv__zalloc(sim, sizeof(*l));
     if (!l)
         return viv__err(sim, VIV_ENOMEM, "viv_ladder_new: out of memory");
     l->sim = sim;
     l->node[0] = left;
     l->node[1] = right;
+    for (int i = 0; i < 2; i++) {
+        l->node_id[i] = l->node[i]->id;
+        memcpy(l->name[i], l->node[i]->name, sizeof l->name[i]);
+    }
     l->port = port;
     l->prev_cb = sim->trace_cb;
     l->prev_ud = sim->trace_ud;
@@ -249,8 +269,10 @@ static size_t ladder_label(const ladder_ev *e, char *label, size_t cap)
 
 int viv_ladder_text(const viv_ladder_t *l, char *buf, size_t cap)
 {
-    if (!l || (cap && !buf))
+    if (!l)
         return VIV_EINVAL;
+    if (cap && !buf)
+        return viv__err(l->sim, VIV_EINVAL, "viv_ladder_text: NULL buf with cap %zu", cap);
     viv__sb sb;
     viv__sb_init(&sb, buf, cap);
     char label[96];
@@ -267,8 +289,8 @@ int viv_ladder_text(const viv_ladder_t *l, char *buf, size_t cap)
         }
     char lane[sizeof label + 6];
     int w = (int)width;
-    viv__sb_printf(&sb, "%10s  %-12s %-*s %s\n", "time", viv_node_name(l->node[0]), w, "",
-                   viv_node_name(l->node[1]));
+    viv__sb_printf(&sb, "%10s  %-12s %-*s %s\n", "time", l->name[0], w, "",
+                   l->name[1]);
     for (size_t i = 0; i < l->n; i++) {
         const ladder_ev *e = &l->ev[i];
         unsigned long long us = (unsigned long long)(e->t / 1000u);

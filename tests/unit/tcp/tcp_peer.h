@@ -187,4 +187,35 @@ static inline void peer_expect(const bench *b, size_t i, uint8_t flags, uint32_t
     assert_int_equal(t->payload_len, len);
 }
 
+/* An ICMP error from the device (PEER_IP) to the host, quoting quote_len bytes (an IPv4
+ * header and the first 8 bytes of TCP, as a router would); mtu is the next-hop MTU of a
+ * fragmentation needed (0 otherwise). */
+static inline void peer_send_icmp(bench *b, uint8_t type, uint8_t code, uint16_t mtu,
+                                  const uint8_t *quote, size_t quote_len)
+{
+    uint8_t buf[128];
+    memset(buf, 0, sizeof buf);
+    struct viv__icmp_repr m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.code = code;
+    m.next_hop_mtu = mtu;
+    m.data = quote;
+    m.data_len = quote_len;
+    size_t il = viv__icmp_len(&m);
+    assert_true(34 + il <= sizeof buf);
+    assert_int_equal(viv__icmp_emit(&m, buf + 34, il), 0);
+    struct viv__ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.src = PEER_IP;
+    ip.dst = HOST_IP;
+    ip.proto = VIV__IP_PROTO_ICMP;
+    ip.ttl = 64;
+    ip.payload_len = (uint16_t)il;
+    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + il), 0);
+    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
+    viv__eth_emit(&e, buf, 34 + il);
+    assert_int_equal(viv_device_send(b->dev, 0, buf, 34 + il < 60 ? 60 : 34 + il), 0);
+}
+
 #endif

@@ -25,33 +25,6 @@ static void send_seg(bench *b, const seg *s)
     peer_send(b, &t, s->data, s->sport ? s->sport : PEER_PORT, s->dport ? s->dport : 80, 0);
 }
 
-/* An ICMP error from the device about segment q the host sent (its IP header and the first
- * 8 bytes of TCP quoted). */
-static void send_icmp(bench *b, uint8_t type, uint8_t code, const rxseg *q)
-{
-    uint8_t buf[128];
-    memset(buf, 0, sizeof buf);
-    struct viv__icmp_repr m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
-    m.code = code;
-    m.data = q->ip;
-    m.data_len = 28;
-    size_t il = viv__icmp_len(&m);
-    assert_int_equal(viv__icmp_emit(&m, buf + 34, il), 0);
-    struct viv__ipv4_repr ip;
-    memset(&ip, 0, sizeof ip);
-    ip.src = PEER_IP;
-    ip.dst = HOST_IP;
-    ip.proto = VIV__IP_PROTO_ICMP;
-    ip.ttl = 64;
-    ip.payload_len = (uint16_t)il;
-    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + il), 0);
-    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
-    viv__eth_emit(&e, buf, 34 + il);
-    assert_int_equal(viv_device_send(b->dev, 0, buf, 34 + il < 60 ? 60 : 34 + il), 0);
-}
-
 /* The host connects to the device's port 80 and the device completes the handshake (its
  * ISN PEER_ISN); b->iss is the host's ISS. */
 static tt_sock *host_established(bench *b, const viv_tcp_opts *o)
@@ -91,7 +64,7 @@ static void test_tcp_audit_api__soft_error_forgotten_after_progress(void **state
     peer_run(&b);
     assert_int_equal(b.nrx, 1);
     assert_int_equal(b.rx[0].t.payload_len, 3);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, 0, b.rx[0].ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
     /* The data is acknowledged: the path works. */
@@ -125,7 +98,7 @@ static void test_tcp_audit_api__soft_error_forgotten_when_established(void **sta
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
     peer_run(&b);
     assert_int_equal(b.nrx, 1);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, 0, b.rx[0].ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     b.iss = b.rx[0].t.seq;
@@ -649,7 +622,7 @@ static void test_tcp_audit_api__connect_fails_with_enetunreach(void **state)
     viv_sockaddr_t peer = tt_sa(PEER_IP, 80);
     assert_int_equal(viv_tcp_connect(k->s, &peer), VIV_EINPROGRESS);
     peer_run(&b);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_NET, 0, b.rx[0].ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);

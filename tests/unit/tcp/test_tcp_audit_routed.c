@@ -704,28 +704,8 @@ static void fn_send(bench *b, const rxseg *q, uint32_t seq, uint16_t dport, uint
     viv_wr32be(quote + 20 + 4, seq);
     if (dport)
         viv_wr16be(quote + 20 + 2, dport);
-    uint8_t buf[128];
-    memset(buf, 0, sizeof buf);
-    struct viv__icmp_repr m;
-    memset(&m, 0, sizeof m);
-    m.type = VIV__ICMP_DEST_UNREACH;
-    m.code = VIV__ICMP_UNREACH_FRAG_NEEDED;
-    m.next_hop_mtu = mtu;
-    m.data = quote;
-    m.data_len = sizeof quote;
-    size_t il = viv__icmp_len(&m);
-    assert_int_equal(viv__icmp_emit(&m, buf + 34, il), 0);
-    struct viv__ipv4_repr ip;
-    memset(&ip, 0, sizeof ip);
-    ip.src = PEER_IP;
-    ip.dst = HOST_IP;
-    ip.proto = VIV__IP_PROTO_ICMP;
-    ip.ttl = 64;
-    ip.payload_len = (uint16_t)il;
-    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + il), 0);
-    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
-    viv__eth_emit(&e, buf, 34 + il);
-    assert_int_equal(viv_device_send(b->dev, 0, buf, 34 + il < 60 ? 60 : 34 + il), 0);
+    peer_send_icmp(b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, mtu, quote,
+                   sizeof quote);
     assert_int_equal(viv_sim_run_for(b->w.sim, VIV_MS(10)), 0);
 }
 

@@ -57,34 +57,6 @@ static void send_raw_tcp(bench *b, uint8_t *tcp, size_t len, int fix_csum)
     assert_int_equal(viv_device_send(b->dev, 0, buf, flen), 0);
 }
 
-/* An ICMP error from the device about segment q the host sent (quoting its IP header and
- * the first 8 bytes of TCP). */
-static void send_icmp(bench *b, uint8_t type, uint8_t code, uint16_t mtu, const rxseg *q)
-{
-    uint8_t buf[128];
-    memset(buf, 0, sizeof buf);
-    struct viv__icmp_repr m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
-    m.code = code;
-    m.next_hop_mtu = mtu;
-    m.data = q->ip;
-    m.data_len = 28;
-    size_t il = viv__icmp_len(&m);
-    assert_int_equal(viv__icmp_emit(&m, buf + 34, il), 0);
-    struct viv__ipv4_repr ip;
-    memset(&ip, 0, sizeof ip);
-    ip.src = PEER_IP;
-    ip.dst = HOST_IP;
-    ip.proto = VIV__IP_PROTO_ICMP;
-    ip.ttl = 64;
-    ip.payload_len = (uint16_t)il;
-    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + il), 0);
-    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
-    viv__eth_emit(&e, buf, 34 + il);
-    assert_int_equal(viv_device_send(b->dev, 0, buf, 34 + il < 60 ? 60 : 34 + il), 0);
-}
-
 /* The host connects to the device (port 80); the device has not answered yet. */
 static tt_sock *host_connect(bench *b, const viv_tcp_opts *o)
 {
@@ -444,10 +416,10 @@ static void test_tcp_crafted__icmp_port_unreachable_refuses(void **state)
     tt_sock *k = host_connect(&b, NULL);
     rxseg bogus = b.rx[0];
     viv_wr32be(bogus.ip + 20 + 4, b.rx[0].t.seq + 1000); /* a number never sent */
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, &bogus);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, bogus.ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_PORT, 0, b.rx[0].ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_CLOSED);
     assert_int_equal(k->err, VIV_ECONNREFUSED);
@@ -465,7 +437,7 @@ static void test_tcp_crafted__icmp_host_unreachable_is_soft(void **state)
     t.syn_retries = 1;
     assert_int_equal(viv_host_set_tcp_tunables(b.w.a, &t), 0);
     tt_sock *k = host_connect(&b, NULL);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, 0, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_HOST, 0, b.rx[0].ip, 28);
     peer_run(&b);
     assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_SYN_SENT);
     assert_int_equal(viv_sim_run_for(b.w.sim, VIV_S(5)), 0);
@@ -493,7 +465,7 @@ static void test_tcp_crafted__icmp_frag_needed_shrinks_mss(void **state)
     peer_run(&b);
     assert_int_equal(b.nrx, 3);
     assert_int_equal(b.rx[0].t.payload_len, 1460);
-    send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, 1000, &b.rx[0]);
+    peer_send_icmp(&b, VIV__ICMP_DEST_UNREACH, VIV__ICMP_UNREACH_FRAG_NEEDED, 1000, b.rx[0].ip, 28);
     peer_run(&b);
     viv_tcp_info ti;
     assert_int_equal(viv_tcp_info_get(&ti, k->s), 0);

@@ -433,6 +433,18 @@ static VIV__NOINLINE void tcp_xmit_trace(viv__tcp_host *th, viv_tcp_t *s,
 }
 
 /* viv__tcp_xmit; with tpl (a constant), the header is written from s's prebuilt one. */
+/* Keep path as s's route (valid while the host's route_gen stays), and lower the MSS if
+ * it leaves by an interface narrower than the path MTU so far (viv__tcp_mtu_lower; RFC 1191
+ * 3: the path MTU is never above the first hop's). Every refresh of the cached route comes
+ * here: the send's and the one before cutting segments (tcp_path_check). */
+static void tcp_path_keep(viv_tcp_t *s, const viv__ip_path *path)
+{
+    s->path = *path;
+    s->path_gen = s->th->h->route_gen;
+    s->path_ok = 1;
+    (void)viv__tcp_mtu_lower(s, path->mtu);
+}
+
 static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
                                             const struct viv__tcp_repr *r, viv_ip4_t src,
                                             viv_ip4_t dst, const viv__tcp_ring *ring, uint32_t off,
@@ -448,11 +460,8 @@ static VIV__ALWAYS_INLINE int tcp_xmit_core(viv__tcp_host *th, viv_tcp_t *s,
     if (s && s->path_ok && s->path_gen == h->route_gen && s->path.dst == dst &&
         s->path.src == src)
         pp = &s->path; /* the same answer: nothing it depends on changed */
-    else if ((rc = viv__ip_route(h, src, dst, &path)) == 0 && s) {
-        s->path = path;
-        s->path_gen = h->route_gen;
-        s->path_ok = 1;
-    }
+    else if ((rc = viv__ip_route(h, src, dst, &path)) == 0 && s)
+        tcp_path_keep(s, &path);
     if (rc < 0) {
         th->st.tx_failed++;
         if (rc == VIV_ENETUNREACH)
@@ -695,21 +704,16 @@ int viv__tcp_mtu_lower(viv_tcp_t *s, uint32_t mtu)
 }
 
 /* The route to the peer changed (the host's route_gen moved): choose the path again before
- * cutting segments, and lower the MSS if it now leaves by a narrower interface. RFC 1191 3:
- * the path MTU is never above the first hop's MTU, which the host knows without any ICMP.
- * Until the audit of test_tcp_audit_routed the MSS stayed that of the old route, every
- * segment above the new interface's MTU was refused locally (EMSGSIZE) and the connection
- * timed out. The source address stays the connection's (its 4-tuple names it). */
+ * cutting segments (tcp_path_keep lowers the MSS to a narrower interface). Until the audit
+ * of test_tcp_audit_routed the MSS stayed that of the old route, every segment above the new
+ * interface's MTU was refused locally (EMSGSIZE) and the connection timed out. The source
+ * address stays the connection's (its 4-tuple names it). */
 static VIV__NOINLINE void tcp_path_renew(viv_tcp_t *s)
 {
-    struct viv_host *h = s->th->h;
     viv__ip_path path;
-    if (viv__ip_route(h, s->base.local.ip, s->base.remote.ip, &path) < 0)
+    if (viv__ip_route(s->th->h, s->base.local.ip, s->base.remote.ip, &path) < 0)
         return; /* no route now: the segments fail as they leave, and are retried */
-    s->path = path;
-    s->path_gen = h->route_gen;
-    s->path_ok = 1;
-    (void)viv__tcp_mtu_lower(s, path.mtu);
+    tcp_path_keep(s, &path);
 }
 
 static VIV__ALWAYS_INLINE void tcp_path_check(viv_tcp_t *s)

@@ -242,6 +242,13 @@ static void tcp_give_up(viv_tcp_t *s)
     viv__tcp_done(s, err);
 }
 
+/* The user timeout has passed: data has stayed unacknowledged that long (RFC 5482, RFC
+ * 9293 3.8.3; una_since is when the oldest unacknowledged byte left). */
+static int tcp_uto_passed(const viv_tcp_t *s)
+{
+    return s->o.user_timeout_ns && s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
+}
+
 static void tcp_rto_expired(viv_tcp_t *s)
 {
     const viv_tcp_tunables *t = viv__tcp_tun(s->th);
@@ -253,8 +260,7 @@ static void tcp_rto_expired(viv_tcp_t *s)
         /* RFC 9293 3.10.8: the user timeout holds in any state, an opening included (Linux
          * applies TCP_USER_TIMEOUT to SYN-SENT too). A listener's half-open connection keeps
          * the SYN-ACK budget alone, as Linux's request sockets do. */
-        int uto = s->in_q != VIV__TCP_Q_SYN && s->o.user_timeout_ns &&
-                  s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
+        int uto = s->in_q != VIV__TCP_Q_SYN && tcp_uto_passed(s);
         if (s->backoff >= budget || uto) {
             if (s->in_q == VIV__TCP_Q_SYN) { /* a half-open connection, forgotten */
                 s->th->st.attempt_fails++;
@@ -272,10 +278,7 @@ static void tcp_rto_expired(viv_tcp_t *s)
     }
     if (s->snd_max == s->snd_una)
         return;
-    int over = s->backoff >= t->retries;
-    if (s->o.user_timeout_ns && s->base.sim->now - s->una_since >= s->o.user_timeout_ns)
-        over = 1;
-    if (over) {
+    if (s->backoff >= t->retries || tcp_uto_passed(s)) {
         tcp_give_up(s);
         return;
     }
@@ -330,9 +333,8 @@ static void tcp_persist_expired(viv_tcp_t *s)
      * probes the connection MUST stay open; every ACK resets the count, tcp_in.c). The user
      * timeout still holds for data sent and refused by a window that shrank to zero (RFC
      * 5482), as it would have on the retransmission timer that handed over to this one. */
-    int uto = s->o.user_timeout_ns && s->snd_max != s->snd_una &&
-              s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
-    if (s->probes >= viv__tcp_tun(s->th)->retries || uto) {
+    if (s->probes >= viv__tcp_tun(s->th)->retries ||
+        (s->snd_max != s->snd_una && tcp_uto_passed(s))) {
         tcp_give_up(s);
         return;
     }

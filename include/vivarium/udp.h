@@ -16,15 +16,15 @@
  * unreachable (::VIV_ENETUNREACH, never sent to a gateway, RFC 1122 3.2.1.3); a datagram to
  * one of the host's own addresses is delivered to it at the same instant.
  *
- * **Connected sockets.** viv_udp_connect() sets a default destination, fixes the local
- * address to the one the route gives (if the socket was bound to ::VIV_IP4_ANY) and makes the
- * socket receive only datagrams from that peer; connecting to NULL undoes all three.
- * Connecting again changes the peer, and a local address that connect (not bind) chose is
- * chosen again from the new route (Linux keeps the first one until a disconnect). An ICMP error about a datagram it sent (port
- * unreachable, host or network unreachable, fragmentation needed) is stored on it and
- * signalled with ::VIV_EV_ERROR; the next send or receive returns it once (port unreachable
- * becomes ::VIV_ECONNREFUSED, fragmentation needed ::VIV_EMSGSIZE), as does viv_udp_error(). Unconnected sockets ignore ICMP errors, as
- * BSD sockets do.
+ * **Connected sockets.** viv_udp_connect() sets a default destination, fixes the local address
+ * to the one the route gives (if the socket was bound to ::VIV_IP4_ANY) and makes the socket
+ * receive only datagrams from that peer; connecting to NULL undoes all three. Connecting again
+ * changes the peer, and a local address that connect (not bind) chose is chosen again from the
+ * new route (Linux keeps the first one until a disconnect). An ICMP error about a datagram it
+ * sent (port unreachable, host or network unreachable, fragmentation needed) is stored on it
+ * and signalled with ::VIV_EV_ERROR; the next send or receive returns it once (port
+ * unreachable becomes ::VIV_ECONNREFUSED, fragmentation needed ::VIV_EMSGSIZE), as does
+ * viv_udp_error(). Unconnected sockets ignore ICMP errors, as BSD sockets do.
  *
  * **Sending** copies the data and sends at once: UDP never blocks, so a socket is always
  * writable. A datagram is one IPv4 packet (vivarium does not fragment): more than the

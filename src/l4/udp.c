@@ -433,9 +433,10 @@ static int udp_route(const struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
     return viv__ip_route(s->uh->h, s->base.local.ip, dst, out);
 }
 
-/* udp_route to dst, through the socket's cache of the last path: the same answer, since the host's routes and addresses (all it depends on)
- * have not changed while route_gen has not; for another destination that the same route
- * serves, viv__ip_path_reuse says so. Only successful choices are kept. */
+/* udp_route to dst, through the socket's cache of the last path: the same answer, since the
+ * host's routes and addresses (all it depends on) have not changed while route_gen has not; for
+ * another destination that the same route serves, viv__ip_path_reuse says so. Only successful
+ * choices are kept. */
 static int udp_path(struct viv_udp *s, viv_ip4_t dst, viv__ip_path *out)
 {
     const struct viv_host *h = s->uh->h;

@@ -127,13 +127,13 @@ static viv_time_t probe_cycle(bench *b, tt_sock *c, viv_time_t after, uint32_t u
 }
 
 /* RFC 1122 4.2.2.17: "As long as the receiving TCP continues to send acknowledgments in
- * response to the probe segments, the sending TCP MUST allow the connection to stay open";
- * RFC 9293 3.8.6.1: the probes' interval grows exponentially. With a budget of 3, eight
- * probes answered by a zero window keep the connection (the interval doubling from the RTO,
- * 200 ms, regardless of the answers, up to the maximum RTO); then three unanswered probes, and at the next expiry
- * the connection ends with ETIMEDOUT (docs/tcp.md: "given up after `retries` unanswered
- * probes, never while they are answered"). Before, answered probes counted too, and the
- * fourth expiry ended the connection the peer was keeping open. */
+ * response to the probe segments, the sending TCP MUST allow the connection to stay open"; RFC
+ * 9293 3.8.6.1: the probes' interval grows exponentially. With a budget of 3, eight probes
+ * answered by a zero window keep the connection (the interval doubling from the RTO, 200 ms,
+ * regardless of the answers, up to the maximum RTO); then three unanswered probes, and at the
+ * next expiry the connection ends with ETIMEDOUT (docs/tcp.md: "given up after `retries`
+ * unanswered probes, never while they are answered"). Before, answered probes counted too, and
+ * the fourth expiry ended the connection the peer was keeping open. */
 static void test_tcp_audit_flow__answered_zero_window_probes_never_give_up(void **state)
 {
     bench b;

@@ -540,10 +540,10 @@ static void test_tcp_audit_trace__ladder_long_labels_whole(void **state)
     tt_world_free(&w);
 }
 
-/* Two hosts and a third on a hub: the third drops every copy of their segments as not its
- * own, at the instant the copy for b arrives (and, its link made first, traced before).
- * Those drops are not losses: every arrow of the ladder arrives (they were drawn lost). A capture on the hub's
- * port of host a reads without a malformed packet, each frame at its trace time. */
+/* Two hosts and a third on a hub: the third drops every copy of their segments as not its own,
+ * at the instant the copy for b arrives (and, its link made first, traced before). Those drops
+ * are not losses: every arrow of the ladder arrives (they were drawn lost). A capture on the
+ * hub's port of host a reads without a malformed packet, each frame at its trace time. */
 static void test_tcp_audit_trace__hub_copies_not_drawn_lost(void **state)
 {
     audit *a = calloc(1, sizeof *a);

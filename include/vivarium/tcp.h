@@ -368,7 +368,8 @@ VIV_API int viv_tcp_opts_get(viv_tcp_opts *out, const viv_tcp_t *s);
  * @param s the socket.
  * @param addr the address (::VIV_IP4_ANY or one of the host's) and port (0: ephemeral).
  * @return 0, or VIV_EINVAL (NULL, already bound or connected), VIV_EADDRNOTAVAIL,
- *         VIV_EADDRINUSE (see **Addresses in use** above), VIV_EAGAIN (no ephemeral port).
+ *         VIV_EADDRINUSE (see **Addresses in use** above; also port 0 when no ephemeral port
+ *         is free, as Linux's bind() says).
  */
 VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
 
@@ -383,8 +384,9 @@ VIV_API int viv_tcp_bind(viv_tcp_t *s, const viv_sockaddr_t *addr);
  *        comes back with the cookie. When all of them are established and waiting for
  *        viv_tcp_accept(), the SYN (or the cookie's ACK) is dropped (counted in
  *        `listen_overflows`) and the client retransmits as after a loss.
- * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE, VIV_EAGAIN (unbound,
- *         and no ephemeral port is free), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL, VIV_EISCONN (connected), VIV_EADDRINUSE (another listener on the
+ *         port; or unbound, and no ephemeral port is free, as Linux's listen() says),
+ *         VIV_ENOMEM.
  *
  * Callback timing: ::VIV_EV_ACCEPTABLE, after the event that made a connection ready.
  */
@@ -413,8 +415,8 @@ VIV_API int viv_tcp_accept(viv_tcp_t **out, viv_tcp_t *listener, viv_tcp_cb cb, 
  * @return VIV_EINPROGRESS (the handshake has started), or VIV_EINVAL, VIV_EALREADY (already
  *         connecting), VIV_EISCONN (connected, or listening), VIV_ENETUNREACH (no route),
  *         VIV_EADDRNOTAVAIL (no source address: the route leaves by an interface with no
- *         address), VIV_EADDRINUSE (that connection exists already), VIV_EAGAIN (no
- *         ephemeral port).
+ *         address; or unbound, and no ephemeral port is free, as Linux's connect() says),
+ *         VIV_EADDRINUSE (that connection exists already).
  *
  * Callback timing: later, ::VIV_EV_CONNECTED (with ::VIV_EV_WRITABLE), or ::VIV_EV_ERROR with
  * VIV_ECONNREFUSED, VIV_ETIMEDOUT, VIV_ECONNRESET, or VIV_EHOSTUNREACH or VIV_ENETUNREACH

@@ -190,7 +190,9 @@ VIV_API void viv_udp_free(viv_udp_t *s);
  * @param s the socket.
  * @param addr the address (::VIV_IP4_ANY or one of the host's) and port (0: ephemeral).
  * @return 0, or VIV_EINVAL (already bound, NULL), VIV_EADDRNOTAVAIL (not the host's address),
- *         VIV_EADDRINUSE, VIV_EAGAIN (no ephemeral port free), VIV_ENOMEM.
+ *         VIV_EADDRINUSE (the port is in use, or port 0 and no ephemeral port is free, as
+ *         Linux's bind() says), VIV_ENOMEM. (A send or connect that binds an unbound socket
+ *         says VIV_EAGAIN when no ephemeral port is free, as Linux does.)
  */
 VIV_API int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr);
 

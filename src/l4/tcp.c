@@ -729,9 +729,10 @@ static int tcp_bind_to(viv_tcp_t *s, viv_ip4_t ip, uint16_t port, const char *fn
     if (ip != VIV_IP4_ANY && !viv_host_has_addr(th->h, ip))
         return viv__err(sim, VIV_EADDRNOTAVAIL, "%s: the host has no such address", fn);
     if (port == 0) {
+        /* As Linux: bind() and listen() that find no free port say EADDRINUSE. */
         port = viv__demux_ephemeral(&th->dm);
         if (!port)
-            return viv__err(sim, VIV_EAGAIN, "%s: no ephemeral port is free", fn);
+            return viv__err(sim, VIV_EADDRINUSE, "%s: no ephemeral port is free", fn);
     } else if (viv__demux_bind_conflict(&th->dm, ip, port, s->o.reuse_addr) ||
                tcp_listener_conflict(th, s, ip, port)) {
         return viv__err(sim, VIV_EADDRINUSE, "%s: port %u is in use", fn, port);
@@ -837,8 +838,8 @@ int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
     uint16_t lport = s->base.local.port;
     if (s->ep.where == VIV__DEMUX_NONE) {
         lport = viv__demux_ephemeral(&th->dm);
-        if (!lport)
-            return viv__err(sim, VIV_EAGAIN, "viv_tcp_connect: no ephemeral port is free");
+        if (!lport) /* Linux's connect() says EADDRNOTAVAIL */
+            return viv__err(sim, VIV_EADDRNOTAVAIL, "viv_tcp_connect: no ephemeral port is free");
     } else {
         const viv__demux_ep *e = viv__demux_lookup(&th->dm, lip, lport, peer->ip, peer->port);
         if (e && e->where == VIV__DEMUX_CONN && e->lip == lip && e->rip == peer->ip &&

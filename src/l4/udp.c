@@ -315,7 +315,9 @@ void viv_udp_free(viv_udp_t *s)
 
 /* ---- binding --------------------------------------------------------------------------- */
 
-static int bind_to(struct viv_udp *s, viv_ip4_t ip, uint16_t port)
+/* rc_none: what to say when port is 0 and no ephemeral port is free: as Linux, VIV_EADDRINUSE
+ * for viv_udp_bind, VIV_EAGAIN for the binding a send or a connect makes. */
+static int bind_to(struct viv_udp *s, viv_ip4_t ip, uint16_t port, int rc_none)
 {
     udp_host *uh = s->uh;
     viv_sim_t *sim = uh->h->node.sim;
@@ -324,7 +326,7 @@ static int bind_to(struct viv_udp *s, viv_ip4_t ip, uint16_t port)
     if (port == 0) {
         port = viv__demux_ephemeral(&uh->dm);
         if (!port)
-            return viv__err(sim, VIV_EAGAIN, "udp bind: no ephemeral port is free");
+            return viv__err(sim, rc_none, "udp bind: no ephemeral port is free");
     } else if (viv__demux_bind_conflict(&uh->dm, ip, port, s->o.reuse_addr)) {
         return viv__err(sim, VIV_EADDRINUSE, "udp bind: port %u is in use", port);
     }
@@ -344,7 +346,7 @@ int viv_udp_bind(viv_udp_t *s, const viv_sockaddr_t *addr)
     viv_sim_t *sim = s->uh->h->node.sim;
     VIV__CHECK(sim, addr != NULL, "NULL address");
     VIV__CHECK(sim, !s->bound, "socket already bound");
-    return bind_to(s, addr->ip, addr->port);
+    return bind_to(s, addr->ip, addr->port, VIV_EADDRINUSE);
 }
 
 
@@ -378,7 +380,7 @@ int viv_udp_connect(viv_udp_t *s, const viv_sockaddr_t *peer)
     if (rc < 0 && peer->ip != VIV_IP4_BROADCAST)
         return viv__err(sim, rc, "viv_udp_connect: %s", viv_strerror(rc));
     viv_ip4_t src = path.src;
-    if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
+    if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0, VIV_EAGAIN)) < 0)
         return rc;
     /* As BSD does: connecting fixes the local address to the one the route gives, unless
      * the program bound one. An address an earlier connect chose is chosen again for the
@@ -497,7 +499,7 @@ int viv_udp_sendto(viv_udp_t *s, const void *buf, size_t len, const viv_sockaddr
                         "viv_udp_sendto: %zu bytes do not fit the path MTU of %u learned from "
                         "ICMP fragmentation needed (Don't Fragment is on)",
                         len, pmtu);
-    if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0)) < 0)
+    if (!s->bound && (rc = bind_to(s, VIV_IP4_ANY, 0, VIV_EAGAIN)) < 0)
         return rc;
     viv__frame *f = viv__frame_new(sim, VIV__FRAME_HEADROOM, (uint32_t)(VIV__UDP_HDR_LEN + len));
     if (!f)

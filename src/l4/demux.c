@@ -177,6 +177,35 @@ uint16_t viv__demux_ephemeral(viv__demux *d)
     return (uint16_t)(VIV__EPHEMERAL_LO + i);
 }
 
+/* Whether a connection from (lip, port) to (rip, rport) may share port: every holder is a
+ * connection that took the port when it connected (not bound, not listening, a local address
+ * of its own), and none has this 4-tuple. */
+static int eph_shareable(const viv__demux *d, uint16_t port, viv_ip4_t lip, viv_ip4_t rip,
+                         uint16_t rport)
+{
+    for (const viv__demux_ep *e = viv__demux_port_first(d, port); e; e = e->port_next)
+        if (e->where != VIV__DEMUX_CONN || e->bound || e->lip == VIV_IP4_ANY)
+            return 0;
+    return viv__map_get(&d->conns, demux_conn_key(lip, port, rip, rport)) == NULL;
+}
+
+uint16_t viv__demux_ephemeral_conn(viv__demux *d, viv_ip4_t lip, viv_ip4_t rip, uint16_t rport)
+{
+    uint16_t port = viv__demux_ephemeral(d);
+    if (port)
+        return port;
+    uint32_t c = (uint32_t)d->eph_cursor - VIV__EPHEMERAL_LO;
+    for (uint32_t k = 0; k < EPH_SPAN; k++) {
+        uint32_t i = (c + k) % EPH_SPAN;
+        if (eph_shareable(d, (uint16_t)(VIV__EPHEMERAL_LO + i), lip, rip, rport)) {
+            d->eph_cursor =
+                (uint16_t)(i + 1u >= EPH_SPAN ? VIV__EPHEMERAL_LO : VIV__EPHEMERAL_LO + i + 1u);
+            return (uint16_t)(VIV__EPHEMERAL_LO + i);
+        }
+    }
+    return 0;
+}
+
 int viv__demux_bind_conflict(const viv__demux *d, viv_ip4_t ip, uint16_t port, int reuse_addr)
 {
     for (const viv__demux_ep *o = viv__demux_port_first(d, port); o; o = o->port_next) {

@@ -91,6 +91,12 @@ int viv__demux_port_in_use(const viv__demux *d, uint16_t port);
  * O(range / 64) at worst. Never allocates. */
 uint16_t viv__demux_ephemeral(viv__demux *d);
 
+/* The port a connection from lip to (rip, rport) takes when it connects unbound: the next
+ * free one, as viv__demux_ephemeral; when every port is held, the next (from the cursor,
+ * which moves past it) that only such connections hold and where this 4-tuple is free, as
+ * Linux's connect() shares ports among connections to different peers (a port held by a
+ * bind or a listener is never shared). 0 if none: then O(range) probes. Never allocates. */
+uint16_t viv__demux_ephemeral_conn(viv__demux *d, viv_ip4_t lip, viv_ip4_t rip, uint16_t rport);
 /* Bind an endpoint that holds nothing to (ip, port), with reuse_addr as given; conflicts are
  * the caller's to check first. Returns 0 or VIV_ENOMEM (nothing changed). The first port of
  * [49152, 65535] taken on this demux also allocates its ephemeral bitmap. */

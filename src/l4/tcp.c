@@ -837,7 +837,7 @@ int viv_tcp_connect(viv_tcp_t *s, const viv_sockaddr_t *peer)
     viv_ip4_t lip = s->base.local.ip == VIV_IP4_ANY ? path.src : s->base.local.ip;
     uint16_t lport = s->base.local.port;
     if (s->ep.where == VIV__DEMUX_NONE) {
-        lport = viv__demux_ephemeral(&th->dm);
+        lport = viv__demux_ephemeral_conn(&th->dm, lip, peer->ip, peer->port);
         if (!lport) /* Linux's connect() says EADDRNOTAVAIL */
             return viv__err(sim, VIV_EADDRNOTAVAIL, "viv_tcp_connect: no ephemeral port is free");
     } else {

@@ -255,6 +255,61 @@ static void test_tcp_audit_api__ephemeral_exhaustion(void **state)
     tt_world_free(&w);
 }
 
+/* Connections share ephemeral ports as Linux's connect() does. One port is held by a bind to
+ * port 0, every other one by a connection to B:80. Then a connection to B:81 still gets a
+ * port: the next from the cursor (back at the first port given, the bound one, which is
+ * never shared) is the first connection's; another to B:80 finds none (VIV_EADDRNOTAVAIL),
+ * nor does a bind to port 0 (VIV_EADDRINUSE). B listens on 81 only: the shared port's
+ * segments reach the right connection by their 4-tuple, the one to 81 is established and
+ * the first connection to 80 refused. */
+static void test_tcp_audit_api__connect_shares_ephemeral_ports(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    assert_int_equal(viv_sim_trace(w.sim, NULL, NULL), 0); /* 16,384 openings: not recorded */
+    enum { N = 65535 - 49152 + 1 };
+    tt_listen(&w, w.b, 81, NULL, 0)->accept = 1;
+    viv_tcp_t *held, *x, *y, **s = calloc(N, sizeof *s);
+    assert_non_null(s);
+    viv_sockaddr_t any = tt_sa(VIV_IP4_ANY, 0), b80 = tt_sa(TT_B, 80), got;
+    assert_int_equal(viv_tcp_new(&held, w.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(held, &any), 0);
+    viv_sockaddr_t bound;
+    assert_int_equal(viv_tcp_local(&bound, held), 0);
+    for (int i = 0; i < N - 1; i++) {
+        assert_int_equal(viv_tcp_new(&s[i], w.a, NULL, NULL, NULL), 0);
+        assert_int_equal(viv_tcp_connect(s[i], &b80), VIV_EINPROGRESS);
+    }
+    assert_int_equal(viv_tcp_new(&x, w.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_connect(x, &b80), VIV_EADDRNOTAVAIL);
+    assert_int_equal(viv_tcp_new(&y, w.a, NULL, NULL, NULL), 0);
+    assert_int_equal(viv_tcp_bind(y, &any), VIV_EADDRINUSE);
+    tt_sock *k = tt_connect(&w, w.a, TT_B, 81, NULL);
+    viv_sockaddr_t first;
+    assert_int_equal(viv_tcp_local(&got, k->s), 0);
+    assert_int_equal(viv_tcp_local(&first, s[0]), 0);
+    assert_int_not_equal(got.port, bound.port);
+    assert_int_equal(got.port, first.port);
+    /* A port held by a bind is never shared, even to a new peer. */
+    assert_int_equal(viv_tcp_local(&got, s[N - 2]), 0);
+    assert_int_equal(got.port, bound.port == 65535 ? 65534 : (bound.port == 49152 ? 65535
+                                                                         : bound.port - 1));
+    /* The cable's queue dropped most of the 16,385 SYNs: only s[0] and k stay, to send theirs
+     * again at the RTO. */
+    for (int i = 1; i < N - 1; i++)
+        viv_tcp_abort(s[i]);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(5)), 0);
+    assert_int_equal(viv_tcp_state_get(k->s), VIV_TCP_ESTABLISHED);
+    assert_int_equal(viv_tcp_state_get(s[0]), VIV_TCP_CLOSED);
+    assert_int_equal(viv_tcp_error(s[0]), VIV_ECONNREFUSED);
+    viv_tcp_abort(s[0]);
+    viv_tcp_close(held);
+    viv_tcp_close(x);
+    viv_tcp_close(y);
+    free(s);
+    tt_world_free(&w);
+}
+
 /* ---- freeing a simulation with connections in every state ------------------------------ */
 
 typedef struct acc {
@@ -683,6 +738,7 @@ int main(void)
         TT_TEST(test_tcp_audit_api__reset_error_returned_once),
         TT_TEST(test_tcp_audit_api__connect_to_own_address),
         TT_TEST(test_tcp_audit_api__ephemeral_exhaustion),
+        TT_TEST(test_tcp_audit_api__connect_shares_ephemeral_ports),
         TT_TEST(test_tcp_audit_api__free_with_every_state),
         TT_TEST(test_tcp_audit_api__callback_closes_others),
         TT_TEST(test_tcp_audit_api__held_to_the_end),

@@ -123,23 +123,29 @@ static void test_ping_ident__all_in_use_then_one_freed(void **state)
         assert_claim_in_use(sim, p.h1, (uint16_t)(c0 - 1u));
     assert_full(sim, p.h1);
 
-    /* Ping k freed: its identifier, c0 + k, is the only one free. Every other chosen one is
-     * refused; that one is accepted (so ping k had it: the host's order). */
+    /* Ping k freed: its identifier, c0 + k, is the only one free (every other chosen one is
+     * refused), and the host's next choice takes it. */
     uint32_t k = 30000;
     if ((uint16_t)(c0 + k) == 0)
         k++;
     const uint16_t idk = (uint16_t)(c0 + k);
     viv_ping_free(pings[k]);
-    pings[k] = NULL;
     for (uint32_t id = 1; id < NIDENT; id++)
         if (id != idk)
             assert_claim_in_use(sim, p.h1, (uint16_t)id);
-    viv_ping_t *q = NULL;
-    assert_int_equal(ping1(&q, p.h1, idk), 0);
-    assert_full(sim, p.h1);
-    /* Given back again: the host's next choice takes it. */
-    viv_ping_free(q);
     assert_int_equal(ping1(&pings[k], p.h1, 0), 0);
+    assert_claim_in_use(sim, p.h1, idk);
+    assert_full(sim, p.h1);
+    /* Freed again: a program may choose it. */
+    viv_ping_free(pings[k]);
+    assert_int_equal(ping1(&pings[k], p.h1, idk), 0);
+    assert_full(sim, p.h1);
+    /* Freed and started 1,000 times more: each time the one free identifier is just behind
+     * the host's counter (idk + 1), and the choice goes round all the others to find it. */
+    for (int r = 0; r < 1000; r++) {
+        viv_ping_free(pings[k]);
+        assert_int_equal(ping1(&pings[k], p.h1, 0), 0);
+    }
     assert_claim_in_use(sim, p.h1, idk);
     assert_full(sim, p.h1);
     /* A traceroute gets a freed identifier the same way. */
@@ -180,35 +186,43 @@ static void test_ping_ident__all_in_use_then_one_freed(void **state)
     l3t_cap_fini(&p.cap);
 }
 
-/* The host's choices go on from its counter over identifiers the program chose, across
- * runs of them longer than any small block, and find the last free ones wherever they are
- * (0 included, which no program can choose). */
+/* Choose the identifiers after `from` (from + 1, ...) for pings to an address with no
+ * route (so that they put nothing on the wire), until len are chosen or 0 comes (no program
+ * can choose 0). Returns the host's next choice then: the first after them, or 0. */
+static uint16_t choose_run(viv_host_t *h, uint16_t from, uint32_t len)
+{
+    for (uint32_t i = 1;; i++) {
+        uint16_t id = (uint16_t)(from + i);
+        if (i > len || id == 0)
+            return id;
+        assert_int_equal(ping_to(NULL, h, VIV_IP4(10, 9, 9, 9), id), 0);
+    }
+}
+
+/* The host's choices go on from its counter over identifiers the program chose, with few
+ * pings and with many, and find the last free ones wherever they are (0 included, which no
+ * program can choose). */
 static void test_ping_ident__host_skips_chosen_identifiers(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
     pair p;
     pair_build(&p, sim);
-    viv_ping_t *a = NULL, *b = NULL;
+    viv_ping_t *a = NULL, *b1 = NULL, *b2 = NULL;
     assert_int_equal(ping1(&a, p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
     const uint16_t c0 = cap_echo_ident(&p.cap, 0);
-    /* 600 chosen after c0: the host's next is the first after them (or 0 if they wrap).
-     * They ping an address with no route, so that the only request on the wire after the
-     * first is the host's next choice. */
-    uint16_t want = 0;
-    for (uint32_t i = 1; i <= 601; i++) {
-        uint16_t id = (uint16_t)(c0 + i);
-        if (i == 601 || id == 0) {
-            want = id;
-            break;
-        }
-        assert_int_equal(ping_to(NULL, p.h1, VIV_IP4(10, 9, 9, 9), id), 0);
-    }
-    assert_int_equal(ping1(&b, p.h1, 0), 0);
+    /* 99 chosen after c0, the host's next choice, 500 chosen after that (the host then has
+     * more than 256 pings), the host's next: each time the first after the run. */
+    const uint16_t want1 = choose_run(p.h1, c0, 99);
+    assert_int_equal(ping1(&b1, p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(cap_echo_ident(&p.cap, 1), want);
-    /* Every identifier a program can choose, chosen, but m: c0, the 600 and the host's
-     * second choice are refused, the rest accepted. */
+    assert_int_equal(cap_echo_ident(&p.cap, 1), want1);
+    const uint16_t want = choose_run(p.h1, want1, 500);
+    assert_int_equal(ping1(&b2, p.h1, 0), 0);
+    assert_int_equal(viv_sim_run(sim), 0);
+    assert_int_equal(cap_echo_ident(&p.cap, 2), want);
+    /* Every identifier a program can choose, chosen, but m: c0 to want (in use) are
+     * refused, the rest accepted. */
     uint16_t m = (uint16_t)(c0 + 20000u);
     if (!m)
         m++;
@@ -223,9 +237,9 @@ static void test_ping_ident__host_skips_chosen_identifiers(void **state)
             fail_msg("a ping with the free identifier %u: %d (%s)", (unsigned)id, rc,
                      viv_err_name(rc));
     }
-    /* Left for the host: m, and 0 unless its second choice was 0; taken in its order, from
-     * want + 1 on. */
-    if (want) {
+    /* Left for the host: m, and 0 unless one of its choices was 0; taken in its order,
+     * from want + 1 on. */
+    if ((uint16_t)(0u - c0) > held) {
         const uint16_t from = (uint16_t)(want + 1u);
         const int m_first = (uint16_t)(m - from) < (uint16_t)(0u - from);
         assert_int_equal(ping1(NULL, p.h1, 0), 0);
@@ -241,7 +255,8 @@ static void test_ping_ident__host_skips_chosen_identifiers(void **state)
     }
     assert_full(sim, p.h1);
     viv_ping_free(a);
-    viv_ping_free(b);
+    viv_ping_free(b1);
+    viv_ping_free(b2);
     l3t_cap_fini(&p.cap);
 }
 

@@ -22,8 +22,11 @@
  * from 1. The identifier is the host's choice by default (the next of a counter, skipping
  * those in use by the host's other pings and traceroutes); ::viv_ping_opts::ident chooses it
  * instead, and viv_ping_start() refuses one in use with ::VIV_EADDRINUSE. (So a program that
- * chooses identifiers should choose them all: one the host picked earlier is in use.) The
- * echo data is `size` bytes: by default bytes 0x10, 0x11, 0x12... counting up (modulo 256);
+ * chooses identifiers should choose them all: one the host picked earlier is in use.) A
+ * ping or traceroute holds its identifier until it is freed, finished or not; when all
+ * 65,536 of a host's are held, the host has none to choose and viv_ping_start() (without
+ * ::viv_ping_opts::ident) and viv_traceroute_start() return ::VIV_EAGAIN until one is freed.
+ * The echo data is `size` bytes: by default bytes 0x10, 0x11, 0x12... counting up (modulo 256);
  * with ::viv_ping_opts::payload, that payload repeated from its first byte and cut at `size`
  * (like `ping -p`, with a pattern of any length), or exactly the payload when `size` is 0.
  * A reply counts for a request when it comes from the destination with the ping's identifier
@@ -115,7 +118,8 @@ typedef struct viv_ping_opts {
  * @return 0, or VIV_EINVAL (NULL host, size or payload_len above 65507, a payload with
  *         payload_len 0 or a payload_len without a payload, count above 65535),
  *         VIV_EADDRINUSE (the chosen ident is used by another ping or traceroute of the
- *         host), VIV_ENOMEM.
+ *         host), VIV_EAGAIN (no ident chosen, and every ICMP echo identifier of the host is
+ *         in use by its pings and traceroutes), VIV_ENOMEM.
  *
  * Ownership: the host owns the ping; viv_ping_free() stops and frees it earlier. The
  * payload is copied (only the bytes the echo data uses): the caller's buffer may go at once.
@@ -193,7 +197,8 @@ typedef struct viv_traceroute_opts {
  * @param opts options, or NULL.
  * @param cb the callback, or NULL.
  * @param user passed to @p cb.
- * @return 0, or VIV_EINVAL (NULL host, size above 65507), VIV_ENOMEM.
+ * @return 0, or VIV_EINVAL (NULL host, size above 65507), VIV_EAGAIN (every ICMP echo
+ *         identifier of the host is in use by its pings and traceroutes), VIV_ENOMEM.
  *
  * Ownership: the host owns it; viv_traceroute_free() stops and frees it earlier. The options
  * are copied. The first probe goes out at the current instant, from an event (after the

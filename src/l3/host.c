@@ -337,6 +337,7 @@ static void host_destroy(struct viv_node *n)
         viv__hostobj_remove(o);
         o->destroy(o);
     }
+    assert(!h->echo);    /* the pings and traceroutes took their identifiers with them */
     viv__ip_fwd_free(h); /* first: the ARP entries then go without a walk of its slots */
     viv__arp_fini(h);
     viv__route_fini(h);

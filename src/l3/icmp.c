@@ -1,5 +1,6 @@
 /* ICMP: the echo responder, error generation with RFC 1122/1812's restraints, and dispatch of
  * replies and errors to pings and transports. */
+#include <assert.h>
 #include <string.h>
 
 #include "core/bytes.h"
@@ -157,12 +158,35 @@ static void echo_reply_with_options(struct viv_host *h, const struct viv__ipv4_r
     viv__ip_send_opts(h, f, &path, VIV__IP_PROTO_ICMP, 0, (uint8_t)opts_len);
 }
 
-static viv__echo_user *echo_user(struct viv_host *h, uint16_t ident)
+/* ---- echo users ------------------------------------------------------------------------ */
+
+/* The echo users of a host: a map from identifier to user, made with the first user and
+ * freed with the last (a host with one ping holds 128 bytes for it: the table and a 4-slot
+ * map), and from the 257th user on a count of the users in each block of 256 identifiers
+ * (512 bytes, kept until the last user goes). Finding, adding and removing a user are O(1).
+ * The host's choice (echo_next_free) goes from its counter over identifiers in use: one by
+ * one while there are at most ECHO_SCAN users (so at most ECHO_SCAN + 1 looks), then by
+ * block, skipping full ones (at most every block's count and two blocks' identifiers).
+ * Either way a start does not walk the host's other users: 65,536 starts are linear. */
+#define ECHO_IDENTS 65536u
+#define ECHO_BLOCK 256u
+#define ECHO_BLOCKS (ECHO_IDENTS / ECHO_BLOCK)
+#define ECHO_SCAN 256u
+
+struct viv__echo_table {
+    uint32_t n;     /* users, up to ECHO_IDENTS */
+    viv__map users; /* identifier -> user */
+    uint16_t *used; /* ECHO_BLOCKS counts of users, once there are more than ECHO_SCAN */
+};
+
+static viv__echo_user *echo_find(const struct viv__echo_table *t, uint16_t ident)
 {
-    for (viv__echo_user *u = h->echo_users; u; u = u->next)
-        if (u->ident == ident)
-            return u;
-    return NULL;
+    return viv__map_get(&t->users, viv__mkey_u64(ident));
+}
+
+static viv__echo_user *echo_user(const struct viv_host *h, uint16_t ident)
+{
+    return h->echo ? echo_find(h->echo, ident) : NULL;
 }
 
 void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32_t iface,
@@ -234,28 +258,109 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
     viv__frame_unref(sim, f);
 }
 
-int viv__echo_user_add(struct viv_host *h, viv__echo_user *u)
+/* The first identifier from c on, wrapping, that is not in use: what trying c, c + 1, ...
+ * in turn finds, without trying every one. The table has a free one. */
+static uint16_t echo_next_free(const struct viv__echo_table *t, uint16_t c)
 {
-    /* Identifiers come from the host's stream; skip any in use. */
-    for (int tries = 0; tries < 65536; tries++) {
-        uint16_t id = h->next_echo_ident;
-        h->next_echo_ident = (uint16_t)(h->next_echo_ident + 1u);
-        if (!echo_user(h, id)) {
-            u->ident = id;
-            u->next = h->echo_users;
-            h->echo_users = u;
-            return 0;
+    if (!t->used) { /* at most ECHO_SCAN in use */
+        while (echo_find(t, c))
+            c = (uint16_t)(c + 1u);
+        return c;
+    }
+    /* By block: c's from c on, the others in order, then c's again from its start (its
+     * identifiers from c on are in use by then). */
+    const uint32_t first = c / ECHO_BLOCK;
+    for (uint32_t k = 0; k <= ECHO_BLOCKS; k++) {
+        uint32_t b = (first + k) % ECHO_BLOCKS;
+        if (t->used[b] == ECHO_BLOCK)
+            continue;
+        for (uint32_t i = k == 0 ? c % ECHO_BLOCK : 0; i < ECHO_BLOCK; i++) {
+            uint16_t id = (uint16_t)(b * ECHO_BLOCK + i);
+            if (!echo_find(t, id))
+                return id;
         }
     }
-    return VIV_EAGAIN;
+    assert(0); /* not reached: the caller saw fewer than ECHO_IDENTS users */
+    return c;
+}
+
+/* Count the users of each block: the counts, made when the users pass ECHO_SCAN. */
+static int echo_count_blocks(viv_sim_t *sim, struct viv__echo_table *t)
+{
+    t->used = viv__zalloc(sim, ECHO_BLOCKS * sizeof(*t->used));
+    if (!t->used)
+        return VIV_ENOMEM;
+    for (uint32_t i = 0; i < t->users.cap; i++) /* a sum: the map's order does not matter */
+        if (t->users.slots[i].val)
+            t->used[t->users.slots[i].key.lo / ECHO_BLOCK]++;
+    return 0;
+}
+
+static void echo_table_free(struct viv_host *h)
+{
+    viv_sim_t *sim = h->node.sim;
+    struct viv__echo_table *t = h->echo;
+    viv__map_fini(sim, &t->users);
+    viv__free(sim, t->used, t->used ? ECHO_BLOCKS * sizeof(*t->used) : 0);
+    viv__free(sim, t, sizeof(*t));
+    h->echo = NULL;
+}
+
+/* Join u under identifier ident (free), making the table, and the counts, as needed.
+ * Returns 0 or VIV_ENOMEM (then nothing changed). */
+static int echo_put(struct viv_host *h, viv__echo_user *u, uint16_t ident)
+{
+    viv_sim_t *sim = h->node.sim;
+    struct viv__echo_table *t = h->echo;
+    if (!t) {
+        if (!(t = viv__zalloc(sim, sizeof(*t))))
+            return VIV_ENOMEM;
+        viv__map_init(&t->users);
+        h->echo = t;
+    }
+    if (viv__map_put(sim, &t->users, viv__mkey_u64(ident), u) < 0) {
+        if (!t->n) /* made for this user */
+            echo_table_free(h);
+        return VIV_ENOMEM;
+    }
+    if (t->used)
+        t->used[ident / ECHO_BLOCK]++;
+    else if (t->n + 1 > ECHO_SCAN && echo_count_blocks(sim, t) < 0) {
+        viv__map_del(&t->users, viv__mkey_u64(ident));
+        return VIV_ENOMEM;
+    }
+    t->n++;
+    u->ident = ident;
+    return 0;
+}
+
+int viv__echo_user_add(struct viv_host *h, viv__echo_user *u)
+{
+    const struct viv__echo_table *t = h->echo;
+    if (t && t->n == ECHO_IDENTS)
+        return VIV_EAGAIN;
+    uint16_t id = t ? echo_next_free(t, h->next_echo_ident) : h->next_echo_ident;
+    int rc = echo_put(h, u, id);
+    if (rc == 0)
+        h->next_echo_ident = (uint16_t)(id + 1u);
+    return rc;
+}
+
+int viv__echo_user_claim(struct viv_host *h, viv__echo_user *u, uint16_t ident)
+{
+    if (echo_user(h, ident))
+        return VIV_EADDRINUSE;
+    return echo_put(h, u, ident);
 }
 
 void viv__echo_user_remove(struct viv_host *h, viv__echo_user *u)
 {
-    for (viv__echo_user **pp = &h->echo_users; *pp; pp = &(*pp)->next) {
-        if (*pp == u) {
-            *pp = u->next;
-            return;
-        }
-    }
+    struct viv__echo_table *t = h->echo;
+    if (!t || echo_find(t, u->ident) != u)
+        return; /* never joined */
+    viv__map_del(&t->users, viv__mkey_u64(u->ident));
+    if (t->used)
+        t->used[u->ident / ECHO_BLOCK]--;
+    if (--t->n == 0)
+        echo_table_free(h);
 }

@@ -172,7 +172,8 @@ typedef struct viv__hostobj {
     void (*destroy)(struct viv__hostobj *o);
 } viv__hostobj;
 
-/* ICMP echo users (ping, traceroute) see replies and errors by identifier. */
+/* ICMP echo users (ping, traceroute) see replies and errors by identifier: the host keeps
+ * them in a table by identifier (struct viv__echo_table, icmp.c). */
 typedef struct viv__echo_user {
     uint16_t ident;
     void *ctx;
@@ -180,8 +181,8 @@ typedef struct viv__echo_user {
                   size_t icmp_len);
     void (*error)(void *ctx, const struct viv__ipv4_repr *ip, const struct viv__icmp_repr *icmp,
                   size_t icmp_len, uint16_t quoted_seq);
-    struct viv__echo_user *next;
 } viv__echo_user;
+struct viv__echo_table;
 
 /* The host's options (viv_host_opts), defaults resolved (viv_host_new), by the same names, in
  * two parts: what a datagram reads (the sender's TTL, ARP's reachable time, and its stale
@@ -299,7 +300,7 @@ struct viv_host {
     viv__arp *arp_last;
     viv__arp *arp_idle_last; /* the idle list's tail (arp_idle_first) */
     viv__hostobj objs; /* sentinel */
-    viv__echo_user *echo_users;
+    struct viv__echo_table *echo; /* the echo users by identifier; NULL while none */
     viv_rng_t rng;
 };
 
@@ -535,7 +536,14 @@ void viv__icmp_input(struct viv_host *h, const struct viv__ipv4_repr *ip, uint32
  * pointer. The quote is as much of pkt as fits in a 576-byte datagram. */
 void viv__icmp_error(struct viv_host *h, uint8_t type, uint8_t code, uint16_t mtu,
                      const uint8_t *pkt, size_t pkt_len, int l2_bcast);
+/* Join the host's echo users under the host's choice of identifier: the first from its
+ * counter on (wrapping) that is not in use; the counter then follows it. Returns 0,
+ * VIV_EAGAIN (all 65,536 identifiers in use) or VIV_ENOMEM; on failure nothing changed. */
 int viv__echo_user_add(struct viv_host *h, viv__echo_user *u);
+/* Join under identifier ident (the program's choice). Returns 0, VIV_EADDRINUSE (another
+ * user has it) or VIV_ENOMEM; on failure nothing changed. */
+int viv__echo_user_claim(struct viv_host *h, viv__echo_user *u, uint16_t ident);
+/* Leave (u joined, or a user that never joined: nothing happens). Never fails. */
 void viv__echo_user_remove(struct viv_host *h, viv__echo_user *u);
 
 #endif

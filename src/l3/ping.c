@@ -219,20 +219,6 @@ static void ping_on_error(void *ctx, const struct viv__ipv4_repr *ip,
     ping_settle(p, i, &r);
 }
 
-/* Join the host's echo users with the identifier the program chose. Refused when another
- * ping or traceroute of the host uses it; the host's own choices (viv__echo_user_add) skip
- * it from then on, since they skip every identifier in use. */
-static int ping_claim_ident(struct viv_host *h, viv__echo_user *u, uint16_t ident)
-{
-    for (const viv__echo_user *o = h->echo_users; o; o = o->next)
-        if (o->ident == ident)
-            return VIV_EADDRINUSE;
-    u->ident = ident;
-    u->next = h->echo_users;
-    h->echo_users = u;
-    return 0;
-}
-
 int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_ping_opts *opts,
                    viv_ping_cb cb, void *user)
 {
@@ -282,12 +268,19 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
     p->eu.ctx = p;
     p->eu.reply = ping_on_reply;
     p->eu.error = ping_on_error;
+    viv__timer_clear(&p->send);
     viv__timer_clear(&p->timeout);
-    int rc = VIV_ENOMEM;
-    if (viv__timer_init(&p->send, sim, h->node.owner, ping_send_next) < 0 ||
-        viv__timer_init(&p->timeout, sim, h->node.owner, ping_timeout) < 0 ||
-        (rc = o.ident ? ping_claim_ident(h, &p->eu, o.ident) : viv__echo_user_add(h, &p->eu)) <
-            0) {
+    /* The identifier first: a start refused for it takes no timer. Given back if the timers
+     * cannot be had, with the host's counter as it was: a failed start changes nothing. */
+    const uint16_t counter = h->next_echo_ident;
+    int rc = o.ident ? viv__echo_user_claim(h, &p->eu, o.ident) : viv__echo_user_add(h, &p->eu);
+    if (rc == 0 && (viv__timer_init(&p->send, sim, h->node.owner, ping_send_next) < 0 ||
+                    viv__timer_init(&p->timeout, sim, h->node.owner, ping_timeout) < 0)) {
+        viv__echo_user_remove(h, &p->eu);
+        h->next_echo_ident = counter;
+        rc = VIV_ENOMEM;
+    }
+    if (rc < 0) {
         viv__timer_fini(&p->send);
         viv__timer_fini(&p->timeout);
         viv__free(sim, pat, pat_len);
@@ -296,6 +289,9 @@ int viv_ping_start(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, const viv_pin
         if (rc == VIV_EADDRINUSE)
             return viv__err(sim, rc, "viv_ping_start: identifier %u is in use by another ping "
                                      "or traceroute of the host", (unsigned)o.ident);
+        if (rc == VIV_EAGAIN)
+            return viv__err(sim, rc,
+                            "viv_ping_start: every ICMP echo identifier of the host is in use");
         return viv__err(sim, VIV_ENOMEM, "viv_ping_start: out of memory");
     }
     viv__timer_set(&p->send, sim->now); /* the first request, from an event */
@@ -489,10 +485,22 @@ int viv_traceroute_start(viv_traceroute_t **out, viv_host_t *h, viv_ip4_t dst,
     t->eu.ctx = t;
     t->eu.reply = tr_on_reply;
     t->eu.error = tr_on_error;
-    if (viv__timer_init(&t->timer, sim, h->node.owner, tr_timer) < 0 ||
-        viv__echo_user_add(h, &t->eu) < 0) {
+    viv__timer_clear(&t->timer);
+    /* As viv_ping_start: the identifier first, given back if the timer cannot be had. */
+    const uint16_t counter = h->next_echo_ident;
+    int rc = viv__echo_user_add(h, &t->eu);
+    if (rc == 0 && viv__timer_init(&t->timer, sim, h->node.owner, tr_timer) < 0) {
+        viv__echo_user_remove(h, &t->eu);
+        h->next_echo_ident = counter;
+        rc = VIV_ENOMEM;
+    }
+    if (rc < 0) {
         viv__timer_fini(&t->timer);
         viv__free(sim, t, sizeof(*t));
+        if (rc == VIV_EAGAIN)
+            return viv__err(sim, rc,
+                            "viv_traceroute_start: every ICMP echo identifier of the "
+                            "host is in use");
         return viv__err(sim, VIV_ENOMEM, "viv_traceroute_start: out of memory");
     }
     viv__timer_set(&t->timer, sim->now); /* the first probe, from an event */

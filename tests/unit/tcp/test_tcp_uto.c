@@ -497,6 +497,54 @@ static void test_tcp_uto__shrunk_window_ends_at_the_user_timeout(void **state)
     tt_world_free(&b.w);
 }
 
+/* ---- keepalive ------------------------------------------------------------------------------ */
+
+/* Keepalive (idle 10 s, interval 5 s, 3 probes) on a connection whose peer falls silent once
+ * it is established at tc, with user timeout uto. Returns when it ended, after tc, and the
+ * probes sent, each checked: <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>, at tc + 10 s, + 15 s... */
+static viv_time_t keepalive_run(void **state, viv_time_t uto, size_t *nprobes)
+{
+    bench b;
+    bench_build(&b, VIV_TEST_SIM(state));
+    viv_tcp_opts o = VIV_TCP_OPTS_INIT;
+    o.keepalive = 1;
+    o.keepalive_idle_ns = VIV_S(10);
+    o.keepalive_interval_ns = VIV_S(5);
+    o.keepalive_count = 3;
+    o.user_timeout_ns = uto;
+    tt_sock *k = host_established(&b, &o, 1460);
+    viv_time_t tc = k->t_connected;
+    assert_int_equal(viv_sim_run_until(b.w.sim, tc + VIV_S(100)), 0);
+    for (size_t i = 0; i < b.nrx; i++) {
+        peer_expect(&b, i, VIV_TCP_ACK, b.iss, PEER_ISN + 1, b.rx[i].t.window, 0);
+        assert_int_equal(sent_at(&b, i), tc + VIV_S(10) + (viv_time_t)i * VIV_S(5));
+    }
+    assert_int_equal(k->err, VIV_ETIMEDOUT);
+    viv_time_t end = k->t_error - tc;
+    *nprobes = b.nrx;
+    tt_world_free(&b.w);
+    return end;
+}
+
+/* Without a user timeout, keepalive gives up after its 3 unanswered probes (10, 15, 20 s), at
+ * the next expiry: 25 s. With one, Linux lets the user timeout decide instead of the count
+ * (tcp(7): TCP_USER_TIMEOUT "will override keepalive to determine when to close a connection
+ * due to keepalive failure"; tcp_keepalive_timer): the connection ends at the first keepalive
+ * expiry at which a probe has gone unanswered and nothing has arrived for the user timeout.
+ * Linux does not cut the keepalive interval to it: 12 s ends the connection at the second
+ * expiry, 15 s, after one probe; 30 s, longer than the count's budget, lets a fourth probe go
+ * (25 s) and ends it at 30 s. (Before, the user timeout did nothing here: 25 s.) */
+static void test_tcp_uto__keepalive_user_timeout_instead_of_the_count(void **state)
+{
+    size_t n;
+    assert_int_equal(keepalive_run(state, 0, &n), VIV_S(25));
+    assert_int_equal(n, 3);
+    assert_int_equal(keepalive_run(state, VIV_S(12), &n), VIV_S(15));
+    assert_int_equal(n, 1);
+    assert_int_equal(keepalive_run(state, VIV_S(30), &n), VIV_S(30));
+    assert_int_equal(n, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +557,7 @@ int main(void)
         TT_TEST(test_tcp_uto__zero_window_ends_at_the_user_timeout),
         TT_TEST(test_tcp_uto__zero_window_count_starts_again),
         TT_TEST(test_tcp_uto__shrunk_window_ends_at_the_user_timeout),
+        TT_TEST(test_tcp_uto__keepalive_user_timeout_instead_of_the_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,7 +464,12 @@ static void tcp_keepalive_expired(viv_tcp_t *s)
         viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_idle_ns - idle);
         return;
     }
-    if (s->kprobes >= s->o.keepalive_count) {
+    /* With a user timeout, Linux lets it decide instead of the count (tcp(7): it "will
+     * override keepalive to determine when to close a connection due to keepalive failure"):
+     * a probe unanswered and nothing received for the user timeout. Checked at the expiries
+     * only, as Linux, which does not cut the keepalive interval to it. */
+    viv_time_t u = s->o.user_timeout_ns;
+    if (u ? s->kprobes && idle >= u : s->kprobes >= s->o.keepalive_count) {
         tcp_give_up(s);
         return;
     }

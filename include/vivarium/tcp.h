@@ -110,13 +110,22 @@ typedef struct viv_tcp_opts {
     viv_time_t keepalive_idle_ns;
     /** Time between unanswered probes. Default 75 s. */
     viv_time_t keepalive_interval_ns;
-    /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT). Default 9. */
+    /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT), unless
+     *  @ref user_timeout_ns is set (it decides instead, as on Linux). Default 9. */
     uint32_t keepalive_count;
     /** How long sent data may stay unacknowledged before the connection is dropped
-     *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT. It is checked when the
-     *  retransmission timer expires: the connection ends at the first expiry at or after
-     *  this time, up to one (backed-off) RTO later (Linux shortens that last RTO). Default
-     *  0: the host's retry budget alone decides (::viv_tcp_tunables.retries). */
+     *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT: counted from the last
+     *  acknowledgement of new data, or from the sending when nothing was outstanding (from
+     *  the first SYN while connecting). The retransmission timer is cut short to it, so the
+     *  connection ends at exactly that instant (as Linux since 4.19), unless the retry
+     *  budget runs out first; the RTO's backoff is otherwise unchanged. Data that a zero
+     *  window holds back, with nothing in flight, is dropped when the window has stayed shut
+     *  this long from the first zero-window probe, answered or not (the probe timer cut
+     *  likewise, as Linux since 5.11). With @ref keepalive it decides instead of
+     *  @ref keepalive_count, as Linux: the connection ends at the first keepalive expiry at
+     *  which a probe is unanswered and nothing has been received for this long. A change
+     *  takes effect at once on the armed timers. Default 0: the host's retry budget alone
+     *  decides (::viv_tcp_tunables.retries). */
     viv_time_t user_timeout_ns;
     /** 1: closing sends a reset and forgets the connection at once (SO_LINGER with a zero
      *  timeout). Default 0. */

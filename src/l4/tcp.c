@@ -685,6 +685,7 @@ int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts)
                         "viv_tcp_set_opts: mss, buffer sizes and ISN are fixed at connect "
                         "or listen");
     const viv_tcp_cc *old_cc = s->cc;
+    viv_time_t old_uto = s->o.user_timeout_ns;
     s->o = o;
     if (!s->opened) {
         viv__tcp_resolve_offers(s);
@@ -695,6 +696,8 @@ int viv_tcp_set_opts(viv_tcp_t *s, const viv_tcp_opts *opts)
             viv__tcp_cc_init(s);
     }
     viv__tcp_keepalive_reset(s);
+    if (o.user_timeout_ns != old_uto)
+        viv__tcp_uto_changed(s);
     return 0;
 }
 

@@ -233,6 +233,11 @@ struct viv_tcp {
     uint32_t rtt_seq;
     viv_time_t rtt_start;
     viv_time_t una_since; /* when the oldest unacknowledged data was first sent */
+    /* The user timeout (tcp_timer.c): the deadlines the retransmission and persist timers
+     * would have had, had it not cut them short (VIV_TIME_NEVER: not cut), and when the
+     * first zero-window probe of a window that stays shut went (VIV_TIME_NEVER: none). */
+    viv_time_t rto_due, persist_due;
+    viv_time_t zw_since;
     viv_time_t last_rx;   /* when a segment last arrived (keepalive idle) */
 
     /* The header of its ACK and data segments (tcp_out.c, tcp_xmit_seg): made from the
@@ -520,6 +525,9 @@ void viv__tcp_keepalive_reset(viv_tcp_t *s);
 /* Persist timer: on when data waits for the window (zero, or too small for the sender's
  * silly window avoidance) with nothing in flight. */
 void viv__tcp_persist_check(viv_tcp_t *s);
+/* The user timeout was changed (viv_tcp_set_opts): the armed retransmission and persist
+ * timers are cut to it, or given back their own deadlines. */
+void viv__tcp_uto_changed(viv_tcp_t *s);
 
 /* ---- tracing --------------------------------------------------------------------------- */
 /* A record about s (node, socket, 4-tuple filled). */

@@ -8,7 +8,13 @@
  *
  * The retransmission timeout is RFC 6298's: SRTT and RTTVAR from one timed segment at a time
  * (never a retransmitted one: Karn's rule), RTO = SRTT + 4 RTTVAR (the clock granularity G is
- * the simulation's nanosecond) within [rto_min, rto_max], doubled at each expiry. */
+ * the simulation's nanosecond) within [rto_min, rto_max], doubled at each expiry.
+ *
+ * A user timeout (viv_tcp_opts::user_timeout_ns) cuts the retransmission and persist timers
+ * short: each is armed at the earlier of its own deadline and the instant the user timeout
+ * runs out, so that the connection ends at that very instant, as Linux's do
+ * (tcp_clamp_rto_to_user_timeout since 4.19, tcp_clamp_probe0_to_user_timeout since 5.11).
+ * Where the user timeout is not the earlier deadline, nothing changes. */
 #include <stddef.h>
 
 #include "tcp_int.h"
@@ -19,6 +25,7 @@ int viv__tcp_timer_init(viv_tcp_t *s)
 {
     for (int k = 0; k < VIV_TCP_TIMER_COUNT; k++)
         s->at[k] = VIV_TIME_NEVER;
+    s->rto_due = s->persist_due = s->zw_since = VIV_TIME_NEVER;
     return viv__timer_init(&s->tmr, s->base.sim, s->th->h->node.owner, tcp_timer_fire);
 }
 
@@ -158,6 +165,91 @@ void viv__tcp_rtt_sample(viv_tcp_t *s, viv_time_t r)
     s->rto = rto;
 }
 
+/* ---- the user timeout ------------------------------------------------------------------ */
+
+/* When the user timeout counted from `since` runs out (RFC 5482, RFC 9293 3.8.3):
+ * VIV_TIME_NEVER without a user timeout, without a start (since VIV_TIME_NEVER), beyond the
+ * last instant, or for a listener's half-open connection, which keeps the SYN-ACK budget
+ * alone, as Linux's request sockets do. */
+static viv_time_t tcp_uto_end(const viv_tcp_t *s, viv_time_t since)
+{
+    viv_time_t u = s->o.user_timeout_ns;
+    if (VIV__LIKELY(!u) || since == VIV_TIME_NEVER || s->in_q == VIV__TCP_Q_SYN ||
+        u > VIV_TIME_MAX - since)
+        return VIV_TIME_NEVER;
+    return since + u;
+}
+
+/* The user timeout counted from since has run out. What it counts from: for the
+ * retransmission timer una_since, when the oldest unacknowledged byte (or the first SYN)
+ * left; for the persist timer tcp_persist_since. */
+static int tcp_uto_passed(const viv_tcp_t *s, viv_time_t since)
+{
+    return s->base.sim->now >= tcp_uto_end(s, since);
+}
+
+/* What the persist timer's user timeout counts from: data sent and then shut out by a
+ * window that shrank to zero, from its sending, as on the retransmission timer that handed
+ * over (Linux counts from retrans_stamp there); data never sent for a shut window, from the
+ * first zero-window probe, answered or not, until a window opens (Linux's tcp_probe_timer
+ * and icsk_probes_tstamp, since 5.11; VIV_TIME_NEVER before that probe). */
+static viv_time_t tcp_persist_since(const viv_tcp_t *s)
+{
+    return s->snd_max != s->snd_una ? s->una_since : s->zw_since;
+}
+
+/* Start timer k (the retransmission or the persist timer) `delay` from now, or at the
+ * instant the user timeout counted from since runs out if that is earlier (at least one
+ * tick ahead, as Linux's one jiffy: the timer is never armed in the past). *due keeps the
+ * deadline cut short (VIV_TIME_NEVER: not cut), for an expiry that finds the user timeout
+ * started again meanwhile (tcp_cut_short). Without a user timeout, viv__tcp_timer_start. */
+static inline void tcp_timer_start_uto(viv_tcp_t *s, viv_tcp_timer k, viv_time_t delay,
+                                       viv_time_t since, viv_time_t *due)
+{
+    if (VIV__UNLIKELY(s->o.user_timeout_ns)) {
+        viv_time_t now = s->base.sim->now;
+        viv_time_t end = tcp_uto_end(s, since);
+        viv_time_t left = end == VIV_TIME_NEVER ? VIV_TIME_NEVER : end > now ? end - now : 1;
+        *due = VIV_TIME_NEVER;
+        if (left < delay) {
+            if (delay <= VIV_TIME_MAX - now)
+                *due = now + delay;
+            delay = left;
+        }
+    }
+    viv__tcp_timer_start(s, k, delay);
+}
+
+/* An expiry of timer k cut short by the user timeout, which finds that it has not run out
+ * after all (an acknowledgement of new data started it again meanwhile: a partial ACK in
+ * NewReno recovery that does not restart the timer): no expiry of the timer's own, which goes
+ * on to its deadline (or to the user timeout's new end). So a user timeout never adds a
+ * retransmission or a probe; it only ends the connection. Returns 1 if so. */
+static int tcp_cut_short(viv_tcp_t *s, viv_tcp_timer k, viv_time_t since, viv_time_t *due)
+{
+    viv_time_t now = s->base.sim->now;
+    if (VIV__LIKELY(*due == VIV_TIME_NEVER) || now >= *due)
+        return 0;
+    tcp_timer_start_uto(s, k, *due - now, since, due);
+    return 1;
+}
+
+void viv__tcp_uto_changed(viv_tcp_t *s)
+{
+    viv_time_t now = s->base.sim->now;
+    static const viv_tcp_timer ks[2] = {VIV_TCP_TIMER_RTO, VIV_TCP_TIMER_PERSIST};
+    viv_time_t *dues[2] = {&s->rto_due, &s->persist_due};
+    viv_time_t since[2] = {s->una_since, tcp_persist_since(s)};
+    for (int i = 0; i < 2; i++) {
+        viv_time_t at = *dues[i] != VIV_TIME_NEVER ? *dues[i] : s->at[ks[i]];
+        *dues[i] = VIV_TIME_NEVER;
+        if (viv__tcp_timer_on(s, ks[i]))
+            tcp_timer_start_uto(s, ks[i], at > now ? at - now : 0, since[i], dues[i]);
+    }
+}
+
+/* ---- the retransmission timer's arming ------------------------------------------------- */
+
 void viv__tcp_rexmit_arm(viv_tcp_t *s, int restart)
 {
     if (s->snd_max == s->snd_una) { /* 5.2: everything acknowledged */
@@ -165,7 +257,7 @@ void viv__tcp_rexmit_arm(viv_tcp_t *s, int restart)
         return;
     }
     if (restart || !viv__tcp_timer_on(s, VIV_TCP_TIMER_RTO)) /* 5.1, 5.3 */
-        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+        tcp_timer_start_uto(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s), s->una_since, &s->rto_due);
 }
 
 /* ---- keepalive and persist ------------------------------------------------------------- */
@@ -201,11 +293,13 @@ void viv__tcp_persist_check(viv_tcp_t *s)
         if (viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST)) {
             viv__tcp_timer_stop(s, VIV_TCP_TIMER_PERSIST);
             s->probes = s->probe_shift = 0;
+            s->zw_since = VIV_TIME_NEVER; /* nothing held back by the window any more */
         }
         return;
     }
     if (!viv__tcp_timer_on(s, VIV_TCP_TIMER_PERSIST))
-        viv__tcp_timer_start(s, VIV_TCP_TIMER_PERSIST, viv__tcp_rto(s));
+        tcp_timer_start_uto(s, VIV_TCP_TIMER_PERSIST, viv__tcp_rto(s), tcp_persist_since(s),
+                            &s->persist_due);
 }
 
 /* A probe that makes the peer answer with an ACK: one number below what it expects, no
@@ -242,13 +336,6 @@ static void tcp_give_up(viv_tcp_t *s)
     viv__tcp_done(s, err);
 }
 
-/* The user timeout has passed: data has stayed unacknowledged that long (RFC 5482, RFC
- * 9293 3.8.3; una_since is when the oldest unacknowledged byte left). */
-static int tcp_uto_passed(const viv_tcp_t *s)
-{
-    return s->o.user_timeout_ns && s->base.sim->now - s->una_since >= s->o.user_timeout_ns;
-}
-
 static void tcp_rto_expired(viv_tcp_t *s)
 {
     const viv_tcp_tunables *t = viv__tcp_tun(s->th);
@@ -258,9 +345,11 @@ static void tcp_rto_expired(viv_tcp_t *s)
          * (simultaneous open included) the SYN budget. */
         uint32_t budget = s->in_q == VIV__TCP_Q_SYN ? t->synack_retries : t->syn_retries;
         /* RFC 9293 3.10.8: the user timeout holds in any state, an opening included (Linux
-         * applies TCP_USER_TIMEOUT to SYN-SENT too). A listener's half-open connection keeps
-         * the SYN-ACK budget alone, as Linux's request sockets do. */
-        int uto = s->in_q != VIV__TCP_Q_SYN && tcp_uto_passed(s);
+         * applies TCP_USER_TIMEOUT to SYN-SENT too), counted from the first SYN. A
+         * listener's half-open connection keeps the SYN-ACK budget alone (tcp_uto_end). */
+        int uto = tcp_uto_passed(s, s->una_since);
+        if (!uto && tcp_cut_short(s, VIV_TCP_TIMER_RTO, s->una_since, &s->rto_due))
+            return;
         if (s->backoff >= budget || uto) {
             if (s->in_q == VIV__TCP_Q_SYN) { /* a half-open connection, forgotten */
                 s->th->st.attempt_fails++;
@@ -273,12 +362,15 @@ static void tcp_rto_expired(viv_tcp_t *s)
         s->backoff++;
         s->rto_shift++;
         viv__tcp_send_syn(s, 1);
-        viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+        tcp_timer_start_uto(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s), s->una_since, &s->rto_due);
         return;
     }
     if (s->snd_max == s->snd_una)
         return;
-    if (s->backoff >= t->retries || tcp_uto_passed(s)) {
+    int uto = tcp_uto_passed(s, s->una_since);
+    if (!uto && tcp_cut_short(s, VIV_TCP_TIMER_RTO, s->una_since, &s->rto_due))
+        return;
+    if (s->backoff >= t->retries || uto) {
         tcp_give_up(s);
         return;
     }
@@ -324,31 +416,40 @@ static void tcp_rto_expired(viv_tcp_t *s)
         viv__tcp_timer_stop(s, VIV_TCP_TIMER_RTO);
         return;
     }
-    viv__tcp_timer_start(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s));
+    tcp_timer_start_uto(s, VIV_TCP_TIMER_RTO, viv__tcp_rto(s), s->una_since, &s->rto_due);
 }
 
 static void tcp_persist_expired(viv_tcp_t *s)
 {
     /* Only unanswered probes count (RFC 1122 4.2.2.17: while the receiver acknowledges the
      * probes the connection MUST stay open; every ACK resets the count, tcp_in.c). The user
-     * timeout still holds for data sent and refused by a window that shrank to zero (RFC
-     * 5482), as it would have on the retransmission timer that handed over to this one. */
-    if (s->probes >= viv__tcp_tun(s->th)->retries ||
-        (s->snd_max != s->snd_una && tcp_uto_passed(s))) {
+     * timeout still holds (RFC 5482), answered probes or not, as Linux does: for data sent
+     * and refused by a window that shrank to zero, as it would have on the retransmission
+     * timer that handed over to this one; for data a shut window holds back, from the first
+     * probe (tcp_persist_since). */
+    viv_time_t since = tcp_persist_since(s);
+    int uto = tcp_uto_passed(s, since);
+    if (!uto && tcp_cut_short(s, VIV_TCP_TIMER_PERSIST, since, &s->persist_due))
+        return;
+    if (s->probes >= viv__tcp_tun(s->th)->retries || uto) {
         tcp_give_up(s);
         return;
     }
-    if (viv__tcp_send_window_probe(s)) /* the window is open, only small: fill it */
-        return;                        /* the retransmission timer takes over */
+    if (viv__tcp_send_window_probe(s)) { /* the window is open, only small: fill it */
+        s->zw_since = VIV_TIME_NEVER;    /* the retransmission timer takes over */
+        return;
+    }
     s->probes++;
     s->probe_shift++; /* RFC 9293 3.8.6.1: the interval grows exponentially, answered or not */
     tcp_send_probe(s);
+    if (s->zw_since == VIV_TIME_NEVER && s->snd_max == s->snd_una)
+        s->zw_since = s->base.sim->now; /* the first probe of a shut window */
     viv_time_t d = s->rto;
     for (uint32_t i = 0; i < s->probe_shift && d < viv__tcp_tun(s->th)->rto_max_ns; i++)
         d *= 2;
     if (d > viv__tcp_tun(s->th)->rto_max_ns)
         d = viv__tcp_tun(s->th)->rto_max_ns;
-    viv__tcp_timer_start(s, VIV_TCP_TIMER_PERSIST, d);
+    tcp_timer_start_uto(s, VIV_TCP_TIMER_PERSIST, d, tcp_persist_since(s), &s->persist_due);
 }
 
 static void tcp_keepalive_expired(viv_tcp_t *s)
@@ -363,7 +464,12 @@ static void tcp_keepalive_expired(viv_tcp_t *s)
         viv__tcp_timer_start(s, VIV_TCP_TIMER_KEEPALIVE, s->o.keepalive_idle_ns - idle);
         return;
     }
-    if (s->kprobes >= s->o.keepalive_count) {
+    /* With a user timeout, Linux lets it decide instead of the count (tcp(7): it "will
+     * override keepalive to determine when to close a connection due to keepalive failure"):
+     * a probe unanswered and nothing received for the user timeout. Checked at the expiries
+     * only, as Linux, which does not cut the keepalive interval to it. */
+    viv_time_t u = s->o.user_timeout_ns;
+    if (u ? s->kprobes && idle >= u : s->kprobes >= s->o.keepalive_count) {
         tcp_give_up(s);
         return;
     }

@@ -344,9 +344,10 @@ static void tcp_rto_expired(viv_tcp_t *s)
         /* A listener's half-open connection has the SYN-ACK budget; our own opening
          * (simultaneous open included) the SYN budget. */
         uint32_t budget = s->in_q == VIV__TCP_Q_SYN ? t->synack_retries : t->syn_retries;
-        /* RFC 9293 3.10.8: the user timeout holds in any state, an opening included (Linux
-         * applies TCP_USER_TIMEOUT to SYN-SENT too), counted from the first SYN. A
-         * listener's half-open connection keeps the SYN-ACK budget alone (tcp_uto_end). */
+        /* RFC 9293 3.10.8: the user timeout holds in any state, an opening included,
+         * counted from the first SYN (tcp(7) calls Linux's TCP_USER_TIMEOUT effective in the
+         * synchronized states only). A listener's half-open connection keeps the SYN-ACK
+         * budget alone (tcp_uto_end). */
         int uto = tcp_uto_passed(s, s->una_since);
         if (!uto && tcp_cut_short(s, VIV_TCP_TIMER_RTO, s->una_since, &s->rto_due))
             return;

@@ -36,6 +36,15 @@ pair() { # name, viv command, ns-3 command
     done
 }
 
+# The host's speed at the start and the end of the sitting: the C scheduler floor, a
+# high-IPC program that slows as vivarium does when another tenant shares the physical core
+# (docs/performance.md, session 13). Printed beside the ratios; never part of them.
+host_speed() {
+    [ -x "$ref/c-floor/des_limit" ] || return 0
+    echo "case=host sim=$1 $("${pin[@]}" "$ref/c-floor/des_limit" -q cal -n 1000 -e 5000000)" >>"$raw"
+}
+host_speed start
+
 for n in 1000 100000 1000000; do
     pair "hold_$n" "$viv hold --pending $n --events 5000000" \
         "$ns3/s1_hold --scheduler=ns3::MapScheduler --pending=$n --events=5000000"
@@ -60,6 +69,7 @@ pair lan "$viv lan" "$ns3/s2_switched_lan"
 reps=1 # ns-3's global routing takes about 50 s
 pair scale_routes "$viv scale --compute 1" "$ns3/s5_scale --routing=global"
 reps=$reps_saved
+host_speed end
 fi
 
 python3 - "$raw" <<'PY'
@@ -84,6 +94,11 @@ def pairs(case, vk, nk, faster_is_smaller):
     return statistics.median(rs) if rs else float("nan")
 print(f"{'case':14} {'metric':22} {'vivarium':>14} {'ns-3':>14} {'ratio':>7} {'pairs':>7}  runs")
 for case in dict.fromkeys(c for c, _ in rows):
+    if case == "host":  # the C floor's speed, at the start and at the end
+        sp = [f"{w} {float(rows[(case, w)][0]['events_per_s']) / 1e6:.2f}"
+              for w in ("start", "end") if (case, w) in rows]
+        print(f"{'host':14} {'C floor M events/s':22} {', '.join(sp)}")
+        continue
     if case.startswith("tcp"):  # the run's wall time: the ratio is how many times faster
         v, nv = med(case, "viv", "wall_s")
         n, nn = med(case, "ns3", "run_s")

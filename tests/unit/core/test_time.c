@@ -460,6 +460,42 @@ static void test_time__run_until_past_an_idle_event(void **state)
     assert_int_equal(o.t.queued, VIV__TIMER_IDLE);
 }
 
+/* Several idle events before a real one: the next time is the real one's, and a step runs
+ * it. (The look past idle events took its shortcut, "only idle events are left", by
+ * comparing the queue's length with the count of idle events after setting some of them
+ * aside: with two real and six idle queued, it said VIV_TIME_NEVER once two idle ones were
+ * aside, and viv_sim_step then ran an event. The API fuzzer found it.) */
+static void test_time__next_time_past_several_idle_events(void **state)
+{
+    viv_sim_t *sim = VIV_TEST_SIM(state);
+    tobj o[4];
+    memset(o, 0, sizeof o);
+    nmarks = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(viv__timer_init(&o[i].t, sim, VIV__OWNER_PROGRAM, tobj_fire), 0);
+        viv__timer_set(&o[i].t, VIV_MS(10) * (viv_time_t)(i + 1));
+        viv__timer_idle(&o[i].t);
+    }
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(100), mark_time, NULL), 0);
+    assert_int_equal(viv_sim_schedule_at(NULL, sim, VIV_MS(200), mark_time, NULL), 0);
+    assert_int_equal(sim->idle_pending, 4);
+    assert_int_equal(viv__sched_len(&sim->q), 6);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(100));
+    assert_int_equal(viv__sched_len(&sim->q), 6); /* the query put them all back */
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(100));
+    assert_int_equal(nmarks, 1);
+    assert_int_equal(viv_sim_next_time(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_step(sim), 1);
+    assert_int_equal(viv_sim_now(sim), VIV_MS(200));
+    assert_int_equal(viv_sim_next_time(sim), VIV_TIME_NEVER);
+    assert_int_equal(viv_sim_step(sim), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(o[i].fired, 0);
+        viv__timer_fini(&o[i].t);
+    }
+}
+
 /* Asked from a callback, the next time looks past an idle event at the current instant
  * (put back in its place, it leaves when the run passes it). */
 static viv_time_t next_seen;
@@ -621,6 +657,7 @@ int main(void)
         T(test_time__run_until_past_an_idle_event),
         T(test_time__observers_behind_an_idle_event),
         T(test_time__next_time_from_a_callback_past_an_idle_event),
+        T(test_time__next_time_past_several_idle_events),
         T(test_time__kit_run_until_past_an_idle_event),
         T(test_time__cancel_of_a_ran_event_whose_slot_a_timer_took),
         T(test_time__last_instant_run_survives_a_cancel),

@@ -757,15 +757,19 @@ void viv__timer_set_slow(viv__timer *t, viv_time_t at)
  * past them and changes nothing. Usually none or one (a connection's delayed ACK). */
 static uint32_t peek_past_idle(viv_sim_t *sim, uint32_t *aside)
 {
+    /* The idle events still queued: idle_pending counts those set aside too, which are out
+     * of the queue's length until put_back. */
+    size_t idle_queued = sim->idle_pending;
     for (;;) {
         uint32_t slot = viv__sched_peek(&sim->q, sim->ev);
         if (slot == VIV__QNIL || !ev_is_idle(&sim->ev[slot]))
             return slot;
-        if (viv__sched_len(&sim->q) == sim->idle_pending)
+        if (viv__sched_len(&sim->q) == idle_queued)
             return VIV__QNIL; /* nothing else: no need to look */
         slot = viv__sched_pop(sim, &sim->q, sim->ev, sim->ev[slot].time);
         sim->ev[slot].next = *aside;
         *aside = slot;
+        idle_queued--;
     }
 }
 

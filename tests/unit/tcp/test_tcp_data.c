@@ -174,7 +174,9 @@ static void test_tcp_data__rto_and_karn(void **state)
 }
 
 /* Keepalive: after the idle time a probe goes out and is answered; with the peer gone, the
- * connection is dropped after `count` unanswered probes (idle + count * interval). */
+ * connection is dropped after `count` unanswered probes (idle + count * interval), with a
+ * reset at SND.NXT, as Linux's tcp_keepalive_timer sends (tcp_send_active_reset): a peer
+ * that is only unreachable for a while learns that the connection is gone. */
 static void test_tcp_data__keepalive(void **state)
 {
     tt_world w;
@@ -202,6 +204,13 @@ static void test_tcp_data__keepalive(void **state)
     assert_int_equal(viv_sim_run_until(w.sim, t0 + VIV_S(60)), 0);
     assert_int_equal(cli->err, VIV_ETIMEDOUT);
     assert_int_equal(cli->t_error, t1 + VIV_S(13));
+    /* Three probes, then the reset, at the instant the connection gives up. */
+    assert_int_equal(w.nseg, first + 2 + 3 + 1);
+    const tt_seg *rst = &w.seg[w.nseg - 1];
+    assert_int_equal(rst->from, 0);
+    assert_int_equal(rst->flags, VIV_TCP_RST | VIV_TCP_ACK);
+    assert_int_equal(rst->seq, 1);
+    assert_int_equal(rst->t, t1 + VIV_S(13));
     tt_world_free(&w);
 }
 

@@ -110,8 +110,9 @@ typedef struct viv_tcp_opts {
     viv_time_t keepalive_idle_ns;
     /** Time between unanswered probes. Default 75 s. */
     viv_time_t keepalive_interval_ns;
-    /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT), unless
-     *  @ref user_timeout_ns is set (it decides instead, as on Linux). Default 9. */
+    /** Unanswered probes before the connection is dropped (::VIV_ETIMEDOUT, with a reset
+     *  sent to the peer, as Linux does), unless @ref user_timeout_ns is set (it decides
+     *  instead, as on Linux). Default 9. */
     uint32_t keepalive_count;
     /** How long sent data may stay unacknowledged before the connection is dropped
      *  (::VIV_ETIMEDOUT), like Linux's TCP_USER_TIMEOUT: counted from the last

@@ -471,6 +471,11 @@ static void tcp_keepalive_expired(viv_tcp_t *s)
      * only, as Linux, which does not cut the keepalive interval to it. */
     viv_time_t u = s->o.user_timeout_ns;
     if (u ? s->kprobes && idle >= u : s->kprobes >= s->o.keepalive_count) {
+        /* As Linux's tcp_keepalive_timer (tcp_send_active_reset): a reset, so that a peer
+         * that was only out of reach finds the connection gone when it next sends, rather
+         * than the same silence. The retransmission timer's give-up sends none (Linux the
+         * same: the peer is not answering anything then). */
+        viv__tcp_send_rst(s);
         tcp_give_up(s);
         return;
     }

@@ -501,7 +501,9 @@ static void test_tcp_uto__shrunk_window_ends_at_the_user_timeout(void **state)
 
 /* Keepalive (idle 10 s, interval 5 s, 3 probes) on a connection whose peer falls silent once
  * it is established at tc, with user timeout uto. Returns when it ended, after tc, and the
- * probes sent, each checked: <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>, at tc + 10 s, + 15 s... */
+ * probes sent, each checked: <SEQ=SND.UNA-1><ACK=RCV.NXT><CTL=ACK>, at tc + 10 s, + 15 s...;
+ * then the reset the connection sends as it gives up (Linux's tcp_send_active_reset),
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>, at that instant. */
 static viv_time_t keepalive_run(void **state, viv_time_t uto, size_t *nprobes)
 {
     bench b;
@@ -515,13 +517,17 @@ static viv_time_t keepalive_run(void **state, viv_time_t uto, size_t *nprobes)
     tt_sock *k = host_established(&b, &o, 1460);
     viv_time_t tc = k->t_connected;
     assert_int_equal(viv_sim_run_until(b.w.sim, tc + VIV_S(100)), 0);
-    for (size_t i = 0; i < b.nrx; i++) {
+    assert_true(b.nrx >= 1);
+    size_t n = b.nrx - 1;
+    for (size_t i = 0; i < n; i++) {
         peer_expect(&b, i, VIV_TCP_ACK, b.iss, PEER_ISN + 1, b.rx[i].t.window, 0);
         assert_int_equal(sent_at(&b, i), tc + VIV_S(10) + (viv_time_t)i * VIV_S(5));
     }
     assert_int_equal(k->err, VIV_ETIMEDOUT);
+    peer_expect(&b, n, VIV_TCP_RST | VIV_TCP_ACK, b.iss + 1, PEER_ISN + 1, 0, 0);
+    assert_int_equal(sent_at(&b, n), k->t_error);
     viv_time_t end = k->t_error - tc;
-    *nprobes = b.nrx;
+    *nprobes = n;
     tt_world_free(&b.w);
     return end;
 }

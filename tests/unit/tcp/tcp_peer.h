@@ -99,21 +99,20 @@ static inline void bench_build(bench *b, viv_sim_t *sim)
     assert_int_equal(viv_sim_trace(sim, tt_trace, w), 0);
 }
 
-/* Send the segment t (ports, payload length and a 64240 window when it has none filled here)
- * with data from the peer to the host; corrupt flips a bit of its checksum. */
-static inline void peer_send(bench *b, struct viv__tcp_repr *t, const char *data, uint16_t sport,
-                             uint16_t dport, int corrupt)
+/* Send the segment t (ports and payload length filled here; its window as it is, 0 a zero
+ * window) with data from the peer to the host; corrupt flips a bit of its checksum. */
+static inline void peer_send_as_is(bench *b, struct viv__tcp_repr *t, const char *data,
+                                   uint16_t sport, uint16_t dport, int corrupt)
 {
     uint8_t buf[600];
     memset(buf, 0, sizeof buf);
     size_t n = data ? strlen(data) : 0;
     t->src_port = sport;
     t->dst_port = dport;
-    if (!t->window)
-        t->window = 64240;
     t->payload_len = n;
     size_t tl = viv__tcp_len(t);
     uint8_t *l4 = buf + 34;
+    assert_true(34 + tl + n <= sizeof buf);
     if (n)
         memcpy(l4 + tl, data, n);
     assert_int_equal(viv__tcp_emit(t, PEER_IP, HOST_IP, l4, tl + n), 0);
@@ -131,6 +130,15 @@ static inline void peer_send(bench *b, struct viv__tcp_repr *t, const char *data
     size_t len = 34 + tl + n < 60 ? 60 : 34 + tl + n;
     viv__eth_emit(&e, buf, len);
     assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
+}
+
+/* peer_send_as_is with a 64240 window when t has none. */
+static inline void peer_send(bench *b, struct viv__tcp_repr *t, const char *data, uint16_t sport,
+                             uint16_t dport, int corrupt)
+{
+    if (!t->window)
+        t->window = 64240;
+    peer_send_as_is(b, t, data, sport, dport, corrupt);
 }
 
 /* ---- helpers the crafted-segment tests share ------------------------------------------- */

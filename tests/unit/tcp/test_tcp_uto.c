@@ -32,30 +32,8 @@ static void send_seg(bench *b, const seg *s)
     t.flags = s->flags;
     t.window = s->win;
     t.mss = s->mss;
-    t.src_port = s->sport ? s->sport : PEER_PORT;
-    t.dst_port = s->dport ? s->dport : 80;
-    uint8_t buf[600];
-    memset(buf, 0, sizeof buf);
-    size_t n = s->data ? strlen(s->data) : 0;
-    t.payload_len = n;
-    size_t tl = viv__tcp_len(&t);
-    uint8_t *l4 = buf + 34;
-    assert_true(34 + tl + n <= sizeof buf);
-    if (n)
-        memcpy(l4 + tl, s->data, n);
-    assert_int_equal(viv__tcp_emit(&t, PEER_IP, HOST_IP, l4, tl + n), 0);
-    struct viv__ipv4_repr ip;
-    memset(&ip, 0, sizeof ip);
-    ip.src = PEER_IP;
-    ip.dst = HOST_IP;
-    ip.proto = VIV__IP_PROTO_TCP;
-    ip.ttl = 64;
-    ip.payload_len = (uint16_t)(tl + n);
-    assert_int_equal(viv__ipv4_emit(&ip, buf + 14, 20 + tl + n), 0);
-    struct viv__eth_repr e = {b->host_mac, b->mac, VIV__ETHERTYPE_IPV4};
-    size_t len = 34 + tl + n < 60 ? 60 : 34 + tl + n;
-    viv__eth_emit(&e, buf, len);
-    assert_int_equal(viv_device_send(b->dev, 0, buf, len), 0);
+    peer_send_as_is(b, &t, s->data, s->sport ? s->sport : PEER_PORT, s->dport ? s->dport : 80,
+                    0);
 }
 
 /* When the host sent the i-th segment the device received: its arrival less one hop of its

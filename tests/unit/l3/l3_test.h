@@ -237,6 +237,21 @@ static inline size_t l3t_cap_count(const l3t_cap *c, uint16_t ethertype)
     return n;
 }
 
+/* The identifier of the k-th ICMP echo request going A to B on capture c (asserted to be
+ * there). */
+static inline uint16_t l3t_cap_echo_ident(const l3t_cap *c, size_t k)
+{
+    const l3t_frame *f = NULL;
+    for (size_t i = 0; i < c->n && !f; i++) {
+        const uint8_t *ip = c->f[i].b + L3T_ETH;
+        if (c->f[i].info.ethertype == 0x0800 && c->f[i].dir == VIV_LINK_AB && ip[9] == 1 &&
+            ip[20] == 8 && k-- == 0)
+            f = &c->f[i];
+    }
+    assert_non_null(f);
+    return l3t_rd16(f->b + L3T_ETH + 24);
+}
+
 /* ---- devices that record ---------------------------------------------------------------- */
 
 typedef struct l3t_dev {

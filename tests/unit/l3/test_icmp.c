@@ -856,20 +856,6 @@ static void test_icmp__ping_payloads_exact_repeated_and_cut(void **state)
     l3t_cap_fini(&cap);
 }
 
-/* The identifier of the k-th echo request going A to B on capture c. */
-static uint16_t cap_echo_ident(const l3t_cap *c, size_t k)
-{
-    const l3t_frame *f = NULL;
-    for (size_t i = 0; i < c->n && !f; i++) {
-        const uint8_t *ip = c->f[i].b + L3T_ETH;
-        if (c->f[i].info.ethertype == 0x0800 && c->f[i].dir == VIV_LINK_AB && ip[9] == 1 &&
-            ip[20] == 8 && k-- == 0)
-            f = &c->f[i];
-    }
-    assert_non_null(f);
-    return l3t_rd16(f->b + L3T_ETH + 24);
-}
-
 static void test_icmp__ping_identifier_in_use_and_bad_options(void **state)
 {
     viv_sim_t *sim = VIV_TEST_SIM(state);
@@ -886,7 +872,7 @@ static void test_icmp__ping_identifier_in_use_and_bad_options(void **state)
     viv_ping_t *a, *c, *d, *e;
     assert_int_equal(viv_ping_start(&a, h1, dst, &o, NULL, NULL), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    uint16_t x = cap_echo_ident(&cap, 0);
+    uint16_t x = l3t_cap_echo_ident(&cap, 0);
     assert_true(x < 0xfffd); /* so that x + 1 and x + 2 are neither 0 nor wrapped */
     /* Taken: refused, by another ping of the same host. */
     o.ident = x;
@@ -902,8 +888,8 @@ static void test_icmp__ping_identifier_in_use_and_bad_options(void **state)
     o.ident = 0;
     assert_int_equal(viv_ping_start(&d, h1, dst, &o, NULL, NULL), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(cap_echo_ident(&cap, 1), x + 1);
-    assert_int_equal(cap_echo_ident(&cap, 2), x + 2);
+    assert_int_equal(l3t_cap_echo_ident(&cap, 1), x + 1);
+    assert_int_equal(l3t_cap_echo_ident(&cap, 2), x + 2);
     /* A traceroute's identifier is in use too (the host's next: x + 3). */
     viv_traceroute_t *t;
     viv_traceroute_opts to = VIV_TRACEROUTE_OPTS_INIT;

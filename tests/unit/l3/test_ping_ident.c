@@ -30,20 +30,6 @@ static void pair_build(pair *p, viv_sim_t *sim)
     l3t_cap_start(&p->cap, sim, l);
 }
 
-/* The identifier of the k-th echo request going h1 to h2. */
-static uint16_t cap_echo_ident(const l3t_cap *c, size_t k)
-{
-    const l3t_frame *f = NULL;
-    for (size_t i = 0; i < c->n && !f; i++) {
-        const uint8_t *ip = c->f[i].b + L3T_ETH;
-        if (c->f[i].info.ethertype == 0x0800 && c->f[i].dir == VIV_LINK_AB && ip[9] == 1 &&
-            ip[20] == 8 && k-- == 0)
-            f = &c->f[i];
-    }
-    assert_non_null(f);
-    return l3t_rd16(f->b + L3T_ETH + 24);
-}
-
 /* A one-request ping from h to dst with identifier ident (0: the host's choice). */
 static int ping_to(viv_ping_t **out, viv_host_t *h, viv_ip4_t dst, uint16_t ident)
 {
@@ -106,7 +92,7 @@ static void test_ping_ident__all_in_use_then_one_freed(void **state)
     /* The host's first choice, read on the wire: c0. */
     assert_int_equal(ping1(&pings[0], p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    const uint16_t c0 = cap_echo_ident(&p.cap, 0);
+    const uint16_t c0 = l3t_cap_echo_ident(&p.cap, 0);
     /* Fill: exactly 65,536 pings start (the first included), the next is refused. */
     uint32_t n = 1;
     int rc = 0;
@@ -210,17 +196,17 @@ static void test_ping_ident__host_skips_chosen_identifiers(void **state)
     viv_ping_t *a = NULL, *b1 = NULL, *b2 = NULL;
     assert_int_equal(ping1(&a, p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    const uint16_t c0 = cap_echo_ident(&p.cap, 0);
+    const uint16_t c0 = l3t_cap_echo_ident(&p.cap, 0);
     /* 99 chosen after c0, the host's next choice, 500 chosen after that (the host then has
      * more than 256 pings), the host's next: each time the first after the run. */
     const uint16_t want1 = choose_run(p.h1, c0, 99);
     assert_int_equal(ping1(&b1, p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(cap_echo_ident(&p.cap, 1), want1);
+    assert_int_equal(l3t_cap_echo_ident(&p.cap, 1), want1);
     const uint16_t want = choose_run(p.h1, want1, 500);
     assert_int_equal(ping1(&b2, p.h1, 0), 0);
     assert_int_equal(viv_sim_run(sim), 0);
-    assert_int_equal(cap_echo_ident(&p.cap, 2), want);
+    assert_int_equal(l3t_cap_echo_ident(&p.cap, 2), want);
     /* Every identifier a program can choose, chosen, but m: c0 to want (in use) are
      * refused, the rest accepted. */
     uint16_t m = (uint16_t)(c0 + 20000u);

@@ -977,17 +977,16 @@ int viv_tcp_send_source(viv_tcp_t *s, size_t len, viv_tcp_source_fn fn, void *us
     return tcp_send_queued(s, len, n, "viv_tcp_send_source: the send buffer is full (EAGAIN)");
 }
 
-/* After the program read: announce the room it made if receiver SWS avoidance allows it
- * (RFC 9293 3.8.6.2.2), so that a sender stopped by a small window goes on. */
+/* After the program read: announce the room it made when the peer may be held back by the
+ * window it knows (viv__tcp_rcv_update_due; RFC 9293 3.8.6.2.2 leaves when to the stack), so
+ * that a sender stopped by a small window goes on. */
 static void tcp_window_update(viv_tcp_t *s)
 {
     viv_tcp_state st = viv__tcp_st(s);
     if (!(st == VIV_TCP_ESTABLISHED || st == VIV_TCP_FIN_WAIT_1 || st == VIV_TCP_FIN_WAIT_2) ||
         s->rfin)
         return;
-    uint32_t gain = viv__tcp_rcv_window_gain(s);
-    uint32_t half = s->o.rcvbuf_bytes / 2;
-    if (gain >= 2u * s->rmss || (gain && gain >= half))
+    if (viv__tcp_rcv_update_due(s))
         viv__tcp_send_ack(s);
 }
 

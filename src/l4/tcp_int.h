@@ -417,8 +417,8 @@ uint16_t viv__tcp_rcv_window(viv_tcp_t *s);
  * rounded up to the shift's units may reach (viv__tcp_rcv_window). Before the ring exists,
  * the size it will have (it is allocated at the first data, after the shift is agreed). */
 uint32_t viv__tcp_rcv_ring_cap(const viv_tcp_t *s);
-/* The window right edge could move by this much (receiver SWS avoidance decides). */
-uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s);
+/* Whether a read's room is worth a window update of its own now (Linux's rule; tcp_out.c). */
+int viv__tcp_rcv_update_due(const viv_tcp_t *s);
 /* Buffers. */
 int viv__tcp_ring_alloc(viv_sim_t *sim, viv__tcp_ring *r, uint32_t cap);
 void viv__tcp_ring_free(viv_sim_t *sim, viv__tcp_ring *r);

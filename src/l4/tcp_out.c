@@ -346,10 +346,33 @@ static uint32_t tcp_rcv_room(const viv_tcp_t *s)
     return room > lim ? lim : room;
 }
 
-uint32_t viv__tcp_rcv_window_gain(const viv_tcp_t *s)
+/* The window's right edge could move by this much (receiver SWS avoidance decides). */
+static uint32_t tcp_rcv_window_gain(const viv_tcp_t *s)
 {
     uint32_t right = s->rcv_nxt + tcp_rcv_room(s);
     return viv__seq_gt(right, s->rcv_adv) ? right - s->rcv_adv : 0;
+}
+
+/* Whether a read should announce the room it made at once, in an ACK of its own (a window
+ * update), rather than in the next ACK that data calls for. As Linux (tcp_cleanup_rbuf):
+ * only when the window the peer knows has fallen to half the largest we can offer or less,
+ * and the room made at least doubles it; and only when receiver SWS avoidance lets the right
+ * edge move (tcp_rcv_window). A reader that keeps up never sends one: the ACKs that data
+ * calls for carry the window. The sender is held back only by a window that has shrunk, and
+ * that one is reopened at once (a zero window by any room SWS avoidance lets through).
+ * Until session 15 a read sent one whenever the edge could move by two MSS or half the
+ * buffer (BSD's old rule): a bulk receiver reading each segment as it came sent one ACK in
+ * three for nothing, which neither Linux nor ns-3 sends. */
+int viv__tcp_rcv_update_due(const viv_tcp_t *s)
+{
+    uint32_t known = viv__seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
+    uint32_t lim = VIV__TCP_WIN_MAX << tcp_rshift(s);
+    uint32_t most = s->o.rcvbuf_bytes < lim ? s->o.rcvbuf_bytes : lim;
+    if (known > most / 2)
+        return 0;
+    uint32_t gain = tcp_rcv_window_gain(s);
+    uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
+    return gain && gain >= step && gain >= known;
 }
 
 /* The window of span bytes (not a whole number of 2^sh units) said in units. RCV.NXT moves
@@ -382,7 +405,7 @@ static VIV__ALWAYS_INLINE uint16_t tcp_rcv_window(viv_tcp_t *s)
         s->rcv_adv = s->rcv_nxt;
     /* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves only by at least
      * min(half the buffer, one MSS); it never moves back. */
-    uint32_t gain = viv__tcp_rcv_window_gain(s);
+    uint32_t gain = tcp_rcv_window_gain(s);
     uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
     if (gain && gain >= step)
         s->rcv_adv += gain;

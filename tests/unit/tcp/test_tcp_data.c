@@ -130,6 +130,65 @@ static void test_tcp_data__flow_control_zero_window(void **state)
     tt_world_free(&w);
 }
 
+/* When a read sends a window update (an ACK of its own, at the read): as Linux, only when
+ * the window the sender knows has fallen to half the buffer or less and the room the read
+ * made at least doubles it, and receiver SWS avoidance lets the edge move (one MSS here).
+ * A reader that keeps up sends none: the ACKs that data calls for carry the window. */
+static void test_tcp_data__window_update_only_for_a_window_halved(void **state)
+{
+    tt_world w;
+    tt_world_build(&w, VIV_TEST_SIM(state));
+    tt_sock *cli, *child;
+    viv_tcp_opts so = VIV_TCP_OPTS_INIT;
+    so.rcvbuf_bytes = 16384; /* no window scaling: the field says bytes */
+    tt_establish(&w, NULL, &so, &cli, &child, NULL);
+    static uint8_t data[10000], got[10000];
+    tt_pattern(data, sizeof data, 9);
+    char buf[1024];
+    /* A reader that keeps up (the kit reads at every READABLE): 4000 bytes, three segments
+     * (MSS 1460: no timestamps here), two ACKs (the second full segment's at once, the
+     * last's 40 ms later), no update. */
+    size_t first = w.nseg;
+    assert_int_equal(viv_tcp_send(cli->s, data, 4000), 4000);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(child->nrx, 4000);
+    assert_string_equal(tt_segs(&w, first, buf, sizeof buf), "a . 1:1460 ack 1\n"
+                                                             "a . 1461:1460 ack 1\n"
+                                                             "a P. 2921:1080 ack 1\n"
+                                                             "b . 1:0 ack 2921\n"
+                                                             "b . 1:0 ack 4001\n");
+    /* The last segment arrives after the two before it, and its ACK waits 40 ms. */
+    viv_time_t last_in = w.seg[first].t + 2 * tt_ser(tt_frame(1460, 0)) + tt_hop(tt_frame(1080, 0));
+    assert_int_equal(w.seg[first + 4].t, last_in + VIV_MS(40));
+    assert_int_equal(w.seg[w.nseg - 1].win, 16384);
+    /* Now the program stops reading: 10000 bytes leave the sender a window of 6384, under
+     * half of 16384. */
+    child->drain = 0;
+    assert_int_equal(viv_tcp_send(cli->s, data, sizeof data), (int)sizeof data);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_S(1)), 0);
+    assert_int_equal(w.seg[w.nseg - 1].from, 1);
+    assert_int_equal(w.seg[w.nseg - 1].ack, 14001);
+    assert_int_equal(w.seg[w.nseg - 1].win, 6384);
+    /* 1000 bytes read: less than an MSS, SWS avoidance keeps the edge. 4000 more: the window
+     * would become 11384, not twice 6384. Neither sends anything. */
+    first = w.nseg;
+    assert_int_equal(viv_tcp_recv(child->s, got, 1000), 1000);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(viv_tcp_recv(child->s, got + 1000, 4000), 4000);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_int_equal(w.nseg, first);
+    /* The rest: the window would become 16384, more than twice 6384. The update leaves at
+     * the read, with nothing new to acknowledge. */
+    viv_time_t t = viv_sim_now(w.sim);
+    assert_int_equal(viv_tcp_recv(child->s, got + 5000, 5000), 5000);
+    assert_memory_equal(got, data, sizeof data);
+    assert_int_equal(viv_sim_run_for(w.sim, VIV_MS(100)), 0);
+    assert_string_equal(tt_segs(&w, first, buf, sizeof buf), "b . 1:0 ack 14001\n");
+    assert_int_equal(w.seg[first].t, t);
+    assert_int_equal(w.seg[first].win, 16384);
+    tt_world_free(&w);
+}
+
 /* A lost data segment is sent again when the RTO (200 ms here) expires, and that
  * retransmission is not timed (Karn): SRTT stays what the handshake measured, and the
  * doubled RTO is kept until a segment sent once is timed (RFC 6298 5.5 and Karn's
@@ -706,6 +765,7 @@ int main(void)
         TT_TEST(test_tcp_data__both_directions),
         TT_TEST(test_tcp_data__lossy_link_exactly_once_in_order),
         TT_TEST(test_tcp_data__flow_control_zero_window),
+        TT_TEST(test_tcp_data__window_update_only_for_a_window_halved),
         TT_TEST(test_tcp_data__rto_and_karn),
         TT_TEST(test_tcp_data__keepalive),
         TT_TEST(test_tcp_data__timers_at_the_end_of_time),

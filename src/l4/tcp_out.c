@@ -358,8 +358,8 @@ static uint32_t tcp_rcv_window_gain(const viv_tcp_t *s)
  * only when the window the peer knows has fallen to half the largest we can offer or less,
  * and the room made at least doubles it; and only when receiver SWS avoidance lets the right
  * edge move (tcp_rcv_window). A reader that keeps up never sends one: the ACKs that data
- * calls for carry the window. The sender is held back only by a window that has shrunk, and
- * that one is reopened at once (a zero window by any room SWS avoidance lets through).
+ * calls for carry the window. A window that has shrunk so far that it may hold the sender
+ * back is reopened at once (a zero window by any room SWS avoidance lets through).
  * Until session 15 a read sent one whenever the edge could move by two MSS or half the
  * buffer (BSD's old rule): a bulk receiver reading each segment as it came sent one ACK in
  * three for nothing, which neither Linux nor ns-3 sends. */

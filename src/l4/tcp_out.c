@@ -346,6 +346,13 @@ static uint32_t tcp_rcv_room(const viv_tcp_t *s)
     return room > lim ? lim : room;
 }
 
+/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves only by at least
+ * min(half the buffer, one MSS). */
+static VIV__ALWAYS_INLINE uint32_t tcp_rcv_sws_step(const viv_tcp_t *s)
+{
+    return s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
+}
+
 /* The window's right edge could move by this much (receiver SWS avoidance decides). */
 static uint32_t tcp_rcv_window_gain(const viv_tcp_t *s)
 {
@@ -370,8 +377,7 @@ int viv__tcp_rcv_update_due(const viv_tcp_t *s)
     uint32_t most = s->o.rcvbuf_bytes < lim ? s->o.rcvbuf_bytes : lim;
     if (known > most / 2)
         return 0;
-    uint32_t gain = tcp_rcv_window_gain(s);
-    uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
+    uint32_t gain = tcp_rcv_window_gain(s), step = tcp_rcv_sws_step(s);
     return gain && gain >= step && gain >= known;
 }
 
@@ -403,10 +409,8 @@ static VIV__ALWAYS_INLINE uint16_t tcp_rcv_window(viv_tcp_t *s)
 {
     if (viv__seq_lt(s->rcv_adv, s->rcv_nxt)) /* a FIN taken in a zero window */
         s->rcv_adv = s->rcv_nxt;
-    /* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves only by at least
-     * min(half the buffer, one MSS); it never moves back. */
-    uint32_t gain = tcp_rcv_window_gain(s);
-    uint32_t step = s->o.rcvbuf_bytes / 2 < s->rmss ? s->o.rcvbuf_bytes / 2 : s->rmss;
+    /* Receiver SWS avoidance (tcp_rcv_sws_step); the right edge never moves back. */
+    uint32_t gain = tcp_rcv_window_gain(s), step = tcp_rcv_sws_step(s);
     if (gain && gain >= step)
         s->rcv_adv += gain;
     /* With a shift the field counts units of 2^shift (RFC 7323 2.3); off the units' grid

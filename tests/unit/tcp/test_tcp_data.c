@@ -158,7 +158,8 @@ static void test_tcp_data__window_update_only_for_a_window_halved(void **state)
                                                              "b . 1:0 ack 2921\n"
                                                              "b . 1:0 ack 4001\n");
     /* The last segment arrives after the two before it, and its ACK waits 40 ms. */
-    viv_time_t last_in = w.seg[first].t + 2 * tt_ser(tt_frame(1460, 0)) + tt_hop(tt_frame(1080, 0));
+    viv_time_t last_in =
+        w.seg[first].t + 2 * tt_ser(tt_frame(1460, 0)) + tt_hop(tt_frame(1080, 0));
     assert_int_equal(w.seg[first + 4].t, last_in + VIV_MS(40));
     assert_int_equal(w.seg[w.nseg - 1].win, 16384);
     /* Now the program stops reading: 10000 bytes leave the sender a window of 6384, under
